@@ -1,0 +1,4 @@
+//! One module per command: each turns validated arguments into library calls and renders the result.
+
+pub(crate) mod digest;
+pub(crate) mod meta;

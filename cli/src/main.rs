@@ -1,0 +1,90 @@
+//! `provenant`: the command-line interface of Provenant.
+//!
+//! This binary is deliberately thin: it parses arguments into validated options ([`args`]), calls the
+//! library crates, and renders their results as text or JSON ([`output`]). No verification or format
+//! logic lives here.
+//!
+//! Exit codes: 0 verified or passed, 1 a verification or policy failure, 2 a usage or runtime error.
+#![forbid(unsafe_code)]
+// The binary is where output is rendered; only it may print.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod args;
+mod commands;
+mod output;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+use crate::args::{Cli, Command};
+
+/// What a command concluded, when it ran to completion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// Everything verified or passed: exit 0.
+    Success,
+    /// A verification or policy check failed and was reported: exit 1.
+    Failure,
+    /// The command reported runtime errors for some inputs (already printed): exit 2.
+    Error,
+}
+
+impl Outcome {
+    fn exit_code(self) -> ExitCode {
+        match self {
+            Outcome::Success => ExitCode::SUCCESS,
+            Outcome::Failure => ExitCode::from(1),
+            Outcome::Error => ExitCode::from(2),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help and version to stdout with exit 0, usage errors to stderr with exit 2.
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+    };
+    init_tracing(cli.global.verbose, cli.global.quiet);
+    match run(cli) {
+        Ok(outcome) => outcome.exit_code(),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    let global = cli.global;
+    match cli.command {
+        Command::Digest(args) => commands::digest::run(&global, &args),
+        Command::Completions(args) => commands::meta::completions(&args),
+        Command::Man => commands::meta::man(),
+    }
+}
+
+/// Logs go to stderr through tracing. `-v` raises the level (info, debug, trace), `-q` lowers it to
+/// errors only; `RUST_LOG` overrides both.
+fn init_tracing(verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        (false, _) => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .init();
+}

@@ -1,0 +1,132 @@
+//! Test harness for Provenant's integration and end-to-end tests. Never a dependency of shipped code.
+//!
+//! It finds the independent tools that `tests/harness/setup.sh` installs (Debian packages on `PATH`,
+//! Python tools in per-tool virtualenvs and npm packages under the oracles directory), and starts
+//! services on free loopback ports, stopping them when the guard is dropped.
+//!
+//! A missing peer is a test failure that names the command installing it: tests never skip silently.
+#![forbid(unsafe_code)]
+// This crate exists to be used from tests, where failing loudly with a message is the point.
+#![allow(clippy::panic, clippy::expect_used, clippy::missing_panics_doc)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+/// The command that installs every peer; named in every "missing" failure.
+pub const SETUP_COMMAND: &str = "just setup   (runs tests/harness/setup.sh)";
+
+/// The repository root.
+#[must_use]
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root exists")
+}
+
+/// Where `setup.sh` installed the non-Debian peers: `$PROVENANT_ORACLES` or `<repo>/.oracles`.
+#[must_use]
+pub fn oracles_dir() -> PathBuf {
+    std::env::var_os("PROVENANT_ORACLES").map_or_else(|| repo_root().join(".oracles"), PathBuf::from)
+}
+
+/// The third-party test vectors: `$PROVENANT_VECTORS` or `../shared/vectors` beside the repository.
+/// Panics (fails the test) with a clear message when absent.
+#[must_use]
+pub fn vectors_dir() -> PathBuf {
+    let dir = std::env::var_os("PROVENANT_VECTORS")
+        .map_or_else(|| repo_root().join("../shared/vectors"), PathBuf::from);
+    assert!(
+        dir.is_dir(),
+        "third-party test vectors not found at {}: set PROVENANT_VECTORS to the vectors directory",
+        dir.display()
+    );
+    dir
+}
+
+/// A program on `PATH`, or a failure naming the installer.
+#[must_use]
+pub fn require_on_path(program: &str) -> PathBuf {
+    which(program).unwrap_or_else(|| panic!("`{program}` is not installed: run {SETUP_COMMAND}"))
+}
+
+/// Looks a program up on `PATH`.
+#[must_use]
+pub fn which(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|d| d.join(program)).find(|p| p.is_file())
+}
+
+/// A console script installed in one of the oracle virtualenvs (`venvs/<venv>/bin/<program>`).
+#[must_use]
+pub fn require_venv_tool(venv: &str, program: &str) -> PathBuf {
+    let p = oracles_dir().join("venvs").join(venv).join("bin").join(program);
+    assert!(p.is_file(), "`{program}` (virtualenv {venv}) is not installed at {}: run {SETUP_COMMAND}", p.display());
+    p
+}
+
+/// The `node_modules` directory of an oracle npm install (`npm/<name>/node_modules`), for `NODE_PATH`.
+#[must_use]
+pub fn require_node_modules(name: &str) -> PathBuf {
+    let p = oracles_dir().join("npm").join(name).join("node_modules");
+    assert!(p.is_dir(), "npm packages `{name}` are not installed at {}: run {SETUP_COMMAND}", p.display());
+    p
+}
+
+/// A free TCP port on 127.0.0.1 (bound and released; services should still retry on a clash).
+#[must_use]
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("bind 127.0.0.1:0").port()
+}
+
+/// Waits until something accepts TCP connections on `127.0.0.1:port`.
+pub fn wait_for_port(port: u16, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    false
+}
+
+/// A background service that is killed when dropped.
+#[derive(Debug)]
+pub struct Service {
+    child: Child,
+    /// The loopback port it listens on.
+    pub port: u16,
+    /// Its scratch directory (configuration, data, logs), removed on drop.
+    pub dir: tempfile::TempDir,
+}
+
+impl Service {
+    /// Spawns `command` (already configured to listen on `port`) and waits until the port accepts
+    /// connections; fails the test with the log file's tail otherwise.
+    pub fn spawn(mut command: Command, port: u16, dir: tempfile::TempDir, log_name: &str) -> Service {
+        let log = std::fs::File::create(dir.path().join(log_name)).expect("create service log");
+        command.stdout(log.try_clone().expect("clone log handle")).stderr(log);
+        let program = format!("{:?}", command.get_program());
+        let child = command.spawn().unwrap_or_else(|e| panic!("cannot start {program}: {e}; run {SETUP_COMMAND}"));
+        let mut service = Service { child, port, dir };
+        if !wait_for_port(port, Duration::from_secs(20)) {
+            let log = std::fs::read_to_string(service.dir.path().join(log_name)).unwrap_or_default();
+            let _ = service.child.kill();
+            panic!("{program} did not listen on 127.0.0.1:{port} within 20 s; its log:\n{log}");
+        }
+        service
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    #[must_use]
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

