@@ -16,8 +16,8 @@ setup:
 test:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets --locked -- -D warnings
-    cargo nextest run --workspace --locked --no-fail-fast
     cargo test --workspace --doc --locked
+    cargo nextest run --workspace --locked --no-fail-fast
 
 # What CI runs: install the peers, then run every test.
 ci: setup test

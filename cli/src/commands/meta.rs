@@ -15,10 +15,21 @@ pub(crate) fn completions(args: &CompletionsArgs) -> anyhow::Result<Outcome> {
     Ok(Outcome::Success)
 }
 
+/// One roff page: the top-level page, then a section per subcommand with its synopsis, description and
+/// options, so that `man provenant` documents every command.
 pub(crate) fn man() -> anyhow::Result<Outcome> {
-    let cmd = Cli::command();
+    let mut cmd = Cli::command();
+    cmd.build();
     let mut buf = Vec::new();
-    clap_mangen::Man::new(cmd).render(&mut buf)?;
+    clap_mangen::Man::new(cmd.clone()).render(&mut buf)?;
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let name = format!("provenant {}", sub.get_name());
+        writeln!(buf, ".SH \"{}\"", name.to_uppercase())?;
+        let page = clap_mangen::Man::new(sub.clone().bin_name(&name).display_name(&name));
+        page.render_synopsis_section(&mut buf)?;
+        page.render_description_section(&mut buf)?;
+        page.render_options_section(&mut buf)?;
+    }
     let mut out = std::io::stdout().lock();
     out.write_all(&buf)?;
     out.flush()?;

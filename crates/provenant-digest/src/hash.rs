@@ -117,22 +117,117 @@ impl Algorithm {
     }
 
     /// Digest of a file's content (following symlinks, as `sha256sum` does).
+    ///
+    /// Files larger than a few megabytes are read on a second thread while this one hashes, so that
+    /// the kernel's copying overlaps with hashing.
     pub fn hash_file(self, path: &Path, progress: &dyn Progress) -> Result<Digest, HashError> {
-        let mut buf = vec![0u8; STREAM_BUFFER];
-        hash_file_with(self, path, &mut buf, progress)
-            .map_err(|source| HashError::Read { path: path.to_path_buf(), source })
+        let read_err = |source| HashError::Read {
+            path: path.to_path_buf(),
+            source,
+        };
+        let file = File::open(path).map_err(read_err)?;
+        let large = file
+            .metadata()
+            .is_ok_and(|m| m.is_file() && m.len() >= PIPELINE_THRESHOLD);
+        if large {
+            hash_pipelined(self, file, progress).map_err(read_err)
+        } else {
+            let mut buf = vec![0u8; STREAM_BUFFER];
+            hash_stream(self, file, &mut buf, progress).map_err(read_err)
+        }
     }
 }
 
-/// Hashes a file using a caller-provided buffer, so that parallel tree hashing reuses one buffer per
-/// worker instead of allocating one per file.
-pub(crate) fn hash_file_with(
+/// Files at least this large are hashed with a reader thread.
+const PIPELINE_THRESHOLD: u64 = 8 << 20;
+/// Buffers in flight between the reader and the hasher.
+const PIPELINE_BUFFERS: usize = 3;
+
+/// Reads `reader` on a scoped thread into a small ring of buffers and hashes them here.
+fn hash_pipelined<R: Read + Send>(
+    algorithm: Algorithm,
+    mut reader: R,
+    progress: &dyn Progress,
+) -> io::Result<Digest> {
+    use std::sync::mpsc;
+    let (full_tx, full_rx) = mpsc::sync_channel::<io::Result<(Vec<u8>, usize)>>(PIPELINE_BUFFERS);
+    let (empty_tx, empty_rx) = mpsc::sync_channel::<Vec<u8>>(PIPELINE_BUFFERS);
+    for _ in 0..PIPELINE_BUFFERS {
+        let _ = empty_tx.send(vec![0u8; STREAM_BUFFER * 4]);
+    }
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            while let Ok(mut buf) = empty_rx.recv() {
+                let result = loop {
+                    match reader.read(&mut buf) {
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        other => break other,
+                    }
+                };
+                let done = !matches!(result, Ok(n) if n > 0);
+                if full_tx.send(result.map(|n| (buf, n))).is_err() || done {
+                    break;
+                }
+            }
+        });
+        let mut h = Hasher::new(algorithm);
+        let mut outcome = Ok(());
+        while let Ok(message) = full_rx.recv() {
+            match message {
+                Ok((_, 0)) => break,
+                Ok((buf, n)) => {
+                    if let Some(chunk) = buf.get(..n) {
+                        h.update(chunk);
+                    }
+                    progress.bytes(n as u64);
+                    // The reader may already have finished; a closed channel just ends the recycling.
+                    let _ = empty_tx.send(buf);
+                }
+                Err(e) => {
+                    outcome = Err(e);
+                    break;
+                }
+            }
+        }
+        // Closing both channels unblocks the reader whatever state it is in, so the scope can end.
+        drop(full_rx);
+        drop(empty_tx);
+        outcome.map(|()| h.finish())
+    })
+}
+
+/// Hashes a regular file whose size `expected_len` was just read from its metadata. It saves the
+/// final zero-length read that normally detects end of file when a read came back short *and* the
+/// bytes read equal the expected size: on a regular file a short read means end of file, and the size
+/// agreeing confirms it. Anything else (growth, shrinking, short reads on odd file systems) falls back
+/// to reading until a zero-length read.
+pub(crate) fn hash_regular_file(
     algorithm: Algorithm,
     path: &Path,
+    expected_len: u64,
     buf: &mut [u8],
     progress: &dyn Progress,
 ) -> io::Result<Digest> {
-    hash_stream(algorithm, File::open(path)?, buf, progress)
+    let mut file = File::open(path)?;
+    let mut h = Hasher::new(algorithm);
+    let mut total = 0u64;
+    loop {
+        let n = match file.read(buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if let Some(chunk) = buf.get(..n) {
+            h.update(chunk);
+        }
+        progress.bytes(n as u64);
+        total += n as u64;
+        if n < buf.len() && total == expected_len {
+            break;
+        }
+    }
+    Ok(h.finish())
 }
 
 fn hash_stream<R: Read>(
@@ -184,13 +279,22 @@ pub fn digest_path(
     path: &Path,
     progress: &dyn Progress,
 ) -> Result<DigestedPath, HashError> {
-    let meta = std::fs::metadata(path).map_err(|source| HashError::Read { path: path.to_path_buf(), source })?;
+    let meta = std::fs::metadata(path).map_err(|source| HashError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
     if meta.is_dir() {
         let digest = tree::digest_tree(algorithm, path, progress)?.digest;
-        Ok(DigestedPath { digest, kind: PathKind::Tree })
+        Ok(DigestedPath {
+            digest,
+            kind: PathKind::Tree,
+        })
     } else {
         let digest = algorithm.hash_file(path, progress)?;
         progress.entry();
-        Ok(DigestedPath { digest, kind: PathKind::File })
+        Ok(DigestedPath {
+            digest,
+            kind: PathKind::File,
+        })
     }
 }

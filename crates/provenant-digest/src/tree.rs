@@ -33,7 +33,7 @@ use rayon::prelude::*;
 
 use crate::algorithm::Algorithm;
 use crate::digest::Digest;
-use crate::hash::{Hasher, Progress, STREAM_BUFFER, hash_file_with};
+use crate::hash::{Hasher, Progress, STREAM_BUFFER, hash_regular_file};
 
 /// The first line hashed, which names the algorithm version.
 pub const FORMAT_HEADER: &[u8] = b"provenant-tree-v1\n";
@@ -119,10 +119,19 @@ struct Entry {
 /// Computes the tree digest of the directory `root` (following `root` itself if it is a symlink).
 ///
 /// Regular files are hashed in parallel on rayon's global pool.
-pub fn digest_tree(algorithm: Algorithm, root: &Path, progress: &dyn Progress) -> Result<TreeDigest, TreeError> {
-    let meta = fs::metadata(root).map_err(|source| TreeError::Walk { path: root.to_path_buf(), source })?;
+pub fn digest_tree(
+    algorithm: Algorithm,
+    root: &Path,
+    progress: &dyn Progress,
+) -> Result<TreeDigest, TreeError> {
+    let meta = fs::metadata(root).map_err(|source| TreeError::Walk {
+        path: root.to_path_buf(),
+        source,
+    })?;
     if !meta.is_dir() {
-        return Err(TreeError::NotADirectory { path: root.to_path_buf() });
+        return Err(TreeError::NotADirectory {
+            path: root.to_path_buf(),
+        });
     }
     let mut entries = walk(root)?;
     entries.sort_unstable_by(|a, b| a.relative.cmp(&b.relative));
@@ -132,10 +141,14 @@ pub fn digest_tree(algorithm: Algorithm, root: &Path, progress: &dyn Progress) -
         .map_init(
             || vec![0u8; TREE_BUFFER],
             |buf, entry| {
-                let digest = if let Kind::File { .. } = entry.kind {
+                let digest = if let Kind::File { len, .. } = entry.kind {
                     Some(
-                        hash_file_with(algorithm, &entry.absolute, buf, progress)
-                            .map_err(|source| TreeError::Read { path: entry.absolute.clone(), source })?,
+                        hash_regular_file(algorithm, &entry.absolute, len, buf, progress).map_err(
+                            |source| TreeError::Read {
+                                path: entry.absolute.clone(),
+                                source,
+                            },
+                        )?,
                     )
                 } else {
                     None
@@ -170,53 +183,97 @@ pub fn digest_tree(algorithm: Algorithm, root: &Path, progress: &dyn Progress) -
         hasher.update(&entry.relative);
         hasher.update(b"\n");
     }
-    Ok(TreeDigest { digest: hasher.finish(), entries: entries.len() as u64, bytes })
+    Ok(TreeDigest {
+        digest: hasher.finish(),
+        entries: entries.len() as u64,
+        bytes,
+    })
 }
 
-/// Lists every entry below `root` with an explicit stack, so that deep trees cannot exhaust the
-/// thread's stack.
+/// Lists every entry below `root`, breadth first, listing the directories of each level in parallel.
+/// There is no recursion, so hostile depth cannot exhaust a thread's stack.
 fn walk(root: &Path) -> Result<Vec<Entry>, TreeError> {
     let mut out = Vec::new();
-    let mut stack: Vec<(PathBuf, Vec<u8>)> = vec![(root.to_path_buf(), Vec::new())];
-    while let Some((dir, prefix)) = stack.pop() {
-        let listing = fs::read_dir(&dir).map_err(|source| TreeError::Walk { path: dir.clone(), source })?;
-        for item in listing {
-            let item = item.map_err(|source| TreeError::Walk { path: dir.clone(), source })?;
-            let absolute = item.path();
-            let name = item.file_name();
-            let mut relative = prefix.clone();
-            if !relative.is_empty() {
-                relative.push(b'/');
+    let mut frontier: Vec<(PathBuf, Vec<u8>)> = vec![(root.to_path_buf(), Vec::new())];
+    while !frontier.is_empty() {
+        let listed: Vec<Result<Vec<Entry>, TreeError>> = frontier
+            .par_iter()
+            .map(|(dir, prefix)| list_dir(dir, prefix))
+            .collect();
+        frontier = Vec::new();
+        for entries in listed {
+            for entry in entries? {
+                if entry.kind == Kind::Directory {
+                    frontier.push((entry.absolute.clone(), entry.relative.clone()));
+                }
+                out.push(entry);
             }
-            relative.extend_from_slice(name.as_bytes());
-            if relative.contains(&b'\n') {
-                return Err(TreeError::UnrepresentablePath { path: absolute });
-            }
-            let file_type =
-                item.file_type().map_err(|source| TreeError::Walk { path: absolute.clone(), source })?;
-            let kind = if file_type.is_dir() {
-                stack.push((absolute.clone(), relative.clone()));
-                Kind::Directory
-            } else if file_type.is_file() {
-                // DirEntry::metadata does not follow symlinks.
-                let meta =
-                    item.metadata().map_err(|source| TreeError::Walk { path: absolute.clone(), source })?;
-                Kind::File { executable: meta.permissions().mode() & 0o111 != 0, len: meta.len() }
-            } else if file_type.is_symlink() {
-                let target = fs::read_link(&absolute)
-                    .map_err(|source| TreeError::ReadLink { path: absolute.clone(), source })?;
-                Kind::Symlink { target: target.as_os_str().as_bytes().to_vec() }
-            } else if file_type.is_fifo() {
-                Kind::Fifo
-            } else if file_type.is_socket() {
-                Kind::Socket
-            } else if file_type.is_block_device() {
-                Kind::BlockDevice
-            } else {
-                Kind::CharDevice
-            };
-            out.push(Entry { relative, absolute, kind });
         }
+    }
+    Ok(out)
+}
+
+/// The entries of one directory (not recursing).
+fn list_dir(dir: &Path, prefix: &[u8]) -> Result<Vec<Entry>, TreeError> {
+    let mut out = Vec::new();
+    let listing = fs::read_dir(dir).map_err(|source| TreeError::Walk {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    for item in listing {
+        let item = item.map_err(|source| TreeError::Walk {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let absolute = item.path();
+        let name = item.file_name();
+        let mut relative = Vec::with_capacity(prefix.len() + 1 + name.len());
+        relative.extend_from_slice(prefix);
+        if !relative.is_empty() {
+            relative.push(b'/');
+        }
+        relative.extend_from_slice(name.as_bytes());
+        if relative.contains(&b'\n') {
+            return Err(TreeError::UnrepresentablePath { path: absolute });
+        }
+        let file_type = item.file_type().map_err(|source| TreeError::Walk {
+            path: absolute.clone(),
+            source,
+        })?;
+        let kind = if file_type.is_dir() {
+            Kind::Directory
+        } else if file_type.is_file() {
+            // DirEntry::metadata does not follow symlinks.
+            let meta = item.metadata().map_err(|source| TreeError::Walk {
+                path: absolute.clone(),
+                source,
+            })?;
+            Kind::File {
+                executable: meta.permissions().mode() & 0o111 != 0,
+                len: meta.len(),
+            }
+        } else if file_type.is_symlink() {
+            let target = fs::read_link(&absolute).map_err(|source| TreeError::ReadLink {
+                path: absolute.clone(),
+                source,
+            })?;
+            Kind::Symlink {
+                target: target.as_os_str().as_bytes().to_vec(),
+            }
+        } else if file_type.is_fifo() {
+            Kind::Fifo
+        } else if file_type.is_socket() {
+            Kind::Socket
+        } else if file_type.is_block_device() {
+            Kind::BlockDevice
+        } else {
+            Kind::CharDevice
+        };
+        out.push(Entry {
+            relative,
+            absolute,
+            kind,
+        });
     }
     Ok(out)
 }
