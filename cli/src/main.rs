@@ -47,7 +47,11 @@ fn main() -> ExitCode {
         Err(e) => {
             // clap prints help and version to stdout with exit 0, usage errors to stderr with exit 2.
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     init_tracing(cli.global.verbose, cli.global.quiet);
