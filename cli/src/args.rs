@@ -55,6 +55,11 @@ pub(crate) enum OutputFormat {
 pub(crate) enum Command {
     /// Compute or check content digests of files and directory trees.
     Digest(DigestArgs),
+    /// Run a build and record SLSA provenance for its outputs.
+    Build(crate::commands::provenance::BuildArgs),
+    /// Record SLSA provenance for a build that already ran.
+    #[command(subcommand)]
+    Provenance(crate::commands::provenance::ProvenanceCommand),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Print the manual page (roff) on stdout.

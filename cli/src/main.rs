@@ -68,6 +68,8 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let global = cli.global;
     match cli.command {
         Command::Digest(args) => commands::digest::run(&global, &args),
+        Command::Build(args) => commands::provenance::build(&global, &args),
+        Command::Provenance(command) => commands::provenance::provenance(&global, &command),
         Command::Completions(args) => commands::meta::completions(&args),
         Command::Man => commands::meta::man(),
     }

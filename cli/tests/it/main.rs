@@ -1,1 +1,1 @@
-
+//! CLI integration tests (snapshots of output).

@@ -15,6 +15,9 @@ use crate::error::FieldError;
 pub struct Timestamp(DateTime<Utc>);
 
 impl Timestamp {
+    /// 1970-01-01T00:00:00Z.
+    pub const EPOCH: Timestamp = Timestamp(DateTime::UNIX_EPOCH);
+
     /// The instant `secs` seconds after the Unix epoch (as `SOURCE_DATE_EPOCH` gives it).
     #[must_use]
     pub fn from_unix(secs: i64) -> Option<Timestamp> {
