@@ -1,6 +1,7 @@
 //! `provenant build`, `provenant provenance generate` and `provenant verify-provenance` end to end, on a
 //! fixture project in a real git repository.
 
+use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -39,7 +40,6 @@ pub(crate) fn fixture_project() -> tempfile::TempDir {
     )
     .unwrap();
     std::fs::write(root.join(".gitignore"), "out/\n*.json\n").unwrap();
-    use std::os::unix::fs::PermissionsExt as _;
     std::fs::set_permissions(root.join("build.sh"), std::fs::Permissions::from_mode(0o755)).unwrap();
     git(root, &["init", "-q", "-b", "main", "."]);
     git(root, &["add", "-A"]);
