@@ -60,6 +60,8 @@ pub(crate) enum Command {
     /// Record SLSA provenance for a build that already ran.
     #[command(subcommand)]
     Provenance(crate::commands::provenance::ProvenanceCommand),
+    /// Verify SLSA provenance for an artefact, like slsa-verifier, for any trusted builder.
+    VerifyProvenance(crate::commands::provenance::VerifyProvenanceArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Print the manual page (roff) on stdout.

@@ -70,6 +70,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Digest(args) => commands::digest::run(&global, &args),
         Command::Build(args) => commands::provenance::build(&global, &args),
         Command::Provenance(command) => commands::provenance::provenance(&global, &command),
+        Command::VerifyProvenance(args) => commands::provenance::verify_provenance(&global, &args),
         Command::Completions(args) => commands::meta::completions(&args),
         Command::Man => commands::meta::man(),
     }

@@ -266,3 +266,173 @@ fn generate_in_gitlab_ci() {
     assert_eq!(p["runDetails"]["builder"]["id"], "https://gitlab.com/-/runners/5");
     validate(&dir.join("st.json"));
 }
+
+fn vectors() -> PathBuf {
+    provenant_testkit::vectors_dir()
+}
+
+const GO_BUILDER: &str =
+    "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/builder_go_slsa3.yml";
+/// The Go builder's v2.1.0 binaries (too large for the vectors; slsa-verifier only hashes them).
+const GO_BINARY: &str = "sha256:f6ab7ad0c7549b5a4942c3b0690519d791c28c4c0f8b286208cb40da3322a066";
+
+/// `provenant verify-provenance` on slsa-verifier's v2.1.0 Go builder bundle, offline against the
+/// production trusted root snapshot, with `args` replacing the defaults they name.
+fn verify_go(bundle: &str, overrides: &[(&str, &str)]) -> Output {
+    let testdata = vectors().join("slsa-verifier/cli/slsa-verifier/testdata/gha_go/v2.1.0");
+    let root = vectors().join("sigstore-python/embedded-trust-roots/prod/trusted_root.json");
+    let mut args: Vec<(String, String)> = vec![
+        ("artefact".into(), GO_BINARY.into()),
+        ("--bundle".into(), testdata.join(bundle).display().to_string()),
+        (
+            "--source-uri".into(),
+            "github.com/slsa-framework/example-package".into(),
+        ),
+        ("--builder-id".into(), GO_BUILDER.into()),
+        (
+            "--certificate-identity-regexp".into(),
+            format!("{GO_BUILDER}@refs/tags/v[0-9.]+"),
+        ),
+        (
+            "--certificate-oidc-issuer".into(),
+            "https://token.actions.githubusercontent.com".into(),
+        ),
+        ("--trusted-root".into(), root.display().to_string()),
+    ];
+    for (k, v) in overrides {
+        match args.iter_mut().find(|(a, _)| a == k) {
+            Some(slot) => slot.1 = (*v).to_owned(),
+            None => args.push(((*k).to_owned(), (*v).to_owned())),
+        }
+    }
+    let mut argv = vec!["verify-provenance".to_owned(), "--output".into(), "json".into()];
+    for (k, v) in args {
+        if k != "artefact" {
+            argv.push(k);
+        }
+        if !v.is_empty() {
+            argv.push(v);
+        }
+    }
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    provenant(Path::new("."), &argv, &[])
+}
+
+fn report(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+#[test]
+fn slsa_verifier_bundle_verifies_offline() {
+    let out = verify_go(
+        "binary-linux-amd64-push-v14.2.intoto.jsonl",
+        &[("--source-versioned-tag", "v14"), ("--build-level", "3")],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = report(&out);
+    assert_eq!(r["verified"], true);
+    assert_eq!(r["predicate_type"], "https://slsa.dev/provenance/v0.2");
+    assert_eq!(r["build_level"], 3);
+}
+
+#[test]
+fn slsa_verifier_bundle_failures_name_their_check() {
+    let bundle = "binary-linux-amd64-workflow_dispatch.intoto.jsonl";
+    let cases: [(&[(&str, &str)], &str); 8] = [
+        (
+            &[(
+                "artefact",
+                "sha256:0000000000000000000000000000000000000000000000000000000000000000",
+            )],
+            "subject",
+        ),
+        (
+            &[("--source-uri", "github.com/slsa-framework/example-packageA")],
+            "source",
+        ),
+        (&[("--source-branch", "master")], "ref"),
+        (&[("--source-tag", "v1.2.3")], "ref"),
+        (&[("--source-versioned-tag", "v1")], "ref"),
+        (
+            &[(
+                "--builder-id",
+                "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/not-trusted.yml",
+            )],
+            "builder",
+        ),
+        (
+            &[("--builder-id", &format!("{GO_BUILDER}@refs/tags/v2.0.0"))],
+            "builder",
+        ),
+        (
+            &[("--certificate-oidc-issuer", "https://accounts.google.com")],
+            "signature",
+        ),
+    ];
+    for (overrides, check) in cases {
+        let out = verify_go(bundle, overrides);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{overrides:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let r = report(&out);
+        assert_eq!(r["verified"], false);
+        assert_eq!(r["failed_check"], check, "{overrides:?}: {}", r["error"]);
+    }
+}
+
+#[test]
+fn verify_provenance_usage_errors_exit_2() {
+    let out = verify_go(
+        "binary-linux-amd64-workflow_dispatch.intoto.jsonl",
+        &[("--source-uri", "github.com/org/repo@refs/heads/main")],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let out = verify_go(
+        "binary-linux-amd64-workflow_dispatch.intoto.jsonl",
+        &[("artefact", "sha256:abc")],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let out = verify_go("no-such-bundle.json", &[]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn print_provenance_and_vsa() {
+    let dir = tempfile::tempdir().unwrap();
+    let vsa = dir.path().join("vsa.json");
+    let out = verify_go(
+        "binary-linux-amd64-workflow_dispatch.intoto.jsonl",
+        &[("--vsa", vsa.to_str().unwrap()), ("--print-provenance", "")],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    validate(&vsa);
+    let v = json(&vsa);
+    assert_eq!(v["predicate"]["verificationResult"], "PASSED");
+    assert_eq!(
+        v["subject"][0]["digest"]["sha256"],
+        GO_BINARY.trim_start_matches("sha256:")
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("\"predicateType\": \"https://slsa.dev/provenance/v0.2\"")
+    );
+}

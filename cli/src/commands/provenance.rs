@@ -207,3 +207,287 @@ pub(crate) fn provenance(global: &GlobalArgs, command: &ProvenanceCommand) -> an
         }
     }
 }
+
+/// `provenant verify-provenance`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Checks, in order, each with its own failure: the bundle's signature (certificate \
+identity or key, transparency log) under the trusted root; that the payload is an in-toto statement; that a \
+subject has the artefact's digest; that the predicate is SLSA provenance v1 or v0.2; the builder id; the \
+source repository; the branch, tag or versioned tag; the build level. With several --bundle, one passing \
+every check is enough. Exit status 0 verified, 1 a check failed (reported on stdout), 2 usage or runtime error."
+)]
+#[allow(clippy::struct_excessive_bools)] // Independent switches, as cosign has them.
+pub(crate) struct VerifyProvenanceArgs {
+    /// The artefact: a file, or its digest (`sha256:<hex>`, `sha512:<hex>`).
+    #[arg(value_name = "ARTEFACT")]
+    pub(crate) artefact: String,
+    /// A sigstore bundle carrying the provenance; repeatable.
+    #[arg(long = "bundle", value_name = "FILE", required = true)]
+    pub(crate) bundles: Vec<PathBuf>,
+    /// The expected source repository (`github.com/ORG/REPO`, or a URL).
+    #[arg(long, value_name = "URI")]
+    pub(crate) source_uri: String,
+    /// The branch the build must have run on.
+    #[arg(long, value_name = "BRANCH", group = "git_ref")]
+    pub(crate) source_branch: Option<String>,
+    /// The exact tag the build must have run for.
+    #[arg(long, value_name = "TAG", group = "git_ref")]
+    pub(crate) source_tag: Option<String>,
+    /// A semantic version prefix the build's tag must match (`v1`, `v1.2`, `v1.2.3`).
+    #[arg(long, value_name = "vX[.Y[.Z]]", group = "git_ref")]
+    pub(crate) source_versioned_tag: Option<String>,
+    /// The trusted builder (`URI`, or `URI@version` to pin the version).
+    #[arg(long, value_name = "URI")]
+    pub(crate) builder_id: String,
+    /// The minimum SLSA build level the evidence must support (0-3).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=3))]
+    pub(crate) build_level: Option<u8>,
+    /// The signer's certificate identity (keyless bundles), exactly.
+    #[arg(long, value_name = "SAN", group = "identity")]
+    pub(crate) certificate_identity: Option<String>,
+    /// The signer's certificate identity (keyless bundles), as a regular expression anchored at both ends.
+    #[arg(long, value_name = "REGEX", group = "identity")]
+    pub(crate) certificate_identity_regexp: Option<String>,
+    /// The OIDC issuer of the signer's certificate.
+    #[arg(long, value_name = "URL")]
+    pub(crate) certificate_oidc_issuer: Option<String>,
+    /// The public key (PEM) of a keyed bundle.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["identity", "certificate_oidc_issuer"])]
+    pub(crate) key: Option<PathBuf>,
+    /// The sigstore trusted root (`trusted_root.json`) to verify against.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) trusted_root: PathBuf,
+    /// Print the verified provenance statement on stdout.
+    #[arg(long)]
+    pub(crate) print_provenance: bool,
+    /// On success, write a Verification Summary Attestation (VSA v1 statement) here.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) vsa: Option<PathBuf>,
+}
+
+/// Upper bound on a bundle read into memory.
+const MAX_BUNDLE_BYTES: u64 = provenant_sigstore::MAX_BUNDLE_BYTES as u64;
+
+fn read_bounded(path: &Path, max: u64) -> anyhow::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    anyhow::ensure!(
+        bytes.len() as u64 <= max,
+        "{} is larger than {max} bytes",
+        path.display()
+    );
+    Ok(bytes)
+}
+
+fn signer_policy(args: &VerifyProvenanceArgs) -> anyhow::Result<provenant_sigstore::Policy> {
+    use provenant_sigstore::{IdentityPolicy, Policy, PublicKey, SanMatcher};
+    if let Some(key) = &args.key {
+        let pem = String::from_utf8(read_bounded(key, 1 << 20)?).context("the key is not PEM text")?;
+        return Ok(Policy::Key(PublicKey::from_pem(&pem)?));
+    }
+    let san = match (&args.certificate_identity, &args.certificate_identity_regexp) {
+        (Some(exact), _) => SanMatcher::Exact(exact.clone()),
+        (None, Some(re)) => {
+            SanMatcher::regex(re).with_context(|| format!("invalid --certificate-identity-regexp {re:?}"))?
+        }
+        (None, None) => anyhow::bail!(
+            "say who must have signed: --certificate-identity or --certificate-identity-regexp (with \
+             --certificate-oidc-issuer) for keyless bundles, or --key for keyed ones"
+        ),
+    };
+    let issuer = args
+        .certificate_oidc_issuer
+        .clone()
+        .context("--certificate-oidc-issuer is required with a certificate identity")?;
+    Ok(Policy::Identity(IdentityPolicy::new(san).with_issuer(issuer)))
+}
+
+#[derive(Serialize)]
+struct VerifyReport {
+    verified: bool,
+    artefact: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subject: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bundle: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    predicate_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    builder_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    build_level: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failed_check: Option<provenant_provenance::Check>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vsa: Option<String>,
+}
+
+pub(crate) fn verify_provenance(global: &GlobalArgs, args: &VerifyProvenanceArgs) -> anyhow::Result<Outcome> {
+    use provenant_provenance::{Expectations, Input, RefExpectation};
+
+    // Validate everything before any verification work.
+    let expectations = Expectations {
+        builder_id: args.builder_id.parse()?,
+        source: args.source_uri.parse()?,
+        git_ref: match (&args.source_branch, &args.source_tag, &args.source_versioned_tag) {
+            (Some(b), _, _) => Some(RefExpectation::Branch(b.clone())),
+            (_, Some(t), _) => Some(RefExpectation::Tag(t.clone())),
+            (_, _, Some(v)) => Some(RefExpectation::VersionedTag(v.clone())),
+            _ => None,
+        },
+        build_level: args.build_level,
+    };
+    let policy = signer_policy(args)?;
+    let root_bytes = read_bounded(
+        &args.trusted_root,
+        provenant_sigstore::MAX_TRUSTED_ROOT_BYTES as u64,
+    )?;
+    let root = provenant_sigstore::TrustedRoot::from_json(&root_bytes)
+        .with_context(|| format!("cannot read trusted root {}", args.trusted_root.display()))?;
+    let verifier = provenant_sigstore::Verifier::new(&root)?;
+    let (artefact, resource_uri) = read_artefact(&args.artefact)?;
+    let mut bundles = Vec::with_capacity(args.bundles.len());
+    for path in &args.bundles {
+        let bytes = read_bounded(path, MAX_BUNDLE_BYTES)?;
+        let bundle = provenant_sigstore::Bundle::from_json(&bytes)
+            .with_context(|| format!("cannot read bundle {}", path.display()))?;
+        bundles.push((
+            bundle,
+            provenant_digest::Algorithm::Sha256.hash_bytes(&bytes),
+            path.display().to_string(),
+        ));
+    }
+    let inputs: Vec<Input<'_>> = bundles
+        .iter()
+        .map(|(bundle, digest, name)| Input {
+            bundle,
+            digest: *digest,
+            name: name.clone(),
+        })
+        .collect();
+
+    let mut report = VerifyReport {
+        verified: false,
+        artefact: artefact.to_string(),
+        subject: None,
+        bundle: None,
+        predicate_type: None,
+        builder_id: None,
+        build_level: None,
+        signer: None,
+        failed_check: None,
+        error: None,
+        vsa: None,
+    };
+    let outcome = match provenant_provenance::verify(&verifier, &policy, &inputs, &artefact, &expectations) {
+        Ok(passed) => {
+            if let Some(out) = &args.vsa
+                && let Some(input) = inputs.get(passed.bundle_index)
+            {
+                let now = provenant_build::now(source_date_epoch()?);
+                let vsa = provenant_provenance::vsa_statement(
+                    &passed,
+                    &artefact,
+                    &expectations,
+                    input,
+                    now,
+                    &resource_uri,
+                );
+                let mut bytes = serde_json::to_vec_pretty(&vsa)?;
+                bytes.push(b'\n');
+                write_atomic(out, &bytes)?;
+                report.vsa = Some(out.display().to_string());
+            }
+            if args.print_provenance {
+                print_json(&passed.statement)?;
+            }
+            report.verified = true;
+            report.subject = Some(passed.subject.name.clone());
+            report.bundle = inputs.get(passed.bundle_index).map(|i| i.name.clone());
+            report.predicate_type = Some(passed.provenance.version().predicate_type().to_owned());
+            report.builder_id = Some(passed.builder_id.to_string());
+            report.build_level = Some(passed.build_level);
+            report.signer = passed
+                .signer
+                .identity
+                .clone()
+                .or_else(|| Some("public key".to_owned()));
+            Outcome::Success
+        }
+        Err(e) => {
+            report.failed_check = Some(e.check());
+            report.error = Some(format!("{e}"));
+            Outcome::Failure
+        }
+    };
+    render_verify(global, &report, &expectations)?;
+    Ok(outcome)
+}
+
+fn render_verify(
+    global: &GlobalArgs,
+    report: &VerifyReport,
+    expectations: &provenant_provenance::Expectations,
+) -> anyhow::Result<()> {
+    match global.output {
+        OutputFormat::Json => print_json(report)?,
+        OutputFormat::Text => {
+            let mut out = std::io::stdout().lock();
+            if report.verified {
+                writeln!(
+                    out,
+                    "Verified {} ({}): built by {} from {}, SLSA build level {}, signed by {}",
+                    report.artefact,
+                    report.subject.as_deref().unwrap_or(""),
+                    report.builder_id.as_deref().unwrap_or(""),
+                    expectations.source,
+                    report.build_level.unwrap_or(0),
+                    report.signer.as_deref().unwrap_or("")
+                )?;
+                if let Some(v) = &report.vsa {
+                    writeln!(out, "VSA written to {v}")?;
+                }
+            } else {
+                writeln!(out, "FAILED {}", report.error.as_deref().unwrap_or(""))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The artefact's digest and a name for it: a digest given as such, or the sha256 of a file.
+fn read_artefact(arg: &str) -> anyhow::Result<(provenant_digest::Digest, String)> {
+    if arg.starts_with("sha256:") || arg.starts_with("sha512:") {
+        let digest: provenant_digest::Digest = arg.parse()?;
+        return Ok((digest, digest.to_string()));
+    }
+    let path = Path::new(arg);
+    let digest = provenant_digest::Algorithm::Sha256
+        .hash_file(path, &provenant_digest::NoProgress)
+        .with_context(|| format!("cannot hash the artefact {}", path.display()))?;
+    let name = path
+        .file_name()
+        .map_or_else(|| arg.to_owned(), |n| n.to_string_lossy().into_owned());
+    Ok((digest, name))
+}
+
+fn source_date_epoch() -> anyhow::Result<Option<provenant_slsa::Timestamp>> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(v) if !v.is_empty() => {
+            let secs: u32 = v
+                .parse()
+                .with_context(|| format!("SOURCE_DATE_EPOCH={v:?} is not a number of seconds"))?;
+            Ok(provenant_slsa::Timestamp::from_unix(i64::from(secs)))
+        }
+        _ => Ok(None),
+    }
+}

@@ -394,11 +394,11 @@ pub fn vsa_statement(
         time_verified,
         resource_uri: resource_uri.to_owned(),
         policy: ResourceDescriptor::uri_with_digest(POLICY_URI, set(&policy_digest)),
-        input_attestations: vec![ResourceDescriptor {
-            name: Some(input.name.clone()),
-            digest: set(&input.digest),
-            ..ResourceDescriptor::default()
-        }],
+        // The VSA schema allows only `uri` and `digest` here.
+        input_attestations: vec![ResourceDescriptor::uri_with_digest(
+            input.name.clone(),
+            set(&input.digest),
+        )],
         verification_result: VerificationResult::Passed,
         verified_levels: vec![format!("SLSA_BUILD_LEVEL_{}", verified.build_level)],
         dependency_levels: std::collections::BTreeMap::new(),
