@@ -281,7 +281,7 @@ const GO_BINARY: &str = "sha256:f6ab7ad0c7549b5a4942c3b0690519d791c28c4c0f8b2862
 fn verify_go(bundle: &str, overrides: &[(&str, &str)]) -> Output {
     let testdata = vectors().join("slsa-verifier/cli/slsa-verifier/testdata/gha_go/v2.1.0");
     let root = vectors().join("sigstore-python/embedded-trust-roots/prod/trusted_root.json");
-    let mut args: Vec<(String, String)> = vec![
+    let mut options: Vec<(String, String)> = vec![
         ("artefact".into(), GO_BINARY.into()),
         ("--bundle".into(), testdata.join(bundle).display().to_string()),
         (
@@ -300,22 +300,22 @@ fn verify_go(bundle: &str, overrides: &[(&str, &str)]) -> Output {
         ("--trusted-root".into(), root.display().to_string()),
     ];
     for (k, v) in overrides {
-        match args.iter_mut().find(|(a, _)| a == k) {
-            Some(slot) => slot.1 = (*v).to_owned(),
-            None => args.push(((*k).to_owned(), (*v).to_owned())),
+        match options.iter_mut().find(|(a, _)| a == k) {
+            Some(slot) => (*v).clone_into(&mut slot.1),
+            None => options.push(((*k).to_owned(), (*v).to_owned())),
         }
     }
-    let mut argv = vec!["verify-provenance".to_owned(), "--output".into(), "json".into()];
-    for (k, v) in args {
+    let mut command_line = vec!["verify-provenance".to_owned(), "--output".into(), "json".into()];
+    for (k, v) in options {
         if k != "artefact" {
-            argv.push(k);
+            command_line.push(k);
         }
         if !v.is_empty() {
-            argv.push(v);
+            command_line.push(v);
         }
     }
-    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
-    provenant(Path::new("."), &argv, &[])
+    let command_line: Vec<&str> = command_line.iter().map(String::as_str).collect();
+    provenant(Path::new("."), &command_line, &[])
 }
 
 fn report(out: &Output) -> serde_json::Value {
