@@ -436,3 +436,148 @@ fn print_provenance_and_vsa() {
             .contains("\"predicateType\": \"https://slsa.dev/provenance/v0.2\"")
     );
 }
+
+/// A loopback sigstore (Fulcio, Rekor) from `tests/harness/sigstore-mock.js`, and its trusted root.
+struct MockSigstore {
+    service: provenant_testkit::Service,
+}
+
+impl MockSigstore {
+    fn start() -> MockSigstore {
+        let node_modules = provenant_testkit::require_node_modules("sigstore");
+        let node = provenant_testkit::require_on_path("node");
+        let port = provenant_testkit::free_port();
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = Command::new(node);
+        cmd.arg(provenant_testkit::repo_root().join("tests/harness/sigstore-mock.js"))
+            .arg(port.to_string())
+            .arg(dir.path())
+            .env("NODE_PATH", node_modules);
+        MockSigstore {
+            service: provenant_testkit::Service::spawn(cmd, port, dir, "sigstore-mock.log"),
+        }
+    }
+
+    fn trusted_root(&self) -> PathBuf {
+        self.service.dir.path().join("trusted_root.json")
+    }
+
+    /// Signs `statement` keylessly as `subject` (the certificate SAN) issued by `issuer`.
+    fn attest(&self, statement: &Path, bundle: &Path, issuer: &str, subject: &str) {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let claims = serde_json::json!({ "iss": issuer, "sub": subject, "aud": "sigstore", "iat": now, "exp": now + 600 });
+        let token = format!(
+            "{}.{}.sig",
+            b64.encode(br#"{"alg":"none","typ":"JWT"}"#),
+            b64.encode(claims.to_string())
+        );
+        let out = Command::new(provenant_testkit::require_on_path("node"))
+            .arg(provenant_testkit::repo_root().join("tests/harness/sigstore-attest.js"))
+            .arg(statement)
+            .arg(bundle)
+            .arg(self.service.base_url())
+            .env("NODE_PATH", provenant_testkit::require_node_modules("sigstore"))
+            .env("SIGSTORE_ID_TOKEN", token)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "sigstore-js attest failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+const CI_ISSUER: &str = "https://ci.example.com";
+const CI_SIGNER: &str = "https://ci.example.com/org/hello/.ci/release.yml@refs/heads/main";
+
+#[test]
+fn fixture_built_with_provenant_build_verifies_and_each_change_fails_with_its_reason() {
+    let sigstore = MockSigstore::start();
+    let project = fixture_project();
+    let dir = project.path();
+    let builder = "https://ci.example.com/builders/hello";
+    let out = provenant(
+        dir,
+        &[
+            "build",
+            "--subject",
+            "out/hello",
+            "--source",
+            "github.com/org/hello",
+            "--builder-id",
+            builder,
+            "--statement",
+            "st.json",
+            "--",
+            "./build.sh",
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    sigstore.attest(
+        &dir.join("st.json"),
+        &dir.join("provenance.sigstore.json"),
+        CI_ISSUER,
+        CI_SIGNER,
+    );
+    std::fs::write(dir.join("other"), b"not the artefact").unwrap();
+
+    let root = sigstore.trusted_root();
+    let verify = |overrides: &[(&str, &str)]| {
+        let mut args = vec![
+            ("artefact", "out/hello"),
+            ("--bundle", "provenance.sigstore.json"),
+            ("--source-uri", "github.com/org/hello"),
+            ("--source-branch", "main"),
+            ("--builder-id", builder),
+            ("--certificate-identity", CI_SIGNER),
+            ("--certificate-oidc-issuer", CI_ISSUER),
+            ("--trusted-root", root.to_str().unwrap()),
+        ];
+        for (k, v) in overrides {
+            args.iter_mut().find(|(a, _)| a == k).unwrap().1 = v;
+        }
+        let mut command_line = vec!["verify-provenance", "--output", "json"];
+        for (k, v) in args {
+            if k != "artefact" {
+                command_line.push(k);
+            }
+            command_line.push(v);
+        }
+        let out = provenant(dir, &command_line, &[]);
+        (out.status.code(), report(&out))
+    };
+
+    let (code, r) = verify(&[]);
+    assert_eq!(code, Some(0), "{r}");
+    assert_eq!(r["predicate_type"], "https://slsa.dev/provenance/v1");
+    assert_eq!(r["signer"], CI_SIGNER);
+    let digest =
+        provenant_digest::Algorithm::Sha256.hash_bytes(&std::fs::read(dir.join("out/hello")).unwrap());
+    let by_digest = digest.to_string();
+    assert_eq!(verify(&[("artefact", &by_digest)]).0, Some(0));
+
+    for (overrides, check) in [
+        (&[("artefact", "other")][..], "subject"),
+        (&[("--source-uri", "github.com/org/hell0")][..], "source"),
+        (&[("--source-branch", "release")][..], "ref"),
+        (
+            &[("--builder-id", "https://ci.example.com/builders/other")][..],
+            "builder",
+        ),
+        (
+            &[("--certificate-identity", "https://ci.example.com/someone/else")][..],
+            "signature",
+        ),
+    ] {
+        let (code, r) = verify(overrides);
+        assert_eq!(code, Some(1), "{overrides:?}: {r}");
+        assert_eq!(r["failed_check"], check, "{overrides:?}: {r}");
+    }
+}
