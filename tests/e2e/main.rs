@@ -1,1 +1,4 @@
+//! End-to-end tests: the `provenant` binary driven as a user would, checked against real peer tools.
+
 mod digest;
+mod conformance;
