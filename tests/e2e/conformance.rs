@@ -152,6 +152,8 @@ fn assert_rejected(out: &Output, what: &str, check: &str) {
 }
 
 #[test]
+// One table of fixtures and their expected outcomes reads better whole than split.
+#[allow(clippy::too_many_lines)]
 fn sigstore_python_fixtures() {
     let py = provenant_testkit::vectors_dir().join("sigstore-python");
     let assets = py.join("test/assets");

@@ -2,3 +2,4 @@
 
 mod digest;
 mod conformance;
+mod signing;

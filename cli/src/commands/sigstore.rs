@@ -114,6 +114,9 @@ pub(crate) enum ConformanceCommand {
     /// verify-bundle [--staging] --bundle FILE (--certificate-identity ID --certificate-oidc-issuer URL |
     /// --key PEM) [--trusted-root FILE] `FILE_OR_DIGEST`
     VerifyBundle(ConformanceVerifyArgs),
+    /// sign-bundle [--staging] [--in-toto] --identity-token TOKEN --bundle FILE [--trusted-root F]
+    /// [--signing-config F] FILE
+    SignBundle(ConformanceSignArgs),
 }
 
 /// `provenant conformance verify-bundle`.
@@ -493,6 +496,7 @@ fn check_statement(verified: &Verified, want_type: Option<&str>) -> Result<serde
 pub(crate) fn conformance(global: &GlobalArgs, args: &ConformanceArgs) -> anyhow::Result<Outcome> {
     match &args.command {
         ConformanceCommand::VerifyBundle(a) => conformance_verify(global, a),
+        ConformanceCommand::SignBundle(a) => conformance_sign(global, a),
     }
 }
 
@@ -534,4 +538,240 @@ fn conformance_verify(global: &GlobalArgs, args: &ConformanceVerifyArgs) -> anyh
         }
         Err(e) => Err(e),
     }
+}
+
+/// Production public-good endpoints, used when neither flags nor a signing config name the services.
+const PUBLIC_GOOD_FULCIO: &str = "https://fulcio.sigstore.dev";
+const PUBLIC_GOOD_REKOR: &str = "https://rekor.sigstore.dev";
+const STAGING_FULCIO: &str = "https://fulcio.sigstage.dev";
+const STAGING_REKOR: &str = "https://rekor.sigstage.dev";
+
+/// Keyless signing services and identity.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct KeylessArgs {
+    /// OIDC identity token (else `SIGSTORE_ID_TOKEN`, else GitHub Actions' ambient token).
+    #[arg(long, value_name = "T", env = "SIGSTORE_ID_TOKEN", hide_env_values = true)]
+    pub(crate) identity_token: Option<String>,
+    /// Fulcio URL (overrides the signing config).
+    #[arg(long, value_name = "U")]
+    pub(crate) fulcio_url: Option<String>,
+    /// Rekor URL (overrides the signing config).
+    #[arg(long, value_name = "U")]
+    pub(crate) rekor_url: Option<String>,
+    /// Rekor API version of --rekor-url.
+    #[arg(long, value_name = "1|2", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub(crate) rekor_version: u8,
+    /// RFC 3161 timestamp authority endpoint (overrides the signing config).
+    #[arg(long, value_name = "U")]
+    pub(crate) timestamp_server_url: Option<String>,
+    /// A sigstore signing config (or client trust config) naming the services.
+    #[arg(long, value_name = "F")]
+    pub(crate) signing_config: Option<PathBuf>,
+}
+
+/// `provenant sign`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Keyless: the identity token buys a short-lived Fulcio certificate for a fresh key; \
+the signature is logged in Rekor and, with a timestamp authority, timestamped. Without --signing-config or \
+URLs, the public-good instance is used. The bundle is written as v0.3."
+)]
+pub(crate) struct SignArgs {
+    /// The file to sign.
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+    /// Where to write the bundle.
+    #[arg(long, value_name = "OUT")]
+    pub(crate) bundle: PathBuf,
+    #[command(flatten)]
+    pub(crate) keyless: KeylessArgs,
+}
+
+fn services(k: &KeylessArgs, staging: bool) -> anyhow::Result<provenant_sigstore_sign::Services> {
+    use provenant_sigstore_sign::{RekorVersion, Services};
+    let mut s = match &k.signing_config {
+        Some(path) => Services::from_signing_config(&read_limited(path, "signing config")?)
+            .with_context(|| format!("cannot use signing config {}", path.display()))?,
+        None if staging => Services::new(STAGING_FULCIO, STAGING_REKOR),
+        None => Services::new(PUBLIC_GOOD_FULCIO, PUBLIC_GOOD_REKOR),
+    };
+    if let Some(u) = &k.fulcio_url {
+        s = s.with_fulcio(u.clone());
+    }
+    if let Some(u) = &k.rekor_url {
+        let version = if k.rekor_version == 2 {
+            RekorVersion::V2
+        } else {
+            RekorVersion::V1
+        };
+        s = s.with_rekor(u.clone(), version);
+    }
+    if let Some(u) = &k.timestamp_server_url {
+        s = s.with_tsa(u.clone());
+    }
+    Ok(s)
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+#[derive(Serialize)]
+struct SignReport {
+    bundle: String,
+    identity: String,
+    issuer: String,
+    log_entries: Vec<LogEntryReport>,
+    rfc3161_timestamps: usize,
+}
+
+fn sign_keyless(
+    global: &GlobalArgs,
+    keyless: &KeylessArgs,
+    staging: bool,
+    payload: Payload<'_>,
+    out: &Path,
+) -> anyhow::Result<Outcome> {
+    let services = services(keyless, staging)?;
+    let rt = runtime()?;
+    let bundle = rt.block_on(async {
+        let token =
+            provenant_sigstore_sign::IdentityToken::resolve(keyless.identity_token.as_deref()).await?;
+        tracing::info!(
+            identity = token.identity(),
+            issuer = token.issuer(),
+            "signing keylessly"
+        );
+        let signer = provenant_sigstore_sign::KeylessSigner::new(services, &token);
+        let bundle = match payload {
+            Payload::File(path) => {
+                let file =
+                    std::fs::File::open(path).map_err(|e| provenant_sigstore_sign::SignError::Artifact {
+                        detail: format!("{}: {e}", path.display()),
+                    })?;
+                Box::pin(signer.sign_reader(std::io::BufReader::new(file))).await?
+            }
+            Payload::Statement(bytes) => signer.sign_statement(bytes).await?,
+        };
+        Ok::<_, provenant_sigstore_sign::SignError>((
+            bundle,
+            token.identity().to_owned(),
+            token.issuer().to_owned(),
+        ))
+    });
+    let (bundle, identity, issuer) = bundle?;
+    let json = bundle.to_json_v0_3()?;
+    write_atomically(out, &json)?;
+    let report = SignReport {
+        bundle: out.display().to_string(),
+        identity,
+        issuer,
+        log_entries: bundle
+            .log_entries()
+            .iter()
+            .map(|e| LogEntryReport {
+                kind: e.kind.to_string(),
+                log_index: e.log_index,
+                log_id: e.log_id.clone(),
+            })
+            .collect(),
+        rfc3161_timestamps: bundle.rfc3161_timestamp_count(),
+    };
+    match global.output {
+        OutputFormat::Json => print_json(&report)?,
+        OutputFormat::Text => {
+            let mut t = format!(
+                "Wrote {} (signed as {}, issuer {})\n",
+                report.bundle, report.identity, report.issuer
+            );
+            for e in &report.log_entries {
+                let _ = writeln!(
+                    t,
+                    "  log entry: {} index {} (log {})",
+                    e.kind, e.log_index, e.log_id
+                );
+            }
+            print_bytes(t.as_bytes())?;
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+#[derive(Clone, Copy)]
+enum Payload<'a> {
+    File(&'a Path),
+    Statement(&'a [u8]),
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory, so a reader never sees a
+/// half-written bundle.
+fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.tmp",
+        path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+    ));
+    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+}
+
+pub(crate) fn sign(global: &GlobalArgs, args: &SignArgs) -> anyhow::Result<Outcome> {
+    sign_keyless(
+        global,
+        &args.keyless,
+        false,
+        Payload::File(&args.file),
+        &args.bundle,
+    )
+}
+
+/// `provenant conformance sign-bundle`.
+#[derive(Debug, Args)]
+pub(crate) struct ConformanceSignArgs {
+    /// Use the staging instance.
+    #[arg(long)]
+    pub(crate) staging: bool,
+    /// FILE is an in-toto statement to sign in a DSSE envelope.
+    #[arg(long)]
+    pub(crate) in_toto: bool,
+    /// The OIDC identity token.
+    #[arg(long, value_name = "TOKEN")]
+    pub(crate) identity_token: String,
+    /// Where to write the bundle.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) bundle: PathBuf,
+    /// A custom trusted root (accepted for the protocol; signing needs only the signing config).
+    #[arg(long, value_name = "TRUSTROOT")]
+    pub(crate) trusted_root: Option<PathBuf>,
+    /// A custom signing config.
+    #[arg(long, value_name = "SIGNINGCONFIG")]
+    pub(crate) signing_config: Option<PathBuf>,
+    /// The artefact (or statement) to sign.
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+}
+
+fn conformance_sign(global: &GlobalArgs, args: &ConformanceSignArgs) -> anyhow::Result<Outcome> {
+    let keyless = KeylessArgs {
+        identity_token: Some(args.identity_token.clone()),
+        fulcio_url: None,
+        rekor_url: None,
+        rekor_version: 1,
+        timestamp_server_url: None,
+        signing_config: args.signing_config.clone(),
+    };
+    let statement;
+    let payload = if args.in_toto {
+        statement = read_limited(&args.file, "statement")?;
+        Payload::Statement(&statement)
+    } else {
+        Payload::File(&args.file)
+    };
+    sign_keyless(global, &keyless, args.staging, payload, &args.bundle)
 }
