@@ -73,6 +73,10 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::VerifyProvenance(args) => commands::provenance::verify_provenance(&global, &args),
         Command::Completions(args) => commands::meta::completions(&args),
         Command::Man => commands::meta::man(),
+        Command::Sign(args) => commands::sigstore::sign(&global, &args),
+        Command::Verify(args) => commands::sigstore::verify(&global, &args),
+        Command::VerifyAttestation(args) => commands::sigstore::verify_attestation(&global, &args),
+        Command::Conformance(args) => commands::sigstore::conformance(&global, &args),
     }
 }
 

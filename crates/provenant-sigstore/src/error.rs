@@ -193,6 +193,12 @@ pub enum VerifyError {
         /// Why.
         detail: String,
     },
+    /// A transparency-log entry lacks the inclusion proof its bundle version requires.
+    #[error("no inclusion proof: {detail}")]
+    InclusionProofMissing {
+        /// Why.
+        detail: String,
+    },
     /// The checkpoint (signed tree head) is missing, malformed, not signed by a trusted log key, or
     /// for another tree.
     #[error("checkpoint check failed: {detail}")]
@@ -303,7 +309,9 @@ impl VerifyError {
             VerifyError::IssuerMismatch { .. } => "oidc-issuer",
             VerifyError::ExtensionMismatch { .. } => "certificate-extension",
             VerifyError::UnknownLog { .. } => "transparency-log",
-            VerifyError::InclusionProof { .. } => "inclusion-proof",
+            VerifyError::InclusionProof { .. } | VerifyError::InclusionProofMissing { .. } => {
+                "inclusion-proof"
+            }
             VerifyError::Checkpoint { .. } => "checkpoint",
             VerifyError::SignedEntryTimestamp { .. } => "signed-entry-timestamp",
             VerifyError::EntryMismatch { .. } | VerifyError::MalformedEntry { .. } => "log-entry",

@@ -35,7 +35,10 @@ pub use bundle::{
     MEDIA_TYPE_V0_3, MaterialKind, pem_encode,
 };
 pub use error::{ParseError, TimeSource, VerifyError};
-pub use trust_root::{MAX_TRUSTED_ROOT_BYTES, TRUSTED_ROOT_MEDIA_TYPES, TrustedRoot, TrustedRootSummary};
+pub use trust_root::{
+    CLIENT_TRUST_CONFIG_MEDIA_TYPE, MAX_TRUSTED_ROOT_BYTES, TRUSTED_ROOT_MEDIA_TYPES, TrustedRoot,
+    TrustedRootSummary,
+};
 pub use verify::{
     Artifact, FulcioExtension, IdentityPolicy, Policy, PublicKey, SanMatcher, Verified, Verifier, sha256,
 };

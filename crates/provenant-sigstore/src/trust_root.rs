@@ -6,6 +6,10 @@ use crate::error::ParseError;
 /// Largest trusted root accepted, in bytes (real ones are under 20 kB).
 pub const MAX_TRUSTED_ROOT_BYTES: usize = 4 << 20;
 
+/// Media type of a sigstore client trust configuration (a trusted root and a signing config in one
+/// document, as sigstore-python's `--trust-config` takes).
+pub const CLIENT_TRUST_CONFIG_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json";
+
 /// Media types of trusted roots Provenant reads.
 pub const TRUSTED_ROOT_MEDIA_TYPES: [&str; 2] = [
     "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
@@ -33,8 +37,9 @@ pub struct TrustedRootSummary {
 }
 
 impl TrustedRoot {
-    /// Parses a trusted root. Errors name the JSON path of the field that is missing or malformed
-    /// (for instance `tlogs[0].publicKey.validFor.start`).
+    /// Parses a trusted root, or the `trustedRoot` of a client trust configuration. Errors name the
+    /// JSON path of the field that is missing or malformed (for instance
+    /// `tlogs[0].publicKey.validFor.start`).
     pub fn from_json(json: &[u8]) -> Result<TrustedRoot, ParseError> {
         const DOC: &str = "trusted root";
         if json.len() > MAX_TRUSTED_ROOT_BYTES {
@@ -44,9 +49,17 @@ impl TrustedRoot {
                 actual: json.len(),
             });
         }
-        let mut de = serde_json::Deserializer::from_slice(json);
-        let inner: sigstore_trust_root::TrustedRoot = serde_path_to_error::deserialize(&mut de)
-            .map_err(|e| ParseError::json(DOC, e.path().to_string(), e.inner()))?;
+        let value: serde_json::Value =
+            serde_json::from_slice(json).map_err(|e| ParseError::json(DOC, String::new(), &e))?;
+        let (value, prefix) = match value.get("mediaType").and_then(serde_json::Value::as_str) {
+            Some(CLIENT_TRUST_CONFIG_MEDIA_TYPE) => match value.get("trustedRoot") {
+                Some(root) => (root.clone(), "trustedRoot."),
+                None => return Err(ParseError::field(DOC, "trustedRoot", "is missing")),
+            },
+            _ => (value, ""),
+        };
+        let inner: sigstore_trust_root::TrustedRoot = serde_path_to_error::deserialize(value)
+            .map_err(|e| ParseError::json(DOC, format!("{prefix}{}", e.path()), e.inner()))?;
         if !TRUSTED_ROOT_MEDIA_TYPES.contains(&inner.media_type.as_str()) {
             return Err(ParseError::UnsupportedMediaType {
                 document: DOC,

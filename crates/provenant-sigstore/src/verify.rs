@@ -264,6 +264,8 @@ pub struct Verified {
 /// the root, then verifies any number of bundles.
 pub struct Verifier {
     inner: sigstore_verify::Verifier,
+    skip_tlog: bool,
+    skip_sct: bool,
 }
 
 impl fmt::Debug for Verifier {
@@ -277,13 +279,51 @@ impl Verifier {
     /// ids or reversed validity windows.
     pub fn new(root: &TrustedRoot) -> Result<Verifier, VerifyError> {
         sigstore_verify::Verifier::new(&root.inner)
-            .map(|inner| Verifier { inner })
+            .map(|inner| Verifier {
+                inner,
+                skip_tlog: false,
+                skip_sct: false,
+            })
             .map_err(|e| match map_error(e, None) {
                 VerifyError::InvalidTrustedRoot { detail } => VerifyError::InvalidTrustedRoot { detail },
                 other => VerifyError::InvalidTrustedRoot {
                     detail: other.to_string(),
                 },
             })
+    }
+
+    /// DANGEROUS: accepts bundles without transparency-log evidence (no inclusion proof, checkpoint or
+    /// SET is required or checked), for private instances that run no log, such as GitHub's artefact
+    /// attestations for private repositories. A verified RFC 3161 timestamp is then the only proof of
+    /// the signing time, and nothing proves the signature was ever published.
+    #[must_use]
+    pub fn dangerously_skip_transparency_log(mut self) -> Verifier {
+        self.skip_tlog = true;
+        self
+    }
+
+    /// DANGEROUS: accepts Fulcio certificates without a verified Signed Certificate Timestamp, for
+    /// private instances whose CA logs to no certificate-transparency log.
+    #[must_use]
+    pub fn dangerously_skip_sct(mut self) -> Verifier {
+        self.skip_sct = true;
+        self
+    }
+
+    fn keyless_policy(&self) -> sigstore_verify::VerificationPolicy {
+        let mut p = sigstore_verify::VerificationPolicy::any_identity();
+        if self.skip_tlog {
+            p = p.skip_tlog_unsafe();
+        }
+        if self.skip_sct {
+            p = p.skip_sct();
+        }
+        p
+    }
+
+    fn key_policy(&self, key: &PublicKey) -> sigstore_verify::PublicKeyVerificationPolicy {
+        let p = sigstore_verify::PublicKeyVerificationPolicy::new(key.der.clone());
+        if self.skip_tlog { p.skip_tlog_unsafe() } else { p }
     }
 
     /// Verifies `bundle` for `artifact` under `policy`. All checks run (see docs/signing.md for the
@@ -309,7 +349,7 @@ impl Verifier {
                 self.run(digest, bundle, policy)
             }
         }?;
-        finish(&result, bundle, policy)
+        finish(&result, bundle, policy, self)
     }
 
     /// Verifies `bundle` for an artefact read to its end from `reader` in constant memory.
@@ -320,16 +360,13 @@ impl Verifier {
         policy: &Policy,
     ) -> Result<Verified, VerifyError> {
         check_policy_kind(bundle, policy)?;
+        let inner = self.structural_view(bundle);
         let result = match policy {
-            Policy::Identity(_) => self.inner.verify_reader(reader, &bundle.inner, &keyless_policy()),
-            Policy::Key(key) => self.inner.verify_reader(
-                reader,
-                &bundle.inner,
-                &sigstore_verify::PublicKeyVerificationPolicy::new(key.der.clone()),
-            ),
+            Policy::Identity(_) => self.inner.verify_reader(reader, &inner, &self.keyless_policy()),
+            Policy::Key(key) => self.inner.verify_reader(reader, &inner, &self.key_policy(key)),
         }
         .map_err(|e| map_error(e, Some(bundle)))?;
-        finish(&result, bundle, policy)
+        finish(&result, bundle, policy, self)
     }
 
     fn run<'a>(
@@ -338,23 +375,30 @@ impl Verifier {
         bundle: &Bundle,
         policy: &Policy,
     ) -> Result<sigstore_verify::VerificationResult, VerifyError> {
+        let inner = self.structural_view(bundle);
         match policy {
-            Policy::Identity(_) => self.inner.verify(artifact, &bundle.inner, &keyless_policy()),
-            Policy::Key(key) => self.inner.verify(
-                artifact,
-                &bundle.inner,
-                &sigstore_verify::PublicKeyVerificationPolicy::new(key.der.clone()),
-            ),
+            Policy::Identity(_) => self.inner.verify(artifact, &inner, &self.keyless_policy()),
+            Policy::Key(key) => self.inner.verify(artifact, &inner, &self.key_policy(key)),
         }
         .map_err(|e| map_error(e, Some(bundle)))
     }
-}
 
-/// The dependency's keyless policy: every cryptographic check on (chain, SCT, log, SET, timestamps);
-/// the identity checks are ours, in [`finish`], so that regexps and extensions are possible and the
-/// messages are Provenant's.
-fn keyless_policy() -> sigstore_verify::VerificationPolicy {
-    sigstore_verify::VerificationPolicy::any_identity()
+    /// The bundle as the dependency should see it. A v0.1 bundle must carry an inclusion promise on
+    /// its log entries; the dependency also demands one when there are no entries at all, which only
+    /// a log-less private instance produces. When the log is deliberately skipped and the bundle has
+    /// no entries, v0.1 and v0.2 impose the same structure, so the bundle is checked as v0.2.
+    fn structural_view<'b>(&self, bundle: &'b Bundle) -> std::borrow::Cow<'b, sigstore_types::Bundle> {
+        if self.skip_tlog
+            && bundle.inner.media_type == sigstore_types::MediaType::Bundle0_1
+            && bundle.inner.verification_material.tlog_entries.is_empty()
+        {
+            let mut b = bundle.inner.clone();
+            b.media_type = sigstore_types::MediaType::Bundle0_2;
+            std::borrow::Cow::Owned(b)
+        } else {
+            std::borrow::Cow::Borrowed(&bundle.inner)
+        }
+    }
 }
 
 fn check_policy_kind(bundle: &Bundle, policy: &Policy) -> Result<(), VerifyError> {
@@ -375,6 +419,7 @@ fn finish(
     result: &sigstore_verify::VerificationResult,
     bundle: &Bundle,
     policy: &Policy,
+    verifier: &Verifier,
 ) -> Result<Verified, VerifyError> {
     let identity = result.identity().map(|s| s.as_str().to_owned());
     let issuer = result.issuer().map(str::to_owned);
@@ -390,7 +435,12 @@ fn finish(
     if let Policy::Identity(p) = policy {
         // Fail closed: the dependency reports what it checked; a keyless verification without the
         // certificate chain, the SCT and the log is not one Provenant accepts.
-        if !(result.certificate_verified() && result.sct_verified() && result.tlog_verified()) {
+        // The dependency's keyless policy runs every cryptographic check (chain, SCT, log, SET,
+        // timestamps); the identity checks below are ours, so that regexps and extensions are possible.
+        if !(result.certificate_verified()
+            && (result.sct_verified() || verifier.skip_sct)
+            && (result.tlog_verified() || verifier.skip_tlog))
+        {
             return Err(VerifyError::InvalidBundle {
                 detail: "not every check ran (certificate chain, SCT, transparency log)".into(),
             });
@@ -422,7 +472,7 @@ fn finish(
                 });
             }
         }
-    } else if !result.tlog_verified() {
+    } else if !(result.tlog_verified() || verifier.skip_tlog) {
         return Err(VerifyError::InvalidBundle {
             detail: "the transparency log was not verified".into(),
         });
