@@ -5,6 +5,8 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use provenant_testkit::sigstore::{MockSigstore, mock_identity_token, start_mock_sigstore};
+
 pub(crate) fn git(dir: &Path, args: &[&str]) {
     let status = Command::new("git")
         .args([
@@ -437,60 +439,24 @@ fn print_provenance_and_vsa() {
     );
 }
 
-/// A loopback sigstore (Fulcio, Rekor) from `tests/harness/sigstore-mock.js`, and its trusted root.
-struct MockSigstore {
-    service: provenant_testkit::Service,
-}
-
-impl MockSigstore {
-    fn start() -> MockSigstore {
-        let node_modules = provenant_testkit::require_node_modules("sigstore");
-        let node = provenant_testkit::require_on_path("node");
-        let port = provenant_testkit::free_port();
-        let dir = tempfile::tempdir().unwrap();
-        let mut cmd = Command::new(node);
-        cmd.arg(provenant_testkit::repo_root().join("tests/harness/sigstore-mock.js"))
-            .arg(port.to_string())
-            .arg(dir.path())
-            .env("NODE_PATH", node_modules);
-        MockSigstore {
-            service: provenant_testkit::Service::spawn(cmd, port, dir, "sigstore-mock.log"),
-        }
-    }
-
-    fn trusted_root(&self) -> PathBuf {
-        self.service.dir.path().join("trusted_root.json")
-    }
-
-    /// Signs `statement` keylessly as `subject` (the certificate SAN) issued by `issuer`.
-    fn attest(&self, statement: &Path, bundle: &Path, issuer: &str, subject: &str) {
-        use base64::Engine as _;
-        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
-        let claims = serde_json::json!({ "iss": issuer, "sub": subject, "aud": "sigstore", "iat": now, "exp": now + 600 });
-        let token = format!(
-            "{}.{}.sig",
-            b64.encode(br#"{"alg":"none","typ":"JWT"}"#),
-            b64.encode(claims.to_string())
-        );
-        let out = Command::new(provenant_testkit::require_on_path("node"))
-            .arg(provenant_testkit::repo_root().join("tests/harness/sigstore-attest.js"))
-            .arg(statement)
-            .arg(bundle)
-            .arg(self.service.base_url())
-            .env("NODE_PATH", provenant_testkit::require_node_modules("sigstore"))
-            .env("SIGSTORE_ID_TOKEN", token)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "sigstore-js attest failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+/// Signs `statement` with sigstore-js (an independent signer) on the loopback sigstore, keylessly as
+/// `subject` issued by `issuer`.
+fn sigstore_js_attest(sigstore: &MockSigstore, statement: &Path, bundle: &Path, issuer: &str, subject: &str) {
+    let out = Command::new(provenant_testkit::require_on_path("node"))
+        .arg(provenant_testkit::repo_root().join("tests/harness/sigstore-js-sign.js"))
+        .arg(statement)
+        .arg(bundle)
+        .arg(sigstore.base_url())
+        .arg("--statement")
+        .env("NODE_PATH", provenant_testkit::require_node_modules("sigstore"))
+        .env("SIGSTORE_ID_TOKEN", mock_identity_token(issuer, subject))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "sigstore-js attest failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 const CI_ISSUER: &str = "https://ci.example.com";
@@ -498,7 +464,7 @@ const CI_SIGNER: &str = "https://ci.example.com/org/hello/.ci/release.yml@refs/h
 
 #[test]
 fn fixture_built_with_provenant_build_verifies_and_each_change_fails_with_its_reason() {
-    let sigstore = MockSigstore::start();
+    let sigstore = start_mock_sigstore();
     let project = fixture_project();
     let dir = project.path();
     let builder = "https://ci.example.com/builders/hello";
@@ -520,7 +486,8 @@ fn fixture_built_with_provenant_build_verifies_and_each_change_fails_with_its_re
         &[],
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    sigstore.attest(
+    sigstore_js_attest(
+        &sigstore,
         &dir.join("st.json"),
         &dir.join("provenance.sigstore.json"),
         CI_ISSUER,
@@ -528,7 +495,7 @@ fn fixture_built_with_provenant_build_verifies_and_each_change_fails_with_its_re
     );
     std::fs::write(dir.join("other"), b"not the artefact").unwrap();
 
-    let root = sigstore.trusted_root();
+    let root = sigstore.trusted_root.clone();
     let verify = |overrides: &[(&str, &str)]| {
         let mut args = vec![
             ("artefact", "out/hello"),
@@ -580,4 +547,106 @@ fn fixture_built_with_provenant_build_verifies_and_each_change_fails_with_its_re
         assert_eq!(code, Some(1), "{overrides:?}: {r}");
         assert_eq!(r["failed_check"], check, "{overrides:?}: {r}");
     }
+}
+
+#[test]
+fn build_signs_its_provenance_keylessly_and_it_verifies() {
+    let sigstore = start_mock_sigstore();
+    let project = fixture_project();
+    let dir = project.path();
+    let token = mock_identity_token(CI_ISSUER, CI_SIGNER);
+    let base = sigstore.base_url();
+    let out = provenant(
+        dir,
+        &[
+            "build",
+            "--subject",
+            "out/hello",
+            "--source",
+            "github.com/org/hello",
+            "--bundle",
+            "hello.provenance.json",
+            "--identity-token",
+            &token,
+            "--fulcio-url",
+            &base,
+            "--rekor-url",
+            &base,
+            "--",
+            "./build.sh",
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let root = sigstore.trusted_root.to_str().unwrap().to_owned();
+    let out = provenant(
+        dir,
+        &[
+            "verify-provenance",
+            "out/hello",
+            "--bundle",
+            "hello.provenance.json",
+            "--source-uri",
+            "github.com/org/hello",
+            "--source-branch",
+            "main",
+            "--builder-id",
+            provenant_slsa_local_builder(),
+            "--certificate-identity",
+            CI_SIGNER,
+            "--certificate-oidc-issuer",
+            CI_ISSUER,
+            "--trusted-root",
+            &root,
+            "--vsa",
+            "vsa.json",
+            "--vsa-bundle",
+            "vsa.sigstore.json",
+            "--identity-token",
+            &token,
+            "--fulcio-url",
+            &base,
+            "--rekor-url",
+            &base,
+        ],
+        &[],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    validate(&dir.join("vsa.json"));
+    // The signed VSA verifies as an attestation about the artefact.
+    let out = provenant(
+        dir,
+        &[
+            "verify-attestation",
+            "out/hello",
+            "--bundle",
+            "vsa.sigstore.json",
+            "--type",
+            "https://slsa.dev/verification_summary/v1",
+            "--certificate-identity",
+            CI_SIGNER,
+            "--certificate-oidc-issuer",
+            CI_ISSUER,
+            "--trusted-root",
+            &root,
+        ],
+        &[],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn provenant_slsa_local_builder() -> &'static str {
+    "https://github.com/provenant-dev/provenant/builders/local"
 }

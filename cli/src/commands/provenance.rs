@@ -13,6 +13,9 @@ use serde::Serialize;
 
 use crate::Outcome;
 use crate::args::{GlobalArgs, OutputFormat};
+use crate::commands::sigstore::{
+    KeylessArgs, SignerArgs, TrustArgs, build_policy, load_verifier, runtime, services,
+};
 use crate::output::print_json;
 
 /// Options shared by the commands that record provenance.
@@ -36,8 +39,13 @@ pub(crate) struct RecordArgs {
     #[arg(short = 'C', long = "directory", value_name = "DIR", default_value = ".")]
     pub(crate) directory: PathBuf,
     /// Write the (unsigned) in-toto statement here.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", required_unless_present = "bundle")]
     pub(crate) statement: Option<PathBuf>,
+    /// Sign the statement keylessly (DSSE in a sigstore bundle) and write the bundle here.
+    #[arg(long, value_name = "OUT")]
+    pub(crate) bundle: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) keyless: KeylessArgs,
 }
 
 /// `provenant build`.
@@ -109,6 +117,8 @@ struct RecordReport<'a> {
     subjects: Vec<SubjectReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
     statement: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bundle: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -130,6 +140,10 @@ fn record(
     if let Some(path) = &record.statement {
         write_atomic(path, &bytes)?;
     }
+    if let Some(path) = &record.bundle {
+        let bundle = sign_statement(&record.keyless, &bytes)?;
+        write_atomic(path, &bundle.to_json_v0_3()?)?;
+    }
     let report = RecordReport {
         builder_id: prepared.builder_id.to_string(),
         source: &prepared.source_uri,
@@ -141,6 +155,7 @@ fn record(
             })
             .collect(),
         statement: record.statement.as_ref().map(|p| p.display().to_string()),
+        bundle: record.bundle.as_ref().map(|p| p.display().to_string()),
     };
     match global.output {
         OutputFormat::Json => print_json(&report)?,
@@ -156,6 +171,9 @@ fn record(
             }
             if let Some(p) = &report.statement {
                 writeln!(err, "  statement written to {p}")?;
+            }
+            if let Some(p) = &report.bundle {
+                writeln!(err, "  signed provenance written to {p}")?;
             }
         }
     }
@@ -243,27 +261,21 @@ pub(crate) struct VerifyProvenanceArgs {
     /// The minimum SLSA build level the evidence must support (0-3).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=3))]
     pub(crate) build_level: Option<u8>,
-    /// The signer's certificate identity (keyless bundles), exactly.
-    #[arg(long, value_name = "SAN", group = "identity")]
-    pub(crate) certificate_identity: Option<String>,
-    /// The signer's certificate identity (keyless bundles), as a regular expression anchored at both ends.
-    #[arg(long, value_name = "REGEX", group = "identity")]
-    pub(crate) certificate_identity_regexp: Option<String>,
-    /// The OIDC issuer of the signer's certificate.
-    #[arg(long, value_name = "URL")]
-    pub(crate) certificate_oidc_issuer: Option<String>,
-    /// The public key (PEM) of a keyed bundle.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["identity", "certificate_oidc_issuer"])]
-    pub(crate) key: Option<PathBuf>,
-    /// The sigstore trusted root (`trusted_root.json`) to verify against.
-    #[arg(long, value_name = "FILE")]
-    pub(crate) trusted_root: PathBuf,
+    #[command(flatten)]
+    pub(crate) signer: SignerArgs,
+    #[command(flatten)]
+    pub(crate) trust: TrustArgs,
     /// Print the verified provenance statement on stdout.
     #[arg(long)]
     pub(crate) print_provenance: bool,
     /// On success, write a Verification Summary Attestation (VSA v1 statement) here.
     #[arg(long, value_name = "FILE")]
     pub(crate) vsa: Option<PathBuf>,
+    /// On success, sign the VSA keylessly and write its sigstore bundle here.
+    #[arg(long, value_name = "OUT")]
+    pub(crate) vsa_bundle: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) keyless: KeylessArgs,
 }
 
 /// Upper bound on a bundle read into memory.
@@ -282,29 +294,6 @@ fn read_bounded(path: &Path, max: u64) -> anyhow::Result<Vec<u8>> {
         path.display()
     );
     Ok(bytes)
-}
-
-fn signer_policy(args: &VerifyProvenanceArgs) -> anyhow::Result<provenant_sigstore::Policy> {
-    use provenant_sigstore::{IdentityPolicy, Policy, PublicKey, SanMatcher};
-    if let Some(key) = &args.key {
-        let pem = String::from_utf8(read_bounded(key, 1 << 20)?).context("the key is not PEM text")?;
-        return Ok(Policy::Key(PublicKey::from_pem(&pem)?));
-    }
-    let san = match (&args.certificate_identity, &args.certificate_identity_regexp) {
-        (Some(exact), _) => SanMatcher::Exact(exact.clone()),
-        (None, Some(re)) => {
-            SanMatcher::regex(re).with_context(|| format!("invalid --certificate-identity-regexp {re:?}"))?
-        }
-        (None, None) => anyhow::bail!(
-            "say who must have signed: --certificate-identity or --certificate-identity-regexp (with \
-             --certificate-oidc-issuer) for keyless bundles, or --key for keyed ones"
-        ),
-    };
-    let issuer = args
-        .certificate_oidc_issuer
-        .clone()
-        .context("--certificate-oidc-issuer is required with a certificate identity")?;
-    Ok(Policy::Identity(IdentityPolicy::new(san).with_issuer(issuer)))
 }
 
 #[derive(Serialize)]
@@ -329,6 +318,8 @@ struct VerifyReport {
     error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     vsa: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vsa_bundle: Option<String>,
 }
 
 pub(crate) fn verify_provenance(global: &GlobalArgs, args: &VerifyProvenanceArgs) -> anyhow::Result<Outcome> {
@@ -346,14 +337,8 @@ pub(crate) fn verify_provenance(global: &GlobalArgs, args: &VerifyProvenanceArgs
         },
         build_level: args.build_level,
     };
-    let policy = signer_policy(args)?;
-    let root_bytes = read_bounded(
-        &args.trusted_root,
-        provenant_sigstore::MAX_TRUSTED_ROOT_BYTES as u64,
-    )?;
-    let root = provenant_sigstore::TrustedRoot::from_json(&root_bytes)
-        .with_context(|| format!("cannot read trusted root {}", args.trusted_root.display()))?;
-    let verifier = provenant_sigstore::Verifier::new(&root)?;
+    let policy = build_policy(&args.signer)?;
+    let verifier = load_verifier(&args.trust)?;
     let (artefact, resource_uri) = read_artefact(&args.artefact)?;
     let mut bundles = Vec::with_capacity(args.bundles.len());
     for path in &args.bundles {
@@ -387,11 +372,12 @@ pub(crate) fn verify_provenance(global: &GlobalArgs, args: &VerifyProvenanceArgs
         failed_check: None,
         error: None,
         vsa: None,
+        vsa_bundle: None,
     };
     let outcome = match provenant_provenance::verify(&verifier, &policy, &inputs, &artefact, &expectations) {
         Ok(passed) => {
-            if let Some(out) = &args.vsa
-                && let Some(input) = inputs.get(passed.bundle_index)
+            if let Some(input) = inputs.get(passed.bundle_index)
+                && (args.vsa.is_some() || args.vsa_bundle.is_some())
             {
                 let now = provenant_build::now(source_date_epoch()?);
                 let vsa = provenant_provenance::vsa_statement(
@@ -404,8 +390,15 @@ pub(crate) fn verify_provenance(global: &GlobalArgs, args: &VerifyProvenanceArgs
                 );
                 let mut bytes = serde_json::to_vec_pretty(&vsa)?;
                 bytes.push(b'\n');
-                write_atomic(out, &bytes)?;
-                report.vsa = Some(out.display().to_string());
+                if let Some(out) = &args.vsa {
+                    write_atomic(out, &bytes)?;
+                    report.vsa = Some(out.display().to_string());
+                }
+                if let Some(out) = &args.vsa_bundle {
+                    let bundle = sign_statement(&args.keyless, &bytes)?;
+                    write_atomic(out, &bundle.to_json_v0_3()?)?;
+                    report.vsa_bundle = Some(out.display().to_string());
+                }
             }
             if args.print_provenance {
                 print_json(&passed.statement)?;
@@ -456,6 +449,9 @@ fn render_verify(
                 if let Some(v) = &report.vsa {
                     writeln!(out, "VSA written to {v}")?;
                 }
+                if let Some(v) = &report.vsa_bundle {
+                    writeln!(out, "signed VSA written to {v}")?;
+                }
             } else {
                 writeln!(out, "FAILED {}", report.error.as_deref().unwrap_or(""))?;
             }
@@ -478,6 +474,24 @@ fn read_artefact(arg: &str) -> anyhow::Result<(provenant_digest::Digest, String)
         .file_name()
         .map_or_else(|| arg.to_owned(), |n| n.to_string_lossy().into_owned());
     Ok((digest, name))
+}
+
+/// Signs an in-toto statement keylessly (DSSE), as `provenant sign` does for files.
+fn sign_statement(keyless: &KeylessArgs, statement: &[u8]) -> anyhow::Result<provenant_sigstore::Bundle> {
+    let services = services(keyless, false)?;
+    let bundle = runtime()?.block_on(async {
+        let token =
+            provenant_sigstore_sign::IdentityToken::resolve(keyless.identity_token.as_deref()).await?;
+        tracing::info!(
+            identity = token.identity(),
+            issuer = token.issuer(),
+            "signing the statement keylessly"
+        );
+        provenant_sigstore_sign::KeylessSigner::new(services, &token)
+            .sign_statement(statement)
+            .await
+    })?;
+    Ok(bundle)
 }
 
 fn source_date_epoch() -> anyhow::Result<Option<provenant_slsa::Timestamp>> {

@@ -190,7 +190,7 @@ fn read_limited(path: &Path, what: &str) -> anyhow::Result<Vec<u8>> {
     Ok(data)
 }
 
-fn load_verifier(trust: &TrustArgs) -> anyhow::Result<Verifier> {
+pub(crate) fn load_verifier(trust: &TrustArgs) -> anyhow::Result<Verifier> {
     let Some(path) = trust.trusted_root.as_deref() else {
         anyhow::bail!("no trusted root: {TRUSTED_ROOT_HELP}");
     };
@@ -209,7 +209,7 @@ fn load_verifier(trust: &TrustArgs) -> anyhow::Result<Verifier> {
     Ok(verifier)
 }
 
-fn build_policy(signer: &SignerArgs) -> anyhow::Result<Policy> {
+pub(crate) fn build_policy(signer: &SignerArgs) -> anyhow::Result<Policy> {
     if let Some(key) = &signer.key {
         let pem = String::from_utf8(read_limited(key, "public key")?)
             .with_context(|| format!("public key {} is not PEM text", key.display()))?;
@@ -587,7 +587,7 @@ pub(crate) struct SignArgs {
     pub(crate) keyless: KeylessArgs,
 }
 
-fn services(k: &KeylessArgs, staging: bool) -> anyhow::Result<provenant_sigstore_sign::Services> {
+pub(crate) fn services(k: &KeylessArgs, staging: bool) -> anyhow::Result<provenant_sigstore_sign::Services> {
     use provenant_sigstore_sign::{RekorVersion, Services};
     let mut s = match &k.signing_config {
         Some(path) => Services::from_signing_config(&read_limited(path, "signing config")?)
@@ -612,7 +612,7 @@ fn services(k: &KeylessArgs, staging: bool) -> anyhow::Result<provenant_sigstore
     Ok(s)
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
