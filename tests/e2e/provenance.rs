@@ -650,3 +650,107 @@ fn build_signs_its_provenance_keylessly_and_it_verifies() {
 fn provenant_slsa_local_builder() -> &'static str {
     "https://github.com/provenant-dev/provenant/builders/local"
 }
+
+#[test]
+fn malformed_signed_provenance_is_rejected_naming_the_field() {
+    let sigstore = start_mock_sigstore();
+    let project = fixture_project();
+    let dir = project.path();
+    let out = provenant(
+        dir,
+        &[
+            "build",
+            "--subject",
+            "out/hello",
+            "--source",
+            "github.com/org/hello",
+            "--statement",
+            "st.json",
+            "--",
+            "./build.sh",
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let good = json(&dir.join("st.json"));
+    let hex = good["subject"][0]["digest"]["sha256"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let root = sigstore.trusted_root.to_str().unwrap().to_owned();
+    let cases: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>, &str, &str)> = vec![
+        (
+            "empty subjects",
+            Box::new(|s| s["subject"] = serde_json::json!([])),
+            "statement",
+            "subject",
+        ),
+        (
+            "unknown algorithm",
+            Box::new(|s| s["subject"][0]["digest"] = serde_json::json!({ "sha257": "ab" })),
+            "statement",
+            "subject[0].digest.sha257",
+        ),
+        (
+            "no builder id",
+            Box::new(|s| s["predicate"]["runDetails"]["builder"]["id"] = serde_json::json!("")),
+            "predicate",
+            "runDetails.builder.id",
+        ),
+        (
+            "bad timestamp",
+            Box::new(|s| s["predicate"]["runDetails"]["metadata"]["startedOn"] = serde_json::json!("noon")),
+            "predicate",
+            "runDetails.metadata.startedOn",
+        ),
+        (
+            "unknown predicate",
+            Box::new(|s| s["predicateType"] = serde_json::json!("https://slsa.dev/provenance/v0.1")),
+            "predicate",
+            "https://slsa.dev/provenance/v0.1",
+        ),
+    ];
+    for (name, mutate, check, field) in cases {
+        let mut statement = good.clone();
+        mutate(&mut statement);
+        std::fs::write(dir.join("bad.json"), serde_json::to_vec(&statement).unwrap()).unwrap();
+        sigstore_js_attest(
+            &sigstore,
+            &dir.join("bad.json"),
+            &dir.join("bad.sigstore.json"),
+            CI_ISSUER,
+            CI_SIGNER,
+        );
+        let out = provenant(
+            dir,
+            &[
+                "verify-provenance",
+                &format!("sha256:{hex}"),
+                "--bundle",
+                "bad.sigstore.json",
+                "--source-uri",
+                "github.com/org/hello",
+                "--builder-id",
+                provenant_slsa_local_builder(),
+                "--certificate-identity",
+                CI_SIGNER,
+                "--certificate-oidc-issuer",
+                CI_ISSUER,
+                "--trusted-root",
+                &root,
+                "--output",
+                "json",
+            ],
+            &[],
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let r = report(&out);
+        assert_eq!(r["failed_check"], check, "{name}: {r}");
+        assert!(r["error"].as_str().unwrap().contains(field), "{name}: {r}");
+    }
+}
