@@ -651,6 +651,8 @@ fn provenant_slsa_local_builder() -> &'static str {
     "https://github.com/provenant-dev/provenant/builders/local"
 }
 
+type Mutation = Box<dyn Fn(&mut serde_json::Value)>;
+
 #[test]
 fn malformed_signed_provenance_is_rejected_naming_the_field() {
     let sigstore = start_mock_sigstore();
@@ -678,7 +680,7 @@ fn malformed_signed_provenance_is_rejected_naming_the_field() {
         .unwrap()
         .to_owned();
     let root = sigstore.trusted_root.to_str().unwrap().to_owned();
-    let cases: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>, &str, &str)> = vec![
+    let cases: Vec<(&str, Mutation, &str, &str)> = vec![
         (
             "empty subjects",
             Box::new(|s| s["subject"] = serde_json::json!([])),
