@@ -35,6 +35,9 @@ pub(crate) struct RecordArgs {
     /// Record provenance even when tracked files differ from HEAD; the provenance then says so.
     #[arg(long)]
     pub(crate) allow_dirty: bool,
+    /// An SBOM of the build's inputs to record among the resolved dependencies (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) sbom: Vec<PathBuf>,
     /// The build directory (inside a git work tree).
     #[arg(short = 'C', long = "directory", value_name = "DIR", default_value = ".")]
     pub(crate) directory: PathBuf,
@@ -92,6 +95,7 @@ fn prepare(record: &RecordArgs) -> anyhow::Result<Prepared> {
         source: record.source.clone(),
         allow_dirty: record.allow_dirty,
         env: environment(),
+        sboms: record.sbom.clone(),
     };
     Ok(provenant_build::prepare(&options)?)
 }

@@ -69,6 +69,8 @@ pub struct Options {
     pub allow_dirty: bool,
     /// The environment: CI variables, `PATH`, `SOURCE_DATE_EPOCH`.
     pub env: BTreeMap<String, String>,
+    /// SBOMs of the build's inputs to record as resolved dependencies.
+    pub sboms: Vec<PathBuf>,
 }
 
 /// Preparing or recording a build failed.
@@ -105,6 +107,9 @@ pub enum BuildError {
     /// Matching the subjects failed.
     #[error(transparent)]
     Subject(#[from] subjects::SubjectError),
+    /// Hashing an SBOM failed.
+    #[error("cannot hash an SBOM: {0}")]
+    Sbom(provenant_digest::HashError),
     /// Hashing a lockfile failed.
     #[error("cannot hash a lockfile: {0}")]
     Lockfile(provenant_digest::HashError),
@@ -131,6 +136,8 @@ pub struct Prepared {
     pub toolchains: BTreeMap<String, String>,
     /// Lockfiles and their digests.
     pub lockfiles: Vec<lockfiles::Lockfile>,
+    /// SBOMs given, as resolved dependencies (name, digest, media type).
+    pub sboms: Vec<ResourceDescriptor>,
     /// The build directory relative to the work tree root (`.` at the root).
     pub build_dir_relative: String,
     /// The canonical build directory.
@@ -218,7 +225,31 @@ pub fn prepare(options: &Options) -> Result<Prepared, BuildError> {
     let path = options.env.get("PATH").map(std::ffi::OsStr::new);
     let toolchains = toolchain::detect(&build_dir, path);
     let lockfiles = lockfiles::find(&root, &build_dir).map_err(BuildError::Lockfile)?;
+    let mut sboms = Vec::with_capacity(options.sboms.len());
+    for path in &options.sboms {
+        let digest = provenant_digest::Algorithm::Sha256
+            .hash_file(path, &provenant_digest::NoProgress)
+            .map_err(BuildError::Sbom)?;
+        let absolute = path.canonicalize().unwrap_or_else(|_| path.clone());
+        let name = match absolute.strip_prefix(&root) {
+            Ok(rel) => rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/"),
+            Err(_) => path
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+        };
+        sboms.push(ResourceDescriptor {
+            media_type: sbom_media_type(&name).map(str::to_owned),
+            name: Some(name),
+            digest: digest_set(&digest),
+            ..ResourceDescriptor::default()
+        });
+    }
     Ok(Prepared {
+        sboms,
         ci,
         work_tree,
         source_uri,
@@ -230,6 +261,17 @@ pub fn prepare(options: &Options) -> Result<Prepared, BuildError> {
         allow_dirty: options.allow_dirty,
         source_date_epoch: sde,
     })
+}
+
+/// The media type of an SBOM by its file name's conventional suffix.
+fn sbom_media_type(name: &str) -> Option<&'static str> {
+    if name.ends_with(".spdx.json") {
+        Some("application/spdx+json")
+    } else if name.ends_with(".cdx.json") || name.ends_with(".bom.json") || name.ends_with("bom.json") {
+        Some("application/vnd.cyclonedx+json")
+    } else {
+        None
+    }
 }
 
 fn relative(root: &Path, dir: &Path) -> String {
@@ -309,6 +351,7 @@ impl Prepared {
                 ..ResourceDescriptor::default()
             });
         }
+        dependencies.extend(self.sboms.iter().cloned());
         let byproducts = invocation
             .logs
             .iter()

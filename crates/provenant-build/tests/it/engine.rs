@@ -236,3 +236,27 @@ fn failing_command_reports_its_exit_code() {
     assert_eq!(outcome.exit_code(), 143);
     assert!(run(&["/nonexistent/tool".into()], repo.path(), Vec::new(), Vec::new()).is_err());
 }
+
+#[test]
+fn sboms_are_recorded_as_resolved_dependencies() {
+    let repo = fixture();
+    let dir = repo.path();
+    std::fs::write(dir.join("deps.cdx.json"), br#"{"bomFormat":"CycloneDX"}"#).unwrap();
+    let mut opts = options(dir, &[]);
+    opts.sboms = vec![dir.join("deps.cdx.json")];
+    let statement = build(dir, &opts);
+    let deps = statement["predicate"]["buildDefinition"]["resolvedDependencies"]
+        .as_array()
+        .unwrap();
+    let sbom = deps.iter().find(|d| d["name"] == "deps.cdx.json").unwrap();
+    assert_eq!(sbom["mediaType"], "application/vnd.cyclonedx+json");
+    assert_eq!(
+        sbom["digest"]["sha256"],
+        provenant_digest::Algorithm::Sha256
+            .hash_bytes(br#"{"bomFormat":"CycloneDX"}"#)
+            .hex()
+    );
+    let file = dir.join("statement.json");
+    std::fs::write(&file, serde_json::to_vec(&statement).unwrap()).unwrap();
+    validate(&file);
+}
