@@ -55,10 +55,25 @@ pub(crate) enum OutputFormat {
 pub(crate) enum Command {
     /// Compute or check content digests of files and directory trees.
     Digest(DigestArgs),
+    /// Run a build and record SLSA provenance for its outputs.
+    Build(crate::commands::provenance::BuildArgs),
+    /// Record SLSA provenance for a build that already ran.
+    #[command(subcommand)]
+    Provenance(crate::commands::provenance::ProvenanceCommand),
+    /// Verify SLSA provenance for an artefact, like slsa-verifier, for any trusted builder.
+    VerifyProvenance(crate::commands::provenance::VerifyProvenanceArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Print the manual page (roff) on stdout.
     Man,
+    /// Sign a file into a sigstore bundle (keyless: Fulcio certificate, Rekor entry, optional timestamp).
+    Sign(crate::commands::sigstore::SignArgs),
+    /// Verify an artefact's sigstore bundle offline against a trusted root.
+    Verify(crate::commands::sigstore::VerifyArgs),
+    /// Verify a DSSE-signed in-toto attestation for a subject and print the statement.
+    VerifyAttestation(crate::commands::sigstore::VerifyAttestationArgs),
+    /// The sigstore-conformance client protocol (for running that suite against Provenant).
+    Conformance(crate::commands::sigstore::ConformanceArgs),
 }
 
 /// `provenant digest`.

@@ -68,8 +68,15 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let global = cli.global;
     match cli.command {
         Command::Digest(args) => commands::digest::run(&global, &args),
+        Command::Build(args) => commands::provenance::build(&global, &args),
+        Command::Provenance(command) => commands::provenance::provenance(&global, &command),
+        Command::VerifyProvenance(args) => commands::provenance::verify_provenance(&global, &args),
         Command::Completions(args) => commands::meta::completions(&args),
         Command::Man => commands::meta::man(),
+        Command::Sign(args) => commands::sigstore::sign(&global, &args),
+        Command::Verify(args) => commands::sigstore::verify(&global, &args),
+        Command::VerifyAttestation(args) => commands::sigstore::verify_attestation(&global, &args),
+        Command::Conformance(args) => commands::sigstore::conformance(&global, &args),
     }
 }
 

@@ -2,3 +2,5 @@
 
 pub(crate) mod digest;
 pub(crate) mod meta;
+pub(crate) mod provenance;
+pub(crate) mod sigstore;
