@@ -53,6 +53,8 @@ pub(crate) enum OutputFormat {
 pub(crate) enum Command {
     /// Compute or check content digests of files and directory trees.
     Digest(DigestArgs),
+    /// Reproducible-build checks: build under varied conditions and explain every difference.
+    Repro(crate::commands::repro::ReproArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Print the manual page (roff) on stdout.

@@ -64,6 +64,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let global = cli.global;
     match cli.command {
         Command::Digest(args) => commands::digest::run(&global, &args),
+        Command::Repro(args) => commands::repro::run(&global, &args),
         Command::Completions(args) => commands::meta::completions(&args),
         Command::Man => commands::meta::man(),
     }

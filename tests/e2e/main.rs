@@ -1,1 +1,13 @@
+//! End-to-end tests: the `provenant` binary driven as a user would, checked against real peer tools.
+
+// Test code: a failed unwrap is a failed test, which is what we want; casts are on small test data.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+#![allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+
 mod digest;
+mod repro;

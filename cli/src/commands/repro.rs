@@ -1,0 +1,224 @@
+//! `provenant repro`: reproducible-build checks.
+
+use std::collections::BTreeSet;
+use std::ffi::OsString;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand};
+use provenant_repro::{CheckError, CheckOptions, Report, Variation};
+
+use crate::Outcome;
+use crate::args::{GlobalArgs, OutputFormat};
+use crate::output::{print_bytes, print_json};
+
+/// `provenant repro`.
+#[derive(Debug, Args)]
+pub(crate) struct ReproArgs {
+    #[command(subcommand)]
+    pub(crate) command: ReproCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ReproCommand {
+    /// Build a source tree several times under varied conditions and compare the artefacts.
+    Check(CheckArgs),
+}
+
+/// `provenant repro check`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The source tree is copied into temporary build directories; the first build is the \
+control, the others run under the variations. A variation that cannot be applied here is reported as not \
+applied, with the reason. Exit status: 0 reproducible, 1 not reproducible, 2 the build failed or an \
+artefact is missing."
+)]
+pub(crate) struct CheckArgs {
+    /// The source tree to build (copied; never written).
+    #[arg(long, default_value = ".", value_name = "DIR")]
+    pub(crate) source: PathBuf,
+    /// Builds in total, the control included.
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    pub(crate) runs: u32,
+    /// Variations to apply, comma-separated: time, build-path, umask, locale, timezone, env-order, home,
+    /// user, hostname, cpus, file-order, or `all`; `-name` removes one (`--vary=-user,-hostname`).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "all",
+        allow_hyphen_values = true,
+        value_name = "LIST"
+    )]
+    pub(crate) vary: Vec<String>,
+    /// Artefacts to compare, as globs relative to the build directory (repeatable); by default every
+    /// file the build created or changed.
+    #[arg(long = "artifact", value_name = "GLOB")]
+    pub(crate) artifacts: Vec<String>,
+    /// Do not set `SOURCE_DATE_EPOCH` (by default the last commit's time) in the builds.
+    #[arg(long)]
+    pub(crate) no_source_date_epoch: bool,
+    /// The build command and its arguments, after `--`.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub(crate) command: Vec<OsString>,
+}
+
+/// Parses `--vary` items into the set of variations.
+fn variations(items: &[String]) -> anyhow::Result<BTreeSet<Variation>> {
+    let mut set = BTreeSet::new();
+    let mut only_removals = true;
+    let mut removed = BTreeSet::new();
+    for item in items.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        if let Some(name) = item.strip_prefix('-') {
+            if name == "all" {
+                removed.extend(Variation::ALL);
+            } else {
+                removed.insert(name.parse::<Variation>()?);
+            }
+        } else {
+            only_removals = false;
+            let name = item.strip_prefix('+').unwrap_or(item);
+            if name == "all" {
+                set.extend(Variation::ALL);
+            } else {
+                set.insert(name.parse::<Variation>()?);
+            }
+        }
+    }
+    if only_removals {
+        set.extend(Variation::ALL);
+    }
+    Ok(set.difference(&removed).copied().collect())
+}
+
+pub(crate) fn run(global: &GlobalArgs, args: &ReproArgs) -> anyhow::Result<Outcome> {
+    match &args.command {
+        ReproCommand::Check(a) => check(global, a),
+    }
+}
+
+fn check(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<Outcome> {
+    let mut options = CheckOptions::new(args.source.clone(), args.command.clone());
+    options.runs = args.runs;
+    options.variations = variations(&args.vary)?;
+    options.artifacts.clone_from(&args.artifacts);
+    options.source_date_epoch = !args.no_source_date_epoch;
+    let report = match provenant_repro::check(&options) {
+        Ok(r) => r,
+        Err(e @ CheckError::BuildFailed { .. }) => return Err(anyhow::Error::new(e).context("build failed")),
+        Err(e) => return Err(e).context("reproducibility check did not complete"),
+    };
+    match global.output {
+        OutputFormat::Json => print_json(&report)?,
+        OutputFormat::Text => print_bytes(render(&report).as_bytes())?,
+    }
+    Ok(if report.reproducible {
+        Outcome::Success
+    } else {
+        Outcome::Failure
+    })
+}
+
+#[allow(clippy::cast_precision_loss)] // Milliseconds of a build fit an f64 exactly.
+fn secs(ms: u64) -> f64 {
+    ms as f64 / 1000.0
+}
+
+fn render(report: &Report) -> String {
+    let mut t = String::new();
+    let differing = report.differing().count();
+    if report.reproducible {
+        let _ = writeln!(
+            t,
+            "REPRODUCIBLE: {} artefact(s) identical in {} builds",
+            report.artifacts.len(),
+            report.runs.len()
+        );
+    } else {
+        let _ = writeln!(
+            t,
+            "NOT REPRODUCIBLE: {differing} of {} artefact(s) differ between {} builds",
+            report.artifacts.len(),
+            report.runs.len()
+        );
+    }
+    let _ = writeln!(
+        t,
+        "source:   {} {}",
+        report.source.path.display(),
+        report.source.digest
+    );
+    if let Some(g) = &report.source.git {
+        let _ = writeln!(
+            t,
+            "commit:   {}{}",
+            g.commit,
+            if g.dirty {
+                " (work tree has uncommitted changes)"
+            } else {
+                ""
+            }
+        );
+    }
+    let _ = writeln!(t, "command:  {}", report.command.join(" "));
+    let sde = report
+        .source_date_epoch
+        .map_or_else(|| "not set".to_owned(), |v| v.to_string());
+    let _ = writeln!(
+        t,
+        "SOURCE_DATE_EPOCH: {sde} ({})",
+        match report.source_date_epoch_origin {
+            provenant_repro::EpochOrigin::GitCommit => "last commit",
+            provenant_repro::EpochOrigin::Environment => "environment",
+            provenant_repro::EpochOrigin::Disabled => "disabled",
+            _ => "no git commit and none in the environment",
+        }
+    );
+    let _ = writeln!(t, "variations applied:");
+    if report.applied.is_empty() {
+        let _ = writeln!(t, "  (none)");
+    }
+    for a in &report.applied {
+        let _ = writeln!(
+            t,
+            "  {:<11} control: {}; varied: {}",
+            a.variation.name(),
+            a.control,
+            a.varied
+        );
+    }
+    if !report.not_applied.is_empty() {
+        let _ = writeln!(t, "variations NOT applied:");
+        for n in &report.not_applied {
+            let _ = writeln!(t, "  {:<11} {}", n.variation.name(), n.reason);
+        }
+    }
+    let _ = writeln!(t, "artefacts:");
+    for a in &report.artifacts {
+        if a.reproducible {
+            let d = a
+                .digests
+                .first()
+                .copied()
+                .flatten()
+                .map(|d| d.to_string())
+                .unwrap_or_default();
+            let _ = writeln!(t, "  ok      {}  {d}", a.path);
+        } else {
+            let _ = writeln!(t, "  DIFFERS {}", a.path);
+            for (run, d) in a.digests.iter().enumerate() {
+                let role = if run == 0 { "control" } else { "varied" };
+                let d = d.map_or_else(|| "(not produced)".to_owned(), |d| d.to_string());
+                let _ = writeln!(t, "          run {run} ({role}): {d}");
+            }
+        }
+    }
+    let _ = writeln!(
+        t,
+        "time: {:.2} s in total, {:.2} s building, {:.2} s overhead",
+        secs(report.timing.total_ms),
+        secs(report.timing.builds_ms),
+        secs(report.timing.overhead_ms)
+    );
+    t
+}

@@ -1,0 +1,231 @@
+//! `provenant repro check` end to end: verdicts, exit codes, bad input, and the source left untouched.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../testdata/repro")
+        .join(name)
+}
+
+/// Copies a fixture into a fresh git repository (one commit at a fixed date) and returns it.
+fn repo(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(fixture(name).join("."))
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for args in [
+        &["init", "-q", "-b", "main", "."][..],
+        &["add", "-A"],
+        &["commit", "-qm", "fixture"],
+    ] {
+        let s = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+            .args(args)
+            .current_dir(dir.path())
+            .env("GIT_COMMITTER_DATE", "@1700000000")
+            .env("GIT_AUTHOR_DATE", "@1700000000")
+            .status()
+            .unwrap();
+        assert!(s.success());
+    }
+    dir
+}
+
+fn provenant(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_provenant"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+fn tree(dir: &Path) -> String {
+    let out = provenant(dir, &["digest", "."]);
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn reproducible_fixture_passes_with_json_report() {
+    let src = repo("reproducible");
+    let before = tree(src.path());
+    let out = provenant(
+        src.path(),
+        &[
+            "repro",
+            "check",
+            "--output",
+            "json",
+            "--runs",
+            "3",
+            "--artifact",
+            "out/*",
+            "--",
+            "./build.sh",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["reproducible"], true);
+    assert_eq!(report["source_date_epoch"], 1_700_000_000);
+    assert_eq!(report["source_date_epoch_origin"], "git-commit");
+    assert_eq!(report["runs"].as_array().unwrap().len(), 3);
+    let paths: Vec<&str> = report["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["out/bundle.tar.gz", "out/greeting.txt"]);
+    // Every requested variation is either applied or reported with a reason.
+    let applied = report["applied"].as_array().unwrap().len();
+    let not_applied = report["not_applied"].as_array().unwrap();
+    assert_eq!(applied + not_applied.len(), 11);
+    assert!(
+        not_applied
+            .iter()
+            .all(|n| !n["reason"].as_str().unwrap().is_empty())
+    );
+    // The source tree is untouched: no out/ appeared in it, nothing changed.
+    assert!(!src.path().join("out").exists());
+    assert_eq!(before, tree(src.path()));
+}
+
+#[test]
+fn unreproducible_fixture_exits_1_and_names_the_artefact() {
+    let src = repo("hostname");
+    let out = provenant(
+        src.path(),
+        &[
+            "repro",
+            "check",
+            "--vary",
+            "hostname",
+            "--artifact",
+            "out/buildinfo.txt",
+            "--",
+            "./build.sh",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("NOT REPRODUCIBLE"), "{stdout}");
+    assert!(stdout.contains("DIFFERS out/buildinfo.txt"), "{stdout}");
+}
+
+#[test]
+fn the_same_fixture_is_reproducible_without_the_variation_that_exposes_it() {
+    let src = repo("hostname");
+    let out = provenant(
+        src.path(),
+        &[
+            "repro",
+            "check",
+            "--vary=-hostname",
+            "--artifact",
+            "out/*",
+            "--",
+            "./build.sh",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn failing_build_is_a_failed_build_not_a_verdict() {
+    let src = repo("reproducible");
+    let out = provenant(
+        src.path(),
+        &[
+            "repro",
+            "check",
+            "--",
+            "sh",
+            "-c",
+            "echo compiler exploded >&2; exit 3",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("build failed"), "{stderr}");
+    assert!(stderr.contains("compiler exploded"), "{stderr}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("NOT REPRODUCIBLE"));
+}
+
+#[test]
+fn missing_artefact_is_named() {
+    let src = repo("reproducible");
+    let out = provenant(
+        src.path(),
+        &[
+            "repro",
+            "check",
+            "--artifact",
+            "out/*.tar.gz",
+            "--artifact",
+            "dist/*.whl",
+            "--",
+            "./build.sh",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("dist/*.whl"), "{stderr}");
+    assert!(!stderr.contains("out/*.tar.gz"), "{stderr}");
+}
+
+#[test]
+fn source_date_epoch_can_be_disabled() {
+    let src = repo("reproducible");
+    let out = provenant(
+        src.path(),
+        &[
+            "repro",
+            "check",
+            "--output",
+            "json",
+            "--vary",
+            "umask",
+            "--no-source-date-epoch",
+            "--",
+            "sh",
+            "-c",
+            "mkdir -p out; echo \"${SOURCE_DATE_EPOCH:-unset}\" > out/sde",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["source_date_epoch_origin"], "disabled");
+    assert_eq!(report["artifacts"][0]["path"], "out/sde");
+}
+
+#[test]
+fn unknown_variation_is_a_usage_error() {
+    let src = repo("reproducible");
+    let out = provenant(
+        src.path(),
+        &["repro", "check", "--vary", "moonphase", "--", "./build.sh"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("moonphase"));
+}
