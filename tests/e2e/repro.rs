@@ -229,3 +229,35 @@ fn unknown_variation_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("moonphase"));
 }
+
+#[test]
+fn differences_are_explained_and_diffoscope_writes_html() {
+    let src = repo("umask");
+    let html_dir = tempfile::tempdir().unwrap();
+    let out = provenant(
+        src.path(),
+        &[
+            "repro", "check", "--output", "json", "--vary", "umask", "--artifact", "out/app.tar",
+            "--diffoscope", html_dir.path().to_str().unwrap(), "--", "./build.sh",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let e = &report["explanations"][0];
+    assert_eq!(e["artifact"], "out/app.tar");
+    assert_eq!(e["run"], 1);
+    let d = &e["comparison"]["differences"][0];
+    assert_eq!(d["kind"], "permissions");
+    assert_eq!(d["location"][0], "app.conf");
+    assert_eq!(d["detail"]["first"], "0644");
+    assert_eq!(d["detail"]["second"], "0664");
+    let html = report["diffoscope"][0]["html"].as_str().unwrap();
+    let text = std::fs::read_to_string(html).unwrap();
+    assert!(text.contains("diffoscope") && text.contains("app.conf"), "not a diffoscope report");
+
+    // The text report shows the same, with the likely cause.
+    let out = provenant(src.path(), &["repro", "check", "--vary", "umask", "--", "./build.sh"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("[permissions] app.conf: permissions differ"), "{stdout}");
+    assert!(stdout.contains("likely cause: file modes follow the umask"), "{stdout}");
+}

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
+use provenant_diff::{Detail, Kind};
 use provenant_repro::{CheckError, CheckOptions, Report, Variation};
 
 use crate::Outcome;
@@ -58,6 +59,9 @@ pub(crate) struct CheckArgs {
     /// Do not set `SOURCE_DATE_EPOCH` (by default the last commit's time) in the builds.
     #[arg(long)]
     pub(crate) no_source_date_epoch: bool,
+    /// Also write diffoscope's HTML report for each differing artefact into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) diffoscope: Option<PathBuf>,
     /// The build command and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub(crate) command: Vec<OsString>,
@@ -103,11 +107,23 @@ fn check(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<Outcome> {
     options.variations = variations(&args.vary)?;
     options.artifacts.clone_from(&args.artifacts);
     options.source_date_epoch = !args.no_source_date_epoch;
-    let report = match provenant_repro::check(&options) {
+    let mut report = match provenant_repro::check(&options) {
         Ok(r) => r,
         Err(e @ CheckError::BuildFailed { .. }) => return Err(anyhow::Error::new(e).context("build failed")),
         Err(e) => return Err(e).context("reproducibility check did not complete"),
     };
+    if let Some(dir) = &args.diffoscope {
+        report.run_diffoscope(dir)?;
+        for d in &report.diffoscope {
+            if let Some(e) = &d.error {
+                tracing::warn!(
+                    "diffoscope report for {} (run {}) not written: {e}",
+                    d.artifact,
+                    d.run
+                );
+            }
+        }
+    }
     match global.output {
         OutputFormat::Json => print_json(&report)?,
         OutputFormat::Text => print_bytes(render(&report).as_bytes())?,
@@ -124,6 +140,8 @@ fn secs(ms: u64) -> f64 {
     ms as f64 / 1000.0
 }
 
+// The report reads top to bottom as the code does; splitting it would hide the layout.
+#[allow(clippy::too_many_lines)]
 fn render(report: &Report) -> String {
     let mut t = String::new();
     let differing = report.differing().count();
@@ -213,6 +231,24 @@ fn render(report: &Report) -> String {
             }
         }
     }
+    render_explanations(&mut t, report);
+    for d in &report.diffoscope {
+        match (&d.html, &d.error) {
+            (Some(html), _) => {
+                let _ = writeln!(
+                    t,
+                    "diffoscope: {} (run {}) -> {}",
+                    d.artifact,
+                    d.run,
+                    html.display()
+                );
+            }
+            (None, Some(e)) => {
+                let _ = writeln!(t, "diffoscope: {} (run {}) not written: {e}", d.artifact, d.run);
+            }
+            (None, None) => {}
+        }
+    }
     let _ = writeln!(
         t,
         "time: {:.2} s in total, {:.2} s building, {:.2} s overhead",
@@ -221,4 +257,96 @@ fn render(report: &Report) -> String {
         secs(report.timing.overhead_ms)
     );
     t
+}
+
+/// Differences shown per artefact in text; the JSON report has all of them.
+const SHOWN: usize = 12;
+
+/// The variation that usually causes a kind of difference.
+fn likely_cause(kind: Kind) -> Option<&'static str> {
+    Some(match kind {
+        Kind::Timestamp => "the build embeds the clock (time); honour SOURCE_DATE_EPOCH",
+        Kind::Permissions => "file modes follow the umask (umask); normalise modes when archiving",
+        Kind::Owner => "ownership follows the building user (user); archive with fixed owners",
+        Kind::EntryOrder => "entries follow directory order (file-order); sort them",
+        Kind::Order => {
+            "output order follows the locale or directory order (locale, file-order); sort with LC_ALL=C"
+        }
+        Kind::EmbeddedPath => "the build directory is embedded (build-path, home); map or strip paths",
+        Kind::Hostname => "the host name is embedded (hostname)",
+        Kind::User => "the user name is embedded (user)",
+        _ => return None,
+    })
+}
+
+fn indent(t: &mut String, prefix: &str, text: &str) {
+    for line in text.lines() {
+        let _ = writeln!(t, "{prefix}{line}");
+    }
+}
+
+fn render_explanations(t: &mut String, report: &Report) {
+    if report.explanations.is_empty() {
+        return;
+    }
+    let _ = writeln!(t, "differences:");
+    for e in &report.explanations {
+        let Some(c) = &e.comparison else {
+            let _ = writeln!(
+                t,
+                "  {} (run {} vs control): {}",
+                e.artifact,
+                e.run,
+                e.error.as_deref().unwrap_or("not compared")
+            );
+            continue;
+        };
+        let kinds: Vec<&str> = c.kinds().iter().map(|k| k.name()).collect();
+        let _ = writeln!(
+            t,
+            "  {} (run {} vs control, {:?}): {}",
+            e.artifact,
+            e.run,
+            c.format,
+            kinds.join(", ")
+        );
+        for d in c.differences.iter().take(SHOWN) {
+            let location = if d.location.is_empty() {
+                "(whole file)".to_owned()
+            } else {
+                d.location.join(" › ")
+            };
+            let _ = writeln!(t, "    [{}] {location}: {}", d.kind, d.message);
+            match &d.detail {
+                Some(Detail::Values { first, second }) => {
+                    let _ = writeln!(t, "        control: {first}");
+                    let _ = writeln!(t, "        varied:  {second}");
+                }
+                Some(Detail::Hexdump { first, second, .. }) => {
+                    let _ = writeln!(t, "        control:");
+                    indent(t, "          ", first);
+                    let _ = writeln!(t, "        varied:");
+                    indent(t, "          ", second);
+                }
+                Some(Detail::Text { diff, .. }) => indent(t, "        ", diff),
+                _ => {}
+            }
+        }
+        if c.differences.len() > SHOWN {
+            let _ = writeln!(
+                t,
+                "    ... {} more (see --output json)",
+                c.differences.len() - SHOWN
+            );
+        }
+        if c.truncated {
+            let _ = writeln!(t, "    (comparison stopped at a limit)");
+        }
+        for n in &c.notes {
+            let _ = writeln!(t, "    note: {n}");
+        }
+        for cause in c.kinds().into_iter().filter_map(likely_cause) {
+            let _ = writeln!(t, "    likely cause: {cause}");
+        }
+    }
 }

@@ -221,6 +221,39 @@ pub struct ArtifactVerdict {
     pub digests: Vec<Option<Digest>>,
 }
 
+/// How one artefact of a varied run differs from the control's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Explanation {
+    /// Path relative to the build directory.
+    pub artifact: String,
+    /// The varied run compared with the control (run 0).
+    pub run: u32,
+    /// The comparison, when both files could be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<provenant_diff::Comparison>,
+    /// Why there is no comparison (the artefact is missing in one run, or unreadable).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A diffoscope HTML report for one differing artefact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiffoscopeReport {
+    /// Path relative to the build directory.
+    pub artifact: String,
+    /// The varied run compared with the control.
+    pub run: u32,
+    /// The HTML file written, when diffoscope ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub html: Option<PathBuf>,
+    /// Why no report was written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Most explanations computed in one check.
+const MAX_EXPLANATIONS: usize = 64;
+
 /// Where the time went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Timing {
@@ -254,6 +287,11 @@ pub struct Report {
     pub runs: Vec<RunReport>,
     /// Every artefact path, sorted.
     pub artifacts: Vec<ArtifactVerdict>,
+    /// How each differing artefact differs from the control, run by run.
+    pub explanations: Vec<Explanation>,
+    /// diffoscope HTML reports written by [`Report::run_diffoscope`].
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub diffoscope: Vec<DiffoscopeReport>,
     /// Time spent.
     pub timing: Timing,
     /// Where the artefacts of each run are kept until the [`Report`] is dropped (by run index);
@@ -420,6 +458,7 @@ pub fn check(options: &CheckOptions) -> Result<Report, CheckError> {
 
     let artifacts = verdicts(&runs);
     let reproducible = artifacts.iter().all(|a| a.reproducible);
+    let explanations = explain(&artifacts, &kept, &hints);
     let total = started.elapsed();
     let builds_ms: u64 = runs.iter().map(|r| r.build_ms).sum();
     let total_ms = millis(total);
@@ -437,6 +476,8 @@ pub fn check(options: &CheckOptions) -> Result<Report, CheckError> {
         not_applied: plan.not_applied.clone(),
         runs,
         artifacts,
+        explanations,
+        diffoscope: Vec::new(),
         timing: Timing {
             total_ms,
             builds_ms,
@@ -446,6 +487,121 @@ pub fn check(options: &CheckOptions) -> Result<Report, CheckError> {
         hints,
         _scratch: Some(std::sync::Arc::new(scratch)),
     })
+}
+
+/// Explains every differing artefact of every varied run against the control.
+fn explain(artifacts: &[ArtifactVerdict], kept: &[PathBuf], hints: &[Hint]) -> Vec<Explanation> {
+    let mut out = Vec::new();
+    for a in artifacts.iter().filter(|a| !a.reproducible) {
+        let control = a.digests.first().copied().flatten();
+        for (run, digest) in a.digests.iter().enumerate().skip(1) {
+            if *digest == control || out.len() >= MAX_EXPLANATIONS {
+                continue;
+            }
+            let run = u32::try_from(run).unwrap_or(u32::MAX);
+            let (Some(_), Some(_)) = (control, digest) else {
+                let which = if control.is_none() {
+                    "the control"
+                } else {
+                    "this run"
+                };
+                out.push(Explanation {
+                    artifact: a.path.clone(),
+                    run,
+                    comparison: None,
+                    error: Some(format!("not produced by {which}")),
+                });
+                continue;
+            };
+            let (Some(first), Some(second)) = (
+                kept.first().map(|k| k.join(&a.path)),
+                kept.get(run as usize).map(|k| k.join(&a.path)),
+            ) else {
+                continue;
+            };
+            let mut options = provenant_diff::Options::default();
+            options.hints = hints
+                .iter()
+                .filter(|h| h.run == run)
+                .map(|h| provenant_diff::Hint {
+                    kind: match h.variation {
+                        Variation::Hostname => provenant_diff::Kind::Hostname,
+                        Variation::User => provenant_diff::Kind::User,
+                        _ => provenant_diff::Kind::EmbeddedPath,
+                    },
+                    first: h.control.clone(),
+                    second: h.varied.clone(),
+                })
+                .collect();
+            let (comparison, error) = match provenant_diff::compare_paths(&first, &second, &options) {
+                Ok(c) => (Some(c), None),
+                Err(e) => (None, Some(e.to_string())),
+            };
+            out.push(Explanation {
+                artifact: a.path.clone(),
+                run,
+                comparison,
+                error,
+            });
+        }
+    }
+    out
+}
+
+impl Report {
+    /// Runs diffoscope on each differing artefact (control against each varied run), writing HTML
+    /// reports into `out_dir`; the results are recorded in [`Report::diffoscope`].
+    pub fn run_diffoscope(&mut self, out_dir: &Path) -> Result<(), CheckError> {
+        std::fs::create_dir_all(out_dir)
+            .map_err(io_err("cannot create the diffoscope directory", out_dir))?;
+        let program = variation::which("diffoscope");
+        let mut results = Vec::new();
+        for e in &self.explanations {
+            let name = format!("{}.run0-vs-run{}.html", e.artifact.replace('/', "_"), e.run);
+            let html = out_dir.join(name);
+            let (first, second) = (self.kept_path(0, &e.artifact), self.kept_path(e.run, &e.artifact));
+            let result = match (&program, first, second) {
+                (None, _, _) => Err("diffoscope is not installed (apt-get install diffoscope)".to_owned()),
+                (_, None, _) | (_, _, None) => Err("the artefact is missing in one of the runs".to_owned()),
+                (Some(p), Some(a), Some(b)) => std::process::Command::new(p)
+                    .arg("--html")
+                    .arg(&html)
+                    .arg(&a)
+                    .arg(&b)
+                    .stdin(std::process::Stdio::null())
+                    .output()
+                    .map_err(|e| e.to_string())
+                    .and_then(|o| match o.status.code() {
+                        // diffoscope exits 1 when it found differences, which it reports.
+                        Some(0 | 1) if html.is_file() => Ok(()),
+                        _ => Err(format!(
+                            "diffoscope failed ({}): {}",
+                            o.status,
+                            String::from_utf8_lossy(&o.stderr)
+                                .lines()
+                                .last()
+                                .unwrap_or_default()
+                        )),
+                    }),
+            };
+            results.push(match result {
+                Ok(()) => DiffoscopeReport {
+                    artifact: e.artifact.clone(),
+                    run: e.run,
+                    html: Some(html),
+                    error: None,
+                },
+                Err(error) => DiffoscopeReport {
+                    artifact: e.artifact.clone(),
+                    run: e.run,
+                    html: None,
+                    error: Some(error),
+                },
+            });
+        }
+        self.diffoscope = results;
+        Ok(())
+    }
 }
 
 fn run_hints(plan: &variation::Plan, control: &run::RunSpec, varied: &run::RunSpec) -> Vec<Hint> {
