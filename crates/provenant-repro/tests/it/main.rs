@@ -9,4 +9,5 @@
 )]
 
 mod engine;
+mod fixtures;
 mod variations;
