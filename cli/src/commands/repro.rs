@@ -62,6 +62,10 @@ pub(crate) struct CheckArgs {
     /// Also write diffoscope's HTML report for each differing artefact into DIR.
     #[arg(long, value_name = "DIR")]
     pub(crate) diffoscope: Option<PathBuf>,
+    /// Write the reproducibility attestation (an in-toto Statement v1, predicate type
+    /// `https://provenant.dev/attestation/reproducibility/v1`) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) statement: Option<PathBuf>,
     /// The build command and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub(crate) command: Vec<OsString>,
@@ -123,6 +127,12 @@ fn check(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<Outcome> {
                 );
             }
         }
+    }
+    if let Some(path) = &args.statement {
+        let statement = provenant_repro::predicate::Statement::from_report(&report);
+        let mut bytes = serde_json::to_vec_pretty(&statement)?;
+        bytes.push(b'\n');
+        std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
     }
     match global.output {
         OutputFormat::Json => print_json(&report)?,

@@ -24,6 +24,7 @@
 #![forbid(unsafe_code)]
 
 mod collect;
+pub mod predicate;
 mod run;
 mod source;
 mod variation;

@@ -8,6 +8,7 @@
     clippy::indexing_slicing
 )]
 
+mod attestation;
 mod engine;
 mod fixtures;
 mod variations;
