@@ -18,7 +18,9 @@ const LONG_VERSION: &str = concat!(
 /// and images, checked offline and by digest.
 #[derive(Debug, Parser)]
 #[command(name = "provenant", version = LONG_VERSION, propagate_version = true, max_term_width = 100)]
-#[command(after_help = "Exit status: 0 verified or passed, 1 verification or policy failure, 2 usage or runtime error.")]
+#[command(
+    after_help = "Exit status: 0 verified or passed, 1 verification or policy failure, 2 usage or runtime error."
+)]
 pub(crate) struct Cli {
     #[command(flatten)]
     pub(crate) global: GlobalArgs,
@@ -55,20 +57,41 @@ pub(crate) enum Command {
     Digest(DigestArgs),
     /// Reproducible-build checks: build under varied conditions and explain every difference.
     Repro(crate::commands::repro::ReproArgs),
+    /// Run a build and record SLSA provenance for its outputs.
+    Build(crate::commands::provenance::BuildArgs),
+    /// Record SLSA provenance for a build that already ran.
+    #[command(subcommand)]
+    Provenance(crate::commands::provenance::ProvenanceCommand),
+    /// Verify SLSA provenance for an artefact, like slsa-verifier, for any trusted builder.
+    VerifyProvenance(crate::commands::provenance::VerifyProvenanceArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Print the manual page (roff) on stdout.
     Man,
+    /// Sign a file into a sigstore bundle (keyless: Fulcio certificate, Rekor entry, optional timestamp).
+    Sign(crate::commands::sigstore::SignArgs),
+    /// Verify an artefact's sigstore bundle offline against a trusted root.
+    Verify(crate::commands::sigstore::VerifyArgs),
+    /// Verify a DSSE-signed in-toto attestation for a subject and print the statement.
+    VerifyAttestation(crate::commands::sigstore::VerifyAttestationArgs),
+    /// The sigstore-conformance client protocol (for running that suite against Provenant).
+    Conformance(crate::commands::sigstore::ConformanceArgs),
 }
 
 /// `provenant digest`.
 #[derive(Debug, Args)]
-#[command(after_help = "A file's digest is that of its content, as sha256sum computes it. A directory's digest \
+#[command(
+    after_help = "A file's digest is that of its content, as sha256sum computes it. A directory's digest \
 is the Provenant tree digest (docs/tree-digest.md): it covers relative paths, file types, executable bits, \
-symlink targets and contents, and nothing else. '-' reads standard input.")]
+symlink targets and contents, and nothing else. '-' reads standard input."
+)]
 pub(crate) struct DigestArgs {
     /// Files or directories to digest ('-' for standard input).
-    #[arg(required_unless_present = "check", conflicts_with = "check", value_name = "PATH")]
+    #[arg(
+        required_unless_present = "check",
+        conflicts_with = "check",
+        value_name = "PATH"
+    )]
     pub(crate) paths: Vec<PathBuf>,
     /// Hash algorithm.
     #[arg(short, long, value_enum, default_value_t = AlgorithmArg::Sha256)]

@@ -47,7 +47,11 @@ fn main() -> ExitCode {
         Err(e) => {
             // clap prints help and version to stdout with exit 0, usage errors to stderr with exit 2.
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     init_tracing(cli.global.verbose, cli.global.quiet);
@@ -65,8 +69,15 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Digest(args) => commands::digest::run(&global, &args),
         Command::Repro(args) => commands::repro::run(&global, &args),
+        Command::Build(args) => commands::provenance::build(&global, &args),
+        Command::Provenance(command) => commands::provenance::provenance(&global, &command),
+        Command::VerifyProvenance(args) => commands::provenance::verify_provenance(&global, &args),
         Command::Completions(args) => commands::meta::completions(&args),
         Command::Man => commands::meta::man(),
+        Command::Sign(args) => commands::sigstore::sign(&global, &args),
+        Command::Verify(args) => commands::sigstore::verify(&global, &args),
+        Command::VerifyAttestation(args) => commands::sigstore::verify_attestation(&global, &args),
+        Command::Conformance(args) => commands::sigstore::conformance(&global, &args),
     }
 }
 

@@ -9,5 +9,8 @@
 )]
 #![allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 
+mod conformance;
 mod digest;
+mod provenance;
 mod repro;
+mod signing;

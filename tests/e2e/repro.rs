@@ -261,3 +261,93 @@ fn differences_are_explained_and_diffoscope_writes_html() {
     assert!(stdout.contains("[permissions] app.conf: permissions differ"), "{stdout}");
     assert!(stdout.contains("likely cause: file modes follow the umask"), "{stdout}");
 }
+
+/// `provenant build` records the fixture's build; returns the provenance path.
+fn provenance_for(src: &Path, out: &Path) -> PathBuf {
+    let prov = out.join("provenance.json");
+    let o = Command::new(env!("CARGO_BIN_EXE_provenant"))
+        .args(["build", "--subject", "out/*", "--source", "github.com/example/fixture", "--statement"])
+        .arg(&prov)
+        .args(["--", "./build.sh"])
+        .current_dir(src)
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "provenant build failed: {}", String::from_utf8_lossy(&o.stderr));
+    prov
+}
+
+#[test]
+fn rebuild_from_provenance_passes_and_fails_naming_the_subject() {
+    let src = repo("reproducible");
+    let scratch = tempfile::tempdir().unwrap();
+    let prov = provenance_for(src.path(), scratch.path());
+    // The build left out/ in the work tree; the rebuild checks out the commit elsewhere.
+    std::fs::remove_dir_all(src.path().join("out")).unwrap();
+    let before = tree(src.path());
+    let verify = |source: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_provenant"))
+            .args(["repro", "verify", "--bundle"])
+            .arg(&prov)
+            .arg("--source")
+            .arg(source)
+            .output()
+            .unwrap()
+    };
+    let out = verify(src.path());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("REBUILT") && stdout.contains("ok        out/bundle.tar.gz"), "{stdout}");
+    assert!(stdout.contains("checked out into a fresh directory"), "{stdout}");
+    assert_eq!(before, tree(src.path()), "the source was modified");
+
+    // An uncommitted change in the git source does not matter: the recorded commit is what is built.
+    std::fs::write(src.path().join("build.sh"), "#!/bin/sh\nmkdir -p out; echo tampered > out/greeting.txt\n").unwrap();
+    assert_eq!(verify(src.path()).status.code(), Some(0));
+
+    // A source directory that is not the recorded commit (no git: built as it is) and differs: the
+    // rebuild fails, naming the subject that changed.
+    let plain = tempfile::tempdir().unwrap();
+    let ok = Command::new("cp").arg("-a").arg(fixture("reproducible").join(".")).arg(plain.path()).status().unwrap();
+    assert!(ok.success());
+    let script = std::fs::read_to_string(plain.path().join("build.sh")).unwrap();
+    std::fs::write(plain.path().join("build.sh"), script.replace("hello, reproducible world", "hello, changed world")).unwrap();
+    let out = verify(plain.path());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("DIFFERS   out/greeting.txt"), "{stdout}");
+    assert!(stdout.contains("DIFFERS   out/bundle.tar.gz"), "{stdout}");
+    assert!(stdout.contains("NOT checked out"), "{stdout}");
+
+    // A subject the rebuild does not produce is named as missing.
+    let doc = std::fs::read_to_string(&prov).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&doc).unwrap();
+    v["subject"][0]["name"] = "out/never-built.bin".into();
+    let tampered = scratch.path().join("tampered.json");
+    std::fs::write(&tampered, serde_json::to_vec(&v).unwrap()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_provenant"))
+        .args(["repro", "verify", "--output", "json", "--bundle"])
+        .arg(&tampered)
+        .arg("--source")
+        .arg(src.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let missing = report["subjects"].as_array().unwrap().iter().find(|s| s["name"] == "out/never-built.bin").unwrap();
+    assert_eq!(missing["matches"], false);
+    assert!(missing["rebuilt"].is_null());
+}
+
+#[test]
+fn provenance_without_a_command_cannot_be_rerun() {
+    let src = repo("reproducible");
+    let scratch = tempfile::tempdir().unwrap();
+    let prov = provenance_for(src.path(), scratch.path());
+    let mut v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&prov).unwrap()).unwrap();
+    v["predicate"]["buildDefinition"]["externalParameters"].as_object_mut().unwrap().remove("command");
+    std::fs::write(&prov, serde_json::to_vec(&v).unwrap()).unwrap();
+    let out = provenant(src.path(), &["repro", "verify", "--bundle", prov.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("command"), "{}", String::from_utf8_lossy(&out.stderr));
+}

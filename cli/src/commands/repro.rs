@@ -25,6 +25,22 @@ pub(crate) struct ReproArgs {
 pub(crate) enum ReproCommand {
     /// Build a source tree several times under varied conditions and compare the artefacts.
     Check(CheckArgs),
+    /// Re-run the build a provenance records and compare the results with its subjects.
+    Verify(VerifyArgs),
+}
+
+/// `provenant repro verify`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The provenance is the SLSA v1 statement `provenant build` writes, bare, in a DSSE envelope or in a sigstore bundle; its signature is not checked here (use verify-provenance). With a git source, the recorded commit is checked out into a fresh temporary directory and built there; the source directory is never written. Exit status: 0 every subject rebuilt identically, 1 a subject differs or is missing, 2 the rebuild failed or the provenance cannot be re-run."
+)]
+pub(crate) struct VerifyArgs {
+    /// The provenance: statement, DSSE envelope or sigstore bundle.
+    #[arg(long, value_name = "PROVENANCE")]
+    pub(crate) bundle: PathBuf,
+    /// The source: a git repository containing the recorded commit, or a directory built as it is.
+    #[arg(long, default_value = ".", value_name = "DIR")]
+    pub(crate) source: PathBuf,
 }
 
 /// `provenant repro check`.
@@ -102,6 +118,7 @@ fn variations(items: &[String]) -> anyhow::Result<BTreeSet<Variation>> {
 pub(crate) fn run(global: &GlobalArgs, args: &ReproArgs) -> anyhow::Result<Outcome> {
     match &args.command {
         ReproCommand::Check(a) => check(global, a),
+        ReproCommand::Verify(a) => verify(global, a),
     }
 }
 
@@ -139,6 +156,78 @@ fn check(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<Outcome> {
         OutputFormat::Text => print_bytes(render(&report).as_bytes())?,
     }
     Ok(if report.reproducible {
+        Outcome::Success
+    } else {
+        Outcome::Failure
+    })
+}
+
+fn verify(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<Outcome> {
+    let bytes =
+        std::fs::read(&args.bundle).with_context(|| format!("cannot read {}", args.bundle.display()))?;
+    let report = match provenant_repro::rebuild::verify(&bytes, &args.source) {
+        Ok(r) => r,
+        Err(provenant_repro::rebuild::RebuildError::Build(e @ CheckError::BuildFailed { .. })) => {
+            return Err(anyhow::Error::new(e).context("rebuild failed"));
+        }
+        Err(e) => return Err(e).context("rebuild did not complete"),
+    };
+    match global.output {
+        OutputFormat::Json => print_json(&report)?,
+        OutputFormat::Text => {
+            let mut t = String::new();
+            let r = &report.recorded;
+            let _ = writeln!(
+                t,
+                "{}",
+                if report.ok {
+                    "REBUILT: every subject matches the provenance"
+                } else {
+                    "MISMATCH: the rebuild does not match the provenance"
+                }
+            );
+            let _ = writeln!(
+                t,
+                "source:   {}",
+                r.source_uri.as_deref().unwrap_or("(not recorded)")
+            );
+            let _ = writeln!(
+                t,
+                "commit:   {}{}",
+                r.commit.as_deref().unwrap_or("(not recorded)"),
+                if report.checked_out {
+                    " (checked out into a fresh directory)"
+                } else {
+                    " (NOT checked out: the source directory was built as it is)"
+                }
+            );
+            let _ = writeln!(
+                t,
+                "command:  {} (in {})",
+                r.command.join(" "),
+                r.working_directory
+            );
+            for sub in &report.subjects {
+                match (&sub.rebuilt, sub.matches) {
+                    (_, true) => {
+                        let _ = writeln!(t, "  ok        {}  {}", sub.name, sub.attested);
+                    }
+                    (Some(d), false) => {
+                        let _ = writeln!(
+                            t,
+                            "  DIFFERS   {}\n            attested: {}\n            rebuilt:  {d}",
+                            sub.name, sub.attested
+                        );
+                    }
+                    (None, false) => {
+                        let _ = writeln!(t, "  MISSING   {} (the rebuild did not produce it)", sub.name);
+                    }
+                }
+            }
+            print_bytes(t.as_bytes())?;
+        }
+    }
+    Ok(if report.ok {
         Outcome::Success
     } else {
         Outcome::Failure

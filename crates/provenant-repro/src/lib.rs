@@ -25,6 +25,7 @@
 
 mod collect;
 pub mod predicate;
+pub mod rebuild;
 mod run;
 mod source;
 mod variation;
@@ -65,6 +66,8 @@ pub struct CheckOptions {
     pub source_date_epoch: bool,
     /// The digest algorithm for artefacts and the source tree.
     pub algorithm: Algorithm,
+    /// A pattern matching nothing is recorded as a missing artefact, not an error (the rebuilder).
+    pub(crate) allow_missing: bool,
 }
 
 impl CheckOptions {
@@ -79,6 +82,7 @@ impl CheckOptions {
             artifacts: Vec::new(),
             source_date_epoch: true,
             algorithm: Algorithm::Sha256,
+            allow_missing: false,
         }
     }
 }
@@ -337,12 +341,12 @@ fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-fn validate(options: &CheckOptions) -> Result<Selector, CheckError> {
+fn validate(options: &CheckOptions, min_runs: u32) -> Result<Selector, CheckError> {
     let invalid = |reason: String| Err(CheckError::InvalidOptions { reason });
     if options.command.is_empty() {
         return invalid("no build command given".to_owned());
     }
-    if options.runs < 2 || options.runs > MAX_RUNS {
+    if options.runs < min_runs || options.runs > MAX_RUNS {
         return invalid(format!(
             "--runs must be between 2 and {MAX_RUNS} (the control and at least one varied build), got {}",
             options.runs
@@ -367,11 +371,16 @@ fn validate(options: &CheckOptions) -> Result<Selector, CheckError> {
 
 /// Builds `options.source` `options.runs` times under the requested variations and compares the
 /// artefacts.
+pub fn check(options: &CheckOptions) -> Result<Report, CheckError> {
+    build(options, 2)
+}
+
+/// [`check`] with a lower bound on the number of runs (1 for a plain rebuild).
 // The check reads best as one sequence of steps: snapshot, plan, runs, verdicts.
 #[allow(clippy::too_many_lines)]
-pub fn check(options: &CheckOptions) -> Result<Report, CheckError> {
+pub(crate) fn build(options: &CheckOptions, min_runs: u32) -> Result<Report, CheckError> {
     let started = Instant::now();
-    let selector = validate(options)?;
+    let selector = validate(options, min_runs)?;
     let source_path = std::fs::canonicalize(&options.source)
         .map_err(io_err("cannot resolve the source directory", &options.source))?;
     let scratch = tempfile::Builder::new()
@@ -721,7 +730,7 @@ fn one_run(
     let found = collect::collect(&spec.build_dir, copy_to_source(snapshot), selector)
         .map_err(io_err("cannot list the build directory", &spec.build_dir))?;
     let unmatched = selector.unmatched(&found);
-    if found.is_empty() || !unmatched.is_empty() {
+    if !options.allow_missing && (found.is_empty() || !unmatched.is_empty()) {
         return Err(CheckError::MissingArtifacts {
             run: index,
             role,

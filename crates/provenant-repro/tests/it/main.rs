@@ -11,4 +11,5 @@
 mod attestation;
 mod engine;
 mod fixtures;
+mod provenance;
 mod variations;

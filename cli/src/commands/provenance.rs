@@ -1,0 +1,507 @@
+//! `provenant build`, `provenant provenance generate` and `provenant verify-provenance`: SLSA provenance
+//! written for a build and checked with slsa-verifier's semantics.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand};
+use provenant_build::{Invocation, Options, Prepared};
+use serde::Serialize;
+
+use crate::Outcome;
+use crate::args::{GlobalArgs, OutputFormat};
+use crate::commands::sigstore::{
+    KeylessArgs, SignerArgs, TrustArgs, build_policy, load_verifier, runtime, services,
+};
+use crate::output::print_json;
+
+/// Options shared by the commands that record provenance.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct RecordArgs {
+    /// Output files to record as subjects, as globs relative to the build directory (`out/*`,
+    /// `dist/**/*.tar.gz`); repeatable, each must match at least one file.
+    #[arg(long = "subject", value_name = "GLOB", required = true)]
+    pub(crate) subjects: Vec<String>,
+    /// The builder id to record (a URI), instead of the one the CI implies or Provenant's local builder.
+    #[arg(long, value_name = "URI")]
+    pub(crate) builder_id: Option<String>,
+    /// The source repository to record (`github.com/ORG/REPO` or a URL), instead of the CI's or the
+    /// `origin` remote.
+    #[arg(long, value_name = "URI")]
+    pub(crate) source: Option<String>,
+    /// Record provenance even when tracked files differ from HEAD; the provenance then says so.
+    #[arg(long)]
+    pub(crate) allow_dirty: bool,
+    /// The build directory (inside a git work tree).
+    #[arg(short = 'C', long = "directory", value_name = "DIR", default_value = ".")]
+    pub(crate) directory: PathBuf,
+    /// Write the (unsigned) in-toto statement here.
+    #[arg(long, value_name = "FILE", required_unless_present = "bundle")]
+    pub(crate) statement: Option<PathBuf>,
+    /// Sign the statement keylessly (DSSE in a sigstore bundle) and write the bundle here.
+    #[arg(long, value_name = "OUT")]
+    pub(crate) bundle: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) keyless: KeylessArgs,
+}
+
+/// `provenant build`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Runs the build command in the build directory, passing its output through and \
+exiting with its exit code. Only when it succeeds is provenance written: an in-toto Statement v1 with a \
+SLSA Build provenance v1 predicate (docs/provenance.md) whose subjects are the outputs matching --subject."
+)]
+pub(crate) struct BuildArgs {
+    #[command(flatten)]
+    pub(crate) record: RecordArgs,
+    /// The build command and its arguments.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub(crate) command: Vec<OsString>,
+}
+
+/// `provenant provenance`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ProvenanceCommand {
+    /// Record provenance for a build that already ran, from the CI environment (GitHub Actions,
+    /// GitLab CI) or from flags.
+    Generate(GenerateArgs),
+}
+
+/// `provenant provenance generate`.
+#[derive(Debug, Args)]
+pub(crate) struct GenerateArgs {
+    #[command(flatten)]
+    pub(crate) record: RecordArgs,
+}
+
+fn environment() -> BTreeMap<String, String> {
+    std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect()
+}
+
+fn prepare(record: &RecordArgs) -> anyhow::Result<Prepared> {
+    let options = Options {
+        build_dir: record.directory.clone(),
+        subjects: record.subjects.clone(),
+        builder_id: record.builder_id.clone(),
+        source: record.source.clone(),
+        allow_dirty: record.allow_dirty,
+        env: environment(),
+    };
+    Ok(provenant_build::prepare(&options)?)
+}
+
+/// Writes `bytes` to `path` atomically (a temporary file in the same directory, then a rename).
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp =
+        tempfile::NamedTempFile::new_in(dir).with_context(|| format!("cannot write in {}", dir.display()))?;
+    tmp.write_all(bytes)?;
+    tmp.persist(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct RecordReport<'a> {
+    builder_id: String,
+    source: &'a str,
+    subjects: Vec<SubjectReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    statement: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bundle: Option<String>,
+}
+
+#[derive(Serialize)]
+struct SubjectReport {
+    name: String,
+    digest: String,
+}
+
+fn record(
+    global: &GlobalArgs,
+    record: &RecordArgs,
+    prepared: &Prepared,
+    invocation: &Invocation<'_>,
+) -> anyhow::Result<Outcome> {
+    let outputs = provenant_build::subjects::collect(&prepared.build_dir, &record.subjects)?;
+    let statement = prepared.statement(&outputs, invocation)?;
+    let mut bytes = serde_json::to_vec_pretty(&statement)?;
+    bytes.push(b'\n');
+    if let Some(path) = &record.statement {
+        write_atomic(path, &bytes)?;
+    }
+    if let Some(path) = &record.bundle {
+        let bundle = sign_statement(&record.keyless, &bytes)?;
+        write_atomic(path, &bundle.to_json_v0_3()?)?;
+    }
+    let report = RecordReport {
+        builder_id: prepared.builder_id.to_string(),
+        source: &prepared.source_uri,
+        subjects: outputs
+            .iter()
+            .map(|o| SubjectReport {
+                name: o.name.clone(),
+                digest: o.digest.to_string(),
+            })
+            .collect(),
+        statement: record.statement.as_ref().map(|p| p.display().to_string()),
+        bundle: record.bundle.as_ref().map(|p| p.display().to_string()),
+    };
+    match global.output {
+        OutputFormat::Json => print_json(&report)?,
+        OutputFormat::Text => {
+            let mut err = std::io::stderr().lock();
+            writeln!(
+                err,
+                "provenance: builder {} from {}",
+                report.builder_id, report.source
+            )?;
+            for s in &report.subjects {
+                writeln!(err, "  subject {} {}", s.digest, s.name)?;
+            }
+            if let Some(p) = &report.statement {
+                writeln!(err, "  statement written to {p}")?;
+            }
+            if let Some(p) = &report.bundle {
+                writeln!(err, "  signed provenance written to {p}")?;
+            }
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+pub(crate) fn build(global: &GlobalArgs, args: &BuildArgs) -> anyhow::Result<Outcome> {
+    // Everything that can refuse the build (dirty tree, unknown source) is checked before it runs.
+    let prepared = prepare(&args.record)?;
+    let started = prepared.now();
+    let outcome = provenant_build::run::run(
+        &args.command,
+        &prepared.build_dir,
+        std::io::stdout(),
+        std::io::stderr(),
+    )?;
+    let finished = prepared.now();
+    if !outcome.status.success() {
+        let code = outcome.exit_code();
+        eprintln!("error: build command failed with exit code {code}; no provenance written");
+        // The build's own exit code is the answer, whatever it is.
+        std::process::exit(code);
+    }
+    let command: Vec<String> = args
+        .command
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let invocation = Invocation {
+        command: Some(&command),
+        started_on: Some(started),
+        finished_on: finished,
+        logs: Some((outcome.stdout, outcome.stderr)),
+    };
+    record(global, &args.record, &prepared, &invocation)
+}
+
+pub(crate) fn provenance(global: &GlobalArgs, command: &ProvenanceCommand) -> anyhow::Result<Outcome> {
+    match command {
+        ProvenanceCommand::Generate(args) => {
+            let prepared = prepare(&args.record)?;
+            let invocation = Invocation {
+                command: None,
+                started_on: None,
+                finished_on: prepared.now(),
+                logs: None,
+            };
+            record(global, &args.record, &prepared, &invocation)
+        }
+    }
+}
+
+/// `provenant verify-provenance`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Checks, in order, each with its own failure: the bundle's signature (certificate \
+identity or key, transparency log) under the trusted root; that the payload is an in-toto statement; that a \
+subject has the artefact's digest; that the predicate is SLSA provenance v1 or v0.2; the builder id; the \
+source repository; the branch, tag or versioned tag; the build level. With several --bundle, one passing \
+every check is enough. Exit status 0 verified, 1 a check failed (reported on stdout), 2 usage or runtime error."
+)]
+#[allow(clippy::struct_excessive_bools)] // Independent switches, as cosign has them.
+pub(crate) struct VerifyProvenanceArgs {
+    /// The artefact: a file, or its digest (`sha256:<hex>`, `sha512:<hex>`).
+    #[arg(value_name = "ARTEFACT")]
+    pub(crate) artefact: String,
+    /// A sigstore bundle carrying the provenance; repeatable.
+    #[arg(long = "bundle", value_name = "FILE", required = true)]
+    pub(crate) bundles: Vec<PathBuf>,
+    /// The expected source repository (`github.com/ORG/REPO`, or a URL).
+    #[arg(long, value_name = "URI")]
+    pub(crate) source_uri: String,
+    /// The branch the build must have run on.
+    #[arg(long, value_name = "BRANCH", group = "git_ref")]
+    pub(crate) source_branch: Option<String>,
+    /// The exact tag the build must have run for.
+    #[arg(long, value_name = "TAG", group = "git_ref")]
+    pub(crate) source_tag: Option<String>,
+    /// A semantic version prefix the build's tag must match (`v1`, `v1.2`, `v1.2.3`).
+    #[arg(long, value_name = "vX[.Y[.Z]]", group = "git_ref")]
+    pub(crate) source_versioned_tag: Option<String>,
+    /// The trusted builder (`URI`, or `URI@version` to pin the version).
+    #[arg(long, value_name = "URI")]
+    pub(crate) builder_id: String,
+    /// The minimum SLSA build level the evidence must support (0-3).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=3))]
+    pub(crate) build_level: Option<u8>,
+    #[command(flatten)]
+    pub(crate) signer: SignerArgs,
+    #[command(flatten)]
+    pub(crate) trust: TrustArgs,
+    /// Print the verified provenance statement on stdout.
+    #[arg(long)]
+    pub(crate) print_provenance: bool,
+    /// On success, write a Verification Summary Attestation (VSA v1 statement) here.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) vsa: Option<PathBuf>,
+    /// On success, sign the VSA keylessly and write its sigstore bundle here.
+    #[arg(long, value_name = "OUT")]
+    pub(crate) vsa_bundle: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) keyless: KeylessArgs,
+}
+
+/// Upper bound on a bundle read into memory.
+const MAX_BUNDLE_BYTES: u64 = provenant_sigstore::MAX_BUNDLE_BYTES as u64;
+
+fn read_bounded(path: &Path, max: u64) -> anyhow::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    anyhow::ensure!(
+        bytes.len() as u64 <= max,
+        "{} is larger than {max} bytes",
+        path.display()
+    );
+    Ok(bytes)
+}
+
+#[derive(Serialize)]
+struct VerifyReport {
+    verified: bool,
+    artefact: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subject: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bundle: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    predicate_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    builder_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    build_level: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failed_check: Option<provenant_provenance::Check>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vsa: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vsa_bundle: Option<String>,
+}
+
+pub(crate) fn verify_provenance(global: &GlobalArgs, args: &VerifyProvenanceArgs) -> anyhow::Result<Outcome> {
+    use provenant_provenance::{Expectations, Input, RefExpectation};
+
+    // Validate everything before any verification work.
+    let expectations = Expectations {
+        builder_id: args.builder_id.parse()?,
+        source: args.source_uri.parse()?,
+        git_ref: match (&args.source_branch, &args.source_tag, &args.source_versioned_tag) {
+            (Some(b), _, _) => Some(RefExpectation::Branch(b.clone())),
+            (_, Some(t), _) => Some(RefExpectation::Tag(t.clone())),
+            (_, _, Some(v)) => Some(RefExpectation::VersionedTag(v.clone())),
+            _ => None,
+        },
+        build_level: args.build_level,
+    };
+    let policy = build_policy(&args.signer)?;
+    let verifier = load_verifier(&args.trust)?;
+    let (artefact, resource_uri) = read_artefact(&args.artefact)?;
+    let mut bundles = Vec::with_capacity(args.bundles.len());
+    for path in &args.bundles {
+        let bytes = read_bounded(path, MAX_BUNDLE_BYTES)?;
+        let bundle = provenant_sigstore::Bundle::from_json(&bytes)
+            .with_context(|| format!("cannot read bundle {}", path.display()))?;
+        bundles.push((
+            bundle,
+            provenant_digest::Algorithm::Sha256.hash_bytes(&bytes),
+            path.display().to_string(),
+        ));
+    }
+    let inputs: Vec<Input<'_>> = bundles
+        .iter()
+        .map(|(bundle, digest, name)| Input {
+            bundle,
+            digest: *digest,
+            name: name.clone(),
+        })
+        .collect();
+
+    let mut report = VerifyReport {
+        verified: false,
+        artefact: artefact.to_string(),
+        subject: None,
+        bundle: None,
+        predicate_type: None,
+        builder_id: None,
+        build_level: None,
+        signer: None,
+        failed_check: None,
+        error: None,
+        vsa: None,
+        vsa_bundle: None,
+    };
+    let outcome = match provenant_provenance::verify(&verifier, &policy, &inputs, &artefact, &expectations) {
+        Ok(passed) => {
+            if let Some(input) = inputs.get(passed.bundle_index)
+                && (args.vsa.is_some() || args.vsa_bundle.is_some())
+            {
+                let now = provenant_build::now(source_date_epoch()?);
+                let vsa = provenant_provenance::vsa_statement(
+                    &passed,
+                    &artefact,
+                    &expectations,
+                    input,
+                    now,
+                    &resource_uri,
+                );
+                let mut bytes = serde_json::to_vec_pretty(&vsa)?;
+                bytes.push(b'\n');
+                if let Some(out) = &args.vsa {
+                    write_atomic(out, &bytes)?;
+                    report.vsa = Some(out.display().to_string());
+                }
+                if let Some(out) = &args.vsa_bundle {
+                    let bundle = sign_statement(&args.keyless, &bytes)?;
+                    write_atomic(out, &bundle.to_json_v0_3()?)?;
+                    report.vsa_bundle = Some(out.display().to_string());
+                }
+            }
+            if args.print_provenance {
+                print_json(&passed.statement)?;
+            }
+            report.verified = true;
+            report.subject = Some(passed.subject.name.clone());
+            report.bundle = inputs.get(passed.bundle_index).map(|i| i.name.clone());
+            report.predicate_type = Some(passed.provenance.version().predicate_type().to_owned());
+            report.builder_id = Some(passed.builder_id.to_string());
+            report.build_level = Some(passed.build_level);
+            report.signer = passed
+                .signer
+                .identity
+                .clone()
+                .or_else(|| Some("public key".to_owned()));
+            Outcome::Success
+        }
+        Err(e) => {
+            report.failed_check = Some(e.check());
+            report.error = Some(format!("{e}"));
+            Outcome::Failure
+        }
+    };
+    render_verify(global, &report, &expectations)?;
+    Ok(outcome)
+}
+
+fn render_verify(
+    global: &GlobalArgs,
+    report: &VerifyReport,
+    expectations: &provenant_provenance::Expectations,
+) -> anyhow::Result<()> {
+    match global.output {
+        OutputFormat::Json => print_json(report)?,
+        OutputFormat::Text => {
+            let mut out = std::io::stdout().lock();
+            if report.verified {
+                writeln!(
+                    out,
+                    "Verified {} ({}): built by {} from {}, SLSA build level {}, signed by {}",
+                    report.artefact,
+                    report.subject.as_deref().unwrap_or(""),
+                    report.builder_id.as_deref().unwrap_or(""),
+                    expectations.source,
+                    report.build_level.unwrap_or(0),
+                    report.signer.as_deref().unwrap_or("")
+                )?;
+                if let Some(v) = &report.vsa {
+                    writeln!(out, "VSA written to {v}")?;
+                }
+                if let Some(v) = &report.vsa_bundle {
+                    writeln!(out, "signed VSA written to {v}")?;
+                }
+            } else {
+                writeln!(out, "FAILED {}", report.error.as_deref().unwrap_or(""))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The artefact's digest and a name for it: a digest given as such, or the sha256 of a file.
+fn read_artefact(arg: &str) -> anyhow::Result<(provenant_digest::Digest, String)> {
+    if arg.starts_with("sha256:") || arg.starts_with("sha512:") {
+        let digest: provenant_digest::Digest = arg.parse()?;
+        return Ok((digest, digest.to_string()));
+    }
+    let path = Path::new(arg);
+    let digest = provenant_digest::Algorithm::Sha256
+        .hash_file(path, &provenant_digest::NoProgress)
+        .with_context(|| format!("cannot hash the artefact {}", path.display()))?;
+    let name = path
+        .file_name()
+        .map_or_else(|| arg.to_owned(), |n| n.to_string_lossy().into_owned());
+    Ok((digest, name))
+}
+
+/// Signs an in-toto statement keylessly (DSSE), as `provenant sign` does for files.
+fn sign_statement(keyless: &KeylessArgs, statement: &[u8]) -> anyhow::Result<provenant_sigstore::Bundle> {
+    let services = services(keyless, false)?;
+    let bundle = runtime()?.block_on(async {
+        let token =
+            provenant_sigstore_sign::IdentityToken::resolve(keyless.identity_token.as_deref()).await?;
+        tracing::info!(
+            identity = token.identity(),
+            issuer = token.issuer(),
+            "signing the statement keylessly"
+        );
+        provenant_sigstore_sign::KeylessSigner::new(services, &token)
+            .sign_statement(statement)
+            .await
+    })?;
+    Ok(bundle)
+}
+
+fn source_date_epoch() -> anyhow::Result<Option<provenant_slsa::Timestamp>> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(v) if !v.is_empty() => {
+            let secs: u32 = v
+                .parse()
+                .with_context(|| format!("SOURCE_DATE_EPOCH={v:?} is not a number of seconds"))?;
+            Ok(provenant_slsa::Timestamp::from_unix(i64::from(secs)))
+        }
+        _ => Ok(None),
+    }
+}
