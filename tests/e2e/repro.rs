@@ -351,3 +351,56 @@ fn provenance_without_a_command_cannot_be_rerun() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("command"), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn signed_attestation_verifies_as_a_reproducibility_attestation() {
+    use provenant_testkit::sigstore::{mock_identity_token, start_mock_sigstore};
+    const ISSUER: &str = "https://ci.example.com";
+    const SIGNER: &str = "https://ci.example.com/rebuilder";
+    let sigstore = start_mock_sigstore();
+    let src = repo("reproducible");
+    let scratch = tempfile::tempdir().unwrap();
+    let bundle = scratch.path().join("repro.sigstore.json");
+    let statement = scratch.path().join("repro.statement.json");
+    let token = mock_identity_token(ISSUER, SIGNER);
+    let base = sigstore.base_url();
+    let out = provenant(
+        src.path(),
+        &[
+            "repro", "check", "--vary", "umask,locale", "--artifact", "out/*",
+            "--statement", statement.to_str().unwrap(), "--bundle", bundle.to_str().unwrap(),
+            "--identity-token", &token, "--fulcio-url", &base, "--rekor-url", &base, "--", "./build.sh",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    // The bundle carries exactly the statement written beside it.
+    let b: serde_json::Value = serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
+    let payload = b["dsseEnvelope"]["payload"].as_str().unwrap();
+    let decoded = base64_decode(payload);
+    assert_eq!(decoded, std::fs::read(&statement).unwrap());
+
+    // It verifies as an attestation of our predicate type about an artefact of the build.
+    let kept = scratch.path().join("bundle.tar.gz");
+    let ok = Command::new("sh").arg("-c").arg("./build.sh && cp out/bundle.tar.gz \"$1\" && rm -rf out stage").arg("sh").arg(&kept).current_dir(src.path()).env("SOURCE_DATE_EPOCH", "1700000000").status().unwrap();
+    assert!(ok.success());
+    let root = sigstore.trusted_root.to_str().unwrap().to_owned();
+    let verify = |identity: &str| {
+        provenant(
+            src.path(),
+            &[
+                "verify-attestation", kept.to_str().unwrap(), "--bundle", bundle.to_str().unwrap(),
+                "--type", "https://provenant.dev/attestation/reproducibility/v1",
+                "--certificate-identity", identity, "--certificate-oidc-issuer", ISSUER, "--trusted-root", &root,
+            ],
+        )
+    };
+    let out = verify(SIGNER);
+    assert_eq!(out.status.code(), Some(0), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(verify("https://ci.example.com/someone-else").status.code(), Some(1));
+}
+
+fn base64_decode(s: &str) -> Vec<u8> {
+    let out = Command::new("base64").arg("-d").stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    std::io::Write::write_all(&mut out.stdin.as_ref().unwrap(), s.as_bytes()).unwrap();
+    out.wait_with_output().unwrap().stdout
+}

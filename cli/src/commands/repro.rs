@@ -24,7 +24,7 @@ pub(crate) struct ReproArgs {
 #[derive(Debug, Subcommand)]
 pub(crate) enum ReproCommand {
     /// Build a source tree several times under varied conditions and compare the artefacts.
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// Re-run the build a provenance records and compare the results with its subjects.
     Verify(VerifyArgs),
 }
@@ -82,6 +82,11 @@ pub(crate) struct CheckArgs {
     /// `https://provenant.dev/attestation/reproducibility/v1`) to FILE.
     #[arg(long, value_name = "FILE")]
     pub(crate) statement: Option<PathBuf>,
+    /// Sign the attestation keylessly (DSSE in a sigstore bundle, v0.3) and write the bundle to OUT.
+    #[arg(long, value_name = "OUT")]
+    pub(crate) bundle: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) keyless: crate::commands::sigstore::KeylessArgs,
     /// The build command and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub(crate) command: Vec<OsString>,
@@ -145,11 +150,18 @@ fn check(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<Outcome> {
             }
         }
     }
-    if let Some(path) = &args.statement {
+    if args.statement.is_some() || args.bundle.is_some() {
         let statement = provenant_repro::predicate::Statement::from_report(&report);
         let mut bytes = serde_json::to_vec_pretty(&statement)?;
         bytes.push(b'\n');
-        std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+        if let Some(path) = &args.statement {
+            std::fs::write(path, &bytes).with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        if let Some(path) = &args.bundle {
+            let bundle = sign_statement(&args.keyless, &bytes).context("cannot sign the attestation")?;
+            std::fs::write(path, bundle.to_json_v0_3()?)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
     }
     match global.output {
         OutputFormat::Json => print_json(&report)?,
@@ -160,6 +172,22 @@ fn check(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Failure
     })
+}
+
+/// Signs the statement keylessly: a Fulcio certificate for a fresh key, logged in Rekor.
+fn sign_statement(
+    keyless: &crate::commands::sigstore::KeylessArgs,
+    statement: &[u8],
+) -> anyhow::Result<provenant_sigstore::Bundle> {
+    let services = crate::commands::sigstore::services(keyless, false)?;
+    let bundle = crate::commands::sigstore::runtime()?.block_on(async {
+        let token =
+            provenant_sigstore_sign::IdentityToken::resolve(keyless.identity_token.as_deref()).await?;
+        provenant_sigstore_sign::KeylessSigner::new(services, &token)
+            .sign_statement(statement)
+            .await
+    })?;
+    Ok(bundle)
 }
 
 fn verify(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<Outcome> {
