@@ -170,7 +170,13 @@ fn hint_at(ctx: &Ctx<'_>, a: &[u8], b: &[u8], offset: usize) -> Option<crate::Ki
             d.get(lo..hi)
                 .is_some_and(|w| w.windows(needle.len()).any(|x| x == needle))
         };
-        let found = same_place || (near(a, ha) && near(b, hb));
+        // Packed string tables reorder when a string's length changes: then one side has its value at
+        // the difference and the other has its own value somewhere.
+        let anywhere = |d: &[u8], needle: &[u8]| d.windows(needle.len()).any(|x| x == needle);
+        let found = same_place
+            || (near(a, ha) && near(b, hb))
+            || (near(b, hb) && anywhere(a, ha) && !anywhere(b, ha))
+            || (near(a, ha) && anywhere(b, hb) && !anywhere(a, hb));
         if found {
             return Some(hint.kind);
         }

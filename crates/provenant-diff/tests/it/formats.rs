@@ -304,3 +304,35 @@ fn decompression_bomb_is_bounded() {
     assert!(c.truncated);
     assert!(c.notes.iter().any(|n| n.contains("budget")), "{:?}", c.notes);
 }
+
+#[test]
+fn rust_binary_with_embedded_source_path() {
+    let d = tempfile::tempdir().unwrap();
+    let rustc = provenant_testkit_rustc();
+    sh(
+        d.path(),
+        &format!(
+            "mkdir -p a/src bb/src && \
+         printf 'fn main() {{ let v: Vec<u8> = std::env::args().map(|a| a.len() as u8).collect(); println!(\"{{}}\", v[3]); }}\\n' > a/src/main.rs && \
+         cp a/src/main.rs bb/src/main.rs && \
+         (cd a && {rustc} -O -o ../one \"$PWD/src/main.rs\") && (cd bb && {rustc} -O -o ../two \"$PWD/src/main.rs\")"
+        ),
+    );
+    let root = d.path().to_string_lossy().into_owned();
+    let mut options = Options::default();
+    options.hints.push(Hint {
+        kind: Kind::EmbeddedPath,
+        first: format!("{root}/a").into_bytes(),
+        second: format!("{root}/bb").into_bytes(),
+    });
+    let c = compare_paths(&d.path().join("one"), &d.path().join("two"), &options).unwrap();
+    assert_eq!(c.format, Format::Elf);
+    assert!(c.notes.iter().any(|n| n.contains("Rust binary")), "{:?}", c.notes);
+    assert!(c.kinds().contains(&Kind::EmbeddedPath), "{c:#?}");
+    // The cause comes first, before code that merely moved and the build id.
+    assert_eq!(c.differences[0].kind, Kind::EmbeddedPath, "{c:#?}");
+}
+
+fn provenant_testkit_rustc() -> String {
+    std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_owned())
+}
