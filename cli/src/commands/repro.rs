@@ -135,7 +135,15 @@ fn check(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<Outcome> {
     options.source_date_epoch = !args.no_source_date_epoch;
     let mut report = match provenant_repro::check(&options) {
         Ok(r) => r,
-        Err(e @ CheckError::BuildFailed { .. }) => return Err(anyhow::Error::new(e).context("build failed")),
+        Err(e @ CheckError::BuildFailed { run: 0, .. }) => {
+            return Err(anyhow::Error::new(e).context("build failed"));
+        }
+        Err(e @ CheckError::BuildFailed { .. }) => {
+            return Err(anyhow::Error::new(e).context(
+                "build failed under the variations although the control build succeeded (a variation broke \
+                 it: narrow it down with --vary)",
+            ));
+        }
         Err(e) => return Err(e).context("reproducibility check did not complete"),
     };
     if let Some(dir) = &args.diffoscope {
