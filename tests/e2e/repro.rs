@@ -237,11 +237,26 @@ fn differences_are_explained_and_diffoscope_writes_html() {
     let out = provenant(
         src.path(),
         &[
-            "repro", "check", "--output", "json", "--vary", "umask", "--artifact", "out/app.tar",
-            "--diffoscope", html_dir.path().to_str().unwrap(), "--", "./build.sh",
+            "repro",
+            "check",
+            "--output",
+            "json",
+            "--vary",
+            "umask",
+            "--artifact",
+            "out/app.tar",
+            "--diffoscope",
+            html_dir.path().to_str().unwrap(),
+            "--",
+            "./build.sh",
         ],
     );
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let e = &report["explanations"][0];
     assert_eq!(e["artifact"], "out/app.tar");
@@ -253,27 +268,50 @@ fn differences_are_explained_and_diffoscope_writes_html() {
     assert_eq!(d["detail"]["second"], "0664");
     let html = report["diffoscope"][0]["html"].as_str().unwrap();
     let text = std::fs::read_to_string(html).unwrap();
-    assert!(text.contains("diffoscope") && text.contains("app.conf"), "not a diffoscope report");
+    assert!(
+        text.contains("diffoscope") && text.contains("app.conf"),
+        "not a diffoscope report"
+    );
 
     // The text report shows the same, with the likely cause.
-    let out = provenant(src.path(), &["repro", "check", "--vary", "umask", "--", "./build.sh"]);
+    let out = provenant(
+        src.path(),
+        &["repro", "check", "--vary", "umask", "--", "./build.sh"],
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("[permissions] app.conf: permissions differ"), "{stdout}");
-    assert!(stdout.contains("likely cause: file modes follow the umask"), "{stdout}");
+    assert!(
+        stdout.contains("[permissions] app.conf: permissions differ"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("likely cause: file modes follow the umask"),
+        "{stdout}"
+    );
 }
 
 /// `provenant build` records the fixture's build; returns the provenance path.
 fn provenance_for(src: &Path, out: &Path) -> PathBuf {
     let prov = out.join("provenance.json");
     let o = Command::new(env!("CARGO_BIN_EXE_provenant"))
-        .args(["build", "--subject", "out/*", "--source", "github.com/example/fixture", "--statement"])
+        .args([
+            "build",
+            "--subject",
+            "out/*",
+            "--source",
+            "github.com/example/fixture",
+            "--statement",
+        ])
         .arg(&prov)
         .args(["--", "./build.sh"])
         .current_dir(src)
         .env("SOURCE_DATE_EPOCH", "1700000000")
         .output()
         .unwrap();
-    assert!(o.status.success(), "provenant build failed: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "provenant build failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     prov
 }
 
@@ -296,25 +334,51 @@ fn rebuild_from_provenance_passes_and_fails_naming_the_subject() {
     };
     let out = verify(src.path());
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("REBUILT") && stdout.contains("ok        out/bundle.tar.gz"), "{stdout}");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("REBUILT") && stdout.contains("ok        out/bundle.tar.gz"),
+        "{stdout}"
+    );
     assert!(stdout.contains("checked out into a fresh directory"), "{stdout}");
     assert_eq!(before, tree(src.path()), "the source was modified");
 
     // An uncommitted change in the git source does not matter: the recorded commit is what is built.
-    std::fs::write(src.path().join("build.sh"), "#!/bin/sh\nmkdir -p out; echo tampered > out/greeting.txt\n").unwrap();
+    std::fs::write(
+        src.path().join("build.sh"),
+        "#!/bin/sh\nmkdir -p out; echo tampered > out/greeting.txt\n",
+    )
+    .unwrap();
     assert_eq!(verify(src.path()).status.code(), Some(0));
 
     // A source directory that is not the recorded commit (no git: built as it is) and differs: the
     // rebuild fails, naming the subject that changed.
     let plain = tempfile::tempdir().unwrap();
-    let ok = Command::new("cp").arg("-a").arg(fixture("reproducible").join(".")).arg(plain.path()).status().unwrap();
+    let ok = Command::new("cp")
+        .arg("-a")
+        .arg(fixture("reproducible").join("."))
+        .arg(plain.path())
+        .status()
+        .unwrap();
     assert!(ok.success());
     let script = std::fs::read_to_string(plain.path().join("build.sh")).unwrap();
-    std::fs::write(plain.path().join("build.sh"), script.replace("hello, reproducible world", "hello, changed world")).unwrap();
+    std::fs::write(
+        plain.path().join("build.sh"),
+        script.replace("hello, reproducible world", "hello, changed world"),
+    )
+    .unwrap();
     let out = verify(plain.path());
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("DIFFERS   out/greeting.txt"), "{stdout}");
     assert!(stdout.contains("DIFFERS   out/bundle.tar.gz"), "{stdout}");
     assert!(stdout.contains("NOT checked out"), "{stdout}");
@@ -334,7 +398,12 @@ fn rebuild_from_provenance_passes_and_fails_naming_the_subject() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let missing = report["subjects"].as_array().unwrap().iter().find(|s| s["name"] == "out/never-built.bin").unwrap();
+    let missing = report["subjects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "out/never-built.bin")
+        .unwrap();
     assert_eq!(missing["matches"], false);
     assert!(missing["rebuilt"].is_null());
 }
@@ -345,11 +414,21 @@ fn provenance_without_a_command_cannot_be_rerun() {
     let scratch = tempfile::tempdir().unwrap();
     let prov = provenance_for(src.path(), scratch.path());
     let mut v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&prov).unwrap()).unwrap();
-    v["predicate"]["buildDefinition"]["externalParameters"].as_object_mut().unwrap().remove("command");
+    v["predicate"]["buildDefinition"]["externalParameters"]
+        .as_object_mut()
+        .unwrap()
+        .remove("command");
     std::fs::write(&prov, serde_json::to_vec(&v).unwrap()).unwrap();
-    let out = provenant(src.path(), &["repro", "verify", "--bundle", prov.to_str().unwrap()]);
+    let out = provenant(
+        src.path(),
+        &["repro", "verify", "--bundle", prov.to_str().unwrap()],
+    );
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("command"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("command"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -367,12 +446,32 @@ fn signed_attestation_verifies_as_a_reproducibility_attestation() {
     let out = provenant(
         src.path(),
         &[
-            "repro", "check", "--vary", "umask,locale", "--artifact", "out/*",
-            "--statement", statement.to_str().unwrap(), "--bundle", bundle.to_str().unwrap(),
-            "--identity-token", &token, "--fulcio-url", &base, "--rekor-url", &base, "--", "./build.sh",
+            "repro",
+            "check",
+            "--vary",
+            "umask,locale",
+            "--artifact",
+            "out/*",
+            "--statement",
+            statement.to_str().unwrap(),
+            "--bundle",
+            bundle.to_str().unwrap(),
+            "--identity-token",
+            &token,
+            "--fulcio-url",
+            &base,
+            "--rekor-url",
+            &base,
+            "--",
+            "./build.sh",
         ],
     );
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // The bundle carries exactly the statement written beside it.
     let b: serde_json::Value = serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
     let payload = b["dsseEnvelope"]["payload"].as_str().unwrap();
@@ -381,26 +480,57 @@ fn signed_attestation_verifies_as_a_reproducibility_attestation() {
 
     // It verifies as an attestation of our predicate type about an artefact of the build.
     let kept = scratch.path().join("bundle.tar.gz");
-    let ok = Command::new("sh").arg("-c").arg("./build.sh && cp out/bundle.tar.gz \"$1\" && rm -rf out stage").arg("sh").arg(&kept).current_dir(src.path()).env("SOURCE_DATE_EPOCH", "1700000000").status().unwrap();
+    let ok = Command::new("sh")
+        .arg("-c")
+        .arg("./build.sh && cp out/bundle.tar.gz \"$1\" && rm -rf out stage")
+        .arg("sh")
+        .arg(&kept)
+        .current_dir(src.path())
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .status()
+        .unwrap();
     assert!(ok.success());
     let root = sigstore.trusted_root.to_str().unwrap().to_owned();
     let verify = |identity: &str| {
         provenant(
             src.path(),
             &[
-                "verify-attestation", kept.to_str().unwrap(), "--bundle", bundle.to_str().unwrap(),
-                "--type", "https://provenant.dev/attestation/reproducibility/v1",
-                "--certificate-identity", identity, "--certificate-oidc-issuer", ISSUER, "--trusted-root", &root,
+                "verify-attestation",
+                kept.to_str().unwrap(),
+                "--bundle",
+                bundle.to_str().unwrap(),
+                "--type",
+                "https://provenant.dev/attestation/reproducibility/v1",
+                "--certificate-identity",
+                identity,
+                "--certificate-oidc-issuer",
+                ISSUER,
+                "--trusted-root",
+                &root,
             ],
         )
     };
     let out = verify(SIGNER);
-    assert_eq!(out.status.code(), Some(0), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert_eq!(verify("https://ci.example.com/someone-else").status.code(), Some(1));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        verify("https://ci.example.com/someone-else").status.code(),
+        Some(1)
+    );
 }
 
 fn base64_decode(s: &str) -> Vec<u8> {
-    let out = Command::new("base64").arg("-d").stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let out = Command::new("base64")
+        .arg("-d")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
     std::io::Write::write_all(&mut out.stdin.as_ref().unwrap(), s.as_bytes()).unwrap();
     out.wait_with_output().unwrap().stdout
 }
