@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::{Ctx, Detail, Kind, child, compare_content, show_location};
+use crate::{Ctx, Detail, Format, Kind, child, compare_content, show_location};
 
 /// One member of an archive, in the fields the formats share.
 #[derive(Debug, Clone, Default)]
@@ -261,6 +261,127 @@ fn gzip_header(d: &[u8]) -> Option<GzipHeader> {
     Some(GzipHeader { mtime, xfl, os, name })
 }
 
+// ---------- xz and zstd ----------
+
+/// A writer that refuses to grow past a limit.
+struct Bounded {
+    out: Vec<u8>,
+    limit: u64,
+    exceeded: bool,
+}
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if (self.out.len() + buf.len()) as u64 > self.limit {
+            self.exceeded = true;
+            return Err(std::io::Error::other("decompression budget exhausted"));
+        }
+        self.out.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn unpack(ctx: &mut Ctx<'_>, location: &[String], data: &[u8], format: Format) -> Option<Vec<u8>> {
+    // Two decoders with different interfaces; a match keeps them side by side.
+    #[allow(clippy::single_match_else)]
+    match format {
+        Format::Xz => {
+            let mut w = Bounded {
+                out: Vec::new(),
+                limit: ctx.unpack_budget,
+                exceeded: false,
+            };
+            // lzma-rs can panic (integer overflow) on malformed input: contain it and treat it as a
+            // decoding failure, so a hostile archive cannot abort the comparison.
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                lzma_rs::xz_decompress(&mut &data[..], &mut w)
+            }))
+            .unwrap_or_else(|_| {
+                Err(lzma_rs::error::Error::IoError(std::io::Error::other(
+                    "malformed xz stream",
+                )))
+            });
+            match result {
+                Ok(()) => {
+                    ctx.unpack_budget -= w.out.len() as u64;
+                    Some(w.out)
+                }
+                Err(_) if w.exceeded => {
+                    ctx.truncated = true;
+                    ctx.unpack_budget = 0;
+                    ctx.note(location, "decompression budget exhausted; not descended into");
+                    None
+                }
+                Err(e) => {
+                    ctx.note(location, &format!("cannot decompress xz: {e}"));
+                    None
+                }
+            }
+        }
+        _ => {
+            // As for xz: a decoder panic on malformed input is a decoding failure.
+            let budget = ctx.unpack_budget;
+            let result = std::panic::catch_unwind(|| -> Result<Vec<u8>, String> {
+                let decoder = ruzstd::decoding::StreamingDecoder::new(data).map_err(|e| e.to_string())?;
+                let mut out = Vec::new();
+                std::io::Read::read_to_end(
+                    &mut std::io::Read::take(decoder, budget.saturating_add(1)),
+                    &mut out,
+                )
+                .map_err(|e| e.to_string())?;
+                Ok(out)
+            })
+            .unwrap_or_else(|_| Err("malformed zstd stream".to_owned()));
+            match result {
+                Ok(out) if out.len() as u64 <= budget => {
+                    ctx.unpack_budget -= out.len() as u64;
+                    Some(out)
+                }
+                Ok(_) => {
+                    ctx.truncated = true;
+                    ctx.unpack_budget = 0;
+                    ctx.note(location, "decompression budget exhausted; not descended into");
+                    None
+                }
+                Err(e) => {
+                    ctx.note(location, &format!("cannot decompress zstd: {e}"));
+                    None
+                }
+            }
+        }
+    }
+}
+
+/// xz and zstd streams: the decompressed content.
+pub(crate) fn stream(
+    ctx: &mut Ctx<'_>,
+    location: &[String],
+    a: &[u8],
+    b: &[u8],
+    depth: u32,
+    format: Format,
+) -> bool {
+    let loc = child(location, "(decompressed)");
+    let (Some(da), Some(db)) = (unpack(ctx, &loc, a, format), unpack(ctx, &loc, b, format)) else {
+        return false;
+    };
+    if da == db {
+        ctx.push(
+            location,
+            Kind::Content,
+            "same decompressed content, compressed differently (another compressor or level)".to_owned(),
+            None,
+        );
+    } else {
+        compare_content(ctx, &loc, &da, &db, depth + 1);
+    }
+    true
+}
+
 // ---------- tar ----------
 
 fn cstr(field: &[u8]) -> String {
@@ -473,13 +594,6 @@ pub(crate) fn ar(ctx: &mut Ctx<'_>, location: &[String], a: &[u8], b: &[u8], dep
         ctx.note(location, "malformed ar archive; compared as bytes");
         return false;
     };
-    for e in ea.iter().chain(&eb) {
-        let ext = std::path::Path::new(&e.name).extension().unwrap_or_default();
-        if ext.eq_ignore_ascii_case("xz") || ext.eq_ignore_ascii_case("zst") {
-            let note = format!("{} is xz/zstd-compressed: compared as bytes", e.name);
-            ctx.note(location, &note);
-        }
-    }
     compare_entries(ctx, location, &ea, &eb, depth, "ar");
     true
 }

@@ -1,7 +1,7 @@
 //! Explains how two artefacts differ.
 //!
 //! Digests say *that* two builds differ; this crate says *where* and *why*. It reads both inputs natively
-//! — gzip, tar, zip/jar, ar/.deb, ELF (including Rust binaries), OCI image layouts, JSON and text —
+//! — gzip, xz, zstd, tar, zip/jar, ar/.deb, ELF (including Rust binaries), OCI image layouts, JSON and text —
 //! descends into nested archives, and reports each [`Difference`] with a [`Kind`] (timestamp,
 //! permissions, owner, entry order, embedded path, host name, content, ...), its location inside the
 //! artefact, and evidence: both values, the first differing offset with a short hexdump, or a short
@@ -195,6 +195,10 @@ pub struct Difference {
 pub enum Format {
     /// gzip.
     Gzip,
+    /// xz.
+    Xz,
+    /// Zstandard.
+    Zstd,
     /// tar (ustar, GNU or pax).
     Tar,
     /// zip, jar, wheel.
@@ -344,6 +348,10 @@ pub(crate) fn child(location: &[String], name: impl Into<String>) -> Vec<String>
 pub fn detect(data: &[u8]) -> Format {
     if data.starts_with(&[0x1f, 0x8b]) {
         Format::Gzip
+    } else if data.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
+        Format::Xz
+    } else if data.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        Format::Zstd
     } else if data.starts_with(b"PK\x03\x04") || data.starts_with(b"PK\x05\x06") {
         Format::Zip
     } else if data.starts_with(b"!<arch>\n") {
@@ -449,6 +457,7 @@ pub(crate) fn compare_content(ctx: &mut Ctx<'_>, location: &[String], a: &[u8], 
         let before = ctx.differences.len();
         let handled = match fa {
             Format::Gzip => archive::gzip(ctx, location, a, b, depth),
+            Format::Xz | Format::Zstd => archive::stream(ctx, location, a, b, depth, fa),
             Format::Tar => archive::tar(ctx, location, a, b, depth),
             Format::Zip => archive::zip(ctx, location, a, b, depth),
             Format::Ar => archive::ar(ctx, location, a, b, depth),

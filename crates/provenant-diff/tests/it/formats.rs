@@ -269,10 +269,10 @@ fn hostile_inputs_never_panic() {
     sh(
         d.path(),
         &format!(
-            "echo x > f && {TAR} -cf t.tar f && gzip -c t.tar > t.tgz && zip -q z.zip f t.tar && ar qc a.ar f t.tar && cp /bin/true elf"
+            "echo x > f && {TAR} -cf t.tar f && gzip -c t.tar > t.tgz && zip -q z.zip f t.tar && ar qc a.ar f t.tar && cp /bin/true elf && xz -c t.tar > t.txz && zstd -q -c t.tar > t.tzst"
         ),
     );
-    for name in ["t.tar", "t.tgz", "z.zip", "a.ar", "elf"] {
+    for name in ["t.tar", "t.tgz", "t.txz", "t.tzst", "z.zip", "a.ar", "elf"] {
         let good = std::fs::read(d.path().join(name)).unwrap();
         let fmt = detect(&good);
         assert_ne!(fmt, Format::Binary, "{name}");
@@ -335,4 +335,36 @@ fn rust_binary_with_embedded_source_path() {
 
 fn provenant_testkit_rustc() -> String {
     std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_owned())
+}
+
+#[test]
+fn debian_packages_with_xz_and_zstd_members() {
+    let d = tempfile::tempdir().unwrap();
+    for z in ["xz", "zstd"] {
+        sh(
+            d.path(),
+            &format!(
+                "rm -rf pkg && mkdir -p pkg/DEBIAN pkg/usr/share/demo && \
+             printf 'Package: demo\\nVersion: 1.0\\nArchitecture: all\\nMaintainer: t <t@example.invalid>\\nDescription: demo\\n' > pkg/DEBIAN/control && \
+             echo data > pkg/usr/share/demo/file && touch -d @1000000000 pkg/usr/share/demo/file && \
+             dpkg-deb --root-owner-group -Z{z} --build pkg one-{z}.deb >/dev/null && \
+             touch -d @1100000000 pkg/usr/share/demo/file && \
+             dpkg-deb --root-owner-group -Z{z} --build pkg two-{z}.deb >/dev/null"
+            ),
+        );
+        let c = compare_files(d.path(), &format!("one-{z}.deb"), &format!("two-{z}.deb"));
+        assert_eq!(c.format, Format::Ar, "{z}");
+        let t = c
+            .differences
+            .iter()
+            .find(|x| {
+                x.kind == Kind::Timestamp
+                    && x.location
+                        .last()
+                        .is_some_and(|l| l.ends_with("usr/share/demo/file"))
+            })
+            .unwrap_or_else(|| panic!("{z}: no timestamp on the packaged file: {c:#?}"));
+        assert!(t.location[0].starts_with("data.tar."), "{z}: {:?}", t.location);
+        assert_eq!(t.location[1], "(decompressed)");
+    }
 }
