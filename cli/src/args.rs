@@ -55,6 +55,8 @@ pub(crate) enum OutputFormat {
 pub(crate) enum Command {
     /// Compute or check content digests of files and directory trees.
     Digest(DigestArgs),
+    /// Reproducible-build checks: build under varied conditions and explain every difference.
+    Repro(crate::commands::repro::ReproArgs),
     /// Run a build and record SLSA provenance for its outputs.
     Build(crate::commands::provenance::BuildArgs),
     /// Record SLSA provenance for a build that already ran.

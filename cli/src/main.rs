@@ -68,6 +68,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let global = cli.global;
     match cli.command {
         Command::Digest(args) => commands::digest::run(&global, &args),
+        Command::Repro(args) => commands::repro::run(&global, &args),
         Command::Build(args) => commands::provenance::build(&global, &args),
         Command::Provenance(command) => commands::provenance::provenance(&global, &command),
         Command::VerifyProvenance(args) => commands::provenance::verify_provenance(&global, &args),

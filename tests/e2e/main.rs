@@ -12,5 +12,6 @@
 mod conformance;
 mod digest;
 mod provenance;
+mod repro;
 mod signing;
 mod support;

@@ -29,6 +29,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
+# ---------- Reproducibility checks: a locale whose collation differs from C for ASCII ----------
+# (the one reprotest varies to by default), so that locale-dependent sorting can be observed.
+if ! locale -a 2>/dev/null | grep -qi '^et_EE\.utf-\?8$'; then
+  log "locale: generating et_EE.UTF-8"
+  $SUDO localedef -i et_EE -f UTF-8 et_EE.UTF-8
+fi
+
 # ---------- PyPI: one virtualenv per tool, because their pins conflict ----------
 venv() {
   local name=$1; shift

@@ -1,0 +1,15 @@
+//! Integration tests of the reproducibility engine.
+
+// Test code: a failed unwrap is a failed test, which is what we want.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod attestation;
+mod engine;
+mod fixtures;
+mod provenance;
+mod variations;

@@ -1,0 +1,536 @@
+//! `provenant repro check` end to end: verdicts, exit codes, bad input, and the source left untouched.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../testdata/repro")
+        .join(name)
+}
+
+/// Copies a fixture into a fresh git repository (one commit at a fixed date) and returns it.
+fn repo(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(fixture(name).join("."))
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for args in [
+        &["init", "-q", "-b", "main", "."][..],
+        &["add", "-A"],
+        &["commit", "-qm", "fixture"],
+    ] {
+        let s = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+            .args(args)
+            .current_dir(dir.path())
+            .env("GIT_COMMITTER_DATE", "@1700000000")
+            .env("GIT_AUTHOR_DATE", "@1700000000")
+            .status()
+            .unwrap();
+        assert!(s.success());
+    }
+    dir
+}
+
+fn provenant(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_provenant"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+fn tree(dir: &Path) -> String {
+    let out = provenant(dir, &["digest", "."]);
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn reproducible_fixture_passes_with_json_report() {
+    let src = repo("reproducible");
+    let before = tree(src.path());
+    let out = provenant(
+        src.path(),
+        &[
+            "repro",
+            "check",
+            "--output",
+            "json",
+            "--runs",
+            "3",
+            "--artifact",
+            "out/*",
+            "--",
+            "./build.sh",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["reproducible"], true);
+    assert_eq!(report["source_date_epoch"], 1_700_000_000);
+    assert_eq!(report["source_date_epoch_origin"], "git-commit");
+    assert_eq!(report["runs"].as_array().unwrap().len(), 3);
+    let paths: Vec<&str> = report["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["out/bundle.tar.gz", "out/greeting.txt"]);
+    // Every requested variation is either applied or reported with a reason.
+    let applied = report["applied"].as_array().unwrap().len();
+    let not_applied = report["not_applied"].as_array().unwrap();
+    assert_eq!(applied + not_applied.len(), 11);
+    assert!(
+        not_applied
+            .iter()
+            .all(|n| !n["reason"].as_str().unwrap().is_empty())
+    );
+    // The source tree is untouched: no out/ appeared in it, nothing changed.
+    assert!(!src.path().join("out").exists());
+    assert_eq!(before, tree(src.path()));
+}
+
+#[test]
+fn unreproducible_fixture_exits_1_and_names_the_artefact() {
+    let src = repo("hostname");
+    let out = provenant(
+        src.path(),
+        &[
+            "repro",
+            "check",
+            "--vary",
+            "hostname",
+            "--artifact",
+            "out/buildinfo.txt",
+            "--",
+            "./build.sh",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("NOT REPRODUCIBLE"), "{stdout}");
+    assert!(stdout.contains("DIFFERS out/buildinfo.txt"), "{stdout}");
+}
+
+#[test]
+fn the_same_fixture_is_reproducible_without_the_variation_that_exposes_it() {
+    let src = repo("hostname");
+    let out = provenant(
+        src.path(),
+        &[
+            "repro",
+            "check",
+            "--vary=-hostname",
+            "--artifact",
+            "out/*",
+            "--",
+            "./build.sh",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn failing_build_is_a_failed_build_not_a_verdict() {
+    let src = repo("reproducible");
+    let out = provenant(
+        src.path(),
+        &[
+            "repro",
+            "check",
+            "--",
+            "sh",
+            "-c",
+            "echo compiler exploded >&2; exit 3",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("build failed"), "{stderr}");
+    assert!(stderr.contains("compiler exploded"), "{stderr}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("NOT REPRODUCIBLE"));
+}
+
+#[test]
+fn missing_artefact_is_named() {
+    let src = repo("reproducible");
+    let out = provenant(
+        src.path(),
+        &[
+            "repro",
+            "check",
+            "--artifact",
+            "out/*.tar.gz",
+            "--artifact",
+            "dist/*.whl",
+            "--",
+            "./build.sh",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("dist/*.whl"), "{stderr}");
+    assert!(!stderr.contains("out/*.tar.gz"), "{stderr}");
+}
+
+#[test]
+fn source_date_epoch_can_be_disabled() {
+    let src = repo("reproducible");
+    let out = provenant(
+        src.path(),
+        &[
+            "repro",
+            "check",
+            "--output",
+            "json",
+            "--vary",
+            "umask",
+            "--no-source-date-epoch",
+            "--",
+            "sh",
+            "-c",
+            "mkdir -p out; echo \"${SOURCE_DATE_EPOCH:-unset}\" > out/sde",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["source_date_epoch_origin"], "disabled");
+    assert_eq!(report["artifacts"][0]["path"], "out/sde");
+}
+
+#[test]
+fn unknown_variation_is_a_usage_error() {
+    let src = repo("reproducible");
+    let out = provenant(
+        src.path(),
+        &["repro", "check", "--vary", "moonphase", "--", "./build.sh"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("moonphase"));
+}
+
+#[test]
+fn differences_are_explained_and_diffoscope_writes_html() {
+    let src = repo("umask");
+    let html_dir = tempfile::tempdir().unwrap();
+    let out = provenant(
+        src.path(),
+        &[
+            "repro",
+            "check",
+            "--output",
+            "json",
+            "--vary",
+            "umask",
+            "--artifact",
+            "out/app.tar",
+            "--diffoscope",
+            html_dir.path().to_str().unwrap(),
+            "--",
+            "./build.sh",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let e = &report["explanations"][0];
+    assert_eq!(e["artifact"], "out/app.tar");
+    assert_eq!(e["run"], 1);
+    let d = &e["comparison"]["differences"][0];
+    assert_eq!(d["kind"], "permissions");
+    assert_eq!(d["location"][0], "app.conf");
+    assert_eq!(d["detail"]["first"], "0644");
+    assert_eq!(d["detail"]["second"], "0664");
+    let html = report["diffoscope"][0]["html"].as_str().unwrap();
+    let text = std::fs::read_to_string(html).unwrap();
+    assert!(
+        text.contains("diffoscope") && text.contains("app.conf"),
+        "not a diffoscope report"
+    );
+
+    // The text report shows the same, with the likely cause.
+    let out = provenant(
+        src.path(),
+        &["repro", "check", "--vary", "umask", "--", "./build.sh"],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("[permissions] app.conf: permissions differ"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("likely cause: file modes follow the umask"),
+        "{stdout}"
+    );
+}
+
+/// `provenant build` records the fixture's build; returns the provenance path.
+fn provenance_for(src: &Path, out: &Path) -> PathBuf {
+    let prov = out.join("provenance.json");
+    let o = Command::new(env!("CARGO_BIN_EXE_provenant"))
+        .args([
+            "build",
+            "--subject",
+            "out/*",
+            "--source",
+            "github.com/example/fixture",
+            "--statement",
+        ])
+        .arg(&prov)
+        .args(["--", "./build.sh"])
+        .current_dir(src)
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "provenant build failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    prov
+}
+
+#[test]
+fn rebuild_from_provenance_passes_and_fails_naming_the_subject() {
+    let src = repo("reproducible");
+    let scratch = tempfile::tempdir().unwrap();
+    let prov = provenance_for(src.path(), scratch.path());
+    // The build left out/ in the work tree; the rebuild checks out the commit elsewhere.
+    std::fs::remove_dir_all(src.path().join("out")).unwrap();
+    let before = tree(src.path());
+    let verify = |source: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_provenant"))
+            .args(["repro", "verify", "--bundle"])
+            .arg(&prov)
+            .arg("--source")
+            .arg(source)
+            .output()
+            .unwrap()
+    };
+    let out = verify(src.path());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("REBUILT") && stdout.contains("ok        out/bundle.tar.gz"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("checked out into a fresh directory"), "{stdout}");
+    assert_eq!(before, tree(src.path()), "the source was modified");
+
+    // An uncommitted change in the git source does not matter: the recorded commit is what is built.
+    std::fs::write(
+        src.path().join("build.sh"),
+        "#!/bin/sh\nmkdir -p out; echo tampered > out/greeting.txt\n",
+    )
+    .unwrap();
+    assert_eq!(verify(src.path()).status.code(), Some(0));
+
+    // A source directory that is not the recorded commit (no git: built as it is) and differs: the
+    // rebuild fails, naming the subject that changed.
+    let plain = tempfile::tempdir().unwrap();
+    let ok = Command::new("cp")
+        .arg("-a")
+        .arg(fixture("reproducible").join("."))
+        .arg(plain.path())
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let script = std::fs::read_to_string(plain.path().join("build.sh")).unwrap();
+    std::fs::write(
+        plain.path().join("build.sh"),
+        script.replace("hello, reproducible world", "hello, changed world"),
+    )
+    .unwrap();
+    let out = verify(plain.path());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("DIFFERS   out/greeting.txt"), "{stdout}");
+    assert!(stdout.contains("DIFFERS   out/bundle.tar.gz"), "{stdout}");
+    assert!(stdout.contains("NOT checked out"), "{stdout}");
+
+    // A subject the rebuild does not produce is named as missing.
+    let doc = std::fs::read_to_string(&prov).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&doc).unwrap();
+    v["subject"][0]["name"] = "out/never-built.bin".into();
+    let tampered = scratch.path().join("tampered.json");
+    std::fs::write(&tampered, serde_json::to_vec(&v).unwrap()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_provenant"))
+        .args(["repro", "verify", "--output", "json", "--bundle"])
+        .arg(&tampered)
+        .arg("--source")
+        .arg(src.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let missing = report["subjects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "out/never-built.bin")
+        .unwrap();
+    assert_eq!(missing["matches"], false);
+    assert!(missing["rebuilt"].is_null());
+}
+
+#[test]
+fn provenance_without_a_command_cannot_be_rerun() {
+    let src = repo("reproducible");
+    let scratch = tempfile::tempdir().unwrap();
+    let prov = provenance_for(src.path(), scratch.path());
+    let mut v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&prov).unwrap()).unwrap();
+    v["predicate"]["buildDefinition"]["externalParameters"]
+        .as_object_mut()
+        .unwrap()
+        .remove("command");
+    std::fs::write(&prov, serde_json::to_vec(&v).unwrap()).unwrap();
+    let out = provenant(
+        src.path(),
+        &["repro", "verify", "--bundle", prov.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("command"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn signed_attestation_verifies_as_a_reproducibility_attestation() {
+    use provenant_testkit::sigstore::{mock_identity_token, start_mock_sigstore};
+    const ISSUER: &str = "https://ci.example.com";
+    const SIGNER: &str = "https://ci.example.com/rebuilder";
+    let sigstore = start_mock_sigstore();
+    let src = repo("reproducible");
+    let scratch = tempfile::tempdir().unwrap();
+    let bundle = scratch.path().join("repro.sigstore.json");
+    let statement = scratch.path().join("repro.statement.json");
+    let token = mock_identity_token(ISSUER, SIGNER);
+    let base = sigstore.base_url();
+    let out = provenant(
+        src.path(),
+        &[
+            "repro",
+            "check",
+            "--vary",
+            "umask,locale",
+            "--artifact",
+            "out/*",
+            "--statement",
+            statement.to_str().unwrap(),
+            "--bundle",
+            bundle.to_str().unwrap(),
+            "--identity-token",
+            &token,
+            "--fulcio-url",
+            &base,
+            "--rekor-url",
+            &base,
+            "--",
+            "./build.sh",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The bundle carries exactly the statement written beside it.
+    let b: serde_json::Value = serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
+    let payload = b["dsseEnvelope"]["payload"].as_str().unwrap();
+    let decoded = base64_decode(payload);
+    assert_eq!(decoded, std::fs::read(&statement).unwrap());
+
+    // It verifies as an attestation of our predicate type about an artefact of the build.
+    let kept = scratch.path().join("bundle.tar.gz");
+    let ok = Command::new("sh")
+        .arg("-c")
+        .arg("./build.sh && cp out/bundle.tar.gz \"$1\" && rm -rf out stage")
+        .arg("sh")
+        .arg(&kept)
+        .current_dir(src.path())
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let root = sigstore.trusted_root.to_str().unwrap().to_owned();
+    let verify = |identity: &str| {
+        provenant(
+            src.path(),
+            &[
+                "verify-attestation",
+                kept.to_str().unwrap(),
+                "--bundle",
+                bundle.to_str().unwrap(),
+                "--type",
+                "https://provenant.dev/attestation/reproducibility/v1",
+                "--certificate-identity",
+                identity,
+                "--certificate-oidc-issuer",
+                ISSUER,
+                "--trusted-root",
+                &root,
+            ],
+        )
+    };
+    let out = verify(SIGNER);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        verify("https://ci.example.com/someone-else").status.code(),
+        Some(1)
+    );
+}
+
+fn base64_decode(s: &str) -> Vec<u8> {
+    let out = Command::new("base64")
+        .arg("-d")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut out.stdin.as_ref().unwrap(), s.as_bytes()).unwrap();
+    out.wait_with_output().unwrap().stdout
+}
