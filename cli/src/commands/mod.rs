@@ -2,6 +2,6 @@
 
 pub(crate) mod digest;
 pub(crate) mod meta;
-pub(crate) mod repro;
 pub(crate) mod provenance;
+pub(crate) mod repro;
 pub(crate) mod sigstore;
