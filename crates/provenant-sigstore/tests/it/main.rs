@@ -10,3 +10,4 @@
 
 mod conformance;
 mod parse;
+mod tamper;
