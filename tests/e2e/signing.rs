@@ -473,3 +473,110 @@ fn base64_decode(s: &str) -> Vec<u8> {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.decode(s).unwrap()
 }
+
+#[test]
+fn keyed_bundles_made_by_model_signing_verify() {
+    let model_signing = provenant_testkit::require_venv_tool("modelsign", "model_signing");
+    let openssl = provenant_testkit::require_on_path("openssl");
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    std::fs::create_dir(&model).unwrap();
+    std::fs::write(model.join("weights.bin"), b"\x00\x01weights").unwrap();
+    std::fs::write(model.join("config.json"), b"{\"layers\": 2}").unwrap();
+    let key = |name: &str| {
+        let private = dir.path().join(format!("{name}.pem"));
+        let public = dir.path().join(format!("{name}.pub"));
+        ok(
+            &run(Command::new(&openssl)
+                .args(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out"])
+                .arg(&private)),
+            "openssl ecparam",
+        );
+        ok(
+            &run(Command::new(&openssl)
+                .args(["ec", "-pubout", "-in"])
+                .arg(&private)
+                .arg("-out")
+                .arg(&public)),
+            "openssl ec",
+        );
+        (private, public)
+    };
+    let (private, public) = key("signer");
+    let (_, other) = key("other");
+    let bundle = dir.path().join("model.sig");
+    ok(
+        &run(Command::new(&model_signing)
+            .args(["sign", "key"])
+            .arg(&model)
+            .arg("--private_key")
+            .arg(&private)
+            .arg("--signature")
+            .arg(&bundle)),
+        "model_signing sign key",
+    );
+    // The subject is model-signing's digest of the model's manifest.
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
+    assert!(
+        json["verificationMaterial"]["publicKey"].is_object(),
+        "a keyed bundle"
+    );
+    let statement: serde_json::Value =
+        serde_json::from_slice(&base64_decode(json["dsseEnvelope"]["payload"].as_str().unwrap())).unwrap();
+    let subject = format!(
+        "sha256:{}",
+        statement["subject"][0]["digest"]["sha256"].as_str().unwrap()
+    );
+
+    let verify = |key: &Path, subject: &str, extra: &[&str]| {
+        run(provenant()
+            .args(["verify-attestation", subject, "--bundle"])
+            .arg(&bundle)
+            .arg("--key")
+            .arg(key)
+            .args(extra))
+    };
+    let out = verify(
+        &public,
+        &subject,
+        &[
+            "--insecure-ignore-tlog",
+            "--type",
+            "https://model_signing/signature/v1.0",
+        ],
+    );
+    assert!(ok(&out, "verify-attestation of a model-signing bundle").contains("model_signing"));
+    ok(
+        &run(provenant()
+            .args(["verify", &subject, "--bundle"])
+            .arg(&bundle)
+            .arg("--key")
+            .arg(&public)
+            .arg("--insecure-ignore-tlog")),
+        "verify of a model-signing bundle",
+    );
+    // Another key, another subject, or the log required: refused.
+    let out = verify(&other, &subject, &["--insecure-ignore-tlog"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("signature check failed"));
+    let wrong = format!("sha256:{}", "0".repeat(64));
+    let out = verify(&public, &wrong, &["--insecure-ignore-tlog"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("artefact mismatch"));
+    let empty_root = dir.path().join("empty_root.json");
+    std::fs::write(
+        &empty_root,
+        br#"{"mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1"}"#,
+    )
+    .unwrap();
+    let out = verify(
+        &public,
+        &subject,
+        &["--trusted-root", empty_root.to_str().unwrap()],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "without --insecure-ignore-tlog a bundle with no log entry is refused"
+    );
+}

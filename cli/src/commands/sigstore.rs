@@ -190,14 +190,15 @@ fn read_limited(path: &Path, what: &str) -> anyhow::Result<Vec<u8>> {
     Ok(data)
 }
 
-fn load_verifier(trust: &TrustArgs) -> anyhow::Result<Verifier> {
-    let Some(path) = trust.trusted_root.as_deref() else {
-        anyhow::bail!("no trusted root: {TRUSTED_ROOT_HELP}");
+fn load_verifier(trust: &TrustArgs, policy: &Policy) -> anyhow::Result<Verifier> {
+    let root = match (trust.trusted_root.as_deref(), policy) {
+        (Some(path), _) => TrustedRoot::from_json(&read_limited(path, "trusted root")?)
+            .with_context(|| format!("cannot use trusted root {}", path.display()))?,
+        // A keyed bundle with the log waived needs no trust material but the key.
+        (None, Policy::Key(_)) if trust.insecure_ignore_tlog => TrustedRoot::empty()?,
+        (None, _) => anyhow::bail!("no trusted root: {TRUSTED_ROOT_HELP}"),
     };
-    let root = TrustedRoot::from_json(&read_limited(path, "trusted root")?)
-        .with_context(|| format!("cannot use trusted root {}", path.display()))?;
-    let mut verifier =
-        Verifier::new(&root).with_context(|| format!("cannot use trusted root {}", path.display()))?;
+    let mut verifier = Verifier::new(&root).context("cannot use the trusted root")?;
     if trust.insecure_ignore_tlog {
         tracing::warn!("--insecure-ignore-tlog: transparency-log evidence is NOT checked");
         verifier = verifier.dangerously_skip_transparency_log();
@@ -400,7 +401,7 @@ fn load_bundle(path: &Path) -> anyhow::Result<Result<Bundle, String>> {
 
 pub(crate) fn verify(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<Outcome> {
     let policy = build_policy(&args.signer)?;
-    let verifier = load_verifier(&args.trust)?;
+    let verifier = load_verifier(&args.trust, &policy)?;
     let input = parse_input(&args.artifact);
     let mut report = Report::new(&args.artifact, &args.bundle);
     match load_bundle(&args.bundle)? {
@@ -418,7 +419,7 @@ pub(crate) fn verify_attestation(
     args: &VerifyAttestationArgs,
 ) -> anyhow::Result<Outcome> {
     let policy = build_policy(&args.signer)?;
-    let verifier = load_verifier(&args.trust)?;
+    let verifier = load_verifier(&args.trust, &policy)?;
     let input = parse_input(&args.subject);
     let mut report = Report::new(&args.subject, &args.bundle);
     let bundle = match load_bundle(&args.bundle)? {
