@@ -178,6 +178,31 @@ fn keyless_blob_bundle_verifies_with_provenant_sigstore_python_and_sigstore_js()
         "sigstore-js verify",
     );
 
+    // One byte changed in the SET, or in the RFC 3161 timestamp, is refused and named.
+    for (pointer, check) in [
+        (
+            "/verificationMaterial/tlogEntries/0/inclusionPromise/signedEntryTimestamp",
+            "signed entry timestamp (SET)",
+        ),
+        (
+            "/verificationMaterial/timestampVerificationData/rfc3161Timestamps/0/signedTimestamp",
+            "RFC 3161 timestamp",
+        ),
+    ] {
+        let mut tampered = json.clone();
+        let field = tampered.pointer_mut(pointer).unwrap();
+        let mut bytes = base64_decode(field.as_str().unwrap());
+        let at = bytes.len() - 4;
+        bytes[at] ^= 1;
+        *field = serde_json::Value::String(base64_encode(&bytes));
+        let path = f.dir.path().join("tampered.sigstore.json");
+        std::fs::write(&path, serde_json::to_vec(&tampered).unwrap()).unwrap();
+        let out = provenant_verify(&f, &artifact, &path, SUBJECT);
+        assert_eq!(out.status.code(), Some(1), "{pointer}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains(check), "{pointer}: {text}");
+    }
+
     // Another identity, or another artefact, is refused.
     let wrong = provenant_verify(&f, &artifact, &bundle, "mallory@example.com");
     assert_eq!(wrong.status.code(), Some(1));
@@ -467,6 +492,11 @@ fn bundles_signed_by_sigstore_js_verify_with_provenant() {
             .arg(&f.mock.trusted_root)),
         "verify-attestation of a sigstore-js DSSE bundle",
     );
+}
+
+fn base64_encode(b: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(b)
 }
 
 fn base64_decode(s: &str) -> Vec<u8> {

@@ -449,11 +449,16 @@ pub(crate) fn verify_attestation(
         Err(e) => report.fail(e.check(), e.to_string()),
     }
     match (global.output, &report.statement) {
-        (OutputFormat::Text, Some(statement)) if report.verified => {
-            let mut text = report.text();
-            text.push_str(&serde_json::to_string_pretty(statement)?);
-            text.push('\n');
-            print_bytes(text.as_bytes())?;
+        (OutputFormat::Text, Some(_)) if report.verified => {
+            // The statement exactly as signed.
+            let mut text = report.text().into_bytes();
+            if let Some((_, payload)) = &outcome.dsse {
+                text.extend_from_slice(payload);
+                if !payload.ends_with(b"\n") {
+                    text.push(b'\n');
+                }
+            }
+            print_bytes(&text)?;
             Ok(Outcome::Success)
         }
         _ => render(global, &report),
