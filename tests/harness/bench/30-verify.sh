@@ -35,7 +35,7 @@ head -c 4096 /dev/urandom > artifact.bin
 # throughput_line NAME ROOT BUNDLE ARTIFACT IDENTITY ISSUER TRUST_CONFIG
 bench_bundle() {
   local name=$1 root=$2 bundle=$3 artifact=$4 identity=$5 issuer=$6 trust_config=$7 n=2000 k=5
-  read -r count secs < <($ONE_CORE "$THROUGHPUT" verify "$root" "$bundle" "$artifact" "$identity" "$issuer" $n)
+  read -r count secs cpu < <($ONE_CORE "$THROUGHPUT" verify "$root" "$bundle" "$artifact" "$identity" "$issuer" $n)
   local py_start py_end py_secs
   py_start=$(date +%s%N)
   for _ in $(seq $k); do
@@ -44,10 +44,11 @@ bench_bundle() {
   done
   py_end=$(date +%s%N)
   py_secs=$(awk -v s="$py_start" -v e="$py_end" -v k=$k 'BEGIN { printf "%.6f", (e - s) / 1e9 / k }')
-  awk -v n="$name" -v c="$count" -v s="$secs" -v p="$py_secs" 'BEGIN {
-    ours = s / c;
-    printf "%-44s provenant %8.3f ms (%7.0f/s, 1 core)   sigstore-python %8.1f ms   ratio %7.1fx\n",
-      n, ours * 1e3, 1 / ours, p * 1e3, p / ours }'
+  # Per verification: wall time, and CPU time (what counts when other work shares the core).
+  awk -v n="$name" -v c="$count" -v s="$secs" -v u="$cpu" -v p="$py_secs" 'BEGIN {
+    ours = s / c; cpu = u / c;
+    printf "%-44s provenant %6.3f ms wall, %6.3f ms CPU (%5.0f/s, 1 core)   sigstore-python %7.1f ms   ratio %6.0fx\n",
+      n, ours * 1e3, cpu * 1e3, 1 / ours, p * 1e3, p / ours }'
   local cli theirs
   cli=$(seconds $ONE_CORE "$PROVENANT" verify "$artifact" --bundle "$bundle" --certificate-identity "$identity" \
     --certificate-oidc-issuer "$issuer" --trusted-root "$root")
@@ -73,7 +74,7 @@ if [ -d "$CONF" ]; then
 fi
 
 # Signatures per second with a local P-256 key (one core): our signing primitive against OpenSSL's.
-read -r count secs < <($ONE_CORE "$THROUGHPUT" sign-p256 - - - - - 20000)
+read -r count secs _ < <($ONE_CORE "$THROUGHPUT" sign-p256 - - - - - 20000)
 ours=$(awk -v c="$count" -v s="$secs" 'BEGIN { printf "%.0f", c / s }')
 theirs=$($ONE_CORE openssl speed -seconds 2 ecdsap256 2>/dev/null | awk '/256 bits ecdsa/ && /nistp256/ { print $(NF-1) }' | tail -1)
 awk -v o="$ours" -v t="$theirs" 'BEGIN {
