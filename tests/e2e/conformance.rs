@@ -439,3 +439,36 @@ fn json_report_names_the_failed_check() {
         );
     }
 }
+
+#[test]
+fn staging_flag_takes_the_staging_root() {
+    let dir = conformance_dir().join("test/assets/bundle-verify");
+    let verify = |staging: bool| {
+        let mut cmd = provenant();
+        cmd.args(["conformance", "verify-bundle"]);
+        if staging {
+            cmd.arg("--staging");
+        }
+        cmd.arg("--bundle")
+            .arg(dir.join("bundle-from-wrong-instance_fail/bundle.sigstore.json"))
+            .args([
+                "--certificate-identity",
+                DEFAULT_IDENTITY,
+                "--certificate-oidc-issuer",
+                DEFAULT_ISSUER,
+            ])
+            .arg(dir.join("a.txt"))
+            .env(
+                "PROVENANT_TRUSTED_ROOT",
+                conformance_dir().join("prod-trusted-root-snapshot/trusted_root.json"),
+            )
+            .env(
+                "PROVENANT_STAGING_TRUSTED_ROOT",
+                conformance_dir().join("prod-trusted-root-snapshot/staging_trusted_root.json"),
+            );
+        run(&mut cmd)
+    };
+    // A staging bundle: rejected against production, verified against staging.
+    assert_eq!(verify(false).status.code(), Some(1));
+    assert_eq!(verify(true).status.code(), Some(0));
+}
