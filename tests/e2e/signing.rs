@@ -364,6 +364,36 @@ fn identity_token_from_environment_and_github_actions() {
         "verify",
     );
 
+    // --identity-token with a file holding the token, as cosign takes it.
+    let token_file = f.dir.path().join("token.jwt");
+    std::fs::write(
+        &token_file,
+        format!("{}\n", mock_identity_token(ISSUER, "file@example.com")),
+    )
+    .unwrap();
+    let file_bundle = f.dir.path().join("file.sigstore.json");
+    ok(
+        &run(provenant()
+            .arg("sign")
+            .arg(&f.artifact)
+            .arg("--bundle")
+            .arg(&file_bundle)
+            .arg("--identity-token")
+            .arg(&token_file)
+            .arg("--signing-config")
+            .arg(&f.mock.signing_config)),
+        "sign with a token file",
+    );
+    ok(
+        &provenant_verify(
+            &f,
+            &f.artifact.to_string_lossy(),
+            &file_bundle,
+            "file@example.com",
+        ),
+        "verify",
+    );
+
     // GitHub Actions: GET $ACTIONS_ID_TOKEN_REQUEST_URL&audience=sigstore with the bearer token.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();

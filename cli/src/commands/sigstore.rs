@@ -555,7 +555,8 @@ const STAGING_REKOR: &str = "https://rekor.sigstage.dev";
 /// Keyless signing services and identity.
 #[derive(Debug, Args, Clone)]
 pub(crate) struct KeylessArgs {
-    /// OIDC identity token (else `SIGSTORE_ID_TOKEN`, else GitHub Actions' ambient token).
+    /// OIDC identity token, or a file holding one (else `SIGSTORE_ID_TOKEN`, else GitHub Actions'
+    /// ambient token).
     #[arg(long, value_name = "T", env = "SIGSTORE_ID_TOKEN", hide_env_values = true)]
     pub(crate) identity_token: Option<String>,
     /// Fulcio URL (overrides the signing config).
@@ -618,6 +619,17 @@ fn services(k: &KeylessArgs, staging: bool) -> anyhow::Result<provenant_sigstore
     Ok(s)
 }
 
+/// `--identity-token` takes the token itself or, as cosign does, a file holding it.
+fn token_or_file(value: &str) -> anyhow::Result<zeroize::Zeroizing<String>> {
+    let looks_like_jwt = value.trim().split('.').count() == 3 && !value.contains('/');
+    if !looks_like_jwt && Path::new(value).is_file() {
+        let bytes = read_limited(Path::new(value), "identity token file")?;
+        let text = String::from_utf8(bytes).context("the identity token file is not text")?;
+        return Ok(zeroize::Zeroizing::new(text.trim().to_owned()));
+    }
+    Ok(zeroize::Zeroizing::new(value.to_owned()))
+}
+
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -642,10 +654,12 @@ fn sign_keyless(
     out: &Path,
 ) -> anyhow::Result<Outcome> {
     let services = services(keyless, staging)?;
+    let explicit_token = keyless.identity_token.as_deref().map(token_or_file).transpose()?;
     let rt = runtime()?;
     let bundle = rt.block_on(async {
         let token =
-            provenant_sigstore_sign::IdentityToken::resolve(keyless.identity_token.as_deref()).await?;
+            provenant_sigstore_sign::IdentityToken::resolve(explicit_token.as_deref().map(String::as_str))
+                .await?;
         tracing::info!(
             identity = token.identity(),
             issuer = token.issuer(),
