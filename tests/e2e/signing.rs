@@ -337,7 +337,7 @@ fn keyless_signing_to_rekor_v2() {
 }
 
 #[test]
-fn identity_token_from_environment_and_github_actions() {
+fn identity_token_from_flag_file_and_environment() {
     let f = fixture();
     let sign_with = |env: &[(&str, &str)], bundle: &Path| {
         let mut cmd = provenant();
@@ -393,6 +393,24 @@ fn identity_token_from_environment_and_github_actions() {
         ),
         "verify",
     );
+}
+
+#[test]
+fn identity_token_from_github_actions() {
+    let f = fixture();
+    let sign_with = |env: &[(&str, &str)], bundle: &Path| {
+        let mut cmd = provenant();
+        cmd.arg("sign")
+            .arg(&f.artifact)
+            .arg("--bundle")
+            .arg(bundle)
+            .arg("--signing-config")
+            .arg(&f.mock.signing_config);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        run(&mut cmd)
+    };
 
     // GitHub Actions: GET $ACTIONS_ID_TOKEN_REQUEST_URL&audience=sigstore with the bearer token.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
