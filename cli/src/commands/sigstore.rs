@@ -484,6 +484,20 @@ fn check_statement(verified: &Verified, want_type: Option<&str>) -> Result<serde
         serde_json::from_slice(payload).map_err(|e| VerifyError::UnsupportedBundle {
             detail: format!("the payload is not a JSON statement: {e}"),
         })?;
+    let statement_type = statement
+        .get("_type")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default();
+    if !matches!(
+        statement_type,
+        "https://in-toto.io/Statement/v1" | "https://in-toto.io/Statement/v0.1"
+    ) {
+        return Err(VerifyError::UnsupportedBundle {
+            detail: format!(
+                "the payload's _type {statement_type:?} is not an in-toto Statement (v1 or v0.1)"
+            ),
+        });
+    }
     let got = statement
         .get("predicateType")
         .and_then(serde_json::Value::as_str)
