@@ -91,3 +91,26 @@ fn a_key_policy_does_not_accept_a_certificate_bundle() {
     assert_eq!(err.check(), "policy-kind");
     assert!(PublicKey::from_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n").is_err());
 }
+
+#[test]
+fn streamed_artifacts_verify_like_bytes() {
+    let root = conformance_dir().join("prod-trusted-root-snapshot/trusted_root.json");
+    let verifier = Verifier::new(&TrustedRoot::from_json(&std::fs::read(root).unwrap()).unwrap()).unwrap();
+    let dir = conformance_dir().join("test/assets/bundle-verify");
+    let artifact = std::fs::read(dir.join("a.txt")).unwrap();
+    let policy =
+        Policy::Identity(IdentityPolicy::new(SanMatcher::Exact(IDENTITY.into())).with_issuer(ISSUER));
+    for case in ["happy-path-v0.3", "happy-path-intoto-in-dsse-v3"] {
+        let bundle =
+            Bundle::from_json(&std::fs::read(dir.join(case).join("bundle.sigstore.json")).unwrap()).unwrap();
+        verifier
+            .verify_reader(artifact.as_slice(), &bundle, &policy)
+            .unwrap();
+        let mut tampered = artifact.clone();
+        tampered.push(b'!');
+        let err = verifier
+            .verify_reader(tampered.as_slice(), &bundle, &policy)
+            .unwrap_err();
+        assert_eq!(err.check(), "artefact", "{case}: {err}");
+    }
+}
