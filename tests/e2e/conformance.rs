@@ -391,3 +391,84 @@ fn base64_decode(s: &str) -> Vec<u8> {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.decode(s).unwrap()
 }
+
+#[test]
+fn json_report_names_the_failed_check() {
+    let dir = conformance_dir().join("test/assets/bundle-verify");
+    let root = conformance_dir().join("prod-trusted-root-snapshot/trusted_root.json");
+    for (case, check, words) in [
+        (
+            "inclusion-proof-corrupted-hash_fail",
+            "inclusion-proof",
+            "inclusion proof does not match checkpoint root",
+        ),
+        (
+            "set-invalid-signature_fail",
+            "signed-entry-timestamp",
+            "signed entry timestamp (SET)",
+        ),
+        ("invalid-checkpoint-signature_fail", "checkpoint", "checkpoint"),
+        ("signature-mismatch_fail", "signature", "signature check failed"),
+        (
+            "integrated-time-in-future_fail",
+            "certificate-validity",
+            "certificate not valid at integrated time",
+        ),
+    ] {
+        let case_dir = dir.join(case);
+        let read = |name: &str, default: &str| {
+            std::fs::read_to_string(case_dir.join(name))
+                .map_or_else(|_| default.to_owned(), |s| s.trim().to_owned())
+        };
+        let out = run(provenant()
+            .args(["--output", "json", "verify"])
+            .arg(dir.join("a.txt"))
+            .arg("--bundle")
+            .arg(case_dir.join("bundle.sigstore.json"))
+            .args(["--certificate-identity", &read("identity", DEFAULT_IDENTITY)])
+            .args(["--certificate-oidc-issuer", &read("issuer", DEFAULT_ISSUER)])
+            .arg("--trusted-root")
+            .arg(&root));
+        assert_eq!(out.status.code(), Some(1), "{case}");
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["verified"], false, "{case}");
+        assert_eq!(report["check"], check, "{case}: {report}");
+        assert!(
+            report["error"].as_str().unwrap().contains(words),
+            "{case}: {report}"
+        );
+    }
+}
+
+#[test]
+fn staging_flag_takes_the_staging_root() {
+    let dir = conformance_dir().join("test/assets/bundle-verify");
+    let verify = |staging: bool| {
+        let mut cmd = provenant();
+        cmd.args(["conformance", "verify-bundle"]);
+        if staging {
+            cmd.arg("--staging");
+        }
+        cmd.arg("--bundle")
+            .arg(dir.join("bundle-from-wrong-instance_fail/bundle.sigstore.json"))
+            .args([
+                "--certificate-identity",
+                DEFAULT_IDENTITY,
+                "--certificate-oidc-issuer",
+                DEFAULT_ISSUER,
+            ])
+            .arg(dir.join("a.txt"))
+            .env(
+                "PROVENANT_TRUSTED_ROOT",
+                conformance_dir().join("prod-trusted-root-snapshot/trusted_root.json"),
+            )
+            .env(
+                "PROVENANT_STAGING_TRUSTED_ROOT",
+                conformance_dir().join("prod-trusted-root-snapshot/staging_trusted_root.json"),
+            );
+        run(&mut cmd)
+    };
+    // A staging bundle: rejected against production, verified against staging.
+    assert_eq!(verify(false).status.code(), Some(1));
+    assert_eq!(verify(true).status.code(), Some(0));
+}

@@ -178,6 +178,31 @@ fn keyless_blob_bundle_verifies_with_provenant_sigstore_python_and_sigstore_js()
         "sigstore-js verify",
     );
 
+    // One byte changed in the SET, or in the RFC 3161 timestamp, is refused and named.
+    for (pointer, check) in [
+        (
+            "/verificationMaterial/tlogEntries/0/inclusionPromise/signedEntryTimestamp",
+            "signed entry timestamp (SET)",
+        ),
+        (
+            "/verificationMaterial/timestampVerificationData/rfc3161Timestamps/0/signedTimestamp",
+            "RFC 3161 timestamp",
+        ),
+    ] {
+        let mut tampered = json.clone();
+        let field = tampered.pointer_mut(pointer).unwrap();
+        let mut bytes = base64_decode(field.as_str().unwrap());
+        let at = bytes.len() - 4;
+        bytes[at] ^= 1;
+        *field = serde_json::Value::String(base64_encode(&bytes));
+        let path = f.dir.path().join("tampered.sigstore.json");
+        std::fs::write(&path, serde_json::to_vec(&tampered).unwrap()).unwrap();
+        let out = provenant_verify(&f, &artifact, &path, SUBJECT);
+        assert_eq!(out.status.code(), Some(1), "{pointer}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains(check), "{pointer}: {text}");
+    }
+
     // Another identity, or another artefact, is refused.
     let wrong = provenant_verify(&f, &artifact, &bundle, "mallory@example.com");
     assert_eq!(wrong.status.code(), Some(1));
@@ -312,7 +337,7 @@ fn keyless_signing_to_rekor_v2() {
 }
 
 #[test]
-fn identity_token_from_environment_and_github_actions() {
+fn identity_token_from_flag_file_and_environment() {
     let f = fixture();
     let sign_with = |env: &[(&str, &str)], bundle: &Path| {
         let mut cmd = provenant();
@@ -338,6 +363,54 @@ fn identity_token_from_environment_and_github_actions() {
         &provenant_verify(&f, &f.artifact.to_string_lossy(), &env_bundle, "env@example.com"),
         "verify",
     );
+
+    // --identity-token with a file holding the token, as cosign takes it.
+    let token_file = f.dir.path().join("token.jwt");
+    std::fs::write(
+        &token_file,
+        format!("{}\n", mock_identity_token(ISSUER, "file@example.com")),
+    )
+    .unwrap();
+    let file_bundle = f.dir.path().join("file.sigstore.json");
+    ok(
+        &run(provenant()
+            .arg("sign")
+            .arg(&f.artifact)
+            .arg("--bundle")
+            .arg(&file_bundle)
+            .arg("--identity-token")
+            .arg(&token_file)
+            .arg("--signing-config")
+            .arg(&f.mock.signing_config)),
+        "sign with a token file",
+    );
+    ok(
+        &provenant_verify(
+            &f,
+            &f.artifact.to_string_lossy(),
+            &file_bundle,
+            "file@example.com",
+        ),
+        "verify",
+    );
+}
+
+#[test]
+fn identity_token_from_github_actions() {
+    let f = fixture();
+    let sign_with = |env: &[(&str, &str)], bundle: &Path| {
+        let mut cmd = provenant();
+        cmd.arg("sign")
+            .arg(&f.artifact)
+            .arg("--bundle")
+            .arg(bundle)
+            .arg("--signing-config")
+            .arg(&f.mock.signing_config);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        run(&mut cmd)
+    };
 
     // GitHub Actions: GET $ACTIONS_ID_TOKEN_REQUEST_URL&audience=sigstore with the bearer token.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -469,7 +542,119 @@ fn bundles_signed_by_sigstore_js_verify_with_provenant() {
     );
 }
 
+fn base64_encode(b: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
+
 fn base64_decode(s: &str) -> Vec<u8> {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.decode(s).unwrap()
+}
+
+#[test]
+fn keyed_bundles_made_by_model_signing_verify() {
+    let model_signing = provenant_testkit::require_venv_tool("modelsign", "model_signing");
+    let openssl = provenant_testkit::require_on_path("openssl");
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    std::fs::create_dir(&model).unwrap();
+    std::fs::write(model.join("weights.bin"), b"\x00\x01weights").unwrap();
+    std::fs::write(model.join("config.json"), b"{\"layers\": 2}").unwrap();
+    let key = |name: &str| {
+        let private = dir.path().join(format!("{name}.pem"));
+        let public = dir.path().join(format!("{name}.pub"));
+        ok(
+            &run(Command::new(&openssl)
+                .args(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out"])
+                .arg(&private)),
+            "openssl ecparam",
+        );
+        ok(
+            &run(Command::new(&openssl)
+                .args(["ec", "-pubout", "-in"])
+                .arg(&private)
+                .arg("-out")
+                .arg(&public)),
+            "openssl ec",
+        );
+        (private, public)
+    };
+    let (private, public) = key("signer");
+    let (_, other) = key("other");
+    let bundle = dir.path().join("model.sig");
+    ok(
+        &run(Command::new(&model_signing)
+            .args(["sign", "key"])
+            .arg(&model)
+            .arg("--private_key")
+            .arg(&private)
+            .arg("--signature")
+            .arg(&bundle)),
+        "model_signing sign key",
+    );
+    // The subject is model-signing's digest of the model's manifest.
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
+    assert!(
+        json["verificationMaterial"]["publicKey"].is_object(),
+        "a keyed bundle"
+    );
+    let statement: serde_json::Value =
+        serde_json::from_slice(&base64_decode(json["dsseEnvelope"]["payload"].as_str().unwrap())).unwrap();
+    let subject = format!(
+        "sha256:{}",
+        statement["subject"][0]["digest"]["sha256"].as_str().unwrap()
+    );
+
+    let verify = |key: &Path, subject: &str, extra: &[&str]| {
+        run(provenant()
+            .args(["verify-attestation", subject, "--bundle"])
+            .arg(&bundle)
+            .arg("--key")
+            .arg(key)
+            .args(extra))
+    };
+    let out = verify(
+        &public,
+        &subject,
+        &[
+            "--insecure-ignore-tlog",
+            "--type",
+            "https://model_signing/signature/v1.0",
+        ],
+    );
+    assert!(ok(&out, "verify-attestation of a model-signing bundle").contains("model_signing"));
+    ok(
+        &run(provenant()
+            .args(["verify", &subject, "--bundle"])
+            .arg(&bundle)
+            .arg("--key")
+            .arg(&public)
+            .arg("--insecure-ignore-tlog")),
+        "verify of a model-signing bundle",
+    );
+    // Another key, another subject, or the log required: refused.
+    let out = verify(&other, &subject, &["--insecure-ignore-tlog"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("signature check failed"));
+    let wrong = format!("sha256:{}", "0".repeat(64));
+    let out = verify(&public, &wrong, &["--insecure-ignore-tlog"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("artefact mismatch"));
+    let empty_root = dir.path().join("empty_root.json");
+    std::fs::write(
+        &empty_root,
+        br#"{"mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1"}"#,
+    )
+    .unwrap();
+    let out = verify(
+        &public,
+        &subject,
+        &["--trusted-root", empty_root.to_str().unwrap()],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "without --insecure-ignore-tlog a bundle with no log entry is refused"
+    );
 }

@@ -342,7 +342,7 @@ pub(crate) fn verify_provenance(global: &GlobalArgs, args: &VerifyProvenanceArgs
         build_level: args.build_level,
     };
     let policy = build_policy(&args.signer)?;
-    let verifier = load_verifier(&args.trust)?;
+    let verifier = load_verifier(&args.trust, &policy)?;
     let (artefact, resource_uri) = read_artefact(&args.artefact)?;
     let mut bundles = Vec::with_capacity(args.bundles.len());
     for path in &args.bundles {

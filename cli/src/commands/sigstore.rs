@@ -190,14 +190,15 @@ fn read_limited(path: &Path, what: &str) -> anyhow::Result<Vec<u8>> {
     Ok(data)
 }
 
-pub(crate) fn load_verifier(trust: &TrustArgs) -> anyhow::Result<Verifier> {
-    let Some(path) = trust.trusted_root.as_deref() else {
-        anyhow::bail!("no trusted root: {TRUSTED_ROOT_HELP}");
+pub(crate) fn load_verifier(trust: &TrustArgs, policy: &Policy) -> anyhow::Result<Verifier> {
+    let root = match (trust.trusted_root.as_deref(), policy) {
+        (Some(path), _) => TrustedRoot::from_json(&read_limited(path, "trusted root")?)
+            .with_context(|| format!("cannot use trusted root {}", path.display()))?,
+        // A keyed bundle with the log waived needs no trust material but the key.
+        (None, Policy::Key(_)) if trust.insecure_ignore_tlog => TrustedRoot::empty()?,
+        (None, _) => anyhow::bail!("no trusted root: {TRUSTED_ROOT_HELP}"),
     };
-    let root = TrustedRoot::from_json(&read_limited(path, "trusted root")?)
-        .with_context(|| format!("cannot use trusted root {}", path.display()))?;
-    let mut verifier =
-        Verifier::new(&root).with_context(|| format!("cannot use trusted root {}", path.display()))?;
+    let mut verifier = Verifier::new(&root).context("cannot use the trusted root")?;
     if trust.insecure_ignore_tlog {
         tracing::warn!("--insecure-ignore-tlog: transparency-log evidence is NOT checked");
         verifier = verifier.dangerously_skip_transparency_log();
@@ -400,7 +401,7 @@ fn load_bundle(path: &Path) -> anyhow::Result<Result<Bundle, String>> {
 
 pub(crate) fn verify(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<Outcome> {
     let policy = build_policy(&args.signer)?;
-    let verifier = load_verifier(&args.trust)?;
+    let verifier = load_verifier(&args.trust, &policy)?;
     let input = parse_input(&args.artifact);
     let mut report = Report::new(&args.artifact, &args.bundle);
     match load_bundle(&args.bundle)? {
@@ -418,7 +419,7 @@ pub(crate) fn verify_attestation(
     args: &VerifyAttestationArgs,
 ) -> anyhow::Result<Outcome> {
     let policy = build_policy(&args.signer)?;
-    let verifier = load_verifier(&args.trust)?;
+    let verifier = load_verifier(&args.trust, &policy)?;
     let input = parse_input(&args.subject);
     let mut report = Report::new(&args.subject, &args.bundle);
     let bundle = match load_bundle(&args.bundle)? {
@@ -448,11 +449,16 @@ pub(crate) fn verify_attestation(
         Err(e) => report.fail(e.check(), e.to_string()),
     }
     match (global.output, &report.statement) {
-        (OutputFormat::Text, Some(statement)) if report.verified => {
-            let mut text = report.text();
-            text.push_str(&serde_json::to_string_pretty(statement)?);
-            text.push('\n');
-            print_bytes(text.as_bytes())?;
+        (OutputFormat::Text, Some(_)) if report.verified => {
+            // The statement exactly as signed.
+            let mut text = report.text().into_bytes();
+            if let Some((_, payload)) = &outcome.dsse {
+                text.extend_from_slice(payload);
+                if !payload.ends_with(b"\n") {
+                    text.push(b'\n');
+                }
+            }
+            print_bytes(&text)?;
             Ok(Outcome::Success)
         }
         _ => render(global, &report),
@@ -478,6 +484,20 @@ fn check_statement(verified: &Verified, want_type: Option<&str>) -> Result<serde
         serde_json::from_slice(payload).map_err(|e| VerifyError::UnsupportedBundle {
             detail: format!("the payload is not a JSON statement: {e}"),
         })?;
+    let statement_type = statement
+        .get("_type")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default();
+    if !matches!(
+        statement_type,
+        "https://in-toto.io/Statement/v1" | "https://in-toto.io/Statement/v0.1"
+    ) {
+        return Err(VerifyError::UnsupportedBundle {
+            detail: format!(
+                "the payload's _type {statement_type:?} is not an in-toto Statement (v1 or v0.1)"
+            ),
+        });
+    }
     let got = statement
         .get("predicateType")
         .and_then(serde_json::Value::as_str)
@@ -549,7 +569,8 @@ const STAGING_REKOR: &str = "https://rekor.sigstage.dev";
 /// Keyless signing services and identity.
 #[derive(Debug, Args, Clone)]
 pub(crate) struct KeylessArgs {
-    /// OIDC identity token (else `SIGSTORE_ID_TOKEN`, else GitHub Actions' ambient token).
+    /// OIDC identity token, or a file holding one (else `SIGSTORE_ID_TOKEN`, else GitHub Actions'
+    /// ambient token).
     #[arg(long, value_name = "T", env = "SIGSTORE_ID_TOKEN", hide_env_values = true)]
     pub(crate) identity_token: Option<String>,
     /// Fulcio URL (overrides the signing config).
@@ -612,6 +633,17 @@ pub(crate) fn services(k: &KeylessArgs, staging: bool) -> anyhow::Result<provena
     Ok(s)
 }
 
+/// `--identity-token` takes the token itself or, as cosign does, a file holding it.
+fn token_or_file(value: &str) -> anyhow::Result<zeroize::Zeroizing<String>> {
+    let looks_like_jwt = value.trim().split('.').count() == 3 && !value.contains('/');
+    if !looks_like_jwt && Path::new(value).is_file() {
+        let bytes = read_limited(Path::new(value), "identity token file")?;
+        let text = String::from_utf8(bytes).context("the identity token file is not text")?;
+        return Ok(zeroize::Zeroizing::new(text.trim().to_owned()));
+    }
+    Ok(zeroize::Zeroizing::new(value.to_owned()))
+}
+
 pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -636,10 +668,12 @@ fn sign_keyless(
     out: &Path,
 ) -> anyhow::Result<Outcome> {
     let services = services(keyless, staging)?;
+    let explicit_token = keyless.identity_token.as_deref().map(token_or_file).transpose()?;
     let rt = runtime()?;
     let bundle = rt.block_on(async {
         let token =
-            provenant_sigstore_sign::IdentityToken::resolve(keyless.identity_token.as_deref()).await?;
+            provenant_sigstore_sign::IdentityToken::resolve(explicit_token.as_deref().map(String::as_str))
+                .await?;
         tracing::info!(
             identity = token.identity(),
             issuer = token.issuer(),

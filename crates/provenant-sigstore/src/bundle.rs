@@ -156,33 +156,58 @@ impl Bundle {
                 actual: json.len(),
             });
         }
-        // The media type is checked first so that an unknown version is reported as such, not as
-        // whatever field that version happens to lack.
-        let value: serde_json::Value =
-            serde_json::from_slice(json).map_err(|e| ParseError::json("bundle", String::new(), &e))?;
-        let Some(object) = value.as_object() else {
-            return Err(ParseError::field("bundle", "", "must be a JSON object"));
+        // Fast path: a well-formed bundle parses once. Only a failure is parsed again, to say which
+        // field is wrong, and the media type is looked at first so that an unknown version is reported
+        // as such, not as whatever field that version happens to lack.
+        let inner: sigstore_types::Bundle = match serde_json::from_slice(json) {
+            Ok(inner) => inner,
+            Err(_) => return Err(Bundle::explain(json)),
         };
-        match object.get("mediaType") {
-            Some(serde_json::Value::String(m)) => {
-                if m.parse::<MediaType>().is_err() {
-                    return Err(ParseError::UnsupportedMediaType {
-                        document: "bundle",
-                        media_type: m.clone(),
-                    });
-                }
-            }
-            Some(_) => return Err(ParseError::field("bundle", "mediaType", "must be a string")),
-            None => return Err(ParseError::field("bundle", "mediaType", "is missing")),
+        // The dependency reads a bundle without a media type as v0.1; the specification requires one.
+        if !has_media_type(json) {
+            return Err(ParseError::field("bundle", "mediaType", "is missing"));
         }
-        let mut de = serde_json::Deserializer::from_slice(json);
-        let inner: sigstore_types::Bundle = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let path = e.path().to_string();
-            ParseError::json("bundle", path, e.inner())
-        })?;
         let bundle = Bundle { inner };
         bundle.check_structure()?;
         Ok(bundle)
+    }
+
+    /// The error for a bundle that does not parse: an unknown media type, or the path of the bad field.
+    fn explain(json: &[u8]) -> ParseError {
+        #[derive(serde::Deserialize)]
+        struct Head {
+            #[serde(rename = "mediaType")]
+            media_type: Option<serde_json::Value>,
+        }
+        if !json.trim_ascii_start().starts_with(b"{") {
+            return ParseError::field("bundle", "", "must be a JSON object");
+        }
+        match serde_json::from_slice::<Head>(json) {
+            Err(e) => return ParseError::json("bundle", String::new(), &e),
+            Ok(Head { media_type: None }) => return ParseError::field("bundle", "mediaType", "is missing"),
+            Ok(Head {
+                media_type: Some(serde_json::Value::String(m)),
+            }) => {
+                if m.parse::<MediaType>().is_err() {
+                    return ParseError::UnsupportedMediaType {
+                        document: "bundle",
+                        media_type: m,
+                    };
+                }
+            }
+            Ok(Head { media_type: Some(_) }) => {
+                return ParseError::field("bundle", "mediaType", "must be a string");
+            }
+        }
+        let mut de = serde_json::Deserializer::from_slice(json);
+        match serde_path_to_error::deserialize::<_, sigstore_types::Bundle>(&mut de) {
+            Err(e) => {
+                let path = e.path().to_string();
+                ParseError::json("bundle", path, e.inner())
+            }
+            // Parsing the same bytes twice cannot succeed once and fail once.
+            Ok(_) => ParseError::field("bundle", "", "could not be parsed"),
+        }
     }
 
     /// Checks what the serde model leaves open: the certificate chain is not empty, entries are
@@ -382,6 +407,16 @@ impl Bundle {
         Ok(json)
     }
 }
+/// Whether the top-level object has a `mediaType` member (the rest is skipped, not built).
+fn has_media_type(json: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        #[serde(rename = "mediaType")]
+        media_type: Option<serde::de::IgnoredAny>,
+    }
+    serde_json::from_slice::<Head>(json).is_ok_and(|h| h.media_type.is_some())
+}
+
 /// PEM-encodes `der` under `label` with 64-column lines, the form Rekor stores and sigstore clients
 /// recompute.
 #[must_use]

@@ -87,6 +87,14 @@ impl TrustedRoot {
         Ok(TrustedRoot { inner })
     }
 
+    /// A root that trusts nothing: no CA, log or timestamp authority. Only a keyed bundle verified with
+    /// the transparency log waived (and no timestamp) can verify against it.
+    pub fn empty() -> Result<TrustedRoot, ParseError> {
+        TrustedRoot::from_json(
+            br#"{"mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1"}"#,
+        )
+    }
+
     /// How much trust material the root holds.
     #[must_use]
     pub fn summary(&self) -> TrustedRootSummary {

@@ -335,6 +335,13 @@ impl Verifier {
         policy: &Policy,
     ) -> Result<Verified, VerifyError> {
         check_policy_kind(bundle, policy)?;
+        if let Policy::Key(key) = policy
+            && self.skip_tlog
+            && bundle.inner.verification_material.tlog_entries.is_empty()
+            && bundle.rfc3161_timestamp_count() == 0
+        {
+            return verify_keyed_without_evidence(artifact, bundle, key);
+        }
         let result = match artifact {
             Artifact::Bytes(bytes) => self.run(bytes, bundle, policy),
             Artifact::Digest(digest) => {
@@ -399,6 +406,154 @@ impl Verifier {
             std::borrow::Cow::Borrowed(&bundle.inner)
         }
     }
+}
+
+/// A keyed bundle with neither a log entry nor a timestamp (as model-signing writes them), verified with
+/// the log waived: there is nothing to check but the signature with the caller's key and the binding to
+/// the artefact. (The dependency's structural rules require a time source, which such a bundle lacks by
+/// design.)
+fn verify_keyed_without_evidence(
+    artifact: Artifact<'_>,
+    bundle: &Bundle,
+    key: &PublicKey,
+) -> Result<Verified, VerifyError> {
+    use sigstore_types::SignatureContent;
+    let algorithm =
+        sigstore_crypto::KeyAlgorithm::from_spki(&key.der).map_err(|e| VerifyError::PublicKey {
+            detail: e.to_string(),
+        })?;
+    match &bundle.inner.content {
+        SignatureContent::MessageSignature(m) => {
+            keyed_message_signature(artifact, bundle, key, algorithm, m)?;
+        }
+        SignatureContent::DsseEnvelope(e) => keyed_dsse(artifact, key, algorithm, e)?,
+        _ => {
+            return Err(VerifyError::UnsupportedBundle {
+                detail: "unknown bundle content".into(),
+            });
+        }
+    }
+    Ok(Verified {
+        identity: None,
+        issuer: None,
+        extensions: Vec::new(),
+        integrated_time: None,
+        verified_times: Vec::new(),
+        log_entries: Vec::new(),
+        dsse: bundle.dsse_payload().map(|(t, p)| (t.to_owned(), p.to_vec())),
+    })
+}
+
+/// The artefact's digest under `alg`, computed from its bytes or checked against the given digest.
+fn artifact_digest(artifact: Artifact<'_>, alg: Algorithm) -> Result<Digest, VerifyError> {
+    match artifact {
+        Artifact::Bytes(b) => Ok(alg.hash_bytes(b)),
+        Artifact::Digest(d) if d.algorithm() == alg => Ok(d),
+        Artifact::Digest(d) => Err(VerifyError::UnsupportedArtifact {
+            detail: format!(
+                "the bundle needs a {alg} digest of the artefact, got {}",
+                d.algorithm()
+            ),
+        }),
+    }
+}
+
+fn keyed_message_signature(
+    artifact: Artifact<'_>,
+    bundle: &Bundle,
+    key: &PublicKey,
+    algorithm: sigstore_crypto::KeyAlgorithm,
+    m: &sigstore_types::MessageSignature,
+) -> Result<(), VerifyError> {
+    let scheme = match &m.message_digest {
+        Some(d) => algorithm.resolve_signing_scheme(d.algorithm),
+        None => Ok(algorithm.default_signing_scheme()),
+    }
+    .map_err(|e| VerifyError::UnsupportedBundle {
+        detail: e.to_string(),
+    })?;
+    let result = match (scheme.hash_algorithm(), artifact) {
+        (Some(sigstore_types::HashAlgorithm::Sha2256), _) => {
+            let digest = artifact_digest(artifact, Algorithm::Sha256)?;
+            if let Some(claimed) = bundle.message_digest()
+                && claimed != digest
+            {
+                return Err(VerifyError::ArtifactMismatch {
+                    detail: format!("the bundle's message digest is {claimed}, the artefact's {digest}"),
+                });
+            }
+            sigstore_crypto::verify_signature_prehashed(&key.der, digest.as_bytes(), &m.signature, scheme)
+        }
+        (None, Artifact::Bytes(bytes)) => {
+            sigstore_crypto::verify_signature(&key.der, bytes, &m.signature, scheme)
+        }
+        _ => {
+            return Err(VerifyError::UnsupportedArtifact {
+                detail: format!("cannot verify a {} signature from a digest", scheme.name()),
+            });
+        }
+    };
+    result.map_err(|e| VerifyError::Signature {
+        detail: format!("signature verification failed: {e}"),
+    })?;
+    Ok(())
+}
+
+fn keyed_dsse(
+    artifact: Artifact<'_>,
+    key: &PublicKey,
+    algorithm: sigstore_crypto::KeyAlgorithm,
+    envelope: &sigstore_types::DsseEnvelope,
+) -> Result<(), VerifyError> {
+    sigstore_crypto::verify_signature(
+        &key.der,
+        &envelope.pae(),
+        &envelope.signature.sig,
+        algorithm.default_signing_scheme(),
+    )
+    .map_err(|e| VerifyError::Signature {
+        detail: format!("DSSE signature verification failed: {e}"),
+    })?;
+    if envelope.payload_type != crate::bundle::IN_TOTO_PAYLOAD_TYPE {
+        return Err(VerifyError::UnsupportedBundle {
+            detail: format!(
+                "DSSE payloadType {:?} is not an in-toto statement",
+                envelope.payload_type
+            ),
+        });
+    }
+    let statement: serde_json::Value =
+        serde_json::from_slice(envelope.payload.as_bytes()).map_err(|e| VerifyError::UnsupportedBundle {
+            detail: format!("the statement is not JSON: {e}"),
+        })?;
+    let subjects = statement.get("subject").and_then(serde_json::Value::as_array);
+    let matches = |alg: Algorithm| -> Result<bool, VerifyError> {
+        let want = artifact_digest(artifact, alg)?;
+        Ok(subjects.is_some_and(|subjects| {
+            subjects.iter().any(|s| {
+                s.get("digest")
+                    .and_then(|d| d.get(alg.name()))
+                    .and_then(serde_json::Value::as_str)
+                    .and_then(|hex| Digest::from_hex(alg, hex).ok())
+                    .is_some_and(|d| d == want)
+            })
+        }))
+    };
+    let algorithms: &[Algorithm] = match artifact {
+        Artifact::Bytes(_) => &[Algorithm::Sha256, Algorithm::Sha512],
+        Artifact::Digest(d) if d.algorithm() == Algorithm::Sha256 => &[Algorithm::Sha256],
+        Artifact::Digest(_) => &[Algorithm::Sha512],
+    };
+    let mut found = false;
+    for alg in algorithms {
+        found = found || matches(*alg)?;
+    }
+    if !found {
+        return Err(VerifyError::ArtifactMismatch {
+            detail: "the artefact's digest is not a subject of the statement".into(),
+        });
+    }
+    Ok(())
 }
 
 fn check_policy_kind(bundle: &Bundle, policy: &Policy) -> Result<(), VerifyError> {

@@ -10,3 +10,5 @@
 
 mod conformance;
 mod parse;
+mod policy;
+mod tamper;

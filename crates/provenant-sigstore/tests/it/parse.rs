@@ -106,3 +106,11 @@ fn trusted_roots_parse_and_errors_name_the_field() {
         "{err}"
     );
 }
+
+#[test]
+fn a_bundle_without_media_type_is_refused() {
+    let mut json: serde_json::Value = serde_json::from_slice(&case_bundle("happy-path-v0.3")).unwrap();
+    json.as_object_mut().unwrap().remove("mediaType");
+    let err = Bundle::from_json(&serde_json::to_vec(&json).unwrap()).unwrap_err();
+    assert_eq!(err.to_string(), "bundle: field `mediaType` is missing");
+}
