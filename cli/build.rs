@@ -32,9 +32,12 @@ fn main() {
     println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
     println!("cargo:rerun-if-env-changed=PROVENANT_BUILD_COMMIT");
     // Rebuild when HEAD moves: HEAD itself, the branch it points to, and packed refs.
-    for path in [git(&["rev-parse", "--git-path", "HEAD"]), git(&["rev-parse", "--git-path", "packed-refs"])]
-        .into_iter()
-        .flatten()
+    for path in [
+        git(&["rev-parse", "--git-path", "HEAD"]),
+        git(&["rev-parse", "--git-path", "packed-refs"]),
+    ]
+    .into_iter()
+    .flatten()
     {
         println!("cargo:rerun-if-changed={path}");
     }

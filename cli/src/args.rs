@@ -18,7 +18,9 @@ const LONG_VERSION: &str = concat!(
 /// and images, checked offline and by digest.
 #[derive(Debug, Parser)]
 #[command(name = "provenant", version = LONG_VERSION, propagate_version = true, max_term_width = 100)]
-#[command(after_help = "Exit status: 0 verified or passed, 1 verification or policy failure, 2 usage or runtime error.")]
+#[command(
+    after_help = "Exit status: 0 verified or passed, 1 verification or policy failure, 2 usage or runtime error."
+)]
 pub(crate) struct Cli {
     #[command(flatten)]
     pub(crate) global: GlobalArgs,
@@ -53,6 +55,11 @@ pub(crate) enum OutputFormat {
 pub(crate) enum Command {
     /// Compute or check content digests of files and directory trees.
     Digest(DigestArgs),
+    /// OCI images and artifacts: build reproducible images, push, pull, attach and discover referrers.
+    #[command(subcommand)]
+    Oci(crate::commands::oci::OciCommand),
+    /// Copy an image by digest with every platform manifest, blob and referrer, digests preserved.
+    Promote(crate::commands::oci::PromoteArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Print the manual page (roff) on stdout.
@@ -61,12 +68,18 @@ pub(crate) enum Command {
 
 /// `provenant digest`.
 #[derive(Debug, Args)]
-#[command(after_help = "A file's digest is that of its content, as sha256sum computes it. A directory's digest \
+#[command(
+    after_help = "A file's digest is that of its content, as sha256sum computes it. A directory's digest \
 is the Provenant tree digest (docs/tree-digest.md): it covers relative paths, file types, executable bits, \
-symlink targets and contents, and nothing else. '-' reads standard input.")]
+symlink targets and contents, and nothing else. '-' reads standard input."
+)]
 pub(crate) struct DigestArgs {
     /// Files or directories to digest ('-' for standard input).
-    #[arg(required_unless_present = "check", conflicts_with = "check", value_name = "PATH")]
+    #[arg(
+        required_unless_present = "check",
+        conflicts_with = "check",
+        value_name = "PATH"
+    )]
     pub(crate) paths: Vec<PathBuf>,
     /// Hash algorithm.
     #[arg(short, long, value_enum, default_value_t = AlgorithmArg::Sha256)]

@@ -47,7 +47,11 @@ fn main() -> ExitCode {
         Err(e) => {
             // clap prints help and version to stdout with exit 0, usage errors to stderr with exit 2.
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     init_tracing(cli.global.verbose, cli.global.quiet);
@@ -64,6 +68,8 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let global = cli.global;
     match cli.command {
         Command::Digest(args) => commands::digest::run(&global, &args),
+        Command::Oci(command) => commands::oci::run(&global, command),
+        Command::Promote(args) => commands::oci::promote(&global, &args),
         Command::Completions(args) => commands::meta::completions(&args),
         Command::Man => commands::meta::man(),
     }

@@ -51,7 +51,10 @@ fn is_stdin(path: &Path) -> bool {
 fn digest_one(algorithm: Algorithm, path: &Path, progress: &dyn Progress) -> Result<DigestedPath, HashError> {
     if is_stdin(path) {
         let digest = algorithm.hash_reader(std::io::stdin().lock(), progress)?;
-        Ok(DigestedPath { digest, kind: PathKind::File })
+        Ok(DigestedPath {
+            digest,
+            kind: PathKind::File,
+        })
     } else {
         provenant_digest::digest_path(algorithm, path, progress)
     }
@@ -68,8 +71,11 @@ fn digest(global: &GlobalArgs, args: &DigestArgs) -> anyhow::Result<Outcome> {
     let algorithm: Algorithm = args.algorithm.into();
     let progress = Reporter::bytes(known_total(&args.paths), "hashing");
     // Paths are digested in parallel (each tree is parallel inside too); results keep argument order.
-    let results: Vec<(&PathBuf, Result<DigestedPath, HashError>)> =
-        args.paths.par_iter().map(|p| (p, digest_one(algorithm, p, &progress))).collect();
+    let results: Vec<(&PathBuf, Result<DigestedPath, HashError>)> = args
+        .paths
+        .par_iter()
+        .map(|p| (p, digest_one(algorithm, p, &progress)))
+        .collect();
     progress.finish();
 
     let mut outcome = Outcome::Success;
@@ -80,18 +86,35 @@ fn digest(global: &GlobalArgs, args: &DigestArgs) -> anyhow::Result<Outcome> {
                 .map(|(path, result)| {
                     let path = path.to_string_lossy().into_owned();
                     match result {
-                        Ok(d) => DigestResult { path, kind: Some(d.kind), digest: Some(d.digest), error: None },
+                        Ok(d) => DigestResult {
+                            path,
+                            kind: Some(d.kind),
+                            digest: Some(d.digest),
+                            error: None,
+                        },
                         Err(e) => {
                             outcome = Outcome::Error;
-                            DigestResult { path, kind: None, digest: None, error: Some(e.to_string()) }
+                            DigestResult {
+                                path,
+                                kind: None,
+                                digest: None,
+                                error: Some(e.to_string()),
+                            }
                         }
                     }
                 })
                 .collect();
-            print_json(&DigestReport { algorithm: algorithm.name(), results })?;
+            print_json(&DigestReport {
+                algorithm: algorithm.name(),
+                results,
+            })?;
         }
         OutputFormat::Text => {
-            let style = if args.plain { Style::Coreutils } else { Style::Prefixed };
+            let style = if args.plain {
+                Style::Coreutils
+            } else {
+                Style::Prefixed
+            };
             let mut buf = Vec::new();
             for (path, result) in results {
                 match result {
@@ -143,14 +166,22 @@ enum CheckStatus {
 fn read_list(list: &Path) -> anyhow::Result<Vec<u8>> {
     let mut data = Vec::new();
     if is_stdin(list) {
-        std::io::stdin().lock().take(MAX_LIST_BYTES + 1).read_to_end(&mut data).context("reading the list from stdin")?;
+        std::io::stdin()
+            .lock()
+            .take(MAX_LIST_BYTES + 1)
+            .read_to_end(&mut data)
+            .context("reading the list from stdin")?;
     } else {
-        let file = std::fs::File::open(list).with_context(|| format!("cannot open checksum list {}", list.display()))?;
+        let file = std::fs::File::open(list)
+            .with_context(|| format!("cannot open checksum list {}", list.display()))?;
         file.take(MAX_LIST_BYTES + 1)
             .read_to_end(&mut data)
             .with_context(|| format!("cannot read checksum list {}", list.display()))?;
     }
-    anyhow::ensure!(data.len() as u64 <= MAX_LIST_BYTES, "checksum list is larger than {MAX_LIST_BYTES} bytes");
+    anyhow::ensure!(
+        data.len() as u64 <= MAX_LIST_BYTES,
+        "checksum list is larger than {MAX_LIST_BYTES} bytes"
+    );
     Ok(data)
 }
 
@@ -164,7 +195,11 @@ fn check(global: &GlobalArgs, list: &Path, strict: bool) -> anyhow::Result<Outco
         anyhow::bail!("{}: no properly formatted checksum lines found", list.display());
     }
     if strict && !malformed.is_empty() {
-        anyhow::bail!("{}: {} malformed line(s) and --strict was given", list.display(), malformed.len());
+        anyhow::bail!(
+            "{}: {} malformed line(s) and --strict was given",
+            list.display(),
+            malformed.len()
+        );
     }
 
     let progress = Reporter::bytes(None, "checking");
@@ -234,7 +269,10 @@ fn check(global: &GlobalArgs, list: &Path, strict: bool) -> anyhow::Result<Outco
             }
             print_bytes(text.as_bytes())?;
             if mismatched > 0 {
-                eprintln!("provenant: {mismatched} of {} computed digests did NOT match", results.len());
+                eprintln!(
+                    "provenant: {mismatched} of {} computed digests did NOT match",
+                    results.len()
+                );
             }
             if unreadable > 0 {
                 eprintln!("provenant: {unreadable} listed file(s) could not be read");

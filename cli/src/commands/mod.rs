@@ -2,3 +2,4 @@
 
 pub(crate) mod digest;
 pub(crate) mod meta;
+pub(crate) mod oci;

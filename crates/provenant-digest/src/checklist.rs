@@ -93,7 +93,10 @@ fn parse_line(raw: &[u8]) -> Result<(Digest, Vec<u8>), MalformedReason> {
     let (digest, path) = if let Some(parsed) = parse_bsd(rest)? {
         parsed
     } else {
-        let space = rest.iter().position(|b| *b == b' ').ok_or(MalformedReason::NoSeparator)?;
+        let space = rest
+            .iter()
+            .position(|b| *b == b' ')
+            .ok_or(MalformedReason::NoSeparator)?;
         let (token, tail) = rest.split_at(space);
         // After the first space comes ' ' (text mode) or '*' (binary mode), then the path.
         let path = match tail.get(1) {
@@ -127,7 +130,10 @@ fn parse_bsd(rest: &[u8]) -> Result<Option<(Digest, &[u8])>, MalformedReason> {
         return Ok(None);
     };
     let body = rest.get(8..).unwrap_or_default();
-    let split = body.windows(4).rposition(|w| w == b") = ").ok_or(MalformedReason::NoSeparator)?;
+    let split = body
+        .windows(4)
+        .rposition(|w| w == b") = ")
+        .ok_or(MalformedReason::NoSeparator)?;
     let path = body.get(..split).unwrap_or_default();
     let hex = std::str::from_utf8(body.get(split + 4..).unwrap_or_default())
         .map_err(|_| MalformedReason::NoSeparator)?;

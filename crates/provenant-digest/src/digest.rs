@@ -82,11 +82,18 @@ impl Digest {
     pub fn from_bytes(algorithm: Algorithm, bytes: &[u8]) -> Result<Digest, ParseError> {
         let expected = algorithm.output_len();
         if bytes.len() != expected {
-            return Err(ParseError::WrongByteLength { algorithm, expected, actual: bytes.len() });
+            return Err(ParseError::WrongByteLength {
+                algorithm,
+                expected,
+                actual: bytes.len(),
+            });
         }
         let mut out = [0u8; MAX_LEN];
         out.iter_mut().zip(bytes).for_each(|(d, s)| *d = *s);
-        Ok(Digest { algorithm, bytes: out })
+        Ok(Digest {
+            algorithm,
+            bytes: out,
+        })
     }
 
     /// Parses the hex part alone for a known algorithm (as found in in-toto digest maps and
@@ -95,12 +102,21 @@ impl Digest {
         let expected = algorithm.hex_len();
         let actual = hex.chars().count();
         if actual != expected || hex.len() != expected {
-            return Err(ParseError::WrongLength { algorithm, expected, actual });
+            return Err(ParseError::WrongLength {
+                algorithm,
+                expected,
+                actual,
+            });
         }
-        if let Some((position, found)) =
-            hex.char_indices().find(|(_, c)| !matches!(c, '0'..='9' | 'a'..='f'))
+        if let Some((position, found)) = hex
+            .char_indices()
+            .find(|(_, c)| !matches!(c, '0'..='9' | 'a'..='f'))
         {
-            return Err(ParseError::InvalidHex { algorithm, position, found });
+            return Err(ParseError::InvalidHex {
+                algorithm,
+                position,
+                found,
+            });
         }
         let mut out = [0u8; MAX_LEN];
         for (dst, pair) in out.iter_mut().zip(hex.as_bytes().chunks_exact(2)) {
@@ -108,13 +124,19 @@ impl Digest {
                 *dst = (nibble(*hi) << 4) | nibble(*lo);
             }
         }
-        Ok(Digest { algorithm, bytes: out })
+        Ok(Digest {
+            algorithm,
+            bytes: out,
+        })
     }
 
     /// The all-zero digest of an algorithm; never the digest of real content in practice.
     #[must_use]
     pub(crate) fn zero(algorithm: Algorithm) -> Digest {
-        Digest { algorithm, bytes: [0u8; MAX_LEN] }
+        Digest {
+            algorithm,
+            bytes: [0u8; MAX_LEN],
+        }
     }
 
     /// The algorithm that produced this digest.
@@ -126,7 +148,9 @@ impl Digest {
     /// The raw output bytes.
     #[must_use]
     pub fn as_bytes(&self) -> &[u8] {
-        self.bytes.get(..self.algorithm.output_len()).unwrap_or(&self.bytes)
+        self.bytes
+            .get(..self.algorithm.output_len())
+            .unwrap_or(&self.bytes)
     }
 
     /// The lowercase hex of the output, without the algorithm prefix.
@@ -143,7 +167,10 @@ impl Digest {
         if self == expected {
             Ok(())
         } else {
-            Err(Mismatch { expected: *expected, actual: *self })
+            Err(Mismatch {
+                expected: *expected,
+                actual: *self,
+            })
         }
     }
 }
@@ -179,7 +206,10 @@ impl PartialOrd for Digest {
 
 impl Ord for Digest {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.algorithm.name().cmp(other.algorithm.name()).then_with(|| self.as_bytes().cmp(other.as_bytes()))
+        self.algorithm
+            .name()
+            .cmp(other.algorithm.name())
+            .then_with(|| self.as_bytes().cmp(other.as_bytes()))
     }
 }
 

@@ -119,8 +119,10 @@ impl Algorithm {
     /// Digest of a file's content (following symlinks, as `sha256sum` does).
     pub fn hash_file(self, path: &Path, progress: &dyn Progress) -> Result<Digest, HashError> {
         let mut buf = vec![0u8; STREAM_BUFFER];
-        hash_file_with(self, path, &mut buf, progress)
-            .map_err(|source| HashError::Read { path: path.to_path_buf(), source })
+        hash_file_with(self, path, &mut buf, progress).map_err(|source| HashError::Read {
+            path: path.to_path_buf(),
+            source,
+        })
     }
 }
 
@@ -184,13 +186,22 @@ pub fn digest_path(
     path: &Path,
     progress: &dyn Progress,
 ) -> Result<DigestedPath, HashError> {
-    let meta = std::fs::metadata(path).map_err(|source| HashError::Read { path: path.to_path_buf(), source })?;
+    let meta = std::fs::metadata(path).map_err(|source| HashError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
     if meta.is_dir() {
         let digest = tree::digest_tree(algorithm, path, progress)?.digest;
-        Ok(DigestedPath { digest, kind: PathKind::Tree })
+        Ok(DigestedPath {
+            digest,
+            kind: PathKind::Tree,
+        })
     } else {
         let digest = algorithm.hash_file(path, progress)?;
         progress.entry();
-        Ok(DigestedPath { digest, kind: PathKind::File })
+        Ok(DigestedPath {
+            digest,
+            kind: PathKind::File,
+        })
     }
 }

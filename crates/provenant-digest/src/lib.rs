@@ -31,8 +31,8 @@
 #![forbid(unsafe_code)]
 
 mod algorithm;
-mod digest;
 pub mod checklist;
+mod digest;
 mod hash;
 pub mod tree;
 

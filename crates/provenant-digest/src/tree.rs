@@ -119,10 +119,19 @@ struct Entry {
 /// Computes the tree digest of the directory `root` (following `root` itself if it is a symlink).
 ///
 /// Regular files are hashed in parallel on rayon's global pool.
-pub fn digest_tree(algorithm: Algorithm, root: &Path, progress: &dyn Progress) -> Result<TreeDigest, TreeError> {
-    let meta = fs::metadata(root).map_err(|source| TreeError::Walk { path: root.to_path_buf(), source })?;
+pub fn digest_tree(
+    algorithm: Algorithm,
+    root: &Path,
+    progress: &dyn Progress,
+) -> Result<TreeDigest, TreeError> {
+    let meta = fs::metadata(root).map_err(|source| TreeError::Walk {
+        path: root.to_path_buf(),
+        source,
+    })?;
     if !meta.is_dir() {
-        return Err(TreeError::NotADirectory { path: root.to_path_buf() });
+        return Err(TreeError::NotADirectory {
+            path: root.to_path_buf(),
+        });
     }
     let mut entries = walk(root)?;
     entries.sort_unstable_by(|a, b| a.relative.cmp(&b.relative));
@@ -134,8 +143,12 @@ pub fn digest_tree(algorithm: Algorithm, root: &Path, progress: &dyn Progress) -
             |buf, entry| {
                 let digest = if let Kind::File { .. } = entry.kind {
                     Some(
-                        hash_file_with(algorithm, &entry.absolute, buf, progress)
-                            .map_err(|source| TreeError::Read { path: entry.absolute.clone(), source })?,
+                        hash_file_with(algorithm, &entry.absolute, buf, progress).map_err(|source| {
+                            TreeError::Read {
+                                path: entry.absolute.clone(),
+                                source,
+                            }
+                        })?,
                     )
                 } else {
                     None
@@ -170,7 +183,11 @@ pub fn digest_tree(algorithm: Algorithm, root: &Path, progress: &dyn Progress) -
         hasher.update(&entry.relative);
         hasher.update(b"\n");
     }
-    Ok(TreeDigest { digest: hasher.finish(), entries: entries.len() as u64, bytes })
+    Ok(TreeDigest {
+        digest: hasher.finish(),
+        entries: entries.len() as u64,
+        bytes,
+    })
 }
 
 /// Lists every entry below `root` with an explicit stack, so that deep trees cannot exhaust the
@@ -179,9 +196,15 @@ fn walk(root: &Path) -> Result<Vec<Entry>, TreeError> {
     let mut out = Vec::new();
     let mut stack: Vec<(PathBuf, Vec<u8>)> = vec![(root.to_path_buf(), Vec::new())];
     while let Some((dir, prefix)) = stack.pop() {
-        let listing = fs::read_dir(&dir).map_err(|source| TreeError::Walk { path: dir.clone(), source })?;
+        let listing = fs::read_dir(&dir).map_err(|source| TreeError::Walk {
+            path: dir.clone(),
+            source,
+        })?;
         for item in listing {
-            let item = item.map_err(|source| TreeError::Walk { path: dir.clone(), source })?;
+            let item = item.map_err(|source| TreeError::Walk {
+                path: dir.clone(),
+                source,
+            })?;
             let absolute = item.path();
             let name = item.file_name();
             let mut relative = prefix.clone();
@@ -192,20 +215,31 @@ fn walk(root: &Path) -> Result<Vec<Entry>, TreeError> {
             if relative.contains(&b'\n') {
                 return Err(TreeError::UnrepresentablePath { path: absolute });
             }
-            let file_type =
-                item.file_type().map_err(|source| TreeError::Walk { path: absolute.clone(), source })?;
+            let file_type = item.file_type().map_err(|source| TreeError::Walk {
+                path: absolute.clone(),
+                source,
+            })?;
             let kind = if file_type.is_dir() {
                 stack.push((absolute.clone(), relative.clone()));
                 Kind::Directory
             } else if file_type.is_file() {
                 // DirEntry::metadata does not follow symlinks.
-                let meta =
-                    item.metadata().map_err(|source| TreeError::Walk { path: absolute.clone(), source })?;
-                Kind::File { executable: meta.permissions().mode() & 0o111 != 0, len: meta.len() }
+                let meta = item.metadata().map_err(|source| TreeError::Walk {
+                    path: absolute.clone(),
+                    source,
+                })?;
+                Kind::File {
+                    executable: meta.permissions().mode() & 0o111 != 0,
+                    len: meta.len(),
+                }
             } else if file_type.is_symlink() {
-                let target = fs::read_link(&absolute)
-                    .map_err(|source| TreeError::ReadLink { path: absolute.clone(), source })?;
-                Kind::Symlink { target: target.as_os_str().as_bytes().to_vec() }
+                let target = fs::read_link(&absolute).map_err(|source| TreeError::ReadLink {
+                    path: absolute.clone(),
+                    source,
+                })?;
+                Kind::Symlink {
+                    target: target.as_os_str().as_bytes().to_vec(),
+                }
             } else if file_type.is_fifo() {
                 Kind::Fifo
             } else if file_type.is_socket() {
@@ -215,7 +249,11 @@ fn walk(root: &Path) -> Result<Vec<Entry>, TreeError> {
             } else {
                 Kind::CharDevice
             };
-            out.push(Entry { relative, absolute, kind });
+            out.push(Entry {
+                relative,
+                absolute,
+                kind,
+            });
         }
     }
     Ok(out)

@@ -20,7 +20,10 @@ pub const SETUP_COMMAND: &str = "just setup   (runs tests/harness/setup.sh)";
 /// The repository root.
 #[must_use]
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root exists")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repository root exists")
 }
 
 /// Where `setup.sh` installed the non-Debian peers: `$PROVENANT_ORACLES` or `<repo>/.oracles`.
@@ -53,14 +56,20 @@ pub fn require_on_path(program: &str) -> PathBuf {
 #[must_use]
 pub fn which(program: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|d| d.join(program)).find(|p| p.is_file())
+    std::env::split_paths(&path)
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
 }
 
 /// A console script installed in one of the oracle virtualenvs (`venvs/<venv>/bin/<program>`).
 #[must_use]
 pub fn require_venv_tool(venv: &str, program: &str) -> PathBuf {
     let p = oracles_dir().join("venvs").join(venv).join("bin").join(program);
-    assert!(p.is_file(), "`{program}` (virtualenv {venv}) is not installed at {}: run {SETUP_COMMAND}", p.display());
+    assert!(
+        p.is_file(),
+        "`{program}` (virtualenv {venv}) is not installed at {}: run {SETUP_COMMAND}",
+        p.display()
+    );
     p
 }
 
@@ -68,17 +77,25 @@ pub fn require_venv_tool(venv: &str, program: &str) -> PathBuf {
 #[must_use]
 pub fn require_node_modules(name: &str) -> PathBuf {
     let p = oracles_dir().join("npm").join(name).join("node_modules");
-    assert!(p.is_dir(), "npm packages `{name}` are not installed at {}: run {SETUP_COMMAND}", p.display());
+    assert!(
+        p.is_dir(),
+        "npm packages `{name}` are not installed at {}: run {SETUP_COMMAND}",
+        p.display()
+    );
     p
 }
 
 /// A free TCP port on 127.0.0.1 (bound and released; services should still retry on a clash).
 #[must_use]
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("bind 127.0.0.1:0").port()
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("bind 127.0.0.1:0")
+        .port()
 }
 
 /// Waits until something accepts TCP connections on `127.0.0.1:port`.
+#[must_use]
 pub fn wait_for_port(port: u16, timeout: Duration) -> bool {
     let deadline = Instant::now() + timeout;
     while Instant::now() < deadline {
@@ -103,11 +120,16 @@ pub struct Service {
 impl Service {
     /// Spawns `command` (already configured to listen on `port`) and waits until the port accepts
     /// connections; fails the test with the log file's tail otherwise.
+    #[must_use]
     pub fn spawn(mut command: Command, port: u16, dir: tempfile::TempDir, log_name: &str) -> Service {
         let log = std::fs::File::create(dir.path().join(log_name)).expect("create service log");
-        command.stdout(log.try_clone().expect("clone log handle")).stderr(log);
-        let program = format!("{:?}", command.get_program());
-        let child = command.spawn().unwrap_or_else(|e| panic!("cannot start {program}: {e}; run {SETUP_COMMAND}"));
+        command
+            .stdout(log.try_clone().expect("clone log handle"))
+            .stderr(log);
+        let program = command.get_program().display().to_string();
+        let child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {program}: {e}; run {SETUP_COMMAND}"));
         let mut service = Service { child, port, dir };
         if !wait_for_port(port, Duration::from_secs(20)) {
             let log = std::fs::read_to_string(service.dir.path().join(log_name)).unwrap_or_default();
@@ -130,3 +152,4 @@ impl Drop for Service {
         let _ = self.child.wait();
     }
 }
+pub mod registry;

@@ -15,7 +15,10 @@ fn reads_every_supported_line_form() {
     );
     let (entries, malformed) = checklist::parse(input.as_bytes());
     assert!(malformed.is_empty(), "{malformed:?}");
-    let got: Vec<(usize, Digest, &[u8])> = entries.iter().map(|e| (e.line, e.expected, e.path.as_slice())).collect();
+    let got: Vec<(usize, Digest, &[u8])> = entries
+        .iter()
+        .map(|e| (e.line, e.expected, e.path.as_slice()))
+        .collect();
     assert_eq!(
         got,
         vec![

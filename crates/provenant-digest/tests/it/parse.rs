@@ -24,37 +24,72 @@ fn invalid_digests_are_rejected_with_typed_errors() {
         ),
         (
             format!("SHA256:{hex64}"),
-            ParseError::UnknownAlgorithm(provenant_digest::UnknownAlgorithm { name: "SHA256".into() }),
+            ParseError::UnknownAlgorithm(provenant_digest::UnknownAlgorithm {
+                name: "SHA256".into(),
+            }),
         ),
         (
             format!("sha256:{}", &hex64[..63]),
-            ParseError::WrongLength { algorithm: Algorithm::Sha256, expected: 64, actual: 63 },
+            ParseError::WrongLength {
+                algorithm: Algorithm::Sha256,
+                expected: 64,
+                actual: 63,
+            },
         ),
         (
             format!("sha256:{hex64}0"),
-            ParseError::WrongLength { algorithm: Algorithm::Sha256, expected: 64, actual: 65 },
+            ParseError::WrongLength {
+                algorithm: Algorithm::Sha256,
+                expected: 64,
+                actual: 65,
+            },
         ),
         (
             format!("sha512:{hex64}"),
-            ParseError::WrongLength { algorithm: Algorithm::Sha512, expected: 128, actual: 64 },
+            ParseError::WrongLength {
+                algorithm: Algorithm::Sha512,
+                expected: 128,
+                actual: 64,
+            },
         ),
         (
             format!("sha256:{}", hex64.to_uppercase()),
-            ParseError::InvalidHex { algorithm: Algorithm::Sha256, position: 0, found: 'E' },
+            ParseError::InvalidHex {
+                algorithm: Algorithm::Sha256,
+                position: 0,
+                found: 'E',
+            },
         ),
         (
             format!("sha256:{}g", &hex64[..63]),
-            ParseError::InvalidHex { algorithm: Algorithm::Sha256, position: 63, found: 'g' },
+            ParseError::InvalidHex {
+                algorithm: Algorithm::Sha256,
+                position: 63,
+                found: 'g',
+            },
         ),
-        ("sha256:".to_owned(), ParseError::WrongLength { algorithm: Algorithm::Sha256, expected: 64, actual: 0 }),
+        (
+            "sha256:".to_owned(),
+            ParseError::WrongLength {
+                algorithm: Algorithm::Sha256,
+                expected: 64,
+                actual: 0,
+            },
+        ),
         (
             // A multi-byte character must not be counted as two hex digits.
             format!("sha256:{}é", &hex64[..62]),
-            ParseError::WrongLength { algorithm: Algorithm::Sha256, expected: 64, actual: 63 },
+            ParseError::WrongLength {
+                algorithm: Algorithm::Sha256,
+                expected: 64,
+                actual: 63,
+            },
         ),
         (
             format!(" sha256:{hex64}"),
-            ParseError::UnknownAlgorithm(provenant_digest::UnknownAlgorithm { name: " sha256".into() }),
+            ParseError::UnknownAlgorithm(provenant_digest::UnknownAlgorithm {
+                name: " sha256".into(),
+            }),
         ),
     ];
     for (input, expected) in cases {
@@ -79,7 +114,10 @@ fn verify_returns_both_values() {
     let mismatch = b.verify(&a).unwrap_err();
     assert_eq!(mismatch.expected, a);
     assert_eq!(mismatch.actual, b);
-    assert_eq!(mismatch.to_string(), format!("digest mismatch: expected {a}, got {b}"));
+    assert_eq!(
+        mismatch.to_string(),
+        format!("digest mismatch: expected {a}, got {b}")
+    );
 }
 
 #[test]
@@ -105,7 +143,9 @@ fn serde_uses_the_oci_string() {
 #[test]
 fn reader_and_bytes_agree_across_buffer_boundaries() {
     let data: Vec<u8> = (0..(3 << 20) + 17).map(|i| (i % 251) as u8).collect();
-    let from_reader = Algorithm::Sha256.hash_reader(&data[..], &provenant_digest::NoProgress).unwrap();
+    let from_reader = Algorithm::Sha256
+        .hash_reader(&data[..], &provenant_digest::NoProgress)
+        .unwrap();
     assert_eq!(from_reader, Algorithm::Sha256.hash_bytes(&data));
 }
 

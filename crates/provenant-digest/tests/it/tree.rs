@@ -65,7 +65,12 @@ fn independent_of_creation_order_mtime_owner_and_non_exec_modes() {
 
     let before = td(a.path());
     let old = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
-    fs::File::options().write(true).open(a.path().join("a.txt")).unwrap().set_modified(old).unwrap();
+    fs::File::options()
+        .write(true)
+        .open(a.path().join("a.txt"))
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
     assert_eq!(td(a.path()), before, "mtime");
 
     // The suite runs as root (CI and the setup recipe); changing the owner needs it.
@@ -81,9 +86,13 @@ fn every_recorded_property_changes_the_digest() {
     type Mutation = fn(&Path);
     let mutations: Vec<(&str, Mutation)> = vec![
         ("content", |r| fs::write(r.join("a.txt"), b"alphA\n").unwrap()),
-        ("executable bit", |r| fs::set_permissions(r.join("a.txt"), fs::Permissions::from_mode(0o744)).unwrap()),
+        ("executable bit", |r| {
+            fs::set_permissions(r.join("a.txt"), fs::Permissions::from_mode(0o744)).unwrap()
+        }),
         ("name", |r| fs::rename(r.join("a.txt"), r.join("b.txt")).unwrap()),
-        ("move into a directory", |r| fs::rename(r.join("a.txt"), r.join("empty/a.txt")).unwrap()),
+        ("move into a directory", |r| {
+            fs::rename(r.join("a.txt"), r.join("empty/a.txt")).unwrap()
+        }),
         ("symlink target", |r| {
             fs::remove_file(r.join("link")).unwrap();
             symlink("run.sh", r.join("link")).unwrap();
@@ -93,7 +102,9 @@ fn every_recorded_property_changes_the_digest() {
             symlink("zed", r.join("sub/deeper/z")).unwrap();
         }),
         ("new empty directory", |r| fs::create_dir(r.join("more")).unwrap()),
-        ("removed empty directory", |r| fs::remove_dir(r.join("empty")).unwrap()),
+        ("removed empty directory", |r| {
+            fs::remove_dir(r.join("empty")).unwrap()
+        }),
         ("new empty file", |r| fs::write(r.join("empty/new"), b"").unwrap()),
     ];
     let baseline = td(fresh().path());
@@ -150,7 +161,9 @@ fn deep_trees_do_not_overflow_the_stack() {
 #[test]
 fn sha512_trees_use_sha512_throughout() {
     let t = fresh();
-    let d = digest_tree(Algorithm::Sha512, t.path(), &NoProgress).unwrap().digest;
+    let d = digest_tree(Algorithm::Sha512, t.path(), &NoProgress)
+        .unwrap()
+        .digest;
     assert_eq!(d.algorithm(), Algorithm::Sha512);
     assert_ne!(d.as_bytes().len(), td(t.path()).as_bytes().len());
 }
