@@ -129,7 +129,7 @@ pub enum PromoteError {
         source: VerificationFailed,
     },
     /// Reading, writing or verifying content failed.
-    #[error("promotion failed, no tag was written: {0}")]
+    #[error("promotion failed, no tag was written")]
     Store(#[from] StoreError),
     /// The image graph is larger than [`MAX_MANIFESTS`].
     #[error("the image and its referrers hold more than {MAX_MANIFESTS} manifests")]
@@ -138,6 +138,7 @@ pub enum PromoteError {
 
 /// What a promotion did.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Report {
     /// The promoted digest.
     pub digest: Digest,

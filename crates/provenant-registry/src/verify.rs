@@ -108,6 +108,21 @@ impl<R: Read> Read for VerifyingReader<R> {
             return Err(Self::fail(e));
         }
         hasher.update(buf.get(..n).unwrap_or_default());
+        if self.expected_size == Some(self.read) {
+            // All the announced bytes are here: verify now, before handing out the last of them, so
+            // that a consumer that stops at the announced length (an HTTP upload) never passes on
+            // unverified content.
+            let actual = self.hasher.take().map(Hasher::finish);
+            if let Some(actual) = actual.filter(|a| *a != self.expected) {
+                return Err(Self::fail(StoreError::DigestMismatch {
+                    what: self.what.clone(),
+                    location: self.location.clone(),
+                    expected: self.expected,
+                    actual,
+                }));
+            }
+            self.verified = true;
+        }
         Ok(n)
     }
 }

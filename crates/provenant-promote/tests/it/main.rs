@@ -7,3 +7,5 @@
     clippy::indexing_slicing,
     clippy::many_single_char_names
 )]
+
+mod registry;
