@@ -226,3 +226,395 @@ fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Misbehaviours the in-process registry can be told to show, for bad-input tests.
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    /// Statuses answered to the next requests (popped from the front), before normal handling.
+    pub statuses: Vec<u16>,
+    /// Serve every blob with its first byte flipped.
+    pub corrupt_blobs: bool,
+    /// Answer blob GETs with a redirect to themselves.
+    pub redirect_loop: bool,
+    /// Serve manifests padded to more than 4 MiB.
+    pub oversized_manifests: bool,
+}
+
+#[derive(Default)]
+struct MemoryState {
+    blobs: std::collections::BTreeMap<String, Vec<u8>>,
+    manifests: std::collections::BTreeMap<(String, String), (String, Vec<u8>)>,
+    tags: std::collections::BTreeMap<(String, String), String>,
+    uploads: std::collections::BTreeMap<String, Vec<u8>>,
+    next_upload: u64,
+    faults: Faults,
+    requests: Vec<String>,
+}
+
+/// A small in-process registry implementing the distribution API with the OCI 1.1 referrers API
+/// (`GET /v2/<name>/referrers/<digest>`, the `OCI-Subject` header), in memory, on a free loopback port.
+pub struct MemoryRegistry {
+    server: std::sync::Arc<tiny_http::Server>,
+    state: std::sync::Arc<std::sync::Mutex<MemoryState>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    port: u16,
+}
+
+impl std::fmt::Debug for MemoryRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "MemoryRegistry(127.0.0.1:{})", self.port)
+    }
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    provenant_digest::Algorithm::Sha256.hash_bytes(data).to_string()
+}
+
+impl MemoryRegistry {
+    /// Starts it.
+    #[must_use]
+    pub fn start() -> MemoryRegistry {
+        let server = std::sync::Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind registry"));
+        let port = server.server_addr().to_ip().expect("ip address").port();
+        let state = std::sync::Arc::new(std::sync::Mutex::new(MemoryState::default()));
+        let (s, st) = (std::sync::Arc::clone(&server), std::sync::Arc::clone(&state));
+        let thread = std::thread::spawn(move || {
+            for request in s.incoming_requests() {
+                handle(&st, request);
+            }
+        });
+        MemoryRegistry {
+            server,
+            state,
+            thread: Some(thread),
+            port,
+        }
+    }
+
+    /// `127.0.0.1:<port>`.
+    #[must_use]
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Sets the misbehaviours.
+    pub fn set_faults(&self, faults: Faults) {
+        self.state.lock().expect("state").faults = faults;
+    }
+
+    /// Every request seen so far, as `METHOD path`.
+    #[must_use]
+    pub fn requests(&self) -> Vec<String> {
+        self.state.lock().expect("state").requests.clone()
+    }
+}
+
+impl Drop for MemoryRegistry {
+    fn drop(&mut self) {
+        self.server.unblock();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn header(name: &str, value: &str) -> tiny_http::Header {
+    tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("valid header")
+}
+
+fn respond(request: tiny_http::Request, status: u16, headers: Vec<(&str, String)>, body: Vec<u8>) {
+    let mut response = tiny_http::Response::from_data(body).with_status_code(status);
+    for (k, v) in headers {
+        response.add_header(header(k, &v));
+    }
+    let _ = request.respond(response);
+}
+
+fn error_body(code: &str, message: &str) -> Vec<u8> {
+    serde_json::json!({ "errors": [{ "code": code, "message": message }] })
+        .to_string()
+        .into_bytes()
+}
+
+#[allow(clippy::too_many_lines)] // one dispatcher over the distribution API's routes
+fn handle(state: &std::sync::Mutex<MemoryState>, mut request: tiny_http::Request) {
+    let method = request.method().as_str().to_owned();
+    let url = request.url().to_owned();
+    let (path, query) = url.split_once('?').unwrap_or((&url, ""));
+    let (path, query) = (path.to_owned(), query.to_owned());
+    let param = |name: &str| {
+        query.split('&').find_map(|kv| {
+            kv.split_once('=')
+                .filter(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_owned())
+        })
+    };
+    let mut body = Vec::new();
+    let _ = std::io::Read::read_to_end(request.as_reader(), &mut body);
+    let mut st = state.lock().expect("state");
+    st.requests.push(format!("{method} {path}"));
+    if !st.faults.statuses.is_empty() {
+        let status = st.faults.statuses.remove(0);
+        drop(st);
+        return respond(
+            request,
+            status,
+            vec![],
+            error_body("UNAVAILABLE", "injected fault"),
+        );
+    }
+    if path == "/v2/" || path == "/v2" {
+        drop(st);
+        return respond(request, 200, vec![], b"{}".to_vec());
+    }
+    let Some(rest) = path.strip_prefix("/v2/") else {
+        drop(st);
+        return respond(request, 404, vec![], vec![]);
+    };
+    let split = |marker: &str| rest.split_once(marker).map(|(n, r)| (n.to_owned(), r.to_owned()));
+    if let Some((name, id)) = split("/blobs/uploads/") {
+        match method.as_str() {
+            "POST" => {
+                if let (Some(mount), Some(_from)) = (param("mount"), param("from")) {
+                    if st.blobs.contains_key(&mount) {
+                        drop(st);
+                        return respond(request, 201, vec![("Docker-Content-Digest", mount)], vec![]);
+                    }
+                }
+                st.next_upload += 1;
+                let id = format!("u{}", st.next_upload);
+                st.uploads.insert(id.clone(), Vec::new());
+                drop(st);
+                respond(
+                    request,
+                    202,
+                    vec![("Location", format!("/v2/{name}/blobs/uploads/{id}"))],
+                    vec![],
+                );
+            }
+            "PATCH" => {
+                let Some(data) = st.uploads.get_mut(&id) else {
+                    drop(st);
+                    return respond(
+                        request,
+                        404,
+                        vec![],
+                        error_body("BLOB_UPLOAD_UNKNOWN", "no such upload"),
+                    );
+                };
+                data.extend_from_slice(&body);
+                let end = data.len().saturating_sub(1);
+                drop(st);
+                respond(
+                    request,
+                    202,
+                    vec![
+                        ("Location", format!("/v2/{name}/blobs/uploads/{id}")),
+                        ("Range", format!("0-{end}")),
+                    ],
+                    vec![],
+                );
+            }
+            "PUT" => {
+                let Some(mut data) = st.uploads.remove(&id) else {
+                    drop(st);
+                    return respond(
+                        request,
+                        404,
+                        vec![],
+                        error_body("BLOB_UPLOAD_UNKNOWN", "no such upload"),
+                    );
+                };
+                data.extend_from_slice(&body);
+                let digest = param("digest").unwrap_or_default().replace("%3A", ":");
+                if sha256_hex(&data) != digest {
+                    drop(st);
+                    return respond(
+                        request,
+                        400,
+                        vec![],
+                        error_body("DIGEST_INVALID", "digest did not match"),
+                    );
+                }
+                st.blobs.insert(digest.clone(), data);
+                drop(st);
+                respond(request, 201, vec![("Docker-Content-Digest", digest)], vec![]);
+            }
+            "DELETE" => {
+                st.uploads.remove(&id);
+                drop(st);
+                respond(request, 204, vec![], vec![]);
+            }
+            _ => {
+                drop(st);
+                respond(request, 405, vec![], vec![]);
+            }
+        }
+    } else if let Some((_name, digest)) = split("/blobs/") {
+        if st.faults.redirect_loop {
+            drop(st);
+            return respond(request, 307, vec![("Location", path.clone())], vec![]);
+        }
+        let Some(mut data) = st.blobs.get(&digest).cloned() else {
+            drop(st);
+            return respond(request, 404, vec![], error_body("BLOB_UNKNOWN", "blob unknown"));
+        };
+        if st.faults.corrupt_blobs {
+            if let Some(b) = data.first_mut() {
+                *b ^= 0xff;
+            }
+        }
+        drop(st);
+        let headers = vec![
+            ("Docker-Content-Digest", digest),
+            ("Content-Type", "application/octet-stream".to_owned()),
+        ];
+        if method == "HEAD" {
+            let mut response = tiny_http::Response::empty(200)
+                .with_header(header("Content-Length", &data.len().to_string()));
+            for (k, v) in headers {
+                response.add_header(header(k, &v));
+            }
+            let _ = request.respond(response);
+        } else {
+            respond(request, 200, headers, data);
+        }
+    } else if let Some((name, reference)) = split("/manifests/") {
+        match method.as_str() {
+            "PUT" => {
+                let digest = sha256_hex(&body);
+                let media_type = request
+                    .headers()
+                    .iter()
+                    .find(|h| h.field.equiv("Content-Type"))
+                    .map(|h| h.value.as_str().to_owned())
+                    .unwrap_or_default();
+                let subject = serde_json::from_slice::<serde_json::Value>(&body)
+                    .ok()
+                    .and_then(|v| v.get("subject")?.get("digest")?.as_str().map(str::to_owned));
+                st.manifests
+                    .insert((name.clone(), digest.clone()), (media_type, body));
+                if !reference.starts_with("sha256:") {
+                    st.tags.insert((name.clone(), reference), digest.clone());
+                }
+                drop(st);
+                let mut headers = vec![
+                    ("Docker-Content-Digest", digest.clone()),
+                    ("Location", format!("/v2/{name}/manifests/{digest}")),
+                ];
+                if let Some(s) = subject {
+                    headers.push(("OCI-Subject", s));
+                }
+                respond(request, 201, headers, vec![]);
+            }
+            "GET" | "HEAD" => {
+                let digest = if reference.starts_with("sha256:") {
+                    Some(reference)
+                } else {
+                    st.tags.get(&(name.clone(), reference)).cloned()
+                };
+                let Some((media_type, mut bytes)) = digest
+                    .as_ref()
+                    .and_then(|d| st.manifests.get(&(name.clone(), d.clone())).cloned())
+                else {
+                    drop(st);
+                    return respond(
+                        request,
+                        404,
+                        vec![],
+                        error_body("MANIFEST_UNKNOWN", "manifest unknown"),
+                    );
+                };
+                if st.faults.oversized_manifests {
+                    bytes.resize(5 << 20, b' ');
+                }
+                drop(st);
+                let headers = vec![
+                    ("Content-Type", media_type),
+                    ("Docker-Content-Digest", digest.unwrap_or_default()),
+                ];
+                if method == "HEAD" {
+                    let mut response = tiny_http::Response::empty(200);
+                    for (k, v) in headers {
+                        response.add_header(header(k, &v));
+                    }
+                    let _ = request.respond(response);
+                } else {
+                    respond(request, 200, headers, bytes);
+                }
+            }
+            _ => {
+                drop(st);
+                respond(request, 405, vec![], vec![]);
+            }
+        }
+    } else if let Some((name, subject)) = split("/referrers/") {
+        let wanted = param("artifactType").map(|t| t.replace("%2B", "+").replace("%2F", "/"));
+        let mut manifests = Vec::new();
+        for ((repo, digest), (media_type, bytes)) in &st.manifests {
+            if *repo != name {
+                continue;
+            }
+            let Ok(doc) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+                continue;
+            };
+            if doc
+                .get("subject")
+                .and_then(|s| s.get("digest"))
+                .and_then(|d| d.as_str())
+                != Some(subject.as_str())
+            {
+                continue;
+            }
+            let artifact_type = doc
+                .get("artifactType")
+                .or_else(|| doc.get("config").and_then(|c| c.get("mediaType")))
+                .cloned()
+                .unwrap_or(serde_json::Value::Null);
+            if wanted
+                .as_deref()
+                .is_some_and(|w| artifact_type.as_str() != Some(w))
+            {
+                continue;
+            }
+            let mut d = serde_json::json!({
+                "mediaType": media_type, "digest": digest, "size": bytes.len(), "artifactType": artifact_type,
+            });
+            if let Some(a) = doc.get("annotations") {
+                d["annotations"] = a.clone();
+            }
+            manifests.push(d);
+        }
+        drop(st);
+        let index = serde_json::json!({
+            "schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": manifests,
+        });
+        let mut headers = vec![(
+            "Content-Type",
+            "application/vnd.oci.image.index.v1+json".to_owned(),
+        )];
+        if wanted.is_some() {
+            headers.push(("OCI-Filters-Applied", "artifactType".to_owned()));
+        }
+        respond(request, 200, headers, index.to_string().into_bytes());
+    } else if let Some((name, _)) = split("/tags/list") {
+        let tags: Vec<String> = st
+            .tags
+            .keys()
+            .filter(|(repo, _)| *repo == name)
+            .map(|(_, tag)| tag.clone())
+            .collect();
+        drop(st);
+        respond(
+            request,
+            200,
+            vec![("Content-Type", "application/json".to_owned())],
+            serde_json::json!({ "name": name, "tags": tags })
+                .to_string()
+                .into_bytes(),
+        );
+    } else {
+        drop(st);
+        respond(request, 404, vec![], vec![]);
+    }
+}

@@ -10,3 +10,5 @@
 
 mod auth;
 mod layout;
+mod memory;
+mod sigstore_oci;
