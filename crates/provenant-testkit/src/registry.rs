@@ -375,11 +375,11 @@ fn handle(state: &std::sync::Mutex<MemoryState>, mut request: tiny_http::Request
     if let Some((name, id)) = split("/blobs/uploads/") {
         match method.as_str() {
             "POST" => {
-                if let (Some(mount), Some(_from)) = (param("mount"), param("from")) {
-                    if st.blobs.contains_key(&mount) {
-                        drop(st);
-                        return respond(request, 201, vec![("Docker-Content-Digest", mount)], vec![]);
-                    }
+                if let (Some(mount), Some(_from)) = (param("mount"), param("from"))
+                    && st.blobs.contains_key(&mount)
+                {
+                    drop(st);
+                    return respond(request, 201, vec![("Docker-Content-Digest", mount)], vec![]);
                 }
                 st.next_upload += 1;
                 let id = format!("u{}", st.next_upload);
@@ -459,10 +459,10 @@ fn handle(state: &std::sync::Mutex<MemoryState>, mut request: tiny_http::Request
             drop(st);
             return respond(request, 404, vec![], error_body("BLOB_UNKNOWN", "blob unknown"));
         };
-        if st.faults.corrupt_blobs {
-            if let Some(b) = data.first_mut() {
-                *b ^= 0xff;
-            }
+        if st.faults.corrupt_blobs
+            && let Some(b) = data.first_mut()
+        {
+            *b ^= 0xff;
         }
         drop(st);
         let headers = vec![
@@ -580,8 +580,8 @@ fn handle(state: &std::sync::Mutex<MemoryState>, mut request: tiny_http::Request
             let mut d = serde_json::json!({
                 "mediaType": media_type, "digest": digest, "size": bytes.len(), "artifactType": artifact_type,
             });
-            if let Some(a) = doc.get("annotations") {
-                d["annotations"] = a.clone();
+            if let (Some(a), Some(obj)) = (doc.get("annotations"), d.as_object_mut()) {
+                obj.insert("annotations".to_owned(), a.clone());
             }
             manifests.push(d);
         }
