@@ -1,0 +1,185 @@
+//! `provenant oci …` and `provenant promote` as a user runs them, against layouts and docker-registry.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::path::Path;
+use std::process::Command;
+
+use provenant_testkit::registry::DockerRegistry;
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_provenant"))
+        .args(args)
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .env("DOCKER_CONFIG", "/nonexistent")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn ok(args: &[&str]) -> String {
+    let (code, out, err) = run(args);
+    assert_eq!(code, 0, "provenant {args:?} failed:\n{out}\n{err}");
+    out
+}
+
+fn json(args: &[&str]) -> serde_json::Value {
+    let mut a = args.to_vec();
+    a.extend(["--output", "json"]);
+    serde_json::from_str(&ok(&a)).unwrap()
+}
+
+fn sample(dir: &Path) {
+    std::fs::create_dir_all(dir.join("bin")).unwrap();
+    std::fs::write(dir.join("bin/hello"), b"#!/bin/sh\necho hello\n").unwrap();
+    std::fs::write(dir.join("README"), b"readme\n").unwrap();
+}
+
+#[test]
+fn image_is_reproducible_and_attach_promote_discover_work_on_layouts() {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().join("root");
+    sample(&root);
+    let p = |s: &str| t.path().join(s).display().to_string();
+    let dev = format!("oci:{}:v1", p("dev"));
+    let a = json(&[
+        "oci",
+        "image",
+        root.to_str().unwrap(),
+        &dev,
+        "--entrypoint",
+        "/bin/hello",
+    ]);
+    let b = json(&[
+        "oci",
+        "image",
+        root.to_str().unwrap(),
+        &format!("oci:{}:v1", p("again")),
+        "--entrypoint",
+        "/bin/hello",
+    ]);
+    assert_eq!(a["digest"], b["digest"]);
+    let digest = a["digest"].as_str().unwrap().to_owned();
+    let subject = format!("oci:{}@{digest}", p("dev"));
+
+    let sbom = t.path().join("sbom.cdx.json");
+    std::fs::write(
+        &sbom,
+        br#"{"bomFormat":"CycloneDX","specVersion":"1.6","version":1}"#,
+    )
+    .unwrap();
+    let att = json(&["oci", "attach", &subject, "--sbom", sbom.to_str().unwrap()]);
+    assert_eq!(att["scheme"], "tag-index");
+    let note = t.path().join("note.txt");
+    std::fs::write(&note, b"approved").unwrap();
+    ok(&[
+        "oci",
+        "attach",
+        &subject,
+        "--file",
+        note.to_str().unwrap(),
+        "--artifact-type",
+        "application/vnd.example.note",
+    ]);
+
+    // Attaching by tag is refused; promoting by tag needs --resolve-tag.
+    let (code, _, err) = run(&["oci", "attach", &dev, "--sbom", sbom.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    let prod = format!("oci:{}:release", p("prod"));
+    let (code, _, err) = run(&["promote", &dev, &prod]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--resolve-tag"), "{err}");
+    let report = json(&["promote", &dev, &prod, "--resolve-tag"]);
+    assert_eq!(report["digest"], digest.as_str());
+    let r = &report["destinations"][0]["report"];
+    assert_eq!(r["referrers"].as_array().unwrap().len(), 2);
+    assert_eq!(r["tags"][0], "release");
+
+    let found = json(&["oci", "discover", &prod]);
+    assert_eq!(found["subject"]["digest"], digest.as_str());
+    let types: Vec<&str> = found["referrers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["descriptor"]["artifactType"].as_str().unwrap())
+        .collect();
+    assert!(
+        types.contains(&"application/vnd.cyclonedx+json") && types.contains(&"application/vnd.example.note"),
+        "{types:?}"
+    );
+    let filtered = json(&[
+        "oci",
+        "discover",
+        &prod,
+        "--artifact-type",
+        "application/vnd.example.note",
+    ]);
+    assert_eq!(filtered["referrers"].as_array().unwrap().len(), 1);
+    let text = ok(&["oci", "discover", &prod]);
+    assert!(
+        text.contains("└──") && text.contains("application/vnd.cyclonedx+json"),
+        "{text}"
+    );
+
+    // Promoting again copies nothing.
+    let again = json(&["promote", &format!("oci:{}@{digest}", p("dev")), &prod]);
+    let r = &again["destinations"][0]["report"];
+    assert_eq!(
+        (r["blobsCopied"].as_u64(), r["manifestsCopied"].as_u64()),
+        (Some(0), Some(0)),
+        "{r}"
+    );
+}
+
+#[test]
+fn push_pull_round_trip_with_credentials() {
+    let reg = DockerRegistry::start_with_auth("alice", "pw");
+    let t = tempfile::tempdir().unwrap();
+    let f1 = t.path().join("a.txt");
+    let f2 = t.path().join("b.json");
+    std::fs::write(&f1, b"hello artifact").unwrap();
+    std::fs::write(&f2, b"{\"x\":1}").unwrap();
+    let reference = format!("{}/files:v1", reg.host());
+    let spec2 = format!("{}:application/json", f2.display());
+    let pushed = json(&[
+        "oci",
+        "push",
+        &reference,
+        f1.to_str().unwrap(),
+        &spec2,
+        "--artifact-type",
+        "application/vnd.example.files",
+        "--creds",
+        "alice:pw",
+    ]);
+    assert!(pushed["digest"].as_str().unwrap().starts_with("sha256:"));
+    let (code, _, err) = run(&[
+        "oci",
+        "pull",
+        &reference,
+        "-o",
+        t.path().join("none").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("authentication") && !err.contains("pw\n"), "{err}");
+    let out = t.path().join("out");
+    ok(&[
+        "oci",
+        "pull",
+        &reference,
+        "-o",
+        out.to_str().unwrap(),
+        "--creds",
+        "alice:pw",
+    ]);
+    assert_eq!(std::fs::read(out.join("a.txt")).unwrap(), b"hello artifact");
+    assert_eq!(std::fs::read(out.join("b.json")).unwrap(), b"{\"x\":1}");
+}
