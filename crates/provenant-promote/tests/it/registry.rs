@@ -339,3 +339,97 @@ fn chunked_uploads_mount_fallback_and_auth_errors() {
             .is_not_found()
     );
 }
+
+#[test]
+fn referrers_move_between_schemes_and_cosign_tags_are_carried() {
+    use provenant_oci::{CosignKind, cosign_tag};
+    use provenant_registry::referrers::Scheme;
+    use provenant_testkit::registry::MemoryRegistry;
+
+    let t = tempfile::tempdir().unwrap();
+    rootfs(&t.path().join("root"), 5, 1);
+    let layout = Layout::create(&t.path().join("layout")).unwrap();
+    let built = build(&t.path().join("root"), &ImageOptions::default(), &layout).unwrap();
+    let sbom = attach_sbom(&layout, &built.digest);
+    // A cosign-style legacy signature under `sha256-<hex>.sig` (no subject field).
+    let payload = br#"{"critical":{"image":{"docker-manifest-digest":"x"}}}"#;
+    let payload_digest = Algorithm::Sha256.hash_bytes(payload);
+    layout
+        .put_blob(&payload_digest, payload.len() as u64, &mut &payload[..])
+        .unwrap();
+    let sig = to_bytes(&ImageManifest {
+        schema_version: 2,
+        media_type: Some(media::OCI_MANIFEST.to_owned()),
+        artifact_type: None,
+        config: Descriptor::empty(),
+        layers: vec![Descriptor::new(
+            "application/vnd.dev.cosign.simplesigning.v1+json",
+            payload_digest,
+            payload.len() as u64,
+        )],
+        subject: None,
+        annotations: None,
+    });
+    let sig_tag = cosign_tag(&built.digest, CosignKind::Signature);
+    let sig_digest = layout
+        .put_manifest(&sig, media::OCI_MANIFEST, Some(&sig_tag))
+        .unwrap()
+        .digest;
+
+    // Layout (tag index + cosign tag) → docker-registry (tag index) → in-test registry (referrers API).
+    let a = DockerRegistry::start();
+    let m = MemoryRegistry::start();
+    let c = client(&[], None);
+    let dr = remote(&c, &a, "app");
+    let mr = Remote::new(Arc::clone(&c), format!("{}/app", m.host()).parse().unwrap());
+    let r = promote(
+        &layout,
+        &built.digest,
+        &dr,
+        &PromoteOptions::default(),
+        &NoVerification,
+    )
+    .unwrap();
+    assert_eq!(r.referrers.len(), 2, "{r:?}");
+    assert!(dr.tags().unwrap().contains(&sig_tag));
+    let found = referrers::discover(&dr, &built.digest, None).unwrap();
+    let by = |d: &Digest| {
+        found
+            .iter()
+            .find(|r| r.descriptor.digest == *d)
+            .unwrap()
+            .schemes
+            .clone()
+    };
+    assert_eq!(by(&sbom), vec![Scheme::TagIndex]);
+    assert_eq!(by(&sig_digest), vec![Scheme::CosignTag]);
+
+    promote(
+        &dr,
+        &built.digest,
+        &mr,
+        &PromoteOptions::default(),
+        &NoVerification,
+    )
+    .unwrap();
+    let found = referrers::discover(&mr, &built.digest, None).unwrap();
+    let by = |d: &Digest| {
+        found
+            .iter()
+            .find(|r| r.descriptor.digest == *d)
+            .unwrap()
+            .schemes
+            .clone()
+    };
+    assert_eq!(
+        by(&sbom),
+        vec![Scheme::ReferrersApi],
+        "the destination indexes subjects itself"
+    );
+    assert_eq!(by(&sig_digest), vec![Scheme::CosignTag]);
+    let tags = mr.tags().unwrap();
+    assert!(
+        !tags.contains(&provenant_oci::referrers_tag(&built.digest)),
+        "no tag index where the API exists: {tags:?}"
+    );
+}
