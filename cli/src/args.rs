@@ -64,6 +64,14 @@ pub(crate) enum Command {
     Completions(CompletionsArgs),
     /// Print the manual page (roff) on stdout.
     Man,
+    /// Sign a file into a sigstore bundle (keyless: Fulcio certificate, Rekor entry, optional timestamp).
+    Sign(crate::commands::sigstore::SignArgs),
+    /// Verify an artefact's sigstore bundle offline against a trusted root.
+    Verify(crate::commands::sigstore::VerifyArgs),
+    /// Verify a DSSE-signed in-toto attestation for a subject and print the statement.
+    VerifyAttestation(crate::commands::sigstore::VerifyAttestationArgs),
+    /// The sigstore-conformance client protocol (for running that suite against Provenant).
+    Conformance(crate::commands::sigstore::ConformanceArgs),
 }
 
 /// `provenant digest`.

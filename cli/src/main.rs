@@ -72,6 +72,10 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Promote(args) => commands::oci::promote(&global, &args),
         Command::Completions(args) => commands::meta::completions(&args),
         Command::Man => commands::meta::man(),
+        Command::Sign(args) => commands::sigstore::sign(&global, &args),
+        Command::Verify(args) => commands::sigstore::verify(&global, &args),
+        Command::VerifyAttestation(args) => commands::sigstore::verify_attestation(&global, &args),
+        Command::Conformance(args) => commands::sigstore::conformance(&global, &args),
     }
 }
 

@@ -184,3 +184,92 @@ fn push_pull_round_trip_with_credentials() {
     assert_eq!(std::fs::read(out.join("a.txt")).unwrap(), b"hello artifact");
     assert_eq!(std::fs::read(out.join("b.json")).unwrap(), b"{\"x\":1}");
 }
+
+#[test]
+fn promote_with_verification_needs_a_verified_bundle_and_copies_nothing_otherwise() {
+    use provenant_testkit::sigstore::{mock_identity_token, start_mock_sigstore};
+    const ISSUER: &str = "https://issuer.example";
+    const SUBJECT: &str = "releaser@example.com";
+    let mock = start_mock_sigstore();
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().join("root");
+    sample(&root);
+    let p = |s: &str| t.path().join(s).display().to_string();
+    let built = json(&[
+        "oci",
+        "image",
+        root.to_str().unwrap(),
+        &format!("oci:{}:v1", p("dev")),
+    ]);
+    let digest = built["digest"].as_str().unwrap().to_owned();
+    let source = format!("oci:{}@{digest}", p("dev"));
+    let trusted_root = mock.trusted_root.to_str().unwrap().to_owned();
+    let verify_flags = |identity: &str| {
+        vec![
+            "--certificate-identity".to_owned(),
+            identity.to_owned(),
+            "--certificate-oidc-issuer".to_owned(),
+            ISSUER.to_owned(),
+            "--trusted-root".to_owned(),
+            trusted_root.clone(),
+        ]
+    };
+    let promote = |dst: &str, identity: &str| {
+        let mut args = vec![
+            "promote".to_owned(),
+            source.clone(),
+            format!("oci:{}:prod", p(dst)),
+        ];
+        args.extend(verify_flags(identity));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run(&args)
+    };
+    let blobs =
+        |dst: &str| std::fs::read_dir(t.path().join(dst).join("blobs/sha256")).map_or(0, Iterator::count);
+
+    // Nothing attached: refused, nothing copied.
+    let (code, out, err) = promote("prod0", SUBJECT);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("no sigstore bundle"), "{out}");
+    assert_eq!(blobs("prod0"), 0);
+
+    // Sign the image manifest keylessly and attach the bundle as a referrer.
+    let manifest = t.path().join("manifest.json");
+    std::fs::write(
+        &manifest,
+        std::fs::read(
+            t.path()
+                .join("dev/blobs/sha256")
+                .join(digest.trim_start_matches("sha256:")),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let bundle = t.path().join("image.sigstore.json");
+    let token = mock_identity_token(ISSUER, SUBJECT);
+    ok(&[
+        "sign",
+        manifest.to_str().unwrap(),
+        "--bundle",
+        bundle.to_str().unwrap(),
+        "--identity-token",
+        &token,
+        "--signing-config",
+        mock.signing_config.to_str().unwrap(),
+    ]);
+    ok(&["oci", "attach", &source, "--bundle", bundle.to_str().unwrap()]);
+
+    // The wrong identity: refused, nothing copied.
+    let (code, out, err) = promote("prod1", "someone-else@example.com");
+    assert_eq!(code, 1, "{out}{err}");
+    assert_eq!(blobs("prod1"), 0);
+
+    // The right identity: promoted with its bundle, and the destination verified before tagging.
+    let (code, out, err) = promote("prod2", SUBJECT);
+    assert_eq!(code, 0, "{out}{err}");
+    let found = json(&["oci", "discover", &format!("oci:{}:prod", p("prod2"))]);
+    assert_eq!(
+        found["referrers"][0]["descriptor"]["artifactType"],
+        "application/vnd.dev.sigstore.bundle.v0.3+json"
+    );
+}

@@ -59,4 +59,11 @@ npm_dir() {
 npm_dir sigstore sigstore @sigstore/cli @sigstore/verify @sigstore/mock @sigstore/oci @sigstore/bundle @sigstore/protobuf-specs
 npm_dir cdxgen @cyclonedx/cdxgen
 
+# ---------- cargo-fuzz (fuzz/ targets run on nightly) ----------
+if ! command -v cargo-fuzz >/dev/null 2>&1; then
+  log "cargo: installing cargo-fuzz"
+  cargo install --locked --quiet cargo-fuzz
+fi
+rustup toolchain list 2>/dev/null | grep -q '^nightly' || rustup toolchain install --profile minimal nightly
+
 log "oracles ready in $ORACLES"

@@ -3,3 +3,4 @@
 pub(crate) mod digest;
 pub(crate) mod meta;
 pub(crate) mod oci;
+pub(crate) mod sigstore;

@@ -212,8 +212,99 @@ pub(crate) struct PromoteArgs {
     /// Do not carry referrers.
     #[arg(long)]
     no_referrers: bool,
+    /// Require a verified sigstore bundle (attached as a referrer) for the source, before copying, and
+    /// again at the destination before tagging: who must have signed (--key, --certificate-identity…).
+    #[command(flatten)]
+    signer: crate::commands::sigstore::SignerArgs,
+    #[command(flatten)]
+    trust: crate::commands::sigstore::TrustArgs,
+    /// With a signer: the verified bundle must be a DSSE attestation with this predicate type.
+    #[arg(long, value_name = "URI")]
+    attestation_type: Option<String>,
     #[command(flatten)]
     registry: RegistryArgs,
+}
+
+/// Promotion's verification hook backed by sigstore bundles attached as referrers.
+struct BundleVerifier {
+    verifier: provenant_sigstore::Verifier,
+    policy: provenant_sigstore::Policy,
+    attestation_type: Option<String>,
+}
+
+impl BundleVerifier {
+    fn check_one(&self, store: &dyn Store, subject: &Digest, referrer: &Descriptor) -> Result<(), String> {
+        let fetched = store
+            .get_manifest(&ManifestRef::Digest(referrer.digest))
+            .map_err(|e| e.to_string())?;
+        let Manifest::Image(m) = &fetched.manifest else {
+            return Err("referrer is an index".to_owned());
+        };
+        let layer = m
+            .layers
+            .iter()
+            .find(|l| l.media_type.starts_with("application/vnd.dev.sigstore.bundle"))
+            .ok_or_else(|| "no bundle layer".to_owned())?;
+        let bytes = provenant_registry::read_small_blob(store, &layer.digest, Some(layer.size))
+            .map_err(|e| e.to_string())?;
+        let bundle = provenant_sigstore::Bundle::from_json(&bytes).map_err(|e| e.to_string())?;
+        let verified = self
+            .verifier
+            .verify(
+                provenant_sigstore::Artifact::Digest(*subject),
+                &bundle,
+                &self.policy,
+            )
+            .map_err(|e| e.to_string())?;
+        if let Some(wanted) = &self.attestation_type {
+            let predicate = verified
+                .dsse
+                .as_ref()
+                .and_then(|(_, payload)| serde_json::from_slice::<serde_json::Value>(payload).ok())
+                .and_then(|s| s.get("predicateType").and_then(|t| t.as_str()).map(str::to_owned));
+            if predicate.as_deref() != Some(wanted.as_str()) {
+                return Err(format!("predicate type {predicate:?} is not {wanted:?}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl provenant_promote::Verifier for BundleVerifier {
+    fn verify(
+        &self,
+        store: &dyn Store,
+        subject: &Digest,
+        referrers: &[Referrer],
+    ) -> Result<(), provenant_promote::VerificationFailed> {
+        let mut reasons = Vec::new();
+        for r in referrers {
+            let is_bundle = r
+                .descriptor
+                .artifact_type
+                .as_deref()
+                .is_some_and(|t| t.starts_with("application/vnd.dev.sigstore.bundle"));
+            if !is_bundle {
+                continue;
+            }
+            match self.check_one(store, subject, &r.descriptor) {
+                Ok(()) => return Ok(()),
+                Err(e) => reasons.push(format!("{}: {e}", r.descriptor.digest)),
+            }
+        }
+        let reason = if reasons.is_empty() {
+            format!(
+                "no sigstore bundle is attached to {subject} in {}",
+                store.location()
+            )
+        } else {
+            format!(
+                "no sigstore bundle attached to {subject} verified: {}",
+                reasons.join("; ")
+            )
+        };
+        Err(provenant_promote::VerificationFailed { reason })
+    }
 }
 
 pub(crate) fn run(global: &GlobalArgs, command: OciCommand) -> anyhow::Result<Outcome> {
@@ -688,6 +779,7 @@ fn discover(global: &GlobalArgs, args: &DiscoverArgs) -> anyhow::Result<Outcome>
     Ok(Outcome::Success)
 }
 
+#[allow(clippy::too_many_lines)] // one linear flow: resolve, group destinations, verify, promote, report
 pub(crate) fn promote(global: &GlobalArgs, args: &PromoteArgs) -> anyhow::Result<Outcome> {
     let source = parse_reference(&args.source)?;
     let src_client = args.registry.client(args.src_creds.as_deref())?;
@@ -721,6 +813,29 @@ pub(crate) fn promote(global: &GlobalArgs, args: &PromoteArgs) -> anyhow::Result
             destinations.push((r, tags));
         }
     }
+    let signer = &args.signer;
+    let verifier: Box<dyn provenant_promote::Verifier> = if signer.key.is_some()
+        || signer.certificate_identity.is_some()
+        || signer.certificate_identity_regexp.is_some()
+    {
+        anyhow::ensure!(
+            !args.no_referrers,
+            "verification needs the bundles at the destination: drop --no-referrers"
+        );
+        let policy = crate::commands::sigstore::build_policy(signer)?;
+        let verifier = crate::commands::sigstore::load_verifier(&args.trust, &policy)?;
+        Box::new(BundleVerifier {
+            verifier,
+            policy,
+            attestation_type: args.attestation_type.clone(),
+        })
+    } else {
+        anyhow::ensure!(
+            args.attestation_type.is_none(),
+            "--attestation-type needs a signer (--key or --certificate-identity)"
+        );
+        Box::new(provenant_promote::NoVerification)
+    };
     let dst_client = args.registry.client(args.dest_creds.as_deref())?;
     let mut reports = Vec::new();
     for (dst_ref, tags) in destinations {
@@ -734,13 +849,8 @@ pub(crate) fn promote(global: &GlobalArgs, args: &PromoteArgs) -> anyhow::Result
             concurrency: args.jobs,
             referrers: !args.no_referrers,
         };
-        let result = provenant_promote::promote(
-            src.as_ref(),
-            &digest,
-            dst.as_ref(),
-            &options,
-            &provenant_promote::NoVerification,
-        );
+        let result =
+            provenant_promote::promote(src.as_ref(), &digest, dst.as_ref(), &options, verifier.as_ref());
         match result {
             Ok(report) => reports.push((dst_ref.location(), report)),
             Err(

@@ -314,11 +314,8 @@ pub fn promote(
     options: &PromoteOptions,
     verifier: &dyn Verifier,
 ) -> Result<Report, PromoteError> {
-    let src_referrers = if options.referrers {
-        referrers::discover(src, digest, None)?
-    } else {
-        Vec::new()
-    };
+    // The verifier always sees the referrers, even when they are not carried.
+    let src_referrers = referrers::discover(src, digest, None)?;
     verifier
         .verify(src, digest, &src_referrers)
         .map_err(|source| PromoteError::SourceVerification {
@@ -383,11 +380,7 @@ pub fn promote(
     report.bytes_mounted = counters.bytes_mounted.load(Ordering::Relaxed);
     report.blobs_skipped = counters.skipped.load(Ordering::Relaxed);
 
-    let dst_referrers = if options.referrers {
-        referrers::discover(dst, digest, None)?
-    } else {
-        Vec::new()
-    };
+    let dst_referrers = referrers::discover(dst, digest, None)?;
     verifier
         .verify(dst, digest, &dst_referrers)
         .map_err(|source| PromoteError::DestinationVerification {

@@ -1,0 +1,13 @@
+//! Integration tests of `provenant-sigstore`: one binary, one module per concern.
+
+// Test code: a failed unwrap is a failed test, which is what we want.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod conformance;
+mod parse;
+mod tamper;
