@@ -273,3 +273,52 @@ fn promote_with_verification_needs_a_verified_bundle_and_copies_nothing_otherwis
         "application/vnd.dev.sigstore.bundle.v0.3+json"
     );
 }
+
+#[test]
+fn credentials_from_docker_config_auths_and_credential_helpers() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let reg = DockerRegistry::start_with_auth("carol", "helper-secret");
+    let t = tempfile::tempdir().unwrap();
+    let file = t.path().join("f.txt");
+    std::fs::write(&file, b"x").unwrap();
+    // A credential helper on PATH, named by credHelpers for this registry.
+    let bin = t.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let helper = bin.join("docker-credential-provtest");
+    std::fs::write(&helper, "#!/bin/sh\nread host\nprintf '{\"ServerURL\":\"%s\",\"Username\":\"carol\",\"Secret\":\"helper-secret\"}' \"$host\"\n").unwrap();
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let with_config = |config: serde_json::Value, args: &[&str]| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("config.json"), config.to_string()).unwrap();
+        let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+        Command::new(env!("CARGO_BIN_EXE_provenant"))
+            .args(args)
+            .env("DOCKER_CONFIG", dir.path())
+            .env("PATH", path)
+            .output()
+            .unwrap()
+    };
+    let reference = format!("{}/helped:v1", reg.host());
+    let out = with_config(
+        serde_json::json!({ "credHelpers": { reg.host(): "provtest" } }),
+        &["oci", "push", &reference, file.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // `auths` with base64 user:password.
+    let auth = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode("carol:helper-secret")
+    };
+    let out = with_config(
+        serde_json::json!({ "auths": { reg.host(): { "auth": auth } } }),
+        &[
+            "oci",
+            "pull",
+            &reference,
+            "-o",
+            t.path().join("out").to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read(t.path().join("out/f.txt")).unwrap(), b"x");
+}

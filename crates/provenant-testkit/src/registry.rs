@@ -238,6 +238,8 @@ pub struct Faults {
     pub redirect_loop: bool,
     /// Serve manifests padded to more than 4 MiB.
     pub oversized_manifests: bool,
+    /// Require the bearer-token flow: `(user, password)` accepted by the `/token` endpoint.
+    pub bearer: Option<(String, String)>,
 }
 
 #[derive(Default)]
@@ -353,6 +355,51 @@ fn handle(state: &std::sync::Mutex<MemoryState>, mut request: tiny_http::Request
     let _ = std::io::Read::read_to_end(request.as_reader(), &mut body);
     let mut st = state.lock().expect("state");
     st.requests.push(format!("{method} {path}"));
+    if let Some((user, password)) = st.faults.bearer.clone() {
+        let auth = request
+            .headers()
+            .iter()
+            .find(|h| h.field.equiv("Authorization"))
+            .map(|h| h.value.as_str().to_owned())
+            .unwrap_or_default();
+        if path == "/token" {
+            use base64::Engine as _;
+            let expected = format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+            );
+            drop(st);
+            if auth != expected {
+                return respond(
+                    request,
+                    401,
+                    vec![],
+                    error_body("UNAUTHORIZED", "bad credentials"),
+                );
+            }
+            let scope = param("scope").unwrap_or_default();
+            let body = serde_json::json!({ "token": format!("tok-{}", scope.len()), "expires_in": 300 });
+            return respond(request, 200, vec![], body.to_string().into_bytes());
+        }
+        if !auth.starts_with("Bearer tok-") {
+            let host = request
+                .headers()
+                .iter()
+                .find(|h| h.field.equiv("Host"))
+                .map(|h| h.value.as_str().to_owned());
+            drop(st);
+            let challenge = format!(
+                "Bearer realm=\"http://{}/token\",service=\"memory\",scope=\"repository:app:pull\"",
+                host.unwrap_or_default()
+            );
+            return respond(
+                request,
+                401,
+                vec![("WWW-Authenticate", challenge)],
+                error_body("UNAUTHORIZED", "token required"),
+            );
+        }
+    }
     if !st.faults.statuses.is_empty() {
         let status = st.faults.statuses.remove(0);
         drop(st);

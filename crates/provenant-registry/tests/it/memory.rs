@@ -159,3 +159,42 @@ fn wrong_digests_oversized_manifests_and_redirect_loops_are_errors() {
     assert!(matches!(e, StoreError::Transport { .. }), "{e}");
     assert!(e.to_string().contains("redirect"), "{e}");
 }
+
+#[test]
+fn bearer_token_flow() {
+    use provenant_registry::auth::Credentials;
+    let reg = MemoryRegistry::start();
+    reg.set_faults(Faults {
+        bearer: Some(("bob".to_owned(), "tokpw".to_owned())),
+        ..Faults::default()
+    });
+    let with = |creds: Option<Credentials>| {
+        let mut source = CredentialSource::anonymous();
+        if let Some(c) = creds {
+            source = source.with_host(&reg.host(), c);
+        }
+        let client = Client::new(ClientOptions {
+            credentials: source,
+            ..ClientOptions::default()
+        });
+        Remote::new(Arc::new(client), format!("{}/app", reg.host()).parse().unwrap())
+    };
+    let s = with(Some(Credentials::new("bob", "tokpw")));
+    let data = b"behind a token";
+    let digest = Algorithm::Sha256.hash_bytes(data);
+    s.put_blob(&digest, data.len() as u64, &mut &data[..]).unwrap();
+    assert_eq!(s.blob_size(&digest).unwrap(), Some(data.len() as u64));
+    let requests = reg.requests();
+    assert!(requests.iter().any(|r| r == "GET /token"), "{requests:?}");
+    // Tokens are cached per scope: far fewer token requests than API requests.
+    let tokens = requests.iter().filter(|r| *r == "GET /token").count();
+    assert!(tokens <= 3, "{tokens} token requests: {requests:?}");
+    let err = with(Some(Credentials::new("bob", "wrong")))
+        .blob_size(&digest)
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Auth { .. }) && err.to_string().contains("401"),
+        "{err}"
+    );
+    assert!(!err.to_string().contains("wrong"), "{err}");
+}
