@@ -140,6 +140,10 @@ pub fn add_to_tag_index(store: &dyn Store, subject: &Digest, entry: &Descriptor)
     let mut confirmations = 0;
     for attempt in 0..TAG_INDEX_ATTEMPTS {
         let present = write(true)?;
+        if present && attempt == 0 {
+            // Already listed before we wrote anything (an earlier attach or promotion).
+            return Ok(());
+        }
         confirmations = if present { confirmations + 1 } else { 0 };
         if confirmations >= 2 {
             return Ok(());
