@@ -130,6 +130,35 @@ fn image_is_reproducible_and_attach_promote_discover_work_on_layouts() {
         "{text}"
     );
 
+    // Every manifest and index written (image, attachments, referrers tag index, index.json) validates
+    // against the OCI image-spec schemas.
+    let mut validated = 0;
+    for layout in ["dev", "prod"] {
+        let dir = t.path().join(layout);
+        provenant_testkit::registry::assert_valid_oci(
+            provenant_testkit::registry::OciSchema::Index,
+            &std::fs::read(dir.join("index.json")).unwrap(),
+        );
+        for entry in std::fs::read_dir(dir.join("blobs/sha256")).unwrap() {
+            let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+            let Ok(doc) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+                continue;
+            };
+            let schema = match doc["mediaType"].as_str() {
+                Some("application/vnd.oci.image.manifest.v1+json") => {
+                    provenant_testkit::registry::OciSchema::Manifest
+                }
+                Some("application/vnd.oci.image.index.v1+json") => {
+                    provenant_testkit::registry::OciSchema::Index
+                }
+                _ => continue,
+            };
+            provenant_testkit::registry::assert_valid_oci(schema, &bytes);
+            validated += 1;
+        }
+    }
+    assert!(validated >= 8, "only {validated} manifests found");
+
     // Promoting again copies nothing.
     let again = json(&["promote", &format!("oci:{}@{digest}", p("dev")), &prod]);
     let r = &again["destinations"][0]["report"];
