@@ -304,7 +304,14 @@ impl Client {
             for (k, v) in &req.headers {
                 builder = builder.header(*k, v.as_str());
             }
-            if let Some(auth) = self.auth_header(&host, &req.scopes) {
+            // Credentials go only to the registry itself, never to another host an upload Location
+            // points at.
+            let same_host = req
+                .url
+                .split_once("://")
+                .and_then(|(_, rest)| rest.split('/').next())
+                .is_some_and(|h| h.eq_ignore_ascii_case(&host));
+            if let Some(auth) = self.auth_header(&host, &req.scopes).filter(|_| same_host) {
                 builder = builder.header("Authorization", auth);
             }
             let result = match &mut req.body {

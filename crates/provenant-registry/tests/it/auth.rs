@@ -45,3 +45,22 @@ fn docker_config_auths_and_redaction() {
     let source = source.with_host("127.0.0.1:5000", Credentials::new("flag", "x"));
     assert_eq!(source.lookup("127.0.0.1:5000").unwrap().username(), "flag");
 }
+
+#[test]
+fn plain_http_only_for_loopback_and_named_insecure_registries() {
+    use provenant_registry::remote::{Client, ClientOptions};
+    let client = Client::new(ClientOptions {
+        insecure_registries: vec!["registry.internal:5000".to_owned()],
+        credentials: CredentialSource::anonymous(),
+        ..ClientOptions::default()
+    });
+    let scheme = |h: &str| client.scheme(&h.parse().unwrap());
+    assert_eq!(scheme("ghcr.io"), "https");
+    assert_eq!(scheme("docker.io"), "https");
+    assert_eq!(scheme("registry.internal"), "https");
+    assert_eq!(scheme("registry.internal:5000"), "http");
+    assert_eq!(scheme("127.0.0.1:5000"), "http");
+    assert_eq!(scheme("localhost:5000"), "http");
+    assert_eq!(scheme("[::1]:5000"), "http");
+    assert_eq!(scheme("127.example.com"), "https");
+}
