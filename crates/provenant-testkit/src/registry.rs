@@ -228,6 +228,8 @@ fn copy_tree(from: &Path, to: &Path) {
 }
 
 /// Misbehaviours the in-process registry can be told to show, for bad-input tests.
+// Independent switches, set by name in tests.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Clone, Default)]
 pub struct Faults {
     /// Statuses answered to the next requests (popped from the front), before normal handling.
@@ -238,6 +240,8 @@ pub struct Faults {
     pub redirect_loop: bool,
     /// Serve manifests padded to more than 4 MiB.
     pub oversized_manifests: bool,
+    /// Serve only the first half of every blob.
+    pub truncate_blobs: bool,
     /// Require the bearer-token flow: `(user, password)` accepted by the `/token` endpoint.
     pub bearer: Option<(String, String)>,
 }
@@ -510,6 +514,9 @@ fn handle(state: &std::sync::Mutex<MemoryState>, mut request: tiny_http::Request
             && let Some(b) = data.first_mut()
         {
             *b ^= 0xff;
+        }
+        if st.faults.truncate_blobs {
+            data.truncate(data.len() / 2);
         }
         drop(st);
         let headers = vec![
