@@ -45,6 +45,9 @@ use provenant_registry::referrers::{self, Scheme};
 use provenant_registry::{FetchedManifest, Store, StoreError};
 use serde::Serialize;
 
+/// Retries of a whole blob copy after a transient failure.
+const BLOB_COPY_RETRIES: u32 = 2;
+
 /// Most manifests (images, platform manifests, referrers) one promotion walks.
 pub const MAX_MANIFESTS: usize = 10_000;
 
@@ -290,7 +293,20 @@ fn copy_blobs(
                 while !failed.load(Ordering::Acquire) {
                     let next = queue.lock().ok().and_then(|mut q| q.pop());
                     let Some((digest, size)) = next else { break };
-                    if let Err(e) = copy_blob(src, dst, &digest, size, c) {
+                    // A streamed upload cannot be replayed request by request: retry the whole copy of
+                    // a blob on transient failures (never on integrity failures).
+                    let mut result = copy_blob(src, dst, &digest, size, c);
+                    for attempt in 1..=BLOB_COPY_RETRIES {
+                        match &result {
+                            Err(e) if e.is_transient() && !failed.load(Ordering::Acquire) => {
+                                tracing::info!("copying blob {digest} failed ({e}); retry {attempt}");
+                                std::thread::sleep(std::time::Duration::from_millis(200 << attempt));
+                                result = copy_blob(src, dst, &digest, size, c);
+                            }
+                            _ => break,
+                        }
+                    }
+                    if let Err(e) = result {
                         failed.store(true, Ordering::Release);
                         if let Ok(mut slot) = first_error.lock() {
                             slot.get_or_insert(e);

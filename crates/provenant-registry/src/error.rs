@@ -136,6 +136,16 @@ impl StoreError {
         matches!(self, StoreError::NotFound { .. })
     }
 
+    /// Whether retrying the whole operation may succeed: connection failures and 429/5xx answers.
+    #[must_use]
+    pub fn is_transient(&self) -> bool {
+        match self {
+            StoreError::Transport { .. } => true,
+            StoreError::Status { status, .. } => *status == 429 || *status >= 500,
+            _ => false,
+        }
+    }
+
     /// Whether this error (or the I/O error wrapping it) reports content that failed verification.
     #[must_use]
     pub fn is_integrity(&self) -> bool {

@@ -240,6 +240,8 @@ pub struct Faults {
     pub redirect_loop: bool,
     /// Serve manifests padded to more than 4 MiB.
     pub oversized_manifests: bool,
+    /// Answer this many blob-upload PUTs with 503 (after reading their body).
+    pub fail_uploads: u32,
     /// Serve only the first half of every blob.
     pub truncate_blobs: bool,
     /// Require the bearer-token flow: `(user, password)` accepted by the `/token` endpoint.
@@ -466,6 +468,17 @@ fn handle(state: &std::sync::Mutex<MemoryState>, mut request: tiny_http::Request
                     vec![],
                 );
             }
+            "PUT" if st.faults.fail_uploads > 0 => {
+                st.faults.fail_uploads -= 1;
+                st.uploads.remove(&id);
+                drop(st);
+                respond(
+                    request,
+                    503,
+                    vec![],
+                    error_body("UNAVAILABLE", "injected upload failure"),
+                );
+            }
             "PUT" => {
                 let Some(mut data) = st.uploads.remove(&id) else {
                     drop(st);
@@ -525,6 +538,7 @@ fn handle(state: &std::sync::Mutex<MemoryState>, mut request: tiny_http::Request
         ];
         if method == "HEAD" {
             let mut response = tiny_http::Response::empty(200)
+                .with_chunked_threshold(usize::MAX)
                 .with_header(header("Content-Length", &data.len().to_string()));
             for (k, v) in headers {
                 response.add_header(header(k, &v));

@@ -433,3 +433,38 @@ fn referrers_move_between_schemes_and_cosign_tags_are_carried() {
         "no tag index where the API exists: {tags:?}"
     );
 }
+
+#[test]
+fn transient_upload_failures_are_retried_per_blob() {
+    use provenant_testkit::registry::{Faults, MemoryRegistry};
+    let t = tempfile::tempdir().unwrap();
+    rootfs(&t.path().join("root"), 6, 1);
+    let layout = Layout::create(&t.path().join("layout")).unwrap();
+    let built = build(&t.path().join("root"), &ImageOptions::default(), &layout).unwrap();
+    let m = MemoryRegistry::start();
+    let dst = Remote::new(client(&[], None), format!("{}/app", m.host()).parse().unwrap());
+    m.set_faults(Faults {
+        fail_uploads: 2,
+        ..Faults::default()
+    });
+    let options = PromoteOptions {
+        concurrency: 1,
+        ..PromoteOptions::default()
+    };
+    let r = promote(&layout, &built.digest, &dst, &options, &NoVerification).unwrap();
+    assert_eq!(r.blobs_copied, 2, "{r:?}");
+    assert_eq!(dst.blob_size(&built.layer).unwrap(), Some(built.layer_size));
+    // Persistent failures end the promotion with the registry's answer.
+    let m2 = MemoryRegistry::start();
+    let dst2 = Remote::new(client(&[], None), format!("{}/other", m2.host()).parse().unwrap());
+    m2.set_faults(Faults {
+        fail_uploads: 100,
+        ..Faults::default()
+    });
+    let err = promote(&layout, &built.digest, &dst2, &options, &NoVerification).unwrap_err();
+    assert!(err.to_string().contains("promotion failed"), "{err}");
+    let PromoteError::Store(inner) = err else {
+        panic!("unexpected error")
+    };
+    assert!(matches!(inner, StoreError::Status { status: 503, .. }), "{inner}");
+}
