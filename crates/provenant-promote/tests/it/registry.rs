@@ -468,3 +468,65 @@ fn transient_upload_failures_are_retried_per_blob() {
     };
     assert!(matches!(inner, StoreError::Status { status: 503, .. }), "{inner}");
 }
+
+#[test]
+fn docker_v2_schema2_manifest_and_list_promote_byte_identically() {
+    let a = DockerRegistry::start();
+    let b = DockerRegistry::start();
+    let t = tempfile::tempdir().unwrap();
+    rootfs(&t.path().join("root"), 7, 1);
+    let layout = Layout::create(&t.path().join("layout")).unwrap();
+    let built = build(&t.path().join("root"), &ImageOptions::default(), &layout).unwrap();
+    let c = client(&[], None);
+    let (src, dst) = (remote(&c, &a, "docker"), remote(&c, &b, "docker"));
+    promote(
+        &layout,
+        &built.digest,
+        &src,
+        &PromoteOptions::default(),
+        &NoVerification,
+    )
+    .unwrap();
+    // The same blobs under Docker media types, pretty-printed as docker writes them.
+    let config_size = src.blob_size(&built.config).unwrap().unwrap();
+    let manifest = format!(
+        "{{\n   \"schemaVersion\": 2,\n   \"mediaType\": \"{}\",\n   \"config\": {{\n      \"mediaType\": \"{}\",\n      \"size\": {config_size},\n      \"digest\": \"{}\"\n   }},\n   \"layers\": [\n      {{\n         \"mediaType\": \"application/vnd.docker.image.rootfs.diff.tar.gzip\",\n         \"size\": {},\n         \"digest\": \"{}\"\n      }}\n   ]\n}}",
+        media::DOCKER_MANIFEST,
+        media::DOCKER_CONFIG,
+        built.config,
+        built.layer_size,
+        built.layer
+    );
+    let m = src
+        .put_manifest(manifest.as_bytes(), media::DOCKER_MANIFEST, None)
+        .unwrap();
+    let list = format!(
+        "{{\"schemaVersion\":2,\"mediaType\":\"{}\",\"manifests\":[{{\"mediaType\":\"{}\",\"size\":{},\"digest\":\"{}\",\"platform\":{{\"architecture\":\"amd64\",\"os\":\"linux\"}}}}]}}",
+        media::DOCKER_MANIFEST_LIST,
+        media::DOCKER_MANIFEST,
+        manifest.len(),
+        m.digest
+    );
+    let l = src
+        .put_manifest(
+            list.as_bytes(),
+            media::DOCKER_MANIFEST_LIST,
+            Some(&"list".parse().unwrap()),
+        )
+        .unwrap();
+    let options = PromoteOptions {
+        tags: vec!["v2".parse().unwrap()],
+        ..PromoteOptions::default()
+    };
+    let r = promote(&src, &l.digest, &dst, &options, &NoVerification).unwrap();
+    assert_eq!(r.media_type, media::DOCKER_MANIFEST_LIST);
+    assert_eq!(r.manifests_copied, 2);
+    assert_eq!(
+        skopeo_raw(&format!("{}/docker:v2", b.host()), None),
+        list.as_bytes()
+    );
+    assert_eq!(
+        skopeo_raw(&format!("{}/docker@{}", b.host(), m.digest), None),
+        manifest.as_bytes()
+    );
+}
