@@ -101,6 +101,7 @@ fn image_is_reproducible_and_attach_promote_discover_work_on_layouts() {
     assert!(err.contains("--resolve-tag"), "{err}");
     let report = json(&["promote", &dev, &prod, "--resolve-tag"]);
     assert_eq!(report["digest"], digest.as_str());
+    assert_eq!(report["resolvedFrom"], "v1");
     let r = &report["destinations"][0]["report"];
     assert_eq!(r["referrers"].as_array().unwrap().len(), 2);
     assert_eq!(r["tags"][0], "release");

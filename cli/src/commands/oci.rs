@@ -867,6 +867,7 @@ pub(crate) fn promote(global: &GlobalArgs, args: &PromoteArgs) -> anyhow::Result
         OutputFormat::Json => print_json(&serde_json::json!({
             "source": source.location(),
             "digest": digest,
+            "resolvedFrom": source.digest().is_none().then(|| source.tag().map(ToString::to_string)).flatten(),
             "destinations": reports.iter().map(|(loc, r)| serde_json::json!({ "destination": loc, "report": r })).collect::<Vec<_>>(),
         }))?,
         OutputFormat::Text => {
