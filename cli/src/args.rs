@@ -64,6 +64,11 @@ pub(crate) enum Command {
     Provenance(crate::commands::provenance::ProvenanceCommand),
     /// Verify SLSA provenance for an artefact, like slsa-verifier, for any trusted builder.
     VerifyProvenance(crate::commands::provenance::VerifyProvenanceArgs),
+    /// OCI images and artifacts: build reproducible images, push, pull, attach and discover referrers.
+    #[command(subcommand)]
+    Oci(crate::commands::oci::OciCommand),
+    /// Copy an image by digest with every platform manifest, blob and referrer, digests preserved.
+    Promote(crate::commands::oci::PromoteArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Print the manual page (roff) on stdout.

@@ -72,6 +72,8 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Build(args) => commands::provenance::build(&global, &args),
         Command::Provenance(command) => commands::provenance::provenance(&global, &command),
         Command::VerifyProvenance(args) => commands::provenance::verify_provenance(&global, &args),
+        Command::Oci(command) => commands::oci::run(&global, command),
+        Command::Promote(args) => commands::oci::promote(&global, &args),
         Command::Completions(args) => commands::meta::completions(&args),
         Command::Man => commands::meta::man(),
         Command::Sign(args) => commands::sigstore::sign(&global, &args),

@@ -2,6 +2,7 @@
 
 pub(crate) mod digest;
 pub(crate) mod meta;
+pub(crate) mod oci;
 pub(crate) mod provenance;
 pub(crate) mod repro;
 pub(crate) mod sigstore;

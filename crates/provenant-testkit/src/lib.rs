@@ -154,3 +154,4 @@ impl Drop for Service {
         let _ = self.child.wait();
     }
 }
+pub mod registry;

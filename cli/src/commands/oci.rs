@@ -1,0 +1,899 @@
+//! `provenant oci …` (image, push, pull, attach, discover) and `provenant promote`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context as _, bail};
+use clap::{Args, Subcommand};
+use provenant_digest::{Algorithm, Digest};
+use provenant_oci::manifest::{ANNOTATION_CREATED, ANNOTATION_TITLE, to_bytes};
+use provenant_oci::{Descriptor, ImageManifest, Manifest, ManifestRef, Platform, Reference, media};
+use provenant_registry::auth::{CredentialSource, Credentials};
+use provenant_registry::referrers::{self, Referrer};
+use provenant_registry::remote::{Client, ClientOptions};
+use provenant_registry::{Store, open_store};
+use serde::Serialize;
+
+use crate::Outcome;
+use crate::args::{GlobalArgs, OutputFormat};
+use crate::output::{print_bytes, print_json};
+
+/// Default artifact type of `oci push` without `--artifact-type` (as oras uses).
+const DEFAULT_ARTIFACT_TYPE: &str = "application/vnd.unknown.artifact.v1";
+/// Deepest referrer tree `oci discover` prints.
+const MAX_DISCOVER_DEPTH: usize = 16;
+
+/// How to reach registries.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct RegistryArgs {
+    /// Allow plain HTTP to this registry host[:port] (loopback registries always may). Repeatable.
+    #[arg(long = "insecure-registry", value_name = "HOST")]
+    insecure_registries: Vec<String>,
+    /// Credentials for every registry, USER:PASSWORD (else docker's config.json is used).
+    #[arg(
+        long,
+        env = "PROVENANT_REGISTRY_CREDS",
+        value_name = "USER:PASSWORD",
+        hide_env_values = true
+    )]
+    creds: Option<String>,
+    /// Docker config file to read credentials from (default `$DOCKER_CONFIG/config.json` or `~/.docker/config.json`).
+    #[arg(long, value_name = "PATH")]
+    authfile: Option<PathBuf>,
+}
+
+impl RegistryArgs {
+    fn source(&self, creds: Option<&str>) -> anyhow::Result<CredentialSource> {
+        let mut source = CredentialSource::from_environment();
+        if let Some(path) = &self.authfile {
+            source = source.with_docker_config(path);
+        }
+        if let Some(c) = creds.or(self.creds.as_deref()) {
+            let c = Credentials::parse(c).context("credentials must be USER:PASSWORD")?;
+            source = source.with_default(Some(c));
+        }
+        Ok(source)
+    }
+
+    fn client(&self, creds: Option<&str>) -> anyhow::Result<Arc<Client>> {
+        Ok(Arc::new(Client::new(ClientOptions {
+            insecure_registries: self.insecure_registries.clone(),
+            credentials: self.source(creds)?,
+            ..ClientOptions::default()
+        })))
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum OciCommand {
+    /// Build a reproducible image from a directory (no daemon): same input, same digest.
+    Image(ImageArgs),
+    /// Push files as an OCI artifact (like `oras push`).
+    Push(PushArgs),
+    /// Pull an artifact's files into a directory (like `oras pull`).
+    Pull(PullArgs),
+    /// Attach a bundle, SBOM or file to an image as a referrer.
+    Attach(AttachArgs),
+    /// List everything attached to an image: referrers API, referrers tag index and cosign tags.
+    Discover(DiscoverArgs),
+}
+
+/// `provenant oci image`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Entries are sorted, owned by 0:0, timed at SOURCE_DATE_EPOCH (or 0), with modes 0755 for \
+directories and executables and 0644 otherwise; the layer is gzip with a fixed header."
+)]
+pub(crate) struct ImageArgs {
+    /// The directory that becomes the image's root filesystem.
+    dir: PathBuf,
+    /// Where to write it: oci:PATH[:tag] or registry/repo[:tag].
+    reference: String,
+    /// Entrypoint (repeat for each argument).
+    #[arg(long, value_name = "ARG", allow_hyphen_values = true)]
+    entrypoint: Vec<String>,
+    /// Default arguments (repeat for each argument).
+    #[arg(long, value_name = "ARG", allow_hyphen_values = true)]
+    cmd: Vec<String>,
+    /// Environment variable NAME=value (repeatable; replaces the default PATH).
+    #[arg(long, value_name = "NAME=VALUE")]
+    env: Vec<String>,
+    /// Platform os/arch[/variant].
+    #[arg(long, default_value = "linux/amd64")]
+    platform: String,
+    #[command(flatten)]
+    registry: RegistryArgs,
+}
+
+/// `provenant oci push`.
+#[derive(Debug, Args)]
+pub(crate) struct PushArgs {
+    /// Destination: registry/repo[:tag] or oci:PATH[:tag].
+    reference: String,
+    /// Files to push, each optionally with its media type (`FILE:MEDIATYPE`).
+    #[arg(required = true, value_name = "FILE[:MEDIATYPE]")]
+    files: Vec<String>,
+    /// The artifact type of the manifest.
+    #[arg(long, default_value = DEFAULT_ARTIFACT_TYPE)]
+    artifact_type: String,
+    /// Manifest annotation KEY=VALUE (repeatable).
+    #[arg(long = "annotation", short = 'a', value_name = "KEY=VALUE")]
+    annotations: Vec<String>,
+    #[command(flatten)]
+    registry: RegistryArgs,
+}
+
+/// `provenant oci pull`.
+#[derive(Debug, Args)]
+pub(crate) struct PullArgs {
+    /// Source: registry/repo[:tag|@digest] or oci:PATH[:tag|@digest].
+    reference: String,
+    /// Directory to write the files into.
+    #[arg(short, long)]
+    output_dir: PathBuf,
+    #[command(flatten)]
+    registry: RegistryArgs,
+}
+
+/// `provenant oci attach`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["bundle", "sbom", "file"])))]
+pub(crate) struct AttachArgs {
+    /// The subject, by digest: registry/repo@sha256:… or oci:PATH@sha256:….
+    subject: String,
+    /// A sigstore bundle.
+    #[arg(long)]
+    bundle: Option<PathBuf>,
+    /// An SBOM (`CycloneDX` or SPDX JSON).
+    #[arg(long)]
+    sbom: Option<PathBuf>,
+    /// Any file (needs --artifact-type).
+    #[arg(long, requires = "artifact_type")]
+    file: Option<PathBuf>,
+    /// Artifact type (and media type) of --file.
+    #[arg(long)]
+    artifact_type: Option<String>,
+    /// Manifest annotation KEY=VALUE (repeatable).
+    #[arg(long = "annotation", short = 'a', value_name = "KEY=VALUE")]
+    annotations: Vec<String>,
+    #[command(flatten)]
+    registry: RegistryArgs,
+}
+
+/// `provenant oci discover`.
+#[derive(Debug, Args)]
+pub(crate) struct DiscoverArgs {
+    /// The image: registry/repo[:tag|@digest] or oci:PATH[:tag|@digest].
+    reference: String,
+    /// Only referrers of this artifact type (at the first level).
+    #[arg(long)]
+    artifact_type: Option<String>,
+    #[command(flatten)]
+    registry: RegistryArgs,
+}
+
+/// `provenant promote`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Copies the manifest (or index with every platform manifest), every blob and every \
+referrer, preserving digests; mounts within a registry, streams between stores, skips what the destination \
+has; tags are written last. A source given by tag is refused unless --resolve-tag."
+)]
+pub(crate) struct PromoteArgs {
+    /// The source, by digest: registry/repo@sha256:… or oci:PATH@sha256:….
+    source: String,
+    /// Destinations: registry/repo[:tag] or oci:PATH[:tag] (several tags of one destination may be given).
+    #[arg(required = true, value_name = "DST_REPO[:TAG]")]
+    destinations: Vec<String>,
+    /// Accept a source given by tag: resolve it once, print and record the digest.
+    #[arg(long)]
+    resolve_tag: bool,
+    /// Credentials for the source registry, USER:PASSWORD.
+    #[arg(
+        long,
+        env = "PROVENANT_SRC_CREDS",
+        hide_env_values = true,
+        value_name = "USER:PASSWORD"
+    )]
+    src_creds: Option<String>,
+    /// Credentials for the destination registry, USER:PASSWORD.
+    #[arg(
+        long,
+        env = "PROVENANT_DEST_CREDS",
+        hide_env_values = true,
+        value_name = "USER:PASSWORD"
+    )]
+    dest_creds: Option<String>,
+    /// Concurrent blob copies.
+    #[arg(long, default_value_t = 4)]
+    jobs: usize,
+    /// Do not carry referrers.
+    #[arg(long)]
+    no_referrers: bool,
+    /// Require a verified sigstore bundle (attached as a referrer) for the source, before copying, and
+    /// again at the destination before tagging: who must have signed (--key, --certificate-identity…).
+    #[command(flatten)]
+    signer: crate::commands::sigstore::SignerArgs,
+    #[command(flatten)]
+    trust: crate::commands::sigstore::TrustArgs,
+    /// With a signer: the verified bundle must be a DSSE attestation with this predicate type.
+    #[arg(long, value_name = "URI")]
+    attestation_type: Option<String>,
+    #[command(flatten)]
+    registry: RegistryArgs,
+}
+
+/// Promotion's verification hook backed by sigstore bundles attached as referrers.
+struct BundleVerifier {
+    verifier: provenant_sigstore::Verifier,
+    policy: provenant_sigstore::Policy,
+    attestation_type: Option<String>,
+}
+
+impl BundleVerifier {
+    fn check_one(&self, store: &dyn Store, subject: &Digest, referrer: &Descriptor) -> Result<(), String> {
+        let fetched = store
+            .get_manifest(&ManifestRef::Digest(referrer.digest))
+            .map_err(|e| e.to_string())?;
+        let Manifest::Image(m) = &fetched.manifest else {
+            return Err("referrer is an index".to_owned());
+        };
+        let layer = m
+            .layers
+            .iter()
+            .find(|l| l.media_type.starts_with("application/vnd.dev.sigstore.bundle"))
+            .ok_or_else(|| "no bundle layer".to_owned())?;
+        let bytes = provenant_registry::read_small_blob(store, &layer.digest, Some(layer.size))
+            .map_err(|e| e.to_string())?;
+        let bundle = provenant_sigstore::Bundle::from_json(&bytes).map_err(|e| e.to_string())?;
+        let verified = self
+            .verifier
+            .verify(
+                provenant_sigstore::Artifact::Digest(*subject),
+                &bundle,
+                &self.policy,
+            )
+            .map_err(|e| e.to_string())?;
+        if let Some(wanted) = &self.attestation_type {
+            let predicate = verified
+                .dsse
+                .as_ref()
+                .and_then(|(_, payload)| serde_json::from_slice::<serde_json::Value>(payload).ok())
+                .and_then(|s| s.get("predicateType").and_then(|t| t.as_str()).map(str::to_owned));
+            if predicate.as_deref() != Some(wanted.as_str()) {
+                return Err(format!("predicate type {predicate:?} is not {wanted:?}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl provenant_promote::Verifier for BundleVerifier {
+    fn verify(
+        &self,
+        store: &dyn Store,
+        subject: &Digest,
+        referrers: &[Referrer],
+    ) -> Result<(), provenant_promote::VerificationFailed> {
+        let mut reasons = Vec::new();
+        for r in referrers {
+            let is_bundle = r
+                .descriptor
+                .artifact_type
+                .as_deref()
+                .is_some_and(|t| t.starts_with("application/vnd.dev.sigstore.bundle"));
+            if !is_bundle {
+                continue;
+            }
+            match self.check_one(store, subject, &r.descriptor) {
+                Ok(()) => return Ok(()),
+                Err(e) => reasons.push(format!("{}: {e}", r.descriptor.digest)),
+            }
+        }
+        let reason = if reasons.is_empty() {
+            format!(
+                "no sigstore bundle is attached to {subject} in {}",
+                store.location()
+            )
+        } else {
+            format!(
+                "no sigstore bundle attached to {subject} verified: {}",
+                reasons.join("; ")
+            )
+        };
+        Err(provenant_promote::VerificationFailed { reason })
+    }
+}
+
+pub(crate) fn run(global: &GlobalArgs, command: OciCommand) -> anyhow::Result<Outcome> {
+    match command {
+        OciCommand::Image(a) => image(global, &a),
+        OciCommand::Push(a) => push(global, &a),
+        OciCommand::Pull(a) => pull(global, &a),
+        OciCommand::Attach(a) => attach(global, &a),
+        OciCommand::Discover(a) => discover(global, &a),
+    }
+}
+
+fn parse_reference(s: &str) -> anyhow::Result<Reference> {
+    s.parse::<Reference>()
+        .with_context(|| format!("invalid reference {s:?}"))
+}
+
+fn parse_annotations(list: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
+    list.iter()
+        .map(|a| {
+            a.split_once('=')
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .with_context(|| format!("annotation {a:?} is not KEY=VALUE"))
+        })
+        .collect()
+}
+
+fn source_date_epoch() -> Option<u64> {
+    std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ImageReport {
+    reference: String,
+    digest: Digest,
+    size: u64,
+    config: Digest,
+    layer: Digest,
+    layer_size: u64,
+    diff_id: Digest,
+    entries: usize,
+}
+
+fn image(global: &GlobalArgs, args: &ImageArgs) -> anyhow::Result<Outcome> {
+    let reference = parse_reference(&args.reference)?;
+    let platform = Platform::parse(&args.platform)
+        .with_context(|| format!("--platform {:?} is not os/arch[/variant]", args.platform))?;
+    let mut options = provenant_image::ImageOptions {
+        platform,
+        ..Default::default()
+    }
+    .with_source_date_epoch();
+    if !args.entrypoint.is_empty() {
+        options.entrypoint = Some(args.entrypoint.clone());
+    }
+    if !args.cmd.is_empty() {
+        options.cmd = Some(args.cmd.clone());
+    }
+    if !args.env.is_empty() {
+        options.env.clone_from(&args.env);
+    }
+    let client = args.registry.client(None)?;
+    let store = open_store(&reference, &client, true)?;
+    let built = provenant_image::build(&args.dir, &options, store.as_ref())
+        .with_context(|| format!("building an image from {}", args.dir.display()))?;
+    if let Some(tag) = reference.tag() {
+        store.put_manifest(&built.manifest, media::OCI_MANIFEST, Some(tag))?;
+    }
+    let full = reference.with(reference.tag().cloned(), Some(built.digest));
+    match global.output {
+        OutputFormat::Json => print_json(&ImageReport {
+            reference: full.to_string(),
+            digest: built.digest,
+            size: built.size,
+            config: built.config,
+            layer: built.layer,
+            layer_size: built.layer_size,
+            diff_id: built.diff_id,
+            entries: built.entries,
+        })?,
+        OutputFormat::Text => print_bytes(format!("{full}\n").as_bytes())?,
+    }
+    Ok(Outcome::Success)
+}
+
+fn put_small_blob(store: &dyn Store, bytes: &[u8]) -> anyhow::Result<Digest> {
+    let digest = Algorithm::Sha256.hash_bytes(bytes);
+    if store.blob_size(&digest)?.is_none() {
+        store.put_blob(&digest, bytes.len() as u64, &mut &bytes[..])?;
+    }
+    Ok(digest)
+}
+
+fn put_file_blob(store: &dyn Store, path: &Path) -> anyhow::Result<(Digest, u64)> {
+    let digest = Algorithm::Sha256
+        .hash_file(path, &provenant_digest::NoProgress)
+        .with_context(|| format!("hashing {}", path.display()))?;
+    let size = std::fs::metadata(path)
+        .with_context(|| format!("reading {}", path.display()))?
+        .len();
+    if store.blob_size(&digest)?.is_none() {
+        let mut file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+        store.put_blob(&digest, size, &mut file)?;
+    }
+    Ok((digest, size))
+}
+
+fn file_title(path: &Path) -> String {
+    path.file_name()
+        .map_or_else(|| "file".to_owned(), |n| n.to_string_lossy().into_owned())
+}
+
+fn artifact_manifest(
+    artifact_type: &str,
+    layers: Vec<Descriptor>,
+    subject: Option<Descriptor>,
+    mut annotations: BTreeMap<String, String>,
+) -> ImageManifest {
+    // The image-spec requires at least one layer: an artifact without files carries the empty descriptor.
+    let layers = if layers.is_empty() {
+        vec![Descriptor::empty()]
+    } else {
+        layers
+    };
+    if let Some(epoch) = source_date_epoch() {
+        annotations
+            .entry(ANNOTATION_CREATED.to_owned())
+            .or_insert_with(|| provenant_oci::config::rfc3339(epoch));
+    }
+    ImageManifest {
+        schema_version: 2,
+        media_type: Some(media::OCI_MANIFEST.to_owned()),
+        artifact_type: Some(artifact_type.to_owned()),
+        config: Descriptor::empty(),
+        layers,
+        subject,
+        annotations: (!annotations.is_empty()).then_some(annotations),
+    }
+}
+
+fn push(global: &GlobalArgs, args: &PushArgs) -> anyhow::Result<Outcome> {
+    let reference = parse_reference(&args.reference)?;
+    let client = args.registry.client(None)?;
+    let store = open_store(&reference, &client, true)?;
+    let mut layers = Vec::new();
+    for spec in &args.files {
+        // FILE:MEDIATYPE, where a media type contains '/'; a ':' in a plain file name stays part of it.
+        let (path, media_type) = match spec.rsplit_once(':') {
+            Some((p, m)) if m.contains('/') && !p.is_empty() => (PathBuf::from(p), m.to_owned()),
+            _ => (PathBuf::from(spec), media::OCTET_STREAM.to_owned()),
+        };
+        let (digest, size) = put_file_blob(store.as_ref(), &path)?;
+        let mut d = Descriptor::new(&media_type, digest, size);
+        d.annotations = Some(
+            [(ANNOTATION_TITLE.to_owned(), file_title(&path))]
+                .into_iter()
+                .collect(),
+        );
+        layers.push(d);
+    }
+    put_small_blob(store.as_ref(), media::EMPTY_JSON)?;
+    let manifest = artifact_manifest(
+        &args.artifact_type,
+        layers,
+        None,
+        parse_annotations(&args.annotations)?,
+    );
+    let bytes = to_bytes(&manifest);
+    let put = store.put_manifest(&bytes, media::OCI_MANIFEST, reference.tag())?;
+    let full = reference.with(reference.tag().cloned(), Some(put.digest));
+    match global.output {
+        OutputFormat::Json => {
+            print_json(&serde_json::json!({ "reference": full.to_string(), "digest": put.digest }))?;
+        }
+        OutputFormat::Text => print_bytes(format!("{full}\n").as_bytes())?,
+    }
+    Ok(Outcome::Success)
+}
+
+fn safe_file_name(title: &str) -> Option<&str> {
+    let ok = !title.is_empty() && title != "." && title != ".." && !title.contains(['/', '\\', '\0']);
+    ok.then_some(title)
+}
+
+fn pull(global: &GlobalArgs, args: &PullArgs) -> anyhow::Result<Outcome> {
+    let reference = parse_reference(&args.reference)?;
+    let manifest_ref = reference
+        .manifest_ref()
+        .context("the reference names neither a tag nor a digest")?;
+    let client = args.registry.client(None)?;
+    let store = open_store(&reference, &client, false)?;
+    let fetched = store.get_manifest(&manifest_ref)?;
+    let Manifest::Image(manifest) = &fetched.manifest else {
+        bail!("{reference} is an index; pull a platform manifest by digest");
+    };
+    std::fs::create_dir_all(&args.output_dir)
+        .with_context(|| format!("creating {}", args.output_dir.display()))?;
+    let mut written = Vec::new();
+    for layer in &manifest.layers {
+        let hex = layer.digest.hex();
+        let name = layer
+            .annotation(ANNOTATION_TITLE)
+            .and_then(safe_file_name)
+            .unwrap_or(&hex)
+            .to_owned();
+        let target = args.output_dir.join(&name);
+        let temp = args.output_dir.join(format!(".{name}.partial"));
+        let mut reader = store.open_blob(&layer.digest, Some(layer.size))?;
+        let mut file =
+            std::fs::File::create(&temp).with_context(|| format!("creating {}", temp.display()))?;
+        let copied = std::io::copy(&mut reader, &mut file)
+            .map_err(|e| provenant_registry::StoreError::from_io(format!("pulling {}", layer.digest), e));
+        if let Err(e) = copied {
+            let _ = std::fs::remove_file(&temp);
+            return Err(e.into());
+        }
+        std::fs::rename(&temp, &target).with_context(|| format!("writing {}", target.display()))?;
+        written.push(serde_json::json!({ "path": target.to_string_lossy(), "digest": layer.digest, "size": layer.size }));
+    }
+    match global.output {
+        OutputFormat::Json => {
+            print_json(&serde_json::json!({ "digest": fetched.digest, "files": written }))?;
+        }
+        OutputFormat::Text => {
+            let mut text = String::new();
+            for w in &written {
+                let _ = writeln!(
+                    text,
+                    "{}  {}",
+                    w["digest"].as_str().unwrap_or(""),
+                    w["path"].as_str().unwrap_or("")
+                );
+            }
+            let _ = writeln!(text, "pulled {}@{}", reference.location(), fetched.digest);
+            print_bytes(text.as_bytes())?;
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+fn read_json_file(path: &Path) -> anyhow::Result<(Vec<u8>, serde_json::Value)> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    anyhow::ensure!(
+        bytes.len() as u64 <= provenant_registry::MAX_SMALL_BLOB_BYTES,
+        "{} is too large",
+        path.display()
+    );
+    let doc = serde_json::from_slice(&bytes).with_context(|| format!("{} is not JSON", path.display()))?;
+    Ok((bytes, doc))
+}
+
+#[allow(clippy::too_many_lines)] // one linear flow: read, classify, push, report
+fn attach(global: &GlobalArgs, args: &AttachArgs) -> anyhow::Result<Outcome> {
+    let reference = parse_reference(&args.subject)?;
+    let Some(subject_digest) = reference.digest().copied() else {
+        bail!("attach needs the subject by digest (…@sha256:…), not by tag: resolve it first");
+    };
+    let client = args.registry.client(None)?;
+    let store = open_store(&reference, &client, false)?;
+    let subject = store.get_manifest(&ManifestRef::Digest(subject_digest))?;
+    let mut annotations = parse_annotations(&args.annotations)?;
+    let (path, bytes, media_type) = if let Some(path) = &args.bundle {
+        let (bytes, doc) = read_json_file(path)?;
+        let media_type = doc
+            .get("mediaType")
+            .and_then(|m| m.as_str())
+            .unwrap_or(media::SIGSTORE_BUNDLE_V03);
+        anyhow::ensure!(
+            media_type.starts_with("application/vnd.dev.sigstore.bundle"),
+            "{} is not a sigstore bundle (mediaType {media_type:?})",
+            path.display()
+        );
+        if doc.get("dsseEnvelope").is_some() {
+            annotations.insert(
+                "dev.sigstore.bundle.content".to_owned(),
+                "dsse-envelope".to_owned(),
+            );
+            let predicate = doc
+                .get("dsseEnvelope")
+                .and_then(|e| e.get("payload"))
+                .and_then(serde_json::Value::as_str)
+                .and_then(base64_decode)
+                .and_then(|p| serde_json::from_slice::<serde_json::Value>(&p).ok())
+                .and_then(|s| s.get("predicateType").and_then(|t| t.as_str()).map(str::to_owned));
+            if let Some(p) = predicate {
+                annotations.insert("dev.sigstore.bundle.predicateType".to_owned(), p);
+            }
+        } else {
+            annotations.insert(
+                "dev.sigstore.bundle.content".to_owned(),
+                "message-signature".to_owned(),
+            );
+        }
+        let media_type = if media_type.contains("+json") {
+            media_type.to_owned()
+        } else {
+            media::SIGSTORE_BUNDLE_V03.to_owned()
+        };
+        (path.clone(), bytes, media_type)
+    } else if let Some(path) = &args.sbom {
+        let (bytes, doc) = read_json_file(path)?;
+        let media_type = if doc.get("bomFormat").and_then(|f| f.as_str()) == Some("CycloneDX") {
+            media::CYCLONEDX_JSON
+        } else if doc.get("spdxVersion").is_some() {
+            media::SPDX_JSON
+        } else {
+            bail!(
+                "{} is neither a CycloneDX nor an SPDX JSON document",
+                path.display()
+            );
+        };
+        (path.clone(), bytes, media_type.to_owned())
+    } else if let (Some(path), Some(t)) = (&args.file, &args.artifact_type) {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        (path.clone(), bytes, t.clone())
+    } else {
+        bail!("one of --bundle, --sbom or --file with --artifact-type is required");
+    };
+    let digest = put_small_blob(store.as_ref(), &bytes)?;
+    put_small_blob(store.as_ref(), media::EMPTY_JSON)?;
+    let mut layer = Descriptor::new(&media_type, digest, bytes.len() as u64);
+    layer.annotations = Some(
+        [(ANNOTATION_TITLE.to_owned(), file_title(&path))]
+            .into_iter()
+            .collect(),
+    );
+    let manifest = artifact_manifest(&media_type, vec![layer], Some(subject.descriptor()), annotations);
+    let manifest_bytes = to_bytes(&manifest);
+    let attached = referrers::attach(
+        store.as_ref(),
+        &subject_digest,
+        &manifest_bytes,
+        media::OCI_MANIFEST,
+    )?;
+    let scheme = if attached.via_api {
+        "referrers API"
+    } else {
+        "referrers tag index"
+    };
+    match global.output {
+        OutputFormat::Json => print_json(&serde_json::json!({
+            "subject": subject_digest,
+            "referrer": attached.digest,
+            "artifactType": media_type,
+            "scheme": if attached.via_api { "referrers-api" } else { "tag-index" },
+        }))?,
+        OutputFormat::Text => print_bytes(
+            format!(
+                "{}@{} ({media_type}, {scheme})\n",
+                reference.location(),
+                attached.digest
+            )
+            .as_bytes(),
+        )?,
+    }
+    Ok(Outcome::Success)
+}
+
+fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.decode(s).ok()
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TreeNode {
+    #[serde(flatten)]
+    referrer: Referrer,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    referrers: Vec<TreeNode>,
+}
+
+fn tree(
+    store: &dyn Store,
+    subject: &Digest,
+    tags: &[provenant_oci::Tag],
+    filter: Option<&str>,
+    depth: usize,
+    seen: &mut Vec<Digest>,
+) -> anyhow::Result<Vec<TreeNode>> {
+    if depth > MAX_DISCOVER_DEPTH {
+        return Ok(Vec::new());
+    }
+    let list = referrers::discover(store, subject, Some(tags))?;
+    let list = if depth == 0 {
+        referrers::filter_artifact_type(list, filter)
+    } else {
+        list
+    };
+    let mut out = Vec::new();
+    for r in list {
+        if seen.contains(&r.descriptor.digest) {
+            continue;
+        }
+        seen.push(r.descriptor.digest);
+        let children = tree(store, &r.descriptor.digest, tags, filter, depth + 1, seen)?;
+        out.push(TreeNode {
+            referrer: r,
+            referrers: children,
+        });
+    }
+    Ok(out)
+}
+
+fn render_tree(out: &mut String, nodes: &[TreeNode], prefix: &str) {
+    for (i, n) in nodes.iter().enumerate() {
+        let last = i + 1 == nodes.len();
+        let d = &n.referrer.descriptor;
+        let schemes: Vec<String> = n
+            .referrer
+            .schemes
+            .iter()
+            .map(|s| {
+                serde_json::to_value(s)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "{prefix}{} {} {} [{}]{}",
+            if last { "└──" } else { "├──" },
+            d.artifact_type.as_deref().unwrap_or("(no artifact type)"),
+            d.digest,
+            schemes.join(", "),
+            n.referrer
+                .cosign_tag
+                .as_deref()
+                .map(|t| format!(" tag {t}"))
+                .unwrap_or_default()
+        );
+        render_tree(
+            out,
+            &n.referrers,
+            &format!("{prefix}{}", if last { "    " } else { "│   " }),
+        );
+    }
+}
+
+fn discover(global: &GlobalArgs, args: &DiscoverArgs) -> anyhow::Result<Outcome> {
+    let reference = parse_reference(&args.reference)?;
+    let manifest_ref = reference
+        .manifest_ref()
+        .context("the reference names neither a tag nor a digest")?;
+    let client = args.registry.client(None)?;
+    let store = open_store(&reference, &client, false)?;
+    let subject = store.get_manifest(&manifest_ref)?;
+    let tags = store.tags()?;
+    let nodes = tree(
+        store.as_ref(),
+        &subject.digest,
+        &tags,
+        args.artifact_type.as_deref(),
+        0,
+        &mut Vec::new(),
+    )?;
+    match global.output {
+        OutputFormat::Json => print_json(&serde_json::json!({
+            "subject": { "reference": reference.location(), "digest": subject.digest, "mediaType": subject.media_type },
+            "referrers": nodes,
+        }))?,
+        OutputFormat::Text => {
+            let mut text = format!("{}@{}\n", reference.location(), subject.digest);
+            render_tree(&mut text, &nodes, "");
+            print_bytes(text.as_bytes())?;
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+#[allow(clippy::too_many_lines)] // one linear flow: resolve, group destinations, verify, promote, report
+pub(crate) fn promote(global: &GlobalArgs, args: &PromoteArgs) -> anyhow::Result<Outcome> {
+    let source = parse_reference(&args.source)?;
+    let src_client = args.registry.client(args.src_creds.as_deref())?;
+    let src = open_store(&source, &src_client, false)?;
+    let digest = match (source.digest(), source.tag()) {
+        (Some(d), _) => *d,
+        (None, Some(tag)) if args.resolve_tag => {
+            let fetched = src.get_manifest(&ManifestRef::Tag(tag.clone()))?;
+            if global.output == OutputFormat::Text {
+                eprintln!("resolved {source} to {}", fetched.digest);
+            }
+            fetched.digest
+        }
+        (None, Some(_)) => {
+            bail!("{source} names a tag; promote by digest (…@sha256:…) or pass --resolve-tag")
+        }
+        (None, None) => bail!("{source} names no digest"),
+    };
+    // Group destinations by location: several tags of one destination are written together.
+    let mut destinations: Vec<(Reference, Vec<provenant_oci::Tag>)> = Vec::new();
+    for d in &args.destinations {
+        let r = parse_reference(d)?;
+        anyhow::ensure!(r.digest().is_none(), "destination {d} must not name a digest");
+        if let Some((_, tags)) = destinations
+            .iter_mut()
+            .find(|(x, _)| x.location() == r.location())
+        {
+            tags.extend(r.tag().cloned());
+        } else {
+            let tags = r.tag().cloned().into_iter().collect();
+            destinations.push((r, tags));
+        }
+    }
+    let signer = &args.signer;
+    let verifier: Box<dyn provenant_promote::Verifier> = if signer.key.is_some()
+        || signer.certificate_identity.is_some()
+        || signer.certificate_identity_regexp.is_some()
+    {
+        anyhow::ensure!(
+            !args.no_referrers,
+            "verification needs the bundles at the destination: drop --no-referrers"
+        );
+        let policy = crate::commands::sigstore::build_policy(signer)?;
+        let verifier = crate::commands::sigstore::load_verifier(&args.trust, &policy)?;
+        Box::new(BundleVerifier {
+            verifier,
+            policy,
+            attestation_type: args.attestation_type.clone(),
+        })
+    } else {
+        anyhow::ensure!(
+            args.attestation_type.is_none(),
+            "--attestation-type needs a signer (--key or --certificate-identity)"
+        );
+        Box::new(provenant_promote::NoVerification)
+    };
+    let dst_client = args.registry.client(args.dest_creds.as_deref())?;
+    let mut reports = Vec::new();
+    for (dst_ref, tags) in destinations {
+        // Within one registry, one client serves both sides (so that mounts carry the source's scope).
+        let same_registry = matches!((&source, &dst_ref), (Reference::Registry(a), Reference::Registry(b))
+            if a.repository.registry() == b.repository.registry());
+        let client = if same_registry { &src_client } else { &dst_client };
+        let dst = open_store(&dst_ref, client, true)?;
+        let options = provenant_promote::PromoteOptions {
+            tags,
+            concurrency: args.jobs,
+            referrers: !args.no_referrers,
+        };
+        let result =
+            provenant_promote::promote(src.as_ref(), &digest, dst.as_ref(), &options, verifier.as_ref());
+        match result {
+            Ok(report) => reports.push((dst_ref.location(), report)),
+            Err(
+                e @ (provenant_promote::PromoteError::SourceVerification { .. }
+                | provenant_promote::PromoteError::DestinationVerification { .. }),
+            ) => {
+                println!("FAILED: {e}");
+                return Ok(Outcome::Failure);
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    match global.output {
+        OutputFormat::Json => print_json(&serde_json::json!({
+            "source": source.location(),
+            "digest": digest,
+            "resolvedFrom": source.digest().is_none().then(|| source.tag().map(ToString::to_string)).flatten(),
+            "destinations": reports.iter().map(|(loc, r)| serde_json::json!({ "destination": loc, "report": r })).collect::<Vec<_>>(),
+        }))?,
+        OutputFormat::Text => {
+            let mut text = String::new();
+            for (loc, r) in &reports {
+                let _ = writeln!(
+                    text,
+                    "{loc}@{}\n  manifests: {} copied, {} skipped\n  blobs: {} copied ({} bytes), {} mounted ({} bytes), {} skipped\n  referrers carried: {}\n  tags: {}",
+                    r.digest,
+                    r.manifests_copied,
+                    r.manifests_skipped,
+                    r.blobs_copied,
+                    r.bytes_copied,
+                    r.blobs_mounted,
+                    r.bytes_mounted,
+                    r.blobs_skipped,
+                    r.referrers.len(),
+                    if r.tags.is_empty() {
+                        "(none)".to_owned()
+                    } else {
+                        r.tags.join(", ")
+                    }
+                );
+            }
+            print_bytes(text.as_bytes())?;
+        }
+    }
+    Ok(Outcome::Success)
+}

@@ -1,0 +1,419 @@
+//! Promotion by digest: copy an image (a manifest, or an index with every platform manifest), every blob
+//! and every referrer — recursively — from one [`Store`] to another, so that every digest is preserved.
+//!
+//! - Blobs are copied concurrently; a blob the destination has is skipped; within one registry a blob
+//!   is mounted from the source repository instead of transferred (falling back to an upload when the
+//!   registry declines); across stores it streams from source to destination without touching disk.
+//! - Every byte read from the source is verified against its digest while it streams.
+//! - Manifests are written children first, by digest, byte for byte; tags are written last, and only
+//!   when everything else succeeded, so an interrupted promotion leaves no tag on an incomplete image.
+//! - A [`Verifier`] runs on the source before anything is copied, and on the destination before
+//!   tagging; a failure copies nothing (or tags nothing).
+//! - Promoting again copies nothing.
+//!
+//! ```
+//! use provenant_promote::{NoVerification, PromoteOptions, promote};
+//! use provenant_registry::{Store, layout::Layout};
+//! use provenant_oci::{ImageManifest, Descriptor, media, manifest::to_bytes};
+//!
+//! let (a, b) = (tempfile::tempdir()?, tempfile::tempdir()?);
+//! let (src, dst) = (Layout::create(a.path())?, Layout::create(b.path())?);
+//! src.put_blob(&Descriptor::empty().digest, 2, &mut &b"{}"[..])?;
+//! let manifest = ImageManifest { schema_version: 2, media_type: Some(media::OCI_MANIFEST.into()),
+//!     artifact_type: Some("application/example".into()), config: Descriptor::empty(), layers: vec![Descriptor::empty()],
+//!     subject: None, annotations: None };
+//! let digest = src.put_manifest(&to_bytes(&manifest), media::OCI_MANIFEST, None)?.digest;
+//! let report = promote(&src, &digest, &dst, &PromoteOptions::default(), &NoVerification)?;
+//! assert_eq!(report.digest, digest);
+//! assert_eq!(report.blobs_copied, 1);
+//! let again = promote(&src, &digest, &dst, &PromoteOptions::default(), &NoVerification)?;
+//! assert_eq!((again.blobs_copied, again.manifests_copied), (0, 0));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![forbid(unsafe_code)]
+// `StoreError` carries both digests of a mismatch by value (the cold path, where callers want the values);
+// boxing them would only add an allocation to every error.
+#![allow(clippy::result_large_err)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use provenant_digest::Digest;
+use provenant_oci::{Descriptor, ManifestRef, Tag, media};
+use provenant_registry::referrers::{self, Scheme};
+use provenant_registry::{FetchedManifest, Store, StoreError};
+use serde::Serialize;
+
+/// Retries of a whole blob copy after a transient failure.
+const BLOB_COPY_RETRIES: u32 = 2;
+
+/// Most manifests (images, platform manifests, referrers) one promotion walks.
+pub const MAX_MANIFESTS: usize = 10_000;
+
+/// The hook through which a trust policy checks an image before it is promoted.
+///
+/// It is called with the source store before anything is copied and with the destination store before
+/// any tag is written. It receives the subject digest and its referrers (as discovered in that store)
+/// and must fail closed.
+pub trait Verifier: Send + Sync {
+    /// Checks `subject` (and, as the policy requires, its `referrers`) in `store`.
+    fn verify(
+        &self,
+        store: &dyn Store,
+        subject: &Digest,
+        referrers: &[referrers::Referrer],
+    ) -> Result<(), VerificationFailed>;
+}
+
+/// A policy check failed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{reason}")]
+pub struct VerificationFailed {
+    /// Why, naming the check.
+    pub reason: String,
+}
+
+/// A [`Verifier`] that checks nothing (promotion without verification flags).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoVerification;
+
+impl Verifier for NoVerification {
+    fn verify(&self, _: &dyn Store, _: &Digest, _: &[referrers::Referrer]) -> Result<(), VerificationFailed> {
+        Ok(())
+    }
+}
+
+/// How to promote.
+#[derive(Debug, Clone)]
+pub struct PromoteOptions {
+    /// Tags to write at the destination, last.
+    pub tags: Vec<Tag>,
+    /// Concurrent blob copies.
+    pub concurrency: usize,
+    /// Whether to carry referrers (signatures, attestations, SBOMs) along.
+    pub referrers: bool,
+}
+
+impl Default for PromoteOptions {
+    fn default() -> Self {
+        PromoteOptions {
+            tags: Vec::new(),
+            concurrency: 4,
+            referrers: true,
+        }
+    }
+}
+
+/// Promotion failed; nothing was tagged at the destination.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PromoteError {
+    /// The trust policy refused the source; nothing was copied.
+    #[error("source {location}@{digest} failed verification, nothing was copied: {source}")]
+    SourceVerification {
+        /// The source store.
+        location: String,
+        /// The subject.
+        digest: Digest,
+        /// Why.
+        #[source]
+        source: VerificationFailed,
+    },
+    /// The trust policy refused the copy at the destination; no tag was written.
+    #[error("destination {location}@{digest} failed verification, no tag was written: {source}")]
+    DestinationVerification {
+        /// The destination store.
+        location: String,
+        /// The subject.
+        digest: Digest,
+        /// Why.
+        #[source]
+        source: VerificationFailed,
+    },
+    /// Reading, writing or verifying content failed.
+    #[error("promotion failed, no tag was written")]
+    Store(#[from] StoreError),
+    /// The image graph is larger than [`MAX_MANIFESTS`].
+    #[error("the image and its referrers hold more than {MAX_MANIFESTS} manifests")]
+    TooManyManifests,
+}
+
+/// What a promotion did.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    /// The promoted digest.
+    pub digest: Digest,
+    /// Its media type.
+    pub media_type: String,
+    /// Tags written at the destination.
+    pub tags: Vec<String>,
+    /// Manifests written.
+    pub manifests_copied: u64,
+    /// Manifests the destination already had.
+    pub manifests_skipped: u64,
+    /// Blobs streamed from source to destination.
+    pub blobs_copied: u64,
+    /// Their bytes.
+    pub bytes_copied: u64,
+    /// Blobs mounted from the source repository (no transfer).
+    pub blobs_mounted: u64,
+    /// Their bytes.
+    pub bytes_mounted: u64,
+    /// Blobs the destination already had.
+    pub blobs_skipped: u64,
+    /// Referrers carried (digests).
+    pub referrers: Vec<Digest>,
+}
+
+struct Node {
+    fetched: FetchedManifest,
+    /// Legacy cosign tag to recreate, for referrers found that way.
+    cosign_tag: Option<Tag>,
+    /// Subject, for referrers to add to the destination's tag index.
+    subject: Option<Digest>,
+}
+
+/// Manifests in write order, unique blobs with their sizes, and the referrers found.
+type Graph = (Vec<Node>, BTreeMap<Digest, u64>, Vec<Digest>);
+/// A manifest to visit: digest, cosign tag, subject, and the fetched manifest once its children are queued.
+type StackItem = (Digest, Option<Tag>, Option<Digest>, Option<FetchedManifest>);
+
+/// Walks the graph below `root`: manifests in write order (children before parents, subjects before
+/// their referrers) and the unique blobs.
+fn walk(src: &dyn Store, root: &Digest, with_referrers: bool) -> Result<Graph, PromoteError> {
+    let tags = if with_referrers { Some(src.tags()?) } else { None };
+    let mut order: Vec<Node> = Vec::new();
+    let mut seen: BTreeSet<Digest> = BTreeSet::new();
+    let mut blobs: BTreeMap<Digest, u64> = BTreeMap::new();
+    let mut referrer_digests = Vec::new();
+    // Explicit stack of (digest, cosign tag, subject, expanded?): post-order for children.
+    let mut stack: Vec<StackItem> = vec![(*root, None, None, None)];
+    while let Some((digest, cosign_tag, subject, fetched)) = stack.pop() {
+        if let Some(fetched) = fetched {
+            // Children are written; now this manifest, then its referrers.
+            let this = fetched.digest;
+            order.push(Node {
+                fetched,
+                cosign_tag,
+                subject,
+            });
+            if let Some(tags) = &tags {
+                for r in referrers::discover(src, &this, Some(tags))? {
+                    if seen.contains(&r.descriptor.digest) {
+                        continue;
+                    }
+                    referrer_digests.push(r.descriptor.digest);
+                    let cosign = if r.schemes.contains(&Scheme::CosignTag) {
+                        r.cosign_tag.as_deref().and_then(|t| t.parse().ok())
+                    } else {
+                        None
+                    };
+                    let tag_index = r.schemes.iter().any(|s| *s != Scheme::CosignTag);
+                    stack.push((r.descriptor.digest, cosign, tag_index.then_some(this), None));
+                }
+            }
+        } else {
+            if !seen.insert(digest) {
+                continue;
+            }
+            if seen.len() > MAX_MANIFESTS {
+                return Err(PromoteError::TooManyManifests);
+            }
+            let fetched = src.get_manifest(&ManifestRef::Digest(digest))?;
+            for b in fetched.manifest.blobs() {
+                if b.urls.is_none() || !is_foreign(b) {
+                    blobs.insert(b.digest, b.size);
+                }
+            }
+            let children: Vec<Descriptor> = fetched.manifest.children().to_vec();
+            stack.push((digest, cosign_tag, subject, Some(fetched)));
+            for c in children.iter().rev() {
+                if !seen.contains(&c.digest) {
+                    stack.push((c.digest, None, None, None));
+                }
+            }
+        }
+    }
+    Ok((order, blobs, referrer_digests))
+}
+
+fn is_foreign(d: &Descriptor) -> bool {
+    d.media_type.contains("foreign") || d.media_type.contains(".nondistributable.")
+}
+
+#[derive(Default)]
+struct Counters {
+    copied: AtomicU64,
+    bytes_copied: AtomicU64,
+    mounted: AtomicU64,
+    bytes_mounted: AtomicU64,
+    skipped: AtomicU64,
+}
+
+fn copy_blob(
+    src: &dyn Store,
+    dst: &dyn Store,
+    digest: &Digest,
+    size: u64,
+    c: &Counters,
+) -> Result<(), StoreError> {
+    if dst.blob_size(digest)?.is_some() {
+        c.skipped.fetch_add(1, Ordering::Relaxed);
+        return Ok(());
+    }
+    if let Some(from) = src.repository()
+        && dst.mount_blob(digest, from)?
+    {
+        c.mounted.fetch_add(1, Ordering::Relaxed);
+        c.bytes_mounted.fetch_add(size, Ordering::Relaxed);
+        return Ok(());
+    }
+    let mut reader = src.open_blob(digest, Some(size))?;
+    dst.put_blob(digest, size, &mut reader)?;
+    c.copied.fetch_add(1, Ordering::Relaxed);
+    c.bytes_copied.fetch_add(size, Ordering::Relaxed);
+    Ok(())
+}
+
+fn copy_blobs(
+    src: &dyn Store,
+    dst: &dyn Store,
+    blobs: &BTreeMap<Digest, u64>,
+    concurrency: usize,
+    c: &Counters,
+) -> Result<(), StoreError> {
+    let queue: Mutex<Vec<(Digest, u64)>> = Mutex::new(blobs.iter().map(|(d, s)| (*d, *s)).rev().collect());
+    let failed = AtomicBool::new(false);
+    let first_error: Mutex<Option<StoreError>> = Mutex::new(None);
+    std::thread::scope(|scope| {
+        for _ in 0..concurrency.clamp(1, 32).min(blobs.len().max(1)) {
+            scope.spawn(|| {
+                while !failed.load(Ordering::Acquire) {
+                    let next = queue.lock().ok().and_then(|mut q| q.pop());
+                    let Some((digest, size)) = next else { break };
+                    // A streamed upload cannot be replayed request by request: retry the whole copy of
+                    // a blob on transient failures (never on integrity failures).
+                    let mut result = copy_blob(src, dst, &digest, size, c);
+                    for attempt in 1..=BLOB_COPY_RETRIES {
+                        match &result {
+                            Err(e) if e.is_transient() && !failed.load(Ordering::Acquire) => {
+                                tracing::info!("copying blob {digest} failed ({e}); retry {attempt}");
+                                std::thread::sleep(std::time::Duration::from_millis(200 << attempt));
+                                result = copy_blob(src, dst, &digest, size, c);
+                            }
+                            _ => break,
+                        }
+                    }
+                    if let Err(e) = result {
+                        failed.store(true, Ordering::Release);
+                        if let Ok(mut slot) = first_error.lock() {
+                            slot.get_or_insert(e);
+                        }
+                    }
+                }
+            });
+        }
+    });
+    match first_error.into_inner().ok().flatten() {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// Promotes `digest` from `src` to `dst`.
+pub fn promote(
+    src: &dyn Store,
+    digest: &Digest,
+    dst: &dyn Store,
+    options: &PromoteOptions,
+    verifier: &dyn Verifier,
+) -> Result<Report, PromoteError> {
+    // The verifier always sees the referrers, even when they are not carried.
+    let src_referrers = referrers::discover(src, digest, None)?;
+    verifier
+        .verify(src, digest, &src_referrers)
+        .map_err(|source| PromoteError::SourceVerification {
+            location: src.location(),
+            digest: *digest,
+            source,
+        })?;
+    let (nodes, blobs, referrer_digests) = walk(src, digest, options.referrers)?;
+    let counters = Counters::default();
+    copy_blobs(src, dst, &blobs, options.concurrency, &counters)?;
+
+    let mut report = Report {
+        digest: *digest,
+        media_type: String::new(),
+        tags: Vec::new(),
+        manifests_copied: 0,
+        manifests_skipped: 0,
+        blobs_copied: 0,
+        bytes_copied: 0,
+        blobs_mounted: 0,
+        bytes_mounted: 0,
+        blobs_skipped: 0,
+        referrers: referrer_digests,
+    };
+    let mut root_manifest = None;
+    for node in &nodes {
+        let f = &node.fetched;
+        if f.digest == *digest {
+            report.media_type.clone_from(&f.media_type);
+            root_manifest = Some((f.bytes.clone(), f.media_type.clone()));
+        }
+        let present = dst.has_manifest(&f.digest)?;
+        let put = if present {
+            report.manifests_skipped += 1;
+            None
+        } else {
+            report.manifests_copied += 1;
+            Some(dst.put_manifest(&f.bytes, &f.media_type, None)?)
+        };
+        if let Some(subject) = node.subject {
+            // A referrer: make it discoverable at the destination as it was at the source.
+            let indexed = put.is_some_and(|p| p.subject_indexed);
+            let listed = !indexed
+                && dst
+                    .referrers_api(&subject)?
+                    .is_some_and(|l| l.iter().any(|d| d.digest == f.digest));
+            if !indexed && !listed {
+                let mut entry = f.descriptor();
+                entry.artifact_type = f.manifest.artifact_type().map(str::to_owned);
+                entry.annotations = f.manifest.annotations().cloned();
+                referrers::add_to_tag_index(dst, &subject, &entry)?;
+            }
+        }
+        if let Some(tag) = &node.cosign_tag {
+            // cosign's legacy attachments live under digest-derived tags: recreate them.
+            dst.put_manifest(&f.bytes, &f.media_type, Some(tag))?;
+        }
+    }
+    report.blobs_copied = counters.copied.load(Ordering::Relaxed);
+    report.bytes_copied = counters.bytes_copied.load(Ordering::Relaxed);
+    report.blobs_mounted = counters.mounted.load(Ordering::Relaxed);
+    report.bytes_mounted = counters.bytes_mounted.load(Ordering::Relaxed);
+    report.blobs_skipped = counters.skipped.load(Ordering::Relaxed);
+
+    let dst_referrers = referrers::discover(dst, digest, None)?;
+    verifier
+        .verify(dst, digest, &dst_referrers)
+        .map_err(|source| PromoteError::DestinationVerification {
+            location: dst.location(),
+            digest: *digest,
+            source,
+        })?;
+    if let Some((bytes, media_type)) = root_manifest {
+        let media_type = if media::is_manifest(&media_type) {
+            media_type
+        } else {
+            media::OCI_MANIFEST.to_owned()
+        };
+        for tag in &options.tags {
+            dst.put_manifest(&bytes, &media_type, Some(tag))?;
+            report.tags.push(tag.to_string());
+        }
+    }
+    Ok(report)
+}

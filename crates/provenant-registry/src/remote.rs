@@ -1,0 +1,800 @@
+//! The distribution API over HTTP(S) ([`Client`]), and one repository of a registry as a [`Store`]
+//! ([`Remote`]).
+//!
+//! - TLS is rustls with the aws-lc-rs provider and the Mozilla roots; plain HTTP is used only for
+//!   loopback registries and for hosts named in [`ClientOptions::insecure_registries`].
+//! - Authentication: anonymous first; on a 401 the `WWW-Authenticate` challenge decides between Basic
+//!   and the bearer-token flow (token requested from the realm with the credentials, cached per scope).
+//! - Requests whose body can be replayed are retried with exponential backoff on 429 and 5xx
+//!   (honouring `Retry-After` up to a bound).
+//! - Blobs are uploaded with POST then PUT, or POST, PATCH chunks and a closing PUT above
+//!   [`ClientOptions::chunk_size`]; a declined cross-repository mount falls back to an upload.
+//! - Everything read is verified against its digest while it streams; manifests are bounded by
+//!   [`MAX_MANIFEST_BYTES`]; redirects are bounded.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use provenant_digest::Digest;
+use provenant_oci::manifest::MAX_MANIFEST_BYTES;
+use provenant_oci::{Descriptor, ImageIndex, ManifestRef, Registry, Repository, Tag, media};
+use ureq::http;
+
+use crate::auth::{Challenge, CredentialSource, Credentials, parse_challenge};
+use crate::verify::VerifyingReader;
+use crate::{FetchedManifest, PutManifest, Store, StoreError, check_manifest};
+
+/// Default size of a PATCH chunk, and the size above which uploads are chunked.
+pub const DEFAULT_CHUNK_SIZE: u64 = 32 << 20;
+/// Largest error body or token response read.
+const MAX_SMALL_RESPONSE: u64 = 1 << 20;
+/// Largest tag list page read.
+const MAX_TAG_LIST: u64 = 16 << 20;
+
+/// How a [`Client`] behaves.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Hosts (`host[:port]`) that may be spoken to over plain HTTP. Loopback always may.
+    pub insecure_registries: Vec<String>,
+    /// Where credentials come from.
+    pub credentials: CredentialSource,
+    /// Uploads larger than this are sent in PATCH chunks of this size.
+    pub chunk_size: u64,
+    /// Retries of a failed replayable request (429/5xx/connection errors).
+    pub max_retries: u32,
+    /// First backoff delay; doubled on each retry.
+    pub initial_backoff: Duration,
+    /// Redirects followed before giving up.
+    pub max_redirects: u32,
+    /// Timeout for connecting and for each read.
+    pub timeout: Duration,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            insecure_registries: Vec::new(),
+            credentials: CredentialSource::from_environment(),
+            chunk_size: DEFAULT_CHUNK_SIZE,
+            max_retries: 4,
+            initial_backoff: Duration::from_millis(200),
+            max_redirects: 5,
+            timeout: Duration::from_mins(1),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum HostAuth {
+    Basic(String),
+    Bearer { tokens: BTreeMap<String, String> },
+}
+
+/// An HTTP(S) client for the distribution API, shared by every [`Remote`] (it caches authentication).
+pub struct Client {
+    agent: ureq::Agent,
+    options: ClientOptions,
+    auth: Mutex<BTreeMap<String, HostAuth>>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A request body.
+enum ReqBody<'a> {
+    Empty,
+    Bytes(&'a [u8]),
+    Stream(&'a mut dyn Read, u64),
+}
+
+impl ReqBody<'_> {
+    fn replayable(&self) -> bool {
+        !matches!(self, ReqBody::Stream(..))
+    }
+}
+
+struct Req<'a> {
+    method: &'static str,
+    url: String,
+    headers: Vec<(&'static str, String)>,
+    body: ReqBody<'a>,
+    scopes: Vec<String>,
+}
+
+type Response = http::Response<ureq::Body>;
+
+fn header(resp: &Response, name: &str) -> Option<String> {
+    resp.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+fn pull_scope(repo: &Repository) -> String {
+    format!("repository:{}:pull", repo.name())
+}
+
+fn push_scope(repo: &Repository) -> String {
+    format!("repository:{}:pull,push", repo.name())
+}
+
+impl Client {
+    /// A client with these options.
+    #[must_use]
+    pub fn new(options: ClientOptions) -> Client {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let tls = ureq::tls::TlsConfig::builder()
+            .provider(ureq::tls::TlsProvider::Rustls)
+            .unversioned_rustls_crypto_provider(provider)
+            .build();
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(options.max_redirects)
+            .max_redirects_will_error(true)
+            .tls_config(tls)
+            .timeout_connect(Some(options.timeout))
+            .timeout_per_read(Some(options.timeout))
+            .user_agent(concat!("provenant/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .new_agent();
+        Client {
+            agent,
+            options,
+            auth: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// The options.
+    #[must_use]
+    pub fn options(&self) -> &ClientOptions {
+        &self.options
+    }
+
+    /// `http` for loopback and explicitly insecure registries, `https` otherwise.
+    #[must_use]
+    pub fn scheme(&self, registry: &Registry) -> &'static str {
+        let host = registry.api_host();
+        if registry.is_loopback()
+            || self
+                .options
+                .insecure_registries
+                .iter()
+                .any(|h| h == host || h == registry.as_str())
+        {
+            "http"
+        } else {
+            "https"
+        }
+    }
+
+    fn base(&self, registry: &Registry) -> String {
+        format!("{}://{}", self.scheme(registry), registry.api_host())
+    }
+
+    fn credentials(&self, registry: &Registry) -> Option<Credentials> {
+        self.options
+            .credentials
+            .lookup(registry.as_str())
+            .or_else(|| self.options.credentials.lookup(registry.api_host()))
+    }
+
+    fn auth_header(&self, host: &str, scopes: &[String]) -> Option<String> {
+        let cache = self.auth.lock().ok()?;
+        match cache.get(host)? {
+            HostAuth::Basic(h) => Some(h.clone()),
+            HostAuth::Bearer { tokens, .. } => tokens.get(&scopes.join(" ")).map(|t| format!("Bearer {t}")),
+        }
+    }
+
+    fn authenticate(
+        &self,
+        registry: &Registry,
+        challenge: Option<&str>,
+        scopes: &[String],
+    ) -> Result<(), StoreError> {
+        let host = registry.api_host().to_owned();
+        let auth_error = |reason: String| StoreError::Auth {
+            registry: registry.to_string(),
+            reason,
+        };
+        let challenge = challenge.and_then(parse_challenge).ok_or_else(|| {
+            auth_error("401 without a Basic or Bearer WWW-Authenticate challenge".to_owned())
+        })?;
+        let credentials = self.credentials(registry);
+        match challenge {
+            Challenge::Basic => {
+                let c = credentials.ok_or_else(|| {
+                    auth_error("the registry requires Basic authentication and no credentials were found (use --creds, PROVENANT_REGISTRY_CREDS or docker login)".to_owned())
+                })?;
+                if let Ok(mut cache) = self.auth.lock() {
+                    cache.insert(host, HostAuth::Basic(c.basic_header()));
+                }
+                Ok(())
+            }
+            Challenge::Bearer { realm, service, .. } => {
+                let token =
+                    self.fetch_token(registry, &realm, service.as_deref(), scopes, credentials.as_ref())?;
+                if let Ok(mut cache) = self.auth.lock() {
+                    let entry = cache.entry(host).or_insert_with(|| HostAuth::Bearer {
+                        tokens: BTreeMap::new(),
+                    });
+                    if let HostAuth::Bearer { tokens } = entry {
+                        tokens.insert(scopes.join(" "), token);
+                    } else {
+                        *entry = HostAuth::Bearer {
+                            tokens: [(scopes.join(" "), token)].into_iter().collect(),
+                        };
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn fetch_token(
+        &self,
+        registry: &Registry,
+        realm: &str,
+        service: Option<&str>,
+        scopes: &[String],
+        credentials: Option<&Credentials>,
+    ) -> Result<String, StoreError> {
+        let auth_error = |reason: String| StoreError::Auth {
+            registry: registry.to_string(),
+            reason,
+        };
+        if !(realm.starts_with("https://") || (realm.starts_with("http://") && self.realm_may_be_http(realm)))
+        {
+            return Err(auth_error(format!(
+                "token realm {realm:?} is not https (plain HTTP only on loopback or --insecure-registry hosts)"
+            )));
+        }
+        let mut request = self.agent.get(realm);
+        if let Some(s) = service {
+            request = request.query("service", s);
+        }
+        for scope in scopes {
+            request = request.query("scope", scope);
+        }
+        if let Some(c) = credentials {
+            request = request.header("Authorization", c.basic_header());
+        }
+        let resp = request.call().map_err(|e| StoreError::Transport {
+            method: "GET",
+            url: realm.to_owned(),
+            source: Box::new(e),
+        })?;
+        let status = resp.status().as_u16();
+        let body = read_limited(resp, MAX_SMALL_RESPONSE).unwrap_or_default();
+        if status != 200 {
+            return Err(auth_error(format!("token endpoint {realm} answered {status}")));
+        }
+        let doc: serde_json::Value = serde_json::from_slice(&body)
+            .map_err(|e| auth_error(format!("token response is not JSON: {e}")))?;
+        doc.get("token")
+            .or_else(|| doc.get("access_token"))
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+            .ok_or_else(|| auth_error("token response has no token".to_owned()))
+    }
+
+    fn realm_may_be_http(&self, realm: &str) -> bool {
+        let host = realm
+            .trim_start_matches("http://")
+            .split('/')
+            .next()
+            .unwrap_or("");
+        host.parse::<Registry>().is_ok_and(|r| self.scheme(&r) == "http")
+    }
+
+    /// Sends a request, handling authentication challenges and retries.
+    fn send(&self, registry: &Registry, mut req: Req<'_>) -> Result<Response, StoreError> {
+        let host = registry.api_host().to_owned();
+        let mut attempt = 0u32;
+        let mut authenticated = false;
+        loop {
+            let mut builder = http::Request::builder().method(req.method).uri(&req.url);
+            for (k, v) in &req.headers {
+                builder = builder.header(*k, v.as_str());
+            }
+            // Credentials go only to the registry itself, never to another host an upload Location
+            // points at.
+            let same_host = req
+                .url
+                .split_once("://")
+                .and_then(|(_, rest)| rest.split('/').next())
+                .is_some_and(|h| h.eq_ignore_ascii_case(&host));
+            if let Some(auth) = self.auth_header(&host, &req.scopes).filter(|_| same_host) {
+                builder = builder.header("Authorization", auth);
+            }
+            let result = match &mut req.body {
+                ReqBody::Empty => builder.body(()).map(|r| self.agent.run(r)),
+                ReqBody::Bytes(b) => builder
+                    .header("Content-Length", b.len().to_string())
+                    .body(*b)
+                    .map(|r| self.agent.run(r)),
+                ReqBody::Stream(reader, len) => builder
+                    .header("Content-Length", len.to_string())
+                    .body(ureq::SendBody::from_reader(*reader))
+                    .map(|r| self.agent.run(r)),
+            };
+            let result = result.map_err(|e| StoreError::Protocol {
+                registry: registry.to_string(),
+                reason: format!("cannot build request {} {}: {e}", req.method, req.url),
+            })?;
+            let replayable = req.body.replayable();
+            match result {
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    if status == 401 && !authenticated && replayable {
+                        authenticated = true;
+                        let challenge = header(&resp, "www-authenticate");
+                        drop(resp);
+                        self.authenticate(registry, challenge.as_deref(), &req.scopes)?;
+                        continue;
+                    }
+                    if (status == 429 || status >= 500) && replayable && attempt < self.options.max_retries {
+                        let retry_after =
+                            header(&resp, "retry-after").and_then(|v| v.trim().parse::<u64>().ok());
+                        drop(resp);
+                        let delay = retry_after
+                            .map_or(self.options.initial_backoff * 2u32.saturating_pow(attempt), |s| {
+                                Duration::from_secs(s.min(10))
+                            });
+                        tracing::info!(
+                            "{} {} answered {status}; retrying in {delay:?}",
+                            req.method,
+                            req.url
+                        );
+                        std::thread::sleep(delay);
+                        attempt += 1;
+                        continue;
+                    }
+                    return Ok(resp);
+                }
+                Err(e) => {
+                    let transient = matches!(
+                        e,
+                        ureq::Error::Io(_) | ureq::Error::Timeout(_) | ureq::Error::ConnectionFailed
+                    );
+                    if transient && replayable && attempt < self.options.max_retries {
+                        std::thread::sleep(self.options.initial_backoff * 2u32.saturating_pow(attempt));
+                        attempt += 1;
+                        continue;
+                    }
+                    return Err(StoreError::Transport {
+                        method: req.method,
+                        url: req.url,
+                        source: Box::new(e),
+                    });
+                }
+            }
+        }
+    }
+}
+
+fn read_limited(resp: Response, limit: u64) -> Result<Vec<u8>, std::io::Error> {
+    let mut out = Vec::new();
+    resp.into_body().into_reader().take(limit).read_to_end(&mut out)?;
+    Ok(out)
+}
+
+fn status_error(method: &'static str, url: &str, resp: Response) -> StoreError {
+    let status = resp.status().as_u16();
+    let body = read_limited(resp, 4096).unwrap_or_default();
+    let message = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|doc| {
+            let errors = doc.get("errors")?.as_array()?;
+            Some(
+                errors
+                    .iter()
+                    .map(|e| {
+                        format!(
+                            "{}: {}",
+                            e.get("code").and_then(|v| v.as_str()).unwrap_or("?"),
+                            e.get("message").and_then(|v| v.as_str()).unwrap_or("")
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
+        })
+        .unwrap_or_else(|| {
+            String::from_utf8_lossy(&body)
+                .chars()
+                .take(200)
+                .collect::<String>()
+                .trim()
+                .to_owned()
+        });
+    StoreError::Status {
+        method,
+        url: url.to_owned(),
+        status,
+        message,
+    }
+}
+
+/// One repository of a registry.
+#[derive(Debug, Clone)]
+pub struct Remote {
+    client: Arc<Client>,
+    repository: Repository,
+}
+
+impl Remote {
+    /// The repository, spoken to with `client`.
+    #[must_use]
+    pub fn new(client: Arc<Client>, repository: Repository) -> Remote {
+        Remote { client, repository }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!(
+            "{}/v2/{}/{path}",
+            self.client.base(self.repository.registry()),
+            self.repository.name()
+        )
+    }
+
+    fn resolve(&self, location: &str) -> String {
+        if location.starts_with("http://") || location.starts_with("https://") {
+            location.to_owned()
+        } else {
+            format!("{}{}", self.client.base(self.repository.registry()), location)
+        }
+    }
+
+    fn send(&self, req: Req<'_>) -> Result<Response, StoreError> {
+        self.client.send(self.repository.registry(), req)
+    }
+
+    fn req<'a>(&self, method: &'static str, url: String, push: bool) -> Req<'a> {
+        let scope = if push {
+            push_scope(&self.repository)
+        } else {
+            pull_scope(&self.repository)
+        };
+        Req {
+            method,
+            url,
+            headers: Vec::new(),
+            body: ReqBody::Empty,
+            scopes: vec![scope],
+        }
+    }
+
+    fn start_upload(&self) -> Result<String, StoreError> {
+        let url = self.url("blobs/uploads/");
+        let resp = self.send(self.req("POST", url.clone(), true))?;
+        if resp.status().as_u16() != 202 {
+            return Err(status_error("POST", &url, resp));
+        }
+        let location = header(&resp, "location").ok_or_else(|| StoreError::Protocol {
+            registry: self.repository.registry().to_string(),
+            reason: "upload started without a Location header".to_owned(),
+        })?;
+        Ok(self.resolve(&location))
+    }
+
+    fn with_digest(location: &str, digest: &Digest) -> String {
+        let sep = if location.contains('?') { '&' } else { '?' };
+        format!("{location}{sep}digest={digest}")
+    }
+
+    fn next_location(&self, resp: &Response, current: &str) -> String {
+        header(resp, "location").map_or_else(|| current.to_owned(), |l| self.resolve(&l))
+    }
+}
+
+impl Store for Remote {
+    fn location(&self) -> String {
+        self.repository.to_string()
+    }
+
+    fn repository(&self) -> Option<&Repository> {
+        Some(&self.repository)
+    }
+
+    fn blob_size(&self, digest: &Digest) -> Result<Option<u64>, StoreError> {
+        let url = self.url(&format!("blobs/{digest}"));
+        let resp = self.send(self.req("HEAD", url.clone(), false))?;
+        match resp.status().as_u16() {
+            200 => Ok(Some(
+                header(&resp, "content-length")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0),
+            )),
+            404 => Ok(None),
+            _ => Err(status_error("HEAD", &url, resp)),
+        }
+    }
+
+    fn open_blob(&self, digest: &Digest, size: Option<u64>) -> Result<Box<dyn Read + Send + '_>, StoreError> {
+        let url = self.url(&format!("blobs/{digest}"));
+        let resp = self.send(self.req("GET", url.clone(), false))?;
+        match resp.status().as_u16() {
+            200 => {}
+            404 => {
+                return Err(StoreError::NotFound {
+                    what: format!("blob {digest}"),
+                    location: self.location(),
+                });
+            }
+            _ => return Err(status_error("GET", &url, resp)),
+        }
+        let reader = resp.into_body().into_reader();
+        Ok(Box::new(VerifyingReader::new(
+            reader,
+            *digest,
+            size,
+            u64::MAX,
+            format!("blob {digest}"),
+            self.location(),
+        )))
+    }
+
+    fn put_blob(&self, digest: &Digest, size: u64, data: &mut dyn Read) -> Result<(), StoreError> {
+        let mut location = self.start_upload()?;
+        let chunk = self.client.options.chunk_size.max(1);
+        if size > chunk {
+            let mut buf = vec![0u8; usize::try_from(chunk).unwrap_or(usize::MAX)];
+            let mut offset = 0u64;
+            loop {
+                let mut filled = 0usize;
+                while filled < buf.len() {
+                    let n = data
+                        .read(buf.get_mut(filled..).unwrap_or_default())
+                        .map_err(|e| StoreError::from_io(format!("uploading blob {digest}"), e))?;
+                    if n == 0 {
+                        break;
+                    }
+                    filled += n;
+                }
+                if filled == 0 {
+                    break;
+                }
+                let body = buf.get(..filled).unwrap_or_default();
+                let mut req = self.req("PATCH", location.clone(), true);
+                req.headers.push(("Content-Type", media::OCTET_STREAM.to_owned()));
+                req.headers.push((
+                    "Content-Range",
+                    format!("{}-{}", offset, offset + filled as u64 - 1),
+                ));
+                req.body = ReqBody::Bytes(body);
+                let resp = self.send(req)?;
+                if resp.status().as_u16() != 202 {
+                    return Err(status_error("PATCH", &location, resp));
+                }
+                location = self.next_location(&resp, &location);
+                offset += filled as u64;
+            }
+            let url = Self::with_digest(&location, digest);
+            let resp = self.send(self.req("PUT", url.clone(), true))?;
+            if resp.status().as_u16() != 201 {
+                return Err(status_error("PUT", &url, resp));
+            }
+            return Ok(());
+        }
+        let url = Self::with_digest(&location, digest);
+        let mut req = self.req("PUT", url.clone(), true);
+        req.headers.push(("Content-Type", media::OCTET_STREAM.to_owned()));
+        req.body = ReqBody::Stream(data, size);
+        let resp = match self.send(req) {
+            Ok(r) => r,
+            Err(StoreError::Transport { source, url, method }) => {
+                // A failure of the source stream (such as a digest mismatch) surfaces as an I/O error of
+                // the request body: report the real cause.
+                if let ureq::Error::Io(io) = *source {
+                    return Err(StoreError::from_io(format!("uploading blob {digest}"), io));
+                }
+                return Err(StoreError::Transport { source, url, method });
+            }
+            Err(e) => return Err(e),
+        };
+        if resp.status().as_u16() != 201 {
+            return Err(status_error("PUT", &url, resp));
+        }
+        Ok(())
+    }
+
+    fn mount_blob(&self, digest: &Digest, from: &Repository) -> Result<bool, StoreError> {
+        if from.registry() != self.repository.registry() || from == &self.repository {
+            return Ok(false);
+        }
+        let url = format!(
+            "{}?mount={digest}&from={}",
+            self.url("blobs/uploads/"),
+            from.name()
+        );
+        let mut req = self.req("POST", url.clone(), true);
+        req.scopes.push(pull_scope(from));
+        let resp = self.send(req)?;
+        match resp.status().as_u16() {
+            201 => Ok(true),
+            202 => {
+                // Declined: the registry opened an ordinary upload session instead. Cancel it; the
+                // caller uploads.
+                if let Some(location) = header(&resp, "location") {
+                    drop(resp);
+                    let _ = self.send(self.req("DELETE", self.resolve(&location), true));
+                }
+                Ok(false)
+            }
+            _ => Err(status_error("POST", &url, resp)),
+        }
+    }
+
+    fn get_manifest(&self, reference: &ManifestRef) -> Result<FetchedManifest, StoreError> {
+        let url = self.url(&format!("manifests/{reference}"));
+        let mut req = self.req("GET", url.clone(), false);
+        req.headers.push(("Accept", media::MANIFEST_ACCEPT.join(", ")));
+        let resp = self.send(req)?;
+        match resp.status().as_u16() {
+            200 => {}
+            404 => {
+                return Err(StoreError::NotFound {
+                    what: format!("manifest {reference}"),
+                    location: self.location(),
+                });
+            }
+            _ => return Err(status_error("GET", &url, resp)),
+        }
+        let content_type = header(&resp, "content-type");
+        let header_digest = header(&resp, "docker-content-digest").and_then(|d| d.parse::<Digest>().ok());
+        let what = format!("manifest {reference}");
+        let mut bytes = Vec::new();
+        resp.into_body()
+            .into_reader()
+            .take(MAX_MANIFEST_BYTES as u64 + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| StoreError::from_io(what.clone(), e))?;
+        if bytes.len() > MAX_MANIFEST_BYTES {
+            return Err(StoreError::TooLarge {
+                what,
+                location: self.location(),
+                limit: MAX_MANIFEST_BYTES as u64,
+            });
+        }
+        let check = match reference {
+            ManifestRef::Digest(d) => Some(*d),
+            ManifestRef::Tag(_) => header_digest,
+        };
+        check_manifest(
+            bytes,
+            content_type.as_deref(),
+            check.as_ref(),
+            &self.location(),
+            &what,
+        )
+    }
+
+    fn has_manifest(&self, digest: &Digest) -> Result<bool, StoreError> {
+        let url = self.url(&format!("manifests/{digest}"));
+        let mut req = self.req("HEAD", url.clone(), false);
+        req.headers.push(("Accept", media::MANIFEST_ACCEPT.join(", ")));
+        let resp = self.send(req)?;
+        match resp.status().as_u16() {
+            200 => Ok(true),
+            404 => Ok(false),
+            _ => Err(status_error("HEAD", &url, resp)),
+        }
+    }
+
+    fn put_manifest(
+        &self,
+        bytes: &[u8],
+        media_type: &str,
+        tag: Option<&Tag>,
+    ) -> Result<PutManifest, StoreError> {
+        if bytes.len() > MAX_MANIFEST_BYTES {
+            return Err(StoreError::TooLarge {
+                what: "manifest".to_owned(),
+                location: self.location(),
+                limit: MAX_MANIFEST_BYTES as u64,
+            });
+        }
+        let digest = provenant_digest::Algorithm::Sha256.hash_bytes(bytes);
+        let reference = tag.map_or_else(|| digest.to_string(), Tag::to_string);
+        let url = self.url(&format!("manifests/{reference}"));
+        let mut req = self.req("PUT", url.clone(), true);
+        req.headers.push(("Content-Type", media_type.to_owned()));
+        req.body = ReqBody::Bytes(bytes);
+        let resp = self.send(req)?;
+        if resp.status().as_u16() != 201 {
+            return Err(status_error("PUT", &url, resp));
+        }
+        if let Some(d) = header(&resp, "docker-content-digest").and_then(|d| d.parse::<Digest>().ok())
+            && d != digest
+        {
+            return Err(StoreError::DigestMismatch {
+                what: format!("manifest stored as {reference}"),
+                location: self.location(),
+                expected: digest,
+                actual: d,
+            });
+        }
+        let subject_indexed = header(&resp, "oci-subject").is_some();
+        Ok(PutManifest {
+            digest,
+            subject_indexed,
+        })
+    }
+
+    fn tags(&self) -> Result<Vec<Tag>, StoreError> {
+        let mut tags = Vec::new();
+        let mut url = self.url("tags/list?n=1000");
+        for _ in 0..1000 {
+            let resp = self.send(self.req("GET", url.clone(), false))?;
+            match resp.status().as_u16() {
+                200 => {}
+                404 => break,
+                _ => return Err(status_error("GET", &url, resp)),
+            }
+            let link = header(&resp, "link");
+            let body =
+                read_limited(resp, MAX_TAG_LIST).map_err(|e| StoreError::from_io("reading tag list", e))?;
+            let doc: serde_json::Value = serde_json::from_slice(&body).map_err(|e| StoreError::Protocol {
+                registry: self.repository.registry().to_string(),
+                reason: format!("tag list is not JSON: {e}"),
+            })?;
+            if let Some(list) = doc.get("tags").and_then(|t| t.as_array()) {
+                tags.extend(
+                    list.iter()
+                        .filter_map(|t| t.as_str())
+                        .filter_map(|t| t.parse::<Tag>().ok()),
+                );
+            }
+            // Link: </v2/name/tags/list?n=1000&last=x>; rel="next"
+            match link.and_then(|l| {
+                l.split(';')
+                    .next()
+                    .map(|u| u.trim().trim_matches(['<', '>']).to_owned())
+            }) {
+                Some(next) if !next.is_empty() => url = self.resolve(&next),
+                _ => break,
+            }
+        }
+        tags.sort();
+        tags.dedup();
+        Ok(tags)
+    }
+
+    fn referrers_api(&self, subject: &Digest) -> Result<Option<Vec<Descriptor>>, StoreError> {
+        let url = self.url(&format!("referrers/{subject}"));
+        let mut req = self.req("GET", url.clone(), false);
+        req.headers.push(("Accept", media::OCI_INDEX.to_owned()));
+        let resp = self.send(req)?;
+        match resp.status().as_u16() {
+            200 => {}
+            404 | 405 | 400 => return Ok(None),
+            _ => return Err(status_error("GET", &url, resp)),
+        }
+        let content_type = header(&resp, "content-type").unwrap_or_default();
+        if !content_type.starts_with(media::OCI_INDEX) {
+            return Ok(None);
+        }
+        let body = read_limited(resp, MAX_MANIFEST_BYTES as u64 + 1)
+            .map_err(|e| StoreError::from_io("reading referrers", e))?;
+        if body.len() > MAX_MANIFEST_BYTES {
+            return Err(StoreError::TooLarge {
+                what: format!("referrers of {subject}"),
+                location: self.location(),
+                limit: MAX_MANIFEST_BYTES as u64,
+            });
+        }
+        let index: ImageIndex = serde_json::from_slice(&body).map_err(|e| StoreError::Protocol {
+            registry: self.repository.registry().to_string(),
+            reason: format!("referrers response is not an image index: {e}"),
+        })?;
+        Ok(Some(index.manifests))
+    }
+}
