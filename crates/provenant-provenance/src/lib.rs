@@ -19,6 +19,18 @@
 //! is returned. [`vsa_statement`] summarises a success as a Verification Summary Attestation v1.
 //!
 //! The crate does no I/O: the caller reads bundles and artefacts and writes what it is given.
+//!
+//! ```
+//! use provenant_provenance::{Check, parse_statement};
+//!
+//! // The statement check, on its own: an empty subject list is refused, naming the field.
+//! let statement = br#"{"_type": "https://in-toto.io/Statement/v1", "subject": [],
+//!     "predicateType": "https://slsa.dev/provenance/v1", "predicate": {}}"#;
+//! let err = parse_statement(statement).unwrap_err();
+//! assert_eq!(err.field, "subject");
+//! // Checks run in a fixed order; a failure further along means more checks passed.
+//! assert!(Check::Signature < Check::Subject && Check::Source < Check::Ref);
+//! ```
 #![forbid(unsafe_code)]
 
 use std::fmt;
