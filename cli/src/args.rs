@@ -69,10 +69,6 @@ pub(crate) enum Command {
     Oci(crate::commands::oci::OciCommand),
     /// Copy an image by digest with every platform manifest, blob and referrer, digests preserved.
     Promote(crate::commands::oci::PromoteArgs),
-    /// Print a shell completion script.
-    Completions(CompletionsArgs),
-    /// Print the manual page (roff) on stdout.
-    Man,
     /// Sign a file into a sigstore bundle (keyless: Fulcio certificate, Rekor entry, optional timestamp).
     Sign(crate::commands::sigstore::SignArgs),
     /// Verify an artefact's sigstore bundle offline against a trusted root.
@@ -81,6 +77,10 @@ pub(crate) enum Command {
     VerifyAttestation(crate::commands::sigstore::VerifyAttestationArgs),
     /// The sigstore-conformance client protocol (for running that suite against Provenant).
     Conformance(crate::commands::sigstore::ConformanceArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) on stdout.
+    Man,
 }
 
 /// `provenant digest`.
