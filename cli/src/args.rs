@@ -77,6 +77,11 @@ pub(crate) enum Command {
     VerifyAttestation(crate::commands::sigstore::VerifyAttestationArgs),
     /// The sigstore-conformance client protocol (for running that suite against Provenant).
     Conformance(crate::commands::sigstore::ConformanceArgs),
+    /// Sign an in-toto statement about files or digests (DSSE in a sigstore bundle).
+    Attest(crate::commands::attest::AttestArgs),
+    /// Generate cosign-compatible key pairs and print public keys.
+    #[command(subcommand)]
+    Keys(crate::commands::keys::KeysCommand),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Print the manual page (roff) on stdout.

@@ -74,6 +74,8 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::VerifyProvenance(args) => commands::provenance::verify_provenance(&global, &args),
         Command::Oci(command) => commands::oci::run(&global, command),
         Command::Promote(args) => commands::oci::promote(&global, &args),
+        Command::Attest(args) => commands::attest::run(&global, &args),
+        Command::Keys(command) => commands::keys::run(&global, &command),
         Command::Completions(args) => commands::meta::completions(&args),
         Command::Man => commands::meta::man(),
         Command::Sign(args) => commands::sigstore::sign(&global, &args),

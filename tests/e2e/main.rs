@@ -11,6 +11,7 @@
 
 mod conformance;
 mod digest;
+mod keys;
 mod oci;
 mod provenance;
 mod repro;

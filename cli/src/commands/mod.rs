@@ -1,6 +1,8 @@
 //! One module per command: each turns validated arguments into library calls and renders the result.
 
+pub(crate) mod attest;
 pub(crate) mod digest;
+pub(crate) mod keys;
 pub(crate) mod meta;
 pub(crate) mod oci;
 pub(crate) mod provenance;

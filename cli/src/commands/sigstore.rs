@@ -601,6 +601,10 @@ pub(crate) struct SignArgs {
     /// The file to sign.
     #[arg(value_name = "FILE")]
     pub(crate) file: PathBuf,
+    /// Sign with this key (cosign's encrypted format or PKCS#8/SEC1 PEM) instead of keylessly; the
+    /// bundle then names the key by a hint and carries no log entry.
+    #[arg(long, value_name = "KEY")]
+    pub(crate) key: Option<PathBuf>,
     /// Where to write the bundle.
     #[arg(long, value_name = "OUT")]
     pub(crate) bundle: PathBuf,
@@ -734,6 +738,63 @@ fn sign_keyless(
     Ok(Outcome::Success)
 }
 
+/// Signs a statement keylessly (for `provenant attest`).
+pub(crate) fn sign_statement_keyless(
+    global: &GlobalArgs,
+    keyless: &KeylessArgs,
+    statement: &[u8],
+    out: &Path,
+) -> anyhow::Result<Outcome> {
+    sign_keyless(global, keyless, false, Payload::Statement(statement), out)
+}
+
+#[derive(Serialize)]
+struct KeyedSignReport {
+    bundle: String,
+    key_hint: String,
+    key_kind: String,
+    content: &'static str,
+}
+
+/// Signs `payload` with a local key: a statement in a DSSE envelope, or an artefact's bytes.
+pub(crate) fn sign_keyed(
+    global: &GlobalArgs,
+    key_path: &Path,
+    payload: &[u8],
+    statement: bool,
+    out: &Path,
+) -> anyhow::Result<Outcome> {
+    use provenant_sigstore_sign::keyed;
+    let key = crate::commands::keys::load_signing_key(key_path)?;
+    let bundle = if statement {
+        keyed::sign_statement(&key, payload)?
+    } else {
+        keyed::sign_blob(&key, payload)?
+    };
+    write_atomically(out, &bundle.to_json_v0_3()?)?;
+    let report = KeyedSignReport {
+        bundle: out.display().to_string(),
+        key_hint: keyed::key_hint(&key)?,
+        key_kind: key.kind().name().to_owned(),
+        content: if statement {
+            "dsseEnvelope"
+        } else {
+            "messageSignature"
+        },
+    };
+    match global.output {
+        OutputFormat::Json => print_json(&report)?,
+        OutputFormat::Text => print_bytes(
+            format!(
+                "Wrote {} ({}, signed with {} key {}; no transparency-log entry)\n",
+                report.bundle, report.content, report.key_kind, report.key_hint
+            )
+            .as_bytes(),
+        )?,
+    }
+    Ok(Outcome::Success)
+}
+
 #[derive(Clone, Copy)]
 enum Payload<'a> {
     File(&'a Path),
@@ -756,6 +817,11 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 pub(crate) fn sign(global: &GlobalArgs, args: &SignArgs) -> anyhow::Result<Outcome> {
+    if let Some(key) = &args.key {
+        let bytes =
+            std::fs::read(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
+        return sign_keyed(global, key, &bytes, false, &args.bundle);
+    }
     sign_keyless(
         global,
         &args.keyless,

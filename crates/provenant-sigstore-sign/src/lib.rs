@@ -24,6 +24,8 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod keyed;
+
 use std::fmt;
 
 use provenant_sigstore::Bundle;

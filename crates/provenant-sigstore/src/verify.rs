@@ -484,7 +484,9 @@ fn keyed_message_signature(
             }
             sigstore_crypto::verify_signature_prehashed(&key.der, digest.as_bytes(), &m.signature, scheme)
         }
-        (None, Artifact::Bytes(bytes)) => {
+        // Other hashes (SHA-384 for P-384, SHA-512 or none for Ed25519): the signature is over the
+        // artefact's bytes, which the scheme hashes itself; the signature check covers the content.
+        (_, Artifact::Bytes(bytes)) => {
             sigstore_crypto::verify_signature(&key.der, bytes, &m.signature, scheme)
         }
         _ => {

@@ -1,0 +1,171 @@
+//! `provenant keys`: cosign-compatible key pairs; and loading signing keys for `--key` everywhere.
+
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand};
+use provenant_keys::{KeyKind, SigningKey, cosign};
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+use crate::Outcome;
+use crate::args::{GlobalArgs, OutputFormat};
+use crate::output::{print_bytes, print_json};
+
+/// Largest key file read.
+const MAX_KEY_FILE: u64 = 64 << 10;
+
+/// `provenant keys`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum KeysCommand {
+    /// Generate a key pair: NAME.key (encrypted, cosign's format) and NAME.pub.
+    #[command(
+        after_help = "The password comes from COSIGN_PASSWORD, or is asked for on the terminal. \
+The private key file is cosign's ENCRYPTED SIGSTORE PRIVATE KEY (scrypt + NaCl secretbox): cosign opens it."
+    )]
+    Generate(GenerateArgs),
+    /// Print the public key (PEM) of a private key file.
+    PublicKey(PublicKeyArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GenerateArgs {
+    /// Key algorithm.
+    #[arg(long, value_parser = ["ecdsa-p256", "ecdsa-p384", "ed25519"], default_value = "ecdsa-p256")]
+    pub(crate) kind: String,
+    /// Prefix of the files written (NAME.key, NAME.pub).
+    #[arg(long, value_name = "NAME", default_value = "cosign")]
+    pub(crate) output_key_prefix: PathBuf,
+    /// Overwrite existing files.
+    #[arg(long)]
+    pub(crate) force: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PublicKeyArgs {
+    /// The private key: cosign's encrypted format, or an unencrypted PKCS#8/SEC1 PEM.
+    #[arg(long, value_name = "KEY")]
+    pub(crate) key: PathBuf,
+    /// Write the PEM here instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) outfile: Option<PathBuf>,
+}
+
+pub(crate) fn run(global: &GlobalArgs, command: &KeysCommand) -> anyhow::Result<Outcome> {
+    match command {
+        KeysCommand::Generate(args) => generate(global, args),
+        KeysCommand::PublicKey(args) => public_key(args),
+    }
+}
+
+/// The password for a key file: `COSIGN_PASSWORD` when set (even empty, as cosign), else a prompt on
+/// the terminal; without either, an error rather than a hang.
+fn password(confirm: bool) -> anyhow::Result<Zeroizing<String>> {
+    if let Ok(p) = std::env::var("COSIGN_PASSWORD") {
+        return Ok(Zeroizing::new(p));
+    }
+    anyhow::ensure!(
+        std::io::stdin().is_terminal(),
+        "no password: set COSIGN_PASSWORD (it may be empty) or run on a terminal to be asked"
+    );
+    let first = Zeroizing::new(rpassword::prompt_password("Enter password for private key: ")?);
+    if confirm {
+        let again = Zeroizing::new(rpassword::prompt_password(
+            "Enter password for private key again: ",
+        )?);
+        anyhow::ensure!(*first == *again, "passwords do not match");
+    }
+    Ok(first)
+}
+
+/// Loads a signing key for `--key`: cosign's encrypted format (asking for the password) or an
+/// unencrypted PKCS#8/SEC1 PEM.
+pub(crate) fn load_signing_key(path: &Path) -> anyhow::Result<SigningKey> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path).with_context(|| format!("cannot open key {}", path.display()))?;
+    let mut text = Zeroizing::new(String::new());
+    file.take(MAX_KEY_FILE)
+        .read_to_string(&mut text)
+        .with_context(|| format!("cannot read key {}", path.display()))?;
+    if text.contains(cosign::PEM_LABEL) {
+        let pw = password(false)?;
+        cosign::decrypt(&text, pw.as_bytes()).with_context(|| format!("cannot open key {}", path.display()))
+    } else {
+        SigningKey::from_pem(&text).with_context(|| format!("cannot read key {}", path.display()))
+    }
+}
+
+#[derive(Serialize)]
+struct GenerateReport {
+    kind: String,
+    private_key: String,
+    public_key: String,
+}
+
+fn generate(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<Outcome> {
+    let kind: KeyKind = args.kind.parse()?;
+    let mut key_path = args.output_key_prefix.clone().into_os_string();
+    key_path.push(".key");
+    let mut pub_path = args.output_key_prefix.clone().into_os_string();
+    pub_path.push(".pub");
+    let (key_path, pub_path) = (PathBuf::from(key_path), PathBuf::from(pub_path));
+    if !args.force {
+        for p in [&key_path, &pub_path] {
+            anyhow::ensure!(
+                !p.exists(),
+                "{} exists: refusing to overwrite it (use --force)",
+                p.display()
+            );
+        }
+    }
+    let pw = password(true)?;
+    let key = SigningKey::generate(kind)?;
+    let encrypted = cosign::encrypt(&key, pw.as_bytes(), &cosign::KdfParams::COSIGN)?;
+    write_private(&key_path, encrypted.as_bytes())?;
+    std::fs::write(&pub_path, key.public_key_pem()?)
+        .with_context(|| format!("cannot write {}", pub_path.display()))?;
+    let report = GenerateReport {
+        kind: kind.name().to_owned(),
+        private_key: key_path.display().to_string(),
+        public_key: pub_path.display().to_string(),
+    };
+    match global.output {
+        OutputFormat::Json => print_json(&report)?,
+        OutputFormat::Text => print_bytes(
+            format!(
+                "Private key written to {} ({}, encrypted)\nPublic key written to {}\n",
+                report.private_key, report.kind, report.public_key
+            )
+            .as_bytes(),
+        )?,
+    }
+    Ok(Outcome::Success)
+}
+
+/// Writes a private key file readable by its owner only.
+fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    f.write_all(bytes)
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn public_key(args: &PublicKeyArgs) -> anyhow::Result<Outcome> {
+    let key = load_signing_key(&args.key)?;
+    let pem = key.public_key_pem()?;
+    match &args.outfile {
+        Some(path) => {
+            std::fs::write(path, pem).with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        None => print_bytes(pem.as_bytes())?,
+    }
+    Ok(Outcome::Success)
+}

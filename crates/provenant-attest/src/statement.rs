@@ -1,0 +1,235 @@
+use std::collections::BTreeMap;
+
+use provenant_digest::{Algorithm, Digest};
+use serde::{Deserialize, Serialize};
+
+/// `_type` of a Statement v1.
+pub const STATEMENT_V1: &str = "https://in-toto.io/Statement/v1";
+/// `_type` of the older Statement v0.1, which the specification's validators still accept on read.
+const STATEMENT_V0_1: &str = "https://in-toto.io/Statement/v0.1";
+
+/// Largest statement accepted, in bytes (SBOM predicates can be large).
+pub const MAX_STATEMENT_BYTES: usize = 64 << 20;
+
+/// Why bytes are not a valid statement. `field` is a JSON path such as `subject[1].digest.sha256`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StatementError {
+    /// The input is larger than [`MAX_STATEMENT_BYTES`].
+    #[error("statement is larger than {MAX_STATEMENT_BYTES} bytes")]
+    TooLarge,
+    /// Not JSON of the statement's shape (including unknown fields).
+    #[error("statement is malformed: {detail}")]
+    Json {
+        /// serde's message, with line and column.
+        detail: String,
+    },
+    /// A field has a value the specification forbids.
+    #[error("statement field `{field}` is invalid: {reason}")]
+    Field {
+        /// JSON path of the field.
+        field: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
+}
+
+fn field(path: impl Into<String>, reason: &'static str) -> StatementError {
+    StatementError::Field {
+        field: path.into(),
+        reason,
+    }
+}
+
+/// A digest set: algorithm name to lowercase hex, sorted by algorithm name.
+pub type DigestSet = BTreeMap<String, String>;
+
+/// An in-toto `ResourceDescriptor`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ResourceDescriptor {
+    /// A name for the resource, such as a file path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// A URI for the resource.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uri: Option<String>,
+    /// Digests of the resource.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub digest: DigestSet,
+    /// The content itself, base64.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    /// Where it can be downloaded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub download_location: Option<String>,
+    /// Its media type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+    /// Free-form annotations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl ResourceDescriptor {
+    /// A descriptor naming `name` with one digest.
+    #[must_use]
+    pub fn for_digest(name: impl Into<String>, digest: &Digest) -> ResourceDescriptor {
+        ResourceDescriptor {
+            name: Some(name.into()),
+            uri: None,
+            digest: BTreeMap::from([(digest.algorithm().name().to_owned(), digest.hex())]),
+            content: None,
+            download_location: None,
+            media_type: None,
+            annotations: None,
+        }
+    }
+
+    /// Whether this descriptor records `digest` (same algorithm, same value).
+    #[must_use]
+    pub fn matches(&self, digest: &Digest) -> bool {
+        self.digest
+            .get(digest.algorithm().name())
+            .and_then(|hex| Digest::from_hex(digest.algorithm(), hex).ok())
+            .is_some_and(|d| d == *digest)
+    }
+
+    /// The descriptor's digests that Provenant can compute, as typed digests.
+    #[must_use]
+    pub fn digests(&self) -> Vec<Digest> {
+        Algorithm::ALL
+            .iter()
+            .filter_map(|a| {
+                self.digest
+                    .get(a.name())
+                    .and_then(|hex| Digest::from_hex(*a, hex).ok())
+            })
+            .collect()
+    }
+
+    fn validate(&self, path: &str, require_digest: bool) -> Result<(), StatementError> {
+        if self.name.is_none() && self.uri.is_none() && self.digest.is_empty() {
+            return Err(field(
+                path,
+                "a resource descriptor needs a name, a uri or a digest",
+            ));
+        }
+        if require_digest && self.digest.is_empty() {
+            return Err(field(
+                format!("{path}.digest"),
+                "a subject needs at least one digest",
+            ));
+        }
+        for (algorithm, value) in &self.digest {
+            let at = format!("{path}.digest.{algorithm}");
+            let lengths: &[usize] = match algorithm.as_str() {
+                "sha224" | "sha512_224" | "sha3_224" => &[56],
+                "sha256" | "sha512_256" | "sha3_256" | "dirHash" => &[64],
+                "sha384" | "sha3_384" => &[96],
+                "sha512" | "sha3_512" => &[128],
+                "md5" => &[32],
+                "sha1" => &[40],
+                "gitCommit" | "gitTree" | "gitBlob" | "gitTag" => &[40, 64],
+                // Other algorithms are accepted unchecked, as the specification's validators do.
+                _ => &[],
+            };
+            if value.is_empty() {
+                return Err(field(at, "digest value is empty"));
+            }
+            if !lengths.is_empty() {
+                if !value
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+                {
+                    return Err(field(at, "digest is not lowercase hex"));
+                }
+                if !lengths.contains(&value.len()) {
+                    return Err(field(at, "digest has the wrong length for its algorithm"));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An in-toto Statement v1.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Statement {
+    /// Always [`STATEMENT_V1`] when written.
+    #[serde(rename = "_type")]
+    pub type_: String,
+    /// What the statement is about.
+    pub subject: Vec<ResourceDescriptor>,
+    /// The predicate's type URI (see [`crate::predicate`]).
+    #[serde(rename = "predicateType")]
+    pub predicate_type: String,
+    /// The predicate.
+    pub predicate: serde_json::Value,
+}
+
+impl Statement {
+    /// A v1 statement.
+    #[must_use]
+    pub fn new(
+        subject: Vec<ResourceDescriptor>,
+        predicate_type: impl Into<String>,
+        predicate: serde_json::Value,
+    ) -> Statement {
+        Statement {
+            type_: STATEMENT_V1.to_owned(),
+            subject,
+            predicate_type: predicate_type.into(),
+            predicate,
+        }
+    }
+
+    /// Parses and validates a statement.
+    pub fn from_json(bytes: &[u8]) -> Result<Statement, StatementError> {
+        if bytes.len() > MAX_STATEMENT_BYTES {
+            return Err(StatementError::TooLarge);
+        }
+        // `predicate` is required: serde would accept its absence as `null` only with a default.
+        let statement: Statement = serde_json::from_slice(bytes).map_err(|e| StatementError::Json {
+            detail: e.to_string(),
+        })?;
+        statement.validate()?;
+        Ok(statement)
+    }
+
+    /// Checks the rules of the specification (see the crate documentation).
+    pub fn validate(&self) -> Result<(), StatementError> {
+        if self.type_ != STATEMENT_V1 && self.type_ != STATEMENT_V0_1 {
+            return Err(field("_type", "expected https://in-toto.io/Statement/v1"));
+        }
+        if self.subject.is_empty() {
+            return Err(field("subject", "a statement needs at least one subject"));
+        }
+        for (i, s) in self.subject.iter().enumerate() {
+            s.validate(&format!("subject[{i}]"), true)?;
+        }
+        if self.predicate_type.is_empty() {
+            return Err(field("predicateType", "predicate type is empty"));
+        }
+        if self.predicate.is_null() {
+            return Err(field("predicate", "predicate is missing"));
+        }
+        Ok(())
+    }
+
+    /// The first subject that records `digest`.
+    #[must_use]
+    pub fn subject_matching(&self, digest: &Digest) -> Option<&ResourceDescriptor> {
+        self.subject.iter().find(|s| s.matches(digest))
+    }
+
+    /// Deterministic JSON: field order fixed, maps sorted, no insignificant whitespace.
+    #[must_use]
+    pub fn to_json(&self) -> Vec<u8> {
+        // Round-tripping through `Value` sorts every object's keys (serde_json's map is ordered).
+        serde_json::to_value(self)
+            .and_then(|v| serde_json::to_vec(&v))
+            .unwrap_or_default()
+    }
+}
