@@ -44,9 +44,13 @@ pub(crate) struct RecordArgs {
     /// Write the (unsigned) in-toto statement here.
     #[arg(long, value_name = "FILE", required_unless_present = "bundle")]
     pub(crate) statement: Option<PathBuf>,
-    /// Sign the statement keylessly (DSSE in a sigstore bundle) and write the bundle here.
+    /// Sign the statement (DSSE in a sigstore bundle) and write the bundle here: with --key, or
+    /// keylessly.
     #[arg(long, value_name = "OUT")]
     pub(crate) bundle: Option<PathBuf>,
+    /// Sign with this key (cosign's encrypted format or PKCS#8/SEC1 PEM) instead of keylessly.
+    #[arg(long, value_name = "KEY", requires = "bundle")]
+    pub(crate) key: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) keyless: KeylessArgs,
 }
@@ -145,7 +149,7 @@ fn record(
         write_atomic(path, &bytes)?;
     }
     if let Some(path) = &record.bundle {
-        let bundle = sign_statement(&record.keyless, &bytes)?;
+        let bundle = sign_statement(record.key.as_deref(), &record.keyless, &bytes)?;
         write_atomic(path, &bundle.to_json_v0_3()?)?;
     }
     let report = RecordReport {
@@ -275,9 +279,12 @@ pub(crate) struct VerifyProvenanceArgs {
     /// On success, write a Verification Summary Attestation (VSA v1 statement) here.
     #[arg(long, value_name = "FILE")]
     pub(crate) vsa: Option<PathBuf>,
-    /// On success, sign the VSA keylessly and write its sigstore bundle here.
+    /// On success, sign the VSA (with --vsa-key, or keylessly) and write its sigstore bundle here.
     #[arg(long, value_name = "OUT")]
     pub(crate) vsa_bundle: Option<PathBuf>,
+    /// Sign the VSA with this key instead of keylessly.
+    #[arg(long, value_name = "KEY", requires = "vsa_bundle")]
+    pub(crate) vsa_key: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) keyless: KeylessArgs,
 }
@@ -399,7 +406,7 @@ pub(crate) fn verify_provenance(global: &GlobalArgs, args: &VerifyProvenanceArgs
                     report.vsa = Some(out.display().to_string());
                 }
                 if let Some(out) = &args.vsa_bundle {
-                    let bundle = sign_statement(&args.keyless, &bytes)?;
+                    let bundle = sign_statement(args.vsa_key.as_deref(), &args.keyless, &bytes)?;
                     write_atomic(out, &bundle.to_json_v0_3()?)?;
                     report.vsa_bundle = Some(out.display().to_string());
                 }
@@ -480,8 +487,16 @@ fn read_artefact(arg: &str) -> anyhow::Result<(provenant_digest::Digest, String)
     Ok((digest, name))
 }
 
-/// Signs an in-toto statement keylessly (DSSE), as `provenant sign` does for files.
-fn sign_statement(keyless: &KeylessArgs, statement: &[u8]) -> anyhow::Result<provenant_sigstore::Bundle> {
+/// Signs an in-toto statement (DSSE): with a local key when one is given, else keylessly.
+fn sign_statement(
+    key: Option<&std::path::Path>,
+    keyless: &KeylessArgs,
+    statement: &[u8],
+) -> anyhow::Result<provenant_sigstore::Bundle> {
+    if let Some(key) = key {
+        let key = crate::commands::keys::load_signing_key(key)?;
+        return Ok(provenant_sigstore_sign::keyed::sign_statement(&key, statement)?);
+    }
     let services = services(keyless, false)?;
     let bundle = runtime()?.block_on(async {
         let token =
