@@ -30,6 +30,7 @@ mod model;
 mod purl;
 pub mod spdx23;
 mod time;
+pub mod validate;
 
 pub use model::{
     Component, Ecosystem, Evidence, HashAlg, HashValue, InvalidHash, InvalidLicense, Root, Sbom, Scope,
