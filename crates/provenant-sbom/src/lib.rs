@@ -29,6 +29,7 @@ pub mod cyclonedx;
 mod model;
 mod purl;
 pub mod spdx23;
+pub mod spdx_validate;
 mod time;
 pub mod validate;
 
