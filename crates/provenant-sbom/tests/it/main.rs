@@ -6,5 +6,6 @@
     clippy::panic
 )]
 
+mod oracles;
 mod vectors;
 mod writers;
