@@ -6,4 +6,5 @@
     clippy::panic
 )]
 
+mod accuracy;
 mod formats;
