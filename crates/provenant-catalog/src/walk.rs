@@ -1,0 +1,196 @@
+//! Finding the files to catalog inside a target.
+
+use std::fs::File;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+
+use provenant_sbom::Component;
+
+use crate::{Warning, cargo, dpkg, npm, pip};
+
+/// Files larger than this are not read: a warning is recorded instead.
+pub const MAX_FILE_BYTES: u64 = 256 << 20;
+
+/// Directories never descended into: version control, build output and installed npm trees (the
+/// lockfile describes them).
+const SKIP_DIRS: [&str; 3] = [".git", "target", "node_modules"];
+
+/// The target itself cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CatalogError {
+    /// The target does not exist or cannot be inspected.
+    #[error("cannot read target {path}: {source}")]
+    Target {
+        /// The target.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+/// What the catalogers found.
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub struct Catalog {
+    /// Components, in discovery order (the SBOM sorts them).
+    pub components: Vec<Component>,
+    /// Files that could not be read or parsed: when not empty, the result is incomplete.
+    pub warnings: Vec<Warning>,
+    /// The files that were cataloged, relative to the target.
+    pub files: Vec<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    CargoLock,
+    NpmLock,
+    Requirements,
+    DpkgStatus,
+}
+
+fn kind_of(rel: &Path) -> Option<Kind> {
+    let name = rel.file_name()?.to_str()?;
+    match name {
+        "Cargo.lock" => Some(Kind::CargoLock),
+        "package-lock.json" | "npm-shrinkwrap.json" => Some(Kind::NpmLock),
+        "status"
+            if rel
+                .parent()
+                .and_then(Path::file_name)
+                .is_some_and(|p| p == "dpkg") =>
+        {
+            Some(Kind::DpkgStatus)
+        }
+        _ if name.starts_with("requirements")
+            && Path::new(name)
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("txt")) =>
+        {
+            Some(Kind::Requirements)
+        }
+        _ => None,
+    }
+}
+
+fn read_bounded(path: &Path, rel: &str) -> Result<Vec<u8>, Warning> {
+    let file = File::open(path).map_err(|e| Warning::new(rel, None, format!("cannot open: {e}")))?;
+    let mut buf = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| Warning::new(rel, None, format!("cannot read: {e}")))?;
+    if buf.len() as u64 > MAX_FILE_BYTES {
+        return Err(Warning::new(
+            rel,
+            None,
+            format!("larger than {MAX_FILE_BYTES} bytes: not read"),
+        ));
+    }
+    Ok(buf)
+}
+
+fn catalog_file(out: &mut Catalog, path: &Path, rel: &str, kind: Kind) {
+    let bytes = match read_bounded(path, rel) {
+        Ok(b) => b,
+        Err(w) => {
+            out.warnings.push(w);
+            return;
+        }
+    };
+    out.files.push(rel.to_owned());
+    let result = match kind {
+        Kind::CargoLock => cargo::parse(rel, &bytes),
+        Kind::NpmLock => {
+            let pj = path.with_file_name("package.json");
+            let pj = std::fs::metadata(&pj)
+                .ok()
+                .filter(|m| m.is_file() && m.len() <= MAX_FILE_BYTES)
+                .and_then(|_| std::fs::read(&pj).ok());
+            npm::parse(rel, &bytes, pj.as_deref())
+        }
+        Kind::Requirements => {
+            let (c, w) = pip::parse(rel, &bytes);
+            out.warnings.extend(w);
+            Ok(c)
+        }
+        Kind::DpkgStatus => {
+            let (c, w) = dpkg::parse(rel, &bytes);
+            out.warnings.extend(w);
+            Ok(c)
+        }
+    };
+    match result {
+        Ok(c) => out.components.extend(c),
+        Err(w) => out.warnings.push(w),
+    }
+}
+
+fn rel_string(p: &Path) -> String {
+    p.components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Catalogs `target`: a directory (walked without following symbolic links; `.git`, `target` and
+/// `node_modules` are skipped) or a single file, recognised by its name. A single file of a name no
+/// cataloger knows is tried as each format in turn.
+pub fn catalog(target: &Path) -> Result<Catalog, CatalogError> {
+    let meta = std::fs::symlink_metadata(target).map_err(|source| CatalogError::Target {
+        path: target.to_owned(),
+        source,
+    })?;
+    let mut out = Catalog::default();
+    if !meta.is_dir() {
+        let meta = std::fs::metadata(target).map_err(|source| CatalogError::Target {
+            path: target.to_owned(),
+            source,
+        })?;
+        let rel = target
+            .file_name()
+            .map_or_else(|| rel_string(target), |n| n.to_string_lossy().into_owned());
+        let kind = kind_of(target).or_else(|| {
+            // A lone "status" file given by path is a dpkg database.
+            (rel == "status").then_some(Kind::DpkgStatus)
+        });
+        match kind {
+            Some(k) if meta.is_file() => catalog_file(&mut out, target, &rel, k),
+            _ => out
+                .warnings
+                .push(Warning::new(&rel, None, "no cataloger recognises this file")),
+        }
+        return Ok(out);
+    }
+    let walker = walkdir::WalkDir::new(target)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            !(e.file_type().is_dir() && e.depth() > 0 && SKIP_DIRS.iter().any(|s| e.file_name() == *s))
+        });
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let rel = e
+                    .path()
+                    .and_then(|p| p.strip_prefix(target).ok())
+                    .map(rel_string)
+                    .unwrap_or_default();
+                out.warnings
+                    .push(Warning::new(&rel, None, format!("cannot walk: {e}")));
+                continue;
+            }
+        };
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let Ok(rel) = entry.path().strip_prefix(target) else {
+            continue;
+        };
+        if let Some(kind) = kind_of(rel) {
+            catalog_file(&mut out, entry.path(), &rel_string(rel), kind);
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,10 @@
+//! Integration tests of provenant-catalog.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod accuracy;
+mod formats;

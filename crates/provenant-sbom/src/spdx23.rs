@@ -1,0 +1,186 @@
+//! SPDX 2.3 JSON writer.
+
+use serde_json::{Value, json};
+
+use crate::model::{Component, Sbom};
+use crate::purl::Purl;
+use crate::{content_hash, rfc3339};
+
+/// The SPDX identifier of the root package.
+pub const ROOT_ID: &str = "SPDXRef-Root";
+
+/// The SPDX identifier of a component: its PURL with characters outside `[A-Za-z0-9.-]` replaced, plus
+/// eight hex characters of the PURL's SHA-256 so that two PURLs never collide.
+#[must_use]
+pub fn spdx_id(purl: &Purl) -> String {
+    let body: String = purl
+        .as_str()
+        .trim_start_matches("pkg:")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let h = content_hash(purl.as_str().as_bytes());
+    format!("SPDXRef-Package-{body}-{}", h.get(..8).unwrap_or(""))
+}
+
+fn package(c: &Component) -> Value {
+    let mut v = json!({
+        "SPDXID": spdx_id(&c.purl),
+        "name": c.name,
+        "versionInfo": c.version,
+        "downloadLocation": "NOASSERTION",
+        "filesAnalyzed": false,
+        "licenseConcluded": "NOASSERTION",
+        "licenseDeclared": c.license.as_deref().unwrap_or("NOASSERTION"),
+        "copyrightText": "NOASSERTION",
+        "supplier": c.supplier.as_ref().map_or_else(|| "NOASSERTION".to_owned(), |s| format!("Organization: {}", s.replace(['(', ')'], ""))),
+        "primaryPackagePurpose": "LIBRARY",
+        "externalRefs": [{
+            "referenceCategory": "PACKAGE-MANAGER",
+            "referenceType": "purl",
+            "referenceLocator": c.purl.as_str(),
+        }],
+    });
+    if !c.hashes.is_empty() {
+        set(
+            &mut v,
+            "checksums",
+            c.hashes
+                .iter()
+                .map(|h| json!({"algorithm": h.alg().spdx(), "checksumValue": h.hex()}))
+                .collect(),
+        );
+    }
+    if !c.evidence.is_empty() {
+        let found: Vec<String> = c
+            .evidence
+            .iter()
+            .map(|e| format!("{} ({})", e.file, e.method))
+            .collect();
+        set(
+            &mut v,
+            "sourceInfo",
+            json!(format!(
+                "{} dependency found in {}",
+                c.scope.as_str(),
+                found.join(", ")
+            )),
+        );
+    }
+    v
+}
+
+/// Renders `sbom` as SPDX 2.3 JSON (pretty, with a final newline). The document namespace is derived from
+/// the SHA-256 of the document without it and without the creation time.
+#[must_use]
+pub fn write(sbom: &Sbom) -> String {
+    let root = &sbom.root;
+    let mut root_pkg = json!({
+        "SPDXID": ROOT_ID,
+        "name": root.name,
+        "downloadLocation": "NOASSERTION",
+        "filesAnalyzed": false,
+        "licenseConcluded": "NOASSERTION",
+        "licenseDeclared": "NOASSERTION",
+        "copyrightText": "NOASSERTION",
+        "primaryPackagePurpose": "APPLICATION",
+        "checksums": [{
+            "algorithm": match root.digest.algorithm() {
+                provenant_digest::Algorithm::Sha512 => "SHA512",
+                _ => "SHA256",
+            },
+            "checksumValue": root.digest.hex(),
+        }],
+    });
+    if let Some(v) = &root.version {
+        set(&mut root_pkg, "versionInfo", json!(v));
+    }
+    let mut packages = vec![root_pkg];
+    packages.extend(sbom.components.values().map(package));
+    let mut rels = vec![json!({
+        "spdxElementId": "SPDXRef-DOCUMENT",
+        "relationshipType": "DESCRIBES",
+        "relatedSpdxElement": ROOT_ID,
+    })];
+    for p in sbom.direct() {
+        rels.push(json!({"spdxElementId": ROOT_ID, "relationshipType": "DEPENDS_ON", "relatedSpdxElement": spdx_id(p)}));
+    }
+    for c in sbom.components.values() {
+        for p in sbom.edges(c) {
+            rels.push(json!({
+                "spdxElementId": spdx_id(&c.purl),
+                "relationshipType": "DEPENDS_ON",
+                "relatedSpdxElement": spdx_id(p),
+            }));
+        }
+        if c.scope != crate::Scope::Direct && sbom.edges(c).is_empty() && !is_reached(sbom, &c.purl) {
+            // Not reached through the graph: still say that the root contains it.
+            rels.push(json!({"spdxElementId": ROOT_ID, "relationshipType": "CONTAINS", "relatedSpdxElement": spdx_id(&c.purl)}));
+        }
+    }
+    let mut creation = json!({
+        "created": rfc3339(sbom.created),
+        "creators": [format!("Tool: provenant-{}", env!("CARGO_PKG_VERSION"))],
+    });
+    if sbom.is_incomplete() {
+        set(
+            &mut creation,
+            "comment",
+            json!(format!("INCOMPLETE: {}", sbom.warnings.join("; "))),
+        );
+    }
+    let mut doc = json!({
+        "spdxVersion": "SPDX-2.3",
+        "dataLicense": "CC0-1.0",
+        "SPDXID": "SPDXRef-DOCUMENT",
+        "name": root.name,
+        "creationInfo": creation,
+        "packages": packages,
+        "relationships": rels,
+    });
+    let mut for_hash = doc.clone();
+    set(
+        for_hash.get_mut("creationInfo").unwrap_or(&mut Value::Null),
+        "created",
+        Value::Null,
+    );
+    let h = content_hash(for_hash.to_string().as_bytes());
+    let safe: String = root
+        .name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    set(
+        &mut doc,
+        "documentNamespace",
+        json!(format!("https://provenant.dev/spdx/{safe}-{h}")),
+    );
+    let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    out.push('\n');
+    out
+}
+
+fn is_reached(sbom: &Sbom, target: &Purl) -> bool {
+    sbom.components
+        .values()
+        .any(|c| c.depends_on.contains(target) && c.purl != *target)
+}
+
+/// Sets `key` in a JSON object (no-op on anything else).
+fn set(v: &mut Value, key: &str, value: Value) {
+    if let Some(o) = v.as_object_mut() {
+        o.insert(key.to_owned(), value);
+    }
+}

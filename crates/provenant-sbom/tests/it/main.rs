@@ -1,0 +1,11 @@
+//! Integration tests of provenant-sbom.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod oracles;
+mod vectors;
+mod writers;
