@@ -77,6 +77,9 @@ pub(crate) enum Command {
     VerifyAttestation(crate::commands::sigstore::VerifyAttestationArgs),
     /// The sigstore-conformance client protocol (for running that suite against Provenant).
     Conformance(crate::commands::sigstore::ConformanceArgs),
+    /// Generate SBOMs from lockfiles and package databases; validate SBOM documents.
+    #[command(subcommand)]
+    Sbom(crate::commands::sbom::SbomCommand),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Print the manual page (roff) on stdout.

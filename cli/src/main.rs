@@ -74,6 +74,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::VerifyProvenance(args) => commands::provenance::verify_provenance(&global, &args),
         Command::Oci(command) => commands::oci::run(&global, command),
         Command::Promote(args) => commands::oci::promote(&global, &args),
+        Command::Sbom(command) => commands::sbom::run(&global, &command),
         Command::Completions(args) => commands::meta::completions(&args),
         Command::Man => commands::meta::man(),
         Command::Sign(args) => commands::sigstore::sign(&global, &args),

@@ -14,5 +14,6 @@ mod digest;
 mod oci;
 mod provenance;
 mod repro;
+mod sbom;
 mod signing;
 mod support;
