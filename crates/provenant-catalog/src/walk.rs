@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use provenant_sbom::Component;
 
-use crate::{Warning, cargo, dpkg, npm, pip, pydist};
+use crate::{Warning, cargo, dpkg, npm, pip, pydist, uvlock};
 
 /// Files larger than this are not read: a warning is recorded instead.
 pub const MAX_FILE_BYTES: u64 = 256 << 20;
@@ -48,12 +48,14 @@ enum Kind {
     Requirements,
     DpkgStatus,
     PythonDistInfo,
+    UvLock,
 }
 
 fn kind_of(rel: &Path) -> Option<Kind> {
     let name = rel.file_name()?.to_str()?;
     match name {
         "Cargo.lock" => Some(Kind::CargoLock),
+        "uv.lock" => Some(Kind::UvLock),
         "METADATA"
             if rel
                 .parent()
@@ -129,6 +131,7 @@ fn catalog_file(out: &mut Catalog, path: &Path, rel: &str, kind: Kind) {
             Ok(c)
         }
         Kind::PythonDistInfo => pydist::parse(rel, &bytes).map(|c| vec![c]),
+        Kind::UvLock => uvlock::parse(rel, &bytes),
     };
     match result {
         Ok(c) => out.components.extend(c),

@@ -162,6 +162,7 @@ fn fixtures_match_ground_truth_and_beat_syft_and_cdxgen() {
         ("npm-v3", Some("js")),
         ("pip-req", Some("python")),
         ("pip-site", Some("python")),
+        ("uv-lock", Some("python")),
         ("dpkg", None),
     ];
     let mut table = String::from(
