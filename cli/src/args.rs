@@ -82,6 +82,9 @@ pub(crate) enum Command {
     /// Generate cosign-compatible key pairs and print public keys.
     #[command(subcommand)]
     Keys(crate::commands::keys::KeysCommand),
+    /// Generate SBOMs from lockfiles and package databases; validate SBOM documents.
+    #[command(subcommand)]
+    Sbom(crate::commands::sbom::SbomCommand),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Print the manual page (roff) on stdout.

@@ -115,6 +115,22 @@ printf 'pypi %s\n' "certifi 2024.7.4" "charset-normalizer 3.3.2" "idna 3.7" "req
 # Ground truth for site-packages: pip's own listing of what is installed there.
 pip list --path pip-site/site-packages --format freeze | awk -F== '{print "pypi", tolower($1), $2}' | sort > pip-site/expected.txt
 
+# --- Python: uv.lock (needs uv on PATH, e.g. `pip install uv`), uv's own export as ground truth ---
+rm -rf uv-lock; mkdir -p uv-lock
+cat > uv-lock/pyproject.toml <<'T'
+[project]
+name = "fixture-uv"
+version = "0.1.0"
+requires-python = ">=3.9"
+dependencies = ["requests==2.32.3", "attrs==24.2.0"]
+
+[dependency-groups]
+dev = ["iniconfig==2.0.0"]
+T
+(cd uv-lock && uv lock -q &&
+  uv export -q --format requirements-txt --no-hashes --all-groups --no-emit-project |
+    awk -F'[ =;]+' '/^[a-zA-Z]/ {print "pypi", $1, $2}' | sort -u > expected.txt)
+
 # --- Debian: this machine's dpkg status database, with dpkg-query as ground truth ---
 rm -rf dpkg; mkdir -p dpkg/var/lib/dpkg
 cp /var/lib/dpkg/status dpkg/var/lib/dpkg/status

@@ -15,5 +15,6 @@ mod keys;
 mod oci;
 mod provenance;
 mod repro;
+mod sbom;
 mod signing;
 mod support;

@@ -7,4 +7,5 @@ pub(crate) mod meta;
 pub(crate) mod oci;
 pub(crate) mod provenance;
 pub(crate) mod repro;
+pub(crate) mod sbom;
 pub(crate) mod sigstore;

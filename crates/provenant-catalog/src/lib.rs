@@ -8,6 +8,8 @@
 //! | `Cargo.lock` (v3, v4) | [`cargo::parse`] | the dependency lists of the lockfile's local packages |
 //! | `package-lock.json` (v1 `dependencies`, v2/v3 `packages`) | [`npm::parse`] | the root package's dependency lists |
 //! | `requirements*.txt` (`==` pins, `--hash`) | [`pip::parse`] | lines not marked `# via` another package |
+//! | `uv.lock` | [`uvlock::parse`] | the project's dependencies and dependency groups |
+//! | `*.dist-info/METADATA` | [`pydist::parse`] | unknown (installed distributions) |
 //! | `var/lib/dpkg/status` | [`dpkg::parse`] | unknown (an installed database) |
 //!
 //! The format parsers are pure functions of the file's bytes. A file that cannot be read or parsed gives a
@@ -30,6 +32,8 @@ pub mod cargo;
 pub mod dpkg;
 pub mod npm;
 pub mod pip;
+pub mod pydist;
+pub mod uvlock;
 mod walk;
 
 use std::fmt;

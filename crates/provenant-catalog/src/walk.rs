@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use provenant_sbom::Component;
 
-use crate::{Warning, cargo, dpkg, npm, pip};
+use crate::{Warning, cargo, dpkg, npm, pip, pydist, uvlock};
 
 /// Files larger than this are not read: a warning is recorded instead.
 pub const MAX_FILE_BYTES: u64 = 256 << 20;
@@ -47,12 +47,24 @@ enum Kind {
     NpmLock,
     Requirements,
     DpkgStatus,
+    PythonDistInfo,
+    UvLock,
 }
 
 fn kind_of(rel: &Path) -> Option<Kind> {
     let name = rel.file_name()?.to_str()?;
     match name {
         "Cargo.lock" => Some(Kind::CargoLock),
+        "uv.lock" => Some(Kind::UvLock),
+        "METADATA"
+            if rel
+                .parent()
+                .and_then(Path::file_name)
+                .and_then(|p| p.to_str())
+                .is_some_and(|p| p.ends_with(".dist-info")) =>
+        {
+            Some(Kind::PythonDistInfo)
+        }
         "package-lock.json" | "npm-shrinkwrap.json" => Some(Kind::NpmLock),
         "status"
             if rel
@@ -118,6 +130,8 @@ fn catalog_file(out: &mut Catalog, path: &Path, rel: &str, kind: Kind) {
             out.warnings.extend(w);
             Ok(c)
         }
+        Kind::PythonDistInfo => pydist::parse(rel, &bytes).map(|c| vec![c]),
+        Kind::UvLock => uvlock::parse(rel, &bytes),
     };
     match result {
         Ok(c) => out.components.extend(c),

@@ -161,6 +161,8 @@ fn fixtures_match_ground_truth_and_beat_syft_and_cdxgen() {
         ("npm-v2", Some("js")),
         ("npm-v3", Some("js")),
         ("pip-req", Some("python")),
+        ("pip-site", Some("python")),
+        ("uv-lock", Some("python")),
         ("dpkg", None),
     ];
     let mut table = String::from(

@@ -8,3 +8,4 @@
 
 mod accuracy;
 mod formats;
+mod pydist;

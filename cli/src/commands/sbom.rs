@@ -1,0 +1,388 @@
+//! `provenant sbom`: generate, validate and diff software bills of materials.
+
+// The help text names formats (CycloneDX, SPDX); backticks would show in `--help`.
+#![allow(clippy::doc_markdown)]
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand};
+use provenant_digest::{Algorithm, NoProgress};
+use provenant_sbom::{Root, Sbom, cyclonedx, spdx_validate, spdx23, validate};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::Outcome;
+use crate::args::{GlobalArgs, OutputFormat};
+use crate::output::{print_bytes, print_json};
+
+/// Upper bound on an SBOM document read into memory.
+const MAX_DOC_BYTES: u64 = 256 << 20;
+
+/// `provenant sbom` subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum SbomCommand {
+    /// Catalog a directory or a lockfile and write a CycloneDX or SPDX SBOM.
+    Generate(GenerateArgs),
+    /// Validate a CycloneDX or SPDX JSON document (structure and semantics); exit 1 when invalid.
+    Validate(ValidateArgs),
+    /// Compare the components of two SBOMs: added, removed, changed versions and licences.
+    Diff(DiffArgs),
+}
+
+/// `provenant sbom generate`.
+#[derive(Debug, Args)]
+pub(crate) struct GenerateArgs {
+    /// A directory, or a single lockfile or package database.
+    pub(crate) target: PathBuf,
+    /// `cyclonedx-json` (1.6), `cyclonedx-json@1.5`, `cyclonedx-json@1.7` or `spdx-json` (2.3).
+    #[arg(long, default_value = "cyclonedx-json")]
+    pub(crate) format: String,
+    /// Write the SBOM here instead of standard output.
+    #[arg(short = 'o', long = "output-file")]
+    pub(crate) output_file: Option<PathBuf>,
+    /// Exit 2 when any file could not be cataloged (the SBOM would be incomplete).
+    #[arg(long)]
+    pub(crate) strict: bool,
+}
+
+/// `provenant sbom validate`.
+#[derive(Debug, Args)]
+pub(crate) struct ValidateArgs {
+    /// The SBOM (CycloneDX JSON or SPDX 2.3 JSON).
+    pub(crate) file: PathBuf,
+}
+
+/// `provenant sbom diff`.
+#[derive(Debug, Args)]
+pub(crate) struct DiffArgs {
+    /// The older SBOM.
+    pub(crate) a: PathBuf,
+    /// The newer SBOM.
+    pub(crate) b: PathBuf,
+}
+
+enum Format {
+    CycloneDx(cyclonedx::SpecVersion),
+    Spdx,
+}
+
+fn parse_format(s: &str) -> anyhow::Result<Format> {
+    Ok(match s {
+        "cyclonedx-json" | "cyclonedx-json@1.6" => Format::CycloneDx(cyclonedx::SpecVersion::V1_6),
+        "cyclonedx-json@1.5" => Format::CycloneDx(cyclonedx::SpecVersion::V1_5),
+        "cyclonedx-json@1.7" => Format::CycloneDx(cyclonedx::SpecVersion::V1_7),
+        "spdx-json" | "spdx-json@2.3" => Format::Spdx,
+        other => anyhow::bail!(
+            "unknown SBOM format {other:?}: expected cyclonedx-json[@1.5|@1.6|@1.7] or spdx-json"
+        ),
+    })
+}
+
+fn source_date_epoch() -> anyhow::Result<u64> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(v) => v
+            .trim()
+            .parse()
+            .with_context(|| format!("SOURCE_DATE_EPOCH={v:?} is not a whole number of seconds")),
+        Err(_) => Ok(std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())),
+    }
+}
+
+pub(crate) fn run(global: &GlobalArgs, command: &SbomCommand) -> anyhow::Result<Outcome> {
+    match command {
+        SbomCommand::Generate(args) => generate(args),
+        SbomCommand::Validate(args) => validate_cmd(global, args),
+        SbomCommand::Diff(args) => diff(global, args),
+    }
+}
+
+fn generate(args: &GenerateArgs) -> anyhow::Result<Outcome> {
+    let format = parse_format(&args.format)?;
+    let created = source_date_epoch()?;
+    let found = provenant_catalog::catalog(&args.target)?;
+    for w in &found.warnings {
+        eprintln!("warning: {w}");
+    }
+    if args.strict && !found.warnings.is_empty() {
+        anyhow::bail!(
+            "{} file(s) could not be cataloged and --strict is set",
+            found.warnings.len()
+        );
+    }
+    let digest = provenant_digest::digest_path(Algorithm::Sha256, &args.target, &NoProgress)
+        .with_context(|| format!("digesting {}", args.target.display()))?
+        .digest;
+    let name = root_name(&args.target);
+    let mut sbom = Sbom::new(Root::new(&name, digest), created);
+    for c in found.components {
+        sbom.add(c);
+    }
+    sbom.warnings = found.warnings.iter().map(ToString::to_string).collect();
+    let mut text = match format {
+        Format::CycloneDx(v) => cyclonedx::write(&sbom, v),
+        Format::Spdx => spdx23::write(&sbom),
+    };
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    match &args.output_file {
+        Some(path) => {
+            std::fs::write(path, text.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
+        }
+        None => print_bytes(text.as_bytes())?,
+    }
+    Ok(Outcome::Success)
+}
+
+fn root_name(target: &Path) -> String {
+    let abs = std::fs::canonicalize(target).unwrap_or_else(|_| target.to_owned());
+    abs.file_name()
+        .map_or_else(|| "root".to_owned(), |n| n.to_string_lossy().into_owned())
+}
+
+fn read_doc(path: &Path) -> anyhow::Result<Value> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut buf = Vec::new();
+    file.take(MAX_DOC_BYTES + 1)
+        .read_to_end(&mut buf)
+        .with_context(|| format!("reading {}", path.display()))?;
+    anyhow::ensure!(
+        buf.len() as u64 <= MAX_DOC_BYTES,
+        "{} is larger than {MAX_DOC_BYTES} bytes",
+        path.display()
+    );
+    serde_json::from_slice(&buf).with_context(|| format!("{} is not JSON", path.display()))
+}
+
+fn is_spdx(doc: &Value) -> bool {
+    doc.get("spdxVersion").is_some()
+}
+
+#[derive(Serialize)]
+struct FindingJson<'a> {
+    path: &'a str,
+    message: &'a str,
+    kind: &'static str,
+}
+
+#[derive(Serialize)]
+struct ValidateReport<'a> {
+    file: String,
+    format: &'static str,
+    valid: bool,
+    findings: Vec<FindingJson<'a>>,
+}
+
+fn validate_cmd(global: &GlobalArgs, args: &ValidateArgs) -> anyhow::Result<Outcome> {
+    let doc = read_doc(&args.file)?;
+    let (format, findings) = if is_spdx(&doc) {
+        ("spdx-json", spdx_validate::spdx(&doc))
+    } else {
+        ("cyclonedx-json", validate::cyclonedx(&doc))
+    };
+    let valid = findings.is_empty();
+    match global.output {
+        OutputFormat::Json => print_json(&ValidateReport {
+            file: args.file.display().to_string(),
+            format,
+            valid,
+            findings: findings
+                .iter()
+                .map(|f| FindingJson {
+                    path: &f.path,
+                    message: &f.message,
+                    kind: match f.kind {
+                        validate::Kind::Schema => "schema",
+                        _ => "semantic",
+                    },
+                })
+                .collect(),
+        })?,
+        OutputFormat::Text => {
+            let mut out = String::new();
+            for f in &findings {
+                let _ = writeln!(out, "{}: {}", f.path, f.message);
+            }
+            if valid {
+                let _ = writeln!(out, "{}: valid {format}", args.file.display());
+            } else {
+                let _ = writeln!(
+                    out,
+                    "{}: invalid {format} ({} finding(s))",
+                    args.file.display(),
+                    findings.len()
+                );
+            }
+            print_bytes(out.as_bytes())?;
+        }
+    }
+    Ok(if valid { Outcome::Success } else { Outcome::Failure })
+}
+
+/// A component reduced to what a diff compares, keyed by package identity (PURL without version).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+struct Entry {
+    purl: String,
+    version: String,
+    license: Option<String>,
+}
+
+fn strip_version(purl: &str) -> String {
+    let end = purl.find(['?', '#']).unwrap_or(purl.len());
+    let (head, tail) = purl.split_at(end);
+    // The version separator is the last '@' after the type ("pkg:npm/%40scope/x@1" encodes its '@').
+    match head.rfind('@') {
+        Some(at) if head.get(..at).is_some_and(|h| h.contains('/')) => {
+            format!("{}{tail}", head.get(..at).unwrap_or(head))
+        }
+        _ => purl.to_owned(),
+    }
+}
+
+fn entries(doc: &Value) -> BTreeMap<String, Entry> {
+    let mut out = BTreeMap::new();
+    let str_of = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+    if is_spdx(doc) {
+        for p in doc
+            .get("packages")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let purl = p
+                .get("externalRefs")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .find(|r| r.get("referenceType").and_then(Value::as_str) == Some("purl"))
+                .and_then(|r| str_of(r, "referenceLocator"));
+            let Some(purl) = purl else { continue };
+            let license = str_of(p, "licenseConcluded")
+                .or_else(|| str_of(p, "licenseDeclared"))
+                .filter(|l| l != "NOASSERTION" && l != "NONE");
+            out.insert(
+                strip_version(&purl),
+                Entry {
+                    version: str_of(p, "versionInfo").unwrap_or_default(),
+                    purl,
+                    license,
+                },
+            );
+        }
+    } else {
+        for c in doc
+            .get("components")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let Some(purl) = str_of(c, "purl") else { continue };
+            let license = c
+                .get("licenses")
+                .and_then(Value::as_array)
+                .and_then(|ls| ls.first())
+                .and_then(|l| {
+                    str_of(l, "expression").or_else(|| {
+                        l.get("license")
+                            .and_then(|x| str_of(x, "id").or_else(|| str_of(x, "name")))
+                    })
+                });
+            out.insert(
+                strip_version(&purl),
+                Entry {
+                    version: str_of(c, "version").unwrap_or_default(),
+                    purl,
+                    license,
+                },
+            );
+        }
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct Change {
+    package: String,
+    before: Entry,
+    after: Entry,
+    version_changed: bool,
+    license_changed: bool,
+}
+
+#[derive(Serialize)]
+struct DiffReport {
+    added: Vec<Entry>,
+    removed: Vec<Entry>,
+    changed: Vec<Change>,
+}
+
+fn diff(global: &GlobalArgs, args: &DiffArgs) -> anyhow::Result<Outcome> {
+    let a = entries(&read_doc(&args.a)?);
+    let b = entries(&read_doc(&args.b)?);
+    let mut report = DiffReport {
+        added: Vec::new(),
+        removed: Vec::new(),
+        changed: Vec::new(),
+    };
+    for (k, old) in &a {
+        match b.get(k) {
+            None => report.removed.push(old.clone()),
+            Some(new) if new != old => report.changed.push(Change {
+                package: k.clone(),
+                before: old.clone(),
+                after: new.clone(),
+                version_changed: old.version != new.version,
+                license_changed: old.license != new.license,
+            }),
+            Some(_) => {}
+        }
+    }
+    for (k, new) in &b {
+        if !a.contains_key(k) {
+            report.added.push(new.clone());
+        }
+    }
+    match global.output {
+        OutputFormat::Json => print_json(&report)?,
+        OutputFormat::Text => {
+            let mut out = String::new();
+            for e in &report.added {
+                let _ = writeln!(out, "+ {}", e.purl);
+            }
+            for e in &report.removed {
+                let _ = writeln!(out, "- {}", e.purl);
+            }
+            for c in &report.changed {
+                let _ = write!(
+                    out,
+                    "~ {}: {} -> {}",
+                    c.package, c.before.version, c.after.version
+                );
+                if c.license_changed {
+                    let _ = write!(
+                        out,
+                        " (licence {} -> {})",
+                        c.before.license.as_deref().unwrap_or("none"),
+                        c.after.license.as_deref().unwrap_or("none")
+                    );
+                }
+                out.push('\n');
+            }
+            let _ = writeln!(
+                out,
+                "{} added, {} removed, {} changed",
+                report.added.len(),
+                report.removed.len(),
+                report.changed.len()
+            );
+            print_bytes(out.as_bytes())?;
+        }
+    }
+    Ok(Outcome::Success)
+}
