@@ -23,7 +23,7 @@
 //! assert!(cosign::decrypt(&file, b"wrong").is_err());
 //! let signature = key.sign(b"message")?;
 //! assert!(!signature.is_empty());
-//! # Ok::<(), provenant_keys::KeyError>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![forbid(unsafe_code)]
 
