@@ -69,6 +69,9 @@ pub(crate) enum Command {
     Oci(crate::commands::oci::OciCommand),
     /// Copy an image by digest with every platform manifest, blob and referrer, digests preserved.
     Promote(crate::commands::oci::PromoteArgs),
+    /// Verify an image's lineage: packaging and build provenance back to the source commit.
+    #[command(subcommand)]
+    Lineage(crate::commands::lineage::LineageCommand),
     /// Sign a file into a sigstore bundle (keyless: Fulcio certificate, Rekor entry, optional timestamp).
     Sign(crate::commands::sigstore::SignArgs),
     /// Verify an artefact's sigstore bundle offline against a trusted root.

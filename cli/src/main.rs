@@ -74,6 +74,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::VerifyProvenance(args) => commands::provenance::verify_provenance(&global, &args),
         Command::Oci(command) => commands::oci::run(&global, command),
         Command::Promote(args) => commands::oci::promote(&global, &args),
+        Command::Lineage(command) => commands::lineage::run(&global, &command),
         Command::Attest(args) => commands::attest::run(&global, &args),
         Command::Keys(command) => commands::keys::run(&global, &command),
         Command::Sbom(command) => commands::sbom::run(&global, &command),

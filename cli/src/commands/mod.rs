@@ -3,6 +3,7 @@
 pub(crate) mod attest;
 pub(crate) mod digest;
 pub(crate) mod keys;
+pub(crate) mod lineage;
 pub(crate) mod meta;
 pub(crate) mod oci;
 pub(crate) mod provenance;

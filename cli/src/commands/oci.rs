@@ -57,7 +57,7 @@ impl RegistryArgs {
         Ok(source)
     }
 
-    fn client(&self, creds: Option<&str>) -> anyhow::Result<Arc<Client>> {
+    pub(crate) fn client(&self, creds: Option<&str>) -> anyhow::Result<Arc<Client>> {
         Ok(Arc::new(Client::new(ClientOptions {
             insecure_registries: self.insecure_registries.clone(),
             credentials: self.source(creds)?,
@@ -69,7 +69,7 @@ impl RegistryArgs {
 #[derive(Debug, Subcommand)]
 pub(crate) enum OciCommand {
     /// Build a reproducible image from a directory (no daemon): same input, same digest.
-    Image(ImageArgs),
+    Image(Box<ImageArgs>),
     /// Push files as an OCI artifact (like `oras push`).
     Push(PushArgs),
     /// Pull an artifact's files into a directory (like `oras pull`).
@@ -103,6 +103,21 @@ pub(crate) struct ImageArgs {
     /// Platform os/arch[/variant].
     #[arg(long, default_value = "linux/amd64")]
     platform: String,
+    /// Record packaging provenance (subject the image, resolved dependencies every packaged file),
+    /// signed with this key, and attach it to the image.
+    #[arg(long, value_name = "KEY", conflicts_with = "keyless")]
+    key: Option<PathBuf>,
+    /// Record packaging provenance signed keylessly (identity token, Fulcio, Rekor) and attach it.
+    #[arg(long)]
+    keyless: bool,
+    /// The builder id the packaging provenance records.
+    #[arg(long, value_name = "URI", default_value = provenant_slsa::LOCAL_BUILDER_ID)]
+    builder_id: String,
+    /// Also write the signed packaging provenance (a sigstore bundle) to this file.
+    #[arg(long, value_name = "OUT")]
+    provenance_bundle: Option<PathBuf>,
+    #[command(flatten)]
+    signing: crate::commands::sigstore::KeylessArgs,
     #[command(flatten)]
     registry: RegistryArgs,
 }
@@ -349,6 +364,9 @@ struct ImageReport {
     layer_size: u64,
     diff_id: Digest,
     entries: usize,
+    files: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    provenance: Option<Digest>,
 }
 
 fn image(global: &GlobalArgs, args: &ImageArgs) -> anyhow::Result<Outcome> {
@@ -377,6 +395,21 @@ fn image(global: &GlobalArgs, args: &ImageArgs) -> anyhow::Result<Outcome> {
         store.put_manifest(&built.manifest, media::OCI_MANIFEST, Some(tag))?;
     }
     let full = reference.with(reference.tag().cloned(), Some(built.digest));
+    let provenance = if args.key.is_some() || args.keyless {
+        Some(attach_packaging_provenance(
+            args,
+            &options,
+            &built,
+            &reference,
+            store.as_ref(),
+        )?)
+    } else {
+        anyhow::ensure!(
+            args.provenance_bundle.is_none(),
+            "--provenance-bundle needs --key or --keyless"
+        );
+        None
+    };
     match global.output {
         OutputFormat::Json => print_json(&ImageReport {
             reference: full.to_string(),
@@ -387,10 +420,100 @@ fn image(global: &GlobalArgs, args: &ImageArgs) -> anyhow::Result<Outcome> {
             layer_size: built.layer_size,
             diff_id: built.diff_id,
             entries: built.entries,
+            files: built.files.len(),
+            provenance,
         })?,
-        OutputFormat::Text => print_bytes(format!("{full}\n").as_bytes())?,
+        OutputFormat::Text => {
+            if let Some(p) = provenance {
+                eprintln!(
+                    "packaging provenance ({} file(s)) attached as {}@{p}",
+                    built.files.len(),
+                    reference.location()
+                );
+            }
+            print_bytes(format!("{full}\n").as_bytes())?;
+        }
     }
     Ok(Outcome::Success)
+}
+
+/// Signs the image's packaging provenance and attaches it as a referrer; returns the referrer digest.
+fn attach_packaging_provenance(
+    args: &ImageArgs,
+    options: &provenant_image::ImageOptions,
+    built: &provenant_image::BuiltImage,
+    reference: &Reference,
+    store: &dyn Store,
+) -> anyhow::Result<Digest> {
+    let finished_on =
+        crate::commands::provenance::source_date_epoch()?.unwrap_or_else(|| provenant_build::now(None));
+    let name = reference.location();
+    let statement = provenant_image::provenance::statement(
+        built,
+        options,
+        &provenant_image::provenance::Packaging {
+            name: &name,
+            builder_id: &args.builder_id,
+            finished_on,
+        },
+    )
+    .context("the packaging provenance is invalid")?;
+    let mut bytes = serde_json::to_vec_pretty(&statement)?;
+    bytes.push(b'\n');
+    let bundle = crate::commands::provenance::sign_statement(args.key.as_deref(), &args.signing, &bytes)
+        .context("cannot sign the packaging provenance")?;
+    let bundle_bytes = bundle.to_json_v0_3()?;
+    if let Some(path) = &args.provenance_bundle {
+        crate::commands::provenance::write_atomic(path, &bundle_bytes)?;
+    }
+    let subject = store.get_manifest(&ManifestRef::Digest(built.digest))?;
+    let annotations = BTreeMap::from([
+        (
+            "dev.sigstore.bundle.content".to_owned(),
+            "dsse-envelope".to_owned(),
+        ),
+        (
+            "dev.sigstore.bundle.predicateType".to_owned(),
+            provenant_slsa::v1::PREDICATE_TYPE.to_owned(),
+        ),
+    ]);
+    let attached = attach_document(
+        store,
+        &subject,
+        &bundle_bytes,
+        media::SIGSTORE_BUNDLE_V03,
+        "packaging.provenance.sigstore.json",
+        annotations,
+    )?;
+    Ok(attached.digest)
+}
+
+/// Pushes `bytes` as the single layer of an artifact whose subject is `subject`, and makes it
+/// discoverable (referrers API, else the referrers tag index).
+fn attach_document(
+    store: &dyn Store,
+    subject: &provenant_registry::FetchedManifest,
+    bytes: &[u8],
+    media_type: &str,
+    title: &str,
+    annotations: BTreeMap<String, String>,
+) -> anyhow::Result<referrers::Attached> {
+    let digest = put_small_blob(store, bytes)?;
+    put_small_blob(store, media::EMPTY_JSON)?;
+    let mut layer = Descriptor::new(media_type, digest, bytes.len() as u64);
+    layer.annotations = Some(
+        [(ANNOTATION_TITLE.to_owned(), title.to_owned())]
+            .into_iter()
+            .collect(),
+    );
+    let manifest = artifact_manifest(media_type, vec![layer], Some(subject.descriptor()), annotations);
+    let manifest_bytes = to_bytes(&manifest);
+    Ok(referrers::attach(
+        store,
+        &subject.digest,
+        &manifest_bytes,
+        media::OCI_MANIFEST,
+    )?)
 }
 
 fn put_small_blob(store: &dyn Store, bytes: &[u8]) -> anyhow::Result<Digest> {
@@ -626,21 +749,13 @@ fn attach(global: &GlobalArgs, args: &AttachArgs) -> anyhow::Result<Outcome> {
     } else {
         bail!("one of --bundle, --sbom or --file with --artifact-type is required");
     };
-    let digest = put_small_blob(store.as_ref(), &bytes)?;
-    put_small_blob(store.as_ref(), media::EMPTY_JSON)?;
-    let mut layer = Descriptor::new(&media_type, digest, bytes.len() as u64);
-    layer.annotations = Some(
-        [(ANNOTATION_TITLE.to_owned(), file_title(&path))]
-            .into_iter()
-            .collect(),
-    );
-    let manifest = artifact_manifest(&media_type, vec![layer], Some(subject.descriptor()), annotations);
-    let manifest_bytes = to_bytes(&manifest);
-    let attached = referrers::attach(
+    let attached = attach_document(
         store.as_ref(),
-        &subject_digest,
-        &manifest_bytes,
-        media::OCI_MANIFEST,
+        &subject,
+        &bytes,
+        &media_type,
+        &file_title(&path),
+        annotations,
     )?;
     let scheme = if attached.via_api {
         "referrers API"

@@ -488,7 +488,8 @@ fn read_artefact(arg: &str) -> anyhow::Result<(provenant_digest::Digest, String)
 }
 
 /// Signs an in-toto statement (DSSE): with a local key when one is given, else keylessly.
-fn sign_statement(
+/// Signs an in-toto statement into a DSSE bundle: with the key when given, else keylessly.
+pub(crate) fn sign_statement(
     key: Option<&std::path::Path>,
     keyless: &KeylessArgs,
     statement: &[u8],
@@ -513,7 +514,8 @@ fn sign_statement(
     Ok(bundle)
 }
 
-fn source_date_epoch() -> anyhow::Result<Option<provenant_slsa::Timestamp>> {
+/// `SOURCE_DATE_EPOCH` as a timestamp, when set.
+pub(crate) fn source_date_epoch() -> anyhow::Result<Option<provenant_slsa::Timestamp>> {
     match std::env::var("SOURCE_DATE_EPOCH") {
         Ok(v) if !v.is_empty() => {
             let secs: u32 = v

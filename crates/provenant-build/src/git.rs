@@ -128,3 +128,103 @@ pub fn normalise_remote(url: &str) -> Option<String> {
     }
     Some(format!("https://{host}/{path}"))
 }
+
+/// Where a commit stands in a local clone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reachability {
+    /// The commit is the branch tip or one of its ancestors.
+    OnBranch,
+    /// The commit exists in the clone but the branch does not contain it.
+    NotOnBranch,
+    /// The clone has no such commit.
+    Missing,
+}
+
+/// Looking a commit up in a clone failed (as opposed to the commit being absent).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LookupError {
+    /// The path is not a git repository.
+    #[error("{} is not a git repository: {reason}", dir.display())]
+    NotARepository {
+        /// The path given.
+        dir: PathBuf,
+        /// What gitoxide said.
+        reason: String,
+    },
+    /// The commit is not 40 hex digits.
+    #[error("{commit:?} is not a full commit id (40 hex digits)")]
+    BadCommit {
+        /// What was given.
+        commit: String,
+    },
+    /// The branch is neither a local branch nor one of `origin`'s.
+    #[error("{} has no branch {branch:?} (neither refs/heads/{branch} nor refs/remotes/origin/{branch})", dir.display())]
+    NoBranch {
+        /// The repository.
+        dir: PathBuf,
+        /// The branch.
+        branch: String,
+    },
+    /// Walking the history failed.
+    #[error("cannot walk the history of {}: {reason}", dir.display())]
+    Walk {
+        /// The repository.
+        dir: PathBuf,
+        /// What gitoxide said.
+        reason: String,
+    },
+}
+
+/// Whether `commit` (40 hex digits) is in the clone at `dir` and reachable from `branch`
+/// (`refs/heads/BRANCH`, else `refs/remotes/origin/BRANCH`), or from HEAD when no branch is named.
+pub fn reachability(dir: &Path, commit: &str, branch: Option<&str>) -> Result<Reachability, LookupError> {
+    let repo = gix::open(dir)
+        .or_else(|_| gix::discover(dir))
+        .map_err(|e| LookupError::NotARepository {
+            dir: dir.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+    let bad = || LookupError::BadCommit {
+        commit: commit.to_owned(),
+    };
+    if commit.len() != 40 || !commit.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(bad());
+    }
+    let id = gix::ObjectId::from_hex(commit.to_ascii_lowercase().as_bytes()).map_err(|_| bad())?;
+    if repo.find_commit(id).is_err() {
+        return Ok(Reachability::Missing);
+    }
+    let walk_err = |e: &dyn std::fmt::Display| LookupError::Walk {
+        dir: dir.to_path_buf(),
+        reason: e.to_string(),
+    };
+    let tip = match branch {
+        Some(b) => {
+            let reference = repo
+                .try_find_reference(format!("refs/heads/{b}").as_str())
+                .map_err(|e| walk_err(&e))?;
+            let reference = match reference {
+                Some(r) => Some(r),
+                None => repo
+                    .try_find_reference(format!("refs/remotes/origin/{b}").as_str())
+                    .map_err(|e| walk_err(&e))?,
+            };
+            let Some(mut reference) = reference else {
+                return Err(LookupError::NoBranch {
+                    dir: dir.to_path_buf(),
+                    branch: b.to_owned(),
+                });
+            };
+            reference.peel_to_commit().map_err(|e| walk_err(&e))?.id
+        }
+        None => repo.head_commit().map_err(|e| walk_err(&e))?.id,
+    };
+    let walk = repo.rev_walk([tip]).all().map_err(|e| walk_err(&e))?;
+    for info in walk {
+        if info.map_err(|e| walk_err(&e))?.id == id {
+            return Ok(Reachability::OnBranch);
+        }
+    }
+    Ok(Reachability::NotOnBranch)
+}

@@ -8,6 +8,9 @@
 //! header (no name, mtime 0, OS "unknown") at a fixed level. The configuration's `diff_ids` is the
 //! digest of the uncompressed tar, as image consumers check.
 //!
+//! [`provenance::statement`] describes a built image as packaging provenance: the manifest as subject,
+//! every packaged file with its digest as a resolved dependency.
+//!
 //! ```no_run
 //! use provenant_image::{ImageOptions, build};
 //! use provenant_registry::layout::Layout;
@@ -21,6 +24,8 @@
 // `StoreError` carries both digests of a mismatch by value (the cold path, where callers want the values);
 // boxing them would only add an allocation to every error.
 #![allow(clippy::result_large_err)]
+
+pub mod provenance;
 
 use std::fs::{self, File};
 use std::io::{self, Seek, Write};
@@ -117,6 +122,12 @@ pub enum ImageError {
         /// Where the limit was hit.
         path: PathBuf,
     },
+    /// A file changed size while it was being packaged.
+    #[error("{path} changed while it was being packaged")]
+    Changed {
+        /// The file.
+        path: PathBuf,
+    },
     /// The root is not a directory.
     #[error("{path} is not a directory")]
     NotADirectory {
@@ -147,6 +158,19 @@ pub struct BuiltImage {
     pub diff_id: Digest,
     /// Entries in the layer.
     pub entries: usize,
+    /// Every regular file packaged, sorted by path, with the digest of its content.
+    pub files: Vec<PackagedFile>,
+}
+
+/// A regular file as it went into the layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackagedFile {
+    /// Its path inside the image, relative to the root, `/`-separated (`usr/local/bin/hello`).
+    pub path: String,
+    /// The SHA-256 digest of its content.
+    pub digest: Digest,
+    /// Its size in bytes.
+    pub size: u64,
 }
 
 struct Entry {
@@ -253,8 +277,25 @@ fn header_for(meta: &fs::Metadata, epoch: u64) -> tar::Header {
     h
 }
 
-/// Writes the layer tar of `entries` into `out`.
-fn write_tar<W: Write>(entries: &[Entry], epoch: u64, out: W) -> Result<W, ImageError> {
+/// A reader that hashes what passes through it.
+struct HashingReader<R> {
+    inner: R,
+    hasher: Hasher,
+    count: u64,
+}
+
+impl<R: io::Read> io::Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(buf.get(..n).unwrap_or_default());
+        self.count += n as u64;
+        Ok(n)
+    }
+}
+
+/// Writes the layer tar of `entries` into `out`; returns it with the regular files written.
+fn write_tar<W: Write>(entries: &[Entry], epoch: u64, out: W) -> Result<(W, Vec<PackagedFile>), ImageError> {
+    let mut files = Vec::new();
     let mut builder = tar::Builder::new(out);
     builder.mode(tar::HeaderMode::Deterministic);
     for e in entries {
@@ -280,14 +321,37 @@ fn write_tar<W: Write>(entries: &[Entry], epoch: u64, out: W) -> Result<W, Image
             let file = File::open(&e.abs).map_err(io_err("cannot open", &e.abs))?;
             h.set_entry_type(tar::EntryType::Regular);
             h.set_size(e.meta.size());
-            builder.append_data(&mut h, &e.rel, file).map_err(write_err)?;
+            let mut reader = HashingReader {
+                inner: file,
+                hasher: Hasher::new(Algorithm::Sha256),
+                count: 0,
+            };
+            builder
+                .append_data(&mut h, &e.rel, &mut reader)
+                .map_err(write_err)?;
+            // The tar header promised the size taken from the metadata: a file that changed while it
+            // was read would make the record lie.
+            if reader.count != e.meta.size() {
+                return Err(ImageError::Changed { path: e.abs.clone() });
+            }
+            files.push(PackagedFile {
+                path: e
+                    .rel
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join("/"),
+                digest: reader.hasher.finish(),
+                size: reader.count,
+            });
         }
     }
-    builder.into_inner().map_err(|source| ImageError::Io {
+    let out = builder.into_inner().map_err(|source| ImageError::Io {
         action: "cannot finish layer of",
         path: PathBuf::new(),
         source,
-    })
+    })?;
+    Ok((out, files))
 }
 
 /// Builds an image from the directory `root` and stores its blobs and manifest in `store` (without a
@@ -310,7 +374,7 @@ pub fn build(root: &Path, options: &ImageOptions, store: &dyn Store) -> Result<B
         hasher: Hasher::new(Algorithm::Sha256),
         count: 0,
     };
-    let uncompressed = write_tar(&entries, options.epoch, uncompressed)?;
+    let (uncompressed, files) = write_tar(&entries, options.epoch, uncompressed)?;
     let diff_id = uncompressed.hasher.finish();
     let compressed = uncompressed.inner.finish().map_err(|source| ImageError::Io {
         action: "cannot compress layer of",
@@ -377,5 +441,6 @@ pub fn build(root: &Path, options: &ImageOptions, store: &dyn Store) -> Result<B
         layer_size,
         diff_id,
         entries: entries.len(),
+        files,
     })
 }

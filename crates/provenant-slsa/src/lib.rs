@@ -55,5 +55,10 @@ pub use provenance::{
 /// `provenant provenance generate`); its parameters are specified in `docs/provenance.md`.
 pub const BUILD_TYPE: &str = "https://github.com/provenant-dev/provenant/buildtypes/command/v1";
 
+/// The build type of provenance Provenant writes when it packages an image (`provenant oci image`):
+/// the subject is the image manifest, the resolved dependencies are the files packaged
+/// (`docs/lineage.md`).
+pub const IMAGE_BUILD_TYPE: &str = "https://github.com/provenant-dev/provenant/buildtypes/oci-image/v1";
+
 /// The builder id Provenant records for a build on a developer's machine, when no other is given.
 pub const LOCAL_BUILDER_ID: &str = "https://github.com/provenant-dev/provenant/builders/local";

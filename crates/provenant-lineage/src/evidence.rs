@@ -1,0 +1,149 @@
+//! The evidence attached to an image, fetched and sorted by what it claims to be. Nothing here is
+//! trusted: the claims only route each document to the check that verifies it.
+
+use provenant_digest::{Algorithm, Digest};
+use provenant_oci::{Manifest, ManifestRef};
+use provenant_registry::referrers::{self, Referrer};
+use provenant_registry::{Store, StoreError};
+use provenant_sigstore::Bundle;
+use serde_json::Value;
+
+/// The media type prefix of sigstore bundles.
+const BUNDLE_MEDIA_PREFIX: &str = "application/vnd.dev.sigstore.bundle";
+
+/// What a DSSE statement claims before it is verified.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    /// Its predicate type.
+    pub predicate_type: String,
+    /// Its subjects' SHA-256 digests.
+    pub subjects: Vec<Digest>,
+    /// Its build type, for provenance.
+    pub build_type: Option<String>,
+}
+
+/// One document attached to the image.
+#[derive(Debug)]
+pub enum Document {
+    /// A sigstore bundle, with what its statement claims when it carries one.
+    Bundle {
+        /// The bundle.
+        bundle: Box<Bundle>,
+        /// The claim of its DSSE statement, if any.
+        claim: Option<Claim>,
+    },
+    /// An SBOM (`CycloneDX` or SPDX JSON).
+    Sbom {
+        /// Its media type.
+        media_type: String,
+        /// The document.
+        document: Value,
+    },
+    /// Something else (kept for the report).
+    Other,
+    /// A referrer that could not be read as what it says it is.
+    Unreadable {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// One referrer and its document.
+#[derive(Debug)]
+pub struct Evidence {
+    /// How it was found.
+    pub referrer: Referrer,
+    /// What it holds.
+    pub document: Document,
+}
+
+impl Evidence {
+    /// The referrer manifest's digest.
+    #[must_use]
+    pub fn digest(&self) -> Digest {
+        self.referrer.descriptor.digest
+    }
+
+    /// The artifact type the referrer declares.
+    #[must_use]
+    pub fn artifact_type(&self) -> &str {
+        self.referrer
+            .descriptor
+            .artifact_type
+            .as_deref()
+            .unwrap_or("(no artifact type)")
+    }
+}
+
+fn claim(bundle: &Bundle) -> Option<Claim> {
+    let (_, payload) = bundle.dsse_payload()?;
+    let statement: Value = serde_json::from_slice(payload).ok()?;
+    let predicate_type = statement.get("predicateType")?.as_str()?.to_owned();
+    let subjects = statement
+        .get("subject")?
+        .as_array()?
+        .iter()
+        .filter_map(|s| s.get("digest")?.get("sha256")?.as_str())
+        .filter_map(|h| Digest::from_hex(Algorithm::Sha256, h).ok())
+        .collect();
+    let build_type = statement
+        .pointer("/predicate/buildDefinition/buildType")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    Some(Claim {
+        predicate_type,
+        subjects,
+        build_type,
+    })
+}
+
+fn read_document(store: &dyn Store, referrer: &Referrer) -> Result<Document, StoreError> {
+    let fetched = store.get_manifest(&ManifestRef::Digest(referrer.descriptor.digest))?;
+    let Manifest::Image(manifest) = &fetched.manifest else {
+        return Ok(Document::Other);
+    };
+    for layer in &manifest.layers {
+        let media_type = layer.media_type.as_str();
+        let is_bundle = media_type.starts_with(BUNDLE_MEDIA_PREFIX);
+        let is_sbom = media_type.starts_with("application/vnd.cyclonedx+json")
+            || media_type.starts_with("application/spdx+json");
+        if !is_bundle && !is_sbom {
+            continue;
+        }
+        let bytes = provenant_registry::read_small_blob(store, &layer.digest, Some(layer.size))?;
+        if is_bundle {
+            return Ok(match Bundle::from_json(&bytes) {
+                Ok(bundle) => Document::Bundle {
+                    claim: claim(&bundle),
+                    bundle: Box::new(bundle),
+                },
+                Err(e) => Document::Unreadable {
+                    reason: format!("the bundle does not parse: {e}"),
+                },
+            });
+        }
+        return Ok(match serde_json::from_slice(&bytes) {
+            Ok(document) => Document::Sbom {
+                media_type: media_type.to_owned(),
+                document,
+            },
+            Err(e) => Document::Unreadable {
+                reason: format!("the SBOM is not JSON: {e}"),
+            },
+        });
+    }
+    Ok(Document::Other)
+}
+
+/// Everything attached to `subject`, by every referrer scheme, with its document read (verified
+/// against its digest by the store).
+pub fn collect(store: &dyn Store, subject: &Digest) -> Result<Vec<Evidence>, StoreError> {
+    let tags = store.tags()?;
+    let found = referrers::discover(store, subject, Some(&tags))?;
+    let mut out = Vec::with_capacity(found.len());
+    for referrer in found {
+        let document = read_document(store, &referrer)?;
+        out.push(Evidence { referrer, document });
+    }
+    Ok(out)
+}

@@ -1,0 +1,359 @@
+//! The final filesystem of an image, read from its layers as streams: every regular file's digest and
+//! the layer that put it there. Whiteouts apply as container runtimes apply them; nothing is written
+//! to disk.
+
+use std::collections::BTreeMap;
+use std::io::{self, BufRead, BufReader, Read};
+
+use provenant_digest::{Algorithm, Digest, Hasher};
+use provenant_oci::{ImageManifest, media};
+use provenant_registry::{Store, StoreError};
+
+/// Most entries read from all the layers of one image together.
+pub const MAX_ENTRIES: usize = 1_000_000;
+
+/// Why an image's layers could not be read into a filesystem.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LayerError {
+    /// The store failed, or the blob did not match its digest.
+    #[error("layer {index} ({digest}): {source}")]
+    Store {
+        /// The layer's position, from 0.
+        index: usize,
+        /// The layer's digest.
+        digest: Digest,
+        /// What the store said.
+        #[source]
+        source: StoreError,
+    },
+    /// The layer is not a tar archive Provenant reads.
+    #[error("layer {index} ({digest}) has media type {media_type:?}, which Provenant does not read")]
+    UnsupportedMediaType {
+        /// The layer's position, from 0.
+        index: usize,
+        /// The layer's digest.
+        digest: Digest,
+        /// The media type.
+        media_type: String,
+    },
+    /// The layer's archive is malformed.
+    #[error("layer {index} ({digest}) is not a readable tar archive: {source}")]
+    Archive {
+        /// The layer's position, from 0.
+        index: usize,
+        /// The layer's digest.
+        digest: Digest,
+        /// The read error.
+        #[source]
+        source: io::Error,
+    },
+    /// An entry's path leaves the root.
+    #[error("layer {index} ({digest}) has an entry {path:?} that escapes the root")]
+    UnsafePath {
+        /// The layer's position, from 0.
+        index: usize,
+        /// The layer's digest.
+        digest: Digest,
+        /// The entry's path.
+        path: String,
+    },
+    /// The uncompressed layer does not match the configuration's diff id.
+    #[error("layer {index} ({digest}) uncompresses to {actual}, but the image configuration says {expected}")]
+    DiffId {
+        /// The layer's position, from 0.
+        index: usize,
+        /// The layer's digest.
+        digest: Digest,
+        /// The configuration's diff id.
+        expected: Digest,
+        /// The digest of the uncompressed layer.
+        actual: Digest,
+    },
+    /// The configuration lists a different number of diff ids than the manifest has layers.
+    #[error("the image configuration lists {diff_ids} diff ids for {layers} layers")]
+    DiffIdCount {
+        /// Diff ids in the configuration.
+        diff_ids: usize,
+        /// Layers in the manifest.
+        layers: usize,
+    },
+    /// The configuration is not an image configuration.
+    #[error("the image configuration {digest} does not parse: {reason}")]
+    Config {
+        /// Its digest.
+        digest: Digest,
+        /// Why.
+        reason: String,
+    },
+    /// Too many entries.
+    #[error("the image has more than {MAX_ENTRIES} entries")]
+    TooManyEntries,
+}
+
+/// What sits at a path of the final filesystem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Node {
+    /// A regular file: its content digest and size.
+    File {
+        /// SHA-256 of the content.
+        digest: Digest,
+        /// Size in bytes.
+        size: u64,
+    },
+    /// A symbolic link, with its target.
+    Symlink(String),
+    /// A directory.
+    Directory,
+}
+
+/// One path of the final filesystem and the layer that put it there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placed {
+    /// What is there.
+    pub node: Node,
+    /// The position of the layer that last wrote it.
+    pub layer: usize,
+}
+
+/// The final filesystem of an image: paths relative to the root, `/`-separated.
+#[derive(Debug, Clone, Default)]
+pub struct Filesystem {
+    /// Every path, sorted.
+    pub entries: BTreeMap<String, Placed>,
+    /// The layer digests, in order.
+    pub layers: Vec<Digest>,
+}
+
+impl Filesystem {
+    /// The regular files, sorted by path.
+    pub fn files(&self) -> impl Iterator<Item = (&str, &Digest, usize)> {
+        self.entries.iter().filter_map(|(p, e)| match &e.node {
+            Node::File { digest, .. } => Some((p.as_str(), digest, e.layer)),
+            _ => None,
+        })
+    }
+}
+
+/// Normalises a tar path: no leading `./` or `/`, no trailing `/`, and refused when a component is `..`.
+fn normalise(raw: &str) -> Option<String> {
+    let mut parts = Vec::new();
+    for part in raw.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => return None,
+            p => parts.push(p),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// Removes `path` and everything below it that a lower layer put there.
+fn remove_below(entries: &mut BTreeMap<String, Placed>, path: &str, current: usize, include_self: bool) {
+    let prefix = format!("{path}/");
+    let doomed: Vec<String> = entries
+        .range(path.to_owned()..)
+        .take_while(|(p, _)| p.as_str() == path || p.starts_with(&prefix) || path.is_empty())
+        .filter(|(p, e)| e.layer < current && (include_self || p.as_str() != path))
+        .map(|(p, _)| p.clone())
+        .collect();
+    for p in doomed {
+        entries.remove(&p);
+    }
+}
+
+/// A reader that hashes what passes through it.
+struct HashingReader<R> {
+    inner: R,
+    hasher: Hasher,
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(buf.get(..n).unwrap_or_default());
+        Ok(n)
+    }
+}
+
+fn diff_ids(store: &dyn Store, manifest: &ImageManifest) -> Result<Vec<Digest>, LayerError> {
+    let digest = manifest.config.digest;
+    let bytes =
+        provenant_registry::read_small_blob(store, &digest, Some(manifest.config.size)).map_err(|e| {
+            LayerError::Config {
+                digest,
+                reason: e.to_string(),
+            }
+        })?;
+    let config: provenant_oci::config::ImageConfig =
+        serde_json::from_slice(&bytes).map_err(|e| LayerError::Config {
+            digest,
+            reason: e.to_string(),
+        })?;
+    Ok(config.rootfs.diff_ids)
+}
+
+/// Applies one layer's entries to `fs`; returns the digest of the whole uncompressed stream.
+fn apply_layer(
+    reader: &mut dyn Read,
+    fs: &mut Filesystem,
+    count: &mut usize,
+    index: usize,
+    digest: Digest,
+) -> Result<Digest, LayerError> {
+    let archive_err = |source| LayerError::Archive {
+        index,
+        digest,
+        source,
+    };
+    let mut hashing = HashingReader {
+        inner: reader,
+        hasher: Hasher::new(Algorithm::Sha256),
+    };
+    {
+        let mut archive = tar::Archive::new(&mut hashing);
+        for entry in archive.entries().map_err(archive_err)? {
+            let mut entry = entry.map_err(archive_err)?;
+            *count += 1;
+            if *count > MAX_ENTRIES {
+                return Err(LayerError::TooManyEntries);
+            }
+            let raw_path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+            let Some(path) = normalise(&raw_path) else {
+                return Err(LayerError::UnsafePath {
+                    index,
+                    digest,
+                    path: raw_path,
+                });
+            };
+            let (parent, name) = path.rsplit_once('/').unwrap_or(("", path.as_str()));
+            if name == ".wh..wh..opq" {
+                remove_below(&mut fs.entries, parent, index, false);
+                continue;
+            }
+            if let Some(hidden) = name.strip_prefix(".wh.") {
+                let target = if parent.is_empty() {
+                    hidden.to_owned()
+                } else {
+                    format!("{parent}/{hidden}")
+                };
+                remove_below(&mut fs.entries, &target, index, true);
+                continue;
+            }
+            let kind = entry.header().entry_type();
+            let node = if kind.is_file() || kind == tar::EntryType::Continuous {
+                let mut hasher = HashingReader {
+                    inner: &mut entry,
+                    hasher: Hasher::new(Algorithm::Sha256),
+                };
+                let size = io::copy(&mut hasher, &mut io::sink()).map_err(archive_err)?;
+                Node::File {
+                    digest: hasher.hasher.finish(),
+                    size,
+                }
+            } else if kind.is_dir() {
+                Node::Directory
+            } else if kind.is_symlink() {
+                let target = entry
+                    .link_name_bytes()
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+                    .unwrap_or_default();
+                Node::Symlink(target)
+            } else if kind.is_hard_link() {
+                let target = entry
+                    .link_name_bytes()
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+                    .unwrap_or_default();
+                let Some(target) = normalise(&target) else {
+                    return Err(LayerError::UnsafePath {
+                        index,
+                        digest,
+                        path: target,
+                    });
+                };
+                match fs.entries.get(&target) {
+                    Some(placed) => placed.node.clone(),
+                    None => continue,
+                }
+            } else {
+                // Devices, FIFOs and tar extensions carry no content a provenance could name.
+                continue;
+            };
+            if node != Node::Directory {
+                // A file replacing a directory of a lower layer hides what was below it.
+                remove_below(&mut fs.entries, &path, index, false);
+            }
+            if !path.is_empty() {
+                fs.entries.insert(path, Placed { node, layer: index });
+            }
+        }
+    }
+    // Read to the end: the uncompressed digest covers the whole stream.
+    io::copy(&mut hashing, &mut io::sink()).map_err(archive_err)?;
+    Ok(hashing.hasher.finish())
+}
+
+/// Reads every layer of `manifest` from `store`, in order, verifying each blob against its digest and
+/// each uncompressed layer against the configuration's diff id.
+pub fn read(store: &dyn Store, manifest: &ImageManifest) -> Result<Filesystem, LayerError> {
+    let diff_ids = diff_ids(store, manifest)?;
+    if diff_ids.len() != manifest.layers.len() {
+        return Err(LayerError::DiffIdCount {
+            diff_ids: diff_ids.len(),
+            layers: manifest.layers.len(),
+        });
+    }
+    let mut fs = Filesystem::default();
+    let mut count = 0usize;
+    for (index, (layer, expected)) in manifest.layers.iter().zip(&diff_ids).enumerate() {
+        let digest = layer.digest;
+        let archive_err = |source| LayerError::Archive {
+            index,
+            digest,
+            source,
+        };
+        let gzip = match layer.media_type.as_str() {
+            media::OCI_LAYER_GZIP | "application/vnd.docker.image.rootfs.diff.tar.gzip" => true,
+            "application/vnd.oci.image.layer.v1.tar" => false,
+            other => {
+                return Err(LayerError::UnsupportedMediaType {
+                    index,
+                    digest,
+                    media_type: other.to_owned(),
+                });
+            }
+        };
+        let raw = store
+            .open_blob(&digest, Some(layer.size))
+            .map_err(|source| LayerError::Store {
+                index,
+                digest,
+                source,
+            })?;
+        let mut buffered = BufReader::with_capacity(1 << 16, raw);
+        let actual = if gzip {
+            let mut decoder = flate2::bufread::MultiGzDecoder::new(&mut buffered);
+            apply_layer(&mut decoder, &mut fs, &mut count, index, digest)?
+        } else {
+            apply_layer(&mut buffered, &mut fs, &mut count, index, digest)?
+        };
+        // The store verifies the blob only once all of it has been read.
+        loop {
+            let n = buffered.fill_buf().map_err(archive_err)?.len();
+            if n == 0 {
+                break;
+            }
+            buffered.consume(n);
+        }
+        if actual != *expected {
+            return Err(LayerError::DiffId {
+                index,
+                digest,
+                expected: *expected,
+                actual,
+            });
+        }
+        fs.layers.push(digest);
+    }
+    Ok(fs)
+}

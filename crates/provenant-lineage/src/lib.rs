@@ -1,0 +1,874 @@
+//! Lineage verification: from an image digest back to the commit it was built from, through the
+//! evidence attached to the image, one edge at a time.
+//!
+//! [`verify`] starts at an image manifest (by digest) in any [`Store`], collects everything attached to
+//! it under every referrer scheme ([`evidence::collect`]), reads the image's final filesystem from its
+//! layers ([`filesystem::read`]), and walks:
+//!
+//! 1. **image → packaging provenance**: a SLSA v1 provenance of build type
+//!    [`provenant_slsa::IMAGE_BUILD_TYPE`] whose subject is the image digest, signed by the packager;
+//! 2. **packaging provenance → file**: each packaged file it records is in the image, at that path,
+//!    with that digest (and the image holds no file it does not record);
+//! 3. **file → build provenance**: a SLSA v1 provenance whose subject is that file's digest, signed by
+//!    a trusted builder, naming a trusted builder id;
+//! 4. **build provenance → source**: the source commit it records matches the expected commit and
+//!    repository, and, given a local clone, is on the expected branch.
+//!
+//! SBOMs attached to the image must describe the image digest; reproducibility attestations of a file
+//! and signatures of the image are shown. Every edge carries its [`Verdict`] and the reason; the image
+//! verifies when no edge is [`Verdict::Broken`]. `docs/lineage.md` specifies the evidence model.
+//!
+//! ```
+//! use provenant_lineage::{Edge, EdgeKind, Verdict};
+//!
+//! // A broken edge anywhere breaks the lineage, and names itself.
+//! let mut image = Edge::new(EdgeKind::Image, "oci:prod@sha256:…");
+//! image.push(Edge::new(EdgeKind::PackagingProvenance, "")
+//!     .broken("no packaging provenance is attached to sha256:…"));
+//! assert_eq!(image.broken_edges().len(), 1);
+//! assert_eq!(image.broken_edges()[0].verdict, Verdict::Broken);
+//! ```
+#![forbid(unsafe_code)]
+// `StoreError` carries both digests of a mismatch by value (the cold path, where callers want the values);
+// boxing them would only add an allocation to every error.
+#![allow(clippy::result_large_err)]
+
+pub mod evidence;
+pub mod filesystem;
+
+use std::path::PathBuf;
+
+use globset::GlobSet;
+use provenant_digest::{Algorithm, Digest};
+use provenant_oci::{Manifest, ManifestRef};
+use provenant_registry::{Store, StoreError};
+use provenant_sigstore::{Artifact, Bundle, Policy, Verified, Verifier};
+use provenant_slsa::policy::{self, BuilderId, SourceUri};
+use provenant_slsa::{Provenance, ResourceDescriptor};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::evidence::{Document, Evidence};
+use crate::filesystem::{Filesystem, Node};
+
+/// The DSSE payload type of in-toto statements.
+const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
+
+/// The predicate type of Provenant's reproducibility attestations.
+const REPRODUCIBILITY_PREDICATE: &str = "https://provenant.dev/attestation/reproducibility/v1";
+
+/// Most packaged files listed by name in one "not recorded" edge.
+const MAX_LISTED: usize = 10;
+
+/// Verification could not run (as opposed to an edge not holding).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LineageError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The digest names an index or an artifact, not an image.
+    #[error("{digest} is {kind}, not an image manifest: verify a platform's image manifest by its digest")]
+    NotAnImage {
+        /// The digest.
+        digest: Digest,
+        /// What it is.
+        kind: &'static str,
+    },
+}
+
+/// Who must have signed what.
+#[derive(Debug, Clone, Copy)]
+pub struct Trust<'a> {
+    /// The verifier (trusted root and log options).
+    pub verifier: &'a Verifier,
+    /// Who packages images: the signer of packaging provenance.
+    pub packager: &'a Policy,
+    /// Who builds: the signer of build provenance.
+    pub builder: &'a Policy,
+}
+
+/// What the lineage must show.
+#[derive(Debug, Clone, Default)]
+pub struct Expectations {
+    /// The source commit (full, or a prefix of at least 7 hex digits).
+    pub commit: Option<String>,
+    /// The source repository.
+    pub source: Option<SourceUri>,
+    /// Builder ids trusted for build provenance (any, when empty: the signer is then the trust).
+    pub builder_ids: Vec<BuilderId>,
+    /// A local clone in which the commit must exist.
+    pub repo: Option<PathBuf>,
+    /// The branch the commit must be on (in the clone when given, else as the provenance records it).
+    pub branch: Option<String>,
+    /// Packaged files that need no build provenance (configuration, base files).
+    pub allow_unattested: Option<GlobSet>,
+    /// Whether an SBOM describing the image must be attached.
+    pub require_sbom: bool,
+}
+
+/// The kind of an edge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum EdgeKind {
+    /// The image itself (the root).
+    Image,
+    /// The image's content, read from its layers.
+    Layers,
+    /// The image's packaging provenance.
+    PackagingProvenance,
+    /// A packaged file.
+    File,
+    /// A file's build provenance.
+    BuildProvenance,
+    /// The source commit a build provenance records.
+    Source,
+    /// An SBOM of the image.
+    Sbom,
+    /// A reproducibility attestation of a file.
+    Reproducibility,
+    /// A signature over the image manifest.
+    Signature,
+}
+
+/// Whether an edge holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Verdict {
+    /// Verified.
+    Holds,
+    /// Does not hold: the lineage fails here.
+    Broken,
+    /// Shown for information; it neither proves nor breaks the lineage.
+    Shown,
+}
+
+/// One edge of the lineage, with the evidence that carries it and what follows from it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Edge {
+    /// What kind of link this is.
+    pub kind: EdgeKind,
+    /// What the edge leads to (a path and digest, a commit), when its kind does not say it all.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub target: String,
+    /// The referrer manifest that carries the evidence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<Digest>,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// What established it, or why it does not hold.
+    pub detail: String,
+    /// The edges that follow.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub edges: Vec<Edge>,
+}
+
+impl Edge {
+    /// An edge that holds, with no detail yet.
+    #[must_use]
+    pub fn new(kind: EdgeKind, target: impl Into<String>) -> Edge {
+        Edge {
+            kind,
+            target: target.into(),
+            evidence: None,
+            verdict: Verdict::Holds,
+            detail: String::new(),
+            edges: Vec::new(),
+        }
+    }
+
+    /// Marks it broken, with the reason.
+    #[must_use]
+    pub fn broken(mut self, reason: impl Into<String>) -> Edge {
+        self.verdict = Verdict::Broken;
+        self.detail = reason.into();
+        self
+    }
+
+    /// Marks it as shown only, with a note.
+    #[must_use]
+    pub fn shown(mut self, note: impl Into<String>) -> Edge {
+        self.verdict = Verdict::Shown;
+        self.detail = note.into();
+        self
+    }
+
+    /// Marks it as holding, with what established it.
+    #[must_use]
+    pub fn holds(mut self, detail: impl Into<String>) -> Edge {
+        self.verdict = Verdict::Holds;
+        self.detail = detail.into();
+        self
+    }
+
+    /// Records the evidence.
+    #[must_use]
+    pub fn with_evidence(mut self, digest: Digest) -> Edge {
+        self.evidence = Some(digest);
+        self
+    }
+
+    /// Adds an edge that follows from this one.
+    pub fn push(&mut self, edge: Edge) {
+        self.edges.push(edge);
+    }
+
+    /// Every broken edge at or below this one, depth first.
+    #[must_use]
+    pub fn broken_edges(&self) -> Vec<&Edge> {
+        let mut out = Vec::new();
+        let mut stack = vec![self];
+        while let Some(e) = stack.pop() {
+            if e.verdict == Verdict::Broken {
+                out.push(e);
+            }
+            stack.extend(e.edges.iter().rev());
+        }
+        out
+    }
+}
+
+/// The outcome of [`verify`].
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    /// Whether every edge holds.
+    pub verified: bool,
+    /// The image digest verified.
+    pub digest: Digest,
+    /// The lineage, rooted at the image.
+    pub lineage: Edge,
+}
+
+/// What a verified provenance established.
+struct Accepted {
+    provenance: Provenance,
+    signer: String,
+}
+
+fn describe_signer(verified: &Verified, bundle: &Bundle) -> String {
+    match (&verified.identity, &verified.issuer) {
+        (Some(id), Some(iss)) => format!("{id} ({iss})"),
+        (Some(id), None) => id.clone(),
+        _ => bundle
+            .public_key_hint()
+            .map_or_else(|| "the trusted key".to_owned(), |h| format!("key {}…", short(h))),
+    }
+}
+
+/// Verifies a provenance bundle for `subject` under `signer`: signature, statement, predicate.
+fn accept_provenance(
+    verifier: &Verifier,
+    signer: &Policy,
+    bundle: &Bundle,
+    subject: &Digest,
+) -> Result<Accepted, String> {
+    let outcome = verifier
+        .verify(Artifact::Digest(*subject), bundle, signer)
+        .map_err(|e| match bundle.public_key_hint() {
+            Some(hint) => format!("signed by key {}…, not the trusted one: {e}", short(hint)),
+            None => e.to_string(),
+        })?;
+    let Some((payload_type, payload)) = &outcome.dsse else {
+        return Err("statement: the bundle carries no DSSE statement".to_owned());
+    };
+    if payload_type != IN_TOTO_PAYLOAD_TYPE {
+        return Err(format!(
+            "statement: DSSE payload type {payload_type:?} is not in-toto"
+        ));
+    }
+    let (statement, _) =
+        provenant_provenance::parse_statement(payload).map_err(|e| format!("statement: {e}"))?;
+    let predicate_type = statement
+        .get("predicateType")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let provenance = Provenance::parse(predicate_type, statement.get("predicate").unwrap_or(&Value::Null))
+        .map_err(|e| format!("predicate: {e}"))?;
+    Ok(Accepted {
+        provenance,
+        signer: describe_signer(&outcome, bundle),
+    })
+}
+
+fn is_provenance(e: &Evidence) -> Option<(&Bundle, &evidence::Claim)> {
+    match &e.document {
+        Document::Bundle {
+            bundle,
+            claim: Some(claim),
+        } if provenant_slsa::PROVENANCE_PREDICATE_TYPES.contains(&claim.predicate_type.as_str()) => {
+            Some((bundle, claim))
+        }
+        _ => None,
+    }
+}
+
+fn short(hex: &str) -> &str {
+    hex.get(..12).unwrap_or(hex)
+}
+
+/// Verifies the lineage of the image `digest` in `store`.
+pub fn verify(
+    store: &dyn Store,
+    digest: &Digest,
+    trust: &Trust<'_>,
+    expectations: &Expectations,
+) -> Result<Report, LineageError> {
+    let fetched = store.get_manifest(&ManifestRef::Digest(*digest))?;
+    let manifest = match &fetched.manifest {
+        Manifest::Image(m) if m.artifact_type.is_none() => m,
+        Manifest::Image(_) => {
+            return Err(LineageError::NotAnImage {
+                digest: *digest,
+                kind: "an artifact manifest",
+            });
+        }
+        Manifest::Index(_) => {
+            return Err(LineageError::NotAnImage {
+                digest: *digest,
+                kind: "an index",
+            });
+        }
+    };
+    let evidence = evidence::collect(store, digest)?;
+    let mut root = Edge::new(EdgeKind::Image, format!("{}@{digest}", store.location())).holds(format!(
+        "{} layer(s), {} referrer(s)",
+        manifest.layers.len(),
+        evidence.len()
+    ));
+    let filesystem = match filesystem::read(store, manifest) {
+        Ok(fs) => {
+            root.push(Edge::new(EdgeKind::Layers, "").holds(format!(
+                "{} layer(s) verified against their digests and diff ids, {} file(s)",
+                fs.layers.len(),
+                fs.files().count()
+            )));
+            Some(fs)
+        }
+        Err(e) => {
+            root.push(Edge::new(EdgeKind::Layers, "").broken(e.to_string()));
+            None
+        }
+    };
+    root.push(packaging_edge(
+        digest,
+        &evidence,
+        filesystem.as_ref(),
+        trust,
+        expectations,
+    ));
+    for edge in sbom_edges(digest, &evidence, expectations) {
+        root.push(edge);
+    }
+    for edge in signature_edges(digest, &evidence, trust) {
+        root.push(edge);
+    }
+    let verified = root.broken_edges().is_empty();
+    Ok(Report {
+        verified,
+        digest: *digest,
+        lineage: root,
+    })
+}
+
+fn packaging_edge(
+    image: &Digest,
+    evidence: &[Evidence],
+    filesystem: Option<&Filesystem>,
+    trust: &Trust<'_>,
+    expectations: &Expectations,
+) -> Edge {
+    let edge = Edge::new(EdgeKind::PackagingProvenance, "");
+    let candidates: Vec<(&Evidence, &Bundle)> = evidence
+        .iter()
+        .filter_map(|e| is_provenance(e).map(|(b, c)| (e, b, c)))
+        .filter(|(_, _, c)| c.subjects.contains(image))
+        .map(|(e, b, _)| (e, b))
+        .collect();
+    if candidates.is_empty() {
+        return edge.broken(format!("no packaging provenance has subject {image}"));
+    }
+    let mut reasons = Vec::new();
+    for (ev, bundle) in candidates {
+        let accepted = match accept_provenance(trust.verifier, trust.packager, bundle, image) {
+            Ok(a) => a,
+            Err(reason) => {
+                reasons.push(format!("{}: {reason}", ev.digest()));
+                continue;
+            }
+        };
+        if accepted.provenance.build_type() != provenant_slsa::IMAGE_BUILD_TYPE {
+            reasons.push(format!(
+                "{}: build type {} is not {}",
+                ev.digest(),
+                accepted.provenance.build_type(),
+                provenant_slsa::IMAGE_BUILD_TYPE
+            ));
+            continue;
+        }
+        let Provenance::V1(v1) = &accepted.provenance else {
+            reasons.push(format!("{}: not SLSA provenance v1", ev.digest()));
+            continue;
+        };
+        let files = &v1.build_definition.resolved_dependencies;
+        let mut edge = edge.with_evidence(ev.digest()).holds(format!(
+            "signed by {}, builder {}, {} packaged file(s)",
+            accepted.signer,
+            accepted.provenance.builder_id(),
+            files.len()
+        ));
+        for file in files {
+            edge.push(file_edge(file, evidence, filesystem, trust, expectations));
+        }
+        if let Some(fs) = filesystem {
+            let recorded: std::collections::BTreeSet<&str> =
+                files.iter().filter_map(|f| f.name.as_deref()).collect();
+            let unrecorded: Vec<&str> = fs
+                .files()
+                .map(|(p, _, _)| p)
+                .filter(|p| !recorded.contains(p))
+                .collect();
+            if !unrecorded.is_empty() {
+                let listed = unrecorded
+                    .iter()
+                    .take(MAX_LISTED)
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let more = unrecorded.len().saturating_sub(MAX_LISTED);
+                edge.push(
+                    Edge::new(EdgeKind::File, format!("{} unrecorded file(s)", unrecorded.len())).broken(
+                        format!(
+                            "the image holds files the packaging provenance does not record: {listed}{}",
+                            if more > 0 {
+                                format!(" and {more} more")
+                            } else {
+                                String::new()
+                            }
+                        ),
+                    ),
+                );
+            }
+        }
+        return edge;
+    }
+    edge.broken(format!(
+        "no packaging provenance of {image} verified: {}",
+        reasons.join("; ")
+    ))
+}
+
+fn sha256_of(d: &ResourceDescriptor) -> Option<Digest> {
+    d.digest
+        .get("sha256")
+        .and_then(|h| Digest::from_hex(Algorithm::Sha256, h).ok())
+}
+
+fn file_edge(
+    file: &ResourceDescriptor,
+    evidence: &[Evidence],
+    filesystem: Option<&Filesystem>,
+    trust: &Trust<'_>,
+    expectations: &Expectations,
+) -> Edge {
+    let name = file.name.clone().unwrap_or_default();
+    let Some(digest) = sha256_of(file) else {
+        return Edge::new(EdgeKind::File, name)
+            .broken("the packaging provenance records no SHA-256 digest for it");
+    };
+    let mut edge = Edge::new(EdgeKind::File, format!("{name} {digest}"));
+    if let Some(fs) = filesystem {
+        match fs.entries.get(&name).map(|p| (&p.node, p.layer)) {
+            Some((Node::File { digest: actual, size }, layer)) if *actual == digest => {
+                let layer_digest = fs.layers.get(layer).map(ToString::to_string).unwrap_or_default();
+                edge = edge.holds(format!("in layer {layer} ({layer_digest}), {size} bytes"));
+            }
+            Some((Node::File { digest: actual, .. }, _)) => {
+                return edge.broken(format!(
+                    "the image has {actual} at {name}, but the packaging provenance records {digest}"
+                ));
+            }
+            Some(_) => return edge.broken(format!("{name} is not a regular file in the image")),
+            None => return edge.broken(format!("{name} is not in the image")),
+        }
+    } else {
+        edge = edge.shown("not checked against the image: its layers could not be read");
+    }
+    edge.push(build_edge(&name, &digest, evidence, trust, expectations));
+    for repro in repro_edges(&digest, evidence, trust) {
+        edge.push(repro);
+    }
+    edge
+}
+
+/// How far a candidate build provenance got: higher is further.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Stage {
+    Signature,
+    Builder,
+    Source,
+    Passed,
+}
+
+fn build_edge(
+    name: &str,
+    digest: &Digest,
+    evidence: &[Evidence],
+    trust: &Trust<'_>,
+    expectations: &Expectations,
+) -> Edge {
+    let edge = Edge::new(EdgeKind::BuildProvenance, "");
+    let candidates: Vec<(&Evidence, &Bundle)> = evidence
+        .iter()
+        .filter_map(|e| is_provenance(e).map(|(b, c)| (e, b, c)))
+        .filter(|(_, _, c)| {
+            c.subjects.contains(digest) && c.build_type.as_deref() != Some(provenant_slsa::IMAGE_BUILD_TYPE)
+        })
+        .map(|(e, b, _)| (e, b))
+        .collect();
+    if candidates.is_empty() {
+        if expectations
+            .allow_unattested
+            .as_ref()
+            .is_some_and(|g| g.is_match(name))
+        {
+            return edge.shown(format!(
+                "no build provenance has subject {digest}; {name} is allowed without one"
+            ));
+        }
+        return edge.broken(format!("no build provenance has subject {digest} ({name})"));
+    }
+    let mut best: Option<(Stage, Edge)> = None;
+    for (ev, bundle) in candidates {
+        let (stage, result) = one_build(ev, bundle, digest, trust, expectations);
+        if stage == Stage::Passed {
+            return result;
+        }
+        if best.as_ref().is_none_or(|(s, _)| stage > *s) {
+            best = Some((stage, result));
+        }
+    }
+    best.map_or(edge, |(_, e)| e)
+}
+
+fn one_build(
+    ev: &Evidence,
+    bundle: &Bundle,
+    digest: &Digest,
+    trust: &Trust<'_>,
+    expectations: &Expectations,
+) -> (Stage, Edge) {
+    let edge = Edge::new(EdgeKind::BuildProvenance, "").with_evidence(ev.digest());
+    let accepted = match accept_provenance(trust.verifier, trust.builder, bundle, digest) {
+        Ok(a) => a,
+        Err(reason) => {
+            return (
+                Stage::Signature,
+                edge.broken(format!(
+                    "build provenance {} is not from a trusted builder: {reason}",
+                    ev.digest()
+                )),
+            );
+        }
+    };
+    let builder = accepted.provenance.builder_id().to_owned();
+    if !expectations.builder_ids.is_empty() {
+        let trusted = expectations
+            .builder_ids
+            .iter()
+            .any(|b| policy::check_builder_id(&accepted.provenance, b).is_ok());
+        if !trusted {
+            let list: Vec<String> = expectations.builder_ids.iter().map(ToString::to_string).collect();
+            return (
+                Stage::Builder,
+                edge.broken(format!(
+                    "build provenance signed by {} names builder {builder}, not a trusted builder ({})",
+                    accepted.signer,
+                    list.join(", ")
+                )),
+            );
+        }
+    }
+    let mut edge = edge.holds(format!("signed by {}, builder {builder}", accepted.signer));
+    let source = source_edge(&accepted.provenance, expectations);
+    let stage = if source.verdict == Verdict::Broken {
+        Stage::Source
+    } else {
+        Stage::Passed
+    };
+    edge.push(source);
+    (stage, edge)
+}
+
+/// The source commit and repository a provenance records: the resolved dependency with a `gitCommit`.
+fn recorded_source(provenance: &Provenance) -> Option<(String, String)> {
+    match provenance {
+        Provenance::V1(p) => p.build_definition.resolved_dependencies.iter().find_map(|d| {
+            let commit = d.digest.get("gitCommit").or_else(|| d.digest.get("sha1"))?;
+            Some((d.uri.clone().unwrap_or_default(), commit.clone()))
+        }),
+        Provenance::V02(p) => p.materials.iter().find_map(|m| {
+            let commit = m.digest.get("sha1").or_else(|| m.digest.get("gitCommit"))?;
+            Some((m.uri.clone().unwrap_or_default(), commit.clone()))
+        }),
+        _ => None,
+    }
+}
+
+fn source_edge(provenance: &Provenance, expectations: &Expectations) -> Edge {
+    let Some((uri, commit)) = recorded_source(provenance) else {
+        return Edge::new(EdgeKind::Source, "source").broken("the build provenance records no source commit");
+    };
+    let edge = Edge::new(EdgeKind::Source, format!("{uri} @ {commit}"));
+    if let Some(expected) = &expectations.source
+        && let Err(e) = policy::check_source(provenance, expected)
+    {
+        return edge.broken(e.to_string());
+    }
+    if let Some(expected) = &expectations.commit {
+        let expected = expected.to_ascii_lowercase();
+        let matches = if expected.len() >= 7 && expected.len() < commit.len() {
+            commit.starts_with(&expected)
+        } else {
+            commit == expected
+        };
+        if !matches {
+            return edge.broken(format!("built from commit {}, not {expected}", short(&commit)));
+        }
+    }
+    let mut notes = Vec::new();
+    if expectations.commit.is_some() {
+        notes.push("the expected commit".to_owned());
+    }
+    if let Some(branch) = &expectations.branch
+        && expectations.repo.is_none()
+    {
+        if let Err(e) = policy::check_branch(provenance, branch) {
+            return edge.broken(e.to_string());
+        }
+        notes.push(format!("built for branch {branch}"));
+    }
+    if let Some(repo) = &expectations.repo {
+        use provenant_build::git::Reachability;
+        let branch = expectations.branch.as_deref();
+        let on = branch.unwrap_or("HEAD");
+        match provenant_build::git::reachability(repo, &commit, branch) {
+            Ok(Reachability::OnBranch) => notes.push(format!("on {on} in {}", repo.display())),
+            Ok(Reachability::NotOnBranch) => {
+                return edge.broken(format!("commit {} is not on {on}", short(&commit)));
+            }
+            Ok(Reachability::Missing) => {
+                return edge.broken(format!("commit {} is not in {}", short(&commit), repo.display()));
+            }
+            Err(e) => return edge.broken(e.to_string()),
+        }
+    }
+    if notes.is_empty() {
+        edge.holds("recorded by the build provenance (no commit, branch or clone given to check it against)")
+    } else {
+        edge.holds(notes.join(", "))
+    }
+}
+
+fn repro_edges(digest: &Digest, evidence: &[Evidence], trust: &Trust<'_>) -> Vec<Edge> {
+    let mut out = Vec::new();
+    for ev in evidence {
+        let Document::Bundle {
+            bundle,
+            claim: Some(claim),
+        } = &ev.document
+        else {
+            continue;
+        };
+        if claim.predicate_type != REPRODUCIBILITY_PREDICATE || !claim.subjects.contains(digest) {
+            continue;
+        }
+        let signed = [trust.builder, trust.packager]
+            .iter()
+            .find_map(|p| trust.verifier.verify(Artifact::Digest(*digest), bundle, p).ok());
+        let edge = Edge::new(EdgeKind::Reproducibility, "").with_evidence(ev.digest());
+        let Some(verified) = signed else {
+            out.push(edge.shown("attached, but not signed by a trusted builder or packager: not relied on"));
+            continue;
+        };
+        let statement: Value = verified
+            .dsse
+            .as_ref()
+            .and_then(|(_, p)| serde_json::from_slice(p).ok())
+            .unwrap_or(Value::Null);
+        let verdict = statement
+            .pointer("/predicate/verdict")
+            .and_then(Value::as_str)
+            .unwrap_or("unknown");
+        let runs = statement
+            .pointer("/predicate/runs")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
+        out.push(edge.shown(format!(
+            "{verdict} over {runs} run(s), signed by {}",
+            describe_signer(&verified, bundle)
+        )));
+    }
+    out
+}
+
+fn sbom_edges(image: &Digest, evidence: &[Evidence], expectations: &Expectations) -> Vec<Edge> {
+    let mut out = Vec::new();
+    for ev in evidence {
+        let Document::Sbom { media_type, document } = &ev.document else {
+            continue;
+        };
+        let edge = Edge::new(EdgeKind::Sbom, media_type.clone()).with_evidence(ev.digest());
+        let described = described_digests(document);
+        out.push(if described.contains(image) {
+            edge.holds(format!("describes {image}"))
+        } else if described.is_empty() {
+            edge.broken("the SBOM does not say which image it describes")
+        } else {
+            let list: Vec<String> = described.iter().map(ToString::to_string).collect();
+            edge.broken(format!("the SBOM describes {}, not {image}", list.join(", ")))
+        });
+    }
+    if out.is_empty() {
+        let edge = Edge::new(EdgeKind::Sbom, "");
+        out.push(if expectations.require_sbom {
+            edge.broken(format!("no SBOM is attached to {image}"))
+        } else {
+            edge.shown("none attached")
+        });
+    }
+    out
+}
+
+/// A digest from a purl's version (`pkg:oci/name@sha256%3A<hex>?…`).
+fn purl_digest(purl: &str) -> Option<Digest> {
+    let rest = purl.strip_prefix("pkg:oci/")?;
+    let version = rest.split_once('@')?.1;
+    let version = version.split(['?', '#']).next()?;
+    let hex = version
+        .strip_prefix("sha256%3A")
+        .or_else(|| version.strip_prefix("sha256%3a"))
+        .or_else(|| version.strip_prefix("sha256:"))?;
+    Digest::from_hex(Algorithm::Sha256, hex).ok()
+}
+
+/// The image digests an SBOM says it describes: `CycloneDX` `metadata.component` (its SHA-256 hash and
+/// its `pkg:oci` purl); SPDX, the packages the document describes (their SHA256 checksums and purls).
+fn described_digests(document: &Value) -> Vec<Digest> {
+    let mut out = Vec::new();
+    let mut push = |d: Option<Digest>| {
+        if let Some(d) = d
+            && !out.contains(&d)
+        {
+            out.push(d);
+        }
+    };
+    if let Some(component) = document.pointer("/metadata/component") {
+        for h in component
+            .get("hashes")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if h.get("alg").and_then(Value::as_str) == Some("SHA-256") {
+                push(
+                    h.get("content")
+                        .and_then(Value::as_str)
+                        .and_then(|c| Digest::from_hex(Algorithm::Sha256, c).ok()),
+                );
+            }
+        }
+        push(
+            component
+                .get("purl")
+                .and_then(Value::as_str)
+                .and_then(purl_digest),
+        );
+    }
+    if document.get("spdxVersion").is_some() {
+        let mut described: Vec<&str> = document
+            .get("documentDescribes")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        for r in document
+            .get("relationships")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if r.get("spdxElementId").and_then(Value::as_str) == Some("SPDXRef-DOCUMENT")
+                && r.get("relationshipType").and_then(Value::as_str) == Some("DESCRIBES")
+                && let Some(id) = r.get("relatedSpdxElement").and_then(Value::as_str)
+            {
+                described.push(id);
+            }
+        }
+        for package in document
+            .get("packages")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let id = package.get("SPDXID").and_then(Value::as_str).unwrap_or_default();
+            if !described.contains(&id) {
+                continue;
+            }
+            for c in package
+                .get("checksums")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if c.get("algorithm").and_then(Value::as_str) == Some("SHA256") {
+                    push(
+                        c.get("checksumValue")
+                            .and_then(Value::as_str)
+                            .and_then(|v| Digest::from_hex(Algorithm::Sha256, v).ok()),
+                    );
+                }
+            }
+            for r in package
+                .get("externalRefs")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if r.get("referenceType").and_then(Value::as_str) == Some("purl") {
+                    push(
+                        r.get("referenceLocator")
+                            .and_then(Value::as_str)
+                            .and_then(purl_digest),
+                    );
+                }
+            }
+        }
+    }
+    out
+}
+
+fn signature_edges(image: &Digest, evidence: &[Evidence], trust: &Trust<'_>) -> Vec<Edge> {
+    let mut out = Vec::new();
+    for ev in evidence {
+        let Document::Bundle { bundle, claim: None } = &ev.document else {
+            continue;
+        };
+        if bundle.message_digest() != Some(*image) {
+            continue;
+        }
+        let edge = Edge::new(EdgeKind::Signature, "").with_evidence(ev.digest());
+        let verified = [trust.packager, trust.builder]
+            .iter()
+            .find_map(|p| trust.verifier.verify(Artifact::Digest(*image), bundle, p).ok());
+        out.push(match verified {
+            Some(v) => edge.shown(format!("signed by {}", describe_signer(&v, bundle))),
+            None => edge.shown("not signed by a trusted packager or builder: not relied on"),
+        });
+    }
+    out
+}
