@@ -1,1 +1,13 @@
-//! Lineage verification tests.
+//! Integration tests of `provenant-lineage`: whole chains in image layouts, each edge broken in turn,
+//! and the layer filesystem (whiteouts, hostile paths, tampered blobs).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines
+)]
+
+mod chain;
+mod filesystem;
+mod fixture;

@@ -1,0 +1,187 @@
+//! The final filesystem of multi-layer images: whiteouts, opaque directories, hard links, hostile paths,
+//! diff id mismatches.
+
+use std::io::Write as _;
+
+use provenant_digest::{Algorithm, Digest};
+use provenant_lineage::filesystem::{LayerError, Node, read};
+use provenant_oci::config::{ImageConfig, RootFs};
+use provenant_oci::manifest::to_bytes;
+use provenant_oci::{Descriptor, ImageManifest, media};
+use provenant_registry::Store;
+use provenant_registry::layout::Layout;
+
+enum E<'a> {
+    File(&'a str, &'a [u8]),
+    Dir(&'a str),
+    Link(&'a str, &'a str),
+    Raw(&'a str),
+}
+
+fn tar(entries: &[E<'_>]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for e in entries {
+        let mut h = tar::Header::new_gnu();
+        h.set_mode(0o644);
+        match e {
+            E::File(p, data) => {
+                h.set_entry_type(tar::EntryType::Regular);
+                h.set_size(data.len() as u64);
+                b.append_data(&mut h, p, *data).unwrap();
+            }
+            E::Dir(p) => {
+                h.set_entry_type(tar::EntryType::Directory);
+                h.set_size(0);
+                b.append_data(&mut h, p, std::io::empty()).unwrap();
+            }
+            E::Link(p, target) => {
+                h.set_entry_type(tar::EntryType::Link);
+                h.set_size(0);
+                b.append_link(&mut h, p, target).unwrap();
+            }
+            E::Raw(p) => {
+                // A name the tar crate would refuse to write through its path API.
+                h.set_entry_type(tar::EntryType::Regular);
+                h.set_size(0);
+                let name = &mut h.as_old_mut().name;
+                name[..p.len()].copy_from_slice(p.as_bytes());
+                h.set_cksum();
+                b.append(&h, std::io::empty()).unwrap();
+            }
+        }
+    }
+    b.into_inner().unwrap()
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(bytes).unwrap();
+    gz.finish().unwrap()
+}
+
+fn put(store: &dyn Store, bytes: &[u8]) -> Digest {
+    let d = Algorithm::Sha256.hash_bytes(bytes);
+    store.put_blob(&d, bytes.len() as u64, &mut &bytes[..]).unwrap();
+    d
+}
+
+/// An image of the given layers (each gzipped unless `plain`); `diff_ids` override the config's.
+fn image(store: &Layout, layers: &[Vec<u8>], diff_ids: Option<Vec<Digest>>) -> ImageManifest {
+    let mut descriptors = Vec::new();
+    let mut ids = Vec::new();
+    for (i, l) in layers.iter().enumerate() {
+        ids.push(Algorithm::Sha256.hash_bytes(l));
+        let (bytes, media_type) = if i % 2 == 0 {
+            (gzip(l), media::OCI_LAYER_GZIP)
+        } else {
+            (l.clone(), "application/vnd.oci.image.layer.v1.tar")
+        };
+        let d = put(store, &bytes);
+        descriptors.push(Descriptor::new(media_type, d, bytes.len() as u64));
+    }
+    let config = ImageConfig {
+        created: None,
+        architecture: "amd64".to_owned(),
+        os: "linux".to_owned(),
+        variant: None,
+        config: None,
+        rootfs: RootFs {
+            kind: "layers".to_owned(),
+            diff_ids: diff_ids.unwrap_or(ids),
+        },
+        history: None,
+    };
+    let config_bytes = to_bytes(&config);
+    let config_digest = put(store, &config_bytes);
+    ImageManifest {
+        schema_version: 2,
+        media_type: Some(media::OCI_MANIFEST.to_owned()),
+        artifact_type: None,
+        config: Descriptor::new(media::OCI_CONFIG, config_digest, config_bytes.len() as u64),
+        layers: descriptors,
+        subject: None,
+        annotations: None,
+    }
+}
+
+fn file(fs: &provenant_lineage::filesystem::Filesystem, path: &str) -> Option<(Digest, usize)> {
+    fs.files().find(|(p, _, _)| *p == path).map(|(_, d, l)| (*d, l))
+}
+
+#[test]
+fn whiteouts_opaque_directories_and_hard_links_apply_in_layer_order() {
+    let t = tempfile::tempdir().unwrap();
+    let layout = Layout::create(t.path()).unwrap();
+    let lower = tar(&[
+        E::Dir("etc/"),
+        E::File("etc/keep", b"keep"),
+        E::File("etc/gone", b"gone"),
+        E::Dir("var/cache/"),
+        E::File("var/cache/a", b"a"),
+        E::File("./bin/tool", b"tool v1"),
+    ]);
+    let upper = tar(&[
+        E::File("etc/.wh.gone", b""),
+        E::File("var/cache/.wh..wh..opq", b""),
+        E::File("var/cache/b", b"b"),
+        E::File("bin/tool", b"tool v2"),
+        E::Link("bin/tool-link", "bin/tool"),
+    ]);
+    let m = image(&layout, &[lower, upper], None);
+    let fs = read(&layout, &m).unwrap();
+    let h = |b: &[u8]| Algorithm::Sha256.hash_bytes(b);
+    assert_eq!(file(&fs, "etc/keep"), Some((h(b"keep"), 0)));
+    assert_eq!(file(&fs, "etc/gone"), None);
+    assert_eq!(file(&fs, "var/cache/a"), None);
+    assert_eq!(file(&fs, "var/cache/b"), Some((h(b"b"), 1)));
+    assert_eq!(file(&fs, "bin/tool"), Some((h(b"tool v2"), 1)));
+    assert_eq!(file(&fs, "bin/tool-link"), Some((h(b"tool v2"), 1)));
+    assert_eq!(fs.entries.get("etc").map(|p| &p.node), Some(&Node::Directory));
+    assert_eq!(fs.layers.len(), 2);
+}
+
+#[test]
+fn a_path_escaping_the_root_is_refused() {
+    let t = tempfile::tempdir().unwrap();
+    let layout = Layout::create(t.path()).unwrap();
+    let m = image(&layout, &[tar(&[E::Raw("../../etc/passwd")])], None);
+    match read(&layout, &m) {
+        Err(LayerError::UnsafePath { index: 0, path, .. }) => assert_eq!(path, "../../etc/passwd"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_diff_id_mismatch_is_refused() {
+    let t = tempfile::tempdir().unwrap();
+    let layout = Layout::create(t.path()).unwrap();
+    let wrong = Algorithm::Sha256.hash_bytes(b"not the layer");
+    let m = image(&layout, &[tar(&[E::File("a", b"a")])], Some(vec![wrong]));
+    match read(&layout, &m) {
+        Err(LayerError::DiffId {
+            index: 0, expected, ..
+        }) => assert_eq!(expected, wrong),
+        other => panic!("{other:?}"),
+    }
+    let m = image(&layout, &[tar(&[E::File("a", b"a")])], Some(vec![]));
+    assert!(matches!(
+        read(&layout, &m),
+        Err(LayerError::DiffIdCount {
+            diff_ids: 0,
+            layers: 1
+        })
+    ));
+}
+
+#[test]
+fn garbage_instead_of_a_layer_is_an_error_not_a_panic() {
+    let t = tempfile::tempdir().unwrap();
+    let layout = Layout::create(t.path()).unwrap();
+    // Not gzip at all, then gzip of something that is not a tar.
+    for bytes in [b"definitely not gzip".to_vec(), gzip(&[0xff; 1024])] {
+        let d = put(&layout, &bytes);
+        let mut m = image(&layout, &[tar(&[E::File("a", b"a")])], None);
+        m.layers[0] = Descriptor::new(media::OCI_LAYER_GZIP, d, bytes.len() as u64);
+        assert!(read(&layout, &m).is_err());
+    }
+}
