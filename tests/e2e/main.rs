@@ -12,6 +12,7 @@
 mod conformance;
 mod digest;
 mod keys;
+mod lineage;
 mod oci;
 mod provenance;
 mod repro;

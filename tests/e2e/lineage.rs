@@ -1,0 +1,318 @@
+//! `provenant lineage verify` end to end against two real registries (Debian's docker-registry): build with
+//! provenance, package with provenance, attach, promote to the other registry, verify there; then each edge
+//! broken in turn, named.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use provenant_testkit::registry::DockerRegistry;
+
+use crate::support::{provenant, run, stderr, stdout};
+
+const BUILDER: &str = "https://ci.example.com/builders/linux";
+const PASSWORD: &str = "lineage-test";
+
+fn cmd(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = run(provenant()
+        .current_dir(dir)
+        .env("COSIGN_PASSWORD", PASSWORD)
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .env("DOCKER_CONFIG", "/nonexistent")
+        .args(args));
+    (out.status.code().unwrap_or(-1), stdout(&out), stderr(&out))
+}
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let (code, out, err) = cmd(dir, args);
+    assert_eq!(code, 0, "provenant {args:?} failed:\n{out}\n{err}");
+    out
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(provenant_testkit::require_on_path("git"))
+        .current_dir(dir)
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// The project: a git repository whose build copies its source into `out/app`.
+fn project(dir: &Path) -> (PathBuf, String) {
+    let repo = dir.join("app");
+    std::fs::create_dir_all(repo.join("src")).unwrap();
+    std::fs::write(repo.join("src/app.sh"), "#!/bin/sh\necho app\n").unwrap();
+    std::fs::write(
+        repo.join("build.sh"),
+        "#!/bin/sh\nset -eu\nmkdir -p out\ncp src/app.sh out/app\n",
+    )
+    .unwrap();
+    std::fs::write(repo.join(".gitignore"), "out/\n").unwrap();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["update-index", "--chmod=+x", "build.sh"]);
+    git(&repo, &["commit", "-qm", "app"]);
+    git(&repo, &["checkout", "-q", "--", "."]);
+    let mut perms = std::fs::metadata(repo.join("build.sh")).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(repo.join("build.sh"), perms).unwrap();
+    let commit = git(&repo, &["rev-parse", "HEAD"]);
+    (repo, commit)
+}
+
+fn build(repo: &Path, key: &Path, bundle: &Path) {
+    ok(
+        repo,
+        &[
+            "build",
+            "--subject",
+            "out/app",
+            "--source",
+            "github.com/example/app",
+            "--builder-id",
+            BUILDER,
+            "--bundle",
+            bundle.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+            "--",
+            "./build.sh",
+        ],
+    );
+}
+
+fn rootfs(dir: &Path, name: &str, app: &[u8]) -> PathBuf {
+    let root = dir.join(name);
+    std::fs::create_dir_all(root.join("usr/bin")).unwrap();
+    std::fs::write(root.join("usr/bin/app"), app).unwrap();
+    root
+}
+
+/// Packages `root` into `reference` with packaging provenance signed by `key`, attaches `bundles`, and
+/// returns the digest.
+fn package(dir: &Path, root: &Path, reference: &str, key: &Path, bundles: &[&Path]) -> String {
+    let out = ok(
+        dir,
+        &[
+            "oci",
+            "image",
+            root.to_str().unwrap(),
+            reference,
+            "--key",
+            key.to_str().unwrap(),
+        ],
+    );
+    let digest = out.trim().rsplit_once('@').unwrap().1.to_owned();
+    let repo = reference.rsplit_once(':').unwrap().0;
+    for b in bundles {
+        ok(
+            dir,
+            &[
+                "oci",
+                "attach",
+                &format!("{repo}@{digest}"),
+                "--bundle",
+                b.to_str().unwrap(),
+            ],
+        );
+    }
+    digest
+}
+
+struct World {
+    dir: tempfile::TempDir,
+    repo: PathBuf,
+    commit: String,
+    src: DockerRegistry,
+    dst: DockerRegistry,
+}
+
+impl World {
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Promotes `name@digest` from the source registry to the destination (nothing verified: the
+    /// broken variants must travel too) and returns the destination reference by digest.
+    fn promote(&self, name: &str, digest: &str) -> String {
+        let src = format!("{}/{name}@{digest}", self.src.host());
+        ok(
+            self.dir.path(),
+            &["promote", &src, &format!("{}/prod/{name}:1", self.dst.host())],
+        );
+        format!("{}/prod/{name}@{digest}", self.dst.host())
+    }
+
+    fn verify(&self, image: &str, extra: &[&str]) -> (i32, String, String) {
+        let mut args = vec![
+            "lineage",
+            "verify",
+            image,
+            "--key",
+            "release.pub",
+            "--insecure-ignore-tlog",
+            "--commit",
+            &self.commit,
+            "--repo",
+            self.repo.to_str().unwrap(),
+            "--branch",
+            "main",
+            "--builder-id",
+            BUILDER,
+            "--source-uri",
+            "github.com/example/app",
+        ];
+        args.extend_from_slice(extra);
+        cmd(self.dir.path(), &args)
+    }
+
+    fn broken(&self, image: &str, edge: &str, reason: &str) {
+        let (code, out, err) = self.verify(image, &[]);
+        assert_eq!(code, 1, "expected a broken lineage:\n{out}\n{err}");
+        let summary = out
+            .split("lineage BROKEN")
+            .nth(1)
+            .unwrap_or_else(|| panic!("no summary:\n{out}"));
+        assert!(
+            summary
+                .lines()
+                .any(|l| l.trim_start().starts_with(edge) && l.contains(reason)),
+            "expected the {edge} edge to break with {reason:?}:\n{out}"
+        );
+    }
+}
+
+fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let (repo, commit) = project(dir.path());
+    for who in ["release", "mallory"] {
+        ok(dir.path(), &["keys", "generate", "--output-key-prefix", who]);
+    }
+    World {
+        dir,
+        repo,
+        commit,
+        src: DockerRegistry::start(),
+        dst: DockerRegistry::start(),
+    }
+}
+
+#[test]
+fn lineage_holds_at_the_destination_registry_and_each_broken_edge_is_named() {
+    let w = world();
+    let release = w.path("release.key");
+    let mallory = w.path("mallory.key");
+    let good = w.path("app.provenance.json");
+    build(&w.repo, &release, &good);
+    let app = std::fs::read(w.repo.join("out/app")).unwrap();
+    let root = rootfs(w.dir.path(), "rootfs", &app);
+
+    // The whole chain, promoted to the other registry and verified there.
+    let digest = package(
+        w.dir.path(),
+        &root,
+        &format!("{}/app:1", w.src.host()),
+        &release,
+        &[&good],
+    );
+    let promoted = w.promote("app", &digest);
+    let (code, out, err) = w.verify(&promoted, &[]);
+    assert_eq!(code, 0, "lineage at the destination:\n{out}\n{err}");
+    assert!(out.contains("lineage verified: every edge holds"), "{out}");
+    assert!(out.contains("file usr/bin/app sha256:"), "{out}");
+    assert!(out.contains(&w.commit), "{out}");
+    let (code, json, _) = w.verify(&promoted, &["--output", "json"]);
+    assert_eq!(code, 0);
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(report["verified"], true);
+    assert_eq!(report["digest"], digest.as_str());
+    // A tag is refused as the starting point.
+    let (code, _, err) = w.verify(&format!("{}/prod/app:1", w.dst.host()), &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("names a tag"), "{err}");
+
+    // A provenance from another commit: the same output built after a commit that does not change it.
+    std::fs::write(w.repo.join("NOTES"), "notes\n").unwrap();
+    git(&w.repo, &["add", "NOTES"]);
+    git(&w.repo, &["commit", "-qm", "notes"]);
+    let later = git(&w.repo, &["rev-parse", "HEAD"]);
+    let other_commit = w.path("other-commit.provenance.json");
+    build(&w.repo, &release, &other_commit);
+    let d = package(
+        w.dir.path(),
+        &root,
+        &format!("{}/other-commit:1", w.src.host()),
+        &release,
+        &[&other_commit],
+    );
+    w.broken(
+        &w.promote("other-commit", &d),
+        "source",
+        &format!("built from commit {}, not {}", &later[..12], w.commit),
+    );
+
+    // A build provenance signed by an untrusted builder key.
+    let untrusted = w.path("untrusted.provenance.json");
+    build(&w.repo, &mallory, &untrusted);
+    let d = package(
+        w.dir.path(),
+        &root,
+        &format!("{}/untrusted:1", w.src.host()),
+        &release,
+        &[&untrusted],
+    );
+    w.broken(
+        &w.promote("untrusted", &d),
+        "build provenance",
+        "is not from a trusted builder",
+    );
+
+    // An image whose packaged file was swapped: no build provenance has its digest.
+    let swapped = rootfs(w.dir.path(), "swapped", b"#!/bin/sh\necho not the app\n");
+    let d = package(
+        w.dir.path(),
+        &swapped,
+        &format!("{}/swapped:1", w.src.host()),
+        &release,
+        &[&good],
+    );
+    w.broken(
+        &w.promote("swapped", &d),
+        "build provenance",
+        "no build provenance has subject sha256:",
+    );
+
+    // No build provenance attached at all.
+    let d = package(
+        w.dir.path(),
+        &root,
+        &format!("{}/missing:1", w.src.host()),
+        &release,
+        &[],
+    );
+    w.broken(
+        &w.promote("missing", &d),
+        "build provenance",
+        "no build provenance has subject sha256:",
+    );
+
+    // The packaging provenance signed by the wrong key.
+    let d = package(
+        w.dir.path(),
+        &root,
+        &format!("{}/wrong-key:1", w.src.host()),
+        &mallory,
+        &[&good],
+    );
+    w.broken(
+        &w.promote("wrong-key", &d),
+        "packaging provenance",
+        &format!("no packaging provenance of {d} verified"),
+    );
+}
