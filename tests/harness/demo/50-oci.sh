@@ -6,24 +6,24 @@ cd "$DEMO"
 mkdir -p image-root/usr/local/bin
 cp "$SAMPLE/out/hello" image-root/usr/local/bin/hello
 
-# A reproducible image, twice: same input, same digest, no daemon.
-ref=$("$PROVENANT" oci image image-root oci:dev:1.0 --entrypoint /usr/local/bin/hello)
+# A reproducible image, twice: same input, same digest, no daemon. The first records its packaging
+# provenance (every packaged file with its digest), signed with the release key and attached.
+export COSIGN_PASSWORD=demo-password
+ref=$("$PROVENANT" oci image image-root oci:dev:1.0 --entrypoint /usr/local/bin/hello --key release.key)
 again=$("$PROVENANT" oci image image-root oci:dev-again:1.0 --entrypoint /usr/local/bin/hello)
 digest=${ref##*@}
 [ "$digest" = "${again##*@}" ] || { echo "image is not reproducible: $ref vs $again" >&2; exit 1; }
 echo "image: $ref (rebuilt: same digest)"
 
-# Attach evidence to the image: whatever earlier stages produced (SBOMs, bundles), else a digest list.
-attached=0
-for f in "$DEMO"/*.cdx.json "$DEMO"/*.spdx.json; do
-  [ -f "$f" ] && "$PROVENANT" oci attach "oci:dev@$digest" --sbom "$f" && attached=$((attached + 1))
-done
-for f in "$DEMO"/*.provenance.sigstore.json; do
+echo "$digest" > image.digest
+# Attach the build's evidence to the image: its signed build provenance (and, when the stage made one,
+# the signed reproducibility attestation).
+attached=1
+for f in "$DEMO"/*.provenance.sigstore.json "$DEMO"/*.repro.sigstore.json; do
   [ -f "$f" ] && "$PROVENANT" oci attach "oci:dev@$digest" --bundle "$f" && attached=$((attached + 1))
 done
 # Sign the image manifest with the release key and attach the bundle: promotion then verifies it at
 # both ends.
-export COSIGN_PASSWORD=demo-password
 cp "dev/blobs/sha256/${digest#sha256:}" image-manifest.json
 "$PROVENANT" sign image-manifest.json --key release.key --bundle image.sigstore.json
 "$PROVENANT" oci attach "oci:dev@$digest" --bundle image.sigstore.json
