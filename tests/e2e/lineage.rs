@@ -316,3 +316,110 @@ fn lineage_holds_at_the_destination_registry_and_each_broken_edge_is_named() {
         &format!("no packaging provenance of {d} verified"),
     );
 }
+
+/// Keyless throughout, against the mock Fulcio and Rekor: the build signed by the CI's identity, the image
+/// packaged by a release manager's; each role checked against its own identity.
+#[test]
+fn keyless_lineage_checks_the_packager_and_builder_identities_separately() {
+    const ISSUER: &str = "https://ci.example.com";
+    const CI: &str = "https://ci.example.com/example/app/.ci/build.yml@refs/heads/main";
+    const RELEASER: &str = "releases@example.com";
+    let sigstore = provenant_testkit::sigstore::start_mock_sigstore();
+    let base = sigstore.base_url();
+    let root = sigstore.trusted_root.to_str().unwrap().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let (repo, commit) = project(dir.path());
+    let ci_token = provenant_testkit::sigstore::mock_identity_token(ISSUER, CI);
+    let release_token = provenant_testkit::sigstore::mock_identity_token(ISSUER, RELEASER);
+    let bundle = dir.path().join("app.provenance.json");
+    let services = ["--fulcio-url", &base, "--rekor-url", &base];
+    let mut args = vec![
+        "build",
+        "--subject",
+        "out/app",
+        "--source",
+        "github.com/example/app",
+        "--builder-id",
+        BUILDER,
+        "--bundle",
+        bundle.to_str().unwrap(),
+        "--identity-token",
+        &ci_token,
+    ];
+    args.extend(services);
+    args.extend(["--", "./build.sh"]);
+    ok(&repo, &args);
+    let app = std::fs::read(repo.join("out/app")).unwrap();
+    let root_fs = rootfs(dir.path(), "rootfs", &app);
+    let layout = format!("oci:{}", dir.path().join("dev").display());
+    let mut args = vec![
+        "oci",
+        "image",
+        root_fs.to_str().unwrap(),
+        "--keyless",
+        "--identity-token",
+        &release_token,
+        "--output",
+        "json",
+    ];
+    let reference = format!("{layout}:1");
+    args.insert(3, &reference);
+    args.extend(services);
+    let image: serde_json::Value = serde_json::from_str(&ok(dir.path(), &args)).unwrap();
+    let digest = image["digest"].as_str().unwrap().to_owned();
+    assert!(image["provenance"].is_string(), "{image}");
+    ok(
+        dir.path(),
+        &[
+            "oci",
+            "attach",
+            &format!("{layout}@{digest}"),
+            "--bundle",
+            bundle.to_str().unwrap(),
+        ],
+    );
+
+    let subject = format!("{layout}@{digest}");
+    let verify = |packager: &str, builder: &str| {
+        cmd(
+            dir.path(),
+            &[
+                "lineage",
+                "verify",
+                &subject,
+                "--trusted-root",
+                &root,
+                "--certificate-identity",
+                packager,
+                "--certificate-oidc-issuer",
+                ISSUER,
+                "--build-certificate-identity",
+                builder,
+                "--build-certificate-oidc-issuer",
+                ISSUER,
+                "--commit",
+                &commit,
+                "--repo",
+                repo.to_str().unwrap(),
+                "--branch",
+                "main",
+                "--builder-id",
+                BUILDER,
+            ],
+        )
+    };
+    let (code, out, err) = verify(RELEASER, CI);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains(&format!("signed by {RELEASER} ({ISSUER})")), "{out}");
+    assert!(out.contains(&format!("signed by {CI} ({ISSUER})")), "{out}");
+    // The roles do not stand in for each other.
+    let (code, out, _) = verify(CI, CI);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("packaging provenance: no packaging provenance of"),
+        "{out}"
+    );
+    let (code, out, _) = verify(RELEASER, RELEASER);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("is not from a trusted builder"), "{out}");
+}
