@@ -232,6 +232,18 @@ fn lineage_holds_at_the_destination_registry_and_each_broken_edge_is_named() {
     let report: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(report["verified"], true);
     assert_eq!(report["digest"], digest.as_str());
+    // Into a registry with the OCI 1.1 referrers API: the evidence is found there by the API.
+    let api = provenant_testkit::registry::MemoryRegistry::start();
+    let src = format!("{}/app@{digest}", w.src.host());
+    ok(
+        w.dir.path(),
+        &["promote", &src, &format!("{}/prod/app:1", api.host())],
+    );
+    let at_api = format!("{}/prod/app@{digest}", api.host());
+    let (code, json, err) = w.verify(&at_api, &["--output", "json"]);
+    assert_eq!(code, 0, "{json}\n{err}");
+    let discovered = ok(w.dir.path(), &["oci", "discover", &at_api]);
+    assert!(discovered.contains("referrers-api"), "{discovered}");
     // A tag is refused as the starting point.
     let (code, _, err) = w.verify(&format!("{}/prod/app:1", w.dst.host()), &[]);
     assert_eq!(code, 2, "{err}");
