@@ -204,6 +204,7 @@ fn world() -> World {
 }
 
 #[test]
+#[allow(clippy::too_many_lines)] // one story: the chain, then each edge broken in turn
 fn lineage_holds_at_the_destination_registry_and_each_broken_edge_is_named() {
     let w = world();
     let release = w.path("release.key");
