@@ -3,8 +3,8 @@
 //! broken in turn, named.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use provenant_testkit::git;
 use provenant_testkit::registry::DockerRegistry;
 
 use crate::support::{provenant, run, stderr, stdout};
@@ -26,21 +26,6 @@ fn ok(dir: &Path, args: &[&str]) -> String {
     let (code, out, err) = cmd(dir, args);
     assert_eq!(code, 0, "provenant {args:?} failed:\n{out}\n{err}");
     out
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(provenant_testkit::require_on_path("git"))
-        .current_dir(dir)
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
 /// The project: a git repository whose build copies its source into `out/app`.
@@ -66,25 +51,27 @@ fn project(dir: &Path) -> (PathBuf, String) {
     (repo, commit)
 }
 
+/// `provenant build` of the project with signed provenance written to `bundle`; `signing` says how
+/// (`--key K`, or keyless flags).
+fn build_signed(repo: &Path, bundle: &Path, signing: &[&str]) {
+    let mut args = vec![
+        "build",
+        "--subject",
+        "out/app",
+        "--source",
+        "github.com/example/app",
+        "--builder-id",
+        BUILDER,
+        "--bundle",
+        bundle.to_str().unwrap(),
+    ];
+    args.extend_from_slice(signing);
+    args.extend(["--", "./build.sh"]);
+    ok(repo, &args);
+}
+
 fn build(repo: &Path, key: &Path, bundle: &Path) {
-    ok(
-        repo,
-        &[
-            "build",
-            "--subject",
-            "out/app",
-            "--source",
-            "github.com/example/app",
-            "--builder-id",
-            BUILDER,
-            "--bundle",
-            bundle.to_str().unwrap(),
-            "--key",
-            key.to_str().unwrap(),
-            "--",
-            "./build.sh",
-        ],
-    );
+    build_signed(repo, bundle, &["--key", key.to_str().unwrap()]);
 }
 
 fn rootfs(dir: &Path, name: &str, app: &[u8]) -> PathBuf {
@@ -147,6 +134,14 @@ impl World {
             &["promote", &src, &format!("{}/prod/{name}:1", self.dst.host())],
         );
         format!("{}/prod/{name}@{digest}", self.dst.host())
+    }
+
+    /// Packages `root` as the source registry's `name:1` with packaging provenance signed by `key`,
+    /// attaches `bundles`, promotes it, and returns the destination reference by digest.
+    fn variant(&self, name: &str, root: &Path, key: &Path, bundles: &[&Path]) -> String {
+        let reference = format!("{}/{name}:1", self.src.host());
+        let digest = package(self.dir.path(), root, &reference, key, bundles);
+        self.promote(name, &digest)
     }
 
     fn verify(&self, image: &str, extra: &[&str]) -> (i32, String, String) {
@@ -257,15 +252,8 @@ fn lineage_holds_at_the_destination_registry_and_each_broken_edge_is_named() {
     let later = git(&w.repo, &["rev-parse", "HEAD"]);
     let other_commit = w.path("other-commit.provenance.json");
     build(&w.repo, &release, &other_commit);
-    let d = package(
-        w.dir.path(),
-        &root,
-        &format!("{}/other-commit:1", w.src.host()),
-        &release,
-        &[&other_commit],
-    );
     w.broken(
-        &w.promote("other-commit", &d),
+        &w.variant("other-commit", &root, &release, &[&other_commit]),
         "source",
         &format!("built from commit {}, not {}", &later[..12], w.commit),
     );
@@ -273,60 +261,33 @@ fn lineage_holds_at_the_destination_registry_and_each_broken_edge_is_named() {
     // A build provenance signed by an untrusted builder key.
     let untrusted = w.path("untrusted.provenance.json");
     build(&w.repo, &mallory, &untrusted);
-    let d = package(
-        w.dir.path(),
-        &root,
-        &format!("{}/untrusted:1", w.src.host()),
-        &release,
-        &[&untrusted],
-    );
-    w.broken(
-        &w.promote("untrusted", &d),
-        "build provenance",
-        "is not from a trusted builder",
-    );
+    let image = w.variant("untrusted", &root, &release, &[&untrusted]);
+    w.broken(&image, "build provenance", "is not from a trusted builder");
 
     // An image whose packaged file was swapped: no build provenance has its digest.
     let swapped = rootfs(w.dir.path(), "swapped", b"#!/bin/sh\necho not the app\n");
-    let d = package(
-        w.dir.path(),
-        &swapped,
-        &format!("{}/swapped:1", w.src.host()),
-        &release,
-        &[&good],
-    );
+    let image = w.variant("swapped", &swapped, &release, &[&good]);
     w.broken(
-        &w.promote("swapped", &d),
+        &image,
         "build provenance",
         "no build provenance has subject sha256:",
     );
 
     // No build provenance attached at all.
-    let d = package(
-        w.dir.path(),
-        &root,
-        &format!("{}/missing:1", w.src.host()),
-        &release,
-        &[],
-    );
+    let image = w.variant("missing", &root, &release, &[]);
     w.broken(
-        &w.promote("missing", &d),
+        &image,
         "build provenance",
         "no build provenance has subject sha256:",
     );
 
     // The packaging provenance signed by the wrong key.
-    let d = package(
-        w.dir.path(),
-        &root,
-        &format!("{}/wrong-key:1", w.src.host()),
-        &mallory,
-        &[&good],
-    );
+    let image = w.variant("wrong-key", &root, &mallory, &[&good]);
+    let digest = image.rsplit_once('@').unwrap().1;
     w.broken(
-        &w.promote("wrong-key", &d),
+        &image,
         "packaging provenance",
-        &format!("no packaging provenance of {d} verified"),
+        &format!("no packaging provenance of {digest} verified"),
     );
 }
 
@@ -346,22 +307,18 @@ fn keyless_lineage_checks_the_packager_and_builder_identities_separately() {
     let release_token = provenant_testkit::sigstore::mock_identity_token(ISSUER, RELEASER);
     let bundle = dir.path().join("app.provenance.json");
     let services = ["--fulcio-url", &base, "--rekor-url", &base];
-    let mut args = vec![
-        "build",
-        "--subject",
-        "out/app",
-        "--source",
-        "github.com/example/app",
-        "--builder-id",
-        BUILDER,
-        "--bundle",
-        bundle.to_str().unwrap(),
-        "--identity-token",
-        &ci_token,
-    ];
-    args.extend(services);
-    args.extend(["--", "./build.sh"]);
-    ok(&repo, &args);
+    build_signed(
+        &repo,
+        &bundle,
+        &[
+            "--identity-token",
+            &ci_token,
+            services[0],
+            services[1],
+            services[2],
+            services[3],
+        ],
+    );
     let app = std::fs::read(repo.join("out/app")).unwrap();
     let root_fs = rootfs(dir.path(), "rootfs", &app);
     let layout = format!("oci:{}", dir.path().join("dev").display());

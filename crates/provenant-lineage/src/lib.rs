@@ -673,6 +673,13 @@ fn source_edge(provenance: &Provenance, expectations: &Expectations) -> Edge {
     }
 }
 
+/// What a bundle for `subject` establishes under either trusted signer (packager first), if anything.
+fn verify_either(trust: &Trust<'_>, subject: &Digest, bundle: &Bundle) -> Option<Verified> {
+    [trust.packager, trust.builder]
+        .iter()
+        .find_map(|p| trust.verifier.verify(Artifact::Digest(*subject), bundle, p).ok())
+}
+
 fn repro_edges(digest: &Digest, evidence: &[Evidence], trust: &Trust<'_>) -> Vec<Edge> {
     let mut out = Vec::new();
     for ev in evidence {
@@ -686,9 +693,7 @@ fn repro_edges(digest: &Digest, evidence: &[Evidence], trust: &Trust<'_>) -> Vec
         if claim.predicate_type != REPRODUCIBILITY_PREDICATE || !claim.subjects.contains(digest) {
             continue;
         }
-        let signed = [trust.builder, trust.packager]
-            .iter()
-            .find_map(|p| trust.verifier.verify(Artifact::Digest(*digest), bundle, p).ok());
+        let signed = verify_either(trust, digest, bundle);
         let edge = Edge::new(EdgeKind::Reproducibility, "").with_evidence(ev.digest());
         let Some(verified) = signed else {
             out.push(edge.shown("attached, but not signed by a trusted builder or packager: not relied on"));
@@ -862,9 +867,7 @@ fn signature_edges(image: &Digest, evidence: &[Evidence], trust: &Trust<'_>) -> 
             continue;
         }
         let edge = Edge::new(EdgeKind::Signature, "").with_evidence(ev.digest());
-        let verified = [trust.packager, trust.builder]
-            .iter()
-            .find_map(|p| trust.verifier.verify(Artifact::Digest(*image), bundle, p).ok());
+        let verified = verify_either(trust, image, bundle);
         out.push(match verified {
             Some(v) => edge.shown(format!("signed by {}", describe_signer(&v, bundle))),
             None => edge.shown("not signed by a trusted packager or builder: not relied on"),

@@ -155,3 +155,21 @@ impl Drop for Service {
     }
 }
 pub mod registry;
+
+/// Runs `git ARGS` in `dir` with a fixed test identity and returns its trimmed standard output; fails the
+/// test when git fails.
+#[allow(clippy::must_use_candidate)] // called for its effect as often as for its output
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new(require_on_path("git"))
+        .current_dir(dir)
+        .args(["-c", "user.name=test", "-c", "user.email=test@example.invalid"])
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run git {args:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}

@@ -2,7 +2,6 @@
 //! image of those files with its signed packaging provenance, everything attached as referrers.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use provenant_digest::{Algorithm, Digest};
 use provenant_image::ImageOptions;
@@ -14,6 +13,7 @@ use provenant_registry::layout::Layout;
 use provenant_registry::{Store, referrers};
 use provenant_sigstore::{Policy, PublicKey, TrustedRoot, Verifier};
 use provenant_slsa::Timestamp;
+use provenant_testkit::git;
 use serde_json::{Value, json};
 
 pub(crate) const BUILDER: &str = "https://ci.example.com/builders/linux";
@@ -34,21 +34,6 @@ pub(crate) fn verifier() -> Verifier {
     Verifier::new(&TrustedRoot::empty().unwrap())
         .unwrap()
         .dangerously_skip_transparency_log()
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(provenant_testkit::require_on_path("git"))
-        .current_dir(dir)
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
 /// A clone with two commits on `main` and one on `side`; returns (dir, main's first commit, side's commit).
