@@ -7,8 +7,12 @@
 //! without digests and a malformed digest of a known algorithm are errors that name the field.
 //! Writing is deterministic (object keys sorted, digests sorted by algorithm).
 //!
-//! The DSSE envelope that carries a statement is signed and verified by the sigstore crates; this crate
-//! owns only the statement. It does no I/O.
+//! A statement travels as the payload of a DSSE [`Envelope`] (payload type [`IN_TOTO_PAYLOAD_TYPE`]),
+//! whose signatures cover the pre-authentication encoding [`pae`]. This crate owns the envelope's
+//! model, its bounded parsing (standard or URL-safe base64, padded or not, as DSSE asks of consumers;
+//! errors name the field) and its deterministic writing; it does no cryptography and no I/O. Signing
+//! and threshold verification of envelopes with local keys are in `provenant-keys`; envelopes inside
+//! sigstore bundles are verified by `provenant-sigstore`.
 //!
 //! ```
 //! use provenant_attest::{Statement, predicate};
@@ -23,13 +27,20 @@
 //! let bytes = statement.to_json();
 //! let parsed = Statement::from_json(&bytes)?;
 //! assert!(parsed.subject_matching(&digest).is_some());
+//!
+//! let envelope = provenant_attest::Envelope::for_statement(&parsed);
+//! assert!(envelope.pae().starts_with(b"DSSEv1 28 application/vnd.in-toto+json "));
 //! # Ok::<(), provenant_attest::StatementError>(())
 //! ```
 #![forbid(unsafe_code)]
 
+mod envelope;
 pub mod predicate;
 mod statement;
 
+pub use envelope::{
+    Envelope, EnvelopeError, IN_TOTO_PAYLOAD_TYPE, MAX_ENVELOPE_BYTES, MAX_SIGNATURES, Signature, pae,
+};
 pub use statement::{
     DigestSet, MAX_STATEMENT_BYTES, ResourceDescriptor, STATEMENT_V1, Statement, StatementError,
 };

@@ -8,6 +8,8 @@
     clippy::indexing_slicing
 )]
 
+mod envelope;
+
 use provenant_attest::{ResourceDescriptor, Statement, StatementError, predicate};
 use provenant_digest::Algorithm;
 
