@@ -5,7 +5,9 @@
 //! strict, as the in-toto specification's validators are, and stricter where the specification leaves
 //! room for mistakes: unknown top-level fields, a wrong `_type`, an empty subject list, a subject
 //! without digests and a malformed digest of a known algorithm are errors that name the field.
-//! Writing is deterministic (object keys sorted, digests sorted by algorithm).
+//! Writing is deterministic (object keys sorted, digests sorted by algorithm). A subject's digests are
+//! a [`DigestSet`], typed: values of the hash algorithms the specification names are lowercase hex of
+//! the right length, and it matches and yields [`provenant_digest::Digest`]s.
 //!
 //! A statement travels as the payload of a DSSE [`Envelope`] (payload type [`IN_TOTO_PAYLOAD_TYPE`]),
 //! whose signatures cover the pre-authentication encoding [`pae`]. This crate owns the envelope's
@@ -34,13 +36,13 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod digest_set;
 mod envelope;
 pub mod predicate;
 mod statement;
 
+pub use digest_set::{DigestSet, DigestSetError, KNOWN_ALGORITHMS};
 pub use envelope::{
     Envelope, EnvelopeError, IN_TOTO_PAYLOAD_TYPE, MAX_ENVELOPE_BYTES, MAX_SIGNATURES, Signature, pae,
 };
-pub use statement::{
-    DigestSet, MAX_STATEMENT_BYTES, ResourceDescriptor, STATEMENT_V1, Statement, StatementError,
-};
+pub use statement::{MAX_STATEMENT_BYTES, ResourceDescriptor, STATEMENT_V1, Statement, StatementError};
