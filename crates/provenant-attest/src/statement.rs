@@ -1,7 +1,7 @@
-use std::collections::BTreeMap;
-
-use provenant_digest::{Algorithm, Digest};
+use provenant_digest::Digest;
 use serde::{Deserialize, Serialize};
+
+use crate::digest_set::{DigestSet, DigestSetError};
 
 /// `_type` of a Statement v1.
 pub const STATEMENT_V1: &str = "https://in-toto.io/Statement/v1";
@@ -41,9 +41,6 @@ fn field(path: impl Into<String>, reason: &'static str) -> StatementError {
     }
 }
 
-/// A digest set: algorithm name to lowercase hex, sorted by algorithm name.
-pub type DigestSet = BTreeMap<String, String>;
-
 /// An in-toto `ResourceDescriptor`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -55,7 +52,7 @@ pub struct ResourceDescriptor {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uri: Option<String>,
     /// Digests of the resource.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "DigestSet::is_empty")]
     pub digest: DigestSet,
     /// The content itself, base64.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -78,7 +75,7 @@ impl ResourceDescriptor {
         ResourceDescriptor {
             name: Some(name.into()),
             uri: None,
-            digest: BTreeMap::from([(digest.algorithm().name().to_owned(), digest.hex())]),
+            digest: DigestSet::from_digest(digest),
             content: None,
             download_location: None,
             media_type: None,
@@ -89,23 +86,13 @@ impl ResourceDescriptor {
     /// Whether this descriptor records `digest` (same algorithm, same value).
     #[must_use]
     pub fn matches(&self, digest: &Digest) -> bool {
-        self.digest
-            .get(digest.algorithm().name())
-            .and_then(|hex| Digest::from_hex(digest.algorithm(), hex).ok())
-            .is_some_and(|d| d == *digest)
+        self.digest.matches(digest)
     }
 
     /// The descriptor's digests that Provenant can compute, as typed digests.
     #[must_use]
     pub fn digests(&self) -> Vec<Digest> {
-        Algorithm::ALL
-            .iter()
-            .filter_map(|a| {
-                self.digest
-                    .get(a.name())
-                    .and_then(|hex| Digest::from_hex(*a, hex).ok())
-            })
-            .collect()
+        self.digest.digests()
     }
 
     fn validate(&self, path: &str, require_digest: bool) -> Result<(), StatementError> {
@@ -121,33 +108,15 @@ impl ResourceDescriptor {
                 "a subject needs at least one digest",
             ));
         }
-        for (algorithm, value) in &self.digest {
-            let at = format!("{path}.digest.{algorithm}");
-            let lengths: &[usize] = match algorithm.as_str() {
-                "sha224" | "sha512_224" | "sha3_224" => &[56],
-                "sha256" | "sha512_256" | "sha3_256" | "dirHash" => &[64],
-                "sha384" | "sha3_384" => &[96],
-                "sha512" | "sha3_512" => &[128],
-                "md5" => &[32],
-                "sha1" => &[40],
-                "gitCommit" | "gitTree" | "gitBlob" | "gitTag" => &[40, 64],
-                // Other algorithms are accepted unchecked, as the specification's validators do.
-                _ => &[],
-            };
-            if value.is_empty() {
-                return Err(field(at, "digest value is empty"));
-            }
-            if !lengths.is_empty() {
-                if !value
-                    .bytes()
-                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-                {
-                    return Err(field(at, "digest is not lowercase hex"));
-                }
-                if !lengths.contains(&value.len()) {
-                    return Err(field(at, "digest has the wrong length for its algorithm"));
-                }
-            }
+        for (algorithm, value) in self.digest.iter() {
+            DigestSet::check(algorithm, value).map_err(|e| StatementError::Field {
+                field: format!("{path}.digest.{algorithm}"),
+                reason: match e {
+                    DigestSetError::Empty => "digest value is empty",
+                    DigestSetError::NotLowercaseHex => "digest is not lowercase hex",
+                    DigestSetError::WrongLength => "digest has the wrong length for its algorithm",
+                },
+            })?;
         }
         Ok(())
     }
@@ -216,6 +185,26 @@ impl Statement {
             return Err(field("predicate", "predicate is missing"));
         }
         Ok(())
+    }
+
+    /// A v1 statement whose subjects are `(name, digest)` pairs, each with that one digest.
+    #[must_use]
+    pub fn from_digests<'a, N: Into<String>>(
+        subjects: impl IntoIterator<Item = (N, &'a Digest)>,
+        predicate_type: impl Into<String>,
+        predicate: serde_json::Value,
+    ) -> Statement {
+        let subject = subjects
+            .into_iter()
+            .map(|(name, digest)| ResourceDescriptor::for_digest(name, digest))
+            .collect();
+        Statement::new(subject, predicate_type, predicate)
+    }
+
+    /// Whether some subject records `digest`.
+    #[must_use]
+    pub fn matches(&self, digest: &Digest) -> bool {
+        self.subject_matching(digest).is_some()
     }
 
     /// The first subject that records `digest`.

@@ -7,9 +7,17 @@
 //!   writes (scrypt key derivation, `NaCl` secretbox encryption of the PKCS#8 key), read and written
 //!   byte-compatibly, and the `PUBLIC KEY` PEM beside it.
 //!
-//! Verification of signatures is not here: it belongs to the verifiers (`provenant-sigstore`), which
-//! take public keys as PEM. The cryptography is aws-lc-rs, the single provider of the whole tree
-//! (rustls, the sigstore crates), so there is one implementation to trust and to patch.
+//! - [`PublicKey`]: a verification key read from a `PUBLIC KEY` PEM or DER `SubjectPublicKeyInfo`:
+//!   ECDSA P-256/P-384 (DER or fixed `r||s` signatures), Ed25519, and RSA 2048–8192 with PKCS#1 v1.5
+//!   or PSS ([`RsaScheme`]). Its key id is the hex SHA-256 of the SPKI, as keyed sigstore bundles hint.
+//! - [`Signer`]: what signs bytes; [`SigningKey`] is one, a KMS or keyless key can be another.
+//! - [`dsse`]: DSSE envelopes ([`provenant_attest::Envelope`]) signed by several signers, and verified
+//!   against trusted keys with a threshold; errors name the check that failed.
+//!
+//! Sigstore bundles are verified by `provenant-sigstore`. The cryptography is aws-lc-rs, the single
+//! provider of the whole tree (rustls and the sigstore crates already use it), so there is one
+//! implementation to trust and to patch, with FIPS-validated primitives available; the two schemes
+//! it lacks, scrypt and the `NaCl` secretbox of cosign key files, come from `RustCrypto`.
 //!
 //! This crate does no I/O: callers read and write the files, and ask for passwords.
 //!
@@ -22,14 +30,20 @@
 //! assert_eq!(back.public_key_pem()?, key.public_key_pem()?);
 //! assert!(cosign::decrypt(&file, b"wrong").is_err());
 //! let signature = key.sign(b"message")?;
-//! assert!(!signature.is_empty());
+//! let public = provenant_keys::PublicKey::from_pem(&key.public_key_pem()?)?;
+//! public.verify(b"message", &signature)?;
+//! assert!(public.verify(b"massage", &signature).is_err());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![forbid(unsafe_code)]
 
 pub mod cosign;
+mod der;
+pub mod dsse;
 mod key;
 mod pem;
+mod verify;
 
 pub use key::{KeyError, KeyKind, SigningKey};
 pub use pem::{PemError, pem_decode, pem_encode};
+pub use verify::{PublicKey, PublicKeyAlgorithm, PublicKeyError, RsaScheme, Signer, VerifyError};

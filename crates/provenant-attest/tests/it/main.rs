@@ -8,6 +8,9 @@
     clippy::indexing_slicing
 )]
 
+mod digest_set;
+mod envelope;
+
 use provenant_attest::{ResourceDescriptor, Statement, StatementError, predicate};
 use provenant_digest::Algorithm;
 
@@ -19,6 +22,7 @@ fn agrees_with_the_in_toto_validator_vectors() {
     let path = provenant_testkit::vectors_dir().join("in-toto-attestation/validator_vectors.json");
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
     let mut checked = 0;
+    let mut undecided: Vec<(String, String)> = Vec::new();
     for case in doc["cases"].as_array().unwrap() {
         let raw = case["input_raw"].as_str().unwrap().as_bytes();
         let valid = case["expect"] == "VALID";
@@ -40,7 +44,12 @@ fn agrees_with_the_in_toto_validator_vectors() {
                         .map_err(|e| e.to_string()),
                 }
             }
-            _ => continue,
+            // The seven `slsa_provenance_v1_predicate` cases check the SLSA predicate's own required
+            // fields, which this crate treats as opaque JSON: they are not ours to decide.
+            other => {
+                undecided.push((other.to_owned(), case["name"].as_str().unwrap_or("").to_owned()));
+                continue;
+            }
         };
         assert_eq!(
             ours.is_ok(),
@@ -52,6 +61,12 @@ fn agrees_with_the_in_toto_validator_vectors() {
         checked += 1;
     }
     assert_eq!(checked, 19, "all statement and resource-descriptor cases ran");
+    assert_eq!(undecided.len(), 7, "{undecided:?}");
+    assert!(
+        undecided
+            .iter()
+            .all(|(kind, _)| kind == "slsa_provenance_v1_predicate")
+    );
 }
 
 #[test]

@@ -9,4 +9,6 @@
 )]
 
 mod cosign;
+mod dsse;
 mod keys;
+mod verify;
