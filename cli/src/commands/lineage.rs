@@ -174,7 +174,10 @@ fn verify(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<Outcome> {
         packager: &packager,
         builder: &builder,
     };
-    let report = provenant_lineage::verify(store.as_ref(), &digest, &trust, &expectations)?;
+    let report = {
+        let progress = crate::progress::Reporter::bytes(None, "reading the image's layers");
+        provenant_lineage::verify(store.as_ref(), &digest, &trust, &expectations, &progress)?
+    };
     match global.output {
         OutputFormat::Json => print_json(&report)?,
         OutputFormat::Text => {

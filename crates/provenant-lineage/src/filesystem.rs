@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, BufReader, Read};
 
-use provenant_digest::{Algorithm, Digest, Hasher};
+use provenant_digest::{Algorithm, Digest, Hasher, Progress};
 use provenant_oci::{ImageManifest, media};
 use provenant_registry::{Store, StoreError};
 
@@ -176,6 +176,20 @@ impl<R: Read> Read for HashingReader<R> {
     }
 }
 
+/// A reader that reports the bytes it passes on.
+struct Reporting<'a, R> {
+    inner: R,
+    progress: &'a dyn Progress,
+}
+
+impl<R: Read> Read for Reporting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.progress.bytes(n as u64);
+        Ok(n)
+    }
+}
+
 fn diff_ids(store: &dyn Store, manifest: &ImageManifest) -> Result<Vec<Digest>, LayerError> {
     let digest = manifest.config.digest;
     let bytes =
@@ -294,8 +308,13 @@ fn apply_layer(
 }
 
 /// Reads every layer of `manifest` from `store`, in order, verifying each blob against its digest and
-/// each uncompressed layer against the configuration's diff id.
-pub fn read(store: &dyn Store, manifest: &ImageManifest) -> Result<Filesystem, LayerError> {
+/// each uncompressed layer against the configuration's diff id. `progress` hears of every compressed byte
+/// read.
+pub fn read(
+    store: &dyn Store,
+    manifest: &ImageManifest,
+    progress: &dyn Progress,
+) -> Result<Filesystem, LayerError> {
     let diff_ids = diff_ids(store, manifest)?;
     if diff_ids.len() != manifest.layers.len() {
         return Err(LayerError::DiffIdCount {
@@ -330,7 +349,7 @@ pub fn read(store: &dyn Store, manifest: &ImageManifest) -> Result<Filesystem, L
                 digest,
                 source,
             })?;
-        let mut buffered = BufReader::with_capacity(1 << 16, raw);
+        let mut buffered = BufReader::with_capacity(1 << 16, Reporting { inner: raw, progress });
         let actual = if gzip {
             let mut decoder = flate2::bufread::MultiGzDecoder::new(&mut buffered);
             apply_layer(&mut decoder, &mut fs, &mut count, index, digest)?

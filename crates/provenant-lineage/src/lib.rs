@@ -310,12 +310,13 @@ fn short(hex: &str) -> &str {
     hex.get(..12).unwrap_or(hex)
 }
 
-/// Verifies the lineage of the image `digest` in `store`.
+/// Verifies the lineage of the image `digest` in `store`; `progress` hears of the layer bytes read.
 pub fn verify(
     store: &dyn Store,
     digest: &Digest,
     trust: &Trust<'_>,
     expectations: &Expectations,
+    progress: &dyn provenant_digest::Progress,
 ) -> Result<Report, LineageError> {
     let fetched = store.get_manifest(&ManifestRef::Digest(*digest))?;
     let manifest = match &fetched.manifest {
@@ -339,7 +340,7 @@ pub fn verify(
         manifest.layers.len(),
         evidence.len()
     ));
-    let filesystem = match filesystem::read(store, manifest) {
+    let filesystem = match filesystem::read(store, manifest, progress) {
         Ok(fs) => {
             root.push(Edge::new(EdgeKind::Layers, "").holds(format!(
                 "{} layer(s) verified against their digests and diff ids, {} file(s)",

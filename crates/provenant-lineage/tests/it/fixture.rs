@@ -231,7 +231,14 @@ impl Chain {
             packager,
             builder,
         };
-        provenant_lineage::verify(&self.layout, &self.image, &trust, e).unwrap()
+        provenant_lineage::verify(
+            &self.layout,
+            &self.image,
+            &trust,
+            e,
+            &provenant_digest::NoProgress,
+        )
+        .unwrap()
     }
 
     pub(crate) fn verify(&self, e: &Expectations) -> Report {
