@@ -208,35 +208,30 @@ pub(crate) fn hash_regular_file(
     buf: &mut [u8],
     progress: &dyn Progress,
 ) -> io::Result<Digest> {
-    let mut file = File::open(path)?;
-    let mut h = Hasher::new(algorithm);
-    let mut total = 0u64;
-    loop {
-        let n = match file.read(buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if let Some(chunk) = buf.get(..n) {
-            h.update(chunk);
-        }
-        progress.bytes(n as u64);
-        total += n as u64;
-        if n < buf.len() && total == expected_len {
-            break;
-        }
-    }
-    Ok(h.finish())
+    let file = File::open(path)?;
+    hash_until(algorithm, file, buf, progress, Some(expected_len))
 }
 
 fn hash_stream<R: Read>(
     algorithm: Algorithm,
-    mut reader: R,
+    reader: R,
     buf: &mut [u8],
     progress: &dyn Progress,
 ) -> io::Result<Digest> {
+    hash_until(algorithm, reader, buf, progress, None)
+}
+
+/// Hashes what `reader` yields until its end, or, when `expected_len` is given, until a short read
+/// completes that many bytes (which saves the final zero-length read of a regular file).
+fn hash_until<R: Read>(
+    algorithm: Algorithm,
+    mut reader: R,
+    buf: &mut [u8],
+    progress: &dyn Progress,
+    expected_len: Option<u64>,
+) -> io::Result<Digest> {
     let mut h = Hasher::new(algorithm);
+    let mut total = 0u64;
     loop {
         let n = match reader.read(buf) {
             Ok(0) => break,
@@ -248,6 +243,10 @@ fn hash_stream<R: Read>(
             h.update(chunk);
         }
         progress.bytes(n as u64);
+        total += n as u64;
+        if n < buf.len() && Some(total) == expected_len {
+            break;
+        }
     }
     Ok(h.finish())
 }
