@@ -8,6 +8,26 @@ use provenant_registry::{Store, StoreError};
 use provenant_sigstore::Bundle;
 use serde_json::Value;
 
+/// Most referrers of one image read: beyond it, the image is refused rather than read without bound.
+pub const MAX_REFERRERS: usize = 4096;
+
+/// Collecting the evidence failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EvidenceError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The image has more referrers than are read.
+    #[error("{subject} has {found} referrers; at most {MAX_REFERRERS} are read")]
+    TooMany {
+        /// The image.
+        subject: Digest,
+        /// How many the store listed.
+        found: usize,
+    },
+}
+
 /// The media type prefix of sigstore bundles.
 const BUNDLE_MEDIA_PREFIX: &str = "application/vnd.dev.sigstore.bundle";
 
@@ -137,9 +157,15 @@ fn read_document(store: &dyn Store, referrer: &Referrer) -> Result<Document, Sto
 
 /// Everything attached to `subject`, by every referrer scheme, with its document read (verified
 /// against its digest by the store).
-pub fn collect(store: &dyn Store, subject: &Digest) -> Result<Vec<Evidence>, StoreError> {
+pub fn collect(store: &dyn Store, subject: &Digest) -> Result<Vec<Evidence>, EvidenceError> {
     let tags = store.tags()?;
     let found = referrers::discover(store, subject, Some(&tags))?;
+    if found.len() > MAX_REFERRERS {
+        return Err(EvidenceError::TooMany {
+            subject: *subject,
+            found: found.len(),
+        });
+    }
     let mut out = Vec::with_capacity(found.len());
     for referrer in found {
         let document = read_document(store, &referrer)?;

@@ -36,6 +36,8 @@
 pub mod evidence;
 pub mod filesystem;
 
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use globset::GlobSet;
@@ -67,6 +69,9 @@ pub enum LineageError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The evidence could not be collected.
+    #[error(transparent)]
+    Evidence(#[from] evidence::EvidenceError),
     /// The digest names an index or an artifact, not an image.
     #[error("{digest} is {kind}, not an image manifest: verify a platform's image manifest by its digest")]
     NotAnImage {
@@ -415,6 +420,8 @@ fn packaging_edge(
             continue;
         };
         let files = &v1.build_definition.resolved_dependencies;
+        // A build provenance usually covers many packaged files: each is verified once.
+        let builds = RefCell::new(BTreeMap::new());
         let mut edge = edge.with_evidence(ev.digest()).holds(format!(
             "signed by {}, builder {}, {} packaged file(s)",
             accepted.signer,
@@ -422,7 +429,14 @@ fn packaging_edge(
             files.len()
         ));
         for file in files {
-            edge.push(file_edge(file, evidence, filesystem, trust, expectations));
+            edge.push(file_edge(
+                file,
+                evidence,
+                filesystem,
+                trust,
+                expectations,
+                &builds,
+            ));
         }
         if let Some(fs) = filesystem {
             let recorded: std::collections::BTreeSet<&str> =
@@ -468,12 +482,16 @@ fn sha256_of(d: &ResourceDescriptor) -> Option<Digest> {
         .and_then(|h| Digest::from_hex(Algorithm::Sha256, h).ok())
 }
 
+/// The outcome of each build provenance already checked, by referrer digest.
+type BuildCache = RefCell<BTreeMap<Digest, (Stage, Edge)>>;
+
 fn file_edge(
     file: &ResourceDescriptor,
     evidence: &[Evidence],
     filesystem: Option<&Filesystem>,
     trust: &Trust<'_>,
     expectations: &Expectations,
+    builds: &BuildCache,
 ) -> Edge {
     let name = file.name.clone().unwrap_or_default();
     let Some(digest) = sha256_of(file) else {
@@ -498,7 +516,7 @@ fn file_edge(
     } else {
         edge = edge.shown("not checked against the image: its layers could not be read");
     }
-    edge.push(build_edge(&name, &digest, evidence, trust, expectations));
+    edge.push(build_edge(&name, &digest, evidence, trust, expectations, builds));
     for repro in repro_edges(&digest, evidence, trust) {
         edge.push(repro);
     }
@@ -520,6 +538,7 @@ fn build_edge(
     evidence: &[Evidence],
     trust: &Trust<'_>,
     expectations: &Expectations,
+    builds: &BuildCache,
 ) -> Edge {
     let edge = Edge::new(EdgeKind::BuildProvenance, "");
     let candidates: Vec<(&Evidence, &Bundle)> = evidence
@@ -530,6 +549,8 @@ fn build_edge(
         })
         .map(|(e, b, _)| (e, b))
         .collect();
+    // The signature covers the whole statement, so verifying it for one subject verifies it for all: the
+    // file's digest is among the subjects of exactly the payload that is verified.
     if candidates.is_empty() {
         if expectations
             .allow_unattested
@@ -544,7 +565,12 @@ fn build_edge(
     }
     let mut best: Option<(Stage, Edge)> = None;
     for (ev, bundle) in candidates {
-        let (stage, result) = one_build(ev, bundle, digest, trust, expectations);
+        let cached = builds.borrow().get(&ev.digest()).cloned();
+        let (stage, result) = cached.unwrap_or_else(|| {
+            let outcome = one_build(ev, bundle, digest, trust, expectations);
+            builds.borrow_mut().insert(ev.digest(), outcome.clone());
+            outcome
+        });
         if stage == Stage::Passed {
             return result;
         }
