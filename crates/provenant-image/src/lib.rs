@@ -8,7 +8,9 @@
 //! header (no name, mtime 0, OS "unknown") at a fixed level. The configuration's `diff_ids` is the
 //! digest of the uncompressed tar, as image consumers check.
 //!
-//! [`provenance::statement`] describes a built image as packaging provenance: the manifest as subject,
+//! [`rootfs::read`] goes the other way: it reads any image's layers as streams into its final
+//! filesystem (whiteouts applied, every blob and diff id verified), with the content of the files asked
+//! for. [`provenance::statement`] describes a built image as packaging provenance: the manifest as subject,
 //! every packaged file with its digest as a resolved dependency.
 //!
 //! ```no_run
@@ -26,6 +28,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod provenance;
+pub mod rootfs;
 
 use std::fs::{self, File};
 use std::io::{self, Seek, Write};

@@ -3,7 +3,7 @@
 //!
 //! [`verify`] starts at an image manifest (by digest) in any [`Store`], collects everything attached to
 //! it under every referrer scheme ([`evidence::collect`]), reads the image's final filesystem from its
-//! layers ([`filesystem::read`]), and walks:
+//! layers (`provenant_image::rootfs`), and walks:
 //!
 //! 1. **image → packaging provenance**: a SLSA v1 provenance of build type
 //!    [`provenant_slsa::IMAGE_BUILD_TYPE`] whose subject is the image digest, signed by the packager;
@@ -34,7 +34,6 @@
 #![allow(clippy::result_large_err)]
 
 pub mod evidence;
-pub mod filesystem;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -51,7 +50,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::evidence::{Document, Evidence};
-use crate::filesystem::{Filesystem, Node};
+use provenant_image::rootfs::{self, Filesystem, Node};
 
 /// The DSSE payload type of in-toto statements.
 const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
@@ -345,7 +344,7 @@ pub fn verify(
         manifest.layers.len(),
         evidence.len()
     ));
-    let filesystem = match filesystem::read(store, manifest, progress) {
+    let filesystem = match rootfs::read(store, manifest, &rootfs::KeepNothing, progress) {
         Ok(fs) => {
             root.push(Edge::new(EdgeKind::Layers, "").holds(format!(
                 "{} layer(s) verified against their digests and diff ids, {} file(s)",

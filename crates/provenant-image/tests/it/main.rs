@@ -9,3 +9,4 @@
 )]
 
 mod build;
+mod rootfs;

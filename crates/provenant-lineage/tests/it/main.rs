@@ -9,5 +9,4 @@
 )]
 
 mod chain;
-mod filesystem;
 mod fixture;

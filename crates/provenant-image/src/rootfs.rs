@@ -1,6 +1,6 @@
 //! The final filesystem of an image, read from its layers as streams: every regular file's digest and
-//! the layer that put it there. Whiteouts apply as container runtimes apply them; nothing is written
-//! to disk.
+//! the layer that put it there, and the content of the files the caller asks to keep. Whiteouts apply
+//! as container runtimes apply them; nothing is written to disk.
 
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, BufReader, Read};
@@ -11,6 +11,29 @@ use provenant_registry::{Store, StoreError};
 
 /// Most entries read from all the layers of one image together.
 pub const MAX_ENTRIES: usize = 1_000_000;
+
+/// Most bytes of file content kept in memory for one image (see [`Keep`]).
+pub const MAX_KEPT_BYTES: u64 = 1 << 30;
+
+/// Which files' content to keep, decided on the path and the first bytes of the content (at most
+/// [`HEAD_BYTES`]): a cataloger wants lockfiles by name and binaries by their magic number.
+pub trait Keep {
+    /// Whether to keep the file at `path`, `size` bytes long, whose content starts with `head`.
+    fn keep(&self, path: &str, size: u64, head: &[u8]) -> bool;
+}
+
+/// Keeps nothing: digests only.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct KeepNothing;
+
+impl Keep for KeepNothing {
+    fn keep(&self, _: &str, _: u64, _: &[u8]) -> bool {
+        false
+    }
+}
+
+/// How much of a file's start [`Keep::keep`] sees.
+pub const HEAD_BYTES: usize = 512;
 
 /// Why an image's layers could not be read into a filesystem.
 #[derive(Debug, thiserror::Error)]
@@ -89,6 +112,9 @@ pub enum LayerError {
     /// Too many entries.
     #[error("the image has more than {MAX_ENTRIES} entries")]
     TooManyEntries,
+    /// The files asked for hold more than can be kept in memory.
+    #[error("the files to keep hold more than {MAX_KEPT_BYTES} bytes")]
+    TooMuchKept,
 }
 
 /// What sits at a path of the final filesystem.
@@ -123,6 +149,9 @@ pub struct Filesystem {
     pub entries: BTreeMap<String, Placed>,
     /// The layer digests, in order.
     pub layers: Vec<Digest>,
+    /// The content of the regular files kept (see [`Keep`]), by path.
+    pub kept: BTreeMap<String, Vec<u8>>,
+    kept_bytes: u64,
 }
 
 impl Filesystem {
@@ -149,16 +178,20 @@ fn normalise(raw: &str) -> Option<String> {
 }
 
 /// Removes `path` and everything below it that a lower layer put there.
-fn remove_below(entries: &mut BTreeMap<String, Placed>, path: &str, current: usize, include_self: bool) {
+fn remove_below(fs: &mut Filesystem, path: &str, current: usize, include_self: bool) {
     let prefix = format!("{path}/");
-    let doomed: Vec<String> = entries
+    let doomed: Vec<String> = fs
+        .entries
         .range(path.to_owned()..)
         .take_while(|(p, _)| p.as_str() == path || p.starts_with(&prefix) || path.is_empty())
         .filter(|(p, e)| e.layer < current && (include_self || p.as_str() != path))
         .map(|(p, _)| p.clone())
         .collect();
     for p in doomed {
-        entries.remove(&p);
+        fs.entries.remove(&p);
+        if let Some(gone) = fs.kept.remove(&p) {
+            fs.kept_bytes -= gone.len() as u64;
+        }
     }
 }
 
@@ -207,9 +240,67 @@ fn diff_ids(store: &dyn Store, manifest: &ImageManifest) -> Result<Vec<Digest>, 
     Ok(config.rootfs.diff_ids)
 }
 
+/// Why a regular file could not be read.
+enum FileError {
+    Io(io::Error),
+    TooMuchKept,
+}
+
+impl FileError {
+    fn into_layer_error(self, index: usize, digest: Digest) -> LayerError {
+        match self {
+            FileError::Io(source) => LayerError::Archive {
+                index,
+                digest,
+                source,
+            },
+            FileError::TooMuchKept => LayerError::TooMuchKept,
+        }
+    }
+}
+
+/// Hashes a regular file's content, keeping it when `keep` asks for it and the budget allows.
+fn regular_file(
+    entry: &mut impl Read,
+    path: &str,
+    declared: u64,
+    keep: &dyn Keep,
+    kept_bytes: u64,
+) -> Result<(Node, Option<Vec<u8>>), FileError> {
+    let mut hasher = HashingReader {
+        inner: entry,
+        hasher: Hasher::new(Algorithm::Sha256),
+    };
+    let mut head = Vec::with_capacity(HEAD_BYTES);
+    (&mut hasher)
+        .take(HEAD_BYTES as u64)
+        .read_to_end(&mut head)
+        .map_err(FileError::Io)?;
+    let (size, content) = if keep.keep(path, declared, &head) {
+        let mut all = head;
+        (&mut hasher)
+            .take(MAX_KEPT_BYTES.saturating_sub(kept_bytes) + 1)
+            .read_to_end(&mut all)
+            .map_err(FileError::Io)?;
+        if kept_bytes + all.len() as u64 > MAX_KEPT_BYTES {
+            return Err(FileError::TooMuchKept);
+        }
+        (all.len() as u64, Some(all))
+    } else {
+        let rest = io::copy(&mut hasher, &mut io::sink()).map_err(FileError::Io)?;
+        (head.len() as u64 + rest, None)
+    };
+    let node = Node::File {
+        digest: hasher.hasher.finish(),
+        size,
+    };
+    Ok((node, content))
+}
+
 /// Applies one layer's entries to `fs`; returns the digest of the whole uncompressed stream.
 fn apply_layer(
     reader: &mut dyn Read,
+    keep: &dyn Keep,
     fs: &mut Filesystem,
     count: &mut usize,
     index: usize,
@@ -242,7 +333,7 @@ fn apply_layer(
             };
             let (parent, name) = path.rsplit_once('/').unwrap_or(("", path.as_str()));
             if name == ".wh..wh..opq" {
-                remove_below(&mut fs.entries, parent, index, false);
+                remove_below(fs, parent, index, false);
                 continue;
             }
             if let Some(hidden) = name.strip_prefix(".wh.") {
@@ -251,20 +342,17 @@ fn apply_layer(
                 } else {
                     format!("{parent}/{hidden}")
                 };
-                remove_below(&mut fs.entries, &target, index, true);
+                remove_below(fs, &target, index, true);
                 continue;
             }
             let kind = entry.header().entry_type();
+            let mut content = None;
             let node = if kind.is_file() || kind == tar::EntryType::Continuous {
-                let mut hasher = HashingReader {
-                    inner: &mut entry,
-                    hasher: Hasher::new(Algorithm::Sha256),
-                };
-                let size = io::copy(&mut hasher, &mut io::sink()).map_err(archive_err)?;
-                Node::File {
-                    digest: hasher.hasher.finish(),
-                    size,
-                }
+                let declared = entry.header().size().unwrap_or(0);
+                let (node, kept) = regular_file(&mut entry, &path, declared, keep, fs.kept_bytes)
+                    .map_err(|e| e.into_layer_error(index, digest))?;
+                content = kept;
+                node
             } else if kind.is_dir() {
                 Node::Directory
             } else if kind.is_symlink() {
@@ -285,19 +373,34 @@ fn apply_layer(
                         path: target,
                     });
                 };
-                match fs.entries.get(&target) {
-                    Some(placed) => placed.node.clone(),
-                    None => continue,
+                let Some(placed) = fs.entries.get(&target) else {
+                    continue;
+                };
+                if let (Node::File { size, .. }, Some(c)) = (&placed.node, fs.kept.get(&target))
+                    && keep.keep(&path, *size, c.get(..HEAD_BYTES).unwrap_or(c))
+                {
+                    if fs.kept_bytes + size > MAX_KEPT_BYTES {
+                        return Err(LayerError::TooMuchKept);
+                    }
+                    content = Some(c.clone());
                 }
+                placed.node.clone()
             } else {
                 // Devices, FIFOs and tar extensions carry no content a provenance could name.
                 continue;
             };
             if node != Node::Directory {
                 // A file replacing a directory of a lower layer hides what was below it.
-                remove_below(&mut fs.entries, &path, index, false);
+                remove_below(fs, &path, index, false);
             }
             if !path.is_empty() {
+                if let Some(old) = fs.kept.remove(&path) {
+                    fs.kept_bytes -= old.len() as u64;
+                }
+                if let Some(c) = content {
+                    fs.kept_bytes += c.len() as u64;
+                    fs.kept.insert(path.clone(), c);
+                }
                 fs.entries.insert(path, Placed { node, layer: index });
             }
         }
@@ -308,11 +411,12 @@ fn apply_layer(
 }
 
 /// Reads every layer of `manifest` from `store`, in order, verifying each blob against its digest and
-/// each uncompressed layer against the configuration's diff id. `progress` hears of every compressed byte
-/// read.
+/// each uncompressed layer against the configuration's diff id, keeping the content `keep` asks for.
+/// `progress` hears of every compressed byte read.
 pub fn read(
     store: &dyn Store,
     manifest: &ImageManifest,
+    keep: &dyn Keep,
     progress: &dyn Progress,
 ) -> Result<Filesystem, LayerError> {
     let diff_ids = diff_ids(store, manifest)?;
@@ -352,9 +456,9 @@ pub fn read(
         let mut buffered = BufReader::with_capacity(1 << 16, Reporting { inner: raw, progress });
         let actual = if gzip {
             let mut decoder = flate2::bufread::MultiGzDecoder::new(&mut buffered);
-            apply_layer(&mut decoder, &mut fs, &mut count, index, digest)?
+            apply_layer(&mut decoder, keep, &mut fs, &mut count, index, digest)?
         } else {
-            apply_layer(&mut buffered, &mut fs, &mut count, index, digest)?
+            apply_layer(&mut buffered, keep, &mut fs, &mut count, index, digest)?
         };
         // The store verifies the blob only once all of it has been read.
         loop {

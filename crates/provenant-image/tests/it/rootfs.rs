@@ -4,7 +4,7 @@
 use std::io::Write as _;
 
 use provenant_digest::{Algorithm, Digest, NoProgress};
-use provenant_lineage::filesystem::{LayerError, Node, read};
+use provenant_image::rootfs::{KeepNothing, LayerError, Node, read};
 use provenant_oci::config::{ImageConfig, RootFs};
 use provenant_oci::manifest::to_bytes;
 use provenant_oci::{Descriptor, ImageManifest, media};
@@ -104,7 +104,7 @@ fn image(store: &Layout, layers: &[Vec<u8>], diff_ids: Option<Vec<Digest>>) -> I
     }
 }
 
-fn file(fs: &provenant_lineage::filesystem::Filesystem, path: &str) -> Option<(Digest, usize)> {
+fn file(fs: &provenant_image::rootfs::Filesystem, path: &str) -> Option<(Digest, usize)> {
     fs.files().find(|(p, _, _)| *p == path).map(|(_, d, l)| (*d, l))
 }
 
@@ -128,7 +128,7 @@ fn whiteouts_opaque_directories_and_hard_links_apply_in_layer_order() {
         E::Link("bin/tool-link", "bin/tool"),
     ]);
     let m = image(&layout, &[lower, upper], None);
-    let fs = read(&layout, &m, &NoProgress).unwrap();
+    let fs = read(&layout, &m, &KeepNothing, &NoProgress).unwrap();
     let h = |b: &[u8]| Algorithm::Sha256.hash_bytes(b);
     assert_eq!(file(&fs, "etc/keep"), Some((h(b"keep"), 0)));
     assert_eq!(file(&fs, "etc/gone"), None);
@@ -145,7 +145,7 @@ fn a_path_escaping_the_root_is_refused() {
     let t = tempfile::tempdir().unwrap();
     let layout = Layout::create(t.path()).unwrap();
     let m = image(&layout, &[tar(&[E::Raw("../../etc/passwd")])], None);
-    match read(&layout, &m, &NoProgress) {
+    match read(&layout, &m, &KeepNothing, &NoProgress) {
         Err(LayerError::UnsafePath { index: 0, path, .. }) => assert_eq!(path, "../../etc/passwd"),
         other => panic!("{other:?}"),
     }
@@ -157,7 +157,7 @@ fn a_diff_id_mismatch_is_refused() {
     let layout = Layout::create(t.path()).unwrap();
     let wrong = Algorithm::Sha256.hash_bytes(b"not the layer");
     let m = image(&layout, &[tar(&[E::File("a", b"a")])], Some(vec![wrong]));
-    match read(&layout, &m, &NoProgress) {
+    match read(&layout, &m, &KeepNothing, &NoProgress) {
         Err(LayerError::DiffId {
             index: 0, expected, ..
         }) => assert_eq!(expected, wrong),
@@ -165,7 +165,7 @@ fn a_diff_id_mismatch_is_refused() {
     }
     let m = image(&layout, &[tar(&[E::File("a", b"a")])], Some(vec![]));
     assert!(matches!(
-        read(&layout, &m, &NoProgress),
+        read(&layout, &m, &KeepNothing, &NoProgress),
         Err(LayerError::DiffIdCount {
             diff_ids: 0,
             layers: 1
@@ -182,6 +182,38 @@ fn garbage_instead_of_a_layer_is_an_error_not_a_panic() {
         let d = put(&layout, &bytes);
         let mut m = image(&layout, &[tar(&[E::File("a", b"a")])], None);
         m.layers[0] = Descriptor::new(media::OCI_LAYER_GZIP, d, bytes.len() as u64);
-        assert!(read(&layout, &m, &NoProgress).is_err());
+        assert!(read(&layout, &m, &KeepNothing, &NoProgress).is_err());
     }
+}
+
+/// Keeps the files under `etc/`.
+struct KeepEtc;
+
+impl provenant_image::rootfs::Keep for KeepEtc {
+    fn keep(&self, path: &str, _: u64, _: &[u8]) -> bool {
+        path.starts_with("etc/")
+    }
+}
+
+#[test]
+fn kept_content_follows_whiteouts_overwrites_and_hard_links() {
+    let t = tempfile::tempdir().unwrap();
+    let layout = Layout::create(t.path()).unwrap();
+    let lower = tar(&[
+        E::File("etc/keep", b"keep v1"),
+        E::File("etc/gone", b"gone"),
+        E::File("bin/tool", b"not kept"),
+    ]);
+    let upper = tar(&[
+        E::File("etc/.wh.gone", b""),
+        E::File("etc/keep", b"keep v2"),
+        E::Link("etc/alias", "etc/keep"),
+    ]);
+    let m = image(&layout, &[lower, upper], None);
+    let fs = read(&layout, &m, &KeepEtc, &NoProgress).unwrap();
+    let kept: Vec<(&str, &[u8])> = fs.kept.iter().map(|(p, c)| (p.as_str(), c.as_slice())).collect();
+    assert_eq!(
+        kept,
+        vec![("etc/alias", &b"keep v2"[..]), ("etc/keep", &b"keep v2"[..])]
+    );
 }
