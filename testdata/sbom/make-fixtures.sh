@@ -136,4 +136,54 @@ rm -rf dpkg; mkdir -p dpkg/var/lib/dpkg
 cp /var/lib/dpkg/status dpkg/var/lib/dpkg/status
 dpkg-query -W -f '${db:Status-Status} deb ${Package} ${Version}\n' | awk '$1=="installed"{print $2, $3, $4}' | sort -u > dpkg/expected.txt
 
+# --- JavaScript: yarn.lock classic (v1) and berry, pnpm-lock.yaml v6 (pnpm 8) and v9 (pnpm 9), and an
+# installed node_modules tree (yarn classic's install, reduced to the package.json files a cataloger reads).
+# All resolve the npm fixtures' package.json. Ground truth: each tool's own listing.
+js_pkg="$(cat npm-v3/package.json)"
+rm -rf yarn-v1 yarn-berry pnpm-v6 pnpm-v9 node-modules
+mkdir -p yarn-v1 yarn-berry pnpm-v6 pnpm-v9 node-modules
+for d in yarn-v1 yarn-berry pnpm-v6 pnpm-v9 node-modules; do echo "$js_pkg" > "$d/package.json"; done
+work="$(mktemp -d)"
+# yarn classic: a real install, listed by npm ls (an independent reader of node_modules).
+cp yarn-v1/package.json "$work/"
+(cd "$work" && npx --yes yarn@1.22.22 install --ignore-scripts --no-progress --non-interactive --registry https://registry.npmjs.org >/dev/null)
+cp "$work/yarn.lock" yarn-v1/
+(cd "$work" && npm ls --all --parseable --long 2>/dev/null | tail -n +2 | sed 's/.*://' |
+  sed -E 's/^(@?[^@]+)@(.*)$/npm \1 \2/' | sort -u) > yarn-v1/expected.txt
+(cd "$work" && find node_modules -name package.json -not -path '*/node_modules/*/*/*/*' | while read -r f; do
+  # only each installed package's own manifest (node_modules/x/package.json, node_modules/@s/x/package.json,
+  # and nested node_modules/.../node_modules/x/package.json)
+  case "$f" in */node_modules/.*) continue;; esac
+  rel="${f#node_modules/}"; dir="${rel%/package.json}"
+  if [[ "$dir" =~ ^(@[^/]+/)?[^/@]+(/node_modules/(@[^/]+/)?[^/]+)*$ ]]; then
+    mkdir -p "$here/node-modules/node_modules/$dir"; cp "$f" "$here/node-modules/node_modules/$dir/package.json"
+  fi
+done)
+cp yarn-v1/expected.txt node-modules/expected.txt
+# yarn berry (4.x), lockfile only, listed by `yarn info --all --recursive`.
+rm -rf "$work"; work="$(mktemp -d)"
+cp yarn-berry/package.json "$work/"
+printf 'npmRegistryServer: "https://registry.npmjs.org"\nenableTelemetry: false\nnodeLinker: node-modules\nenableGlobalCache: false\n' > "$work/.yarnrc.yml"
+touch "$work/yarn.lock"
+(cd "$work" && npx --yes -p @yarnpkg/cli-dist@4.5.3 yarn install --mode=update-lockfile >/dev/null &&
+  npx --yes -p @yarnpkg/cli-dist@4.5.3 yarn info --all --recursive --json |
+  node -e 'const l=require("fs").readFileSync(0,"utf8").trim().split("\n");
+    for (const x of l) { const v=JSON.parse(x).value; const i=v.lastIndexOf("@npm:"); if (i>0) console.log(`npm ${v.slice(0,i)} ${v.slice(i+5)}`); }' |
+  sort -u) > yarn-berry/expected.txt
+cp "$work/yarn.lock" yarn-berry/
+# pnpm 8 writes lockfile 6.0, pnpm 9 writes 9.0; ground truth from a real install listed by `pnpm list`.
+for v in 6:8.15.9 9:9.15.0; do
+  d="pnpm-v${v%%:*}"; ver="${v#*:}"
+  rm -rf "$work"; work="$(mktemp -d)"
+  cp "$d/package.json" "$work/"
+  (cd "$work" && npx --yes "pnpm@$ver" install --ignore-scripts --reporter silent >/dev/null &&
+    npx --yes "pnpm@$ver" list --depth Infinity --json |
+    node -e 'const t=JSON.parse(require("fs").readFileSync(0,"utf8")); const out=new Set();
+      const walk=(deps)=>{ for (const [k,m] of Object.entries(deps||{})) { out.add(`npm ${m.from||k} ${m.version}`); walk(m.dependencies); } };
+      for (const p of t) { walk(p.dependencies); walk(p.devDependencies); walk(p.optionalDependencies); }
+      console.log([...out].sort().join("\n"));' | sort -u) > "$d/expected.txt"
+  cp "$work/pnpm-lock.yaml" "$d/"
+done
+rm -rf "$work"
+
 echo "fixtures regenerated in $here"

@@ -1,7 +1,7 @@
 //! Catalogers: find the packages a directory or a single file contains.
 //!
-//! [`catalog`] walks a target (never following symbolic links, skipping `.git`, `target` and
-//! `node_modules`) and hands every file it recognises to the cataloger for its format:
+//! [`catalog`] walks a target (never following symbolic links, skipping `.git` and `target`, and reading
+//! only installed packages' `package.json` inside `node_modules`) and hands every file it recognises to the cataloger for its format:
 //!
 //! | file | cataloger | direct dependencies |
 //! | --- | --- | --- |
@@ -11,6 +11,9 @@
 //! | `uv.lock` | [`uvlock::parse`] | the project's dependencies and dependency groups |
 //! | `*.dist-info/METADATA` | [`pydist::parse`] | unknown (installed distributions) |
 //! | `var/lib/dpkg/status` | [`dpkg::parse`] | unknown (an installed database) |
+//! | `yarn.lock` (classic v1, berry v2+) | [`yarn::parse`] | classic: the sibling `package.json`; berry: the workspaces' dependencies |
+//! | `pnpm-lock.yaml` (5.x, 6.0, 9.0) | [`pnpm::parse`] | the importers' dependencies |
+//! | `node_modules/**/package.json` (installed packages) | [`nodepkg::parse`] | unknown (an installed tree) |
 //!
 //! The format parsers are pure functions of the file's bytes. A file that cannot be read or parsed gives a
 //! [`Warning`] naming the file (and the line where there is one); the other files are still cataloged and
@@ -30,11 +33,15 @@
 
 pub mod cargo;
 pub mod dpkg;
+pub mod formats;
+pub mod nodepkg;
 pub mod npm;
 pub mod pip;
+pub mod pnpm;
 pub mod pydist;
 pub mod uvlock;
 mod walk;
+pub mod yarn;
 
 use std::fmt;
 

@@ -164,6 +164,11 @@ fn fixtures_match_ground_truth_and_beat_syft_and_cdxgen() {
         ("pip-site", Some("python")),
         ("uv-lock", Some("python")),
         ("dpkg", None),
+        ("yarn-v1", Some("js")),
+        ("yarn-berry", Some("js")),
+        ("pnpm-v6", Some("js")),
+        ("pnpm-v9", Some("js")),
+        ("node-modules", Some("js")),
     ];
     let mut table = String::from(
         "fixture    truth | ours recall/precision | syft recall/precision | cdxgen recall/precision\n",

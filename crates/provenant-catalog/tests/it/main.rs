@@ -8,4 +8,5 @@
 
 mod accuracy;
 mod formats;
+mod js;
 mod pydist;

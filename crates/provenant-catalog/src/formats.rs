@@ -1,0 +1,53 @@
+//! The catalogers added beside the original ones, recognised by file name (or, for executables and
+//! archives, by their first bytes) and dispatched from one place so that the walk needs one entry for all.
+
+use std::path::Path;
+
+use provenant_sbom::Component;
+
+use crate::{Warning, nodepkg, pnpm, yarn};
+
+/// A file format one of these catalogers reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Format {
+    /// `yarn.lock`, classic (v1) or berry.
+    YarnLock,
+    /// `pnpm-lock.yaml`.
+    PnpmLock,
+    /// `node_modules/**/package.json` of an installed package.
+    NodePackage,
+}
+
+/// The format of the file at `rel` (relative to the target), by name.
+#[must_use]
+pub fn recognise(rel: &Path) -> Option<Format> {
+    let name = rel.file_name()?.to_str()?;
+    if nodepkg::inside_node_modules(rel) {
+        return nodepkg::is_manifest(rel).then_some(Format::NodePackage);
+    }
+    match name {
+        "yarn.lock" => Some(Format::YarnLock),
+        "pnpm-lock.yaml" => Some(Format::PnpmLock),
+        _ => None,
+    }
+}
+
+/// Catalogs one file. `sibling(name)` returns the bytes of the file `name` in the same directory, where
+/// there is one (a lockfile's `package.json`, a `go.mod`'s `go.sum`).
+pub fn parse(
+    format: Format,
+    rel: &str,
+    bytes: &[u8],
+    sibling: &dyn Fn(&str) -> Option<Vec<u8>>,
+) -> (Vec<Component>, Vec<Warning>) {
+    let one = |r: Result<Vec<Component>, Warning>| match r {
+        Ok(c) => (c, Vec::new()),
+        Err(w) => (Vec::new(), vec![w]),
+    };
+    match format {
+        Format::YarnLock => one(yarn::parse(rel, bytes, sibling("package.json").as_deref())),
+        Format::PnpmLock => one(pnpm::parse(rel, bytes)),
+        Format::NodePackage => one(nodepkg::parse(rel, bytes).map(|c| vec![c])),
+    }
+}
