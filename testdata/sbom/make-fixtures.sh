@@ -186,4 +186,48 @@ for v in 6:8.15.9 9:9.15.0; do
 done
 rm -rf "$work"
 
+# --- Python: poetry.lock (poetry 2.x) and Pipfile.lock (pipenv), with each tool's own listing as ground
+# truth. Needs `pip install poetry pipenv`. The simple index is named explicitly because poetry otherwise
+# asks PyPI's JSON API, which mirrors do not always serve.
+rm -rf poetry-lock pipfile-lock; mkdir -p poetry-lock pipfile-lock
+cat > poetry-lock/pyproject.toml <<'T'
+[tool.poetry]
+name = "fixture-poetry"
+version = "0.1.0"
+description = ""
+authors = ["Fixture <fixture@example.org>"]
+package-mode = false
+
+[tool.poetry.dependencies]
+python = "^3.9"
+requests = "2.32.3"
+attrs = "24.2.0"
+
+[tool.poetry.group.dev.dependencies]
+iniconfig = "2.0.0"
+
+[[tool.poetry.source]]
+name = "pypi-simple"
+url = "https://pypi.org/simple/"
+priority = "primary"
+T
+(cd poetry-lock && poetry lock -n >/dev/null &&
+  poetry show --all --no-ansi | sed 's/(!)//' | awk '{print "pypi", $1, $2}' | sort -u > expected.txt)
+cat > pipfile-lock/Pipfile <<'T'
+[[source]]
+url = "https://pypi.org/simple"
+verify_ssl = true
+name = "pypi"
+
+[packages]
+requests = "==2.32.3"
+attrs = "==24.2.0"
+
+[dev-packages]
+iniconfig = "==2.0.0"
+T
+(cd pipfile-lock && PIPENV_VENV_IN_PROJECT=1 PIPENV_NOSPIN=1 pipenv lock >/dev/null 2>&1 &&
+  pipenv requirements --dev | awk -F'[=;]+' '/^[a-zA-Z]/ {gsub(/ /,"",$1); print "pypi", $1, $2}' | sort -u > expected.txt &&
+  rm -rf .venv)
+
 echo "fixtures regenerated in $here"

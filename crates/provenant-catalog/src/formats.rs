@@ -5,7 +5,7 @@ use std::path::Path;
 
 use provenant_sbom::Component;
 
-use crate::{Warning, nodepkg, pnpm, yarn};
+use crate::{Warning, nodepkg, pnpm, pylock, yarn};
 
 /// A file format one of these catalogers reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,6 +17,10 @@ pub enum Format {
     PnpmLock,
     /// `node_modules/**/package.json` of an installed package.
     NodePackage,
+    /// `poetry.lock`.
+    PoetryLock,
+    /// `Pipfile.lock`.
+    PipfileLock,
 }
 
 /// The format of the file at `rel` (relative to the target), by name.
@@ -29,6 +33,8 @@ pub fn recognise(rel: &Path) -> Option<Format> {
     match name {
         "yarn.lock" => Some(Format::YarnLock),
         "pnpm-lock.yaml" => Some(Format::PnpmLock),
+        "poetry.lock" => Some(Format::PoetryLock),
+        "Pipfile.lock" => Some(Format::PipfileLock),
         _ => None,
     }
 }
@@ -48,6 +54,12 @@ pub fn parse(
     match format {
         Format::YarnLock => one(yarn::parse(rel, bytes, sibling("package.json").as_deref())),
         Format::PnpmLock => one(pnpm::parse(rel, bytes)),
+        Format::PoetryLock => one(pylock::parse_poetry(
+            rel,
+            bytes,
+            sibling("pyproject.toml").as_deref(),
+        )),
+        Format::PipfileLock => one(pylock::parse_pipfile(rel, bytes, sibling("Pipfile").as_deref())),
         Format::NodePackage => one(nodepkg::parse(rel, bytes).map(|c| vec![c])),
     }
 }

@@ -13,6 +13,8 @@
 //! | `var/lib/dpkg/status` | [`dpkg::parse`] | unknown (an installed database) |
 //! | `yarn.lock` (classic v1, berry v2+) | [`yarn::parse`] | classic: the sibling `package.json`; berry: the workspaces' dependencies |
 //! | `pnpm-lock.yaml` (5.x, 6.0, 9.0) | [`pnpm::parse`] | the importers' dependencies |
+//! | `poetry.lock` (1.x, 2.x) | [`pylock::parse_poetry`] | the sibling `pyproject.toml`'s dependency tables |
+//! | `Pipfile.lock` | [`pylock::parse_pipfile`] | the sibling `Pipfile`'s `[packages]` and `[dev-packages]` |
 //! | `node_modules/**/package.json` (installed packages) | [`nodepkg::parse`] | unknown (an installed tree) |
 //!
 //! The format parsers are pure functions of the file's bytes. A file that cannot be read or parsed gives a
@@ -39,6 +41,7 @@ pub mod npm;
 pub mod pip;
 pub mod pnpm;
 pub mod pydist;
+pub mod pylock;
 pub mod uvlock;
 mod walk;
 pub mod yarn;

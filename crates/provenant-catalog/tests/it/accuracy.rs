@@ -169,6 +169,8 @@ fn fixtures_match_ground_truth_and_beat_syft_and_cdxgen() {
         ("pnpm-v6", Some("js")),
         ("pnpm-v9", Some("js")),
         ("node-modules", Some("js")),
+        ("poetry-lock", Some("python")),
+        ("pipfile-lock", Some("python")),
     ];
     let mut table = String::from(
         "fixture    truth | ours recall/precision | syft recall/precision | cdxgen recall/precision\n",

@@ -10,3 +10,4 @@ mod accuracy;
 mod formats;
 mod js;
 mod pydist;
+mod pylock;
