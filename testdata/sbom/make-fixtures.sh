@@ -230,4 +230,41 @@ T
   pipenv requirements --dev | awk -F'[=;]+' '/^[a-zA-Z]/ {gsub(/ /,"",$1); print "pypi", $1, $2}' | sort -u > expected.txt &&
   rm -rf .venv)
 
+# --- Go: go.mod/go.sum written by `go mod tidy`, and a binary built by `go build` carrying the build
+# information. The two dependency modules are served from a file:// module proxy built here (the Go
+# toolchain computes and records their real h1: hashes); needs `go` (Debian: golang-go).
+rm -rf go-mod go-bin; mkdir -p go-mod go-bin
+work="$(mktemp -d)"
+python3 - "$work/proxy" <<'PY'
+import os, sys, zipfile
+root = sys.argv[1]
+mods = {
+    ("example.com/words", "v0.3.1"): ("module example.com/words\n\ngo 1.19\n",
+        {"words.go": "package words\n\nfunc Hello() string { return \"hello\" }\n"}),
+    ("example.com/greet", "v1.2.0"): ("module example.com/greet\n\ngo 1.19\n\nrequire example.com/words v0.3.1\n",
+        {"greet.go": "package greet\n\nimport \"example.com/words\"\n\nfunc Greet(n string) string { return words.Hello() + \", \" + n }\n"}),
+}
+for (path, ver), (gomod, files) in mods.items():
+    d = os.path.join(root, path, "@v"); os.makedirs(d, exist_ok=True)
+    open(os.path.join(d, "list"), "a").write(ver + "\n")
+    open(os.path.join(d, ver + ".info"), "w").write('{"Version":"%s","Time":"2024-01-01T00:00:00Z"}' % ver)
+    open(os.path.join(d, ver + ".mod"), "w").write(gomod)
+    with zipfile.ZipFile(os.path.join(d, ver + ".zip"), "w") as z:
+        z.writestr(f"{path}@{ver}/go.mod", gomod)
+        for n, t in files.items():
+            z.writestr(f"{path}@{ver}/{n}", t)
+PY
+mkdir -p "$work/app"
+printf 'module example.com/hello\n\ngo 1.19\n\nrequire example.com/greet v1.2.0\n' > "$work/app/go.mod"
+printf 'package main\n\nimport "example.com/greet"\n\nfunc main() { println(greet.Greet("world")) }\n' > "$work/app/main.go"
+export GOPROXY="file://$work/proxy" GOSUMDB=off GOFLAGS=-mod=mod GOPATH="$work/gopath" GOCACHE="$work/cache"
+(cd "$work/app" && go mod tidy && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o hello . &&
+  go list -m -f '{{if not .Main}}golang {{.Path}} {{.Version}}{{end}}' all | sed '/^$/d' | sort -u > expected.txt)
+cp "$work/app/go.mod" "$work/app/go.sum" "$work/app/main.go" "$work/app/expected.txt" go-mod/
+cp "$work/app/hello" go-bin/hello
+# Ground truth for the binary: what `go version -m` reads from it.
+go version -m go-bin/hello | awk '$1=="dep" {print "golang", $2, $3}' | sort -u > go-bin/expected.txt
+chmod -R u+w "$work"; rm -rf "$work"
+unset GOPROXY GOSUMDB GOFLAGS GOPATH GOCACHE
+
 echo "fixtures regenerated in $here"

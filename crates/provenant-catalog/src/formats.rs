@@ -5,7 +5,7 @@ use std::path::Path;
 
 use provenant_sbom::Component;
 
-use crate::{Warning, nodepkg, pnpm, pylock, yarn};
+use crate::{Warning, binary, golang, nodepkg, pnpm, pylock, yarn};
 
 /// A file format one of these catalogers reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,6 +21,10 @@ pub enum Format {
     PoetryLock,
     /// `Pipfile.lock`.
     PipfileLock,
+    /// `go.mod`.
+    GoMod,
+    /// An ELF executable (Go build information, cargo-auditable data).
+    Elf,
 }
 
 /// The format of the file at `rel` (relative to the target), by name.
@@ -35,8 +39,30 @@ pub fn recognise(rel: &Path) -> Option<Format> {
         "pnpm-lock.yaml" => Some(Format::PnpmLock),
         "poetry.lock" => Some(Format::PoetryLock),
         "Pipfile.lock" => Some(Format::PipfileLock),
+        "go.mod" => Some(Format::GoMod),
         _ => None,
     }
+}
+
+/// The format of a file no name identifies, from its first bytes: ELF executables. In a directory walk
+/// (`require_exec`) only files with an execute permission bit are opened.
+#[must_use]
+pub fn sniff(path: &Path, require_exec: bool) -> Option<Format> {
+    use std::io::Read as _;
+    let meta = std::fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    if require_exec {
+        use std::os::unix::fs::PermissionsExt as _;
+        if meta.permissions().mode() & 0o111 == 0 {
+            return None;
+        }
+    }
+    if !meta.is_file() || meta.len() < 64 {
+        return None;
+    }
+    let mut head = [0u8; 4];
+    std::fs::File::open(path).ok()?.read_exact(&mut head).ok()?;
+    binary::is_elf(&head).then_some(Format::Elf)
 }
 
 /// Catalogs one file. `sibling(name)` returns the bytes of the file `name` in the same directory, where
@@ -60,6 +86,8 @@ pub fn parse(
             sibling("pyproject.toml").as_deref(),
         )),
         Format::PipfileLock => one(pylock::parse_pipfile(rel, bytes, sibling("Pipfile").as_deref())),
+        Format::GoMod => one(golang::parse(rel, bytes, sibling("go.sum").as_deref())),
+        Format::Elf => one(binary::parse(rel, bytes)),
         Format::NodePackage => one(nodepkg::parse(rel, bytes).map(|c| vec![c])),
     }
 }

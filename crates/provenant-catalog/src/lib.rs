@@ -15,6 +15,8 @@
 //! | `pnpm-lock.yaml` (5.x, 6.0, 9.0) | [`pnpm::parse`] | the importers' dependencies |
 //! | `poetry.lock` (1.x, 2.x) | [`pylock::parse_poetry`] | the sibling `pyproject.toml`'s dependency tables |
 //! | `Pipfile.lock` | [`pylock::parse_pipfile`] | the sibling `Pipfile`'s `[packages]` and `[dev-packages]` |
+//! | `go.mod` (with `go.sum` hashes) | [`golang::parse`] | `require` lines without `// indirect` |
+//! | ELF executables: Go build information, cargo-auditable `.dep-v0` | [`binary::parse`] | Go: unknown; cargo-auditable: the local packages' dependencies |
 //! | `node_modules/**/package.json` (installed packages) | [`nodepkg::parse`] | unknown (an installed tree) |
 //!
 //! The format parsers are pure functions of the file's bytes. A file that cannot be read or parsed gives a
@@ -33,9 +35,11 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod binary;
 pub mod cargo;
 pub mod dpkg;
 pub mod formats;
+pub mod golang;
 pub mod nodepkg;
 pub mod npm;
 pub mod pip;

@@ -182,10 +182,12 @@ pub fn catalog(target: &Path) -> Result<Catalog, CatalogError> {
         let rel = target
             .file_name()
             .map_or_else(|| rel_string(target), |n| n.to_string_lossy().into_owned());
-        let kind = kind_of(target).or_else(|| {
-            // A lone "status" file given by path is a dpkg database.
-            (rel == "status").then_some(Kind::DpkgStatus)
-        });
+        let kind = kind_of(target)
+            .or_else(|| formats::sniff(target, false).map(Kind::Other))
+            .or_else(|| {
+                // A lone "status" file given by path is a dpkg database.
+                (rel == "status").then_some(Kind::DpkgStatus)
+            });
         match kind {
             Some(k) if meta.is_file() => catalog_file(&mut out, target, &rel, k),
             _ => out
@@ -226,7 +228,7 @@ pub fn catalog(target: &Path) -> Result<Catalog, CatalogError> {
         let Ok(rel) = entry.path().strip_prefix(target) else {
             continue;
         };
-        if let Some(kind) = kind_of(rel) {
+        if let Some(kind) = kind_of(rel).or_else(|| formats::sniff(entry.path(), true).map(Kind::Other)) {
             catalog_file(&mut out, entry.path(), &rel_string(rel), kind);
         }
     }

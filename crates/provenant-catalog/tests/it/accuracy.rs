@@ -171,9 +171,11 @@ fn fixtures_match_ground_truth_and_beat_syft_and_cdxgen() {
         ("node-modules", Some("js")),
         ("poetry-lock", Some("python")),
         ("pipfile-lock", Some("python")),
+        ("go-mod", Some("go")),
+        ("go-bin", Some("go")),
     ];
     let mut table = String::from(
-        "fixture    truth | ours recall/precision | syft recall/precision | cdxgen recall/precision\n",
+        "fixture      truth | ours recall/precision | syft recall/precision | cdxgen recall/precision\n",
     );
     let mut failures = Vec::new();
     for (name, cdx_type) in fixtures {
@@ -187,7 +189,7 @@ fn fixtures_match_ground_truth_and_beat_syft_and_cdxgen() {
             .map(|f| score(&f, &truth));
         writeln!(
             table,
-            "{name:<10} {:>5} | {} | {} | {}",
+            "{name:<12} {:>5} | {} | {} | {}",
             truth.len(),
             cell(Some(score(&mine, &truth))),
             cell(s),

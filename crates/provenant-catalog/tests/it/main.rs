@@ -8,6 +8,7 @@
 
 mod accuracy;
 mod formats;
+mod golang;
 mod js;
 mod pydist;
 mod pylock;
