@@ -267,4 +267,33 @@ go version -m go-bin/hello | awk '$1=="dep" {print "golang", $2, $3}' | sort -u 
 chmod -R u+w "$work"; rm -rf "$work"
 unset GOPROXY GOSUMDB GOFLAGS GOPATH GOCACHE
 
+# --- Rust binary built with cargo-auditable (`cargo install cargo-auditable`), which embeds the dependency
+# list in the `.dep-v0` section; ground truth from `cargo tree` over the same lockfile.
+rm -rf cargo-auditable; mkdir -p cargo-auditable
+work="$(mktemp -d)"
+mkdir -p "$work/src"
+cat > "$work/Cargo.toml" <<'T'
+[package]
+name = "audited-app"
+version = "0.1.0"
+edition = "2021"
+
+[dependencies]
+itoa = "=1.0.11"
+hex = "=0.4.3"
+
+[profile.release]
+strip = true
+opt-level = "s"
+
+[workspace]
+T
+printf 'fn main() {\n    let mut b = itoa::Buffer::new();\n    println!("{} {}", b.format(42), hex::encode([1u8, 2]));\n}\n' > "$work/src/main.rs"
+(cd "$work" && cargo auditable build --release --quiet &&
+  cargo tree --edges normal,build --prefix none --format '{p}' | grep -v '(\*)' | grep -v '^audited-app ' |
+  awk '{sub(/^v/, "", $2); print "cargo", $1, $2}' | sort -u > expected.txt)
+cp "$work/target/release/audited-app" cargo-auditable/audited-app
+cp "$work/expected.txt" cargo-auditable/
+rm -rf "$work"
+
 echo "fixtures regenerated in $here"

@@ -173,9 +173,10 @@ fn fixtures_match_ground_truth_and_beat_syft_and_cdxgen() {
         ("pipfile-lock", Some("python")),
         ("go-mod", Some("go")),
         ("go-bin", Some("go")),
+        ("cargo-auditable", None),
     ];
     let mut table = String::from(
-        "fixture      truth | ours recall/precision | syft recall/precision | cdxgen recall/precision\n",
+        "fixture         truth | ours recall/precision | syft recall/precision | cdxgen recall/precision\n",
     );
     let mut failures = Vec::new();
     for (name, cdx_type) in fixtures {
@@ -189,7 +190,7 @@ fn fixtures_match_ground_truth_and_beat_syft_and_cdxgen() {
             .map(|f| score(&f, &truth));
         writeln!(
             table,
-            "{name:<12} {:>5} | {} | {} | {}",
+            "{name:<15} {:>5} | {} | {} | {}",
             truth.len(),
             cell(Some(score(&mine, &truth))),
             cell(s),

@@ -7,6 +7,7 @@
 )]
 
 mod accuracy;
+mod auditable;
 mod formats;
 mod golang;
 mod js;
