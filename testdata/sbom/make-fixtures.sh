@@ -296,4 +296,26 @@ cp "$work/target/release/audited-app" cargo-auditable/audited-app
 cp "$work/expected.txt" cargo-auditable/
 rm -rf "$work"
 
+# --- Java archives: jars as Debian ships them (libcommons-cli-java, libjansi-java, libaopalliance-java;
+# aopalliance's has a manifest but no pom.properties) and a .war written by the JDK's `jar` tool nesting
+# two of them under WEB-INF/lib. Ground truth: the pom.properties files as `unzip` extracts them.
+rm -rf java-jars; mkdir -p java-jars/lib
+cp -L /usr/share/java/commons-cli.jar /usr/share/java/aopalliance.jar java-jars/lib/
+work="$(mktemp -d)"; mkdir -p "$work/WEB-INF/lib"
+cp -L /usr/share/java/commons-cli.jar /usr/share/java/jansi.jar "$work/WEB-INF/lib/"
+printf '<web-app/>\n' > "$work/WEB-INF/web.xml"
+(cd "$work" && jar --create --file "$here/java-jars/app.war" WEB-INF)
+rm -rf "$work"
+{
+  for j in java-jars/lib/*.jar /usr/share/java/jansi.jar; do
+    for p in $(unzip -Z1 "$j" 'META-INF/maven/*/pom.properties' 2>/dev/null); do
+      unzip -p "$j" "$p" | awk -F= '/^groupId=/{g=$2} /^artifactId=/{a=$2} /^version=/{v=$2} END{print "maven", g ":" a, v}'
+    done
+  done
+} | tr -d '\r' | sort -u > java-jars/expected.txt
+
+# --- maven-pom/pom.xml and gradle-lock/gradle.lockfile are hand-written to the Maven POM 4.0.0 reference and
+# Gradle's dependency-locking format (neither Maven Central nor a Gradle with locking is reachable here);
+# they are not regenerated, and their expected.txt is written by hand.
+
 echo "fixtures regenerated in $here"

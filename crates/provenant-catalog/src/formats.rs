@@ -5,7 +5,7 @@ use std::path::Path;
 
 use provenant_sbom::Component;
 
-use crate::{Warning, binary, golang, nodepkg, pnpm, pylock, yarn};
+use crate::{Warning, binary, golang, java, nodepkg, pnpm, pylock, yarn};
 
 /// A file format one of these catalogers reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +25,12 @@ pub enum Format {
     GoMod,
     /// An ELF executable (Go build information, cargo-auditable data).
     Elf,
+    /// `pom.xml`.
+    PomXml,
+    /// `gradle.lockfile`, `buildscript-gradle.lockfile`, `gradle/dependency-locks/*.lockfile`.
+    GradleLock,
+    /// A Java archive (`.jar`, `.war`, `.ear`).
+    JavaArchive,
 }
 
 /// The format of the file at `rel` (relative to the target), by name.
@@ -40,6 +46,22 @@ pub fn recognise(rel: &Path) -> Option<Format> {
         "poetry.lock" => Some(Format::PoetryLock),
         "Pipfile.lock" => Some(Format::PipfileLock),
         "go.mod" => Some(Format::GoMod),
+        "pom.xml" => Some(Format::PomXml),
+        "gradle.lockfile" | "buildscript-gradle.lockfile" => Some(Format::GradleLock),
+        _ if name.ends_with(".lockfile")
+            && rel
+                .parent()
+                .and_then(Path::file_name)
+                .is_some_and(|p| p == "dependency-locks") =>
+        {
+            Some(Format::GradleLock)
+        }
+        _ if [".jar", ".war", ".ear"]
+            .iter()
+            .any(|x| name.len() > x.len() && name.to_ascii_lowercase().ends_with(x)) =>
+        {
+            Some(Format::JavaArchive)
+        }
         _ => None,
     }
 }
@@ -88,6 +110,9 @@ pub fn parse(
         Format::PipfileLock => one(pylock::parse_pipfile(rel, bytes, sibling("Pipfile").as_deref())),
         Format::GoMod => one(golang::parse(rel, bytes, sibling("go.sum").as_deref())),
         Format::Elf => one(binary::parse(rel, bytes)),
+        Format::PomXml => java::parse_pom(rel, bytes),
+        Format::GradleLock => one(java::parse_gradle_lock(rel, bytes)),
+        Format::JavaArchive => java::parse_archive(rel, bytes),
         Format::NodePackage => one(nodepkg::parse(rel, bytes).map(|c| vec![c])),
     }
 }

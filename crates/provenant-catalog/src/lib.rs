@@ -17,6 +17,9 @@
 //! | `Pipfile.lock` | [`pylock::parse_pipfile`] | the sibling `Pipfile`'s `[packages]` and `[dev-packages]` |
 //! | `go.mod` (with `go.sum` hashes) | [`golang::parse`] | `require` lines without `// indirect` |
 //! | ELF executables: Go build information, cargo-auditable `.dep-v0` | [`binary::parse`] | Go: unknown; cargo-auditable: the local packages' dependencies |
+//! | `pom.xml` (`${properties}` resolved within the file) | [`java::parse_pom`] | every declared dependency |
+//! | `gradle.lockfile`, `gradle/dependency-locks/*.lockfile` | [`java::parse_gradle_lock`] | unknown (the lockfile does not say) |
+//! | `*.jar`, `*.war`, `*.ear` (`pom.properties`, manifest, nested archives) | [`java::parse_archive`] | unknown |
 //! | `node_modules/**/package.json` (installed packages) | [`nodepkg::parse`] | unknown (an installed tree) |
 //!
 //! The format parsers are pure functions of the file's bytes. A file that cannot be read or parsed gives a
@@ -40,6 +43,7 @@ pub mod cargo;
 pub mod dpkg;
 pub mod formats;
 pub mod golang;
+pub mod java;
 pub mod nodepkg;
 pub mod npm;
 pub mod pip;
@@ -49,6 +53,7 @@ pub mod pylock;
 pub mod uvlock;
 mod walk;
 pub mod yarn;
+pub mod zip;
 
 use std::fmt;
 

@@ -10,6 +10,7 @@ mod accuracy;
 mod auditable;
 mod formats;
 mod golang;
+mod java;
 mod js;
 mod pydist;
 mod pylock;
