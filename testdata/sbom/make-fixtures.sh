@@ -3,7 +3,9 @@
 # each one the ground truth (`expected.txt`: one `type name version` line per package the tool itself
 # reports as installed/resolved), which the cataloger accuracy tests compare against.
 #
-# Needs network access to crates.io, npm and PyPI. Usage: testdata/sbom/make-fixtures.sh
+# Needs network access to crates.io, npm and PyPI, and these tools: cargo, cargo-auditable, npm/npx, pip, uv,
+# poetry, pipenv, go, a JDK (`jar`), unzip, bundler (with ruby-rack and ruby-rack-test installed), composer
+# with php-zip, dpkg. Usage: testdata/sbom/make-fixtures.sh
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here"
@@ -317,5 +319,63 @@ rm -rf "$work"
 # --- maven-pom/pom.xml and gradle-lock/gradle.lockfile are hand-written to the Maven POM 4.0.0 reference and
 # Gradle's dependency-locking format (neither Maven Central nor a Gradle with locking is reachable here);
 # they are not regenerated, and their expected.txt is written by hand.
+
+# --- Ruby: Gemfile.lock from `bundle lock --local` (Debian: ruby-bundler, ruby-rack, ruby-rack-test), resolved
+# against the gems installed on this machine, with a local PATH gem; ground truth from `bundle list`.
+rm -rf gemfile-lock; mkdir -p gemfile-lock/mylib
+cat > gemfile-lock/Gemfile <<'T'
+source "https://rubygems.org"
+
+gem "rack-test"
+gem "rake"
+gem "test-unit"
+gem "mylib", path: "mylib"
+T
+cat > gemfile-lock/mylib/mylib.gemspec <<'T'
+Gem::Specification.new do |s|
+  s.name = "mylib"
+  s.version = "0.1.0"
+  s.summary = "fixture"
+  s.authors = ["fixture"]
+  s.files = []
+  s.add_dependency "rack", ">= 2"
+end
+T
+(cd gemfile-lock && bundle lock --local >/dev/null &&
+  bundle list 2>/dev/null | sed -n 's/^  \* \([^ ]*\) (\([^)]*\)).*/gem \1 \2/p' | grep -v -e '^gem bundler ' -e '^gem mylib ' | sort -u > expected.txt)
+
+# --- PHP: composer.lock from `composer update --no-install` (Debian: composer) against an artifact repository of
+# package zips built here (packagist is not reachable); ground truth from `composer show --locked`.
+rm -rf composer-lock; mkdir -p composer-lock
+work="$(mktemp -d)"; mkdir -p "$work/artifacts"
+python3 - "$work/artifacts" <<'PY'
+import json, sys, zipfile
+pkgs = [
+    {"name": "acme/log", "version": "1.4.2", "license": ["MIT"], "require": {"php": ">=8.1"},
+     "authors": [{"name": "Acme Log Team"}]},
+    {"name": "acme/http", "version": "2.0.1", "license": ["Apache-2.0", "MIT"],
+     "require": {"php": ">=8.1", "ext-json": "*", "acme/log": "^1.4"}},
+    {"name": "acme/testkit", "version": "0.9.0", "license": ["BSD-3-Clause"]},
+]
+for p in pkgs:
+    with zipfile.ZipFile(f"{sys.argv[1]}/{p['name'].replace('/', '-')}-{p['version']}.zip", "w") as z:
+        z.writestr("composer.json", json.dumps(p))
+        z.writestr("src/.keep", "")
+PY
+cat > composer-lock/composer.json <<'T'
+{
+    "name": "fixture/app",
+    "require": { "php": ">=8.1", "acme/http": "^2.0" },
+    "require-dev": { "acme/testkit": "0.9.0" },
+    "repositories": [ { "type": "artifact", "url": "ARTIFACTS" }, { "packagist.org": false } ]
+}
+T
+sed "s#ARTIFACTS#$work/artifacts#" composer-lock/composer.json > "$work/composer.json"
+(cd "$work" && COMPOSER_HOME="$work/home" composer update --no-install --no-interaction --quiet &&
+  COMPOSER_HOME="$work/home" composer show --locked --no-interaction 2>/dev/null | awk '{print "composer", $1, $2}' | sort -u > expected.txt)
+# The artifact paths are machine-specific: the lockfile keeps them as the relative "artifacts/..." URL.
+sed "s#$work/#./#g" "$work/composer.lock" > composer-lock/composer.lock
+cp "$work/expected.txt" composer-lock/
+rm -rf "$work"
 
 echo "fixtures regenerated in $here"

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use provenant_sbom::Component;
 
-use crate::{Warning, binary, golang, java, nodepkg, pnpm, pylock, yarn};
+use crate::{Warning, binary, golang, java, nodepkg, pnpm, pylock, ruby_php, yarn};
 
 /// A file format one of these catalogers reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +31,10 @@ pub enum Format {
     GradleLock,
     /// A Java archive (`.jar`, `.war`, `.ear`).
     JavaArchive,
+    /// `Gemfile.lock` (and `gems.locked`).
+    GemfileLock,
+    /// `composer.lock`.
+    ComposerLock,
 }
 
 /// The format of the file at `rel` (relative to the target), by name.
@@ -47,6 +51,8 @@ pub fn recognise(rel: &Path) -> Option<Format> {
         "Pipfile.lock" => Some(Format::PipfileLock),
         "go.mod" => Some(Format::GoMod),
         "pom.xml" => Some(Format::PomXml),
+        "Gemfile.lock" | "gems.locked" => Some(Format::GemfileLock),
+        "composer.lock" => Some(Format::ComposerLock),
         "gradle.lockfile" | "buildscript-gradle.lockfile" => Some(Format::GradleLock),
         _ if name.ends_with(".lockfile")
             && rel
@@ -113,6 +119,12 @@ pub fn parse(
         Format::PomXml => java::parse_pom(rel, bytes),
         Format::GradleLock => one(java::parse_gradle_lock(rel, bytes)),
         Format::JavaArchive => java::parse_archive(rel, bytes),
+        Format::GemfileLock => one(ruby_php::parse_gemfile_lock(rel, bytes)),
+        Format::ComposerLock => one(ruby_php::parse_composer_lock(
+            rel,
+            bytes,
+            sibling("composer.json").as_deref(),
+        )),
         Format::NodePackage => one(nodepkg::parse(rel, bytes).map(|c| vec![c])),
     }
 }

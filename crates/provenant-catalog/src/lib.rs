@@ -20,6 +20,8 @@
 //! | `pom.xml` (`${properties}` resolved within the file) | [`java::parse_pom`] | every declared dependency |
 //! | `gradle.lockfile`, `gradle/dependency-locks/*.lockfile` | [`java::parse_gradle_lock`] | unknown (the lockfile does not say) |
 //! | `*.jar`, `*.war`, `*.ear` (`pom.properties`, manifest, nested archives) | [`java::parse_archive`] | unknown |
+//! | `Gemfile.lock`, `gems.locked` | [`ruby_php::parse_gemfile_lock`] | the `DEPENDENCIES` section |
+//! | `composer.lock` | [`ruby_php::parse_composer_lock`] | the sibling `composer.json`'s `require` and `require-dev` |
 //! | `node_modules/**/package.json` (installed packages) | [`nodepkg::parse`] | unknown (an installed tree) |
 //!
 //! The format parsers are pure functions of the file's bytes. A file that cannot be read or parsed gives a
@@ -50,6 +52,7 @@ pub mod pip;
 pub mod pnpm;
 pub mod pydist;
 pub mod pylock;
+pub mod ruby_php;
 pub mod uvlock;
 mod walk;
 pub mod yarn;

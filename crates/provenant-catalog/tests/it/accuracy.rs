@@ -181,6 +181,8 @@ fn fixtures_match_ground_truth_and_beat_syft_and_cdxgen() {
         ("java-jars", Some("java")),
         ("maven-pom", Some("java")),
         ("gradle-lock", Some("gradle")),
+        ("gemfile-lock", Some("ruby")),
+        ("composer-lock", Some("php")),
     ];
     let mut table = String::from(
         "fixture         truth | ours recall/precision | syft recall/precision | cdxgen recall/precision\n",

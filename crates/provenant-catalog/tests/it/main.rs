@@ -14,3 +14,4 @@ mod java;
 mod js;
 mod pydist;
 mod pylock;
+mod ruby_php;
