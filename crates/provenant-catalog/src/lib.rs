@@ -10,7 +10,7 @@
 //! | `requirements*.txt` (`==` pins, `--hash`) | [`pip::parse`] | lines not marked `# via` another package |
 //! | `uv.lock` | [`uvlock::parse`] | the project's dependencies and dependency groups |
 //! | `*.dist-info/METADATA` | [`pydist::parse`] | unknown (installed distributions) |
-//! | `var/lib/dpkg/status` | [`dpkg::parse`] | unknown (an installed database) |
+//! | `var/lib/dpkg/status` (licences: [`debcopyright::license`] of `usr/share/doc/*/copyright`) | [`dpkg::parse`] | unknown (an installed database) |
 //! | `yarn.lock` (classic v1, berry v2+) | [`yarn::parse`] | classic: the sibling `package.json`; berry: the workspaces' dependencies |
 //! | `pnpm-lock.yaml` (5.x, 6.0, 9.0) | [`pnpm::parse`] | the importers' dependencies |
 //! | `poetry.lock` (1.x, 2.x) | [`pylock::parse_poetry`] | the sibling `pyproject.toml`'s dependency tables |
@@ -42,6 +42,7 @@
 
 pub mod binary;
 pub mod cargo;
+pub mod debcopyright;
 pub mod dpkg;
 pub mod formats;
 pub mod golang;

@@ -133,7 +133,8 @@ fn catalog_file(out: &mut Catalog, path: &Path, rel: &str, kind: Kind) {
             Ok(c)
         }
         Kind::DpkgStatus => {
-            let (c, w) = dpkg::parse(rel, &bytes);
+            let (mut c, w) = dpkg::parse(rel, &bytes);
+            formats::add_deb_licenses(path, &mut c);
             out.warnings.extend(w);
             Ok(c)
         }

@@ -12,6 +12,7 @@ mod formats;
 mod golang;
 mod java;
 mod js;
+mod os;
 mod pydist;
 mod pylock;
 mod ruby_php;
