@@ -5,7 +5,7 @@ use std::path::Path;
 
 use provenant_sbom::Component;
 
-use crate::{Warning, binary, debcopyright, golang, java, nodepkg, pnpm, pylock, ruby_php, yarn};
+use crate::{Warning, apk, binary, debcopyright, golang, java, nodepkg, pnpm, pylock, ruby_php, yarn};
 
 /// A file format one of these catalogers reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +35,8 @@ pub enum Format {
     GemfileLock,
     /// `composer.lock`.
     ComposerLock,
+    /// `lib/apk/db/installed`.
+    ApkInstalled,
 }
 
 /// The format of the file at `rel` (relative to the target), by name.
@@ -53,6 +55,9 @@ pub fn recognise(rel: &Path) -> Option<Format> {
         "pom.xml" => Some(Format::PomXml),
         "Gemfile.lock" | "gems.locked" => Some(Format::GemfileLock),
         "composer.lock" => Some(Format::ComposerLock),
+        "installed" if rel.ends_with("lib/apk/db/installed") || rel == Path::new("installed") => {
+            Some(Format::ApkInstalled)
+        }
         "gradle.lockfile" | "buildscript-gradle.lockfile" => Some(Format::GradleLock),
         _ if name.ends_with(".lockfile")
             && rel
@@ -162,6 +167,7 @@ pub fn parse(
             bytes,
             sibling("composer.json").as_deref(),
         )),
+        Format::ApkInstalled => apk::parse(rel, bytes),
         Format::NodePackage => one(nodepkg::parse(rel, bytes).map(|c| vec![c])),
     }
 }

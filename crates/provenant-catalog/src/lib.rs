@@ -22,6 +22,7 @@
 //! | `*.jar`, `*.war`, `*.ear` (`pom.properties`, manifest, nested archives) | [`java::parse_archive`] | unknown |
 //! | `Gemfile.lock`, `gems.locked` | [`ruby_php::parse_gemfile_lock`] | the `DEPENDENCIES` section |
 //! | `composer.lock` | [`ruby_php::parse_composer_lock`] | the sibling `composer.json`'s `require` and `require-dev` |
+//! | `lib/apk/db/installed` | [`apk::parse`] | unknown (an installed database) |
 //! | `node_modules/**/package.json` (installed packages) | [`nodepkg::parse`] | unknown (an installed tree) |
 //!
 //! The format parsers are pure functions of the file's bytes. A file that cannot be read or parsed gives a
@@ -40,6 +41,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod apk;
 pub mod binary;
 pub mod cargo;
 pub mod debcopyright;

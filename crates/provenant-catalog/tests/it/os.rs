@@ -103,3 +103,52 @@ fn host_debian_packages_get_licences() {
         assert_eq!(z.license.as_deref(), Some("Zlib"));
     }
 }
+
+/// Hand-written to the apk database format (no apk tool in this environment), modelled on an Alpine 3.19
+/// base image; ground truth in its expected.txt.
+#[test]
+fn apk_installed_database() {
+    let dir = provenant_testkit::repo_root().join("testdata/sbom/apk");
+    let c = catalog(&dir).unwrap();
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    assert_eq!(c.files, ["lib/apk/db/installed"]);
+    let found: std::collections::BTreeSet<String> = c
+        .components
+        .iter()
+        .map(|c| format!("apk {} {}", c.name, c.version))
+        .collect();
+    let want: std::collections::BTreeSet<String> = std::fs::read_to_string(dir.join("expected.txt"))
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(found, want);
+    let get = |n: &str| c.components.iter().find(|c| c.name == n).unwrap();
+    assert_eq!(
+        get("musl").purl.as_str(),
+        "pkg:apk/alpine/musl@1.2.4_git20230717-r4?arch=x86_64"
+    );
+    assert_eq!(
+        get("ca-certificates-bundle").license.as_deref(),
+        Some("MPL-2.0 AND MIT")
+    );
+    assert_eq!(get("busybox").supplier.as_deref(), Some("Sören Tempel"));
+    // so: provides resolve to the providing package; `!` conflicts are not dependencies.
+    let deps: Vec<&str> = get("scanelf")
+        .depends_on
+        .iter()
+        .map(provenant_sbom::Purl::as_str)
+        .collect();
+    assert_eq!(
+        deps,
+        [
+            "pkg:apk/alpine/libcrypto3@3.1.4-r2?arch=x86_64",
+            "pkg:apk/alpine/musl@1.2.4_git20230717-r4?arch=x86_64"
+        ]
+    );
+    let (comps, warnings) =
+        provenant_catalog::apk::parse("installed", b"P:x\nV:1\n\nP:nover\nA:x86_64\n\nbroken line\n");
+    assert_eq!(comps.len(), 1);
+    let lines: Vec<Option<usize>> = warnings.iter().map(|w| w.line).collect();
+    assert_eq!(lines, [Some(7), Some(4), Some(7)], "{warnings:?}");
+}
