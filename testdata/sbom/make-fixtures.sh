@@ -378,4 +378,26 @@ sed "s#$work/#./#g" "$work/composer.lock" > composer-lock/composer.lock
 cp "$work/expected.txt" composer-lock/
 rm -rf "$work"
 
+# --- RPM: an rpmdb.sqlite written by rpm itself (Debian: rpm, whose database backend is sqlite): packages built
+# with rpmbuild (one with an epoch, one with a pre-SPDX licence, one with enough files that its header spills
+# onto SQLite overflow pages) and registered with `rpm -i --justdb`; ground truth from `rpm -qa`.
+rm -rf rpm; mkdir -p rpm/var/lib/rpm
+work="$(mktemp -d)"; mkdir -p "$work/build/SPECS" "$work/db"
+for p in "hello-tool 1.2.3 4 MIT 0 0" "libwidget 0.9 1.fc40 Apache-2.0 2 0" "oldstyle 2.0 7 GPLv2+ 0 0" "bigpkg 3.1 1 BSD-3-Clause 0 400"; do
+  set -- $p
+  {
+    printf 'Name: %s\nVersion: %s\nRelease: %s\nSummary: fixture\nLicense: %s\nVendor: Fixture Vendor\nBuildArch: noarch\n' "$1" "$2" "$3" "$4"
+    [ "$5" != 0 ] && printf 'Epoch: %s\n' "$5"
+    printf '\n%%description\nfixture\n\n%%install\nmkdir -p %%{buildroot}/usr/share/%s\n' "$1"
+    printf 'for i in $(seq 1 %s); do echo $i > %%{buildroot}/usr/share/%s/file-with-a-long-name-$i.txt; done\n' "$6" "$1"
+    printf '\n%%files\n/usr/share/%s\n' "$1"
+  } > "$work/build/SPECS/$1.spec"
+  rpmbuild --define "_topdir $work/build" --define "_build_id_links none" -bb "$work/build/SPECS/$1.spec" >/dev/null 2>&1
+done
+rpm --dbpath "$work/db" --initdb
+rpm --dbpath "$work/db" -i --justdb --nodeps --noscripts "$work"/build/RPMS/*/*.rpm 2>/dev/null
+rpm --dbpath "$work/db" -qa --qf 'rpm %{NAME} %{VERSION}-%{RELEASE}\n' | sort -u > rpm/expected.txt
+cp "$work/db/rpmdb.sqlite" rpm/var/lib/rpm/
+rm -rf "$work"
+
 echo "fixtures regenerated in $here"

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use provenant_sbom::Component;
 
-use crate::{Warning, apk, binary, debcopyright, golang, java, nodepkg, pnpm, pylock, ruby_php, yarn};
+use crate::{Warning, apk, binary, debcopyright, golang, java, nodepkg, pnpm, pylock, rpm, ruby_php, yarn};
 
 /// A file format one of these catalogers reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +37,8 @@ pub enum Format {
     ComposerLock,
     /// `lib/apk/db/installed`.
     ApkInstalled,
+    /// `var/lib/rpm/rpmdb.sqlite` (also `usr/lib/sysimage/rpm/rpmdb.sqlite`).
+    RpmSqlite,
 }
 
 /// The format of the file at `rel` (relative to the target), by name.
@@ -55,6 +57,7 @@ pub fn recognise(rel: &Path) -> Option<Format> {
         "pom.xml" => Some(Format::PomXml),
         "Gemfile.lock" | "gems.locked" => Some(Format::GemfileLock),
         "composer.lock" => Some(Format::ComposerLock),
+        "rpmdb.sqlite" => Some(Format::RpmSqlite),
         "installed" if rel.ends_with("lib/apk/db/installed") || rel == Path::new("installed") => {
             Some(Format::ApkInstalled)
         }
@@ -168,6 +171,7 @@ pub fn parse(
             sibling("composer.json").as_deref(),
         )),
         Format::ApkInstalled => apk::parse(rel, bytes),
+        Format::RpmSqlite => rpm::parse(rel, bytes),
         Format::NodePackage => one(nodepkg::parse(rel, bytes).map(|c| vec![c])),
     }
 }

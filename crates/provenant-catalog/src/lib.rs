@@ -23,6 +23,7 @@
 //! | `Gemfile.lock`, `gems.locked` | [`ruby_php::parse_gemfile_lock`] | the `DEPENDENCIES` section |
 //! | `composer.lock` | [`ruby_php::parse_composer_lock`] | the sibling `composer.json`'s `require` and `require-dev` |
 //! | `lib/apk/db/installed` | [`apk::parse`] | unknown (an installed database) |
+//! | `rpmdb.sqlite` (own bounded `SQLite` reader) | [`rpm::parse`] | unknown (an installed database) |
 //! | `node_modules/**/package.json` (installed packages) | [`nodepkg::parse`] | unknown (an installed tree) |
 //!
 //! The format parsers are pure functions of the file's bytes. A file that cannot be read or parsed gives a
@@ -55,7 +56,9 @@ pub mod pip;
 pub mod pnpm;
 pub mod pydist;
 pub mod pylock;
+pub mod rpm;
 pub mod ruby_php;
+pub mod sqlite;
 pub mod uvlock;
 mod walk;
 pub mod yarn;

@@ -29,6 +29,8 @@ pub enum Ecosystem {
     Composer,
     /// Alpine packages (`pkg:apk/alpine`).
     Apk,
+    /// RPM packages (`pkg:rpm`; the distribution namespace is not known from the database alone).
+    Rpm,
 }
 
 impl Ecosystem {
@@ -45,6 +47,7 @@ impl Ecosystem {
             Ecosystem::Gem => "gem",
             Ecosystem::Composer => "composer",
             Ecosystem::Apk => "apk",
+            Ecosystem::Rpm => "rpm",
         }
     }
 }
@@ -288,7 +291,9 @@ pub fn purl_for(
         },
         Ecosystem::Pypi => Purl::build(ty, None, &normalize_pypi(name), Some(version), qualifiers),
         Ecosystem::Deb => Purl::build(ty, Some("debian"), name, Some(version), qualifiers),
-        Ecosystem::Cargo | Ecosystem::Gem => Purl::build(ty, None, name, Some(version), qualifiers),
+        Ecosystem::Cargo | Ecosystem::Gem | Ecosystem::Rpm => {
+            Purl::build(ty, None, name, Some(version), qualifiers)
+        }
         Ecosystem::Apk => Purl::build(ty, Some("alpine"), name, Some(version), qualifiers),
         // `github.com/x/y` → namespace `github.com/x`, name `y`; `vendor/pkg` likewise.
         Ecosystem::Golang | Ecosystem::Composer => match name.rsplit_once('/') {

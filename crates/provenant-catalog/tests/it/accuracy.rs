@@ -184,6 +184,7 @@ fn fixtures_match_ground_truth_and_beat_syft_and_cdxgen() {
         ("gemfile-lock", Some("ruby")),
         ("composer-lock", Some("php")),
         ("apk", None),
+        ("rpm", None),
     ];
     let mut table = String::from(
         "fixture         truth | ours recall/precision | syft recall/precision | cdxgen recall/precision\n",

@@ -152,3 +152,59 @@ fn apk_installed_database() {
     let lines: Vec<Option<usize>> = warnings.iter().map(|w| w.line).collect();
     assert_eq!(lines, [Some(7), Some(4), Some(7)], "{warnings:?}");
 }
+
+/// An `rpmdb.sqlite` written by rpm 4.18 (`rpm -i --justdb` of packages built with rpmbuild); ground truth
+/// from `rpm -qa`. One header is 60 KB and spans `SQLite` overflow pages.
+#[test]
+fn rpmdb_sqlite_equals_rpm_qa() {
+    let dir = provenant_testkit::repo_root().join("testdata/sbom/rpm");
+    let c = catalog(&dir).unwrap();
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    assert_eq!(c.files, ["var/lib/rpm/rpmdb.sqlite"]);
+    let found: std::collections::BTreeSet<String> = c
+        .components
+        .iter()
+        .map(|c| format!("rpm {} {}", c.name, c.version))
+        .collect();
+    let want: std::collections::BTreeSet<String> = std::fs::read_to_string(dir.join("expected.txt"))
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(found, want);
+    let get = |n: &str| c.components.iter().find(|c| c.name == n).unwrap();
+    assert_eq!(
+        get("libwidget").purl.as_str(),
+        "pkg:rpm/libwidget@0.9-1.fc40?arch=noarch&epoch=2"
+    );
+    assert_eq!(get("hello-tool").license.as_deref(), Some("MIT"));
+    assert_eq!(get("oldstyle").license, None, "GPLv2+ is no SPDX expression");
+    assert_eq!(get("bigpkg").supplier.as_deref(), Some("Fixture Vendor"));
+}
+
+#[test]
+fn corrupt_sqlite_and_rpm_headers_warn_and_never_panic() {
+    let path = provenant_testkit::repo_root().join("testdata/sbom/rpm/var/lib/rpm/rpmdb.sqlite");
+    let good = std::fs::read(path).unwrap();
+    for cut in (0..good.len()).step_by(4093) {
+        let _ = provenant_catalog::rpm::parse("rpmdb.sqlite", &good[..cut]);
+    }
+    let mut flipped = good.clone();
+    for i in (100..flipped.len()).step_by(1021) {
+        flipped[i] ^= 0xa5;
+    }
+    let _ = provenant_catalog::rpm::parse("rpmdb.sqlite", &flipped);
+    let (c, w) = provenant_catalog::rpm::parse("rpmdb.sqlite", b"SQLite format 3\0garbage");
+    assert!(c.is_empty() && w.len() == 1, "{w:?}");
+}
+
+proptest::proptest! {
+    #[test]
+    fn any_bytes_as_os_databases_never_panic(b in proptest::collection::vec(proptest::num::u8::ANY, 0..2048)) {
+        let mut db = b"SQLite format 3\0\x10\x00".to_vec();
+        db.extend_from_slice(&b);
+        let _ = provenant_catalog::rpm::parse("rpmdb.sqlite", &db);
+        let _ = provenant_catalog::apk::parse("installed", &b);
+        let _ = debcopyright::license(&b);
+    }
+}
