@@ -19,6 +19,18 @@ const DEP_KEYS: [&str; 3] = ["dependencies", "devDependencies", "optionalDepende
 fn split_key(key: &str) -> Option<(String, String)> {
     let key = key.strip_prefix('/').unwrap_or(key);
     let key = key.split('(').next().unwrap_or(key);
+    // v5: `name/version[_peers]` or `@scope/name/version[_peers]`.
+    let parts: Vec<&str> = key
+        .splitn(if key.starts_with('@') { 3 } else { 2 }, '/')
+        .collect();
+    let v5 = match parts.as_slice() {
+        [scope, name, rest] if scope.starts_with('@') => Some((format!("{scope}/{name}"), *rest)),
+        [name, rest] if !name.starts_with('@') => Some(((*name).to_owned(), *rest)),
+        _ => None,
+    };
+    if let Some((name, rest)) = v5.filter(|(_, r)| r.starts_with(|c: char| c.is_ascii_digit())) {
+        return Some((name, rest.split('_').next().unwrap_or(rest).to_owned()));
+    }
     if let Some(at) = key.get(1..).and_then(|r| r.find('@')) {
         let name = key.get(..=at)?;
         let version = key.get(at + 2..)?;
@@ -34,6 +46,10 @@ fn split_key(key: &str) -> Option<(String, String)> {
 fn reference(name: &str, value: &str) -> Option<(String, String)> {
     if value.starts_with("link:") || value.starts_with("file:") {
         return None;
+    }
+    if value.starts_with(|c: char| c.is_ascii_digit()) {
+        let version = value.split(['(', '_']).next().unwrap_or(value);
+        return Some((name.to_owned(), version.to_owned()));
     }
     let bare = value.strip_prefix('/').unwrap_or(value);
     let plain = bare.split('(').next().unwrap_or(bare);

@@ -172,3 +172,35 @@ fn pnpm_rejects_unknown_versions_and_garbage() {
     }
     assert!(provenant_catalog::pnpm::parse("pnpm-lock.yaml", bomb.as_bytes()).is_err());
 }
+
+#[test]
+fn yarn_berry_patches_and_workspaces() {
+    let lock = "__metadata:\n  version: 8\n  cacheKey: 10c0\n\n\
+        \"app@workspace:.\":\n  version: 0.0.0-use.local\n  resolution: \"app@workspace:.\"\n  dependencies:\n    resolve: \"npm:^1.22.0\"\n  languageName: unknown\n  linkType: soft\n\n\
+        \"resolve@npm:^1.22.0\":\n  version: 1.22.8\n  resolution: \"resolve@npm:1.22.8\"\n  languageName: node\n  linkType: hard\n\n\
+        \"resolve@patch:resolve@npm%3A^1.22.0#optional!builtin<compat/resolve>\":\n  version: 1.22.8\n  \
+        resolution: \"resolve@patch:resolve@npm%3A1.22.8#optional!builtin<compat/resolve>::version=1.22.8&hash=c3c19d\"\n  languageName: node\n  linkType: hard\n";
+    let comps = provenant_catalog::yarn::parse("yarn.lock", lock.as_bytes(), None).unwrap();
+    assert_eq!(comps.len(), 1, "the patched package is the same package");
+    assert_eq!(comps[0].purl.as_str(), "pkg:npm/resolve@1.22.8");
+    assert_eq!(comps[0].scope, Scope::Direct);
+}
+
+#[test]
+fn pnpm_v5_keys_and_peer_suffixes() {
+    let lock = "lockfileVersion: 5.4\n\nspecifiers:\n  a: ^1.0.0\n\ndependencies:\n  a: 1.0.0_react@18.2.0\n\n\
+        packages:\n\n  /a/1.0.0_react@18.2.0:\n    resolution: {integrity: sha512-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==}\n    \
+        dependencies:\n      '@s/b': 2.0.0\n    dev: false\n\n  /@s/b/2.0.0:\n    resolution: {integrity: sha1-AAAAAAAAAAAAAAAAAAAAAAAAAAA=}\n    dev: false\n";
+    let comps = provenant_catalog::pnpm::parse("pnpm-lock.yaml", lock.as_bytes()).unwrap();
+    let got: Vec<(&str, Scope, usize)> = comps
+        .iter()
+        .map(|c| (c.purl.as_str(), c.scope, c.depends_on.len()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("pkg:npm/%40s/b@2.0.0", Scope::Transitive, 0),
+            ("pkg:npm/a@1.0.0", Scope::Direct, 1)
+        ]
+    );
+}
