@@ -1,7 +1,7 @@
 //! Catalogers: find the packages a directory or a single file contains.
 //!
-//! [`catalog`] walks a target (never following symbolic links, skipping `.git`, `target` and
-//! `node_modules`) and hands every file it recognises to the cataloger for its format:
+//! [`catalog`] walks a target (never following symbolic links, skipping `.git` and `target`, and reading
+//! only installed packages' `package.json` inside `node_modules`) and hands every file it recognises to the cataloger for its format:
 //!
 //! | file | cataloger | direct dependencies |
 //! | --- | --- | --- |
@@ -10,7 +10,21 @@
 //! | `requirements*.txt` (`==` pins, `--hash`) | [`pip::parse`] | lines not marked `# via` another package |
 //! | `uv.lock` | [`uvlock::parse`] | the project's dependencies and dependency groups |
 //! | `*.dist-info/METADATA` | [`pydist::parse`] | unknown (installed distributions) |
-//! | `var/lib/dpkg/status` | [`dpkg::parse`] | unknown (an installed database) |
+//! | `var/lib/dpkg/status` (licences: [`debcopyright::license`] of `usr/share/doc/*/copyright`) | [`dpkg::parse`] | unknown (an installed database) |
+//! | `yarn.lock` (classic v1, berry v2+) | [`yarn::parse`] | classic: the sibling `package.json`; berry: the workspaces' dependencies |
+//! | `pnpm-lock.yaml` (5.x, 6.0, 9.0) | [`pnpm::parse`] | the importers' dependencies |
+//! | `poetry.lock` (1.x, 2.x) | [`pylock::parse_poetry`] | the sibling `pyproject.toml`'s dependency tables |
+//! | `Pipfile.lock` | [`pylock::parse_pipfile`] | the sibling `Pipfile`'s `[packages]` and `[dev-packages]` |
+//! | `go.mod` (with `go.sum` hashes) | [`golang::parse`] | `require` lines without `// indirect` |
+//! | ELF executables: Go build information, cargo-auditable `.dep-v0` | [`binary::parse`] | Go: unknown; cargo-auditable: the local packages' dependencies |
+//! | `pom.xml` (`${properties}` resolved within the file) | [`java::parse_pom`] | every declared dependency |
+//! | `gradle.lockfile`, `gradle/dependency-locks/*.lockfile` | [`java::parse_gradle_lock`] | unknown (the lockfile does not say) |
+//! | `*.jar`, `*.war`, `*.ear` (`pom.properties`, manifest, nested archives) | [`java::parse_archive`] | unknown |
+//! | `Gemfile.lock`, `gems.locked` | [`ruby_php::parse_gemfile_lock`] | the `DEPENDENCIES` section |
+//! | `composer.lock` | [`ruby_php::parse_composer_lock`] | the sibling `composer.json`'s `require` and `require-dev` |
+//! | `lib/apk/db/installed` | [`apk::parse`] | unknown (an installed database) |
+//! | `rpmdb.sqlite` (own bounded `SQLite` reader) | [`rpm::parse`] | unknown (an installed database) |
+//! | `node_modules/**/package.json` (installed packages) | [`nodepkg::parse`] | unknown (an installed tree) |
 //!
 //! The format parsers are pure functions of the file's bytes. A file that cannot be read or parsed gives a
 //! [`Warning`] naming the file (and the line where there is one); the other files are still cataloged and
@@ -28,13 +42,27 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod apk;
+pub mod binary;
 pub mod cargo;
+pub mod debcopyright;
 pub mod dpkg;
+pub mod formats;
+pub mod golang;
+pub mod java;
+pub mod nodepkg;
 pub mod npm;
 pub mod pip;
+pub mod pnpm;
 pub mod pydist;
+pub mod pylock;
+pub mod rpm;
+pub mod ruby_php;
+pub mod sqlite;
 pub mod uvlock;
 mod walk;
+pub mod yarn;
+pub mod zip;
 
 use std::fmt;
 

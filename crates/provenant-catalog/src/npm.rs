@@ -11,7 +11,7 @@ use crate::{Warning, evidence, utf8};
 /// Evidence method name.
 pub const METHOD: &str = "npm-package-lock";
 
-const DEP_KEYS: [&str; 4] = [
+pub(crate) const DEP_KEYS: [&str; 4] = [
     "dependencies",
     "devDependencies",
     "optionalDependencies",
@@ -19,7 +19,7 @@ const DEP_KEYS: [&str; 4] = [
 ];
 
 /// Converts an SRI `integrity` value (`sha512-<base64>`, several separated by spaces) into hashes.
-fn integrity(text: &str) -> Vec<HashValue> {
+pub(crate) fn integrity(text: &str) -> Vec<HashValue> {
     text.split_whitespace()
         .filter_map(|sri| {
             let (alg, b64) = sri.split_once('-')?;
@@ -37,7 +37,7 @@ fn integrity(text: &str) -> Vec<HashValue> {
         .collect()
 }
 
-fn names(obj: &Map<String, Value>, keys: &[&str]) -> BTreeSet<String> {
+pub(crate) fn names(obj: &Map<String, Value>, keys: &[&str]) -> BTreeSet<String> {
     keys.iter()
         .filter_map(|k| obj.get(*k).and_then(Value::as_object))
         .flat_map(|m| m.keys().cloned())

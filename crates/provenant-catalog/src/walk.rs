@@ -6,14 +6,14 @@ use std::path::{Path, PathBuf};
 
 use provenant_sbom::Component;
 
-use crate::{Warning, cargo, dpkg, npm, pip, pydist, uvlock};
+use crate::{Warning, cargo, dpkg, formats, nodepkg, npm, pip, pydist, uvlock};
 
 /// Files larger than this are not read: a warning is recorded instead.
 pub const MAX_FILE_BYTES: u64 = 256 << 20;
 
-/// Directories never descended into: version control, build output and installed npm trees (the
-/// lockfile describes them).
-const SKIP_DIRS: [&str; 3] = [".git", "target", "node_modules"];
+/// Directories never descended into: version control and build output. Inside `node_modules` only the
+/// directories leading to installed packages' manifests are entered ([`nodepkg::may_descend`]).
+const SKIP_DIRS: [&str; 2] = [".git", "target"];
 
 /// The target itself cannot be read.
 #[derive(Debug, thiserror::Error)]
@@ -49,9 +49,16 @@ enum Kind {
     DpkgStatus,
     PythonDistInfo,
     UvLock,
+    Other(formats::Format),
 }
 
 fn kind_of(rel: &Path) -> Option<Kind> {
+    if let Some(f) = formats::recognise(rel) {
+        return Some(Kind::Other(f));
+    }
+    if nodepkg::inside_node_modules(rel) {
+        return None;
+    }
     let name = rel.file_name()?.to_str()?;
     match name {
         "Cargo.lock" => Some(Kind::CargoLock),
@@ -126,12 +133,25 @@ fn catalog_file(out: &mut Catalog, path: &Path, rel: &str, kind: Kind) {
             Ok(c)
         }
         Kind::DpkgStatus => {
-            let (c, w) = dpkg::parse(rel, &bytes);
+            let (mut c, w) = dpkg::parse(rel, &bytes);
+            formats::add_deb_licenses(path, &mut c);
             out.warnings.extend(w);
             Ok(c)
         }
         Kind::PythonDistInfo => pydist::parse(rel, &bytes).map(|c| vec![c]),
         Kind::UvLock => uvlock::parse(rel, &bytes),
+        Kind::Other(f) => {
+            let sibling = |name: &str| {
+                let p = path.with_file_name(name);
+                std::fs::metadata(&p)
+                    .ok()
+                    .filter(|m| m.is_file() && m.len() <= MAX_FILE_BYTES)
+                    .and_then(|_| std::fs::read(&p).ok())
+            };
+            let (c, w) = formats::parse(f, rel, &bytes, &sibling);
+            out.warnings.extend(w);
+            Ok(c)
+        }
     };
     match result {
         Ok(c) => out.components.extend(c),
@@ -146,8 +166,8 @@ fn rel_string(p: &Path) -> String {
         .join("/")
 }
 
-/// Catalogs `target`: a directory (walked without following symbolic links; `.git`, `target` and
-/// `node_modules` are skipped) or a single file, recognised by its name. A single file of a name no
+/// Catalogs `target`: a directory (walked without following symbolic links; `.git` and `target` are
+/// skipped, and inside `node_modules` only installed packages' manifests are read) or a single file, recognised by its name. A single file of a name no
 /// cataloger knows is tried as each format in turn.
 pub fn catalog(target: &Path) -> Result<Catalog, CatalogError> {
     let meta = std::fs::symlink_metadata(target).map_err(|source| CatalogError::Target {
@@ -163,10 +183,12 @@ pub fn catalog(target: &Path) -> Result<Catalog, CatalogError> {
         let rel = target
             .file_name()
             .map_or_else(|| rel_string(target), |n| n.to_string_lossy().into_owned());
-        let kind = kind_of(target).or_else(|| {
-            // A lone "status" file given by path is a dpkg database.
-            (rel == "status").then_some(Kind::DpkgStatus)
-        });
+        let kind = kind_of(target)
+            .or_else(|| formats::sniff(target, false).map(Kind::Other))
+            .or_else(|| {
+                // A lone "status" file given by path is a dpkg database.
+                (rel == "status").then_some(Kind::DpkgStatus)
+            });
         match kind {
             Some(k) if meta.is_file() => catalog_file(&mut out, target, &rel, k),
             _ => out
@@ -180,7 +202,12 @@ pub fn catalog(target: &Path) -> Result<Catalog, CatalogError> {
         .sort_by_file_name()
         .into_iter()
         .filter_entry(|e| {
-            !(e.file_type().is_dir() && e.depth() > 0 && SKIP_DIRS.iter().any(|s| e.file_name() == *s))
+            !(e.file_type().is_dir()
+                && e.depth() > 0
+                && (SKIP_DIRS.iter().any(|s| e.file_name() == *s)
+                    || e.path()
+                        .strip_prefix(target)
+                        .is_ok_and(|r| !nodepkg::may_descend(r))))
         });
     for entry in walker {
         let entry = match entry {
@@ -202,7 +229,7 @@ pub fn catalog(target: &Path) -> Result<Catalog, CatalogError> {
         let Ok(rel) = entry.path().strip_prefix(target) else {
             continue;
         };
-        if let Some(kind) = kind_of(rel) {
+        if let Some(kind) = kind_of(rel).or_else(|| formats::sniff(entry.path(), true).map(Kind::Other)) {
             catalog_file(&mut out, entry.path(), &rel_string(rel), kind);
         }
     }

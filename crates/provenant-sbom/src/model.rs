@@ -19,6 +19,18 @@ pub enum Ecosystem {
     Pypi,
     /// Debian packages (`pkg:deb/debian`).
     Deb,
+    /// Go modules (`pkg:golang`, the module path split into namespace and name).
+    Golang,
+    /// Maven artefacts (`pkg:maven/<groupId>/<artifactId>`; the name is `groupId:artifactId`).
+    Maven,
+    /// Ruby gems (`pkg:gem`).
+    Gem,
+    /// PHP Composer packages (`pkg:composer/<vendor>/<name>`).
+    Composer,
+    /// Alpine packages (`pkg:apk/alpine`).
+    Apk,
+    /// RPM packages (`pkg:rpm`; the distribution namespace is not known from the database alone).
+    Rpm,
 }
 
 impl Ecosystem {
@@ -30,6 +42,12 @@ impl Ecosystem {
             Ecosystem::Npm => "npm",
             Ecosystem::Pypi => "pypi",
             Ecosystem::Deb => "deb",
+            Ecosystem::Golang => "golang",
+            Ecosystem::Maven => "maven",
+            Ecosystem::Gem => "gem",
+            Ecosystem::Composer => "composer",
+            Ecosystem::Apk => "apk",
+            Ecosystem::Rpm => "rpm",
         }
     }
 }
@@ -255,7 +273,8 @@ impl Component {
 }
 
 /// The PURL of a package in an ecosystem: npm scopes become the namespace, PyPI names are normalised
-/// (PEP 503), Debian packages get the `debian` namespace.
+/// (PEP 503), Debian packages get the `debian` namespace, Alpine packages `alpine`; Go module paths and
+/// Composer names split at their last `/`, Maven names (`groupId:artifactId`) at the `:`.
 pub fn purl_for(
     ecosystem: Ecosystem,
     name: &str,
@@ -272,7 +291,20 @@ pub fn purl_for(
         },
         Ecosystem::Pypi => Purl::build(ty, None, &normalize_pypi(name), Some(version), qualifiers),
         Ecosystem::Deb => Purl::build(ty, Some("debian"), name, Some(version), qualifiers),
-        Ecosystem::Cargo => Purl::build(ty, None, name, Some(version), qualifiers),
+        Ecosystem::Cargo | Ecosystem::Gem | Ecosystem::Rpm => {
+            Purl::build(ty, None, name, Some(version), qualifiers)
+        }
+        Ecosystem::Apk => Purl::build(ty, Some("alpine"), name, Some(version), qualifiers),
+        // `github.com/x/y` → namespace `github.com/x`, name `y`; `vendor/pkg` likewise.
+        Ecosystem::Golang | Ecosystem::Composer => match name.rsplit_once('/') {
+            Some((ns, bare)) => Purl::build(ty, Some(ns), bare, Some(version), qualifiers),
+            None => Purl::build(ty, None, name, Some(version), qualifiers),
+        },
+        // `groupId:artifactId`.
+        Ecosystem::Maven => match name.split_once(':') {
+            Some((group, artifact)) => Purl::build(ty, Some(group), artifact, Some(version), qualifiers),
+            None => Purl::build(ty, None, name, Some(version), qualifiers),
+        },
     }
 }
 

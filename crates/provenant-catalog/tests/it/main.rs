@@ -7,5 +7,12 @@
 )]
 
 mod accuracy;
+mod auditable;
 mod formats;
+mod golang;
+mod java;
+mod js;
+mod os;
 mod pydist;
+mod pylock;
+mod ruby_php;

@@ -1,0 +1,267 @@
+//! Executables (ELF): the module list Go embeds in every binary (the `\xff Go buildinf:` blob, Go 1.18
+//! and later), and the dependency list `cargo auditable` embeds in Rust binaries (the zlib-compressed JSON
+//! of the `.dep-v0` section). Nothing is executed; the bytes are read with every offset checked.
+//!
+//! A Go binary's dependencies (`dep` lines, with their `=>` replacements) are components with their `h1:`
+//! hashes; its main module is one only when it has a version (`go install m@v1.2.3`), a `(devel)` build
+//! being the target itself. The build information does not say which modules are direct. In a
+//! cargo-auditable list, local packages are the target; the dependencies of the local packages are the
+//! direct ones and the recorded edges are kept.
+
+use std::collections::BTreeSet;
+use std::io::Read as _;
+
+use provenant_sbom::{Component, Ecosystem, Purl, Scope};
+
+use crate::{Warning, evidence, golang};
+
+/// Evidence method name for Go build information.
+pub const METHOD_GO: &str = "go-binary-buildinfo";
+/// Evidence method name for cargo-auditable data.
+pub const METHOD_AUDITABLE: &str = "cargo-auditable";
+
+/// Upper bound on the decompressed cargo-auditable JSON (its own tools cap it at 8 MiB).
+pub const MAX_AUDIT_JSON: u64 = 8 << 20;
+
+const GO_MAGIC: &[u8] = b"\xff Go buildinf:";
+
+/// Whether `bytes` begin like an ELF file.
+#[must_use]
+pub fn is_elf(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"\x7fELF")
+}
+
+/// The components an ELF executable records about its own build. A binary that records nothing (most C
+/// programs) gives none, without a warning.
+pub fn parse(file: &str, bytes: &[u8]) -> Result<Vec<Component>, Warning> {
+    if !is_elf(bytes) {
+        return Err(Warning::new(file, None, "not an ELF file"));
+    }
+    let mut out = go_buildinfo(file, bytes)?;
+    if let Some(data) = elf_section(bytes, ".dep-v0") {
+        out.extend(auditable(file, data)?);
+    }
+    Ok(out)
+}
+
+struct Elf<'a> {
+    bytes: &'a [u8],
+    wide: bool,
+    le: bool,
+}
+
+impl Elf<'_> {
+    fn uint(&self, at: usize, len: usize) -> Option<u64> {
+        let b = self.bytes.get(at..at.checked_add(len)?)?;
+        let mut v: u64 = 0;
+        for i in 0..len {
+            let byte = if self.le { b.get(len - 1 - i)? } else { b.get(i)? };
+            v = (v << 8) | u64::from(*byte);
+        }
+        Some(v)
+    }
+    fn word(&self, at: usize) -> Option<u64> {
+        self.uint(at, if self.wide { 8 } else { 4 })
+    }
+}
+
+/// The contents of the ELF section called `name`, if the file has one and its bounds are inside the file.
+fn elf_section<'a>(bytes: &'a [u8], name: &str) -> Option<&'a [u8]> {
+    let elf = Elf {
+        bytes,
+        wide: *bytes.get(4)? == 2,
+        le: *bytes.get(5)? == 1,
+    };
+    let (shoff, entsize_at) = if elf.wide { (0x28, 0x3a) } else { (0x20, 0x2e) };
+    let shoff = usize::try_from(elf.word(shoff)?).ok()?;
+    let entsize = usize::try_from(elf.uint(entsize_at, 2)?).ok()?;
+    let shnum = usize::try_from(elf.uint(entsize_at + 2, 2)?).ok()?;
+    let shstrndx = usize::try_from(elf.uint(entsize_at + 4, 2)?).ok()?;
+    let header = |i: usize| -> Option<(u64, u32, &'a [u8])> {
+        let at = shoff.checked_add(i.checked_mul(entsize)?)?;
+        let name = elf.uint(at, 4)?;
+        let ty = u32::try_from(elf.uint(at + 4, 4)?).ok()?;
+        let (off, size) = if elf.wide {
+            (elf.word(at + 24)?, elf.word(at + 32)?)
+        } else {
+            (elf.word(at + 16)?, elf.word(at + 20)?)
+        };
+        let off = usize::try_from(off).ok()?;
+        let end = off.checked_add(usize::try_from(size).ok()?)?;
+        // SHT_NOBITS occupies no file space.
+        let data = if ty == 8 { &[][..] } else { bytes.get(off..end)? };
+        Some((name, ty, data))
+    };
+    let (_, _, strtab) = header(shstrndx)?;
+    (0..shnum.min(1 << 16)).find_map(|i| {
+        let (n, _, data) = header(i)?;
+        let s = strtab.get(usize::try_from(n).ok()?..)?;
+        let end = s.iter().position(|b| *b == 0)?;
+        (s.get(..end)? == name.as_bytes()).then_some(data)
+    })
+}
+
+/// A Go `uvarint`-prefixed string at the start of `b`, and the rest.
+fn varint_string(b: &[u8]) -> Option<(&[u8], &[u8])> {
+    let mut len: u64 = 0;
+    let mut used = 0;
+    for (i, byte) in b.iter().enumerate().take(10) {
+        len |= u64::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            used = i + 1;
+            break;
+        }
+    }
+    if used == 0 {
+        return None;
+    }
+    let len = usize::try_from(len).ok()?;
+    let rest = b.get(used..)?;
+    Some((rest.get(..len)?, rest.get(len..)?))
+}
+
+fn go_buildinfo(file: &str, bytes: &[u8]) -> Result<Vec<Component>, Warning> {
+    let Some(at) = memchr::memmem::find(bytes, GO_MAGIC) else {
+        return Ok(Vec::new());
+    };
+    let flags = bytes.get(at + 15).copied().unwrap_or(0);
+    if flags & 2 == 0 {
+        return Err(Warning::new(
+            file,
+            None,
+            "Go build information in the pre-Go 1.18 pointer format is not read",
+        ));
+    }
+    let bad = || Warning::new(file, None, "truncated Go build information");
+    let data = bytes.get(at + 32..).ok_or_else(bad)?;
+    let (_go_version, rest) = varint_string(data).ok_or_else(bad)?;
+    let (modinfo, _) = varint_string(rest).ok_or_else(bad)?;
+    // The module information is framed by two 16-byte sentinels.
+    let modinfo = if modinfo.len() >= 33 {
+        modinfo.get(16..modinfo.len() - 16).unwrap_or(&[])
+    } else {
+        &[]
+    };
+    let text = String::from_utf8_lossy(modinfo);
+    // (path, version, sum, local replacement)
+    let mut deps: Vec<(String, String, String, bool)> = Vec::new();
+    let mut main: Option<(String, String, String)> = None;
+    for line in text.lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        match f.as_slice() {
+            ["mod", path, version, rest @ ..] => {
+                main = Some((
+                    (*path).to_owned(),
+                    (*version).to_owned(),
+                    rest.first().copied().unwrap_or("").to_owned(),
+                ));
+            }
+            ["dep", path, version, rest @ ..] => deps.push((
+                (*path).to_owned(),
+                (*version).to_owned(),
+                rest.first().copied().unwrap_or("").to_owned(),
+                false,
+            )),
+            ["=>", path, version, rest @ ..] => {
+                if let Some(last) = deps.last_mut() {
+                    if version.is_empty() {
+                        last.3 = true; // replaced by a local directory
+                    } else {
+                        *last = (
+                            (*path).to_owned(),
+                            (*version).to_owned(),
+                            rest.first().copied().unwrap_or("").to_owned(),
+                            false,
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let versioned_main = main.filter(|(_, v, _)| !v.is_empty() && v != "(devel)");
+    let mut out = Vec::new();
+    for (path, version, sum, local) in deps
+        .into_iter()
+        .chain(versioned_main.map(|(p, v, s)| (p, v, s, false)))
+    {
+        if local {
+            continue;
+        }
+        let mut c = Component::new(Ecosystem::Golang, &path, &version)
+            .map_err(|e| Warning::new(file, None, e.to_string()))?;
+        c.hashes.extend(golang::h1(&sum));
+        c.evidence.insert(evidence(file, METHOD_GO));
+        out.push(c);
+    }
+    Ok(out)
+}
+
+#[derive(serde::Deserialize)]
+struct Audit {
+    packages: Vec<AuditPackage>,
+}
+
+#[derive(serde::Deserialize)]
+struct AuditPackage {
+    name: String,
+    version: String,
+    source: String,
+    #[serde(default)]
+    dependencies: Vec<usize>,
+}
+
+fn auditable(file: &str, compressed: &[u8]) -> Result<Vec<Component>, Warning> {
+    let mut json = Vec::new();
+    flate2::read::ZlibDecoder::new(compressed)
+        .take(MAX_AUDIT_JSON + 1)
+        .read_to_end(&mut json)
+        .map_err(|e| Warning::new(file, None, format!("cargo-auditable data does not inflate: {e}")))?;
+    if json.len() as u64 > MAX_AUDIT_JSON {
+        return Err(Warning::new(
+            file,
+            None,
+            format!("cargo-auditable data inflates beyond {MAX_AUDIT_JSON} bytes"),
+        ));
+    }
+    let audit: Audit = serde_json::from_slice(&json)
+        .map_err(|e| Warning::new(file, None, format!("cargo-auditable data is not its JSON: {e}")))?;
+    let purls: Vec<Option<Purl>> = audit
+        .packages
+        .iter()
+        .map(|p| {
+            (p.source != "local")
+                .then(|| provenant_sbom::purl_for(Ecosystem::Cargo, &p.name, &p.version, &[]).ok())
+                .flatten()
+        })
+        .collect();
+    let direct: BTreeSet<&Purl> = audit
+        .packages
+        .iter()
+        .filter(|p| p.source == "local")
+        .flat_map(|p| p.dependencies.iter().filter_map(|d| purls.get(*d)?.as_ref()))
+        .collect();
+    let mut out = Vec::new();
+    for (p, purl) in audit.packages.iter().zip(&purls) {
+        let Some(purl) = purl else { continue };
+        let mut c = Component::with_purl(Ecosystem::Cargo, &p.name, &p.version, purl.clone());
+        c.depends_on = p
+            .dependencies
+            .iter()
+            .filter_map(|d| purls.get(*d)?.clone())
+            .collect();
+        c.scope = if direct.contains(purl) {
+            Scope::Direct
+        } else {
+            Scope::Transitive
+        };
+        let how = if p.source == "git" {
+            "cargo-auditable (git source)"
+        } else {
+            METHOD_AUDITABLE
+        };
+        c.evidence.insert(evidence(file, how));
+        out.push(c);
+    }
+    Ok(out)
+}

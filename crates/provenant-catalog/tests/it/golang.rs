@@ -1,0 +1,145 @@
+//! Go: `go.mod`/`go.sum` written by `go mod tidy` and a binary built by `go build` (Go 1.19), from
+//! testdata/sbom/make-fixtures.sh; ground truth from `go list -m all` and `go version -m`.
+
+use std::collections::BTreeSet;
+
+use provenant_catalog::{binary, catalog, golang};
+use provenant_sbom::Scope;
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    provenant_testkit::repo_root().join("testdata/sbom").join(name)
+}
+
+fn expected(name: &str) -> BTreeSet<String> {
+    std::fs::read_to_string(fixture(name).join("expected.txt"))
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+fn found(c: &provenant_catalog::Catalog) -> BTreeSet<String> {
+    c.components
+        .iter()
+        .map(|c| format!("golang {} {}", c.name, c.version))
+        .collect()
+}
+
+/// SHA-256 hex of go.sum's `h1:` for `module version`.
+fn h1_hex(module: &str, version: &str) -> String {
+    use base64::Engine as _;
+    let sum = std::fs::read_to_string(fixture("go-mod").join("go.sum")).unwrap();
+    let line = sum
+        .lines()
+        .find(|l| l.starts_with(&format!("{module} {version} ")))
+        .unwrap();
+    let b64 = line.rsplit_once("h1:").unwrap().1;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(b64).unwrap();
+    provenant_sbom::HashValue::from_bytes(provenant_sbom::HashAlg::Sha256, &bytes)
+        .unwrap()
+        .hex()
+        .to_owned()
+}
+
+#[test]
+fn go_mod_equals_go_list_with_hashes_and_direct() {
+    let c = catalog(&fixture("go-mod")).unwrap();
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    assert_eq!(c.files, ["go.mod"]);
+    assert_eq!(found(&c), expected("go-mod"));
+    let greet = c
+        .components
+        .iter()
+        .find(|c| c.name == "example.com/greet")
+        .unwrap();
+    assert_eq!(greet.purl.as_str(), "pkg:golang/example.com/greet@v1.2.0");
+    assert_eq!(greet.scope, Scope::Direct);
+    assert_eq!(
+        greet.hashes.iter().next().unwrap().hex(),
+        h1_hex("example.com/greet", "v1.2.0")
+    );
+    let words = c
+        .components
+        .iter()
+        .find(|c| c.name == "example.com/words")
+        .unwrap();
+    assert_eq!(words.scope, Scope::Transitive, "// indirect");
+}
+
+#[test]
+fn go_binary_build_info_equals_go_version_m() {
+    // As part of a directory (an executable file) and as a single-file target.
+    for target in [fixture("go-bin"), fixture("go-bin").join("hello")] {
+        let c = catalog(&target).unwrap();
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        assert_eq!(found(&c), expected("go-bin"), "{}", target.display());
+        for comp in &c.components {
+            assert_eq!(
+                comp.hashes.iter().next().unwrap().hex(),
+                h1_hex(&comp.name, &comp.version),
+                "the binary records the same h1: as go.sum"
+            );
+            assert_eq!(comp.evidence.iter().next().unwrap().method, binary::METHOD_GO);
+        }
+    }
+}
+
+#[test]
+fn go_mod_replace_and_errors() {
+    let gomod = "module example.com/app\n\ngo 1.21\n\nrequire (\n\tgithub.com/a/b v1.0.0\n\tgithub.com/c/d v0.1.0 // indirect\n\t\
+                 example.com/local v0.0.0\n)\n\nreplace github.com/a/b => github.com/fork/b v1.0.1\nreplace example.com/local => ../local\n";
+    let comps = golang::parse("go.mod", gomod.as_bytes(), None).unwrap();
+    let purls: Vec<(&str, Scope)> = comps.iter().map(|c| (c.purl.as_str(), c.scope)).collect();
+    assert_eq!(
+        purls,
+        [
+            ("pkg:golang/github.com/fork/b@v1.0.1", Scope::Direct),
+            ("pkg:golang/github.com/c/d@v0.1.0", Scope::Transitive)
+        ]
+    );
+    let w = golang::parse("go.mod", b"module x\nrequire a\n", None).unwrap_err();
+    assert_eq!(w.line, Some(2), "{w}");
+    assert!(
+        golang::parse("go.mod", b"require a v1\n", None).is_err(),
+        "no module directive"
+    );
+}
+
+#[test]
+fn truncated_or_corrupt_binaries_warn_and_never_panic() {
+    let bytes = std::fs::read(fixture("go-bin").join("hello")).unwrap();
+    let at = bytes.windows(14).position(|w| w == b"\xff Go buildinf:").unwrap();
+    // Cut inside the build information: a warning, not a panic.
+    assert!(binary::parse("hello", &bytes[..at + 40]).is_err());
+    // Section header table pointing past the end: read as "no section".
+    let mut bad = bytes.clone();
+    bad[0x28..0x30].copy_from_slice(&u64::MAX.to_le_bytes());
+    assert_eq!(binary::parse("hello", &bad).unwrap().len(), 2);
+    assert!(binary::parse("x", b"not an elf").is_err());
+    for cut in (0..at).step_by(4099) {
+        let _ = binary::parse("hello", &bytes[..cut]);
+    }
+}
+
+proptest::proptest! {
+    #[test]
+    fn any_bytes_after_elf_magic_never_panic(tail in proptest::collection::vec(proptest::num::u8::ANY, 0..512)) {
+        let mut b = b"\x7fELF\x02\x01".to_vec();
+        b.extend_from_slice(&tail);
+        let _ = binary::parse("x", &b);
+        let mut g = b"\x7fELF".to_vec();
+        g.extend_from_slice(b"\xff Go buildinf:\x08\x02");
+        g.extend_from_slice(&tail);
+        let _ = binary::parse("x", &g);
+    }
+
+    #[test]
+    fn any_text_lockfile_never_panics(text in "\\PC{0,400}") {
+        let _ = golang::parse("go.mod", text.as_bytes(), Some(text.as_bytes()));
+        let _ = provenant_catalog::yarn::parse("yarn.lock", text.as_bytes(), Some(text.as_bytes()));
+        let _ = provenant_catalog::pnpm::parse("pnpm-lock.yaml", text.as_bytes());
+        let _ = provenant_catalog::pylock::parse_poetry("poetry.lock", text.as_bytes(), Some(text.as_bytes()));
+        let _ = provenant_catalog::pylock::parse_pipfile("Pipfile.lock", text.as_bytes(), Some(text.as_bytes()));
+        let _ = provenant_catalog::nodepkg::parse("package.json", text.as_bytes());
+    }
+}
