@@ -17,5 +17,6 @@ mod oci;
 mod provenance;
 mod repro;
 mod sbom;
+mod sbom_image;
 mod signing;
 mod support;

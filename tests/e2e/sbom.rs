@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::support::{provenant, run, stderr, stdout};
 
-fn fixtures() -> PathBuf {
+pub(crate) fn fixtures() -> PathBuf {
     provenant_testkit::repo_root().join("testdata/sbom")
 }
 
@@ -27,7 +27,7 @@ fn expected_union() -> BTreeSet<String> {
     all
 }
 
-fn generate(target: &Path, format: &str, out: &Path, epoch: Option<&str>) -> std::process::Output {
+pub(crate) fn generate(target: &Path, format: &str, out: &Path, epoch: Option<&str>) -> std::process::Output {
     let mut cmd = provenant();
     cmd.args(["sbom", "generate"])
         .arg(target)
@@ -40,11 +40,11 @@ fn generate(target: &Path, format: &str, out: &Path, epoch: Option<&str>) -> std
     run(&mut cmd)
 }
 
-fn json(path: &Path) -> Value {
+pub(crate) fn json(path: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
-fn cdx_strict(path: &Path) {
+pub(crate) fn cdx_strict(path: &Path) {
     let python = provenant_testkit::require_venv_tool("sbom", "python");
     let script = provenant_testkit::repo_root().join("tests/harness/validate_cdx.py");
     let o = run(Command::new(python).arg(script).arg(path));
@@ -62,7 +62,7 @@ fn our_validator(path: &Path) -> std::process::Output {
 }
 
 /// `type name version` of every component in the document.
-fn cdx_set(doc: &Value) -> BTreeSet<String> {
+pub(crate) fn cdx_set(doc: &Value) -> BTreeSet<String> {
     doc["components"]
         .as_array()
         .unwrap()

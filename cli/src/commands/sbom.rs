@@ -34,9 +34,20 @@ pub(crate) enum SbomCommand {
 
 /// `provenant sbom generate`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "An image is read from its layers as streams (whiteouts applied, every blob verified, nothing \
+unpacked); the SBOM then describes the image manifest's digest (a container component with a pkg:oci purl), and \
+each component names the layer that put its file there."
+)]
 pub(crate) struct GenerateArgs {
-    /// A directory, or a single lockfile or package database.
-    pub(crate) target: PathBuf,
+    /// A directory, a single lockfile or package database, or an image: oci:PATH[:tag|@digest] or
+    /// registry/repo@sha256:….
+    pub(crate) target: String,
+    /// For an image index: the platform to catalog (os/arch[/variant]).
+    #[arg(long, default_value = "linux/amd64")]
+    pub(crate) platform: String,
+    #[command(flatten)]
+    pub(crate) registry: crate::commands::oci::RegistryArgs,
     /// `cyclonedx-json` (1.6), `cyclonedx-json@1.5`, `cyclonedx-json@1.7` or `spdx-json` (2.3).
     #[arg(long, default_value = "cyclonedx-json")]
     pub(crate) format: String,
@@ -101,10 +112,87 @@ pub(crate) fn run(global: &GlobalArgs, command: &SbomCommand) -> anyhow::Result<
     }
 }
 
+/// Catalogs an image; returns what was found and the SBOM's root.
+fn catalog_image(
+    args: &GenerateArgs,
+    reference: &provenant_oci::Reference,
+) -> anyhow::Result<(provenant_catalog::Catalog, Root)> {
+    use provenant_oci::{Manifest, ManifestRef, Reference};
+    let manifest_ref = match (reference, reference.digest(), reference.tag()) {
+        (_, Some(d), _) => ManifestRef::Digest(*d),
+        (Reference::Layout(_), None, Some(t)) => ManifestRef::Tag(t.clone()),
+        (Reference::Registry(_), None, Some(_)) => {
+            anyhow::bail!("{reference} names a tag: catalog a registry image by digest (…@sha256:…)")
+        }
+        (_, None, None) => anyhow::bail!("{reference} names neither a tag nor a digest"),
+    };
+    let client = args.registry.client(None)?;
+    let store = provenant_registry::open_store(reference, &client, false)?;
+    let mut fetched = store.get_manifest(&manifest_ref)?;
+    if let Manifest::Index(index) = &fetched.manifest {
+        let wanted = provenant_oci::Platform::parse(&args.platform)
+            .with_context(|| format!("--platform {:?} is not os/arch[/variant]", args.platform))?;
+        let found = index.manifests.iter().find(|d| {
+            d.platform.as_ref().is_some_and(|p| {
+                p.os == wanted.os
+                    && p.architecture == wanted.architecture
+                    && (wanted.variant.is_none() || p.variant == wanted.variant)
+            })
+        });
+        let Some(found) = found else {
+            let available: Vec<String> = index
+                .manifests
+                .iter()
+                .filter_map(|d| d.platform.as_ref().map(ToString::to_string))
+                .collect();
+            anyhow::bail!(
+                "{reference} has no {wanted} image; it has: {}",
+                available.join(", ")
+            );
+        };
+        fetched = store.get_manifest(&ManifestRef::Digest(found.digest))?;
+    }
+    let Manifest::Image(manifest) = &fetched.manifest else {
+        anyhow::bail!("{reference}: an index inside an index is not cataloged");
+    };
+    let progress = crate::progress::Reporter::bytes(
+        Some(manifest.layers.iter().map(|l| l.size).sum()),
+        "reading the image's layers",
+    );
+    let found = provenant_catalog::image::catalog_image(store.as_ref(), manifest, &progress)
+        .with_context(|| format!("reading the layers of {reference}"))?;
+    progress.finish();
+    let (name, repository_url) = match reference {
+        Reference::Registry(r) => {
+            let repo = r.repository.to_string();
+            let name = repo.rsplit('/').next().unwrap_or(&repo).to_owned();
+            (name, Some(repo))
+        }
+        Reference::Layout(l) => (root_name(&l.path), None),
+    };
+    let root = Root::image(&name, fetched.digest, repository_url.as_deref())?;
+    Ok((found, root))
+}
+
 fn generate(args: &GenerateArgs) -> anyhow::Result<Outcome> {
     let format = parse_format(&args.format)?;
     let created = source_date_epoch()?;
-    let found = provenant_catalog::catalog(&args.target)?;
+    let target = Path::new(&args.target);
+    let (found, root) = if target.exists() {
+        let found = provenant_catalog::catalog(target)?;
+        let digest = provenant_digest::digest_path(Algorithm::Sha256, target, &NoProgress)
+            .with_context(|| format!("digesting {}", target.display()))?
+            .digest;
+        (found, Root::new(&root_name(target), digest))
+    } else {
+        let reference = args.target.parse::<provenant_oci::Reference>().with_context(|| {
+            format!(
+                "{} is neither a file or directory nor an image reference",
+                args.target
+            )
+        })?;
+        catalog_image(args, &reference)?
+    };
     for w in &found.warnings {
         eprintln!("warning: {w}");
     }
@@ -114,11 +202,7 @@ fn generate(args: &GenerateArgs) -> anyhow::Result<Outcome> {
             found.warnings.len()
         );
     }
-    let digest = provenant_digest::digest_path(Algorithm::Sha256, &args.target, &NoProgress)
-        .with_context(|| format!("digesting {}", args.target.display()))?
-        .digest;
-    let name = root_name(&args.target);
-    let mut sbom = Sbom::new(Root::new(&name, digest), created);
+    let mut sbom = Sbom::new(root, created);
     for c in found.components {
         sbom.add(c);
     }

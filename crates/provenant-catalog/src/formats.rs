@@ -101,39 +101,25 @@ pub fn sniff(path: &Path, require_exec: bool) -> Option<Format> {
     binary::is_elf(&head).then_some(Format::Elf)
 }
 
-/// Adds to the Debian packages found in `<root>/var/lib/dpkg/status` (at `status_path`) the licences of
-/// their machine-readable `<root>/usr/share/doc/<package>/copyright` files. No symbolic link is followed
-/// (a link in a root filesystem may point anywhere on this machine) and each file is read to a bound.
-pub fn add_deb_licenses(status_path: &Path, comps: &mut [Component]) {
-    use std::io::Read as _;
-    let mut up = status_path.ancestors().skip(1);
-    let names = ["dpkg", "lib", "var"];
-    if !names
-        .iter()
-        .all(|n| up.next().and_then(Path::file_name).is_some_and(|f| f == *n))
-    {
+/// Adds to the Debian packages found in `<root>/var/lib/dpkg/status` (at `status_rel`, relative to the
+/// target) the licences of their machine-readable `<root>/usr/share/doc/<package>/copyright` files, read
+/// through `read` (which follows no symbolic link and bounds what it reads).
+pub fn add_deb_licenses(status_rel: &str, comps: &mut [Component], read: &dyn Fn(&str) -> Option<Vec<u8>>) {
+    let Some(root) = status_rel.strip_suffix("var/lib/dpkg/status") else {
         return;
-    }
-    let Some(root) = up.next() else { return };
-    let doc = root.join("usr/share/doc");
-    let real_dir = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir());
-    if !(real_dir(&root.join("usr")) && real_dir(&root.join("usr/share")) && real_dir(&doc)) {
+    };
+    if !(root.is_empty() || root.ends_with('/')) {
         return;
     }
     for c in comps.iter_mut().filter(|c| c.license.is_none()) {
         if c.name.contains(['/', '\\']) || c.name.starts_with('.') {
             continue;
         }
-        let dir = doc.join(&c.name);
-        let file = dir.join("copyright");
-        if !real_dir(&dir) || !std::fs::symlink_metadata(&file).is_ok_and(|m| m.is_file()) {
-            continue;
-        }
-        let mut bytes = Vec::new();
-        let read = std::fs::File::open(&file)
-            .and_then(|f| f.take(debcopyright::MAX_COPYRIGHT_BYTES).read_to_end(&mut bytes));
-        if read.is_ok() {
-            c.license = debcopyright::license(&bytes);
+        if let Some(bytes) = read(&format!("{root}usr/share/doc/{}/copyright", c.name)) {
+            let bytes = bytes
+                .get(..debcopyright::MAX_COPYRIGHT_BYTES as usize)
+                .unwrap_or(&bytes);
+            c.license = debcopyright::license(bytes);
         }
     }
 }

@@ -49,6 +49,7 @@ pub mod debcopyright;
 pub mod dpkg;
 pub mod formats;
 pub mod golang;
+pub mod image;
 pub mod java;
 pub mod nodepkg;
 pub mod npm;
@@ -121,5 +122,6 @@ fn evidence(file: &str, method: &str) -> provenant_sbom::Evidence {
     provenant_sbom::Evidence {
         file: file.to_owned(),
         method: method.to_owned(),
+        layer: None,
     }
 }

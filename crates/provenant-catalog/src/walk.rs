@@ -42,7 +42,7 @@ pub struct Catalog {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(crate) enum Kind {
     CargoLock,
     NpmLock,
     Requirements,
@@ -52,7 +52,7 @@ enum Kind {
     Other(formats::Format),
 }
 
-fn kind_of(rel: &Path) -> Option<Kind> {
+pub(crate) fn kind_of(rel: &Path) -> Option<Kind> {
     if let Some(f) = formats::recognise(rel) {
         return Some(Kind::Other(f));
     }
@@ -108,47 +108,89 @@ fn read_bounded(path: &Path, rel: &str) -> Result<Vec<u8>, Warning> {
     Ok(buf)
 }
 
-fn catalog_file(out: &mut Catalog, path: &Path, rel: &str, kind: Kind) {
-    let bytes = match read_bounded(path, rel) {
-        Ok(b) => b,
-        Err(w) => {
-            out.warnings.push(w);
-            return;
+/// The files of a target other than the one being cataloged: a lockfile's manifest beside it, a Debian
+/// package's copyright file.
+pub(crate) trait Source {
+    /// The content of the regular file at `rel` (relative to the target, `/`-separated), bounded; `None`
+    /// when there is none.
+    fn read(&self, rel: &str) -> Option<Vec<u8>>;
+}
+
+/// A directory on disk: no symbolic link is followed on the way to a file (a link in a root filesystem
+/// may point anywhere on this machine).
+struct Dir<'a>(&'a Path);
+
+impl Source for Dir<'_> {
+    fn read(&self, rel: &str) -> Option<Vec<u8>> {
+        let mut path = self.0.to_path_buf();
+        for part in rel.split('/') {
+            if part.is_empty() || part == "." || part == ".." {
+                return None;
+            }
+            path.push(part);
+            if std::fs::symlink_metadata(&path).ok()?.file_type().is_symlink() {
+                return None;
+            }
         }
-    };
+        let meta = std::fs::symlink_metadata(&path).ok()?;
+        (meta.is_file() && meta.len() <= MAX_FILE_BYTES)
+            .then(|| std::fs::read(&path).ok())
+            .flatten()
+    }
+}
+
+/// `name` in the directory of `rel`.
+fn sibling_rel(rel: &str, name: &str) -> String {
+    match rel.rsplit_once('/') {
+        Some((dir, _)) => format!("{dir}/{name}"),
+        None => name.to_owned(),
+    }
+}
+
+/// Where a cataloged file is: its name in reports, and its path in the [`Source`] its neighbours are read
+/// from (the same for a directory target; for a single file, its absolute path from `/`).
+#[derive(Clone, Copy)]
+pub(crate) struct Located<'a> {
+    pub(crate) rel: &'a str,
+    pub(crate) at: &'a str,
+}
+
+fn catalog_file(out: &mut Catalog, path: &Path, file: Located<'_>, kind: Kind, source: &dyn Source) {
+    match read_bounded(path, file.rel) {
+        Ok(bytes) => catalog_bytes(out, file, &bytes, kind, source),
+        Err(w) => out.warnings.push(w),
+    }
+}
+
+/// Catalogs the content of `file`, of the given kind.
+pub(crate) fn catalog_bytes(
+    out: &mut Catalog,
+    file: Located<'_>,
+    bytes: &[u8],
+    kind: Kind,
+    source: &dyn Source,
+) {
+    let rel = file.rel;
     out.files.push(rel.to_owned());
+    let sibling = |name: &str| source.read(&sibling_rel(file.at, name));
     let result = match kind {
-        Kind::CargoLock => cargo::parse(rel, &bytes),
-        Kind::NpmLock => {
-            let pj = path.with_file_name("package.json");
-            let pj = std::fs::metadata(&pj)
-                .ok()
-                .filter(|m| m.is_file() && m.len() <= MAX_FILE_BYTES)
-                .and_then(|_| std::fs::read(&pj).ok());
-            npm::parse(rel, &bytes, pj.as_deref())
-        }
+        Kind::CargoLock => cargo::parse(rel, bytes),
+        Kind::NpmLock => npm::parse(rel, bytes, sibling("package.json").as_deref()),
         Kind::Requirements => {
-            let (c, w) = pip::parse(rel, &bytes);
+            let (c, w) = pip::parse(rel, bytes);
             out.warnings.extend(w);
             Ok(c)
         }
         Kind::DpkgStatus => {
-            let (mut c, w) = dpkg::parse(rel, &bytes);
-            formats::add_deb_licenses(path, &mut c);
+            let (mut c, w) = dpkg::parse(rel, bytes);
+            formats::add_deb_licenses(file.at, &mut c, &|r| source.read(r));
             out.warnings.extend(w);
             Ok(c)
         }
-        Kind::PythonDistInfo => pydist::parse(rel, &bytes).map(|c| vec![c]),
-        Kind::UvLock => uvlock::parse(rel, &bytes),
+        Kind::PythonDistInfo => pydist::parse(rel, bytes).map(|c| vec![c]),
+        Kind::UvLock => uvlock::parse(rel, bytes),
         Kind::Other(f) => {
-            let sibling = |name: &str| {
-                let p = path.with_file_name(name);
-                std::fs::metadata(&p)
-                    .ok()
-                    .filter(|m| m.is_file() && m.len() <= MAX_FILE_BYTES)
-                    .and_then(|_| std::fs::read(&p).ok())
-            };
-            let (c, w) = formats::parse(f, rel, &bytes, &sibling);
+            let (c, w) = formats::parse(f, rel, bytes, &sibling);
             out.warnings.extend(w);
             Ok(c)
         }
@@ -189,8 +231,11 @@ pub fn catalog(target: &Path) -> Result<Catalog, CatalogError> {
                 // A lone "status" file given by path is a dpkg database.
                 (rel == "status").then_some(Kind::DpkgStatus)
             });
+        let absolute = std::fs::canonicalize(target).unwrap_or_else(|_| target.to_owned());
+        let at = rel_string(absolute.strip_prefix("/").unwrap_or(&absolute));
+        let file = Located { rel: &rel, at: &at };
         match kind {
-            Some(k) if meta.is_file() => catalog_file(&mut out, target, &rel, k),
+            Some(k) if meta.is_file() => catalog_file(&mut out, target, file, k, &Dir(Path::new("/"))),
             _ => out
                 .warnings
                 .push(Warning::new(&rel, None, "no cataloger recognises this file")),
@@ -230,7 +275,9 @@ pub fn catalog(target: &Path) -> Result<Catalog, CatalogError> {
             continue;
         };
         if let Some(kind) = kind_of(rel).or_else(|| formats::sniff(entry.path(), true).map(Kind::Other)) {
-            catalog_file(&mut out, entry.path(), &rel_string(rel), kind);
+            let rel = rel_string(rel);
+            let file = Located { rel: &rel, at: &rel };
+            catalog_file(&mut out, entry.path(), file, kind, &Dir(target));
         }
     }
     Ok(out)

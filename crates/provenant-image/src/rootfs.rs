@@ -149,6 +149,8 @@ pub struct Filesystem {
     pub entries: BTreeMap<String, Placed>,
     /// The layer digests, in order.
     pub layers: Vec<Digest>,
+    /// The layers' diff ids (digests of the uncompressed layers), in order.
+    pub diff_ids: Vec<Digest>,
     /// The content of the regular files kept (see [`Keep`]), by path.
     pub kept: BTreeMap<String, Vec<u8>>,
     kept_bytes: u64,
@@ -477,6 +479,7 @@ pub fn read(
             });
         }
         fs.layers.push(digest);
+        fs.diff_ids.push(actual);
     }
     Ok(fs)
 }

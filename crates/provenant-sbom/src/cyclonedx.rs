@@ -73,6 +73,14 @@ fn component(c: &Component) -> Value {
     for e in &c.evidence {
         props.push(json!({"name": "provenant:evidence", "value": format!("{}:{}", e.method, e.file)}));
     }
+    let layers: std::collections::BTreeSet<String> = c
+        .evidence
+        .iter()
+        .filter_map(|e| e.layer.map(|l| l.to_string()))
+        .collect();
+    for l in layers {
+        props.push(json!({"name": "provenant:layer", "value": l}));
+    }
     set(&mut v, "properties", Value::Array(props));
     v
 }
@@ -83,7 +91,7 @@ fn component(c: &Component) -> Value {
 pub fn write(sbom: &Sbom, version: SpecVersion) -> String {
     let root = &sbom.root;
     let mut root_c = json!({
-        "type": "application",
+        "type": if root.image_purl.is_some() { "container" } else { "application" },
         "bom-ref": ROOT_REF,
         "name": root.name,
         "hashes": [{
@@ -96,6 +104,9 @@ pub fn write(sbom: &Sbom, version: SpecVersion) -> String {
     });
     if let Some(v) = &root.version {
         set(&mut root_c, "version", json!(v));
+    }
+    if let Some(p) = &root.image_purl {
+        set(&mut root_c, "purl", json!(p.as_str()));
     }
     let mut metadata = json!({
         "timestamp": rfc3339(sbom.created),

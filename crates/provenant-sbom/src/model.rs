@@ -219,6 +219,8 @@ pub struct Evidence {
     pub file: String,
     /// How it was read (`cargo-lock`, `npm-package-lock`, `requirements-txt`, `dpkg-status`, ...).
     pub method: String,
+    /// For an image, the layer (its diff id) that put the file there.
+    pub layer: Option<Digest>,
 }
 
 /// One package found inside the target.
@@ -337,6 +339,9 @@ pub struct Root {
     pub digest: Digest,
     /// Version, when the target states one.
     pub version: Option<String>,
+    /// For an image: the image's package URL (`pkg:oci/NAME@sha256%3A…`); the root is then a container
+    /// whose digest is the manifest's.
+    pub image_purl: Option<Purl>,
 }
 
 impl Root {
@@ -347,7 +352,31 @@ impl Root {
             name: name.to_owned(),
             digest,
             version: None,
+            image_purl: None,
         }
+    }
+
+    /// An image root: `name` the repository's last component, `digest` the manifest's, and, when the
+    /// image lives in a registry, `repository_url` (`registry/repo`) as the purl qualifier.
+    pub fn image(name: &str, digest: Digest, repository_url: Option<&str>) -> Result<Root, InvalidPurl> {
+        let version = format!("{}:{}", digest.algorithm().name(), digest.hex());
+        let qualifiers: Vec<(&str, &str)> = repository_url
+            .map(|u| ("repository_url", u))
+            .into_iter()
+            .collect();
+        let purl = Purl::build(
+            "oci",
+            None,
+            &name.to_ascii_lowercase(),
+            Some(&version),
+            &qualifiers,
+        )?;
+        Ok(Root {
+            name: name.to_owned(),
+            digest,
+            version: Some(version),
+            image_purl: Some(purl),
+        })
     }
 }
 

@@ -61,7 +61,10 @@ fn package(c: &Component) -> Value {
         let found: Vec<String> = c
             .evidence
             .iter()
-            .map(|e| format!("{} ({})", e.file, e.method))
+            .map(|e| match e.layer {
+                Some(l) => format!("{} ({}, layer {l})", e.file, e.method),
+                None => format!("{} ({})", e.file, e.method),
+            })
             .collect();
         set(
             &mut v,
@@ -89,7 +92,7 @@ pub fn write(sbom: &Sbom) -> String {
         "licenseConcluded": "NOASSERTION",
         "licenseDeclared": "NOASSERTION",
         "copyrightText": "NOASSERTION",
-        "primaryPackagePurpose": "APPLICATION",
+        "primaryPackagePurpose": if root.image_purl.is_some() { "CONTAINER" } else { "APPLICATION" },
         "checksums": [{
             "algorithm": match root.digest.algorithm() {
                 provenant_digest::Algorithm::Sha512 => "SHA512",
@@ -100,6 +103,13 @@ pub fn write(sbom: &Sbom) -> String {
     });
     if let Some(v) = &root.version {
         set(&mut root_pkg, "versionInfo", json!(v));
+    }
+    if let Some(p) = &root.image_purl {
+        set(
+            &mut root_pkg,
+            "externalRefs",
+            json!([{"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl", "referenceLocator": p.as_str()}]),
+        );
     }
     let mut packages = vec![root_pkg];
     packages.extend(sbom.components.values().map(package));

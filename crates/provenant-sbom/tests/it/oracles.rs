@@ -25,6 +25,7 @@ fn rich(incomplete: bool) -> Sbom {
     serde.evidence.insert(Evidence {
         file: "Cargo.lock".into(),
         method: "cargo-lock".into(),
+        layer: None,
     });
     let derive = Component::new(Ecosystem::Cargo, "serde_derive", "1.0.200").unwrap();
     serde.depends_on.insert(derive.purl.clone());

@@ -14,6 +14,7 @@ fn sample(created: u64) -> Sbom {
     a.evidence.insert(Evidence {
         file: "package-lock.json".into(),
         method: "npm-package-lock".into(),
+        layer: None,
     });
     let b = Component::new(Ecosystem::Npm, "undici-types", "5.26.5").unwrap();
     a.depends_on.insert(b.purl.clone());

@@ -1,0 +1,96 @@
+//! Cataloging an OCI image: its layers are read as streams, in order, into the final filesystem
+//! (`provenant_image::rootfs`: whiteouts applied, every blob and diff id verified, nothing unpacked to
+//! disk), keeping in memory only the files a cataloger reads — lockfiles and package databases by name,
+//! the manifests beside them, Debian copyright files, and ELF executables by their magic number. Each
+//! component's evidence names the layer (its diff id) that put its file in the image.
+
+use std::path::Path;
+
+use provenant_digest::Progress;
+use provenant_image::rootfs::{self, Filesystem, Keep, LayerError};
+use provenant_oci::ImageManifest;
+use provenant_registry::Store;
+
+use crate::formats::Format;
+use crate::walk::{Kind, Located, Source, catalog_bytes, kind_of};
+use crate::{Catalog, MAX_FILE_BYTES, binary};
+
+/// Files read only as a cataloged file's neighbours.
+const NEIGHBOURS: [&str; 6] = [
+    "package.json",
+    "pyproject.toml",
+    "Pipfile",
+    "composer.json",
+    "go.sum",
+    "copyright",
+];
+
+/// The smallest ELF file worth reading (a header and one section).
+const MIN_ELF_BYTES: u64 = 64;
+
+fn kind_for(path: &str, head: &[u8], size: u64) -> Option<Kind> {
+    kind_of(Path::new(path)).or_else(|| {
+        ((MIN_ELF_BYTES..=MAX_FILE_BYTES).contains(&size) && binary::is_elf(head))
+            .then_some(Kind::Other(Format::Elf))
+    })
+}
+
+struct CatalogKeep;
+
+impl Keep for CatalogKeep {
+    fn keep(&self, path: &str, size: u64, head: &[u8]) -> bool {
+        if size > MAX_FILE_BYTES {
+            return false;
+        }
+        let name = path.rsplit('/').next().unwrap_or(path);
+        kind_for(path, head, size).is_some() || NEIGHBOURS.contains(&name)
+    }
+}
+
+/// The kept files of the final filesystem.
+struct Kept<'a>(&'a Filesystem);
+
+impl Source for Kept<'_> {
+    fn read(&self, rel: &str) -> Option<Vec<u8>> {
+        self.0.kept.get(rel).cloned()
+    }
+}
+
+/// Catalogs the image whose manifest is `manifest`, reading its layers from `store`. `progress` hears of
+/// the compressed bytes read.
+// `LayerError` carries a `StoreError` by value (the cold path, where callers want both digests of a
+// mismatch); boxing it would only add an allocation to every error.
+#[allow(clippy::result_large_err)]
+pub fn catalog_image(
+    store: &dyn Store,
+    manifest: &ImageManifest,
+    progress: &dyn Progress,
+) -> Result<Catalog, LayerError> {
+    let fs = rootfs::read(store, manifest, &CatalogKeep, progress)?;
+    let mut out = Catalog::default();
+    for (path, bytes) in &fs.kept {
+        let head = bytes.get(..rootfs::HEAD_BYTES).unwrap_or(bytes);
+        let Some(kind) = kind_for(path, head, bytes.len() as u64) else {
+            continue;
+        };
+        let first = out.components.len();
+        catalog_bytes(&mut out, Located { rel: path, at: path }, bytes, kind, &Kept(&fs));
+        let layer = fs
+            .entries
+            .get(path)
+            .and_then(|p| fs.diff_ids.get(p.layer))
+            .copied();
+        for c in out.components.iter_mut().skip(first) {
+            c.evidence = std::mem::take(&mut c.evidence)
+                .into_iter()
+                .map(|mut e| {
+                    if e.file == *path {
+                        e.layer = layer;
+                    }
+                    e
+                })
+                .collect();
+        }
+    }
+    Ok(out)
+}
