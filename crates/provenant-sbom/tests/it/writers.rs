@@ -167,3 +167,28 @@ fn spdx_is_deterministic_with_relationships() {
         );
     }
 }
+
+#[test]
+fn an_image_sbom_describes_the_manifest_digest_in_both_formats() {
+    let digest = Algorithm::Sha256.hash_bytes(b"manifest");
+    let root = Root::image("app", digest, Some("registry.example.com/team/app")).unwrap();
+    let sbom = Sbom::new(root, 0);
+    let cdx: serde_json::Value = serde_json::from_str(&provenant_sbom::cyclonedx::write(
+        &sbom,
+        provenant_sbom::cyclonedx::SpecVersion::V1_6,
+    ))
+    .unwrap();
+    assert_eq!(cdx["metadata"]["component"]["type"], "container");
+    assert_eq!(provenant_sbom::described_digests(&cdx), vec![digest]);
+    let spdx: serde_json::Value = serde_json::from_str(&provenant_sbom::spdx23::write(&sbom)).unwrap();
+    assert_eq!(spdx["packages"][0]["primaryPackagePurpose"], "CONTAINER");
+    assert_eq!(provenant_sbom::described_digests(&spdx), vec![digest]);
+    // A directory's SBOM describes its tree digest, which is no image.
+    let dir = Sbom::new(Root::new("dir", Algorithm::Sha256.hash_bytes(b"tree")), 0);
+    let cdx: serde_json::Value = serde_json::from_str(&provenant_sbom::cyclonedx::write(
+        &dir,
+        provenant_sbom::cyclonedx::SpecVersion::V1_6,
+    ))
+    .unwrap();
+    assert_ne!(provenant_sbom::described_digests(&cdx), vec![digest]);
+}
