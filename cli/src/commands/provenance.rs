@@ -488,7 +488,7 @@ fn read_artefact(arg: &str) -> anyhow::Result<(provenant_digest::Digest, String)
 }
 
 /// Signs an in-toto statement (DSSE): with a local key when one is given, else keylessly.
-fn sign_statement(
+pub(crate) fn sign_statement(
     key: Option<&std::path::Path>,
     keyless: &KeylessArgs,
     statement: &[u8],
