@@ -96,7 +96,8 @@ fn hostile_files_are_refused_with_the_reason() {
 
 /// The fuzzer's rule: scrypt parameters that would need gigabytes or minutes are refused at once, not
 /// attempted. Each of these passed the old per-parameter bounds (N ≤ 2^20, r ≤ 32, p ≤ 16) and would
-/// have allocated 128·N·r bytes (up to 4 GiB) before failing.
+/// have allocated 128·N·r bytes (up to 4 GiB) and run scrypt before failing to decrypt; now the
+/// refusal names the parameters, which only the bounds check does.
 #[test]
 fn costly_scrypt_parameters_are_refused_before_any_work() {
     let hostile = |n: u64, r: u32, p: u32| {
@@ -111,15 +112,10 @@ fn costly_scrypt_parameters_are_refused_before_any_work() {
         (1 << 16, 8, 16),
     ] {
         let pem = provenant_keys::pem_encode(cosign::PEM_LABEL, hostile(n, r, p).as_bytes());
-        let started = std::time::Instant::now();
         let result = cosign::decrypt(&pem, b"pw");
         assert!(
             matches!(result, Err(CosignKeyError::KdfBounds { n: got, .. }) if got == n),
             "N={n} r={r} p={p}: {result:?}"
-        );
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(1),
-            "N={n} r={r} p={p} was attempted"
         );
     }
     // cosign's own parameters are still accepted (and fail only on the bogus ciphertext).
