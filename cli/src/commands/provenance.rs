@@ -488,6 +488,7 @@ fn read_artefact(arg: &str) -> anyhow::Result<(provenant_digest::Digest, String)
 }
 
 /// Signs an in-toto statement (DSSE): with a local key when one is given, else keylessly.
+/// Signs an in-toto statement into a DSSE bundle: with the key when given, else keylessly.
 pub(crate) fn sign_statement(
     key: Option<&std::path::Path>,
     keyless: &KeylessArgs,
