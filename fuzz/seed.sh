@@ -12,9 +12,12 @@ exec python3 - "$VECTORS" "$ROOT" "$CORPUS" <<'PY'
 import base64, hashlib, json, pathlib, sys
 
 vectors, root, corpus = (pathlib.Path(p) for p in sys.argv[1:4])
+targets = {f.stem for f in (root / "fuzz" / "fuzz_targets").glob("*.rs")}
 counts = {}
 
 def put(target, data, prefix=None):
+    if target not in targets:
+        return
     if isinstance(data, str):
         data = data.encode()
     if prefix is not None:
@@ -66,6 +69,7 @@ dsse = load(vectors / "dsse" / "dsse_vectors.json") or {}
 for v in walk(dsse):
     if isinstance(v, dict) and "payloadType" in v and "signatures" in v:
         put("dsse_envelope", json.dumps(v), 0)
+        put("attest_dsse", json.dumps(v))
         try:
             statements.append(base64.b64decode(v.get("payload", "")))
         except ValueError:
@@ -79,6 +83,7 @@ for f in files("in-toto-attestation", "*.json"):
             statements.append(json.dumps(v).encode())
 for s in statements:
     put("intoto_statement", s)
+    put("attest_statement", s)
     put("dsse_envelope", s, 1)
 
 # SLSA predicates and VSAs from slsa-verifier's DSSE envelopes, and the in-toto examples.
@@ -108,11 +113,18 @@ for s in statements:
 # Key files: cosign encrypted keys, PEM keys and certificates.
 for f in files("cosign-keys", "*.key"):
     put("key_files", f.read_bytes(), 4)
+    put("keys_cosign", f.read_bytes())
+    body = b"".join(l for l in f.read_bytes().splitlines() if not l.startswith(b"-----"))
+    try:
+        put("keys_cosign", base64.b64decode(body))
+    except ValueError:
+        pass
 for base in ("cosign-keys", "slsa-verifier", "sigstore-go", "sigstore-python"):
     for f in files(base, "*.pem", "*.pub", "*.key"):
         data = f.read_bytes()
         put("key_files", data, 0)
         put("key_files", data, 2 if b"PRIVATE" in data else 3)
+        put("keys_cosign", data)
 
 # OCI manifests and indexes.
 for f in files("oci-image-spec", "*.json"):
