@@ -81,6 +81,10 @@ for f in files("in-toto-attestation", "*.json"):
     for v in walk(doc):
         if isinstance(v, dict) and "_type" in v:
             statements.append(json.dumps(v).encode())
+validator = load(vectors / "in-toto-attestation" / "validator_vectors.json") or {}
+for case in validator.get("cases", []):
+    if isinstance(case, dict) and isinstance(case.get("input_raw"), str):
+        statements.append(case["input_raw"].encode())
 for s in statements:
     put("intoto_statement", s)
     put("attest_statement", s)
