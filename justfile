@@ -31,3 +31,11 @@ demo:
 bench:
     cargo build --release --locked -p provenant-cli
     bash tests/harness/bench.sh target/release/provenant
+
+# Seed the corpora and fuzz every parser target for `seconds` each (nightly; not in `test`; docs/fuzzing.md).
+fuzz seconds="300":
+    bash fuzz/seed.sh
+    cd fuzz && for t in $(cargo +nightly fuzz list); do \
+        echo "== $t"; \
+        nice -n 19 cargo +nightly fuzz run "$t" -- -max_total_time={{seconds}} -rss_limit_mb=2048 -timeout=10; \
+    done

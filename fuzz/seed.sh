@@ -1,44 +1,182 @@
 #!/usr/bin/env bash
-# Seeds the fuzz corpora (git-ignored) from the third-party vectors beside the repository.
+# Seeds every fuzz corpus (git-ignored, under fuzz/corpus/<target>) from the third-party vectors beside
+# the repository (../shared/vectors, or PROVENANT_VECTORS) and from the repository's testdata/.
+# Targets whose first input byte selects a parser get seeds prefixed with that byte.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-VECTORS=${PROVENANT_VECTORS:-$HERE/../../shared/vectors}
-mkdir -p "$HERE/corpus/sigstore_bundle" "$HERE/corpus/sigstore_trusted_root"
-i=0
-while IFS= read -r -d '' f; do
-  i=$((i + 1)); cp "$f" "$HERE/corpus/sigstore_bundle/seed-$i"
-done < <(find "$VECTORS/sigstore-conformance" "$VECTORS/sigstore-python" "$VECTORS/sigstore-go" \
-  \( -name '*.sigstore*' -o -name 'bundle*.json' \) -type f -print0)
-while IFS= read -r -d '' f; do
-  i=$((i + 1)); cp "$f" "$HERE/corpus/sigstore_trusted_root/seed-$i"
-done < <(find "$VECTORS/sigstore-conformance" "$VECTORS/sigstore-python" "$VECTORS/sigstore-go" \
-  \( -name '*trusted*root*.json' -o -name 'trustedroot*.json' -o -name 'trust_config.json' \) -type f -print0)
-# Statements, DSSE envelopes and key files for the attest_* and keys_* targets.
-mkdir -p "$HERE/corpus/attest_statement" "$HERE/corpus/attest_dsse" "$HERE/corpus/keys_cosign"
-python3 - "$VECTORS" "$HERE/corpus" <<'PY'
-import json, os, sys
-vectors, corpus = sys.argv[1], sys.argv[2]
-n = 0
-def put(target, data):
-    global n
-    n += 1
-    with open(os.path.join(corpus, target, f"seed-{n}"), "wb") as f:
-        f.write(data if isinstance(data, bytes) else data.encode())
-for case in json.load(open(os.path.join(vectors, "in-toto-attestation/validator_vectors.json")))["cases"]:
-    put("attest_statement", case["input_raw"])
-dsse = json.load(open(os.path.join(vectors, "dsse/dsse_vectors.json")))
-for case in dsse["envelope_cases"]:
-    put("attest_dsse", json.dumps(case["envelope"]))
-put("keys_cosign", dsse["key"]["public_key_pem"])
-put("keys_cosign", dsse["key"]["private_key_pkcs8_pem"])
-keys = os.path.join(vectors, "cosign-keys")
-for name in sorted(os.listdir(keys)):
-    data = open(os.path.join(keys, name), "rb").read()
-    put("keys_cosign", data)
-    if b"ENCRYPTED SIGSTORE PRIVATE KEY" in data:
-        import base64
-        body = b"".join(l for l in data.splitlines() if not l.startswith(b"-----"))
+ROOT=$(cd "$HERE/.." && pwd)
+VECTORS=${PROVENANT_VECTORS:-$ROOT/../shared/vectors}
+[ -d "$VECTORS" ] || { echo "no vectors at $VECTORS (set PROVENANT_VECTORS)" >&2; exit 2; }
+CORPUS="$HERE/corpus"
+exec python3 - "$VECTORS" "$ROOT" "$CORPUS" <<'PY'
+import base64, hashlib, json, pathlib, sys
+
+vectors, root, corpus = (pathlib.Path(p) for p in sys.argv[1:4])
+targets = {f.stem for f in (root / "fuzz" / "fuzz_targets").glob("*.rs")}
+counts = {}
+
+def put(target, data, prefix=None):
+    if target not in targets:
+        return
+    if isinstance(data, str):
+        data = data.encode()
+    if prefix is not None:
+        data = bytes([prefix]) + data
+    d = corpus / target
+    d.mkdir(parents=True, exist_ok=True)
+    (d / ("seed-" + hashlib.sha256(data).hexdigest()[:16])).write_bytes(data)
+    counts[target] = counts.get(target, 0) + 1
+
+def files(base, *patterns):
+    base = vectors / base if not str(base).startswith("/") else pathlib.Path(base)
+    for pattern in patterns:
+        for f in sorted(base.rglob(pattern)):
+            if f.is_file() and f.stat().st_size < 4 << 20:
+                yield f
+
+def load(f):
+    try:
+        return json.loads(f.read_bytes())
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+def walk(v):
+    yield v
+    if isinstance(v, dict):
+        for x in v.values():
+            yield from walk(x)
+    elif isinstance(v, list):
+        for x in v:
+            yield from walk(x)
+
+# sigstore bundles, trusted roots, DSSE envelopes and the statements they carry.
+SIGSTORE = ("sigstore-conformance", "sigstore-python", "sigstore-go")
+statements = []
+for base in SIGSTORE:
+    for f in files(base, "*.sigstore*", "bundle*.json"):
+        put("sigstore_bundle", f.read_bytes())
+        doc = load(f)
+        env = doc.get("dsseEnvelope") if isinstance(doc, dict) else None
+        if isinstance(env, dict):
+            put("dsse_envelope", json.dumps(env), 0)
+            try:
+                statements.append(base64.b64decode(env.get("payload", "")))
+            except ValueError:
+                pass
+    for f in files(base, "*trusted*root*.json", "trustedroot*.json", "trust_config.json"):
+        put("sigstore_trusted_root", f.read_bytes())
+dsse = load(vectors / "dsse" / "dsse_vectors.json") or {}
+for v in walk(dsse):
+    if isinstance(v, dict) and "payloadType" in v and "signatures" in v:
+        put("dsse_envelope", json.dumps(v), 0)
+        put("attest_dsse", json.dumps(v))
+        try:
+            statements.append(base64.b64decode(v.get("payload", "")))
+        except ValueError:
+            pass
+
+# in-toto statements (also signed, as DSSE payloads past the signature check).
+for f in files("in-toto-attestation", "*.json"):
+    doc = load(f)
+    for v in walk(doc):
+        if isinstance(v, dict) and "_type" in v:
+            statements.append(json.dumps(v).encode())
+validator = load(vectors / "in-toto-attestation" / "validator_vectors.json") or {}
+for case in validator.get("cases", []):
+    if isinstance(case, dict) and isinstance(case.get("input_raw"), str):
+        statements.append(case["input_raw"].encode())
+for s in statements:
+    put("intoto_statement", s)
+    put("attest_statement", s)
+    put("dsse_envelope", s, 1)
+
+# SLSA predicates and VSAs from slsa-verifier's DSSE envelopes, and the in-toto examples.
+for f in files("slsa-verifier", "*.intoto*", "*.jsonl", "*.json"):
+    for line in f.read_bytes().splitlines():
+        try:
+            v = json.loads(line)
+        except (ValueError, UnicodeDecodeError):
+            continue
+        for env in walk(v):
+            if isinstance(env, dict) and isinstance(env.get("payload"), str):
+                try:
+                    st = json.loads(base64.b64decode(env["payload"]))
+                except (ValueError, UnicodeDecodeError):
+                    continue
+                if isinstance(st, dict) and "predicate" in st:
+                    put("slsa_predicate", json.dumps(st["predicate"]))
+                    put("intoto_statement", json.dumps(st))
+for s in statements:
+    try:
+        st = json.loads(s)
+    except (ValueError, UnicodeDecodeError):
+        continue
+    if isinstance(st, dict) and "predicate" in st:
+        put("slsa_predicate", json.dumps(st["predicate"]))
+
+# Key files: cosign encrypted keys, PEM keys and certificates.
+for f in files("cosign-keys", "*.key"):
+    put("key_files", f.read_bytes(), 4)
+    put("keys_cosign", f.read_bytes())
+    body = b"".join(l for l in f.read_bytes().splitlines() if not l.startswith(b"-----"))
+    try:
         put("keys_cosign", base64.b64decode(body))
-print(f"seeded {n} statement, envelope and key files")
+    except ValueError:
+        pass
+for base in ("cosign-keys", "slsa-verifier", "sigstore-go", "sigstore-python"):
+    for f in files(base, "*.pem", "*.pub", "*.key"):
+        data = f.read_bytes()
+        put("key_files", data, 0)
+        put("key_files", data, 2 if b"PRIVATE" in data else 3)
+        put("keys_cosign", data)
+
+# OCI manifests and indexes.
+for f in files("oci-image-spec", "*.json"):
+    doc = load(f)
+    if isinstance(doc, dict) and ("manifests" in doc or "layers" in doc or "config" in doc):
+        put("oci_manifest", f.read_bytes())
+    for v in walk(doc):
+        if isinstance(v, dict) and ("manifests" in v or "layers" in v) and v is not doc:
+            put("oci_manifest", json.dumps(v))
+
+# Checksum lists, both styles, from a few files.
+lines = []
+for f in list(files(root / "testdata", "*"))[:50]:
+    data = f.read_bytes()
+    lines.append(f"{hashlib.sha256(data).hexdigest()}  {f.name}\n")
+    lines.append(f"sha512:{hashlib.sha512(data).hexdigest()}  {f.name}\n")
+    lines.append(f"SHA256 ({f.name}) = {hashlib.sha256(data).hexdigest()}\n")
+    lines.append(f"\\{hashlib.sha256(data).hexdigest()}  a\\\\b\\n{f.name}\n")
+for i in range(0, len(lines), 8):
+    put("digest_checklist", "".join(lines[i:i + 8]))
+
+# SBOMs: CycloneDX and SPDX examples, and purls.
+for base in ("cyclonedx-specification", "spdx-spec"):
+    for f in files(base, "*.json"):
+        doc = load(f)
+        if isinstance(doc, dict) and ("bomFormat" in doc or "spdxVersion" in doc):
+            put("sbom_validate", f.read_bytes())
+for f in files("purl-spec", "*.json"):
+    for v in walk(load(f)):
+        if isinstance(v, str) and v.startswith("pkg:"):
+            put("sbom_validate", v)
+
+# Lockfiles, prefixed with the selector byte of catalog_lockfiles.
+for f in files(root / "testdata" / "sbom", "*"):
+    name, data = f.name, f.read_bytes()
+    if name == "Cargo.lock":
+        put("catalog_lockfiles", data, 0)
+    elif name == "package-lock.json":
+        put("catalog_lockfiles", data, 1)
+    elif name.startswith("requirements") and name.endswith(".txt"):
+        put("catalog_lockfiles", data, 3)
+    elif name == "uv.lock":
+        put("catalog_lockfiles", data, 4)
+    elif name == "status":
+        put("catalog_lockfiles", data, 5)
+    elif name == "METADATA":
+        put("catalog_lockfiles", data, 6)
+
+for target in sorted(counts):
+    print(f"{target}: {counts[target]} seeds")
 PY
-echo "seeded $i files"

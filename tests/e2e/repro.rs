@@ -325,7 +325,7 @@ fn rebuild_from_provenance_passes_and_fails_naming_the_subject() {
     let before = tree(src.path());
     let verify = |source: &Path| {
         Command::new(env!("CARGO_BIN_EXE_provenant"))
-            .args(["repro", "verify", "--bundle"])
+            .args(["repro", "verify", "--insecure-skip-signature", "--bundle"])
             .arg(&prov)
             .arg("--source")
             .arg(source)
@@ -345,6 +345,10 @@ fn rebuild_from_provenance_passes_and_fails_naming_the_subject() {
         "{stdout}"
     );
     assert!(stdout.contains("checked out into a fresh directory"), "{stdout}");
+    assert!(
+        stdout.contains("signature: NOT VERIFIED (--insecure-skip-signature)"),
+        "{stdout}"
+    );
     assert_eq!(before, tree(src.path()), "the source was modified");
 
     // An uncommitted change in the git source does not matter: the recorded commit is what is built.
@@ -390,7 +394,14 @@ fn rebuild_from_provenance_passes_and_fails_naming_the_subject() {
     let tampered = scratch.path().join("tampered.json");
     std::fs::write(&tampered, serde_json::to_vec(&v).unwrap()).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_provenant"))
-        .args(["repro", "verify", "--output", "json", "--bundle"])
+        .args([
+            "repro",
+            "verify",
+            "--insecure-skip-signature",
+            "--output",
+            "json",
+            "--bundle",
+        ])
         .arg(&tampered)
         .arg("--source")
         .arg(src.path())
@@ -406,6 +417,7 @@ fn rebuild_from_provenance_passes_and_fails_naming_the_subject() {
         .unwrap();
     assert_eq!(missing["matches"], false);
     assert!(missing["rebuilt"].is_null());
+    assert_eq!(report["signature"]["verified"], false);
 }
 
 #[test]
@@ -421,7 +433,13 @@ fn provenance_without_a_command_cannot_be_rerun() {
     std::fs::write(&prov, serde_json::to_vec(&v).unwrap()).unwrap();
     let out = provenant(
         src.path(),
-        &["repro", "verify", "--bundle", prov.to_str().unwrap()],
+        &[
+            "repro",
+            "verify",
+            "--insecure-skip-signature",
+            "--bundle",
+            prov.to_str().unwrap(),
+        ],
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(
@@ -522,6 +540,241 @@ fn signed_attestation_verifies_as_a_reproducibility_attestation() {
         verify("https://ci.example.com/someone-else").status.code(),
         Some(1)
     );
+}
+
+/// Runs the binary in `dir` with the test key's password.
+fn keyed(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_provenant"))
+        .args(args)
+        .current_dir(dir)
+        .env("COSIGN_PASSWORD", "s3cret")
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .env_remove("SIGSTORE_ID_TOKEN")
+        .output()
+        .unwrap()
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Makes `NAME.key` (cosign-encrypted, password s3cret) and `NAME.pub` in `dir`.
+fn keypair(dir: &Path, name: &str) {
+    let out = keyed(dir, &["keys", "generate", "--output-key-prefix", name]);
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+#[test]
+fn keyed_repro_attestation_verifies_here_and_with_sigstore_js() {
+    let src = repo("reproducible");
+    let keys = tempfile::tempdir().unwrap();
+    keypair(keys.path(), "release");
+    let key = keys.path().join("release.key");
+    let public = keys.path().join("release.pub");
+    let bundle = keys.path().join("repro.sigstore.json");
+    let statement = keys.path().join("repro.statement.json");
+    let out = keyed(
+        src.path(),
+        &[
+            "repro",
+            "check",
+            "--vary",
+            "umask,locale",
+            "--artifact",
+            "out/*",
+            "--statement",
+            statement.to_str().unwrap(),
+            "--bundle",
+            bundle.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+            "--",
+            "./build.sh",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let b: serde_json::Value = serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
+    assert_eq!(
+        base64_decode(b["dsseEnvelope"]["payload"].as_str().unwrap()),
+        std::fs::read(&statement).unwrap(),
+        "the bundle signs exactly the statement written beside it"
+    );
+    assert!(b["verificationMaterial"]["publicKey"]["hint"].is_string(), "{b}");
+
+    // The artefact the attestation is about, rebuilt.
+    let kept = keys.path().join("bundle.tar.gz");
+    let ok = Command::new("sh")
+        .arg("-c")
+        .arg("./build.sh && cp out/bundle.tar.gz \"$1\" && rm -rf out stage")
+        .arg("sh")
+        .arg(&kept)
+        .current_dir(src.path())
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let verify = |public: &Path| {
+        keyed(
+            src.path(),
+            &[
+                "verify-attestation",
+                kept.to_str().unwrap(),
+                "--bundle",
+                bundle.to_str().unwrap(),
+                "--type",
+                "https://provenant.dev/attestation/reproducibility/v1",
+                "--key",
+                public.to_str().unwrap(),
+                "--insecure-ignore-tlog",
+            ],
+        )
+    };
+    let out = verify(&public);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    keypair(keys.path(), "other");
+    let out = verify(&keys.path().join("other.pub"));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+
+    // sigstore-js verifies the keyed bundle with the public key and an empty trusted root.
+    let node_modules = provenant_testkit::require_node_modules("sigstore");
+    let harness = provenant_testkit::repo_root().join("tests/harness");
+    let empty_root = keys.path().join("empty_root.json");
+    std::fs::write(
+        &empty_root,
+        r#"{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1","tlogs":[],"certificateAuthorities":[],"ctlogs":[],"timestampAuthorities":[]}"#,
+    )
+    .unwrap();
+    let js = |public: &Path| {
+        Command::new(provenant_testkit::require_on_path("node"))
+            .env("NODE_PATH", &node_modules)
+            .arg(harness.join("sigstore-js-verify.js"))
+            .arg(&empty_root)
+            .arg(&bundle)
+            .arg("--key")
+            .arg(public)
+            .output()
+            .unwrap()
+    };
+    let out = js(&public);
+    assert!(out.status.success(), "sigstore-js: {}", text(&out));
+    let out = js(&keys.path().join("other.pub"));
+    assert!(!out.status.success(), "sigstore-js accepted the wrong key");
+}
+
+#[test]
+fn rebuild_verifies_the_provenance_signature_before_trusting_its_subjects() {
+    let src = repo("reproducible");
+    let keys = tempfile::tempdir().unwrap();
+    keypair(keys.path(), "release");
+    keypair(keys.path(), "other");
+    let signed = keys.path().join("provenance.sigstore.json");
+    let statement = keys.path().join("provenance.json");
+    let out = keyed(
+        src.path(),
+        &[
+            "build",
+            "--subject",
+            "out/*",
+            "--source",
+            "github.com/example/fixture",
+            "--statement",
+            statement.to_str().unwrap(),
+            "--bundle",
+            signed.to_str().unwrap(),
+            "--key",
+            keys.path().join("release.key").to_str().unwrap(),
+            "--",
+            "./build.sh",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    std::fs::remove_dir_all(src.path().join("out")).unwrap();
+    let verify = |bundle: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "repro",
+            "verify",
+            "--bundle",
+            bundle.to_str().unwrap(),
+            "--source",
+            src.path().to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        keyed(keys.path(), &args)
+    };
+    let public = keys.path().join("release.pub");
+    let good = ["--key", public.to_str().unwrap(), "--insecure-ignore-tlog"];
+
+    // The right key: verified, then rebuilt.
+    let out = verify(&signed, &good);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        stdout.contains("signature: verified, signed by public key"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("ok        out/bundle.tar.gz"), "{stdout}");
+    let json = verify(&signed, &[&good[..], &["--output", "json"]].concat());
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(report["signature"]["verified"], true, "{report}");
+    assert_eq!(report["ok"], true, "{report}");
+
+    // The wrong key: the signature check fails and nothing is rebuilt.
+    let other = keys.path().join("other.pub");
+    let out = verify(
+        &signed,
+        &["--key", other.to_str().unwrap(), "--insecure-ignore-tlog"],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(stdout.contains("signature check failed"), "{stdout}");
+    assert!(stdout.contains("nothing was rebuilt"), "{stdout}");
+
+    // One flipped byte in the signed payload: the signature check fails, naming it.
+    let mut b: serde_json::Value = serde_json::from_slice(&std::fs::read(&signed).unwrap()).unwrap();
+    let mut payload = base64_decode(b["dsseEnvelope"]["payload"].as_str().unwrap());
+    let at = payload.windows(7).position(|w| w == b"sha256\"").unwrap() + 11;
+    payload[at] = if payload[at] == b'0' { b'1' } else { b'0' };
+    b["dsseEnvelope"]["payload"] = base64_encode(&payload).into();
+    let tampered = keys.path().join("tampered.sigstore.json");
+    std::fs::write(&tampered, serde_json::to_vec(&b).unwrap()).unwrap();
+    let out = verify(&tampered, &[&good[..], &["--output", "json"]].concat());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["signature"]["check"], "signature", "{report}");
+    assert_eq!(report["signature"]["verified"], false, "{report}");
+    assert!(report.get("subjects").is_none(), "{report}");
+
+    // The unsigned statement is refused unless the check is explicitly skipped.
+    let out = verify(&statement, &good);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(stdout.contains("--insecure-skip-signature"), "{stdout}");
+    let out = verify(&statement, &["--insecure-skip-signature"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("signature: NOT VERIFIED"),
+        "{}",
+        text(&out)
+    );
+    // Without a signer the command is a usage error, not a silent skip.
+    let out = verify(&signed, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+}
+
+fn base64_encode(b: &[u8]) -> String {
+    use std::io::Write as _;
+    let mut child = Command::new("base64")
+        .arg("-w0")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b).unwrap();
+    String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap()
 }
 
 fn base64_decode(s: &str) -> Vec<u8> {

@@ -8,7 +8,11 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use provenant_diff::{Detail, Kind};
+use provenant_digest::{Algorithm, Digest};
+use provenant_repro::rebuild::RebuildReport;
 use provenant_repro::{CheckError, CheckOptions, Report, Variation};
+use provenant_sigstore::{Artifact, Bundle};
+use serde::Serialize;
 
 use crate::Outcome;
 use crate::args::{GlobalArgs, OutputFormat};
@@ -32,15 +36,31 @@ pub(crate) enum ReproCommand {
 /// `provenant repro verify`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "The provenance is the SLSA v1 statement `provenant build` writes, bare, in a DSSE envelope or in a sigstore bundle; its signature is not checked here (use verify-provenance). With a git source, the recorded commit is checked out into a fresh temporary directory and built there; the source directory is never written. Exit status: 0 every subject rebuilt identically, 1 a subject differs or is missing, 2 the rebuild failed or the provenance cannot be re-run."
+    after_help = "The provenance is the sigstore bundle `provenant build --bundle` writes (the SLSA v1 statement \
+signed in a DSSE envelope). Its signature is verified first, with the same signer and trust flags as \
+verify-provenance (--key PUB, or --certificate-identity[-regexp] with --certificate-oidc-issuer, and \
+--trusted-root); only the verified statement's subjects and build are used. An unsigned statement or envelope is \
+rebuilt only with --insecure-skip-signature, and the output then says the signature was not verified. With a git \
+source, the recorded commit is checked out into a fresh temporary directory and built there; the source \
+directory is never written. Exit status: 0 signature verified and every subject rebuilt identically, 1 the \
+signature check failed or a subject differs or is missing, 2 the rebuild failed or the provenance cannot be re-run."
 )]
 pub(crate) struct VerifyArgs {
-    /// The provenance: statement, DSSE envelope or sigstore bundle.
+    /// The provenance: a sigstore bundle (or, with --insecure-skip-signature, a bare statement or DSSE
+    /// envelope).
     #[arg(long, value_name = "PROVENANCE")]
     pub(crate) bundle: PathBuf,
     /// The source: a git repository containing the recorded commit, or a directory built as it is.
     #[arg(long, default_value = ".", value_name = "DIR")]
     pub(crate) source: PathBuf,
+    #[command(flatten)]
+    pub(crate) signer: crate::commands::sigstore::SignerArgs,
+    #[command(flatten)]
+    pub(crate) trust: crate::commands::sigstore::TrustArgs,
+    /// DANGEROUS: rebuild without verifying the provenance's signature (an unsigned statement, or a
+    /// bundle whose signer is not checked); the subjects are then trusted without proof of origin.
+    #[arg(long, conflicts_with = "signer")]
+    pub(crate) insecure_skip_signature: bool,
 }
 
 /// `provenant repro check`.
@@ -82,9 +102,14 @@ pub(crate) struct CheckArgs {
     /// `https://provenant.dev/attestation/reproducibility/v1`) to FILE.
     #[arg(long, value_name = "FILE")]
     pub(crate) statement: Option<PathBuf>,
-    /// Sign the attestation keylessly (DSSE in a sigstore bundle, v0.3) and write the bundle to OUT.
+    /// Sign the attestation (DSSE in a sigstore bundle, v0.3) and write the bundle to OUT: with --key,
+    /// or keylessly.
     #[arg(long, value_name = "OUT")]
     pub(crate) bundle: Option<PathBuf>,
+    /// Sign with this key (cosign's encrypted format, password from `COSIGN_PASSWORD` or a prompt, or
+    /// PKCS#8/SEC1 PEM) instead of keylessly.
+    #[arg(long, value_name = "KEY", requires = "bundle")]
+    pub(crate) key: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) keyless: crate::commands::sigstore::KeylessArgs,
     /// The build command and its arguments, after `--`.
@@ -166,7 +191,9 @@ fn check(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<Outcome> {
             std::fs::write(path, &bytes).with_context(|| format!("cannot write {}", path.display()))?;
         }
         if let Some(path) = &args.bundle {
-            let bundle = sign_statement(&args.keyless, &bytes).context("cannot sign the attestation")?;
+            let bundle =
+                crate::commands::provenance::sign_statement(args.key.as_deref(), &args.keyless, &bytes)
+                    .context("cannot sign the attestation")?;
             std::fs::write(path, bundle.to_json_v0_3()?)
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
@@ -182,26 +209,151 @@ fn check(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<Outcome> {
     })
 }
 
-/// Signs the statement keylessly: a Fulcio certificate for a fresh key, logged in Rekor.
-fn sign_statement(
-    keyless: &crate::commands::sigstore::KeylessArgs,
-    statement: &[u8],
-) -> anyhow::Result<provenant_sigstore::Bundle> {
-    let services = crate::commands::sigstore::services(keyless, false)?;
-    let bundle = crate::commands::sigstore::runtime()?.block_on(async {
-        let token =
-            provenant_sigstore_sign::IdentityToken::resolve(keyless.identity_token.as_deref()).await?;
-        provenant_sigstore_sign::KeylessSigner::new(services, &token)
-            .sign_statement(statement)
-            .await
-    })?;
-    Ok(bundle)
+/// Whether, and by whom, the provenance was signed.
+#[derive(Debug, Serialize)]
+struct SignatureCheck {
+    verified: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    issuer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    check: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct VerifyOutput<'a> {
+    signature: &'a SignatureCheck,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    rebuild: Option<&'a RebuildReport>,
+}
+
+/// The first subject digest (sha256, else sha512) the statement names: the artefact the signature is
+/// checked against (every subject is then compared with the rebuild).
+fn first_subject(statement: &[u8]) -> Option<Digest> {
+    let v: serde_json::Value = serde_json::from_slice(statement).ok()?;
+    v.get("subject")?.as_array()?.iter().find_map(|s| {
+        let d = s.get("digest")?;
+        [Algorithm::Sha256, Algorithm::Sha512]
+            .into_iter()
+            .find_map(|alg| {
+                d.get(alg.name())
+                    .and_then(serde_json::Value::as_str)
+                    .and_then(|hex| Digest::from_hex(alg, hex).ok())
+            })
+    })
+}
+
+/// Verifies the provenance bundle's signature; on success returns the verified statement bytes.
+fn verify_signature(args: &VerifyArgs, bytes: &[u8]) -> anyhow::Result<(SignatureCheck, Option<Vec<u8>>)> {
+    use crate::commands::sigstore::{build_policy, load_verifier};
+    let policy = build_policy(&args.signer)?;
+    let verifier = load_verifier(&args.trust, &policy)?;
+    let fail = |check: &'static str, error: String| SignatureCheck {
+        verified: false,
+        signer: None,
+        issuer: None,
+        check: Some(check),
+        error: Some(error),
+    };
+    let bundle = match Bundle::from_json(bytes) {
+        Ok(b) => b,
+        Err(e) => {
+            return Ok((
+                fail(
+                    "bundle",
+                    format!(
+                        "{} is not a sigstore bundle ({e}); an unsigned statement proves nothing about who \
+                         made it: rebuild from it only with --insecure-skip-signature",
+                        args.bundle.display()
+                    ),
+                ),
+                None,
+            ));
+        }
+    };
+    let Some((_, payload)) = bundle.dsse_payload() else {
+        return Ok((
+            fail(
+                "bundle",
+                "the bundle holds a message signature, not a DSSE-signed provenance".into(),
+            ),
+            None,
+        ));
+    };
+    let Some(subject) = first_subject(payload) else {
+        return Ok((
+            fail(
+                "artefact",
+                "the provenance names no subject with a sha256 or sha512 digest".into(),
+            ),
+            None,
+        ));
+    };
+    Ok(
+        match verifier.verify(Artifact::Digest(subject), &bundle, &policy) {
+            Ok(v) => {
+                let signer = v.identity.clone().or_else(|| {
+                    bundle
+                        .public_key_hint()
+                        .map(|h| format!("public key {h}"))
+                        .or_else(|| Some("public key".to_owned()))
+                });
+                let statement = v.dsse.map(|(_, p)| p);
+                (
+                    SignatureCheck {
+                        verified: true,
+                        signer,
+                        issuer: v.issuer,
+                        check: None,
+                        error: None,
+                    },
+                    statement,
+                )
+            }
+            Err(e) => (fail(e.check(), e.to_string()), None),
+        },
+    )
 }
 
 fn verify(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<Outcome> {
     let bytes =
         std::fs::read(&args.bundle).with_context(|| format!("cannot read {}", args.bundle.display()))?;
-    let report = match provenant_repro::rebuild::verify(&bytes, &args.source) {
+    let (signature, statement) = if args.insecure_skip_signature {
+        tracing::warn!("--insecure-skip-signature: the provenance's signature is NOT verified");
+        let skipped = SignatureCheck {
+            verified: false,
+            signer: None,
+            issuer: None,
+            check: None,
+            error: Some("not verified (--insecure-skip-signature)".into()),
+        };
+        (skipped, bytes)
+    } else {
+        match verify_signature(args, &bytes)? {
+            (sig, Some(statement)) => (sig, statement),
+            (sig, None) => {
+                match global.output {
+                    OutputFormat::Json => print_json(&serde_json::json!({
+                        "ok": false,
+                        "signature": sig,
+                    }))?,
+                    OutputFormat::Text => print_bytes(
+                        format!(
+                            "NOT VERIFIED: the provenance's {} check failed: {}\nnothing was rebuilt\n",
+                            sig.check.unwrap_or("signature"),
+                            sig.error.as_deref().unwrap_or_default()
+                        )
+                        .as_bytes(),
+                    )?,
+                }
+                return Ok(Outcome::Failure);
+            }
+        }
+    };
+    let report = match provenant_repro::rebuild::verify(&statement, &args.source) {
         Ok(r) => r,
         Err(provenant_repro::rebuild::RebuildError::Build(e @ CheckError::BuildFailed { .. })) => {
             return Err(anyhow::Error::new(e).context("rebuild failed"));
@@ -209,65 +361,88 @@ fn verify(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<Outcome> {
         Err(e) => return Err(e).context("rebuild did not complete"),
     };
     match global.output {
-        OutputFormat::Json => print_json(&report)?,
-        OutputFormat::Text => {
-            let mut t = String::new();
-            let r = &report.recorded;
-            let _ = writeln!(
-                t,
-                "{}",
-                if report.ok {
-                    "REBUILT: every subject matches the provenance"
-                } else {
-                    "MISMATCH: the rebuild does not match the provenance"
-                }
-            );
-            let _ = writeln!(
-                t,
-                "source:   {}",
-                r.source_uri.as_deref().unwrap_or("(not recorded)")
-            );
-            let _ = writeln!(
-                t,
-                "commit:   {}{}",
-                r.commit.as_deref().unwrap_or("(not recorded)"),
-                if report.checked_out {
-                    " (checked out into a fresh directory)"
-                } else {
-                    " (NOT checked out: the source directory was built as it is)"
-                }
-            );
-            let _ = writeln!(
-                t,
-                "command:  {} (in {})",
-                r.command.join(" "),
-                r.working_directory
-            );
-            for sub in &report.subjects {
-                match (&sub.rebuilt, sub.matches) {
-                    (_, true) => {
-                        let _ = writeln!(t, "  ok        {}  {}", sub.name, sub.attested);
-                    }
-                    (Some(d), false) => {
-                        let _ = writeln!(
-                            t,
-                            "  DIFFERS   {}\n            attested: {}\n            rebuilt:  {d}",
-                            sub.name, sub.attested
-                        );
-                    }
-                    (None, false) => {
-                        let _ = writeln!(t, "  MISSING   {} (the rebuild did not produce it)", sub.name);
-                    }
-                }
-            }
-            print_bytes(t.as_bytes())?;
-        }
+        OutputFormat::Json => print_json(&VerifyOutput {
+            signature: &signature,
+            rebuild: Some(&report),
+        })?,
+        OutputFormat::Text => print_bytes(render_rebuild(&signature, &report).as_bytes())?,
     }
     Ok(if report.ok {
         Outcome::Success
     } else {
         Outcome::Failure
     })
+}
+
+/// The text report of `repro verify`.
+fn render_rebuild(signature: &SignatureCheck, report: &RebuildReport) -> String {
+    let mut t = String::new();
+    let r = &report.recorded;
+    let _ = writeln!(
+        t,
+        "{}",
+        if report.ok {
+            "REBUILT: every subject matches the provenance"
+        } else {
+            "MISMATCH: the rebuild does not match the provenance"
+        }
+    );
+    if signature.verified {
+        let _ = writeln!(
+            t,
+            "signature: verified, signed by {}{}",
+            signature.signer.as_deref().unwrap_or("(unknown)"),
+            signature
+                .issuer
+                .as_deref()
+                .map(|i| format!(" (issuer {i})"))
+                .unwrap_or_default()
+        );
+    } else {
+        let _ = writeln!(
+            t,
+            "signature: NOT VERIFIED (--insecure-skip-signature): the subjects are trusted without proof of who made them"
+        );
+    }
+    let _ = writeln!(
+        t,
+        "source:   {}",
+        r.source_uri.as_deref().unwrap_or("(not recorded)")
+    );
+    let _ = writeln!(
+        t,
+        "commit:   {}{}",
+        r.commit.as_deref().unwrap_or("(not recorded)"),
+        if report.checked_out {
+            " (checked out into a fresh directory)"
+        } else {
+            " (NOT checked out: the source directory was built as it is)"
+        }
+    );
+    let _ = writeln!(
+        t,
+        "command:  {} (in {})",
+        r.command.join(" "),
+        r.working_directory
+    );
+    for sub in &report.subjects {
+        match (&sub.rebuilt, sub.matches) {
+            (_, true) => {
+                let _ = writeln!(t, "  ok        {}  {}", sub.name, sub.attested);
+            }
+            (Some(d), false) => {
+                let _ = writeln!(
+                    t,
+                    "  DIFFERS   {}\n            attested: {}\n            rebuilt:  {d}",
+                    sub.name, sub.attested
+                );
+            }
+            (None, false) => {
+                let _ = writeln!(t, "  MISSING   {} (the rebuild did not produce it)", sub.name);
+            }
+        }
+    }
+    t
 }
 
 #[allow(clippy::cast_precision_loss)] // Milliseconds of a build fit an f64 exactly.

@@ -124,31 +124,45 @@ struct Cipher {
     nonce: String,
 }
 
-fn derive_key(
-    password: &[u8],
-    salt: &[u8],
-    params: KdfParams,
-) -> Result<Zeroizing<[u8; 32]>, CosignKeyError> {
+/// Most memory scrypt may use for a key file (128·N·r bytes): four times what cosign's own parameters
+/// need (64 MiB).
+pub const MAX_KDF_MEMORY: u64 = 256 << 20;
+/// Most work scrypt may do for a key file (N·r·p block mixes): eight times cosign's.
+pub const MAX_KDF_WORK: u64 = 1 << 22;
+
+/// Checks scrypt parameters before anything is allocated for them: N a power of two from 2^10 to
+/// 2^20, 1 ≤ r ≤ 32, 1 ≤ p ≤ 16, memory 128·N·r at most [`MAX_KDF_MEMORY`] and work N·r·p at most
+/// [`MAX_KDF_WORK`]. Returns log2(N).
+fn check_params(params: KdfParams) -> Result<u8, CosignKeyError> {
     let bounds = CosignKeyError::KdfBounds {
         n: params.n,
         r: params.r,
         p: params.p,
     };
-    // N must be a power of two between 2^10 and 2^20; r*p bounded: at most 1 GiB of memory.
-    if !params.n.is_power_of_two()
-        || params.n < (1 << 10)
-        || params.n > (1 << 20)
-        || params.r == 0
-        || params.r > 32
-        || params.p == 0
-        || params.p > 16
-    {
+    let (r, p) = (u64::from(params.r), u64::from(params.p));
+    let plausible = params.n.is_power_of_two()
+        && (1 << 10..=1 << 20).contains(&params.n)
+        && (1..=32).contains(&r)
+        && (1..=16).contains(&p);
+    // With the ranges above these products cannot overflow.
+    if !plausible || 128 * params.n * r > MAX_KDF_MEMORY || params.n * r * p > MAX_KDF_WORK {
         return Err(bounds);
     }
-    let log_n = u8::try_from(params.n.trailing_zeros()).map_err(|_| CosignKeyError::Malformed {
-        field: "kdf.params.N".into(),
-    })?;
-    let scrypt_params = scrypt::Params::new(log_n, params.r, params.p, 32).map_err(|_| bounds)?;
+    u8::try_from(params.n.trailing_zeros()).map_err(|_| bounds)
+}
+
+fn derive_key(
+    password: &[u8],
+    salt: &[u8],
+    params: KdfParams,
+) -> Result<Zeroizing<[u8; 32]>, CosignKeyError> {
+    let log_n = check_params(params)?;
+    let scrypt_params =
+        scrypt::Params::new(log_n, params.r, params.p, 32).map_err(|_| CosignKeyError::KdfBounds {
+            n: params.n,
+            r: params.r,
+            p: params.p,
+        })?;
     let mut key = Zeroizing::new([0u8; 32]);
     scrypt::scrypt(password, salt, &scrypt_params, key.as_mut_slice())
         .map_err(|_| CosignKeyError::Malformed { field: "kdf".into() })?;
@@ -182,6 +196,8 @@ pub fn decrypt(pem: &str, password: &[u8]) -> Result<SigningKey, CosignKeyError>
             name: file.cipher.name,
         });
     }
+    // Hostile cost parameters are refused before anything else is decoded or allocated.
+    check_params(file.kdf.params)?;
     let salt = b64("kdf.salt", &file.kdf.salt)?;
     let nonce = b64("cipher.nonce", &file.cipher.nonce)?;
     let nonce: [u8; 24] = nonce.try_into().map_err(|_| CosignKeyError::Malformed {

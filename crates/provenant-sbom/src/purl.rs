@@ -19,6 +19,38 @@ pub struct InvalidPurl {
     pub reason: String,
 }
 
+/// Renders `p` canonically, and checks that the text parses back to itself.
+///
+/// The `packageurl` crate leaves `/` unencoded in the version, so a version holding one (a git ref, a
+/// `file:` path) renders as a different, or unparseable, package URL; the version segment is fixed
+/// here (everything the crate encodes there, `@`, `?` and `#` included, makes the segment
+/// unambiguous: it runs from the first `@` to the first `?` or `#`).
+fn canonical(p: &packageurl::PackageUrl<'_>, input: &str) -> Result<String, InvalidPurl> {
+    let text = render(p);
+    let again = packageurl::PackageUrl::from_str(&text).map(|q| render(&q));
+    if again.is_ok_and(|a| a == text) {
+        Ok(text)
+    } else {
+        Err(InvalidPurl {
+            input: input.to_owned(),
+            reason: "its canonical form does not parse back to the same package URL".into(),
+        })
+    }
+}
+
+/// The crate's rendering with `/` in the version encoded.
+fn render(p: &packageurl::PackageUrl<'_>) -> String {
+    let rendered = p.to_string();
+    match rendered.split_once('@') {
+        Some((head, rest)) => {
+            let end = rest.find(['?', '#']).unwrap_or(rest.len());
+            let (version, tail) = rest.split_at(end);
+            format!("{head}@{}{tail}", version.replace('/', "%2F"))
+        }
+        None => rendered,
+    }
+}
+
 impl Purl {
     /// Builds a PURL from its parts, percent-encoding each as the specification requires.
     pub fn build(
@@ -42,7 +74,7 @@ impl Purl {
         for (k, v) in qualifiers {
             p.add_qualifier(*k, *v).map_err(err)?;
         }
-        Ok(Purl(p.to_string()))
+        Ok(Purl(canonical(&p, &format!("{ty}/{name}"))?))
     }
 
     /// The canonical text.
@@ -68,7 +100,7 @@ impl FromStr for Purl {
             input: s.to_owned(),
             reason: e.to_string(),
         })?;
-        Ok(Purl(p.to_string()))
+        Ok(Purl(canonical(&p, s)?))
     }
 }
 

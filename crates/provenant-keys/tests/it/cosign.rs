@@ -94,6 +94,38 @@ fn hostile_files_are_refused_with_the_reason() {
     ));
 }
 
+/// The fuzzer's rule: scrypt parameters that would need gigabytes or minutes are refused at once, not
+/// attempted. Each of these passed the old per-parameter bounds (N ≤ 2^20, r ≤ 32, p ≤ 16) and would
+/// have allocated 128·N·r bytes (up to 4 GiB) and run scrypt before failing to decrypt; now the
+/// refusal names the parameters, which only the bounds check does.
+#[test]
+fn costly_scrypt_parameters_are_refused_before_any_work() {
+    let hostile = |n: u64, r: u32, p: u32| {
+        format!(
+            r#"{{"kdf":{{"name":"scrypt","params":{{"N":{n},"r":{r},"p":{p}}},"salt":"AAAA"}},"cipher":{{"name":"nacl/secretbox","nonce":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}},"ciphertext":"AAAA"}}"#
+        )
+    };
+    for (n, r, p) in [
+        (1u64 << 20, 32u32, 16u32),
+        (1 << 20, 8, 1),
+        (1 << 18, 32, 1),
+        (1 << 16, 8, 16),
+    ] {
+        let pem = provenant_keys::pem_encode(cosign::PEM_LABEL, hostile(n, r, p).as_bytes());
+        let result = cosign::decrypt(&pem, b"pw");
+        assert!(
+            matches!(result, Err(CosignKeyError::KdfBounds { n: got, .. }) if got == n),
+            "N={n} r={r} p={p}: {result:?}"
+        );
+    }
+    // cosign's own parameters are still accepted (and fail only on the bogus ciphertext).
+    let cosign_params = provenant_keys::pem_encode(cosign::PEM_LABEL, hostile(1 << 16, 8, 1).as_bytes());
+    assert!(matches!(
+        cosign::decrypt(&cosign_params, b"pw"),
+        Err(CosignKeyError::Malformed { .. } | CosignKeyError::Decrypt)
+    ));
+}
+
 #[test]
 fn arbitrary_input_never_panics() {
     use proptest::prelude::*;

@@ -7,5 +7,6 @@
 )]
 
 mod oracles;
+mod purl;
 mod vectors;
 mod writers;

@@ -1,0 +1,38 @@
+//! The lockfile catalogers: the first byte chooses the parser, the rest is the file. Every parser
+//! gives components and warnings, never a panic.
+//!
+//! 0: Cargo.lock; 1: package-lock.json; 2: package-lock.json with the rest also as package.json;
+//! 3: requirements.txt; 4: uv.lock; 5: dpkg status; 6 and up: Python METADATA.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use provenant_catalog::{cargo, dpkg, npm, pip, pydist, uvlock};
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    match mode {
+        0 => {
+            let _ = cargo::parse("Cargo.lock", rest);
+        }
+        1 => {
+            let _ = npm::parse("package-lock.json", rest, None);
+        }
+        2 => {
+            let _ = npm::parse("package-lock.json", rest, Some(rest));
+        }
+        3 => {
+            let _ = pip::parse("requirements.txt", rest);
+        }
+        4 => {
+            let _ = uvlock::parse("uv.lock", rest);
+        }
+        5 => {
+            let _ = dpkg::parse("var/lib/dpkg/status", rest);
+        }
+        _ => {
+            let _ = pydist::parse("site-packages/x-1.0.dist-info/METADATA", rest);
+        }
+    }
+});
