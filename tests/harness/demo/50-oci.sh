@@ -16,12 +16,13 @@ digest=${ref##*@}
 echo "image: $ref (rebuilt: same digest)"
 
 echo "$digest" > image.digest
-# Attach the build's evidence to the image: its signed build provenance (and, when the stage made one,
-# the signed reproducibility attestation).
-attached=1
-for f in "$DEMO"/*.provenance.sigstore.json "$DEMO"/*.repro.sigstore.json; do
-  [ -f "$f" ] && "$PROVENANT" oci attach "oci:dev@$digest" --bundle "$f" && attached=$((attached + 1))
-done
+# Attach the build's evidence to the image: its signed build provenance, its signed reproducibility
+# verdict, and an SBOM of the image itself (read from its layers; it describes the manifest digest).
+"$PROVENANT" oci attach "oci:dev@$digest" --bundle hello.provenance.sigstore.json
+"$PROVENANT" oci attach "oci:dev@$digest" --bundle repro.sigstore.json
+"$PROVENANT" sbom generate "oci:dev@$digest" -o image.cdx.json
+"$PROVENANT" oci attach "oci:dev@$digest" --sbom image.cdx.json
+attached=4
 # Sign the image manifest with the release key and attach the bundle: promotion then verifies it at
 # both ends.
 cp "dev/blobs/sha256/${digest#sha256:}" image-manifest.json

@@ -6,7 +6,7 @@ digest=$(cat image.digest)
 commit=$(git -C "$SAMPLE" rev-parse HEAD)
 LINEAGE=(lineage verify "oci:prod@$digest" --key release.pub --insecure-ignore-tlog --commit "$commit"
   --repo "$SAMPLE" --branch main --builder-id https://ci.example.com/builders/linux
-  --source-uri github.com/provenant-dev/sample)
+  --source-uri github.com/provenant-dev/sample --require-sbom)
 "$PROVENANT" "${LINEAGE[@]}" 2>/dev/null
 echo
 echo "the same image, if only mallory's key were trusted for builds:"
