@@ -47,10 +47,13 @@ for p in range(10):
                 f'checksum = "{random.getrandbits(256):064x}"', ""]
     open(f"{d}/Cargo.lock", "w").write("\n".join(out))
 PY
-# A Debian root filesystem: this host's dpkg database, and the same tree as an OCI image layout.
-mkdir -p rootfs/var/lib/dpkg rootfs/etc
+# A Debian root filesystem: this host's dpkg database, its packages' copyright files and its /usr/bin
+# (executables, Go programs among them), and the same tree as an OCI image layout.
+mkdir -p rootfs/var/lib/dpkg rootfs/etc rootfs/usr/share
 cp /var/lib/dpkg/status rootfs/var/lib/dpkg/status
 cp /etc/os-release rootfs/etc/os-release 2>/dev/null || true
+(cd /usr/share && find doc -name copyright -type f -print0 | tar --null -cf - -T -) | tar -xf - -C rootfs/usr/share
+cp -a /usr/bin rootfs/usr/bin
 have_layout=0
 if command -v umoci >/dev/null; then
   umoci init --layout layout >/dev/null && umoci new --image layout:rootfs >/dev/null &&
@@ -88,12 +91,10 @@ fi
 row "sbom: Debian rootfs directory" "$PROVENANT" sbom generate rootfs -o ours-rootfs.json -- \
   "syft dir:" "$SYFT" dir:rootfs -q -o cyclonedx-json=syft-rootfs.json
 if [ "$have_layout" = 1 ]; then
-  if "$PROVENANT" sbom generate oci:layout:rootfs -o /dev/null >/dev/null 2>&1; then
-    row "sbom: Debian rootfs OCI image layout" "$PROVENANT" sbom generate oci:layout:rootfs -o ours-oci.json -- \
-      "syft oci-dir:" "$SYFT" oci-dir:layout -q -o cyclonedx-json=syft-oci.json
-  else
-    echo "(provenant sbom generate oci:... not available in this build: image-layout row skipped)"
-  fi
+  row "sbom: Debian rootfs OCI image layout" "$PROVENANT" sbom generate oci:layout:rootfs -o ours-oci.json -- \
+    "syft oci-dir:" "$SYFT" oci-dir:layout -q -o cyclonedx-json=syft-oci.json
+else
+  echo "umoci is not installed: run tests/harness/setup.sh" >&2; exit 1
 fi
 python3 - <<'PY'
 import json
@@ -103,5 +104,6 @@ def count(p):
     except Exception:
         return "n/a"
 print(f"components found: monorepo provenant {count('ours.json')}, syft {count('syft.json')}, cdxgen {count('cdxgen.json')}; "
-      f"rootfs provenant {count('ours-rootfs.json')}, syft {count('syft-rootfs.json')}")
+      f"rootfs provenant {count('ours-rootfs.json')}, syft {count('syft-rootfs.json')}; "
+      f"image provenant {count('ours-oci.json')}, syft {count('syft-oci.json')}")
 PY
