@@ -26,7 +26,7 @@
 #![allow(clippy::doc_markdown)]
 
 pub mod cyclonedx;
-mod describes;
+mod described;
 mod model;
 mod purl;
 pub mod spdx23;
@@ -34,7 +34,7 @@ pub mod spdx_validate;
 mod time;
 pub mod validate;
 
-pub use describes::described_digests;
+pub use described::described_digests;
 pub use model::{
     Component, Ecosystem, Evidence, HashAlg, HashValue, InvalidHash, InvalidLicense, Root, Sbom, Scope,
     normalize_pypi, parse_license, purl_for,

@@ -6,6 +6,7 @@
     clippy::panic
 )]
 
+mod described;
 mod oracles;
 mod purl;
 mod vectors;
