@@ -19,3 +19,4 @@ mod repro;
 mod sbom;
 mod signing;
 mod support;
+mod verify_image;
