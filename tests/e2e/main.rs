@@ -20,3 +20,4 @@ mod sbom;
 mod sbom_image;
 mod signing;
 mod support;
+mod verify_image;

@@ -353,3 +353,74 @@ fn credentials_from_docker_config_auths_and_credential_helpers() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(std::fs::read(t.path().join("out/f.txt")).unwrap(), b"x");
 }
+
+#[test]
+fn promoting_into_a_layout_without_a_tag_lists_the_image_in_its_index() {
+    let skopeo = provenant_testkit::require_on_path("skopeo");
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().join("root");
+    sample(&root);
+    let p = |s: &str| t.path().join(s).display().to_string();
+    let built = json(&[
+        "oci",
+        "image",
+        root.to_str().unwrap(),
+        &format!("oci:{}:v1", p("dev")),
+    ]);
+    let digest = built["digest"].as_str().unwrap().to_owned();
+    let source = format!("oci:{}@{digest}", p("dev"));
+    let report = json(&["promote", &source, &format!("oci:{}", p("prod"))]);
+    assert_eq!(
+        report["destinations"][0]["report"]["tags"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+
+    // index.json lists the manifest, untagged, and only once.
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(t.path().join("prod/index.json")).unwrap()).unwrap();
+    let entries = index["manifests"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{index}");
+    assert_eq!(entries[0]["digest"], digest.as_str());
+    assert_eq!(
+        entries[0]["mediaType"],
+        "application/vnd.oci.image.manifest.v1+json"
+    );
+    assert!(entries[0].get("annotations").is_none(), "{index}");
+    // Idempotent: promoting again adds no second entry.
+    json(&["promote", &source, &format!("oci:{}", p("prod"))]);
+    let again = std::fs::read(t.path().join("prod/index.json")).unwrap();
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&again).unwrap(),
+        index
+    );
+
+    // skopeo finds the layout's only image without any reference, byte for byte.
+    let out = Command::new(&skopeo)
+        .args(["inspect", "--raw", &format!("oci:{}", p("prod"))])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let source_manifest = std::fs::read(
+        t.path()
+            .join("dev/blobs/sha256")
+            .join(digest.trim_start_matches("sha256:")),
+    )
+    .unwrap();
+    assert_eq!(out.stdout, source_manifest);
+
+    // Tagging it later replaces the untagged entry rather than listing the manifest twice.
+    json(&["promote", &source, &format!("oci:{}:1.0", p("prod"))]);
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(t.path().join("prod/index.json")).unwrap()).unwrap();
+    let entries = index["manifests"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{index}");
+    assert_eq!(
+        entries[0]["annotations"]["org.opencontainers.image.ref.name"],
+        "1.0"
+    );
+    let found = json(&["oci", "discover", &format!("oci:{}@{digest}", p("prod"))]);
+    assert_eq!(found["subject"]["digest"], digest.as_str());
+}

@@ -26,7 +26,7 @@ const DEFAULT_ARTIFACT_TYPE: &str = "application/vnd.unknown.artifact.v1";
 const MAX_DISCOVER_DEPTH: usize = 16;
 
 /// How to reach registries.
-#[derive(Debug, Args, Clone)]
+#[derive(Debug, Args, Clone, Default)]
 pub(crate) struct RegistryArgs {
     /// Allow plain HTTP to this registry host[:port] (loopback registries always may). Repeatable.
     #[arg(long = "insecure-registry", value_name = "HOST")]
@@ -249,20 +249,7 @@ struct BundleVerifier {
 
 impl BundleVerifier {
     fn check_one(&self, store: &dyn Store, subject: &Digest, referrer: &Descriptor) -> Result<(), String> {
-        let fetched = store
-            .get_manifest(&ManifestRef::Digest(referrer.digest))
-            .map_err(|e| e.to_string())?;
-        let Manifest::Image(m) = &fetched.manifest else {
-            return Err("referrer is an index".to_owned());
-        };
-        let layer = m
-            .layers
-            .iter()
-            .find(|l| l.media_type.starts_with("application/vnd.dev.sigstore.bundle"))
-            .ok_or_else(|| "no bundle layer".to_owned())?;
-        let bytes = provenant_registry::read_small_blob(store, &layer.digest, Some(layer.size))
-            .map_err(|e| e.to_string())?;
-        let bundle = provenant_sigstore::Bundle::from_json(&bytes).map_err(|e| e.to_string())?;
+        let bundle = crate::commands::attached::read_bundle(store, &referrer.digest)?;
         let verified = self
             .verifier
             .verify(
@@ -294,12 +281,7 @@ impl provenant_promote::Verifier for BundleVerifier {
     ) -> Result<(), provenant_promote::VerificationFailed> {
         let mut reasons = Vec::new();
         for r in referrers {
-            let is_bundle = r
-                .descriptor
-                .artifact_type
-                .as_deref()
-                .is_some_and(|t| t.starts_with("application/vnd.dev.sigstore.bundle"));
-            if !is_bundle {
+            if !crate::commands::attached::may_hold_bundle(r) {
                 continue;
             }
             match self.check_one(store, subject, &r.descriptor) {

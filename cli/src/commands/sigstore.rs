@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use provenant_digest::Digest;
+use provenant_oci::{ManifestRef, Reference};
+use provenant_registry::{Store, open_store};
 use provenant_sigstore::{
     Artifact, Bundle, FulcioExtension, IdentityPolicy, Policy, PublicKey, SanMatcher, TrustedRoot, Verified,
     Verifier, VerifyError,
@@ -17,6 +19,8 @@ use serde::Serialize;
 
 use crate::Outcome;
 use crate::args::{GlobalArgs, OutputFormat};
+use crate::commands::attached;
+use crate::commands::oci::RegistryArgs;
 use crate::output::{print_bytes, print_json};
 
 /// Largest artefact read into memory; larger ones are streamed.
@@ -67,32 +71,50 @@ pub(crate) struct TrustArgs {
     pub(crate) insecure_ignore_sct: bool,
 }
 
+const IMAGE_HELP: &str = "An image reference by digest (registry/repo@sha256:… or oci:PATH@sha256:…) in place \
+of the artefact needs no --bundle: the sigstore bundles attached to the image (referrers API, referrers tag \
+index, cosign tags) are tried, and the first that verifies for the image digest is named; when none does, \
+each candidate's reason is listed (exit 1). A tag is refused unless --resolve-tag.";
+
 /// `provenant verify`.
 #[derive(Debug, Args)]
-#[command(after_help = TRUSTED_ROOT_HELP)]
+#[command(after_help = format!("{TRUSTED_ROOT_HELP}\n\n{IMAGE_HELP}"))]
 pub(crate) struct VerifyArgs {
-    /// The artefact: a file, or its digest as sha256:HEX.
-    #[arg(value_name = "FILE|sha256:HEX")]
+    /// The artefact: a file, its digest as sha256:HEX, or an image (registry/repo@sha256:… or
+    /// oci:PATH@sha256:…).
+    #[arg(value_name = "FILE|sha256:HEX|IMAGE")]
     pub(crate) artifact: String,
-    /// The sigstore bundle (v0.1, v0.2 or v0.3).
+    /// The sigstore bundle (v0.1, v0.2 or v0.3); for an image, default: the bundles attached to it.
     #[arg(long, value_name = "B")]
-    pub(crate) bundle: PathBuf,
+    pub(crate) bundle: Option<PathBuf>,
+    /// Accept an image given by tag: resolve it once and verify that digest.
+    #[arg(long)]
+    pub(crate) resolve_tag: bool,
     #[command(flatten)]
     pub(crate) signer: SignerArgs,
     #[command(flatten)]
     pub(crate) trust: TrustArgs,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
 }
 
 /// `provenant verify-attestation`.
 #[derive(Debug, Args)]
-#[command(after_help = TRUSTED_ROOT_HELP)]
+#[command(after_help = format!("{TRUSTED_ROOT_HELP}\n\n{IMAGE_HELP}"))]
 pub(crate) struct VerifyAttestationArgs {
-    /// The subject: a file, or its digest as sha256:HEX.
+    /// The subject: a file, its digest as sha256:HEX, or an image (registry/repo@sha256:… or
+    /// oci:PATH@sha256:…).
     #[arg(value_name = "SUBJECT")]
     pub(crate) subject: String,
-    /// The sigstore bundle holding a DSSE-signed in-toto statement.
+    /// The sigstore bundle holding a DSSE-signed in-toto statement; for an image, default: the
+    /// bundles attached to it.
     #[arg(long, value_name = "B")]
-    pub(crate) bundle: PathBuf,
+    pub(crate) bundle: Option<PathBuf>,
+    /// Accept an image given by tag: resolve it once and verify that digest.
+    #[arg(long)]
+    pub(crate) resolve_tag: bool,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
     /// The statement's predicateType must be this URI.
     #[arg(long = "type", value_name = "URI")]
     pub(crate) predicate_type: Option<String>,
@@ -162,18 +184,57 @@ pub(crate) struct ConformanceVerifyArgs {
 enum Input {
     Path(PathBuf),
     Digest(Digest),
+    Image(Reference),
 }
 
-/// `sha256:HEX` (or `sha512:HEX`) of the right length that is not a path on disk is a digest; anything
-/// else is a path (the conformance protocol's rule).
-fn parse_input(s: &str) -> Input {
+/// `sha256:HEX` (or `sha512:HEX`) of the right length that is not a path on disk is a digest (the
+/// conformance protocol's rule); an existing path is a file; `oci:…`, anything naming a digest with
+/// `@`, or anything at all when no bundle is given, is an image reference; anything else is a path.
+fn parse_input(s: &str, bundle_given: bool) -> anyhow::Result<Input> {
     if (s.starts_with("sha256:") || s.starts_with("sha512:"))
         && !Path::new(s).exists()
         && let Ok(d) = s.parse::<Digest>()
     {
-        return Input::Digest(d);
+        return Ok(Input::Digest(d));
     }
-    Input::Path(PathBuf::from(s))
+    if Path::new(s).exists() || (bundle_given && !s.starts_with("oci:") && !s.contains('@')) {
+        return Ok(Input::Path(PathBuf::from(s)));
+    }
+    let reference = s
+        .parse::<Reference>()
+        .with_context(|| format!("{s:?} is neither a file, a digest (sha256:HEX) nor an image reference"))?;
+    Ok(Input::Image(reference))
+}
+
+/// The image's store and digest; a tag is resolved only with `resolve_tag`.
+fn open_image(
+    reference: &Reference,
+    resolve_tag: bool,
+    registry: &RegistryArgs,
+) -> anyhow::Result<(Box<dyn Store>, Digest)> {
+    let client = registry.client(None)?;
+    let store = open_store(reference, &client, false)?;
+    let digest = match (reference.digest(), reference.tag()) {
+        (Some(d), _) => *d,
+        (None, Some(tag)) if resolve_tag => {
+            let fetched = store.get_manifest(&ManifestRef::Tag(tag.clone()))?;
+            tracing::info!(%tag, digest = %fetched.digest, "resolved the tag");
+            fetched.digest
+        }
+        (None, Some(_)) => anyhow::bail!(
+            "{reference} names a tag (or is not a file): verify an image by digest (…@sha256:…) or pass --resolve-tag"
+        ),
+        (None, None) => anyhow::bail!("{reference} names no digest"),
+    };
+    Ok((store, digest))
+}
+
+/// With a bundle given, an image stands for its digest.
+fn image_as_digest(input: Input, resolve_tag: bool, registry: &RegistryArgs) -> anyhow::Result<Input> {
+    Ok(match input {
+        Input::Image(reference) => Input::Digest(open_image(&reference, resolve_tag, registry)?.1),
+        other => other,
+    })
 }
 
 fn read_limited(path: &Path, what: &str) -> anyhow::Result<Vec<u8>> {
@@ -250,6 +311,7 @@ fn verify_input(
 ) -> anyhow::Result<Result<Verified, VerifyError>> {
     Ok(match input {
         Input::Digest(d) => verifier.verify(Artifact::Digest(*d), bundle, policy),
+        Input::Image(r) => anyhow::bail!("{r} must be resolved to a digest first"),
         Input::Path(path) => {
             let file = std::fs::File::open(path)
                 .with_context(|| format!("cannot open artefact {}", path.display()))?;
@@ -290,6 +352,17 @@ struct Report<'a> {
     log_entries: Vec<LogEntryReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
     statement: Option<serde_json::Value>,
+    /// For an image without --bundle: each attached bundle tried that did not verify.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    candidates: Vec<CandidateReport>,
+}
+
+#[derive(Serialize)]
+struct CandidateReport {
+    referrer: String,
+    schemes: String,
+    check: &'static str,
+    error: String,
 }
 
 #[derive(Serialize)]
@@ -300,11 +373,11 @@ struct LogEntryReport {
 }
 
 impl<'a> Report<'a> {
-    fn new(artifact: &'a str, bundle: &Path) -> Report<'a> {
+    fn new(artifact: &'a str, bundle: String) -> Report<'a> {
         Report {
             verified: false,
             artifact,
-            bundle: bundle.display().to_string(),
+            bundle,
             check: None,
             error: None,
             identity: None,
@@ -314,6 +387,7 @@ impl<'a> Report<'a> {
             verified_times: Vec::new(),
             log_entries: Vec::new(),
             statement: None,
+            candidates: Vec::new(),
         }
     }
 
@@ -376,6 +450,13 @@ impl<'a> Report<'a> {
                 self.bundle,
                 self.error.as_deref().unwrap_or("unknown error")
             );
+            for c in &self.candidates {
+                let _ = writeln!(
+                    t,
+                    "  referrer {} ({}): {}: {}",
+                    c.referrer, c.schemes, c.check, c.error
+                );
+            }
         }
         t
     }
@@ -402,9 +483,23 @@ fn load_bundle(path: &Path) -> anyhow::Result<Result<Bundle, String>> {
 pub(crate) fn verify(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<Outcome> {
     let policy = build_policy(&args.signer)?;
     let verifier = load_verifier(&args.trust, &policy)?;
-    let input = parse_input(&args.artifact);
-    let mut report = Report::new(&args.artifact, &args.bundle);
-    match load_bundle(&args.bundle)? {
+    let input = parse_input(&args.artifact, args.bundle.is_some())?;
+    let Some(bundle_path) = &args.bundle else {
+        let Input::Image(reference) = &input else {
+            anyhow::bail!("--bundle is needed unless the artefact is an image reference");
+        };
+        let image = ImageCheck {
+            reference,
+            resolve_tag: args.resolve_tag,
+            registry: &args.registry,
+            verifier: &verifier,
+            policy: &policy,
+        };
+        return verify_image(global, &image, Want::Signature);
+    };
+    let input = image_as_digest(input, args.resolve_tag, &args.registry)?;
+    let mut report = Report::new(&args.artifact, bundle_path.display().to_string());
+    match load_bundle(bundle_path)? {
         Err(e) => report.fail("bundle", e),
         Ok(bundle) => match verify_input(&verifier, &input, &bundle, &policy)? {
             Ok(v) => report.fill(&v),
@@ -420,9 +515,23 @@ pub(crate) fn verify_attestation(
 ) -> anyhow::Result<Outcome> {
     let policy = build_policy(&args.signer)?;
     let verifier = load_verifier(&args.trust, &policy)?;
-    let input = parse_input(&args.subject);
-    let mut report = Report::new(&args.subject, &args.bundle);
-    let bundle = match load_bundle(&args.bundle)? {
+    let input = parse_input(&args.subject, args.bundle.is_some())?;
+    let Some(bundle_path) = &args.bundle else {
+        let Input::Image(reference) = &input else {
+            anyhow::bail!("--bundle is needed unless the subject is an image reference");
+        };
+        let image = ImageCheck {
+            reference,
+            resolve_tag: args.resolve_tag,
+            registry: &args.registry,
+            verifier: &verifier,
+            policy: &policy,
+        };
+        return verify_image(global, &image, Want::Attestation(args.predicate_type.as_deref()));
+    };
+    let input = image_as_digest(input, args.resolve_tag, &args.registry)?;
+    let mut report = Report::new(&args.subject, bundle_path.display().to_string());
+    let bundle = match load_bundle(bundle_path)? {
         Ok(b) => b,
         Err(e) => {
             report.fail("bundle", e);
@@ -463,6 +572,114 @@ pub(crate) fn verify_attestation(
         }
         _ => render(global, &report),
     }
+}
+
+/// What an attached bundle must be.
+#[derive(Clone, Copy)]
+enum Want<'a> {
+    /// Any signature over the image digest (message signature or DSSE).
+    Signature,
+    /// A DSSE in-toto attestation, of this predicate type when given.
+    Attestation(Option<&'a str>),
+}
+
+/// An image whose attached bundles are tried.
+struct ImageCheck<'a> {
+    reference: &'a Reference,
+    resolve_tag: bool,
+    registry: &'a RegistryArgs,
+    verifier: &'a Verifier,
+    policy: &'a Policy,
+}
+
+/// One attached bundle checked for the image digest (and, for an attestation, as an in-toto
+/// statement of the wanted predicate type); `Err` names the failed check and why.
+fn check_attached(
+    image: &ImageCheck<'_>,
+    digest: &Digest,
+    bundle: &Bundle,
+    want: Want<'_>,
+) -> Result<(Verified, Option<serde_json::Value>), (&'static str, String)> {
+    if matches!(want, Want::Attestation(_)) && bundle.dsse_payload().is_none() {
+        return Err((
+            "bundle",
+            "the bundle holds a message signature, not a DSSE-signed attestation".into(),
+        ));
+    }
+    let verified = image
+        .verifier
+        .verify(Artifact::Digest(*digest), bundle, image.policy)
+        .map_err(|e| (e.check(), e.to_string()))?;
+    let statement = match want {
+        Want::Signature => None,
+        Want::Attestation(t) => Some(check_statement(&verified, t).map_err(|e| (e.check(), e.to_string()))?),
+    };
+    Ok((verified, statement))
+}
+
+/// `verify`/`verify-attestation` of an image without --bundle: the first attached bundle that
+/// verifies for the image digest wins; otherwise every candidate's reason is reported (exit 1).
+fn verify_image(global: &GlobalArgs, image: &ImageCheck<'_>, want: Want<'_>) -> anyhow::Result<Outcome> {
+    let (store, digest) = open_image(image.reference, image.resolve_tag, image.registry)?;
+    let artifact = format!("{}@{digest}", image.reference.location());
+    let candidates = attached::bundle_referrers(store.as_ref(), &digest)?;
+    let mut failed = Vec::new();
+    for r in &candidates {
+        let referrer = r.descriptor.digest.to_string();
+        let schemes = attached::schemes(r);
+        let result = attached::read_bundle(store.as_ref(), &r.descriptor.digest)
+            .map_err(|e| ("bundle", e))
+            .and_then(|bundle| check_attached(image, &digest, &bundle, want).map(|ok| (bundle, ok)));
+        match result {
+            Ok((_, (verified, statement))) => {
+                let mut report = Report::new(&artifact, format!("referrer {referrer} ({schemes})"));
+                report.fill(&verified);
+                if global.output == OutputFormat::Text
+                    && statement.is_some()
+                    && let Some((_, payload)) = &verified.dsse
+                {
+                    // The statement exactly as signed.
+                    let mut text = report.text().into_bytes();
+                    text.extend_from_slice(payload);
+                    if !payload.ends_with(b"\n") {
+                        text.push(b'\n');
+                    }
+                    print_bytes(&text)?;
+                    return Ok(Outcome::Success);
+                }
+                report.statement = statement;
+                return render(global, &report);
+            }
+            Err((check, error)) => failed.push(CandidateReport {
+                referrer,
+                schemes,
+                check,
+                error,
+            }),
+        }
+    }
+    let what = if matches!(want, Want::Attestation(_)) {
+        "DSSE attestation"
+    } else {
+        "sigstore bundle"
+    };
+    let mut report = Report::new(&artifact, format!("attached to {}", store.location()));
+    if candidates.is_empty() {
+        report.fail(
+            "referrers",
+            "no sigstore bundle is attached to the image".to_owned(),
+        );
+    } else {
+        report.fail(
+            "referrers",
+            format!(
+                "none of the {} {what}(s) attached verified for {digest}",
+                candidates.len()
+            ),
+        );
+    }
+    report.candidates = failed;
+    render(global, &report)
 }
 
 /// The verified payload must be an in-toto Statement v1 (of the required predicate type).
@@ -539,7 +756,9 @@ fn conformance_verify(global: &GlobalArgs, args: &ConformanceVerifyArgs) -> anyh
     };
     let verify_args = VerifyArgs {
         artifact: args.file_or_digest.clone(),
-        bundle: args.bundle.clone(),
+        bundle: Some(args.bundle.clone()),
+        resolve_tag: false,
+        registry: RegistryArgs::default(),
         signer,
         trust: TrustArgs {
             trusted_root: root,
@@ -552,7 +771,7 @@ fn conformance_verify(global: &GlobalArgs, args: &ConformanceVerifyArgs) -> anyh
     match verify(global, &verify_args) {
         Ok(outcome) => Ok(outcome),
         Err(e) if verify_args.trust.trusted_root.is_some() => {
-            let mut report = Report::new(&args.file_or_digest, &args.bundle);
+            let mut report = Report::new(&args.file_or_digest, args.bundle.display().to_string());
             report.fail("input", format!("{e:#}"));
             render(global, &report)
         }

@@ -2,7 +2,6 @@
 //! trusted: the claims only route each document to the check that verifies it.
 
 use provenant_digest::{Algorithm, Digest};
-use provenant_oci::{Manifest, ManifestRef};
 use provenant_registry::referrers::{self, Referrer};
 use provenant_registry::{Store, StoreError};
 use provenant_sigstore::Bundle;
@@ -27,9 +26,6 @@ pub enum EvidenceError {
         found: usize,
     },
 }
-
-/// The media type prefix of sigstore bundles.
-const BUNDLE_MEDIA_PREFIX: &str = "application/vnd.dev.sigstore.bundle";
 
 /// What a DSSE statement claims before it is verified.
 #[derive(Debug, Clone)]
@@ -117,42 +113,38 @@ fn claim(bundle: &Bundle) -> Option<Claim> {
     })
 }
 
+fn is_sbom(media_type: &str) -> bool {
+    media_type.starts_with("application/vnd.cyclonedx+json")
+        || media_type.starts_with("application/spdx+json")
+}
+
 fn read_document(store: &dyn Store, referrer: &Referrer) -> Result<Document, StoreError> {
-    let fetched = store.get_manifest(&ManifestRef::Digest(referrer.descriptor.digest))?;
-    let Manifest::Image(manifest) = &fetched.manifest else {
+    let layer = referrers::read_layer(store, &referrer.descriptor.digest, |m| {
+        referrers::is_sigstore_bundle(m) || is_sbom(m)
+    })?;
+    let Some(layer) = layer else {
         return Ok(Document::Other);
     };
-    for layer in &manifest.layers {
-        let media_type = layer.media_type.as_str();
-        let is_bundle = media_type.starts_with(BUNDLE_MEDIA_PREFIX);
-        let is_sbom = media_type.starts_with("application/vnd.cyclonedx+json")
-            || media_type.starts_with("application/spdx+json");
-        if !is_bundle && !is_sbom {
-            continue;
-        }
-        let bytes = provenant_registry::read_small_blob(store, &layer.digest, Some(layer.size))?;
-        if is_bundle {
-            return Ok(match Bundle::from_json(&bytes) {
-                Ok(bundle) => Document::Bundle {
-                    claim: claim(&bundle),
-                    bundle: Box::new(bundle),
-                },
-                Err(e) => Document::Unreadable {
-                    reason: format!("the bundle does not parse: {e}"),
-                },
-            });
-        }
-        return Ok(match serde_json::from_slice(&bytes) {
-            Ok(document) => Document::Sbom {
-                media_type: media_type.to_owned(),
-                document,
+    if referrers::is_sigstore_bundle(&layer.media_type) {
+        return Ok(match Bundle::from_json(&layer.bytes) {
+            Ok(bundle) => Document::Bundle {
+                claim: claim(&bundle),
+                bundle: Box::new(bundle),
             },
             Err(e) => Document::Unreadable {
-                reason: format!("the SBOM is not JSON: {e}"),
+                reason: format!("the bundle does not parse: {e}"),
             },
         });
     }
-    Ok(Document::Other)
+    Ok(match serde_json::from_slice(&layer.bytes) {
+        Ok(document) => Document::Sbom {
+            media_type: layer.media_type,
+            document,
+        },
+        Err(e) => Document::Unreadable {
+            reason: format!("the SBOM is not JSON: {e}"),
+        },
+    })
 }
 
 /// Everything attached to `subject`, by every referrer scheme, with its document read (verified

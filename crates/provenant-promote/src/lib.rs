@@ -414,6 +414,10 @@ pub fn promote(
             dst.put_manifest(&bytes, &media_type, Some(tag))?;
             report.tags.push(tag.to_string());
         }
+        if options.tags.is_empty() {
+            // Untagged, it stays listed where the store keeps a listing (a layout's index.json).
+            dst.list_untagged(&Descriptor::new(&media_type, *digest, bytes.len() as u64))?;
+        }
     }
     Ok(report)
 }

@@ -1,5 +1,6 @@
 //! An OCI image-layout directory as a [`Store`]: `oci-layout`, `index.json` and `blobs/<alg>/<hex>`.
-//! Tags are `index.json` entries annotated with `org.opencontainers.image.ref.name`. Writers take an
+//! Tags are `index.json` entries annotated with `org.opencontainers.image.ref.name`; an image promoted
+//! without a tag is listed by an entry without that annotation ([`Store::list_untagged`]). Writers take an
 //! exclusive lock on the `oci-layout` file while they update `index.json`, and replace it atomically.
 
 use std::fs::{self, File};
@@ -127,9 +128,13 @@ impl Layout {
             .get_or_insert_with(Default::default)
             .insert(ANNOTATION_REF_NAME.to_owned(), tag.to_string());
         self.update_index(|index| {
+            // The tag moves here, and an untagged entry of the same manifest is now redundant.
             index
                 .manifests
-                .retain(|d| d.annotation(ANNOTATION_REF_NAME) != Some(tag.as_str()));
+                .retain(|d| match d.annotation(ANNOTATION_REF_NAME) {
+                    Some(name) => name != tag.as_str(),
+                    None => d.digest != entry.digest,
+                });
             index.manifests.push(entry);
         })
     }
@@ -336,6 +341,21 @@ impl Store for Layout {
         Ok(PutManifest {
             digest,
             subject_indexed: false,
+        })
+    }
+
+    fn list_untagged(&self, descriptor: &Descriptor) -> Result<(), StoreError> {
+        let mut entry = descriptor.clone();
+        if let Some(a) = entry.annotations.as_mut() {
+            a.remove(ANNOTATION_REF_NAME);
+            if a.is_empty() {
+                entry.annotations = None;
+            }
+        }
+        self.update_index(|index| {
+            if !index.manifests.iter().any(|d| d.digest == entry.digest) {
+                index.manifests.push(entry);
+            }
         })
     }
 

@@ -114,6 +114,15 @@ pub trait Store: Send + Sync {
         tag: Option<&Tag>,
     ) -> Result<PutManifest, StoreError>;
 
+    /// Lists a manifest that has no tag where the store keeps a listing of what it holds: an image
+    /// layout records it in `index.json` as an entry without `org.opencontainers.image.ref.name`
+    /// (unless already listed), so that the layout describes itself; registries keep no such
+    /// listing, and do nothing.
+    fn list_untagged(&self, descriptor: &Descriptor) -> Result<(), StoreError> {
+        let _ = descriptor;
+        Ok(())
+    }
+
     /// Every tag of the repository, sorted.
     fn tags(&self) -> Result<Vec<Tag>, StoreError>;
 

@@ -230,3 +230,43 @@ pub fn filter_artifact_type(referrers: Vec<Referrer>, artifact_type: Option<&str
             .collect(),
     }
 }
+
+/// Media type prefix of a sigstore bundle (`application/vnd.dev.sigstore.bundle[.v0.3]+json`…).
+pub const SIGSTORE_BUNDLE_MEDIA_PREFIX: &str = "application/vnd.dev.sigstore.bundle";
+
+/// Whether a media or artifact type names a sigstore bundle.
+#[must_use]
+pub fn is_sigstore_bundle(media_type: &str) -> bool {
+    media_type.starts_with(SIGSTORE_BUNDLE_MEDIA_PREFIX)
+}
+
+/// One layer of a referrer manifest, read.
+#[derive(Debug, Clone)]
+pub struct AttachedLayer {
+    /// The layer's media type.
+    pub media_type: String,
+    /// Its bytes, verified against its digest and bounded by [`crate::MAX_SMALL_BLOB_BYTES`].
+    pub bytes: Vec<u8>,
+}
+
+/// Reads the first layer of referrer manifest `referrer` whose media type `accept` takes (a bundle,
+/// an SBOM…). `Ok(None)` when the referrer is an index or has no such layer; the manifest and the
+/// layer are verified against their digests and the layer's size is bounded.
+pub fn read_layer(
+    store: &dyn Store,
+    referrer: &Digest,
+    accept: impl Fn(&str) -> bool,
+) -> Result<Option<AttachedLayer>, StoreError> {
+    let fetched = store.get_manifest(&ManifestRef::Digest(*referrer))?;
+    let Manifest::Image(manifest) = &fetched.manifest else {
+        return Ok(None);
+    };
+    let Some(layer) = manifest.layers.iter().find(|l| accept(&l.media_type)) else {
+        return Ok(None);
+    };
+    let bytes = crate::read_small_blob(store, &layer.digest, Some(layer.size))?;
+    Ok(Some(AttachedLayer {
+        media_type: layer.media_type.clone(),
+        bytes,
+    }))
+}

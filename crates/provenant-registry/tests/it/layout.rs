@@ -121,6 +121,40 @@ fn manifests_and_tags() {
 }
 
 #[test]
+fn untagged_manifests_are_listed_once_and_give_way_to_a_tag() {
+    let t = tempfile::tempdir().unwrap();
+    let layout = Layout::create(t.path()).unwrap();
+    let bytes = artifact(None, 7);
+    let put = layout.put_manifest(&bytes, media::OCI_MANIFEST, None).unwrap();
+    let mut descriptor = Descriptor::new(media::OCI_MANIFEST, put.digest, bytes.len() as u64);
+    // A ref.name handed in is not a tag: it is dropped.
+    descriptor.annotations =
+        Some([("org.opencontainers.image.ref.name".to_owned(), "stray".to_owned())].into());
+    layout.list_untagged(&descriptor).unwrap();
+    layout.list_untagged(&descriptor).unwrap();
+    let index = layout.index().unwrap();
+    assert_eq!(index.manifests.len(), 1);
+    assert_eq!(index.manifests[0].digest, put.digest);
+    assert!(index.manifests[0].annotations.is_none());
+    assert!(layout.tags().unwrap().is_empty());
+    assert_valid_oci(
+        OciSchema::Index,
+        &std::fs::read(t.path().join("index.json")).unwrap(),
+    );
+    // A tag on the same manifest replaces the untagged entry; listing it again changes nothing.
+    layout
+        .put_manifest(&bytes, media::OCI_MANIFEST, Some(&"v1".parse().unwrap()))
+        .unwrap();
+    layout.list_untagged(&descriptor).unwrap();
+    let index = layout.index().unwrap();
+    assert_eq!(index.manifests.len(), 1);
+    assert_eq!(
+        index.manifests[0].annotation("org.opencontainers.image.ref.name"),
+        Some("v1")
+    );
+}
+
+#[test]
 fn concurrent_attaches_lose_no_entry_in_the_tag_index() {
     let t = tempfile::tempdir().unwrap();
     let layout = Layout::create(t.path()).unwrap();
