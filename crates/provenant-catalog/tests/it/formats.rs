@@ -1,32 +1,11 @@
 //! Catalogers against fixtures made by the real tools, compared with the ground truth those tools list.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 use std::process::Command;
 
+use crate::support::{expected, fixture, found};
 use provenant_catalog::{Catalog, catalog};
 use provenant_sbom::{Ecosystem, Scope};
-
-fn fixture(name: &str) -> PathBuf {
-    provenant_testkit::repo_root().join("testdata/sbom").join(name)
-}
-
-/// `type name version` lines, as the fixtures' expected.txt spell them.
-fn found(c: &Catalog) -> BTreeSet<String> {
-    c.components
-        .iter()
-        .map(|c| format!("{} {} {}", c.ecosystem.purl_type(), c.name, c.version))
-        .collect()
-}
-
-fn expected(name: &str) -> BTreeSet<String> {
-    std::fs::read_to_string(fixture(name).join("expected.txt"))
-        .unwrap()
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(str::to_owned)
-        .collect()
-}
 
 fn direct(c: &Catalog) -> BTreeSet<String> {
     c.components
@@ -44,7 +23,7 @@ fn set(items: &[&str]) -> BTreeSet<String> {
 fn cargo_lock_v4_equals_cargo_metadata() {
     let c = catalog(&fixture("cargo-v4")).unwrap();
     assert!(c.warnings.is_empty(), "{:?}", c.warnings);
-    assert_eq!(found(&c), expected("cargo-v4"));
+    assert_eq!(found_in(&c), expected("cargo-v4"));
     assert_eq!(direct(&c), set(&["itoa", "serde"]));
     let serde = c.components.iter().find(|c| c.name == "serde").unwrap();
     assert_eq!(serde.purl.as_str(), "pkg:cargo/serde@1.0.200");
@@ -62,7 +41,7 @@ fn cargo_lock_v4_equals_cargo_metadata() {
 fn cargo_lock_v3_workspace_members_are_the_target() {
     let c = catalog(&fixture("cargo-v3")).unwrap();
     assert!(c.warnings.is_empty(), "{:?}", c.warnings);
-    assert_eq!(found(&c), expected("cargo-v3"));
+    assert_eq!(found_in(&c), expected("cargo-v3"));
     assert_eq!(direct(&c), set(&["hex", "memchr"]));
 }
 
@@ -71,7 +50,7 @@ fn package_lock_v1_v2_v3_equal_npm_resolution() {
     for v in ["npm-v1", "npm-v2", "npm-v3"] {
         let c = catalog(&fixture(v)).unwrap();
         assert!(c.warnings.is_empty(), "{v}: {:?}", c.warnings);
-        assert_eq!(found(&c), expected(v), "{v}");
+        assert_eq!(found_in(&c), expected(v), "{v}");
         assert_eq!(
             direct(&c),
             set(&["@babel/code-frame", "express", "is-number"]),
@@ -99,7 +78,7 @@ fn package_lock_v1_v2_v3_equal_npm_resolution() {
 fn requirements_txt_pins_and_hashes() {
     let c = catalog(&fixture("pip-req")).unwrap();
     assert!(c.warnings.is_empty(), "{:?}", c.warnings);
-    assert_eq!(found(&c), expected("pip-req"));
+    assert_eq!(found_in(&c), expected("pip-req"));
     assert!(
         c.components
             .iter()
@@ -134,7 +113,7 @@ fn requirements_txt_unpinned_and_pip_compile_via() {
 fn dpkg_status_fixture_equals_dpkg_query() {
     let c = catalog(&fixture("dpkg")).unwrap();
     assert!(c.warnings.is_empty(), "{:?}", c.warnings);
-    assert_eq!(found(&c), expected("dpkg"));
+    assert_eq!(found_in(&c), expected("dpkg"));
     assert!(
         c.components
             .iter()
@@ -159,7 +138,7 @@ fn host_dpkg_status_equals_dpkg_query() {
     let c = catalog(std::path::Path::new("/var/lib/dpkg/status")).unwrap();
     assert!(c.warnings.is_empty(), "{:?}", c.warnings);
     assert!(!want.is_empty());
-    assert_eq!(found(&c), want);
+    assert_eq!(found_in(&c), want);
 }
 
 #[test]
@@ -201,7 +180,11 @@ fn malformed_lockfile_warns_with_line_and_others_continue() {
     )
     .unwrap();
     let c = catalog(dir.path()).unwrap();
-    assert_eq!(found(&c), expected("pip-req"), "the good file is still cataloged");
+    assert_eq!(
+        found_in(&c),
+        expected("pip-req"),
+        "the good file is still cataloged"
+    );
     let files: Vec<&str> = c.warnings.iter().map(|w| w.file.as_str()).collect();
     assert_eq!(
         files,
@@ -228,13 +211,17 @@ fn walk_skips_vcs_build_output_and_symlinks() {
     std::os::unix::fs::symlink(fixture("cargo-v4"), dir.path().join("linked")).unwrap();
     std::os::unix::fs::symlink(dir.path(), dir.path().join("loop")).unwrap();
     let c = catalog(dir.path()).unwrap();
-    assert!(c.components.is_empty(), "{:?}", found(&c));
+    assert!(c.components.is_empty(), "{:?}", found_in(&c));
     assert!(c.warnings.is_empty(), "{:?}", c.warnings);
 }
 
 #[test]
 fn single_lockfile_target_and_missing_target() {
     let c = catalog(&fixture("npm-v3").join("package-lock.json")).unwrap();
-    assert_eq!(found(&c), expected("npm-v3"));
+    assert_eq!(found_in(&c), expected("npm-v3"));
     assert!(catalog(&fixture("does-not-exist")).is_err());
+}
+
+fn found_in(c: &provenant_catalog::Catalog) -> BTreeSet<String> {
+    found(&c.components)
 }

@@ -3,27 +3,9 @@
 
 use std::collections::BTreeSet;
 
+use crate::support::{expected, fixture, found};
 use provenant_catalog::{binary, catalog, golang};
 use provenant_sbom::Scope;
-
-fn fixture(name: &str) -> std::path::PathBuf {
-    provenant_testkit::repo_root().join("testdata/sbom").join(name)
-}
-
-fn expected(name: &str) -> BTreeSet<String> {
-    std::fs::read_to_string(fixture(name).join("expected.txt"))
-        .unwrap()
-        .lines()
-        .map(str::to_owned)
-        .collect()
-}
-
-fn found(c: &provenant_catalog::Catalog) -> BTreeSet<String> {
-    c.components
-        .iter()
-        .map(|c| format!("golang {} {}", c.name, c.version))
-        .collect()
-}
 
 /// SHA-256 hex of go.sum's `h1:` for `module version`.
 fn h1_hex(module: &str, version: &str) -> String {
@@ -46,7 +28,7 @@ fn go_mod_equals_go_list_with_hashes_and_direct() {
     let c = catalog(&fixture("go-mod")).unwrap();
     assert!(c.warnings.is_empty(), "{:?}", c.warnings);
     assert_eq!(c.files, ["go.mod"]);
-    assert_eq!(found(&c), expected("go-mod"));
+    assert_eq!(found_in(&c), expected("go-mod"));
     let greet = c
         .components
         .iter()
@@ -72,7 +54,7 @@ fn go_binary_build_info_equals_go_version_m() {
     for target in [fixture("go-bin"), fixture("go-bin").join("hello")] {
         let c = catalog(&target).unwrap();
         assert!(c.warnings.is_empty(), "{:?}", c.warnings);
-        assert_eq!(found(&c), expected("go-bin"), "{}", target.display());
+        assert_eq!(found_in(&c), expected("go-bin"), "{}", target.display());
         for comp in &c.components {
             assert_eq!(
                 comp.hashes.iter().next().unwrap().hex(),
@@ -142,4 +124,8 @@ proptest::proptest! {
         let _ = provenant_catalog::pylock::parse_pipfile("Pipfile.lock", text.as_bytes(), Some(text.as_bytes()));
         let _ = provenant_catalog::nodepkg::parse("package.json", text.as_bytes());
     }
+}
+
+fn found_in(c: &provenant_catalog::Catalog) -> BTreeSet<String> {
+    found(&c.components)
 }

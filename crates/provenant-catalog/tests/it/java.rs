@@ -7,26 +7,9 @@ use std::io::Write as _;
 
 use sha2::Digest as _;
 
+use crate::support::{expected, fixture, found};
 use provenant_catalog::{catalog, java};
 use provenant_sbom::Scope;
-
-fn fixture(name: &str) -> std::path::PathBuf {
-    provenant_testkit::repo_root().join("testdata/sbom").join(name)
-}
-
-fn expected(name: &str) -> BTreeSet<String> {
-    std::fs::read_to_string(fixture(name).join("expected.txt"))
-        .unwrap()
-        .lines()
-        .map(str::to_owned)
-        .collect()
-}
-
-fn found(c: &[provenant_sbom::Component]) -> BTreeSet<String> {
-    c.iter()
-        .map(|c| format!("maven {} {}", c.name, c.version))
-        .collect()
-}
 
 #[test]
 fn jars_and_nested_war_equal_their_pom_properties() {

@@ -4,30 +4,10 @@
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use std::path::PathBuf;
 
+use crate::support::{expected, fixture, found};
 use provenant_catalog::{Catalog, catalog};
 use provenant_sbom::Scope;
-
-fn fixture(name: &str) -> PathBuf {
-    provenant_testkit::repo_root().join("testdata/sbom").join(name)
-}
-
-fn found(c: &Catalog) -> BTreeSet<String> {
-    c.components
-        .iter()
-        .map(|c| format!("{} {} {}", c.ecosystem.purl_type(), c.name, c.version))
-        .collect()
-}
-
-fn expected(name: &str) -> BTreeSet<String> {
-    std::fs::read_to_string(fixture(name).join("expected.txt"))
-        .unwrap()
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(str::to_owned)
-        .collect()
-}
 
 fn direct(c: &Catalog) -> BTreeSet<&str> {
     c.components
@@ -48,7 +28,7 @@ fn yarn_and_pnpm_lockfiles_equal_the_tools_listing() {
         let c = catalog(&fixture(name)).unwrap();
         assert!(c.warnings.is_empty(), "{name}: {:?}", c.warnings);
         assert_eq!(c.files, [lock], "{name}");
-        assert_eq!(found(&c), expected(name), "{name}");
+        assert_eq!(found_in(&c), expected(name), "{name}");
         assert_eq!(
             direct(&c),
             BTreeSet::from(["@babel/code-frame", "express", "is-number"]),
@@ -90,7 +70,7 @@ fn yarn_and_pnpm_lockfiles_equal_the_tools_listing() {
 fn installed_node_modules_equal_npm_ls() {
     let c = catalog(&fixture("node-modules")).unwrap();
     assert!(c.warnings.is_empty(), "{:?}", c.warnings);
-    assert_eq!(found(&c), expected("node-modules"));
+    assert_eq!(found_in(&c), expected("node-modules"));
     let express = c.components.iter().find(|c| c.name == "express").unwrap();
     assert_eq!(express.license.as_deref(), Some("MIT"));
     assert_eq!(
@@ -121,7 +101,7 @@ fn node_modules_walk_reads_only_package_manifests() {
     let c = catalog(dir.path()).unwrap();
     assert!(c.warnings.is_empty(), "{:?}", c.warnings);
     assert_eq!(
-        found(&c),
+        found_in(&c),
         ["npm @s/b 2.0.0", "npm a 1.0.0", "npm c 3.0.0", "npm d 4.0.0"]
             .iter()
             .map(|s| (*s).to_owned())
@@ -203,4 +183,8 @@ fn pnpm_v5_keys_and_peer_suffixes() {
             ("pkg:npm/a@1.0.0", Scope::Direct, 1)
         ]
     );
+}
+
+fn found_in(c: &provenant_catalog::Catalog) -> BTreeSet<String> {
+    found(&c.components)
 }

@@ -16,3 +16,4 @@ mod os;
 mod pydist;
 mod pylock;
 mod ruby_php;
+mod support;

@@ -3,20 +3,9 @@
 
 use std::collections::BTreeSet;
 
+use crate::support::{expected, fixture};
 use provenant_catalog::{catalog, pylock};
 use provenant_sbom::Scope;
-
-fn fixture(name: &str) -> std::path::PathBuf {
-    provenant_testkit::repo_root().join("testdata/sbom").join(name)
-}
-
-fn expected(name: &str) -> BTreeSet<String> {
-    std::fs::read_to_string(fixture(name).join("expected.txt"))
-        .unwrap()
-        .lines()
-        .map(str::to_owned)
-        .collect()
-}
 
 #[test]
 fn poetry_and_pipenv_lockfiles_equal_the_tools_listing() {

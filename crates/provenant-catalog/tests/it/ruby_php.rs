@@ -3,20 +3,9 @@
 
 use std::collections::BTreeSet;
 
+use crate::support::{expected, fixture};
 use provenant_catalog::{catalog, ruby_php};
 use provenant_sbom::Scope;
-
-fn fixture(name: &str) -> std::path::PathBuf {
-    provenant_testkit::repo_root().join("testdata/sbom").join(name)
-}
-
-fn expected(name: &str) -> BTreeSet<String> {
-    std::fs::read_to_string(fixture(name).join("expected.txt"))
-        .unwrap()
-        .lines()
-        .map(str::to_owned)
-        .collect()
-}
 
 fn names(c: &provenant_catalog::Catalog, scope: Scope) -> BTreeSet<&str> {
     c.components
