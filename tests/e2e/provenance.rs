@@ -756,3 +756,62 @@ fn malformed_signed_provenance_is_rejected_naming_the_field() {
         assert!(r["error"].as_str().unwrap().contains(field), "{name}: {r}");
     }
 }
+
+/// `verify-vsa` with slsa-verifier's flags on its GCE image VSA: passes with every expectation met,
+/// fails (exit 1) with a wrong key id or an unmet level, naming the check.
+#[test]
+fn verify_vsa_checks_slsa_verifier_gce_vsa() {
+    let dir = provenant_testkit::vectors_dir().join("slsa-verifier/cli/slsa-verifier/testdata/vsa/gce/v1");
+    let att = dir.join("gke-gce-pre.bcid-vsa.jsonl");
+    let key = dir.join("vsa_signing_public_key.pem");
+    let run = |key_id: &str, level: &str| {
+        Command::new(env!("CARGO_BIN_EXE_provenant"))
+            .args(["--output", "json", "verify-vsa", "--attestation-path"])
+            .arg(&att)
+            .arg("--public-key-path")
+            .arg(&key)
+            .args([
+                "--public-key-id",
+                key_id,
+                "--subject-digest",
+                "gce_image_id:8970095005306000053",
+                "--verifier-id",
+                "https://bcid.corp.google.com/verifier/bcid_package_enforcer/v0.1",
+                "--resource-uri",
+                "gce_image://gke-node-images:gke-12615-gke1418000-cos-101-17162-463-29-c-cgpv1-pre",
+                "--verified-level",
+                "BCID_L1",
+                "--verified-level",
+                level,
+            ])
+            .output()
+            .unwrap()
+    };
+    let key_id = "keystore://76574:prod:vsa_signing_public_key";
+    let ok = run(key_id, "SLSA_BUILD_LEVEL_2");
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&ok.stdout).unwrap();
+    assert_eq!(report["verified"], true);
+    let wrong_key = run("my_key_id", "SLSA_BUILD_LEVEL_2");
+    assert_eq!(wrong_key.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&wrong_key.stdout).unwrap();
+    assert!(
+        report["error"]
+            .as_str()
+            .unwrap()
+            .contains("signature check failed"),
+        "{report}"
+    );
+    let level = run(key_id, "SLSA_BUILD_LEVEL_3");
+    assert_eq!(level.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&level.stdout).unwrap();
+    assert!(
+        report["error"].as_str().unwrap().contains("level check failed"),
+        "{report}"
+    );
+}

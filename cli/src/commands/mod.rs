@@ -11,3 +11,4 @@ pub(crate) mod provenance;
 pub(crate) mod repro;
 pub(crate) mod sbom;
 pub(crate) mod sigstore;
+pub(crate) mod vsa;

@@ -33,6 +33,10 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod vsa_verify;
+
+pub use vsa_verify::{MAX_ENVELOPE_BYTES, VsaError, VsaExpectations, verify_vsa};
+
 use std::fmt;
 
 use provenant_digest::{Algorithm, Digest};
@@ -427,4 +431,11 @@ pub fn vsa_statement(
         "predicateType": vsa::PREDICATE_TYPE,
         "predicate": predicate.to_json(),
     })
+}
+
+/// The DSSE pre-authentication encoding signed over: `DSSEv1 <len> <type> <len> <payload>`.
+fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
+    let mut out = format!("DSSEv1 {} {payload_type} {} ", payload_type.len(), payload.len()).into_bytes();
+    out.extend_from_slice(payload);
+    out
 }
