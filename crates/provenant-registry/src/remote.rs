@@ -431,6 +431,20 @@ pub struct Remote {
 }
 
 impl Remote {
+    /// Sends a request whose body streams from a source; a failure of the source (such as a digest
+    /// mismatch) surfaces as an I/O error of the body, and is reported as itself.
+    fn send_stream(&self, req: Req<'_>, digest: &Digest) -> Result<Response, StoreError> {
+        match self.send(req) {
+            Err(StoreError::Transport { source, url, method }) => {
+                if let ureq::Error::Io(io) = *source {
+                    return Err(StoreError::from_io(format!("uploading blob {digest}"), io));
+                }
+                Err(StoreError::Transport { source, url, method })
+            }
+            other => other,
+        }
+    }
+
     /// The repository, spoken to with `client`.
     #[must_use]
     pub fn new(client: Arc<Client>, repository: Repository) -> Remote {
@@ -546,36 +560,37 @@ impl Store for Remote {
         let mut location = self.start_upload()?;
         let chunk = self.client.options.chunk_size.max(1);
         if size > chunk {
-            let mut buf = vec![0u8; usize::try_from(chunk).unwrap_or(usize::MAX)];
+            // Each chunk streams from the source as it is read: no chunk is buffered, so reading
+            // the source and writing the destination overlap.
             let mut offset = 0u64;
-            loop {
-                let mut filled = 0usize;
-                while filled < buf.len() {
-                    let n = data
-                        .read(buf.get_mut(filled..).unwrap_or_default())
-                        .map_err(|e| StoreError::from_io(format!("uploading blob {digest}"), e))?;
-                    if n == 0 {
-                        break;
-                    }
-                    filled += n;
-                }
-                if filled == 0 {
-                    break;
-                }
-                let body = buf.get(..filled).unwrap_or_default();
+            while offset < size {
+                let len = chunk.min(size - offset);
+                let mut part = (&mut *data).take(len);
                 let mut req = self.req("PATCH", location.clone(), true);
                 req.headers.push(("Content-Type", media::OCTET_STREAM.to_owned()));
-                req.headers.push((
-                    "Content-Range",
-                    format!("{}-{}", offset, offset + filled as u64 - 1),
-                ));
-                req.body = ReqBody::Bytes(body);
-                let resp = self.send(req)?;
+                req.headers
+                    .push(("Content-Range", format!("{}-{}", offset, offset + len - 1)));
+                req.body = ReqBody::Stream(&mut part, len);
+                let resp = self.send_stream(req, digest)?;
                 if resp.status().as_u16() != 202 {
                     return Err(status_error("PATCH", &location, resp));
                 }
                 location = self.next_location(&resp, &location);
-                offset += filled as u64;
+                offset += len;
+            }
+            // The source must end exactly here; reading its end is what verifies its digest, and
+            // nothing is committed before it is verified.
+            let mut probe = [0u8; 1];
+            let extra = data
+                .read(&mut probe)
+                .map_err(|e| StoreError::from_io(format!("uploading blob {digest}"), e))?;
+            if extra != 0 {
+                return Err(StoreError::SizeMismatch {
+                    what: format!("blob {digest}"),
+                    location: self.location(),
+                    expected: size,
+                    actual: size + extra as u64,
+                });
             }
             let url = Self::with_digest(&location, digest);
             let resp = self.send(self.req("PUT", url.clone(), true))?;
@@ -588,18 +603,7 @@ impl Store for Remote {
         let mut req = self.req("PUT", url.clone(), true);
         req.headers.push(("Content-Type", media::OCTET_STREAM.to_owned()));
         req.body = ReqBody::Stream(data, size);
-        let resp = match self.send(req) {
-            Ok(r) => r,
-            Err(StoreError::Transport { source, url, method }) => {
-                // A failure of the source stream (such as a digest mismatch) surfaces as an I/O error of
-                // the request body: report the real cause.
-                if let ureq::Error::Io(io) = *source {
-                    return Err(StoreError::from_io(format!("uploading blob {digest}"), io));
-                }
-                return Err(StoreError::Transport { source, url, method });
-            }
-            Err(e) => return Err(e),
-        };
+        let resp = self.send_stream(req, digest)?;
         if resp.status().as_u16() != 201 {
             return Err(status_error("PUT", &url, resp));
         }

@@ -250,17 +250,22 @@ fn corrupted_source_blob_fails_with_digest_mismatch_and_no_tag() {
         tags: vec!["prod".parse().unwrap()],
         ..PromoteOptions::default()
     };
-    let err = promote(&src, &built.digest, &dst, &options, &NoVerification).unwrap_err();
-    let PromoteError::Store(inner) = &err else {
-        panic!("unexpected error {err}")
-    };
-    assert!(inner.is_integrity(), "{inner}");
-    assert!(inner.to_string().contains("digest mismatch"), "{inner}");
-    assert!(
-        dst.tags().unwrap().is_empty(),
-        "a tag was written despite the failure"
-    );
-    assert_eq!(dst.blob_size(&built.layer).unwrap(), None);
+    // Uploaded in one request, and streamed in small PATCH chunks (the mismatch is then only seen
+    // after the last chunk, and the upload must not be committed).
+    let chunked = remote(&client(&[], Some(256 << 10)), &b, "chunked");
+    for dst in [&dst, &chunked] {
+        let err = promote(&src, &built.digest, dst, &options, &NoVerification).unwrap_err();
+        let PromoteError::Store(inner) = &err else {
+            panic!("unexpected error {err}")
+        };
+        assert!(inner.is_integrity(), "{inner}");
+        assert!(inner.to_string().contains("digest mismatch"), "{inner}");
+        assert!(
+            dst.tags().unwrap().is_empty(),
+            "a tag was written despite the failure"
+        );
+        assert_eq!(dst.blob_size(&built.layer).unwrap(), None);
+    }
     // Reading it directly fails the same way.
     let mut reader = src.open_blob(&built.layer, Some(built.layer_size)).unwrap();
     let e = reader.read_to_end(&mut Vec::new()).unwrap_err();
