@@ -485,16 +485,14 @@ pub(crate) fn verify(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<O
     let verifier = load_verifier(&args.trust, &policy)?;
     let input = parse_input(&args.artifact, args.bundle.is_some())?;
     let Some(bundle_path) = &args.bundle else {
-        let Input::Image(reference) = &input else {
-            anyhow::bail!("--bundle is needed unless the artefact is an image reference");
-        };
-        let image = ImageCheck {
-            reference,
-            resolve_tag: args.resolve_tag,
-            registry: &args.registry,
-            verifier: &verifier,
-            policy: &policy,
-        };
+        let image = ImageCheck::attached_to(
+            &input,
+            "artefact",
+            args.resolve_tag,
+            &args.registry,
+            &verifier,
+            &policy,
+        )?;
         return verify_image(global, &image, Want::Signature);
     };
     let input = image_as_digest(input, args.resolve_tag, &args.registry)?;
@@ -517,16 +515,14 @@ pub(crate) fn verify_attestation(
     let verifier = load_verifier(&args.trust, &policy)?;
     let input = parse_input(&args.subject, args.bundle.is_some())?;
     let Some(bundle_path) = &args.bundle else {
-        let Input::Image(reference) = &input else {
-            anyhow::bail!("--bundle is needed unless the subject is an image reference");
-        };
-        let image = ImageCheck {
-            reference,
-            resolve_tag: args.resolve_tag,
-            registry: &args.registry,
-            verifier: &verifier,
-            policy: &policy,
-        };
+        let image = ImageCheck::attached_to(
+            &input,
+            "subject",
+            args.resolve_tag,
+            &args.registry,
+            &verifier,
+            &policy,
+        )?;
         return verify_image(global, &image, Want::Attestation(args.predicate_type.as_deref()));
     };
     let input = image_as_digest(input, args.resolve_tag, &args.registry)?;
@@ -590,6 +586,30 @@ struct ImageCheck<'a> {
     registry: &'a RegistryArgs,
     verifier: &'a Verifier,
     policy: &'a Policy,
+}
+
+impl<'a> ImageCheck<'a> {
+    /// Without `--bundle`, the bundles attached to the image `input` names are checked; `what` names the
+    /// positional argument in the error when it is not an image.
+    fn attached_to(
+        input: &'a Input,
+        what: &str,
+        resolve_tag: bool,
+        registry: &'a crate::commands::oci::RegistryArgs,
+        verifier: &'a Verifier,
+        policy: &'a Policy,
+    ) -> anyhow::Result<ImageCheck<'a>> {
+        let Input::Image(reference) = input else {
+            anyhow::bail!("--bundle is needed unless the {what} is an image reference");
+        };
+        Ok(ImageCheck {
+            reference,
+            resolve_tag,
+            registry,
+            verifier,
+            policy,
+        })
+    }
 }
 
 /// One attached bundle checked for the image digest (and, for an attestation, as an in-toto

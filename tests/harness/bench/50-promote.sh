@@ -21,7 +21,7 @@ YML
   docker-registry serve "$1/config.yml" > "$1/log" 2>&1 &
   echo $! >> pids
 }
-trap 'kill $(cat "$BENCH/pids") 2>/dev/null || true; rm -rf "$BENCH"' EXIT
+trap 'kill $(cat "$BENCH/pids") 2>/dev/null || true' EXIT
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 PA=$(port); PB=$(port)
 start_registry a "$PA"; start_registry b "$PB"
