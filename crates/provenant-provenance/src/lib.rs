@@ -33,7 +33,11 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod vsa_verify;
+
 use std::fmt;
+
+pub use vsa_verify::{VsaError, verify_vsa};
 
 use provenant_digest::{Algorithm, Digest};
 use provenant_sigstore::{Artifact, Bundle, Policy, Verified, Verifier, VerifyError};

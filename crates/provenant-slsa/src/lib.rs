@@ -44,6 +44,7 @@ mod provenance;
 pub mod v02;
 pub mod v1;
 pub mod vsa;
+pub mod vsa_policy;
 
 pub use common::{DigestSet, KNOWN_DIGEST_ALGORITHMS, ResourceDescriptor, Timestamp, TimestampError};
 pub use error::{FieldError, PredicateError};

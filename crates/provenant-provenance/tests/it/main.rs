@@ -9,3 +9,4 @@
 )]
 
 mod slsa_verifier;
+mod vsa;
