@@ -756,3 +756,79 @@ fn malformed_signed_provenance_is_rejected_naming_the_field() {
         assert!(r["error"].as_str().unwrap().contains(field), "{name}: {r}");
     }
 }
+
+/// `provenant verify-vsa` on slsa-verifier's GKE VSA vector, with `overrides` replacing flags.
+fn verify_vsa(overrides: &[(&str, &str)]) -> Output {
+    let dir = vectors().join("slsa-verifier/cli/slsa-verifier/testdata/vsa/gce/v1");
+    let mut options: Vec<(String, String)> = vec![
+        (
+            "--attestation-path".into(),
+            dir.join("gke-gce-pre.bcid-vsa.jsonl").display().to_string(),
+        ),
+        (
+            "--subject-digest".into(),
+            "gce_image_id:8970095005306000053".into(),
+        ),
+        (
+            "--resource-uri".into(),
+            "gce_image://gke-node-images:gke-12615-gke1418000-cos-101-17162-463-29-c-cgpv1-pre".into(),
+        ),
+        (
+            "--verifier-id".into(),
+            "https://bcid.corp.google.com/verifier/bcid_package_enforcer/v0.1".into(),
+        ),
+        ("--verified-level".into(), "SLSA_BUILD_LEVEL_2".into()),
+        (
+            "--public-key-path".into(),
+            dir.join("vsa_signing_public_key.pem").display().to_string(),
+        ),
+        (
+            "--public-key-id".into(),
+            "keystore://76574:prod:vsa_signing_public_key".into(),
+        ),
+    ];
+    for (flag, value) in overrides {
+        if let Some(o) = options.iter_mut().find(|(f, _)| f == flag) {
+            (*value).clone_into(&mut o.1);
+        }
+    }
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_provenant"));
+    cmd.args(["--output", "json", "verify-vsa"]);
+    for (flag, value) in options {
+        cmd.arg(flag).arg(value);
+    }
+    cmd.output().unwrap()
+}
+
+#[test]
+fn verify_vsa_passes_and_each_expectation_can_fail_it() {
+    let ok = verify_vsa(&[]);
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&ok.stdout).unwrap();
+    assert_eq!(report["verified"], true);
+    assert_eq!(report["verified_levels"][1], "SLSA_BUILD_LEVEL_2");
+    for (flag, value, reason) in [
+        ("--public-key-id", "my_key_id", "no valid signature"),
+        ("--subject-digest", "gce_image_id:1", "no subject"),
+        ("--resource-uri", "gce_image://other", "resource URI"),
+        ("--verifier-id", "https://example.com/verifier", "verifier id"),
+        ("--verified-level", "SLSA_BUILD_LEVEL_3", "does not verify level"),
+    ] {
+        let out = verify_vsa(&[(flag, value)]);
+        assert_eq!(out.status.code(), Some(1), "{flag}");
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["verified"], false, "{flag}");
+        let error = report["error"].as_str().unwrap();
+        assert!(error.contains(reason), "{flag}: {error}");
+    }
+    // A malformed digest is a usage error, before any verification.
+    assert_eq!(
+        verify_vsa(&[("--subject-digest", "nocolon")]).status.code(),
+        Some(2)
+    );
+}

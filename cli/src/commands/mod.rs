@@ -10,3 +10,4 @@ pub(crate) mod provenance;
 pub(crate) mod repro;
 pub(crate) mod sbom;
 pub(crate) mod sigstore;
+pub(crate) mod vsa;
