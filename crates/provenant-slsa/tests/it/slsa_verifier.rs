@@ -141,15 +141,15 @@ fn verify(case: &Value, provenance_path: &Path, artefacts: &[Digest]) -> Result<
 const NOT_TRANSCRIBED: &[(&str, &str)] = &[
     (
         "workflow inputs match",
-        "the expected workflow_dispatch inputs map was not transcribed",
+        "the expected workflow_dispatch inputs map was not transcribed (the check itself is tested in workflow_inputs_are_checked_against_the_provenance)",
     ),
     (
         "workflow inputs missing field",
-        "the expected workflow_dispatch inputs map was not transcribed",
+        "the expected workflow_dispatch inputs map was not transcribed (the check itself is tested in workflow_inputs_are_checked_against_the_provenance)",
     ),
     (
         "workflow inputs mismatch",
-        "the expected workflow_dispatch inputs map was not transcribed",
+        "the expected workflow_dispatch inputs map was not transcribed (the check itself is tested in workflow_inputs_are_checked_against_the_provenance)",
     ),
 ];
 
@@ -515,4 +515,44 @@ fn every_regression_case_runs_or_is_listed_unsupported() {
     let mut expected = UNSUPPORTED.to_vec();
     expected.sort_unstable();
     assert_eq!(unsupported, expected);
+}
+
+/// The workflow-inputs check on slsa-verifier's `workflow-inputs.intoto.jsonl` vector: the inputs it
+/// records match, a missing one and a different value fail with their own errors.
+#[test]
+fn workflow_inputs_are_checked_against_the_provenance() {
+    use provenant_slsa::workflow_inputs::{WorkflowInputsError, check_workflow_inputs};
+    let doc: Value = serde_json::from_str(
+        std::fs::read_to_string(testdata().join("workflow-inputs.intoto.jsonl"))
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    let predicate = decode_payload(&doc)["predicate"].clone();
+    let inputs = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    };
+    check_workflow_inputs(
+        &predicate,
+        &inputs(&[("some_bool", "true"), ("some_integer", "123")]),
+    )
+    .unwrap();
+    check_workflow_inputs(&predicate, &inputs(&[])).unwrap();
+    assert!(matches!(
+        check_workflow_inputs(&predicate, &inputs(&[("missing_field", "123")])),
+        Err(WorkflowInputsError::Missing { .. })
+    ));
+    assert!(matches!(
+        check_workflow_inputs(&predicate, &inputs(&[("some_integer", "321")])),
+        Err(WorkflowInputsError::Mismatch { .. })
+    ));
+    assert_eq!(
+        check_workflow_inputs(&serde_json::json!({}), &inputs(&[("a", "b")])),
+        Err(WorkflowInputsError::NoInputs)
+    );
 }
