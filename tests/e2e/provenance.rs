@@ -832,3 +832,22 @@ fn verify_vsa_passes_and_each_expectation_can_fail_it() {
         Some(2)
     );
 }
+
+#[test]
+fn build_workflow_input_is_checked_against_the_provenance() {
+    let bundle = "binary-linux-amd64-workflow_dispatch.intoto.jsonl";
+    let out = verify_go(bundle, &[("--build-workflow-input", "release_version=v1.2.3")]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = report(&out);
+    assert_eq!(r["failed_check"], "workflow-inputs", "{r}");
+    assert!(r["error"].as_str().unwrap().contains("no workflow inputs"), "{r}");
+    let out = verify_go(bundle, &[("--build-workflow-input", "no-equals-sign")]);
+    assert_eq!(out.status.code(), Some(2));
+    // Without the flag the same bundle verifies.
+    assert_eq!(verify_go(bundle, &[]).status.code(), Some(0));
+}
