@@ -64,7 +64,7 @@ pub(crate) enum Command {
     Provenance(crate::commands::provenance::ProvenanceCommand),
     /// Verify SLSA provenance for an artefact, like slsa-verifier, for any trusted builder.
     VerifyProvenance(crate::commands::provenance::VerifyProvenanceArgs),
-    /// Verify a Verification Summary Attestation signed with a known key, like slsa-verifier verify-vsa.
+    /// Verify a key-signed SLSA Verification Summary Attestation, like slsa-verifier's verify-vsa.
     VerifyVsa(crate::commands::vsa::VerifyVsaArgs),
     /// OCI images and artifacts: build reproducible images, push, pull, attach and discover referrers.
     #[command(subcommand)]

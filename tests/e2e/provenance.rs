@@ -757,38 +757,52 @@ fn malformed_signed_provenance_is_rejected_naming_the_field() {
     }
 }
 
-/// `verify-vsa` with slsa-verifier's flags on its GCE image VSA: passes with every expectation met,
-/// fails (exit 1) with a wrong key id or an unmet level, naming the check.
+/// `provenant verify-vsa` on slsa-verifier's GKE VSA vector, with `overrides` replacing flags.
+fn verify_vsa(overrides: &[(&str, &str)]) -> Output {
+    let dir = vectors().join("slsa-verifier/cli/slsa-verifier/testdata/vsa/gce/v1");
+    let mut options: Vec<(String, String)> = vec![
+        (
+            "--attestation-path".into(),
+            dir.join("gke-gce-pre.bcid-vsa.jsonl").display().to_string(),
+        ),
+        (
+            "--subject-digest".into(),
+            "gce_image_id:8970095005306000053".into(),
+        ),
+        (
+            "--resource-uri".into(),
+            "gce_image://gke-node-images:gke-12615-gke1418000-cos-101-17162-463-29-c-cgpv1-pre".into(),
+        ),
+        (
+            "--verifier-id".into(),
+            "https://bcid.corp.google.com/verifier/bcid_package_enforcer/v0.1".into(),
+        ),
+        ("--verified-level".into(), "SLSA_BUILD_LEVEL_2".into()),
+        (
+            "--public-key-path".into(),
+            dir.join("vsa_signing_public_key.pem").display().to_string(),
+        ),
+        (
+            "--public-key-id".into(),
+            "keystore://76574:prod:vsa_signing_public_key".into(),
+        ),
+    ];
+    for (flag, value) in overrides {
+        if let Some(o) = options.iter_mut().find(|(f, _)| f == flag) {
+            (*value).clone_into(&mut o.1);
+        }
+    }
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_provenant"));
+    cmd.args(["--output", "json", "verify-vsa"]);
+    for (flag, value) in options {
+        cmd.arg(flag).arg(value);
+    }
+    cmd.output().unwrap()
+}
+
 #[test]
-fn verify_vsa_checks_slsa_verifier_gce_vsa() {
-    let dir = provenant_testkit::vectors_dir().join("slsa-verifier/cli/slsa-verifier/testdata/vsa/gce/v1");
-    let att = dir.join("gke-gce-pre.bcid-vsa.jsonl");
-    let key = dir.join("vsa_signing_public_key.pem");
-    let run = |key_id: &str, level: &str| {
-        Command::new(env!("CARGO_BIN_EXE_provenant"))
-            .args(["--output", "json", "verify-vsa", "--attestation-path"])
-            .arg(&att)
-            .arg("--public-key-path")
-            .arg(&key)
-            .args([
-                "--public-key-id",
-                key_id,
-                "--subject-digest",
-                "gce_image_id:8970095005306000053",
-                "--verifier-id",
-                "https://bcid.corp.google.com/verifier/bcid_package_enforcer/v0.1",
-                "--resource-uri",
-                "gce_image://gke-node-images:gke-12615-gke1418000-cos-101-17162-463-29-c-cgpv1-pre",
-                "--verified-level",
-                "BCID_L1",
-                "--verified-level",
-                level,
-            ])
-            .output()
-            .unwrap()
-    };
-    let key_id = "keystore://76574:prod:vsa_signing_public_key";
-    let ok = run(key_id, "SLSA_BUILD_LEVEL_2");
+fn verify_vsa_passes_and_each_expectation_can_fail_it() {
+    let ok = verify_vsa(&[]);
     assert_eq!(
         ok.status.code(),
         Some(0),
@@ -797,21 +811,43 @@ fn verify_vsa_checks_slsa_verifier_gce_vsa() {
     );
     let report: serde_json::Value = serde_json::from_slice(&ok.stdout).unwrap();
     assert_eq!(report["verified"], true);
-    let wrong_key = run("my_key_id", "SLSA_BUILD_LEVEL_2");
-    assert_eq!(wrong_key.status.code(), Some(1));
-    let report: serde_json::Value = serde_json::from_slice(&wrong_key.stdout).unwrap();
-    assert!(
-        report["error"]
-            .as_str()
-            .unwrap()
-            .contains("signature check failed"),
-        "{report}"
+    assert_eq!(report["verified_levels"][1], "SLSA_BUILD_LEVEL_2");
+    for (flag, value, reason) in [
+        ("--public-key-id", "my_key_id", "no valid signature"),
+        ("--subject-digest", "gce_image_id:1", "no subject"),
+        ("--resource-uri", "gce_image://other", "resource URI"),
+        ("--verifier-id", "https://example.com/verifier", "verifier id"),
+        ("--verified-level", "SLSA_BUILD_LEVEL_3", "does not verify level"),
+    ] {
+        let out = verify_vsa(&[(flag, value)]);
+        assert_eq!(out.status.code(), Some(1), "{flag}");
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["verified"], false, "{flag}");
+        let error = report["error"].as_str().unwrap();
+        assert!(error.contains(reason), "{flag}: {error}");
+    }
+    // A malformed digest is a usage error, before any verification.
+    assert_eq!(
+        verify_vsa(&[("--subject-digest", "nocolon")]).status.code(),
+        Some(2)
     );
-    let level = run(key_id, "SLSA_BUILD_LEVEL_3");
-    assert_eq!(level.status.code(), Some(1));
-    let report: serde_json::Value = serde_json::from_slice(&level.stdout).unwrap();
-    assert!(
-        report["error"].as_str().unwrap().contains("level check failed"),
-        "{report}"
+}
+
+#[test]
+fn build_workflow_input_is_checked_against_the_provenance() {
+    let bundle = "binary-linux-amd64-workflow_dispatch.intoto.jsonl";
+    let out = verify_go(bundle, &[("--build-workflow-input", "release_version=v1.2.3")]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
+    let r = report(&out);
+    assert_eq!(r["failed_check"], "workflow-inputs", "{r}");
+    assert!(r["error"].as_str().unwrap().contains("no workflow inputs"), "{r}");
+    let out = verify_go(bundle, &[("--build-workflow-input", "no-equals-sign")]);
+    assert_eq!(out.status.code(), Some(2));
+    // Without the flag the same bundle verifies.
+    assert_eq!(verify_go(bundle, &[]).status.code(), Some(0));
 }

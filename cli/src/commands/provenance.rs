@@ -263,6 +263,10 @@ pub(crate) struct VerifyProvenanceArgs {
     /// A semantic version prefix the build's tag must match (`v1`, `v1.2`, `v1.2.3`).
     #[arg(long, value_name = "vX[.Y[.Z]]", group = "git_ref")]
     pub(crate) source_versioned_tag: Option<String>,
+    /// A `workflow_dispatch` input the provenance must record with this value, as NAME=VALUE
+    /// (slsa-verifier's flag); repeatable.
+    #[arg(long = "build-workflow-input", value_name = "NAME=VALUE")]
+    pub(crate) workflow_inputs: Vec<String>,
     /// The trusted builder (`URI`, or `URI@version` to pin the version).
     #[arg(long, value_name = "URI")]
     pub(crate) builder_id: String,
@@ -333,6 +337,18 @@ struct VerifyReport {
     vsa_bundle: Option<String>,
 }
 
+/// `--build-workflow-input NAME=VALUE` flags as a map.
+fn parse_workflow_inputs(flags: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
+    flags
+        .iter()
+        .map(|kv| {
+            kv.split_once('=')
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .ok_or_else(|| anyhow::anyhow!("--build-workflow-input {kv:?} is not of the form NAME=VALUE"))
+        })
+        .collect()
+}
+
 pub(crate) fn verify_provenance(global: &GlobalArgs, args: &VerifyProvenanceArgs) -> anyhow::Result<Outcome> {
     use provenant_provenance::{Expectations, Input, RefExpectation};
 
@@ -347,6 +363,7 @@ pub(crate) fn verify_provenance(global: &GlobalArgs, args: &VerifyProvenanceArgs
             _ => None,
         },
         build_level: args.build_level,
+        workflow_inputs: parse_workflow_inputs(&args.workflow_inputs)?,
     };
     let policy = build_policy(&args.signer)?;
     let verifier = load_verifier(&args.trust, &policy)?;

@@ -35,9 +35,9 @@
 
 mod vsa_verify;
 
-pub use vsa_verify::{MAX_ENVELOPE_BYTES, VsaError, VsaExpectations, verify_vsa};
-
 use std::fmt;
+
+pub use vsa_verify::{VsaError, verify_vsa};
 
 use provenant_digest::{Algorithm, Digest};
 use provenant_sigstore::{Artifact, Bundle, Policy, Verified, Verifier, VerifyError};
@@ -94,6 +94,10 @@ pub struct Expectations {
     /// The minimum SLSA build level, when it is to be checked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub build_level: Option<u8>,
+    /// `workflow_dispatch` inputs that must be recorded with these values (slsa-verifier's
+    /// `--build-workflow-input`); empty to skip the check.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub workflow_inputs: std::collections::BTreeMap<String, String>,
 }
 
 fn as_display<T: fmt::Display, S: serde::Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
@@ -119,6 +123,8 @@ pub enum Check {
     Source,
     /// The branch, tag or versioned tag.
     Ref,
+    /// The recorded workflow inputs.
+    WorkflowInputs,
     /// The build level.
     BuildLevel,
 }
@@ -133,6 +139,7 @@ impl fmt::Display for Check {
             Check::Builder => "builder",
             Check::Source => "source",
             Check::Ref => "ref",
+            Check::WorkflowInputs => "workflow inputs",
             Check::BuildLevel => "build level",
         })
     }
@@ -162,6 +169,9 @@ pub enum ProvenanceError {
     /// The predicate type or the predicate is not acceptable.
     #[error("predicate check failed: {0}")]
     Predicate(#[source] PredicateError),
+    /// The recorded workflow inputs differ from those expected.
+    #[error("workflow inputs check failed: {0}")]
+    WorkflowInputs(#[source] provenant_slsa::workflow_inputs::WorkflowInputsError),
     /// A policy check failed.
     #[error("{check} check failed: {source}")]
     Policy {
@@ -181,6 +191,7 @@ impl ProvenanceError {
             ProvenanceError::NoBundle | ProvenanceError::Signature(_) => Check::Signature,
             ProvenanceError::NotAStatement { .. } | ProvenanceError::Statement(_) => Check::Statement,
             ProvenanceError::Predicate(_) => Check::Predicate,
+            ProvenanceError::WorkflowInputs(_) => Check::WorkflowInputs,
             ProvenanceError::Policy { check, .. } => *check,
         }
     }
@@ -344,6 +355,11 @@ fn verify_one(
         Some(RefExpectation::VersionedTag(v)) => policy::check_versioned_tag(&provenance, v),
     };
     ref_check.map_err(policy(Check::Ref))?;
+    provenant_slsa::workflow_inputs::check_workflow_inputs(
+        statement.get("predicate").unwrap_or(&Value::Null),
+        &expectations.workflow_inputs,
+    )
+    .map_err(ProvenanceError::WorkflowInputs)?;
     let level = policy::achieved_build_level(&builder_id, true);
     if let Some(required) = expectations.build_level {
         policy::check_build_level(required, level).map_err(policy(Check::BuildLevel))?;
@@ -431,11 +447,4 @@ pub fn vsa_statement(
         "predicateType": vsa::PREDICATE_TYPE,
         "predicate": predicate.to_json(),
     })
-}
-
-/// The DSSE pre-authentication encoding signed over: `DSSEv1 <len> <type> <len> <payload>`.
-fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
-    let mut out = format!("DSSEv1 {} {payload_type} {} ", payload_type.len(), payload.len()).into_bytes();
-    out.extend_from_slice(payload);
-    out
 }

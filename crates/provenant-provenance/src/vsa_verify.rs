@@ -1,242 +1,104 @@
-//! Verification of a Verification Summary Attestation signed with a known key, as slsa-verifier's
-//! `verify-vsa` does: a DSSE envelope whose signature carries the expected key id and verifies with the
-//! key, then the statement's subject digests, verifier id, resource URI, result and verified levels.
+//! Verifying a key-signed Verification Summary Attestation, as slsa-verifier's `verify-vsa` does:
+//! the DSSE signature by the trusted key under the key id the user names, then the VSA's policy checks.
 
-use base64::Engine as _;
-use provenant_sigstore::PublicKey;
-use provenant_slsa::vsa::{self, VerificationResult, VsaV1};
+use provenant_attest::Envelope;
+use provenant_keys::PublicKey;
+use provenant_slsa::PredicateError;
+use provenant_slsa::vsa::{self, VsaV1};
+use provenant_slsa::vsa_policy::{VsaExpectations, VsaPolicyError, check_vsa};
 use serde_json::Value;
 
-/// The largest DSSE envelope read, so a hostile file cannot exhaust memory.
-pub const MAX_ENVELOPE_BYTES: usize = 4 << 20;
-
-/// What a VSA must state.
-#[derive(Debug, Clone, Default)]
-#[non_exhaustive]
-pub struct VsaExpectations {
-    /// `type:value` digests that must each be a subject digest (slsa-verifier's `--subject-digest`).
-    pub subject_digests: Vec<(String, String)>,
-    /// The `verifier.id` expected (`--verifier-id`).
-    pub verifier_id: Option<String>,
-    /// The `resourceUri` expected (`--resource-uri`).
-    pub resource_uri: Option<String>,
-    /// Levels that must each be among `verifiedLevels` (`--verified-level`); a `SLSA_BUILD_LEVEL_N`
-    /// is also met by a higher build level.
-    pub verified_levels: Vec<String>,
-}
-
-impl VsaExpectations {
-    /// Expectations checking nothing beyond the signature and the predicate.
-    #[must_use]
-    pub fn new() -> VsaExpectations {
-        VsaExpectations::default()
-    }
-}
-
-/// Why a VSA was refused; each variant names the check that failed.
+/// Why a VSA did not verify. Each variant names the failed check.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum VsaError {
-    /// The envelope is not a DSSE envelope.
-    #[error("envelope: {detail}")]
+    /// The document is not a DSSE envelope.
+    #[error("VSA envelope: {reason}")]
     Envelope {
-        /// Why.
-        detail: String,
+        /// What is wrong with it.
+        reason: String,
     },
-    /// No signature has the expected key id and verifies with the key.
+    /// No signature carries the trusted key id and verifies with the trusted key.
     #[error(
-        "signature check failed: no signature with key id {key_id:?} verifies with the key ({tried} signature(s) tried)"
+        "no valid signature: none of the {signatures} signature(s) with key id {key_id:?} verifies with the trusted key"
     )]
     NoValidSignature {
-        /// The key id asked for.
+        /// The key id required.
         key_id: String,
-        /// How many signatures the envelope carries.
-        tried: usize,
+        /// Signatures in the envelope.
+        signatures: usize,
     },
-    /// The payload is not an in-toto statement with a VSA v1 predicate.
-    #[error("statement check failed: {detail}")]
+    /// The payload is not an in-toto statement carrying a VSA v1.
+    #[error("VSA statement: {reason}")]
     Statement {
-        /// Why.
-        detail: String,
+        /// What is wrong with it.
+        reason: String,
     },
-    /// A subject digest asked for is absent.
-    #[error("subject check failed: no subject has digest {algorithm}:{value}")]
-    SubjectDigest {
-        /// The digest type.
-        algorithm: String,
-        /// Its value.
-        value: String,
-    },
-    /// The verifier id differs.
-    #[error("verifier check failed: the VSA was written by {found:?}, expected {expected:?}")]
-    VerifierId {
-        /// Expected.
-        expected: String,
-        /// Found.
-        found: String,
-    },
-    /// The resource URI differs.
-    #[error("resource check failed: the VSA is about {found:?}, expected {expected:?}")]
-    ResourceUri {
-        /// Expected.
-        expected: String,
-        /// Found.
-        found: String,
-    },
-    /// The verification result is FAILED.
-    #[error("result check failed: the VSA records verificationResult FAILED")]
-    Failed,
-    /// A level asked for is not verified.
-    #[error("level check failed: {level} is not among the verified levels {found:?}")]
-    VerifiedLevel {
-        /// The level asked for.
-        level: String,
-        /// The levels the VSA records.
-        found: Vec<String>,
-    },
+    /// The VSA predicate is malformed.
+    #[error("VSA predicate: {0}")]
+    Predicate(#[from] PredicateError),
+    /// A policy check failed.
+    #[error(transparent)]
+    Policy(#[from] VsaPolicyError),
 }
 
-/// Verifies a DSSE-enveloped VSA (the JSON of the envelope, one line of a `.jsonl` file) with `key`,
-/// requiring the signature's `keyid` to equal `key_id`, then checks `expect`. Returns the predicate.
+/// Verifies `envelope_json` (one DSSE envelope) signed by `key` with key id `key_id`, then checks the
+/// VSA against `expected`. slsa-verifier's semantics: only signatures whose `keyid` equals `key_id` are
+/// tried, so an empty or different key id finds no valid signature.
 pub fn verify_vsa(
-    envelope: &[u8],
+    envelope_json: &[u8],
     key: &PublicKey,
     key_id: &str,
-    expect: &VsaExpectations,
+    expected: &VsaExpectations,
 ) -> Result<VsaV1, VsaError> {
-    let payload = verified_payload(envelope, key, key_id)?;
-    let statement: Value = serde_json::from_slice(&payload).map_err(|e| VsaError::Statement {
-        detail: e.to_string(),
+    let envelope = Envelope::from_json(envelope_json).map_err(|e| VsaError::Envelope {
+        reason: e.to_string(),
     })?;
-    let stype = statement.get("_type").and_then(Value::as_str).unwrap_or_default();
-    if !crate::STATEMENT_TYPES.contains(&stype) {
-        return Err(VsaError::Statement {
-            detail: format!("_type {stype:?} is not an in-toto Statement"),
+    let pae = envelope.pae();
+    let signed = !key_id.is_empty()
+        && envelope
+            .signatures
+            .iter()
+            .any(|s| s.keyid.as_deref() == Some(key_id) && key.verify(&pae, &s.sig).is_ok());
+    if !signed {
+        return Err(VsaError::NoValidSignature {
+            key_id: key_id.to_owned(),
+            signatures: envelope.signatures.len(),
         });
     }
-    let ptype = statement
+    if envelope.payload_type != crate::IN_TOTO_PAYLOAD_TYPE {
+        return Err(VsaError::Statement {
+            reason: format!("payload type is {:?}", envelope.payload_type),
+        });
+    }
+    let statement: Value = serde_json::from_slice(&envelope.payload).map_err(|e| VsaError::Statement {
+        reason: format!("payload is not JSON: {e}"),
+    })?;
+    let statement_type = statement.get("_type").and_then(Value::as_str).unwrap_or_default();
+    if !crate::STATEMENT_TYPES.contains(&statement_type) {
+        return Err(VsaError::Statement {
+            reason: format!("_type is {statement_type:?}"),
+        });
+    }
+    let predicate_type = statement
         .get("predicateType")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    if ptype != vsa::PREDICATE_TYPE {
+    if predicate_type != vsa::PREDICATE_TYPE {
         return Err(VsaError::Statement {
-            detail: format!("predicateType {ptype:?} is not {}", vsa::PREDICATE_TYPE),
-        });
-    }
-    let predicate = VsaV1::from_json(statement.get("predicate").unwrap_or(&Value::Null)).map_err(|e| {
-        VsaError::Statement {
-            detail: e.to_string(),
-        }
-    })?;
-    let subjects = statement
-        .get("subject")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    for (algorithm, value) in &expect.subject_digests {
-        let found = subjects.iter().any(|s| {
-            s.get("digest")
-                .and_then(|d| d.get(algorithm))
-                .and_then(Value::as_str)
-                == Some(value.as_str())
-        });
-        if !found {
-            return Err(VsaError::SubjectDigest {
-                algorithm: algorithm.clone(),
-                value: value.clone(),
-            });
-        }
-    }
-    if let Some(expected) = &expect.verifier_id
-        && *expected != predicate.verifier.id
-    {
-        return Err(VsaError::VerifierId {
-            expected: expected.clone(),
-            found: predicate.verifier.id.clone(),
-        });
-    }
-    if let Some(expected) = &expect.resource_uri
-        && *expected != predicate.resource_uri
-    {
-        return Err(VsaError::ResourceUri {
-            expected: expected.clone(),
-            found: predicate.resource_uri.clone(),
-        });
-    }
-    if predicate.verification_result != VerificationResult::Passed {
-        return Err(VsaError::Failed);
-    }
-    for level in &expect.verified_levels {
-        if !level_met(level, &predicate.verified_levels) {
-            return Err(VsaError::VerifiedLevel {
-                level: level.clone(),
-                found: predicate.verified_levels.clone(),
-            });
-        }
-    }
-    Ok(predicate)
-}
-
-const BUILD_LEVEL: &str = "SLSA_BUILD_LEVEL_";
-
-fn level_met(level: &str, found: &[String]) -> bool {
-    if found.iter().any(|f| f == level) {
-        return true;
-    }
-    let Some(want) = level.strip_prefix(BUILD_LEVEL).and_then(|n| n.parse::<u8>().ok()) else {
-        return false;
-    };
-    found
-        .iter()
-        .filter_map(|f| f.strip_prefix(BUILD_LEVEL).and_then(|n| n.parse::<u8>().ok()))
-        .any(|have| have >= want)
-}
-
-/// The payload of a DSSE envelope one of whose signatures has `key_id` and verifies with `key`.
-fn verified_payload(envelope: &[u8], key: &PublicKey, key_id: &str) -> Result<Vec<u8>, VsaError> {
-    if envelope.len() > MAX_ENVELOPE_BYTES {
-        return Err(VsaError::Envelope {
-            detail: format!(
-                "{} bytes, more than the {MAX_ENVELOPE_BYTES} accepted",
-                envelope.len()
+            reason: format!(
+                "predicateType is {predicate_type:?}, expected {:?}",
+                vsa::PREDICATE_TYPE
             ),
         });
     }
-    let doc: Value = serde_json::from_slice(envelope).map_err(|e| VsaError::Envelope {
-        detail: e.to_string(),
-    })?;
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let field = |name: &str| {
-        doc.get(name)
-            .and_then(Value::as_str)
-            .ok_or_else(|| VsaError::Envelope {
-                detail: format!("field {name:?} missing or not a string"),
-            })
-    };
-    let payload_type = field("payloadType")?;
-    let payload = b64.decode(field("payload")?).map_err(|e| VsaError::Envelope {
-        detail: format!("payload is not base64: {e}"),
-    })?;
-    let signatures = doc
-        .get("signatures")
-        .and_then(Value::as_array)
-        .ok_or_else(|| VsaError::Envelope {
-            detail: "field \"signatures\" missing or not an array".into(),
-        })?;
-    let pae = crate::pae(payload_type, &payload);
-    let verified = !key_id.is_empty()
-        && signatures.iter().any(|s| {
-            s.get("keyid").and_then(Value::as_str) == Some(key_id)
-                && s.get("sig")
-                    .and_then(Value::as_str)
-                    .and_then(|sig| b64.decode(sig).ok())
-                    .is_some_and(|sig| key.verify_signature(&pae, &sig).is_ok())
-        });
-    if !verified {
-        return Err(VsaError::NoValidSignature {
-            key_id: key_id.to_owned(),
-            tried: signatures.len(),
+    let subjects = statement.get("subject").cloned().unwrap_or(Value::Null);
+    if subjects.as_array().is_none_or(Vec::is_empty) {
+        return Err(VsaError::Statement {
+            reason: "subject list is empty".to_owned(),
         });
     }
-    Ok(payload)
+    let predicate = VsaV1::from_json(statement.get("predicate").unwrap_or(&Value::Null))?;
+    check_vsa(&subjects, &predicate, expected)?;
+    Ok(predicate)
 }

@@ -65,6 +65,7 @@ fn expectations(workflow: &str, source: &str, git_ref: Option<RefExpectation>) -
         source: source.parse().unwrap(),
         git_ref,
         build_level: None,
+        workflow_inputs: std::collections::BTreeMap::new(),
     }
 }
 

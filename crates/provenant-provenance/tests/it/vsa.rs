@@ -1,126 +1,120 @@
-//! slsa-verifier's `Test_runVerifyVSA` table, row by row from `regression_cases.extracted.json`: a GCE
-//! image VSA signed with a KMS key (fixed-width ECDSA signature), verified offline with the public key.
+//! slsa-verifier's `Test_runVerifyVSA` table (from the vectors' `regression_cases.extracted.json`), every
+//! case, with slsa-verifier's expected result; plus each policy check failing with its own error.
 
-use provenant_provenance::{VsaError, VsaExpectations, verify_vsa};
-use provenant_sigstore::PublicKey;
+use provenant_keys::PublicKey;
+use provenant_provenance::{VsaError, verify_vsa};
+use provenant_slsa::vsa_policy::{VsaExpectations, VsaPolicyError, parse_subject_digest};
 use serde_json::Value;
 
-fn vectors() -> std::path::PathBuf {
-    provenant_testkit::vectors_dir().join("slsa-verifier")
+fn vsa_dir() -> std::path::PathBuf {
+    provenant_testkit::vectors_dir().join("slsa-verifier/cli/slsa-verifier/testdata/vsa")
 }
 
-/// The Go `[]string{"a", "b"}` literals of the transcribed table.
-fn go_strings(v: &Value) -> Vec<String> {
-    v.as_str()
-        .unwrap_or("")
-        .split('"')
-        .skip(1)
-        .step_by(2)
-        .map(str::to_owned)
+fn go_list(expr: Option<&str>) -> Vec<String> {
+    expr.unwrap_or("")
+        .trim_start_matches("[]string{")
+        .trim_end_matches('}')
+        .split(',')
+        .map(|s| s.trim().trim_matches('"').to_owned())
+        .filter(|s| !s.is_empty())
         .collect()
 }
 
 fn serror(e: &VsaError) -> &'static str {
     match e {
         VsaError::NoValidSignature { .. } => "serrors.ErrorNoValidSignature",
-        VsaError::SubjectDigest { .. } => "serrors.ErrorMismatchSubjectDigest",
-        VsaError::VerifierId { .. } => "serrors.ErrorMismatchVerifierID",
-        VsaError::ResourceUri { .. } => "serrors.ErrorMismatchResourceURI",
-        VsaError::VerifiedLevel { .. } => "serrors.ErrorMismatchVerifiedLevels",
-        _ => "other",
+        VsaError::Policy(VsaPolicyError::SubjectMismatch { .. }) => "serrors.ErrorMismatchSubjectDigest",
+        VsaError::Policy(VsaPolicyError::VerifierMismatch { .. }) => "serrors.ErrorMismatchVerifierID",
+        VsaError::Policy(VsaPolicyError::ResourceUriMismatch { .. }) => "serrors.ErrorMismatchResourceURI",
+        VsaError::Policy(VsaPolicyError::LevelMissing { .. }) => "serrors.ErrorMismatchVerifiedLevels",
+        _ => "unmapped",
     }
 }
 
-fn run(case: &Value) -> Result<(), VsaError> {
-    let dir = vectors().join("cli/slsa-verifier/testdata/vsa");
-    let key = PublicKey::from_pem(
-        &std::fs::read_to_string(dir.join(case["publicKeyPath"].as_str().unwrap())).unwrap(),
+fn expectations(case: &Value) -> VsaExpectations {
+    VsaExpectations {
+        subject_digests: go_list(case["subjectDigests"].as_str())
+            .iter()
+            .map(|d| parse_subject_digest(d).unwrap())
+            .collect(),
+        verifier_id: case["verifierID"].as_str().unwrap_or("").to_owned(),
+        resource_uri: case["resourceURI"].as_str().unwrap_or("").to_owned(),
+        verified_levels: go_list(case["verifiedLevels"].as_str()),
+    }
+}
+
+#[test]
+fn vsa_table_matches_slsa_verifier() {
+    let cases: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            provenant_testkit::vectors_dir().join("slsa-verifier/regression_cases.extracted.json"),
+        )
+        .unwrap(),
     )
     .unwrap();
-    let envelope = std::fs::read(dir.join(case["attestationPath"].as_str().unwrap())).unwrap();
-    let mut expect = VsaExpectations::new();
-    expect.subject_digests = go_strings(&case["subjectDigests"])
-        .iter()
-        .map(|d| {
-            let (a, v) = d.split_once(':').unwrap();
-            (a.to_owned(), v.to_owned())
-        })
-        .collect();
-    expect.verifier_id = case["verifierID"].as_str().map(str::to_owned);
-    expect.resource_uri = case["resourceURI"].as_str().map(str::to_owned);
-    expect.verified_levels = go_strings(&case["verifiedLevels"]);
-    verify_vsa(
-        envelope.trim_ascii(),
-        &key,
-        case["publicKeyID"].as_str().unwrap(),
-        &expect,
-    )
-    .map(|_| ())
-}
-
-#[test]
-fn every_vsa_case_matches_slsa_verifier() {
-    let table: Value =
-        serde_json::from_slice(&std::fs::read(vectors().join("regression_cases.extracted.json")).unwrap())
-            .unwrap();
-    let cases = table["Test_runVerifyVSA"].as_array().unwrap();
-    let mut failures = Vec::new();
-    for case in cases {
+    let table = cases["Test_runVerifyVSA"].as_array().unwrap();
+    assert_eq!(table.len(), 3);
+    for case in table {
         let name = case["name"].as_str().unwrap();
-        let result = run(case);
+        let envelope = std::fs::read(vsa_dir().join(case["attestationPath"].as_str().unwrap())).unwrap();
+        let key = PublicKey::from_pem(
+            &std::fs::read_to_string(vsa_dir().join(case["publicKeyPath"].as_str().unwrap())).unwrap(),
+        )
+        .unwrap();
+        let result = verify_vsa(
+            &envelope,
+            &key,
+            case["publicKeyID"].as_str().unwrap(),
+            &expectations(case),
+        );
         match (case["err"].as_str(), &result) {
-            (None, Ok(())) => {}
-            (Some(want), Err(e)) if serror(e) == want => {}
-            _ => failures.push(format!("{name}: expected {:?}, got {result:?}", case["expect"])),
+            (None, Ok(vsa)) => assert_eq!(vsa.verified_levels, ["BCID_L1", "SLSA_BUILD_LEVEL_2"], "{name}"),
+            (Some(want), Err(e)) => assert_eq!(serror(e), want, "{name}: {e}"),
+            _ => panic!("{name}: expected {:?}, got {result:?}", case["err"]),
         }
     }
-    assert!(failures.is_empty(), "{failures:?}");
-    assert_eq!(cases.len(), 3);
 }
-
-fn good() -> (Vec<u8>, PublicKey, VsaExpectations) {
-    let dir = vectors().join("cli/slsa-verifier/testdata/vsa/gce/v1");
-    let key = PublicKey::from_pem(&std::fs::read_to_string(dir.join("vsa_signing_public_key.pem")).unwrap())
-        .unwrap();
-    let envelope = std::fs::read(dir.join("gke-gce-pre.bcid-vsa.jsonl")).unwrap();
-    (envelope.trim_ascii().to_vec(), key, VsaExpectations::new())
-}
-
-const KEY_ID: &str = "keystore://76574:prod:vsa_signing_public_key";
 
 #[test]
-fn each_vsa_check_fails_with_its_own_reason() {
-    let (env, key, base) = good();
-    let check = |f: &dyn Fn(&mut VsaExpectations)| {
-        let mut e = base.clone();
-        f(&mut e);
-        verify_vsa(&env, &key, KEY_ID, &e).unwrap_err()
+fn each_vsa_check_fails_with_its_own_error() {
+    let envelope = std::fs::read(vsa_dir().join("gce/v1/gke-gce-pre.bcid-vsa.jsonl")).unwrap();
+    let key = PublicKey::from_pem(
+        &std::fs::read_to_string(vsa_dir().join("gce/v1/vsa_signing_public_key.pem")).unwrap(),
+    )
+    .unwrap();
+    let key_id = "keystore://76574:prod:vsa_signing_public_key";
+    let good = VsaExpectations {
+        subject_digests: vec![("gce_image_id".into(), "8970095005306000053".into())],
+        verifier_id: "https://bcid.corp.google.com/verifier/bcid_package_enforcer/v0.1".into(),
+        resource_uri: "gce_image://gke-node-images:gke-12615-gke1418000-cos-101-17162-463-29-c-cgpv1-pre"
+            .into(),
+        verified_levels: vec!["SLSA_BUILD_LEVEL_1".into()],
     };
-    assert!(matches!(
-        check(&|e| e.subject_digests = vec![("gce_image_id".into(), "1".into())]),
-        VsaError::SubjectDigest { .. }
-    ));
-    assert!(matches!(
-        check(&|e| e.verifier_id = Some("https://example.com/v".into())),
-        VsaError::VerifierId { .. }
-    ));
-    assert!(matches!(
-        check(&|e| e.resource_uri = Some("gce_image://other".into())),
-        VsaError::ResourceUri { .. }
-    ));
-    assert!(matches!(
-        check(&|e| e.verified_levels = vec!["SLSA_BUILD_LEVEL_3".into()]),
-        VsaError::VerifiedLevel { .. }
-    ));
-    // A lower build level is met by the recorded level 2.
-    let mut e = base.clone();
-    e.verified_levels = vec!["SLSA_BUILD_LEVEL_1".into(), "BCID_L1".into()];
-    verify_vsa(&env, &key, KEY_ID, &e).unwrap();
-    // A changed payload breaks the signature.
-    let text = String::from_utf8(env.clone()).unwrap();
-    let tampered = text.replacen("\"payload\":\"ey", "\"payload\":\"ez", 1);
-    assert!(matches!(
-        verify_vsa(tampered.as_bytes(), &key, KEY_ID, &base).unwrap_err(),
-        VsaError::NoValidSignature { .. } | VsaError::Envelope { .. }
-    ));
+    verify_vsa(&envelope, &key, key_id, &good).unwrap();
+    let fail = |exp: VsaExpectations| serror(&verify_vsa(&envelope, &key, key_id, &exp).unwrap_err());
+    let mut e = good.clone();
+    e.subject_digests[0].1.push('0');
+    assert_eq!(fail(e), "serrors.ErrorMismatchSubjectDigest");
+    let mut e = good.clone();
+    e.verifier_id.push('x');
+    assert_eq!(fail(e), "serrors.ErrorMismatchVerifierID");
+    let mut e = good.clone();
+    e.resource_uri.push('x');
+    assert_eq!(fail(e), "serrors.ErrorMismatchResourceURI");
+    let mut e = good.clone();
+    e.verified_levels = vec!["SLSA_BUILD_LEVEL_3".into()];
+    assert_eq!(fail(e), "serrors.ErrorMismatchVerifiedLevels");
+    let mut e = good.clone();
+    e.verified_levels = vec!["BCID_L2".into()];
+    assert_eq!(fail(e), "serrors.ErrorMismatchVerifiedLevels");
+    // A payload changed after signing has no valid signature, whatever it claims.
+    let mut doc: Value = serde_json::from_slice(&envelope).unwrap();
+    let p = doc["payload"].as_str().unwrap().replacen('e', "f", 1);
+    doc["payload"] = Value::String(p);
+    let forged = serde_json::to_vec(&doc).unwrap();
+    assert_eq!(
+        serror(&verify_vsa(&forged, &key, key_id, &good).unwrap_err()),
+        "serrors.ErrorNoValidSignature"
+    );
+    assert!(parse_subject_digest("nocolon").is_err());
 }

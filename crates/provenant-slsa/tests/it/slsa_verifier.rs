@@ -141,15 +141,15 @@ fn verify(case: &Value, provenance_path: &Path, artefacts: &[Digest]) -> Result<
 const NOT_TRANSCRIBED: &[(&str, &str)] = &[
     (
         "workflow inputs match",
-        "the expected workflow_dispatch inputs map was not transcribed",
+        "the expected workflow_dispatch inputs map was not transcribed (the check itself is tested in workflow_inputs_are_checked_against_the_provenance)",
     ),
     (
         "workflow inputs missing field",
-        "the expected workflow_dispatch inputs map was not transcribed",
+        "the expected workflow_dispatch inputs map was not transcribed (the check itself is tested in workflow_inputs_are_checked_against_the_provenance)",
     ),
     (
         "workflow inputs mismatch",
-        "the expected workflow_dispatch inputs map was not transcribed",
+        "the expected workflow_dispatch inputs map was not transcribed (the check itself is tested in workflow_inputs_are_checked_against_the_provenance)",
     ),
 ];
 
@@ -298,4 +298,261 @@ fn every_gha_payload_parses_strictly() {
         }
     }
     assert!(n > 150, "only {n} payloads");
+}
+
+/// Why a whole table of slsa-verifier's regression tests is not run here.
+fn table_unsupported_reason(table: &str) -> Option<&'static str> {
+    match table {
+        "Test_runVerifyGHAArtifactImage" => Some(
+            "container images: the provenance is a cosign attestation inside an OCI layout whose layers are \
+             not all in the vectors; reading cosign attestations from an image is not implemented",
+        ),
+        "Test_runVerifyGCBArtifactImage" => {
+            Some("Google Cloud Build provenance (KMS-signed, per-region keys) is not implemented")
+        }
+        "Test_runVerifyGithubAttestation" => {
+            Some("GitHub attestations with the BCR publisher/releaser builders are not implemented")
+        }
+        "Test_runVerifyNpmPackage" => Some("npm CLI publish attestations are not implemented"),
+        "Test_runVerifyVSA" => Some(
+            "run, all 3 matching slsa-verifier, by provenant-provenance's `vsa_table_matches_slsa_verifier` \
+             (the key-signed DSSE check lives there)",
+        ),
+        _ => None,
+    }
+}
+
+/// Every case of slsa-verifier's regression tables that this project does not run, as
+/// `table[index] name`; the test below fails when the list of unsupported cases changes.
+#[rustfmt::skip]
+const UNSUPPORTED: &[&str] = &[
+    "Test_runVerifyGHAArtifactPath[54] workflow inputs match",
+    "Test_runVerifyGHAArtifactPath[55] workflow inputs missing field",
+    "Test_runVerifyGHAArtifactPath[56] workflow inputs mismatch",
+    "Test_runVerifyGHAArtifactImage[0] valid main branch default",
+    "Test_runVerifyGHAArtifactImage[1] valid main branch default - invalid builderID",
+    "Test_runVerifyGHAArtifactImage[2] valid main branch set",
+    "Test_runVerifyGHAArtifactImage[3] wrong branch master",
+    "Test_runVerifyGHAArtifactImage[4] wrong source append A",
+    "Test_runVerifyGHAArtifactImage[5] wrong source prepend A",
+    "Test_runVerifyGHAArtifactImage[6] wrong source middle A",
+    "Test_runVerifyGHAArtifactImage[7] tag no match empty tag workflow_dispatch",
+    "Test_runVerifyGHAArtifactImage[8] versioned tag no match empty tag workflow_dispatch",
+    "Test_runVerifyGHAArtifactImage[9] tag no match empty tag workflow_dispatch > v1.9.0, <= v2.0.0",
+    "Test_runVerifyGHAArtifactImage[10] tag no match empty tag workflow_dispatch > v2.0.0",
+    "Test_runVerifyGHAArtifactImage[11] versioned tag no match empty tag workflow_dispatch > v1.9.0, <= v2.0.0",
+    "Test_runVerifyGHAArtifactImage[12] versioned tag no match empty tag workflow_dispatch > v2.0.0",
+    "Test_runVerifyGCBArtifactImage[0] valid main branch default",
+    "Test_runVerifyGCBArtifactImage[1] valid main branch gcs",
+    "Test_runVerifyGCBArtifactImage[2] mismatch input builder version",
+    "Test_runVerifyGCBArtifactImage[3] unsupported builder",
+    "Test_runVerifyGCBArtifactImage[4] match output builder name",
+    "Test_runVerifyGCBArtifactImage[5] invalid repo name",
+    "Test_runVerifyGCBArtifactImage[6] invalie org name",
+    "Test_runVerifyGCBArtifactImage[7] invalid cloud git",
+    "Test_runVerifyGCBArtifactImage[8] invalid payload digest",
+    "Test_runVerifyGCBArtifactImage[9] invalid payload builderid",
+    "Test_runVerifyGCBArtifactImage[10] invalid summary digest",
+    "Test_runVerifyGCBArtifactImage[11] invalid text digest",
+    "Test_runVerifyGCBArtifactImage[12] invalid text build steps",
+    "Test_runVerifyGCBArtifactImage[13] invalid metadata kind",
+    "Test_runVerifyGCBArtifactImage[14] invalid metadata resourceUri sha256",
+    "Test_runVerifyGCBArtifactImage[15] invalid signature encoding",
+    "Test_runVerifyGCBArtifactImage[16] invalid signature empty",
+    "Test_runVerifyGCBArtifactImage[17] invalid signature none",
+    "Test_runVerifyGCBArtifactImage[18] invalid region",
+    "Test_runVerifyGCBArtifactImage[19] invalid empty region",
+    "Test_runVerifyGCBArtifactImage[20] invalid keyid",
+    "Test_runVerifyGCBArtifactImage[21] invalid keyid empty",
+    "Test_runVerifyGCBArtifactImage[22] invalid keyid none",
+    "Test_runVerifyGCBArtifactImage[23] invalid signature multiple",
+    "Test_runVerifyGCBArtifactImage[24] signature multiple 2nd valid",
+    "Test_runVerifyGCBArtifactImage[25] signature multiple 3rd valid",
+    "Test_runVerifyGCBArtifactImage[26] invalid multiple provenance",
+    "Test_runVerifyGCBArtifactImage[27] tag match",
+    "Test_runVerifyGCBArtifactImage[28] tag mismatch major",
+    "Test_runVerifyGCBArtifactImage[29] tag mismatch minor",
+    "Test_runVerifyGCBArtifactImage[30] tag mismatch patch",
+    "Test_runVerifyGCBArtifactImage[31] versioned tag match major",
+    "Test_runVerifyGCBArtifactImage[32] versioned tag match minor",
+    "Test_runVerifyGCBArtifactImage[33] versioned tag match patch",
+    "Test_runVerifyGCBArtifactImage[34] versioned tag mismatch patch",
+    "Test_runVerifyGCBArtifactImage[35] versioned tag mismatch minor",
+    "Test_runVerifyGCBArtifactImage[36] versioned tag mismatch major",
+    "Test_runVerifyGCBArtifactImage[37] multiple provenance 2nd valid",
+    "Test_runVerifyGCBArtifactImage[38] multiple provenance 3rd valid",
+    "Test_runVerifyGCBArtifactImage[39] oci valid with tag",
+    "Test_runVerifyGCBArtifactImage[40] oci mismatch digest",
+    "Test_runVerifyGCBArtifactImage[41] oci valid no tag",
+    "Test_runVerifyGCBArtifactImage[42] oci is mutable",
+    "Test_runVerifyGithubAttestation[0] module.bazel using publishing builder",
+    "Test_runVerifyGithubAttestation[1] source archive using release builder",
+    "Test_runVerifyGithubAttestation[2] module.bazel wrong signer",
+    "Test_runVerifyGithubAttestation[3] module.bazel no builder id",
+    "Test_runVerifyGithubAttestation[4] source archive no builder id",
+    "Test_runVerifyNpmPackage[0] valid npm CLI builder",
+    "Test_runVerifyNpmPackage[1] valid npm CLI builder v1",
+    "Test_runVerifyNpmPackage[2] valid npm CLI builder short runner name",
+    "Test_runVerifyNpmPackage[3] valid npm CLI builder v1 short runner name",
+    "Test_runVerifyNpmPackage[4] valid npm CLI builder no builder",
+    "Test_runVerifyNpmPackage[5] valid npm CLI builder v1 no builder",
+    "Test_runVerifyNpmPackage[6] valid npm CLI builder mismatch builder",
+    "Test_runVerifyNpmPackage[7] valid npm CLI builder v1 mismatch builder",
+    "Test_runVerifyNpmPackage[8] valid npm CLI builder no package name",
+    "Test_runVerifyNpmPackage[9] valid npm CLI builder v1 no package name",
+    "Test_runVerifyNpmPackage[10] valid npm CLI builder no package version",
+    "Test_runVerifyNpmPackage[11] valid npm CLI builder v1 no package version",
+    "Test_runVerifyNpmPackage[12] valid npm CLI builder mismatch source",
+    "Test_runVerifyNpmPackage[13] valid npm CLI builder v1 mismatch source",
+    "Test_runVerifyNpmPackage[14] valid npm CLI builder mismatch package version",
+    "Test_runVerifyNpmPackage[15] valid npm CLI builder v1 mismatch package version",
+    "Test_runVerifyNpmPackage[16] valid npm CLI builder mismatch package name",
+    "Test_runVerifyNpmPackage[17] valid npm CLI builder v1 mismatch package name",
+    "Test_runVerifyNpmPackage[18] invalid signature provenance npm CLI",
+    "Test_runVerifyNpmPackage[19] invalid signature provenance npm CLI v1",
+    "Test_runVerifyNpmPackage[20] invalid signature publish npm CLI",
+    "Test_runVerifyNpmPackage[21] invalid signature publish npm CLI v1",
+    "Test_runVerifyNpmPackage[22] valid npm CLI builder",
+    "Test_runVerifyNpmPackage[23] valid npm CLI builder v1",
+    "Test_runVerifyNpmPackage[24] valid npm CLI builder short runner name",
+    "Test_runVerifyNpmPackage[25] valid npm CLI builder v1 short runner name",
+    "Test_runVerifyNpmPackage[26] valid npm CLI builder no builder",
+    "Test_runVerifyNpmPackage[27] valid npm CLI builder v1 no builder",
+    "Test_runVerifyNpmPackage[28] valid npm CLI builder mismatch builder",
+    "Test_runVerifyNpmPackage[29] valid npm CLI builder v1 mismatch builder",
+    "Test_runVerifyNpmPackage[30] valid npm CLI builder no package name",
+    "Test_runVerifyNpmPackage[31] valid npm CLI builder v1 no package name",
+    "Test_runVerifyNpmPackage[32] valid npm CLI builder no package version",
+    "Test_runVerifyNpmPackage[33] valid npm CLI builder v1 no package version",
+    "Test_runVerifyNpmPackage[34] valid npm CLI builder mismatch source",
+    "Test_runVerifyNpmPackage[35] valid npm CLI builder v1 mismatch source",
+    "Test_runVerifyNpmPackage[36] valid npm CLI builder mismatch package version",
+    "Test_runVerifyNpmPackage[37] valid npm CLI builder v1 mismatch package version",
+    "Test_runVerifyNpmPackage[38] valid npm CLI builder mismatch package name",
+    "Test_runVerifyNpmPackage[39] valid npm CLI builder v1 mismatch package name",
+    "Test_runVerifyNpmPackage[40] invalid signature provenance npm CLI",
+    "Test_runVerifyNpmPackage[41] invalid signature provenance npm CLI v1",
+    "Test_runVerifyNpmPackage[42] invalid signature publish npm CLI",
+    "Test_runVerifyNpmPackage[43] invalid signature publish npm CLI v1",
+    "Test_runVerifyNpmPackage[44] valid npm OSSF builder",
+    "Test_runVerifyNpmPackage[45] valid npm OSSF builder no builder",
+    "Test_runVerifyNpmPackage[46] valid npm OSSF builder mismatch builder",
+    "Test_runVerifyNpmPackage[47] valid npm OSSF builder no package name",
+    "Test_runVerifyNpmPackage[48] valid npm OSSF builder no package version",
+    "Test_runVerifyNpmPackage[49] valid npm OSSF builder mismatch package name",
+    "Test_runVerifyNpmPackage[50] valid npm OSSF builder mismatch package version",
+    "Test_runVerifyNpmPackage[51] valid npm OSSF builder mismatch mismatch source",
+    "Test_runVerifyNpmPackage[52] invalid signature provenance npm OSSF builder",
+    "Test_runVerifyNpmPackage[53] invalid signature publish npm OSSF builder",
+    "Test_runVerifyVSA[0] success: gke",
+    "Test_runVerifyVSA[1] fail: gke, empty public key id",
+    "Test_runVerifyVSA[2] fail: gke, wrong key id",
+];
+
+/// One pass over every case of every table of `regression_cases.extracted.json`: the supported tables
+/// run case by case (for every builder version directory) with slsa-verifier's expected result, and every
+/// other case is listed, with its reason, in `UNSUPPORTED` — no case is skipped silently.
+#[test]
+fn every_regression_case_runs_or_is_listed_unsupported() {
+    let cases: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("regression_cases.extracted.json")).unwrap(),
+    )
+    .unwrap();
+    let mut unsupported = Vec::new();
+    let mut report = Vec::new();
+    let mut total_cases = 0;
+    for (table, list) in cases.as_object().unwrap() {
+        if table.starts_with('_') {
+            continue;
+        }
+        let list = list.as_array().unwrap();
+        total_cases += list.len();
+        let mut table_unsupported = 0;
+        for (i, case) in list.iter().enumerate() {
+            let name = case["name"].as_str().unwrap();
+            let reason = table_unsupported_reason(table)
+                .or_else(|| NOT_TRANSCRIBED.iter().find(|(n, _)| *n == name).map(|(_, r)| *r));
+            if let Some(reason) = reason {
+                unsupported.push(format!("{table}[{i}] {name}"));
+                eprintln!("unsupported: {table}[{i}] {name}: {reason}");
+                table_unsupported += 1;
+            }
+        }
+        let builders: &[&str] = match table.as_str() {
+            "Test_runVerifyGHAArtifactPath" => &["gha_go", "gha_generic"],
+            "Test_runVerifyGHAContainerBased" => &["gha_container-based"],
+            _ => &[],
+        };
+        if builders.is_empty() {
+            assert_eq!(
+                table_unsupported,
+                list.len(),
+                "{table} has cases neither run nor listed"
+            );
+        } else {
+            let (ran, failures, online_only) = run_table(table, builders);
+            assert!(
+                failures.is_empty(),
+                "{table}: {} of {ran} runs differ from slsa-verifier:\n{}",
+                failures.len(),
+                failures.join("\n")
+            );
+            for line in &online_only {
+                eprintln!("needs the online Rekor search, rejected offline: {line}");
+            }
+            assert!(ran > 0, "{table}: nothing ran");
+        }
+        report.push(format!(
+            "{table}: {}/{} cases run and match slsa-verifier, {table_unsupported} unsupported",
+            list.len() - table_unsupported,
+            list.len()
+        ));
+    }
+    eprintln!("{}", report.join("\n"));
+    assert_eq!(total_cases, 184);
+    // The tables are read in name order; the list is compared as a set of distinct labels.
+    unsupported.sort();
+    let mut expected = UNSUPPORTED.to_vec();
+    expected.sort_unstable();
+    assert_eq!(unsupported, expected);
+}
+
+/// The workflow-inputs check on slsa-verifier's `workflow-inputs.intoto.jsonl` vector: the inputs it
+/// records match, a missing one and a different value fail with their own errors.
+#[test]
+fn workflow_inputs_are_checked_against_the_provenance() {
+    use provenant_slsa::workflow_inputs::{WorkflowInputsError, check_workflow_inputs};
+    let doc: Value = serde_json::from_str(
+        std::fs::read_to_string(testdata().join("workflow-inputs.intoto.jsonl"))
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    let predicate = decode_payload(&doc)["predicate"].clone();
+    let inputs = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    };
+    check_workflow_inputs(
+        &predicate,
+        &inputs(&[("some_bool", "true"), ("some_integer", "123")]),
+    )
+    .unwrap();
+    check_workflow_inputs(&predicate, &inputs(&[])).unwrap();
+    assert!(matches!(
+        check_workflow_inputs(&predicate, &inputs(&[("missing_field", "123")])),
+        Err(WorkflowInputsError::Missing { .. })
+    ));
+    assert!(matches!(
+        check_workflow_inputs(&predicate, &inputs(&[("some_integer", "321")])),
+        Err(WorkflowInputsError::Mismatch { .. })
+    ));
+    assert_eq!(
+        check_workflow_inputs(&serde_json::json!({}), &inputs(&[("a", "b")])),
+        Err(WorkflowInputsError::NoInputs)
+    );
 }
