@@ -461,29 +461,15 @@ fn signed_attestation_verifies_as_a_reproducibility_attestation() {
     let statement = scratch.path().join("repro.statement.json");
     let token = mock_identity_token(ISSUER, SIGNER);
     let base = sigstore.base_url();
-    let out = provenant(
-        src.path(),
-        &[
-            "repro",
-            "check",
-            "--vary",
-            "umask,locale",
-            "--artifact",
-            "out/*",
-            "--statement",
-            statement.to_str().unwrap(),
-            "--bundle",
-            bundle.to_str().unwrap(),
-            "--identity-token",
-            &token,
-            "--fulcio-url",
-            &base,
-            "--rekor-url",
-            &base,
-            "--",
-            "./build.sh",
-        ],
-    );
+    let signing = [
+        "--identity-token",
+        &token,
+        "--fulcio-url",
+        &base,
+        "--rekor-url",
+        &base,
+    ];
+    let out = provenant(src.path(), &signed_check(&statement, &bundle, &signing));
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -579,22 +565,7 @@ fn keyed_repro_attestation_verifies_here_and_with_sigstore_js() {
     let statement = keys.path().join("repro.statement.json");
     let out = keyed(
         src.path(),
-        &[
-            "repro",
-            "check",
-            "--vary",
-            "umask,locale",
-            "--artifact",
-            "out/*",
-            "--statement",
-            statement.to_str().unwrap(),
-            "--bundle",
-            bundle.to_str().unwrap(),
-            "--key",
-            key.to_str().unwrap(),
-            "--",
-            "./build.sh",
-        ],
+        &signed_check(&statement, &bundle, &["--key", key.to_str().unwrap()]),
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let b: serde_json::Value = serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
@@ -786,4 +757,24 @@ fn base64_decode(s: &str) -> Vec<u8> {
         .unwrap();
     std::io::Write::write_all(&mut out.stdin.as_ref().unwrap(), s.as_bytes()).unwrap();
     out.wait_with_output().unwrap().stdout
+}
+
+/// `repro check` arguments writing the attestation to `statement` and the bundle signed as `signing` says
+/// to `bundle`, for the fixtures' `./build.sh`.
+fn signed_check<'a>(statement: &'a Path, bundle: &'a Path, signing: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "repro",
+        "check",
+        "--vary",
+        "umask,locale",
+        "--artifact",
+        "out/*",
+        "--statement",
+        statement.to_str().unwrap(),
+        "--bundle",
+        bundle.to_str().unwrap(),
+    ];
+    args.extend_from_slice(signing);
+    args.extend(["--", "./build.sh"]);
+    args
 }

@@ -1,6 +1,7 @@
 //! Operating system packages: Debian licences from machine-readable copyright files, the Alpine apk
 //! installed database.
 
+use crate::support::{expected, found};
 use provenant_catalog::{catalog, debcopyright};
 
 const STATUS: &str = "Package: zlib1g\nStatus: install ok installed\nVersion: 1:1.2.13.dfsg-1\nArchitecture: amd64\n\n\
@@ -112,17 +113,7 @@ fn apk_installed_database() {
     let c = catalog(&dir).unwrap();
     assert!(c.warnings.is_empty(), "{:?}", c.warnings);
     assert_eq!(c.files, ["lib/apk/db/installed"]);
-    let found: std::collections::BTreeSet<String> = c
-        .components
-        .iter()
-        .map(|c| format!("apk {} {}", c.name, c.version))
-        .collect();
-    let want: std::collections::BTreeSet<String> = std::fs::read_to_string(dir.join("expected.txt"))
-        .unwrap()
-        .lines()
-        .map(str::to_owned)
-        .collect();
-    assert_eq!(found, want);
+    assert_eq!(found(&c.components), expected("apk"));
     let get = |n: &str| c.components.iter().find(|c| c.name == n).unwrap();
     assert_eq!(
         get("musl").purl.as_str(),
@@ -161,17 +152,7 @@ fn rpmdb_sqlite_equals_rpm_qa() {
     let c = catalog(&dir).unwrap();
     assert!(c.warnings.is_empty(), "{:?}", c.warnings);
     assert_eq!(c.files, ["var/lib/rpm/rpmdb.sqlite"]);
-    let found: std::collections::BTreeSet<String> = c
-        .components
-        .iter()
-        .map(|c| format!("rpm {} {}", c.name, c.version))
-        .collect();
-    let want: std::collections::BTreeSet<String> = std::fs::read_to_string(dir.join("expected.txt"))
-        .unwrap()
-        .lines()
-        .map(str::to_owned)
-        .collect();
-    assert_eq!(found, want);
+    assert_eq!(found(&c.components), expected("rpm"));
     let get = |n: &str| c.components.iter().find(|c| c.name == n).unwrap();
     assert_eq!(
         get("libwidget").purl.as_str(),
