@@ -113,6 +113,8 @@ pip install --quiet --no-deps --no-compile --target pip-site/site-packages pip-r
 rm -rf pip-req/.dl
 # Strip byte code and binaries to keep the fixture small: the catalogers read only the dist-info.
 find pip-site/site-packages -mindepth 1 -maxdepth 1 ! -name '*.dist-info' -exec rm -rf {} +
+# pip records where each wheel came from; keep the fixture free of this machine's paths.
+sed -i "s|file://$PWD/pip-req/|file:///src/pip-req/|" pip-site/site-packages/*.dist-info/direct_url.json
 printf 'pypi %s\n' "certifi 2024.7.4" "charset-normalizer 3.3.2" "idna 3.7" "requests 2.32.3" "urllib3 2.2.2" | sort > pip-req/expected.txt
 # Ground truth for site-packages: pip's own listing of what is installed there.
 pip list --path pip-site/site-packages --format freeze | awk -F== '{print "pypi", tolower($1), $2}' | sort > pip-site/expected.txt
