@@ -34,18 +34,43 @@ pub fn oracles_dir() -> PathBuf {
     std::env::var_os("PROVENANT_ORACLES").map_or_else(|| repo_root().join(".oracles"), PathBuf::from)
 }
 
-/// The third-party test vectors: `$PROVENANT_VECTORS` or `../shared/vectors` beside the repository.
-/// Panics (fails the test) with a clear message when absent.
+/// The third-party test vectors: `$PROVENANT_VECTORS`, else `../shared/vectors` beside the repository,
+/// else beside the repository this one was cloned from (a local clone's `origin`, as a fresh checkout in a
+/// scratch directory has). Panics (fails the test) with a clear message when none exists.
 #[must_use]
 pub fn vectors_dir() -> PathBuf {
-    let dir = std::env::var_os("PROVENANT_VECTORS")
-        .map_or_else(|| repo_root().join("../shared/vectors"), PathBuf::from);
-    assert!(
-        dir.is_dir(),
-        "third-party test vectors not found at {}: set PROVENANT_VECTORS to the vectors directory",
-        dir.display()
-    );
-    dir
+    if let Some(dir) = std::env::var_os("PROVENANT_VECTORS") {
+        let dir = PathBuf::from(dir);
+        assert!(
+            dir.is_dir(),
+            "PROVENANT_VECTORS={} is not a directory",
+            dir.display()
+        );
+        return dir;
+    }
+    let beside = |root: &Path| root.join("../shared/vectors");
+    let here = beside(&repo_root());
+    if here.is_dir() {
+        return here;
+    }
+    let origin = std::process::Command::new("git")
+        .current_dir(repo_root())
+        .args(["config", "--get", "remote.origin.url"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .map(|url| PathBuf::from(url.strip_prefix("file://").unwrap_or(&url)))
+        .filter(|p| p.is_absolute())
+        .map(|p| beside(&p))
+        .filter(|p| p.is_dir());
+    origin.unwrap_or_else(|| {
+        panic!(
+            "third-party test vectors not found at {} (nor beside the repository this was cloned from): \
+             set PROVENANT_VECTORS to the vectors directory",
+            here.display()
+        )
+    })
 }
 
 /// A program on `PATH`, or a failure naming the installer.
