@@ -217,34 +217,6 @@ impl PublicKey {
     pub fn spki_der(&self) -> &[u8] {
         self.der.as_bytes()
     }
-
-    /// Verifies a detached signature over `message` with this key, using the key's default scheme
-    /// (ECDSA with the curve's hash, Ed25519, RSA PKCS#1 v1.5). ECDSA signatures are accepted in DER
-    /// or in the fixed-width `r || s` form (IEEE P1363) that cloud key services write.
-    pub fn verify_signature(&self, message: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
-        let key =
-            sigstore_crypto::VerificationKey::from_spki(&self.der).map_err(|e| VerifyError::PublicKey {
-                detail: format!("unsupported or malformed key: {e}"),
-            })?;
-        let width = match key.scheme() {
-            sigstore_crypto::SigningScheme::EcdsaP256Sha256
-            | sigstore_crypto::SigningScheme::EcdsaP256Sha384 => 32,
-            sigstore_crypto::SigningScheme::EcdsaP384Sha256
-            | sigstore_crypto::SigningScheme::EcdsaP384Sha384 => 48,
-            _ => 0,
-        };
-        let der;
-        let signature = if width > 0 && signature.len() == 2 * width {
-            der = p1363_to_der(signature, width);
-            der.as_slice()
-        } else {
-            signature
-        };
-        key.verify(message, &sigstore_types::SignatureBytes::from_bytes(signature))
-            .map_err(|e| VerifyError::Signature {
-                detail: e.to_string(),
-            })
-    }
 }
 
 /// What a bundle must prove.
@@ -842,29 +814,4 @@ fn chain_error(detail: String, bundle: Option<&Bundle>) -> VerifyError {
 #[must_use]
 pub fn sha256(bytes: &[u8]) -> Digest {
     Algorithm::Sha256.hash_bytes(bytes)
-}
-
-/// DER `SEQUENCE { INTEGER r, INTEGER s }` from a fixed-width `r || s` ECDSA signature.
-fn p1363_to_der(signature: &[u8], width: usize) -> Vec<u8> {
-    fn integer(bytes: &[u8]) -> Vec<u8> {
-        let trimmed: Vec<u8> = bytes.iter().copied().skip_while(|b| *b == 0).collect();
-        let mut value = Vec::with_capacity(trimmed.len() + 1);
-        if trimmed.first().is_none_or(|b| *b & 0x80 != 0) {
-            value.push(0);
-        }
-        value.extend_from_slice(&trimmed);
-        let mut out = vec![0x02, u8::try_from(value.len()).unwrap_or(u8::MAX)];
-        out.extend_from_slice(&value);
-        out
-    }
-    let (r, s) = signature.split_at(width.min(signature.len()));
-    let mut body = integer(r);
-    body.extend_from_slice(&integer(s));
-    let mut out = vec![0x30];
-    if body.len() >= 0x80 {
-        out.push(0x81);
-    }
-    out.push(u8::try_from(body.len()).unwrap_or(u8::MAX));
-    out.extend_from_slice(&body);
-    out
 }
