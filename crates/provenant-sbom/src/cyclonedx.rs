@@ -1,9 +1,13 @@
 //! CycloneDX JSON writer (1.5, 1.6, 1.7).
 
-use serde_json::{Value, json};
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+
+use serde::Serialize;
 
 use crate::model::{Component, Sbom};
-use crate::{content_hash, rfc3339};
+use crate::purl::Purl;
+use crate::rfc3339;
 
 /// The CycloneDX specification version to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -33,56 +37,172 @@ impl SpecVersion {
 /// The `bom-ref` of the root component.
 pub const ROOT_REF: &str = "root";
 
-fn component(c: &Component) -> Value {
-    let mut v = json!({
-        "type": "library",
-        "bom-ref": c.purl.as_str(),
-        "name": c.name,
-        "version": c.version,
-        "purl": c.purl.as_str(),
-    });
-    if !c.hashes.is_empty() {
-        set(
-            &mut v,
-            "hashes",
-            c.hashes
-                .iter()
-                .map(|h| json!({"alg": h.alg().cyclonedx(), "content": h.hex()}))
-                .collect(),
-        );
-    }
-    if let Some(l) = &c.license {
-        set(&mut v, "licenses", json!([{ "expression": l }]));
-    }
-    if let Some(s) = &c.supplier {
-        set(&mut v, "supplier", json!({ "name": s }));
-    }
-    if !c.evidence.is_empty() {
-        set(
-            &mut v,
-            "evidence",
-            json!({
-                "occurrences": c.evidence.iter().map(|e| json!({"location": e.file})).collect::<Vec<_>>(),
-            }),
-        );
-    }
-    let mut props = vec![
-        json!({"name": "provenant:dependency", "value": c.scope.as_str()}),
-        json!({"name": "provenant:ecosystem", "value": c.ecosystem.purl_type()}),
+// The document is written through these borrowed, typed views in one pass. Their fields are declared in
+// alphabetical order, which is the order a JSON object map would give, so the bytes do not depend on how
+// the document is built.
+
+#[derive(Serialize)]
+struct Doc<'a> {
+    #[serde(rename = "bomFormat")]
+    bom_format: &'static str,
+    components: Vec<CdxComponent<'a>>,
+    dependencies: Vec<Dependency<'a>>,
+    metadata: Metadata<'a>,
+    #[serde(rename = "serialNumber", skip_serializing_if = "Option::is_none")]
+    serial_number: Option<String>,
+    #[serde(rename = "specVersion")]
+    spec_version: &'static str,
+    version: u32,
+}
+
+#[derive(Serialize)]
+struct Metadata<'a> {
+    component: RootComponent<'a>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    properties: Vec<Property<'a>>,
+    /// `None` only in the form that is hashed for the serial number (written as `null`).
+    timestamp: Option<String>,
+    tools: Tools,
+}
+
+#[derive(Serialize)]
+struct Tools {
+    components: [Tool; 1],
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct RootComponent<'a> {
+    #[serde(rename = "bom-ref")]
+    bom_ref: &'static str,
+    hashes: [Hash<'a>; 1],
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    purl: Option<&'a str>,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct CdxComponent<'a> {
+    #[serde(rename = "bom-ref")]
+    bom_ref: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    evidence: Option<CdxEvidence<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    hashes: Vec<Hash<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    licenses: Option<[License<'a>; 1]>,
+    name: &'a str,
+    properties: Vec<Property<'a>>,
+    purl: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    supplier: Option<Supplier<'a>>,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    version: &'a str,
+}
+
+#[derive(Serialize)]
+struct Hash<'a> {
+    alg: &'static str,
+    content: &'a str,
+}
+
+#[derive(Serialize)]
+struct License<'a> {
+    expression: &'a str,
+}
+
+#[derive(Serialize)]
+struct Supplier<'a> {
+    name: &'a str,
+}
+
+#[derive(Serialize)]
+struct CdxEvidence<'a> {
+    occurrences: Vec<Occurrence<'a>>,
+}
+
+#[derive(Serialize)]
+struct Occurrence<'a> {
+    location: &'a str,
+}
+
+#[derive(Serialize)]
+struct Property<'a> {
+    name: &'static str,
+    value: Cow<'a, str>,
+}
+
+#[derive(Serialize)]
+struct Dependency<'a> {
+    #[serde(rename = "dependsOn")]
+    depends_on: Vec<&'a str>,
+    #[serde(rename = "ref")]
+    reference: &'a str,
+}
+
+fn component(c: &Component) -> CdxComponent<'_> {
+    let mut properties = vec![
+        Property {
+            name: "provenant:dependency",
+            value: Cow::Borrowed(c.scope.as_str()),
+        },
+        Property {
+            name: "provenant:ecosystem",
+            value: Cow::Borrowed(c.ecosystem.purl_type()),
+        },
     ];
     for e in &c.evidence {
-        props.push(json!({"name": "provenant:evidence", "value": format!("{}:{}", e.method, e.file)}));
+        properties.push(Property {
+            name: "provenant:evidence",
+            value: Cow::Owned(format!("{}:{}", e.method, e.file)),
+        });
     }
-    let layers: std::collections::BTreeSet<String> = c
+    let layers: BTreeSet<String> = c
         .evidence
         .iter()
         .filter_map(|e| e.layer.map(|l| l.to_string()))
         .collect();
-    for l in layers {
-        props.push(json!({"name": "provenant:layer", "value": l}));
+    properties.extend(layers.into_iter().map(|l| Property {
+        name: "provenant:layer",
+        value: Cow::Owned(l),
+    }));
+    CdxComponent {
+        bom_ref: c.purl.as_str(),
+        evidence: (!c.evidence.is_empty()).then(|| CdxEvidence {
+            occurrences: c
+                .evidence
+                .iter()
+                .map(|e| Occurrence { location: &e.file })
+                .collect(),
+        }),
+        hashes: c
+            .hashes
+            .iter()
+            .map(|h| Hash {
+                alg: h.alg().cyclonedx(),
+                content: h.hex(),
+            })
+            .collect(),
+        licenses: c.license.as_deref().map(|l| [License { expression: l }]),
+        name: &c.name,
+        properties,
+        purl: c.purl.as_str(),
+        supplier: c.supplier.as_deref().map(|s| Supplier { name: s }),
+        kind: "library",
+        version: &c.version,
     }
-    set(&mut v, "properties", Value::Array(props));
-    v
 }
 
 /// Renders `sbom` as CycloneDX JSON (pretty, with a final newline). Two calls on equal input give equal
@@ -90,77 +210,75 @@ fn component(c: &Component) -> Value {
 #[must_use]
 pub fn write(sbom: &Sbom, version: SpecVersion) -> String {
     let root = &sbom.root;
-    let mut root_c = json!({
-        "type": if root.image_purl.is_some() { "container" } else { "application" },
-        "bom-ref": ROOT_REF,
-        "name": root.name,
-        "hashes": [{
-            "alg": match root.digest.algorithm() {
+    let root_hex = root.digest.hex();
+    let root_c = RootComponent {
+        bom_ref: ROOT_REF,
+        hashes: [Hash {
+            alg: match root.digest.algorithm() {
                 provenant_digest::Algorithm::Sha512 => "SHA-512",
                 _ => "SHA-256",
             },
-            "content": root.digest.hex(),
+            content: &root_hex,
         }],
-    });
-    if let Some(v) = &root.version {
-        set(&mut root_c, "version", json!(v));
-    }
-    if let Some(p) = &root.image_purl {
-        set(&mut root_c, "purl", json!(p.as_str()));
-    }
-    let mut metadata = json!({
-        "timestamp": rfc3339(sbom.created),
-        "tools": {"components": [{
-            "type": "application",
-            "name": "provenant",
-            "version": env!("CARGO_PKG_VERSION"),
-        }]},
-        "component": root_c,
-    });
+        name: &root.name,
+        purl: root.image_purl.as_ref().map(Purl::as_str),
+        kind: if root.image_purl.is_some() {
+            "container"
+        } else {
+            "application"
+        },
+        version: root.version.as_deref(),
+    };
+    let mut properties = Vec::new();
     if sbom.is_incomplete() {
-        let mut props = vec![json!({"name": "provenant:incomplete", "value": "true"})];
-        for w in &sbom.warnings {
-            props.push(json!({"name": "provenant:warning", "value": w}));
-        }
-        set(&mut metadata, "properties", Value::Array(props));
-    }
-    let components: Vec<Value> = sbom.components.values().map(component).collect();
-    let mut deps = vec![json!({
-        "ref": ROOT_REF,
-        "dependsOn": sbom.direct().iter().map(|p| p.as_str()).collect::<Vec<_>>(),
-    })];
-    for c in sbom.components.values() {
-        deps.push(json!({
-            "ref": c.purl.as_str(),
-            "dependsOn": sbom.edges(c).iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+        properties.push(Property {
+            name: "provenant:incomplete",
+            value: Cow::Borrowed("true"),
+        });
+        properties.extend(sbom.warnings.iter().map(|w| Property {
+            name: "provenant:warning",
+            value: Cow::Borrowed(w.as_str()),
         }));
     }
-    let mut doc = json!({
-        "bomFormat": "CycloneDX",
-        "specVersion": version.as_str(),
-        "version": 1,
-        "metadata": metadata,
-        "components": components,
-        "dependencies": deps,
-    });
-    // The serial number hashes everything but the timestamp, so equal content gives equal serials.
-    let mut for_hash = doc.clone();
-    set(
-        for_hash.get_mut("metadata").unwrap_or(&mut Value::Null),
-        "timestamp",
-        Value::Null,
-    );
-    set(
-        &mut doc,
-        "serialNumber",
-        json!(format!(
-            "urn:uuid:{}",
-            uuid_from(&content_hash(for_hash.to_string().as_bytes()))
-        )),
-    );
-    let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    out.push('\n');
-    out
+    let mut dependencies = vec![Dependency {
+        depends_on: sbom.direct().iter().map(|p| p.as_str()).collect(),
+        reference: ROOT_REF,
+    }];
+    dependencies.extend(sbom.components.values().map(|c| Dependency {
+        depends_on: sbom.edges(c).iter().map(|p| p.as_str()).collect(),
+        reference: c.purl.as_str(),
+    }));
+    let mut doc = Doc {
+        bom_format: "CycloneDX",
+        components: sbom.components.values().map(component).collect(),
+        dependencies,
+        metadata: Metadata {
+            component: root_c,
+            properties,
+            timestamp: None,
+            tools: Tools {
+                components: [Tool {
+                    name: "provenant",
+                    kind: "application",
+                    version: env!("CARGO_PKG_VERSION"),
+                }],
+            },
+        },
+        serial_number: None,
+        spec_version: version.as_str(),
+        version: 1,
+    };
+    // The serial number hashes everything but the timestamp (written as null), so equal content gives
+    // equal serials.
+    let mut hasher = provenant_digest::Hasher::new(provenant_digest::Algorithm::Sha256);
+    // Writing into a hasher cannot fail, and these views serialise infallibly.
+    let _ = serde_json::to_writer(&mut hasher, &doc);
+    doc.serial_number = Some(format!("urn:uuid:{}", uuid_from(&hasher.finish().hex())));
+    doc.metadata.timestamp = Some(rfc3339(sbom.created));
+    let mut out = Vec::with_capacity(1024 + sbom.components.len() * 1024);
+    let _ = serde_json::to_writer_pretty(&mut out, &doc);
+    out.push(b'\n');
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// A name-based (version 5 layout, RFC 4122 variant) UUID from 32 hex characters of a hash.
@@ -184,11 +302,4 @@ fn uuid_from(hex: &str) -> String {
         s(17, 20),
         s(20, 32)
     )
-}
-
-/// Sets `key` in a JSON object (no-op on anything else).
-fn set(v: &mut Value, key: &str, value: Value) {
-    if let Some(o) = v.as_object_mut() {
-        o.insert(key.to_owned(), value);
-    }
 }

@@ -166,12 +166,20 @@ impl HashValue {
     }
     /// From raw digest bytes.
     pub fn from_bytes(alg: HashAlg, bytes: &[u8]) -> Result<HashValue, InvalidHash> {
-        use fmt::Write as _;
-        let mut hex = String::with_capacity(bytes.len() * 2);
-        for b in bytes {
-            let _ = write!(hex, "{b:02x}");
+        let nibble = |n: u8| char::from_digit(u32::from(n), 16).unwrap_or('0');
+        let hex: String = bytes
+            .iter()
+            .flat_map(|b| [nibble(b >> 4), nibble(b & 15)])
+            .collect();
+        if hex.len() == alg.output_len() * 2 {
+            Ok(HashValue { alg, hex })
+        } else {
+            Err(InvalidHash {
+                alg,
+                value: hex.chars().take(160).collect(),
+                expected: alg.output_len() * 2,
+            })
         }
-        HashValue::new(alg, &hex)
     }
     /// The algorithm.
     #[must_use]

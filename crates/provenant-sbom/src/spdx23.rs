@@ -1,6 +1,9 @@
 //! SPDX 2.3 JSON writer.
 
-use serde_json::{Value, json};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
 
 use crate::model::{Component, Sbom};
 use crate::purl::Purl;
@@ -29,35 +32,101 @@ pub fn spdx_id(purl: &Purl) -> String {
     format!("SPDXRef-Package-{body}-{}", h.get(..8).unwrap_or(""))
 }
 
-fn package(c: &Component) -> Value {
-    let mut v = json!({
-        "SPDXID": spdx_id(&c.purl),
-        "name": c.name,
-        "versionInfo": c.version,
-        "downloadLocation": "NOASSERTION",
-        "filesAnalyzed": false,
-        "licenseConcluded": "NOASSERTION",
-        "licenseDeclared": c.license.as_deref().unwrap_or("NOASSERTION"),
-        "copyrightText": "NOASSERTION",
-        "supplier": c.supplier.as_ref().map_or_else(|| "NOASSERTION".to_owned(), |s| format!("Organization: {}", s.replace(['(', ')'], ""))),
-        "primaryPackagePurpose": "LIBRARY",
-        "externalRefs": [{
-            "referenceCategory": "PACKAGE-MANAGER",
-            "referenceType": "purl",
-            "referenceLocator": c.purl.as_str(),
-        }],
-    });
-    if !c.hashes.is_empty() {
-        set(
-            &mut v,
-            "checksums",
-            c.hashes
-                .iter()
-                .map(|h| json!({"algorithm": h.alg().spdx(), "checksumValue": h.hex()}))
-                .collect(),
-        );
-    }
-    if !c.evidence.is_empty() {
+// The document is written through these borrowed, typed views in one pass. Their fields are declared in
+// byte order of their names, the order a JSON object map would give.
+
+#[derive(Serialize)]
+struct Doc<'a> {
+    #[serde(rename = "SPDXID")]
+    spdx_id: &'static str,
+    #[serde(rename = "creationInfo")]
+    creation_info: CreationInfo,
+    #[serde(rename = "dataLicense")]
+    data_license: &'static str,
+    #[serde(rename = "documentNamespace", skip_serializing_if = "Option::is_none")]
+    document_namespace: Option<String>,
+    name: &'a str,
+    packages: Vec<Package<'a>>,
+    relationships: Vec<Relationship<'a>>,
+    #[serde(rename = "spdxVersion")]
+    spdx_version: &'static str,
+}
+
+#[derive(Serialize)]
+struct CreationInfo {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comment: Option<String>,
+    /// `None` only in the form that is hashed for the namespace (written as `null`).
+    created: Option<String>,
+    creators: [String; 1],
+}
+
+#[derive(Serialize)]
+struct Package<'a> {
+    #[serde(rename = "SPDXID")]
+    spdx_id: Cow<'a, str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    checksums: Vec<Checksum<'a>>,
+    #[serde(rename = "copyrightText")]
+    copyright_text: &'static str,
+    #[serde(rename = "downloadLocation")]
+    download_location: &'static str,
+    #[serde(rename = "externalRefs", skip_serializing_if = "Option::is_none")]
+    external_refs: Option<[ExternalRef<'a>; 1]>,
+    #[serde(rename = "filesAnalyzed")]
+    files_analyzed: bool,
+    #[serde(rename = "licenseConcluded")]
+    license_concluded: &'static str,
+    #[serde(rename = "licenseDeclared")]
+    license_declared: &'a str,
+    name: &'a str,
+    #[serde(rename = "primaryPackagePurpose")]
+    primary_package_purpose: &'static str,
+    #[serde(rename = "sourceInfo", skip_serializing_if = "Option::is_none")]
+    source_info: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    supplier: Option<String>,
+    #[serde(rename = "versionInfo", skip_serializing_if = "Option::is_none")]
+    version_info: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Checksum<'a> {
+    algorithm: &'static str,
+    #[serde(rename = "checksumValue")]
+    checksum_value: &'a str,
+}
+
+#[derive(Serialize)]
+struct ExternalRef<'a> {
+    #[serde(rename = "referenceCategory")]
+    category: &'static str,
+    #[serde(rename = "referenceLocator")]
+    locator: &'a str,
+    #[serde(rename = "referenceType")]
+    kind: &'static str,
+}
+
+#[derive(Serialize)]
+struct Relationship<'a> {
+    #[serde(rename = "relatedSpdxElement")]
+    related: &'a str,
+    #[serde(rename = "relationshipType")]
+    kind: &'static str,
+    #[serde(rename = "spdxElementId")]
+    element: &'a str,
+}
+
+fn purl_ref(purl: &Purl) -> [ExternalRef<'_>; 1] {
+    [ExternalRef {
+        category: "PACKAGE-MANAGER",
+        locator: purl.as_str(),
+        kind: "purl",
+    }]
+}
+
+fn package<'a>(c: &'a Component, id: &'a str) -> Package<'a> {
+    let source_info = (!c.evidence.is_empty()).then(|| {
         let found: Vec<String> = c
             .evidence
             .iter()
@@ -66,17 +135,33 @@ fn package(c: &Component) -> Value {
                 None => format!("{} ({})", e.file, e.method),
             })
             .collect();
-        set(
-            &mut v,
-            "sourceInfo",
-            json!(format!(
-                "{} dependency found in {}",
-                c.scope.as_str(),
-                found.join(", ")
-            )),
-        );
+        format!("{} dependency found in {}", c.scope.as_str(), found.join(", "))
+    });
+    Package {
+        spdx_id: Cow::Borrowed(id),
+        checksums: c
+            .hashes
+            .iter()
+            .map(|h| Checksum {
+                algorithm: h.alg().spdx(),
+                checksum_value: h.hex(),
+            })
+            .collect(),
+        copyright_text: "NOASSERTION",
+        download_location: "NOASSERTION",
+        external_refs: Some(purl_ref(&c.purl)),
+        files_analyzed: false,
+        license_concluded: "NOASSERTION",
+        license_declared: c.license.as_deref().unwrap_or("NOASSERTION"),
+        name: &c.name,
+        primary_package_purpose: "LIBRARY",
+        source_info,
+        supplier: Some(c.supplier.as_ref().map_or_else(
+            || "NOASSERTION".to_owned(),
+            |s| format!("Organization: {}", s.replace(['(', ')'], "")),
+        )),
+        version_info: Some(&c.version),
     }
-    v
 }
 
 /// Renders `sbom` as SPDX 2.3 JSON (pretty, with a final newline). The document namespace is derived from
@@ -84,83 +169,91 @@ fn package(c: &Component) -> Value {
 #[must_use]
 pub fn write(sbom: &Sbom) -> String {
     let root = &sbom.root;
-    let mut root_pkg = json!({
-        "SPDXID": ROOT_ID,
-        "name": root.name,
-        "downloadLocation": "NOASSERTION",
-        "filesAnalyzed": false,
-        "licenseConcluded": "NOASSERTION",
-        "licenseDeclared": "NOASSERTION",
-        "copyrightText": "NOASSERTION",
-        "primaryPackagePurpose": if root.image_purl.is_some() { "CONTAINER" } else { "APPLICATION" },
-        "checksums": [{
-            "algorithm": match root.digest.algorithm() {
+    let root_hex = root.digest.hex();
+    let ids: BTreeMap<&Purl, String> = sbom.components.keys().map(|p| (p, spdx_id(p))).collect();
+    let id = |p: &Purl| ids.get(p).map_or("", String::as_str);
+    let mut packages = vec![Package {
+        spdx_id: Cow::Borrowed(ROOT_ID),
+        checksums: vec![Checksum {
+            algorithm: match root.digest.algorithm() {
                 provenant_digest::Algorithm::Sha512 => "SHA512",
                 _ => "SHA256",
             },
-            "checksumValue": root.digest.hex(),
+            checksum_value: &root_hex,
         }],
-    });
-    if let Some(v) = &root.version {
-        set(&mut root_pkg, "versionInfo", json!(v));
-    }
-    if let Some(p) = &root.image_purl {
-        set(
-            &mut root_pkg,
-            "externalRefs",
-            json!([{"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl", "referenceLocator": p.as_str()}]),
-        );
-    }
-    let mut packages = vec![root_pkg];
-    packages.extend(sbom.components.values().map(package));
-    let mut rels = vec![json!({
-        "spdxElementId": "SPDXRef-DOCUMENT",
-        "relationshipType": "DESCRIBES",
-        "relatedSpdxElement": ROOT_ID,
-    })];
+        copyright_text: "NOASSERTION",
+        download_location: "NOASSERTION",
+        external_refs: root.image_purl.as_ref().map(purl_ref),
+        files_analyzed: false,
+        license_concluded: "NOASSERTION",
+        license_declared: "NOASSERTION",
+        name: &root.name,
+        primary_package_purpose: if root.image_purl.is_some() {
+            "CONTAINER"
+        } else {
+            "APPLICATION"
+        },
+        source_info: None,
+        supplier: None,
+        version_info: root.version.as_deref(),
+    }];
+    packages.extend(sbom.components.values().map(|c| package(c, id(&c.purl))));
+    let mut relationships = vec![Relationship {
+        related: ROOT_ID,
+        kind: "DESCRIBES",
+        element: "SPDXRef-DOCUMENT",
+    }];
     for p in sbom.direct() {
-        rels.push(json!({"spdxElementId": ROOT_ID, "relationshipType": "DEPENDS_ON", "relatedSpdxElement": spdx_id(p)}));
+        relationships.push(Relationship {
+            related: id(p),
+            kind: "DEPENDS_ON",
+            element: ROOT_ID,
+        });
     }
+    // Components some other component depends on.
+    let reached: BTreeSet<&Purl> = sbom
+        .components
+        .values()
+        .flat_map(|c| c.depends_on.iter().filter(move |p| **p != c.purl))
+        .collect();
     for c in sbom.components.values() {
-        for p in sbom.edges(c) {
-            rels.push(json!({
-                "spdxElementId": spdx_id(&c.purl),
-                "relationshipType": "DEPENDS_ON",
-                "relatedSpdxElement": spdx_id(p),
-            }));
+        let edges = sbom.edges(c);
+        for p in &edges {
+            relationships.push(Relationship {
+                related: id(p),
+                kind: "DEPENDS_ON",
+                element: id(&c.purl),
+            });
         }
-        if c.scope != crate::Scope::Direct && sbom.edges(c).is_empty() && !is_reached(sbom, &c.purl) {
+        if c.scope != crate::Scope::Direct && edges.is_empty() && !reached.contains(&c.purl) {
             // Not reached through the graph: still say that the root contains it.
-            rels.push(json!({"spdxElementId": ROOT_ID, "relationshipType": "CONTAINS", "relatedSpdxElement": spdx_id(&c.purl)}));
+            relationships.push(Relationship {
+                related: id(&c.purl),
+                kind: "CONTAINS",
+                element: ROOT_ID,
+            });
         }
     }
-    let mut creation = json!({
-        "created": rfc3339(sbom.created),
-        "creators": [format!("Tool: provenant-{}", env!("CARGO_PKG_VERSION"))],
-    });
-    if sbom.is_incomplete() {
-        set(
-            &mut creation,
-            "comment",
-            json!(format!("INCOMPLETE: {}", sbom.warnings.join("; "))),
-        );
-    }
-    let mut doc = json!({
-        "spdxVersion": "SPDX-2.3",
-        "dataLicense": "CC0-1.0",
-        "SPDXID": "SPDXRef-DOCUMENT",
-        "name": root.name,
-        "creationInfo": creation,
-        "packages": packages,
-        "relationships": rels,
-    });
-    let mut for_hash = doc.clone();
-    set(
-        for_hash.get_mut("creationInfo").unwrap_or(&mut Value::Null),
-        "created",
-        Value::Null,
-    );
-    let h = content_hash(for_hash.to_string().as_bytes());
+    let mut doc = Doc {
+        spdx_id: "SPDXRef-DOCUMENT",
+        creation_info: CreationInfo {
+            comment: sbom
+                .is_incomplete()
+                .then(|| format!("INCOMPLETE: {}", sbom.warnings.join("; "))),
+            created: None,
+            creators: [format!("Tool: provenant-{}", env!("CARGO_PKG_VERSION"))],
+        },
+        data_license: "CC0-1.0",
+        document_namespace: None,
+        name: &root.name,
+        packages,
+        relationships,
+        spdx_version: "SPDX-2.3",
+    };
+    let mut hasher = provenant_digest::Hasher::new(provenant_digest::Algorithm::Sha256);
+    // Writing into a hasher cannot fail, and these views serialise infallibly.
+    let _ = serde_json::to_writer(&mut hasher, &doc);
+    let h = hasher.finish().hex();
     let safe: String = root
         .name
         .chars()
@@ -172,25 +265,10 @@ pub fn write(sbom: &Sbom) -> String {
             }
         })
         .collect();
-    set(
-        &mut doc,
-        "documentNamespace",
-        json!(format!("https://provenant.dev/spdx/{safe}-{h}")),
-    );
-    let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    out.push('\n');
-    out
-}
-
-fn is_reached(sbom: &Sbom, target: &Purl) -> bool {
-    sbom.components
-        .values()
-        .any(|c| c.depends_on.contains(target) && c.purl != *target)
-}
-
-/// Sets `key` in a JSON object (no-op on anything else).
-fn set(v: &mut Value, key: &str, value: Value) {
-    if let Some(o) = v.as_object_mut() {
-        o.insert(key.to_owned(), value);
-    }
+    doc.document_namespace = Some(format!("https://provenant.dev/spdx/{safe}-{h}"));
+    doc.creation_info.created = Some(rfc3339(sbom.created));
+    let mut out = Vec::with_capacity(1024 + sbom.components.len() * 1024);
+    let _ = serde_json::to_writer_pretty(&mut out, &doc);
+    out.push(b'\n');
+    String::from_utf8(out).unwrap_or_default()
 }
