@@ -45,6 +45,11 @@ impl Keep for CatalogKeep {
         let name = path.rsplit('/').next().unwrap_or(path);
         kind_for(path, head, size).is_some() || NEIGHBOURS.contains(&name)
     }
+
+    // Catalogers read kept content only; the layers are still verified.
+    fn digest_files(&self) -> bool {
+        false
+    }
 }
 
 /// The kept files of the final filesystem.

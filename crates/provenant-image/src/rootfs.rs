@@ -3,7 +3,8 @@
 //! as container runtimes apply them; nothing is written to disk.
 
 use std::collections::BTreeMap;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufReader, Read, Write};
+use std::sync::mpsc;
 
 use provenant_digest::{Algorithm, Digest, Hasher, Progress};
 use provenant_oci::{ImageManifest, media};
@@ -20,6 +21,13 @@ pub const MAX_KEPT_BYTES: u64 = 1 << 30;
 pub trait Keep {
     /// Whether to keep the file at `path`, `size` bytes long, whose content starts with `head`.
     fn keep(&self, path: &str, size: u64, head: &[u8]) -> bool;
+
+    /// Whether every regular file's content digest is taken (see [`Node::File`]). A caller that only
+    /// reads kept content says no, and saves one SHA-256 pass over the image's files; the layers are
+    /// verified against their digests and diff ids either way.
+    fn digest_files(&self) -> bool {
+        true
+    }
 }
 
 /// Keeps nothing: digests only.
@@ -122,8 +130,8 @@ pub enum LayerError {
 pub enum Node {
     /// A regular file: its content digest and size.
     File {
-        /// SHA-256 of the content.
-        digest: Digest,
+        /// SHA-256 of the content; `None` when the [`Keep`] in use did not ask for digests.
+        digest: Option<Digest>,
         /// Size in bytes.
         size: u64,
     },
@@ -157,10 +165,13 @@ pub struct Filesystem {
 }
 
 impl Filesystem {
-    /// The regular files, sorted by path.
+    /// The regular files whose digest was taken (all of them unless [`Keep::digest_files`] said no),
+    /// sorted by path.
     pub fn files(&self) -> impl Iterator<Item = (&str, &Digest, usize)> {
         self.entries.iter().filter_map(|(p, e)| match &e.node {
-            Node::File { digest, .. } => Some((p.as_str(), digest, e.layer)),
+            Node::File {
+                digest: Some(digest), ..
+            } => Some((p.as_str(), digest, e.layer)),
             _ => None,
         })
     }
@@ -197,18 +208,115 @@ fn remove_below(fs: &mut Filesystem, path: &str, current: usize, include_self: b
     }
 }
 
-/// A reader that hashes what passes through it.
+/// A reader that hashes what passes through it (when it has a hasher).
 struct HashingReader<R> {
     inner: R,
-    hasher: Hasher,
+    hasher: Option<Hasher>,
 }
 
 impl<R: Read> Read for HashingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.hasher.update(buf.get(..n).unwrap_or_default());
+        if let Some(h) = &mut self.hasher {
+            h.update(buf.get(..n).unwrap_or_default());
+        }
         Ok(n)
     }
+}
+
+/// The reading end of [`decompress_ahead`]: chunks arrive in order, then an error or the end.
+struct ChunkReader {
+    chunks: mpsc::Receiver<io::Result<Vec<u8>>>,
+    current: Vec<u8>,
+    at: usize,
+}
+
+impl Read for ChunkReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.at >= self.current.len() {
+            match self.chunks.recv() {
+                Ok(chunk) => {
+                    self.current = chunk?;
+                    self.at = 0;
+                }
+                // The sender is gone: the stream ended.
+                Err(_) => return Ok(0),
+            }
+        }
+        let rest = self.current.get(self.at..).unwrap_or_default();
+        let n = rest.len().min(buf.len());
+        buf.get_mut(..n)
+            .unwrap_or_default()
+            .copy_from_slice(rest.get(..n).unwrap_or_default());
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// Bytes handed from the decompressing thread to the reading one at a time.
+const CHUNK: usize = 256 << 10;
+
+/// Runs `produce` (which reads a blob and decompresses it into the writer it is given) on its own
+/// thread while `consume` reads the result on this one, so that inflating and verifying one layer
+/// overlap with parsing and hashing it. An error of `produce` reaches `consume` as a read error in
+/// stream order; when `consume` stops early, `produce` stops at its next write.
+fn decompress_ahead<T>(
+    produce: impl FnOnce(&mut dyn Write) -> io::Result<()> + Send,
+    consume: impl FnOnce(&mut dyn Read) -> T,
+) -> T {
+    /// Sends what is written in chunks of [`CHUNK`] bytes.
+    struct ChunkWriter {
+        chunks: mpsc::SyncSender<io::Result<Vec<u8>>>,
+        pending: Vec<u8>,
+    }
+    impl ChunkWriter {
+        fn send(&mut self) -> io::Result<()> {
+            let full = std::mem::replace(&mut self.pending, Vec::with_capacity(CHUNK));
+            self.chunks
+                .send(Ok(full))
+                .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the layer reader stopped"))
+        }
+    }
+    impl Write for ChunkWriter {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            let n = buf.len().min(CHUNK - self.pending.len());
+            self.pending.extend_from_slice(buf.get(..n).unwrap_or_default());
+            if self.pending.len() == CHUNK {
+                self.send()?;
+            }
+            Ok(n)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            if self.pending.is_empty() {
+                Ok(())
+            } else {
+                self.send()
+            }
+        }
+    }
+    let (tx, rx) = mpsc::sync_channel(8);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            let mut writer = ChunkWriter {
+                chunks: tx,
+                pending: Vec::with_capacity(CHUNK),
+            };
+            let result = produce(&mut writer).and_then(|()| writer.flush());
+            if let Err(e) = result {
+                // Nobody may be listening any more; then there is no one to tell.
+                let _ = writer.chunks.send(Err(e));
+            }
+        });
+        let mut reader = ChunkReader {
+            chunks: rx,
+            current: Vec::new(),
+            at: 0,
+        };
+        let out = consume(&mut reader);
+        // Dropping the reader lets a producer still writing stop.
+        drop(reader);
+        out
+    })
 }
 
 /// A reader that reports the bytes it passes on.
@@ -271,7 +379,7 @@ fn regular_file(
 ) -> Result<(Node, Option<Vec<u8>>), FileError> {
     let mut hasher = HashingReader {
         inner: entry,
-        hasher: Hasher::new(Algorithm::Sha256),
+        hasher: keep.digest_files().then(|| Hasher::new(Algorithm::Sha256)),
     };
     let mut head = Vec::with_capacity(HEAD_BYTES);
     (&mut hasher)
@@ -293,7 +401,7 @@ fn regular_file(
         (head.len() as u64 + rest, None)
     };
     let node = Node::File {
-        digest: hasher.hasher.finish(),
+        digest: hasher.hasher.map(Hasher::finish),
         size,
     };
     Ok((node, content))
@@ -315,8 +423,9 @@ fn apply_layer(
     };
     let mut hashing = HashingReader {
         inner: reader,
-        hasher: Hasher::new(Algorithm::Sha256),
+        hasher: Some(Hasher::new(Algorithm::Sha256)),
     };
+    let finish = |h: Option<Hasher>| h.unwrap_or_else(|| Hasher::new(Algorithm::Sha256)).finish();
     {
         let mut archive = tar::Archive::new(&mut hashing);
         for entry in archive.entries().map_err(archive_err)? {
@@ -409,7 +518,7 @@ fn apply_layer(
     }
     // Read to the end: the uncompressed digest covers the whole stream.
     io::copy(&mut hashing, &mut io::sink()).map_err(archive_err)?;
-    Ok(hashing.hasher.finish())
+    Ok(finish(hashing.hasher))
 }
 
 /// Reads every layer of `manifest` from `store`, in order, verifying each blob against its digest and
@@ -432,11 +541,6 @@ pub fn read(
     let mut count = 0usize;
     for (index, (layer, expected)) in manifest.layers.iter().zip(&diff_ids).enumerate() {
         let digest = layer.digest;
-        let archive_err = |source| LayerError::Archive {
-            index,
-            digest,
-            source,
-        };
         let gzip = match layer.media_type.as_str() {
             media::OCI_LAYER_GZIP | "application/vnd.docker.image.rootfs.diff.tar.gzip" => true,
             "application/vnd.oci.image.layer.v1.tar" => false,
@@ -455,21 +559,23 @@ pub fn read(
                 digest,
                 source,
             })?;
-        let mut buffered = BufReader::with_capacity(1 << 16, Reporting { inner: raw, progress });
-        let actual = if gzip {
-            let mut decoder = flate2::bufread::MultiGzDecoder::new(&mut buffered);
-            apply_layer(&mut decoder, keep, &mut fs, &mut count, index, digest)?
-        } else {
-            apply_layer(&mut buffered, keep, &mut fs, &mut count, index, digest)?
-        };
-        // The store verifies the blob only once all of it has been read.
-        loop {
-            let n = buffered.fill_buf().map_err(archive_err)?.len();
-            if n == 0 {
-                break;
+        // One thread reads the blob (the store verifies its digest once all of it is read) and
+        // inflates it; this one parses the tar stream and hashes it against the diff id.
+        let produce = |out: &mut dyn Write| -> io::Result<()> {
+            let mut buffered = BufReader::with_capacity(1 << 16, Reporting { inner: raw, progress });
+            if gzip {
+                io::copy(&mut flate2::bufread::MultiGzDecoder::new(&mut buffered), out)?;
+            } else {
+                io::copy(&mut buffered, out)?;
             }
-            buffered.consume(n);
-        }
+            // Past the end of the compressed stream: read the rest of the blob, so that its digest
+            // is checked.
+            io::copy(&mut buffered, &mut io::sink())?;
+            Ok(())
+        };
+        let actual = decompress_ahead(produce, |reader| {
+            apply_layer(reader, keep, &mut fs, &mut count, index, digest)
+        })?;
         if actual != *expected {
             return Err(LayerError::DiffId {
                 index,

@@ -500,14 +500,29 @@ fn file_edge(
     let mut edge = Edge::new(EdgeKind::File, format!("{name} {digest}"));
     if let Some(fs) = filesystem {
         match fs.entries.get(&name).map(|p| (&p.node, p.layer)) {
-            Some((Node::File { digest: actual, size }, layer)) if *actual == digest => {
+            Some((
+                Node::File {
+                    digest: Some(actual),
+                    size,
+                },
+                layer,
+            )) if *actual == digest => {
                 let layer_digest = fs.layers.get(layer).map(ToString::to_string).unwrap_or_default();
                 edge = edge.holds(format!("in layer {layer} ({layer_digest}), {size} bytes"));
             }
-            Some((Node::File { digest: actual, .. }, _)) => {
+            Some((
+                Node::File {
+                    digest: Some(actual), ..
+                },
+                _,
+            )) => {
                 return edge.broken(format!(
                     "the image has {actual} at {name}, but the packaging provenance records {digest}"
                 ));
+            }
+            // Lineage reads the layers with file digests, so a file without one is never seen here.
+            Some((Node::File { digest: None, .. }, _)) => {
+                return edge.broken(format!("{name} was read from the image without its digest"));
             }
             Some(_) => return edge.broken(format!("{name} is not a regular file in the image")),
             None => return edge.broken(format!("{name} is not in the image")),

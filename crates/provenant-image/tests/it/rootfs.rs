@@ -217,3 +217,72 @@ fn kept_content_follows_whiteouts_overwrites_and_hard_links() {
         vec![("etc/alias", &b"keep v2"[..]), ("etc/keep", &b"keep v2"[..])]
     );
 }
+
+/// Keeps `etc/` and takes no file digests.
+struct KeepEtcNoDigests;
+
+impl provenant_image::rootfs::Keep for KeepEtcNoDigests {
+    fn keep(&self, path: &str, _: u64, _: &[u8]) -> bool {
+        path.starts_with("etc/")
+    }
+
+    fn digest_files(&self) -> bool {
+        false
+    }
+}
+
+#[test]
+fn without_file_digests_content_is_kept_and_layers_are_still_verified() {
+    let t = tempfile::tempdir().unwrap();
+    let layout = Layout::create(t.path()).unwrap();
+    // Larger than the chunks handed between the inflating and the parsing threads.
+    let big: Vec<u8> = (0..3_000_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    let layer = tar(&[E::File("etc/conf", b"conf"), E::File("usr/big", &big)]);
+    let m = image(&layout, std::slice::from_ref(&layer), None);
+    let fs = read(&layout, &m, &KeepEtcNoDigests, &NoProgress).unwrap();
+    assert_eq!(fs.kept.get("etc/conf").map(Vec::as_slice), Some(&b"conf"[..]));
+    assert_eq!(fs.files().count(), 0, "no digests were asked for");
+    assert_eq!(
+        fs.entries.get("usr/big").map(|p| &p.node),
+        Some(&Node::File {
+            digest: None,
+            size: big.len() as u64
+        })
+    );
+    let wrong = Algorithm::Sha256.hash_bytes(b"not the layer");
+    let m = image(&layout, &[layer], Some(vec![wrong]));
+    assert!(matches!(
+        read(&layout, &m, &KeepEtcNoDigests, &NoProgress),
+        Err(LayerError::DiffId { index: 0, .. })
+    ));
+}
+
+#[test]
+fn a_layer_blob_altered_in_storage_is_refused_naming_it() {
+    let t = tempfile::tempdir().unwrap();
+    let layout = Layout::create(t.path()).unwrap();
+    let big: Vec<u8> = (0..2_000_000u32)
+        .map(|i| (i.wrapping_mul(2_246_822_519) >> 24) as u8)
+        .collect();
+    let m = image(&layout, &[tar(&[E::File("a", &big)])], None);
+    let layer = m.layers[0].digest;
+    let path = t.path().join("blobs/sha256").join(layer.hex());
+    let mut bytes = std::fs::read(&path).unwrap();
+    // The gzip trailer's size field: the stream still inflates, but the blob no longer matches.
+    let at = bytes.len() - 1;
+    bytes[at] ^= 1;
+    std::fs::write(&path, &bytes).unwrap();
+    for keep in [
+        &KeepNothing as &dyn provenant_image::rootfs::Keep,
+        &KeepEtcNoDigests,
+    ] {
+        match read(&layout, &m, keep, &NoProgress) {
+            Err(e @ (LayerError::Archive { index: 0, .. } | LayerError::Store { index: 0, .. })) => {
+                assert!(e.to_string().contains(&layer.to_string()), "{e}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
