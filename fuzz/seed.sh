@@ -176,6 +176,8 @@ for f in files(root / "testdata" / "sbom", "*"):
         put("catalog_lockfiles", data, 5)
     elif name == "METADATA":
         put("catalog_lockfiles", data, 6)
+    elif data[:4] in (b"\x7fELF", b"\xcf\xfa\xed\xfe") or data[:2] == b"MZ":
+        put("catalog_executables", data)
 
 for target in sorted(counts):
     print(f"{target}: {counts[target]} seeds")

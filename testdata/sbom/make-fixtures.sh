@@ -237,7 +237,7 @@ T
 # --- Go: go.mod/go.sum written by `go mod tidy`, and a binary built by `go build` carrying the build
 # information. The two dependency modules are served from a file:// module proxy built here (the Go
 # toolchain computes and records their real h1: hashes); needs `go` (Debian: golang-go).
-rm -rf go-mod go-bin; mkdir -p go-mod go-bin
+rm -rf go-mod go-bin go-bin-cross; mkdir -p go-mod go-bin go-bin-cross
 work="$(mktemp -d)"
 python3 - "$work/proxy" <<'PY'
 import os, sys, zipfile
@@ -263,11 +263,17 @@ printf 'module example.com/hello\n\ngo 1.19\n\nrequire example.com/greet v1.2.0\
 printf 'package main\n\nimport "example.com/greet"\n\nfunc main() { println(greet.Greet("world")) }\n' > "$work/app/main.go"
 export GOPROXY="file://$work/proxy" GOSUMDB=off GOFLAGS=-mod=mod GOPATH="$work/gopath" GOCACHE="$work/cache"
 (cd "$work/app" && go mod tidy && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o hello . &&
+  GOOS=windows GOARCH=amd64 CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o hello.exe . &&
+  GOOS=darwin GOARCH=arm64 CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o hello-darwin . &&
   go list -m -f '{{if not .Main}}golang {{.Path}} {{.Version}}{{end}}' all | sed '/^$/d' | sort -u > expected.txt)
 cp "$work/app/go.mod" "$work/app/go.sum" "$work/app/main.go" "$work/app/expected.txt" go-mod/
 cp "$work/app/hello" go-bin/hello
+# The same program cross-built as a Windows PE and a macOS Mach-O executable.
+cp "$work/app/hello.exe" "$work/app/hello-darwin" go-bin-cross/
 # Ground truth for the binary: what `go version -m` reads from it.
 go version -m go-bin/hello | awk '$1=="dep" {print "golang", $2, $3}' | sort -u > go-bin/expected.txt
+for f in go-bin-cross/hello.exe go-bin-cross/hello-darwin; do go version -m "$f"; done |
+  awk '$1=="dep" {print "golang", $2, $3}' | sort -u > go-bin-cross/expected.txt
 chmod -R u+w "$work"; rm -rf "$work"
 unset GOPROXY GOSUMDB GOFLAGS GOPATH GOCACHE
 

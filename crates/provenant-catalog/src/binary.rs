@@ -1,6 +1,7 @@
-//! Executables (ELF): the module list Go embeds in every binary (the `\xff Go buildinf:` blob, Go 1.18
-//! and later), and the dependency list `cargo auditable` embeds in Rust binaries (the zlib-compressed JSON
-//! of the `.dep-v0` section). Nothing is executed; the bytes are read with every offset checked.
+//! Executables (ELF, Windows PE, and Mach-O, thin or universal): the module list Go embeds in every binary
+//! (the `\xff Go buildinf:` blob, Go 1.18 and later), and the dependency list `cargo auditable` embeds in
+//! Rust binaries (the zlib-compressed JSON of the `.dep-v0` section). Nothing is executed; the bytes are
+//! read with every offset checked.
 //!
 //! A Go binary's dependencies (`dep` lines, with their `=>` replacements) are components with their `h1:`
 //! hashes; its main module is one only when it has a version (`go install m@v1.2.3`), a `(devel)` build
@@ -25,23 +26,168 @@ pub const MAX_AUDIT_JSON: u64 = 8 << 20;
 
 const GO_MAGIC: &[u8] = b"\xff Go buildinf:";
 
-/// Whether `bytes` begin like an ELF file.
-#[must_use]
-pub fn is_elf(bytes: &[u8]) -> bool {
-    bytes.starts_with(b"\x7fELF")
+/// The executable formats read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Exe {
+    Elf,
+    Pe,
+    MachO,
+    /// A universal (fat) Mach-O file: several Mach-O files, one per architecture.
+    MachOFat,
 }
 
-/// The components an ELF executable records about its own build. A binary that records nothing (most C
-/// programs) gives none, without a warning.
-pub fn parse(file: &str, bytes: &[u8]) -> Result<Vec<Component>, Warning> {
-    if !is_elf(bytes) {
-        return Err(Warning::new(file, None, "not an ELF file"));
+/// Most architectures a universal Mach-O file is believed to hold. A Java class file starts with the same
+/// magic number as a universal binary, followed by its version (45 or more) where the universal binary
+/// has its architecture count.
+const MAX_FAT_ARCHS: u32 = 32;
+
+fn exe_kind(bytes: &[u8]) -> Option<Exe> {
+    let magic = bytes.get(..4)?;
+    match magic {
+        b"\x7fELF" => Some(Exe::Elf),
+        [b'M', b'Z', ..] => Some(Exe::Pe),
+        [0xfe, 0xed, 0xfa, 0xce | 0xcf] | [0xce | 0xcf, 0xfa, 0xed, 0xfe] => Some(Exe::MachO),
+        [0xca, 0xfe, 0xba, 0xbe] => {
+            let n = u32::from_be_bytes(bytes.get(4..8)?.try_into().ok()?);
+            (1..=MAX_FAT_ARCHS).contains(&n).then_some(Exe::MachOFat)
+        }
+        _ => None,
     }
+}
+
+/// Whether `head` (at least the first 8 bytes of a file) begins like an ELF, PE or Mach-O executable.
+#[must_use]
+pub fn is_executable(head: &[u8]) -> bool {
+    exe_kind(head).is_some()
+}
+
+/// The components an executable (ELF, PE or Mach-O) records about its own build. A binary that records
+/// nothing (most C programs) gives none, without a warning.
+pub fn parse(file: &str, bytes: &[u8]) -> Result<Vec<Component>, Warning> {
+    let Some(kind) = exe_kind(bytes) else {
+        return Err(Warning::new(file, None, "not an ELF, PE or Mach-O executable"));
+    };
     let mut out = go_buildinfo(file, bytes)?;
-    if let Some(data) = elf_section(bytes, ".dep-v0") {
+    let section = match kind {
+        Exe::Elf => elf_section(bytes, ".dep-v0"),
+        Exe::Pe => pe_section(bytes, ".dep-v0"),
+        Exe::MachO => macho_section(bytes, ".dep-v0"),
+        Exe::MachOFat => fat_slices(bytes)
+            .into_iter()
+            .find_map(|slice| macho_section(slice, ".dep-v0")),
+    };
+    if let Some(data) = section {
         out.extend(auditable(file, data)?);
     }
     Ok(out)
+}
+
+/// Reads a little-endian unsigned integer of `len` bytes at `at`.
+fn le(bytes: &[u8], at: usize, len: usize) -> Option<u64> {
+    let b = bytes.get(at..at.checked_add(len)?)?;
+    Some(b.iter().rev().fold(0u64, |v, byte| (v << 8) | u64::from(*byte)))
+}
+
+fn usize_of(v: u64) -> Option<usize> {
+    usize::try_from(v).ok()
+}
+
+/// The bytes of `base[off..off + size]`, when inside.
+fn slice_at(base: &[u8], off: u64, size: u64) -> Option<&[u8]> {
+    let off = usize_of(off)?;
+    base.get(off..off.checked_add(usize_of(size)?)?)
+}
+
+/// Whether a fixed-width, NUL-padded section name field equals `name`.
+fn name_is(field: &[u8], name: &str) -> bool {
+    let end = field.iter().position(|b| *b == 0).unwrap_or(field.len());
+    field.get(..end) == Some(name.as_bytes())
+}
+
+/// The raw data of the PE section called `name` (names of up to 8 bytes, as `.dep-v0` is).
+fn pe_section<'a>(bytes: &'a [u8], name: &str) -> Option<&'a [u8]> {
+    let pe = usize_of(le(bytes, 0x3c, 4)?)?;
+    if bytes.get(pe..pe.checked_add(4)?)? != b"PE\0\0" {
+        return None;
+    }
+    let coff = pe + 4;
+    let sections = usize_of(le(bytes, coff + 2, 2)?)?;
+    let optional = usize_of(le(bytes, coff + 16, 2)?)?;
+    let table = coff.checked_add(20)?.checked_add(optional)?;
+    (0..sections).find_map(|i| {
+        let at = table.checked_add(i.checked_mul(40)?)?;
+        if !name_is(bytes.get(at..at + 8)?, name) {
+            return None;
+        }
+        let virtual_size = le(bytes, at + 8, 4)?;
+        let raw_size = le(bytes, at + 16, 4)?;
+        let raw_at = le(bytes, at + 20, 4)?;
+        // The raw data is padded to the file alignment; the virtual size is the content's.
+        let size = if virtual_size == 0 {
+            raw_size
+        } else {
+            raw_size.min(virtual_size)
+        };
+        slice_at(bytes, raw_at, size)
+    })
+}
+
+/// The data of the Mach-O section called `name` (in any segment), in a thin little-endian Mach-O file.
+fn macho_section<'a>(bytes: &'a [u8], name: &str) -> Option<&'a [u8]> {
+    let wide = match bytes.get(..4)? {
+        [0xcf, 0xfa, 0xed, 0xfe] => true,
+        [0xce, 0xfa, 0xed, 0xfe] => false,
+        // Big-endian Mach-O (old PowerPC builds) carries neither Go 1.18+ nor cargo-auditable data.
+        _ => return None,
+    };
+    let ncmds = usize_of(le(bytes, 16, 4)?)?;
+    let mut at: usize = if wide { 32 } else { 28 };
+    for _ in 0..ncmds.min(1 << 16) {
+        let cmd = le(bytes, at, 4)?;
+        let size = usize_of(le(bytes, at + 4, 4)?)?;
+        // LC_SEGMENT_64 and LC_SEGMENT: their sections follow the segment header.
+        let layout = match cmd {
+            0x19 => Some((64, 72, 80)),
+            0x1 => Some((48, 56, 68)),
+            _ => None,
+        };
+        if let Some((nsects_at, first, each)) = layout {
+            let nsects = usize_of(le(bytes, at + nsects_at, 4)?)?;
+            for i in 0..nsects.min(1 << 16) {
+                let s = at.checked_add(first)?.checked_add(i.checked_mul(each)?)?;
+                if !name_is(bytes.get(s..s + 16)?, name) {
+                    continue;
+                }
+                let (size, offset) = if wide {
+                    (le(bytes, s + 40, 8)?, le(bytes, s + 48, 4)?)
+                } else {
+                    (le(bytes, s + 36, 4)?, le(bytes, s + 40, 4)?)
+                };
+                return slice_at(bytes, offset, size);
+            }
+        }
+        if size < 8 {
+            return None;
+        }
+        at = at.checked_add(size)?;
+    }
+    None
+}
+
+/// The Mach-O files inside a universal binary, in order; those whose bounds are outside are left out.
+fn fat_slices(bytes: &[u8]) -> Vec<&[u8]> {
+    let be = |at: usize| -> Option<u64> {
+        Some(u64::from(u32::from_be_bytes(
+            bytes.get(at..at + 4)?.try_into().ok()?,
+        )))
+    };
+    let n = be(4).unwrap_or(0).min(u64::from(MAX_FAT_ARCHS));
+    (0..n)
+        .filter_map(|i| {
+            let at = 8 + usize_of(i)? * 20;
+            slice_at(bytes, be(at + 8)?, be(at + 12)?)
+        })
+        .collect()
 }
 
 struct Elf<'a> {

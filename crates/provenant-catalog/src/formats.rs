@@ -23,8 +23,8 @@ pub enum Format {
     PipfileLock,
     /// `go.mod`.
     GoMod,
-    /// An ELF executable (Go build information, cargo-auditable data).
-    Elf,
+    /// An ELF, PE or Mach-O executable (Go build information, cargo-auditable data).
+    Executable,
     /// `pom.xml`.
     PomXml,
     /// `gradle.lockfile`, `buildscript-gradle.lockfile`, `gradle/dependency-locks/*.lockfile`.
@@ -80,7 +80,7 @@ pub fn recognise(rel: &Path) -> Option<Format> {
     }
 }
 
-/// The format of a file no name identifies, from its first bytes: ELF executables. In a directory walk
+/// The format of a file no name identifies, from its first bytes: ELF, PE and Mach-O executables. In a directory walk
 /// (`require_exec`) only files with an execute permission bit are opened.
 #[must_use]
 pub fn sniff(path: &Path, require_exec: bool) -> Option<Format> {
@@ -96,9 +96,9 @@ pub fn sniff(path: &Path, require_exec: bool) -> Option<Format> {
     if !meta.is_file() || meta.len() < 64 {
         return None;
     }
-    let mut head = [0u8; 4];
+    let mut head = [0u8; 8];
     std::fs::File::open(path).ok()?.read_exact(&mut head).ok()?;
-    binary::is_elf(&head).then_some(Format::Elf)
+    binary::is_executable(&head).then_some(Format::Executable)
 }
 
 /// Adds to the Debian packages found in `<root>/var/lib/dpkg/status` (at `status_rel`, relative to the
@@ -146,7 +146,7 @@ pub fn parse(
         )),
         Format::PipfileLock => one(pylock::parse_pipfile(rel, bytes, sibling("Pipfile").as_deref())),
         Format::GoMod => one(golang::parse(rel, bytes, sibling("go.sum").as_deref())),
-        Format::Elf => one(binary::parse(rel, bytes)),
+        Format::Executable => one(binary::parse(rel, bytes)),
         Format::PomXml => java::parse_pom(rel, bytes),
         Format::GradleLock => one(java::parse_gradle_lock(rel, bytes)),
         Format::JavaArchive => java::parse_archive(rel, bytes),

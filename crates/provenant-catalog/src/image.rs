@@ -1,7 +1,7 @@
 //! Cataloging an OCI image: its layers are read as streams, in order, into the final filesystem
 //! (`provenant_image::rootfs`: whiteouts applied, every blob and diff id verified, nothing unpacked to
 //! disk), keeping in memory only the files a cataloger reads — lockfiles and package databases by name,
-//! the manifests beside them, Debian copyright files, and ELF executables by their magic number. Each
+//! the manifests beside them, Debian copyright files, and executables (ELF, PE, Mach-O) by their magic number. Each
 //! component's evidence names the layer (its diff id) that put its file in the image.
 
 use std::path::Path;
@@ -25,13 +25,13 @@ const NEIGHBOURS: [&str; 6] = [
     "copyright",
 ];
 
-/// The smallest ELF file worth reading (a header and one section).
-const MIN_ELF_BYTES: u64 = 64;
+/// The smallest executable worth reading (a header and one section).
+const MIN_EXE_BYTES: u64 = 64;
 
 fn kind_for(path: &str, head: &[u8], size: u64) -> Option<Kind> {
     kind_of(Path::new(path)).or_else(|| {
-        ((MIN_ELF_BYTES..=MAX_FILE_BYTES).contains(&size) && binary::is_elf(head))
-            .then_some(Kind::Other(Format::Elf))
+        ((MIN_EXE_BYTES..=MAX_FILE_BYTES).contains(&size) && binary::is_executable(head))
+            .then_some(Kind::Other(Format::Executable))
     })
 }
 

@@ -129,3 +129,18 @@ proptest::proptest! {
 fn found_in(c: &provenant_catalog::Catalog) -> BTreeSet<String> {
     found(&c.components)
 }
+
+#[test]
+fn go_build_info_is_read_from_windows_pe_and_macos_mach_o_builds() {
+    // The same program cross-built by `go build` with GOOS=windows and GOOS=darwin.
+    let dir = fixture("go-bin-cross");
+    for name in ["hello.exe", "hello-darwin"] {
+        let c = catalog(&dir.join(name)).unwrap();
+        assert!(c.warnings.is_empty(), "{name}: {:?}", c.warnings);
+        assert_eq!(found_in(&c), expected("go-bin-cross"), "{name}");
+    }
+    // Found by their magic number in a directory walk too.
+    let c = catalog(&dir).unwrap();
+    assert_eq!(c.files, ["hello-darwin", "hello.exe"]);
+    assert_eq!(found_in(&c), expected("go-bin-cross"));
+}
