@@ -8,6 +8,7 @@
     clippy::type_complexity
 )]
 
+mod gcb;
 mod model;
 mod policy;
 mod slsa_verifier;
