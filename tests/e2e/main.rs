@@ -11,6 +11,7 @@
 
 mod conformance;
 mod digest;
+mod gcb;
 mod keys;
 mod lineage;
 mod oci;
