@@ -230,6 +230,7 @@ fn gcb_artifact_image_cases_match_slsa_verifier() {
         failures.len(),
         failures.join("\n")
     );
-    // 42 versioned cases (7 of them v0.3 only) over both builder ids, and the unversioned one.
-    assert!(ran >= 120, "only {ran} runs");
+    // 29 cases for both builder versions and both builder ids, 11 for v0.3 only, 2 with one builder id
+    // per version, and the unversioned one.
+    assert_eq!(ran, 29 * 4 + 11 * 2 + 2 * 2 + 1);
 }
