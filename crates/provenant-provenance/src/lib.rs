@@ -33,6 +33,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod cosign;
 pub mod gcb;
 mod vsa_verify;
 

@@ -575,7 +575,16 @@ pub mod gha {
         expected: Option<&BuilderId>,
     ) -> Result<BuilderId, PolicyError> {
         let id: BuilderId = actual.parse().map_err(|_| untrusted(actual, expected))?;
-        if !TRUSTED_REUSABLE_WORKFLOWS.contains(&id.name()) || expected.is_some_and(|e| !e.matches(&id)) {
+        // slsa-verifier matches loosely and allows the short form of a tag ref: an expected `@v1.2.3`
+        // is met by the workflow at `refs/tags/v1.2.3`.
+        let short_tag_matches = |e: &BuilderId| {
+            e.name() == id.name()
+                && e.version()
+                    .is_some_and(|v| id.version() == Some(format!("refs/tags/{v}").as_str()))
+        };
+        if !TRUSTED_REUSABLE_WORKFLOWS.contains(&id.name())
+            || expected.is_some_and(|e| !e.matches(&id) && !short_tag_matches(e))
+        {
             return Err(untrusted(actual, expected));
         }
         Ok(id)

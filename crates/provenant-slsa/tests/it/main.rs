@@ -9,6 +9,7 @@
 )]
 
 mod gcb;
+mod gha_image;
 mod model;
 mod policy;
 mod slsa_verifier;
