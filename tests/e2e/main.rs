@@ -11,7 +11,6 @@
 
 mod conformance;
 mod digest;
-mod gcb;
 mod keys;
 mod lineage;
 mod oci;
@@ -20,5 +19,6 @@ mod repro;
 mod sbom;
 mod sbom_image;
 mod signing;
+mod slsa_image;
 mod support;
 mod verify_image;

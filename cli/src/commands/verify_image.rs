@@ -13,6 +13,8 @@ use serde::Serialize;
 
 use crate::Outcome;
 use crate::args::{GlobalArgs, OutputFormat};
+use crate::commands::oci::RegistryArgs;
+use crate::commands::sigstore::{TrustArgs, load_verifier};
 use crate::output::print_json;
 
 /// The largest provenance file read.
@@ -36,9 +38,10 @@ pub(crate) struct VerifyImageArgs {
     /// The image, by digest: `[REGISTRY/]REPOSITORY[:TAG]@sha256:HEX`.
     #[arg(value_name = "IMAGE")]
     image: String,
-    /// The provenance file: a Google Cloud Build provenance summary (JSON).
+    /// The provenance file: a Google Cloud Build provenance summary (JSON). Without it, the image's
+    /// cosign attestations (SLSA GitHub generator) are read from its registry or OCI layout.
     #[arg(long, value_name = "FILE")]
-    provenance_path: PathBuf,
+    provenance_path: Option<PathBuf>,
     /// The expected source (`github.com/ORG/REPO`, a URL, or the `gs://` source of a GCS build).
     #[arg(long, value_name = "URI")]
     source_uri: String,
@@ -63,6 +66,10 @@ pub(crate) struct VerifyImageArgs {
     /// Print the verified provenance statement (the signed payload) on stdout.
     #[arg(long)]
     print_provenance: bool,
+    #[command(flatten)]
+    trust: TrustArgs,
+    #[command(flatten)]
+    registry: RegistryArgs,
 }
 
 #[derive(Debug, Serialize)]
@@ -78,7 +85,9 @@ struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     provenance_entry: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    failed_check: Option<&'static str>,
+    attestation: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failed_check: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
 }
@@ -149,6 +158,7 @@ pub(crate) fn verify_image(global: &GlobalArgs, args: &VerifyImageArgs) -> anyho
         predicate_type: None,
         key: None,
         provenance_entry: None,
+        attestation: None,
         failed_check: None,
         error: None,
     };
@@ -156,20 +166,24 @@ pub(crate) fn verify_image(global: &GlobalArgs, args: &VerifyImageArgs) -> anyho
     let image = match gcb::immutable_image_digest(&args.image) {
         Ok(d) => d,
         Err(e @ ImageReferenceError::Mutable { .. }) => {
-            report.failed_check = Some("immutable-reference");
+            report.failed_check = Some("immutable-reference".to_owned());
             report.error = Some(e.to_string());
             render(global, &report)?;
             return Ok(Outcome::Failure);
         }
         Err(e) => return Err(e.into()),
     };
-    let provenance = read_bounded(&args.provenance_path, MAX_PROVENANCE_BYTES)?;
+    let Some(provenance_path) = &args.provenance_path else {
+        return verify_attested_image(global, args, image, report);
+    };
+    let provenance = read_bounded(provenance_path, MAX_PROVENANCE_BYTES)?;
     anyhow::ensure!(
         is_gcb_summary(&provenance),
         "{} is not a Google Cloud Build provenance summary (`gcloud artifacts docker images describe IMAGE \
          --show-provenance --format json`); for provenance in a sigstore bundle, use `provenant \
-         verify-provenance sha256:HEX --bundle FILE`",
-        args.provenance_path.display()
+         verify-provenance sha256:HEX --bundle FILE`, and for cosign attestations attached to the image, \
+         leave out --provenance-path",
+        provenance_path.display()
     );
     let key_dir = args.gcb_key_dir.as_deref().context(
         "Google Cloud Build provenance is signed with Cloud Build's Cloud KMS keys: give their directory \
@@ -199,7 +213,7 @@ pub(crate) fn verify_image(global: &GlobalArgs, args: &VerifyImageArgs) -> anyho
             Outcome::Success
         }
         Err(e) => {
-            report.failed_check = Some(e.check());
+            report.failed_check = Some(e.check().to_owned());
             report.error = Some(e.to_string());
             Outcome::Failure
         }
@@ -214,23 +228,176 @@ fn render(global: &GlobalArgs, report: &Report) -> anyhow::Result<()> {
         OutputFormat::Text => {
             let mut out = std::io::stdout().lock();
             if report.verified {
-                writeln!(
-                    out,
-                    "Verified build using builder {} ({}), signed by Cloud Build key {:?}",
-                    report.builder_id.as_deref().unwrap_or(""),
-                    report.predicate_type.as_deref().unwrap_or(""),
-                    report.key.as_deref().unwrap_or("")
-                )?;
+                match (&report.key, &report.attestation) {
+                    (Some(key), _) => writeln!(
+                        out,
+                        "Verified build using builder {} ({}), signed by Cloud Build key {key:?}",
+                        report.builder_id.as_deref().unwrap_or(""),
+                        report.predicate_type.as_deref().unwrap_or(""),
+                    )?,
+                    (None, attestation) => writeln!(
+                        out,
+                        "Verified build using builder {} ({}), attestation {}",
+                        report.builder_id.as_deref().unwrap_or(""),
+                        report.predicate_type.as_deref().unwrap_or(""),
+                        attestation.as_deref().unwrap_or("")
+                    )?,
+                }
                 writeln!(out, "PASSED: SLSA verification passed for {}", report.image)?;
             } else {
                 writeln!(
                     out,
                     "FAILED: SLSA verification failed ({}): {}",
-                    report.failed_check.unwrap_or(""),
+                    report.failed_check.as_deref().unwrap_or(""),
                     report.error.as_deref().unwrap_or("")
                 )?;
             }
         }
     }
     Ok(())
+}
+
+/// The OIDC issuer of GitHub Actions, which certifies the SLSA GitHub generator's workflows.
+const GITHUB_ISSUER: &str = "https://token.actions.githubusercontent.com";
+
+/// The cosign attestation manifests of `image` in `store`: the `sha256-<hex>.att` tag, and in an OCI
+/// layout written by `cosign save`, the manifests its index marks as attestations.
+fn attestation_manifests(
+    store: &dyn provenant_registry::Store,
+    reference: &provenant_oci::Reference,
+    image: &provenant_digest::Digest,
+) -> anyhow::Result<Vec<provenant_registry::FetchedManifest>> {
+    use provenant_oci::{CosignKind, ManifestRef, cosign_tag};
+    let mut found = Vec::new();
+    match store.get_manifest(&ManifestRef::Tag(cosign_tag(image, CosignKind::Attestation))) {
+        Ok(m) => found.push(m),
+        Err(e) => tracing::debug!(error = %e, "no cosign attestation tag"),
+    }
+    if let provenant_oci::Reference::Layout(l) = reference {
+        let index = provenant_registry::layout::Layout::open(&l.path)?.index()?;
+        for d in &index.manifests {
+            let is_att = d
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get("kind"))
+                .is_some_and(|k| k == "dev.cosignproject.cosign/atts");
+            if is_att && !found.iter().any(|m| m.digest == d.digest) {
+                found.push(store.get_manifest(&ManifestRef::Digest(d.digest))?);
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The SLSA GitHub generator's image provenance: the cosign attestations attached to the image,
+/// each verified by the trust core (certificate of the builder's workflow, issued to GitHub Actions),
+/// then the provenance checks of `verify-provenance`.
+fn verify_attested_image(
+    global: &GlobalArgs,
+    args: &VerifyImageArgs,
+    image: provenant_digest::Digest,
+    mut report: Report,
+) -> anyhow::Result<Outcome> {
+    use provenant_provenance::{Expectations, Input, RefExpectation};
+    use provenant_sigstore::{IdentityPolicy, Policy, SanMatcher};
+
+    let reference: provenant_oci::Reference = args.image.parse()?;
+    // `NAME@vX.Y.Z` is the short form of the workflow's `NAME@refs/tags/vX.Y.Z`, as slsa-verifier reads it.
+    let builder: provenant_slsa::policy::BuilderId = args.builder_id.parse()?;
+    let builder = match builder.version() {
+        Some(v) if !v.starts_with("refs/") => format!("{}@refs/tags/{v}", builder.name()).parse()?,
+        _ => builder,
+    };
+    let san = match builder.version() {
+        Some(_) => format!("^{}$", regex_escape(&builder.to_string())),
+        None => format!(
+            "^{}@refs/tags/v[0-9]+\\.[0-9]+\\.[0-9]+$",
+            regex_escape(builder.name())
+        ),
+    };
+    let policy = Policy::Identity(IdentityPolicy::new(SanMatcher::regex(&san)?).with_issuer(GITHUB_ISSUER));
+    let verifier = load_verifier(&args.trust, &policy)?;
+    let expectations = Expectations {
+        builder_id: builder,
+        source: args.source_uri.parse()?,
+        git_ref: match (&args.source_branch, &args.source_tag, &args.source_versioned_tag) {
+            (Some(b), _, _) => Some(RefExpectation::Branch(b.clone())),
+            (_, Some(t), _) => Some(RefExpectation::Tag(t.clone())),
+            (_, _, Some(v)) => Some(RefExpectation::VersionedTag(v.clone())),
+            _ => None,
+        },
+        build_level: None,
+        workflow_inputs: std::collections::BTreeMap::new(),
+    };
+    let client = args.registry.client(None)?;
+    let store = provenant_registry::open_store(&reference, &client, false)?;
+    let mut bundles = Vec::new();
+    let mut unreadable = Vec::new();
+    for manifest in attestation_manifests(store.as_ref(), &reference, &image)? {
+        let provenant_oci::Manifest::Image(m) = &manifest.manifest else {
+            continue;
+        };
+        for (i, layer) in m.layers.iter().enumerate() {
+            if layer.media_type != provenant_provenance::cosign::DSSE_LAYER_MEDIA_TYPE {
+                continue;
+            }
+            let name = format!("{}#{i}", manifest.digest);
+            let envelope =
+                provenant_registry::read_small_blob(store.as_ref(), &layer.digest, Some(layer.size))?;
+            let annotations = layer.annotations.clone().unwrap_or_default();
+            match provenant_provenance::cosign::bundle_from_cosign_layer(&envelope, &annotations) {
+                Ok(bundle) => bundles.push((bundle, layer.digest, name)),
+                Err(e) => unreadable.push(format!("{name}: {e}")),
+            }
+        }
+    }
+    if bundles.is_empty() {
+        report.failed_check = Some("attestation".to_owned());
+        report.error = Some(if unreadable.is_empty() {
+            format!("no cosign attestation is attached to {}", args.image)
+        } else {
+            format!("no attestation can be verified: {}", unreadable.join("; "))
+        });
+        render(global, &report)?;
+        return Ok(Outcome::Failure);
+    }
+    let inputs: Vec<Input<'_>> = bundles
+        .iter()
+        .map(|(bundle, digest, name)| Input {
+            bundle,
+            digest: *digest,
+            name: name.clone(),
+        })
+        .collect();
+    let outcome = match provenant_provenance::verify(&verifier, &policy, &inputs, &image, &expectations) {
+        Ok(passed) => {
+            if args.print_provenance {
+                print_json(&passed.statement)?;
+            }
+            report.verified = true;
+            report.builder_id = Some(passed.builder_id.to_string());
+            report.predicate_type = Some(passed.provenance.version().predicate_type().to_owned());
+            report.attestation = inputs.get(passed.bundle_index).map(|i| i.name.clone());
+            Outcome::Success
+        }
+        Err(e) => {
+            report.failed_check = Some(e.check().to_string());
+            report.error = Some(e.to_string());
+            Outcome::Failure
+        }
+    };
+    render(global, &report)?;
+    Ok(outcome)
+}
+
+/// `text` with every regular-expression metacharacter escaped.
+fn regex_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if "\\.+*?()|[]{}^$#&-~".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }

@@ -1,5 +1,6 @@
-//! `provenant verify-image` on Google Cloud Build provenance summaries (slsa-verifier's vectors):
-//! exit 0 when every check passes, exit 1 naming the failed check, exit 2 for what cannot be verified.
+//! `provenant verify-image` on slsa-verifier's vectors: Google Cloud Build provenance summaries, and
+//! images built by the SLSA GitHub generator with their cosign attestations in an OCI layout. Exit 0
+//! when every check passes, exit 1 naming the failed check, exit 2 for what cannot be verified.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -203,5 +204,101 @@ fn what_cannot_be_verified_exits_2() {
     assert!(
         err.contains("not a Google Cloud Build provenance summary"),
         "{err}"
+    );
+}
+
+const GENERATOR: &str =
+    "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_container_slsa3.yml";
+
+/// An image of the generator's container workflow at `version`, as an `oci:` reference by digest.
+fn generator_image(version: &str) -> String {
+    let dir = root()
+        .join("cli/slsa-verifier/testdata/gha_generic_container")
+        .join(version);
+    let digest = std::fs::read_to_string(dir.join("container_workflow_dispatch.digest")).unwrap();
+    format!(
+        "oci:{}@{}",
+        dir.join("container_workflow_dispatch").display(),
+        digest.trim()
+    )
+}
+
+fn trusted_root() -> String {
+    provenant_testkit::vectors_dir()
+        .join("sigstore-python/embedded-trust-roots/prod/trusted_root.json")
+        .display()
+        .to_string()
+}
+
+fn verify_generator(image: &str, builder: &str, extra: &[&str]) -> (i32, String, String) {
+    let root = trusted_root();
+    let mut args = vec![
+        "verify-image",
+        image,
+        "--source-uri",
+        "github.com/slsa-framework/example-package",
+        "--builder-id",
+        builder,
+        "--trusted-root",
+        &root,
+        "--output",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+#[test]
+fn generator_images_verify_from_their_cosign_attestations() {
+    for version in ["v1.10.0", "v2.1.0"] {
+        for builder in [GENERATOR.to_owned(), format!("{GENERATOR}@{version}")] {
+            let (code, out, err) =
+                verify_generator(&generator_image(version), &builder, &["--source-branch", "main"]);
+            assert_eq!(code, 0, "{version} {builder}: {out}\n{err}");
+            let report: Value = serde_json::from_str(&out).unwrap();
+            assert_eq!(report["builder_id"], format!("{GENERATOR}@refs/tags/{version}"));
+            assert_eq!(report["predicate_type"], "https://slsa.dev/provenance/v0.2");
+        }
+    }
+    // Each failure names its check.
+    let image = generator_image("v2.1.0");
+    let failed = |builder: &str, extra: &[&str]| {
+        let (code, out, err) = verify_generator(&image, builder, extra);
+        assert_eq!(code, 1, "{out}\n{err}");
+        serde_json::from_str::<Value>(&out).unwrap()["failed_check"].clone()
+    };
+    assert_eq!(failed(GENERATOR, &["--source-branch", "master"]), "ref");
+    assert_eq!(failed(GENERATOR, &["--source-tag", "v1.2.3"]), "ref");
+    assert_eq!(failed(&format!("{GENERATOR}@v2.0.0"), &[]), "signature");
+    let (code, out, _) = run(&[
+        "verify-image",
+        &image,
+        "--source-uri",
+        "github.com/slsa-framework/other",
+        "--builder-id",
+        GENERATOR,
+        "--trusted-root",
+        &trusted_root(),
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        out.starts_with("FAILED: SLSA verification failed (source)"),
+        "{out}"
+    );
+    // Another image digest: the attestations found for it do not name it.
+    let other = image.replace("sha256:234e", "sha256:0000");
+    let (code, out, _) = verify_generator(&other, GENERATOR, &[]);
+    assert_eq!(code, 1, "{out}");
+}
+
+#[test]
+fn attestations_logged_as_intoto_entries_cannot_be_verified_offline() {
+    let (code, out, err) = verify_generator(&generator_image("v1.9.0"), GENERATOR, &[]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["failed_check"], "attestation");
+    assert!(
+        report["error"].as_str().unwrap().contains("intoto/0.0.1"),
+        "{out}"
     );
 }
