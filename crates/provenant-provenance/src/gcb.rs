@@ -26,6 +26,12 @@ use provenant_slsa::gcb::{self, GcbBuilderId, GcbPolicyError, KeySelection};
 /// The most keys a key set holds (Cloud Build has a few dozen regions).
 pub const MAX_GCB_KEYS: usize = 256;
 
+/// The most provenance entries of a summary that are tried (Artifact Registry returns one per build).
+pub const MAX_ENTRIES: usize = 64;
+
+/// The most signatures of one envelope that are tried (Cloud Build signs with one or two keys).
+pub const MAX_SIGNATURES: usize = 16;
+
 /// The public keys of Google Cloud Build's signers, by name: a region (`us-west2`, `global`) for the
 /// regional `builtByGCB` keys, `global-pae-google-hosted-worker_1` and `global-pae-provenanceSigner_1`
 /// for the global ones. These are the file names (without `.key`) slsa-verifier ships them under.
@@ -159,6 +165,12 @@ pub enum GcbError {
     /// The summary holds no provenance entry.
     #[error("provenance summary: no provenance entry")]
     NoProvenance,
+    /// The summary holds more entries than are tried.
+    #[error("provenance summary: {entries} provenance entries, more than the {MAX_ENTRIES} tried")]
+    TooManyEntries {
+        /// Entries in the summary.
+        entries: usize,
+    },
     /// No entry carries a signature that verifies under the key its key id names.
     #[error("signature: no valid signature in {entries} provenance entr{}{}", if *entries == 1 { "y" } else { "ies" }, describe(failures))]
     NoValidSignature {
@@ -193,7 +205,7 @@ impl GcbError {
     #[must_use]
     pub fn check(&self) -> &'static str {
         match self {
-            GcbError::Summary(_) | GcbError::NoProvenance => "summary",
+            GcbError::Summary(_) | GcbError::NoProvenance | GcbError::TooManyEntries { .. } => "summary",
             GcbError::NoValidSignature { .. } => "signature",
             GcbError::Policy(p) => match p {
                 GcbPolicyError::SubjectMismatch { .. } => "subject",
@@ -285,6 +297,18 @@ fn verify_entry(
         fail(None, "the envelope has no signatures".to_owned());
         return None;
     }
+    if envelope.signatures.len() > MAX_SIGNATURES {
+        fail(
+            None,
+            format!(
+                "the envelope has {} signatures, more than the {MAX_SIGNATURES} tried",
+                envelope.signatures.len()
+            ),
+        );
+        return None;
+    }
+    // A global key's PAE check covers every signature with its key id, so it runs once per key id.
+    let mut pae_checked: BTreeMap<&str, Result<(), String>> = BTreeMap::new();
     for (i, signature) in envelope.signatures.iter().enumerate() {
         let Some(selection) = KeySelection::from_key_id(&signature.keyid) else {
             continue;
@@ -301,7 +325,10 @@ fn verify_entry(
             continue;
         };
         let verified = match &selection {
-            KeySelection::GlobalPae { .. } => verify_pae(envelope, &signature.keyid, &payload, key),
+            KeySelection::GlobalPae { .. } => pae_checked
+                .entry(signature.keyid.as_str())
+                .or_insert_with(|| verify_pae(envelope, &signature.keyid, &payload, key))
+                .clone(),
             _ => decode_signature(&signature.sig).and_then(|sig| {
                 key.verify(&payload, &sig)
                     .map_err(|_| format!("the signature over the payload does not verify with key {name:?}"))
@@ -349,6 +376,11 @@ pub fn verify_signatures(
     let entries = &summary.provenance_summary.provenance;
     if entries.is_empty() {
         return Err(GcbError::NoProvenance);
+    }
+    if entries.len() > MAX_ENTRIES {
+        return Err(GcbError::TooManyEntries {
+            entries: entries.len(),
+        });
     }
     let mut failures = Vec::new();
     for (i, entry) in entries.iter().enumerate() {

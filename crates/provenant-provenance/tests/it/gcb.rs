@@ -429,6 +429,10 @@ fn only_immutable_sha256_references_name_an_image() {
         immutable_image_digest("Not A Reference@@"),
         Err(ImageReferenceError::Malformed { .. })
     ));
+    assert!(matches!(
+        immutable_image_digest(&format!("example.com/i@sha512:{}", "a".repeat(128))),
+        Err(ImageReferenceError::NotSha256 { .. })
+    ));
 }
 
 #[test]
@@ -463,4 +467,78 @@ fn key_names_are_region_or_key_names() {
     }
     keys.insert("global", key.clone()).unwrap();
     assert!(keys.insert("global", key).is_err());
+}
+
+#[test]
+fn hostile_summaries_are_bounded() {
+    let keys = keys();
+    let (bytes, expected) = v03();
+    // Many signatures naming the global PAE key: refused without trying them all.
+    let many = edit(&bytes, |v| {
+        let sig = envelope(v)["signatures"][0]["sig"].clone();
+        let s: Vec<Value> = (0..1000)
+            .map(|_| serde_json::json!({"keyid": gcb::V01_GLOBAL_PAE_KEY_ID, "sig": sig}))
+            .collect();
+        envelope(v)["signatures"] = Value::Array(s);
+    });
+    let err = verify_gcb(&many, &keys, &expected).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("1000 signatures, more than the 16 tried"),
+        "{err}"
+    );
+    // Many entries.
+    let entries = edit(&bytes, |v| {
+        let e = v["provenance_summary"]["provenance"][0].clone();
+        v["provenance_summary"]["provenance"] = Value::Array(vec![e; 100]);
+    });
+    let err = verify_gcb(&entries, &keys, &expected).unwrap_err();
+    assert!(matches!(err, GcbError::TooManyEntries { entries: 100 }), "{err}");
+    assert_eq!(err.check(), "summary");
+    // Deep nesting is refused by the parser, not followed.
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    assert_eq!(
+        verify_gcb(deep.as_bytes(), &keys, &expected).unwrap_err().check(),
+        "summary"
+    );
+}
+
+#[test]
+fn cosign_layers_need_their_certificate_and_rekor_entry() {
+    use provenant_provenance::cosign::{CosignLayerError, bundle_from_cosign_layer};
+    use std::collections::BTreeMap;
+    let dir =
+        root().join("cli/slsa-verifier/testdata/gha_generic_container/v2.1.0/container_workflow_dispatch");
+    let blob =
+        |d: &str| std::fs::read(dir.join("blobs/sha256").join(d.trim_start_matches("sha256:"))).unwrap();
+    let manifest: Value = serde_json::from_slice(&blob(
+        "sha256:21454caf3a160dfbe6359f0501aa8401c6c0f2c7a8b71380ea21f8c4b48b64fe",
+    ))
+    .unwrap();
+    let layer = &manifest["layers"][0];
+    let envelope = blob(layer["digest"].as_str().unwrap());
+    let annotations: BTreeMap<String, String> = serde_json::from_value(layer["annotations"].clone()).unwrap();
+    let bundle = bundle_from_cosign_layer(&envelope, &annotations).unwrap();
+    assert!(bundle.to_json_v0_3().is_ok());
+    for missing in ["dev.sigstore.cosign/certificate", "dev.sigstore.cosign/bundle"] {
+        let mut a = annotations.clone();
+        a.remove(missing);
+        assert!(matches!(
+            bundle_from_cosign_layer(&envelope, &a),
+            Err(CosignLayerError::MissingAnnotation { annotation }) if annotation == missing
+        ));
+    }
+    let mut a = annotations.clone();
+    a.insert(
+        "dev.sigstore.cosign/bundle".to_owned(),
+        "{\"Payload\": {}}".to_owned(),
+    );
+    assert!(matches!(
+        bundle_from_cosign_layer(&envelope, &a),
+        Err(CosignLayerError::Malformed { .. })
+    ));
+    assert!(matches!(
+        bundle_from_cosign_layer(b"not json", &annotations),
+        Err(CosignLayerError::Malformed { .. })
+    ));
 }

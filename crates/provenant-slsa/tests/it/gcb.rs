@@ -59,7 +59,9 @@ fn remote_digest(artifact: &str, version: &str) -> &'static str {
 /// slsa-verifier's error name for one of ours.
 pub(crate) fn serror(err: &GcbError) -> &'static str {
     match err {
-        GcbError::Summary(_) | GcbError::NoProvenance => "serrors.ErrorInvalidDssePayload",
+        GcbError::Summary(_) | GcbError::NoProvenance | GcbError::TooManyEntries { .. } => {
+            "serrors.ErrorInvalidDssePayload"
+        }
         GcbError::NoValidSignature { .. } => "serrors.ErrorNoValidSignature",
         GcbError::Policy(p) => match p {
             GcbPolicyError::UnsupportedBuilder { .. } => "serrors.ErrorVerifierNotSupported",
