@@ -205,6 +205,13 @@ pub(crate) fn verify_image(global: &GlobalArgs, args: &VerifyImageArgs) -> anyho
                     serde_json::from_slice(&verified.payload).context("the verified payload is not JSON")?;
                 print_json(&statement)?;
             }
+            if provenant_slsa::gcb::source_uri(&verified.statement).is_ok_and(|u| u.starts_with("gs://")) {
+                // As slsa-verifier warns: such a build has no version-controlled source to match.
+                tracing::warn!(
+                    "this build was not configured with a repository trigger: its source is a Cloud Storage \
+                     archive, not a version-controlled repository"
+                );
+            }
             report.verified = true;
             report.builder_id = Some(verified.builder_id.to_string());
             report.predicate_type = Some(verified.statement.header().predicate_type.clone());
