@@ -13,6 +13,22 @@
 //! [`verify_source`], [`verify_metadata`] (occurrence kind and resource URI), [`verify_image_summary`],
 //! [`verify_text`] (the readable copy says what the signed statement says), then [`verify_branch`],
 //! [`verify_tag`] and [`verify_versioned_tag`] when asked.
+//!
+//! ```
+//! use provenant_slsa::gcb::{KeySelection, check_gcb_builder_expected};
+//!
+//! // The signature's key id names the key: here the regional key of us-west2, which signs the
+//! // payload's SHA-256; a key id of another project names no key at all.
+//! let key = KeySelection::from_key_id(
+//!     "projects/verified-builder/locations/us-west2/keyRings/attestor/cryptoKeys/builtByGCB/cryptoKeyVersions/1",
+//! );
+//! assert_eq!(key.as_ref().map(KeySelection::key_name), Some("us-west2"));
+//! assert!(KeySelection::from_key_id("projects/someone/locations/us-west2/keyRings/k/cryptoKeys/c").is_none());
+//! // Only a Cloud Build builder id selects this verifier.
+//! check_gcb_builder_expected("https://cloudbuild.googleapis.com/GoogleHostedWorker@v0.3")?;
+//! assert!(check_gcb_builder_expected("https://github.com/org/repo/.github/workflows/b.yml").is_err());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod model;
 
