@@ -302,3 +302,76 @@ fn attestations_logged_as_intoto_entries_cannot_be_verified_offline() {
         "{out}"
     );
 }
+
+/// The generator's attestation pushed under cosign's `sha256-<hex>.att` tag to a registry, as
+/// `cosign attest` leaves it: found there and verified.
+#[test]
+fn generator_images_verify_from_a_registry_cosign_tag() {
+    use std::sync::Arc;
+
+    use provenant_oci::{CosignKind, Manifest, ManifestRef, Repository, cosign_tag};
+    use provenant_registry::Store as _;
+    use provenant_registry::auth::CredentialSource;
+    use provenant_registry::layout::Layout;
+    use provenant_registry::remote::{Client, ClientOptions, Remote};
+
+    let registry = provenant_testkit::registry::MemoryRegistry::start();
+    let dir = root().join("cli/slsa-verifier/testdata/gha_generic_container/v2.1.0");
+    let image: provenant_digest::Digest =
+        std::fs::read_to_string(dir.join("container_workflow_dispatch.digest"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+    let layout = Layout::open(&dir.join("container_workflow_dispatch")).unwrap();
+    let client = Arc::new(Client::new(ClientOptions {
+        credentials: CredentialSource::anonymous(),
+        ..ClientOptions::default()
+    }));
+    let repository: Repository = format!("{}/gha/image", registry.host()).parse().unwrap();
+    let remote = Remote::new(client, repository);
+    let att = layout
+        .index()
+        .unwrap()
+        .manifests
+        .into_iter()
+        .find(|d| {
+            d.annotations
+                .as_ref()
+                .and_then(|a| a.get("kind"))
+                .is_some_and(|k| k == "dev.cosignproject.cosign/atts")
+        })
+        .unwrap();
+    let fetched = layout.get_manifest(&ManifestRef::Digest(att.digest)).unwrap();
+    let Manifest::Image(m) = &fetched.manifest else {
+        panic!("the attestation manifest is not an image manifest");
+    };
+    for d in std::iter::once(&m.config).chain(&m.layers) {
+        let mut blob = layout.open_blob(&d.digest, Some(d.size)).unwrap();
+        remote.put_blob(&d.digest, d.size, &mut blob).unwrap();
+    }
+    let tag = cosign_tag(&image, CosignKind::Attestation);
+    remote
+        .put_manifest(&fetched.bytes, &fetched.media_type, Some(&tag))
+        .unwrap();
+
+    let reference = format!("{}/gha/image@{image}", registry.host());
+    let (code, out, err) = verify_generator(&reference, GENERATOR, &["--source-branch", "main"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["verified"], true);
+    assert_eq!(report["attestation"], format!("{}#0", fetched.digest));
+    // No attestation is attached to another digest.
+    let other = format!("{}/gha/image@sha256:{}", registry.host(), "1".repeat(64));
+    let (code, out, _) = verify_generator(&other, GENERATOR, &[]);
+    assert_eq!(code, 1, "{out}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["failed_check"], "attestation");
+    assert!(
+        report["error"]
+            .as_str()
+            .unwrap()
+            .contains("no cosign attestation is attached"),
+        "{out}"
+    );
+}
