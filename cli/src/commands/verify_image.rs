@@ -26,13 +26,20 @@ const MAX_KEY_BYTES: u64 = 64 * 1024;
 /// Arguments of `provenant verify-image`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "IMAGE must be immutable: [REGISTRY/]REPOSITORY[:TAG]@sha256:HEX. The provenance is \
-Google Cloud Build's provenance summary, as `gcloud artifacts docker images describe IMAGE \
---show-provenance --format json` prints it. Checks, in order, as slsa-verifier makes them: the builder id \
-names Cloud Build; a signature verifies with the Cloud KMS key its key id names (--gcb-key-dir); the \
-builder and build type; a subject has the image digest; the source; the entry's kind and resource URI; \
-the image summary; the readable copy of the statement matches the signed one; the branch, tag or \
-versioned tag. Exit status 0 verified, 1 a check failed (reported on stdout), 2 usage or runtime error."
+    after_help = "IMAGE must be immutable: [REGISTRY/]REPOSITORY[:TAG]@sha256:HEX, or oci:PATH@sha256:HEX.
+
+With --provenance-path, the provenance is Google Cloud Build's provenance summary, as `gcloud artifacts \
+docker images describe IMAGE --show-provenance --format json` prints it. Checks, in order, as slsa-verifier \
+makes them: the builder id names Cloud Build; a signature verifies with the Cloud KMS key its key id names \
+(--gcb-key-dir); the builder and build type; a subject has the image digest; the source; the entry's kind \
+and resource URI; the image summary; the readable copy of the statement matches the signed one; the \
+branch, tag or versioned tag.
+
+Without it, the cosign attestations attached to the image (the SLSA GitHub generator's container \
+workflow; cosign's .att tag, or a `cosign save` layout) are verified against --trusted-root with the \
+--builder-id workflow as the certificate identity, then the provenance checks of verify-provenance run.
+
+Exit status 0 verified, 1 a check failed (reported on stdout), 2 usage or runtime error."
 )]
 pub(crate) struct VerifyImageArgs {
     /// The image, by digest: `[REGISTRY/]REPOSITORY[:TAG]@sha256:HEX`.
@@ -49,7 +56,8 @@ pub(crate) struct VerifyImageArgs {
     /// `@v0.3` to pin its version.
     #[arg(long, value_name = "URI")]
     builder_id: String,
-    /// The branch the build must have run on (Cloud Build provenance does not record it: always fails).
+    /// The branch the build must have run on (Cloud Build provenance does not record it, so with
+    /// --provenance-path this check always fails, as in slsa-verifier).
     #[arg(long, value_name = "BRANCH")]
     source_branch: Option<String>,
     /// The exact tag the build must have run for.
