@@ -246,3 +246,27 @@ fn gha_image_cases_match_slsa_verifier() {
     );
     assert!(ran > 100, "only {ran} runs");
 }
+
+/// slsa-verifier matches a builder id loosely and reads `@vX.Y.Z` as the tag `refs/tags/vX.Y.Z`.
+#[test]
+fn a_builder_id_may_name_its_tag_in_short_form() {
+    let actual = format!("{BUILDER}@refs/tags/v2.1.0");
+    for ok in [
+        format!("{BUILDER}@v2.1.0"),
+        format!("{BUILDER}@refs/tags/v2.1.0"),
+        BUILDER.to_owned(),
+    ] {
+        let expected: BuilderId = ok.parse().unwrap();
+        gha::check_trusted_workflow(&actual, Some(&expected)).unwrap();
+    }
+    for bad in [
+        format!("{BUILDER}@v2.0.0"),
+        format!("{BUILDER}@refs/heads/v2.1.0"),
+    ] {
+        let expected: BuilderId = bad.parse().unwrap();
+        assert!(matches!(
+            gha::check_trusted_workflow(&actual, Some(&expected)),
+            Err(PolicyError::UntrustedBuilder { .. })
+        ));
+    }
+}
