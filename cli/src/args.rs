@@ -66,6 +66,8 @@ pub(crate) enum Command {
     VerifyProvenance(crate::commands::provenance::VerifyProvenanceArgs),
     /// Verify a key-signed SLSA Verification Summary Attestation, like slsa-verifier's verify-vsa.
     VerifyVsa(crate::commands::vsa::VerifyVsaArgs),
+    /// Verify a container image's SLSA provenance (Cloud Build, GitHub generator), like slsa-verifier.
+    VerifyImage(crate::commands::verify_image::VerifyImageArgs),
     /// OCI images and artifacts: build reproducible images, push, pull, attach and discover referrers.
     #[command(subcommand)]
     Oci(crate::commands::oci::OciCommand),

@@ -73,6 +73,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Provenance(command) => commands::provenance::provenance(&global, &command),
         Command::VerifyProvenance(args) => commands::provenance::verify_provenance(&global, &args),
         Command::VerifyVsa(args) => commands::vsa::verify_vsa(&global, &args),
+        Command::VerifyImage(args) => commands::verify_image::verify_image(&global, &args),
         Command::Oci(command) => commands::oci::run(&global, command),
         Command::Promote(args) => commands::oci::promote(&global, &args),
         Command::Lineage(command) => commands::lineage::run(&global, &command),

@@ -19,5 +19,6 @@ mod repro;
 mod sbom;
 mod sbom_image;
 mod signing;
+mod slsa_image;
 mod support;
 mod verify_image;

@@ -11,4 +11,5 @@ pub(crate) mod provenance;
 pub(crate) mod repro;
 pub(crate) mod sbom;
 pub(crate) mod sigstore;
+pub(crate) mod verify_image;
 pub(crate) mod vsa;

@@ -33,6 +33,8 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod cosign;
+pub mod gcb;
 mod vsa_verify;
 
 use std::fmt;

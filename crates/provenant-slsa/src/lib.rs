@@ -39,6 +39,7 @@
 
 mod common;
 mod error;
+pub mod gcb;
 pub mod policy;
 mod provenance;
 pub mod v02;

@@ -457,10 +457,19 @@ fn parse_semver(value: &str) -> Option<Semver> {
 /// Checks the tag against a semantic version prefix as slsa-verifier does: the major must match; the
 /// minor and the patch must match when the expectation gives them (a tag `v1.2` reads as `v1.2.0`).
 pub fn check_versioned_tag(provenance: &Provenance, expected: &str) -> Result<(), PolicyError> {
+    parse_semver(expected).ok_or_else(|| PolicyError::InvalidSemver {
+        value: expected.to_owned(),
+    })?;
+    check_versioned_tag_name(&tag_name(provenance)?, expected)
+}
+
+/// [`check_versioned_tag`] on a tag name read elsewhere (Google Cloud Build records it in its
+/// substitutions rather than in a ref).
+pub fn check_versioned_tag_name(tag: &str, expected: &str) -> Result<(), PolicyError> {
     let want = parse_semver(expected).ok_or_else(|| PolicyError::InvalidSemver {
         value: expected.to_owned(),
     })?;
-    let tag = tag_name(provenance)?;
+    let tag = tag.to_owned();
     let have = parse_semver(&tag).ok_or_else(|| PolicyError::InvalidSemver { value: tag.clone() })?;
     let mismatch = || PolicyError::VersionedTagMismatch {
         expected: expected.to_owned(),
@@ -566,7 +575,16 @@ pub mod gha {
         expected: Option<&BuilderId>,
     ) -> Result<BuilderId, PolicyError> {
         let id: BuilderId = actual.parse().map_err(|_| untrusted(actual, expected))?;
-        if !TRUSTED_REUSABLE_WORKFLOWS.contains(&id.name()) || expected.is_some_and(|e| !e.matches(&id)) {
+        // slsa-verifier matches loosely and allows the short form of a tag ref: an expected `@v1.2.3`
+        // is met by the workflow at `refs/tags/v1.2.3`.
+        let short_tag_matches = |e: &BuilderId| {
+            e.name() == id.name()
+                && e.version()
+                    .is_some_and(|v| id.version() == Some(format!("refs/tags/{v}").as_str()))
+        };
+        if !TRUSTED_REUSABLE_WORKFLOWS.contains(&id.name())
+            || expected.is_some_and(|e| !e.matches(&id) && !short_tag_matches(e))
+        {
             return Err(untrusted(actual, expected));
         }
         Ok(id)

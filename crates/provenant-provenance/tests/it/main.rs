@@ -8,5 +8,6 @@
     clippy::indexing_slicing
 )]
 
+mod gcb;
 mod slsa_verifier;
 mod vsa;

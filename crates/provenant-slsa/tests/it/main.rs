@@ -8,6 +8,8 @@
     clippy::type_complexity
 )]
 
+mod gcb;
+mod gha_image;
 mod model;
 mod policy;
 mod slsa_verifier;

@@ -82,7 +82,7 @@ fn go_string_list(expr: &str) -> Vec<String> {
 }
 
 /// slsa-verifier's error name for one of our policy errors.
-fn serror(err: &PolicyError) -> &'static str {
+pub(crate) fn serror(err: &PolicyError) -> &'static str {
     match err {
         PolicyError::SubjectMismatch { .. } => "serrors.ErrorMismatchHash",
         PolicyError::UntrustedBuilder { .. } => "serrors.ErrorUntrustedReusableWorkflow",
@@ -303,13 +303,6 @@ fn every_gha_payload_parses_strictly() {
 /// Why a whole table of slsa-verifier's regression tests is not run here.
 fn table_unsupported_reason(table: &str) -> Option<&'static str> {
     match table {
-        "Test_runVerifyGHAArtifactImage" => Some(
-            "container images: the provenance is a cosign attestation inside an OCI layout whose layers are \
-             not all in the vectors; reading cosign attestations from an image is not implemented",
-        ),
-        "Test_runVerifyGCBArtifactImage" => {
-            Some("Google Cloud Build provenance (KMS-signed, per-region keys) is not implemented")
-        }
         "Test_runVerifyGithubAttestation" => {
             Some("GitHub attestations with the BCR publisher/releaser builders are not implemented")
         }
@@ -329,62 +322,6 @@ const UNSUPPORTED: &[&str] = &[
     "Test_runVerifyGHAArtifactPath[54] workflow inputs match",
     "Test_runVerifyGHAArtifactPath[55] workflow inputs missing field",
     "Test_runVerifyGHAArtifactPath[56] workflow inputs mismatch",
-    "Test_runVerifyGHAArtifactImage[0] valid main branch default",
-    "Test_runVerifyGHAArtifactImage[1] valid main branch default - invalid builderID",
-    "Test_runVerifyGHAArtifactImage[2] valid main branch set",
-    "Test_runVerifyGHAArtifactImage[3] wrong branch master",
-    "Test_runVerifyGHAArtifactImage[4] wrong source append A",
-    "Test_runVerifyGHAArtifactImage[5] wrong source prepend A",
-    "Test_runVerifyGHAArtifactImage[6] wrong source middle A",
-    "Test_runVerifyGHAArtifactImage[7] tag no match empty tag workflow_dispatch",
-    "Test_runVerifyGHAArtifactImage[8] versioned tag no match empty tag workflow_dispatch",
-    "Test_runVerifyGHAArtifactImage[9] tag no match empty tag workflow_dispatch > v1.9.0, <= v2.0.0",
-    "Test_runVerifyGHAArtifactImage[10] tag no match empty tag workflow_dispatch > v2.0.0",
-    "Test_runVerifyGHAArtifactImage[11] versioned tag no match empty tag workflow_dispatch > v1.9.0, <= v2.0.0",
-    "Test_runVerifyGHAArtifactImage[12] versioned tag no match empty tag workflow_dispatch > v2.0.0",
-    "Test_runVerifyGCBArtifactImage[0] valid main branch default",
-    "Test_runVerifyGCBArtifactImage[1] valid main branch gcs",
-    "Test_runVerifyGCBArtifactImage[2] mismatch input builder version",
-    "Test_runVerifyGCBArtifactImage[3] unsupported builder",
-    "Test_runVerifyGCBArtifactImage[4] match output builder name",
-    "Test_runVerifyGCBArtifactImage[5] invalid repo name",
-    "Test_runVerifyGCBArtifactImage[6] invalie org name",
-    "Test_runVerifyGCBArtifactImage[7] invalid cloud git",
-    "Test_runVerifyGCBArtifactImage[8] invalid payload digest",
-    "Test_runVerifyGCBArtifactImage[9] invalid payload builderid",
-    "Test_runVerifyGCBArtifactImage[10] invalid summary digest",
-    "Test_runVerifyGCBArtifactImage[11] invalid text digest",
-    "Test_runVerifyGCBArtifactImage[12] invalid text build steps",
-    "Test_runVerifyGCBArtifactImage[13] invalid metadata kind",
-    "Test_runVerifyGCBArtifactImage[14] invalid metadata resourceUri sha256",
-    "Test_runVerifyGCBArtifactImage[15] invalid signature encoding",
-    "Test_runVerifyGCBArtifactImage[16] invalid signature empty",
-    "Test_runVerifyGCBArtifactImage[17] invalid signature none",
-    "Test_runVerifyGCBArtifactImage[18] invalid region",
-    "Test_runVerifyGCBArtifactImage[19] invalid empty region",
-    "Test_runVerifyGCBArtifactImage[20] invalid keyid",
-    "Test_runVerifyGCBArtifactImage[21] invalid keyid empty",
-    "Test_runVerifyGCBArtifactImage[22] invalid keyid none",
-    "Test_runVerifyGCBArtifactImage[23] invalid signature multiple",
-    "Test_runVerifyGCBArtifactImage[24] signature multiple 2nd valid",
-    "Test_runVerifyGCBArtifactImage[25] signature multiple 3rd valid",
-    "Test_runVerifyGCBArtifactImage[26] invalid multiple provenance",
-    "Test_runVerifyGCBArtifactImage[27] tag match",
-    "Test_runVerifyGCBArtifactImage[28] tag mismatch major",
-    "Test_runVerifyGCBArtifactImage[29] tag mismatch minor",
-    "Test_runVerifyGCBArtifactImage[30] tag mismatch patch",
-    "Test_runVerifyGCBArtifactImage[31] versioned tag match major",
-    "Test_runVerifyGCBArtifactImage[32] versioned tag match minor",
-    "Test_runVerifyGCBArtifactImage[33] versioned tag match patch",
-    "Test_runVerifyGCBArtifactImage[34] versioned tag mismatch patch",
-    "Test_runVerifyGCBArtifactImage[35] versioned tag mismatch minor",
-    "Test_runVerifyGCBArtifactImage[36] versioned tag mismatch major",
-    "Test_runVerifyGCBArtifactImage[37] multiple provenance 2nd valid",
-    "Test_runVerifyGCBArtifactImage[38] multiple provenance 3rd valid",
-    "Test_runVerifyGCBArtifactImage[39] oci valid with tag",
-    "Test_runVerifyGCBArtifactImage[40] oci mismatch digest",
-    "Test_runVerifyGCBArtifactImage[41] oci valid no tag",
-    "Test_runVerifyGCBArtifactImage[42] oci is mutable",
     "Test_runVerifyGithubAttestation[0] module.bazel using publishing builder",
     "Test_runVerifyGithubAttestation[1] source archive using release builder",
     "Test_runVerifyGithubAttestation[2] module.bazel wrong signer",
@@ -483,7 +420,27 @@ fn every_regression_case_runs_or_is_listed_unsupported() {
             "Test_runVerifyGHAContainerBased" => &["gha_container-based"],
             _ => &[],
         };
-        if builders.is_empty() {
+        if table == crate::gcb::TABLE {
+            // Google Cloud Build: every case runs, signatures included (tests/it/gcb.rs).
+            let (ran, failures) = crate::gcb::run_gcb_table();
+            assert!(
+                failures.is_empty(),
+                "{table}: {} of {ran} runs differ from slsa-verifier:\n{}",
+                failures.len(),
+                failures.join("\n")
+            );
+            assert_eq!(table_unsupported, 0, "{table}: no case may be listed unsupported");
+        } else if table == crate::gha_image::TABLE {
+            // Container images with cosign attestations: every case runs (tests/it/gha_image.rs).
+            let (ran, failures, _) = crate::gha_image::run_gha_image_table();
+            assert!(
+                failures.is_empty(),
+                "{table}: {} of {ran} runs differ from slsa-verifier:\n{}",
+                failures.len(),
+                failures.join("\n")
+            );
+            assert_eq!(table_unsupported, 0, "{table}: no case may be listed unsupported");
+        } else if builders.is_empty() {
             assert_eq!(
                 table_unsupported,
                 list.len(),
