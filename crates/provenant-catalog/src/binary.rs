@@ -55,6 +55,13 @@ fn exe_kind(bytes: &[u8]) -> Option<Exe> {
     }
 }
 
+/// Whether an executable may record how it was built: it contains Go's build information marker or the
+/// name of cargo-auditable's section. A quick scan; [`parse`] decides.
+#[must_use]
+pub fn may_record_build(bytes: &[u8]) -> bool {
+    memchr::memmem::find(bytes, GO_MAGIC).is_some() || memchr::memmem::find(bytes, b".dep-v0").is_some()
+}
+
 /// Whether `head` (at least the first 8 bytes of a file) begins like an ELF, PE or Mach-O executable.
 #[must_use]
 pub fn is_executable(head: &[u8]) -> bool {

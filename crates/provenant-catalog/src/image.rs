@@ -50,6 +50,14 @@ impl Keep for CatalogKeep {
     fn digest_files(&self) -> bool {
         false
     }
+
+    // An executable is worth keeping only when it records its build (most do not: C programs).
+    fn keep_content(&self, path: &str, content: &[u8]) -> bool {
+        !matches!(
+            kind_for(path, content, content.len() as u64),
+            Some(Kind::Other(Format::Executable))
+        ) || binary::may_record_build(content)
+    }
 }
 
 /// The kept files of the final filesystem.

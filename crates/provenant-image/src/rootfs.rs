@@ -28,6 +28,13 @@ pub trait Keep {
     fn digest_files(&self) -> bool {
         true
     }
+
+    /// Called with the whole content of a file [`Keep::keep`] asked for: whether to keep it after all.
+    /// A caller that can only tell from the whole content (an executable that records how it was built)
+    /// decides here, so that the files it declines take no memory beyond one reused buffer.
+    fn keep_content(&self, _path: &str, _content: &[u8]) -> bool {
+        true
+    }
 }
 
 /// Keeps nothing: digests only.
@@ -369,13 +376,38 @@ impl FileError {
     }
 }
 
-/// Hashes a regular file's content, keeping it when `keep` asks for it and the budget allows.
+/// Reads `reader` to its end, or to `limit` bytes, into `buf` from `start` on, growing it as needed;
+/// returns where the content ends. The buffer is reused from file to file, so its memory is touched (and
+/// zeroed) only when it grows.
+fn read_into(reader: &mut impl Read, buf: &mut Vec<u8>, start: usize, limit: u64) -> io::Result<usize> {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let mut filled = start;
+    while filled < limit {
+        if filled == buf.len() {
+            let grown = buf.len().saturating_mul(2).clamp(1 << 16, limit.max(1 << 16));
+            buf.resize(grown, 0);
+        }
+        let end = buf.len().min(limit);
+        let n = match reader.read(buf.get_mut(filled..end).unwrap_or_default()) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        filled += n;
+    }
+    Ok(filled)
+}
+
+/// Hashes a regular file's content, keeping it when `keep` asks for it and the budget allows. `scratch`
+/// is the buffer a candidate for keeping is read into.
 fn regular_file(
     entry: &mut impl Read,
     path: &str,
     declared: u64,
     keep: &dyn Keep,
     kept_bytes: u64,
+    scratch: &mut Vec<u8>,
 ) -> Result<(Node, Option<Vec<u8>>), FileError> {
     let mut hasher = HashingReader {
         inner: entry,
@@ -387,15 +419,20 @@ fn regular_file(
         .read_to_end(&mut head)
         .map_err(FileError::Io)?;
     let (size, content) = if keep.keep(path, declared, &head) {
-        let mut all = head;
-        (&mut hasher)
-            .take(MAX_KEPT_BYTES.saturating_sub(kept_bytes) + 1)
-            .read_to_end(&mut all)
-            .map_err(FileError::Io)?;
-        if kept_bytes + all.len() as u64 > MAX_KEPT_BYTES {
+        if scratch.len() < head.len() {
+            scratch.resize(head.len(), 0);
+        }
+        scratch
+            .get_mut(..head.len())
+            .unwrap_or_default()
+            .copy_from_slice(&head);
+        let budget = MAX_KEPT_BYTES.saturating_sub(kept_bytes);
+        let end = read_into(&mut hasher, scratch, head.len(), budget + 1).map_err(FileError::Io)?;
+        if end as u64 > budget {
             return Err(FileError::TooMuchKept);
         }
-        (all.len() as u64, Some(all))
+        let all = scratch.get(..end).unwrap_or_default();
+        (end as u64, keep.keep_content(path, all).then(|| all.to_vec()))
     } else {
         let rest = io::copy(&mut hasher, &mut io::sink()).map_err(FileError::Io)?;
         (head.len() as u64 + rest, None)
@@ -415,6 +452,7 @@ fn apply_layer(
     count: &mut usize,
     index: usize,
     digest: Digest,
+    scratch: &mut Vec<u8>,
 ) -> Result<Digest, LayerError> {
     let archive_err = |source| LayerError::Archive {
         index,
@@ -460,7 +498,7 @@ fn apply_layer(
             let mut content = None;
             let node = if kind.is_file() || kind == tar::EntryType::Continuous {
                 let declared = entry.header().size().unwrap_or(0);
-                let (node, kept) = regular_file(&mut entry, &path, declared, keep, fs.kept_bytes)
+                let (node, kept) = regular_file(&mut entry, &path, declared, keep, fs.kept_bytes, scratch)
                     .map_err(|e| e.into_layer_error(index, digest))?;
                 content = kept;
                 node
@@ -539,6 +577,7 @@ pub fn read(
     }
     let mut fs = Filesystem::default();
     let mut count = 0usize;
+    let mut scratch = Vec::new();
     for (index, (layer, expected)) in manifest.layers.iter().zip(&diff_ids).enumerate() {
         let digest = layer.digest;
         let gzip = match layer.media_type.as_str() {
@@ -574,7 +613,7 @@ pub fn read(
             Ok(())
         };
         let actual = decompress_ahead(produce, |reader| {
-            apply_layer(reader, keep, &mut fs, &mut count, index, digest)
+            apply_layer(reader, keep, &mut fs, &mut count, index, digest, &mut scratch)
         })?;
         if actual != *expected {
             return Err(LayerError::DiffId {
