@@ -33,6 +33,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod npm;
 mod vsa_verify;
 
 use std::fmt;

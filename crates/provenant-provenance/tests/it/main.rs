@@ -8,5 +8,6 @@
     clippy::indexing_slicing
 )]
 
+mod npm;
 mod slsa_verifier;
 mod vsa;
