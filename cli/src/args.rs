@@ -64,6 +64,9 @@ pub(crate) enum Command {
     Provenance(crate::commands::provenance::ProvenanceCommand),
     /// Verify SLSA provenance for an artefact, like slsa-verifier, for any trusted builder.
     VerifyProvenance(crate::commands::provenance::VerifyProvenanceArgs),
+    /// Verify an npm package tarball against its registry attestations, like slsa-verifier's
+    /// verify-npm-package.
+    VerifyNpmPackage(crate::commands::npm::VerifyNpmPackageArgs),
     /// Verify a key-signed SLSA Verification Summary Attestation, like slsa-verifier's verify-vsa.
     VerifyVsa(crate::commands::vsa::VerifyVsaArgs),
     /// OCI images and artifacts: build reproducible images, push, pull, attach and discover referrers.

@@ -13,6 +13,7 @@ mod conformance;
 mod digest;
 mod keys;
 mod lineage;
+mod npm;
 mod oci;
 mod provenance;
 mod repro;

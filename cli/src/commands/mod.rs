@@ -6,6 +6,7 @@ pub(crate) mod digest;
 pub(crate) mod keys;
 pub(crate) mod lineage;
 pub(crate) mod meta;
+pub(crate) mod npm;
 pub(crate) mod oci;
 pub(crate) mod provenance;
 pub(crate) mod repro;
