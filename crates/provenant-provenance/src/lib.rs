@@ -33,6 +33,8 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod gha_identity;
+pub mod github_attestation;
 pub mod npm;
 mod vsa_verify;
 
@@ -272,7 +274,7 @@ pub fn parse_statement(payload: &[u8]) -> Result<(Value, Vec<Subject>), FieldErr
 /// The digest the signature check binds the bundle to: the first sha256/sha512 subject of its
 /// statement. The signature covers the whole statement, so any subject proves the same thing; the
 /// artefact itself is matched against every subject by the subject check that follows.
-fn signed_subject_digest(bundle: &Bundle) -> Option<Digest> {
+pub(crate) fn signed_subject_digest(bundle: &Bundle) -> Option<Digest> {
     let (_, payload) = bundle.dsse_payload()?;
     let (_, subjects) = parse_statement(payload).ok()?;
     subjects.iter().find_map(|s| {

@@ -32,13 +32,15 @@ use std::fmt;
 
 use provenant_digest::{Algorithm, Digest};
 use provenant_sigstore::{
-    Artifact, Bundle, FulcioExtension, IdentityPolicy, Policy, PublicKey, SanMatcher, Verified, Verifier,
-    VerifyError,
+    Artifact, Bundle, IdentityPolicy, Policy, PublicKey, SanMatcher, Verified, Verifier, VerifyError,
 };
 use provenant_slsa::policy::{self, PolicyError, SourceUri};
 use provenant_slsa::{FieldError, PredicateError, Provenance, Subject};
 use serde_json::Value;
 
+use crate::gha_identity::{
+    GITHUB, WorkflowIdentity, builder_matches, is_release_tag, split_builder, workflow_identity,
+};
 use crate::{IN_TOTO_PAYLOAD_TYPE, RefExpectation, STATEMENT_TYPES, parse_statement};
 
 /// The largest attestation set read (the registry's are a few tens of KiB).
@@ -648,159 +650,6 @@ pub struct VerifiedPackage {
     pub package_version: String,
 }
 
-/// The signing certificate's workflow claims (Fulcio's GitHub Actions extensions).
-#[derive(Debug)]
-struct WorkflowIdentity {
-    /// `ORG/REPO`.
-    repository: String,
-    commit: Option<String>,
-    git_ref: Option<String>,
-    repository_id: Option<String>,
-    owner_id: Option<String>,
-    /// The signing workflow (SAN) without and with its ref.
-    workflow: String,
-    workflow_ref: String,
-    /// `workflow_path@ref` as GitHub's `GITHUB_WORKFLOW_REF` spells it (no host).
-    workflow_path_ref: String,
-    workflow_digest: Option<String>,
-    hosted: Option<String>,
-    trigger: Option<String>,
-    /// The workflow file of the run, relative to the repository.
-    config_path: Option<String>,
-    /// `<run id>/attempts/<attempt>`.
-    run: Option<String>,
-}
-
-fn extension(verified: &Verified, e: FulcioExtension) -> Option<String> {
-    verified
-        .extensions
-        .iter()
-        .find(|(x, _)| *x == e)
-        .map(|(_, v)| v.clone())
-        .filter(|v| !v.is_empty())
-}
-
-const GITHUB: &str = "https://github.com/";
-
-fn workflow_identity(verified: &Verified) -> Result<WorkflowIdentity, NpmError> {
-    let claim = |claim: &'static str, reason: String| NpmError::CertificateClaim { claim, reason };
-    let san = verified
-        .identity
-        .clone()
-        .ok_or_else(|| claim("subject alternative name", "missing".into()))?;
-    let path = san.strip_prefix(GITHUB).ok_or_else(|| {
-        claim(
-            "subject alternative name",
-            format!("{san:?}, not a GitHub workflow URI"),
-        )
-    })?;
-    let (workflow_path, workflow_ref) = match path.rsplit_once('@') {
-        Some((p, r)) if !p.is_empty() && !r.is_empty() => (p, r),
-        _ => {
-            return Err(claim(
-                "subject alternative name",
-                format!("{san:?}, not a workflow URI with a ref"),
-            ));
-        }
-    };
-    let repository_uri = extension(verified, FulcioExtension::SourceRepositoryUri)
-        .ok_or_else(|| claim("source repository URI", "missing".into()))?;
-    let repository = repository_uri
-        .strip_prefix(GITHUB)
-        .ok_or_else(|| {
-            claim(
-                "source repository URI",
-                format!("{repository_uri:?}, not on github.com"),
-            )
-        })?
-        .to_owned();
-    let commit = extension(verified, FulcioExtension::SourceRepositoryDigest);
-    if let (Some(c), Some(b)) = (&commit, extension(verified, FulcioExtension::BuildConfigDigest))
-        && *c != b
-    {
-        return Err(claim(
-            "build config digest",
-            format!("{b:?}, which differs from the source digest {c:?}"),
-        ));
-    }
-    let config_path = match extension(verified, FulcioExtension::BuildConfigUri) {
-        None => None,
-        Some(uri) => {
-            let prefix = format!("{GITHUB}{repository}/");
-            let path = uri
-                .split_once('@')
-                .and_then(|(p, _)| p.strip_prefix(&prefix))
-                .ok_or_else(|| {
-                    claim(
-                        "build config URI",
-                        format!("{uri:?}, not a workflow of {repository}"),
-                    )
-                })?;
-            Some(path.to_owned())
-        }
-    };
-    let run = extension(verified, FulcioExtension::RunInvocationUri).map(|uri| {
-        uri.strip_prefix(&format!("{GITHUB}{repository}/actions/runs/"))
-            .unwrap_or(&uri)
-            .to_owned()
-    });
-    Ok(WorkflowIdentity {
-        commit,
-        git_ref: extension(verified, FulcioExtension::SourceRepositoryRef),
-        repository_id: extension(verified, FulcioExtension::SourceRepositoryIdentifier),
-        owner_id: extension(verified, FulcioExtension::SourceRepositoryOwnerIdentifier),
-        workflow: format!("{GITHUB}{workflow_path}"),
-        workflow_ref: workflow_ref.to_owned(),
-        workflow_path_ref: path.to_owned(),
-        workflow_digest: extension(verified, FulcioExtension::BuildSignerDigest),
-        hosted: extension(verified, FulcioExtension::RunnerEnvironment),
-        trigger: extension(verified, FulcioExtension::BuildTrigger),
-        config_path,
-        run,
-        repository,
-    })
-}
-
-/// `refs/tags/vX.Y.Z`, with no pre-release or build suffix.
-fn is_release_tag(git_ref: &str) -> bool {
-    let Some(v) = git_ref.strip_prefix("refs/tags/v") else {
-        return false;
-    };
-    let parts: Vec<&str> = v.split('.').collect();
-    parts.len() == 3
-        && parts.iter().all(|p| {
-            !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && (p.len() == 1 || !p.starts_with('0'))
-        })
-}
-
-/// A builder id split at its single `@` (slsa-verifier's `ParseBuilderID`).
-fn split_builder(id: &str) -> Option<(&str, Option<&str>)> {
-    let mut parts = id.split('@');
-    let name = parts.next()?;
-    match (parts.next(), parts.next()) {
-        (None, _) => Some((name, None)),
-        (Some(v), None) if !v.is_empty() => Some((name, Some(v))),
-        _ => None,
-    }
-}
-
-/// slsa-verifier's loose builder match: same name, and the same version when `expected` names one
-/// (`v1.2.3` also matching `refs/tags/v1.2.3`).
-fn builder_matches(actual: &str, expected: &str) -> bool {
-    match (split_builder(actual), split_builder(expected)) {
-        (Some((an, av)), Some((en, ev))) => {
-            an == en
-                && match ev {
-                    None => true,
-                    Some(ev) => {
-                        av == Some(ev) || av.is_some_and(|av| av.strip_prefix("refs/tags/") == Some(ev))
-                    }
-                }
-        }
-        _ => false,
-    }
-}
-
 /// The digest the signature check binds a bundle to: its statement's first sha512/sha256 subject
 /// (the signature covers the whole statement; the tarball is matched against the subjects afterwards).
 fn bound_digest(bundle: &Bundle, which: Which) -> Result<Digest, NpmError> {
@@ -1355,6 +1204,24 @@ fn check_signer(
     })
 }
 
+/// The provenance's builder id against the one asked, loosely; older provenance records the npm CLI's
+/// builder without the runner kind, which means GitHub-hosted.
+fn check_recorded_builder(recorded: &str, expected: &str) -> Result<(), NpmError> {
+    let builder_ok = builder_matches(recorded, expected)
+        || match expected.strip_suffix(HOSTED_SUFFIX) {
+            Some(short) => builder_matches(recorded, short),
+            None => builder_matches(recorded, &format!("{expected}{HOSTED_SUFFIX}")),
+        };
+    if builder_ok {
+        Ok(())
+    } else {
+        Err(NpmError::BuilderMismatch {
+            expected: expected.to_owned(),
+            actual: recorded.chars().take(500).collect(),
+        })
+    }
+}
+
 /// What the provenance step established.
 struct ProvenanceStep {
     signed: Verified,
@@ -1393,7 +1260,10 @@ fn verify_provenance_step(
         })?;
 
     // 2. The signer, the builder, and the provenance.
-    let workflow = workflow_identity(&signed)?;
+    let workflow = workflow_identity(&signed).map_err(|c| NpmError::CertificateClaim {
+        claim: c.claim,
+        reason: c.reason,
+    })?;
     let builder = check_signer(&signed, &workflow, expectations)?;
     let (payload_type, statement, subjects) = statement_of(&signed, Which::Provenance)?;
     if payload_type != IN_TOTO_PAYLOAD_TYPE {
@@ -1430,19 +1300,8 @@ fn verify_provenance_step(
             build_type: provenance.build_type().chars().take(200).collect(),
         });
     }
-    // Older provenance records the npm CLI's builder without the runner kind, which means GitHub-hosted.
     let recorded = provenance.builder_id();
-    let builder_ok = builder_matches(recorded, &builder.expected)
-        || match builder.expected.strip_suffix(HOSTED_SUFFIX) {
-            Some(short) => builder_matches(recorded, short),
-            None => builder_matches(recorded, &format!("{}{HOSTED_SUFFIX}", builder.expected)),
-        };
-    if !builder_ok {
-        return Err(NpmError::BuilderMismatch {
-            expected: builder.expected.clone(),
-            actual: recorded.chars().take(500).collect(),
-        });
-    }
+    check_recorded_builder(recorded, &builder.expected)?;
     check_source(&provenance, &expectations.source)?;
     if !digest_in(&subjects, tarball) {
         return Err(NpmError::DigestMismatch {

@@ -8,6 +8,7 @@
     clippy::indexing_slicing
 )]
 
+mod github_attestation;
 mod npm;
 mod slsa_verifier;
 mod vsa;

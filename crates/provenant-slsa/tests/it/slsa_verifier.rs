@@ -310,9 +310,6 @@ fn table_unsupported_reason(table: &str) -> Option<&'static str> {
         "Test_runVerifyGCBArtifactImage" => {
             Some("Google Cloud Build provenance (KMS-signed, per-region keys) is not implemented")
         }
-        "Test_runVerifyGithubAttestation" => {
-            Some("GitHub attestations with the BCR publisher/releaser builders are not implemented")
-        }
         "Test_runVerifyVSA" => Some(
             "run, all 3 matching slsa-verifier, by provenant-provenance's `vsa_table_matches_slsa_verifier` \
              (the key-signed DSSE check lives there)",
@@ -325,6 +322,9 @@ fn table_unsupported_reason(table: &str) -> Option<&'static str> {
 /// and are run, every case with slsa-verifier's expected result, by `provenant-provenance`'s tests.
 fn run_elsewhere(table: &str) -> Option<&'static str> {
     match table {
+        "Test_runVerifyGithubAttestation" => Some(
+            "provenant-provenance's `github_attestation::github_attestation_table_matches_slsa_verifier` (all 5 cases)",
+        ),
         "Test_runVerifyNpmPackage" => {
             Some("provenant-provenance's `npm::npm_package_table_matches_slsa_verifier` (all 54 cases)")
         }
@@ -395,11 +395,6 @@ const UNSUPPORTED: &[&str] = &[
     "Test_runVerifyGCBArtifactImage[40] oci mismatch digest",
     "Test_runVerifyGCBArtifactImage[41] oci valid no tag",
     "Test_runVerifyGCBArtifactImage[42] oci is mutable",
-    "Test_runVerifyGithubAttestation[0] module.bazel using publishing builder",
-    "Test_runVerifyGithubAttestation[1] source archive using release builder",
-    "Test_runVerifyGithubAttestation[2] module.bazel wrong signer",
-    "Test_runVerifyGithubAttestation[3] module.bazel no builder id",
-    "Test_runVerifyGithubAttestation[4] source archive no builder id",
     "Test_runVerifyVSA[0] success: gke",
     "Test_runVerifyVSA[1] fail: gke, empty public key id",
     "Test_runVerifyVSA[2] fail: gke, wrong key id",
