@@ -67,6 +67,9 @@ pub(crate) enum Command {
     /// Verify an npm package tarball against its registry attestations, like slsa-verifier's
     /// verify-npm-package.
     VerifyNpmPackage(crate::commands::npm::VerifyNpmPackageArgs),
+    /// Verify a GitHub artifact attestation for an artefact, like slsa-verifier's
+    /// verify-github-attestation.
+    VerifyGithubAttestation(crate::commands::github_attestation::VerifyGithubAttestationArgs),
     /// Verify a key-signed SLSA Verification Summary Attestation, like slsa-verifier's verify-vsa.
     VerifyVsa(crate::commands::vsa::VerifyVsaArgs),
     /// OCI images and artifacts: build reproducible images, push, pull, attach and discover referrers.
