@@ -389,3 +389,86 @@ fn malformed_attestation_sets_are_refused_naming_why() {
         assert!(e.to_string().contains(why), "{e}");
     }
 }
+
+/// sigstore-js (what `npm audit signatures` runs) on the same attestation sets: where it rejects a
+/// bundle, the same bundle fails our signature check; where it accepts both, ours pass too (the
+/// policy checks may then still fail, which sigstore-js does not do).
+#[test]
+fn signature_verdicts_match_sigstore_js() {
+    let node = provenant_testkit::require_on_path("node");
+    let node_path = provenant_testkit::require_node_modules("sigstore");
+    let script = provenant_testkit::repo_root().join("tests/harness/npm-attestations-verify.js");
+    let dir = tempfile::tempdir().unwrap();
+    let keys_path = dir.path().join("keys.json");
+    std::fs::write(&keys_path, provenant_testkit::npm_registry_keys()).unwrap();
+    let root =
+        provenant_testkit::vectors_dir().join("sigstore-python/embedded-trust-roots/prod/trusted_root.json");
+    let (verifier, keys) = (verifier(), keys());
+    let permissive = |tarball: &str| {
+        // The source and builder of the set, so that only signatures decide.
+        let set = attestations(tarball);
+        let statement: Value =
+            serde_json::from_slice(set.provenance.bundle.dsse_payload().unwrap().1).unwrap();
+        let source = statement
+            .pointer("/predicate/invocation/configSource/uri")
+            .or_else(|| statement.pointer("/predicate/buildDefinition/resolvedDependencies/0/uri"))
+            .and_then(Value::as_str)
+            .unwrap()
+            .trim_start_matches("git+")
+            .split('@')
+            .next()
+            .unwrap()
+            .to_owned();
+        let builder = statement
+            .pointer("/predicate/builder/id")
+            .or_else(|| statement.pointer("/predicate/runDetails/builder/id"))
+            .and_then(Value::as_str)
+            .unwrap()
+            .split('@')
+            .next()
+            .unwrap()
+            .to_owned();
+        PackageExpectations {
+            source: source.parse().unwrap(),
+            builder_id: Some(builder),
+            package_name: None,
+            package_version: None,
+            git_ref: None,
+        }
+    };
+    let mut n = 0;
+    for entry in std::fs::read_dir(npm_dir()).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.ends_with(".tgz") {
+            continue;
+        }
+        let out = std::process::Command::new(&node)
+            .env("NODE_PATH", &node_path)
+            .arg(&script)
+            .arg(&root)
+            .arg(&keys_path)
+            .arg(npm_dir().join(format!("{name}.json")))
+            .arg(npm_dir().join(&name))
+            .output()
+            .unwrap();
+        let theirs = String::from_utf8_lossy(&out.stdout).into_owned();
+        let ours = verify_package(
+            &verifier,
+            &keys,
+            &attestations(&name),
+            &tarball_digest(&name),
+            &permissive(&name),
+        );
+        match (
+            theirs.split_whitespace().take(2).collect::<Vec<_>>().as_slice(),
+            &ours,
+        ) {
+            (["OK"], Ok(_)) => {}
+            (["FAIL", "provenance"], Err(e)) if e.check() == NpmCheck::ProvenanceSignature => {}
+            (["FAIL", "publish"], Err(e)) if e.check() == NpmCheck::PublishSignature => {}
+            _ => panic!("{name}: sigstore-js says {theirs:?}, we say {ours:?}"),
+        }
+        n += 1;
+    }
+    assert_eq!(n, 15);
+}
