@@ -1487,4 +1487,253 @@ mod tests {
         assert!(!is_release_tag("refs/heads/main"));
         assert!(!is_release_tag("refs/tags/v1.6.0-rc.1"));
     }
+
+    /// The certificate of the npm CLI run that published `@trishankatdatadog/supreme-goggles@1.0.5`.
+    fn supreme_workflow() -> WorkflowIdentity {
+        WorkflowIdentity {
+            repository: "trishankatdatadog/supreme-goggles".into(),
+            commit: Some("38ebf99444e033b2f1550c9aaaeacd62d02a12ba".into()),
+            git_ref: Some("refs/tags/v1.0.5".into()),
+            repository_id: Some("636292006".into()),
+            owner_id: Some("33133073".into()),
+            workflow:
+                "https://github.com/trishankatdatadog/supreme-goggles/.github/workflows/npm-publish.yml"
+                    .into(),
+            workflow_ref: "refs/tags/v1.0.5".into(),
+            workflow_path_ref:
+                "trishankatdatadog/supreme-goggles/.github/workflows/npm-publish.yml@refs/tags/v1.0.5".into(),
+            workflow_digest: Some("38ebf99444e033b2f1550c9aaaeacd62d02a12ba".into()),
+            hosted: Some("github-hosted".into()),
+            trigger: Some("release".into()),
+            config_path: Some(".github/workflows/npm-publish.yml".into()),
+            run: Some("4994975790/attempts/1".into()),
+        }
+    }
+
+    /// Its SLSA v0.2 provenance, as the npm CLI wrote it.
+    fn supreme_v02() -> Value {
+        serde_json::json!({
+            "buildType": "https://github.com/npm/cli/gha/v2",
+            "builder": {"id": "https://github.com/actions/runner"},
+            "invocation": {
+                "configSource": {
+                    "uri": "git+https://github.com/trishankatdatadog/supreme-goggles@refs/tags/v1.0.5",
+                    "digest": {"sha1": "38ebf99444e033b2f1550c9aaaeacd62d02a12ba"},
+                    "entryPoint": ".github/workflows/npm-publish.yml"
+                },
+                "parameters": {},
+                "environment": {
+                    "GITHUB_EVENT_NAME": "release",
+                    "GITHUB_REF": "refs/tags/v1.0.5",
+                    "GITHUB_REPOSITORY": "trishankatdatadog/supreme-goggles",
+                    "GITHUB_REPOSITORY_ID": "636292006",
+                    "GITHUB_REPOSITORY_OWNER_ID": "33133073",
+                    "GITHUB_RUN_ATTEMPT": "1",
+                    "GITHUB_RUN_ID": "4994975790",
+                    "GITHUB_SHA": "38ebf99444e033b2f1550c9aaaeacd62d02a12ba",
+                    "GITHUB_WORKFLOW_REF": "trishankatdatadog/supreme-goggles/.github/workflows/npm-publish.yml@refs/tags/v1.0.5",
+                    "GITHUB_WORKFLOW_SHA": "38ebf99444e033b2f1550c9aaaeacd62d02a12ba"
+                }
+            },
+            "metadata": {
+                "buildInvocationId": "4994975790-1",
+                "completeness": {"parameters": false, "environment": false, "materials": false},
+                "reproducible": false
+            },
+            "materials": [{
+                "uri": "git+https://github.com/trishankatdatadog/supreme-goggles@refs/tags/v1.0.5",
+                "digest": {"sha1": "38ebf99444e033b2f1550c9aaaeacd62d02a12ba"}
+            }]
+        })
+    }
+
+    fn supreme_v1() -> Value {
+        serde_json::json!({
+            "buildDefinition": {
+                "buildType": "https://slsa-framework.github.io/github-actions-buildtypes/workflow/v1",
+                "externalParameters": {"workflow": {
+                    "ref": "refs/tags/v1.0.5",
+                    "repository": "https://github.com/trishankatdatadog/supreme-goggles",
+                    "path": ".github/workflows/npm-publish.yml"
+                }},
+                "internalParameters": {"github": {
+                    "event_name": "release", "repository_id": "636292006", "repository_owner_id": "33133073"
+                }},
+                "resolvedDependencies": [{
+                    "uri": "git+https://github.com/trishankatdatadog/supreme-goggles@refs/tags/v1.0.5",
+                    "digest": {"gitCommit": "38ebf99444e033b2f1550c9aaaeacd62d02a12ba"}
+                }]
+            },
+            "runDetails": {
+                "builder": {"id": "https://github.com/actions/runner/github-hosted"},
+                "metadata": {"invocationId": "https://github.com/trishankatdatadog/supreme-goggles/actions/runs/4994975790/attempts/1"}
+            }
+        })
+    }
+
+    fn subjects() -> Vec<Subject> {
+        provenant_slsa::parse_subjects(&serde_json::json!([{
+            "name": "pkg:npm/%40trishankatdatadog/supreme-goggles@1.0.5",
+            "digest": {"sha512": "1e2ebece757250876cde9d0f6c636ed6e0088a23a6c477fe0cd1afcc11800a5ba0c932f4a57a12537063d49d717bb7ae76b8a2938b3d48e7f02617f6564ad919"}
+        }]))
+        .unwrap()
+    }
+
+    fn check(predicate: &Value, workflow: &WorkflowIdentity) -> Result<(), NpmError> {
+        let predicate_type = if predicate.get("buildDefinition").is_some() {
+            provenant_slsa::v1::PREDICATE_TYPE
+        } else {
+            provenant_slsa::v02::PREDICATE_TYPE
+        };
+        let provenance = Provenance::parse(predicate_type, predicate).unwrap();
+        check_against_certificate(&provenance, predicate, &subjects(), workflow)
+    }
+
+    type Edit = fn(&mut Value);
+
+    /// Forged or unverifiable claims, each edited into a valid predicate, and what the error names.
+    #[allow(clippy::too_many_lines)] // One line per case: a table, not logic.
+    fn forged_claims() -> Vec<(&'static str, Edit, &'static str)> {
+        vec![
+            (
+                "v02",
+                |p| p["invocation"]["environment"]["GITHUB_SHA"] = "0000".into(),
+                "GITHUB_SHA",
+            ),
+            (
+                "v02",
+                |p| p["invocation"]["environment"]["GITHUB_EVENT_NAME"] = "push".into(),
+                "GITHUB_EVENT_NAME",
+            ),
+            (
+                "v02",
+                |p| p["invocation"]["environment"]["GITHUB_REF"] = "refs/heads/main".into(),
+                "GITHUB_REF",
+            ),
+            (
+                "v02",
+                |p| p["invocation"]["environment"]["GITHUB_RUN_ID"] = "1".into(),
+                "GITHUB_RUN_ID",
+            ),
+            (
+                "v02",
+                |p| {
+                    p["invocation"]["environment"]["GITHUB_WORKFLOW_REF"] =
+                        "x/y/.github/workflows/a.yml@refs/tags/v1.0.5".into();
+                },
+                "GITHUB_WORKFLOW_REF",
+            ),
+            (
+                "v02",
+                |p| p["invocation"]["environment"]["RUNNER_OS"] = "Linux".into(),
+                "RUNNER_OS",
+            ),
+            (
+                "v02",
+                |p| p["invocation"]["parameters"] = serde_json::json!({"a": 1}),
+                "invocation.parameters",
+            ),
+            (
+                "v02",
+                |p| p["metadata"]["buildInvocationId"] = "4994975790-2".into(),
+                "run attempt",
+            ),
+            (
+                "v02",
+                |p| p["metadata"]["buildStartedOn"] = "2023-05-01T00:00:00Z".into(),
+                "buildStartedOn",
+            ),
+            (
+                "v02",
+                |p| p["metadata"]["reproducible"] = true.into(),
+                "reproducible",
+            ),
+            (
+                "v02",
+                |p| p["metadata"]["completeness"]["materials"] = true.into(),
+                "completeness.materials",
+            ),
+            (
+                "v02",
+                |p| p["invocation"]["configSource"]["entryPoint"] = ".github/workflows/other.yml".into(),
+                "workflow path",
+            ),
+            (
+                "v02",
+                |p| {
+                    let m = p["materials"][0].clone();
+                    p["materials"].as_array_mut().unwrap().push(m);
+                },
+                "2 resolved dependencies",
+            ),
+            (
+                "v02",
+                |p| p["buildConfig"] = serde_json::json!({"steps": []}),
+                "buildConfig",
+            ),
+            (
+                "v1",
+                |p| p["buildDefinition"]["internalParameters"]["github"]["repository_id"] = "1".into(),
+                "repository_id",
+            ),
+            (
+                "v1",
+                |p| {
+                    p["buildDefinition"]["internalParameters"]["github"]["runner_environment"] =
+                        "github-hosted".into();
+                },
+                "runner_environment",
+            ),
+            (
+                "v1",
+                |p| {
+                    p["runDetails"]["metadata"]["invocationId"] =
+                        "https://github.com/trishankatdatadog/supreme-goggles/actions/runs/42/attempts/1"
+                            .into();
+                },
+                "run id",
+            ),
+            (
+                "v1",
+                |p| p["runDetails"]["metadata"]["finishedOn"] = "2023-05-01T00:00:00Z".into(),
+                "finishedOn",
+            ),
+            (
+                "v1",
+                |p| {
+                    p["buildDefinition"]["externalParameters"]["workflow"]["path"] =
+                        ".github/workflows/other.yml".into();
+                },
+                "workflow path",
+            ),
+        ]
+    }
+
+    /// The npm CLI's claims are checked against its certificate: each forged or unverifiable claim is
+    /// refused with the claim named.
+    #[test]
+    fn npm_cli_claims_must_match_the_certificate() {
+        let workflow = supreme_workflow();
+        check(&supreme_v02(), &workflow).unwrap();
+        check(&supreme_v1(), &workflow).unwrap();
+
+        let cases = forged_claims();
+        for (version, edit, named) in &cases {
+            let mut predicate = if *version == "v1" {
+                supreme_v1()
+            } else {
+                supreme_v02()
+            };
+            edit(&mut predicate);
+            let err = check(&predicate, &workflow).expect_err(named);
+            assert_eq!(err.check(), NpmCheck::Certificate, "{named}: {err}");
+            assert!(err.to_string().contains(named), "{named}: {err}");
+        }
+
+        // A certificate without the run cannot vouch for a recorded run id.
+        let mut no_run = supreme_workflow();
+        no_run.run = None;
+        let err = check(&supreme_v02(), &no_run).unwrap_err();
+        assert!(matches!(err, NpmError::CertificateMismatch { .. }), "{err}");
+    }
 }

@@ -337,6 +337,25 @@ fn registry_keys_are_read_strictly_and_their_validity_is_enforced() {
         RegistryKeys::from_json(b"[]"),
         Err(NpmError::RegistryKeys { .. })
     ));
+    // The registry's own listing (`/-/npm/v1/keys`): its keys sign attestations; `expires` ends them.
+    let doc: Value = serde_json::from_slice(&provenant_testkit::npm_registry_keys()).unwrap();
+    let listing = serde_json::json!({"keys": doc["keys"].as_array().unwrap().iter()
+        .filter(|k| k["keyUsage"] == "npm:signatures")
+        .map(|k| serde_json::json!({
+            "keyid": k["keyId"], "keytype": "ecdsa-sha2-nistp256", "scheme": "ecdsa-sha2-nistp256",
+            "key": k["publicKey"]["rawBytes"], "expires": k["publicKey"]["validFor"]["end"],
+        }))
+        .collect::<Vec<_>>()});
+    let listed = RegistryKeys::from_json(&serde_json::to_vec(&listing).unwrap()).unwrap();
+    assert_eq!(listed.keys().len(), 2);
+    verify_package(
+        &verifier(),
+        &listed,
+        &attestations(V1),
+        &tarball_digest(V1),
+        &good(),
+    )
+    .unwrap();
 
     // The same key, declared valid only from 2030: the 2024 publish attestation is refused.
     let mut doc: Value = serde_json::from_slice(&provenant_testkit::npm_registry_keys()).unwrap();
@@ -439,7 +458,7 @@ fn signature_verdicts_match_sigstore_js() {
     let mut n = 0;
     for entry in std::fs::read_dir(npm_dir()).unwrap().flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if !name.ends_with(".tgz") {
+        if entry.path().extension().and_then(|e| e.to_str()) != Some("tgz") {
             continue;
         }
         let out = std::process::Command::new(&node)
