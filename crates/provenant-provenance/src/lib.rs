@@ -18,6 +18,10 @@
 //! accepts one valid signature among invalid ones); otherwise the error of the bundle that got furthest
 //! is returned. [`vsa_statement`] summarises a success as a Verification Summary Attestation v1.
 //!
+//! Two verifiers follow slsa-verifier's other commands: [`npm`] (`verify-npm-package`: an npm tarball
+//! against the registry's provenance and publish attestations) and [`github_attestation`]
+//! (`verify-github-attestation`: the signing reusable workflow is the builder).
+//!
 //! The crate does no I/O: the caller reads bundles and artefacts and writes what it is given.
 //!
 //! ```

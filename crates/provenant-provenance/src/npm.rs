@@ -27,6 +27,16 @@
 //!    in the publish attestation.
 //!
 //! Nothing here does I/O: the caller reads the files and hashes the tarball.
+//!
+//! ```
+//! use provenant_provenance::npm::{AttestationSet, NpmCheck, NpmError};
+//!
+//! // An attestation set must hold both attestations; what is wrong is named.
+//! let err = AttestationSet::from_json(br#"{"attestations": []}"#).unwrap_err();
+//! assert!(matches!(err, NpmError::Attestations { .. }));
+//! assert_eq!(err.check(), NpmCheck::Attestations);
+//! assert!(err.to_string().contains("0 attestations"), "{err}");
+//! ```
 
 use std::fmt;
 
