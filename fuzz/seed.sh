@@ -114,6 +114,14 @@ for s in statements:
     if isinstance(st, dict) and "predicate" in st:
         put("slsa_predicate", json.dumps(st["predicate"]))
 
+# npm attestation sets (even selector) and a keys.json built from the sets' key hints (odd selector).
+for f in files("slsa-verifier", "*.tgz.json"):
+    put("npm_attestations", f.read_bytes(), 0)
+put("npm_attestations", json.dumps({"keys": [{"keyId": "SHA256:jl3bwswu80PjjokCgh0o2w5c2U4LhQAE57gj9cz1kzA",
+    "keyUsage": "npm:attestations", "publicKey": {"rawBytes": "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE1Olb3zMAFFxXKHiIkQO5cJ3Yhl5i6UPp+IhuteBJbuHcA5UogKo0EWtlWwW6KSaKoTNEYL7JlCQiVnkhBktUgg==",
+    "keyDetails": "PKIX_ECDSA_P256_SHA_256", "validFor": {"start": "2022-12-01T00:00:00.000Z", "end": "2025-01-29T00:00:00.000Z"}}},
+    {"keyid": "k", "key": "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE1Olb3zMAFFxXKHiIkQO5cJ3Yhl5i6UPp+IhuteBJbuHcA5UogKo0EWtlWwW6KSaKoTNEYL7JlCQiVnkhBktUgg==", "expires": None}]}), 1)
+
 # Key files: cosign encrypted keys, PEM keys and certificates.
 for f in files("cosign-keys", "*.key"):
     put("key_files", f.read_bytes(), 4)

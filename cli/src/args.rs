@@ -64,6 +64,12 @@ pub(crate) enum Command {
     Provenance(crate::commands::provenance::ProvenanceCommand),
     /// Verify SLSA provenance for an artefact, like slsa-verifier, for any trusted builder.
     VerifyProvenance(crate::commands::provenance::VerifyProvenanceArgs),
+    /// Verify an npm package tarball against its registry attestations, like slsa-verifier's
+    /// verify-npm-package.
+    VerifyNpmPackage(crate::commands::npm::VerifyNpmPackageArgs),
+    /// Verify a GitHub artifact attestation for an artefact, like slsa-verifier's
+    /// verify-github-attestation.
+    VerifyGithubAttestation(crate::commands::github_attestation::VerifyGithubAttestationArgs),
     /// Verify a key-signed SLSA Verification Summary Attestation, like slsa-verifier's verify-vsa.
     VerifyVsa(crate::commands::vsa::VerifyVsaArgs),
     /// Verify a container image's SLSA provenance (Cloud Build, GitHub generator), like slsa-verifier.

@@ -72,6 +72,10 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Build(args) => commands::provenance::build(&global, &args),
         Command::Provenance(command) => commands::provenance::provenance(&global, &command),
         Command::VerifyProvenance(args) => commands::provenance::verify_provenance(&global, &args),
+        Command::VerifyNpmPackage(args) => commands::npm::verify_npm_package(&global, &args),
+        Command::VerifyGithubAttestation(args) => {
+            commands::github_attestation::verify_github_attestation_command(&global, &args)
+        }
         Command::VerifyVsa(args) => commands::vsa::verify_vsa(&global, &args),
         Command::VerifyImage(args) => commands::verify_image::verify_image(&global, &args),
         Command::Oci(command) => commands::oci::run(&global, command),

@@ -11,8 +11,10 @@
 
 mod conformance;
 mod digest;
+mod github_attestation;
 mod keys;
 mod lineage;
+mod npm;
 mod oci;
 mod provenance;
 mod repro;

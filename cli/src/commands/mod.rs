@@ -3,9 +3,11 @@
 pub(crate) mod attached;
 pub(crate) mod attest;
 pub(crate) mod digest;
+pub(crate) mod github_attestation;
 pub(crate) mod keys;
 pub(crate) mod lineage;
 pub(crate) mod meta;
+pub(crate) mod npm;
 pub(crate) mod oci;
 pub(crate) mod provenance;
 pub(crate) mod repro;

@@ -18,6 +18,10 @@
 //! accepts one valid signature among invalid ones); otherwise the error of the bundle that got furthest
 //! is returned. [`vsa_statement`] summarises a success as a Verification Summary Attestation v1.
 //!
+//! Two verifiers follow slsa-verifier's other commands: [`npm`] (`verify-npm-package`: an npm tarball
+//! against the registry's provenance and publish attestations) and [`github_attestation`]
+//! (`verify-github-attestation`: the signing reusable workflow is the builder).
+//!
 //! The crate does no I/O: the caller reads bundles and artefacts and writes what it is given.
 //!
 //! ```
@@ -35,6 +39,9 @@
 
 pub mod cosign;
 pub mod gcb;
+mod gha_identity;
+pub mod github_attestation;
+pub mod npm;
 mod vsa_verify;
 
 use std::fmt;
@@ -273,7 +280,7 @@ pub fn parse_statement(payload: &[u8]) -> Result<(Value, Vec<Subject>), FieldErr
 /// The digest the signature check binds the bundle to: the first sha256/sha512 subject of its
 /// statement. The signature covers the whole statement, so any subject proves the same thing; the
 /// artefact itself is matched against every subject by the subject check that follows.
-fn signed_subject_digest(bundle: &Bundle) -> Option<Digest> {
+pub(crate) fn signed_subject_digest(bundle: &Bundle) -> Option<Digest> {
     let (_, payload) = bundle.dsse_payload()?;
     let (_, subjects) = parse_statement(payload).ok()?;
     subjects.iter().find_map(|s| {

@@ -75,6 +75,8 @@ pub enum FulcioExtension {
     SourceRepositoryIdentifier,
     /// `.16` Source Repository Owner URI.
     SourceRepositoryOwnerUri,
+    /// `.17` Source Repository Owner Identifier.
+    SourceRepositoryOwnerIdentifier,
     /// `.18` Build Config URI (the workflow file that ran).
     BuildConfigUri,
     /// `.19` Build Config Digest.
@@ -87,7 +89,7 @@ pub enum FulcioExtension {
 
 impl FulcioExtension {
     /// Every extension, in OID order.
-    pub const ALL: [FulcioExtension; 12] = [
+    pub const ALL: [FulcioExtension; 13] = [
         FulcioExtension::BuildSignerUri,
         FulcioExtension::BuildSignerDigest,
         FulcioExtension::RunnerEnvironment,
@@ -96,6 +98,7 @@ impl FulcioExtension {
         FulcioExtension::SourceRepositoryRef,
         FulcioExtension::SourceRepositoryIdentifier,
         FulcioExtension::SourceRepositoryOwnerUri,
+        FulcioExtension::SourceRepositoryOwnerIdentifier,
         FulcioExtension::BuildConfigUri,
         FulcioExtension::BuildConfigDigest,
         FulcioExtension::BuildTrigger,
@@ -115,6 +118,7 @@ impl FulcioExtension {
             FulcioExtension::SourceRepositoryRef => "source-repository-ref",
             FulcioExtension::SourceRepositoryIdentifier => "source-repository-identifier",
             FulcioExtension::SourceRepositoryOwnerUri => "source-repository-owner-uri",
+            FulcioExtension::SourceRepositoryOwnerIdentifier => "source-repository-owner-identifier",
             FulcioExtension::BuildConfigUri => "build-config-uri",
             FulcioExtension::BuildConfigDigest => "build-config-digest",
             FulcioExtension::BuildTrigger => "build-trigger",
@@ -132,6 +136,9 @@ impl FulcioExtension {
             FulcioExtension::SourceRepositoryRef => claims.source_repository_ref.as_deref(),
             FulcioExtension::SourceRepositoryIdentifier => claims.source_repository_identifier.as_deref(),
             FulcioExtension::SourceRepositoryOwnerUri => claims.source_repository_owner_uri.as_deref(),
+            FulcioExtension::SourceRepositoryOwnerIdentifier => {
+                claims.source_repository_owner_identifier.as_deref()
+            }
             FulcioExtension::BuildConfigUri => claims.build_config_uri.as_deref(),
             FulcioExtension::BuildConfigDigest => claims.build_config_digest.as_deref(),
             FulcioExtension::BuildTrigger => claims.build_trigger.as_deref(),

@@ -198,3 +198,26 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
     );
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
+
+/// npm's registry keys (`keys.json`, the sigstore TUF repository's `registry.npmjs.org/keys.json`
+/// target), as sigstore-js ships it in `@sigstore/tuf/seeds.json` under the oracles' npm install.
+#[must_use]
+pub fn npm_registry_keys() -> Vec<u8> {
+    use base64::Engine as _;
+    let seeds = require_node_modules("sigstore").join("@sigstore/tuf/seeds.json");
+    let text = std::fs::read_to_string(&seeds)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}; run {SETUP_COMMAND}", seeds.display()));
+    let doc: serde_json::Value = serde_json::from_str(&text).expect("seeds.json is JSON");
+    let target = doc
+        .as_object()
+        .and_then(|repos| {
+            repos
+                .values()
+                .find_map(|r| r.pointer("/targets/registry.npmjs.org%2Fkeys.json"))
+        })
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_else(|| panic!("{} has no registry.npmjs.org/keys.json target", seeds.display()));
+    base64::engine::general_purpose::STANDARD
+        .decode(target)
+        .expect("the keys.json target is base64")
+}

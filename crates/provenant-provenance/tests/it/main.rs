@@ -9,5 +9,7 @@
 )]
 
 mod gcb;
+mod github_attestation;
+mod npm;
 mod slsa_verifier;
 mod vsa;

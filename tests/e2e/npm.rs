@@ -1,0 +1,171 @@
+//! `provenant verify-npm-package` on slsa-verifier's npm vectors (real tarballs and the attestation sets
+//! npm's registry served for them), offline: the production trusted-root snapshot and npm's registry
+//! keys as sigstore-js ships them.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use crate::support::{provenant, run, stderr, stdout};
+
+fn npm_dir() -> PathBuf {
+    provenant_testkit::vectors_dir().join("slsa-verifier/cli/slsa-verifier/testdata/npm/gha")
+}
+
+/// npm's keys.json written to a file, as a user would download it.
+fn keys_file(dir: &Path) -> PathBuf {
+    let path = dir.join("keys.json");
+    std::fs::write(&path, provenant_testkit::npm_registry_keys()).unwrap();
+    path
+}
+
+fn verify(tarball: &str, extra: &[&str]) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = keys_file(dir.path());
+    let root =
+        provenant_testkit::vectors_dir().join("sigstore-python/embedded-trust-roots/prod/trusted_root.json");
+    let tarball = npm_dir().join(tarball);
+    let attestations = PathBuf::from(format!("{}.json", tarball.display()));
+    run(provenant()
+        .arg("verify-npm-package")
+        .arg(&tarball)
+        .arg("--attestations-path")
+        .arg(&attestations)
+        .arg("--npm-keys")
+        .arg(&keys)
+        .arg("--trusted-root")
+        .arg(&root)
+        .args(extra))
+}
+
+const SIGSTORE_JS: &[&str] = &[
+    "--source-uri",
+    "github.com/sigstore/sigstore-js",
+    "--builder-id",
+    "https://github.com/actions/runner/github-hosted",
+    "--package-name",
+    "sigstore",
+    "--package-version",
+    "2.3.1",
+];
+
+#[test]
+fn npm_package_verifies_and_prints_its_provenance() {
+    let out = verify(
+        "provenance-npm-test-cli-v1-prega.tgz",
+        &[SIGSTORE_JS, &["--source-branch", "main"]].concat(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stdout(&out).contains("Verified npm package sigstore@2.3.1"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(stdout(&out).contains("46e7056ff9912ebfee5298d94024895a9fea76c0"));
+
+    let out = verify(
+        "provenance-npm-test-cli-v1-prega.tgz",
+        &[SIGSTORE_JS, &["--print-provenance", "--output", "json"]].concat(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // The provenance statement, then the report.
+    let mut docs = serde_json::Deserializer::from_slice(&out.stdout).into_iter::<serde_json::Value>();
+    let statement = docs.next().unwrap().unwrap();
+    assert_eq!(statement["predicateType"], "https://slsa.dev/provenance/v1");
+    let report = docs.next().unwrap().unwrap();
+    assert_eq!(report[0]["verified"], true);
+    assert_eq!(report[0]["package"], "sigstore@2.3.1");
+    assert_eq!(report[0]["trusted_builder"], false);
+    assert!(
+        report[0]["sha512"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha512:f06fbf5c")
+    );
+}
+
+#[test]
+fn npm_package_failures_name_their_check_and_exit_1() {
+    let failing = |tarball: &str, args: &[&str], check: &str| {
+        let out = verify(tarball, &[args, &["--output", "json"]].concat());
+        assert_eq!(out.status.code(), Some(1), "{}{}", stdout(&out), stderr(&out));
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report[0]["verified"], false);
+        assert_eq!(report[0]["failed_check"], check, "{report}");
+        report[0]["error"].as_str().unwrap().to_owned()
+    };
+    let v1 = "provenance-npm-test-cli-v1-prega.tgz";
+    let with = |k: &str, v: &'static str| {
+        let mut args = SIGSTORE_JS.to_vec();
+        let i = args.iter().position(|a| *a == k).unwrap();
+        args[i + 1] = v;
+        args
+    };
+    failing(v1, &with("--package-version", "2.3.2"), "package-version");
+    failing(v1, &with("--package-name", "sigstore2"), "package-name");
+    failing(
+        v1,
+        &with("--source-uri", "github.com/sigstore/sigstore-js2"),
+        "source",
+    );
+    let e = failing(
+        v1,
+        &with("--builder-id", "https://github.com/actions/runner/self-hosted"),
+        "builder",
+    );
+    assert!(e.contains("github-hosted"), "{e}");
+    failing(
+        "provenance-npm-test-cli-v1-prega-invalidsigprov.tgz",
+        SIGSTORE_JS,
+        "provenance-signature",
+    );
+    failing(
+        "provenance-npm-test-cli-v1-prega-invalidsigpub.tgz",
+        SIGSTORE_JS,
+        "publish-signature",
+    );
+    // Another package's tarball against these attestations.
+    let dir = tempfile::tempdir().unwrap();
+    let other = dir.path().join("provenance-npm-test-cli-v1-prega.tgz");
+    std::fs::copy(npm_dir().join("gundam-visor-cli-v1-tag.tgz"), &other).unwrap();
+    std::fs::copy(
+        npm_dir().join("provenance-npm-test-cli-v1-prega.tgz.json"),
+        dir.path().join("provenance-npm-test-cli-v1-prega.tgz.json"),
+    )
+    .unwrap();
+    let out = verify(other.to_str().unwrap(), SIGSTORE_JS);
+    assert_eq!(out.status.code(), Some(1), "{}{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("digest check failed"), "{}", stdout(&out));
+}
+
+#[test]
+fn npm_package_usage_errors_exit_2() {
+    // No trusted root.
+    let dir = tempfile::tempdir().unwrap();
+    let keys = keys_file(dir.path());
+    let tarball = npm_dir().join("provenance-npm-test-cli-v1-prega.tgz");
+    let out = run(provenant()
+        .env_remove("PROVENANT_TRUSTED_ROOT")
+        .arg("verify-npm-package")
+        .arg(&tarball)
+        .arg("--attestations-path")
+        .arg(format!("{}.json", tarball.display()))
+        .arg("--npm-keys")
+        .arg(&keys)
+        .args(SIGSTORE_JS));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("trusted root"), "{}", stderr(&out));
+    // Keys that are not npm's keys.json.
+    std::fs::write(&keys, b"{}").unwrap();
+    let out = verify("provenance-npm-test-cli-v1-prega.tgz", SIGSTORE_JS);
+    assert_eq!(out.status.code(), Some(0));
+    let out = run(provenant()
+        .arg("verify-npm-package")
+        .arg(&tarball)
+        .arg("--attestations-path")
+        .arg(format!("{}.json", tarball.display()))
+        .arg("--npm-keys")
+        .arg(&keys)
+        .args(SIGSTORE_JS));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("npm keys"), "{}", stderr(&out));
+}
