@@ -30,6 +30,9 @@ pub(crate) enum SbomCommand {
     Validate(ValidateArgs),
     /// Compare the components of two SBOMs: added, removed, changed versions and licences.
     Diff(DiffArgs),
+    /// Convert a CycloneDX or SPDX JSON document (ours, syft's, cdxgen's, ...) to another format or
+    /// CycloneDX version; what cannot be carried over is listed on stderr.
+    Convert(ConvertArgs),
 }
 
 /// `provenant sbom generate`.
@@ -75,6 +78,25 @@ pub(crate) struct DiffArgs {
     pub(crate) b: PathBuf,
 }
 
+/// `provenant sbom convert`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Components (by purl), hashes, SPDX licence expressions, suppliers, evidence, the dependency graph \
+and the root are carried over. Anything else the source states (CPEs, files, free-text licences, tool-specific \
+properties, ...) is listed on stderr, and under \"lost\" with --output json. The creation time is the source's; \
+SOURCE_DATE_EPOCH (or the clock) only when it states none."
+)]
+pub(crate) struct ConvertArgs {
+    /// The SBOM to convert (CycloneDX JSON 1.2 to 1.7, or SPDX 2.2/2.3 JSON).
+    pub(crate) file: PathBuf,
+    /// `cyclonedx-json` (1.6), `cyclonedx-json@1.5`, `cyclonedx-json@1.7` or `spdx-json` (2.3).
+    #[arg(long)]
+    pub(crate) format: String,
+    /// Write the converted SBOM here instead of standard output.
+    #[arg(short = 'o', long = "output-file")]
+    pub(crate) output_file: Option<PathBuf>,
+}
+
 enum Format {
     CycloneDx(cyclonedx::SpecVersion),
     Spdx,
@@ -109,6 +131,7 @@ pub(crate) fn run(global: &GlobalArgs, command: &SbomCommand) -> anyhow::Result<
         SbomCommand::Generate(args) => generate(args),
         SbomCommand::Validate(args) => validate_cmd(global, args),
         SbomCommand::Diff(args) => diff(global, args),
+        SbomCommand::Convert(args) => convert(global, args),
     }
 }
 
@@ -219,6 +242,89 @@ fn generate(args: &GenerateArgs) -> anyhow::Result<Outcome> {
             std::fs::write(path, text.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
         }
         None => print_bytes(text.as_bytes())?,
+    }
+    Ok(Outcome::Success)
+}
+
+#[derive(Serialize)]
+struct LostJson<'a> {
+    what: &'a str,
+    count: usize,
+    examples: &'a [String],
+}
+
+#[derive(Serialize)]
+struct ConvertReport<'a> {
+    file: String,
+    from: String,
+    to: &'a str,
+    output: Option<String>,
+    components: usize,
+    lost: Vec<LostJson<'a>>,
+}
+
+fn convert(global: &GlobalArgs, args: &ConvertArgs) -> anyhow::Result<Outcome> {
+    let format = parse_format(&args.format)?;
+    let doc = read_doc(&args.file)?;
+    let mut read = provenant_sbom::read::read(&doc, source_date_epoch()?)
+        .with_context(|| format!("reading {}", args.file.display()))?;
+    let (text, more) = match format {
+        Format::CycloneDx(v) => (
+            cyclonedx::write(&read.sbom, v),
+            cyclonedx::write_losses(&read.sbom),
+        ),
+        Format::Spdx => (spdx23::write(&read.sbom), spdx23::write_losses(&read.sbom)),
+    };
+    read.lost.extend(more);
+    read.lost.sort_by(|a, b| a.what.cmp(&b.what));
+    let from = match &read.source {
+        provenant_sbom::read::SourceFormat::CycloneDx(v) => format!("cyclonedx-json@{v}"),
+        provenant_sbom::read::SourceFormat::Spdx(v) => {
+            format!("spdx-json@{}", v.trim_start_matches("SPDX-"))
+        }
+        _ => "unknown".to_owned(),
+    };
+    match &args.output_file {
+        Some(path) => {
+            std::fs::write(path, text.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
+        }
+        None => print_bytes(text.as_bytes())?,
+    }
+    let report = ConvertReport {
+        file: args.file.display().to_string(),
+        from,
+        to: &args.format,
+        output: args.output_file.as_ref().map(|p| p.display().to_string()),
+        components: read.sbom.components.len(),
+        lost: read
+            .lost
+            .iter()
+            .map(|l| LostJson {
+                what: &l.what,
+                count: l.count,
+                examples: &l.examples,
+            })
+            .collect(),
+    };
+    match (global.output, &args.output_file) {
+        // The document went to a file: the report is the command's output.
+        (OutputFormat::Json, Some(_)) => print_json(&report)?,
+        // The document is on standard output: the report goes to stderr, on one line.
+        (OutputFormat::Json, None) => eprintln!("{}", serde_json::to_string(&report)?),
+        (OutputFormat::Text, _) => {
+            for l in &read.lost {
+                let at = l.examples.first().map_or("", String::as_str);
+                eprintln!("not carried over: {} (x{}, first at {at})", l.what, l.count);
+            }
+            eprintln!(
+                "converted {} ({}) to {}: {} component(s), {} kind(s) of information not carried over",
+                report.file,
+                report.from,
+                report.to,
+                report.components,
+                read.lost.len()
+            );
+        }
     }
     Ok(Outcome::Success)
 }

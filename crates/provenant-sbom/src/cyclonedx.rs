@@ -38,9 +38,11 @@ fn component(c: &Component) -> Value {
         "type": "library",
         "bom-ref": c.purl.as_str(),
         "name": c.name,
-        "version": c.version,
         "purl": c.purl.as_str(),
     });
+    if !c.version.is_empty() {
+        set(&mut v, "version", json!(c.version));
+    }
     if !c.hashes.is_empty() {
         set(
             &mut v,
@@ -68,7 +70,7 @@ fn component(c: &Component) -> Value {
     }
     let mut props = vec![
         json!({"name": "provenant:dependency", "value": c.scope.as_str()}),
-        json!({"name": "provenant:ecosystem", "value": c.ecosystem.purl_type()}),
+        json!({"name": "provenant:ecosystem", "value": c.purl.ty()}),
     ];
     for e in &c.evidence {
         props.push(json!({"name": "provenant:evidence", "value": format!("{}:{}", e.method, e.file)}));
@@ -94,18 +96,24 @@ pub fn write(sbom: &Sbom, version: SpecVersion) -> String {
         "type": if root.image_purl.is_some() { "container" } else { "application" },
         "bom-ref": ROOT_REF,
         "name": root.name,
-        "hashes": [{
-            "alg": match root.digest.algorithm() {
-                provenant_digest::Algorithm::Sha512 => "SHA-512",
-                _ => "SHA-256",
-            },
-            "content": root.digest.hex(),
-        }],
     });
+    if let Some(d) = &root.digest {
+        set(
+            &mut root_c,
+            "hashes",
+            json!([{
+                "alg": match d.algorithm() {
+                    provenant_digest::Algorithm::Sha512 => "SHA-512",
+                    _ => "SHA-256",
+                },
+                "content": d.hex(),
+            }]),
+        );
+    }
     if let Some(v) = &root.version {
         set(&mut root_c, "version", json!(v));
     }
-    if let Some(p) = &root.image_purl {
+    if let Some(p) = root.image_purl.as_ref().or(root.purl.as_ref()) {
         set(&mut root_c, "purl", json!(p.as_str()));
     }
     let mut metadata = json!({
@@ -191,4 +199,26 @@ fn set(v: &mut Value, key: &str, value: Value) {
     if let Some(o) = v.as_object_mut() {
         o.insert(key.to_owned(), value);
     }
+}
+
+/// What [`write`] cannot express of `sbom`: which layer each evidence file came from, for a component
+/// found in several layers (the layers are listed, not paired with files).
+#[must_use]
+pub fn write_losses(sbom: &Sbom) -> Vec<crate::read::Lost> {
+    let examples: Vec<String> = sbom
+        .components
+        .values()
+        .filter(|c| {
+            let layers: std::collections::BTreeSet<_> = c.evidence.iter().filter_map(|e| e.layer).collect();
+            layers.len() > 1
+        })
+        .map(|c| c.purl.to_string())
+        .collect();
+    if examples.is_empty() {
+        return Vec::new();
+    }
+    vec![crate::read::Lost::new(
+        "which layer each evidence file of a component found in several layers came from",
+        examples,
+    )]
 }

@@ -33,7 +33,6 @@ fn package(c: &Component) -> Value {
     let mut v = json!({
         "SPDXID": spdx_id(&c.purl),
         "name": c.name,
-        "versionInfo": c.version,
         "downloadLocation": "NOASSERTION",
         "filesAnalyzed": false,
         "licenseConcluded": "NOASSERTION",
@@ -47,6 +46,9 @@ fn package(c: &Component) -> Value {
             "referenceLocator": c.purl.as_str(),
         }],
     });
+    if !c.version.is_empty() {
+        set(&mut v, "versionInfo", json!(c.version));
+    }
     if !c.hashes.is_empty() {
         set(
             &mut v,
@@ -82,6 +84,7 @@ fn package(c: &Component) -> Value {
 /// Renders `sbom` as SPDX 2.3 JSON (pretty, with a final newline). The document namespace is derived from
 /// the SHA-256 of the document without it and without the creation time.
 #[must_use]
+#[allow(clippy::too_many_lines)] // the document's sections, in order
 pub fn write(sbom: &Sbom) -> String {
     let root = &sbom.root;
     let mut root_pkg = json!({
@@ -93,18 +96,24 @@ pub fn write(sbom: &Sbom) -> String {
         "licenseDeclared": "NOASSERTION",
         "copyrightText": "NOASSERTION",
         "primaryPackagePurpose": if root.image_purl.is_some() { "CONTAINER" } else { "APPLICATION" },
-        "checksums": [{
-            "algorithm": match root.digest.algorithm() {
-                provenant_digest::Algorithm::Sha512 => "SHA512",
-                _ => "SHA256",
-            },
-            "checksumValue": root.digest.hex(),
-        }],
     });
+    if let Some(d) = &root.digest {
+        set(
+            &mut root_pkg,
+            "checksums",
+            json!([{
+                "algorithm": match d.algorithm() {
+                    provenant_digest::Algorithm::Sha512 => "SHA512",
+                    _ => "SHA256",
+                },
+                "checksumValue": d.hex(),
+            }]),
+        );
+    }
     if let Some(v) = &root.version {
         set(&mut root_pkg, "versionInfo", json!(v));
     }
-    if let Some(p) = &root.image_purl {
+    if let Some(p) = root.image_purl.as_ref().or(root.purl.as_ref()) {
         set(
             &mut root_pkg,
             "externalRefs",
@@ -193,4 +202,23 @@ fn set(v: &mut Value, key: &str, value: Value) {
     if let Some(o) = v.as_object_mut() {
         o.insert(key.to_owned(), value);
     }
+}
+
+/// What [`write`] cannot express of `sbom`: parentheses in a supplier's name (SPDX reads them as an e-mail
+/// address, so they are removed). Empty when the SPDX document says everything the model does.
+#[must_use]
+pub fn write_losses(sbom: &Sbom) -> Vec<crate::read::Lost> {
+    let examples: Vec<String> = sbom
+        .components
+        .values()
+        .filter(|c| c.supplier.as_ref().is_some_and(|s| s.contains(['(', ')'])))
+        .map(|c| c.purl.to_string())
+        .collect();
+    if examples.is_empty() {
+        return Vec::new();
+    }
+    vec![crate::read::Lost::new(
+        "parentheses in supplier names (SPDX reads them as an e-mail address; removed)",
+        examples,
+    )]
 }
