@@ -303,18 +303,20 @@ fn read_cyclonedx(doc: &Value, fallback_created: u64) -> Result<Read, ReadError>
         });
     }
     let mut lost = Losses::default();
-    for key in object(doc, "$")?.keys() {
-        if !matches!(
-            key.as_str(),
-            "bomFormat"
-                | "specVersion"
-                | "serialNumber"
-                | "version"
-                | "metadata"
-                | "components"
-                | "dependencies"
-                | "$schema"
-        ) {
+    for (key, value) in object(doc, "$")? {
+        if !is_empty(value)
+            && !matches!(
+                key.as_str(),
+                "bomFormat"
+                    | "specVersion"
+                    | "serialNumber"
+                    | "version"
+                    | "metadata"
+                    | "components"
+                    | "dependencies"
+                    | "$schema"
+            )
+        {
             lost.add(
                 format!("section `{key}` (the model has no place for it)"),
                 format!("$.{key}"),
@@ -787,7 +789,7 @@ fn read_spdx(doc: &Value, fallback_created: u64) -> Result<Read, ReadError> {
         });
     }
     let mut lost = Losses::default();
-    for key in object(doc, "$")?.keys() {
+    for (key, value) in object(doc, "$")? {
         match key.as_str() {
             "spdxVersion" | "dataLicense" | "SPDXID" | "name" | "documentNamespace" | "creationInfo"
             | "packages" | "relationships" | "documentDescribes" | "$schema" => {}
@@ -799,7 +801,7 @@ fn read_spdx(doc: &Value, fallback_created: u64) -> Result<Read, ReadError> {
                     );
                 }
             }
-            "comment" if is_unstated(str_of(doc, "comment")) => {}
+            _ if states_nothing(value) || is_empty(value) => {}
             other => lost.add(format!("section `{other}`"), format!("$.{other}")),
         }
     }
@@ -1020,13 +1022,17 @@ fn spdx_root(p: &Value, path: &str, lost: &mut Losses) -> Result<Root, ReadError
 /// or syft's (`acquired package info from WHAT: FILE, FILE`).
 fn spdx_source_info(info: &str) -> Option<(Option<Scope>, BTreeSet<Evidence>)> {
     let mut out = BTreeSet::new();
+    let scope_of = |s: &str| match s {
+        "direct" => Some(Scope::Direct),
+        "transitive" => Some(Scope::Transitive),
+        "unknown" => Some(Scope::Unknown),
+        _ => None,
+    };
+    if let Some(scope) = info.strip_suffix(" dependency").and_then(scope_of) {
+        return Some((Some(scope), out));
+    }
     if let Some((scope, rest)) = info.split_once(" dependency found in ") {
-        let scope = match scope {
-            "direct" => Scope::Direct,
-            "transitive" => Scope::Transitive,
-            "unknown" => Scope::Unknown,
-            _ => return None,
-        };
+        let scope = scope_of(scope)?;
         for item in rest.split("), ") {
             let item = item.strip_suffix(')').unwrap_or(item);
             let (file, how) = item.rsplit_once(" (")?;

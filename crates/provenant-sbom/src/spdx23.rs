@@ -59,7 +59,10 @@ fn package(c: &Component) -> Value {
                 .collect(),
         );
     }
-    if !c.evidence.is_empty() {
+    // The scope always, and where the component was found when known.
+    let info = if c.evidence.is_empty() {
+        format!("{} dependency", c.scope.as_str())
+    } else {
         let found: Vec<String> = c
             .evidence
             .iter()
@@ -68,16 +71,9 @@ fn package(c: &Component) -> Value {
                 None => format!("{} ({})", e.file, e.method),
             })
             .collect();
-        set(
-            &mut v,
-            "sourceInfo",
-            json!(format!(
-                "{} dependency found in {}",
-                c.scope.as_str(),
-                found.join(", ")
-            )),
-        );
-    }
+        format!("{} dependency found in {}", c.scope.as_str(), found.join(", "))
+    };
+    set(&mut v, "sourceInfo", json!(info));
     v
 }
 
