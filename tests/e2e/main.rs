@@ -17,6 +17,7 @@ mod oci;
 mod provenance;
 mod repro;
 mod sbom;
+mod sbom_attest;
 mod sbom_convert;
 mod sbom_image;
 mod signing;
