@@ -19,6 +19,7 @@ mod repro;
 mod sbom;
 mod sbom_attest;
 mod sbom_convert;
+mod sbom_exclude;
 mod sbom_image;
 mod signing;
 mod support;

@@ -62,6 +62,11 @@ pub(crate) struct GenerateArgs {
     /// Exit 2 when any file could not be cataloged (the SBOM would be incomplete).
     #[arg(long)]
     pub(crate) strict: bool,
+    /// Leave out paths matching this glob (repeatable): relative to the target's root, or paths in an
+    /// image's filesystem; `*`, `?`, `[…]` within a segment, `**` across segments. Excluded directories
+    /// are not entered.
+    #[arg(long, value_name = "GLOB")]
+    pub(crate) exclude: Vec<String>,
 }
 
 /// `provenant sbom attest`.
@@ -88,6 +93,11 @@ pub(crate) struct AttestArgs {
     /// Refuse to attest an incomplete SBOM (any file that could not be cataloged): exit 2.
     #[arg(long)]
     pub(crate) strict: bool,
+    /// Leave out paths matching this glob (repeatable): relative to the target's root, or paths in an
+    /// image's filesystem; `*`, `?`, `[…]` within a segment, `**` across segments. Excluded directories
+    /// are not entered.
+    #[arg(long, value_name = "GLOB")]
+    pub(crate) exclude: Vec<String>,
     /// Sign with this key (cosign's encrypted format or PKCS#8/SEC1 PEM) instead of keylessly.
     #[arg(long, value_name = "KEY")]
     pub(crate) key: Option<PathBuf>,
@@ -182,6 +192,7 @@ pub(crate) fn run(global: &GlobalArgs, command: &SbomCommand) -> anyhow::Result<
 fn catalog_image(
     target: &Target<'_>,
     reference: &provenant_oci::Reference,
+    exclude: &provenant_catalog::Exclude,
 ) -> anyhow::Result<(provenant_catalog::Catalog, Root)> {
     use provenant_oci::{Manifest, ManifestRef, Reference};
     let manifest_ref = match (reference, reference.digest(), reference.tag()) {
@@ -225,8 +236,9 @@ fn catalog_image(
         Some(manifest.layers.iter().map(|l| l.size).sum()),
         "reading the image's layers",
     );
-    let found = provenant_catalog::image::catalog_image(store.as_ref(), manifest, &progress)
-        .with_context(|| format!("reading the layers of {reference}"))?;
+    let found =
+        provenant_catalog::image::catalog_image_excluding(store.as_ref(), manifest, &progress, exclude)
+            .with_context(|| format!("reading the layers of {reference}"))?;
     progress.finish();
     let (name, repository_url) = match reference {
         Reference::Registry(r) => {
@@ -246,29 +258,28 @@ struct Target<'a> {
     platform: &'a str,
     registry: &'a crate::commands::oci::RegistryArgs,
     strict: bool,
+    exclude: &'a [String],
 }
 
 /// Catalogs the target into an SBOM; for an image, also returns its reference.
 fn build_sbom(target: &Target<'_>) -> anyhow::Result<(Sbom, Option<provenant_oci::Reference>)> {
     let created = source_date_epoch()?;
+    let exclude = provenant_catalog::Exclude::new(target.exclude)?;
     let path = Path::new(target.spec);
     let (found, root, image) = if path.exists() {
-        let found = provenant_catalog::catalog(path)?;
+        let found = provenant_catalog::catalog_excluding(path, &exclude)?;
         let digest = provenant_digest::digest_path(Algorithm::Sha256, path, &NoProgress)
             .with_context(|| format!("digesting {}", path.display()))?
             .digest;
         (found, Root::new(&root_name(path), digest), None)
     } else {
-        let reference = target
-            .spec
-            .parse::<provenant_oci::Reference>()
-            .with_context(|| {
-                format!(
-                    "{} is neither a file or directory nor an image reference",
-                    target.spec
-                )
-            })?;
-        let (found, root) = catalog_image(target, &reference)?;
+        let reference = target.spec.parse::<provenant_oci::Reference>().with_context(|| {
+            format!(
+                "{} is neither a file or directory nor an image reference",
+                target.spec
+            )
+        })?;
+        let (found, root) = catalog_image(target, &reference, &exclude)?;
         (found, root, Some(reference))
     };
     for w in &found.warnings {
@@ -306,6 +317,7 @@ fn generate(args: &GenerateArgs) -> anyhow::Result<Outcome> {
         platform: &args.platform,
         registry: &args.registry,
         strict: args.strict,
+        exclude: &args.exclude,
     })?;
     let text = render(&sbom, &format);
     match &args.output_file {
@@ -333,6 +345,7 @@ fn attest(global: &GlobalArgs, args: &AttestArgs) -> anyhow::Result<Outcome> {
         platform: &args.platform,
         registry: &args.registry,
         strict: args.strict,
+        exclude: &args.exclude,
     })?;
     anyhow::ensure!(
         !args.attach || image.is_some(),
