@@ -267,7 +267,9 @@ export GOPROXY="file://$work/proxy" GOSUMDB=off GOFLAGS=-mod=mod GOPATH="$work/g
 cp "$work/app/go.mod" "$work/app/go.sum" "$work/app/main.go" "$work/app/expected.txt" go-mod/
 cp "$work/app/hello" go-bin/hello
 # Ground truth for the binary: what `go version -m` reads from it.
-go version -m go-bin/hello | awk '$1=="dep" {print "golang", $2, $3}' | sort -u > go-bin/expected.txt
+# The first line names the toolchain (`go-bin/hello: go1.19.8`): the standard library, as syft reports it.
+go version -m go-bin/hello | awk 'NR==1 {sub(/^go/, "", $2); print "golang stdlib", $2} $1=="dep" {print "golang", $2, $3}' \
+  | sort -u > go-bin/expected.txt
 chmod -R u+w "$work"; rm -rf "$work"
 unset GOPROXY GOSUMDB GOFLAGS GOPATH GOCACHE
 
