@@ -126,6 +126,7 @@ pub fn write(sbom: &Sbom) -> String {
     for p in sbom.direct() {
         rels.push(json!({"spdxElementId": ROOT_ID, "relationshipType": "DEPENDS_ON", "relatedSpdxElement": spdx_id(p)}));
     }
+    let reached = reached(sbom);
     for c in sbom.components.values() {
         for p in sbom.edges(c) {
             rels.push(json!({
@@ -134,7 +135,7 @@ pub fn write(sbom: &Sbom) -> String {
                 "relatedSpdxElement": spdx_id(p),
             }));
         }
-        if c.scope != crate::Scope::Direct && sbom.edges(c).is_empty() && !is_reached(sbom, &c.purl) {
+        if c.scope != crate::Scope::Direct && sbom.edges(c).is_empty() && !reached.contains(&c.purl) {
             // Not reached through the graph: still say that the root contains it.
             rels.push(json!({"spdxElementId": ROOT_ID, "relationshipType": "CONTAINS", "relatedSpdxElement": spdx_id(&c.purl)}));
         }
@@ -187,10 +188,12 @@ pub fn write(sbom: &Sbom) -> String {
     out
 }
 
-fn is_reached(sbom: &Sbom, target: &Purl) -> bool {
+/// The components some other component depends on.
+fn reached(sbom: &Sbom) -> std::collections::BTreeSet<&Purl> {
     sbom.components
         .values()
-        .any(|c| c.depends_on.contains(target) && c.purl != *target)
+        .flat_map(|c| c.depends_on.iter().filter(move |p| **p != c.purl))
+        .collect()
 }
 
 /// Sets `key` in a JSON object (no-op on anything else).
