@@ -354,3 +354,63 @@ fn rfc3339_times_parse_with_offsets_and_fractions() {
         }
     }
 }
+
+/// Every JSON pointer of a document, depth first.
+fn pointers(v: &Value, at: &str, out: &mut Vec<String>) {
+    out.push(at.to_owned());
+    match v {
+        Value::Object(o) => {
+            for (k, x) in o {
+                pointers(
+                    x,
+                    &format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")),
+                    out,
+                );
+            }
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                pointers(x, &format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Any field of any document replaced by a value of any other JSON type: an error or a reading, never a
+/// panic, and whatever is read still renders.
+#[test]
+fn every_field_of_the_wrong_type_is_survived() {
+    let sbom = sample(true);
+    let docs: Vec<Value> = vec![
+        parse(&cyclonedx::write(&sbom, cyclonedx::SpecVersion::V1_6)),
+        parse(&spdx23::write(&sbom)),
+        foreign_cyclonedx(),
+    ];
+    let replacements = [
+        Value::Null,
+        json!(1),
+        json!("x"),
+        json!([]),
+        json!({}),
+        json!(true),
+        json!([{"a": 1}]),
+    ];
+    let mut read_ok = 0;
+    for doc in docs {
+        let mut all = Vec::new();
+        pointers(&doc, "", &mut all);
+        for p in all.iter().skip(1) {
+            for r in &replacements {
+                let mut d = doc.clone();
+                *d.pointer_mut(p).unwrap() = r.clone();
+                if let Ok(back) = read(&d, 0) {
+                    read_ok += 1;
+                    let _ = cyclonedx::write(&back.sbom, cyclonedx::SpecVersion::V1_6);
+                    let _ = spdx23::write(&back.sbom);
+                }
+            }
+        }
+    }
+    assert!(read_ok > 100);
+}
