@@ -147,6 +147,34 @@ fn keyed_directory_sbom_attestation_verifies_everywhere() {
     );
     assert_eq!(o.status.code(), Some(1), "another subject must not verify");
 
+    // --exclude applies as in `generate`: the subject stays the whole tree, the predicate lists nothing
+    // from the excluded lockfile.
+    let excluded: Value = serde_json::from_str(&ok(
+        dir,
+        &[
+            "--output",
+            "json",
+            "sbom",
+            "attest",
+            target_s,
+            "--exclude",
+            "./Cargo.lock",
+            "--key",
+            "release.key",
+            "--bundle",
+            "excluded.json",
+            "--statement",
+            "excluded-statement.json",
+        ],
+    ))
+    .unwrap();
+    assert_eq!(excluded["components"], 0);
+    assert_eq!(excluded["subject"], format!("cargo-v4@{digest}"));
+    assert_eq!(
+        json(&dir.join("excluded-statement.json"))["predicate"]["components"],
+        serde_json::json!([])
+    );
+
     // in-toto's validator accepts the statement, securesystemslib the DSSE signature.
     python_check(dir, "validate_statement.py", &[&dir.join("statement.json")]);
     python_check(
