@@ -207,3 +207,44 @@ fn images_are_cataloged_layer_by_layer_in_layouts_and_registries() {
     assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
     assert!(stderr(&o).contains("layer 0"), "{}", stderr(&o));
 }
+
+/// An image recompressed with zstd by skopeo (`application/vnd.oci.image.layer.v1.tar+zstd`) is cataloged
+/// exactly as its gzip original: the same components, attributed to the same diff ids.
+#[test]
+fn zstd_layers_written_by_skopeo_are_cataloged() {
+    let skopeo = provenant_testkit::require_on_path("skopeo");
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().join("root");
+    std::fs::create_dir_all(&root).unwrap();
+    for n in ["cargo-v4", "npm-v3"] {
+        copy_tree(&fixtures().join(n), &root.join(n));
+    }
+    let gzip = format!("oci:{}:v1", t.path().join("gzip").display());
+    let zstd = format!("oci:{}:v1", t.path().join("zstd").display());
+    ok(&["oci", "image", root.to_str().unwrap(), &gzip]);
+    let o = run(Command::new(skopeo).args(["copy", "--dest-compress-format", "zstd", &gzip, &zstd]));
+    assert!(o.status.success(), "skopeo: {}", stderr(&o));
+    let index: Value = json(&t.path().join("zstd/index.json"));
+    let manifest_digest = index["manifests"][0]["digest"].as_str().unwrap();
+    let manifest: Value = json(
+        &t.path()
+            .join("zstd/blobs/sha256")
+            .join(manifest_digest.trim_start_matches("sha256:")),
+    );
+    assert_eq!(
+        manifest["layers"][0]["mediaType"],
+        "application/vnd.oci.image.layer.v1.tar+zstd"
+    );
+    let doc =
+        |reference: &str| -> Value { serde_json::from_str(&ok(&["sbom", "generate", reference])).unwrap() };
+    let (a, b) = (doc(&gzip), doc(&zstd));
+    assert_eq!(cdx_set(&b), expected(&["cargo-v4", "npm-v3"]));
+    assert_eq!(
+        a["components"], b["components"],
+        "same components, evidence and layer diff ids"
+    );
+    assert_eq!(
+        b["metadata"]["component"]["hashes"][0]["content"],
+        manifest_digest.trim_start_matches("sha256:")
+    );
+}

@@ -472,7 +472,7 @@ fn attach_packaging_provenance(
 
 /// Pushes `bytes` as the single layer of an artifact whose subject is `subject`, and makes it
 /// discoverable (referrers API, else the referrers tag index).
-fn attach_document(
+pub(crate) fn attach_document(
     store: &dyn Store,
     subject: &provenant_registry::FetchedManifest,
     bytes: &[u8],

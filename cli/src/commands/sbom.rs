@@ -30,6 +30,11 @@ pub(crate) enum SbomCommand {
     Validate(ValidateArgs),
     /// Compare the components of two SBOMs: added, removed, changed versions and licences.
     Diff(DiffArgs),
+    /// Generate the SBOM of a target and sign it as an in-toto statement about the target's digest.
+    Attest(AttestArgs),
+    /// Convert a CycloneDX or SPDX JSON document (ours, syft's, cdxgen's, ...) to another format or
+    /// CycloneDX version; what cannot be carried over is listed on stderr.
+    Convert(ConvertArgs),
 }
 
 /// `provenant sbom generate`.
@@ -57,6 +62,56 @@ pub(crate) struct GenerateArgs {
     /// Exit 2 when any file could not be cataloged (the SBOM would be incomplete).
     #[arg(long)]
     pub(crate) strict: bool,
+    /// Leave out paths matching this glob (repeatable): relative to the target's root, or paths in an
+    /// image's filesystem; `*`, `?`, `[…]` within a segment, `**` across segments. Excluded directories
+    /// are not entered.
+    #[arg(long, value_name = "GLOB")]
+    pub(crate) exclude: Vec<String>,
+}
+
+/// `provenant sbom attest`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The statement's subject is the target's digest: a file's SHA-256, a directory's tree digest, \
+an image's manifest digest. Its predicate is the SBOM, of type https://cyclonedx.org/bom (CycloneDX) or \
+https://spdx.dev/Document (SPDX). With --key the bundle is signed by that key and carries no log entry; without \
+it the statement is signed keylessly (Fulcio, Rekor, optional timestamp). --attach also attaches the bundle to \
+the image as a referrer. Verify with `provenant verify-attestation SUBJECT --bundle OUT --type …`."
+)]
+pub(crate) struct AttestArgs {
+    /// A directory, a single lockfile or package database, or an image: oci:PATH[:tag|@digest] or
+    /// registry/repo@sha256:….
+    pub(crate) target: String,
+    /// For an image index: the platform to catalog (os/arch[/variant]).
+    #[arg(long, default_value = "linux/amd64")]
+    pub(crate) platform: String,
+    #[command(flatten)]
+    pub(crate) registry: crate::commands::oci::RegistryArgs,
+    /// `cyclonedx-json` (1.6), `cyclonedx-json@1.5`, `cyclonedx-json@1.7` or `spdx-json` (2.3).
+    #[arg(long, default_value = "cyclonedx-json")]
+    pub(crate) format: String,
+    /// Refuse to attest an incomplete SBOM (any file that could not be cataloged): exit 2.
+    #[arg(long)]
+    pub(crate) strict: bool,
+    /// Leave out paths matching this glob (repeatable): relative to the target's root, or paths in an
+    /// image's filesystem; `*`, `?`, `[…]` within a segment, `**` across segments. Excluded directories
+    /// are not entered.
+    #[arg(long, value_name = "GLOB")]
+    pub(crate) exclude: Vec<String>,
+    /// Sign with this key (cosign's encrypted format or PKCS#8/SEC1 PEM) instead of keylessly.
+    #[arg(long, value_name = "KEY")]
+    pub(crate) key: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) keyless: crate::commands::sigstore::KeylessArgs,
+    /// Where to write the bundle.
+    #[arg(long, value_name = "OUT")]
+    pub(crate) bundle: PathBuf,
+    /// Also write the unsigned statement here.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) statement: Option<PathBuf>,
+    /// Also attach the bundle to the image (an image target only).
+    #[arg(long)]
+    pub(crate) attach: bool,
 }
 
 /// `provenant sbom validate`.
@@ -73,6 +128,25 @@ pub(crate) struct DiffArgs {
     pub(crate) a: PathBuf,
     /// The newer SBOM.
     pub(crate) b: PathBuf,
+}
+
+/// `provenant sbom convert`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Components (by purl), hashes, SPDX licence expressions, suppliers, evidence, the dependency graph \
+and the root are carried over. Anything else the source states (CPEs, files, free-text licences, tool-specific \
+properties, ...) is listed on stderr, and under \"lost\" with --output json. The creation time is the source's; \
+SOURCE_DATE_EPOCH (or the clock) only when it states none."
+)]
+pub(crate) struct ConvertArgs {
+    /// The SBOM to convert (CycloneDX JSON 1.2 to 1.7, or SPDX 2.2/2.3 JSON).
+    pub(crate) file: PathBuf,
+    /// `cyclonedx-json` (1.6), `cyclonedx-json@1.5`, `cyclonedx-json@1.7` or `spdx-json` (2.3).
+    #[arg(long)]
+    pub(crate) format: String,
+    /// Write the converted SBOM here instead of standard output.
+    #[arg(short = 'o', long = "output-file")]
+    pub(crate) output_file: Option<PathBuf>,
 }
 
 enum Format {
@@ -109,13 +183,16 @@ pub(crate) fn run(global: &GlobalArgs, command: &SbomCommand) -> anyhow::Result<
         SbomCommand::Generate(args) => generate(args),
         SbomCommand::Validate(args) => validate_cmd(global, args),
         SbomCommand::Diff(args) => diff(global, args),
+        SbomCommand::Convert(args) => convert(global, args),
+        SbomCommand::Attest(args) => attest(global, args),
     }
 }
 
 /// Catalogs an image; returns what was found and the SBOM's root.
 fn catalog_image(
-    args: &GenerateArgs,
+    target: &Target<'_>,
     reference: &provenant_oci::Reference,
+    exclude: &provenant_catalog::Exclude,
 ) -> anyhow::Result<(provenant_catalog::Catalog, Root)> {
     use provenant_oci::{Manifest, ManifestRef, Reference};
     let manifest_ref = match (reference, reference.digest(), reference.tag()) {
@@ -126,12 +203,12 @@ fn catalog_image(
         }
         (_, None, None) => anyhow::bail!("{reference} names neither a tag nor a digest"),
     };
-    let client = args.registry.client(None)?;
+    let client = target.registry.client(None)?;
     let store = provenant_registry::open_store(reference, &client, false)?;
     let mut fetched = store.get_manifest(&manifest_ref)?;
     if let Manifest::Index(index) = &fetched.manifest {
-        let wanted = provenant_oci::Platform::parse(&args.platform)
-            .with_context(|| format!("--platform {:?} is not os/arch[/variant]", args.platform))?;
+        let wanted = provenant_oci::Platform::parse(target.platform)
+            .with_context(|| format!("--platform {:?} is not os/arch[/variant]", target.platform))?;
         let found = index.manifests.iter().find(|d| {
             d.platform.as_ref().is_some_and(|p| {
                 p.os == wanted.os
@@ -159,8 +236,9 @@ fn catalog_image(
         Some(manifest.layers.iter().map(|l| l.size).sum()),
         "reading the image's layers",
     );
-    let found = provenant_catalog::image::catalog_image(store.as_ref(), manifest, &progress)
-        .with_context(|| format!("reading the layers of {reference}"))?;
+    let found =
+        provenant_catalog::image::catalog_image_excluding(store.as_ref(), manifest, &progress, exclude)
+            .with_context(|| format!("reading the layers of {reference}"))?;
     progress.finish();
     let (name, repository_url) = match reference {
         Reference::Registry(r) => {
@@ -174,29 +252,40 @@ fn catalog_image(
     Ok((found, root))
 }
 
-fn generate(args: &GenerateArgs) -> anyhow::Result<Outcome> {
-    let format = parse_format(&args.format)?;
+/// What `generate` and `attest` catalog, and how.
+struct Target<'a> {
+    spec: &'a str,
+    platform: &'a str,
+    registry: &'a crate::commands::oci::RegistryArgs,
+    strict: bool,
+    exclude: &'a [String],
+}
+
+/// Catalogs the target into an SBOM; for an image, also returns its reference.
+fn build_sbom(target: &Target<'_>) -> anyhow::Result<(Sbom, Option<provenant_oci::Reference>)> {
     let created = source_date_epoch()?;
-    let target = Path::new(&args.target);
-    let (found, root) = if target.exists() {
-        let found = provenant_catalog::catalog(target)?;
-        let digest = provenant_digest::digest_path(Algorithm::Sha256, target, &NoProgress)
-            .with_context(|| format!("digesting {}", target.display()))?
+    let exclude = provenant_catalog::Exclude::new(target.exclude)?;
+    let path = Path::new(target.spec);
+    let (found, root, image) = if path.exists() {
+        let found = provenant_catalog::catalog_excluding(path, &exclude)?;
+        let digest = provenant_digest::digest_path(Algorithm::Sha256, path, &NoProgress)
+            .with_context(|| format!("digesting {}", path.display()))?
             .digest;
-        (found, Root::new(&root_name(target), digest))
+        (found, Root::new(&root_name(path), digest), None)
     } else {
-        let reference = args.target.parse::<provenant_oci::Reference>().with_context(|| {
+        let reference = target.spec.parse::<provenant_oci::Reference>().with_context(|| {
             format!(
                 "{} is neither a file or directory nor an image reference",
-                args.target
+                target.spec
             )
         })?;
-        catalog_image(args, &reference)?
+        let (found, root) = catalog_image(target, &reference, &exclude)?;
+        (found, root, Some(reference))
     };
     for w in &found.warnings {
         eprintln!("warning: {w}");
     }
-    if args.strict && !found.warnings.is_empty() {
+    if target.strict && !found.warnings.is_empty() {
         anyhow::bail!(
             "{} file(s) could not be cataloged and --strict is set",
             found.warnings.len()
@@ -207,18 +296,229 @@ fn generate(args: &GenerateArgs) -> anyhow::Result<Outcome> {
         sbom.add(c);
     }
     sbom.warnings = found.warnings.iter().map(ToString::to_string).collect();
+    Ok((sbom, image))
+}
+
+fn render(sbom: &Sbom, format: &Format) -> String {
     let mut text = match format {
-        Format::CycloneDx(v) => cyclonedx::write(&sbom, v),
-        Format::Spdx => spdx23::write(&sbom),
+        Format::CycloneDx(v) => cyclonedx::write(sbom, *v),
+        Format::Spdx => spdx23::write(sbom),
     };
     if !text.ends_with('\n') {
         text.push('\n');
     }
+    text
+}
+
+fn generate(args: &GenerateArgs) -> anyhow::Result<Outcome> {
+    let format = parse_format(&args.format)?;
+    let (sbom, _) = build_sbom(&Target {
+        spec: &args.target,
+        platform: &args.platform,
+        registry: &args.registry,
+        strict: args.strict,
+        exclude: &args.exclude,
+    })?;
+    let text = render(&sbom, &format);
     match &args.output_file {
         Some(path) => {
             std::fs::write(path, text.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
         }
         None => print_bytes(text.as_bytes())?,
+    }
+    Ok(Outcome::Success)
+}
+
+/// The in-toto predicate type of an SBOM format.
+fn predicate_type(format: &Format) -> &'static str {
+    match format {
+        Format::CycloneDx(_) => "https://cyclonedx.org/bom",
+        Format::Spdx => "https://spdx.dev/Document",
+    }
+}
+
+fn attest(global: &GlobalArgs, args: &AttestArgs) -> anyhow::Result<Outcome> {
+    use provenant_attest::{ResourceDescriptor, Statement};
+    let format = parse_format(&args.format)?;
+    let (sbom, image) = build_sbom(&Target {
+        spec: &args.target,
+        platform: &args.platform,
+        registry: &args.registry,
+        strict: args.strict,
+        exclude: &args.exclude,
+    })?;
+    anyhow::ensure!(
+        !args.attach || image.is_some(),
+        "--attach needs an image target (oci:PATH… or registry/repo@sha256:…), not {}",
+        args.target
+    );
+    let digest = sbom
+        .root
+        .digest
+        .context("the SBOM's root has no digest to attest")?;
+    let predicate: Value = serde_json::from_str(&render(&sbom, &format))?;
+    let statement = Statement::new(
+        vec![ResourceDescriptor::for_digest(&sbom.root.name, &digest)],
+        predicate_type(&format).to_owned(),
+        predicate,
+    );
+    statement.validate()?;
+    let bytes = statement.to_json();
+    if let Some(path) = &args.statement {
+        std::fs::write(path, &bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let bundle = crate::commands::provenance::sign_statement(args.key.as_deref(), &args.keyless, &bytes)
+        .context("cannot sign the SBOM statement")?;
+    let bundle_bytes = bundle.to_json_v0_3()?;
+    crate::commands::provenance::write_atomic(&args.bundle, &bundle_bytes)?;
+    let mut attached = None;
+    if let (true, Some(reference)) = (args.attach, &image) {
+        let client = args.registry.client(None)?;
+        let store = provenant_registry::open_store(reference, &client, false)?;
+        let subject = store.get_manifest(&provenant_oci::ManifestRef::Digest(digest))?;
+        let annotations = std::collections::BTreeMap::from([
+            (
+                "dev.sigstore.bundle.content".to_owned(),
+                "dsse-envelope".to_owned(),
+            ),
+            (
+                "dev.sigstore.bundle.predicateType".to_owned(),
+                predicate_type(&format).to_owned(),
+            ),
+        ]);
+        let done = crate::commands::oci::attach_document(
+            store.as_ref(),
+            &subject,
+            &bundle_bytes,
+            provenant_oci::media::SIGSTORE_BUNDLE_V03,
+            "sbom.sigstore.json",
+            annotations,
+        )?;
+        attached = Some(done.digest);
+    }
+    let report = AttestReport {
+        subject: format!("{}@{digest}", sbom.root.name),
+        predicate_type: predicate_type(&format),
+        components: sbom.components.len(),
+        incomplete: sbom.is_incomplete(),
+        bundle: args.bundle.display().to_string(),
+        signed_with: if args.key.is_some() { "key" } else { "keyless" },
+        attached: attached.map(|d| d.to_string()),
+    };
+    match global.output {
+        OutputFormat::Json => print_json(&report)?,
+        OutputFormat::Text => {
+            let mut out = format!(
+                "Wrote {} ({} SBOM of {} with {} component(s), signed {})\n",
+                report.bundle,
+                report.predicate_type,
+                report.subject,
+                report.components,
+                if args.key.is_some() {
+                    "with the key"
+                } else {
+                    "keylessly"
+                }
+            );
+            if let Some(a) = &report.attached {
+                let _ = writeln!(out, "attached to the image as {a}");
+            }
+            print_bytes(out.as_bytes())?;
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+#[derive(Serialize)]
+struct AttestReport {
+    subject: String,
+    predicate_type: &'static str,
+    components: usize,
+    incomplete: bool,
+    bundle: String,
+    signed_with: &'static str,
+    attached: Option<String>,
+}
+
+#[derive(Serialize)]
+struct LostJson<'a> {
+    what: &'a str,
+    count: usize,
+    examples: &'a [String],
+}
+
+#[derive(Serialize)]
+struct ConvertReport<'a> {
+    file: String,
+    from: String,
+    to: &'a str,
+    output: Option<String>,
+    components: usize,
+    lost: Vec<LostJson<'a>>,
+}
+
+fn convert(global: &GlobalArgs, args: &ConvertArgs) -> anyhow::Result<Outcome> {
+    let format = parse_format(&args.format)?;
+    let doc = read_doc(&args.file)?;
+    let mut read = provenant_sbom::read::read(&doc, source_date_epoch()?)
+        .with_context(|| format!("reading {}", args.file.display()))?;
+    let (text, more) = match format {
+        Format::CycloneDx(v) => (
+            cyclonedx::write(&read.sbom, v),
+            cyclonedx::write_losses(&read.sbom),
+        ),
+        Format::Spdx => (spdx23::write(&read.sbom), spdx23::write_losses(&read.sbom)),
+    };
+    read.lost.extend(more);
+    read.lost.sort_by(|a, b| a.what.cmp(&b.what));
+    let from = match &read.source {
+        provenant_sbom::read::SourceFormat::CycloneDx(v) => format!("cyclonedx-json@{v}"),
+        provenant_sbom::read::SourceFormat::Spdx(v) => {
+            format!("spdx-json@{}", v.trim_start_matches("SPDX-"))
+        }
+        _ => "unknown".to_owned(),
+    };
+    match &args.output_file {
+        Some(path) => {
+            std::fs::write(path, text.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
+        }
+        None => print_bytes(text.as_bytes())?,
+    }
+    let report = ConvertReport {
+        file: args.file.display().to_string(),
+        from,
+        to: &args.format,
+        output: args.output_file.as_ref().map(|p| p.display().to_string()),
+        components: read.sbom.components.len(),
+        lost: read
+            .lost
+            .iter()
+            .map(|l| LostJson {
+                what: &l.what,
+                count: l.count,
+                examples: &l.examples,
+            })
+            .collect(),
+    };
+    match (global.output, &args.output_file) {
+        // The document went to a file: the report is the command's output.
+        (OutputFormat::Json, Some(_)) => print_json(&report)?,
+        // The document is on standard output: the report goes to stderr, on one line.
+        (OutputFormat::Json, None) => eprintln!("{}", serde_json::to_string(&report)?),
+        (OutputFormat::Text, _) => {
+            for l in &read.lost {
+                let at = l.examples.first().map_or("", String::as_str);
+                eprintln!("not carried over: {} (x{}, first at {at})", l.what, l.count);
+            }
+            eprintln!(
+                "converted {} ({}) to {}: {} component(s), {} kind(s) of information not carried over",
+                report.file,
+                report.from,
+                report.to,
+                report.components,
+                read.lost.len()
+            );
+        }
     }
     Ok(Outcome::Success)
 }

@@ -5,7 +5,9 @@
 //!
 //! A Go binary's dependencies (`dep` lines, with their `=>` replacements) are components with their `h1:`
 //! hashes; its main module is one only when it has a version (`go install m@v1.2.3`), a `(devel)` build
-//! being the target itself. The build information does not say which modules are direct. In a
+//! being the target itself. The Go standard library it was built with is a component too, as syft reports
+//! it: `pkg:golang/stdlib@1.22.5` from the recorded toolchain version (`go1.22.5`), licensed BSD-3-Clause
+//! (the Go project's licence); a development toolchain (`devel go1.23-…`) names no release and gives none. The build information does not say which modules are direct. In a
 //! cargo-auditable list, local packages are the target; the dependencies of the local packages are the
 //! direct ones and the recorded edges are kept.
 
@@ -287,7 +289,7 @@ fn go_buildinfo(file: &str, bytes: &[u8]) -> Result<Vec<Component>, Warning> {
     }
     let bad = || Warning::new(file, None, "truncated Go build information");
     let data = bytes.get(at + 32..).ok_or_else(bad)?;
-    let (_go_version, rest) = varint_string(data).ok_or_else(bad)?;
+    let (go_version, rest) = varint_string(data).ok_or_else(bad)?;
     let (modinfo, _) = varint_string(rest).ok_or_else(bad)?;
     // The module information is framed by two 16-byte sentinels.
     let modinfo = if modinfo.len() >= 33 {
@@ -347,7 +349,24 @@ fn go_buildinfo(file: &str, bytes: &[u8]) -> Result<Vec<Component>, Warning> {
         c.evidence.insert(evidence(file, METHOD_GO));
         out.push(c);
     }
+    if let Some(version) = stdlib_version(&String::from_utf8_lossy(go_version)) {
+        let mut c = Component::new(Ecosystem::Golang, "stdlib", &version)
+            .map_err(|e| Warning::new(file, None, e.to_string()))?;
+        c.license = provenant_sbom::parse_license("BSD-3-Clause").ok();
+        c.evidence.insert(evidence(file, METHOD_GO));
+        out.push(c);
+    }
     Ok(out)
+}
+
+/// The release of a Go toolchain version string (`go1.22.5`, `go1.21.0 X:loopvar`): `1.22.5`.
+fn stdlib_version(go_version: &str) -> Option<String> {
+    let release = go_version.split_whitespace().next()?.strip_prefix("go")?;
+    let ok = release.starts_with(|c: char| c.is_ascii_digit())
+        && release
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+    ok.then(|| release.to_owned())
 }
 
 #[derive(serde::Deserialize)]

@@ -11,6 +11,7 @@ use provenant_image::rootfs::{self, Filesystem, Keep, LayerError};
 use provenant_oci::ImageManifest;
 use provenant_registry::Store;
 
+use crate::exclude::Exclude;
 use crate::formats::Format;
 use crate::walk::{Kind, Located, Source, catalog_bytes, kind_of};
 use crate::{Catalog, MAX_FILE_BYTES, binary};
@@ -35,11 +36,11 @@ fn kind_for(path: &str, head: &[u8], size: u64) -> Option<Kind> {
     })
 }
 
-struct CatalogKeep;
+struct CatalogKeep<'a>(&'a Exclude);
 
-impl Keep for CatalogKeep {
+impl Keep for CatalogKeep<'_> {
     fn keep(&self, path: &str, size: u64, head: &[u8]) -> bool {
-        if size > MAX_FILE_BYTES {
+        if size > MAX_FILE_BYTES || self.0.excludes(path) {
             return false;
         }
         let name = path.rsplit('/').next().unwrap_or(path);
@@ -79,7 +80,19 @@ pub fn catalog_image(
     manifest: &ImageManifest,
     progress: &dyn Progress,
 ) -> Result<Catalog, LayerError> {
-    let fs = rootfs::read(store, manifest, &CatalogKeep, progress)?;
+    catalog_image_excluding(store, manifest, progress, &Exclude::default())
+}
+
+/// [`catalog_image`], leaving out the paths of the image's final filesystem that `exclude` names (the
+/// layers are still read and verified, but an excluded file is neither kept nor cataloged).
+#[allow(clippy::result_large_err)] // as catalog_image
+pub fn catalog_image_excluding(
+    store: &dyn Store,
+    manifest: &ImageManifest,
+    progress: &dyn Progress,
+    exclude: &Exclude,
+) -> Result<Catalog, LayerError> {
+    let fs = rootfs::read(store, manifest, &CatalogKeep(exclude), progress)?;
     let mut out = Catalog::default();
     for (path, bytes) in &fs.kept {
         let head = bytes.get(..rootfs::HEAD_BYTES).unwrap_or(bytes);

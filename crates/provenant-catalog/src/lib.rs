@@ -47,6 +47,7 @@ pub mod binary;
 pub mod cargo;
 pub mod debcopyright;
 pub mod dpkg;
+pub mod exclude;
 pub mod formats;
 pub mod golang;
 pub mod image;
@@ -67,7 +68,8 @@ pub mod zip;
 
 use std::fmt;
 
-pub use walk::{Catalog, CatalogError, MAX_FILE_BYTES, catalog};
+pub use exclude::{Exclude, InvalidPattern};
+pub use walk::{Catalog, CatalogError, MAX_FILE_BYTES, catalog, catalog_excluding};
 
 /// A problem with one file: it was skipped or only partly read, so the result may be incomplete.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

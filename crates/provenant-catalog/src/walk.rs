@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use provenant_sbom::Component;
 
+use crate::exclude::Exclude;
 use crate::{Warning, cargo, dpkg, formats, nodepkg, npm, pip, pydist, uvlock};
 
 /// Files larger than this are not read: a warning is recorded instead.
@@ -118,10 +119,13 @@ pub(crate) trait Source {
 
 /// A directory on disk: no symbolic link is followed on the way to a file (a link in a root filesystem
 /// may point anywhere on this machine).
-struct Dir<'a>(&'a Path);
+struct Dir<'a>(&'a Path, &'a Exclude);
 
 impl Source for Dir<'_> {
     fn read(&self, rel: &str) -> Option<Vec<u8>> {
+        if self.1.excludes(rel) {
+            return None;
+        }
         let mut path = self.0.to_path_buf();
         for part in rel.split('/') {
             if part.is_empty() || part == "." || part == ".." {
@@ -212,6 +216,13 @@ fn rel_string(p: &Path) -> String {
 /// skipped, and inside `node_modules` only installed packages' manifests are read) or a single file, recognised by its name. A single file of a name no
 /// cataloger knows is tried as each format in turn.
 pub fn catalog(target: &Path) -> Result<Catalog, CatalogError> {
+    catalog_excluding(target, &Exclude::default())
+}
+
+/// [`catalog`], leaving out the paths `exclude` names: an excluded directory is not entered and an
+/// excluded file is neither read nor offered to a cataloger as a neighbour (a lockfile's manifest).
+/// A single-file target is cataloged whatever the patterns say.
+pub fn catalog_excluding(target: &Path, exclude: &Exclude) -> Result<Catalog, CatalogError> {
     let meta = std::fs::symlink_metadata(target).map_err(|source| CatalogError::Target {
         path: target.to_owned(),
         source,
@@ -235,7 +246,13 @@ pub fn catalog(target: &Path) -> Result<Catalog, CatalogError> {
         let at = rel_string(absolute.strip_prefix("/").unwrap_or(&absolute));
         let file = Located { rel: &rel, at: &at };
         match kind {
-            Some(k) if meta.is_file() => catalog_file(&mut out, target, file, k, &Dir(Path::new("/"))),
+            Some(k) if meta.is_file() => catalog_file(
+                &mut out,
+                target,
+                file,
+                k,
+                &Dir(Path::new("/"), &Exclude::default()),
+            ),
             _ => out
                 .warnings
                 .push(Warning::new(&rel, None, "no cataloger recognises this file")),
@@ -247,12 +264,17 @@ pub fn catalog(target: &Path) -> Result<Catalog, CatalogError> {
         .sort_by_file_name()
         .into_iter()
         .filter_entry(|e| {
-            !(e.file_type().is_dir()
-                && e.depth() > 0
-                && (SKIP_DIRS.iter().any(|s| e.file_name() == *s)
-                    || e.path()
-                        .strip_prefix(target)
-                        .is_ok_and(|r| !nodepkg::may_descend(r))))
+            let excluded = e.depth() > 0
+                && e.path()
+                    .strip_prefix(target)
+                    .is_ok_and(|r| exclude.excludes(&rel_string(r)));
+            !excluded
+                && !(e.file_type().is_dir()
+                    && e.depth() > 0
+                    && (SKIP_DIRS.iter().any(|s| e.file_name() == *s)
+                        || e.path()
+                            .strip_prefix(target)
+                            .is_ok_and(|r| !nodepkg::may_descend(r))))
         });
     for entry in walker {
         let entry = match entry {
@@ -277,7 +299,7 @@ pub fn catalog(target: &Path) -> Result<Catalog, CatalogError> {
         if let Some(kind) = kind_of(rel).or_else(|| formats::sniff(entry.path(), true).map(Kind::Other)) {
             let rel = rel_string(rel);
             let file = Located { rel: &rel, at: &rel };
-            catalog_file(&mut out, entry.path(), file, kind, &Dir(target));
+            catalog_file(&mut out, entry.path(), file, kind, &Dir(target, exclude));
         }
     }
     Ok(out)

@@ -29,6 +29,7 @@
 
 pub mod provenance;
 pub mod rootfs;
+mod zstd;
 
 use std::fs::{self, File};
 use std::io::{self, Seek, Write};

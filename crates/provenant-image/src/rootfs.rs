@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, BufReader, Read, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
 use provenant_digest::{Algorithm, Digest, Hasher, Progress};
@@ -12,6 +13,13 @@ use provenant_registry::{Store, StoreError};
 
 /// Most entries read from all the layers of one image together.
 pub const MAX_ENTRIES: usize = 1_000_000;
+
+/// Most bytes a compressed layer may inflate to, per compressed byte (beyond [`MIN_INFLATED_LIMIT`]): a
+/// layer that inflates further is refused as a decompression bomb.
+pub const MAX_INFLATION_RATIO: u64 = 1024;
+
+/// The inflated size every compressed layer may reach whatever its compressed size.
+pub const MIN_INFLATED_LIMIT: u64 = 1 << 30;
 
 /// Most bytes of file content kept in memory for one image (see [`Keep`]).
 pub const MAX_KEPT_BYTES: u64 = 1 << 30;
@@ -123,6 +131,19 @@ pub enum LayerError {
         digest: Digest,
         /// Why.
         reason: String,
+    },
+    /// A compressed layer inflates beyond its bound.
+    #[error(
+        "layer {index} ({digest}) inflates to more than {limit} bytes ({MAX_INFLATION_RATIO} times its \
+compressed size, and at least {MIN_INFLATED_LIMIT}): refused as a decompression bomb"
+    )]
+    Inflation {
+        /// The layer's position, from 0.
+        index: usize,
+        /// The layer's digest.
+        digest: Digest,
+        /// The bound it crossed.
+        limit: u64,
     },
     /// Too many entries.
     #[error("the image has more than {MAX_ENTRIES} entries")]
@@ -445,6 +466,49 @@ fn regular_file(
 }
 
 /// Applies one layer's entries to `fs`; returns the digest of the whole uncompressed stream.
+/// How a layer's tar archive is compressed.
+#[derive(Clone, Copy)]
+enum Compression {
+    None,
+    Gzip,
+    Zstd,
+}
+
+/// A decompressor's output, refused past `limit` bytes (the read fails and `exceeded` is set).
+struct Bounded<R> {
+    inner: R,
+    left: u64,
+    exceeded: bool,
+}
+
+impl<R: Read> Bounded<R> {
+    fn new(inner: R, limit: u64) -> Bounded<R> {
+        Bounded {
+            inner,
+            left: limit,
+            exceeded: false,
+        }
+    }
+}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.left == 0 {
+            // One byte more than allowed tells a stream that ends exactly at the limit from a bomb.
+            let mut probe = [0u8; 1];
+            if self.inner.read(&mut probe)? == 0 {
+                return Ok(0);
+            }
+            self.exceeded = true;
+            return Err(io::Error::other("decompressed past the layer's bound"));
+        }
+        let max = usize::try_from(self.left).unwrap_or(usize::MAX).min(buf.len());
+        let n = self.inner.read(buf.get_mut(..max).unwrap_or_default())?;
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
 fn apply_layer(
     reader: &mut dyn Read,
     keep: &dyn Keep,
@@ -580,9 +644,10 @@ pub fn read(
     let mut scratch = Vec::new();
     for (index, (layer, expected)) in manifest.layers.iter().zip(&diff_ids).enumerate() {
         let digest = layer.digest;
-        let gzip = match layer.media_type.as_str() {
-            media::OCI_LAYER_GZIP | "application/vnd.docker.image.rootfs.diff.tar.gzip" => true,
-            "application/vnd.oci.image.layer.v1.tar" => false,
+        let compression = match layer.media_type.as_str() {
+            media::OCI_LAYER_GZIP | "application/vnd.docker.image.rootfs.diff.tar.gzip" => Compression::Gzip,
+            media::OCI_LAYER_ZSTD => Compression::Zstd,
+            media::OCI_LAYER_TAR | "application/vnd.docker.image.rootfs.diff.tar" => Compression::None,
             other => {
                 return Err(LayerError::UnsupportedMediaType {
                     index,
@@ -598,23 +663,44 @@ pub fn read(
                 digest,
                 source,
             })?;
+        let limit = layer
+            .size
+            .saturating_mul(MAX_INFLATION_RATIO)
+            .max(MIN_INFLATED_LIMIT);
+        let exceeded = AtomicBool::new(false);
         // One thread reads the blob (the store verifies its digest once all of it is read) and
-        // inflates it; this one parses the tar stream and hashes it against the diff id.
+        // inflates it, bounded; this one parses the tar stream and hashes it against the diff id.
         let produce = |out: &mut dyn Write| -> io::Result<()> {
             let mut buffered = BufReader::with_capacity(1 << 16, Reporting { inner: raw, progress });
-            if gzip {
-                io::copy(&mut flate2::bufread::MultiGzDecoder::new(&mut buffered), out)?;
-            } else {
-                io::copy(&mut buffered, out)?;
-            }
+            let copied = match compression {
+                Compression::Gzip => {
+                    let mut inflated =
+                        Bounded::new(flate2::bufread::MultiGzDecoder::new(&mut buffered), limit);
+                    let r = io::copy(&mut inflated, out);
+                    exceeded.store(inflated.exceeded, Ordering::Relaxed);
+                    r
+                }
+                Compression::Zstd => {
+                    let mut inflated = Bounded::new(crate::zstd::Decoder::new(&mut buffered), limit);
+                    let r = io::copy(&mut inflated, out);
+                    exceeded.store(inflated.exceeded, Ordering::Relaxed);
+                    r
+                }
+                Compression::None => io::copy(&mut buffered, out),
+            };
+            copied?;
             // Past the end of the compressed stream: read the rest of the blob, so that its digest
             // is checked.
             io::copy(&mut buffered, &mut io::sink())?;
             Ok(())
         };
-        let actual = decompress_ahead(produce, |reader| {
+        let applied = decompress_ahead(produce, |reader| {
             apply_layer(reader, keep, &mut fs, &mut count, index, digest, &mut scratch)
-        })?;
+        });
+        if exceeded.load(Ordering::Relaxed) {
+            return Err(LayerError::Inflation { index, digest, limit });
+        }
+        let actual = applied?;
         if actual != *expected {
             return Err(LayerError::DiffId {
                 index,

@@ -10,6 +10,8 @@ pub const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
 pub const OCI_LAYER_GZIP: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
 /// OCI uncompressed layer.
 pub const OCI_LAYER_TAR: &str = "application/vnd.oci.image.layer.v1.tar";
+/// An OCI layer: zstd-compressed tar.
+pub const OCI_LAYER_ZSTD: &str = "application/vnd.oci.image.layer.v1.tar+zstd";
 /// OCI empty descriptor (`{}`), the config of artifacts that have none.
 pub const OCI_EMPTY: &str = "application/vnd.oci.empty.v1+json";
 /// Docker image manifest, schema 2.

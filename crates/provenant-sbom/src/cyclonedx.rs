@@ -82,7 +82,8 @@ struct Tool {
 struct RootComponent<'a> {
     #[serde(rename = "bom-ref")]
     bom_ref: &'static str,
-    hashes: [Hash<'a>; 1],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hashes: Option<[Hash<'a>; 1]>,
     name: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     purl: Option<&'a str>,
@@ -109,7 +110,8 @@ struct CdxComponent<'a> {
     supplier: Option<Supplier<'a>>,
     #[serde(rename = "type")]
     kind: &'static str,
-    version: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -160,7 +162,7 @@ fn component(c: &Component) -> CdxComponent<'_> {
         },
         Property {
             name: "provenant:ecosystem",
-            value: Cow::Borrowed(c.ecosystem.purl_type()),
+            value: Cow::Borrowed(c.purl.ty()),
         },
     ];
     for e in &c.evidence {
@@ -201,7 +203,7 @@ fn component(c: &Component) -> CdxComponent<'_> {
         purl: c.purl.as_str(),
         supplier: c.supplier.as_deref().map(|s| Supplier { name: s }),
         kind: "library",
-        version: &c.version,
+        version: (!c.version.is_empty()).then_some(c.version.as_str()),
     }
 }
 
@@ -210,18 +212,20 @@ fn component(c: &Component) -> CdxComponent<'_> {
 #[must_use]
 pub fn write(sbom: &Sbom, version: SpecVersion) -> String {
     let root = &sbom.root;
-    let root_hex = root.digest.hex();
+    let root_hex = root.digest.as_ref().map(provenant_digest::Digest::hex);
     let root_c = RootComponent {
         bom_ref: ROOT_REF,
-        hashes: [Hash {
-            alg: match root.digest.algorithm() {
-                provenant_digest::Algorithm::Sha512 => "SHA-512",
-                _ => "SHA-256",
-            },
-            content: &root_hex,
-        }],
+        hashes: root.digest.as_ref().zip(root_hex.as_deref()).map(|(d, hex)| {
+            [Hash {
+                alg: match d.algorithm() {
+                    provenant_digest::Algorithm::Sha512 => "SHA-512",
+                    _ => "SHA-256",
+                },
+                content: hex,
+            }]
+        }),
         name: &root.name,
-        purl: root.image_purl.as_ref().map(Purl::as_str),
+        purl: root.image_purl.as_ref().or(root.purl.as_ref()).map(Purl::as_str),
         kind: if root.image_purl.is_some() {
             "container"
         } else {
@@ -302,4 +306,26 @@ fn uuid_from(hex: &str) -> String {
         s(17, 20),
         s(20, 32)
     )
+}
+
+/// What [`write`] cannot express of `sbom`: which layer each evidence file of a component found in several
+/// layers came from (the layers are listed, not paired with files).
+#[must_use]
+pub fn write_losses(sbom: &Sbom) -> Vec<crate::read::Lost> {
+    let examples: Vec<String> = sbom
+        .components
+        .values()
+        .filter(|c| {
+            let layers: BTreeSet<_> = c.evidence.iter().filter_map(|e| e.layer).collect();
+            layers.len() > 1
+        })
+        .map(|c| c.purl.to_string())
+        .collect();
+    if examples.is_empty() {
+        return Vec::new();
+    }
+    vec![crate::read::Lost::new(
+        "which layer each evidence file of a component found in several layers came from",
+        examples,
+    )]
 }

@@ -139,7 +139,7 @@ fn hex_digest(algorithm: Algorithm, hex: &str) -> Option<Digest> {
 }
 
 /// The digest in a purl's version (`pkg:oci/name@sha256%3A<hex>?…`), if the version is one.
-fn purl_digest(purl: &str) -> Option<Digest> {
+pub(crate) fn purl_digest(purl: &str) -> Option<Digest> {
     let body = purl.strip_prefix("pkg:")?;
     let body = body.split(['?', '#']).next()?;
     let (_, version) = body.rsplit_once('@')?;

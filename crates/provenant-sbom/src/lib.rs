@@ -29,6 +29,7 @@ pub mod cyclonedx;
 mod described;
 mod model;
 mod purl;
+pub mod read;
 pub mod spdx23;
 pub mod spdx_validate;
 mod time;
@@ -40,7 +41,7 @@ pub use model::{
     normalize_pypi, parse_license, purl_for,
 };
 pub use purl::{InvalidPurl, Purl};
-pub use time::rfc3339;
+pub use time::{parse_rfc3339, rfc3339};
 
 /// Lowercase hex SHA-256 of `bytes`, for content-derived identifiers.
 fn content_hash(bytes: &[u8]) -> String {

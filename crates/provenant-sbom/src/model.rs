@@ -31,9 +31,30 @@ pub enum Ecosystem {
     Apk,
     /// RPM packages (`pkg:rpm`; the distribution namespace is not known from the database alone).
     Rpm,
+    /// A package type no cataloger here produces, read from another tool's document (`pkg:github`,
+    /// `pkg:nuget`, ...); its PURL says which. Built from parts, it is `pkg:generic`.
+    Other,
 }
 
 impl Ecosystem {
+    /// The ecosystem of a PURL type; [`Ecosystem::Other`] for a type no cataloger here produces.
+    #[must_use]
+    pub fn from_purl_type(ty: &str) -> Ecosystem {
+        match ty {
+            "cargo" => Ecosystem::Cargo,
+            "npm" => Ecosystem::Npm,
+            "pypi" => Ecosystem::Pypi,
+            "deb" => Ecosystem::Deb,
+            "golang" => Ecosystem::Golang,
+            "maven" => Ecosystem::Maven,
+            "gem" => Ecosystem::Gem,
+            "composer" => Ecosystem::Composer,
+            "apk" => Ecosystem::Apk,
+            "rpm" => Ecosystem::Rpm,
+            _ => Ecosystem::Other,
+        }
+    }
+
     /// The PURL type.
     #[must_use]
     pub const fn purl_type(self) -> &'static str {
@@ -48,6 +69,7 @@ impl Ecosystem {
             Ecosystem::Composer => "composer",
             Ecosystem::Apk => "apk",
             Ecosystem::Rpm => "rpm",
+            Ecosystem::Other => "generic",
         }
     }
 }
@@ -301,7 +323,7 @@ pub fn purl_for(
         },
         Ecosystem::Pypi => Purl::build(ty, None, &normalize_pypi(name), Some(version), qualifiers),
         Ecosystem::Deb => Purl::build(ty, Some("debian"), name, Some(version), qualifiers),
-        Ecosystem::Cargo | Ecosystem::Gem | Ecosystem::Rpm => {
+        Ecosystem::Cargo | Ecosystem::Gem | Ecosystem::Rpm | Ecosystem::Other => {
             Purl::build(ty, None, name, Some(version), qualifiers)
         }
         Ecosystem::Apk => Purl::build(ty, Some("alpine"), name, Some(version), qualifiers),
@@ -343,13 +365,16 @@ pub fn normalize_pypi(name: &str) -> String {
 pub struct Root {
     /// A name for the target (the directory or file name).
     pub name: String,
-    /// Its digest (file digest, or tree digest of a directory).
-    pub digest: Digest,
+    /// Its digest (file digest, or tree digest of a directory). Always present in a generated SBOM; absent
+    /// only when a converted document stated none.
+    pub digest: Option<Digest>,
     /// Version, when the target states one.
     pub version: Option<String>,
     /// For an image: the image's package URL (`pkg:oci/NAME@sha256%3A…`); the root is then a container
     /// whose digest is the manifest's.
     pub image_purl: Option<Purl>,
+    /// The package URL of a root that is itself a package (a converted document's `pkg:npm/app@1.0.0`).
+    pub purl: Option<Purl>,
 }
 
 impl Root {
@@ -358,9 +383,10 @@ impl Root {
     pub fn new(name: &str, digest: Digest) -> Root {
         Root {
             name: name.to_owned(),
-            digest,
+            digest: Some(digest),
             version: None,
             image_purl: None,
+            purl: None,
         }
     }
 
@@ -381,9 +407,10 @@ impl Root {
         )?;
         Ok(Root {
             name: name.to_owned(),
-            digest,
+            digest: Some(digest),
             version: Some(version),
             image_purl: Some(purl),
+            purl: None,
         })
     }
 }

@@ -126,7 +126,10 @@ fn purl_ref(purl: &Purl) -> [ExternalRef<'_>; 1] {
 }
 
 fn package<'a>(c: &'a Component, id: &'a str) -> Package<'a> {
-    let source_info = (!c.evidence.is_empty()).then(|| {
+    // The scope always, and where the component was found when known.
+    let source_info = if c.evidence.is_empty() {
+        format!("{} dependency", c.scope.as_str())
+    } else {
         let found: Vec<String> = c
             .evidence
             .iter()
@@ -136,7 +139,7 @@ fn package<'a>(c: &'a Component, id: &'a str) -> Package<'a> {
             })
             .collect();
         format!("{} dependency found in {}", c.scope.as_str(), found.join(", "))
-    });
+    };
     Package {
         spdx_id: Cow::Borrowed(id),
         checksums: c
@@ -155,35 +158,35 @@ fn package<'a>(c: &'a Component, id: &'a str) -> Package<'a> {
         license_declared: c.license.as_deref().unwrap_or("NOASSERTION"),
         name: &c.name,
         primary_package_purpose: "LIBRARY",
-        source_info,
+        source_info: Some(source_info),
         supplier: Some(c.supplier.as_ref().map_or_else(
             || "NOASSERTION".to_owned(),
             |s| format!("Organization: {}", s.replace(['(', ')'], "")),
         )),
-        version_info: Some(&c.version),
+        version_info: (!c.version.is_empty()).then_some(c.version.as_str()),
     }
 }
 
-/// Renders `sbom` as SPDX 2.3 JSON (pretty, with a final newline). The document namespace is derived from
-/// the SHA-256 of the document without it and without the creation time.
-#[must_use]
-pub fn write(sbom: &Sbom) -> String {
-    let root = &sbom.root;
-    let root_hex = root.digest.hex();
-    let ids: BTreeMap<&Purl, String> = sbom.components.keys().map(|p| (p, spdx_id(p))).collect();
-    let id = |p: &Purl| ids.get(p).map_or("", String::as_str);
-    let mut packages = vec![Package {
+/// The root package: the target itself, with its digest (`hex` is its hex form).
+fn root_package<'a>(root: &'a crate::Root, hex: Option<&'a str>) -> Package<'a> {
+    Package {
         spdx_id: Cow::Borrowed(ROOT_ID),
-        checksums: vec![Checksum {
-            algorithm: match root.digest.algorithm() {
-                provenant_digest::Algorithm::Sha512 => "SHA512",
-                _ => "SHA256",
-            },
-            checksum_value: &root_hex,
-        }],
+        checksums: root
+            .digest
+            .as_ref()
+            .zip(hex)
+            .map(|(d, hex)| Checksum {
+                algorithm: match d.algorithm() {
+                    provenant_digest::Algorithm::Sha512 => "SHA512",
+                    _ => "SHA256",
+                },
+                checksum_value: hex,
+            })
+            .into_iter()
+            .collect(),
         copyright_text: "NOASSERTION",
         download_location: "NOASSERTION",
-        external_refs: root.image_purl.as_ref().map(purl_ref),
+        external_refs: root.image_purl.as_ref().or(root.purl.as_ref()).map(purl_ref),
         files_analyzed: false,
         license_concluded: "NOASSERTION",
         license_declared: "NOASSERTION",
@@ -196,7 +199,18 @@ pub fn write(sbom: &Sbom) -> String {
         source_info: None,
         supplier: None,
         version_info: root.version.as_deref(),
-    }];
+    }
+}
+
+/// Renders `sbom` as SPDX 2.3 JSON (pretty, with a final newline). The document namespace is derived from
+/// the SHA-256 of the document without it and without the creation time.
+#[must_use]
+pub fn write(sbom: &Sbom) -> String {
+    let root = &sbom.root;
+    let root_hex = root.digest.as_ref().map(provenant_digest::Digest::hex);
+    let ids: BTreeMap<&Purl, String> = sbom.components.keys().map(|p| (p, spdx_id(p))).collect();
+    let id = |p: &Purl| ids.get(p).map_or("", String::as_str);
+    let mut packages = vec![root_package(root, root_hex.as_deref())];
     packages.extend(sbom.components.values().map(|c| package(c, id(&c.purl))));
     let mut relationships = vec![Relationship {
         related: ROOT_ID,
@@ -271,4 +285,23 @@ pub fn write(sbom: &Sbom) -> String {
     let _ = serde_json::to_writer_pretty(&mut out, &doc);
     out.push(b'\n');
     String::from_utf8(out).unwrap_or_default()
+}
+
+/// What [`write`] cannot express of `sbom`: parentheses in a supplier's name (SPDX reads them as an e-mail
+/// address, so they are removed). Empty when the SPDX document says everything the model does.
+#[must_use]
+pub fn write_losses(sbom: &Sbom) -> Vec<crate::read::Lost> {
+    let examples: Vec<String> = sbom
+        .components
+        .values()
+        .filter(|c| c.supplier.as_ref().is_some_and(|s| s.contains(['(', ')'])))
+        .map(|c| c.purl.to_string())
+        .collect();
+    if examples.is_empty() {
+        return Vec::new();
+    }
+    vec![crate::read::Lost::new(
+        "parentheses in supplier names (SPDX reads them as an e-mail address; removed)",
+        examples,
+    )]
 }

@@ -96,6 +96,11 @@ if [ "$have_layout" = 1 ]; then
 else
   echo "umoci is not installed: run tests/harness/setup.sh" >&2; exit 1
 fi
+# Conversion of syft's own documents, against `syft convert`.
+row "sbom convert: syft monorepo CycloneDX -> SPDX" "$PROVENANT" sbom convert syft.json --format spdx-json \
+  -o conv.spdx.json -- "syft convert" "$SYFT" convert syft.json -o spdx-json=conv-syft.spdx.json
+row "sbom convert: syft rootfs CycloneDX -> SPDX" "$PROVENANT" sbom convert syft-rootfs.json --format spdx-json \
+  -o conv-rootfs.spdx.json -- "syft convert" "$SYFT" convert syft-rootfs.json -o spdx-json=conv-syft-rootfs.spdx.json
 python3 - <<'PY'
 import json
 def count(p):

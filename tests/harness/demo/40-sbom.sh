@@ -17,3 +17,15 @@ if [ -n "$oracles" ] && [ -x "$oracles/venvs/sbom/bin/python" ]; then
   "$oracles/venvs/sbom/bin/pyspdxtools" -i sample.spdx.json && echo "VALID SPDX 2.3 (pyspdxtools)"
 fi
 python3 -c 'import json,sys; d=json.load(open("sample.cdx.json")); c=d["metadata"]["component"]; print("root:", c["name"], c["hashes"][0]["alg"], c["hashes"][0]["content"]); print("components:", len(d.get("components", [])))'
+# Converted to SPDX, the CycloneDX document is what `generate` writes as SPDX.
+"$PROVENANT" sbom convert sample.cdx.json --format spdx-json -o converted.spdx.json
+cmp converted.spdx.json sample.spdx.json && echo "CycloneDX -> SPDX conversion: byte-identical to the generated SPDX"
+# Signed as an in-toto statement about the project's tree digest (release.key from the keys stage), and
+# verified by that digest.
+if [ -f release.key ]; then
+  export COSIGN_PASSWORD=demo-password
+  "$PROVENANT" sbom attest "$SAMPLE" --key release.key --bundle sample.sbom.sigstore.json
+  tree=$("$PROVENANT" digest "$SAMPLE" | awk '{print $1}')
+  "$PROVENANT" verify-attestation "$tree" --bundle sample.sbom.sigstore.json --key release.pub \
+    --insecure-ignore-tlog --type https://cyclonedx.org/bom >/dev/null && echo "SBOM attestation of $tree: verified"
+fi

@@ -55,7 +55,11 @@ fn go_binary_build_info_equals_go_version_m() {
         let c = catalog(&target).unwrap();
         assert!(c.warnings.is_empty(), "{:?}", c.warnings);
         assert_eq!(found_in(&c), expected("go-bin"), "{}", target.display());
-        for comp in &c.components {
+        let stdlib = c.components.iter().find(|c| c.name == "stdlib").unwrap();
+        assert_eq!(stdlib.purl.as_str(), "pkg:golang/stdlib@1.19.8");
+        assert_eq!(stdlib.license.as_deref(), Some("BSD-3-Clause"));
+        assert!(stdlib.hashes.is_empty());
+        for comp in c.components.iter().filter(|c| c.name != "stdlib") {
             assert_eq!(
                 comp.hashes.iter().next().unwrap().hex(),
                 h1_hex(&comp.name, &comp.version),
@@ -64,6 +68,53 @@ fn go_binary_build_info_equals_go_version_m() {
             assert_eq!(comp.evidence.iter().next().unwrap().method, binary::METHOD_GO);
         }
     }
+}
+
+/// `go install example.com/hello@v1.2.30` records the main module's version instead of `(devel)`: it
+/// is then a component; the toolchain version decides the standard library's.
+#[test]
+fn a_versioned_main_module_and_the_toolchain_are_components() {
+    let bytes = std::fs::read(fixture("go-bin").join("hello")).unwrap();
+    let patch = |bytes: &[u8], from: &[u8], to: &[u8]| -> Vec<u8> {
+        // Every copy (the build information and the runtime's own modinfo string).
+        assert_eq!(from.len(), to.len());
+        let mut out = bytes.to_vec();
+        let mut found = 0;
+        while let Some(at) = out.windows(from.len()).position(|w| w == from) {
+            out[at..at + to.len()].copy_from_slice(to);
+            found += 1;
+        }
+        assert!(found > 0);
+        out
+    };
+    let versioned = patch(
+        &bytes,
+        b"example.com/hello\t(devel)",
+        b"example.com/hello\tv1.2.30",
+    );
+    let comps = binary::parse("hello", &versioned).unwrap();
+    let purls: BTreeSet<&str> = comps.iter().map(|c| c.purl.as_str()).collect();
+    assert_eq!(
+        purls,
+        BTreeSet::from([
+            "pkg:golang/example.com/greet@v1.2.0",
+            "pkg:golang/example.com/words@v0.3.1",
+            "pkg:golang/example.com/hello@v1.2.30",
+            "pkg:golang/stdlib@1.19.8",
+        ])
+    );
+    // A development toolchain names no release: no standard library component.
+    let at = bytes.windows(14).position(|w| w == b"\xff Go buildinf:").unwrap();
+    assert_eq!(
+        &bytes[at + 32..at + 41],
+        b"\x08go1.19.8",
+        "the toolchain version follows the header"
+    );
+    let mut devel = bytes.clone();
+    devel[at + 33..at + 41].copy_from_slice(b"devel-go");
+    let comps = binary::parse("hello", &devel).unwrap();
+    assert!(comps.iter().all(|c| c.name != "stdlib"));
+    assert_eq!(comps.len(), 2);
 }
 
 #[test]
@@ -96,7 +147,7 @@ fn truncated_or_corrupt_binaries_warn_and_never_panic() {
     // Section header table pointing past the end: read as "no section".
     let mut bad = bytes.clone();
     bad[0x28..0x30].copy_from_slice(&u64::MAX.to_le_bytes());
-    assert_eq!(binary::parse("hello", &bad).unwrap().len(), 2);
+    assert_eq!(binary::parse("hello", &bad).unwrap().len(), 3);
     assert!(binary::parse("x", b"not an elf").is_err());
     for cut in (0..at).step_by(4099) {
         let _ = binary::parse("hello", &bytes[..cut]);

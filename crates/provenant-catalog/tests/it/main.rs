@@ -8,6 +8,7 @@
 
 mod accuracy;
 mod auditable;
+mod exclude;
 mod formats;
 mod golang;
 mod java;

@@ -286,3 +286,137 @@ fn a_layer_blob_altered_in_storage_is_refused_naming_it() {
         }
     }
 }
+
+/// `zstd ARGS` over `input`, by the reference implementation.
+fn zstd_cli(args: &[&str], input: &[u8]) -> Vec<u8> {
+    let zstd = provenant_testkit::require_on_path("zstd");
+    let mut child = std::process::Command::new(zstd)
+        .args(args)
+        .arg("-q")
+        .arg("-c")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let data = input.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&data));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(out.status.success());
+    out.stdout
+}
+
+/// The image of one zstd layer whose bytes are `compressed` and whose tar is `plain`.
+fn zstd_image(store: &Layout, plain: &[u8], compressed: &[u8]) -> ImageManifest {
+    let mut m = image(store, &[plain.to_vec()], None);
+    let d = put(store, compressed);
+    m.layers[0] = Descriptor::new(media::OCI_LAYER_ZSTD, d, compressed.len() as u64);
+    m
+}
+
+#[test]
+fn zstd_layers_read_as_gzip_ones_do_in_every_framing() {
+    let t = tempfile::tempdir().unwrap();
+    let layout = Layout::create(t.path()).unwrap();
+    let big: Vec<u8> = (0..300_000u32).flat_map(|i| (i % 251).to_le_bytes()).collect();
+    let plain = tar(&[
+        E::Dir("etc/"),
+        E::File("etc/os-release", b"ID=debian\n"),
+        E::File("usr/lib/big.bin", &big),
+        E::Link("usr/lib/again.bin", "usr/lib/big.bin"),
+    ]);
+    let gz = read(
+        &layout,
+        &image(&layout, std::slice::from_ref(&plain), None),
+        &KeepEtc,
+        &NoProgress,
+    )
+    .unwrap();
+    let want: Vec<_> = gz.files().map(|(p, d, _)| (p.to_owned(), *d)).collect();
+    assert_eq!(want.len(), 3);
+
+    // One frame; several frames with a skippable frame between them; a long-distance window.
+    let half = plain.len() / 2;
+    let mut framed = zstd_cli(&["-3"], &plain[..half]);
+    framed.extend_from_slice(&0x184D_2A53u32.to_le_bytes());
+    framed.extend_from_slice(&5u32.to_le_bytes());
+    framed.extend_from_slice(b"skip!");
+    framed.extend(zstd_cli(&["-19"], &plain[half..]));
+    for compressed in [
+        zstd_cli(&["-3"], &plain),
+        framed,
+        zstd_cli(&["--long=27", "-1"], &plain),
+    ] {
+        let m = zstd_image(&layout, &plain, &compressed);
+        let fs = read(&layout, &m, &KeepEtc, &NoProgress).unwrap();
+        let got: Vec<_> = fs.files().map(|(p, d, _)| (p.to_owned(), *d)).collect();
+        assert_eq!(got, want);
+        assert_eq!(
+            fs.kept.get("etc/os-release").map(Vec::as_slice),
+            Some(&b"ID=debian\n"[..])
+        );
+        assert_eq!(fs.diff_ids, gz.diff_ids);
+    }
+}
+
+#[test]
+fn malformed_and_oversized_zstd_layers_are_refused() {
+    let t = tempfile::tempdir().unwrap();
+    let layout = Layout::create(t.path()).unwrap();
+    let plain = tar(&[E::File("a", b"a")]);
+    let good = zstd_cli(&["-3"], &plain);
+    // Truncated, corrupted, not zstd at all, and a frame asking for a 2 GiB window.
+    let mut corrupted = good.clone();
+    let mid = corrupted.len() / 2;
+    corrupted[mid] ^= 0xff;
+    let huge_window = zstd_cli(&["--long=31", "-1"], &plain);
+    for (bytes, why) in [
+        (good[..good.len() - 3].to_vec(), ""),
+        (corrupted, ""),
+        (b"not zstd at all".to_vec(), "zstd"),
+        (huge_window, "window"),
+    ] {
+        let m = zstd_image(&layout, &plain, &bytes);
+        let err = read(&layout, &m, &KeepNothing, &NoProgress).unwrap_err();
+        assert!(
+            matches!(err, LayerError::Archive { .. } | LayerError::DiffId { .. }),
+            "{err}"
+        );
+        assert!(err.to_string().to_lowercase().contains(why), "{why}: {err}");
+    }
+}
+
+#[test]
+fn a_decompression_bomb_is_refused() {
+    // A tar of one 1.1 GiB file of zeros compresses to a few dozen KiB: far past 1024 times its size.
+    let mut header = tar::Header::new_gnu();
+    header.set_path("zeros").unwrap();
+    header.set_size(1_100 << 20);
+    header.set_mode(0o644);
+    header.set_cksum();
+    let zstd = provenant_testkit::require_on_path("zstd");
+    let t = tempfile::tempdir().unwrap();
+    let raw = t.path().join("bomb.tar");
+    {
+        let mut f = std::fs::File::create(&raw).unwrap();
+        f.write_all(header.as_bytes()).unwrap();
+        f.set_len(512 + (1_100 << 20) + 1024).unwrap();
+    }
+    let out = std::process::Command::new(&zstd)
+        .args(["-q", "-1", "-f", "-o"])
+        .arg(t.path().join("bomb.zst"))
+        .arg(&raw)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let bomb = std::fs::read(t.path().join("bomb.zst")).unwrap();
+    assert!(bomb.len() < 1 << 20);
+    let layout = Layout::create(&t.path().join("layout")).unwrap();
+    let m = zstd_image(&layout, &header.as_bytes()[..], &bomb);
+    let err = read(&layout, &m, &KeepNothing, &NoProgress).unwrap_err();
+    assert!(
+        matches!(err, LayerError::Inflation { limit, .. } if limit == 1 << 30),
+        "{err}"
+    );
+}

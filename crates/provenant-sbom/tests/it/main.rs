@@ -9,5 +9,6 @@
 mod described;
 mod oracles;
 mod purl;
+mod read;
 mod vectors;
 mod writers;

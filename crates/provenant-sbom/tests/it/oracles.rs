@@ -12,7 +12,7 @@ use provenant_sbom::{
 };
 use serde_json::Value;
 
-fn rich(incomplete: bool) -> Sbom {
+pub(crate) fn rich(incomplete: bool) -> Sbom {
     let mut root = Root::new("sample app", Algorithm::Sha256.hash_bytes(b"tree"));
     root.version = Some("1.0.0".into());
     let mut sbom = Sbom::new(root, 1_700_000_000);
