@@ -331,3 +331,33 @@ fn host_dpkg_database_is_cataloged_completely() {
     cdx_strict(&out);
     assert_eq!(cdx_set(&json(&out)), want);
 }
+
+#[test]
+fn a_malformed_source_date_epoch_is_a_usage_error_never_the_clock() {
+    let t = tempfile::tempdir().unwrap();
+    std::fs::write(t.path().join("file"), b"content").unwrap();
+    let layout = format!("oci:{}:v1", t.path().join("layout").display());
+    for args in [
+        vec!["sbom", "generate", "file"],
+        vec!["oci", "image", ".", layout.as_str()],
+        vec!["oci", "push", layout.as_str(), "file"],
+    ] {
+        let o = crate::support::run(
+            crate::support::provenant()
+                .current_dir(t.path())
+                .env("SOURCE_DATE_EPOCH", "yesterday")
+                .args(&args),
+        );
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            crate::support::stderr(&o)
+        );
+        assert!(
+            crate::support::stderr(&o).contains("SOURCE_DATE_EPOCH=\"yesterday\""),
+            "{args:?}: {}",
+            crate::support::stderr(&o)
+        );
+    }
+}

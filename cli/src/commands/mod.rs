@@ -15,3 +15,17 @@ pub(crate) mod sbom;
 pub(crate) mod sigstore;
 pub(crate) mod verify_image;
 pub(crate) mod vsa;
+
+/// `SOURCE_DATE_EPOCH`, when set and not empty, as seconds since the Unix epoch. A value that is not a
+/// whole number of seconds is an error, never silently the clock.
+pub(crate) fn source_date_epoch() -> anyhow::Result<Option<u64>> {
+    use anyhow::Context as _;
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(v) if !v.trim().is_empty() => v
+            .trim()
+            .parse()
+            .map(Some)
+            .with_context(|| format!("SOURCE_DATE_EPOCH={v:?} is not a whole number of seconds")),
+        _ => Ok(None),
+    }
+}

@@ -329,12 +329,6 @@ fn parse_annotations(list: &[String]) -> anyhow::Result<BTreeMap<String, String>
         .collect()
 }
 
-fn source_date_epoch() -> Option<u64> {
-    std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-}
-
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ImageReport {
@@ -359,7 +353,7 @@ fn image(global: &GlobalArgs, args: &ImageArgs) -> anyhow::Result<Outcome> {
         platform,
         ..Default::default()
     }
-    .with_source_date_epoch();
+    .with_epoch(super::source_date_epoch()?);
     if !args.entrypoint.is_empty() {
         options.entrypoint = Some(args.entrypoint.clone());
     }
@@ -488,7 +482,7 @@ pub(crate) fn attach_document(
             .into_iter()
             .collect(),
     );
-    let manifest = artifact_manifest(media_type, vec![layer], Some(subject.descriptor()), annotations);
+    let manifest = artifact_manifest(media_type, vec![layer], Some(subject.descriptor()), annotations)?;
     let manifest_bytes = to_bytes(&manifest);
     Ok(referrers::attach(
         store,
@@ -530,19 +524,19 @@ fn artifact_manifest(
     layers: Vec<Descriptor>,
     subject: Option<Descriptor>,
     mut annotations: BTreeMap<String, String>,
-) -> ImageManifest {
+) -> anyhow::Result<ImageManifest> {
     // The image-spec requires at least one layer: an artifact without files carries the empty descriptor.
     let layers = if layers.is_empty() {
         vec![Descriptor::empty()]
     } else {
         layers
     };
-    if let Some(epoch) = source_date_epoch() {
+    if let Some(epoch) = super::source_date_epoch()? {
         annotations
             .entry(ANNOTATION_CREATED.to_owned())
             .or_insert_with(|| provenant_oci::config::rfc3339(epoch));
     }
-    ImageManifest {
+    Ok(ImageManifest {
         schema_version: 2,
         media_type: Some(media::OCI_MANIFEST.to_owned()),
         artifact_type: Some(artifact_type.to_owned()),
@@ -550,7 +544,7 @@ fn artifact_manifest(
         layers,
         subject,
         annotations: (!annotations.is_empty()).then_some(annotations),
-    }
+    })
 }
 
 fn push(global: &GlobalArgs, args: &PushArgs) -> anyhow::Result<Outcome> {
@@ -579,7 +573,7 @@ fn push(global: &GlobalArgs, args: &PushArgs) -> anyhow::Result<Outcome> {
         layers,
         None,
         parse_annotations(&args.annotations)?,
-    );
+    )?;
     let bytes = to_bytes(&manifest);
     let put = store.put_manifest(&bytes, media::OCI_MANIFEST, reference.tag())?;
     let full = reference.with(reference.tag().cloned(), Some(put.digest));

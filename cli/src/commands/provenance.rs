@@ -533,13 +533,12 @@ pub(crate) fn sign_statement(
 
 /// `SOURCE_DATE_EPOCH` as a timestamp, when set.
 pub(crate) fn source_date_epoch() -> anyhow::Result<Option<provenant_slsa::Timestamp>> {
-    match std::env::var("SOURCE_DATE_EPOCH") {
-        Ok(v) if !v.is_empty() => {
-            let secs: u32 = v
-                .parse()
-                .with_context(|| format!("SOURCE_DATE_EPOCH={v:?} is not a number of seconds"))?;
-            Ok(provenant_slsa::Timestamp::from_unix(i64::from(secs)))
-        }
-        _ => Ok(None),
+    match super::source_date_epoch()? {
+        Some(secs) => i64::try_from(secs)
+            .ok()
+            .and_then(provenant_slsa::Timestamp::from_unix)
+            .map(Some)
+            .with_context(|| format!("SOURCE_DATE_EPOCH={secs} is out of range")),
+        None => Ok(None),
     }
 }

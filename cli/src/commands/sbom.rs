@@ -166,16 +166,13 @@ fn parse_format(s: &str) -> anyhow::Result<Format> {
     })
 }
 
+/// `SOURCE_DATE_EPOCH`, or the clock when it is not set.
 fn source_date_epoch() -> anyhow::Result<u64> {
-    match std::env::var("SOURCE_DATE_EPOCH") {
-        Ok(v) => v
-            .trim()
-            .parse()
-            .with_context(|| format!("SOURCE_DATE_EPOCH={v:?} is not a whole number of seconds")),
-        Err(_) => Ok(std::time::SystemTime::now()
+    Ok(super::source_date_epoch()?.unwrap_or_else(|| {
+        std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs())),
-    }
+            .map_or(0, |d| d.as_secs())
+    }))
 }
 
 pub(crate) fn run(global: &GlobalArgs, command: &SbomCommand) -> anyhow::Result<Outcome> {

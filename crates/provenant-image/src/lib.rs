@@ -83,13 +83,11 @@ impl Default for ImageOptions {
 }
 
 impl ImageOptions {
-    /// Takes the epoch from `SOURCE_DATE_EPOCH` when set (and valid).
+    /// Times every entry at `epoch` (the caller's `SOURCE_DATE_EPOCH`) and records it as the image's
+    /// creation time; `None` keeps the defaults (entries at 0, no creation time).
     #[must_use]
-    pub fn with_source_date_epoch(mut self) -> ImageOptions {
-        if let Some(epoch) = std::env::var("SOURCE_DATE_EPOCH")
-            .ok()
-            .and_then(|v| v.trim().parse::<u64>().ok())
-        {
+    pub fn with_epoch(mut self, epoch: Option<u64>) -> ImageOptions {
+        if let Some(epoch) = epoch {
             self.epoch = epoch;
             self.record_created = true;
         }
