@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use clap::Args;
-use provenant_provenance::RefExpectation;
 use provenant_provenance::github_attestation::{
     AttestationCheck, AttestationExpectations, verify_github_attestation,
 };
@@ -15,6 +14,7 @@ use serde::Serialize;
 
 use crate::Outcome;
 use crate::args::{GlobalArgs, OutputFormat};
+use crate::commands::provenance::SourceRefArgs;
 use crate::commands::sigstore::{TrustArgs, load_verifier};
 use crate::output::print_json;
 
@@ -43,15 +43,8 @@ pub(crate) struct VerifyGithubAttestationArgs {
     /// optionally `@vX.Y.Z`). Without it no workflow is trusted.
     #[arg(long, value_name = "URI")]
     pub(crate) builder_id: Option<String>,
-    /// The branch the build must have run on.
-    #[arg(long, value_name = "BRANCH", group = "git_ref")]
-    pub(crate) source_branch: Option<String>,
-    /// The exact tag the build must have run for.
-    #[arg(long, value_name = "TAG", group = "git_ref")]
-    pub(crate) source_tag: Option<String>,
-    /// A semantic version prefix the build's tag must match (`v1`, `v1.2`, `v1.2.3`).
-    #[arg(long, value_name = "vX[.Y[.Z]]", group = "git_ref")]
-    pub(crate) source_versioned_tag: Option<String>,
+    #[command(flatten)]
+    pub(crate) source_ref: SourceRefArgs,
     #[command(flatten)]
     pub(crate) trust: TrustArgs,
     /// Print the verified attestation's statement on stdout.
@@ -119,12 +112,7 @@ pub(crate) fn verify_github_attestation_command(
     let expectations = AttestationExpectations {
         source: args.source_uri.parse()?,
         builder_id: args.builder_id.clone(),
-        git_ref: match (&args.source_branch, &args.source_tag, &args.source_versioned_tag) {
-            (Some(b), _, _) => Some(RefExpectation::Branch(b.clone())),
-            (_, Some(t), _) => Some(RefExpectation::Tag(t.clone())),
-            (_, _, Some(v)) => Some(RefExpectation::VersionedTag(v.clone())),
-            _ => None,
-        },
+        git_ref: args.source_ref.expectation(),
     };
     let bundles = read_bundles(&args.attestation_path)?;
     // The identity is checked by the attestation verification itself; this only selects keyless trust

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use clap::Args;
-use provenant_provenance::RefExpectation;
 use provenant_provenance::npm::{
     AttestationSet, MAX_ATTESTATION_SET_BYTES, MAX_KEYS_BYTES, NpmCheck, PackageExpectations, RegistryKeys,
     verify_package,
@@ -16,6 +15,7 @@ use serde::Serialize;
 
 use crate::Outcome;
 use crate::args::{GlobalArgs, OutputFormat};
+use crate::commands::provenance::SourceRefArgs;
 use crate::commands::sigstore::{TrustArgs, load_verifier};
 use crate::output::print_json;
 
@@ -54,15 +54,8 @@ pub(crate) struct VerifyNpmPackageArgs {
     /// check.
     #[arg(long, value_name = "URI")]
     pub(crate) builder_id: Option<String>,
-    /// The branch the build must have run on.
-    #[arg(long, value_name = "BRANCH", group = "git_ref")]
-    pub(crate) source_branch: Option<String>,
-    /// The exact tag the build must have run for.
-    #[arg(long, value_name = "TAG", group = "git_ref")]
-    pub(crate) source_tag: Option<String>,
-    /// A semantic version prefix the build's tag must match (`v1`, `v1.2`, `v1.2.3`).
-    #[arg(long, value_name = "vX[.Y[.Z]]", group = "git_ref")]
-    pub(crate) source_versioned_tag: Option<String>,
+    #[command(flatten)]
+    pub(crate) source_ref: SourceRefArgs,
     /// npm's registry keys (`keys.json`: the sigstore TUF repository's `registry.npmjs.org/keys.json`
     /// target, or the registry's `/-/npm/v1/keys`).
     #[arg(long, value_name = "FILE", env = "PROVENANT_NPM_KEYS")]
@@ -120,12 +113,7 @@ pub(crate) fn verify_npm_package(
         builder_id: args.builder_id.clone(),
         package_name: args.package_name.clone(),
         package_version: args.package_version.clone(),
-        git_ref: match (&args.source_branch, &args.source_tag, &args.source_versioned_tag) {
-            (Some(b), _, _) => Some(RefExpectation::Branch(b.clone())),
-            (_, Some(t), _) => Some(RefExpectation::Tag(t.clone())),
-            (_, _, Some(v)) => Some(RefExpectation::VersionedTag(v.clone())),
-            _ => None,
-        },
+        git_ref: args.source_ref.expectation(),
     };
     let keys = RegistryKeys::from_json(&read_bounded(&args.npm_keys, MAX_KEYS_BYTES, "npm keys")?)
         .with_context(|| format!("cannot use npm keys {}", args.npm_keys.display()))?;

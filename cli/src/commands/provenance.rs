@@ -254,15 +254,8 @@ pub(crate) struct VerifyProvenanceArgs {
     /// The expected source repository (`github.com/ORG/REPO`, or a URL).
     #[arg(long, value_name = "URI")]
     pub(crate) source_uri: String,
-    /// The branch the build must have run on.
-    #[arg(long, value_name = "BRANCH", group = "git_ref")]
-    pub(crate) source_branch: Option<String>,
-    /// The exact tag the build must have run for.
-    #[arg(long, value_name = "TAG", group = "git_ref")]
-    pub(crate) source_tag: Option<String>,
-    /// A semantic version prefix the build's tag must match (`v1`, `v1.2`, `v1.2.3`).
-    #[arg(long, value_name = "vX[.Y[.Z]]", group = "git_ref")]
-    pub(crate) source_versioned_tag: Option<String>,
+    #[command(flatten)]
+    pub(crate) source_ref: SourceRefArgs,
     /// A `workflow_dispatch` input the provenance must record with this value, as NAME=VALUE
     /// (slsa-verifier's flag); repeatable.
     #[arg(long = "build-workflow-input", value_name = "NAME=VALUE")]
@@ -350,18 +343,13 @@ fn parse_workflow_inputs(flags: &[String]) -> anyhow::Result<BTreeMap<String, St
 }
 
 pub(crate) fn verify_provenance(global: &GlobalArgs, args: &VerifyProvenanceArgs) -> anyhow::Result<Outcome> {
-    use provenant_provenance::{Expectations, Input, RefExpectation};
+    use provenant_provenance::{Expectations, Input};
 
     // Validate everything before any verification work.
     let expectations = Expectations {
         builder_id: args.builder_id.parse()?,
         source: args.source_uri.parse()?,
-        git_ref: match (&args.source_branch, &args.source_tag, &args.source_versioned_tag) {
-            (Some(b), _, _) => Some(RefExpectation::Branch(b.clone())),
-            (_, Some(t), _) => Some(RefExpectation::Tag(t.clone())),
-            (_, _, Some(v)) => Some(RefExpectation::VersionedTag(v.clone())),
-            _ => None,
-        },
+        git_ref: args.source_ref.expectation(),
         build_level: args.build_level,
         workflow_inputs: parse_workflow_inputs(&args.workflow_inputs)?,
     };
@@ -529,6 +517,46 @@ pub(crate) fn sign_statement(
             .await
     })?;
     Ok(bundle)
+}
+
+/// slsa-verifier's source ref flags: at most one of a branch, a tag and a versioned tag.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct SourceRefArgs {
+    /// The branch the build must have run on.
+    #[arg(long = "source-branch", value_name = "BRANCH", group = "git_ref")]
+    pub(crate) branch: Option<String>,
+    /// The exact tag the build must have run for.
+    #[arg(long = "source-tag", value_name = "TAG", group = "git_ref")]
+    pub(crate) tag: Option<String>,
+    /// A semantic version prefix the build's tag must match (`v1`, `v1.2`, `v1.2.3`).
+    #[arg(long = "source-versioned-tag", value_name = "vX[.Y[.Z]]", group = "git_ref")]
+    pub(crate) versioned_tag: Option<String>,
+}
+
+impl SourceRefArgs {
+    /// The ref the provenance must record, if one was asked for.
+    pub(crate) fn expectation(&self) -> Option<provenant_provenance::RefExpectation> {
+        ref_expectation(
+            self.branch.as_deref(),
+            self.tag.as_deref(),
+            self.versioned_tag.as_deref(),
+        )
+    }
+}
+
+/// The ref expectation of the first of a branch, a tag and a versioned tag that is given.
+pub(crate) fn ref_expectation(
+    branch: Option<&str>,
+    tag: Option<&str>,
+    versioned_tag: Option<&str>,
+) -> Option<provenant_provenance::RefExpectation> {
+    use provenant_provenance::RefExpectation;
+    match (branch, tag, versioned_tag) {
+        (Some(b), _, _) => Some(RefExpectation::Branch(b.to_owned())),
+        (_, Some(t), _) => Some(RefExpectation::Tag(t.to_owned())),
+        (_, _, Some(v)) => Some(RefExpectation::VersionedTag(v.to_owned())),
+        _ => None,
+    }
 }
 
 /// `SOURCE_DATE_EPOCH` as a timestamp, when set.

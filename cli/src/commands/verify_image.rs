@@ -313,7 +313,7 @@ fn verify_attested_image(
     image: provenant_digest::Digest,
     mut report: Report,
 ) -> anyhow::Result<Outcome> {
-    use provenant_provenance::{Expectations, Input, RefExpectation};
+    use provenant_provenance::{Expectations, Input};
     use provenant_sigstore::{IdentityPolicy, Policy, SanMatcher};
 
     let reference: provenant_oci::Reference = args.image.parse()?;
@@ -335,12 +335,11 @@ fn verify_attested_image(
     let expectations = Expectations {
         builder_id: builder,
         source: args.source_uri.parse()?,
-        git_ref: match (&args.source_branch, &args.source_tag, &args.source_versioned_tag) {
-            (Some(b), _, _) => Some(RefExpectation::Branch(b.clone())),
-            (_, Some(t), _) => Some(RefExpectation::Tag(t.clone())),
-            (_, _, Some(v)) => Some(RefExpectation::VersionedTag(v.clone())),
-            _ => None,
-        },
+        git_ref: super::provenance::ref_expectation(
+            args.source_branch.as_deref(),
+            args.source_tag.as_deref(),
+            args.source_versioned_tag.as_deref(),
+        ),
         build_level: None,
         workflow_inputs: std::collections::BTreeMap::new(),
     };
