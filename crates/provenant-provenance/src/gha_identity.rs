@@ -164,3 +164,15 @@ pub(crate) fn builder_matches(actual: &str, expected: &str) -> bool {
         _ => false,
     }
 }
+
+impl WorkflowIdentity {
+    /// The `ORG/REPO` a source URI names (`github.com/ORG/REPO`, with or without `git+https://`), when
+    /// the certificate's repository is not it.
+    pub(crate) fn other_repository_than(&self, source: &provenant_slsa::policy::SourceUri) -> Option<String> {
+        let expected = source
+            .as_str()
+            .trim_start_matches("git+https://")
+            .trim_start_matches("github.com/");
+        (self.repository != expected).then(|| expected.to_owned())
+    }
+}

@@ -230,14 +230,9 @@ fn check_builder(
             git_ref: workflow.workflow_ref.clone(),
         });
     }
-    let expected_repository = expectations
-        .source
-        .as_str()
-        .trim_start_matches("git+https://")
-        .trim_start_matches("github.com/");
-    if workflow.repository != expected_repository {
+    if let Some(expected) = workflow.other_repository_than(&expectations.source) {
         return Err(AttestationError::CertificateSource {
-            expected: expected_repository.to_owned(),
+            expected,
             actual: workflow.repository.clone(),
         });
     }

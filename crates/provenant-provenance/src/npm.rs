@@ -1165,14 +1165,9 @@ fn check_signer(
             git_ref: workflow.workflow_ref.clone(),
         });
     }
-    let expected_repository = expectations
-        .source
-        .as_str()
-        .trim_start_matches("git+https://")
-        .trim_start_matches("github.com/");
-    if workflow.repository != expected_repository {
+    if let Some(expected) = workflow.other_repository_than(&expectations.source) {
         return Err(NpmError::CertificateSource {
-            expected: expected_repository.to_owned(),
+            expected,
             actual: workflow.repository.clone(),
         });
     }
