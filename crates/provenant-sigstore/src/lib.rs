@@ -27,6 +27,7 @@
 
 mod bundle;
 mod error;
+mod intoto_v001;
 mod trust_root;
 mod verify;
 
@@ -35,6 +36,7 @@ pub use bundle::{
     MEDIA_TYPE_V0_3, MaterialKind, pem_encode,
 };
 pub use error::{ParseError, TimeSource, VerifyError};
+pub use intoto_v001::RekorV1Entry;
 pub use trust_root::{
     CLIENT_TRUST_CONFIG_MEDIA_TYPE, MAX_TRUSTED_ROOT_BYTES, TRUSTED_ROOT_MEDIA_TYPES, TrustedRoot,
     TrustedRootSummary,
