@@ -543,3 +543,120 @@ fn verify_body(entry: &IntotoV001) -> Result<(), VerifyError> {
     }
     Ok(())
 }
+
+/// The entry-consistency check on its own: with real attestations, any change to the body breaks its
+/// SET first, so the body's other fields are exercised here.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CERTIFICATE: &[u8] = b"stand-in certificate DER";
+
+    fn entry(body: &Value) -> IntotoV001 {
+        let envelope = br#"{"payloadType":"application/vnd.in-toto+json","payload":"e30=","signatures":[{"sig":"AA=="}]}"#;
+        let body = serde_json::to_vec(body).unwrap();
+        let rekor = RekorV1Entry {
+            body: BASE64.encode(&body),
+            integrated_time: 1,
+            log_index: 1,
+            log_id: "00".repeat(32),
+            signed_entry_timestamp: "AA==".into(),
+        };
+        IntotoV001::new(envelope, CERTIFICATE, &rekor).unwrap()
+    }
+
+    fn body(certificate: &[u8]) -> Value {
+        let envelope = br#"{"payloadType":"application/vnd.in-toto+json","payload":"e30=","signatures":[{"sig":"AA=="}]}"#;
+        let pem = crate::bundle::pem_encode("CERTIFICATE", certificate);
+        serde_json::json!({
+            "apiVersion": "0.0.1",
+            "kind": "intoto",
+            "spec": {
+                "content": {
+                    "hash": { "algorithm": "sha256", "value": hex_lower(sigstore_crypto::sha256(envelope).as_bytes()) },
+                    "payloadHash": { "algorithm": "sha256", "value": hex_lower(sigstore_crypto::sha256(b"{}").as_bytes()) },
+                },
+                "publicKey": BASE64.encode(pem),
+            },
+        })
+    }
+
+    fn check(body: &Value) -> Result<(), VerifyError> {
+        verify_body(&entry(body))
+    }
+
+    #[test]
+    fn a_body_naming_this_envelope_payload_and_certificate_matches() {
+        check(&body(CERTIFICATE)).unwrap();
+        // Early Rekor entries carry no payloadHash; the envelope's hash covers the payload.
+        let mut old = body(CERTIFICATE);
+        old["spec"]["content"]
+            .as_object_mut()
+            .unwrap()
+            .remove("payloadHash");
+        check(&old).unwrap();
+    }
+
+    #[test]
+    fn each_field_that_names_something_else_is_a_mismatch() {
+        let mut envelope = body(CERTIFICATE);
+        envelope["spec"]["content"]["hash"]["value"] = Value::String("ab".repeat(32));
+        assert!(
+            matches!(check(&envelope), Err(VerifyError::EntryMismatch { detail }) if detail.contains("envelope")),
+        );
+        let mut payload = body(CERTIFICATE);
+        payload["spec"]["content"]["payloadHash"]["value"] = Value::String("ab".repeat(32));
+        assert!(
+            matches!(check(&payload), Err(VerifyError::EntryMismatch { detail }) if detail.contains("payload")),
+        );
+        assert!(
+            matches!(check(&body(b"another certificate")), Err(VerifyError::EntryMismatch { detail }) if detail.contains("certificate")),
+        );
+        let mut key = body(CERTIFICATE);
+        key["spec"]["publicKey"] =
+            Value::String(BASE64.encode(crate::bundle::pem_encode("PUBLIC KEY", b"k")));
+        assert!(matches!(check(&key), Err(VerifyError::EntryMismatch { .. })));
+    }
+
+    #[test]
+    fn other_kinds_and_hashes_are_malformed() {
+        let mut kind = body(CERTIFICATE);
+        kind["apiVersion"] = Value::String("0.0.2".into());
+        assert!(matches!(check(&kind), Err(VerifyError::MalformedEntry { .. })));
+        let mut algorithm = body(CERTIFICATE);
+        algorithm["spec"]["content"]["hash"]["algorithm"] = Value::String("sha512".into());
+        assert!(matches!(
+            check(&algorithm),
+            Err(VerifyError::MalformedEntry { .. })
+        ));
+        let mut no_key = body(CERTIFICATE);
+        no_key["spec"].as_object_mut().unwrap().remove("publicKey");
+        assert!(matches!(check(&no_key), Err(VerifyError::MalformedEntry { .. })));
+        assert!(matches!(
+            check(&Value::String("x".into())),
+            Err(VerifyError::MalformedEntry { .. })
+        ));
+    }
+
+    #[test]
+    fn sct_lists_are_read_within_bounds() {
+        let mut sct = vec![0u8];
+        sct.extend_from_slice(&[7; 32]);
+        sct.extend_from_slice(&1_000u64.to_be_bytes());
+        sct.extend_from_slice(&[0, 0, 4, 3, 0, 2, 9, 9]);
+        let parsed = parse_sct(&sct).unwrap();
+        assert_eq!(
+            (parsed.timestamp, parsed.hash, parsed.signature_algorithm),
+            (1_000, 4, 3)
+        );
+        assert_eq!(parsed.signature, &[9, 9]);
+        for cut in 0..sct.len() {
+            assert!(parse_sct(&sct[..cut]).is_none(), "{cut}");
+        }
+        let mut v2 = sct.clone();
+        v2[0] = 1;
+        assert!(parse_sct(&v2).is_none());
+        let mut input: &[u8] = &[0, 5, 1];
+        assert!(tls_vector(&mut input, 2).is_none());
+    }
+}
