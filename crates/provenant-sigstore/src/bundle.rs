@@ -195,6 +195,15 @@ impl Bundle {
         certificate_der: &[u8],
         entry: &crate::intoto_v001::RekorV1Entry,
     ) -> Result<Bundle, ParseError> {
+        let size =
+            envelope.len() + certificate_der.len() + entry.body.len() + entry.signed_entry_timestamp.len();
+        if size > MAX_BUNDLE_BYTES {
+            return Err(ParseError::TooLarge {
+                document: "cosign attestation",
+                limit: MAX_BUNDLE_BYTES,
+                actual: size,
+            });
+        }
         let legacy = crate::intoto_v001::IntotoV001::new(envelope, certificate_der, entry)?;
         let first = legacy
             .signatures
