@@ -65,6 +65,22 @@ for base in SIGSTORE:
                 pass
     for f in files(base, "*trusted*root*.json", "trustedroot*.json", "trust_config.json"):
         put("sigstore_trusted_root", f.read_bytes())
+# cosign attestations logged as Rekor intoto/0.0.1 entries (the SLSA generator's container images).
+for index in (vectors / "slsa-verifier").glob("cli/slsa-verifier/testdata/gha_generic_container/*/container_workflow_dispatch/index.json"):
+    blobs = index.parent / "blobs" / "sha256"
+    for m in (load(index) or {}).get("manifests", []):
+        if m.get("annotations", {}).get("kind") != "dev.cosignproject.cosign/atts":
+            continue
+        for layer in (load(blobs / m["digest"].split(":")[1]) or {}).get("layers", []):
+            a = layer.get("annotations", {})
+            try:
+                cert = base64.b64decode("".join(l for l in a["dev.sigstore.cosign/certificate"].splitlines() if not l.startswith("-----")))
+                body = json.loads(a["dev.sigstore.cosign/bundle"])["Payload"]["body"].encode()
+            except (KeyError, ValueError):
+                continue
+            envelope = (blobs / layer["digest"].split(":")[1]).read_bytes()
+            if len(envelope) < 65536 and len(cert) < 65536:
+                put("sigstore_intoto_v001", len(envelope).to_bytes(2, "big") + len(cert).to_bytes(2, "big") + envelope + cert + body)
 dsse = load(vectors / "dsse" / "dsse_vectors.json") or {}
 for v in walk(dsse):
     if isinstance(v, dict) and "payloadType" in v and "signatures" in v:

@@ -291,14 +291,90 @@ fn generator_images_verify_from_their_cosign_attestations() {
     assert_eq!(code, 1, "{out}");
 }
 
+/// The builders v1.4.0 to v1.9.0 logged their attestations as Rekor `intoto/0.0.1` entries: verified
+/// offline like the others (SET, entry against envelope and certificate, chain at the integrated
+/// time, SCT, signature), then the provenance checks.
 #[test]
-fn attestations_logged_as_intoto_entries_cannot_be_verified_offline() {
-    let (code, out, err) = verify_generator(&generator_image("v1.9.0"), GENERATOR, &[]);
+fn attestations_logged_as_intoto_entries_verify_offline() {
+    for version in ["v1.4.0", "v1.5.0", "v1.6.0", "v1.7.0", "v1.8.0", "v1.9.0"] {
+        for builder in [GENERATOR.to_owned(), format!("{GENERATOR}@{version}")] {
+            let (code, out, err) = verify_generator(&generator_image(version), &builder, &[]);
+            assert_eq!(code, 0, "{version} {builder}: {out}\n{err}");
+            let report: Value = serde_json::from_str(&out).unwrap();
+            assert_eq!(report["builder_id"], format!("{GENERATOR}@refs/tags/{version}"));
+        }
+    }
+    // The policy still applies: another release of the builder is refused by the signature's
+    // identity check.
+    let (code, out, err) = verify_generator(&generator_image("v1.9.0"), &format!("{GENERATOR}@v1.8.0"), &[]);
     assert_eq!(code, 1, "{out}\n{err}");
     let report: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(report["failed_check"], "attestation");
+    assert_eq!(report["failed_check"], "signature", "{out}");
+}
+
+/// A copy of the v1.9.0 image whose attestation's signed entry timestamp has one byte changed: the
+/// only attestation fails its SET check, and the image is refused.
+#[test]
+fn an_intoto_attestation_with_a_changed_set_is_refused() {
+    use base64::Engine as _;
+
+    let src = root().join("cli/slsa-verifier/testdata/gha_generic_container/v1.9.0");
+    let tmp = tempfile::tempdir().unwrap();
+    let layout = tmp.path().join("container_workflow_dispatch");
+    let blobs = layout.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    for entry in std::fs::read_dir(src.join("container_workflow_dispatch/blobs/sha256")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), blobs.join(entry.file_name())).unwrap();
+    }
+    std::fs::copy(
+        src.join("container_workflow_dispatch/oci-layout"),
+        layout.join("oci-layout"),
+    )
+    .unwrap();
+    let mut index: Value =
+        serde_json::from_slice(&std::fs::read(src.join("container_workflow_dispatch/index.json")).unwrap())
+            .unwrap();
+    for m in index["manifests"].as_array_mut().unwrap() {
+        if m["annotations"]["kind"] != "dev.cosignproject.cosign/atts" {
+            continue;
+        }
+        let old = m["digest"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("sha256:")
+            .to_owned();
+        let mut manifest: Value = serde_json::from_slice(&std::fs::read(blobs.join(&old)).unwrap()).unwrap();
+        for layer in manifest["layers"].as_array_mut().unwrap() {
+            let annotation = &mut layer["annotations"]["dev.sigstore.cosign/bundle"];
+            let mut rekor: Value = serde_json::from_str(annotation.as_str().unwrap()).unwrap();
+            let b64 = base64::engine::general_purpose::STANDARD;
+            let mut set = b64
+                .decode(rekor["SignedEntryTimestamp"].as_str().unwrap())
+                .unwrap();
+            let last = set.len() - 3;
+            set[last] ^= 1;
+            rekor["SignedEntryTimestamp"] = Value::String(b64.encode(set));
+            *annotation = Value::String(rekor.to_string());
+        }
+        let bytes = serde_json::to_vec(&manifest).unwrap();
+        let digest = provenant_digest::Algorithm::Sha256.hash_bytes(&bytes).to_string();
+        std::fs::write(blobs.join(digest.trim_start_matches("sha256:")), &bytes).unwrap();
+        m["digest"] = Value::String(digest);
+        m["size"] = Value::from(bytes.len());
+    }
+    std::fs::write(layout.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+    let digest = std::fs::read_to_string(src.join("container_workflow_dispatch.digest")).unwrap();
+    let image = format!("oci:{}@{}", layout.display(), digest.trim());
+    let (code, out, err) = verify_generator(&image, GENERATOR, &[]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["failed_check"], "signature", "{out}");
     assert!(
-        report["error"].as_str().unwrap().contains("intoto/0.0.1"),
+        report["error"]
+            .as_str()
+            .unwrap()
+            .contains("signed entry timestamp"),
         "{out}"
     );
 }

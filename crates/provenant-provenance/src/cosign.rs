@@ -3,7 +3,9 @@
 //! (`dev.sigstore.cosign/certificate`) and the Rekor entry with its signed entry timestamp
 //! (`dev.sigstore.cosign/bundle`). [`bundle_from_cosign_layer`] turns one layer into the sigstore
 //! bundle (v0.1) that says the same, so that the trust core verifies it like any other: certificate
-//! chain at the integrated time, SET, entry consistency and the DSSE signature.
+//! chain at the integrated time, SET, entry consistency and the DSSE signature. Layers logged as
+//! Rekor `intoto/0.0.1` entries (cosign before v2) become bundles of that kind
+//! ([`Bundle::from_cosign_intoto_v001`]), which the trust core checks the same way.
 
 use std::collections::BTreeMap;
 
@@ -68,12 +70,20 @@ fn integer_text(v: Option<&Value>, what: &'static str) -> Result<String, CosignL
     }
 }
 
+/// A JSON integer, or a string of one, as a number.
+fn integer(v: Option<&Value>, what: &'static str) -> Result<i64, CosignLayerError> {
+    integer_text(v, what)?
+        .parse()
+        .map_err(|_| malformed(what, "is out of range"))
+}
+
 /// The sigstore bundle v0.1 equivalent of one cosign attestation layer: `envelope` is the layer's
 /// content (a DSSE envelope), `annotations` the layer descriptor's annotations.
 pub fn bundle_from_cosign_layer(
     envelope: &[u8],
     annotations: &BTreeMap<String, String>,
 ) -> Result<Bundle, CosignLayerError> {
+    let raw_envelope = envelope;
     let envelope: Value = serde_json::from_slice(envelope).map_err(|e| malformed("DSSE envelope", e))?;
     let (label, der) = provenant_keys::pem_decode(get(annotations, CERTIFICATE_ANNOTATION)?)
         .map_err(|e| malformed(CERTIFICATE_ANNOTATION, e))?;
@@ -108,6 +118,19 @@ pub fn bundle_from_cosign_layer(
         .and_then(Value::as_str)
         .and_then(|h| hex::decode(h).ok())
         .ok_or_else(|| malformed(REKOR_BUNDLE_ANNOTATION, "Payload.logID is not hex"))?;
+    if (kind, version) == ("intoto", "0.0.1") {
+        // An entry kind the bundle format's readers do not take: the trust core verifies it from the
+        // exact envelope bytes the entry records.
+        let entry = provenant_sigstore::RekorV1Entry {
+            body: body_b64.to_owned(),
+            integrated_time: integer(payload.get("integratedTime"), "Payload.integratedTime")?,
+            log_index: integer(payload.get("logIndex"), "Payload.logIndex")?,
+            log_id: hex::encode(&log_id),
+            signed_entry_timestamp: set.to_owned(),
+        };
+        return Bundle::from_cosign_intoto_v001(raw_envelope, &der, &entry)
+            .map_err(|e| CosignLayerError::Bundle(e.to_string()));
+    }
     let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
     let bundle = json!({
         "mediaType": "application/vnd.dev.sigstore.bundle+json;version=0.1",

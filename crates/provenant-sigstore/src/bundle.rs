@@ -87,6 +87,9 @@ pub enum EntryKind {
     DsseV001,
     /// `intoto/0.0.2` (Rekor v1).
     IntotoV002,
+    /// `intoto/0.0.1` (Rekor v1), as cosign attached attestations before v2; see
+    /// [`Bundle::from_cosign_intoto_v001`].
+    IntotoV001,
 }
 
 impl EntryKind {
@@ -115,6 +118,7 @@ impl fmt::Display for EntryKind {
             EntryKind::HashedRekordV002 => "hashedrekord/0.0.2",
             EntryKind::DsseV001 => "dsse/0.0.1",
             EntryKind::IntotoV002 => "intoto/0.0.2",
+            EntryKind::IntotoV001 => "intoto/0.0.1",
         })
     }
 }
@@ -143,6 +147,9 @@ pub struct LogEntry {
 #[derive(Debug, Clone)]
 pub struct Bundle {
     pub(crate) inner: sigstore_types::Bundle,
+    /// The log entry and exact envelope of an `intoto/0.0.1` attestation, which `inner` (the
+    /// dependency's model) cannot hold: `inner` then has the envelope and certificate and no entry.
+    pub(crate) intoto_v001: Option<Box<crate::intoto_v001::IntotoV001>>,
 }
 
 impl Bundle {
@@ -167,9 +174,59 @@ impl Bundle {
         if !has_media_type(json) {
             return Err(ParseError::field("bundle", "mediaType", "is missing"));
         }
-        let bundle = Bundle { inner };
+        let bundle = Bundle {
+            inner,
+            intoto_v001: None,
+        };
         bundle.check_structure()?;
         Ok(bundle)
+    }
+
+    /// A DSSE envelope that was logged in Rekor v1 as an `intoto/0.0.1` entry, as cosign attached
+    /// attestations to images before v2: `envelope` exactly as logged (its SHA-256 is recorded in the
+    /// entry), the signing certificate's DER, and the entry with its signed entry timestamp.
+    /// [`Verifier::verify`](crate::Verifier::verify) checks the SET, the entry against the envelope
+    /// and the certificate, the certificate at the integrated time and the signature.
+    ///
+    /// Such a bundle cannot be written out ([`Bundle::to_json_v0_3`] refuses it): the bundle format's
+    /// readers do not take this entry kind.
+    pub fn from_cosign_intoto_v001(
+        envelope: &[u8],
+        certificate_der: &[u8],
+        entry: &crate::intoto_v001::RekorV1Entry,
+    ) -> Result<Bundle, ParseError> {
+        let size =
+            envelope.len() + certificate_der.len() + entry.body.len() + entry.signed_entry_timestamp.len();
+        if size > MAX_BUNDLE_BYTES {
+            return Err(ParseError::TooLarge {
+                document: "cosign attestation",
+                limit: MAX_BUNDLE_BYTES,
+                actual: size,
+            });
+        }
+        let legacy = crate::intoto_v001::IntotoV001::new(envelope, certificate_der, entry)?;
+        let first = legacy
+            .signatures
+            .first()
+            .ok_or_else(|| ParseError::field("DSSE envelope", "signatures", "is empty"))?;
+        let json = serde_json::json!({
+            "mediaType": "application/vnd.dev.sigstore.bundle+json;version=0.1",
+            "verificationMaterial": {
+                "x509CertificateChain": { "certificates": [ { "rawBytes": BASE64.encode(certificate_der) } ] },
+                "tlogEntries": [],
+            },
+            "dsseEnvelope": {
+                "payloadType": legacy.payload_type,
+                "payload": BASE64.encode(&legacy.payload),
+                "signatures": [ { "sig": BASE64.encode(first), "keyid": "" } ],
+            },
+        });
+        let inner: sigstore_types::Bundle = serde_json::from_value(json)
+            .map_err(|e| ParseError::json("cosign attestation", String::new(), &e))?;
+        Ok(Bundle {
+            inner,
+            intoto_v001: Some(Box::new(legacy)),
+        })
     }
 
     /// The error for a bundle that does not parse: an unknown media type, or the path of the bad field.
@@ -353,6 +410,14 @@ impl Bundle {
     /// A summary of the transparency-log entries.
     #[must_use]
     pub fn log_entries(&self) -> Vec<LogEntry> {
+        let legacy = self.intoto_v001.as_deref().map(|e| LogEntry {
+            kind: EntryKind::IntotoV001,
+            log_index: e.log_index.unsigned_abs(),
+            log_id: hex_lower(&e.log_id),
+            integrated_time: Some(e.integrated_time),
+            has_inclusion_promise: true,
+            has_inclusion_proof: false,
+        });
         self.inner
             .verification_material
             .tlog_entries
@@ -367,6 +432,7 @@ impl Bundle {
                     has_inclusion_proof: e.inclusion_proof.is_some(),
                 })
             })
+            .chain(legacy)
             .collect()
     }
 
@@ -386,6 +452,13 @@ impl Bundle {
     /// `[]`, as sigstore-python requires). Pretty-printed with a final newline; the same bundle always
     /// gives the same bytes.
     pub fn to_json_v0_3(&self) -> Result<Vec<u8>, ParseError> {
+        if self.intoto_v001.is_some() {
+            return Err(ParseError::field(
+                "bundle",
+                "verificationMaterial.tlogEntries[0].kindVersion",
+                "is intoto/0.0.1, which bundle readers do not take: keep the cosign attestation instead",
+            ));
+        }
         let mut out = self.inner.clone();
         out.media_type = MediaType::Bundle0_3;
         if let VerificationMaterialContent::X509CertificateChain { certificates } =

@@ -10,10 +10,15 @@
 //! - [`Verifier`]: offline verification of a bundle for an artefact (bytes or digest) under a [`Policy`]
 //!   (an identity for keyless bundles, a public key for keyed ones), returning [`Verified`] or the
 //!   [`VerifyError`] that names the failed check.
+//! - [`Bundle::from_cosign_intoto_v001`]: a DSSE envelope that cosign (before v2) logged as a Rekor
+//!   `intoto/0.0.1` entry, which the bundle format's readers do not take; [`Verifier`] checks its SET,
+//!   entry body, certificate chain and SCT at the integrated time, and signature itself.
 //!
 //! The cryptographic checks are done by the sigstore-rust crates (`sigstore-verify` and its siblings),
 //! pinned to exact versions; their types and errors never appear in this crate's API, so a breaking
-//! release of theirs changes only this crate. The `sigstore` crate (sigstore-rs) is not used.
+//! release of theirs changes only this crate. The `intoto/0.0.1` checks use their primitives
+//! (sigstore-crypto's keys and signatures) with rustls-webpki for the chain and x509-cert for the
+//! SCT's precertificate. The `sigstore` crate (sigstore-rs) is not used.
 //!
 //! ```
 //! use provenant_sigstore::{Bundle, ParseError};
@@ -27,6 +32,7 @@
 
 mod bundle;
 mod error;
+mod intoto_v001;
 mod trust_root;
 mod verify;
 
@@ -35,6 +41,7 @@ pub use bundle::{
     MEDIA_TYPE_V0_3, MaterialKind, pem_encode,
 };
 pub use error::{ParseError, TimeSource, VerifyError};
+pub use intoto_v001::RekorV1Entry;
 pub use trust_root::{
     CLIENT_TRUST_CONFIG_MEDIA_TYPE, MAX_TRUSTED_ROOT_BYTES, TRUSTED_ROOT_MEDIA_TYPES, TrustedRoot,
     TrustedRootSummary,

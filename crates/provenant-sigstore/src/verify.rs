@@ -271,6 +271,7 @@ pub struct Verified {
 /// the root, then verifies any number of bundles.
 pub struct Verifier {
     inner: sigstore_verify::Verifier,
+    legacy: crate::intoto_v001::LegacyTrust,
     skip_tlog: bool,
     skip_sct: bool,
 }
@@ -285,9 +286,11 @@ impl Verifier {
     /// Prepares a verifier; rejects a trusted root with malformed keys or certificates, duplicate log
     /// ids or reversed validity windows.
     pub fn new(root: &TrustedRoot) -> Result<Verifier, VerifyError> {
+        let legacy = crate::intoto_v001::LegacyTrust::new(&root.inner)?;
         sigstore_verify::Verifier::new(&root.inner)
             .map(|inner| Verifier {
                 inner,
+                legacy,
                 skip_tlog: false,
                 skip_sct: false,
             })
@@ -342,6 +345,9 @@ impl Verifier {
         policy: &Policy,
     ) -> Result<Verified, VerifyError> {
         check_policy_kind(bundle, policy)?;
+        if let Some(entry) = bundle.intoto_v001.as_deref() {
+            return self.verify_intoto_v001(artifact, bundle, entry, policy);
+        }
         if let Policy::Key(key) = policy
             && self.skip_tlog
             && bundle.inner.verification_material.tlog_entries.is_empty()
@@ -374,6 +380,17 @@ impl Verifier {
         policy: &Policy,
     ) -> Result<Verified, VerifyError> {
         check_policy_kind(bundle, policy)?;
+        if bundle.intoto_v001.is_some() {
+            let digest = sigstore_crypto::sha256_reader(reader).map_err(|e| VerifyError::ArtifactRead {
+                detail: e.to_string(),
+            })?;
+            let digest = Digest::from_bytes(Algorithm::Sha256, digest.as_bytes()).map_err(|e| {
+                VerifyError::UnsupportedArtifact {
+                    detail: e.to_string(),
+                }
+            })?;
+            return self.verify(Artifact::Digest(digest), bundle, policy);
+        }
         let inner = self.structural_view(bundle);
         let result = match policy {
             Policy::Identity(_) => self.inner.verify_reader(reader, &inner, &self.keyless_policy()),
@@ -381,6 +398,42 @@ impl Verifier {
         }
         .map_err(|e| map_error(e, Some(bundle)))?;
         finish(&result, bundle, policy, self)
+    }
+
+    /// An `intoto/0.0.1` attestation (see `intoto_v001`): the log, certificate and signature checks,
+    /// then the identity and the artefact, as for any other bundle. The SET is the only evidence of
+    /// the signing time, so it is checked even when the log is waived.
+    fn verify_intoto_v001(
+        &self,
+        artifact: Artifact<'_>,
+        bundle: &Bundle,
+        entry: &crate::intoto_v001::IntotoV001,
+        policy: &Policy,
+    ) -> Result<Verified, VerifyError> {
+        let Policy::Identity(p) = policy else {
+            return Err(VerifyError::PolicyKind {
+                bundle: "a certificate",
+                policy: "a public key",
+            });
+        };
+        let done = crate::intoto_v001::verify(&self.legacy, entry, self.skip_sct)?;
+        let identity = done.certificate.identity.as_ref().map(|s| s.as_str().to_owned());
+        let issuer = done.certificate.issuer.clone();
+        let extensions: Vec<(FulcioExtension, String)> = FulcioExtension::ALL
+            .into_iter()
+            .filter_map(|e| e.value(&done.certificate.ci_claims).map(|v| (e, v.to_owned())))
+            .collect();
+        check_identity(p, identity.as_ref(), issuer.as_ref(), &extensions)?;
+        check_statement_subjects(artifact, &entry.payload_type, &entry.payload)?;
+        Ok(Verified {
+            identity,
+            issuer,
+            extensions,
+            integrated_time: Some(done.integrated_time),
+            verified_times: vec![done.integrated_time],
+            log_entries: bundle.log_entries(),
+            dsse: Some((entry.payload_type.clone(), entry.payload.clone())),
+        })
     }
 
     fn run<'a>(
@@ -523,16 +576,22 @@ fn keyed_dsse(
     .map_err(|e| VerifyError::Signature {
         detail: format!("DSSE signature verification failed: {e}"),
     })?;
-    if envelope.payload_type != crate::bundle::IN_TOTO_PAYLOAD_TYPE {
+    check_statement_subjects(artifact, &envelope.payload_type, envelope.payload.as_bytes())
+}
+
+/// The DSSE payload is an in-toto statement one of whose subjects is the artefact.
+fn check_statement_subjects(
+    artifact: Artifact<'_>,
+    payload_type: &str,
+    payload: &[u8],
+) -> Result<(), VerifyError> {
+    if payload_type != crate::bundle::IN_TOTO_PAYLOAD_TYPE {
         return Err(VerifyError::UnsupportedBundle {
-            detail: format!(
-                "DSSE payloadType {:?} is not an in-toto statement",
-                envelope.payload_type
-            ),
+            detail: format!("DSSE payloadType {payload_type:?} is not an in-toto statement"),
         });
     }
     let statement: serde_json::Value =
-        serde_json::from_slice(envelope.payload.as_bytes()).map_err(|e| VerifyError::UnsupportedBundle {
+        serde_json::from_slice(payload).map_err(|e| VerifyError::UnsupportedBundle {
             detail: format!("the statement is not JSON: {e}"),
         })?;
     let subjects = statement.get("subject").and_then(serde_json::Value::as_array);
@@ -609,33 +668,7 @@ fn finish(
                 detail: "not every check ran (certificate chain, SCT, transparency log)".into(),
             });
         }
-        if !identity.as_deref().is_some_and(|san| p.san.matches(san)) {
-            return Err(VerifyError::SanMismatch {
-                got: identity,
-                want: p.san.to_string(),
-            });
-        }
-        if let Some(want) = &p.issuer
-            && issuer.as_deref() != Some(want.as_str())
-        {
-            return Err(VerifyError::IssuerMismatch {
-                got: issuer,
-                want: want.clone(),
-            });
-        }
-        for (extension, want) in &p.extensions {
-            let got = extensions
-                .iter()
-                .find(|(e, _)| e == extension)
-                .map(|(_, v)| v.clone());
-            if got.as_deref() != Some(want.as_str()) {
-                return Err(VerifyError::ExtensionMismatch {
-                    extension: extension.name(),
-                    got,
-                    want: want.clone(),
-                });
-            }
-        }
+        check_identity(p, identity.as_ref(), issuer.as_ref(), &extensions)?;
     } else if !(result.tlog_verified() || verifier.skip_tlog) {
         return Err(VerifyError::InvalidBundle {
             detail: "the transparency log was not verified".into(),
@@ -650,6 +683,43 @@ fn finish(
         log_entries: bundle.log_entries(),
         dsse: bundle.dsse_payload().map(|(t, p)| (t.to_owned(), p.to_vec())),
     })
+}
+
+/// The certificate's SAN, issuer and extensions against the identity policy.
+fn check_identity(
+    p: &IdentityPolicy,
+    identity: Option<&String>,
+    issuer: Option<&String>,
+    extensions: &[(FulcioExtension, String)],
+) -> Result<(), VerifyError> {
+    if !identity.is_some_and(|san| p.san.matches(san)) {
+        return Err(VerifyError::SanMismatch {
+            got: identity.cloned(),
+            want: p.san.to_string(),
+        });
+    }
+    if let Some(want) = &p.issuer
+        && issuer.map(String::as_str) != Some(want.as_str())
+    {
+        return Err(VerifyError::IssuerMismatch {
+            got: issuer.cloned(),
+            want: want.clone(),
+        });
+    }
+    for (extension, want) in &p.extensions {
+        let got = extensions
+            .iter()
+            .find(|(e, _)| e == extension)
+            .map(|(_, v)| v.clone());
+        if got.as_deref() != Some(want.as_str()) {
+            return Err(VerifyError::ExtensionMismatch {
+                extension: extension.name(),
+                got,
+                want: want.clone(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Where a verified time came from: an integrated time of one of the bundle's entries, or else an

@@ -9,6 +9,7 @@
 )]
 
 mod conformance;
+mod intoto_v001;
 mod parse;
 mod policy;
 mod tamper;
