@@ -183,6 +183,22 @@ fn created_from(text: Option<&str>, path: &str, fallback: u64, lost: &mut Losses
     }
 }
 
+/// Adds a stated hash to `comp`, or records why it could not be carried (`what` names it in the report).
+fn add_hash(comp: &mut Component, lost: &mut Losses, what: &str, alg_name: &str, value: &str, path: String) {
+    match hash_alg(alg_name) {
+        None => lost.add(
+            format!("{what} of algorithm {alg_name:?} (the model keeps SHA-1/256/384/512)"),
+            path,
+        ),
+        Some(alg) => match HashValue::new(alg, value) {
+            Ok(v) => {
+                comp.hashes.insert(v);
+            }
+            Err(_) => lost.add(format!("{what} whose value does not fit its algorithm"), path),
+        },
+    }
+}
+
 fn hash_alg(name: &str) -> Option<HashAlg> {
     match name.to_ascii_uppercase().replace('-', "").as_str() {
         "SHA1" => Some(HashAlg::Sha1),
@@ -543,20 +559,14 @@ fn cdx_component(c: &Value, path: &str, lost: &mut Losses) -> Result<Option<CdxC
         purl,
     );
     for (i, h) in array(c, "hashes", path)?.iter().enumerate() {
-        let hpath = format!("{path}.hashes[{i}]");
-        let alg_name = str_of(h, "alg").unwrap_or("");
-        match hash_alg(alg_name) {
-            None => lost.add(
-                format!("component hash of algorithm {alg_name:?} (the model keeps SHA-1/256/384/512)"),
-                hpath,
-            ),
-            Some(alg) => match HashValue::new(alg, str_of(h, "content").unwrap_or("")) {
-                Ok(v) => {
-                    comp.hashes.insert(v);
-                }
-                Err(_) => lost.add("component hash whose value does not fit its algorithm", hpath),
-            },
-        }
+        add_hash(
+            &mut comp,
+            lost,
+            "component hash",
+            str_of(h, "alg").unwrap_or(""),
+            str_of(h, "content").unwrap_or(""),
+            format!("{path}.hashes[{i}]"),
+        );
     }
     let mut licences = Vec::new();
     for (i, l) in array(c, "licenses", path)?.iter().enumerate() {
@@ -1097,20 +1107,14 @@ fn spdx_package(
         purl,
     );
     for (i, sum) in array(p, "checksums", path)?.iter().enumerate() {
-        let spath = format!("{path}.checksums[{i}]");
-        let alg_name = str_of(sum, "algorithm").unwrap_or("");
-        match hash_alg(alg_name) {
-            None => lost.add(
-                format!("package checksum of algorithm {alg_name:?} (the model keeps SHA-1/256/384/512)"),
-                spath,
-            ),
-            Some(alg) => match HashValue::new(alg, str_of(sum, "checksumValue").unwrap_or("")) {
-                Ok(v) => {
-                    comp.hashes.insert(v);
-                }
-                Err(_) => lost.add("package checksum whose value does not fit its algorithm", spath),
-            },
-        }
+        add_hash(
+            &mut comp,
+            lost,
+            "package checksum",
+            str_of(sum, "algorithm").unwrap_or(""),
+            str_of(sum, "checksumValue").unwrap_or(""),
+            format!("{path}.checksums[{i}]"),
+        );
     }
     let declared = spdx_licence(str_of(p, "licenseDeclared"));
     let concluded = spdx_licence(str_of(p, "licenseConcluded"));
