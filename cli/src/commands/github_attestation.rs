@@ -68,17 +68,7 @@ struct Report {
 
 /// The bundles of the attestation file: one JSON document, or one per line (`.jsonl`).
 fn read_bundles(path: &Path) -> anyhow::Result<Vec<Bundle>> {
-    use std::io::Read as _;
-    let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_BUNDLE_BYTES as u64 + 1)
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    anyhow::ensure!(
-        bytes.len() <= MAX_BUNDLE_BYTES,
-        "{} is larger than {MAX_BUNDLE_BYTES} bytes",
-        path.display()
-    );
+    let bytes = super::read_bounded(path, MAX_BUNDLE_BYTES as u64, "attestation")?;
     if let Ok(bundle) = Bundle::from_json(&bytes) {
         return Ok(vec![bundle]);
     }

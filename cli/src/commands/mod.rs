@@ -29,3 +29,21 @@ pub(crate) fn source_date_epoch() -> anyhow::Result<Option<u64>> {
         _ => Ok(None),
     }
 }
+
+/// Reads the file at `path` (what it is, for messages: `what`) when it holds at most `max` bytes; a larger
+/// file is an error, and no more than `max + 1` bytes are ever read.
+pub(crate) fn read_bounded(path: &std::path::Path, max: u64, what: &str) -> anyhow::Result<Vec<u8>> {
+    use anyhow::Context as _;
+    use std::io::Read as _;
+    let file = std::fs::File::open(path).with_context(|| format!("cannot open {what} {}", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(max.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {what} {}", path.display()))?;
+    anyhow::ensure!(
+        bytes.len() as u64 <= max,
+        "{what} {} is larger than {max} bytes",
+        path.display()
+    );
+    Ok(bytes)
+}

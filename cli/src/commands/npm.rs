@@ -2,7 +2,7 @@
 //! (SLSA provenance and npm's publish attestation), like slsa-verifier's `verify-npm-package`.
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::Args;
@@ -67,21 +67,6 @@ pub(crate) struct VerifyNpmPackageArgs {
     pub(crate) print_provenance: bool,
 }
 
-fn read_bounded(path: &Path, max: usize, what: &str) -> anyhow::Result<Vec<u8>> {
-    use std::io::Read as _;
-    let file = std::fs::File::open(path).with_context(|| format!("cannot open {what} {}", path.display()))?;
-    let mut bytes = Vec::new();
-    file.take(max as u64 + 1)
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("cannot read {what} {}", path.display()))?;
-    anyhow::ensure!(
-        bytes.len() <= max,
-        "{what} {} is larger than {max} bytes",
-        path.display()
-    );
-    Ok(bytes)
-}
-
 #[derive(Serialize)]
 struct PackageReport {
     tarball: String,
@@ -115,11 +100,15 @@ pub(crate) fn verify_npm_package(
         package_version: args.package_version.clone(),
         git_ref: args.source_ref.expectation(),
     };
-    let keys = RegistryKeys::from_json(&read_bounded(&args.npm_keys, MAX_KEYS_BYTES, "npm keys")?)
-        .with_context(|| format!("cannot use npm keys {}", args.npm_keys.display()))?;
-    let attestations = AttestationSet::from_json(&read_bounded(
+    let keys = RegistryKeys::from_json(&super::read_bounded(
+        &args.npm_keys,
+        MAX_KEYS_BYTES as u64,
+        "npm keys",
+    )?)
+    .with_context(|| format!("cannot use npm keys {}", args.npm_keys.display()))?;
+    let attestations = AttestationSet::from_json(&super::read_bounded(
         &args.attestations_path,
-        MAX_ATTESTATION_SET_BYTES,
+        MAX_ATTESTATION_SET_BYTES as u64,
         "attestations",
     )?)
     .with_context(|| format!("cannot read attestations {}", args.attestations_path.display()))?;

@@ -289,21 +289,6 @@ pub(crate) struct VerifyProvenanceArgs {
 /// Upper bound on a bundle read into memory.
 const MAX_BUNDLE_BYTES: u64 = provenant_sigstore::MAX_BUNDLE_BYTES as u64;
 
-fn read_bounded(path: &Path, max: u64) -> anyhow::Result<Vec<u8>> {
-    use std::io::Read as _;
-    let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mut bytes = Vec::new();
-    file.take(max + 1)
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    anyhow::ensure!(
-        bytes.len() as u64 <= max,
-        "{} is larger than {max} bytes",
-        path.display()
-    );
-    Ok(bytes)
-}
-
 #[derive(Serialize)]
 struct VerifyReport {
     verified: bool,
@@ -358,7 +343,7 @@ pub(crate) fn verify_provenance(global: &GlobalArgs, args: &VerifyProvenanceArgs
     let (artefact, resource_uri) = read_artefact(&args.artefact)?;
     let mut bundles = Vec::with_capacity(args.bundles.len());
     for path in &args.bundles {
-        let bytes = read_bounded(path, MAX_BUNDLE_BYTES)?;
+        let bytes = super::read_bounded(path, MAX_BUNDLE_BYTES, "bundle")?;
         let bundle = provenant_sigstore::Bundle::from_json(&bytes)
             .with_context(|| format!("cannot read bundle {}", path.display()))?;
         bundles.push((

@@ -237,23 +237,9 @@ fn image_as_digest(input: Input, resolve_tag: bool, registry: &RegistryArgs) -> 
     })
 }
 
-fn read_limited(path: &Path, what: &str) -> anyhow::Result<Vec<u8>> {
-    let file = std::fs::File::open(path).with_context(|| format!("cannot open {what} {}", path.display()))?;
-    let mut data = Vec::new();
-    file.take(MAX_DOCUMENT + 1)
-        .read_to_end(&mut data)
-        .with_context(|| format!("cannot read {what} {}", path.display()))?;
-    anyhow::ensure!(
-        data.len() as u64 <= MAX_DOCUMENT,
-        "{what} {} is larger than {MAX_DOCUMENT} bytes",
-        path.display()
-    );
-    Ok(data)
-}
-
 pub(crate) fn load_verifier(trust: &TrustArgs, policy: &Policy) -> anyhow::Result<Verifier> {
     let root = match (trust.trusted_root.as_deref(), policy) {
-        (Some(path), _) => TrustedRoot::from_json(&read_limited(path, "trusted root")?)
+        (Some(path), _) => TrustedRoot::from_json(&super::read_bounded(path, MAX_DOCUMENT, "trusted root")?)
             .with_context(|| format!("cannot use trusted root {}", path.display()))?,
         // A keyed bundle with the log waived needs no trust material but the key.
         (None, Policy::Key(_)) if trust.insecure_ignore_tlog => TrustedRoot::empty()?,
@@ -273,7 +259,7 @@ pub(crate) fn load_verifier(trust: &TrustArgs, policy: &Policy) -> anyhow::Resul
 
 pub(crate) fn build_policy(signer: &SignerArgs) -> anyhow::Result<Policy> {
     if let Some(key) = &signer.key {
-        let pem = String::from_utf8(read_limited(key, "public key")?)
+        let pem = String::from_utf8(super::read_bounded(key, MAX_DOCUMENT, "public key")?)
             .with_context(|| format!("public key {} is not PEM text", key.display()))?;
         return Ok(Policy::Key(
             PublicKey::from_pem(&pem).with_context(|| format!("cannot use public key {}", key.display()))?,
@@ -476,7 +462,7 @@ fn render(global: &GlobalArgs, report: &Report<'_>) -> anyhow::Result<Outcome> {
 
 /// Parses the bundle; a malformed bundle is a verification failure, not a usage error.
 fn load_bundle(path: &Path) -> anyhow::Result<Result<Bundle, String>> {
-    let data = read_limited(path, "bundle")?;
+    let data = super::read_bounded(path, MAX_DOCUMENT, "bundle")?;
     Ok(Bundle::from_json(&data).map_err(|e| e.to_string()))
 }
 
@@ -854,8 +840,10 @@ pub(crate) struct SignArgs {
 pub(crate) fn services(k: &KeylessArgs, staging: bool) -> anyhow::Result<provenant_sigstore_sign::Services> {
     use provenant_sigstore_sign::{RekorVersion, Services};
     let mut s = match &k.signing_config {
-        Some(path) => Services::from_signing_config(&read_limited(path, "signing config")?)
-            .with_context(|| format!("cannot use signing config {}", path.display()))?,
+        Some(path) => {
+            Services::from_signing_config(&super::read_bounded(path, MAX_DOCUMENT, "signing config")?)
+                .with_context(|| format!("cannot use signing config {}", path.display()))?
+        }
         None if staging => Services::new(STAGING_FULCIO, STAGING_REKOR),
         None => Services::new(PUBLIC_GOOD_FULCIO, PUBLIC_GOOD_REKOR),
     };
@@ -880,7 +868,7 @@ pub(crate) fn services(k: &KeylessArgs, staging: bool) -> anyhow::Result<provena
 fn token_or_file(value: &str) -> anyhow::Result<zeroize::Zeroizing<String>> {
     let looks_like_jwt = value.trim().split('.').count() == 3 && !value.contains('/');
     if !looks_like_jwt && Path::new(value).is_file() {
-        let bytes = read_limited(Path::new(value), "identity token file")?;
+        let bytes = super::read_bounded(Path::new(value), MAX_DOCUMENT, "identity token file")?;
         let text = String::from_utf8(bytes).context("the identity token file is not text")?;
         return Ok(zeroize::Zeroizing::new(text.trim().to_owned()));
     }
@@ -1107,7 +1095,7 @@ fn conformance_sign(global: &GlobalArgs, args: &ConformanceSignArgs) -> anyhow::
     };
     let statement;
     let payload = if args.in_toto {
-        statement = read_limited(&args.file, "statement")?;
+        statement = super::read_bounded(&args.file, MAX_DOCUMENT, "statement")?;
         Payload::Statement(&statement)
     } else {
         Payload::File(&args.file)

@@ -100,21 +100,6 @@ struct Report {
     error: Option<String>,
 }
 
-fn read_bounded(path: &Path, max: u64) -> anyhow::Result<Vec<u8>> {
-    use std::io::Read as _;
-    let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mut bytes = Vec::new();
-    file.take(max + 1)
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    anyhow::ensure!(
-        bytes.len() as u64 <= max,
-        "{} is larger than {max} bytes",
-        path.display()
-    );
-    Ok(bytes)
-}
-
 /// Reads every `*.key` of `dir` as a PEM public key named by its file stem.
 fn read_gcb_keys(dir: &Path) -> anyhow::Result<GcbKeys> {
     let mut keys = GcbKeys::new();
@@ -132,7 +117,7 @@ fn read_gcb_keys(dir: &Path) -> anyhow::Result<GcbKeys> {
             .file_stem()
             .and_then(|s| s.to_str())
             .with_context(|| format!("{}: the key's name is not UTF-8", path.display()))?;
-        let text = String::from_utf8(read_bounded(&path, MAX_KEY_BYTES)?)
+        let text = String::from_utf8(super::read_bounded(&path, MAX_KEY_BYTES, "key")?)
             .with_context(|| format!("{} is not a PEM file", path.display()))?;
         let key = provenant_keys::PublicKey::from_pem(&text)
             .with_context(|| format!("cannot read the public key {}", path.display()))?;
@@ -184,7 +169,7 @@ pub(crate) fn verify_image(global: &GlobalArgs, args: &VerifyImageArgs) -> anyho
     let Some(provenance_path) = &args.provenance_path else {
         return verify_attested_image(global, args, image, report);
     };
-    let provenance = read_bounded(provenance_path, MAX_PROVENANCE_BYTES)?;
+    let provenance = super::read_bounded(provenance_path, MAX_PROVENANCE_BYTES, "provenance")?;
     anyhow::ensure!(
         is_gcb_summary(&provenance),
         "{} is not a Google Cloud Build provenance summary (`gcloud artifacts docker images describe IMAGE \
