@@ -26,6 +26,19 @@ fn p(dir: &Path, args: &[&str]) -> Output {
         .args(args))
 }
 
+/// `verify-attestation SUBJECT [--bundle BUNDLE] --key KEY --insecure-ignore-tlog [--type TYPE]` in `dir`.
+fn verify_with_key(dir: &Path, subject: &str, bundle: Option<&str>, key: &str, ty: Option<&str>) -> Output {
+    let mut args = vec!["verify-attestation", subject];
+    if let Some(b) = bundle {
+        args.extend(["--bundle", b]);
+    }
+    args.extend(["--key", key, "--insecure-ignore-tlog"]);
+    if let Some(t) = ty {
+        args.extend(["--type", t]);
+    }
+    p(dir, &args)
+}
+
 fn ok(dir: &Path, args: &[&str]) -> String {
     let o = p(dir, args);
     assert!(
@@ -113,38 +126,13 @@ fn keyed_directory_sbom_attestation_verifies_everywhere() {
     cdx_strict(&predicate);
 
     // Provenant verifies it by the tree digest, with the right key and type only.
-    let verify = |key: &str, ty: &str| {
-        p(
-            dir,
-            &[
-                "verify-attestation",
-                &digest,
-                "--bundle",
-                "att.json",
-                "--key",
-                key,
-                "--insecure-ignore-tlog",
-                "--type",
-                ty,
-            ],
-        )
-    };
+    let verify = |key: &str, ty: &str| verify_with_key(dir, &digest, Some("att.json"), key, Some(ty));
     let o = verify("release.pub", CDX);
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
     assert_eq!(verify("release.pub", SPDX).status.code(), Some(1));
     assert_eq!(verify("other.pub", CDX).status.code(), Some(1));
-    let o = p(
-        dir,
-        &[
-            "verify-attestation",
-            &format!("sha256:{}", "0".repeat(64)),
-            "--bundle",
-            "att.json",
-            "--key",
-            "release.pub",
-            "--insecure-ignore-tlog",
-        ],
-    );
+    let other = format!("sha256:{}", "0".repeat(64));
+    let o = verify_with_key(dir, &other, Some("att.json"), "release.pub", None);
     assert_eq!(o.status.code(), Some(1), "another subject must not verify");
 
     // in-toto's validator accepts the statement, securesystemslib the DSSE signature.
@@ -394,31 +382,9 @@ fn image_sbom_attestation_is_attached_and_discovered() {
         "container"
     );
     // verify-attestation finds the bundle among the image's referrers.
-    let o = p(
-        dir,
-        &[
-            "verify-attestation",
-            &image,
-            "--key",
-            "release.pub",
-            "--insecure-ignore-tlog",
-            "--type",
-            CDX,
-        ],
-    );
+    let o = verify_with_key(dir, &image, None, "release.pub", Some(CDX));
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
-    let o = p(
-        dir,
-        &[
-            "verify-attestation",
-            &image,
-            "--key",
-            "release.pub",
-            "--insecure-ignore-tlog",
-            "--type",
-            SPDX,
-        ],
-    );
+    let o = verify_with_key(dir, &image, None, "release.pub", Some(SPDX));
     assert_eq!(
         o.status.code(),
         Some(1),
