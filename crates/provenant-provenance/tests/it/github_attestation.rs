@@ -114,21 +114,7 @@ fn github_attestation_table_matches_slsa_verifier() {
         let mut exp = expectations(builder);
         exp.source = case["source"].as_str().unwrap().parse().unwrap();
         let result = verify_github_attestation(&verifier, &bundle(name), &artefact(name), &exp);
-        let want = case["err"].as_str();
-        let ok = match (&result, want) {
-            (Ok(_), None) => true,
-            (Err(e), Some(w)) => serror(e) == w,
-            _ => false,
-        };
-        if !ok {
-            failures.push(format!(
-                "[{i}] {}: expected {want:?}, got {:?}",
-                case["name"].as_str().unwrap(),
-                result
-                    .map(|v| v.builder_id)
-                    .map_err(|e| format!("{} ({e})", serror(&e)))
-            ));
-        }
+        crate::compare_case(i, case, result, serror, |v| v.builder_id, &mut failures);
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

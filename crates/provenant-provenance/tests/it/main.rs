@@ -13,3 +13,30 @@ mod github_attestation;
 mod npm;
 mod slsa_verifier;
 mod vsa;
+
+/// Compares one regression case's result with slsa-verifier's expectation (`err`, its error name, or none
+/// for success); a difference is pushed to `failures`, naming the case.
+pub(crate) fn compare_case<T, E: std::fmt::Display>(
+    index: usize,
+    case: &serde_json::Value,
+    result: Result<T, E>,
+    serror: fn(&E) -> &'static str,
+    builder_id: fn(T) -> String,
+    failures: &mut Vec<String>,
+) {
+    let want = case["err"].as_str();
+    let ok = match (&result, want) {
+        (Ok(_), None) => true,
+        (Err(e), Some(w)) => serror(e) == w,
+        _ => false,
+    };
+    if !ok {
+        failures.push(format!(
+            "[{index}] {}: expected {want:?}, got {:?}",
+            case["name"].as_str().unwrap(),
+            result
+                .map(builder_id)
+                .map_err(|e| format!("{} ({e})", serror(&e)))
+        ));
+    }
+}

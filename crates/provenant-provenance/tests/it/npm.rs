@@ -113,21 +113,7 @@ pub(crate) fn run_npm_table() -> (usize, Vec<String>) {
             &tarball_digest(artifact),
             &expectations(case),
         );
-        let want = case["err"].as_str();
-        let ok = match (&result, want) {
-            (Ok(_), None) => true,
-            (Err(e), Some(w)) => serror(e) == w,
-            _ => false,
-        };
-        if !ok {
-            failures.push(format!(
-                "[{i}] {}: expected {want:?}, got {:?}",
-                case["name"].as_str().unwrap(),
-                result
-                    .map(|v| v.builder_id)
-                    .map_err(|e| format!("{} ({e})", serror(&e)))
-            ));
-        }
+        crate::compare_case(i, case, result, serror, |v| v.builder_id, &mut failures);
     }
     (list.len(), failures)
 }
