@@ -37,14 +37,9 @@ pub(crate) enum SbomCommand {
     Convert(ConvertArgs),
 }
 
-/// `provenant sbom generate`.
+/// What `generate` and `attest` catalog, and how the SBOM is written.
 #[derive(Debug, Args)]
-#[command(
-    after_help = "An image is read from its layers as streams (whiteouts applied, every blob verified, nothing \
-unpacked); the SBOM then describes the image manifest's digest (a container component with a pkg:oci purl), and \
-each component names the layer that put its file there."
-)]
-pub(crate) struct GenerateArgs {
+pub(crate) struct SourceArgs {
     /// A directory, a single lockfile or package database, or an image: oci:PATH[:tag|@digest] or
     /// registry/repo@sha256:….
     pub(crate) target: String,
@@ -56,17 +51,41 @@ pub(crate) struct GenerateArgs {
     /// `cyclonedx-json` (1.6), `cyclonedx-json@1.5`, `cyclonedx-json@1.7` or `spdx-json` (2.3).
     #[arg(long, default_value = "cyclonedx-json")]
     pub(crate) format: String,
+    /// Leave out paths matching this glob (repeatable): relative to the target's root, or paths in an
+    /// image's filesystem; `*`, `?`, `[…]` within a segment, `**` across segments. Excluded directories
+    /// are not entered.
+    #[arg(long, value_name = "GLOB")]
+    pub(crate) exclude: Vec<String>,
+}
+
+impl SourceArgs {
+    fn target(&self, strict: bool) -> Target<'_> {
+        Target {
+            spec: &self.target,
+            platform: &self.platform,
+            registry: &self.registry,
+            strict,
+            exclude: &self.exclude,
+        }
+    }
+}
+
+/// `provenant sbom generate`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "An image is read from its layers as streams (whiteouts applied, every blob verified, nothing \
+unpacked); the SBOM then describes the image manifest's digest (a container component with a pkg:oci purl), and \
+each component names the layer that put its file there."
+)]
+pub(crate) struct GenerateArgs {
+    #[command(flatten)]
+    pub(crate) source: SourceArgs,
     /// Write the SBOM here instead of standard output.
     #[arg(short = 'o', long = "output-file")]
     pub(crate) output_file: Option<PathBuf>,
     /// Exit 2 when any file could not be cataloged (the SBOM would be incomplete).
     #[arg(long)]
     pub(crate) strict: bool,
-    /// Leave out paths matching this glob (repeatable): relative to the target's root, or paths in an
-    /// image's filesystem; `*`, `?`, `[…]` within a segment, `**` across segments. Excluded directories
-    /// are not entered.
-    #[arg(long, value_name = "GLOB")]
-    pub(crate) exclude: Vec<String>,
 }
 
 /// `provenant sbom attest`.
@@ -79,25 +98,11 @@ it the statement is signed keylessly (Fulcio, Rekor, optional timestamp). --atta
 the image as a referrer. Verify with `provenant verify-attestation SUBJECT --bundle OUT --type …`."
 )]
 pub(crate) struct AttestArgs {
-    /// A directory, a single lockfile or package database, or an image: oci:PATH[:tag|@digest] or
-    /// registry/repo@sha256:….
-    pub(crate) target: String,
-    /// For an image index: the platform to catalog (os/arch[/variant]).
-    #[arg(long, default_value = "linux/amd64")]
-    pub(crate) platform: String,
     #[command(flatten)]
-    pub(crate) registry: crate::commands::oci::RegistryArgs,
-    /// `cyclonedx-json` (1.6), `cyclonedx-json@1.5`, `cyclonedx-json@1.7` or `spdx-json` (2.3).
-    #[arg(long, default_value = "cyclonedx-json")]
-    pub(crate) format: String,
+    pub(crate) source: SourceArgs,
     /// Refuse to attest an incomplete SBOM (any file that could not be cataloged): exit 2.
     #[arg(long)]
     pub(crate) strict: bool,
-    /// Leave out paths matching this glob (repeatable): relative to the target's root, or paths in an
-    /// image's filesystem; `*`, `?`, `[…]` within a segment, `**` across segments. Excluded directories
-    /// are not entered.
-    #[arg(long, value_name = "GLOB")]
-    pub(crate) exclude: Vec<String>,
     /// Sign with this key (cosign's encrypted format or PKCS#8/SEC1 PEM) instead of keylessly.
     #[arg(long, value_name = "KEY")]
     pub(crate) key: Option<PathBuf>,
@@ -308,14 +313,8 @@ fn render(sbom: &Sbom, format: &Format) -> String {
 }
 
 fn generate(args: &GenerateArgs) -> anyhow::Result<Outcome> {
-    let format = parse_format(&args.format)?;
-    let (sbom, _) = build_sbom(&Target {
-        spec: &args.target,
-        platform: &args.platform,
-        registry: &args.registry,
-        strict: args.strict,
-        exclude: &args.exclude,
-    })?;
+    let format = parse_format(&args.source.format)?;
+    let (sbom, _) = build_sbom(&args.source.target(args.strict))?;
     let text = render(&sbom, &format);
     match &args.output_file {
         Some(path) => {
@@ -336,18 +335,12 @@ fn predicate_type(format: &Format) -> &'static str {
 
 fn attest(global: &GlobalArgs, args: &AttestArgs) -> anyhow::Result<Outcome> {
     use provenant_attest::{ResourceDescriptor, Statement};
-    let format = parse_format(&args.format)?;
-    let (sbom, image) = build_sbom(&Target {
-        spec: &args.target,
-        platform: &args.platform,
-        registry: &args.registry,
-        strict: args.strict,
-        exclude: &args.exclude,
-    })?;
+    let format = parse_format(&args.source.format)?;
+    let (sbom, image) = build_sbom(&args.source.target(args.strict))?;
     anyhow::ensure!(
         !args.attach || image.is_some(),
         "--attach needs an image target (oci:PATH… or registry/repo@sha256:…), not {}",
-        args.target
+        args.source.target
     );
     let digest = sbom
         .root
@@ -370,7 +363,7 @@ fn attest(global: &GlobalArgs, args: &AttestArgs) -> anyhow::Result<Outcome> {
     crate::commands::provenance::write_atomic(&args.bundle, &bundle_bytes)?;
     let mut attached = None;
     if let (true, Some(reference)) = (args.attach, &image) {
-        let client = args.registry.client(None)?;
+        let client = args.source.registry.client(None)?;
         let store = provenant_registry::open_store(reference, &client, false)?;
         let subject = store.get_manifest(&provenant_oci::ManifestRef::Digest(digest))?;
         let annotations = std::collections::BTreeMap::from([
