@@ -40,6 +40,21 @@ pub(crate) fn generate(target: &Path, format: &str, out: &Path, epoch: Option<&s
     run(&mut cmd)
 }
 
+/// The ground truth of the named fixtures: their `expected.txt` lines, together.
+pub(crate) fn expected(names: &[&str]) -> BTreeSet<String> {
+    names
+        .iter()
+        .flat_map(|n| {
+            std::fs::read_to_string(fixtures().join(n).join("expected.txt"))
+                .unwrap()
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 pub(crate) fn json(path: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }

@@ -7,22 +7,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::sbom::{cdx_set, fixtures, json};
+use crate::sbom::{cdx_set, expected, fixtures, json};
 use crate::support::{provenant, run, stderr, stdout};
-
-fn expected(names: &[&str]) -> BTreeSet<String> {
-    names
-        .iter()
-        .flat_map(|n| {
-            std::fs::read_to_string(fixtures().join(n).join("expected.txt"))
-                .unwrap()
-                .lines()
-                .filter(|l| !l.trim().is_empty())
-                .map(str::to_owned)
-                .collect::<Vec<_>>()
-        })
-        .collect()
-}
 
 fn copy(names: &[&str], to: &Path) {
     std::fs::create_dir_all(to).unwrap();

@@ -8,7 +8,7 @@ use std::process::Command;
 use provenant_testkit::registry::DockerRegistry;
 use serde_json::Value;
 
-use crate::sbom::{cdx_set, cdx_strict, fixtures, json};
+use crate::sbom::{cdx_set, cdx_strict, expected, fixtures, json};
 use crate::support::{provenant, run, stderr, stdout};
 
 fn ok(args: &[&str]) -> String {
@@ -28,20 +28,6 @@ fn ok(args: &[&str]) -> String {
 fn copy_tree(from: &Path, to: &Path) {
     let o = Command::new("cp").arg("-a").arg(from).arg(to).output().unwrap();
     assert!(o.status.success(), "cp: {}", String::from_utf8_lossy(&o.stderr));
-}
-
-fn expected(names: &[&str]) -> BTreeSet<String> {
-    names
-        .iter()
-        .flat_map(|n| {
-            std::fs::read_to_string(fixtures().join(n).join("expected.txt"))
-                .unwrap()
-                .lines()
-                .filter(|l| !l.trim().is_empty())
-                .map(str::to_owned)
-                .collect::<Vec<_>>()
-        })
-        .collect()
 }
 
 fn umoci(args: &[&str]) {
