@@ -203,6 +203,13 @@ for f in files(root / "testdata" / "sbom", "*"):
     elif data[:4] in (b"\x7fELF", b"\xcf\xfa\xed\xfe") or data[:2] == b"MZ":
         put("catalog_executables", data)
 
+# Gzip streams of the repository's test data, at several levels, one of them in two members.
+import gzip as gz
+texts = [f.read_bytes() for f in sorted(files(root / "testdata" / "sbom", "*"))[:40]]
+for level in (1, 6, 9):
+    put("image_gzip", gz.compress(b"".join(texts), compresslevel=level, mtime=0))
+put("image_gzip", gz.compress(b"".join(texts[:10]), mtime=0) + gz.compress(b"".join(texts[10:]), mtime=0))
+
 for target in sorted(counts):
     print(f"{target}: {counts[target]} seeds")
 PY

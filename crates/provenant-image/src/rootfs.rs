@@ -626,11 +626,33 @@ fn apply_layer(
 /// Reads every layer of `manifest` from `store`, in order, verifying each blob against its digest and
 /// each uncompressed layer against the configuration's diff id, keeping the content `keep` asks for.
 /// `progress` hears of every compressed byte read.
+///
+/// A large gzip layer is inflated on two threads (see the `gzip` module); should the two halves fail to
+/// join up, which only a crafted stream can make them do, the image is read again with every layer
+/// inflated in one piece.
 pub fn read(
     store: &dyn Store,
     manifest: &ImageManifest,
     keep: &dyn Keep,
     progress: &dyn Progress,
+) -> Result<Filesystem, LayerError> {
+    let split = std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+    let split_failed = AtomicBool::new(false);
+    match read_layers(store, manifest, keep, progress, split, &split_failed) {
+        Err(_) if split_failed.load(Ordering::Relaxed) => {
+            read_layers(store, manifest, keep, progress, false, &split_failed)
+        }
+        done => done,
+    }
+}
+
+fn read_layers(
+    store: &dyn Store,
+    manifest: &ImageManifest,
+    keep: &dyn Keep,
+    progress: &dyn Progress,
+    split: bool,
+    split_failed: &AtomicBool,
 ) -> Result<Filesystem, LayerError> {
     let diff_ids = diff_ids(store, manifest)?;
     if diff_ids.len() != manifest.layers.len() {
@@ -671,7 +693,16 @@ pub fn read(
         // One thread reads the blob (the store verifies its digest once all of it is read) and
         // inflates it, bounded; this one parses the tar stream and hashes it against the diff id.
         let produce = |out: &mut dyn Write| -> io::Result<()> {
-            let mut buffered = BufReader::with_capacity(1 << 16, Reporting { inner: raw, progress });
+            let mut reporting = Reporting { inner: raw, progress };
+            if matches!(compression, Compression::Gzip) && split && layer.size >= crate::gzip::SPLIT_FROM {
+                return crate::gzip::inflate(&mut reporting, layer.size, true, limit, out)
+                    .map(|_joined| ())
+                    .inspect_err(|e| {
+                        exceeded.store(crate::gzip::is::<crate::gzip::Exceeded>(e), Ordering::Relaxed);
+                        split_failed.store(crate::gzip::is::<crate::gzip::SplitFailed>(e), Ordering::Relaxed);
+                    });
+            }
+            let mut buffered = BufReader::with_capacity(1 << 16, reporting);
             let copied = match compression {
                 Compression::Gzip => {
                     let mut inflated =

@@ -420,3 +420,94 @@ fn a_decompression_bomb_is_refused() {
         "{err}"
     );
 }
+
+/// A tar stream like a system image's: text files between files that do not compress.
+fn system_like_files() -> Vec<(String, Vec<u8>)> {
+    let mut x: u64 = 11;
+    let mut next = move || {
+        x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        x >> 33
+    };
+    (0..96)
+        .map(|i| {
+            let content: Vec<u8> = if i % 3 == 0 {
+                (0..300_000).map(|_| (next() >> 8) as u8).collect()
+            } else {
+                (0..200_000)
+                    .flat_map(|_| format!("line {} of a text file\n", next() % 700).into_bytes())
+                    .take(400_000)
+                    .collect()
+            };
+            (format!("usr/share/f{i:03}"), content)
+        })
+        .collect()
+}
+
+/// `gzip -c ARGS` over `input`, by GNU gzip.
+fn gzip_cli(args: &[&str], input: &[u8]) -> Vec<u8> {
+    let gzip = provenant_testkit::require_on_path("gzip");
+    let t = tempfile::tempdir().unwrap();
+    let path = t.path().join("layer.tar");
+    std::fs::write(&path, input).unwrap();
+    let out = std::process::Command::new(gzip)
+        .args(args)
+        .arg("-c")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    out.stdout
+}
+
+/// The image of one gzip layer whose bytes are `compressed` and whose tar is `plain`.
+fn gzip_image(store: &Layout, plain: &[u8], compressed: &[u8]) -> ImageManifest {
+    let mut m = image(store, &[plain.to_vec()], None);
+    let d = put(store, compressed);
+    m.layers[0] = Descriptor::new(media::OCI_LAYER_GZIP, d, compressed.len() as u64);
+    m
+}
+
+#[test]
+fn a_large_gzip_layer_reads_the_same_whatever_made_it() {
+    let files = system_like_files();
+    let entries: Vec<E<'_>> = files.iter().map(|(p, c)| E::File(p, c)).collect();
+    let plain = tar(&entries);
+    let t = tempfile::tempdir().unwrap();
+    let layout = Layout::create(t.path()).unwrap();
+    // Large enough to be inflated on two threads.
+    for args in [&["-6"][..], &["-9", "-n"][..], &["-1"][..]] {
+        let compressed = gzip_cli(args, &plain);
+        assert!(compressed.len() > 9 << 20, "{args:?}: {} bytes", compressed.len());
+        let m = gzip_image(&layout, &plain, &compressed);
+        let fs = read(&layout, &m, &KeepNothing, &NoProgress).unwrap();
+        assert_eq!(fs.files().count(), files.len(), "{args:?}");
+        for (path, content) in &files {
+            assert_eq!(
+                file(&fs, path),
+                Some((Algorithm::Sha256.hash_bytes(content), 0)),
+                "{args:?} {path}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_large_gzip_layer_with_a_wrong_crc_is_refused() {
+    let files = system_like_files();
+    let entries: Vec<E<'_>> = files.iter().map(|(p, c)| E::File(p, c)).collect();
+    let plain = tar(&entries);
+    let mut compressed = gzip_cli(&["-6"], &plain);
+    // The trailer's CRC-32, in a blob whose digest matches it: the inflated bytes are right, the check
+    // is not, and the layer is refused however it was inflated.
+    let at = compressed.len() - 8;
+    compressed[at] ^= 1;
+    let t = tempfile::tempdir().unwrap();
+    let layout = Layout::create(t.path()).unwrap();
+    let m = gzip_image(&layout, &plain, &compressed);
+    let err = read(&layout, &m, &KeepNothing, &NoProgress).unwrap_err();
+    assert!(
+        matches!(err, LayerError::Archive { index: 0, .. })
+            && err.to_string().contains(&m.layers[0].digest.to_string()),
+        "{err}"
+    );
+}
