@@ -206,6 +206,24 @@ fn root_package<'a>(root: &'a crate::Root, hex: Option<&'a str>) -> Package<'a> 
 /// the SHA-256 of the document without it and without the creation time.
 #[must_use]
 pub fn write(sbom: &Sbom) -> String {
+    with_document(sbom, |doc| {
+        let mut out = Vec::with_capacity(1024 + sbom.components.len() * 1024);
+        let _ = serde_json::to_writer_pretty(&mut out, doc);
+        out.push(b'\n');
+        String::from_utf8(out).unwrap_or_default()
+    })
+}
+
+/// The document [`write`] renders, as a JSON value (for embedding, as an attestation's predicate): equal
+/// to what parsing [`write`]'s text gives.
+#[must_use]
+pub fn to_value(sbom: &Sbom) -> serde_json::Value {
+    // These views serialise infallibly (string keys only).
+    with_document(sbom, |doc| serde_json::to_value(doc).unwrap_or_default())
+}
+
+/// Builds the document, namespace and creation time included, and hands it to `f`.
+fn with_document<R>(sbom: &Sbom, f: impl FnOnce(&Doc<'_>) -> R) -> R {
     let root = &sbom.root;
     let root_hex = root.digest.as_ref().map(provenant_digest::Digest::hex);
     let ids: BTreeMap<&Purl, String> = sbom.components.keys().map(|p| (p, spdx_id(p))).collect();
@@ -281,10 +299,7 @@ pub fn write(sbom: &Sbom) -> String {
         .collect();
     doc.document_namespace = Some(format!("https://provenant.dev/spdx/{safe}-{h}"));
     doc.creation_info.created = Some(rfc3339(sbom.created));
-    let mut out = Vec::with_capacity(1024 + sbom.components.len() * 1024);
-    let _ = serde_json::to_writer_pretty(&mut out, &doc);
-    out.push(b'\n');
-    String::from_utf8(out).unwrap_or_default()
+    f(&doc)
 }
 
 /// What [`write`] cannot express of `sbom`: parentheses in a supplier's name (SPDX reads them as an e-mail
