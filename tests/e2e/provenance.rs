@@ -6,25 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use provenant_testkit::sigstore::{MockSigstore, mock_identity_token, start_mock_sigstore};
-
-pub(crate) fn git(dir: &Path, args: &[&str]) {
-    let status = Command::new("git")
-        .args([
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@example.invalid",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_DATE", "@1700000000 +0000")
-        .env("GIT_COMMITTER_DATE", "@1700000000 +0000")
-        .status()
-        .unwrap();
-    assert!(status.success(), "git {args:?}");
-}
+use provenant_testkit::validate_statement as validate;
 
 /// A small C project, committed on `main`, whose `build.sh` writes `out/hello`.
 pub(crate) fn fixture_project() -> tempfile::TempDir {
@@ -43,9 +25,7 @@ pub(crate) fn fixture_project() -> tempfile::TempDir {
     .unwrap();
     std::fs::write(root.join(".gitignore"), "out/\n*.json\n").unwrap();
     std::fs::set_permissions(root.join("build.sh"), std::fs::Permissions::from_mode(0o755)).unwrap();
-    git(root, &["init", "-q", "-b", "main", "."]);
-    git(root, &["add", "-A"]);
-    git(root, &["commit", "-qm", "fixture"]);
+    provenant_testkit::commit_fixture(root);
     dir
 }
 
@@ -61,18 +41,6 @@ pub(crate) fn provenant(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Outp
         cmd.env(k, v);
     }
     cmd.output().unwrap()
-}
-
-fn validate(statement: &Path) {
-    let python = provenant_testkit::require_venv_tool("intoto", "python");
-    let script: PathBuf = provenant_testkit::repo_root().join("tests/harness/validate_statement.py");
-    let out = Command::new(python).arg(script).arg(statement).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 fn json(path: &Path) -> serde_json::Value {

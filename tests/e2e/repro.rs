@@ -11,30 +11,7 @@ fn fixture(name: &str) -> PathBuf {
 
 /// Copies a fixture into a fresh git repository (one commit at a fixed date) and returns it.
 fn repo(name: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let status = Command::new("cp")
-        .arg("-a")
-        .arg(fixture(name).join("."))
-        .arg(dir.path())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    for args in [
-        &["init", "-q", "-b", "main", "."][..],
-        &["add", "-A"],
-        &["commit", "-qm", "fixture"],
-    ] {
-        let s = Command::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
-            .args(args)
-            .current_dir(dir.path())
-            .env("GIT_COMMITTER_DATE", "@1700000000")
-            .env("GIT_AUTHOR_DATE", "@1700000000")
-            .status()
-            .unwrap();
-        assert!(s.success());
-    }
-    dir
+    provenant_testkit::committed_copy(&fixture(name))
 }
 
 fn provenant(dir: &Path, args: &[&str]) -> Output {
