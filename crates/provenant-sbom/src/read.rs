@@ -265,6 +265,29 @@ fn set_root_purl(root: &mut Root, purl: Purl) {
     }
 }
 
+/// How both readers end: the stated edges between components added, every component's scope assigned
+/// from the graph (`explicit` scopes kept), and what was lost on the way.
+fn finish(
+    mut sbom: Sbom,
+    edges: Vec<(Purl, Purl)>,
+    root_direct: Option<&BTreeSet<Purl>>,
+    explicit: &BTreeMap<Purl, Scope>,
+    source: SourceFormat,
+    lost: Losses,
+) -> Read {
+    for (from, to) in edges {
+        if let Some(c) = sbom.components.get_mut(&from) {
+            c.depends_on.insert(to);
+        }
+    }
+    assign_scopes(&mut sbom, root_direct, explicit);
+    Read {
+        sbom,
+        source,
+        lost: lost.into_vec(),
+    }
+}
+
 fn unnamed_root(name: &str) -> Root {
     Root {
         name: name.to_owned(),
@@ -434,17 +457,14 @@ fn read_cyclonedx(doc: &Value, fallback_created: u64) -> Result<Read, ReadError>
             _ => root_direct.get_or_insert_with(BTreeSet::new).extend(targets),
         }
     }
-    for (from, to) in edges {
-        if let Some(c) = sbom.components.get_mut(&from) {
-            c.depends_on.insert(to);
-        }
-    }
-    assign_scopes(&mut sbom, root_direct.as_ref(), &explicit);
-    Ok(Read {
+    Ok(finish(
         sbom,
-        source: SourceFormat::CycloneDx(spec),
-        lost: lost.into_vec(),
-    })
+        edges,
+        root_direct.as_ref(),
+        &explicit,
+        SourceFormat::CycloneDx(spec),
+        lost,
+    ))
 }
 
 /// How a format spells the root's version and its list of hashes.
@@ -1000,17 +1020,14 @@ fn read_spdx(doc: &Value, fallback_created: u64) -> Result<Read, ReadError> {
             ),
         }
     }
-    for (from, to) in edges {
-        if let Some(c) = sbom.components.get_mut(&from) {
-            c.depends_on.insert(to);
-        }
-    }
-    assign_scopes(&mut sbom, root_direct.as_ref(), &explicit);
-    Ok(Read {
+    Ok(finish(
         sbom,
-        source: SourceFormat::Spdx(version),
-        lost: lost.into_vec(),
-    })
+        edges,
+        root_direct.as_ref(),
+        &explicit,
+        SourceFormat::Spdx(version),
+        lost,
+    ))
 }
 
 fn spdx_purls<'a>(p: &'a Value, path: &str, lost: &mut Losses) -> Result<Vec<&'a str>, ReadError> {

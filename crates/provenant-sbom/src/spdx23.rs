@@ -16,10 +16,15 @@ pub const ROOT_ID: &str = "SPDXRef-Root";
 /// eight hex characters of the PURL's SHA-256 so that two PURLs never collide.
 #[must_use]
 pub fn spdx_id(purl: &Purl) -> String {
-    let body: String = purl
-        .as_str()
-        .trim_start_matches("pkg:")
-        .chars()
+    let body = id_safe(purl.as_str().trim_start_matches("pkg:"));
+    let h = content_hash(purl.as_str().as_bytes());
+    format!("SPDXRef-Package-{body}-{}", h.get(..8).unwrap_or(""))
+}
+
+/// `text` with every character outside `[A-Za-z0-9.-]` replaced by `-` (for identifiers and the
+/// document namespace).
+fn id_safe(text: &str) -> String {
+    text.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
                 c
@@ -27,9 +32,7 @@ pub fn spdx_id(purl: &Purl) -> String {
                 '-'
             }
         })
-        .collect();
-    let h = content_hash(purl.as_str().as_bytes());
-    format!("SPDXRef-Package-{body}-{}", h.get(..8).unwrap_or(""))
+        .collect()
 }
 
 // The document is written through these borrowed, typed views in one pass. Their fields are declared in
@@ -286,17 +289,7 @@ fn with_document<R>(sbom: &Sbom, f: impl FnOnce(&Doc<'_>) -> R) -> R {
     // Writing into a hasher cannot fail, and these views serialise infallibly.
     let _ = serde_json::to_writer(&mut hasher, &doc);
     let h = hasher.finish().hex();
-    let safe: String = root
-        .name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
+    let safe = id_safe(&root.name);
     doc.document_namespace = Some(format!("https://provenant.dev/spdx/{safe}-{h}"));
     doc.creation_info.created = Some(rfc3339(sbom.created));
     f(&doc)
