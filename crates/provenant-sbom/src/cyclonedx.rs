@@ -219,8 +219,8 @@ pub fn write(sbom: &Sbom, version: SpecVersion) -> String {
     })
 }
 
-/// The document [`write`] renders, as a JSON value (for embedding, as an attestation's predicate): equal
-/// to what parsing [`write`]'s text gives.
+/// The document [`write()`] renders, as a JSON value (for embedding, as an attestation's predicate): equal
+/// to what parsing [`write()`]'s text gives.
 #[must_use]
 pub fn to_value(sbom: &Sbom, version: SpecVersion) -> serde_json::Value {
     // These views serialise infallibly (string keys only).
@@ -323,7 +323,7 @@ fn uuid_from(hex: &str) -> String {
     )
 }
 
-/// What [`write`] cannot express of `sbom`: which layer each evidence file of a component found in several
+/// What [`write()`] cannot express of `sbom`: which layer each evidence file of a component found in several
 /// layers came from (the layers are listed, not paired with files).
 #[must_use]
 pub fn write_losses(sbom: &Sbom) -> Vec<crate::read::Lost> {

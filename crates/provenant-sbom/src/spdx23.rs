@@ -217,8 +217,8 @@ pub fn write(sbom: &Sbom) -> String {
     })
 }
 
-/// The document [`write`] renders, as a JSON value (for embedding, as an attestation's predicate): equal
-/// to what parsing [`write`]'s text gives.
+/// The document [`write()`] renders, as a JSON value (for embedding, as an attestation's predicate): equal
+/// to what parsing [`write()`]'s text gives.
 #[must_use]
 pub fn to_value(sbom: &Sbom) -> serde_json::Value {
     // These views serialise infallibly (string keys only).
@@ -295,7 +295,7 @@ fn with_document<R>(sbom: &Sbom, f: impl FnOnce(&Doc<'_>) -> R) -> R {
     f(&doc)
 }
 
-/// What [`write`] cannot express of `sbom`: parentheses in a supplier's name (SPDX reads them as an e-mail
+/// What [`write()`] cannot express of `sbom`: parentheses in a supplier's name (SPDX reads them as an e-mail
 /// address, so they are removed). Empty when the SPDX document says everything the model does.
 #[must_use]
 pub fn write_losses(sbom: &Sbom) -> Vec<crate::read::Lost> {
