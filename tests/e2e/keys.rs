@@ -5,7 +5,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::{provenant, run, stderr, stdout};
+use crate::support::{base64_decode, base64_encode, provenant, run, stderr, stdout};
 
 fn p(dir: &Path, args: &[&str]) -> std::process::Output {
     run(provenant()
@@ -278,23 +278,4 @@ fn keyed_attestations_verify_here_with_sigstore_js_and_securesystemslib() {
 fn provenant_digest_hex(path: &Path) -> String {
     let out = run(Command::new("sha256sum").arg(path));
     stdout(&out).split_whitespace().next().unwrap().to_owned()
-}
-
-fn base64_decode(s: &str) -> Vec<u8> {
-    let out = run(Command::new("sh")
-        .arg("-c")
-        .arg(format!("printf %s '{s}' | base64 -d")));
-    out.stdout
-}
-
-fn base64_encode(b: &[u8]) -> String {
-    use std::io::Write as _;
-    let mut child = Command::new("base64")
-        .arg("-w0")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(b).unwrap();
-    String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap()
 }

@@ -3,7 +3,7 @@
 //! keys as sigstore-js ships them.
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Command, Output};
 
 use crate::support::{provenant, run, stderr, stdout};
 
@@ -137,35 +137,35 @@ fn npm_package_failures_name_their_check_and_exit_1() {
     assert!(stdout(&out).contains("digest check failed"), "{}", stdout(&out));
 }
 
+/// `verify-npm-package TARBALL --attestations-path TARBALL.json --npm-keys KEYS` with sigstore-js'
+/// expectations, run by `cmd`.
+fn verify_with_keys(mut cmd: Command, tarball: &Path, keys: &Path) -> Output {
+    run(cmd
+        .arg("verify-npm-package")
+        .arg(tarball)
+        .arg("--attestations-path")
+        .arg(format!("{}.json", tarball.display()))
+        .arg("--npm-keys")
+        .arg(keys)
+        .args(SIGSTORE_JS))
+}
+
 #[test]
 fn npm_package_usage_errors_exit_2() {
     // No trusted root.
     let dir = tempfile::tempdir().unwrap();
     let keys = keys_file(dir.path());
     let tarball = npm_dir().join("provenance-npm-test-cli-v1-prega.tgz");
-    let out = run(provenant()
-        .env_remove("PROVENANT_TRUSTED_ROOT")
-        .arg("verify-npm-package")
-        .arg(&tarball)
-        .arg("--attestations-path")
-        .arg(format!("{}.json", tarball.display()))
-        .arg("--npm-keys")
-        .arg(&keys)
-        .args(SIGSTORE_JS));
+    let mut no_root = provenant();
+    no_root.env_remove("PROVENANT_TRUSTED_ROOT");
+    let out = verify_with_keys(no_root, &tarball, &keys);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("trusted root"), "{}", stderr(&out));
     // Keys that are not npm's keys.json.
     std::fs::write(&keys, b"{}").unwrap();
     let out = verify("provenance-npm-test-cli-v1-prega.tgz", SIGSTORE_JS);
     assert_eq!(out.status.code(), Some(0));
-    let out = run(provenant()
-        .arg("verify-npm-package")
-        .arg(&tarball)
-        .arg("--attestations-path")
-        .arg(format!("{}.json", tarball.display()))
-        .arg("--npm-keys")
-        .arg(&keys)
-        .args(SIGSTORE_JS));
+    let out = verify_with_keys(provenant(), &tarball, &keys);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("npm keys"), "{}", stderr(&out));
 }

@@ -45,6 +45,17 @@ fn sample(dir: &Path) {
     std::fs::write(dir.join("README"), b"readme\n").unwrap();
 }
 
+/// The sample (in `DIR/root`) built into the layout `DIR/dev` as `v1`: its digest and `oci:DIR/dev@DIGEST`.
+fn sample_in_dev_layout(dir: &Path) -> (String, String) {
+    let root = dir.join("root");
+    sample(&root);
+    let dev = dir.join("dev").display().to_string();
+    let built = json(&["oci", "image", root.to_str().unwrap(), &format!("oci:{dev}:v1")]);
+    let digest = built["digest"].as_str().unwrap().to_owned();
+    let source = format!("oci:{dev}@{digest}");
+    (digest, source)
+}
+
 #[test]
 fn image_is_reproducible_and_attach_promote_discover_work_on_layouts() {
     let t = tempfile::tempdir().unwrap();
@@ -223,17 +234,8 @@ fn promote_with_verification_needs_a_verified_bundle_and_copies_nothing_otherwis
     const SUBJECT: &str = "releaser@example.com";
     let mock = start_mock_sigstore();
     let t = tempfile::tempdir().unwrap();
-    let root = t.path().join("root");
-    sample(&root);
     let p = |s: &str| t.path().join(s).display().to_string();
-    let built = json(&[
-        "oci",
-        "image",
-        root.to_str().unwrap(),
-        &format!("oci:{}:v1", p("dev")),
-    ]);
-    let digest = built["digest"].as_str().unwrap().to_owned();
-    let source = format!("oci:{}@{digest}", p("dev"));
+    let (digest, source) = sample_in_dev_layout(t.path());
     let trusted_root = mock.trusted_root.to_str().unwrap().to_owned();
     let verify_flags = |identity: &str| {
         vec![
@@ -358,17 +360,8 @@ fn credentials_from_docker_config_auths_and_credential_helpers() {
 fn promoting_into_a_layout_without_a_tag_lists_the_image_in_its_index() {
     let skopeo = provenant_testkit::require_on_path("skopeo");
     let t = tempfile::tempdir().unwrap();
-    let root = t.path().join("root");
-    sample(&root);
     let p = |s: &str| t.path().join(s).display().to_string();
-    let built = json(&[
-        "oci",
-        "image",
-        root.to_str().unwrap(),
-        &format!("oci:{}:v1", p("dev")),
-    ]);
-    let digest = built["digest"].as_str().unwrap().to_owned();
-    let source = format!("oci:{}@{digest}", p("dev"));
+    let (digest, source) = sample_in_dev_layout(t.path());
     let report = json(&["promote", &source, &format!("oci:{}", p("prod"))]);
     assert_eq!(
         report["destinations"][0]["report"]["tags"]

@@ -6,25 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use provenant_testkit::sigstore::{MockSigstore, mock_identity_token, start_mock_sigstore};
-
-pub(crate) fn git(dir: &Path, args: &[&str]) {
-    let status = Command::new("git")
-        .args([
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@example.invalid",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_DATE", "@1700000000 +0000")
-        .env("GIT_COMMITTER_DATE", "@1700000000 +0000")
-        .status()
-        .unwrap();
-    assert!(status.success(), "git {args:?}");
-}
+use provenant_testkit::validate_statement as validate;
 
 /// A small C project, committed on `main`, whose `build.sh` writes `out/hello`.
 pub(crate) fn fixture_project() -> tempfile::TempDir {
@@ -43,9 +25,7 @@ pub(crate) fn fixture_project() -> tempfile::TempDir {
     .unwrap();
     std::fs::write(root.join(".gitignore"), "out/\n*.json\n").unwrap();
     std::fs::set_permissions(root.join("build.sh"), std::fs::Permissions::from_mode(0o755)).unwrap();
-    git(root, &["init", "-q", "-b", "main", "."]);
-    git(root, &["add", "-A"]);
-    git(root, &["commit", "-qm", "fixture"]);
+    provenant_testkit::commit_fixture(root);
     dir
 }
 
@@ -63,16 +43,14 @@ pub(crate) fn provenant(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Outp
     cmd.output().unwrap()
 }
 
-fn validate(statement: &Path) {
-    let python = provenant_testkit::require_venv_tool("intoto", "python");
-    let script: PathBuf = provenant_testkit::repo_root().join("tests/harness/validate_statement.py");
-    let out = Command::new(python).arg(script).arg(statement).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+/// `provenant build` of the fixture's source (`github.com/org/hello`) with SUBJECT and `flags`, running
+/// `-- COMMAND`.
+fn build(dir: &Path, subject: &str, flags: &[&str], command: &[&str]) -> Output {
+    let mut args = vec!["build", "--subject", subject, "--source", "github.com/org/hello"];
+    args.extend_from_slice(flags);
+    args.push("--");
+    args.extend_from_slice(command);
+    provenant(dir, &args, &[])
 }
 
 fn json(path: &Path) -> serde_json::Value {
@@ -83,22 +61,11 @@ fn json(path: &Path) -> serde_json::Value {
 fn build_records_valid_provenance() {
     let project = fixture_project();
     let dir = project.path();
-    let out = provenant(
+    let out = build(
         dir,
-        &[
-            "build",
-            "--subject",
-            "out/hello",
-            "--source",
-            "github.com/org/hello",
-            "--statement",
-            "st.json",
-            "--output",
-            "json",
-            "--",
-            "./build.sh",
-        ],
-        &[],
+        "out/hello",
+        &["--statement", "st.json", "--output", "json"],
+        &["./build.sh"],
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     // The build's own output passes through.
@@ -115,22 +82,11 @@ fn build_records_valid_provenance() {
 fn failed_build_passes_its_exit_code_and_writes_nothing() {
     let project = fixture_project();
     let dir = project.path();
-    let out = provenant(
+    let out = build(
         dir,
-        &[
-            "build",
-            "--subject",
-            "out/*",
-            "--source",
-            "github.com/org/hello",
-            "--statement",
-            "st.json",
-            "--",
-            "sh",
-            "-c",
-            "echo failing; exit 7",
-        ],
-        &[],
+        "out/*",
+        &["--statement", "st.json"],
+        &["sh", "-c", "echo failing; exit 7"],
     );
     assert_eq!(out.status.code(), Some(7));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no provenance written"));
@@ -142,28 +98,15 @@ fn dirty_tree_is_refused_before_the_build_runs() {
     let project = fixture_project();
     let dir = project.path();
     std::fs::write(dir.join("src/main.c"), "int main(void) { return 1; }\n").unwrap();
-    let out = provenant(
-        dir,
-        &[
-            "build",
-            "--subject",
-            "out/*",
-            "--source",
-            "github.com/org/hello",
-            "--statement",
-            "st.json",
-            "--",
-            "./build.sh",
-        ],
-        &[],
-    );
+    let out = build(dir, "out/*", &["--statement", "st.json"], &["./build.sh"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--allow-dirty"));
     assert!(!dir.join("out").exists(), "the build ran on a dirty tree");
 }
 
-#[test]
-fn generate_in_github_actions() {
+/// The fixture built outside Provenant, then `provenance generate --subject out/hello --statement
+/// st.json` in the CI environment `env`: the statement, once in-toto's validator accepted it.
+fn generate_in_ci(env: &[(&str, &str)]) -> serde_json::Value {
     let project = fixture_project();
     let dir = project.path();
     assert!(
@@ -174,6 +117,25 @@ fn generate_in_github_actions() {
             .unwrap()
             .success()
     );
+    let out = provenant(
+        dir,
+        &[
+            "provenance",
+            "generate",
+            "--subject",
+            "out/hello",
+            "--statement",
+            "st.json",
+        ],
+        env,
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    validate(&dir.join("st.json"));
+    json(&dir.join("st.json"))
+}
+
+#[test]
+fn generate_in_github_actions() {
     let env = [
         ("GITHUB_ACTIONS", "true"),
         ("GITHUB_SERVER_URL", "https://github.com"),
@@ -187,20 +149,7 @@ fn generate_in_github_actions() {
             "org/hello/.github/workflows/release.yml@refs/heads/main",
         ),
     ];
-    let out = provenant(
-        dir,
-        &[
-            "provenance",
-            "generate",
-            "--subject",
-            "out/hello",
-            "--statement",
-            "st.json",
-        ],
-        &env,
-    );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let st = json(&dir.join("st.json"));
+    let st = generate_in_ci(&env);
     let p = &st["predicate"];
     assert_eq!(
         p["runDetails"]["builder"]["id"],
@@ -219,21 +168,10 @@ fn generate_in_github_actions() {
         ".github/workflows/release.yml"
     );
     assert_eq!(p["buildDefinition"]["internalParameters"]["ci"], "github-actions");
-    validate(&dir.join("st.json"));
 }
 
 #[test]
 fn generate_in_gitlab_ci() {
-    let project = fixture_project();
-    let dir = project.path();
-    assert!(
-        Command::new("sh")
-            .arg("build.sh")
-            .current_dir(dir)
-            .status()
-            .unwrap()
-            .success()
-    );
     let env = [
         ("GITLAB_CI", "true"),
         ("CI_SERVER_URL", "https://gitlab.com"),
@@ -242,20 +180,7 @@ fn generate_in_gitlab_ci() {
         ("CI_JOB_ID", "99"),
         ("CI_RUNNER_ID", "5"),
     ];
-    let out = provenant(
-        dir,
-        &[
-            "provenance",
-            "generate",
-            "--subject",
-            "out/hello",
-            "--statement",
-            "st.json",
-        ],
-        &env,
-    );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let st = json(&dir.join("st.json"));
+    let st = generate_in_ci(&env);
     let p = &st["predicate"];
     assert_eq!(
         p["buildDefinition"]["externalParameters"]["source"]["uri"],
@@ -266,7 +191,6 @@ fn generate_in_gitlab_ci() {
         "https://gitlab.com/group/hello/-/jobs/99"
     );
     assert_eq!(p["runDetails"]["builder"]["id"], "https://gitlab.com/-/runners/5");
-    validate(&dir.join("st.json"));
 }
 
 fn vectors() -> PathBuf {
@@ -468,22 +392,11 @@ fn fixture_built_with_provenant_build_verifies_and_each_change_fails_with_its_re
     let project = fixture_project();
     let dir = project.path();
     let builder = "https://ci.example.com/builders/hello";
-    let out = provenant(
+    let out = build(
         dir,
-        &[
-            "build",
-            "--subject",
-            "out/hello",
-            "--source",
-            "github.com/org/hello",
-            "--builder-id",
-            builder,
-            "--statement",
-            "st.json",
-            "--",
-            "./build.sh",
-        ],
-        &[],
+        "out/hello",
+        &["--builder-id", builder, "--statement", "st.json"],
+        &["./build.sh"],
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     sigstore_js_attest(
@@ -556,14 +469,10 @@ fn build_signs_its_provenance_keylessly_and_it_verifies() {
     let dir = project.path();
     let token = mock_identity_token(CI_ISSUER, CI_SIGNER);
     let base = sigstore.base_url();
-    let out = provenant(
+    let out = build(
         dir,
+        "out/hello",
         &[
-            "build",
-            "--subject",
-            "out/hello",
-            "--source",
-            "github.com/org/hello",
             "--bundle",
             "hello.provenance.json",
             "--identity-token",
@@ -572,10 +481,8 @@ fn build_signs_its_provenance_keylessly_and_it_verifies() {
             &base,
             "--rekor-url",
             &base,
-            "--",
-            "./build.sh",
         ],
-        &[],
+        &["./build.sh"],
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let root = sigstore.trusted_root.to_str().unwrap().to_owned();
@@ -658,21 +565,7 @@ fn malformed_signed_provenance_is_rejected_naming_the_field() {
     let sigstore = start_mock_sigstore();
     let project = fixture_project();
     let dir = project.path();
-    let out = provenant(
-        dir,
-        &[
-            "build",
-            "--subject",
-            "out/hello",
-            "--source",
-            "github.com/org/hello",
-            "--statement",
-            "st.json",
-            "--",
-            "./build.sh",
-        ],
-        &[],
-    );
+    let out = build(dir, "out/hello", &["--statement", "st.json"], &["./build.sh"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let good = json(&dir.join("st.json"));
     let hex = good["subject"][0]["digest"]["sha256"]

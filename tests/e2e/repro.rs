@@ -3,6 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use crate::support::{base64_decode, base64_encode};
+
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../testdata/repro")
@@ -11,30 +13,7 @@ fn fixture(name: &str) -> PathBuf {
 
 /// Copies a fixture into a fresh git repository (one commit at a fixed date) and returns it.
 fn repo(name: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let status = Command::new("cp")
-        .arg("-a")
-        .arg(fixture(name).join("."))
-        .arg(dir.path())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    for args in [
-        &["init", "-q", "-b", "main", "."][..],
-        &["add", "-A"],
-        &["commit", "-qm", "fixture"],
-    ] {
-        let s = Command::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
-            .args(args)
-            .current_dir(dir.path())
-            .env("GIT_COMMITTER_DATE", "@1700000000")
-            .env("GIT_AUTHOR_DATE", "@1700000000")
-            .status()
-            .unwrap();
-        assert!(s.success());
-    }
-    dir
+    provenant_testkit::committed_copy(&fixture(name))
 }
 
 fn provenant(dir: &Path, args: &[&str]) -> Output {
@@ -43,6 +22,29 @@ fn provenant(dir: &Path, args: &[&str]) -> Output {
         .current_dir(dir)
         .output()
         .unwrap()
+}
+
+/// `provenant repro check FLAGS -- ./build.sh` in `dir`.
+fn repro_check(dir: &Path, flags: &[&str]) -> Output {
+    let mut args = vec!["repro", "check"];
+    args.extend_from_slice(flags);
+    args.extend(["--", "./build.sh"]);
+    provenant(dir, &args)
+}
+
+/// Builds the fixture in `src` (at the fixed epoch) and keeps its `out/bundle.tar.gz` as `kept`, leaving
+/// the source as it was.
+fn rebuild_artefact(src: &Path, kept: &Path) {
+    let ok = Command::new("sh")
+        .arg("-c")
+        .arg("./build.sh && cp out/bundle.tar.gz \"$1\" && rm -rf out stage")
+        .arg("sh")
+        .arg(kept)
+        .current_dir(src)
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .status()
+        .unwrap();
+    assert!(ok.success());
 }
 
 fn tree(dir: &Path) -> String {
@@ -54,20 +56,9 @@ fn tree(dir: &Path) -> String {
 fn reproducible_fixture_passes_with_json_report() {
     let src = repo("reproducible");
     let before = tree(src.path());
-    let out = provenant(
+    let out = repro_check(
         src.path(),
-        &[
-            "repro",
-            "check",
-            "--output",
-            "json",
-            "--runs",
-            "3",
-            "--artifact",
-            "out/*",
-            "--",
-            "./build.sh",
-        ],
+        &["--output", "json", "--runs", "3", "--artifact", "out/*"],
     );
     assert_eq!(
         out.status.code(),
@@ -104,18 +95,9 @@ fn reproducible_fixture_passes_with_json_report() {
 #[test]
 fn unreproducible_fixture_exits_1_and_names_the_artefact() {
     let src = repo("hostname");
-    let out = provenant(
+    let out = repro_check(
         src.path(),
-        &[
-            "repro",
-            "check",
-            "--vary",
-            "hostname",
-            "--artifact",
-            "out/buildinfo.txt",
-            "--",
-            "./build.sh",
-        ],
+        &["--vary", "hostname", "--artifact", "out/buildinfo.txt"],
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
@@ -131,18 +113,7 @@ fn unreproducible_fixture_exits_1_and_names_the_artefact() {
 #[test]
 fn the_same_fixture_is_reproducible_without_the_variation_that_exposes_it() {
     let src = repo("hostname");
-    let out = provenant(
-        src.path(),
-        &[
-            "repro",
-            "check",
-            "--vary=-hostname",
-            "--artifact",
-            "out/*",
-            "--",
-            "./build.sh",
-        ],
-    );
+    let out = repro_check(src.path(), &["--vary=-hostname", "--artifact", "out/*"]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -175,18 +146,9 @@ fn failing_build_is_a_failed_build_not_a_verdict() {
 #[test]
 fn missing_artefact_is_named() {
     let src = repo("reproducible");
-    let out = provenant(
+    let out = repro_check(
         src.path(),
-        &[
-            "repro",
-            "check",
-            "--artifact",
-            "out/*.tar.gz",
-            "--artifact",
-            "dist/*.whl",
-            "--",
-            "./build.sh",
-        ],
+        &["--artifact", "out/*.tar.gz", "--artifact", "dist/*.whl"],
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
@@ -222,10 +184,7 @@ fn source_date_epoch_can_be_disabled() {
 #[test]
 fn unknown_variation_is_a_usage_error() {
     let src = repo("reproducible");
-    let out = provenant(
-        src.path(),
-        &["repro", "check", "--vary", "moonphase", "--", "./build.sh"],
-    );
+    let out = repro_check(src.path(), &["--vary", "moonphase"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("moonphase"));
 }
@@ -234,11 +193,9 @@ fn unknown_variation_is_a_usage_error() {
 fn differences_are_explained_and_diffoscope_writes_html() {
     let src = repo("umask");
     let html_dir = tempfile::tempdir().unwrap();
-    let out = provenant(
+    let out = repro_check(
         src.path(),
         &[
-            "repro",
-            "check",
             "--output",
             "json",
             "--vary",
@@ -247,8 +204,6 @@ fn differences_are_explained_and_diffoscope_writes_html() {
             "out/app.tar",
             "--diffoscope",
             html_dir.path().to_str().unwrap(),
-            "--",
-            "./build.sh",
         ],
     );
     assert_eq!(
@@ -274,10 +229,7 @@ fn differences_are_explained_and_diffoscope_writes_html() {
     );
 
     // The text report shows the same, with the likely cause.
-    let out = provenant(
-        src.path(),
-        &["repro", "check", "--vary", "umask", "--", "./build.sh"],
-    );
+    let out = repro_check(src.path(), &["--vary", "umask"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains("[permissions] app.conf: permissions differ"),
@@ -484,16 +436,7 @@ fn signed_attestation_verifies_as_a_reproducibility_attestation() {
 
     // It verifies as an attestation of our predicate type about an artefact of the build.
     let kept = scratch.path().join("bundle.tar.gz");
-    let ok = Command::new("sh")
-        .arg("-c")
-        .arg("./build.sh && cp out/bundle.tar.gz \"$1\" && rm -rf out stage")
-        .arg("sh")
-        .arg(&kept)
-        .current_dir(src.path())
-        .env("SOURCE_DATE_EPOCH", "1700000000")
-        .status()
-        .unwrap();
-    assert!(ok.success());
+    rebuild_artefact(src.path(), &kept);
     let root = sigstore.trusted_root.to_str().unwrap().to_owned();
     let verify = |identity: &str| {
         provenant(
@@ -578,16 +521,7 @@ fn keyed_repro_attestation_verifies_here_and_with_sigstore_js() {
 
     // The artefact the attestation is about, rebuilt.
     let kept = keys.path().join("bundle.tar.gz");
-    let ok = Command::new("sh")
-        .arg("-c")
-        .arg("./build.sh && cp out/bundle.tar.gz \"$1\" && rm -rf out stage")
-        .arg("sh")
-        .arg(&kept)
-        .current_dir(src.path())
-        .env("SOURCE_DATE_EPOCH", "1700000000")
-        .status()
-        .unwrap();
-    assert!(ok.success());
+    rebuild_artefact(src.path(), &kept);
     let verify = |public: &Path| {
         keyed(
             src.path(),
@@ -734,29 +668,6 @@ fn rebuild_verifies_the_provenance_signature_before_trusting_its_subjects() {
     // Without a signer the command is a usage error, not a silent skip.
     let out = verify(&signed, &[]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-}
-
-fn base64_encode(b: &[u8]) -> String {
-    use std::io::Write as _;
-    let mut child = Command::new("base64")
-        .arg("-w0")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(b).unwrap();
-    String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap()
-}
-
-fn base64_decode(s: &str) -> Vec<u8> {
-    let out = Command::new("base64")
-        .arg("-d")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(&mut out.stdin.as_ref().unwrap(), s.as_bytes()).unwrap();
-    out.wait_with_output().unwrap().stdout
 }
 
 /// `repro check` arguments writing the attestation to `statement` and the bundle signed as `signing` says

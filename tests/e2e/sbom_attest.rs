@@ -9,7 +9,7 @@ use provenant_testkit::sigstore::{mock_identity_token, start_mock_sigstore};
 use serde_json::Value;
 
 use crate::sbom::{cdx_strict, fixtures, generate, json};
-use crate::support::{provenant, run, stderr, stdout};
+use crate::support::{provenant, run, stderr, stdout, succeeded};
 
 const CDX: &str = "https://cyclonedx.org/bom";
 const SPDX: &str = "https://spdx.dev/Document";
@@ -40,14 +40,7 @@ fn verify_with_key(dir: &Path, subject: &str, bundle: Option<&str>, key: &str, t
 }
 
 fn ok(dir: &Path, args: &[&str]) -> String {
-    let o = p(dir, args);
-    assert!(
-        o.status.success(),
-        "provenant {args:?}: {}{}",
-        stdout(&o),
-        stderr(&o)
-    );
-    stdout(&o)
+    succeeded(&p(dir, args), args)
 }
 
 fn keypair(dir: &Path, name: &str) {

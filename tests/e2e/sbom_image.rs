@@ -9,20 +9,14 @@ use provenant_testkit::registry::DockerRegistry;
 use serde_json::Value;
 
 use crate::sbom::{cdx_set, cdx_strict, expected, fixtures, json};
-use crate::support::{provenant, run, stderr, stdout};
+use crate::support::{provenant, run, stderr, stdout, succeeded};
 
 fn ok(args: &[&str]) -> String {
     let o = run(provenant()
         .env("SOURCE_DATE_EPOCH", "0")
         .env("DOCKER_CONFIG", "/nonexistent")
         .args(args));
-    assert!(
-        o.status.success(),
-        "provenant {args:?}: {}{}",
-        stdout(&o),
-        stderr(&o)
-    );
-    stdout(&o)
+    succeeded(&o, args)
 }
 
 fn copy_tree(from: &Path, to: &Path) {

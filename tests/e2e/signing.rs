@@ -17,6 +17,8 @@ use std::process::{Command, Output};
 
 use provenant_testkit::sigstore::{MockSigstore, mock_identity_token, start_mock_sigstore};
 
+use crate::support::run;
+
 const ISSUER: &str = "https://issuer.example";
 const SUBJECT: &str = "alice@example.com";
 
@@ -32,10 +34,6 @@ fn provenant() -> Command {
         cmd.env_remove(var);
     }
     cmd
-}
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
 }
 
 fn ok(out: &Output, what: &str) -> String {
@@ -108,6 +106,21 @@ fn sigstore_js_verify(f: &Fixture, artifact: &Path, bundle: &Path) -> Output {
         .arg(bundle)
         .arg(artifact)
         .args(["--san", SUBJECT, "--issuer", ISSUER]))
+}
+
+/// `provenant sign` with the mock's signing config and no token flag: the token comes from `env`.
+fn sign_with(f: &Fixture, env: &[(&str, &str)], bundle: &Path) -> Output {
+    let mut cmd = provenant();
+    cmd.arg("sign")
+        .arg(&f.artifact)
+        .arg("--bundle")
+        .arg(bundle)
+        .arg("--signing-config")
+        .arg(&f.mock.signing_config);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    run(&mut cmd)
 }
 
 /// `provenant sign` with the mock's signing config (Fulcio, Rekor v1, TSA).
@@ -339,24 +352,11 @@ fn keyless_signing_to_rekor_v2() {
 #[test]
 fn identity_token_from_flag_file_and_environment() {
     let f = fixture();
-    let sign_with = |env: &[(&str, &str)], bundle: &Path| {
-        let mut cmd = provenant();
-        cmd.arg("sign")
-            .arg(&f.artifact)
-            .arg("--bundle")
-            .arg(bundle)
-            .arg("--signing-config")
-            .arg(&f.mock.signing_config);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        run(&mut cmd)
-    };
 
     let env_bundle = f.dir.path().join("env.sigstore.json");
     let token = mock_identity_token(ISSUER, "env@example.com");
     ok(
-        &sign_with(&[("SIGSTORE_ID_TOKEN", &token)], &env_bundle),
+        &sign_with(&f, &[("SIGSTORE_ID_TOKEN", &token)], &env_bundle),
         "sign with SIGSTORE_ID_TOKEN",
     );
     ok(
@@ -398,19 +398,6 @@ fn identity_token_from_flag_file_and_environment() {
 #[test]
 fn identity_token_from_github_actions() {
     let f = fixture();
-    let sign_with = |env: &[(&str, &str)], bundle: &Path| {
-        let mut cmd = provenant();
-        cmd.arg("sign")
-            .arg(&f.artifact)
-            .arg("--bundle")
-            .arg(bundle)
-            .arg("--signing-config")
-            .arg(&f.mock.signing_config);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        run(&mut cmd)
-    };
 
     // GitHub Actions: GET $ACTIONS_ID_TOKEN_REQUEST_URL&audience=sigstore with the bearer token.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -441,6 +428,7 @@ fn identity_token_from_github_actions() {
     let url = format!("http://127.0.0.1:{port}/token?api-version=2.0");
     ok(
         &sign_with(
+            &f,
             &[
                 ("ACTIONS_ID_TOKEN_REQUEST_URL", &url),
                 ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "runner-secret"),
@@ -471,7 +459,7 @@ fn identity_token_from_github_actions() {
     );
 
     // No token anywhere: a usage error naming the three sources.
-    let none = sign_with(&[], &f.dir.path().join("none.sigstore.json"));
+    let none = sign_with(&f, &[], &f.dir.path().join("none.sigstore.json"));
     assert_eq!(none.status.code(), Some(2));
     let err = String::from_utf8_lossy(&none.stderr);
     assert!(

@@ -9,13 +9,13 @@ use clap::Args;
 use provenant_provenance::github_attestation::{
     AttestationCheck, AttestationExpectations, verify_github_attestation,
 };
-use provenant_sigstore::{Bundle, IdentityPolicy, MAX_BUNDLE_BYTES, Policy, SanMatcher};
+use provenant_sigstore::{Bundle, MAX_BUNDLE_BYTES};
 use serde::Serialize;
 
 use crate::Outcome;
 use crate::args::{GlobalArgs, OutputFormat};
 use crate::commands::provenance::SourceRefArgs;
-use crate::commands::sigstore::{TrustArgs, load_verifier};
+use crate::commands::sigstore::{TrustArgs, load_keyless_verifier};
 use crate::output::print_json;
 
 /// `provenant verify-github-attestation`.
@@ -105,10 +105,8 @@ pub(crate) fn verify_github_attestation_command(
         git_ref: args.source_ref.expectation(),
     };
     let bundles = read_bundles(&args.attestation_path)?;
-    // The identity is checked by the attestation verification itself; this only selects keyless trust
-    // material (a trusted root is required).
-    let keyless = Policy::Identity(IdentityPolicy::new(SanMatcher::Exact(String::new())));
-    let verifier = load_verifier(&args.trust, &keyless)?;
+    // The identity is checked by the attestation verification itself.
+    let verifier = load_keyless_verifier(&args.trust)?;
     let artefact = read_artefact(&args.artefact)?;
 
     // One attestation that passes is enough; otherwise the first one's failure is reported.

@@ -10,13 +10,12 @@ use provenant_provenance::npm::{
     AttestationSet, MAX_ATTESTATION_SET_BYTES, MAX_KEYS_BYTES, NpmCheck, PackageExpectations, RegistryKeys,
     verify_package,
 };
-use provenant_sigstore::{IdentityPolicy, Policy, SanMatcher};
 use serde::Serialize;
 
 use crate::Outcome;
 use crate::args::{GlobalArgs, OutputFormat};
 use crate::commands::provenance::SourceRefArgs;
-use crate::commands::sigstore::{TrustArgs, load_verifier};
+use crate::commands::sigstore::{TrustArgs, load_keyless_verifier};
 use crate::output::print_json;
 
 /// `provenant verify-npm-package`.
@@ -112,10 +111,8 @@ pub(crate) fn verify_npm_package(
         "attestations",
     )?)
     .with_context(|| format!("cannot read attestations {}", args.attestations_path.display()))?;
-    // The identity is checked by the npm verification itself; the policy here only selects keyless
-    // trust material (a trusted root is required).
-    let keyless = Policy::Identity(IdentityPolicy::new(SanMatcher::Exact(String::new())));
-    let verifier = load_verifier(&args.trust, &keyless)?;
+    // The identity is checked by the npm verification itself.
+    let verifier = load_keyless_verifier(&args.trust)?;
 
     let mut reports = Vec::with_capacity(args.tarballs.len());
     let mut outcome = Outcome::Success;

@@ -319,6 +319,21 @@ fn parse_reference(s: &str) -> anyhow::Result<Reference> {
         .with_context(|| format!("invalid reference {s:?}"))
 }
 
+/// The store `text` names and the manifest it names there by tag or digest (`pull`, `discover`).
+fn open_named_manifest(
+    text: &str,
+    registry: &RegistryArgs,
+) -> anyhow::Result<(Reference, Box<dyn Store>, provenant_registry::FetchedManifest)> {
+    let reference = parse_reference(text)?;
+    let manifest_ref = reference
+        .manifest_ref()
+        .context("the reference names neither a tag nor a digest")?;
+    let client = registry.client(None)?;
+    let store = open_store(&reference, &client, false)?;
+    let fetched = store.get_manifest(&manifest_ref)?;
+    Ok((reference, store, fetched))
+}
+
 fn parse_annotations(list: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
     list.iter()
         .map(|a| {
@@ -592,13 +607,7 @@ fn safe_file_name(title: &str) -> Option<&str> {
 }
 
 fn pull(global: &GlobalArgs, args: &PullArgs) -> anyhow::Result<Outcome> {
-    let reference = parse_reference(&args.reference)?;
-    let manifest_ref = reference
-        .manifest_ref()
-        .context("the reference names neither a tag nor a digest")?;
-    let client = args.registry.client(None)?;
-    let store = open_store(&reference, &client, false)?;
-    let fetched = store.get_manifest(&manifest_ref)?;
+    let (reference, store, fetched) = open_named_manifest(&args.reference, &args.registry)?;
     let Manifest::Image(manifest) = &fetched.manifest else {
         bail!("{reference} is an index; pull a platform manifest by digest");
     };
@@ -840,13 +849,7 @@ fn render_tree(out: &mut String, nodes: &[TreeNode], prefix: &str) {
 }
 
 fn discover(global: &GlobalArgs, args: &DiscoverArgs) -> anyhow::Result<Outcome> {
-    let reference = parse_reference(&args.reference)?;
-    let manifest_ref = reference
-        .manifest_ref()
-        .context("the reference names neither a tag nor a digest")?;
-    let client = args.registry.client(None)?;
-    let store = open_store(&reference, &client, false)?;
-    let subject = store.get_manifest(&manifest_ref)?;
+    let (reference, store, subject) = open_named_manifest(&args.reference, &args.registry)?;
     let tags = store.tags()?;
     let nodes = tree(
         store.as_ref(),

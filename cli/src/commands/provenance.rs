@@ -328,7 +328,7 @@ fn parse_workflow_inputs(flags: &[String]) -> anyhow::Result<BTreeMap<String, St
 }
 
 pub(crate) fn verify_provenance(global: &GlobalArgs, args: &VerifyProvenanceArgs) -> anyhow::Result<Outcome> {
-    use provenant_provenance::{Expectations, Input};
+    use provenant_provenance::Expectations;
 
     // Validate everything before any verification work.
     let expectations = Expectations {
@@ -352,14 +352,7 @@ pub(crate) fn verify_provenance(global: &GlobalArgs, args: &VerifyProvenanceArgs
             path.display().to_string(),
         ));
     }
-    let inputs: Vec<Input<'_>> = bundles
-        .iter()
-        .map(|(bundle, digest, name)| Input {
-            bundle,
-            digest: *digest,
-            name: name.clone(),
-        })
-        .collect();
+    let inputs = verification_inputs(&bundles);
 
     let mut report = VerifyReport {
         verified: false,
@@ -554,4 +547,19 @@ pub(crate) fn source_date_epoch() -> anyhow::Result<Option<provenant_slsa::Times
             .with_context(|| format!("SOURCE_DATE_EPOCH={secs} is out of range")),
         None => Ok(None),
     }
+}
+
+/// What `provenant_provenance::verify` reads of each `(bundle, digest of its bytes, name)`: by reference,
+/// in the same order, so that a verified index names its bundle.
+pub(crate) fn verification_inputs(
+    bundles: &[(provenant_sigstore::Bundle, provenant_digest::Digest, String)],
+) -> Vec<provenant_provenance::Input<'_>> {
+    bundles
+        .iter()
+        .map(|(bundle, digest, name)| provenant_provenance::Input {
+            bundle,
+            digest: *digest,
+            name: name.clone(),
+        })
+        .collect()
 }

@@ -346,7 +346,11 @@ fn attest(global: &GlobalArgs, args: &AttestArgs) -> anyhow::Result<Outcome> {
         .root
         .digest
         .context("the SBOM's root has no digest to attest")?;
-    let predicate: Value = serde_json::from_str(&render(&sbom, &format))?;
+    // The document `generate` writes, as a value (no text round trip).
+    let predicate = match &format {
+        Format::CycloneDx(v) => cyclonedx::to_value(&sbom, *v),
+        Format::Spdx => spdx23::to_value(&sbom),
+    };
     let statement = Statement::new(
         vec![ResourceDescriptor::for_digest(&sbom.root.name, &digest)],
         predicate_type(&format).to_owned(),

@@ -237,6 +237,14 @@ fn image_as_digest(input: Input, resolve_tag: bool, registry: &RegistryArgs) -> 
     })
 }
 
+/// The verifier of a command whose verification checks the signer's identity itself (npm packages,
+/// GitHub attestations): the policy given only selects keyless trust material, so a trusted root is
+/// required.
+pub(crate) fn load_keyless_verifier(trust: &TrustArgs) -> anyhow::Result<Verifier> {
+    let keyless = Policy::Identity(IdentityPolicy::new(SanMatcher::Exact(String::new())));
+    load_verifier(trust, &keyless)
+}
+
 pub(crate) fn load_verifier(trust: &TrustArgs, policy: &Policy) -> anyhow::Result<Verifier> {
     let root = match (trust.trusted_root.as_deref(), policy) {
         (Some(path), _) => TrustedRoot::from_json(&super::read_bounded(path, MAX_DOCUMENT, "trusted root")?)

@@ -298,7 +298,7 @@ fn verify_attested_image(
     image: provenant_digest::Digest,
     mut report: Report,
 ) -> anyhow::Result<Outcome> {
-    use provenant_provenance::{Expectations, Input};
+    use provenant_provenance::Expectations;
     use provenant_sigstore::{IdentityPolicy, Policy, SanMatcher};
 
     let reference: provenant_oci::Reference = args.image.parse()?;
@@ -360,14 +360,7 @@ fn verify_attested_image(
         render(global, &report)?;
         return Ok(Outcome::Failure);
     }
-    let inputs: Vec<Input<'_>> = bundles
-        .iter()
-        .map(|(bundle, digest, name)| Input {
-            bundle,
-            digest: *digest,
-            name: name.clone(),
-        })
-        .collect();
+    let inputs = super::provenance::verification_inputs(&bundles);
     let outcome = match provenant_provenance::verify(&verifier, &policy, &inputs, &image, &expectations) {
         Ok(passed) => {
             if args.print_provenance {

@@ -21,7 +21,8 @@ use provenant_keys::PublicKey;
 use provenant_slsa::gcb::model::{
     GcbStatement, ProvenanceEntry, ProvenanceSummary, RawEnvelope, SummaryError,
 };
-use provenant_slsa::gcb::{self, GcbBuilderId, GcbPolicyError, KeySelection};
+use provenant_slsa::gcb::{self, GcbPolicyError, KeySelection};
+use provenant_slsa::policy::BuilderId;
 
 /// The most keys a key set holds (Cloud Build has a few dozen regions).
 pub const MAX_GCB_KEYS: usize = 256;
@@ -137,7 +138,7 @@ pub struct GcbVerified {
     /// The verified statement.
     pub statement: GcbStatement,
     /// The provenance's builder id.
-    pub builder_id: GcbBuilderId,
+    pub builder_id: BuilderId,
     /// The name of the key that verified (a region or a global key name).
     pub key: String,
     /// Which entry of the summary verified (from 0).

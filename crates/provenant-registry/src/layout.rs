@@ -319,14 +319,7 @@ impl Store for Layout {
         media_type: &str,
         tag: Option<&Tag>,
     ) -> Result<PutManifest, StoreError> {
-        if bytes.len() > MAX_MANIFEST_BYTES {
-            return Err(StoreError::TooLarge {
-                what: "manifest".to_owned(),
-                location: self.location(),
-                limit: MAX_MANIFEST_BYTES as u64,
-            });
-        }
-        let digest = provenant_digest::Algorithm::Sha256.hash_bytes(bytes);
+        let digest = crate::digest_manifest_to_put(self, bytes)?;
         if self.blob_size(&digest)?.is_none() {
             self.write_blob(&digest, Some(bytes.len() as u64), &mut &bytes[..])?;
         }

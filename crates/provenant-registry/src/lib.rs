@@ -167,6 +167,24 @@ pub fn read_small_blob(store: &dyn Store, digest: &Digest, size: Option<u64>) ->
     Ok(out)
 }
 
+/// The first step of every store's [`Store::put_manifest`]: a manifest larger than
+/// [`provenant_oci::manifest::MAX_MANIFEST_BYTES`] is refused, and the digest it will be stored under is
+/// returned.
+pub(crate) fn digest_manifest_to_put(
+    store: &(impl Store + ?Sized),
+    bytes: &[u8],
+) -> Result<Digest, StoreError> {
+    use provenant_oci::manifest::MAX_MANIFEST_BYTES;
+    if bytes.len() > MAX_MANIFEST_BYTES {
+        return Err(StoreError::TooLarge {
+            what: "manifest".to_owned(),
+            location: store.location(),
+            limit: MAX_MANIFEST_BYTES as u64,
+        });
+    }
+    Ok(provenant_digest::Algorithm::Sha256.hash_bytes(bytes))
+}
+
 /// Checks manifest bytes against the digest they were requested by and parses them.
 pub(crate) fn check_manifest(
     bytes: Vec<u8>,

@@ -699,14 +699,7 @@ impl Store for Remote {
         media_type: &str,
         tag: Option<&Tag>,
     ) -> Result<PutManifest, StoreError> {
-        if bytes.len() > MAX_MANIFEST_BYTES {
-            return Err(StoreError::TooLarge {
-                what: "manifest".to_owned(),
-                location: self.location(),
-                limit: MAX_MANIFEST_BYTES as u64,
-            });
-        }
-        let digest = provenant_digest::Algorithm::Sha256.hash_bytes(bytes);
+        let digest = crate::digest_manifest_to_put(self, bytes)?;
         let reference = tag.map_or_else(|| digest.to_string(), Tag::to_string);
         let url = self.url(&format!("manifests/{reference}"));
         let mut req = self.req("PUT", url.clone(), true);

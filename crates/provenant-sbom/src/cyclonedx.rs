@@ -211,6 +211,24 @@ fn component(c: &Component) -> CdxComponent<'_> {
 /// bytes; the serial number is a version-5-style UUID taken from the SHA-256 of the document without it.
 #[must_use]
 pub fn write(sbom: &Sbom, version: SpecVersion) -> String {
+    with_document(sbom, version, |doc| {
+        let mut out = Vec::with_capacity(1024 + sbom.components.len() * 1024);
+        let _ = serde_json::to_writer_pretty(&mut out, doc);
+        out.push(b'\n');
+        String::from_utf8(out).unwrap_or_default()
+    })
+}
+
+/// The document [`write()`] renders, as a JSON value (for embedding, as an attestation's predicate): equal
+/// to what parsing [`write()`]'s text gives.
+#[must_use]
+pub fn to_value(sbom: &Sbom, version: SpecVersion) -> serde_json::Value {
+    // These views serialise infallibly (string keys only).
+    with_document(sbom, version, |doc| serde_json::to_value(doc).unwrap_or_default())
+}
+
+/// Builds the document, serial number and timestamp included, and hands it to `f`.
+fn with_document<R>(sbom: &Sbom, version: SpecVersion, f: impl FnOnce(&Doc<'_>) -> R) -> R {
     let root = &sbom.root;
     let root_hex = root.digest.as_ref().map(provenant_digest::Digest::hex);
     let root_c = RootComponent {
@@ -279,10 +297,7 @@ pub fn write(sbom: &Sbom, version: SpecVersion) -> String {
     let _ = serde_json::to_writer(&mut hasher, &doc);
     doc.serial_number = Some(format!("urn:uuid:{}", uuid_from(&hasher.finish().hex())));
     doc.metadata.timestamp = Some(rfc3339(sbom.created));
-    let mut out = Vec::with_capacity(1024 + sbom.components.len() * 1024);
-    let _ = serde_json::to_writer_pretty(&mut out, &doc);
-    out.push(b'\n');
-    String::from_utf8(out).unwrap_or_default()
+    f(&doc)
 }
 
 /// A name-based (version 5 layout, RFC 4122 variant) UUID from 32 hex characters of a hash.
@@ -308,7 +323,7 @@ fn uuid_from(hex: &str) -> String {
     )
 }
 
-/// What [`write`] cannot express of `sbom`: which layer each evidence file of a component found in several
+/// What [`write()`] cannot express of `sbom`: which layer each evidence file of a component found in several
 /// layers came from (the layers are listed, not paired with files).
 #[must_use]
 pub fn write_losses(sbom: &Sbom) -> Vec<crate::read::Lost> {

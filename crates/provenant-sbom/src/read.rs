@@ -265,6 +265,29 @@ fn set_root_purl(root: &mut Root, purl: Purl) {
     }
 }
 
+/// How both readers end: the stated edges between components added, every component's scope assigned
+/// from the graph (`explicit` scopes kept), and what was lost on the way.
+fn finish(
+    mut sbom: Sbom,
+    edges: Vec<(Purl, Purl)>,
+    root_direct: Option<&BTreeSet<Purl>>,
+    explicit: &BTreeMap<Purl, Scope>,
+    source: SourceFormat,
+    lost: Losses,
+) -> Read {
+    for (from, to) in edges {
+        if let Some(c) = sbom.components.get_mut(&from) {
+            c.depends_on.insert(to);
+        }
+    }
+    assign_scopes(&mut sbom, root_direct, explicit);
+    Read {
+        sbom,
+        source,
+        lost: lost.into_vec(),
+    }
+}
+
 fn unnamed_root(name: &str) -> Root {
     Root {
         name: name.to_owned(),
@@ -434,56 +457,109 @@ fn read_cyclonedx(doc: &Value, fallback_created: u64) -> Result<Read, ReadError>
             _ => root_direct.get_or_insert_with(BTreeSet::new).extend(targets),
         }
     }
-    for (from, to) in edges {
-        if let Some(c) = sbom.components.get_mut(&from) {
-            c.depends_on.insert(to);
-        }
-    }
-    assign_scopes(&mut sbom, root_direct.as_ref(), &explicit);
-    Ok(Read {
+    Ok(finish(
         sbom,
-        source: SourceFormat::CycloneDx(spec),
-        lost: lost.into_vec(),
-    })
+        edges,
+        root_direct.as_ref(),
+        &explicit,
+        SourceFormat::CycloneDx(spec),
+        lost,
+    ))
 }
 
-fn cdx_root(c: &Value, lost: &mut Losses) -> Result<(Root, Option<String>), ReadError> {
-    let path = "$.metadata.component";
-    let fields = object(c, path)?;
-    let mut root = unnamed_root(str_of(c, "name").unwrap_or("unnamed"));
-    root.version = str_of(c, "version").map(str::to_owned);
-    for (i, h) in array(c, "hashes", path)?.iter().enumerate() {
-        let hpath = format!("{path}.hashes[{i}]");
-        let digest = str_of(h, "alg")
+/// How a format spells the root's version and its list of hashes.
+struct RootKeys {
+    /// The version's key.
+    version: &'static str,
+    /// The list of hashes, and its entries' algorithm and value keys.
+    hashes: &'static str,
+    alg: &'static str,
+    value: &'static str,
+    /// What the format calls a hash, in the loss reported when none gives a digest.
+    hash_noun: &'static str,
+}
+
+const CDX_ROOT: RootKeys = RootKeys {
+    version: "version",
+    hashes: "hashes",
+    alg: "alg",
+    value: "content",
+    hash_noun: "hash",
+};
+
+const SPDX_ROOT: RootKeys = RootKeys {
+    version: "versionInfo",
+    hashes: "checksums",
+    alg: "algorithm",
+    value: "checksumValue",
+    hash_noun: "checksum",
+};
+
+/// The root as CycloneDX and SPDX both describe it: a name, a version, one digest of the stated hashes
+/// (SHA-256 preferred when several are stated; the others are lost), the first valid purl of those
+/// `purls` reads (an `oci` one may give the digest), and a loss when no digest is known. The caller
+/// reports the root's other fields.
+fn read_root<'a>(
+    node: &'a Value,
+    path: &str,
+    keys: &RootKeys,
+    lost: &mut Losses,
+    purls: impl FnOnce(&mut Losses) -> Result<Vec<&'a str>, ReadError>,
+    purl_path: &str,
+) -> Result<Root, ReadError> {
+    let mut root = unnamed_root(str_of(node, "name").unwrap_or("unnamed"));
+    root.version = str_of(node, keys.version).map(str::to_owned);
+    for (i, h) in array(node, keys.hashes, path)?.iter().enumerate() {
+        let hpath = format!("{path}.{}[{i}]", keys.hashes);
+        let digest = str_of(h, keys.alg)
             .and_then(hash_alg)
-            .zip(str_of(h, "content"))
+            .zip(str_of(h, keys.value))
             .and_then(|(alg, hex)| root_digest(alg, hex));
         match digest {
             // SHA-256 is preferred when several are stated.
             Some(d) if root.digest.is_none() || d.algorithm() == Algorithm::Sha256 => {
                 if root.digest.replace(d).is_some() {
-                    lost.add("root hash besides the one kept", format!("{path}.hashes"));
+                    lost.add(
+                        "root hash besides the one kept",
+                        format!("{path}.{}", keys.hashes),
+                    );
                 }
             }
             Some(_) => lost.add("root hash besides the one kept", hpath),
             None => lost.add("root hash that is not SHA-256 or SHA-512", hpath),
         }
     }
-    if let Some(p) = str_of(c, "purl") {
-        match p.parse::<Purl>() {
-            Ok(purl) => set_root_purl(&mut root, purl),
-            Err(_) => lost.add(
-                "root purl that is not a valid package URL",
-                format!("{path}.purl"),
-            ),
+    for (n, text) in purls(lost)?.iter().enumerate() {
+        match text.parse::<Purl>() {
+            Ok(purl) if n == 0 => set_root_purl(&mut root, purl),
+            Ok(_) => lost.add("root purl besides the first", purl_path),
+            Err(_) => lost.add("root purl that is not a valid package URL", purl_path),
         }
     }
     if root.digest.is_none() {
         lost.add(
-            "root digest (the source states no SHA-256 or SHA-512 hash of the root)",
+            format!(
+                "root digest (the source states no SHA-256 or SHA-512 {} of the root)",
+                keys.hash_noun
+            ),
             path,
         );
     }
+    Ok(root)
+}
+
+fn cdx_root(c: &Value, lost: &mut Losses) -> Result<(Root, Option<String>), ReadError> {
+    let path = "$.metadata.component";
+    let fields = object(c, path)?;
+    let purl_path = format!("{path}.purl");
+    let root = read_root(
+        c,
+        path,
+        &CDX_ROOT,
+        lost,
+        |_| Ok(str_of(c, "purl").into_iter().collect()),
+        &purl_path,
+    )?;
     for (key, value) in fields {
         if !is_empty(value)
             && !matches!(
@@ -944,17 +1020,14 @@ fn read_spdx(doc: &Value, fallback_created: u64) -> Result<Read, ReadError> {
             ),
         }
     }
-    for (from, to) in edges {
-        if let Some(c) = sbom.components.get_mut(&from) {
-            c.depends_on.insert(to);
-        }
-    }
-    assign_scopes(&mut sbom, root_direct.as_ref(), &explicit);
-    Ok(Read {
+    Ok(finish(
         sbom,
-        source: SourceFormat::Spdx(version),
-        lost: lost.into_vec(),
-    })
+        edges,
+        root_direct.as_ref(),
+        &explicit,
+        SourceFormat::Spdx(version),
+        lost,
+    ))
 }
 
 fn spdx_purls<'a>(p: &'a Value, path: &str, lost: &mut Losses) -> Result<Vec<&'a str>, ReadError> {
@@ -973,43 +1046,15 @@ fn spdx_purls<'a>(p: &'a Value, path: &str, lost: &mut Losses) -> Result<Vec<&'a
 
 fn spdx_root(p: &Value, path: &str, lost: &mut Losses) -> Result<Root, ReadError> {
     let fields = object(p, path)?;
-    let mut root = unnamed_root(str_of(p, "name").unwrap_or("unnamed"));
-    root.version = str_of(p, "versionInfo").map(str::to_owned);
-    for (i, sum) in array(p, "checksums", path)?.iter().enumerate() {
-        let digest = str_of(sum, "algorithm")
-            .and_then(hash_alg)
-            .zip(str_of(sum, "checksumValue"))
-            .and_then(|(alg, hex)| root_digest(alg, hex));
-        match digest {
-            Some(d) if root.digest.is_none() || d.algorithm() == Algorithm::Sha256 => {
-                if root.digest.replace(d).is_some() {
-                    lost.add("root hash besides the one kept", format!("{path}.checksums"));
-                }
-            }
-            Some(_) => lost.add("root hash besides the one kept", format!("{path}.checksums[{i}]")),
-            None => lost.add(
-                "root hash that is not SHA-256 or SHA-512",
-                format!("{path}.checksums[{i}]"),
-            ),
-        }
-    }
-    let purls = spdx_purls(p, path, lost)?;
-    for (n, text) in purls.iter().enumerate() {
-        match text.parse::<Purl>() {
-            Ok(purl) if n == 0 => set_root_purl(&mut root, purl),
-            Ok(_) => lost.add("root purl besides the first", format!("{path}.externalRefs")),
-            Err(_) => lost.add(
-                "root purl that is not a valid package URL",
-                format!("{path}.externalRefs"),
-            ),
-        }
-    }
-    if root.digest.is_none() {
-        lost.add(
-            "root digest (the source states no SHA-256 or SHA-512 checksum of the root)",
-            path,
-        );
-    }
+    let purl_path = format!("{path}.externalRefs");
+    let root = read_root(
+        p,
+        path,
+        &SPDX_ROOT,
+        lost,
+        |lost| spdx_purls(p, path, lost),
+        &purl_path,
+    )?;
     for (key, value) in fields {
         let carried = matches!(
             key.as_str(),

@@ -16,10 +16,15 @@ pub const ROOT_ID: &str = "SPDXRef-Root";
 /// eight hex characters of the PURL's SHA-256 so that two PURLs never collide.
 #[must_use]
 pub fn spdx_id(purl: &Purl) -> String {
-    let body: String = purl
-        .as_str()
-        .trim_start_matches("pkg:")
-        .chars()
+    let body = id_safe(purl.as_str().trim_start_matches("pkg:"));
+    let h = content_hash(purl.as_str().as_bytes());
+    format!("SPDXRef-Package-{body}-{}", h.get(..8).unwrap_or(""))
+}
+
+/// `text` with every character outside `[A-Za-z0-9.-]` replaced by `-` (for identifiers and the
+/// document namespace).
+fn id_safe(text: &str) -> String {
+    text.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
                 c
@@ -27,9 +32,7 @@ pub fn spdx_id(purl: &Purl) -> String {
                 '-'
             }
         })
-        .collect();
-    let h = content_hash(purl.as_str().as_bytes());
-    format!("SPDXRef-Package-{body}-{}", h.get(..8).unwrap_or(""))
+        .collect()
 }
 
 // The document is written through these borrowed, typed views in one pass. Their fields are declared in
@@ -206,6 +209,24 @@ fn root_package<'a>(root: &'a crate::Root, hex: Option<&'a str>) -> Package<'a> 
 /// the SHA-256 of the document without it and without the creation time.
 #[must_use]
 pub fn write(sbom: &Sbom) -> String {
+    with_document(sbom, |doc| {
+        let mut out = Vec::with_capacity(1024 + sbom.components.len() * 1024);
+        let _ = serde_json::to_writer_pretty(&mut out, doc);
+        out.push(b'\n');
+        String::from_utf8(out).unwrap_or_default()
+    })
+}
+
+/// The document [`write()`] renders, as a JSON value (for embedding, as an attestation's predicate): equal
+/// to what parsing [`write()`]'s text gives.
+#[must_use]
+pub fn to_value(sbom: &Sbom) -> serde_json::Value {
+    // These views serialise infallibly (string keys only).
+    with_document(sbom, |doc| serde_json::to_value(doc).unwrap_or_default())
+}
+
+/// Builds the document, namespace and creation time included, and hands it to `f`.
+fn with_document<R>(sbom: &Sbom, f: impl FnOnce(&Doc<'_>) -> R) -> R {
     let root = &sbom.root;
     let root_hex = root.digest.as_ref().map(provenant_digest::Digest::hex);
     let ids: BTreeMap<&Purl, String> = sbom.components.keys().map(|p| (p, spdx_id(p))).collect();
@@ -268,26 +289,13 @@ pub fn write(sbom: &Sbom) -> String {
     // Writing into a hasher cannot fail, and these views serialise infallibly.
     let _ = serde_json::to_writer(&mut hasher, &doc);
     let h = hasher.finish().hex();
-    let safe: String = root
-        .name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
+    let safe = id_safe(&root.name);
     doc.document_namespace = Some(format!("https://provenant.dev/spdx/{safe}-{h}"));
     doc.creation_info.created = Some(rfc3339(sbom.created));
-    let mut out = Vec::with_capacity(1024 + sbom.components.len() * 1024);
-    let _ = serde_json::to_writer_pretty(&mut out, &doc);
-    out.push(b'\n');
-    String::from_utf8(out).unwrap_or_default()
+    f(&doc)
 }
 
-/// What [`write`] cannot express of `sbom`: parentheses in a supplier's name (SPDX reads them as an e-mail
+/// What [`write()`] cannot express of `sbom`: parentheses in a supplier's name (SPDX reads them as an e-mail
 /// address, so they are removed). Empty when the SPDX document says everything the model does.
 #[must_use]
 pub fn write_losses(sbom: &Sbom) -> Vec<crate::read::Lost> {

@@ -234,6 +234,15 @@ impl FromStr for BuilderId {
 }
 
 impl BuilderId {
+    /// A builder id from a name and version that another parse rule has split (GCB's, in
+    /// [`crate::gcb`]); the identity, display and loose match are this type's either way.
+    pub(crate) fn from_parts(name: &str, version: Option<&str>) -> BuilderId {
+        BuilderId {
+            name: name.to_owned(),
+            version: version.map(str::to_owned),
+        }
+    }
+
     /// The URI without the version.
     #[must_use]
     pub fn name(&self) -> &str {

@@ -199,6 +199,75 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
+/// The time of every fixture commit (`git_fixed`): 2023-11-14T22:13:20Z.
+pub const FIXTURE_COMMIT_TIME: &str = "@1700000000 +0000";
+
+/// Runs `git ARGS` in `dir` as the fixtures' committer (`t <t@example.invalid>`, no signing) at
+/// [`FIXTURE_COMMIT_TIME`], so that a fixture's commits have the same ids on every run; fails the test
+/// when git fails.
+pub fn git_fixed(dir: &Path, args: &[&str]) {
+    let status = Command::new(require_on_path("git"))
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.invalid",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_DATE", FIXTURE_COMMIT_TIME)
+        .env("GIT_COMMITTER_DATE", FIXTURE_COMMIT_TIME)
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run git {args:?}: {e}"));
+    assert!(status.success(), "git {args:?}");
+}
+
+/// Makes `dir` a git repository on `main` whose one commit (`fixture`, made by [`git_fixed`]) holds
+/// everything in it.
+pub fn commit_fixture(dir: &Path) {
+    git_fixed(dir, &["init", "-q", "-b", "main", "."]);
+    git_fixed(dir, &["add", "-A"]);
+    git_fixed(dir, &["commit", "-qm", "fixture"]);
+}
+
+/// A copy of the fixture directory `src` (`cp -a`, modes kept) in a fresh temporary directory,
+/// committed by [`commit_fixture`].
+#[must_use]
+pub fn committed_copy(src: &Path) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(src.join("."))
+        .arg(dir.path())
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run cp: {e}"));
+    assert!(status.success(), "cp -a {}", src.display());
+    commit_fixture(dir.path());
+    dir
+}
+
+/// Validates an in-toto statement file with in-toto-attestation (Statement v1, and a strict SLSA v1
+/// predicate when it has one) through `tests/harness/validate_statement.py`; fails the test when it is
+/// rejected.
+pub fn validate_statement(statement: &Path) {
+    let python = require_venv_tool("intoto", "python");
+    let script = repo_root().join("tests/harness/validate_statement.py");
+    let out = Command::new(python)
+        .arg(script)
+        .arg(statement)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run validate_statement.py: {e}"));
+    assert!(
+        out.status.success(),
+        "in-toto-attestation rejects {}:\n{}{}",
+        statement.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// npm's registry keys (`keys.json`, the sigstore TUF repository's `registry.npmjs.org/keys.json`
 /// target), as sigstore-js ships it in `@sigstore/tuf/seeds.json` under the oracles' npm install.
 #[must_use]

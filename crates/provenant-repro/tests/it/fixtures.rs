@@ -38,30 +38,7 @@ fn fixture(name: &str) -> PathBuf {
 
 /// The fixture in a fresh git repository, committed at a fixed date.
 fn repo(name: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let ok = Command::new("cp")
-        .arg("-a")
-        .arg(fixture(name).join("."))
-        .arg(dir.path())
-        .status()
-        .unwrap();
-    assert!(ok.success());
-    for args in [
-        &["init", "-q", "-b", "main", "."][..],
-        &["add", "-A"],
-        &["commit", "-qm", "fixture"],
-    ] {
-        let ok = Command::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
-            .args(args)
-            .current_dir(dir.path())
-            .env("GIT_COMMITTER_DATE", "@1700000000")
-            .env("GIT_AUTHOR_DATE", "@1700000000")
-            .status()
-            .unwrap();
-        assert!(ok.success());
-    }
-    dir
+    provenant_testkit::committed_copy(&fixture(name))
 }
 
 fn ours(dir: &Path, variations: impl IntoIterator<Item = Variation>, runs: u32) -> Report {

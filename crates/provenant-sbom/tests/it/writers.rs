@@ -192,3 +192,20 @@ fn an_image_sbom_describes_the_manifest_digest_in_both_formats() {
     .unwrap();
     assert_ne!(provenant_sbom::described_digests(&cdx), vec![digest]);
 }
+
+#[test]
+fn to_value_is_the_written_document() {
+    // An attestation's predicate is the value; `write` is its text: they must say the same.
+    let mut s = sample(10);
+    s.warnings.push("package-lock.json:3: bad".into());
+    for sv in [
+        cyclonedx::SpecVersion::V1_5,
+        cyclonedx::SpecVersion::V1_6,
+        cyclonedx::SpecVersion::V1_7,
+    ] {
+        let text: serde_json::Value = serde_json::from_str(&cyclonedx::write(&s, sv)).unwrap();
+        assert_eq!(cyclonedx::to_value(&s, sv), text);
+    }
+    let text: serde_json::Value = serde_json::from_str(&spdx23::write(&s)).unwrap();
+    assert_eq!(spdx23::to_value(&s), text);
+}

@@ -32,12 +32,10 @@
 
 pub mod model;
 
-use std::fmt;
-
 use provenant_digest::{Algorithm, Digest};
 use serde_json::Value;
 
-use crate::policy::{self, PolicyError};
+use crate::policy::{self, BuilderId, PolicyError};
 use model::{GcbStatement, ProvenanceEntry, ProvenanceSummary};
 
 /// The builder name of Google Cloud Build's hosted workers; slsa-verifier routes a builder id with this
@@ -133,48 +131,18 @@ impl KeySelection {
     }
 }
 
-/// A GCB builder id read from verified provenance: the name and, for v0.1, the version.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GcbBuilderId {
-    name: String,
-    version: Option<String>,
-}
-
-impl GcbBuilderId {
-    /// The builder name.
-    #[must_use]
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The version after `@` (`v0.2`, `v0.3`); `None` for v1.0 provenance.
-    #[must_use]
-    pub fn version(&self) -> Option<&str> {
-        self.version.as_deref()
-    }
-
-    /// Whether `expected` matches as slsa-verifier's loose match does: same name, and the same version
-    /// when `expected` names one.
-    pub fn matches(&self, expected: &str) -> Result<(), GcbPolicyError> {
-        let (name, version) = split_builder_id(expected)?;
-        let matches = name == self.name && version.is_none_or(|v| Some(v) == self.version.as_deref());
-        if matches {
-            Ok(())
-        } else {
-            Err(GcbPolicyError::BuilderMismatch {
-                expected: expected.chars().take(300).collect(),
-                actual: self.to_string(),
-            })
-        }
-    }
-}
-
-impl fmt::Display for GcbBuilderId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.version {
-            Some(v) => write!(f, "{}@{v}", self.name),
-            None => f.write_str(&self.name),
-        }
+/// Whether the provenance's builder (from [`verify_builder`]) is the `expected` one, as slsa-verifier's
+/// loose match decides: same name, and the same version when `expected` names one. `expected` is read
+/// with GCB's rule (`NAME[@VERSION]`, one `@` at most); the match is [`BuilderId::matches`].
+pub fn check_builder(actual: &BuilderId, expected: &str) -> Result<(), GcbPolicyError> {
+    let (name, version) = split_builder_id(expected)?;
+    if BuilderId::from_parts(name, version).matches(actual) {
+        Ok(())
+    } else {
+        Err(GcbPolicyError::BuilderMismatch {
+            expected: expected.chars().take(300).collect(),
+            actual: actual.to_string(),
+        })
     }
 }
 
@@ -373,10 +341,7 @@ fn predicate_type_of(statement: &GcbStatement) -> &'static str {
 /// Checks the builder: a builder id GCB uses for the predicate type, matching `expected` (name, and
 /// version when given), a build type that fits the builder version, and for v0.1 the recipe arguments'
 /// `@type`. Returns the provenance's builder id.
-pub fn verify_builder(
-    statement: &GcbStatement,
-    expected: Option<&str>,
-) -> Result<GcbBuilderId, GcbPolicyError> {
+pub fn verify_builder(statement: &GcbStatement, expected: Option<&str>) -> Result<BuilderId, GcbPolicyError> {
     let actual = statement.builder_id();
     let (known, versioned): (&'static [&'static str], bool) = match statement {
         GcbStatement::V01(_) => (V01_BUILDER_IDS, true),
@@ -390,16 +355,9 @@ pub fn verify_builder(
         });
     }
     let (name, version) = split_builder_id(actual)?;
-    let builder = GcbBuilderId {
-        name: name.to_owned(),
-        version: if versioned {
-            version.map(str::to_owned)
-        } else {
-            None
-        },
-    };
+    let builder = BuilderId::from_parts(name, if versioned { version } else { None });
     if let Some(expected) = expected {
-        builder.matches(expected)?;
+        check_builder(&builder, expected)?;
     }
     match statement {
         GcbStatement::V01(s) => {
@@ -583,7 +541,7 @@ pub fn source_uri(statement: &GcbStatement) -> Result<String, GcbPolicyError> {
 /// records the repository itself (with `git+`) or `gs://…#GENERATION`; v1.0 records `REPOSITORY@REF`.
 pub fn verify_source(
     statement: &GcbStatement,
-    builder: &GcbBuilderId,
+    builder: &BuilderId,
     expected: &str,
 ) -> Result<(), GcbPolicyError> {
     let recorded = source_uri(statement)?;
