@@ -48,6 +48,7 @@ pub mod cargo;
 pub mod debcopyright;
 pub mod dpkg;
 pub mod exclude;
+mod exemap;
 pub mod formats;
 pub mod golang;
 pub mod image;
