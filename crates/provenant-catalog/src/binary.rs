@@ -5,7 +5,7 @@
 //!
 //! Go's blob is looked for where Go's own reader looks: 16-byte aligned in the first 64 KiB of its
 //! section (`.go.buildinfo`, `__go_buildinfo`) or of the first writable data segment. Go 1.18 and later
-//! write the toolchain version and the module information after its 32-byte header; Go 1.13 to 1.17
+//! write the toolchain version and the module information after its 32-byte header; earlier releases
 //! write two pointers there (pointer size and byte order in the header), each the virtual address of a
 //! Go string header (data pointer and length) in the data segment. Those addresses are translated into
 //! file offsets through the ELF loadable segments (or allocated sections), the PE sections above the

@@ -268,7 +268,34 @@ impl Legacy {
         out.extend_from_slice(&field);
     }
 
+    /// The build information blob and the strings it points at, starting at file offset `BLOB`.
+    fn blob(&self) -> Vec<u8> {
+        // String headers at +32 and +48, version at +64, modinfo at +96.
+        let p = usize::from(self.ptr_size).clamp(4, 8);
+        let addr = |off: usize| BASE + off as u64;
+        let mut blob = b"\xff Go buildinf:".to_vec();
+        blob.push(self.ptr_size);
+        blob.push(u8::from(self.big));
+        self.int(&mut blob, self.version_at.unwrap_or(addr(BLOB + 32)), p);
+        self.int(&mut blob, self.modinfo_at.unwrap_or(addr(BLOB + 48)), p);
+        blob.resize(32, 0);
+        self.int(&mut blob, addr(BLOB + 64), p);
+        self.int(&mut blob, self.version.len() as u64, p);
+        blob.resize(48, 0);
+        self.int(&mut blob, addr(BLOB + 96), p);
+        let modinfo_len = self.modinfo_len.unwrap_or(self.modinfo.len() as u64);
+        self.int(&mut blob, modinfo_len, p);
+        blob.resize(64, 0);
+        blob.extend_from_slice(&self.version);
+        blob.resize(96, 0);
+        blob.extend_from_slice(&self.modinfo);
+        blob
+    }
+
+    /// An ELF file with one read-write `PT_LOAD` segment mapping the whole file at `BASE`.
     fn bytes(&self) -> Vec<u8> {
+        let blob = self.blob();
+        let size = (BLOB + blob.len()) as u64;
         let (w, ph): (usize, u64) = if self.wide { (8, 56) } else { (4, 32) };
         let mut out = b"\x7fELF".to_vec();
         out.extend_from_slice(&[if self.wide { 2 } else { 1 }, if self.big { 2 } else { 1 }, 1]);
@@ -288,44 +315,54 @@ impl Legacy {
         self.int(&mut out, 0, 2);
         self.int(&mut out, 0, 2);
         assert_eq!(out.len(), header);
-
-        // The data: blob, string headers at +32 and +48, version at +64, modinfo at +96.
-        let p = usize::from(self.ptr_size).clamp(4, 8);
-        let addr = |off: usize| BASE + off as u64;
-        let mut blob = b"\xff Go buildinf:".to_vec();
-        blob.push(self.ptr_size);
-        blob.push(u8::from(self.big));
-        self.int(&mut blob, self.version_at.unwrap_or(addr(BLOB + 32)), p);
-        self.int(&mut blob, self.modinfo_at.unwrap_or(addr(BLOB + 48)), p);
-        blob.resize(32, 0);
-        self.int(&mut blob, addr(BLOB + 64), p);
-        self.int(&mut blob, self.version.len() as u64, p);
-        blob.resize(48, 0);
-        self.int(&mut blob, addr(BLOB + 96), p);
-        self.int(
-            &mut blob,
-            self.modinfo_len.unwrap_or(self.modinfo.len() as u64),
-            p,
-        );
-        blob.resize(64, 0);
-        blob.extend_from_slice(&self.version);
-        blob.resize(96, 0);
-        blob.extend_from_slice(&self.modinfo);
-        let size = (BLOB + blob.len()) as u64;
-
-        // PT_LOAD, read-write, mapping the whole file at BASE.
         if self.wide {
-            self.int(&mut out, 1, 4);
-            self.int(&mut out, 6, 4);
-            self.int(&mut out, 0, 8);
-            self.int(&mut out, BASE, 8);
-            self.int(&mut out, BASE, 8);
-            self.int(&mut out, size, 8);
-            self.int(&mut out, size, 8);
-            self.int(&mut out, 0x1000, 8);
+            for (v, len) in [
+                (1, 4),
+                (6, 4),
+                (0, 8),
+                (BASE, 8),
+                (BASE, 8),
+                (size, 8),
+                (size, 8),
+                (0x1000, 8),
+            ] {
+                self.int(&mut out, v, len);
+            }
         } else {
             for v in [1, 0, BASE, BASE, size, size, 6, 0x1000] {
                 self.int(&mut out, v, 4);
+            }
+        }
+        out.resize(BLOB, 0);
+        out.extend_from_slice(&blob);
+        out
+    }
+
+    /// A Mach-O file with one read-write `__DATA` segment mapping the whole file at `BASE`, after an
+    /// empty `__PAGEZERO` at address 0.
+    fn macho(&self) -> Vec<u8> {
+        let blob = self.blob();
+        let size = (BLOB + blob.len()) as u64;
+        let (w, cmd, cmdsize): (usize, u64, u64) = if self.wide { (8, 0x19, 72) } else { (4, 0x1, 56) };
+        let mut out = Vec::new();
+        self.int(&mut out, if self.wide { 0xfeed_facf } else { 0xfeed_face }, 4);
+        for v in [7, 3, 2, 2, 2 * cmdsize, 0] {
+            self.int(&mut out, v, 4); // cputype, subtype, MH_EXECUTE, two commands, their size, flags
+        }
+        if self.wide {
+            self.int(&mut out, 0, 4);
+        }
+        for (name, addr, filesize, prot) in [(&b"__PAGEZERO"[..], 0, 0, 0), (b"__DATA", BASE, size, 3)] {
+            self.int(&mut out, cmd, 4);
+            self.int(&mut out, cmdsize, 4);
+            let mut segname = name.to_vec();
+            segname.resize(16, 0);
+            out.extend_from_slice(&segname);
+            for v in [addr, size.next_multiple_of(0x1000), 0, filesize] {
+                self.int(&mut out, v, w);
+            }
+            for v in [prot, prot, 0, 0] {
+                self.int(&mut out, v, 4); // maxprot, initprot, no sections, flags
             }
         }
         out.resize(BLOB, 0);
@@ -353,11 +390,9 @@ fn the_synthetic_executable_reads_in_every_word_size_and_byte_order() {
         .map(str::to_owned),
     );
     for (wide, big) in [(true, false), (true, true), (false, false), (false, true)] {
-        assert_eq!(
-            purls(&Legacy::new(wide, big).bytes()),
-            want,
-            "wide {wide} big {big}"
-        );
+        let legacy = Legacy::new(wide, big);
+        assert_eq!(purls(&legacy.bytes()), want, "ELF wide {wide} big {big}");
+        assert_eq!(purls(&legacy.macho()), want, "Mach-O wide {wide} big {big}");
     }
     // Module information without its sentinels is no module information (as Go reads it).
     let mut bare = Legacy::new(true, false);
@@ -386,11 +421,13 @@ fn hostile_pointer_format_gives_a_warning_never_a_panic() {
 
         let mut beyond = Legacy::new(wide, big);
         beyond.modinfo_at = Some(BASE + len + 0x1000);
-        let w = warning(&beyond.bytes());
-        assert!(
-            w.contains("module information has its string header at") && w.contains("outside"),
-            "{w}"
-        );
+        for bytes in [beyond.bytes(), beyond.macho()] {
+            let w = warning(&bytes);
+            assert!(
+                w.contains("module information has its string header at") && w.contains("outside"),
+                "{w}"
+            );
+        }
 
         let mut unmapped = Legacy::new(wide, big);
         unmapped.version_at = Some(8);
@@ -418,16 +455,19 @@ fn hostile_pointer_format_gives_a_warning_never_a_panic() {
         let bytes = good.bytes();
         let w = warning(&bytes[..BLOB + 20]);
         assert!(w.contains("header has 20 of 32 bytes"), "{w}");
-        // Every truncation: components or a warning, never a panic.
-        for cut in 0..bytes.len() {
-            let _ = binary::parse("tool", &bytes[..cut]);
-        }
-        // Every single-byte corruption of the header and string headers.
-        for at in BLOB..BLOB + 64 {
-            for v in [0x00, 0x01, 0x7f, 0x80, 0xff] {
-                let mut b = bytes.clone();
-                b[at] = v;
-                let _ = binary::parse("tool", &b);
+        for bytes in [bytes, good.macho()] {
+            // Every truncation: components or a warning, never a panic.
+            for cut in 0..bytes.len() {
+                let _ = binary::parse("tool", &bytes[..cut]);
+            }
+            // Every single-byte corruption of the container's headers, the build information's header
+            // and its string headers.
+            for at in (0..BLOB).step_by(3).chain(BLOB..BLOB + 64) {
+                for v in [0x00, 0x01, 0x7f, 0x80, 0xff] {
+                    let mut b = bytes.clone();
+                    b[at] = v;
+                    let _ = binary::parse("tool", &b);
+                }
             }
         }
     }
