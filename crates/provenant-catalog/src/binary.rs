@@ -285,8 +285,9 @@ fn varint_string(b: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((rest.get(..len)?, rest.get(len..)?))
 }
 
-/// Where Go's build information is found and how it is framed.
+/// The size of Go's build information header (magic, pointer size, flags, two pointers or padding).
 const GO_HEADER: usize = 32;
+/// The alignment of that header in the data.
 const GO_ALIGN: usize = 16;
 /// How far from the start of the data the build information is looked for, as Go's own reader does.
 const GO_SEARCH: u64 = 64 << 10;
