@@ -209,6 +209,25 @@ texts = [f.read_bytes() for f in sorted(files(root / "testdata" / "sbom", "*"))[
 for level in (1, 6, 9):
     put("image_gzip", gz.compress(b"".join(texts), compresslevel=level, mtime=0))
 put("image_gzip", gz.compress(b"".join(texts[:10]), mtime=0) + gz.compress(b"".join(texts[10:]), mtime=0))
+# Go build information in the pointer format (Go before 1.18), as the executables target wraps its input
+# in a small ELF: a selector byte (class and byte order), then what follows the magic: pointer size, byte
+# order flag, the two pointers, the two string headers and the strings, at addresses of that wrapper
+# (the file mapped at 0x400000, the blob at offset 0x100).
+for choice in range(4):
+    wide, big = choice & 1, choice & 2
+    width, order = (8 if wide else 4), ("big" if big else "little")
+    at = lambda off: (0x400000 + 0x100 + off).to_bytes(width, order)
+    size = lambda n: n.to_bytes(width, order)
+    version = b"go1.16.15"
+    modinfo = (b"0w\xaf\x0c\x92t\x08\x02A\xe1\xc1\x07\xe6\xd6\x18\xe6path\texample.com/x\n"
+               b"mod\texample.com/x\t(devel)\t\ndep\texample.com/a\tv1.0.0\t"
+               b"h1:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=\n=>\texample.com/b\tv1.0.1\t\n"
+               b"\xf92C1\x86\x18 r\x00\x82B\x10A\x16\xd8\xf2")
+    tail = (bytes([width, 1 if big else 0]) + at(32) + at(48)).ljust(32 - 14, b"\0")
+    tail = (tail + at(64) + size(len(version))).ljust(48 - 14, b"\0")
+    tail = (tail + at(96) + size(len(modinfo))).ljust(64 - 14, b"\0")
+    tail = (tail + version).ljust(96 - 14, b"\0") + modinfo
+    put("catalog_executables", tail, choice)
 
 for target in sorted(counts):
     print(f"{target}: {counts[target]} seeds")

@@ -22,6 +22,7 @@ mod sbom;
 mod sbom_attest;
 mod sbom_convert;
 mod sbom_exclude;
+mod sbom_go_legacy;
 mod sbom_image;
 mod signing;
 mod slsa_image;

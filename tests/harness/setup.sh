@@ -15,7 +15,8 @@ log() { printf '==> %s\n' "$*" >&2; }
 
 # ---------- Debian packages ----------
 APT_PKGS=(coreutils findutils git python3 python3-venv curl ca-certificates nodejs npm
-          docker-registry skopeo umoci apache2-utils diffoscope reprotest faketime disorderfs zstd)
+          docker-registry skopeo umoci apache2-utils diffoscope reprotest faketime disorderfs zstd
+          golang-go)
 missing=()
 for p in "${APT_PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 # nodejs/npm may come from elsewhere than Debian: accept any working node and npm.
@@ -65,6 +66,25 @@ npm_dir() {
 }
 npm_dir sigstore sigstore @sigstore/cli @sigstore/verify @sigstore/mock @sigstore/oci @sigstore/bundle @sigstore/protobuf-specs
 npm_dir cdxgen @cyclonedx/cdxgen
+
+# ---------- Go binaries built before Go 1.18 (build information in the pointer format) ----------
+# esbuild's per-platform npm packages of 2020-2021 ship its binary as the Go toolchain of the day built it
+# (Go 1.14 to 1.17): ELF 32/64-bit little- and big-endian, PE32/PE32+ and Mach-O. Kept as npm packed them
+# and unpacked beside: fixtures/go-legacy/<package>-<version>/package/...
+GO_LEGACY=(esbuild-linux-64@0.14.10 esbuild-linux-32@0.14.10 esbuild-linux-s390x@0.14.10
+           esbuild-linux-arm64@0.14.10 esbuild-darwin-64@0.14.10 esbuild-darwin-arm64@0.14.10
+           esbuild-windows-64@0.14.10 esbuild-windows-32@0.14.10 esbuild-linux-64@0.8.57
+           esbuild-linux-64@0.5.26)
+mkdir -p "$ORACLES/fixtures/go-legacy"
+for spec in "${GO_LEGACY[@]}"; do
+  name=${spec%@*}; version=${spec#*@}; dir="$ORACLES/fixtures/go-legacy/$name-$version"
+  [ -d "$dir/package" ] && continue
+  log "npm pack: $spec"
+  (cd "$ORACLES/fixtures/go-legacy" && npm pack --silent "$spec" >/dev/null)
+  rm -rf "$dir.partial" && mkdir -p "$dir.partial"
+  tar -xzf "$ORACLES/fixtures/go-legacy/$name-$version.tgz" -C "$dir.partial"
+  mv "$dir.partial" "$dir"
+done
 
 # ---------- cargo-fuzz (fuzz/ targets run on nightly) ----------
 if ! command -v cargo-fuzz >/dev/null 2>&1; then

@@ -1,7 +1,16 @@
 //! Executables (ELF, Windows PE, and Mach-O, thin or universal): the module list Go embeds in every binary
-//! (the `\xff Go buildinf:` blob, Go 1.18 and later), and the dependency list `cargo auditable` embeds in
-//! Rust binaries (the zlib-compressed JSON of the `.dep-v0` section). Nothing is executed; the bytes are
-//! read with every offset checked.
+//! (the `\xff Go buildinf:` blob), and the dependency list `cargo auditable` embeds in Rust binaries (the
+//! zlib-compressed JSON of the `.dep-v0` section). Nothing is executed; the bytes are read with every
+//! offset checked.
+//!
+//! Go's blob is looked for where Go's own reader looks: 16-byte aligned in the first 64 KiB of its
+//! section (`.go.buildinfo`, `__go_buildinfo`) or of the first writable data segment. Go 1.18 and later
+//! write the toolchain version and the module information after its 32-byte header; earlier releases
+//! write two pointers there (pointer size and byte order in the header), each the virtual address of a
+//! Go string header (data pointer and length) in the data segment. Those addresses are translated into
+//! file offsets through the ELF loadable segments (or allocated sections), the PE sections above the
+//! image base, or the Mach-O segments; a pointer or length that leads outside the file's mapped bytes,
+//! or a string longer than [`MAX_GO_VERSION`] or [`MAX_GO_MODINFO`], is a warning.
 //!
 //! A Go binary's dependencies (`dep` lines, with their `=>` replacements) are components with their `h1:`
 //! hashes; its main module is one only when it has a version (`go install m@v1.2.3`), a `(devel)` build
@@ -16,6 +25,7 @@ use std::io::Read as _;
 
 use provenant_sbom::{Component, Ecosystem, Purl, Scope};
 
+use crate::exemap::AddressMap;
 use crate::{Warning, evidence, golang};
 
 /// Evidence method name for Go build information.
@@ -76,7 +86,7 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Vec<Component>, Warning> {
     let Some(kind) = exe_kind(bytes) else {
         return Err(Warning::new(file, None, "not an ELF, PE or Mach-O executable"));
     };
-    let mut out = go_buildinfo(file, bytes)?;
+    let mut out = go_buildinfo(file, kind, bytes)?;
     let section = match kind {
         Exe::Elf => elf_section(bytes, ".dep-v0"),
         Exe::Pe => pe_section(bytes, ".dep-v0"),
@@ -275,28 +285,169 @@ fn varint_string(b: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((rest.get(..len)?, rest.get(len..)?))
 }
 
-fn go_buildinfo(file: &str, bytes: &[u8]) -> Result<Vec<Component>, Warning> {
-    let Some(at) = memchr::memmem::find(bytes, GO_MAGIC) else {
-        return Ok(Vec::new());
+/// The size of Go's build information header (magic, pointer size, flags, two pointers or padding).
+const GO_HEADER: usize = 32;
+/// The alignment of that header in the data.
+const GO_ALIGN: usize = 16;
+/// How far from the start of the data the build information is looked for, as Go's own reader does.
+const GO_SEARCH: u64 = 64 << 10;
+/// Most bytes of a toolchain version string read (`go1.17.5`, `devel go1.23-abc +0000`).
+pub const MAX_GO_VERSION: u64 = 4 << 10;
+/// Most bytes of module information read (a few hundred dependencies take tens of kilobytes).
+pub const MAX_GO_MODINFO: u64 = 8 << 20;
+
+/// The components recorded by Go's build information, in a thin executable or in the first architecture
+/// of a universal binary that has it.
+fn go_buildinfo(file: &str, kind: Exe, bytes: &[u8]) -> Result<Vec<Component>, Warning> {
+    let images = if kind == Exe::MachOFat {
+        fat_slices(bytes)
+    } else {
+        vec![bytes]
     };
-    let flags = bytes.get(at + 15).copied().unwrap_or(0);
-    if flags & 2 == 0 {
-        return Err(Warning::new(
-            file,
-            None,
-            "Go build information in the pre-Go 1.18 pointer format is not read",
-        ));
+    for image in images {
+        let map = match kind {
+            Exe::Elf => AddressMap::elf(image),
+            Exe::Pe => AddressMap::pe(image),
+            Exe::MachO | Exe::MachOFat => AddressMap::macho(image),
+        };
+        if let Some(blob) = locate_go(map.as_ref(), image) {
+            let (version, modinfo) = decode_go(file, blob, map.as_ref())?;
+            return go_components(file, version, modinfo);
+        }
     }
-    let bad = || Warning::new(file, None, "truncated Go build information");
-    let data = bytes.get(at + 32..).ok_or_else(bad)?;
-    let (go_version, rest) = varint_string(data).ok_or_else(bad)?;
-    let (modinfo, _) = varint_string(rest).ok_or_else(bad)?;
-    // The module information is framed by two 16-byte sentinels.
-    let modinfo = if modinfo.len() >= 33 {
-        modinfo.get(16..modinfo.len() - 16).unwrap_or(&[])
+    Ok(Vec::new())
+}
+
+/// The first copy of the magic at a 16-byte boundary of `data`.
+fn aligned_magic(data: &[u8]) -> Option<usize> {
+    memchr::memmem::find_iter(data, GO_MAGIC).find(|at| at % GO_ALIGN == 0)
+}
+
+/// The build information blob (its header and what follows it in the file): looked for in the first
+/// 64 KiB of the data where Go's linker puts it (its own section, else the first writable data), as
+/// Go's reader does; when the headers do not say where that is, or it is not there, the first copy of
+/// the magic at a 16-byte boundary of the file (the blob is 16-byte aligned, and so is its file offset
+/// in every format read).
+fn locate_go<'a>(map: Option<&AddressMap<'a>>, bytes: &'a [u8]) -> Option<&'a [u8]> {
+    let structured = map.and_then(|m| {
+        let start = m.data_start()?;
+        let at = aligned_magic(m.read_up_to(start, GO_SEARCH)?)?;
+        m.read_up_to(start.checked_add(u64::try_from(at).ok()?)?, u64::MAX)
+    });
+    structured.or_else(|| bytes.get(aligned_magic(bytes)?..))
+}
+
+/// The toolchain version and the module information (without its sentinels) of a build information
+/// blob, in either format: Go 1.18 and later write both strings after the header; earlier releases
+/// write two pointers to the runtime's string variables, read through the executable's address map.
+fn decode_go<'a>(
+    file: &str,
+    blob: &'a [u8],
+    map: Option<&AddressMap<'a>>,
+) -> Result<(&'a [u8], &'a [u8]), Warning> {
+    let warn = |m: String| Warning::new(file, None, m);
+    let header = blob.get(..GO_HEADER).ok_or_else(|| {
+        warn(format!(
+            "truncated Go build information: its header has {} of {GO_HEADER} bytes",
+            blob.len()
+        ))
+    })?;
+    let (ptr_size, flags) = (header.get(14).copied(), header.get(15).copied());
+    let (Some(ptr_size), Some(flags)) = (ptr_size, flags) else {
+        return Err(warn("truncated Go build information".into()));
+    };
+    let (version, modinfo) = if flags & 2 != 0 {
+        let bad = || warn("truncated Go build information".into());
+        let data = blob.get(GO_HEADER..).ok_or_else(bad)?;
+        let (version, rest) = varint_string(data).ok_or_else(bad)?;
+        let (modinfo, _) = varint_string(rest).ok_or_else(bad)?;
+        (version, modinfo)
+    } else {
+        let map = map.ok_or_else(|| {
+            warn("Go build information in the pre-Go 1.18 pointer format, but the executable's segments cannot be read".into())
+        })?;
+        let width = match ptr_size {
+            4 => 4,
+            8 => 8,
+            n => {
+                return Err(warn(format!(
+                    "Go build information (pre-Go 1.18 pointer format) has a pointer size of {n} bytes, not 4 or 8"
+                )));
+            }
+        };
+        let ptr = Pointers {
+            map,
+            width,
+            big: flags != 0,
+        };
+        let version_at = ptr
+            .word(header, 16)
+            .ok_or_else(|| warn("truncated Go build information".into()))?;
+        let modinfo_at = ptr
+            .word(header, 16 + width)
+            .ok_or_else(|| warn("truncated Go build information".into()))?;
+        let version = ptr
+            .string(version_at, MAX_GO_VERSION)
+            .map_err(|e| warn(format!("the Go toolchain version {e}")))?;
+        let modinfo = ptr
+            .string(modinfo_at, MAX_GO_MODINFO)
+            .map_err(|e| warn(format!("the Go module information {e}")))?;
+        (version, modinfo)
+    };
+    // The module information is framed by two 16-byte sentinels, the first ending in a newline.
+    let n = modinfo.len();
+    let framed = n >= 33 && modinfo.get(n - 17) == Some(&b'\n');
+    let modinfo = if framed {
+        modinfo.get(16..n - 16).unwrap_or(&[])
     } else {
         &[]
     };
+    Ok((version, modinfo))
+}
+
+/// Reads Go string headers (a data pointer and a length, each a pointer wide, in the binary's byte
+/// order) and their bytes through an executable's address map.
+struct Pointers<'m, 'a> {
+    map: &'m AddressMap<'a>,
+    width: usize,
+    big: bool,
+}
+
+impl<'a> Pointers<'_, 'a> {
+    fn word(&self, b: &[u8], at: usize) -> Option<u64> {
+        let b = b.get(at..at.checked_add(self.width)?)?;
+        let fold = |v: u64, byte: &u8| (v << 8) | u64::from(*byte);
+        Some(if self.big {
+            b.iter().fold(0, fold)
+        } else {
+            b.iter().rev().fold(0, fold)
+        })
+    }
+
+    /// The Go string whose header is at virtual address `at`; the error completes a sentence.
+    fn string(&self, at: u64, max: u64) -> Result<&'a [u8], String> {
+        let width = self.width as u64;
+        let header = self
+            .map
+            .read(at, 2 * width)
+            .ok_or_else(|| format!("has its string header at {at:#x}, outside the file's mapped data"))?;
+        let (Some(data), Some(len)) = (self.word(header, 0), self.word(header, self.width)) else {
+            return Err(format!("has a truncated string header at {at:#x}"));
+        };
+        if len > max {
+            return Err(format!("claims {len} bytes, more than the {max} read"));
+        }
+        if len == 0 {
+            return Ok(&[]);
+        }
+        self.map
+            .read(data, len)
+            .ok_or_else(|| format!("({len} bytes at {data:#x}) is outside the file's mapped data"))
+    }
+}
+
+/// Components from a toolchain version and module information (`path`, `mod`, `dep` and `=>` lines).
+fn go_components(file: &str, go_version: &[u8], modinfo: &[u8]) -> Result<Vec<Component>, Warning> {
     let text = String::from_utf8_lossy(modinfo);
     // (path, version, sum, local replacement)
     let mut deps: Vec<(String, String, String, bool)> = Vec::new();

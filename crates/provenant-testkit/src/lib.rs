@@ -112,6 +112,19 @@ pub fn require_node_modules(name: &str) -> PathBuf {
     p
 }
 
+/// A fixture that `setup.sh` downloads rather than the repository holding it (third-party binaries):
+/// `fixtures/<group>/<path>` under the oracles directory.
+#[must_use]
+pub fn require_fixture(group: &str, path: &str) -> PathBuf {
+    let p = oracles_dir().join("fixtures").join(group).join(path);
+    assert!(
+        p.is_file(),
+        "fixture `{path}` ({group}) is not downloaded at {}: run {SETUP_COMMAND}",
+        p.display()
+    );
+    p
+}
+
 /// A free TCP port on 127.0.0.1 (bound and released; services should still retry on a clash).
 #[must_use]
 pub fn free_port() -> u16 {

@@ -10,6 +10,7 @@ mod accuracy;
 mod auditable;
 mod exclude;
 mod formats;
+mod go_legacy;
 mod golang;
 mod java;
 mod js;
