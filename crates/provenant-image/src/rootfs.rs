@@ -399,13 +399,25 @@ impl FileError {
 
 /// Reads `reader` to its end, or to `limit` bytes, into `buf` from `start` on, growing it as needed;
 /// returns where the content ends. The buffer is reused from file to file, so its memory is touched (and
-/// zeroed) only when it grows.
-fn read_into(reader: &mut impl Read, buf: &mut Vec<u8>, start: usize, limit: u64) -> io::Result<usize> {
+/// zeroed) only when it grows. It grows by doubling, but no further than the `expected` length (the
+/// size the archive declares) and one byte to see the end: it grows only once it is full, so a false
+/// declaration costs no more than doubling would.
+fn read_into(
+    reader: &mut impl Read,
+    buf: &mut Vec<u8>,
+    start: usize,
+    expected: u64,
+    limit: u64,
+) -> io::Result<usize> {
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let expected = usize::try_from(expected).unwrap_or(usize::MAX).saturating_add(1);
     let mut filled = start;
     while filled < limit {
         if filled == buf.len() {
-            let grown = buf.len().saturating_mul(2).clamp(1 << 16, limit.max(1 << 16));
+            let mut grown = buf.len().saturating_mul(2).clamp(1 << 16, limit.max(1 << 16));
+            if filled < expected {
+                grown = grown.min(expected);
+            }
             buf.resize(grown, 0);
         }
         let end = buf.len().min(limit);
@@ -448,7 +460,7 @@ fn regular_file(
             .unwrap_or_default()
             .copy_from_slice(&head);
         let budget = MAX_KEPT_BYTES.saturating_sub(kept_bytes);
-        let end = read_into(&mut hasher, scratch, head.len(), budget + 1).map_err(FileError::Io)?;
+        let end = read_into(&mut hasher, scratch, head.len(), declared, budget + 1).map_err(FileError::Io)?;
         if end as u64 > budget {
             return Err(FileError::TooMuchKept);
         }
