@@ -547,9 +547,9 @@ fn decodes_from(data: &[u8], at: usize, window: &[u8]) -> bool {
 }
 
 /// Most output the second decoder holds before the first one takes it, in messages of at most [`OUT`]
-/// bytes (32 MiB): past this it waits. On two cores that costs no time, since the first decoder and the
-/// caller keep both busy meanwhile, and it keeps the memory of a split layer bounded.
-const AHEAD: usize = 128;
+/// bytes (96 MiB): past this it waits, which keeps the memory of a split layer bounded. The rest of its
+/// half it decodes while the caller parses what it already has.
+const AHEAD: usize = 384;
 
 /// The second decoder: finds a block start at or past blob offset `from` and decodes from it to the end
 /// of the deflate stream, telling the first one what it finds.
