@@ -287,10 +287,11 @@ fn a_layer_blob_altered_in_storage_is_refused_naming_it() {
     }
 }
 
-/// `zstd ARGS` over `input`, by the reference implementation.
-fn zstd_cli(args: &[&str], input: &[u8]) -> Vec<u8> {
-    let zstd = provenant_testkit::require_on_path("zstd");
-    let mut child = std::process::Command::new(zstd)
+/// `TOOL ARGS -q -c` over `input` on its standard input, by the reference implementation (`zstd`, GNU
+/// `gzip`).
+fn compress_cli(tool: &str, args: &[&str], input: &[u8]) -> Vec<u8> {
+    let tool = provenant_testkit::require_on_path(tool);
+    let mut child = std::process::Command::new(tool)
         .args(args)
         .arg("-q")
         .arg("-c")
@@ -307,11 +308,20 @@ fn zstd_cli(args: &[&str], input: &[u8]) -> Vec<u8> {
     out.stdout
 }
 
+fn zstd_cli(args: &[&str], input: &[u8]) -> Vec<u8> {
+    compress_cli("zstd", args, input)
+}
+
 /// The image of one zstd layer whose bytes are `compressed` and whose tar is `plain`.
 fn zstd_image(store: &Layout, plain: &[u8], compressed: &[u8]) -> ImageManifest {
+    layer_image(store, plain, compressed, media::OCI_LAYER_ZSTD)
+}
+
+/// The image of one layer of `media_type` whose bytes are `compressed` and whose tar is `plain`.
+fn layer_image(store: &Layout, plain: &[u8], compressed: &[u8], media_type: &str) -> ImageManifest {
     let mut m = image(store, &[plain.to_vec()], None);
     let d = put(store, compressed);
-    m.layers[0] = Descriptor::new(media::OCI_LAYER_ZSTD, d, compressed.len() as u64);
+    m.layers[0] = Descriptor::new(media_type, d, compressed.len() as u64);
     m
 }
 
@@ -443,30 +453,6 @@ fn system_like_files() -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
-/// `gzip -c ARGS` over `input`, by GNU gzip.
-fn gzip_cli(args: &[&str], input: &[u8]) -> Vec<u8> {
-    let gzip = provenant_testkit::require_on_path("gzip");
-    let t = tempfile::tempdir().unwrap();
-    let path = t.path().join("layer.tar");
-    std::fs::write(&path, input).unwrap();
-    let out = std::process::Command::new(gzip)
-        .args(args)
-        .arg("-c")
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    out.stdout
-}
-
-/// The image of one gzip layer whose bytes are `compressed` and whose tar is `plain`.
-fn gzip_image(store: &Layout, plain: &[u8], compressed: &[u8]) -> ImageManifest {
-    let mut m = image(store, &[plain.to_vec()], None);
-    let d = put(store, compressed);
-    m.layers[0] = Descriptor::new(media::OCI_LAYER_GZIP, d, compressed.len() as u64);
-    m
-}
-
 #[test]
 fn a_large_gzip_layer_reads_the_same_whatever_made_it() {
     let files = system_like_files();
@@ -476,9 +462,9 @@ fn a_large_gzip_layer_reads_the_same_whatever_made_it() {
     let layout = Layout::create(t.path()).unwrap();
     // Large enough to be inflated on two threads.
     for args in [&["-6"][..], &["-9", "-n"][..], &["-1"][..]] {
-        let compressed = gzip_cli(args, &plain);
+        let compressed = compress_cli("gzip", args, &plain);
         assert!(compressed.len() > 9 << 20, "{args:?}: {} bytes", compressed.len());
-        let m = gzip_image(&layout, &plain, &compressed);
+        let m = layer_image(&layout, &plain, &compressed, media::OCI_LAYER_GZIP);
         let fs = read(&layout, &m, &KeepNothing, &NoProgress).unwrap();
         assert_eq!(fs.files().count(), files.len(), "{args:?}");
         for (path, content) in &files {
@@ -496,14 +482,14 @@ fn a_large_gzip_layer_with_a_wrong_crc_is_refused() {
     let files = system_like_files();
     let entries: Vec<E<'_>> = files.iter().map(|(p, c)| E::File(p, c)).collect();
     let plain = tar(&entries);
-    let mut compressed = gzip_cli(&["-6"], &plain);
+    let mut compressed = compress_cli("gzip", &["-6"], &plain);
     // The trailer's CRC-32, in a blob whose digest matches it: the inflated bytes are right, the check
     // is not, and the layer is refused however it was inflated.
     let at = compressed.len() - 8;
     compressed[at] ^= 1;
     let t = tempfile::tempdir().unwrap();
     let layout = Layout::create(t.path()).unwrap();
-    let m = gzip_image(&layout, &plain, &compressed);
+    let m = layer_image(&layout, &plain, &compressed, media::OCI_LAYER_GZIP);
     let err = read(&layout, &m, &KeepNothing, &NoProgress).unwrap_err();
     assert!(
         matches!(err, LayerError::Archive { index: 0, .. })
