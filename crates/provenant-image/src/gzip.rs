@@ -47,6 +47,10 @@ const AGREE_WITHIN: u64 = 16 << 20;
 /// The smallest compressed layer worth splitting.
 pub(crate) const SPLIT_FROM: u64 = 8 << 20;
 
+/// The largest compressed layer split: a split layer is held in memory while both threads read it, so
+/// larger ones are inflated as a stream on one thread.
+pub(crate) const SPLIT_UP_TO: u64 = 256 << 20;
+
 /// The output of a split decoding failed its check after it was passed on: read the layer in one piece.
 #[derive(Debug, thiserror::Error)]
 #[error("the two halves of a gzip layer decoded in parallel do not join up")]
@@ -93,6 +97,8 @@ struct Blob {
 
 #[derive(Default)]
 struct Arrived {
+    /// The decoders are done (they failed): the rest of the blob is not wanted.
+    abandoned: bool,
     /// `None` once released: no reader will come back to it.
     pieces: Vec<Option<Arc<Vec<u8>>>>,
     /// The reader is done: every piece is there, or it failed.
@@ -127,6 +133,13 @@ impl Blob {
         }
     }
 
+    /// Tells the reading thread to stop: the decoders failed and need no more.
+    fn abandon(&self) {
+        if let Ok(mut state) = self.state.lock() {
+            state.abandoned = true;
+        }
+    }
+
     /// Lets go of the piece at `index`.
     fn release(&self, index: usize) {
         if let Ok(mut state) = self.state.lock()
@@ -139,6 +152,9 @@ impl Blob {
     /// Reads `reader` to its end into pieces.
     fn fill(&self, reader: &mut dyn Read) -> io::Result<()> {
         let result = (|| loop {
+            if self.state.lock().is_ok_and(|s| s.abandoned) {
+                return Ok(());
+            }
             let mut piece = Vec::with_capacity(PIECE);
             let n = (&mut *reader).take(PIECE as u64).read_to_end(&mut piece)?;
             if n == 0 {
@@ -726,6 +742,9 @@ pub(crate) fn inflate(
         };
         let decoded = decode_members(&blob, second, &mut sink);
         stop.store(true, Ordering::Relaxed);
+        if decoded.is_err() {
+            blob.abandon();
+        }
         let filled = filling
             .join()
             .unwrap_or_else(|_| Err(io::Error::other("the reading thread failed")));

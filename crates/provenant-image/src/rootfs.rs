@@ -706,7 +706,10 @@ fn read_layers(
         // inflates it, bounded; this one parses the tar stream and hashes it against the diff id.
         let produce = |out: &mut dyn Write| -> io::Result<()> {
             let mut reporting = Reporting { inner: raw, progress };
-            if matches!(compression, Compression::Gzip) && split && layer.size >= crate::gzip::SPLIT_FROM {
+            if matches!(compression, Compression::Gzip)
+                && split
+                && (crate::gzip::SPLIT_FROM..=crate::gzip::SPLIT_UP_TO).contains(&layer.size)
+            {
                 return crate::gzip::inflate(&mut reporting, layer.size, true, limit, out)
                     .map(|_joined| ())
                     .inspect_err(|e| {
