@@ -6,10 +6,13 @@ use std::process::Command;
 
 use provenant_diff::{Comparison, Detail, Format, Hint, Kind, Options, compare_bytes, compare_paths, detect};
 
+/// Runs `script` in `dir`. `SOURCE_DATE_EPOCH` is cleared: tools such as dpkg-deb clamp timestamps to it,
+/// and these fixtures differ by their timestamps on purpose.
 fn sh(dir: &Path, script: &str) {
     let out = Command::new("sh")
         .arg("-c")
         .arg(script)
+        .env_remove("SOURCE_DATE_EPOCH")
         .current_dir(dir)
         .output()
         .unwrap();
