@@ -38,6 +38,9 @@ const WINDOW: usize = 32 << 10;
 /// How many compressed bytes past the middle a block start is looked for.
 const SEARCH: usize = 1 << 20;
 
+/// How many candidate block starts are tried at most.
+const MAX_TRIALS: usize = 32;
+
 /// How many compressed bytes a candidate block start is tried on before it is believed.
 const TRIAL: usize = 64 << 10;
 
@@ -567,6 +570,23 @@ fn decodes_from(data: &[u8], at: usize, window: &[u8]) -> bool {
 /// half it decodes while the caller parses what it already has.
 const AHEAD: usize = 384;
 
+/// The first bit offset of `area` (within its first [`SEARCH`] bytes) where a block starts and decodes for
+/// [`TRIAL`] bytes, and how many candidates were tried. Crafted bytes could pass the header checks at many
+/// offsets, and each trial costs a decode, so at most [`MAX_TRIALS`] are tried before the layer is left to
+/// the first thread.
+fn find_start(area: &[u8], window: &[u8]) -> (Option<usize>, usize) {
+    let last = area.len().min(SEARCH).saturating_sub(TRIAL / 2) * 8;
+    let mut trials = 0;
+    let found = (0..last).find(|&at| {
+        if trials >= MAX_TRIALS || !block_starts(area, at, 2) {
+            return false;
+        }
+        trials += 1;
+        decodes_from(area, at, window)
+    });
+    (found, trials)
+}
+
 /// The second decoder: finds a block start at or past blob offset `from` and decodes from it to the end
 /// of the deflate stream, telling the first one what it finds.
 fn speculate(blob: &Blob, from: usize, tell: &mpsc::SyncSender<Spec>, stop: &AtomicBool, limit: u64) {
@@ -587,9 +607,7 @@ fn speculate(blob: &Blob, from: usize, tell: &mpsc::SyncSender<Spec>, stop: &Ato
         area.extend_from_slice(chunk.get(..n).unwrap_or_default());
         cursor.advance(n);
     }
-    let last = area.len().min(SEARCH).saturating_sub(TRIAL / 2) * 8;
-    let Some(at) = (0..last).find(|&at| block_starts(&area, at, 2) && decodes_from(&area, at, &window))
-    else {
+    let Some(at) = find_start(&area, &window).0 else {
         let _ = tell.send(Spec::NoStart);
         return;
     };
@@ -1114,5 +1132,37 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn trials_of_candidate_block_starts_are_bounded() {
+        // Many small blocks whose content is damaged: their headers pass the checks, their trials fail,
+        // and the search gives up after a bounded number of trials rather than trying them all.
+        let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::new(6));
+        for chunk in archive_like(8 << 20).chunks(4096) {
+            e.write_all(chunk).unwrap();
+            e.flush().unwrap();
+        }
+        let mut damaged = e.finish().unwrap();
+        for b in damaged.iter_mut().step_by(997) {
+            *b ^= 0x55;
+        }
+        let candidates = (0..SEARCH * 8)
+            .filter(|&at| block_starts(&damaged, at, 2))
+            .count();
+        let (found, trials) = find_start(&damaged, &made_up_window());
+        assert!(
+            candidates > MAX_TRIALS,
+            "only {candidates} candidates: the test shows nothing"
+        );
+        // Every trial fails here, so without the bound every candidate would be tried.
+        assert_eq!((found, trials), (None, MAX_TRIALS), "of {candidates} candidates");
+        // On a real stream the first candidate is the one.
+        let real = gzip(&archive_like(4 << 20), 6);
+        let (found, trials) = find_start(&real[real.len() / 2..], &made_up_window());
+        assert!(
+            found.is_some() && (1..=MAX_TRIALS).contains(&trials),
+            "{found:?} after {trials}"
+        );
     }
 }
