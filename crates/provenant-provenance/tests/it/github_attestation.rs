@@ -11,7 +11,6 @@ use provenant_provenance::github_attestation::{
     AttestationCheck, AttestationError, AttestationExpectations, verify_github_attestation,
 };
 use provenant_sigstore::{Bundle, TrustedRoot, Verifier};
-use provenant_slsa::policy::PolicyError;
 use serde_json::Value;
 
 const RELEASER: &str = "https://github.com/bazel-contrib/.github/.github/workflows/release_ruleset.yaml";
@@ -65,19 +64,7 @@ fn serror(e: &AttestationError) -> &'static str {
         AttestationError::CertificateSource { .. } => "serrors.ErrorMismatchSource",
         AttestationError::BuildType { .. } => "serrors.ErrorInvalidBuildType",
         AttestationError::BuilderMismatch { .. } => "serrors.ErrorMismatchBuilderID",
-        AttestationError::Policy { source, .. } => match source {
-            PolicyError::SubjectMismatch { .. } => "serrors.ErrorMismatchHash",
-            PolicyError::SourceMismatch { .. } | PolicyError::NoSource { .. } => {
-                "serrors.ErrorMismatchSource"
-            }
-            PolicyError::MalformedSourceUri { .. } => "serrors.ErrorMalformedURI",
-            PolicyError::SourceDisagreement { .. } => "serrors.ErrorInvalidDssePayload",
-            PolicyError::InvalidRef { .. } => "serrors.ErrorInvalidRef",
-            PolicyError::BranchMismatch { .. } => "serrors.ErrorMismatchBranch",
-            PolicyError::TagMismatch { .. } => "serrors.ErrorMismatchTag",
-            PolicyError::VersionedTagMismatch { .. } => "serrors.ErrorMismatchVersionedTag",
-            _ => "unmapped",
-        },
+        AttestationError::Policy { source, .. } => crate::policy_serror(source),
         _ => "unmapped",
     }
 }

@@ -14,6 +14,23 @@ mod npm;
 mod slsa_verifier;
 mod vsa;
 
+/// slsa-verifier's error for a policy check of ours, as the npm and GitHub attestation verifiers report it.
+pub(crate) fn policy_serror(e: &provenant_slsa::policy::PolicyError) -> &'static str {
+    use provenant_slsa::policy::PolicyError;
+    match e {
+        PolicyError::SubjectMismatch { .. } => "serrors.ErrorMismatchHash",
+        PolicyError::SourceMismatch { .. } | PolicyError::NoSource { .. } => "serrors.ErrorMismatchSource",
+        PolicyError::MalformedSourceUri { .. } => "serrors.ErrorMalformedURI",
+        PolicyError::SourceDisagreement { .. } => "serrors.ErrorInvalidDssePayload",
+        PolicyError::InvalidRef { .. } => "serrors.ErrorInvalidRef",
+        PolicyError::BranchMismatch { .. } => "serrors.ErrorMismatchBranch",
+        PolicyError::TagMismatch { .. } => "serrors.ErrorMismatchTag",
+        PolicyError::VersionedTagMismatch { .. } => "serrors.ErrorMismatchVersionedTag",
+        PolicyError::InvalidSemver { .. } => "serrors.ErrorInvalidSemver",
+        _ => "unmapped",
+    }
+}
+
 /// Compares one regression case's result with slsa-verifier's expectation (`err`, its error name, or none
 /// for success); a difference is pushed to `failures`, naming the case.
 pub(crate) fn compare_case<T, E: std::fmt::Display>(

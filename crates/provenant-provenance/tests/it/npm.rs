@@ -57,19 +57,7 @@ pub(crate) fn serror(e: &NpmError) -> &'static str {
         }
         NpmError::BuildType { .. } => "serrors.ErrorInvalidBuildType",
         NpmError::CertificateSource { .. } => "serrors.ErrorMismatchSource",
-        NpmError::Policy { source, .. } => match source {
-            PolicyError::SourceMismatch { .. } | PolicyError::NoSource { .. } => {
-                "serrors.ErrorMismatchSource"
-            }
-            PolicyError::MalformedSourceUri { .. } => "serrors.ErrorMalformedURI",
-            PolicyError::SourceDisagreement { .. } => "serrors.ErrorInvalidDssePayload",
-            PolicyError::InvalidRef { .. } => "serrors.ErrorInvalidRef",
-            PolicyError::BranchMismatch { .. } => "serrors.ErrorMismatchBranch",
-            PolicyError::TagMismatch { .. } => "serrors.ErrorMismatchTag",
-            PolicyError::VersionedTagMismatch { .. } => "serrors.ErrorMismatchVersionedTag",
-            PolicyError::InvalidSemver { .. } => "serrors.ErrorInvalidSemver",
-            _ => "unmapped",
-        },
+        NpmError::Policy { source, .. } => crate::policy_serror(source),
         NpmError::DigestMismatch { .. } => "serrors.ErrorMismatchHash",
         NpmError::CertificateMismatch { .. } => "serrors.ErrorMismatchCertificate",
         NpmError::NonVerifiableClaim { .. } => "serrors.ErrorNonVerifiableClaim",
