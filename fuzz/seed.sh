@@ -203,12 +203,13 @@ for f in files(root / "testdata" / "sbom", "*"):
     elif data[:4] in (b"\x7fELF", b"\xcf\xfa\xed\xfe") or data[:2] == b"MZ":
         put("catalog_executables", data)
 
-# Gzip streams of the repository's test data, at several levels, one of them in two members.
+# Gzip streams of the repository's test data, at several levels, one of them in two members, each behind
+# the selector byte of its chunk size (32 KiB to 256 KiB).
 import gzip as gz
 texts = [f.read_bytes() for f in sorted(files(root / "testdata" / "sbom", "*"))[:40]]
-for level in (1, 6, 9):
-    put("image_gzip", gz.compress(b"".join(texts), compresslevel=level, mtime=0))
-put("image_gzip", gz.compress(b"".join(texts[:10]), mtime=0) + gz.compress(b"".join(texts[10:]), mtime=0))
+for selector, level in enumerate((1, 6, 9)):
+    put("gzip_parallel", gz.compress(b"".join(texts), compresslevel=level, mtime=0), selector)
+put("gzip_parallel", gz.compress(b"".join(texts[:10]), mtime=0) + gz.compress(b"".join(texts[10:]), mtime=0), 3)
 # Go build information in the pointer format (Go before 1.18), as the executables target wraps its input
 # in a small ELF: a selector byte (class and byte order), then what follows the magic: pointer size, byte
 # order flag, the two pointers, the two string headers and the strings, at addresses of that wrapper

@@ -27,7 +27,6 @@
 // boxing them would only add an allocation to every error.
 #![allow(clippy::result_large_err)]
 
-pub mod gzip;
 pub mod provenance;
 pub mod rootfs;
 mod zstd;

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
 use provenant_digest::{Algorithm, Digest, Hasher, Progress};
+use provenant_gzip::Split;
 use provenant_oci::{ImageManifest, media};
 use provenant_registry::{Store, StoreError};
 
@@ -20,6 +21,9 @@ pub const MAX_INFLATION_RATIO: u64 = 1024;
 
 /// The inflated size every compressed layer may reach whatever its compressed size.
 pub const MIN_INFLATED_LIMIT: u64 = 1 << 30;
+
+/// The smallest compressed gzip layer inflated on two threads (when there are two cores).
+pub const SPLIT_FROM: u64 = 8 << 20;
 
 /// Most bytes of file content kept in memory for one image (see [`Keep`]).
 pub const MAX_KEPT_BYTES: u64 = 1 << 30;
@@ -639,9 +643,9 @@ fn apply_layer(
 /// each uncompressed layer against the configuration's diff id, keeping the content `keep` asks for.
 /// `progress` hears of every compressed byte read.
 ///
-/// A large gzip layer is inflated on two threads (see the `gzip` module); should the two halves fail to
-/// join up, which only a crafted stream can make them do, the image is read again with every layer
-/// inflated in one piece.
+/// A gzip layer of [`SPLIT_FROM`] bytes or more is inflated on two threads, in bounded memory
+/// (`provenant-gzip`); should a split fail to join up, which only a crafted stream can make it do, the
+/// image is read again with every layer inflated in one piece.
 pub fn read(
     store: &dyn Store,
     manifest: &ImageManifest,
@@ -706,16 +710,25 @@ fn read_layers(
         // inflates it, bounded; this one parses the tar stream and hashes it against the diff id.
         let produce = |out: &mut dyn Write| -> io::Result<()> {
             let mut reporting = Reporting { inner: raw, progress };
-            if matches!(compression, Compression::Gzip)
-                && split
-                && (crate::gzip::SPLIT_FROM..=crate::gzip::SPLIT_UP_TO).contains(&layer.size)
-            {
-                return crate::gzip::inflate(&mut reporting, layer.size, true, limit, out)
-                    .map(|_joined| ())
-                    .inspect_err(|e| {
-                        exceeded.store(crate::gzip::is::<crate::gzip::Exceeded>(e), Ordering::Relaxed);
-                        split_failed.store(crate::gzip::is::<crate::gzip::SplitFailed>(e), Ordering::Relaxed);
-                    });
+            if matches!(compression, Compression::Gzip) && split && layer.size >= SPLIT_FROM {
+                return provenant_gzip::inflate(
+                    &mut reporting,
+                    layer.size,
+                    Some(Split::default()),
+                    limit,
+                    out,
+                )
+                .map(|_stats| ())
+                .inspect_err(|e| {
+                    exceeded.store(
+                        provenant_gzip::is::<provenant_gzip::Exceeded>(e),
+                        Ordering::Relaxed,
+                    );
+                    split_failed.store(
+                        provenant_gzip::is::<provenant_gzip::SplitFailed>(e),
+                        Ordering::Relaxed,
+                    );
+                });
             }
             let mut buffered = BufReader::with_capacity(1 << 16, reporting);
             let copied = match compression {
