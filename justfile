@@ -22,15 +22,13 @@ test:
 # What CI runs: install the peers, then run every test.
 ci: setup test
 
-# The main job end to end on embedded defaults.
+# The main job end to end on embedded defaults (the release binary wherever cargo puts it).
 demo:
-    cargo build --release --locked -p provenant-cli
-    bash tests/harness/demo.sh target/release/provenant
+    bin=$(bash tests/harness/release-binary.sh provenant-cli) && bash tests/harness/demo.sh "$bin"
 
 # Benchmarks against the tools a user would otherwise use; prints ratios from one run.
 bench:
-    cargo build --release --locked -p provenant-cli
-    bash tests/harness/bench.sh target/release/provenant
+    bin=$(bash tests/harness/release-binary.sh provenant-cli) && bash tests/harness/bench.sh "$bin"
 
 # Seed the corpora and fuzz every parser target for `seconds` each (nightly; not in `test`; docs/fuzzing.md).
 fuzz seconds="300":

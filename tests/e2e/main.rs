@@ -12,6 +12,7 @@
 mod conformance;
 mod digest;
 mod github_attestation;
+mod harness;
 mod keys;
 mod lineage;
 mod npm;
