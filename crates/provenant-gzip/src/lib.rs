@@ -57,8 +57,9 @@ pub struct Split {
 
 impl Split {
     /// The default chunk: compressed bytes the first decoder decodes while the second decodes the next
-    /// chunk. Measured on a Debian root filesystem layer of 300 MB on two cores (docs/sbom.md).
-    pub const CHUNK: u64 = 16 << 20;
+    /// chunk. On a 569 MB layer (a Debian root filesystem with its libraries and Go toolchain), 8, 16 and
+    /// 32 MiB cost the same CPU time; 8 MiB joined the most splits (29 of 37) with the smallest bound.
+    pub const CHUNK: u64 = 8 << 20;
 
     /// The default smallest compressed remainder worth a split.
     pub const SMALLEST: u64 = 8 << 20;

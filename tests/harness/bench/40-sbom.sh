@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # provenant sbom generate against syft (dir: and oci-dir:) and cdxgen, one run each, on a generated
 # monorepo (thousands of npm packages in package-lock.json v3 files, hundreds of crates in Cargo.lock files)
-# and on a Debian root filesystem (this host's dpkg database) as a directory and as an OCI image layout.
+# and on a Debian root filesystem (this host's dpkg database) as a directory and as an OCI image layout, and
+# as an image whose one gzip layer is several hundred MB (the host's libraries and Go toolchain added).
 # Each command runs twice: once for its peak memory (from /usr/bin/time -v when it is installed), which also
 # warms the page cache for both tools alike, then once timed (wall time from bench-lib.sh).
 set -euo pipefail
@@ -102,6 +103,23 @@ for m in idx["manifests"]:
     for l in man["layers"]:
         print("layout/blobs/sha256/" + l["digest"].split(":")[1])'); do gzip -dc "$b" >/dev/null; done; }
   printf '%-44s (gzip -d of its layers alone: %s s)\n' "" "$(seconds inflate)"
+  # One large gzip layer (well over 256 MiB compressed): the same root filesystem with this host's shared
+  # libraries and its Go toolchain (real package files, Go binaries among them), as a rootfs image with
+  # everything in one layer.
+  mkdir -p rootfs-large/usr/lib
+  cp -a rootfs/. rootfs-large/
+  cp -a /usr/lib/x86_64-linux-gnu rootfs-large/usr/lib/ 2>/dev/null || true
+  for extra in /usr/lib/go-1.* /usr/lib/llvm-*; do [ -d "$extra" ] && cp -a "$extra" rootfs-large/usr/lib/; done
+  umoci init --layout layout-large >/dev/null && umoci new --image layout-large:rootfs >/dev/null
+  umoci unpack --rootless --image layout-large:rootfs bundle-large >/dev/null 2>&1
+  cp -a rootfs-large/. bundle-large/rootfs/ && umoci repack --image layout-large:rootfs bundle-large >/dev/null 2>&1
+  rm -rf bundle-large rootfs-large
+  large=$(python3 -c 'import json
+idx = json.load(open("layout-large/index.json"))
+man = json.load(open("layout-large/blobs/sha256/" + idx["manifests"][0]["digest"].split(":")[1]))
+print(max(l["size"] for l in man["layers"]) // 1000000)')
+  row "sbom: rootfs image, one ${large} MB gzip layer" "$PROVENANT" sbom generate oci:layout-large:rootfs \
+    -o ours-large.json -- "syft oci-dir:" "$SYFT" oci-dir:layout-large -q -o cyclonedx-json=syft-large.json
 else
   echo "umoci is not installed: run tests/harness/setup.sh" >&2; exit 1
 fi
@@ -119,5 +137,6 @@ def count(p):
         return "n/a"
 print(f"components found: monorepo provenant {count('ours.json')}, syft {count('syft.json')}, cdxgen {count('cdxgen.json')}; "
       f"rootfs provenant {count('ours-rootfs.json')}, syft {count('syft-rootfs.json')}; "
-      f"image provenant {count('ours-oci.json')}, syft {count('syft-oci.json')}")
+      f"image provenant {count('ours-oci.json')}, syft {count('syft-oci.json')}; "
+      f"large image provenant {count('ours-large.json')}, syft {count('syft-large.json')}")
 PY
