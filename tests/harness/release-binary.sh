@@ -11,7 +11,7 @@ import json, sys
 package = sys.argv[1]
 found = []
 def name(package_id):
-    # "path+file:///dir/name#0.1.0" or "path+file:///dir#name@0.1.0" (cargo's package id spec)
+    # "path+file:///dir/name#0.1.0" or "path+file:///dir#name@0.1.0", as cargo spells package ids
     url, _, fragment = package_id.partition("#")
     return fragment.split("@")[0] if "@" in fragment else url.rstrip("/").rsplit("/", 1)[-1]
 for line in sys.stdin:
