@@ -112,7 +112,11 @@ fn memory_stays_within_the_documented_bound_whatever_the_size() {
         let mut sink = Counting(0);
         let stats = inflate(&mut reader, blob.len() as u64, Some(split), u64::MAX, &mut sink).unwrap();
         assert_eq!(sink.0, len as u64);
-        assert!(stats.joins >= 2, "{len}: {stats:?}");
+        // The smaller stream is split in the middle once; the larger one several times.
+        assert!(
+            stats.joins >= if len > 32 << 20 { 2 } else { 1 },
+            "{len}: {stats:?}"
+        );
         assert!(
             stats.peak_compressed <= split.compressed_window() + (1 << 20),
             "{len}: {stats:?} against a window of {}",
