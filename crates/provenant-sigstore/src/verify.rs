@@ -391,6 +391,7 @@ impl Verifier {
             })?;
             return self.verify(Artifact::Digest(digest), bundle, policy);
         }
+        check_inclusion_roots(bundle)?;
         let inner = self.structural_view(bundle);
         let result = match policy {
             Policy::Identity(_) => self.inner.verify_reader(reader, &inner, &self.keyless_policy()),
@@ -442,6 +443,7 @@ impl Verifier {
         bundle: &Bundle,
         policy: &Policy,
     ) -> Result<sigstore_verify::VerificationResult, VerifyError> {
+        check_inclusion_roots(bundle)?;
         let inner = self.structural_view(bundle);
         match policy {
             Policy::Identity(_) => self.inner.verify(artifact, &inner, &self.keyless_policy()),
@@ -466,6 +468,45 @@ impl Verifier {
             std::borrow::Cow::Borrowed(&bundle.inner)
         }
     }
+}
+
+/// Every inclusion proof's `rootHash` must equal both the root computed from the entry and the proof's
+/// hashes and the root of its checkpoint, as sigstore-python and sigstore-go require. The dependency
+/// ignores the field for Rekor v2 entries (it proves inclusion against the checkpoint alone), so a
+/// bundle with a `rootHash` that no log ever signed would otherwise verify. A checkpoint that does not
+/// parse is left to the checkpoint check.
+fn check_inclusion_roots(bundle: &Bundle) -> Result<(), VerifyError> {
+    for (i, entry) in bundle.inner.verification_material.tlog_entries.iter().enumerate() {
+        let Some(proof) = entry.inclusion_proof.as_ref() else {
+            continue;
+        };
+        let Some(checkpoint) = proof.checkpoint.checkpoint() else {
+            continue;
+        };
+        if checkpoint.root_hash() != &proof.root_hash {
+            return Err(VerifyError::InclusionProof {
+                detail: format!(
+                    "entry {i}: the proof's rootHash {} is not the signed checkpoint's root {}",
+                    proof.root_hash.to_hex(),
+                    checkpoint.root_hash().to_hex()
+                ),
+            });
+        }
+        let (leaf_index, tree_size) = if entry.kind_version == sigstore_types::KindVersion::HashedRekordV002 {
+            (entry.log_index.get(), checkpoint.tree_size())
+        } else {
+            (proof.log_index.get(), proof.tree_size)
+        };
+        let leaf = sigstore_merkle::hash_leaf(entry.canonicalized_body.as_bytes());
+        sigstore_merkle::verify_inclusion_proof(&leaf, leaf_index, tree_size, &proof.hashes, &proof.root_hash)
+            .map_err(|e| VerifyError::InclusionProof {
+                detail: format!(
+                    "entry {i}: the root computed from the entry and the proof's hashes is not the proof's rootHash {}: {e}",
+                    proof.root_hash.to_hex()
+                ),
+            })?;
+    }
+    Ok(())
 }
 
 /// A keyed bundle with neither a log entry nor a timestamp (as model-signing writes them), verified with
