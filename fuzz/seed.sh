@@ -65,6 +65,20 @@ for base in SIGSTORE:
                 pass
     for f in files(base, "*trusted*root*.json", "trustedroot*.json", "trust_config.json"):
         put("sigstore_trusted_root", f.read_bytes())
+# Ambiguous bundles (a second dsseEnvelope, a duplicate member deeper down, both dsseEnvelope and
+# messageSignature, an unknown top-level member), written member by member since json merges duplicates.
+def members(pairs):
+    return "{" + ",".join(json.dumps(k) + ":" + json.dumps(v) for k, v in pairs) + "}"
+happy = vectors / "sigstore-conformance/test/assets/bundle-verify"
+dsse_bundle = load(happy / "happy-path-intoto-in-dsse-v3/bundle.sigstore.json")
+sig_bundle = load(happy / "happy-path-v0.3/bundle.sigstore.json")
+if dsse_bundle and sig_bundle:
+    head = [("mediaType", dsse_bundle["mediaType"]), ("verificationMaterial", dsse_bundle["verificationMaterial"])]
+    env = dsse_bundle["dsseEnvelope"]
+    put("sigstore_bundle", members(head + [("dsseEnvelope", dict(env, payload="e30=")), ("dsseEnvelope", env)]))
+    put("sigstore_bundle", json.dumps(dsse_bundle).replace('"payloadType":', '"payloadType": "text/plain", "payloadType":', 1))
+    put("sigstore_bundle", members(head + [("dsseEnvelope", env), ("messageSignature", sig_bundle["messageSignature"])]))
+    put("sigstore_bundle", members(head + [("dsseEnvelope", env), ("extension", {})]))
 # cosign attestations logged as Rekor intoto/0.0.1 entries (the SLSA generator's container images).
 for index in (vectors / "slsa-verifier").glob("cli/slsa-verifier/testdata/gha_generic_container/*/container_workflow_dispatch/index.json"):
     blobs = index.parent / "blobs" / "sha256"

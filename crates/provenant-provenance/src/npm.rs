@@ -121,6 +121,9 @@ impl AttestationSet {
             )));
         }
         let doc: Value = serde_json::from_slice(bytes).map_err(|e| bad(format!("not JSON: {e}")))?;
+        // A member named twice anywhere (a second `bundle` or `dsseEnvelope`) is refused: the map
+        // above kept one of them silently.
+        provenant_sigstore::check_unique_keys(bytes, "attestation set").map_err(|e| bad(e.to_string()))?;
         let list = doc
             .get("attestations")
             .and_then(Value::as_array)

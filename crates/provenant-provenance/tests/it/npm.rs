@@ -465,3 +465,31 @@ fn signature_verdicts_match_sigstore_js() {
     }
     assert_eq!(n, 15);
 }
+
+/// Issue 15, item 19: an attestation set in which a member appears twice (a second `bundle`, or a
+/// second `dsseEnvelope` inside one) is refused before anything in it is read: a map keeping the last
+/// value would verify one bundle while another reader sees the other.
+#[test]
+fn ambiguous_bundles_in_an_attestation_set_are_refused() {
+    let text = std::fs::read_to_string(npm_dir().join(format!("{V1}.json"))).unwrap();
+    AttestationSet::from_json(text.as_bytes()).unwrap();
+    let key = |k: &str| member_offset(&text, k);
+    for (member, twice) in [
+        ("bundle", "attestations[0].bundle"),
+        ("dsseEnvelope", "attestations[0].bundle.dsseEnvelope"),
+    ] {
+        let at = key(member);
+        let doubled = format!("{}\"{member}\": {{}}, {}", &text[..at], &text[at..]);
+        let e = AttestationSet::from_json(doubled.as_bytes()).unwrap_err();
+        assert!(matches!(e, NpmError::Attestations { .. }), "{e}");
+        assert!(
+            e.to_string().contains(&format!("field `{twice}` appears twice")),
+            "{e}"
+        );
+    }
+}
+
+/// The offset of the first `"key"` member name in `text`.
+fn member_offset(text: &str, key: &str) -> usize {
+    text.find(&format!("\"{key}\"")).unwrap()
+}

@@ -163,3 +163,100 @@ fn inclusion_proof_root_hash_disagreeing_with_checkpoint_is_rejected() {
         accepted.join("\n")
     );
 }
+
+/// A bundle's JSON text with its members in the order given (`serde_json`'s `Value` would merge
+/// duplicates).
+fn bundle_text(members: &[(&str, &serde_json::Value)]) -> Vec<u8> {
+    let body: Vec<String> = members
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{}:{}",
+                serde_json::to_string(k).unwrap(),
+                serde_json::to_string(v).unwrap()
+            )
+        })
+        .collect();
+    format!("{{{}}}", body.join(",")).into_bytes()
+}
+
+/// Issue 15, item 19: bundles that readers could read differently are refused when parsed, as protobuf
+/// JSON parsers refuse them, with the member named: a second `dsseEnvelope` (`serde_json` keeps the last,
+/// which here is the genuine one), a duplicate member deeper down, both `dsseEnvelope` and
+/// `messageSignature`, and an unknown top-level member.
+#[test]
+fn ambiguous_bundles_are_refused() {
+    let dir = conformance_dir().join("test/assets/bundle-verify");
+    let case = dir.join("happy-path-intoto-in-dsse-v3");
+    let genuine: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(case.join("bundle.sigstore.json")).unwrap()).unwrap();
+    let signature: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("happy-path-v0.3/bundle.sigstore.json")).unwrap())
+            .unwrap();
+    let (media, material, envelope) = (
+        &genuine["mediaType"],
+        &genuine["verificationMaterial"],
+        &genuine["dsseEnvelope"],
+    );
+    // The control: the genuine bundle, written member by member, verifies.
+    let control = bundle_text(&[
+        ("mediaType", media),
+        ("verificationMaterial", material),
+        ("dsseEnvelope", envelope),
+    ]);
+    run_case_with(&case, &control, false).unwrap();
+
+    let mut other_envelope = envelope.clone();
+    other_envelope["payload"] = serde_json::Value::String("eyJfdHlwZSI6ImV2aWwifQ==".into());
+    let mut deep = serde_json::to_string(&genuine).unwrap();
+    deep = deep.replacen(
+        "\"payloadType\":",
+        "\"payloadType\":\"text/plain\",\"payloadType\":",
+        1,
+    );
+    let unknown = serde_json::json!({"note": "ignored by some readers"});
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "a second dsseEnvelope",
+            bundle_text(&[
+                ("mediaType", media),
+                ("verificationMaterial", material),
+                ("dsseEnvelope", &other_envelope),
+                ("dsseEnvelope", envelope),
+            ]),
+            "field `dsseEnvelope` appears twice",
+        ),
+        (
+            "a duplicate member inside the envelope",
+            deep.into_bytes(),
+            "field `dsseEnvelope.payloadType` appears twice",
+        ),
+        (
+            "dsseEnvelope and messageSignature",
+            bundle_text(&[
+                ("mediaType", media),
+                ("verificationMaterial", material),
+                ("dsseEnvelope", envelope),
+                ("messageSignature", &signature["messageSignature"]),
+            ]),
+            "field `messageSignature` is given beside dsseEnvelope",
+        ),
+        (
+            "an unknown top-level member",
+            bundle_text(&[
+                ("mediaType", media),
+                ("verificationMaterial", material),
+                ("dsseEnvelope", envelope),
+                ("extension", &unknown),
+            ]),
+            "field `extension` is not a member of a sigstore bundle",
+        ),
+    ];
+    for (what, json, words) in cases {
+        let err = Bundle::from_json(&json).map(|_| ()).expect_err(what);
+        let message = err.to_string();
+        assert!(message.contains(words), "{what}: {message}");
+        let err = run_case_with(&case, &json, false).expect_err(what);
+        assert!(err.contains(words), "{what}: {err}");
+    }
+}
