@@ -169,3 +169,18 @@ fn npm_package_usage_errors_exit_2() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("npm keys"), "{}", stderr(&out));
 }
+
+/// Issue 15, item 4: `--source-uri` copied from package.json's `repository.url`
+/// (`git+https://github.com/ORG/REPO.git`) verifies the package built from that repository.
+#[test]
+fn source_uri_as_package_json_writes_it_is_accepted() {
+    let mut args = SIGSTORE_JS.to_vec();
+    args[1] = "git+https://github.com/sigstore/sigstore-js.git";
+    let out = verify("provenance-npm-test-cli-v1-prega.tgz", &args);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stdout(&out).contains("Verified npm package sigstore@2.3.1"),
+        "{}",
+        stdout(&out)
+    );
+}
