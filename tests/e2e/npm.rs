@@ -184,3 +184,55 @@ fn source_uri_as_package_json_writes_it_is_accepted() {
         stdout(&out)
     );
 }
+
+/// Issue 15, item 2: a package without provenance, or whose publish attestation is missing, fails
+/// verification (exit 1, on stdout, the check named `attestations`) naming what is missing; it is not a
+/// runtime error.
+#[test]
+fn missing_attestations_exit_1_naming_what_is_missing() {
+    let tarball = "provenance-npm-test-cli-v1-prega.tgz";
+    let set: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(npm_dir().join(format!("{tarball}.json"))).unwrap()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let keys = keys_file(dir.path());
+    let root =
+        provenant_testkit::vectors_dir().join("sigstore-python/embedded-trust-roots/prod/trusted_root.json");
+    for (keep_provenance, words) in [
+        (false, "the package has no SLSA provenance attestation"),
+        (true, "the package has no npm publish attestation"),
+    ] {
+        let mut edited = set.clone();
+        edited["attestations"].as_array_mut().unwrap().retain(|a| {
+            a["predicateType"]
+                .as_str()
+                .unwrap()
+                .starts_with("https://slsa.dev/")
+                == keep_provenance
+        });
+        let path = dir.path().join("attestations.json");
+        std::fs::write(&path, serde_json::to_vec(&edited).unwrap()).unwrap();
+        for json in [false, true] {
+            let mut cmd = provenant();
+            cmd.arg("verify-npm-package")
+                .arg(npm_dir().join(tarball))
+                .arg("--attestations-path")
+                .arg(&path)
+                .arg("--npm-keys")
+                .arg(&keys)
+                .arg("--trusted-root")
+                .arg(&root)
+                .args(SIGSTORE_JS);
+            if json {
+                cmd.args(["--output", "json"]);
+            }
+            let out = run(&mut cmd);
+            assert_eq!(out.status.code(), Some(1), "{}{}", stdout(&out), stderr(&out));
+            assert!(stdout(&out).contains(words), "{}", stdout(&out));
+            if json {
+                let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+                assert_eq!(report[0]["failed_check"], "attestations");
+                assert_eq!(report[0]["verified"], false);
+            }
+        }
+    }
+}

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::Args;
 use provenant_provenance::npm::{
-    AttestationSet, MAX_ATTESTATION_SET_BYTES, MAX_KEYS_BYTES, NpmCheck, PackageExpectations, RegistryKeys,
-    verify_package,
+    AttestationSet, MAX_ATTESTATION_SET_BYTES, MAX_KEYS_BYTES, NpmCheck, NpmError, PackageExpectations,
+    RegistryKeys, verify_package,
 };
 use serde::Serialize;
 
@@ -105,12 +105,22 @@ pub(crate) fn verify_npm_package(
         "npm keys",
     )?)
     .with_context(|| format!("cannot use npm keys {}", args.npm_keys.display()))?;
-    let attestations = AttestationSet::from_json(&super::read_bounded(
+    // A set that lacks an attestation is a failed verification of every tarball (exit 1); one that
+    // cannot be read is a runtime error (exit 2).
+    let attestations = match AttestationSet::from_json(&super::read_bounded(
         &args.attestations_path,
         MAX_ATTESTATION_SET_BYTES as u64,
         "attestations",
-    )?)
-    .with_context(|| format!("cannot read attestations {}", args.attestations_path.display()))?;
+    )?) {
+        Ok(set) => Ok(set),
+        Err(NpmError::MissingAttestation { missing, count }) => Err((missing, count)),
+        Err(other) => {
+            return Err(anyhow::Error::new(other).context(format!(
+                "cannot read attestations {}",
+                args.attestations_path.display()
+            )));
+        }
+    };
     // The identity is checked by the npm verification itself.
     let verifier = load_keyless_verifier(&args.trust)?;
 
@@ -132,7 +142,14 @@ pub(crate) fn verify_npm_package(
             failed_check: None,
             error: None,
         };
-        match verify_package(&verifier, &keys, &attestations, &digest, &expectations) {
+        let result = match &attestations {
+            Ok(set) => verify_package(&verifier, &keys, set, &digest, &expectations),
+            Err((missing, count)) => Err(NpmError::MissingAttestation {
+                missing: *missing,
+                count: *count,
+            }),
+        };
+        match result {
             Ok(passed) => {
                 if args.print_provenance {
                     print_json(&passed.provenance)?;

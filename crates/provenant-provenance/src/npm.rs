@@ -33,9 +33,9 @@
 //!
 //! // An attestation set must hold both attestations; what is wrong is named.
 //! let err = AttestationSet::from_json(br#"{"attestations": []}"#).unwrap_err();
-//! assert!(matches!(err, NpmError::Attestations { .. }));
+//! assert!(matches!(err, NpmError::MissingAttestation { .. }));
 //! assert_eq!(err.check(), NpmCheck::Attestations);
-//! assert!(err.to_string().contains("0 attestations"), "{err}");
+//! assert!(err.to_string().contains("no SLSA provenance attestation and no npm publish attestation"), "{err}");
 //! ```
 
 use std::fmt;
@@ -110,7 +110,8 @@ pub struct AttestationSet {
 
 impl AttestationSet {
     /// Reads the registry's attestation set: `{"attestations": [{"predicateType", "bundle"}, …]}` with
-    /// at least two entries, one SLSA provenance (v0.2 or v1) and one publish attestation. When a type
+    /// one SLSA provenance (v0.2 or v1) and one publish attestation; a set without either is
+    /// [`NpmError::MissingAttestation`], a failed verification. When a type
     /// appears more than once, the last one is taken, as slsa-verifier does.
     pub fn from_json(bytes: &[u8]) -> Result<AttestationSet, NpmError> {
         let bad = |reason: String| NpmError::Attestations { reason };
@@ -128,12 +129,6 @@ impl AttestationSet {
             .get("attestations")
             .and_then(Value::as_array)
             .ok_or_else(|| bad("no `attestations` array".into()))?;
-        if list.len() < 2 {
-            return Err(bad(format!(
-                "{} attestations, expected a provenance and a publish attestation",
-                list.len()
-            )));
-        }
         let (mut provenance, mut publish) = (None, None);
         for (i, entry) in list.iter().enumerate() {
             let predicate_type = entry
@@ -165,12 +160,21 @@ impl AttestationSet {
                 publish = Some(attestation);
             }
         }
+        let count = list.len();
         match (provenance, publish) {
             (Some(provenance), Some(publish)) => Ok(AttestationSet { provenance, publish }),
-            _ => Err(bad(
-                "invalid attestation types: expected one SLSA provenance and one npm publish attestation"
-                    .into(),
-            )),
+            (None, Some(_)) => Err(NpmError::MissingAttestation {
+                missing: Missing::Provenance,
+                count,
+            }),
+            (Some(_), None) => Err(NpmError::MissingAttestation {
+                missing: Missing::Publish,
+                count,
+            }),
+            (None, None) => Err(NpmError::MissingAttestation {
+                missing: Missing::Both,
+                count,
+            }),
         }
     }
 }
@@ -327,6 +331,29 @@ impl fmt::Display for Which {
     }
 }
 
+/// What an attestation set lacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Missing {
+    /// The SLSA provenance.
+    Provenance,
+    /// npm's publish attestation.
+    Publish,
+    /// Both.
+    Both,
+}
+
+impl fmt::Display for Missing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Missing::Provenance => "SLSA provenance attestation",
+            Missing::Publish => "npm publish attestation",
+            Missing::Both => "SLSA provenance attestation and no npm publish attestation",
+        })
+    }
+}
+
 /// The checks, in the order they run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -386,6 +413,18 @@ pub enum NpmError {
     Attestations {
         /// Why.
         reason: String,
+    },
+    /// The attestation set is well formed but lacks the provenance, the publish attestation or both
+    /// (a package published without provenance): a failed verification, not an unreadable input.
+    #[error(
+        "attestations check failed: the package has no {missing} ({count} attestations in the set): \
+         it cannot be verified without both"
+    )]
+    MissingAttestation {
+        /// What is missing.
+        missing: Missing,
+        /// How many attestations the set holds.
+        count: usize,
     },
     /// npm's `keys.json` is malformed.
     #[error("invalid npm registry keys: {reason}")]
@@ -604,7 +643,9 @@ impl NpmError {
     #[must_use]
     pub fn check(&self) -> NpmCheck {
         match self {
-            NpmError::Attestations { .. } | NpmError::RegistryKeys { .. } => NpmCheck::Attestations,
+            NpmError::Attestations { .. }
+            | NpmError::MissingAttestation { .. }
+            | NpmError::RegistryKeys { .. } => NpmCheck::Attestations,
             NpmError::Signature {
                 which: Which::Provenance,
                 ..
