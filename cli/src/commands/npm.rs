@@ -81,6 +81,10 @@ struct PackageReport {
     signer: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     source_commit: Option<String>,
+    /// The older GitHub certificate extensions the signer's claims were read from (early-2023
+    /// provenance).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    older_certificate_extensions: Vec<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     failed_check: Option<NpmCheck>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -139,6 +143,7 @@ pub(crate) fn verify_npm_package(
             trusted_builder: None,
             signer: None,
             source_commit: None,
+            older_certificate_extensions: Vec::new(),
             failed_check: None,
             error: None,
         };
@@ -160,6 +165,8 @@ pub(crate) fn verify_npm_package(
                 report.trusted_builder = Some(passed.trusted_builder);
                 report.signer = Some(passed.signer);
                 report.source_commit = passed.source_commit;
+                report.older_certificate_extensions =
+                    passed.older_extensions.iter().map(|e| e.name()).collect();
             }
             Err(e) => {
                 report.failed_check = Some(e.check());
@@ -171,24 +178,36 @@ pub(crate) fn verify_npm_package(
     }
     match global.output {
         OutputFormat::Json => print_json(&reports)?,
-        OutputFormat::Text => {
-            let mut out = std::io::stdout().lock();
-            for r in &reports {
-                if r.verified {
-                    writeln!(
-                        out,
-                        "Verified npm package {} ({}): built by {} from {} at {}, published by the npm registry",
-                        r.package.as_deref().unwrap_or(""),
-                        r.tarball,
-                        r.builder_id.as_deref().unwrap_or(""),
-                        expectations.source,
-                        r.source_commit.as_deref().unwrap_or("an unrecorded commit"),
-                    )?;
-                } else {
-                    writeln!(out, "FAILED {}: {}", r.tarball, r.error.as_deref().unwrap_or(""))?;
-                }
-            }
-        }
+        OutputFormat::Text => print_text(&reports, &expectations.source)?,
     }
     Ok(outcome)
+}
+
+/// The text report: one line per tarball.
+fn print_text(reports: &[PackageReport], source: &provenant_slsa::policy::SourceUri) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    for r in reports {
+        if r.verified {
+            writeln!(
+                out,
+                "Verified npm package {} ({}): built by {} from {} at {}, published by the npm registry",
+                r.package.as_deref().unwrap_or(""),
+                r.tarball,
+                r.builder_id.as_deref().unwrap_or(""),
+                source,
+                r.source_commit.as_deref().unwrap_or("an unrecorded commit"),
+            )?;
+            if !r.older_certificate_extensions.is_empty() {
+                writeln!(
+                    out,
+                    "  the signing certificate predates Fulcio's source repository extensions: read from {} \
+                     (repository and owner ids, run and runner kind not verified)",
+                    r.older_certificate_extensions.join(", ")
+                )?;
+            }
+        } else {
+            writeln!(out, "FAILED {}: {}", r.tarball, r.error.as_deref().unwrap_or(""))?;
+        }
+    }
+    Ok(())
 }

@@ -49,5 +49,6 @@ pub use trust_root::{
     TrustedRootSummary,
 };
 pub use verify::{
-    Artifact, FulcioExtension, IdentityPolicy, Policy, PublicKey, SanMatcher, Verified, Verifier, sha256,
+    Artifact, FulcioExtension, IdentityPolicy, Policy, PublicKey, SanMatcher, Verified, Verifier,
+    extension_or_older, sha256,
 };

@@ -63,7 +63,10 @@ pub enum PolicyError {
         material: String,
     },
     /// The provenance's ref is not of the kind the check needs (a branch, or a tag).
-    #[error("cannot check the {wanted}: the build ran for {actual:?}")]
+    #[error(
+        "cannot check the {wanted}: the build ran for {}",
+        .actual.as_deref().unwrap_or("no recorded ref")
+    )]
     InvalidRef {
         /// `branch` or `tag`.
         wanted: RefKind,
