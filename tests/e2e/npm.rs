@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::support::{provenant, run, stderr, stdout};
+use crate::support::{assert_no_debug_values, provenant, run, stderr, stdout};
 
 fn npm_dir() -> PathBuf {
     provenant_testkit::vectors_dir().join("slsa-verifier/cli/slsa-verifier/testdata/npm/gha")
@@ -234,5 +234,44 @@ fn missing_attestations_exit_1_naming_what_is_missing() {
                 assert_eq!(report[0]["verified"], false);
             }
         }
+    }
+}
+
+/// Issue 15, item 3: every failure of `verify-npm-package` (each check of the table's cases, and the
+/// usage errors), in text and JSON, reads as text: no `Some(`, `None` or Debug-escaped quote.
+#[test]
+fn verify_npm_package_messages_carry_no_rust_debug_values() {
+    let with = |name: &str, value: &str| {
+        let mut args = SIGSTORE_JS.to_vec();
+        let at = args.iter().position(|a| *a == name).unwrap();
+        args[at + 1] = value;
+        args.into_iter().map(str::to_owned).collect::<Vec<_>>()
+    };
+    let extra = |more: &[&str]| {
+        let mut args: Vec<String> = SIGSTORE_JS.iter().map(|a| (*a).to_owned()).collect();
+        args.extend(more.iter().map(|a| (*a).to_owned()));
+        args
+    };
+    let cases: Vec<Vec<String>> = vec![
+        with("--package-name", "other"),
+        with("--package-version", "0.0.1"),
+        with("--source-uri", "github.com/sigstore/other"),
+        with("--builder-id", "https://github.com/actions/runner/self-hosted"),
+        with("--builder-id", "https://example.com/builder"),
+        extra(&["--source-tag", "v2.3.1"]),
+        extra(&["--source-branch", "release"]),
+        extra(&["--source-versioned-tag", "v9"]),
+        with("--source-uri", "github.com/sigstore/sigstore-js@main"),
+    ];
+    for args in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = verify("provenance-npm-test-cli-v1-prega.tgz", &args);
+        assert_ne!(out.status.code(), Some(0), "{args:?}");
+        assert_no_debug_values(&out, &format!("{args:?} (text)"));
+        let out = verify(
+            "provenance-npm-test-cli-v1-prega.tgz",
+            &[&args[..], &["--output", "json"]].concat(),
+        );
+        assert_no_debug_values(&out, &format!("{args:?} (json)"));
     }
 }
