@@ -144,13 +144,17 @@ for s in statements:
     if isinstance(st, dict) and "predicate" in st:
         put("slsa_predicate", json.dumps(st["predicate"]))
 
-# npm attestation sets (even selector) and a keys.json built from the sets' key hints (odd selector).
+# npm attestation sets (selector 0), a keys.json built from the sets' key hints (selector 1) and a version
+# document with registry signatures (selector 2).
 for f in files("slsa-verifier", "*.tgz.json"):
     put("npm_attestations", f.read_bytes(), 0)
 put("npm_attestations", json.dumps({"keys": [{"keyId": "SHA256:jl3bwswu80PjjokCgh0o2w5c2U4LhQAE57gj9cz1kzA",
     "keyUsage": "npm:attestations", "publicKey": {"rawBytes": "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE1Olb3zMAFFxXKHiIkQO5cJ3Yhl5i6UPp+IhuteBJbuHcA5UogKo0EWtlWwW6KSaKoTNEYL7JlCQiVnkhBktUgg==",
     "keyDetails": "PKIX_ECDSA_P256_SHA_256", "validFor": {"start": "2022-12-01T00:00:00.000Z", "end": "2025-01-29T00:00:00.000Z"}}},
     {"keyid": "k", "key": "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE1Olb3zMAFFxXKHiIkQO5cJ3Yhl5i6UPp+IhuteBJbuHcA5UogKo0EWtlWwW6KSaKoTNEYL7JlCQiVnkhBktUgg==", "expires": None}]}), 1)
+put("npm_attestations", json.dumps({"name": "sigstore", "version": "2.3.1", "dist": {
+    "integrity": "sha512-8G+/XDU8wNsJOQS5ysDVO0Etg9/2uA5gR9l4ZwijjlwxBcrU6RPfwi2+jJmbP+Ap1Hlp/nVAaEO4Fj22/SL2gQ==",
+    "signatures": [{"keyid": "SHA256:jl3bwswu80PjjokCgh0o2w5c2U4LhQAE57gj9cz1kzA", "sig": "MEUCIQD="}]}}), 2)
 
 # Key files: cosign encrypted keys, PEM keys and certificates.
 for f in files("cosign-keys", "*.key"):

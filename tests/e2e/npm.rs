@@ -275,3 +275,83 @@ fn verify_npm_package_messages_carry_no_rust_debug_values() {
         assert_no_debug_values(&out, &format!("{args:?} (json)"));
     }
 }
+
+/// Issue 15, item 12: `--registry-signatures` verifies the registry's `dist.signatures` (ECDSA over
+/// `NAME@VERSION:INTEGRITY`) with a key of `--npm-keys`, and `--provenance optional` checks a package
+/// published without provenance by that signature alone; a tarball the registry did not sign fails
+/// (exit 1, `registry-signature`), and without `--provenance optional` the missing attestations are
+/// still required.
+#[test]
+fn npm_registry_signatures_are_checked_and_provenance_can_be_optional() {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD as B64;
+    let dir = tempfile::tempdir().unwrap();
+    let key = provenant_keys::SigningKey::generate(provenant_keys::KeyKind::EcdsaP256).unwrap();
+    let keys = dir.path().join("keys.json");
+    let listing = serde_json::json!({"keys": [{
+        "expires": null, "keyid": "SHA256:test", "keytype": "ecdsa-sha2-nistp256",
+        "scheme": "ecdsa-sha2-nistp256", "key": B64.encode(key.public_key_der().unwrap()),
+    }]});
+    std::fs::write(&keys, listing.to_string()).unwrap();
+    let tarball = dir.path().join("left-pad-1.3.0.tgz");
+    std::fs::write(&tarball, b"a package published without provenance").unwrap();
+    let integrity = format!(
+        "sha512-{}",
+        B64.encode(
+            provenant_digest::Algorithm::Sha512
+                .hash_bytes(&std::fs::read(&tarball).unwrap())
+                .as_bytes()
+        )
+    );
+    let sig = key
+        .sign(format!("left-pad@1.3.0:{integrity}").as_bytes())
+        .unwrap();
+    let document = dir.path().join("left-pad.json");
+    std::fs::write(
+        &document,
+        serde_json::json!({"name": "left-pad", "version": "1.3.0", "dist": {
+            "integrity": integrity, "signatures": [{"keyid": "SHA256:test", "sig": B64.encode(sig)}]
+        }})
+        .to_string(),
+    )
+    .unwrap();
+    let root =
+        provenant_testkit::vectors_dir().join("sigstore-python/embedded-trust-roots/prod/trusted_root.json");
+    let verify = |tarball: &Path, extra: &[&str]| {
+        run(provenant()
+            .arg("verify-npm-package")
+            .arg(tarball)
+            .arg("--registry-signatures")
+            .arg(&document)
+            .arg("--npm-keys")
+            .arg(&keys)
+            .arg("--trusted-root")
+            .arg(&root)
+            .args(["--source-uri", "github.com/left-pad/left-pad"])
+            .args(extra))
+    };
+    let out = verify(&tarball, &["--provenance", "optional"]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stdout(&out).contains("signed by the npm registry (key SHA256:test); no provenance"),
+        "{}",
+        stdout(&out)
+    );
+    let out = verify(&tarball, &["--provenance", "optional", "--output", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report[0]["verified"], true);
+    assert_eq!(report[0]["provenance"], false);
+    assert_eq!(report[0]["registry_signature_key"], "SHA256:test");
+
+    let other = dir.path().join("other.tgz");
+    std::fs::write(&other, b"not what the registry signed").unwrap();
+    let out = verify(&other, &["--provenance", "optional", "--output", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}{}", stdout(&out), stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report[0]["failed_check"], "registry-signature");
+
+    // Provenance is required unless said otherwise.
+    let out = verify(&tarball, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}{}", stdout(&out), stderr(&out));
+    assert!(stderr(&out).contains("--provenance optional"), "{}", stderr(&out));
+}

@@ -42,6 +42,7 @@ pub mod gcb;
 mod gha_identity;
 pub mod github_attestation;
 pub mod npm;
+pub mod npm_registry;
 mod vsa_verify;
 
 use std::fmt;

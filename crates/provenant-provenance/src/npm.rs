@@ -193,6 +193,9 @@ pub struct RegistryKey {
     pub valid_from: Option<jiff::Timestamp>,
     /// Valid until (exclusive), when stated.
     pub valid_until: Option<jiff::Timestamp>,
+    /// Whether it comes from the registry's own listing (`/-/npm/v1/keys`), whose keys sign both
+    /// attestations and `dist.signatures`.
+    pub from_registry_listing: bool,
 }
 
 /// npm's registry keys, as published in `keys.json` (the sigstore TUF repository's
@@ -246,6 +249,7 @@ impl RegistryKeys {
                     .map(str::to_owned)
                     .ok_or_else(|| bad(format!("keys[{i}].{what}: not a string")))
             };
+            let from_registry_listing = key.get("keyId").is_none();
             let (key_id, usage, raw, valid_from, valid_until) = if key.get("keyId").is_some() {
                 (
                     text(key_field(key, i, &["keyId"])?, "keyId")?,
@@ -277,6 +281,7 @@ impl RegistryKeys {
                 public_key,
                 valid_from,
                 valid_until,
+                from_registry_listing,
             });
         }
         Ok(RegistryKeys { keys })

@@ -11,6 +11,7 @@
 mod gcb;
 mod github_attestation;
 mod npm;
+mod npm_registry;
 mod slsa_verifier;
 mod vsa;
 
