@@ -43,6 +43,7 @@ mod gha_identity;
 pub mod github_attestation;
 pub mod npm;
 pub mod npm_registry;
+pub mod pypi;
 mod vsa_verify;
 
 use std::fmt;

@@ -96,11 +96,13 @@ pub enum FulcioExtension {
     BuildTrigger,
     /// `.21` Run Invocation URI.
     RunInvocationUri,
+    /// `.23` Deployment Environment (the GitHub environment or GitLab environment the job targeted).
+    DeploymentEnvironment,
 }
 
 impl FulcioExtension {
     /// Every extension, in OID order.
-    pub const ALL: [FulcioExtension; 18] = [
+    pub const ALL: [FulcioExtension; 19] = [
         FulcioExtension::GithubWorkflowTrigger,
         FulcioExtension::GithubWorkflowSha,
         FulcioExtension::GithubWorkflowName,
@@ -119,6 +121,7 @@ impl FulcioExtension {
         FulcioExtension::BuildConfigDigest,
         FulcioExtension::BuildTrigger,
         FulcioExtension::RunInvocationUri,
+        FulcioExtension::DeploymentEnvironment,
     ];
 
     /// The extension's kebab-case name, as in cosign's `--certificate-github-workflow-*` family and
@@ -144,6 +147,7 @@ impl FulcioExtension {
             FulcioExtension::BuildConfigDigest => "build-config-digest",
             FulcioExtension::BuildTrigger => "build-trigger",
             FulcioExtension::RunInvocationUri => "run-invocation-uri",
+            FulcioExtension::DeploymentEnvironment => "deployment-environment",
         }
     }
 
@@ -170,6 +174,7 @@ impl FulcioExtension {
             FulcioExtension::BuildConfigDigest => claims.build_config_digest.as_deref(),
             FulcioExtension::BuildTrigger => claims.build_trigger.as_deref(),
             FulcioExtension::RunInvocationUri => claims.run_invocation_uri.as_deref(),
+            FulcioExtension::DeploymentEnvironment => claims.deployment_environment.as_deref(),
         }
     }
 }
