@@ -156,6 +156,14 @@ put("npm_attestations", json.dumps({"name": "sigstore", "version": "2.3.1", "dis
     "integrity": "sha512-8G+/XDU8wNsJOQS5ysDVO0Etg9/2uA5gR9l4ZwijjlwxBcrU6RPfwi2+jJmbP+Ap1Hlp/nVAaEO4Fj22/SL2gQ==",
     "signatures": [{"keyid": "SHA256:jl3bwswu80PjjokCgh0o2w5c2U4LhQAE57gj9cz1kzA", "sig": "MEUCIQD="}]}}), 2)
 
+# PEP 740 provenance objects (even selector) and attestations (odd), from pypi-attestations' test assets
+# when the harness has downloaded them.
+oracles = pathlib.Path(__import__("os").environ.get("PROVENANT_ORACLES", root / ".oracles"))
+for f in sorted((oracles / "fixtures" / "pypi-attestations").glob("*.provenance")):
+    put("pypi_attestations", f.read_bytes(), 0)
+for f in sorted((oracles / "fixtures" / "pypi-attestations").glob("*.attestation")):
+    put("pypi_attestations", f.read_bytes(), 1)
+
 # Key files: cosign encrypted keys, PEM keys and certificates.
 for f in files("cosign-keys", "*.key"):
     put("key_files", f.read_bytes(), 4)
