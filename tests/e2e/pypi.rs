@@ -95,3 +95,71 @@ fn verify_pypi_package_checks_attestations_and_the_trusted_publisher() {
     ]);
     assert_eq!(out.status.code(), Some(2), "{}{}", stdout(&out), stderr(&out));
 }
+
+/// pypi-attestations (`verify attestation --offline`, its embedded production root) as a peer: on its
+/// own published sdist, and on a copy with one byte changed, both tools reach the same verdict for the
+/// publish and SLSA attestations.
+#[test]
+fn verify_pypi_package_agrees_with_pypi_attestations() {
+    let peer = provenant_testkit::require_venv_tool("pypi-attestations", "pypi-attestations");
+    let root =
+        provenant_testkit::vectors_dir().join("sigstore-python/embedded-trust-roots/prod/trusted_root.json");
+    let identity =
+        "https://github.com/trailofbits/pypi-attestations/.github/workflows/release.yml@refs/tags/v0.0.19";
+    let dir = tempfile::tempdir().unwrap();
+    for tamper in [false, true] {
+        let mut bytes = std::fs::read(asset(SDIST)).unwrap();
+        if tamper {
+            let last = bytes.len() - 1;
+            bytes[last] ^= 1;
+        }
+        let dist = dir.path().join(SDIST);
+        std::fs::write(&dist, &bytes).unwrap();
+        for kind in ["publish", "slsa"] {
+            let attestation = format!("{SDIST}.{kind}.attestation");
+            std::fs::copy(asset(&attestation), dir.path().join(&attestation)).unwrap();
+        }
+        // The peer verifies DIST with every DIST.*.attestation beside it.
+        let theirs = run(std::process::Command::new(&peer).current_dir(dir.path()).args([
+            "verify",
+            "attestation",
+            "--offline",
+            "--identity",
+            identity,
+            SDIST,
+        ]));
+        for kind in ["publish", "slsa"] {
+            let ours = run(provenant()
+                .arg("verify-pypi-package")
+                .arg(&dist)
+                .arg("--attestation")
+                .arg(dir.path().join(format!("{SDIST}.{kind}.attestation")))
+                .args([
+                    "--repository",
+                    "https://github.com/trailofbits/pypi-attestations",
+                    "--workflow",
+                    "release.yml",
+                    "--trusted-root",
+                ])
+                .arg(&root));
+            assert_eq!(
+                ours.status.success(),
+                theirs.status.success(),
+                "tamper={tamper} {kind}: ours {}{} theirs {}{}",
+                stdout(&ours),
+                stderr(&ours),
+                stdout(&theirs),
+                stderr(&theirs)
+            );
+            assert_eq!(
+                ours.status.success(),
+                !tamper,
+                "tamper={tamper} {kind}: {}",
+                stdout(&ours)
+            );
+        }
+        for kind in ["publish", "slsa"] {
+            std::fs::remove_file(dir.path().join(format!("{SDIST}.{kind}.attestation"))).unwrap();
+        }
+    }
+}
