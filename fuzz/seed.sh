@@ -65,6 +65,20 @@ for base in SIGSTORE:
                 pass
     for f in files(base, "*trusted*root*.json", "trustedroot*.json", "trust_config.json"):
         put("sigstore_trusted_root", f.read_bytes())
+# Ambiguous bundles (a second dsseEnvelope, a duplicate member deeper down, both dsseEnvelope and
+# messageSignature, an unknown top-level member), written member by member since json merges duplicates.
+def members(pairs):
+    return "{" + ",".join(json.dumps(k) + ":" + json.dumps(v) for k, v in pairs) + "}"
+happy = vectors / "sigstore-conformance/test/assets/bundle-verify"
+dsse_bundle = load(happy / "happy-path-intoto-in-dsse-v3/bundle.sigstore.json")
+sig_bundle = load(happy / "happy-path-v0.3/bundle.sigstore.json")
+if dsse_bundle and sig_bundle:
+    head = [("mediaType", dsse_bundle["mediaType"]), ("verificationMaterial", dsse_bundle["verificationMaterial"])]
+    env = dsse_bundle["dsseEnvelope"]
+    put("sigstore_bundle", members(head + [("dsseEnvelope", dict(env, payload="e30=")), ("dsseEnvelope", env)]))
+    put("sigstore_bundle", json.dumps(dsse_bundle).replace('"payloadType":', '"payloadType": "text/plain", "payloadType":', 1))
+    put("sigstore_bundle", members(head + [("dsseEnvelope", env), ("messageSignature", sig_bundle["messageSignature"])]))
+    put("sigstore_bundle", members(head + [("dsseEnvelope", env), ("extension", {})]))
 # cosign attestations logged as Rekor intoto/0.0.1 entries (the SLSA generator's container images).
 for index in (vectors / "slsa-verifier").glob("cli/slsa-verifier/testdata/gha_generic_container/*/container_workflow_dispatch/index.json"):
     blobs = index.parent / "blobs" / "sha256"
@@ -130,13 +144,25 @@ for s in statements:
     if isinstance(st, dict) and "predicate" in st:
         put("slsa_predicate", json.dumps(st["predicate"]))
 
-# npm attestation sets (even selector) and a keys.json built from the sets' key hints (odd selector).
+# npm attestation sets (selector 0), a keys.json built from the sets' key hints (selector 1) and a version
+# document with registry signatures (selector 2).
 for f in files("slsa-verifier", "*.tgz.json"):
     put("npm_attestations", f.read_bytes(), 0)
 put("npm_attestations", json.dumps({"keys": [{"keyId": "SHA256:jl3bwswu80PjjokCgh0o2w5c2U4LhQAE57gj9cz1kzA",
     "keyUsage": "npm:attestations", "publicKey": {"rawBytes": "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE1Olb3zMAFFxXKHiIkQO5cJ3Yhl5i6UPp+IhuteBJbuHcA5UogKo0EWtlWwW6KSaKoTNEYL7JlCQiVnkhBktUgg==",
     "keyDetails": "PKIX_ECDSA_P256_SHA_256", "validFor": {"start": "2022-12-01T00:00:00.000Z", "end": "2025-01-29T00:00:00.000Z"}}},
     {"keyid": "k", "key": "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE1Olb3zMAFFxXKHiIkQO5cJ3Yhl5i6UPp+IhuteBJbuHcA5UogKo0EWtlWwW6KSaKoTNEYL7JlCQiVnkhBktUgg==", "expires": None}]}), 1)
+put("npm_attestations", json.dumps({"name": "sigstore", "version": "2.3.1", "dist": {
+    "integrity": "sha512-8G+/XDU8wNsJOQS5ysDVO0Etg9/2uA5gR9l4ZwijjlwxBcrU6RPfwi2+jJmbP+Ap1Hlp/nVAaEO4Fj22/SL2gQ==",
+    "signatures": [{"keyid": "SHA256:jl3bwswu80PjjokCgh0o2w5c2U4LhQAE57gj9cz1kzA", "sig": "MEUCIQD="}]}}), 2)
+
+# PEP 740 provenance objects (even selector) and attestations (odd), from pypi-attestations' test assets
+# when the harness has downloaded them.
+oracles = pathlib.Path(__import__("os").environ.get("PROVENANT_ORACLES", root / ".oracles"))
+for f in sorted((oracles / "fixtures" / "pypi-attestations").glob("*.provenance")):
+    put("pypi_attestations", f.read_bytes(), 0)
+for f in sorted((oracles / "fixtures" / "pypi-attestations").glob("*.attestation")):
+    put("pypi_attestations", f.read_bytes(), 1)
 
 # Key files: cosign encrypted keys, PEM keys and certificates.
 for f in files("cosign-keys", "*.key"):

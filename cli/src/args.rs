@@ -67,6 +67,9 @@ pub(crate) enum Command {
     /// Verify an npm package tarball against its registry attestations, like slsa-verifier's
     /// verify-npm-package.
     VerifyNpmPackage(crate::commands::npm::VerifyNpmPackageArgs),
+    /// Verify a Python distribution (wheel or sdist) against its PEP 740 attestations and Trusted
+    /// Publisher.
+    VerifyPypiPackage(crate::commands::pypi::VerifyPypiPackageArgs),
     /// Verify a GitHub artifact attestation for an artefact, like slsa-verifier's
     /// verify-github-attestation.
     VerifyGithubAttestation(crate::commands::github_attestation::VerifyGithubAttestationArgs),

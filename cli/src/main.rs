@@ -73,6 +73,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Provenance(command) => commands::provenance::provenance(&global, &command),
         Command::VerifyProvenance(args) => commands::provenance::verify_provenance(&global, &args),
         Command::VerifyNpmPackage(args) => commands::npm::verify_npm_package(&global, &args),
+        Command::VerifyPypiPackage(args) => commands::pypi::verify_pypi_package(&global, &args),
         Command::VerifyGithubAttestation(args) => {
             commands::github_attestation::verify_github_attestation_command(&global, &args)
         }

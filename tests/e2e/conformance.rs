@@ -472,3 +472,68 @@ fn staging_flag_takes_the_staging_root() {
     assert_eq!(verify(false).status.code(), Some(1));
     assert_eq!(verify(true).status.code(), Some(0));
 }
+
+/// Issue 15, item 3: `verify`'s failures (identity, issuer, extension, artefact, and a usage error), in
+/// text and JSON, read as text: no `Some(`, `None` or Debug-escaped quote.
+#[test]
+fn verify_messages_carry_no_rust_debug_values() {
+    let assets = provenant_testkit::vectors_dir().join("sigstore-python/test/assets");
+    let a = |name: &str| assets.join(name);
+    let prod =
+        provenant_testkit::vectors_dir().join("sigstore-python/embedded-trust-roots/prod/trusted_root.json");
+    let wheel = a("bundle_v3_github.whl").display().to_string();
+    let other = a("bundle.txt").display().to_string();
+    let cases: [(&str, &[&str]); 5] = [
+        (
+            &wheel,
+            &[
+                "--certificate-identity",
+                "https://github.com/o/r/.github/workflows/x.yml@refs/heads/main",
+            ],
+        ),
+        (
+            &wheel,
+            &[
+                "--certificate-identity-regexp",
+                ".*",
+                "--certificate-oidc-issuer",
+                "https://accounts.google.com",
+            ],
+        ),
+        (
+            &wheel,
+            &[
+                "--certificate-identity-regexp",
+                ".*",
+                "--certificate-extension",
+                "source-repository-ref=refs/heads/x",
+            ],
+        ),
+        (&other, &["--certificate-identity-regexp", ".*"]),
+        (
+            &wheel,
+            &[
+                "--certificate-identity-regexp",
+                ".*",
+                "--certificate-extension",
+                "no-such-extension=1",
+            ],
+        ),
+    ];
+    for (artifact, policy) in cases {
+        for json in [false, true] {
+            let mut cmd = provenant();
+            cmd.args(["verify", artifact, "--bundle"])
+                .arg(a("bundle_v3_github.whl.sigstore"))
+                .args(policy)
+                .arg("--trusted-root")
+                .arg(&prod);
+            if json {
+                cmd.args(["--output", "json"]);
+            }
+            let out = run(&mut cmd);
+            assert_ne!(out.status.code(), Some(0), "{policy:?}");
+            crate::support::assert_no_debug_values(&out, &format!("verify {policy:?} json={json}"));
+        }
+    }
+}

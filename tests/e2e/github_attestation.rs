@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::Output;
 
-use crate::support::{provenant, run, stderr, stdout};
+use crate::support::{assert_no_debug_values, provenant, run, stderr, stdout};
 
 const PUBLISHER: &str = "https://github.com/bazel-contrib/publish-to-bcr/.github/workflows/publish.yaml";
 const RELEASER: &str = "https://github.com/bazel-contrib/.github/.github/workflows/release_ruleset.yaml";
@@ -101,4 +101,46 @@ fn github_attestation_failures_name_their_check() {
         &["--builder-id", PUBLISHER, "--source-tag", "v1.3.1"],
         "ref",
     );
+}
+
+/// Issue 15, item 3: every failure of `verify-github-attestation`, in text and JSON, reads as text: no
+/// `Some(`, `None` or Debug-escaped quote.
+#[test]
+fn verify_github_attestation_messages_carry_no_rust_debug_values() {
+    let module = bcr().join("MODULE.bazel");
+    let module = module.to_str().unwrap();
+    let cases: [(&str, &[&str]); 7] = [
+        (
+            "MODULE-wrong-signer.bazel.intoto.jsonl",
+            &["--builder-id", PUBLISHER],
+        ),
+        ("MODULE.bazel.intoto.jsonl", &[]),
+        (
+            "rules_lint-v1.3.1.tar.gz.intoto.jsonl",
+            &["--builder-id", RELEASER],
+        ),
+        (
+            "MODULE.bazel.intoto.jsonl",
+            &["--builder-id", PUBLISHER, "--source-tag", "v1.3.1"],
+        ),
+        (
+            "MODULE.bazel.intoto.jsonl",
+            &["--builder-id", PUBLISHER, "--source-branch", "main"],
+        ),
+        (
+            "MODULE.bazel.intoto.jsonl",
+            &["--builder-id", PUBLISHER, "--source-versioned-tag", "v9"],
+        ),
+        (
+            "MODULE.bazel.intoto.jsonl",
+            &["--builder-id", PUBLISHER, "--source-uri", "github.com/o/r@x"],
+        ),
+    ];
+    for (attestation, extra) in cases {
+        let out = verify(module, attestation, extra);
+        assert_ne!(out.status.code(), Some(0), "{extra:?}");
+        assert_no_debug_values(&out, &format!("{attestation} {extra:?} (text)"));
+        let out = verify(module, attestation, &[extra, &["--output", "json"]].concat());
+        assert_no_debug_values(&out, &format!("{attestation} {extra:?} (json)"));
+    }
 }

@@ -18,6 +18,7 @@ mod lineage;
 mod npm;
 mod oci;
 mod provenance;
+mod pypi;
 mod repro;
 mod sbom;
 mod sbom_attest;

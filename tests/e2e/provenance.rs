@@ -8,6 +8,8 @@ use std::process::{Command, Output};
 use provenant_testkit::sigstore::{MockSigstore, mock_identity_token, start_mock_sigstore};
 use provenant_testkit::validate_statement as validate;
 
+use crate::support::{assert_no_debug_values, stdout};
+
 /// A small C project, committed on `main`, whose `build.sh` writes `out/hello`.
 pub(crate) fn fixture_project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -231,7 +233,10 @@ fn verify_go(bundle: &str, overrides: &[(&str, &str)]) -> Output {
             None => options.push(((*k).to_owned(), (*v).to_owned())),
         }
     }
-    let mut command_line = vec!["verify-provenance".to_owned(), "--output".into(), "json".into()];
+    let mut command_line = vec!["verify-provenance".to_owned()];
+    if !options.iter().any(|(k, _)| k == "--output") {
+        command_line.extend(["--output".to_owned(), "json".to_owned()]);
+    }
     for (k, v) in options {
         if k != "artefact" {
             command_line.push(k);
@@ -743,4 +748,61 @@ fn build_workflow_input_is_checked_against_the_provenance() {
     assert_eq!(out.status.code(), Some(2));
     // Without the flag the same bundle verifies.
     assert_eq!(verify_go(bundle, &[]).status.code(), Some(0));
+}
+
+/// Issue 15, item 3: `--source-tag` on a branch build printed `the build ran for Some("refs/heads/main")`.
+/// Every failure of `verify-provenance` (each check, and the usage errors), in text and JSON, reads as
+/// text: no `Some(`, `None` or Debug-escaped quote.
+#[test]
+fn verify_provenance_messages_carry_no_rust_debug_values() {
+    let bundle = "binary-linux-amd64-workflow_dispatch.intoto.jsonl";
+    let other_builder =
+        "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/not-trusted.yml";
+    let cases: Vec<Vec<(&str, &str)>> = vec![
+        vec![("--source-tag", "v1.2.3")],
+        vec![("--source-branch", "master")],
+        vec![("--source-versioned-tag", "v1")],
+        vec![("--source-uri", "github.com/slsa-framework/example-packageA")],
+        vec![(
+            "--source-uri",
+            "git+https://github.com/slsa-framework/example-package.git@main",
+        )],
+        vec![("--builder-id", other_builder)],
+        vec![("--certificate-oidc-issuer", "https://accounts.google.com")],
+        vec![("--certificate-identity-regexp", "https://github.com/other/.*")],
+        vec![(
+            "artefact",
+            "sha256:0000000000000000000000000000000000000000000000000000000000000000",
+        )],
+        vec![("--build-level", "4")],
+    ];
+    for overrides in cases {
+        let out = verify_go(bundle, &overrides);
+        assert_ne!(out.status.code(), Some(0), "{overrides:?}");
+        assert_no_debug_values(&out, &format!("{overrides:?} (json)"));
+        // The same failure as text.
+        let mut text = overrides.clone();
+        text.push(("--output", "text"));
+        let out = verify_go(bundle, &text);
+        assert_no_debug_values(&out, &format!("{overrides:?} (text)"));
+    }
+    let out = verify_go(bundle, &[("--source-tag", "v1.2.3"), ("--output", "text")]);
+    assert!(
+        stdout(&out).contains("the build ran for refs/heads/main"),
+        "{}",
+        stdout(&out)
+    );
+    // verify-vsa's failures and its usage error.
+    for (flag, value) in [
+        ("--public-key-id", "my_key_id"),
+        ("--subject-digest", "gce_image_id:1"),
+        ("--resource-uri", "gce_image://other"),
+        ("--verifier-id", "https://example.com/verifier"),
+        ("--verified-level", "SLSA_BUILD_LEVEL_3"),
+        ("--subject-digest", "nocolon"),
+    ] {
+        let out = verify_vsa(&[(flag, value)]);
+        assert_ne!(out.status.code(), Some(0), "{flag}");
+        assert_no_debug_values(&out, &format!("verify-vsa {flag} {value}"));
+    }
 }

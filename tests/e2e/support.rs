@@ -65,3 +65,32 @@ pub(crate) fn base64_decode(s: &str) -> Vec<u8> {
     child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
     child.wait_with_output().unwrap().stdout
 }
+
+/// Fails the test when a run's messages show a Rust value instead of text: `Some(`, `None`, or a
+/// Debug-escaped quote. A JSON report is parsed first and its strings checked (JSON escapes quotes
+/// legitimately); anything else is checked as printed.
+pub(crate) fn assert_no_debug_values(o: &Output, what: &str) {
+    let mut texts = vec![stderr(o)];
+    match serde_json::from_slice::<serde_json::Value>(&o.stdout) {
+        Ok(json) => {
+            let mut stack = vec![json];
+            while let Some(v) = stack.pop() {
+                match v {
+                    serde_json::Value::String(s) => texts.push(s),
+                    serde_json::Value::Array(a) => stack.extend(a),
+                    serde_json::Value::Object(m) => stack.extend(m.into_iter().map(|(_, v)| v)),
+                    _ => {}
+                }
+            }
+        }
+        Err(_) => texts.push(stdout(o)),
+    }
+    for text in texts {
+        for bad in ["Some(", "None", "\\\""] {
+            assert!(
+                !text.contains(bad),
+                "{what}: a Rust Debug value ({bad}) in a message:\n{text}"
+            );
+        }
+    }
+}

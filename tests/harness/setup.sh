@@ -86,6 +86,23 @@ for spec in "${GO_LEGACY[@]}"; do
   mv "$dir.partial" "$dir"
 done
 
+# ---------- PyPI attestations (PEP 740): pypi-attestations as a peer, and its published test assets ----------
+# (real distributions with their attestations and provenance objects, signed by GitHub and GitLab
+# publishers), from its sdist: fixtures/pypi-attestations/<file>.
+venv pypi-attestations "pypi-attestations==0.0.26"
+PYPI_ASSETS="$ORACLES/fixtures/pypi-attestations"
+if [ ! -f "$PYPI_ASSETS/rfc8785-0.1.2-py3-none-any.whl.publish.attestation" ]; then
+  log "pip download: pypi-attestations==0.0.26 (sdist, for its test assets)"
+  tmp=$(mktemp -d)
+  "$ORACLES/venvs/pypi-attestations/bin/pip" download -q --disable-pip-version-check --no-deps \
+    --no-binary :all: pypi-attestations==0.0.26 -d "$tmp"
+  tar -xzf "$tmp/pypi_attestations-0.0.26.tar.gz" -C "$tmp"
+  rm -rf "$PYPI_ASSETS.partial" && mkdir -p "$PYPI_ASSETS.partial"
+  cp "$tmp/pypi_attestations-0.0.26/test/assets/"* "$PYPI_ASSETS.partial/"
+  mv "$PYPI_ASSETS.partial" "$PYPI_ASSETS"
+  rm -rf "$tmp"
+fi
+
 # ---------- cargo-fuzz (fuzz/ targets run on nightly) ----------
 if ! command -v cargo-fuzz >/dev/null 2>&1; then
   log "cargo: installing cargo-fuzz"

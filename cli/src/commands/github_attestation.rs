@@ -60,6 +60,10 @@ struct Report {
     builder_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     source_commit: Option<String>,
+    /// The older GitHub certificate extensions the signer's claims were read from (early-2023
+    /// certificates).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    older_certificate_extensions: Vec<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     failed_check: Option<AttestationCheck>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -128,6 +132,7 @@ pub(crate) fn verify_github_attestation_command(
         verified: passed.is_some(),
         builder_id: None,
         source_commit: None,
+        older_certificate_extensions: Vec::new(),
         failed_check: None,
         error: None,
     };
@@ -137,6 +142,7 @@ pub(crate) fn verify_github_attestation_command(
         }
         report.builder_id = Some(v.builder_id);
         report.source_commit = v.source_commit;
+        report.older_certificate_extensions = v.older_extensions.iter().map(|e| e.name()).collect();
         Outcome::Success
     } else {
         report.failed_check = first_error
@@ -159,6 +165,13 @@ pub(crate) fn verify_github_attestation_command(
                     expectations.source,
                     report.source_commit.as_deref().unwrap_or("an unrecorded commit"),
                 )?;
+                if !report.older_certificate_extensions.is_empty() {
+                    writeln!(
+                        out,
+                        "  the signing certificate predates Fulcio's source repository extensions: read from {}",
+                        report.older_certificate_extensions.join(", ")
+                    )?;
+                }
             } else {
                 writeln!(out, "FAILED {}", report.error.as_deref().unwrap_or(""))?;
             }

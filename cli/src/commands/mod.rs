@@ -10,6 +10,7 @@ pub(crate) mod meta;
 pub(crate) mod npm;
 pub(crate) mod oci;
 pub(crate) mod provenance;
+pub(crate) mod pypi;
 pub(crate) mod repro;
 pub(crate) mod sbom;
 pub(crate) mod sigstore;

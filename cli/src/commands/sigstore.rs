@@ -338,6 +338,10 @@ struct Report<'a> {
     issuer: Option<String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     extensions: BTreeMap<&'static str, String>,
+    /// The older GitHub extensions the identity policy's extensions were checked against (early-2023
+    /// certificates).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    older_extensions_used: Vec<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     integrated_time: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -377,6 +381,7 @@ impl<'a> Report<'a> {
             identity: None,
             issuer: None,
             extensions: BTreeMap::new(),
+            older_extensions_used: Vec::new(),
             integrated_time: None,
             verified_times: Vec::new(),
             log_entries: Vec::new(),
@@ -394,6 +399,7 @@ impl<'a> Report<'a> {
             .iter()
             .map(|(e, val)| (e.name(), val.clone()))
             .collect();
+        self.older_extensions_used = v.older_extensions_used.iter().map(|e| e.name()).collect();
         self.integrated_time = v.integrated_time.map(|t| t.to_string());
         self.verified_times = v.verified_times.iter().map(ToString::to_string).collect();
         self.log_entries = v
@@ -425,6 +431,13 @@ impl<'a> Report<'a> {
             }
             for (name, value) in &self.extensions {
                 let _ = writeln!(t, "  {name}: {value}");
+            }
+            if !self.older_extensions_used.is_empty() {
+                let _ = writeln!(
+                    t,
+                    "  the certificate predates the extensions asked for: checked against {}",
+                    self.older_extensions_used.join(", ")
+                );
             }
             for e in &self.log_entries {
                 let _ = writeln!(

@@ -1,7 +1,7 @@
 //! The GitHub Actions workflow identity of a Fulcio certificate, and slsa-verifier's builder-id matching,
 //! shared by the npm and GitHub-attestation verifiers.
 
-use provenant_sigstore::{FulcioExtension, Verified};
+use provenant_sigstore::{FulcioExtension, Verified, extension_or_older};
 
 /// A certificate claim is missing or malformed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +33,9 @@ pub(crate) struct WorkflowIdentity {
     pub(crate) config_path: Option<String>,
     /// `<run id>/attempts/<attempt>`.
     pub(crate) run: Option<String>,
+    /// The older GitHub extensions (`.2`–`.6`) read because the certificate predates their successors
+    /// (early-2023 certificates), in OID order; empty for today's certificates.
+    pub(crate) older_extensions: Vec<FulcioExtension>,
 }
 
 pub(crate) fn extension(verified: &Verified, e: FulcioExtension) -> Option<String> {
@@ -67,7 +70,18 @@ pub(crate) fn workflow_identity(verified: &Verified) -> Result<WorkflowIdentity,
             ));
         }
     };
-    let repository_uri = extension(verified, FulcioExtension::SourceRepositoryUri)
+    // Early-2023 certificates carry only the older GitHub extensions: each claim falls back to its
+    // older equivalent when (and only when) the newer one is absent, and the fallbacks are recorded.
+    let mut older_extensions = Vec::new();
+    let mut claim_of = |e: FulcioExtension| {
+        extension_or_older(&verified.extensions, e).map(|(v, from)| {
+            if from != e {
+                older_extensions.push(from);
+            }
+            v
+        })
+    };
+    let repository_uri = claim_of(FulcioExtension::SourceRepositoryUri)
         .ok_or_else(|| claim("source repository URI", "missing".into()))?;
     let repository = repository_uri
         .strip_prefix(GITHUB)
@@ -78,7 +92,10 @@ pub(crate) fn workflow_identity(verified: &Verified) -> Result<WorkflowIdentity,
             )
         })?
         .to_owned();
-    let commit = extension(verified, FulcioExtension::SourceRepositoryDigest);
+    let commit = claim_of(FulcioExtension::SourceRepositoryDigest);
+    let git_ref = claim_of(FulcioExtension::SourceRepositoryRef);
+    let trigger = claim_of(FulcioExtension::BuildTrigger);
+    older_extensions.sort();
     if let (Some(c), Some(b)) = (&commit, extension(verified, FulcioExtension::BuildConfigDigest))
         && *c != b
     {
@@ -88,6 +105,11 @@ pub(crate) fn workflow_identity(verified: &Verified) -> Result<WorkflowIdentity,
         ));
     }
     let config_path = match extension(verified, FulcioExtension::BuildConfigUri) {
+        // Before the Build Config URI existed, the SAN named the workflow that ran when it was one of
+        // the repository's own (not a reusable workflow of another repository).
+        None if !older_extensions.is_empty() => workflow_path
+            .strip_prefix(&format!("{repository}/"))
+            .map(str::to_owned),
         None => None,
         Some(uri) => {
             let prefix = format!("{GITHUB}{repository}/");
@@ -110,7 +132,7 @@ pub(crate) fn workflow_identity(verified: &Verified) -> Result<WorkflowIdentity,
     });
     Ok(WorkflowIdentity {
         commit,
-        git_ref: extension(verified, FulcioExtension::SourceRepositoryRef),
+        git_ref,
         repository_id: extension(verified, FulcioExtension::SourceRepositoryIdentifier),
         owner_id: extension(verified, FulcioExtension::SourceRepositoryOwnerIdentifier),
         workflow: format!("{GITHUB}{workflow_path}"),
@@ -118,10 +140,11 @@ pub(crate) fn workflow_identity(verified: &Verified) -> Result<WorkflowIdentity,
         workflow_path_ref: path.to_owned(),
         workflow_digest: extension(verified, FulcioExtension::BuildSignerDigest),
         hosted: extension(verified, FulcioExtension::RunnerEnvironment),
-        trigger: extension(verified, FulcioExtension::BuildTrigger),
+        trigger,
         config_path,
         run,
         repository,
+        older_extensions,
     })
 }
 

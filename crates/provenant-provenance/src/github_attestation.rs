@@ -93,7 +93,8 @@ pub enum AttestationError {
     },
     /// The certificate was issued for another OIDC issuer than GitHub Actions'.
     #[error(
-        "builder check failed: the certificate's OIDC issuer is {actual:?}, not {}",
+        "builder check failed: the certificate's OIDC issuer is {}, not {}",
+        .actual.as_deref().unwrap_or("absent"),
         crate::npm::GITHUB_ISSUER
     )]
     Issuer {
@@ -195,6 +196,9 @@ pub struct VerifiedAttestation {
     pub source_commit: Option<String>,
     /// The provenance statement.
     pub statement: Value,
+    /// The older GitHub certificate extensions the signer's claims were read from, because the
+    /// certificate predates their successors; empty for today's certificates.
+    pub older_extensions: Vec<provenant_sigstore::FulcioExtension>,
 }
 
 /// The signing workflow: GitHub's issuer, the trusted builder at a release tag, the expected repository.
@@ -357,5 +361,6 @@ pub fn verify_github_attestation(
         builder_id: signer,
         source_commit: workflow.commit,
         statement,
+        older_extensions: workflow.older_extensions,
     })
 }

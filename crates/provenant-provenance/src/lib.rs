@@ -42,6 +42,8 @@ pub mod gcb;
 mod gha_identity;
 pub mod github_attestation;
 pub mod npm;
+pub mod npm_registry;
+pub mod pypi;
 mod vsa_verify;
 
 use std::fmt;

@@ -33,16 +33,17 @@
 //!
 //! // An attestation set must hold both attestations; what is wrong is named.
 //! let err = AttestationSet::from_json(br#"{"attestations": []}"#).unwrap_err();
-//! assert!(matches!(err, NpmError::Attestations { .. }));
+//! assert!(matches!(err, NpmError::MissingAttestation { .. }));
 //! assert_eq!(err.check(), NpmCheck::Attestations);
-//! assert!(err.to_string().contains("0 attestations"), "{err}");
+//! assert!(err.to_string().contains("no SLSA provenance attestation and no npm publish attestation"), "{err}");
 //! ```
 
 use std::fmt;
 
 use provenant_digest::{Algorithm, Digest};
 use provenant_sigstore::{
-    Artifact, Bundle, IdentityPolicy, Policy, PublicKey, SanMatcher, Verified, Verifier, VerifyError,
+    Artifact, Bundle, FulcioExtension, IdentityPolicy, Policy, PublicKey, SanMatcher, Verified, Verifier,
+    VerifyError,
 };
 use provenant_slsa::policy::{self, PolicyError, SourceUri};
 use provenant_slsa::{FieldError, PredicateError, Provenance, Subject};
@@ -110,7 +111,8 @@ pub struct AttestationSet {
 
 impl AttestationSet {
     /// Reads the registry's attestation set: `{"attestations": [{"predicateType", "bundle"}, …]}` with
-    /// at least two entries, one SLSA provenance (v0.2 or v1) and one publish attestation. When a type
+    /// one SLSA provenance (v0.2 or v1) and one publish attestation; a set without either is
+    /// [`NpmError::MissingAttestation`], a failed verification. When a type
     /// appears more than once, the last one is taken, as slsa-verifier does.
     pub fn from_json(bytes: &[u8]) -> Result<AttestationSet, NpmError> {
         let bad = |reason: String| NpmError::Attestations { reason };
@@ -121,16 +123,13 @@ impl AttestationSet {
             )));
         }
         let doc: Value = serde_json::from_slice(bytes).map_err(|e| bad(format!("not JSON: {e}")))?;
+        // A member named twice anywhere (a second `bundle` or `dsseEnvelope`) is refused: the map
+        // above kept one of them silently.
+        provenant_sigstore::check_unique_keys(bytes, "attestation set").map_err(|e| bad(e.to_string()))?;
         let list = doc
             .get("attestations")
             .and_then(Value::as_array)
             .ok_or_else(|| bad("no `attestations` array".into()))?;
-        if list.len() < 2 {
-            return Err(bad(format!(
-                "{} attestations, expected a provenance and a publish attestation",
-                list.len()
-            )));
-        }
         let (mut provenance, mut publish) = (None, None);
         for (i, entry) in list.iter().enumerate() {
             let predicate_type = entry
@@ -162,12 +161,21 @@ impl AttestationSet {
                 publish = Some(attestation);
             }
         }
+        let count = list.len();
         match (provenance, publish) {
             (Some(provenance), Some(publish)) => Ok(AttestationSet { provenance, publish }),
-            _ => Err(bad(
-                "invalid attestation types: expected one SLSA provenance and one npm publish attestation"
-                    .into(),
-            )),
+            (None, Some(_)) => Err(NpmError::MissingAttestation {
+                missing: Missing::Provenance,
+                count,
+            }),
+            (Some(_), None) => Err(NpmError::MissingAttestation {
+                missing: Missing::Publish,
+                count,
+            }),
+            (None, None) => Err(NpmError::MissingAttestation {
+                missing: Missing::Both,
+                count,
+            }),
         }
     }
 }
@@ -185,6 +193,9 @@ pub struct RegistryKey {
     pub valid_from: Option<jiff::Timestamp>,
     /// Valid until (exclusive), when stated.
     pub valid_until: Option<jiff::Timestamp>,
+    /// Whether it comes from the registry's own listing (`/-/npm/v1/keys`), whose keys sign both
+    /// attestations and `dist.signatures`.
+    pub from_registry_listing: bool,
 }
 
 /// npm's registry keys, as published in `keys.json` (the sigstore TUF repository's
@@ -238,6 +249,7 @@ impl RegistryKeys {
                     .map(str::to_owned)
                     .ok_or_else(|| bad(format!("keys[{i}].{what}: not a string")))
             };
+            let from_registry_listing = key.get("keyId").is_none();
             let (key_id, usage, raw, valid_from, valid_until) = if key.get("keyId").is_some() {
                 (
                     text(key_field(key, i, &["keyId"])?, "keyId")?,
@@ -269,6 +281,7 @@ impl RegistryKeys {
                 public_key,
                 valid_from,
                 valid_until,
+                from_registry_listing,
             });
         }
         Ok(RegistryKeys { keys })
@@ -320,6 +333,29 @@ impl fmt::Display for Which {
         f.write_str(match self {
             Which::Provenance => "provenance",
             Which::Publish => "publish attestation",
+        })
+    }
+}
+
+/// What an attestation set lacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Missing {
+    /// The SLSA provenance.
+    Provenance,
+    /// npm's publish attestation.
+    Publish,
+    /// Both.
+    Both,
+}
+
+impl fmt::Display for Missing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Missing::Provenance => "SLSA provenance attestation",
+            Missing::Publish => "npm publish attestation",
+            Missing::Both => "SLSA provenance attestation and no npm publish attestation",
         })
     }
 }
@@ -384,6 +420,18 @@ pub enum NpmError {
         /// Why.
         reason: String,
     },
+    /// The attestation set is well formed but lacks the provenance, the publish attestation or both
+    /// (a package published without provenance): a failed verification, not an unreadable input.
+    #[error(
+        "attestations check failed: the package has no {missing} ({count} attestations in the set): \
+         it cannot be verified without both"
+    )]
+    MissingAttestation {
+        /// What is missing.
+        missing: Missing,
+        /// How many attestations the set holds.
+        count: usize,
+    },
     /// npm's `keys.json` is malformed.
     #[error("invalid npm registry keys: {reason}")]
     RegistryKeys {
@@ -417,7 +465,10 @@ pub enum NpmError {
         reason: String,
     },
     /// The certificate was issued for another OIDC issuer than GitHub Actions'.
-    #[error("builder check failed: the certificate's OIDC issuer is {actual:?}, not {GITHUB_ISSUER}")]
+    #[error(
+        "builder check failed: the certificate's OIDC issuer is {}, not {GITHUB_ISSUER}",
+        .actual.as_deref().unwrap_or("absent")
+    )]
     Issuer {
         /// The issuer.
         actual: Option<String>,
@@ -516,7 +567,8 @@ pub enum NpmError {
     },
     /// The npm CLI's provenance claims something its certificate contradicts or cannot vouch for.
     #[error(
-        "certificate check failed: the provenance's {claim} is {provenance:?}, the certificate says {certificate:?}"
+        "certificate check failed: the provenance's {claim} is `{provenance}`, the certificate says {}",
+        .certificate.as_deref().map_or_else(|| "nothing".to_owned(), |c| format!("`{c}`"))
     )]
     CertificateMismatch {
         /// The claim.
@@ -534,7 +586,8 @@ pub enum NpmError {
     },
     /// The publish bundle names no key, or one not in the registry's keys.
     #[error(
-        "publish signature check failed: the registry key {key_id:?} (usage {ATTESTATION_KEY_USAGE}) is not among the trusted npm keys"
+        "publish signature check failed: the registry key {} (usage {ATTESTATION_KEY_USAGE}) is not among the trusted npm keys",
+        .key_id.as_deref().unwrap_or("(none named by the bundle)")
     )]
     UnknownRegistryKey {
         /// The key id the bundle names.
@@ -601,7 +654,9 @@ impl NpmError {
     #[must_use]
     pub fn check(&self) -> NpmCheck {
         match self {
-            NpmError::Attestations { .. } | NpmError::RegistryKeys { .. } => NpmCheck::Attestations,
+            NpmError::Attestations { .. }
+            | NpmError::MissingAttestation { .. }
+            | NpmError::RegistryKeys { .. } => NpmCheck::Attestations,
             NpmError::Signature {
                 which: Which::Provenance,
                 ..
@@ -658,6 +713,11 @@ pub struct VerifiedPackage {
     pub package_name: String,
     /// The package version the publish attestation records.
     pub package_version: String,
+    /// The older GitHub certificate extensions (`github-workflow-repository`, …) the signer's claims
+    /// were read from, because the certificate predates their successors (early-2023 provenance);
+    /// empty for today's certificates. The claims only the newer extensions carry (repository and
+    /// owner ids, run, runner kind) were then not verified.
+    pub older_extensions: Vec<FulcioExtension>,
 }
 
 /// The digest the signature check binds a bundle to: its statement's first sha512/sha256 subject
@@ -779,6 +839,22 @@ fn equal_claim(claim: &str, value: Option<&Value>, certificate: Option<&str>) ->
     }
 }
 
+/// `equal_claim` for a claim that no extension of an early-2023 certificate (the older GitHub
+/// extensions alone) can carry: repository and owner ids, workflow digest, run. Such a certificate
+/// cannot vouch for it either way, so the claim is left unverified (and is not reported); a
+/// certificate with the newer extensions must vouch for it as always.
+fn vouched_claim(
+    workflow: &WorkflowIdentity,
+    claim: &str,
+    value: Option<&Value>,
+    certificate: Option<&str>,
+) -> Result<(), NpmError> {
+    if certificate.is_none() && !workflow.older_extensions.is_empty() {
+        return Ok(());
+    }
+    equal_claim(claim, value, certificate)
+}
+
 /// The run id and attempt of the certificate (`<id>/attempts/<n>`).
 fn certificate_run(workflow: &WorkflowIdentity) -> Result<Option<(String, String)>, NpmError> {
     let Some(run) = &workflow.run else {
@@ -820,7 +896,12 @@ fn check_against_certificate(
     let run = certificate_run(workflow)?;
     let v02 = matches!(provenance, Provenance::V02(_));
     check_run_parameters(v02, predicate, workflow, run.as_ref())?;
-    check_run_metadata(v02, predicate, run.as_ref())?;
+    check_run_metadata(
+        v02,
+        predicate,
+        run.as_ref(),
+        !workflow.older_extensions.is_empty(),
+    )?;
     // One subject, with a sha512 digest (what the registry records).
     match subjects {
         [only] if only.digest.contains_key("sha512") => {}
@@ -902,12 +983,14 @@ fn check_run_parameters(
             Some(&workflow.repository),
         )?;
         equal_claim("GITHUB_REF", field("GITHUB_REF"), workflow.git_ref.as_deref())?;
-        equal_claim(
+        vouched_claim(
+            workflow,
             "GITHUB_REPOSITORY_ID",
             field("GITHUB_REPOSITORY_ID"),
             workflow.repository_id.as_deref(),
         )?;
-        equal_claim(
+        vouched_claim(
+            workflow,
             "GITHUB_REPOSITORY_OWNER_ID",
             field("GITHUB_REPOSITORY_OWNER_ID"),
             workflow.owner_id.as_deref(),
@@ -918,15 +1001,21 @@ fn check_run_parameters(
             field("GITHUB_WORKFLOW_REF"),
             Some(&workflow.workflow_path_ref),
         )?;
-        equal_claim(
+        vouched_claim(
+            workflow,
             "GITHUB_WORKFLOW_SHA",
             field("GITHUB_WORKFLOW_SHA"),
             workflow.workflow_digest.as_deref(),
         )?;
         if field("GITHUB_RUN_ID").is_some() || field("GITHUB_RUN_ATTEMPT").is_some() {
             let (id, attempt) = run.map_or((None, None), |(i, a)| (Some(i.as_str()), Some(a.as_str())));
-            equal_claim("GITHUB_RUN_ID", field("GITHUB_RUN_ID"), id)?;
-            equal_claim("GITHUB_RUN_ATTEMPT", field("GITHUB_RUN_ATTEMPT"), attempt)?;
+            vouched_claim(workflow, "GITHUB_RUN_ID", field("GITHUB_RUN_ID"), id)?;
+            vouched_claim(
+                workflow,
+                "GITHUB_RUN_ATTEMPT",
+                field("GITHUB_RUN_ATTEMPT"),
+                attempt,
+            )?;
         }
         // invocation.parameters: none may be claimed.
         match predicate.pointer("/invocation/parameters") {
@@ -953,14 +1042,24 @@ fn check_run_parameters(
                 "repository_owner_id" => workflow.owner_id.as_deref(),
                 _ => return Err(mismatch(format!("internalParameters.github.{k}"), "(set)", None)),
             };
-            equal_claim(&format!("internalParameters.github.{k}"), Some(v), certificate)?;
+            let claim = format!("internalParameters.github.{k}");
+            if k == "event_name" {
+                equal_claim(&claim, Some(v), certificate)?;
+            } else {
+                vouched_claim(workflow, &claim, Some(v), certificate)?;
+            }
         }
     }
     Ok(())
 }
 
 /// The invocation id and the claims about the run the certificate cannot vouch for.
-fn check_run_metadata(v02: bool, predicate: &Value, run: Option<&(String, String)>) -> Result<(), NpmError> {
+fn check_run_metadata(
+    v02: bool,
+    predicate: &Value,
+    run: Option<&(String, String)>,
+    older_certificate: bool,
+) -> Result<(), NpmError> {
     // The run: invocation id against the certificate's run and attempt.
     let invocation = if v02 {
         predicate.pointer("/metadata/buildInvocationId")
@@ -981,10 +1080,12 @@ fn check_run_metadata(v02: bool, predicate: &Value, run: Option<&(String, String
             return Err(mismatch("invocation id", invocation, None));
         };
         let (cert_id, cert_attempt) = run.map_or((None, None), |(i, a)| (Some(i.as_str()), Some(a.as_str())));
-        if cert_id != Some(id) {
+        // An early-2023 certificate names no run: the invocation id is left unverified.
+        let unvouchable = run.is_none() && older_certificate;
+        if cert_id != Some(id) && !unvouchable {
             return Err(mismatch("run id", id, cert_id));
         }
-        if cert_attempt != Some(attempt) {
+        if cert_attempt != Some(attempt) && !unvouchable {
             return Err(mismatch("run attempt", attempt, cert_attempt));
         }
     }
@@ -1185,6 +1286,19 @@ fn check_signer(
             provenance_format: workflow.workflow.clone(),
             expected: builder_id,
             trusted: true,
+        });
+    }
+    // A certificate from before the Runner Environment extension (early 2023, the older GitHub
+    // extensions alone) cannot say which kind of runner ran: only the older builder id, which claims
+    // no kind, is accepted for it.
+    if workflow.hosted.is_none()
+        && !workflow.older_extensions.is_empty()
+        && builder_id == NPM_CLI_LEGACY_BUILDER
+    {
+        return Ok(Builder {
+            provenance_format: builder_id.clone(),
+            expected: builder_id,
+            trusted: false,
         });
     }
     let hosted = workflow.hosted.clone().ok_or(NpmError::RunnerUnknown)?;
@@ -1452,6 +1566,7 @@ pub fn verify_package(
         publish: publish_statement,
         package_name,
         package_version,
+        older_extensions: step.workflow.older_extensions.clone(),
     })
 }
 
@@ -1512,7 +1627,103 @@ mod tests {
             trigger: Some("release".into()),
             config_path: Some(".github/workflows/npm-publish.yml".into()),
             run: Some("4994975790/attempts/1".into()),
+            older_extensions: Vec::new(),
         }
+    }
+
+    /// The same run as an early-2023 certificate would describe it: the SAN, the issuer and the older
+    /// GitHub extensions (`.2`–`.6`) alone.
+    fn supreme_early_2023() -> Verified {
+        Verified {
+            identity: Some(
+                "https://github.com/trishankatdatadog/supreme-goggles/.github/workflows/npm-publish.yml@refs/tags/v1.0.5"
+                    .into(),
+            ),
+            issuer: Some(GITHUB_ISSUER.into()),
+            extensions: vec![
+                (FulcioExtension::GithubWorkflowTrigger, "release".into()),
+                (FulcioExtension::GithubWorkflowSha, "38ebf99444e033b2f1550c9aaaeacd62d02a12ba".into()),
+                (FulcioExtension::GithubWorkflowName, "Node.js Package".into()),
+                (FulcioExtension::GithubWorkflowRepository, "trishankatdatadog/supreme-goggles".into()),
+                (FulcioExtension::GithubWorkflowRef, "refs/tags/v1.0.5".into()),
+            ],
+            integrated_time: None,
+            verified_times: Vec::new(),
+            log_entries: Vec::new(),
+            dsse: None,
+            older_extensions_used: Vec::new(),
+        }
+    }
+
+    /// Issue 15, item 1: early-2023 npm provenance, whose certificate carries only Fulcio's older GitHub
+    /// extensions, verifies: the repository, commit, ref and trigger come from the older extensions
+    /// (which are named), the workflow path from the SAN, and the claims no such certificate can carry
+    /// are left unverified; a claim it does carry that the provenance contradicts still fails, and only
+    /// the npm CLI's older builder id (which claims no runner kind) is accepted.
+    #[test]
+    fn early_2023_certificates_with_only_older_extensions_verify() {
+        let verified = supreme_early_2023();
+        let workflow = workflow_identity(&verified).unwrap();
+        assert_eq!(workflow.repository, "trishankatdatadog/supreme-goggles");
+        assert_eq!(
+            workflow.commit.as_deref(),
+            Some("38ebf99444e033b2f1550c9aaaeacd62d02a12ba")
+        );
+        assert_eq!(workflow.git_ref.as_deref(), Some("refs/tags/v1.0.5"));
+        assert_eq!(workflow.trigger.as_deref(), Some("release"));
+        assert_eq!(
+            workflow.config_path.as_deref(),
+            Some(".github/workflows/npm-publish.yml")
+        );
+        assert_eq!(
+            workflow.older_extensions,
+            [
+                FulcioExtension::GithubWorkflowTrigger,
+                FulcioExtension::GithubWorkflowSha,
+                FulcioExtension::GithubWorkflowRepository,
+                FulcioExtension::GithubWorkflowRef,
+            ]
+        );
+        check(&supreme_v02(), &workflow).unwrap();
+        check(&supreme_v1(), &workflow).unwrap();
+        for (name, value) in [
+            ("GITHUB_SHA", "0000"),
+            ("GITHUB_EVENT_NAME", "push"),
+            ("GITHUB_REF", "refs/heads/main"),
+            ("GITHUB_REPOSITORY", "other/repo"),
+        ] {
+            let mut forged = supreme_v02();
+            forged["invocation"]["environment"][name] = value.into();
+            let err = check(&forged, &workflow).expect_err(name);
+            assert_eq!(err.check(), NpmCheck::Certificate, "{name}: {err}");
+        }
+        let expectations = |builder: &str| PackageExpectations {
+            source: "github.com/trishankatdatadog/supreme-goggles".parse().unwrap(),
+            builder_id: Some(builder.into()),
+            package_name: None,
+            package_version: None,
+            git_ref: None,
+        };
+        let builder = check_signer(&verified, &workflow, &expectations(NPM_CLI_LEGACY_BUILDER)).unwrap();
+        assert_eq!(builder.expected, NPM_CLI_LEGACY_BUILDER);
+        let Err(err) = check_signer(&verified, &workflow, &expectations(NPM_CLI_HOSTED_BUILDER)) else {
+            panic!("a runner kind the certificate cannot state was accepted");
+        };
+        assert!(matches!(err, NpmError::RunnerUnknown), "{err}");
+        // The same certificate with the newer extensions as well is read from those alone.
+        let mut both = verified.clone();
+        both.extensions.push((
+            FulcioExtension::SourceRepositoryUri,
+            "https://github.com/trishankatdatadog/supreme-goggles".into(),
+        ));
+        assert_eq!(
+            workflow_identity(&both).unwrap().older_extensions,
+            [
+                FulcioExtension::GithubWorkflowTrigger,
+                FulcioExtension::GithubWorkflowSha,
+                FulcioExtension::GithubWorkflowRef,
+            ]
+        );
     }
 
     /// Its SLSA v0.2 provenance, as the npm CLI wrote it.

@@ -163,6 +163,9 @@ impl Bundle {
                 actual: json.len(),
             });
         }
+        // Ambiguity first: a member named twice (serde_json would keep the last one silently, other
+        // readers the first) means two verifiers could see two different bundles in the same bytes.
+        crate::strict_json::check_unique_keys(json, "bundle")?;
         // Fast path: a well-formed bundle parses once. Only a failure is parsed again, to say which
         // field is wrong, and the media type is looked at first so that an unknown version is reported
         // as such, not as whatever field that version happens to lack.
@@ -174,6 +177,7 @@ impl Bundle {
         if !has_media_type(json) {
             return Err(ParseError::field("bundle", "mediaType", "is missing"));
         }
+        check_top_level(json)?;
         let bundle = Bundle {
             inner,
             intoto_v001: None,
@@ -480,6 +484,41 @@ impl Bundle {
         Ok(json)
     }
 }
+/// The members a bundle may have at its top level, as the protobuf message defines them.
+const TOP_LEVEL_MEMBERS: [&str; 4] = [
+    "mediaType",
+    "verificationMaterial",
+    "dsseEnvelope",
+    "messageSignature",
+];
+
+/// Refuses what protobuf JSON parsers refuse and serde's model would let through: a top-level member
+/// the bundle format does not define (which one verifier may read and another ignore), and both
+/// `dsseEnvelope` and `messageSignature` (the `content` oneof holds one).
+fn check_top_level(json: &[u8]) -> Result<(), ParseError> {
+    // The values are skipped, not built: only the member names are wanted.
+    #[allow(clippy::zero_sized_map_values)]
+    let members: std::collections::BTreeMap<String, serde::de::IgnoredAny> =
+        serde_json::from_slice(json).map_err(|e| ParseError::json("bundle", String::new(), &e))?;
+    if let Some(unknown) = members.keys().find(|k| !TOP_LEVEL_MEMBERS.contains(&k.as_str())) {
+        return Err(ParseError::field(
+            "bundle",
+            unknown,
+            "is not a member of a sigstore bundle (mediaType, verificationMaterial, and one of \
+             dsseEnvelope or messageSignature): an unknown member is refused, as protobuf JSON readers do",
+        ));
+    }
+    if members.contains_key("dsseEnvelope") && members.contains_key("messageSignature") {
+        return Err(ParseError::field(
+            "bundle",
+            "messageSignature",
+            "is given beside dsseEnvelope: a bundle carries one or the other, and one with both is \
+             ambiguous",
+        ));
+    }
+    Ok(())
+}
+
 /// Whether the top-level object has a `mediaType` member (the rest is skipped, not built).
 fn has_media_type(json: &[u8]) -> bool {
     #[derive(serde::Deserialize)]

@@ -33,6 +33,7 @@
 mod bundle;
 mod error;
 mod intoto_v001;
+mod strict_json;
 mod trust_root;
 mod verify;
 
@@ -42,10 +43,12 @@ pub use bundle::{
 };
 pub use error::{ParseError, TimeSource, VerifyError};
 pub use intoto_v001::RekorV1Entry;
+pub use strict_json::check_unique_keys;
 pub use trust_root::{
     CLIENT_TRUST_CONFIG_MEDIA_TYPE, MAX_TRUSTED_ROOT_BYTES, TRUSTED_ROOT_MEDIA_TYPES, TrustedRoot,
     TrustedRootSummary,
 };
 pub use verify::{
-    Artifact, FulcioExtension, IdentityPolicy, Policy, PublicKey, SanMatcher, Verified, Verifier, sha256,
+    Artifact, FulcioExtension, IdentityPolicy, Policy, PublicKey, SanMatcher, Verified, Verifier,
+    extension_or_older, sha256,
 };

@@ -59,6 +59,17 @@ impl fmt::Display for SanMatcher {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum FulcioExtension {
+    /// `.2` GitHub Workflow Trigger (deprecated; superseded by `.20` Build Trigger).
+    GithubWorkflowTrigger,
+    /// `.3` GitHub Workflow SHA (deprecated; superseded by `.13` Source Repository Digest).
+    GithubWorkflowSha,
+    /// `.4` GitHub Workflow Name (deprecated; no successor).
+    GithubWorkflowName,
+    /// `.5` GitHub Workflow Repository, `ORG/REPO` (deprecated; superseded by `.12` Source Repository
+    /// URI).
+    GithubWorkflowRepository,
+    /// `.6` GitHub Workflow Ref (deprecated; superseded by `.14` Source Repository Ref).
+    GithubWorkflowRef,
     /// `.9` Build Signer URI (the workflow that signed, with its ref).
     BuildSignerUri,
     /// `.10` Build Signer Digest.
@@ -85,11 +96,18 @@ pub enum FulcioExtension {
     BuildTrigger,
     /// `.21` Run Invocation URI.
     RunInvocationUri,
+    /// `.23` Deployment Environment (the GitHub environment or GitLab environment the job targeted).
+    DeploymentEnvironment,
 }
 
 impl FulcioExtension {
     /// Every extension, in OID order.
-    pub const ALL: [FulcioExtension; 13] = [
+    pub const ALL: [FulcioExtension; 19] = [
+        FulcioExtension::GithubWorkflowTrigger,
+        FulcioExtension::GithubWorkflowSha,
+        FulcioExtension::GithubWorkflowName,
+        FulcioExtension::GithubWorkflowRepository,
+        FulcioExtension::GithubWorkflowRef,
         FulcioExtension::BuildSignerUri,
         FulcioExtension::BuildSignerDigest,
         FulcioExtension::RunnerEnvironment,
@@ -103,6 +121,7 @@ impl FulcioExtension {
         FulcioExtension::BuildConfigDigest,
         FulcioExtension::BuildTrigger,
         FulcioExtension::RunInvocationUri,
+        FulcioExtension::DeploymentEnvironment,
     ];
 
     /// The extension's kebab-case name, as in cosign's `--certificate-github-workflow-*` family and
@@ -110,6 +129,11 @@ impl FulcioExtension {
     #[must_use]
     pub fn name(self) -> &'static str {
         match self {
+            FulcioExtension::GithubWorkflowTrigger => "github-workflow-trigger",
+            FulcioExtension::GithubWorkflowSha => "github-workflow-sha",
+            FulcioExtension::GithubWorkflowName => "github-workflow-name",
+            FulcioExtension::GithubWorkflowRepository => "github-workflow-repository",
+            FulcioExtension::GithubWorkflowRef => "github-workflow-ref",
             FulcioExtension::BuildSignerUri => "build-signer-uri",
             FulcioExtension::BuildSignerDigest => "build-signer-digest",
             FulcioExtension::RunnerEnvironment => "runner-environment",
@@ -123,11 +147,18 @@ impl FulcioExtension {
             FulcioExtension::BuildConfigDigest => "build-config-digest",
             FulcioExtension::BuildTrigger => "build-trigger",
             FulcioExtension::RunInvocationUri => "run-invocation-uri",
+            FulcioExtension::DeploymentEnvironment => "deployment-environment",
         }
     }
 
     fn value(self, claims: &sigstore_crypto::FulcioCiClaims) -> Option<&str> {
+        let legacy = &claims.deprecated_github;
         match self {
+            FulcioExtension::GithubWorkflowTrigger => legacy.workflow_trigger.as_deref(),
+            FulcioExtension::GithubWorkflowSha => legacy.workflow_sha.as_deref(),
+            FulcioExtension::GithubWorkflowName => legacy.workflow_name.as_deref(),
+            FulcioExtension::GithubWorkflowRepository => legacy.workflow_repository.as_deref(),
+            FulcioExtension::GithubWorkflowRef => legacy.workflow_ref.as_deref(),
             FulcioExtension::BuildSignerUri => claims.build_signer_uri.as_deref(),
             FulcioExtension::BuildSignerDigest => claims.build_signer_digest.as_deref(),
             FulcioExtension::RunnerEnvironment => claims.runner_environment.as_deref(),
@@ -143,8 +174,53 @@ impl FulcioExtension {
             FulcioExtension::BuildConfigDigest => claims.build_config_digest.as_deref(),
             FulcioExtension::BuildTrigger => claims.build_trigger.as_deref(),
             FulcioExtension::RunInvocationUri => claims.run_invocation_uri.as_deref(),
+            FulcioExtension::DeploymentEnvironment => claims.deployment_environment.as_deref(),
         }
     }
+}
+
+impl FulcioExtension {
+    /// The older GitHub extension (`.2`–`.6`) that says the same thing as this one, for certificates
+    /// issued before Fulcio added the provider-neutral extensions (early 2023): Source Repository URI,
+    /// Digest and Ref, and Build Trigger have one.
+    #[must_use]
+    pub fn older_github_equivalent(self) -> Option<FulcioExtension> {
+        match self {
+            FulcioExtension::SourceRepositoryUri => Some(FulcioExtension::GithubWorkflowRepository),
+            FulcioExtension::SourceRepositoryDigest => Some(FulcioExtension::GithubWorkflowSha),
+            FulcioExtension::SourceRepositoryRef => Some(FulcioExtension::GithubWorkflowRef),
+            FulcioExtension::BuildTrigger => Some(FulcioExtension::GithubWorkflowTrigger),
+            _ => None,
+        }
+    }
+}
+
+/// The value of `wanted` among a certificate's `extensions`, or, when the certificate lacks it (and
+/// only then), the value its older GitHub equivalent gives, in the newer extension's form (the
+/// repository `ORG/REPO` becomes `https://github.com/ORG/REPO`). The second element names the extension
+/// the value came from.
+#[must_use]
+pub fn extension_or_older(
+    extensions: &[(FulcioExtension, String)],
+    wanted: FulcioExtension,
+) -> Option<(String, FulcioExtension)> {
+    let find = |e: FulcioExtension| {
+        extensions
+            .iter()
+            .find(|(x, v)| *x == e && !v.is_empty())
+            .map(|(_, v)| v.clone())
+    };
+    if let Some(v) = find(wanted) {
+        return Some((v, wanted));
+    }
+    let older = wanted.older_github_equivalent()?;
+    let value = find(older)?;
+    let value = if older == FulcioExtension::GithubWorkflowRepository {
+        format!("https://github.com/{value}")
+    } else {
+        value
+    };
+    Some((value, older))
 }
 
 impl std::str::FromStr for FulcioExtension {
@@ -265,6 +341,9 @@ pub struct Verified {
     pub log_entries: Vec<LogEntry>,
     /// The DSSE payload type and payload (verified), for DSSE bundles.
     pub dsse: Option<(String, Vec<u8>)>,
+    /// The older GitHub extensions the identity policy's extensions were checked against, because the
+    /// certificate predates their successors (empty for today's certificates).
+    pub older_extensions_used: Vec<FulcioExtension>,
 }
 
 /// A verifier for one trusted root. Build it once: it parses and checks every key and certificate of
@@ -391,6 +470,7 @@ impl Verifier {
             })?;
             return self.verify(Artifact::Digest(digest), bundle, policy);
         }
+        check_inclusion_roots(bundle)?;
         let inner = self.structural_view(bundle);
         let result = match policy {
             Policy::Identity(_) => self.inner.verify_reader(reader, &inner, &self.keyless_policy()),
@@ -423,9 +503,10 @@ impl Verifier {
             .into_iter()
             .filter_map(|e| e.value(&done.certificate.ci_claims).map(|v| (e, v.to_owned())))
             .collect();
-        check_identity(p, identity.as_ref(), issuer.as_ref(), &extensions)?;
+        let older_extensions_used = check_identity(p, identity.as_ref(), issuer.as_ref(), &extensions)?;
         check_statement_subjects(artifact, &entry.payload_type, &entry.payload)?;
         Ok(Verified {
+            older_extensions_used,
             identity,
             issuer,
             extensions,
@@ -442,6 +523,7 @@ impl Verifier {
         bundle: &Bundle,
         policy: &Policy,
     ) -> Result<sigstore_verify::VerificationResult, VerifyError> {
+        check_inclusion_roots(bundle)?;
         let inner = self.structural_view(bundle);
         match policy {
             Policy::Identity(_) => self.inner.verify(artifact, &inner, &self.keyless_policy()),
@@ -466,6 +548,45 @@ impl Verifier {
             std::borrow::Cow::Borrowed(&bundle.inner)
         }
     }
+}
+
+/// Every inclusion proof's `rootHash` must equal both the root computed from the entry and the proof's
+/// hashes and the root of its checkpoint, as sigstore-python and sigstore-go require. The dependency
+/// ignores the field for Rekor v2 entries (it proves inclusion against the checkpoint alone), so a
+/// bundle with a `rootHash` that no log ever signed would otherwise verify. A checkpoint that does not
+/// parse is left to the checkpoint check.
+fn check_inclusion_roots(bundle: &Bundle) -> Result<(), VerifyError> {
+    for (i, entry) in bundle.inner.verification_material.tlog_entries.iter().enumerate() {
+        let Some(proof) = entry.inclusion_proof.as_ref() else {
+            continue;
+        };
+        let Some(checkpoint) = proof.checkpoint.checkpoint() else {
+            continue;
+        };
+        if checkpoint.root_hash() != &proof.root_hash {
+            return Err(VerifyError::InclusionProof {
+                detail: format!(
+                    "entry {i}: the proof's rootHash {} is not the signed checkpoint's root {}",
+                    proof.root_hash.to_hex(),
+                    checkpoint.root_hash().to_hex()
+                ),
+            });
+        }
+        let (leaf_index, tree_size) = if entry.kind_version == sigstore_types::KindVersion::HashedRekordV002 {
+            (entry.log_index.get(), checkpoint.tree_size())
+        } else {
+            (proof.log_index.get(), proof.tree_size)
+        };
+        let leaf = sigstore_merkle::hash_leaf(entry.canonicalized_body.as_bytes());
+        sigstore_merkle::verify_inclusion_proof(&leaf, leaf_index, tree_size, &proof.hashes, &proof.root_hash)
+            .map_err(|e| VerifyError::InclusionProof {
+                detail: format!(
+                    "entry {i}: the root computed from the entry and the proof's hashes is not the proof's rootHash {}: {e}",
+                    proof.root_hash.to_hex()
+                ),
+            })?;
+    }
+    Ok(())
 }
 
 /// A keyed bundle with neither a log entry nor a timestamp (as model-signing writes them), verified with
@@ -501,6 +622,7 @@ fn verify_keyed_without_evidence(
         verified_times: Vec::new(),
         log_entries: Vec::new(),
         dsse: bundle.dsse_payload().map(|(t, p)| (t.to_owned(), p.to_vec())),
+        older_extensions_used: Vec::new(),
     })
 }
 
@@ -655,6 +777,7 @@ fn finish(
                 .collect()
         })
         .unwrap_or_default();
+    let mut older_extensions_used = Vec::new();
     if let Policy::Identity(p) = policy {
         // Fail closed: the dependency reports what it checked; a keyless verification without the
         // certificate chain, the SCT and the log is not one Provenant accepts.
@@ -668,13 +791,14 @@ fn finish(
                 detail: "not every check ran (certificate chain, SCT, transparency log)".into(),
             });
         }
-        check_identity(p, identity.as_ref(), issuer.as_ref(), &extensions)?;
+        older_extensions_used = check_identity(p, identity.as_ref(), issuer.as_ref(), &extensions)?;
     } else if !(result.tlog_verified() || verifier.skip_tlog) {
         return Err(VerifyError::InvalidBundle {
             detail: "the transparency log was not verified".into(),
         });
     }
     Ok(Verified {
+        older_extensions_used,
         identity,
         issuer,
         extensions,
@@ -691,7 +815,7 @@ fn check_identity(
     identity: Option<&String>,
     issuer: Option<&String>,
     extensions: &[(FulcioExtension, String)],
-) -> Result<(), VerifyError> {
+) -> Result<Vec<FulcioExtension>, VerifyError> {
     if !identity.is_some_and(|san| p.san.matches(san)) {
         return Err(VerifyError::SanMismatch {
             got: identity.cloned(),
@@ -706,20 +830,24 @@ fn check_identity(
             want: want.clone(),
         });
     }
+    let mut older = Vec::new();
     for (extension, want) in &p.extensions {
-        let got = extensions
-            .iter()
-            .find(|(e, _)| e == extension)
-            .map(|(_, v)| v.clone());
-        if got.as_deref() != Some(want.as_str()) {
+        let got = extension_or_older(extensions, *extension);
+        if got.as_ref().map(|(v, _)| v.as_str()) != Some(want.as_str()) {
             return Err(VerifyError::ExtensionMismatch {
                 extension: extension.name(),
-                got,
+                got: got.map(|(v, _)| v),
                 want: want.clone(),
             });
         }
+        if let Some((_, from)) = got
+            && from != *extension
+            && !older.contains(&from)
+        {
+            older.push(from);
+        }
     }
-    Ok(())
+    Ok(older)
 }
 
 /// Where a verified time came from: an integrated time of one of the bundle's entries, or else an
@@ -891,4 +1019,84 @@ fn chain_error(detail: String, bundle: Option<&Bundle>) -> VerifyError {
 #[must_use]
 pub fn sha256(bytes: &[u8]) -> Digest {
     Algorithm::Sha256.hash_bytes(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // Test code: a failed unwrap is a failed test.
+
+    use super::*;
+
+    /// Issue 15, item 1: a certificate issued before Fulcio's provider-neutral extensions (early 2023)
+    /// carries only the older GitHub ones (`.2`–`.6`); an identity policy on the source repository,
+    /// commit, ref or trigger is checked against them, says which were used, and still fails on a
+    /// different value. A certificate with the newer extensions never falls back.
+    #[test]
+    fn older_github_extensions_stand_in_for_their_successors() {
+        let older = vec![
+            (FulcioExtension::GithubWorkflowTrigger, "push".to_owned()),
+            (FulcioExtension::GithubWorkflowSha, "a".repeat(40)),
+            (FulcioExtension::GithubWorkflowName, "release".to_owned()),
+            (FulcioExtension::GithubWorkflowRepository, "org/repo".to_owned()),
+            (FulcioExtension::GithubWorkflowRef, "refs/heads/main".to_owned()),
+        ];
+        let san = "https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main".to_owned();
+        let policy = |ext: &[(FulcioExtension, &str)]| {
+            ext.iter().fold(
+                IdentityPolicy::new(SanMatcher::Exact(san.clone())),
+                |p, (e, v)| p.with_extension(*e, *v),
+            )
+        };
+        let p = policy(&[
+            (
+                FulcioExtension::SourceRepositoryUri,
+                "https://github.com/org/repo",
+            ),
+            (FulcioExtension::SourceRepositoryRef, "refs/heads/main"),
+            (FulcioExtension::SourceRepositoryDigest, &"a".repeat(40)),
+            (FulcioExtension::BuildTrigger, "push"),
+        ]);
+        let used = check_identity(&p, Some(&san), None, &older).unwrap();
+        assert_eq!(
+            used,
+            [
+                FulcioExtension::GithubWorkflowRepository,
+                FulcioExtension::GithubWorkflowRef,
+                FulcioExtension::GithubWorkflowSha,
+                FulcioExtension::GithubWorkflowTrigger,
+            ]
+        );
+        let wrong = policy(&[(
+            FulcioExtension::SourceRepositoryUri,
+            "https://github.com/org/other",
+        )]);
+        let err = check_identity(&wrong, Some(&san), None, &older).unwrap_err();
+        assert!(
+            matches!(&err, VerifyError::ExtensionMismatch { extension: "source-repository-uri", got: Some(g), .. } if g == "https://github.com/org/repo"),
+            "{err}"
+        );
+        // Both present (today's certificates): the newer one decides, and no fallback is reported.
+        let mut both = older.clone();
+        both.push((
+            FulcioExtension::SourceRepositoryUri,
+            "https://github.com/org/renamed".to_owned(),
+        ));
+        let p = policy(&[(
+            FulcioExtension::SourceRepositoryUri,
+            "https://github.com/org/renamed",
+        )]);
+        assert!(check_identity(&p, Some(&san), None, &both).unwrap().is_empty());
+        let p = policy(&[(
+            FulcioExtension::SourceRepositoryUri,
+            "https://github.com/org/repo",
+        )]);
+        assert!(check_identity(&p, Some(&san), None, &both).is_err());
+        // Extensions without an older equivalent do not fall back.
+        let p = policy(&[(FulcioExtension::BuildConfigUri, "release")]);
+        assert!(check_identity(&p, Some(&san), None, &older).is_err());
+        assert_eq!(
+            "github-workflow-repository".parse::<FulcioExtension>().unwrap(),
+            FulcioExtension::GithubWorkflowRepository
+        );
+    }
 }

@@ -63,7 +63,10 @@ pub enum PolicyError {
         material: String,
     },
     /// The provenance's ref is not of the kind the check needs (a branch, or a tag).
-    #[error("cannot check the {wanted}: the build ran for {actual:?}")]
+    #[error(
+        "cannot check the {wanted}: the build ran for {}",
+        .actual.as_deref().unwrap_or("no recorded ref")
+    )]
     InvalidRef {
         /// `branch` or `tag`.
         wanted: RefKind,
@@ -130,7 +133,10 @@ impl fmt::Display for RefKind {
 }
 
 /// An expected source repository, normalised as slsa-verifier does: `github.com/ORG/REPO` and
-/// `https://github.com/ORG/REPO` both become `git+https://github.com/ORG/REPO`.
+/// `https://github.com/ORG/REPO` both become `git+https://github.com/ORG/REPO`. A trailing `.git` (and
+/// `/`) is dropped too, so that the repository URL as package.json writes it
+/// (`git+https://github.com/ORG/REPO.git`) names the same repository as slsa-verifier's documented
+/// `github.com/ORG/REPO`: provenance records repositories without it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SourceUri(String);
 
@@ -170,7 +176,15 @@ impl FromStr for SourceUri {
         } else {
             format!("git+https://{s}")
         };
-        Ok(SourceUri(normalised.trim_end_matches('/').to_owned()))
+        let trimmed = normalised.trim_end_matches('/');
+        let trimmed = trimmed
+            .strip_suffix(".git")
+            .unwrap_or(trimmed)
+            .trim_end_matches('/');
+        if trimmed.ends_with("://") || trimmed.ends_with(':') {
+            return Err(err("names no repository"));
+        }
+        Ok(SourceUri(trimmed.to_owned()))
     }
 }
 

@@ -11,6 +11,8 @@
 mod gcb;
 mod github_attestation;
 mod npm;
+mod npm_registry;
+mod pypi;
 mod slsa_verifier;
 mod vsa;
 

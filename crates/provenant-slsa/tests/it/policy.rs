@@ -202,3 +202,36 @@ fn build_levels() {
         })
     ));
 }
+
+/// Issue 15, item 4: `--source-uri` as package.json's `repository.url` writes it
+/// (`git+https://github.com/ORG/REPO.git`) names the repository the provenance records, whose URIs carry
+/// no `.git`; the other spellings of the same repository normalise alike, and another repository that
+/// merely ends in `.git` inside its name is still another repository.
+#[test]
+fn source_uri_as_package_json_writes_it_is_accepted() {
+    let p = with_ref("refs/heads/main");
+    for given in [
+        "git+https://github.com/org/repo.git",
+        "https://github.com/org/repo.git",
+        "github.com/org/repo.git",
+        "git+https://github.com/org/repo.git/",
+    ] {
+        let uri: SourceUri = given.parse().unwrap();
+        assert_eq!(uri.as_str(), "git+https://github.com/org/repo", "{given}");
+        policy::check_source(&p, &uri).unwrap();
+    }
+    for other in [
+        "github.com/org/repo.github",
+        "github.com/org/repo.git.git",
+        "github.com/org/re.git/po",
+    ] {
+        let err = policy::check_source(&p, &other.parse().unwrap()).unwrap_err();
+        assert!(
+            matches!(err, PolicyError::SourceMismatch { .. }),
+            "{other}: {err}"
+        );
+    }
+    for nothing in ["https://.git", "git+https://"] {
+        assert!(nothing.parse::<SourceUri>().is_err(), "{nothing}");
+    }
+}
