@@ -246,6 +246,9 @@ pub struct Faults {
     pub truncate_blobs: bool,
     /// Require the bearer-token flow: `(user, password)` accepted by the `/token` endpoint.
     pub bearer: Option<(String, String)>,
+    /// Behave like a registry without the OCI 1.1 referrers API (as docker-registry 2.8): no
+    /// `OCI-Subject` header, and `GET /v2/<name>/referrers/<digest>` answered with a plain 404.
+    pub no_referrers_api: bool,
 }
 
 #[derive(Default)]
@@ -257,6 +260,7 @@ struct MemoryState {
     next_upload: u64,
     faults: Faults,
     requests: Vec<String>,
+    tokens: Vec<String>,
 }
 
 /// A small in-process registry implementing the distribution API with the OCI 1.1 referrers API
@@ -314,6 +318,12 @@ impl MemoryRegistry {
     #[must_use]
     pub fn requests(&self) -> Vec<String> {
         self.state.lock().expect("state").requests.clone()
+    }
+
+    /// Every bearer token the `/token` endpoint has issued (with [`Faults::bearer`]).
+    #[must_use]
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.state.lock().expect("state").tokens.clone()
     }
 }
 
@@ -374,8 +384,8 @@ fn handle(state: &std::sync::Mutex<MemoryState>, mut request: tiny_http::Request
                 "Basic {}",
                 base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
             );
-            drop(st);
             if auth != expected {
+                drop(st);
                 return respond(
                     request,
                     401,
@@ -384,7 +394,15 @@ fn handle(state: &std::sync::Mutex<MemoryState>, mut request: tiny_http::Request
                 );
             }
             let scope = param("scope").unwrap_or_default();
-            let body = serde_json::json!({ "token": format!("tok-{}", scope.len()), "expires_in": 300 });
+            // Distinctive enough to search logs for.
+            let token = format!(
+                "tok-{}-{}",
+                scope.len(),
+                &sha256_hex(format!("{}:{scope}", st.tokens.len()).as_bytes())[7..39]
+            );
+            st.tokens.push(token.clone());
+            drop(st);
+            let body = serde_json::json!({ "token": token, "expires_in": 300 });
             return respond(request, 200, vec![], body.to_string().into_bytes());
         }
         if !auth.starts_with("Bearer tok-") {
@@ -560,6 +578,7 @@ fn handle(state: &std::sync::Mutex<MemoryState>, mut request: tiny_http::Request
                 let subject = serde_json::from_slice::<serde_json::Value>(&body)
                     .ok()
                     .and_then(|v| v.get("subject")?.get("digest")?.as_str().map(str::to_owned));
+                let no_referrers_api = st.faults.no_referrers_api;
                 st.manifests
                     .insert((name.clone(), digest.clone()), (media_type, body));
                 if !reference.starts_with("sha256:") {
@@ -570,7 +589,7 @@ fn handle(state: &std::sync::Mutex<MemoryState>, mut request: tiny_http::Request
                     ("Docker-Content-Digest", digest.clone()),
                     ("Location", format!("/v2/{name}/manifests/{digest}")),
                 ];
-                if let Some(s) = subject {
+                if let Some(s) = subject.filter(|_| !no_referrers_api) {
                     headers.push(("OCI-Subject", s));
                 }
                 respond(request, 201, headers, vec![]);
@@ -616,6 +635,9 @@ fn handle(state: &std::sync::Mutex<MemoryState>, mut request: tiny_http::Request
                 respond(request, 405, vec![], vec![]);
             }
         }
+    } else if let Some((_, _)) = split("/referrers/").filter(|_| st.faults.no_referrers_api) {
+        drop(st);
+        respond(request, 404, vec![], b"404 page not found\n".to_vec());
     } else if let Some((name, subject)) = split("/referrers/") {
         let wanted = param("artifactType").map(|t| t.replace("%2B", "+").replace("%2F", "/"));
         let mut manifests = Vec::new();
