@@ -708,3 +708,120 @@ fn handle(state: &std::sync::Mutex<MemoryState>, mut request: tiny_http::Request
         respond(request, 404, vec![], vec![]);
     }
 }
+
+/// How a [`StallingServer`] misbehaves once it has accepted a connection.
+#[derive(Debug, Clone, Copy)]
+pub enum Stall {
+    /// Reads the request and never answers.
+    Silent,
+    /// Answers `200 OK` one byte at a time, headers included, one byte per interval.
+    Trickle(std::time::Duration),
+    /// Sends the headers of a `200 OK` with a 64 KiB body at once, then the body one byte per interval.
+    TrickleBody(std::time::Duration),
+}
+
+/// A TCP server on a free loopback port that accepts every connection and then stalls it as told: the
+/// registry that never answers, or answers one byte every few seconds. Stops on drop.
+pub struct StallingServer {
+    port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for StallingServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "StallingServer(127.0.0.1:{})", self.port)
+    }
+}
+
+impl StallingServer {
+    /// Starts it.
+    #[must_use]
+    pub fn start(stall: Stall) -> StallingServer {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind stalling server");
+        let port = listener.local_addr().expect("address").port();
+        listener.set_nonblocking(true).expect("non-blocking listener");
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let flag = std::sync::Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            let mut connections = Vec::new();
+            while !flag.load(Ordering::Acquire) {
+                match listener.accept() {
+                    Ok((stream, _)) => {
+                        let flag = std::sync::Arc::clone(&flag);
+                        connections.push(std::thread::spawn(move || stall_connection(stream, stall, &flag)));
+                    }
+                    Err(_) => std::thread::sleep(std::time::Duration::from_millis(10)),
+                }
+            }
+            for c in connections {
+                let _ = c.join();
+            }
+        });
+        StallingServer {
+            port,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// `127.0.0.1:<port>`.
+    #[must_use]
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+}
+
+fn stall_connection(mut stream: std::net::TcpStream, stall: Stall, stop: &std::sync::atomic::AtomicBool) {
+    use std::io::{Read as _, Write as _};
+    use std::sync::atomic::Ordering;
+    let tick = std::time::Duration::from_millis(20);
+    let _ = stream.set_read_timeout(Some(tick));
+    // Take in the request (whatever arrives), so that the client is waiting for the answer.
+    let mut request = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !stop.load(Ordering::Acquire) && !request.windows(4).any(|w| w == b"\r\n\r\n") {
+        match stream.read(&mut buf) {
+            Ok(0) => return,
+            Ok(n) => request.extend_from_slice(&buf[..n]),
+            Err(_) => {}
+        }
+    }
+    let body = vec![b' '; 64 << 10];
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let (at_once, trickled, interval): (Vec<u8>, Vec<u8>, _) = match stall {
+        Stall::Silent => (Vec::new(), Vec::new(), tick),
+        Stall::Trickle(i) => (Vec::new(), [head.as_bytes(), &body[..]].concat(), i),
+        Stall::TrickleBody(i) => (head.into_bytes(), body, i),
+    };
+    if stream.write_all(&at_once).is_err() {
+        return;
+    }
+    let mut next = trickled.iter();
+    let mut last = std::time::Instant::now();
+    while !stop.load(Ordering::Acquire) {
+        std::thread::sleep(tick);
+        if last.elapsed() < interval {
+            continue;
+        }
+        last = std::time::Instant::now();
+        if let Some(b) = next.next()
+            && (stream.write_all(&[*b]).is_err() || stream.flush().is_err())
+        {
+            return;
+        }
+    }
+}
+
+impl Drop for StallingServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Release);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
