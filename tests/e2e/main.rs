@@ -17,6 +17,7 @@ mod lineage;
 mod npm;
 mod oci;
 mod provenance;
+mod registry_client;
 mod repro;
 mod sbom;
 mod sbom_attest;
