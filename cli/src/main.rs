@@ -115,18 +115,26 @@ fn init_tracing(verbose: u8, quiet: bool) {
         .without_time()
         .with_filter(filter)
         .with_filter(tracing_subscriber::filter::filter_fn(|meta| {
-            !is_wire_trace(meta.level(), meta.target())
+            !is_wire_trace(*meta.level(), meta.target())
         }));
     tracing_subscriber::registry().with(layer).init();
 }
 
 /// Crates whose trace-level logs show what goes over the wire (headers with credentials, token
 /// responses) in text or hex.
-const WIRE_LEVEL_CRATES: [&str; 7] = ["ureq", "ureq_proto", "rustls", "hyper", "hyper_util", "reqwest", "h2"];
+const WIRE_LEVEL_CRATES: [&str; 7] = [
+    "ureq",
+    "ureq_proto",
+    "rustls",
+    "hyper",
+    "hyper_util",
+    "reqwest",
+    "h2",
+];
 
 /// Whether an event is transport trace output, which may hold credentials.
-fn is_wire_trace(level: &tracing::Level, target: &str) -> bool {
-    *level == tracing::Level::TRACE
+fn is_wire_trace(level: tracing::Level, target: &str) -> bool {
+    level == tracing::Level::TRACE
         && WIRE_LEVEL_CRATES.iter().any(|c| {
             target
                 .strip_prefix(c)

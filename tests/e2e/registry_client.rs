@@ -125,7 +125,10 @@ fn registry_timeout_flags_are_validated() {
         let flag = format!("--read-timeout={value}");
         let (code, _, err) = exec(&["oci", "pull", "127.0.0.1:1/app:v1", "-o", "x", &flag]);
         assert_eq!(code, 2, "{value}: {err}");
-        assert!(err.contains("is not a positive number of seconds"), "{value}: {err}");
+        assert!(
+            err.contains("is not a positive number of seconds"),
+            "{value}: {err}"
+        );
     }
 }
 
@@ -155,7 +158,11 @@ fn wire_dumps(log: &str) -> (String, String) {
 }
 
 fn hex(s: &str) -> String {
-    s.bytes().map(|b| format!("{b:02x}")).collect()
+    use std::fmt::Write as _;
+    s.bytes().fold(String::new(), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    })
 }
 
 /// Fails when `log` shows any of `secrets`, as text, base64 of `user:secret`, or hex.
@@ -164,9 +171,18 @@ fn assert_no_secret(log: &str, user: &str, secrets: &[String], what: &str) {
     for secret in secrets {
         let basic = base64_encode(format!("{user}:{secret}").as_bytes());
         for needle in [secret.as_str(), basic.trim()] {
-            assert!(!log.contains(needle), "{what} printed a credential ({needle}):\n{log}");
-            assert!(!dump_text.contains(needle), "{what} dumped a credential ({needle}):\n{log}");
-            assert!(!dump_hex.contains(&hex(needle)), "{what} dumped a credential in hex ({needle}):\n{log}");
+            assert!(
+                !log.contains(needle),
+                "{what} printed a credential ({needle}):\n{log}"
+            );
+            assert!(
+                !dump_text.contains(needle),
+                "{what} dumped a credential ({needle}):\n{log}"
+            );
+            assert!(
+                !dump_hex.contains(&hex(needle)),
+                "{what} dumped a credential in hex ({needle}):\n{log}"
+            );
         }
     }
 }
@@ -185,8 +201,25 @@ fn vvv_never_prints_registry_credentials() {
     let reference = format!("{}/notes:v1", basic.host());
     let pulled = t.path().join("basic");
     let runs: [Vec<&str>; 2] = [
-        vec!["-vvv", "oci", "push", &reference, file.to_str().unwrap(), "--creds", &creds],
-        vec!["-vvv", "oci", "pull", &reference, "-o", pulled.to_str().unwrap(), "--creds", &creds],
+        vec![
+            "-vvv",
+            "oci",
+            "push",
+            &reference,
+            file.to_str().unwrap(),
+            "--creds",
+            &creds,
+        ],
+        vec![
+            "-vvv",
+            "oci",
+            "pull",
+            &reference,
+            "-o",
+            pulled.to_str().unwrap(),
+            "--creds",
+            &creds,
+        ],
     ];
     for args in &runs {
         for rust_log in [None, Some("trace")] {
@@ -198,7 +231,10 @@ fn vvv_never_prints_registry_credentials() {
             let log = format!("{}{}", stdout(&out), stderr(&out));
             assert!(out.status.success(), "{args:?}: {log}");
             // The log is the trace the user asked for: the requests are in it.
-            assert!(log.contains("TRACE") || log.contains("DEBUG"), "{args:?}: no trace at all:\n{log}");
+            assert!(
+                log.contains("TRACE") || log.contains("DEBUG"),
+                "{args:?}: no trace at all:\n{log}"
+            );
             assert_no_secret(&log, USER, &[PASSWORD.to_owned()], &format!("{args:?}"));
         }
     }
@@ -215,8 +251,25 @@ fn vvv_never_prints_registry_credentials() {
     let pulled = t.path().join("bearer");
     let mut logs = Vec::new();
     for args in [
-        vec!["-vvv", "oci", "push", &reference, file.to_str().unwrap(), "--creds", &creds],
-        vec!["-vvv", "oci", "pull", &reference, "-o", pulled.to_str().unwrap(), "--creds", &creds],
+        vec![
+            "-vvv",
+            "oci",
+            "push",
+            &reference,
+            file.to_str().unwrap(),
+            "--creds",
+            &creds,
+        ],
+        vec![
+            "-vvv",
+            "oci",
+            "pull",
+            &reference,
+            "-o",
+            pulled.to_str().unwrap(),
+            "--creds",
+            &creds,
+        ],
     ] {
         let out = run(&mut provenant_cmd(&args));
         let log = format!("{}{}", stdout(&out), stderr(&out));
@@ -240,7 +293,10 @@ fn verify_image_unreachable_registry_exits_2() {
     let (code, out, err) = verify_image(&image, &[]);
     assert_eq!(code, 2, "{out}\n{err}");
     assert!(!out.contains("no cosign attestation"), "{out}");
-    assert!(err.contains("cosign attestation tag") && err.contains("refused"), "{err}");
+    assert!(
+        err.contains("cosign attestation tag") && err.contains("refused"),
+        "{err}"
+    );
     let (code, out, err) = verify_image(&image, &["--output", "json"]);
     assert_eq!(code, 2, "{out}\n{err}");
     assert!(out.is_empty(), "{out}");

@@ -194,7 +194,11 @@ pub fn add_to_tag_indexes(
 
 /// Reads the tag index of `subject` and, when some of `entries` are missing from it, writes it back with
 /// them added (in the order given). Returns whether it wrote.
-fn merge_into_tag_index(store: &dyn Store, subject: &Digest, entries: &[Descriptor]) -> Result<bool, StoreError> {
+fn merge_into_tag_index(
+    store: &dyn Store,
+    subject: &Digest,
+    entries: &[Descriptor],
+) -> Result<bool, StoreError> {
     let tag = referrers_tag(subject);
     let mut index = read_tag_index(store, subject)?.unwrap_or_default();
     let mut added = false;

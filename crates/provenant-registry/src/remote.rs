@@ -66,7 +66,7 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default [`ClientOptions::read_timeout`].
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default [`ClientOptions::request_timeout`].
-pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_mins(1);
 /// The slowest blob transfer (bytes per second) that the request timeout leaves time for.
 pub const MIN_TRANSFER_RATE: u64 = 128 << 10;
 
@@ -359,7 +359,9 @@ impl Client {
 
     fn deadline_of(&self, t: ureq::Timeout) -> Deadline {
         match t {
-            ureq::Timeout::Resolve | ureq::Timeout::Connect => Deadline::Connect(self.options.connect_timeout),
+            ureq::Timeout::Resolve | ureq::Timeout::Connect => {
+                Deadline::Connect(self.options.connect_timeout)
+            }
             ureq::Timeout::PerRead | ureq::Timeout::PerWrite => Deadline::Read(self.options.read_timeout),
             _ => Deadline::Request(self.options.request_timeout),
         }
@@ -373,10 +375,18 @@ impl Client {
             return None;
         }
         let extra = req.blob_size.map_or(0, |size| size / MIN_TRANSFER_RATE);
-        Some(self.options.request_timeout.saturating_add(Duration::from_secs(extra)))
+        Some(
+            self.options
+                .request_timeout
+                .saturating_add(Duration::from_secs(extra)),
+        )
     }
 
-    fn configure<B: ureq::AsSendBody>(&self, per_call: Option<Duration>, request: http::Request<B>) -> http::Request<B> {
+    fn configure<B: ureq::AsSendBody>(
+        &self,
+        per_call: Option<Duration>,
+        request: http::Request<B>,
+    ) -> http::Request<B> {
         self.agent
             .configure_request(request)
             .timeout_per_call(per_call)
@@ -859,7 +869,8 @@ impl Store for Remote {
                 _ => return Err(status_error("GET", &url, resp)),
             }
             let link = header(&resp, "link");
-            let body = read_limited(resp, MAX_TAG_LIST).map_err(|e| self.client.body_error("GET", &url, e))?;
+            let body =
+                read_limited(resp, MAX_TAG_LIST).map_err(|e| self.client.body_error("GET", &url, e))?;
             let doc: serde_json::Value = serde_json::from_slice(&body).map_err(|e| StoreError::Protocol {
                 registry: self.repository.registry().to_string(),
                 reason: format!("tag list is not JSON: {e}"),

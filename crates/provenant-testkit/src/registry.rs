@@ -784,7 +784,7 @@ fn stall_connection(mut stream: std::net::TcpStream, stall: Stall, stop: &std::s
     while !stop.load(Ordering::Acquire) && !request.windows(4).any(|w| w == b"\r\n\r\n") {
         match stream.read(&mut buf) {
             Ok(0) => return,
-            Ok(n) => request.extend_from_slice(&buf[..n]),
+            Ok(n) => request.extend_from_slice(buf.get(..n).unwrap_or_default()),
             Err(_) => {}
         }
     }

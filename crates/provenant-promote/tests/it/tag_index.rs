@@ -79,10 +79,27 @@ fn promotion_updates_each_tag_index_once() {
         ..Faults::default()
     });
     let dst = Remote::new(client(), format!("{}/app", registry.host()).parse().unwrap());
-    let report = promote(&layout, &subject, &dst, &PromoteOptions::default(), &NoVerification).unwrap();
+    let report = promote(
+        &layout,
+        &subject,
+        &dst,
+        &PromoteOptions::default(),
+        &NoVerification,
+    )
+    .unwrap();
     assert_eq!(report.referrers.len(), 7, "{report:?}");
-    assert_eq!(tag_index_puts(&registry, &subject), 1, "{:#?}", registry.requests());
-    assert_eq!(tag_index_puts(&registry, &notes[0]), 1, "{:#?}", registry.requests());
+    assert_eq!(
+        tag_index_puts(&registry, &subject),
+        1,
+        "{:#?}",
+        registry.requests()
+    );
+    assert_eq!(
+        tag_index_puts(&registry, &notes[0]),
+        1,
+        "{:#?}",
+        registry.requests()
+    );
 
     let found = referrers::discover(&dst, &subject, None).unwrap();
     let mut expected = notes.clone();
@@ -104,7 +121,14 @@ fn promotion_updates_each_tag_index_once() {
     );
 
     // Promoting again finds every entry listed and writes no index.
-    promote(&layout, &subject, &dst, &PromoteOptions::default(), &NoVerification).unwrap();
+    promote(
+        &layout,
+        &subject,
+        &dst,
+        &PromoteOptions::default(),
+        &NoVerification,
+    )
+    .unwrap();
     assert_eq!(tag_index_puts(&registry, &subject), 1);
     assert_eq!(tag_index_puts(&registry, &notes[0]), 1);
 }
@@ -157,12 +181,16 @@ fn promotion_and_concurrent_attachers_lose_no_tag_index_entry() {
             })
             .collect();
         start.wait();
-        let report = promote(&layout, &subject, &dst, &PromoteOptions::default(), &NoVerification).unwrap();
+        let report = promote(
+            &layout,
+            &subject,
+            &dst,
+            &PromoteOptions::default(),
+            &NoVerification,
+        )
+        .unwrap();
         assert_eq!(report.referrers.len(), 6, "{report:?}");
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().unwrap())
-            .collect()
+        workers.into_iter().flat_map(|w| w.join().unwrap()).collect()
     });
     assert_eq!(attached.len(), ATTACHERS * EACH);
     let found = referrers::discover(&dst, &subject, None).unwrap();
