@@ -284,7 +284,11 @@ fn copy_blobs(
     concurrency: usize,
     c: &Counters,
 ) -> Result<(), StoreError> {
-    let queue: Mutex<Vec<(Digest, u64)>> = Mutex::new(blobs.iter().map(|(d, s)| (*d, *s)).rev().collect());
+    // Largest first (popped from the end): the long copies start at once and the small ones fill the
+    // other workers meanwhile, rather than a large blob starting last and running alone.
+    let mut order: Vec<(Digest, u64)> = blobs.iter().map(|(d, s)| (*d, *s)).collect();
+    order.sort_by_key(|(d, s)| (*s, std::cmp::Reverse(*d)));
+    let queue: Mutex<Vec<(Digest, u64)>> = Mutex::new(order);
     let failed = AtomicBool::new(false);
     let first_error: Mutex<Option<StoreError>> = Mutex::new(None);
     std::thread::scope(|scope| {
