@@ -95,8 +95,12 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
 }
 
 /// Logs go to stderr through tracing. `-v` raises the level (info, debug, trace), `-q` lowers it to
-/// errors only; `RUST_LOG` overrides both.
+/// errors only; `RUST_LOG` overrides both. Whatever the level, the transport crates' trace output is
+/// never let through: it dumps the bytes on the wire, `Authorization` headers and tokens included.
 fn init_tracing(verbose: u8, quiet: bool) {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
     let level = match (quiet, verbose) {
         (true, _) => "error",
         (false, 0) => "warn",
@@ -106,10 +110,35 @@ fn init_tracing(verbose: u8, quiet: bool) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_target(false)
         .without_time()
-        .init();
+        .with_filter(filter)
+        .with_filter(tracing_subscriber::filter::filter_fn(|meta| {
+            !is_wire_trace(*meta.level(), meta.target())
+        }));
+    tracing_subscriber::registry().with(layer).init();
+}
+
+/// Crates whose trace-level logs show what goes over the wire (headers with credentials, token
+/// responses) in text or hex.
+const WIRE_LEVEL_CRATES: [&str; 7] = [
+    "ureq",
+    "ureq_proto",
+    "rustls",
+    "hyper",
+    "hyper_util",
+    "reqwest",
+    "h2",
+];
+
+/// Whether an event is transport trace output, which may hold credentials.
+fn is_wire_trace(level: tracing::Level, target: &str) -> bool {
+    level == tracing::Level::TRACE
+        && WIRE_LEVEL_CRATES.iter().any(|c| {
+            target
+                .strip_prefix(c)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
+        })
 }

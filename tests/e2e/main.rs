@@ -19,6 +19,7 @@ mod npm;
 mod oci;
 mod provenance;
 mod pypi;
+mod registry_client;
 mod repro;
 mod sbom;
 mod sbom_attest;

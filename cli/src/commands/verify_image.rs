@@ -269,9 +269,18 @@ fn attestation_manifests(
 ) -> anyhow::Result<Vec<provenant_registry::FetchedManifest>> {
     use provenant_oci::{CosignKind, ManifestRef, cosign_tag};
     let mut found = Vec::new();
-    match store.get_manifest(&ManifestRef::Tag(cosign_tag(image, CosignKind::Attestation))) {
+    // Only a tag the store does not have means "no attestation": a registry that cannot be reached or
+    // answers with an error is a runtime error (exit 2), never a failed verification.
+    let tag = cosign_tag(image, CosignKind::Attestation);
+    match store.get_manifest(&ManifestRef::Tag(tag.clone())) {
         Ok(m) => found.push(m),
-        Err(e) => tracing::debug!(error = %e, "no cosign attestation tag"),
+        Err(e) if e.is_not_found() => tracing::debug!(error = %e, "no cosign attestation tag"),
+        Err(e) => {
+            return Err(anyhow::Error::new(e).context(format!(
+                "cannot read the cosign attestation tag {tag} of {}",
+                store.location()
+            )));
+        }
     }
     if let provenant_oci::Reference::Layout(l) = reference {
         let index = provenant_registry::layout::Layout::open(&l.path)?.index()?;

@@ -284,7 +284,11 @@ fn copy_blobs(
     concurrency: usize,
     c: &Counters,
 ) -> Result<(), StoreError> {
-    let queue: Mutex<Vec<(Digest, u64)>> = Mutex::new(blobs.iter().map(|(d, s)| (*d, *s)).rev().collect());
+    // Largest first (popped from the end): the long copies start at once and the small ones fill the
+    // other workers meanwhile, rather than a large blob starting last and running alone.
+    let mut order: Vec<(Digest, u64)> = blobs.iter().map(|(d, s)| (*d, *s)).collect();
+    order.sort_by_key(|(d, s)| (*s, std::cmp::Reverse(*d)));
+    let queue: Mutex<Vec<(Digest, u64)>> = Mutex::new(order);
     let failed = AtomicBool::new(false);
     let first_error: Mutex<Option<StoreError>> = Mutex::new(None);
     std::thread::scope(|scope| {
@@ -357,6 +361,9 @@ pub fn promote(
         referrers: referrer_digests,
     };
     let mut root_manifest = None;
+    // Referrers to make discoverable at the destination, by subject: each subject's listing (referrers
+    // API) is consulted once, and its tag index written once, with all its new entries.
+    let mut unindexed: BTreeMap<Digest, Vec<Descriptor>> = BTreeMap::new();
     for node in &nodes {
         let f = &node.fetched;
         if f.digest == *digest {
@@ -371,25 +378,28 @@ pub fn promote(
             report.manifests_copied += 1;
             Some(dst.put_manifest(&f.bytes, &f.media_type, None)?)
         };
-        if let Some(subject) = node.subject {
-            // A referrer: make it discoverable at the destination as it was at the source.
-            let indexed = put.is_some_and(|p| p.subject_indexed);
-            let listed = !indexed
-                && dst
-                    .referrers_api(&subject)?
-                    .is_some_and(|l| l.iter().any(|d| d.digest == f.digest));
-            if !indexed && !listed {
-                let mut entry = f.descriptor();
-                entry.artifact_type = f.manifest.artifact_type().map(str::to_owned);
-                entry.annotations = f.manifest.annotations().cloned();
-                referrers::add_to_tag_index(dst, &subject, &entry)?;
-            }
+        if let Some(subject) = node.subject
+            && !put.is_some_and(|p| p.subject_indexed)
+        {
+            // A referrer the destination did not index itself: make it discoverable there as it was
+            // at the source.
+            let mut entry = f.descriptor();
+            entry.artifact_type = f.manifest.artifact_type().map(str::to_owned);
+            entry.annotations = f.manifest.annotations().cloned();
+            unindexed.entry(subject).or_default().push(entry);
         }
         if let Some(tag) = &node.cosign_tag {
             // cosign's legacy attachments live under digest-derived tags: recreate them.
             dst.put_manifest(&f.bytes, &f.media_type, Some(tag))?;
         }
     }
+    for (subject, entries) in &mut unindexed {
+        if let Some(listed) = dst.referrers_api(subject)? {
+            entries.retain(|e| !listed.iter().any(|d| d.digest == e.digest));
+        }
+    }
+    unindexed.retain(|_, entries| !entries.is_empty());
+    referrers::add_to_tag_indexes(dst, &unindexed)?;
     report.blobs_copied = counters.copied.load(Ordering::Relaxed);
     report.bytes_copied = counters.bytes_copied.load(Ordering::Relaxed);
     report.blobs_mounted = counters.mounted.load(Ordering::Relaxed);

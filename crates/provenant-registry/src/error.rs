@@ -1,5 +1,6 @@
 use std::io;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use provenant_digest::Digest;
 
@@ -111,6 +112,17 @@ pub enum StoreError {
         #[source]
         source: Box<ureq::Error>,
     },
+    /// The registry let a deadline pass: it did not accept the connection, went silent, or took too
+    /// long over the whole request. Never retried.
+    #[error("{method} {url}: {deadline}")]
+    Timeout {
+        /// The HTTP method.
+        method: &'static str,
+        /// The URL.
+        url: String,
+        /// Which deadline passed.
+        deadline: Deadline,
+    },
     /// Authentication failed or was impossible.
     #[error("authentication to {registry} failed: {reason}")]
     Auth {
@@ -129,6 +141,53 @@ pub enum StoreError {
     },
 }
 
+/// A deadline of a registry request (see `remote::ClientOptions`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Deadline {
+    /// No connection (name resolution, TCP, TLS handshake) within this long.
+    Connect(Duration),
+    /// Nothing was received (or sent) for this long on an open connection.
+    Read(Duration),
+    /// The whole request took longer than this (plus its time for a blob's bytes).
+    Request(Duration),
+}
+
+impl std::fmt::Display for Deadline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Deadline::Connect(d) => write!(
+                f,
+                "no connection within {} (the connect timeout; raise it with --connect-timeout)",
+                Seconds(*d)
+            ),
+            Deadline::Read(d) => write!(
+                f,
+                "the registry sent nothing for {} (the read timeout; raise it with --read-timeout)",
+                Seconds(*d)
+            ),
+            Deadline::Request(d) => write!(
+                f,
+                "the request did not complete within {} (the registry timeout; raise it with --registry-timeout)",
+                Seconds(*d)
+            ),
+        }
+    }
+}
+
+/// A duration written in seconds (`30 s`, `1.5 s`).
+struct Seconds(Duration);
+
+impl std::fmt::Display for Seconds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.subsec_nanos() == 0 {
+            write!(f, "{} s", self.0.as_secs())
+        } else {
+            write!(f, "{} s", self.0.as_secs_f64())
+        }
+    }
+}
+
 impl StoreError {
     /// Whether the error is a [`StoreError::NotFound`].
     #[must_use]
@@ -136,7 +195,21 @@ impl StoreError {
         matches!(self, StoreError::NotFound { .. })
     }
 
-    /// Whether retrying the whole operation may succeed: connection failures and 429/5xx answers.
+    /// Whether the registry let a deadline pass.
+    #[must_use]
+    pub fn is_timeout(&self) -> bool {
+        match self {
+            StoreError::Timeout { .. } => true,
+            StoreError::Stream { source, .. } => source
+                .get_ref()
+                .and_then(|e| e.downcast_ref::<StoreError>())
+                .is_some_and(StoreError::is_timeout),
+            _ => false,
+        }
+    }
+
+    /// Whether retrying the whole operation may succeed: connection failures and 429/5xx answers (not
+    /// a registry that let a deadline pass).
     #[must_use]
     pub fn is_transient(&self) -> bool {
         match self {

@@ -4,9 +4,12 @@
 //!
 //! Where the store has no referrers API, [`attach`] maintains the tag index: it merges its entry into
 //! the current index, writes it, then reads it back; if a concurrent writer replaced it without the
-//! entry, it merges and writes again, so that concurrent attaches lose no entry.
+//! entry, it merges and writes again, so that concurrent attaches lose no entry. [`add_to_tag_indexes`]
+//! does the same for many entries of many subjects at once (promotion): one write per subject, one
+//! round of confirmations for all.
 
-use std::time::Duration;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 use provenant_digest::Digest;
 use provenant_oci::manifest::{MAX_MANIFEST_BYTES, to_bytes};
@@ -110,52 +113,136 @@ fn read_tag_index(store: &dyn Store, subject: &Digest) -> Result<Option<ImageInd
     }
 }
 
-/// Adds `entry` to the referrers tag index of `subject`.
-///
-/// Where the store can lock its tags (layouts) the read-modify-write runs under the lock. Registries
-/// offer no compare-and-swap on tags, so there the index is written, re-read after a pause, and
-/// rewritten until the entry has survived two consecutive checks.
+/// Adds `entry` to the referrers tag index of `subject` (see [`add_to_tag_indexes`]).
 pub fn add_to_tag_index(store: &dyn Store, subject: &Digest, entry: &Descriptor) -> Result<(), StoreError> {
-    let tag = referrers_tag(subject);
-    let write = |present_ok: bool| -> Result<bool, StoreError> {
-        let mut index = read_tag_index(store, subject)?.unwrap_or_default();
-        if index.manifests.iter().any(|d| d.digest == entry.digest) {
-            return Ok(present_ok);
-        }
-        index.manifests.push(entry.clone());
-        let bytes = to_bytes(&index);
-        if bytes.len() > MAX_MANIFEST_BYTES {
-            return Err(StoreError::TooLarge {
-                what: format!("referrers tag index {tag}"),
-                location: store.location(),
-                limit: MAX_MANIFEST_BYTES as u64,
-            });
-        }
-        store.put_manifest(&bytes, media::OCI_INDEX, Some(&tag))?;
-        Ok(false)
-    };
+    let entries: BTreeMap<Digest, Vec<Descriptor>> = [(*subject, vec![entry.clone()])].into_iter().collect();
+    add_to_tag_indexes(store, &entries)
+}
+
+/// Shortest wait between writing a referrers tag index and checking that it kept its entries.
+const MIN_CONFIRMATION_PAUSE: Duration = Duration::from_millis(12);
+/// Longest such wait.
+const MAX_CONFIRMATION_PAUSE: Duration = Duration::from_secs(2);
+/// How many times the duration of our own read-and-write of an index the wait lasts: a concurrent writer
+/// that read the index before our write landed has written its version well within that.
+const CONFIRMATION_PAUSE_FACTOR: u32 = 2;
+
+/// Adds entries to the referrers tag index of each subject: every index is read, merged and written once
+/// with all its new entries, then all are confirmed together.
+///
+/// Where the store can lock its tags (layouts) each read-modify-write runs under the lock and needs no
+/// confirmation. Registries offer no compare-and-swap on tags, so there each index is re-read after a
+/// pause (of at least [`CONFIRMATION_PAUSE_FACTOR`] times the time our own read and write of it took,
+/// since a concurrent writer's read-modify-write takes about as long) and rewritten with whatever it lost,
+/// until every entry has survived two consecutive checks. An entry that was already listed before
+/// anything was written needs no confirmation (whoever wrote it confirmed it).
+pub fn add_to_tag_indexes(
+    store: &dyn Store,
+    entries: &BTreeMap<Digest, Vec<Descriptor>>,
+) -> Result<(), StoreError> {
     if store.tag_lock_is_exclusive() {
-        return store.with_tag_lock(&mut || write(true).map(|_| ()));
+        for (subject, list) in entries {
+            store.with_tag_lock(&mut || merge_into_tag_index(store, subject, list).map(|_| ()))?;
+        }
+        return Ok(());
     }
-    let mut confirmations = 0;
+    // Subjects still to confirm, with their consecutive successful checks.
+    let mut pending: BTreeMap<Digest, u32> = BTreeMap::new();
+    let mut slowest = Duration::ZERO;
+    for (subject, list) in entries {
+        let started = Instant::now();
+        if merge_into_tag_index(store, subject, list)? {
+            pending.insert(*subject, 0);
+        }
+        slowest = slowest.max(started.elapsed());
+    }
+    let mut jitter = Jitter::new();
     for attempt in 0..TAG_INDEX_ATTEMPTS {
-        let present = write(true)?;
-        if present && attempt == 0 {
-            // Already listed before we wrote anything (an earlier attach or promotion).
+        if pending.is_empty() {
             return Ok(());
         }
-        confirmations = if present { confirmations + 1 } else { 0 };
-        if confirmations >= 2 {
-            return Ok(());
+        // Give concurrent writers time to land (longer as contention shows), then check again that
+        // our entries survived.
+        let pause = (slowest * CONFIRMATION_PAUSE_FACTOR * (1 + attempt / 2))
+            .clamp(MIN_CONFIRMATION_PAUSE, MAX_CONFIRMATION_PAUSE);
+        std::thread::sleep(pause + jitter.next(pause / 2));
+        let subjects: Vec<Digest> = pending.keys().copied().collect();
+        for subject in subjects {
+            let list = entries.get(&subject).map_or(&[][..], Vec::as_slice);
+            let started = Instant::now();
+            let wrote = merge_into_tag_index(store, &subject, list)?;
+            slowest = slowest.max(started.elapsed());
+            let checks = pending.entry(subject).or_default();
+            *checks = if wrote { 0 } else { *checks + 1 };
+            if *checks >= 2 {
+                pending.remove(&subject);
+            }
         }
-        // Give concurrent writers time to land, then check again that our entry survived.
-        let jitter = u64::from(entry.digest.as_bytes().first().copied().unwrap_or(0) % 32);
-        std::thread::sleep(Duration::from_millis(30 + u64::from(attempt) * 20 + jitter));
     }
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let tags: Vec<String> = pending.keys().map(|s| referrers_tag(s).to_string()).collect();
     Err(StoreError::Protocol {
         registry: store.location(),
-        reason: format!("referrers tag index {tag} kept losing entries to concurrent writers"),
+        reason: format!(
+            "referrers tag index {} kept losing entries to concurrent writers",
+            tags.join(", ")
+        ),
     })
+}
+
+/// Reads the tag index of `subject` and, when some of `entries` are missing from it, writes it back with
+/// them added (in the order given). Returns whether it wrote.
+fn merge_into_tag_index(
+    store: &dyn Store,
+    subject: &Digest,
+    entries: &[Descriptor],
+) -> Result<bool, StoreError> {
+    let tag = referrers_tag(subject);
+    let mut index = read_tag_index(store, subject)?.unwrap_or_default();
+    let mut added = false;
+    for entry in entries {
+        if !index.manifests.iter().any(|d| d.digest == entry.digest) {
+            index.manifests.push(entry.clone());
+            added = true;
+        }
+    }
+    if !added {
+        return Ok(false);
+    }
+    let bytes = to_bytes(&index);
+    if bytes.len() > MAX_MANIFEST_BYTES {
+        return Err(StoreError::TooLarge {
+            what: format!("referrers tag index {tag}"),
+            location: store.location(),
+            limit: MAX_MANIFEST_BYTES as u64,
+        });
+    }
+    store.put_manifest(&bytes, media::OCI_INDEX, Some(&tag))?;
+    Ok(true)
+}
+
+/// Small random extra waits, so that concurrent writers do not check in lockstep.
+struct Jitter(u64);
+
+impl Jitter {
+    fn new() -> Jitter {
+        use std::hash::{BuildHasher as _, Hasher as _};
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u64(u64::from(std::process::id()));
+        Jitter(hasher.finish() | 1)
+    }
+
+    /// A duration between zero and `max`.
+    fn next(&mut self, max: Duration) -> Duration {
+        // xorshift64
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        let micros = u64::try_from(max.as_micros()).unwrap_or(u64::MAX).max(1);
+        Duration::from_micros(self.0 % micros)
+    }
 }
 
 fn merge(out: &mut Vec<Referrer>, descriptor: Descriptor, scheme: Scheme, cosign: Option<String>) {

@@ -7,6 +7,9 @@
 //!   and the bearer-token flow (token requested from the realm with the credentials, cached per scope).
 //! - Requests whose body can be replayed are retried with exponential backoff on 429 and 5xx
 //!   (honouring `Retry-After` up to a bound).
+//! - Every request has deadlines ([`ClientOptions::connect_timeout`], [`ClientOptions::read_timeout`],
+//!   [`ClientOptions::request_timeout`]); a registry that misses one fails the request with
+//!   [`StoreError::Timeout`], which is not retried.
 //! - Blobs are uploaded with POST then PUT, or POST, PATCH chunks and a closing PUT above
 //!   [`ClientOptions::chunk_size`]; a declined cross-repository mount falls back to an upload.
 //! - Everything read is verified against its digest while it streams; manifests are bounded by
@@ -24,7 +27,7 @@ use ureq::http;
 
 use crate::auth::{Challenge, CredentialSource, Credentials, parse_challenge};
 use crate::verify::VerifyingReader;
-use crate::{FetchedManifest, PutManifest, Store, StoreError, check_manifest};
+use crate::{Deadline, FetchedManifest, PutManifest, Store, StoreError, check_manifest};
 
 /// Default size of a PATCH chunk, and the size above which uploads are chunked.
 pub const DEFAULT_CHUNK_SIZE: u64 = 32 << 20;
@@ -48,9 +51,24 @@ pub struct ClientOptions {
     pub initial_backoff: Duration,
     /// Redirects followed before giving up.
     pub max_redirects: u32,
-    /// Timeout for connecting and for each read.
-    pub timeout: Duration,
+    /// Longest wait for a connection (name resolution, TCP, TLS handshake).
+    pub connect_timeout: Duration,
+    /// Longest wait for the registry to send (or take) any byte once connected: a silent connection
+    /// fails after this long.
+    pub read_timeout: Duration,
+    /// Longest a whole request may take, from connecting to the last byte of its answer. Requests that
+    /// transfer a blob of known size get one more second per [`MIN_TRANSFER_RATE`] bytes.
+    pub request_timeout: Duration,
 }
+
+/// Default [`ClientOptions::connect_timeout`].
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default [`ClientOptions::read_timeout`].
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default [`ClientOptions::request_timeout`].
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_mins(1);
+/// The slowest blob transfer (bytes per second) that the request timeout leaves time for.
+pub const MIN_TRANSFER_RATE: u64 = 128 << 10;
 
 impl Default for ClientOptions {
     fn default() -> Self {
@@ -61,7 +79,9 @@ impl Default for ClientOptions {
             max_retries: 4,
             initial_backoff: Duration::from_millis(200),
             max_redirects: 5,
-            timeout: Duration::from_mins(1),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            read_timeout: DEFAULT_READ_TIMEOUT,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
         }
     }
 }
@@ -106,6 +126,10 @@ struct Req<'a> {
     headers: Vec<(&'static str, String)>,
     body: ReqBody<'a>,
     scopes: Vec<String>,
+    /// The size of the blob this request sends or fetches, when known: it extends the deadline.
+    blob_size: Option<u64>,
+    /// Whether the answer is a blob of unknown size: its body is bounded by the read timeout only.
+    open_ended: bool,
 }
 
 type Response = http::Response<ureq::Body>;
@@ -139,8 +163,12 @@ impl Client {
             .max_redirects(options.max_redirects)
             .max_redirects_will_error(true)
             .tls_config(tls)
-            .timeout_connect(Some(options.timeout))
-            .timeout_per_read(Some(options.timeout))
+            .timeout_resolve(Some(options.connect_timeout))
+            .timeout_connect(Some(options.connect_timeout))
+            .timeout_per_read(Some(options.read_timeout))
+            .timeout_per_write(Some(options.read_timeout))
+            .timeout_recv_response(Some(options.request_timeout))
+            .timeout_per_call(Some(options.request_timeout))
             .user_agent(concat!("provenant/", env!("CARGO_PKG_VERSION")))
             .build()
             .new_agent();
@@ -266,13 +294,11 @@ impl Client {
         if let Some(c) = credentials {
             request = request.header("Authorization", c.basic_header());
         }
-        let resp = request.call().map_err(|e| StoreError::Transport {
-            method: "GET",
-            url: realm.to_owned(),
-            source: Box::new(e),
-        })?;
+        let resp = request
+            .call()
+            .map_err(|e| self.transport_error("GET", realm.to_owned(), e))?;
         let status = resp.status().as_u16();
-        let body = read_limited(resp, MAX_SMALL_RESPONSE).unwrap_or_default();
+        let body = read_limited(resp, MAX_SMALL_RESPONSE).map_err(|e| self.body_error("GET", realm, e))?;
         if status != 200 {
             return Err(auth_error(format!("token endpoint {realm} answered {status}")));
         }
@@ -292,6 +318,79 @@ impl Client {
             .next()
             .unwrap_or("");
         host.parse::<Registry>().is_ok_and(|r| self.scheme(&r) == "http")
+    }
+
+    /// The error for a request that failed in transport: a [`StoreError::Timeout`] when a deadline
+    /// passed.
+    fn transport_error(&self, method: &'static str, url: String, e: ureq::Error) -> StoreError {
+        match e {
+            ureq::Error::Timeout(t) => StoreError::Timeout {
+                method,
+                url,
+                deadline: self.deadline_of(t),
+            },
+            e => StoreError::Transport {
+                method,
+                url,
+                source: Box::new(e),
+            },
+        }
+    }
+
+    /// The error for an answer's body that could not be read: a [`StoreError::Timeout`] when a deadline
+    /// passed, the error carried when it is one of ours, else a stream error.
+    fn body_error(&self, method: &'static str, url: &str, e: std::io::Error) -> StoreError {
+        if let Some(t) = e
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<ureq::Error>())
+            .and_then(|u| match u {
+                ureq::Error::Timeout(t) => Some(*t),
+                _ => None,
+            })
+        {
+            return StoreError::Timeout {
+                method,
+                url: url.to_owned(),
+                deadline: self.deadline_of(t),
+            };
+        }
+        StoreError::from_io(format!("reading the answer to {method} {url}"), e)
+    }
+
+    fn deadline_of(&self, t: ureq::Timeout) -> Deadline {
+        match t {
+            ureq::Timeout::Resolve | ureq::Timeout::Connect => {
+                Deadline::Connect(self.options.connect_timeout)
+            }
+            ureq::Timeout::PerRead | ureq::Timeout::PerWrite => Deadline::Read(self.options.read_timeout),
+            _ => Deadline::Request(self.options.request_timeout),
+        }
+    }
+
+    /// The request's own deadline: the request timeout, plus time for its blob's bytes; none for a
+    /// blob of unknown size (its answer's headers still have the request timeout, every read the read
+    /// timeout).
+    fn per_call(&self, req: &Req<'_>) -> Option<Duration> {
+        if req.open_ended {
+            return None;
+        }
+        let extra = req.blob_size.map_or(0, |size| size / MIN_TRANSFER_RATE);
+        Some(
+            self.options
+                .request_timeout
+                .saturating_add(Duration::from_secs(extra)),
+        )
+    }
+
+    fn configure<B: ureq::AsSendBody>(
+        &self,
+        per_call: Option<Duration>,
+        request: http::Request<B>,
+    ) -> http::Request<B> {
+        self.agent
+            .configure_request(request)
+            .timeout_per_call(per_call)
+            .build()
     }
 
     /// Sends a request, handling authentication challenges and retries.
@@ -314,16 +413,19 @@ impl Client {
             if let Some(auth) = self.auth_header(&host, &req.scopes).filter(|_| same_host) {
                 builder = builder.header("Authorization", auth);
             }
+            let per_call = self.per_call(&req);
             let result = match &mut req.body {
-                ReqBody::Empty => builder.body(()).map(|r| self.agent.run(r)),
+                ReqBody::Empty => builder
+                    .body(())
+                    .map(|r| self.agent.run(self.configure(per_call, r))),
                 ReqBody::Bytes(b) => builder
                     .header("Content-Length", b.len().to_string())
                     .body(*b)
-                    .map(|r| self.agent.run(r)),
+                    .map(|r| self.agent.run(self.configure(per_call, r))),
                 ReqBody::Stream(reader, len) => builder
                     .header("Content-Length", len.to_string())
                     .body(ureq::SendBody::from_reader(*reader))
-                    .map(|r| self.agent.run(r)),
+                    .map(|r| self.agent.run(self.configure(per_call, r))),
             };
             let result = result.map_err(|e| StoreError::Protocol {
                 registry: registry.to_string(),
@@ -360,20 +462,15 @@ impl Client {
                     return Ok(resp);
                 }
                 Err(e) => {
-                    let transient = matches!(
-                        e,
-                        ureq::Error::Io(_) | ureq::Error::Timeout(_) | ureq::Error::ConnectionFailed
-                    );
+                    // A registry that let a deadline pass is not asked again: retrying would multiply
+                    // the wait.
+                    let transient = matches!(e, ureq::Error::Io(_) | ureq::Error::ConnectionFailed);
                     if transient && replayable && attempt < self.options.max_retries {
                         std::thread::sleep(self.options.initial_backoff * 2u32.saturating_pow(attempt));
                         attempt += 1;
                         continue;
                     }
-                    return Err(StoreError::Transport {
-                        method: req.method,
-                        url: req.url,
-                        source: Box::new(e),
-                    });
+                    return Err(self.transport_error(req.method, req.url, e));
                 }
             }
         }
@@ -420,6 +517,30 @@ fn status_error(method: &'static str, url: &str, resp: Response) -> StoreError {
         url: url.to_owned(),
         status,
         message,
+    }
+}
+
+/// A blob's body, whose deadline errors become [`StoreError::Timeout`] (inside the `io::Error`, as
+/// verifying readers carry their errors).
+struct DeadlineReader<R> {
+    inner: R,
+    client: Arc<Client>,
+    url: String,
+}
+
+impl<R: Read> Read for DeadlineReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.inner.read(buf).map_err(|e| {
+            let timed_out = e
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<ureq::Error>())
+                .is_some_and(|u| matches!(u, ureq::Error::Timeout(_)));
+            if timed_out {
+                std::io::Error::other(self.client.body_error("GET", &self.url, e))
+            } else {
+                e
+            }
+        })
     }
 }
 
@@ -483,6 +604,8 @@ impl Remote {
             headers: Vec::new(),
             body: ReqBody::Empty,
             scopes: vec![scope],
+            blob_size: None,
+            open_ended: false,
         }
     }
 
@@ -534,7 +657,10 @@ impl Store for Remote {
 
     fn open_blob(&self, digest: &Digest, size: Option<u64>) -> Result<Box<dyn Read + Send + '_>, StoreError> {
         let url = self.url(&format!("blobs/{digest}"));
-        let resp = self.send(self.req("GET", url.clone(), false))?;
+        let mut req = self.req("GET", url.clone(), false);
+        req.blob_size = size;
+        req.open_ended = size.is_none();
+        let resp = self.send(req)?;
         match resp.status().as_u16() {
             200 => {}
             404 => {
@@ -545,7 +671,11 @@ impl Store for Remote {
             }
             _ => return Err(status_error("GET", &url, resp)),
         }
-        let reader = resp.into_body().into_reader();
+        let reader = DeadlineReader {
+            inner: resp.into_body().into_reader(),
+            client: Arc::clone(&self.client),
+            url,
+        };
         Ok(Box::new(VerifyingReader::new(
             reader,
             *digest,
@@ -571,6 +701,7 @@ impl Store for Remote {
                 req.headers
                     .push(("Content-Range", format!("{}-{}", offset, offset + len - 1)));
                 req.body = ReqBody::Stream(&mut part, len);
+                req.blob_size = Some(len);
                 let resp = self.send_stream(req, digest)?;
                 if resp.status().as_u16() != 202 {
                     return Err(status_error("PATCH", &location, resp));
@@ -603,6 +734,7 @@ impl Store for Remote {
         let mut req = self.req("PUT", url.clone(), true);
         req.headers.push(("Content-Type", media::OCTET_STREAM.to_owned()));
         req.body = ReqBody::Stream(data, size);
+        req.blob_size = Some(size);
         let resp = self.send_stream(req, digest)?;
         if resp.status().as_u16() != 201 {
             return Err(status_error("PUT", &url, resp));
@@ -660,7 +792,7 @@ impl Store for Remote {
             .into_reader()
             .take(MAX_MANIFEST_BYTES as u64 + 1)
             .read_to_end(&mut bytes)
-            .map_err(|e| StoreError::from_io(what.clone(), e))?;
+            .map_err(|e| self.client.body_error("GET", &url, e))?;
         if bytes.len() > MAX_MANIFEST_BYTES {
             return Err(StoreError::TooLarge {
                 what,
@@ -738,7 +870,7 @@ impl Store for Remote {
             }
             let link = header(&resp, "link");
             let body =
-                read_limited(resp, MAX_TAG_LIST).map_err(|e| StoreError::from_io("reading tag list", e))?;
+                read_limited(resp, MAX_TAG_LIST).map_err(|e| self.client.body_error("GET", &url, e))?;
             let doc: serde_json::Value = serde_json::from_slice(&body).map_err(|e| StoreError::Protocol {
                 registry: self.repository.registry().to_string(),
                 reason: format!("tag list is not JSON: {e}"),
@@ -780,7 +912,7 @@ impl Store for Remote {
             return Ok(None);
         }
         let body = read_limited(resp, MAX_MANIFEST_BYTES as u64 + 1)
-            .map_err(|e| StoreError::from_io("reading referrers", e))?;
+            .map_err(|e| self.client.body_error("GET", &url, e))?;
         if body.len() > MAX_MANIFEST_BYTES {
             return Err(StoreError::TooLarge {
                 what: format!("referrers of {subject}"),

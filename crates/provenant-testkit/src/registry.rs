@@ -246,6 +246,9 @@ pub struct Faults {
     pub truncate_blobs: bool,
     /// Require the bearer-token flow: `(user, password)` accepted by the `/token` endpoint.
     pub bearer: Option<(String, String)>,
+    /// Behave like a registry without the OCI 1.1 referrers API (as docker-registry 2.8): no
+    /// `OCI-Subject` header, and `GET /v2/<name>/referrers/<digest>` answered with a plain 404.
+    pub no_referrers_api: bool,
 }
 
 #[derive(Default)]
@@ -257,6 +260,7 @@ struct MemoryState {
     next_upload: u64,
     faults: Faults,
     requests: Vec<String>,
+    tokens: Vec<String>,
 }
 
 /// A small in-process registry implementing the distribution API with the OCI 1.1 referrers API
@@ -314,6 +318,12 @@ impl MemoryRegistry {
     #[must_use]
     pub fn requests(&self) -> Vec<String> {
         self.state.lock().expect("state").requests.clone()
+    }
+
+    /// Every bearer token the `/token` endpoint has issued (with [`Faults::bearer`]).
+    #[must_use]
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.state.lock().expect("state").tokens.clone()
     }
 }
 
@@ -374,8 +384,8 @@ fn handle(state: &std::sync::Mutex<MemoryState>, mut request: tiny_http::Request
                 "Basic {}",
                 base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
             );
-            drop(st);
             if auth != expected {
+                drop(st);
                 return respond(
                     request,
                     401,
@@ -384,7 +394,15 @@ fn handle(state: &std::sync::Mutex<MemoryState>, mut request: tiny_http::Request
                 );
             }
             let scope = param("scope").unwrap_or_default();
-            let body = serde_json::json!({ "token": format!("tok-{}", scope.len()), "expires_in": 300 });
+            // Distinctive enough to search logs for.
+            let token = format!(
+                "tok-{}-{}",
+                scope.len(),
+                &sha256_hex(format!("{}:{scope}", st.tokens.len()).as_bytes())[7..39]
+            );
+            st.tokens.push(token.clone());
+            drop(st);
+            let body = serde_json::json!({ "token": token, "expires_in": 300 });
             return respond(request, 200, vec![], body.to_string().into_bytes());
         }
         if !auth.starts_with("Bearer tok-") {
@@ -560,6 +578,7 @@ fn handle(state: &std::sync::Mutex<MemoryState>, mut request: tiny_http::Request
                 let subject = serde_json::from_slice::<serde_json::Value>(&body)
                     .ok()
                     .and_then(|v| v.get("subject")?.get("digest")?.as_str().map(str::to_owned));
+                let no_referrers_api = st.faults.no_referrers_api;
                 st.manifests
                     .insert((name.clone(), digest.clone()), (media_type, body));
                 if !reference.starts_with("sha256:") {
@@ -570,7 +589,7 @@ fn handle(state: &std::sync::Mutex<MemoryState>, mut request: tiny_http::Request
                     ("Docker-Content-Digest", digest.clone()),
                     ("Location", format!("/v2/{name}/manifests/{digest}")),
                 ];
-                if let Some(s) = subject {
+                if let Some(s) = subject.filter(|_| !no_referrers_api) {
                     headers.push(("OCI-Subject", s));
                 }
                 respond(request, 201, headers, vec![]);
@@ -616,6 +635,9 @@ fn handle(state: &std::sync::Mutex<MemoryState>, mut request: tiny_http::Request
                 respond(request, 405, vec![], vec![]);
             }
         }
+    } else if let Some((_, _)) = split("/referrers/").filter(|_| st.faults.no_referrers_api) {
+        drop(st);
+        respond(request, 404, vec![], b"404 page not found\n".to_vec());
     } else if let Some((name, subject)) = split("/referrers/") {
         let wanted = param("artifactType").map(|t| t.replace("%2B", "+").replace("%2F", "/"));
         let mut manifests = Vec::new();
@@ -684,5 +706,122 @@ fn handle(state: &std::sync::Mutex<MemoryState>, mut request: tiny_http::Request
     } else {
         drop(st);
         respond(request, 404, vec![], vec![]);
+    }
+}
+
+/// How a [`StallingServer`] misbehaves once it has accepted a connection.
+#[derive(Debug, Clone, Copy)]
+pub enum Stall {
+    /// Reads the request and never answers.
+    Silent,
+    /// Answers `200 OK` one byte at a time, headers included, one byte per interval.
+    Trickle(std::time::Duration),
+    /// Sends the headers of a `200 OK` with a 64 KiB body at once, then the body one byte per interval.
+    TrickleBody(std::time::Duration),
+}
+
+/// A TCP server on a free loopback port that accepts every connection and then stalls it as told: the
+/// registry that never answers, or answers one byte every few seconds. Stops on drop.
+pub struct StallingServer {
+    port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for StallingServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "StallingServer(127.0.0.1:{})", self.port)
+    }
+}
+
+impl StallingServer {
+    /// Starts it.
+    #[must_use]
+    pub fn start(stall: Stall) -> StallingServer {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind stalling server");
+        let port = listener.local_addr().expect("address").port();
+        listener.set_nonblocking(true).expect("non-blocking listener");
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let flag = std::sync::Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            let mut connections = Vec::new();
+            while !flag.load(Ordering::Acquire) {
+                match listener.accept() {
+                    Ok((stream, _)) => {
+                        let flag = std::sync::Arc::clone(&flag);
+                        connections.push(std::thread::spawn(move || stall_connection(stream, stall, &flag)));
+                    }
+                    Err(_) => std::thread::sleep(std::time::Duration::from_millis(10)),
+                }
+            }
+            for c in connections {
+                let _ = c.join();
+            }
+        });
+        StallingServer {
+            port,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// `127.0.0.1:<port>`.
+    #[must_use]
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+}
+
+fn stall_connection(mut stream: std::net::TcpStream, stall: Stall, stop: &std::sync::atomic::AtomicBool) {
+    use std::io::{Read as _, Write as _};
+    use std::sync::atomic::Ordering;
+    let tick = std::time::Duration::from_millis(20);
+    let _ = stream.set_read_timeout(Some(tick));
+    // Take in the request (whatever arrives), so that the client is waiting for the answer.
+    let mut request = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !stop.load(Ordering::Acquire) && !request.windows(4).any(|w| w == b"\r\n\r\n") {
+        match stream.read(&mut buf) {
+            Ok(0) => return,
+            Ok(n) => request.extend_from_slice(buf.get(..n).unwrap_or_default()),
+            Err(_) => {}
+        }
+    }
+    let body = vec![b' '; 64 << 10];
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let (at_once, trickled, interval): (Vec<u8>, Vec<u8>, _) = match stall {
+        Stall::Silent => (Vec::new(), Vec::new(), tick),
+        Stall::Trickle(i) => (Vec::new(), [head.as_bytes(), &body[..]].concat(), i),
+        Stall::TrickleBody(i) => (head.into_bytes(), body, i),
+    };
+    if stream.write_all(&at_once).is_err() {
+        return;
+    }
+    let mut next = trickled.iter();
+    let mut last = std::time::Instant::now();
+    while !stop.load(Ordering::Acquire) {
+        std::thread::sleep(tick);
+        if last.elapsed() < interval {
+            continue;
+        }
+        last = std::time::Instant::now();
+        if let Some(b) = next.next()
+            && (stream.write_all(&[*b]).is_err() || stream.flush().is_err())
+        {
+            return;
+        }
+    }
+}
+
+impl Drop for StallingServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Release);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
     }
 }

@@ -9,3 +9,4 @@
 )]
 
 mod registry;
+mod tag_index;

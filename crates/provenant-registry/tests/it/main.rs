@@ -12,3 +12,4 @@ mod auth;
 mod layout;
 mod memory;
 mod sigstore_oci;
+mod timeouts;
