@@ -328,8 +328,8 @@ fn generate(args: &GenerateArgs) -> anyhow::Result<Outcome> {
 /// The in-toto predicate type of an SBOM format.
 fn predicate_type(format: &Format) -> &'static str {
     match format {
-        Format::CycloneDx(_) => "https://cyclonedx.org/bom",
-        Format::Spdx => "https://spdx.dev/Document",
+        Format::CycloneDx(_) => provenant_attest::predicate::CYCLONEDX,
+        Format::Spdx => provenant_attest::predicate::SPDX,
     }
 }
 

@@ -53,10 +53,10 @@ use crate::evidence::{Document, Evidence};
 use provenant_image::rootfs::{self, Filesystem, Node};
 
 /// The DSSE payload type of in-toto statements.
-const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
+use provenant_attest::IN_TOTO_PAYLOAD_TYPE;
 
 /// The predicate type of Provenant's reproducibility attestations.
-const REPRODUCIBILITY_PREDICATE: &str = "https://provenant.dev/attestation/reproducibility/v1";
+use provenant_attest::predicate::PROVENANT_REPRODUCIBILITY_V1 as REPRODUCIBILITY_PREDICATE;
 
 /// Most packaged files listed by name in one "not recorded" edge.
 const MAX_LISTED: usize = 10;
@@ -649,11 +649,11 @@ fn recorded_source(provenance: &Provenance) -> Option<(String, String)> {
     match provenance {
         Provenance::V1(p) => p.build_definition.resolved_dependencies.iter().find_map(|d| {
             let commit = d.digest.get("gitCommit").or_else(|| d.digest.get("sha1"))?;
-            Some((d.uri.clone().unwrap_or_default(), commit.clone()))
+            Some((d.uri.clone().unwrap_or_default(), commit.to_owned()))
         }),
         Provenance::V02(p) => p.materials.iter().find_map(|m| {
             let commit = m.digest.get("sha1").or_else(|| m.digest.get("gitCommit"))?;
-            Some((m.uri.clone().unwrap_or_default(), commit.clone()))
+            Some((m.uri.clone().unwrap_or_default(), commit.to_owned()))
         }),
         _ => None,
     }
