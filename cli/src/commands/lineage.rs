@@ -11,8 +11,7 @@ use provenant_registry::open_store;
 
 use crate::Outcome;
 use crate::args::{GlobalArgs, OutputFormat};
-use crate::commands::oci::RegistryArgs;
-use crate::commands::sigstore::{SignerArgs, TrustArgs, build_policy, load_verifier};
+use crate::args::{RegistryArgs, SignerArgs, TrustArgs};
 use crate::output::{print_bytes, print_json};
 
 #[derive(Debug, Subcommand)]
@@ -146,15 +145,14 @@ fn verify(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<Outcome> {
         .parse::<provenant_oci::Reference>()
         .with_context(|| format!("invalid reference {:?}", args.image))?;
     let expectations = expectations(args)?;
-    let packager = build_policy(&args.signer)?;
-    let builder = build_policy(&args.build_signer())?;
-    // A keyless signer anywhere needs the trusted root; keys alone (with the log waived) do not.
-    let root_policy = if matches!(packager, provenant_sigstore::Policy::Identity(_)) {
-        &packager
-    } else {
-        &builder
-    };
-    let verifier = load_verifier(&args.trust, root_policy)?;
+    let packager = args.trust.policy_for(provenant_evidence::Role::single(
+        "packager",
+        args.signer.policy()?,
+    ))?;
+    let builder = args.trust.policy_for(provenant_evidence::Role::single(
+        "builder",
+        args.build_signer().policy()?,
+    ))?;
     let client = args.registry.client(None)?;
     let store = open_store(&reference, &client, false)?;
     let digest = match (reference.digest(), reference.tag()) {
@@ -170,7 +168,6 @@ fn verify(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<Outcome> {
         (None, None) => bail!("{reference} names no digest"),
     };
     let trust = Trust {
-        verifier: &verifier,
         packager: &packager,
         builder: &builder,
     };

@@ -14,8 +14,7 @@ use serde::Serialize;
 
 use crate::Outcome;
 use crate::args::{GlobalArgs, OutputFormat};
-use crate::commands::provenance::SourceRefArgs;
-use crate::commands::sigstore::{TrustArgs, load_keyless_verifier};
+use crate::args::{SourceRefArgs, TrustArgs};
 use crate::output::print_json;
 
 /// `provenant verify-npm-package`.
@@ -112,7 +111,8 @@ pub(crate) fn verify_npm_package(
     )?)
     .with_context(|| format!("cannot read attestations {}", args.attestations_path.display()))?;
     // The identity is checked by the npm verification itself.
-    let verifier = load_keyless_verifier(&args.trust)?;
+    let trust = args.trust.keyless_policy()?;
+    let verifier = trust.verifier();
 
     let mut reports = Vec::with_capacity(args.tarballs.len());
     let mut outcome = Outcome::Success;
@@ -132,7 +132,7 @@ pub(crate) fn verify_npm_package(
             failed_check: None,
             error: None,
         };
-        match verify_package(&verifier, &keys, &attestations, &digest, &expectations) {
+        match verify_package(verifier, &keys, &attestations, &digest, &expectations) {
             Ok(passed) => {
                 if args.print_provenance {
                     print_json(&passed.provenance)?;

@@ -11,8 +11,6 @@ use serde_json::{Map, Value, json};
 
 use crate::{BuiltImage, ImageOptions};
 
-/// The in-toto Statement type written.
-
 /// What the packaging provenance records besides the image itself.
 #[derive(Debug, Clone)]
 pub struct Packaging<'a> {

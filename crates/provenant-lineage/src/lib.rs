@@ -41,9 +41,10 @@ use std::path::PathBuf;
 
 use globset::GlobSet;
 use provenant_digest::{Algorithm, Digest};
+use provenant_evidence::TrustPolicy;
 use provenant_oci::{Manifest, ManifestRef};
 use provenant_registry::{Store, StoreError};
-use provenant_sigstore::{Artifact, Bundle, Policy, Verified, Verifier};
+use provenant_sigstore::{Artifact, Bundle, Verified};
 use provenant_slsa::policy::{self, BuilderId, SourceUri};
 use provenant_slsa::{Provenance, ResourceDescriptor};
 use serde::Serialize;
@@ -81,15 +82,14 @@ pub enum LineageError {
     },
 }
 
-/// Who must have signed what.
+/// Who must have signed what: one trust policy (a role under the trusted root and the checks
+/// skipped) per signer.
 #[derive(Debug, Clone, Copy)]
 pub struct Trust<'a> {
-    /// The verifier (trusted root and log options).
-    pub verifier: &'a Verifier,
     /// Who packages images: the signer of packaging provenance.
-    pub packager: &'a Policy,
+    pub packager: &'a TrustPolicy,
     /// Who builds: the signer of build provenance.
-    pub builder: &'a Policy,
+    pub builder: &'a TrustPolicy,
 }
 
 /// What the lineage must show.
@@ -264,14 +264,11 @@ fn describe_signer(verified: &Verified, bundle: &Bundle) -> String {
 }
 
 /// Verifies a provenance bundle for `subject` under `signer`: signature, statement, predicate.
-fn accept_provenance(
-    verifier: &Verifier,
-    signer: &Policy,
-    bundle: &Bundle,
-    subject: &Digest,
-) -> Result<Accepted, String> {
-    let outcome = verifier
-        .verify(Artifact::Digest(*subject), bundle, signer)
+fn accept_provenance(signer: &TrustPolicy, bundle: &Bundle, subject: &Digest) -> Result<Accepted, String> {
+    signer.evidence_present(bundle).map_err(|e| e.to_string())?;
+    let outcome = signer
+        .verifier()
+        .verify(Artifact::Digest(*subject), bundle, signer.signer_policy())
         .map_err(|e| match bundle.public_key_hint() {
             Some(hint) => format!("signed by key {}…, not the trusted one: {e}", short(hint)),
             None => e.to_string(),
@@ -398,7 +395,7 @@ fn packaging_edge(
     }
     let mut reasons = Vec::new();
     for (ev, bundle) in candidates {
-        let accepted = match accept_provenance(trust.verifier, trust.packager, bundle, image) {
+        let accepted = match accept_provenance(trust.packager, bundle, image) {
             Ok(a) => a,
             Err(reason) => {
                 reasons.push(format!("{}: {reason}", ev.digest()));
@@ -603,7 +600,7 @@ fn one_build(
     expectations: &Expectations,
 ) -> (Stage, Edge) {
     let edge = Edge::new(EdgeKind::BuildProvenance, "").with_evidence(ev.digest());
-    let accepted = match accept_provenance(trust.verifier, trust.builder, bundle, digest) {
+    let accepted = match accept_provenance(trust.builder, bundle, digest) {
         Ok(a) => a,
         Err(reason) => {
             return (
@@ -716,9 +713,12 @@ fn source_edge(provenance: &Provenance, expectations: &Expectations) -> Edge {
 
 /// What a bundle for `subject` establishes under either trusted signer (packager first), if anything.
 fn verify_either(trust: &Trust<'_>, subject: &Digest, bundle: &Bundle) -> Option<Verified> {
-    [trust.packager, trust.builder]
-        .iter()
-        .find_map(|p| trust.verifier.verify(Artifact::Digest(*subject), bundle, p).ok())
+    [trust.packager, trust.builder].iter().find_map(|p| {
+        p.evidence_present(bundle).ok()?;
+        p.verifier()
+            .verify(Artifact::Digest(*subject), bundle, p.signer_policy())
+            .ok()
+    })
 }
 
 fn repro_edges(digest: &Digest, evidence: &[Evidence], trust: &Trust<'_>) -> Vec<Edge> {

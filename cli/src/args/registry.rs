@@ -1,0 +1,51 @@
+//! How to reach registries: one group for every command that talks to one.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::Args;
+use provenant_registry::auth::{CredentialSource, Credentials};
+use provenant_registry::remote::{Client, ClientOptions};
+
+/// How to reach registries.
+#[derive(Debug, Args, Clone, Default)]
+pub(crate) struct RegistryArgs {
+    /// Allow plain HTTP to this registry host[:port] (loopback registries always may). Repeatable.
+    #[arg(long = "insecure-registry", value_name = "HOST")]
+    insecure_registries: Vec<String>,
+    /// Credentials for every registry, USER:PASSWORD (else docker's config.json is used).
+    #[arg(
+        long,
+        env = "PROVENANT_REGISTRY_CREDS",
+        value_name = "USER:PASSWORD",
+        hide_env_values = true
+    )]
+    creds: Option<String>,
+    /// Docker config file to read credentials from (default `$DOCKER_CONFIG/config.json` or `~/.docker/config.json`).
+    #[arg(long, value_name = "PATH")]
+    authfile: Option<PathBuf>,
+}
+
+impl RegistryArgs {
+    fn source(&self, creds: Option<&str>) -> anyhow::Result<CredentialSource> {
+        let mut source = CredentialSource::from_environment();
+        if let Some(path) = &self.authfile {
+            source = source.with_docker_config(path);
+        }
+        if let Some(c) = creds.or(self.creds.as_deref()) {
+            let c = Credentials::parse(c).context("credentials must be USER:PASSWORD")?;
+            source = source.with_default(Some(c));
+        }
+        Ok(source)
+    }
+
+    /// A registry client with these options (`creds` overrides `--creds`).
+    pub(crate) fn client(&self, creds: Option<&str>) -> anyhow::Result<Arc<Client>> {
+        Ok(Arc::new(Client::new(ClientOptions {
+            insecure_registries: self.insecure_registries.clone(),
+            credentials: self.source(creds)?,
+            ..ClientOptions::default()
+        })))
+    }
+}
