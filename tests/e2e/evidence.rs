@@ -133,11 +133,9 @@ fn args<'a>(fixed: &[&'a str], keyless: &'a [String]) -> Vec<&'a str> {
     all
 }
 
-#[test]
-fn identity_token_file_build() {
-    let k = Keyless::new();
-    let project = crate::provenance::fixture_project();
-    let dir = project.path();
+/// `provenant build` of the fixture project, signing its provenance into `hello.sigstore.json` with
+/// the token file.
+fn build_with_token_file(k: &Keyless, dir: &Path) {
     let flags = k.flags();
     let mut a = args(
         &[
@@ -153,7 +151,14 @@ fn identity_token_file_build() {
     );
     a.extend(["--", "./build.sh"]);
     succeeded(&provenant(dir, &a), "build --identity-token FILE");
-    k.assert_signed_by_token_file(dir, &dir.join("hello.sigstore.json"));
+}
+
+#[test]
+fn identity_token_file_build() {
+    let k = Keyless::new();
+    let project = crate::provenance::fixture_project();
+    build_with_token_file(&k, project.path());
+    k.assert_signed_by_token_file(project.path(), &project.path().join("hello.sigstore.json"));
 }
 
 #[test]
@@ -192,21 +197,8 @@ fn identity_token_file_verify_provenance_vsa() {
     let k = Keyless::new();
     let project = crate::provenance::fixture_project();
     let dir = project.path();
+    build_with_token_file(&k, dir);
     let flags = k.flags();
-    let mut a = args(
-        &[
-            "build",
-            "--subject",
-            "out/hello",
-            "--source",
-            "github.com/org/hello",
-            "--bundle",
-            "hello.sigstore.json",
-        ],
-        &flags,
-    );
-    a.extend(["--", "./build.sh"]);
-    succeeded(&provenant(dir, &a), "build");
     let root = k.mock.trusted_root.to_str().unwrap().to_owned();
     let a = args(
         &[
@@ -322,14 +314,13 @@ fn assert_no_tlog_entry(out: &Output, what: &str) {
     assert!(!all.contains("no trusted root"), "{what}: {all}");
 }
 
-#[test]
-fn keyed_bundle_without_tlog_entry_verify() {
+/// `a.txt` signed with `release.key` into `a.sigstore.json` (a keyed bundle: no log entry).
+fn signed_file() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    keys(d);
-    std::fs::write(d.join("a.txt"), "a\n").unwrap();
+    keys(dir.path());
+    std::fs::write(dir.path().join("a.txt"), "a\n").unwrap();
     let out = provenant_env(
-        d,
+        dir.path(),
         &[
             "sign",
             "a.txt",
@@ -341,60 +332,48 @@ fn keyed_bundle_without_tlog_entry_verify() {
         &[("COSIGN_PASSWORD", "")],
     );
     succeeded(&out, "sign --key");
-    let verify = [
-        "verify",
-        "a.txt",
-        "--bundle",
-        "a.sigstore.json",
-        "--key",
-        "release.pub",
-    ];
-    assert_no_tlog_entry(&provenant(d, &verify), "verify --key");
-    let out = provenant(d, &[&["--output", "json"][..], &verify[..]].concat());
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    dir
+}
+
+/// `provenant --output json ARGS`: the exit code and the report.
+fn json_report(dir: &Path, args: &[&str]) -> (Option<i32>, serde_json::Value) {
+    let out = provenant(dir, &[&["--output", "json"][..], args].concat());
+    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
+    (out.status.code(), report)
+}
+
+const VERIFY_A: [&str; 6] = [
+    "verify",
+    "a.txt",
+    "--bundle",
+    "a.sigstore.json",
+    "--key",
+    "release.pub",
+];
+
+#[test]
+fn keyed_bundle_without_tlog_entry_verify() {
+    let dir = signed_file();
+    assert_no_tlog_entry(&provenant(dir.path(), &VERIFY_A), "verify --key");
+    let (code, report) = json_report(dir.path(), &VERIFY_A);
+    assert_eq!(code, Some(1), "{report}");
     assert_eq!(report["check"], "transparency-log", "{report}");
     assert_eq!(report["verified"], false, "{report}");
 }
 
 #[test]
 fn skipped_transparency_log_is_reported_by_verify() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    keys(d);
-    std::fs::write(d.join("a.txt"), "a\n").unwrap();
-    let out = provenant_env(
-        d,
-        &[
-            "sign",
-            "a.txt",
-            "--key",
-            "release.key",
-            "--bundle",
-            "a.sigstore.json",
-        ],
-        &[("COSIGN_PASSWORD", "")],
-    );
-    succeeded(&out, "sign --key");
-    let verify = [
-        "verify",
-        "a.txt",
-        "--bundle",
-        "a.sigstore.json",
-        "--key",
-        "release.pub",
-        "--insecure-ignore-tlog",
-    ];
-    let out = provenant(d, &[&["--output", "json"][..], &verify[..]].concat());
-    succeeded(&out, "verify --insecure-ignore-tlog");
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let dir = signed_file();
+    let verify = [&VERIFY_A[..], &["--insecure-ignore-tlog"]].concat();
+    let (code, report) = json_report(dir.path(), &verify);
+    assert_eq!(code, Some(0), "{report}");
     assert_eq!(report["verified"], true, "{report}");
     assert_eq!(
         report["skipped"],
         serde_json::json!(["transparency-log"]),
         "{report}"
     );
-    let out = provenant(d, &verify);
+    let out = provenant(dir.path(), &verify);
     succeeded(&out, "verify --insecure-ignore-tlog");
     assert!(text(&out).contains("skipped: transparency-log"), "{}", text(&out));
 }
@@ -436,11 +415,9 @@ fn keyed_bundle_without_tlog_entry_verify_attestation() {
     );
     assert_no_tlog_entry(&out, "verify-attestation --key");
     // With the log waived it verifies, and says what it skipped.
-    let out = provenant(
+    let (code, report) = json_report(
         d,
         &[
-            "--output",
-            "json",
             "verify-attestation",
             "a.txt",
             "--bundle",
@@ -450,8 +427,7 @@ fn keyed_bundle_without_tlog_entry_verify_attestation() {
             "--insecure-ignore-tlog",
         ],
     );
-    succeeded(&out, "verify-attestation --insecure-ignore-tlog");
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(code, Some(0), "{report}");
     assert_eq!(
         report["skipped"],
         serde_json::json!(["transparency-log"]),
@@ -501,4 +477,27 @@ fn keyed_bundle_without_tlog_entry_verify_provenance() {
         ],
     );
     assert_no_tlog_entry(&out, "verify-provenance --key");
+    // With the log waived it verifies, and the report says what was skipped.
+    let (code, report) = json_report(
+        d,
+        &[
+            "verify-provenance",
+            "out/hello",
+            "--bundle",
+            "hello.sigstore.json",
+            "--source-uri",
+            "github.com/org/hello",
+            "--builder-id",
+            provenant_slsa::LOCAL_BUILDER_ID,
+            "--key",
+            public.to_str().unwrap(),
+            "--insecure-ignore-tlog",
+        ],
+    );
+    assert_eq!(code, Some(0), "{report}");
+    assert_eq!(
+        report["skipped"],
+        serde_json::json!(["transparency-log"]),
+        "{report}"
+    );
 }

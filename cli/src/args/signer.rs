@@ -77,6 +77,26 @@ impl KeylessArgs {
         self.signer_for(key, false)
     }
 
+    /// Signs an in-toto statement with the one signer (the key at `key` when given) and writes the
+    /// bundle (v0.3) to `out` when given; `what` names the statement in errors.
+    pub(crate) fn sign_statement(
+        &self,
+        key: Option<&Path>,
+        statement: &[u8],
+        out: Option<&Path>,
+        what: &str,
+    ) -> anyhow::Result<provenant_sigstore::Bundle> {
+        let bundle = self
+            .signer(key)?
+            .sign_statement(statement)
+            .with_context(|| format!("cannot sign the {what}"))?
+            .bundle;
+        if let Some(path) = out {
+            crate::shared::write_atomic(path, &bundle.to_json_v0_3()?)?;
+        }
+        Ok(bundle)
+    }
+
     /// [`KeylessArgs::signer`], against the staging instance when `staging`.
     pub(crate) fn signer_for(&self, key: Option<&Path>, staging: bool) -> anyhow::Result<Signer> {
         if let Some(key) = key {

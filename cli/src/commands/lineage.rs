@@ -3,10 +3,9 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use provenant_lineage::{Edge, EdgeKind, Expectations, Trust, Verdict};
-use provenant_oci::ManifestRef;
 use provenant_registry::open_store;
 
 use crate::Outcome;
@@ -155,18 +154,12 @@ fn verify(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<Outcome> {
     ))?;
     let client = args.registry.client(None)?;
     let store = open_store(&reference, &client, false)?;
-    let digest = match (reference.digest(), reference.tag()) {
-        (Some(d), _) => *d,
-        (None, Some(tag)) if args.resolve_tag => {
-            let fetched = store.get_manifest(&ManifestRef::Tag(tag.clone()))?;
-            tracing::info!(%tag, digest = %fetched.digest, "resolved the tag");
-            fetched.digest
-        }
-        (None, Some(_)) => {
-            bail!("{reference} names a tag; verify by digest (…@sha256:…) or pass --resolve-tag")
-        }
-        (None, None) => bail!("{reference} names no digest"),
+    let tags = if args.resolve_tag {
+        provenant_registry::TagPolicy::ResolveOnce
+    } else {
+        provenant_registry::TagPolicy::Refuse
     };
+    let digest = provenant_registry::resolve_digest(store.as_ref(), &reference, tags)?;
     let trust = Trust {
         packager: &packager,
         builder: &builder,

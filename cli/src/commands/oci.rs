@@ -246,6 +246,15 @@ pub(crate) fn run(global: &GlobalArgs, command: OciCommand) -> anyhow::Result<Ou
     }
 }
 
+/// `--resolve-tag` as the registry's tag policy.
+fn tag_policy(resolve_tag: bool) -> provenant_registry::TagPolicy {
+    if resolve_tag {
+        provenant_registry::TagPolicy::ResolveOnce
+    } else {
+        provenant_registry::TagPolicy::Refuse
+    }
+}
+
 fn parse_reference(s: &str) -> anyhow::Result<Reference> {
     s.parse::<Reference>()
         .with_context(|| format!("invalid reference {s:?}"))
@@ -383,16 +392,13 @@ fn attach_packaging_provenance(
     .context("the packaging provenance is invalid")?;
     let mut bytes = serde_json::to_vec_pretty(&statement)?;
     bytes.push(b'\n');
-    let bundle = args
-        .signing
-        .signer(args.key.as_deref())?
-        .sign_statement(&bytes)
-        .context("cannot sign the packaging provenance")?
-        .bundle;
+    let bundle = args.signing.sign_statement(
+        args.key.as_deref(),
+        &bytes,
+        args.provenance_bundle.as_deref(),
+        "packaging provenance",
+    )?;
     let bundle_bytes = bundle.to_json_v0_3()?;
-    if let Some(path) = &args.provenance_bundle {
-        crate::shared::write_atomic(path, &bundle_bytes)?;
-    }
     let subject = store.get_manifest(&ManifestRef::Digest(built.digest))?;
     let annotations = attached::bundle_annotations(&bundle);
     let attached = attach_document(
@@ -775,20 +781,10 @@ pub(crate) fn promote(global: &GlobalArgs, args: &PromoteArgs) -> anyhow::Result
     let source = parse_reference(&args.source)?;
     let src_client = args.registry.client(args.src_creds.as_deref())?;
     let src = open_store(&source, &src_client, false)?;
-    let digest = match (source.digest(), source.tag()) {
-        (Some(d), _) => *d,
-        (None, Some(tag)) if args.resolve_tag => {
-            let fetched = src.get_manifest(&ManifestRef::Tag(tag.clone()))?;
-            if global.output == OutputFormat::Text {
-                eprintln!("resolved {source} to {}", fetched.digest);
-            }
-            fetched.digest
-        }
-        (None, Some(_)) => {
-            bail!("{source} names a tag; promote by digest (…@sha256:…) or pass --resolve-tag")
-        }
-        (None, None) => bail!("{source} names no digest"),
-    };
+    let digest = provenant_registry::resolve_digest(src.as_ref(), &source, tag_policy(args.resolve_tag))?;
+    if source.digest().is_none() && global.output == OutputFormat::Text {
+        eprintln!("resolved {source} to {digest}");
+    }
     // Group destinations by location: several tags of one destination are written together.
     let mut destinations: Vec<(Reference, Vec<provenant_oci::Tag>)> = Vec::new();
     for d in &args.destinations {

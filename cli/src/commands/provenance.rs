@@ -134,12 +134,9 @@ fn record(
         write_atomic(path, &bytes)?;
     }
     if let Some(path) = &record.bundle {
-        let bundle = record
+        record
             .keyless
-            .signer(record.key.as_deref())?
-            .sign_statement(&bytes)?
-            .bundle;
-        write_atomic(path, &bundle.to_json_v0_3()?)?;
+            .sign_statement(record.key.as_deref(), &bytes, Some(path), "provenance")?;
     }
     let report = RecordReport {
         builder_id: prepared.builder_id.to_string(),
@@ -302,6 +299,9 @@ struct VerifyReport {
     vsa: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     vsa_bundle: Option<String>,
+    /// Checks the trust policy skipped (`transparency-log`, `sct`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    skipped: Vec<&'static str>,
 }
 
 /// `--build-workflow-input NAME=VALUE` flags as a map.
@@ -356,6 +356,11 @@ pub(crate) fn verify_provenance(global: &GlobalArgs, args: &VerifyProvenanceArgs
         error: None,
         vsa: None,
         vsa_bundle: None,
+        skipped: trust
+            .skipped()
+            .into_iter()
+            .map(provenant_evidence::SkippedCheck::name)
+            .collect(),
     };
     let outcome = match missing_log_evidence(&trust, &bundles) {
         // No bundle has the transparency-log evidence the policy requires: say so, by name.
@@ -385,12 +390,8 @@ pub(crate) fn verify_provenance(global: &GlobalArgs, args: &VerifyProvenanceArgs
                         report.vsa = Some(out.display().to_string());
                     }
                     if let Some(out) = &args.vsa_bundle {
-                        let bundle = args
-                            .keyless
-                            .signer(args.vsa_key.as_deref())?
-                            .sign_statement(&bytes)?
-                            .bundle;
-                        write_atomic(out, &bundle.to_json_v0_3()?)?;
+                        args.keyless
+                            .sign_statement(args.vsa_key.as_deref(), &bytes, Some(out), "VSA")?;
                         report.vsa_bundle = Some(out.display().to_string());
                     }
                 }
@@ -464,6 +465,9 @@ fn render_verify(
                 }
                 if let Some(v) = &report.vsa_bundle {
                     writeln!(out, "signed VSA written to {v}")?;
+                }
+                for check in &report.skipped {
+                    writeln!(out, "  skipped: {check} (NOT checked, by request)")?;
                 }
             } else {
                 writeln!(out, "FAILED {}", report.error.as_deref().unwrap_or(""))?;

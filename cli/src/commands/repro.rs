@@ -193,13 +193,8 @@ fn check(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<Outcome> {
             write_atomic(path, &bytes)?;
         }
         if let Some(path) = &args.bundle {
-            let bundle = args
-                .keyless
-                .signer(args.key.as_deref())?
-                .sign_statement(&bytes)
-                .context("cannot sign the attestation")?
-                .bundle;
-            write_atomic(path, &bundle.to_json_v0_3()?)?;
+            args.keyless
+                .sign_statement(args.key.as_deref(), &bytes, Some(path), "attestation")?;
         }
     }
     match global.output {

@@ -198,17 +198,15 @@ fn catalog_image(
     exclude: &provenant_catalog::Exclude,
 ) -> anyhow::Result<(provenant_catalog::Catalog, Root)> {
     use provenant_oci::{Manifest, ManifestRef, Reference};
-    let manifest_ref = match (reference, reference.digest(), reference.tag()) {
-        (_, Some(d), _) => ManifestRef::Digest(*d),
-        (Reference::Layout(_), None, Some(t)) => ManifestRef::Tag(t.clone()),
-        (Reference::Registry(_), None, Some(_)) => {
-            anyhow::bail!("{reference} names a tag: catalog a registry image by digest (…@sha256:…)")
-        }
-        (_, None, None) => anyhow::bail!("{reference} names neither a tag nor a digest"),
-    };
     let client = target.registry.client(None)?;
     let store = provenant_registry::open_store(reference, &client, false)?;
-    let mut fetched = store.get_manifest(&manifest_ref)?;
+    // A layout's tag is the caller's own directory; a registry's tag is refused.
+    let digest = provenant_registry::resolve_digest(
+        store.as_ref(),
+        reference,
+        provenant_registry::TagPolicy::ResolveLayoutOnly,
+    )?;
+    let mut fetched = store.get_manifest(&ManifestRef::Digest(digest))?;
     if let Manifest::Index(index) = &fetched.manifest {
         let wanted = provenant_oci::Platform::parse(target.platform)
             .with_context(|| format!("--platform {:?} is not os/arch[/variant]", target.platform))?;
@@ -362,14 +360,10 @@ fn attest(global: &GlobalArgs, args: &AttestArgs) -> anyhow::Result<Outcome> {
     if let Some(path) = &args.statement {
         write_atomic(path, &bytes)?;
     }
-    let bundle = args
-        .keyless
-        .signer(args.key.as_deref())?
-        .sign_statement(&bytes)
-        .context("cannot sign the SBOM statement")?
-        .bundle;
+    let bundle =
+        args.keyless
+            .sign_statement(args.key.as_deref(), &bytes, Some(&args.bundle), "SBOM statement")?;
     let bundle_bytes = bundle.to_json_v0_3()?;
-    write_atomic(&args.bundle, &bundle_bytes)?;
     let mut attached = None;
     if let (true, Some(reference)) = (args.attach, &image) {
         let client = args.source.registry.client(None)?;

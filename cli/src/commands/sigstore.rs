@@ -13,7 +13,7 @@ use provenant_evidence::attached::{self, Want};
 use provenant_evidence::{
     EvidenceBundle, EvidenceError, Signer, TrustPolicy, VerifiedSignature, VerifiedStatement,
 };
-use provenant_oci::{ManifestRef, Reference};
+use provenant_oci::Reference;
 use provenant_registry::{Store, open_store};
 use provenant_sigstore::Artifact;
 use serde::Serialize;
@@ -172,18 +172,13 @@ fn open_image(
 ) -> anyhow::Result<(Box<dyn Store>, Digest)> {
     let client = registry.client(None)?;
     let store = open_store(reference, &client, false)?;
-    let digest = match (reference.digest(), reference.tag()) {
-        (Some(d), _) => *d,
-        (None, Some(tag)) if resolve_tag => {
-            let fetched = store.get_manifest(&ManifestRef::Tag(tag.clone()))?;
-            tracing::info!(%tag, digest = %fetched.digest, "resolved the tag");
-            fetched.digest
-        }
-        (None, Some(_)) => anyhow::bail!(
-            "{reference} names a tag (or is not a file): verify an image by digest (…@sha256:…) or pass --resolve-tag"
-        ),
-        (None, None) => anyhow::bail!("{reference} names no digest"),
+    let tags = if resolve_tag {
+        provenant_registry::TagPolicy::ResolveOnce
+    } else {
+        provenant_registry::TagPolicy::Refuse
     };
+    let digest = provenant_registry::resolve_digest(store.as_ref(), reference, tags)
+        .with_context(|| format!("{reference} is not a file"))?;
     Ok((store, digest))
 }
 

@@ -263,32 +263,69 @@ fn describe_signer(verified: &Verified, bundle: &Bundle) -> String {
     }
 }
 
+/// Why a provenance bundle is not accepted for a subject: the check that failed, typed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Rejection {
+    /// The bundle lacks evidence the policy requires before any signature is checked.
+    #[error(transparent)]
+    Evidence(#[from] provenant_evidence::EvidenceError),
+    /// A keyed bundle signed by another key than the trusted one.
+    #[error("signed by key {hint}…, not the trusted one: {source}")]
+    UntrustedKey {
+        /// The start of the bundle's key hint.
+        hint: String,
+        /// What the trust core found.
+        source: provenant_sigstore::VerifyError,
+    },
+    /// The signature did not verify under the policy.
+    #[error(transparent)]
+    Signature(provenant_sigstore::VerifyError),
+    /// The bundle is a message signature, not a DSSE statement.
+    #[error("statement: the bundle carries no DSSE statement")]
+    NoStatement,
+    /// The DSSE payload is not an in-toto statement.
+    #[error("statement: DSSE payload type {found} is not in-toto")]
+    PayloadType {
+        /// The payload type found.
+        found: String,
+    },
+    /// The statement's envelope fields are malformed.
+    #[error("statement: {0}")]
+    Statement(provenant_slsa::FieldError),
+    /// The predicate is not SLSA provenance this crate reads.
+    #[error("predicate: {0}")]
+    Predicate(provenant_slsa::PredicateError),
+}
+
 /// Verifies a provenance bundle for `subject` under `signer`: signature, statement, predicate.
-fn accept_provenance(signer: &TrustPolicy, bundle: &Bundle, subject: &Digest) -> Result<Accepted, String> {
-    signer.evidence_present(bundle).map_err(|e| e.to_string())?;
+fn accept_provenance(signer: &TrustPolicy, bundle: &Bundle, subject: &Digest) -> Result<Accepted, Rejection> {
+    signer.evidence_present(bundle)?;
     let outcome = signer
         .verifier()
         .verify(Artifact::Digest(*subject), bundle, signer.signer_policy())
-        .map_err(|e| match bundle.public_key_hint() {
-            Some(hint) => format!("signed by key {}…, not the trusted one: {e}", short(hint)),
-            None => e.to_string(),
+        .map_err(|source| match bundle.public_key_hint() {
+            Some(hint) => Rejection::UntrustedKey {
+                hint: short(hint).to_owned(),
+                source,
+            },
+            None => Rejection::Signature(source),
         })?;
     let Some((payload_type, payload)) = &outcome.dsse else {
-        return Err("statement: the bundle carries no DSSE statement".to_owned());
+        return Err(Rejection::NoStatement);
     };
     if payload_type != IN_TOTO_PAYLOAD_TYPE {
-        return Err(format!(
-            "statement: DSSE payload type {payload_type:?} is not in-toto"
-        ));
+        return Err(Rejection::PayloadType {
+            found: payload_type.chars().take(200).collect(),
+        });
     }
-    let (statement, _) =
-        provenant_provenance::parse_statement(payload).map_err(|e| format!("statement: {e}"))?;
+    let (statement, _) = provenant_provenance::parse_statement(payload).map_err(Rejection::Statement)?;
     let predicate_type = statement
         .get("predicateType")
         .and_then(Value::as_str)
         .unwrap_or_default();
     let provenance = Provenance::parse(predicate_type, statement.get("predicate").unwrap_or(&Value::Null))
-        .map_err(|e| format!("predicate: {e}"))?;
+        .map_err(Rejection::Predicate)?;
     Ok(Accepted {
         provenance,
         signer: describe_signer(&outcome, bundle),
