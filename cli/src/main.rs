@@ -13,10 +13,9 @@ mod args;
 mod commands;
 mod output;
 mod progress;
+mod shared;
 
 use std::process::ExitCode;
-
-use clap::Parser as _;
 
 use crate::args::{Cli, Command};
 
@@ -42,7 +41,10 @@ impl Outcome {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let parsed = args::command()
+        .try_get_matches()
+        .and_then(|matches| <Cli as clap::FromArgMatches>::from_arg_matches(&matches));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             // clap prints help and version to stdout with exit 0, usage errors to stderr with exit 2.

@@ -1,6 +1,6 @@
 //! Rendering helpers shared by commands.
 
-use std::io::Write as _;
+use std::io::Write;
 
 /// Writes a JSON document and a newline to stdout.
 pub(crate) fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
@@ -17,4 +17,115 @@ pub(crate) fn print_bytes(bytes: &[u8]) -> anyhow::Result<()> {
     out.write_all(bytes)?;
     out.flush()?;
     Ok(())
+}
+
+/// A transparency-log entry, as reports show it.
+#[derive(serde::Serialize)]
+pub(crate) struct LogEntryReport {
+    pub(crate) kind: String,
+    pub(crate) log_index: u64,
+    pub(crate) log_id: String,
+}
+
+impl From<&provenant_sigstore::LogEntry> for LogEntryReport {
+    fn from(e: &provenant_sigstore::LogEntry) -> LogEntryReport {
+        LogEntryReport {
+            kind: e.kind.to_string(),
+            log_index: e.log_index,
+            log_id: e.log_id.clone(),
+        }
+    }
+}
+
+#[derive(serde::Serialize)]
+struct KeylessSignReport {
+    bundle: String,
+    identity: String,
+    issuer: String,
+    log_entries: Vec<LogEntryReport>,
+    rfc3161_timestamps: usize,
+}
+
+#[derive(serde::Serialize)]
+struct KeyedSignReport {
+    bundle: String,
+    key_hint: String,
+    key_kind: String,
+    content: &'static str,
+}
+
+/// Writes a signed bundle to `out` (atomically) and renders what was signed, by whom, into `w`.
+pub(crate) fn write_signed(
+    w: &mut impl Write,
+    format: crate::args::OutputFormat,
+    signed: &provenant_evidence::Signed,
+    out: &std::path::Path,
+) -> anyhow::Result<()> {
+    use provenant_evidence::SignedBy;
+    use std::fmt::Write as _;
+    let bundle = &signed.bundle;
+    crate::shared::write_atomic(out, &bundle.to_json_v0_3()?)?;
+    let json = format == crate::args::OutputFormat::Json;
+    match &signed.signer {
+        SignedBy::Key { hint, kind } => {
+            let report = KeyedSignReport {
+                bundle: out.display().to_string(),
+                key_hint: hint.clone(),
+                key_kind: kind.clone(),
+                content: if bundle.dsse_payload().is_some() {
+                    "dsseEnvelope"
+                } else {
+                    "messageSignature"
+                },
+            };
+            if json {
+                return write_json(w, &report);
+            }
+            writeln!(
+                w,
+                "Wrote {} ({}, signed with {} key {}; no transparency-log entry)",
+                report.bundle, report.content, report.key_kind, report.key_hint
+            )?;
+        }
+        SignedBy::Identity { identity, issuer } => {
+            let report = KeylessSignReport {
+                bundle: out.display().to_string(),
+                identity: identity.clone(),
+                issuer: issuer.clone(),
+                log_entries: bundle.log_entries().iter().map(LogEntryReport::from).collect(),
+                rfc3161_timestamps: bundle.rfc3161_timestamp_count(),
+            };
+            if json {
+                return write_json(w, &report);
+            }
+            let mut t = format!(
+                "Wrote {} (signed as {}, issuer {})\n",
+                report.bundle, report.identity, report.issuer
+            );
+            for e in &report.log_entries {
+                let _ = writeln!(
+                    t,
+                    "  log entry: {} index {} (log {})",
+                    e.kind, e.log_index, e.log_id
+                );
+            }
+            w.write_all(t.as_bytes())?;
+        }
+        _ => anyhow::bail!("internal error: an unknown kind of signer"),
+    }
+    Ok(())
+}
+
+/// Writes a JSON document and a newline to `w`.
+pub(crate) fn write_json<T: serde::Serialize>(w: &mut impl Write, value: &T) -> anyhow::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, value)?;
+    w.write_all(b"\n")?;
+    Ok(())
+}
+
+/// Runs `render` into a buffer and writes it to stdout: commands render into a writer.
+pub(crate) fn to_stdout(render: impl FnOnce(&mut Vec<u8>) -> anyhow::Result<()>) -> anyhow::Result<()> {
+    let mut buffer = Vec::new();
+    render(&mut buffer)?;
+    print_bytes(&buffer)
 }

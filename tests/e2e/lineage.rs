@@ -393,3 +393,57 @@ fn keyless_lineage_checks_the_packager_and_builder_identities_separately() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("is not from a trusted builder"), "{out}");
 }
+
+#[test]
+fn keyed_bundle_without_tlog_entry_lineage_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let (repo, commit) = project(dir.path());
+    ok(
+        dir.path(),
+        &["keys", "generate", "--output-key-prefix", "release"],
+    );
+    let release = dir.path().join("release.key");
+    let provenance = dir.path().join("app.provenance.json");
+    build(&repo, &release, &provenance);
+    let app = std::fs::read(repo.join("out/app")).unwrap();
+    let root = rootfs(dir.path(), "rootfs", &app);
+    let layout = format!("oci:{}", dir.path().join("layout").display());
+    let digest = package(
+        dir.path(),
+        &root,
+        &format!("{layout}:1"),
+        &release,
+        &[&provenance],
+    );
+    let image = format!("{layout}@{digest}");
+    let verify = |extra: &[&str]| {
+        let mut args = vec![
+            "lineage",
+            "verify",
+            image.as_str(),
+            "--key",
+            "release.pub",
+            "--commit",
+            &commit,
+            "--repo",
+            repo.to_str().unwrap(),
+            "--branch",
+            "main",
+            "--builder-id",
+            BUILDER,
+            "--source-uri",
+            "github.com/example/app",
+        ];
+        args.extend_from_slice(extra);
+        cmd(dir.path(), &args)
+    };
+    // Without --insecure-ignore-tlog the keyed bundles fail on their missing log entry, by name.
+    let (code, out, err) = verify(&[]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(out.contains("no transparency-log entry"), "{out}\n{err}");
+    assert!(out.contains("--insecure-ignore-tlog"), "{out}\n{err}");
+    assert!(!format!("{out}{err}").contains("no trusted root"), "{out}\n{err}");
+    // With it, the same lineage holds.
+    let (code, out, err) = verify(&["--insecure-ignore-tlog"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+}

@@ -11,6 +11,7 @@
 
 mod conformance;
 mod digest;
+mod evidence;
 mod github_attestation;
 mod harness;
 mod keys;

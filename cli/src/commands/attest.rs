@@ -8,8 +8,9 @@ use provenant_attest::{ResourceDescriptor, Statement};
 use provenant_digest::{Algorithm, Digest, NoProgress};
 
 use crate::Outcome;
-use crate::args::GlobalArgs;
-use crate::commands::sigstore::KeylessArgs;
+use crate::args::{GlobalArgs, KeylessArgs};
+use crate::output;
+use crate::shared::write_atomic;
 
 /// Largest predicate file read.
 const MAX_PREDICATE: u64 = 64 << 20;
@@ -87,12 +88,9 @@ pub(crate) fn run(global: &GlobalArgs, args: &AttestArgs) -> anyhow::Result<Outc
     let statement = build_statement(args)?;
     let bytes = statement.to_json();
     if let Some(path) = &args.statement {
-        std::fs::write(path, &bytes).with_context(|| format!("cannot write {}", path.display()))?;
+        write_atomic(path, &bytes)?;
     }
-    match &args.key {
-        Some(key) => crate::commands::sigstore::sign_keyed(global, key, &bytes, true, &args.bundle),
-        None => {
-            crate::commands::sigstore::sign_statement_keyless(global, &args.keyless, &bytes, &args.bundle)
-        }
-    }
+    let signed = args.keyless.signer(args.key.as_deref())?.sign_statement(&bytes)?;
+    output::to_stdout(|w| output::write_signed(w, global.output, &signed, &args.bundle))?;
+    Ok(Outcome::Success)
 }

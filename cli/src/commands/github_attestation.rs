@@ -14,8 +14,7 @@ use serde::Serialize;
 
 use crate::Outcome;
 use crate::args::{GlobalArgs, OutputFormat};
-use crate::commands::provenance::SourceRefArgs;
-use crate::commands::sigstore::{TrustArgs, load_keyless_verifier};
+use crate::args::{SourceRefArgs, TrustArgs};
 use crate::output::print_json;
 
 /// `provenant verify-github-attestation`.
@@ -110,14 +109,15 @@ pub(crate) fn verify_github_attestation_command(
     };
     let bundles = read_bundles(&args.attestation_path)?;
     // The identity is checked by the attestation verification itself.
-    let verifier = load_keyless_verifier(&args.trust)?;
+    let trust = args.trust.keyless_policy()?;
+    let verifier = trust.verifier();
     let artefact = read_artefact(&args.artefact)?;
 
     // One attestation that passes is enough; otherwise the first one's failure is reported.
     let mut first_error = None;
     let mut passed = None;
     for bundle in &bundles {
-        match verify_github_attestation(&verifier, bundle, &artefact, &expectations) {
+        match verify_github_attestation(verifier, bundle, &artefact, &expectations) {
             Ok(v) => {
                 passed = Some(v);
                 break;

@@ -1,20 +1,16 @@
 //! `provenant keys`: cosign-compatible key pairs; and loading signing keys for `--key` everywhere.
 
-use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use provenant_keys::{KeyKind, SigningKey, cosign};
 use serde::Serialize;
-use zeroize::Zeroizing;
 
 use crate::Outcome;
 use crate::args::{GlobalArgs, OutputFormat};
 use crate::output::{print_bytes, print_json};
-
-/// Largest key file read.
-const MAX_KEY_FILE: u64 = 64 << 10;
+use crate::shared::password;
 
 /// `provenant keys`.
 #[derive(Debug, Subcommand)]
@@ -59,43 +55,6 @@ pub(crate) fn run(global: &GlobalArgs, command: &KeysCommand) -> anyhow::Result<
     }
 }
 
-/// The password for a key file: `COSIGN_PASSWORD` when set (even empty, as cosign), else a prompt on
-/// the terminal; without either, an error rather than a hang.
-fn password(confirm: bool) -> anyhow::Result<Zeroizing<String>> {
-    if let Ok(p) = std::env::var("COSIGN_PASSWORD") {
-        return Ok(Zeroizing::new(p));
-    }
-    anyhow::ensure!(
-        std::io::stdin().is_terminal(),
-        "no password: set COSIGN_PASSWORD (it may be empty) or run on a terminal to be asked"
-    );
-    let first = Zeroizing::new(rpassword::prompt_password("Enter password for private key: ")?);
-    if confirm {
-        let again = Zeroizing::new(rpassword::prompt_password(
-            "Enter password for private key again: ",
-        )?);
-        anyhow::ensure!(*first == *again, "passwords do not match");
-    }
-    Ok(first)
-}
-
-/// Loads a signing key for `--key`: cosign's encrypted format (asking for the password) or an
-/// unencrypted PKCS#8/SEC1 PEM.
-pub(crate) fn load_signing_key(path: &Path) -> anyhow::Result<SigningKey> {
-    use std::io::Read as _;
-    let file = std::fs::File::open(path).with_context(|| format!("cannot open key {}", path.display()))?;
-    let mut text = Zeroizing::new(String::new());
-    file.take(MAX_KEY_FILE)
-        .read_to_string(&mut text)
-        .with_context(|| format!("cannot read key {}", path.display()))?;
-    if text.contains(cosign::PEM_LABEL) {
-        let pw = password(false)?;
-        cosign::decrypt(&text, pw.as_bytes()).with_context(|| format!("cannot open key {}", path.display()))
-    } else {
-        SigningKey::from_pem(&text).with_context(|| format!("cannot read key {}", path.display()))
-    }
-}
-
 #[derive(Serialize)]
 struct GenerateReport {
     kind: String,
@@ -123,8 +82,7 @@ fn generate(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<Outcome>
     let key = SigningKey::generate(kind)?;
     let encrypted = cosign::encrypt(&key, pw.as_bytes(), &cosign::KdfParams::COSIGN)?;
     write_private(&key_path, encrypted.as_bytes())?;
-    std::fs::write(&pub_path, key.public_key_pem()?)
-        .with_context(|| format!("cannot write {}", pub_path.display()))?;
+    crate::shared::write_atomic(&pub_path, key.public_key_pem()?.as_bytes())?;
     let report = GenerateReport {
         kind: kind.name().to_owned(),
         private_key: key_path.display().to_string(),
@@ -159,11 +117,12 @@ fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 fn public_key(args: &PublicKeyArgs) -> anyhow::Result<Outcome> {
-    let key = load_signing_key(&args.key)?;
+    let key =
+        provenant_evidence::load_signing_key(&args.key, || password(false).map_err(|e| format!("{e:#}")))?;
     let pem = key.public_key_pem()?;
     match &args.outfile {
         Some(path) => {
-            std::fs::write(path, pem).with_context(|| format!("cannot write {}", path.display()))?;
+            crate::shared::write_atomic(path, pem.as_bytes())?;
         }
         None => print_bytes(pem.as_bytes())?,
     }

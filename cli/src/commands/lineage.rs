@@ -3,16 +3,14 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use provenant_lineage::{Edge, EdgeKind, Expectations, Trust, Verdict};
-use provenant_oci::ManifestRef;
 use provenant_registry::open_store;
 
 use crate::Outcome;
 use crate::args::{GlobalArgs, OutputFormat};
-use crate::commands::oci::RegistryArgs;
-use crate::commands::sigstore::{SignerArgs, TrustArgs, build_policy, load_verifier};
+use crate::args::{RegistryArgs, SignerArgs, TrustArgs};
 use crate::output::{print_bytes, print_json};
 
 #[derive(Debug, Subcommand)]
@@ -146,31 +144,23 @@ fn verify(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<Outcome> {
         .parse::<provenant_oci::Reference>()
         .with_context(|| format!("invalid reference {:?}", args.image))?;
     let expectations = expectations(args)?;
-    let packager = build_policy(&args.signer)?;
-    let builder = build_policy(&args.build_signer())?;
-    // A keyless signer anywhere needs the trusted root; keys alone (with the log waived) do not.
-    let root_policy = if matches!(packager, provenant_sigstore::Policy::Identity(_)) {
-        &packager
-    } else {
-        &builder
-    };
-    let verifier = load_verifier(&args.trust, root_policy)?;
+    let packager = args.trust.policy_for(provenant_evidence::Role::single(
+        "packager",
+        args.signer.policy()?,
+    ))?;
+    let builder = args.trust.policy_for(provenant_evidence::Role::single(
+        "builder",
+        args.build_signer().policy()?,
+    ))?;
     let client = args.registry.client(None)?;
     let store = open_store(&reference, &client, false)?;
-    let digest = match (reference.digest(), reference.tag()) {
-        (Some(d), _) => *d,
-        (None, Some(tag)) if args.resolve_tag => {
-            let fetched = store.get_manifest(&ManifestRef::Tag(tag.clone()))?;
-            tracing::info!(%tag, digest = %fetched.digest, "resolved the tag");
-            fetched.digest
-        }
-        (None, Some(_)) => {
-            bail!("{reference} names a tag; verify by digest (…@sha256:…) or pass --resolve-tag")
-        }
-        (None, None) => bail!("{reference} names no digest"),
+    let tags = if args.resolve_tag {
+        provenant_registry::TagPolicy::ResolveOnce
+    } else {
+        provenant_registry::TagPolicy::Refuse
     };
+    let digest = provenant_registry::resolve_digest(store.as_ref(), &reference, tags)?;
     let trust = Trust {
-        verifier: &verifier,
         packager: &packager,
         builder: &builder,
     };

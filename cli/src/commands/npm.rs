@@ -17,8 +17,7 @@ use serde::Serialize;
 
 use crate::Outcome;
 use crate::args::{GlobalArgs, OutputFormat};
-use crate::commands::provenance::SourceRefArgs;
-use crate::commands::sigstore::{TrustArgs, load_keyless_verifier};
+use crate::args::{SourceRefArgs, TrustArgs};
 use crate::output::print_json;
 
 /// `provenant verify-npm-package`.
@@ -149,7 +148,8 @@ pub(crate) fn verify_npm_package(
     let optional = args.provenance == ProvenanceRequirement::Optional;
     let (attestations, registry) = read_evidence(args)?;
     // The identity is checked by the npm verification itself.
-    let verifier = load_keyless_verifier(&args.trust)?;
+    let trust = args.trust.keyless_policy()?;
+    let verifier = trust.verifier();
 
     let mut reports = Vec::with_capacity(args.tarballs.len());
     let mut outcome = Outcome::Success;
@@ -185,7 +185,7 @@ pub(crate) fn verify_npm_package(
             }
         }
         let result = match &attestations {
-            Ok(set) => verify_package(&verifier, &keys, set, &digest, &expectations),
+            Ok(set) => verify_package(verifier, &keys, set, &digest, &expectations),
             // No provenance, and none required: the registry signature (checked above) is the check.
             Err((Missing::Provenance | Missing::Both, _)) if optional => {
                 report.verified = true;

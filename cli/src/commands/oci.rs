@@ -3,91 +3,25 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand};
 use provenant_digest::{Algorithm, Digest};
+use provenant_evidence::attached::{self, Want};
 use provenant_oci::manifest::{ANNOTATION_CREATED, ANNOTATION_TITLE, to_bytes};
 use provenant_oci::{Descriptor, ImageManifest, Manifest, ManifestRef, Platform, Reference, media};
-use provenant_registry::auth::{CredentialSource, Credentials};
 use provenant_registry::referrers::{self, Referrer};
-use provenant_registry::remote::{Client, ClientOptions};
 use provenant_registry::{Store, open_store};
 use serde::Serialize;
 
 use crate::Outcome;
-use crate::args::{GlobalArgs, OutputFormat};
+use crate::args::{GlobalArgs, KeylessArgs, OutputFormat, RegistryArgs, SignerArgs, TrustArgs};
 use crate::output::{print_bytes, print_json};
 
 /// Default artifact type of `oci push` without `--artifact-type` (as oras uses).
 const DEFAULT_ARTIFACT_TYPE: &str = "application/vnd.unknown.artifact.v1";
 /// Deepest referrer tree `oci discover` prints.
 const MAX_DISCOVER_DEPTH: usize = 16;
-
-/// How to reach registries.
-#[derive(Debug, Args, Clone, Default)]
-pub(crate) struct RegistryArgs {
-    /// Allow plain HTTP to this registry host[:port] (loopback registries always may). Repeatable.
-    #[arg(long = "insecure-registry", value_name = "HOST")]
-    insecure_registries: Vec<String>,
-    /// Credentials for every registry, USER:PASSWORD (else docker's config.json is used).
-    #[arg(
-        long,
-        env = "PROVENANT_REGISTRY_CREDS",
-        value_name = "USER:PASSWORD",
-        hide_env_values = true
-    )]
-    creds: Option<String>,
-    /// Docker config file to read credentials from (default `$DOCKER_CONFIG/config.json` or `~/.docker/config.json`).
-    #[arg(long, value_name = "PATH")]
-    authfile: Option<PathBuf>,
-    /// Seconds to wait for a connection to a registry (name resolution, TCP, TLS) [default: 30].
-    #[arg(long, value_name = "SECONDS", value_parser = parse_timeout)]
-    connect_timeout: Option<std::time::Duration>,
-    /// Seconds a registry may stay silent on an open connection before the request fails [default: 30].
-    #[arg(long, value_name = "SECONDS", value_parser = parse_timeout)]
-    read_timeout: Option<std::time::Duration>,
-    /// Seconds one registry request may take in all (blob transfers get one more second per 128 KiB)
-    /// [default: 60].
-    #[arg(long, value_name = "SECONDS", value_parser = parse_timeout)]
-    registry_timeout: Option<std::time::Duration>,
-}
-
-/// A timeout in seconds: a positive number, fractions allowed (`30`, `0.5`).
-fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
-    text.parse::<f64>()
-        .ok()
-        .filter(|s| s.is_finite() && *s > 0.0)
-        .and_then(|s| std::time::Duration::try_from_secs_f64(s).ok())
-        .ok_or_else(|| format!("{text:?} is not a positive number of seconds"))
-}
-
-impl RegistryArgs {
-    fn source(&self, creds: Option<&str>) -> anyhow::Result<CredentialSource> {
-        let mut source = CredentialSource::from_environment();
-        if let Some(path) = &self.authfile {
-            source = source.with_docker_config(path);
-        }
-        if let Some(c) = creds.or(self.creds.as_deref()) {
-            let c = Credentials::parse(c).context("credentials must be USER:PASSWORD")?;
-            source = source.with_default(Some(c));
-        }
-        Ok(source)
-    }
-
-    pub(crate) fn client(&self, creds: Option<&str>) -> anyhow::Result<Arc<Client>> {
-        let defaults = ClientOptions::default();
-        Ok(Arc::new(Client::new(ClientOptions {
-            insecure_registries: self.insecure_registries.clone(),
-            credentials: self.source(creds)?,
-            connect_timeout: self.connect_timeout.unwrap_or(defaults.connect_timeout),
-            read_timeout: self.read_timeout.unwrap_or(defaults.read_timeout),
-            request_timeout: self.registry_timeout.unwrap_or(defaults.request_timeout),
-            ..defaults
-        })))
-    }
-}
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum OciCommand {
@@ -140,7 +74,7 @@ pub(crate) struct ImageArgs {
     #[arg(long, value_name = "OUT")]
     provenance_bundle: Option<PathBuf>,
     #[command(flatten)]
-    signing: crate::commands::sigstore::KeylessArgs,
+    signing: KeylessArgs,
     #[command(flatten)]
     registry: RegistryArgs,
 }
@@ -253,9 +187,9 @@ pub(crate) struct PromoteArgs {
     /// Require a verified sigstore bundle (attached as a referrer) for the source, before copying, and
     /// again at the destination before tagging: who must have signed (--key, --certificate-identity…).
     #[command(flatten)]
-    signer: crate::commands::sigstore::SignerArgs,
+    signer: SignerArgs,
     #[command(flatten)]
-    trust: crate::commands::sigstore::TrustArgs,
+    trust: TrustArgs,
     /// With a signer: the verified bundle must be a DSSE attestation with this predicate type.
     #[arg(long, value_name = "URI")]
     attestation_type: Option<String>,
@@ -263,36 +197,10 @@ pub(crate) struct PromoteArgs {
     registry: RegistryArgs,
 }
 
-/// Promotion's verification hook backed by sigstore bundles attached as referrers.
+/// Promotion's verification hook: the evidence attached as referrers, verified under the trust policy.
 struct BundleVerifier {
-    verifier: provenant_sigstore::Verifier,
-    policy: provenant_sigstore::Policy,
+    policy: provenant_evidence::TrustPolicy,
     attestation_type: Option<String>,
-}
-
-impl BundleVerifier {
-    fn check_one(&self, store: &dyn Store, subject: &Digest, referrer: &Descriptor) -> Result<(), String> {
-        let bundle = crate::commands::attached::read_bundle(store, &referrer.digest)?;
-        let verified = self
-            .verifier
-            .verify(
-                provenant_sigstore::Artifact::Digest(*subject),
-                &bundle,
-                &self.policy,
-            )
-            .map_err(|e| e.to_string())?;
-        if let Some(wanted) = &self.attestation_type {
-            let predicate = verified
-                .dsse
-                .as_ref()
-                .and_then(|(_, payload)| serde_json::from_slice::<serde_json::Value>(payload).ok())
-                .and_then(|s| s.get("predicateType").and_then(|t| t.as_str()).map(str::to_owned));
-            if predicate.as_deref() != Some(wanted.as_str()) {
-                return Err(format!("predicate type {predicate:?} is not {wanted:?}"));
-            }
-        }
-        Ok(())
-    }
 }
 
 impl provenant_promote::Verifier for BundleVerifier {
@@ -302,22 +210,23 @@ impl provenant_promote::Verifier for BundleVerifier {
         subject: &Digest,
         referrers: &[Referrer],
     ) -> Result<(), provenant_promote::VerificationFailed> {
-        let mut reasons = Vec::new();
-        for r in referrers {
-            if !crate::commands::attached::may_hold_bundle(r) {
-                continue;
-            }
-            match self.check_one(store, subject, &r.descriptor) {
-                Ok(()) => return Ok(()),
-                Err(e) => reasons.push(format!("{}: {e}", r.descriptor.digest)),
-            }
-        }
-        let reason = if reasons.is_empty() {
+        let want = match &self.attestation_type {
+            Some(t) => Want::Attestation(Some(t)),
+            None => Want::Signature,
+        };
+        let Err(rejected) = attached::verify_referrers(&self.policy, store, subject, referrers, want) else {
+            return Ok(());
+        };
+        let reason = if rejected.is_empty() {
             format!(
                 "no sigstore bundle is attached to {subject} in {}",
                 store.location()
             )
         } else {
+            let reasons: Vec<String> = rejected
+                .iter()
+                .map(|r| format!("{}: {}: {}", r.referrer.descriptor.digest, r.check, r.error))
+                .collect();
             format!(
                 "no sigstore bundle attached to {subject} verified: {}",
                 reasons.join("; ")
@@ -334,6 +243,15 @@ pub(crate) fn run(global: &GlobalArgs, command: OciCommand) -> anyhow::Result<Ou
         OciCommand::Pull(a) => pull(global, &a),
         OciCommand::Attach(a) => attach(global, &a),
         OciCommand::Discover(a) => discover(global, &a),
+    }
+}
+
+/// `--resolve-tag` as the registry's tag policy.
+fn tag_policy(resolve_tag: bool) -> provenant_registry::TagPolicy {
+    if resolve_tag {
+        provenant_registry::TagPolicy::ResolveOnce
+    } else {
+        provenant_registry::TagPolicy::Refuse
     }
 }
 
@@ -460,7 +378,7 @@ fn attach_packaging_provenance(
     store: &dyn Store,
 ) -> anyhow::Result<Digest> {
     let finished_on =
-        crate::commands::provenance::source_date_epoch()?.unwrap_or_else(|| provenant_build::now(None));
+        crate::shared::source_date_epoch_timestamp()?.unwrap_or_else(|| provenant_build::now(None));
     let name = reference.location();
     let statement = provenant_image::provenance::statement(
         built,
@@ -474,23 +392,15 @@ fn attach_packaging_provenance(
     .context("the packaging provenance is invalid")?;
     let mut bytes = serde_json::to_vec_pretty(&statement)?;
     bytes.push(b'\n');
-    let bundle = crate::commands::provenance::sign_statement(args.key.as_deref(), &args.signing, &bytes)
-        .context("cannot sign the packaging provenance")?;
+    let bundle = args.signing.sign_statement(
+        args.key.as_deref(),
+        &bytes,
+        args.provenance_bundle.as_deref(),
+        "packaging provenance",
+    )?;
     let bundle_bytes = bundle.to_json_v0_3()?;
-    if let Some(path) = &args.provenance_bundle {
-        crate::commands::provenance::write_atomic(path, &bundle_bytes)?;
-    }
     let subject = store.get_manifest(&ManifestRef::Digest(built.digest))?;
-    let annotations = BTreeMap::from([
-        (
-            "dev.sigstore.bundle.content".to_owned(),
-            "dsse-envelope".to_owned(),
-        ),
-        (
-            "dev.sigstore.bundle.predicateType".to_owned(),
-            provenant_slsa::v1::PREDICATE_TYPE.to_owned(),
-        ),
-    ]);
+    let annotations = attached::bundle_annotations(&bundle);
     let attached = attach_document(
         store,
         &subject,
@@ -504,7 +414,7 @@ fn attach_packaging_provenance(
 
 /// Pushes `bytes` as the single layer of an artifact whose subject is `subject`, and makes it
 /// discoverable (referrers API, else the referrers tag index).
-pub(crate) fn attach_document(
+fn attach_document(
     store: &dyn Store,
     subject: &provenant_registry::FetchedManifest,
     bytes: &[u8],
@@ -512,21 +422,14 @@ pub(crate) fn attach_document(
     title: &str,
     annotations: BTreeMap<String, String>,
 ) -> anyhow::Result<referrers::Attached> {
-    let digest = put_small_blob(store, bytes)?;
-    put_small_blob(store, media::EMPTY_JSON)?;
-    let mut layer = Descriptor::new(media_type, digest, bytes.len() as u64);
-    layer.annotations = Some(
-        [(ANNOTATION_TITLE.to_owned(), title.to_owned())]
-            .into_iter()
-            .collect(),
-    );
-    let manifest = artifact_manifest(media_type, vec![layer], Some(subject.descriptor()), annotations)?;
-    let manifest_bytes = to_bytes(&manifest);
-    Ok(referrers::attach(
+    let annotations = crate::shared::with_created(annotations)?;
+    Ok(attached::attach_document(
         store,
-        &subject.digest,
-        &manifest_bytes,
-        media::OCI_MANIFEST,
+        subject,
+        bytes,
+        media_type,
+        title,
+        annotations,
     )?)
 }
 
@@ -711,27 +614,9 @@ fn attach(global: &GlobalArgs, args: &AttachArgs) -> anyhow::Result<Outcome> {
             "{} is not a sigstore bundle (mediaType {media_type:?})",
             path.display()
         );
-        if doc.get("dsseEnvelope").is_some() {
-            annotations.insert(
-                "dev.sigstore.bundle.content".to_owned(),
-                "dsse-envelope".to_owned(),
-            );
-            let predicate = doc
-                .get("dsseEnvelope")
-                .and_then(|e| e.get("payload"))
-                .and_then(serde_json::Value::as_str)
-                .and_then(base64_decode)
-                .and_then(|p| serde_json::from_slice::<serde_json::Value>(&p).ok())
-                .and_then(|s| s.get("predicateType").and_then(|t| t.as_str()).map(str::to_owned));
-            if let Some(p) = predicate {
-                annotations.insert("dev.sigstore.bundle.predicateType".to_owned(), p);
-            }
-        } else {
-            annotations.insert(
-                "dev.sigstore.bundle.content".to_owned(),
-                "message-signature".to_owned(),
-            );
-        }
+        let bundle = provenant_sigstore::Bundle::from_json(&bytes)
+            .with_context(|| format!("{} is not a sigstore bundle", path.display()))?;
+        annotations.extend(attached::bundle_annotations(&bundle));
         let media_type = if media_type.contains("+json") {
             media_type.to_owned()
         } else {
@@ -787,11 +672,6 @@ fn attach(global: &GlobalArgs, args: &AttachArgs) -> anyhow::Result<Outcome> {
         )?,
     }
     Ok(Outcome::Success)
-}
-
-fn base64_decode(s: &str) -> Option<Vec<u8>> {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.decode(s).ok()
 }
 
 #[derive(Serialize)]
@@ -901,20 +781,10 @@ pub(crate) fn promote(global: &GlobalArgs, args: &PromoteArgs) -> anyhow::Result
     let source = parse_reference(&args.source)?;
     let src_client = args.registry.client(args.src_creds.as_deref())?;
     let src = open_store(&source, &src_client, false)?;
-    let digest = match (source.digest(), source.tag()) {
-        (Some(d), _) => *d,
-        (None, Some(tag)) if args.resolve_tag => {
-            let fetched = src.get_manifest(&ManifestRef::Tag(tag.clone()))?;
-            if global.output == OutputFormat::Text {
-                eprintln!("resolved {source} to {}", fetched.digest);
-            }
-            fetched.digest
-        }
-        (None, Some(_)) => {
-            bail!("{source} names a tag; promote by digest (…@sha256:…) or pass --resolve-tag")
-        }
-        (None, None) => bail!("{source} names no digest"),
-    };
+    let digest = provenant_registry::resolve_digest(src.as_ref(), &source, tag_policy(args.resolve_tag))?;
+    if source.digest().is_none() && global.output == OutputFormat::Text {
+        eprintln!("resolved {source} to {digest}");
+    }
     // Group destinations by location: several tags of one destination are written together.
     let mut destinations: Vec<(Reference, Vec<provenant_oci::Tag>)> = Vec::new();
     for d in &args.destinations {
@@ -939,11 +809,8 @@ pub(crate) fn promote(global: &GlobalArgs, args: &PromoteArgs) -> anyhow::Result
             !args.no_referrers,
             "verification needs the bundles at the destination: drop --no-referrers"
         );
-        let policy = crate::commands::sigstore::build_policy(signer)?;
-        let verifier = crate::commands::sigstore::load_verifier(&args.trust, &policy)?;
         Box::new(BundleVerifier {
-            verifier,
-            policy,
+            policy: args.trust.policy(signer)?,
             attestation_type: args.attestation_type.clone(),
         })
     } else {

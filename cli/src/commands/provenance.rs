@@ -13,10 +13,9 @@ use serde::Serialize;
 
 use crate::Outcome;
 use crate::args::{GlobalArgs, OutputFormat};
-use crate::commands::sigstore::{
-    KeylessArgs, SignerArgs, TrustArgs, build_policy, load_verifier, runtime, services,
-};
+use crate::args::{KeylessArgs, SignerArgs, SourceRefArgs, TrustArgs};
 use crate::output::print_json;
+use crate::shared::{source_date_epoch_timestamp as source_date_epoch, write_atomic};
 
 /// Options shared by the commands that record provenance.
 #[derive(Debug, Args, Clone)]
@@ -104,20 +103,6 @@ fn prepare(record: &RecordArgs) -> anyhow::Result<Prepared> {
     Ok(provenant_build::prepare(&options)?)
 }
 
-/// Writes `bytes` to `path` atomically (a temporary file in the same directory, then a rename).
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp =
-        tempfile::NamedTempFile::new_in(dir).with_context(|| format!("cannot write in {}", dir.display()))?;
-    tmp.write_all(bytes)?;
-    tmp.persist(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
-}
-
 #[derive(Serialize)]
 struct RecordReport<'a> {
     builder_id: String,
@@ -149,8 +134,9 @@ fn record(
         write_atomic(path, &bytes)?;
     }
     if let Some(path) = &record.bundle {
-        let bundle = sign_statement(record.key.as_deref(), &record.keyless, &bytes)?;
-        write_atomic(path, &bundle.to_json_v0_3()?)?;
+        record
+            .keyless
+            .sign_statement(record.key.as_deref(), &bytes, Some(path), "provenance")?;
     }
     let report = RecordReport {
         builder_id: prepared.builder_id.to_string(),
@@ -313,6 +299,9 @@ struct VerifyReport {
     vsa: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     vsa_bundle: Option<String>,
+    /// Checks the trust policy skipped (`transparency-log`, `sct`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    skipped: Vec<&'static str>,
 }
 
 /// `--build-workflow-input NAME=VALUE` flags as a map.
@@ -338,8 +327,8 @@ pub(crate) fn verify_provenance(global: &GlobalArgs, args: &VerifyProvenanceArgs
         build_level: args.build_level,
         workflow_inputs: parse_workflow_inputs(&args.workflow_inputs)?,
     };
-    let policy = build_policy(&args.signer)?;
-    let verifier = load_verifier(&args.trust, &policy)?;
+    let trust = args.trust.policy(&args.signer)?;
+    let (verifier, policy) = (trust.verifier(), trust.signer_policy());
     let (artefact, resource_uri) = read_artefact(&args.artefact)?;
     let mut bundles = Vec::with_capacity(args.bundles.len());
     for path in &args.bundles {
@@ -352,7 +341,7 @@ pub(crate) fn verify_provenance(global: &GlobalArgs, args: &VerifyProvenanceArgs
             path.display().to_string(),
         ));
     }
-    let inputs = verification_inputs(&bundles);
+    let inputs = crate::shared::verification_inputs(&bundles);
 
     let mut report = VerifyReport {
         verified: false,
@@ -367,57 +356,88 @@ pub(crate) fn verify_provenance(global: &GlobalArgs, args: &VerifyProvenanceArgs
         error: None,
         vsa: None,
         vsa_bundle: None,
+        skipped: trust
+            .skipped()
+            .into_iter()
+            .map(provenant_evidence::SkippedCheck::name)
+            .collect(),
     };
-    let outcome = match provenant_provenance::verify(&verifier, &policy, &inputs, &artefact, &expectations) {
-        Ok(passed) => {
-            if let Some(input) = inputs.get(passed.bundle_index)
-                && (args.vsa.is_some() || args.vsa_bundle.is_some())
-            {
-                let now = provenant_build::now(source_date_epoch()?);
-                let vsa = provenant_provenance::vsa_statement(
-                    &passed,
-                    &artefact,
-                    &expectations,
-                    input,
-                    now,
-                    &resource_uri,
-                );
-                let mut bytes = serde_json::to_vec_pretty(&vsa)?;
-                bytes.push(b'\n');
-                if let Some(out) = &args.vsa {
-                    write_atomic(out, &bytes)?;
-                    report.vsa = Some(out.display().to_string());
-                }
-                if let Some(out) = &args.vsa_bundle {
-                    let bundle = sign_statement(args.vsa_key.as_deref(), &args.keyless, &bytes)?;
-                    write_atomic(out, &bundle.to_json_v0_3()?)?;
-                    report.vsa_bundle = Some(out.display().to_string());
-                }
-            }
-            if args.print_provenance {
-                print_json(&passed.statement)?;
-            }
-            report.verified = true;
-            report.subject = Some(passed.subject.name.clone());
-            report.bundle = inputs.get(passed.bundle_index).map(|i| i.name.clone());
-            report.predicate_type = Some(passed.provenance.version().predicate_type().to_owned());
-            report.builder_id = Some(passed.builder_id.to_string());
-            report.build_level = Some(passed.build_level);
-            report.signer = passed
-                .signer
-                .identity
-                .clone()
-                .or_else(|| Some("public key".to_owned()));
-            Outcome::Success
-        }
-        Err(e) => {
-            report.failed_check = Some(e.check());
-            report.error = Some(format!("{e}"));
+    let outcome = match missing_log_evidence(&trust, &bundles) {
+        // No bundle has the transparency-log evidence the policy requires: say so, by name.
+        Some(e) => {
+            report.failed_check = Some(provenant_provenance::Check::Signature);
+            report.error = Some(e.to_string());
             Outcome::Failure
         }
+        None => match provenant_provenance::verify(verifier, policy, &inputs, &artefact, &expectations) {
+            Ok(passed) => {
+                if let Some(input) = inputs.get(passed.bundle_index)
+                    && (args.vsa.is_some() || args.vsa_bundle.is_some())
+                {
+                    let now = provenant_build::now(source_date_epoch()?);
+                    let vsa = provenant_provenance::vsa_statement(
+                        &passed,
+                        &artefact,
+                        &expectations,
+                        input,
+                        now,
+                        &resource_uri,
+                    );
+                    let mut bytes = serde_json::to_vec_pretty(&vsa)?;
+                    bytes.push(b'\n');
+                    if let Some(out) = &args.vsa {
+                        write_atomic(out, &bytes)?;
+                        report.vsa = Some(out.display().to_string());
+                    }
+                    if let Some(out) = &args.vsa_bundle {
+                        args.keyless
+                            .sign_statement(args.vsa_key.as_deref(), &bytes, Some(out), "VSA")?;
+                        report.vsa_bundle = Some(out.display().to_string());
+                    }
+                }
+                if args.print_provenance {
+                    print_json(&passed.statement)?;
+                }
+                report.verified = true;
+                report.subject = Some(passed.subject.name.clone());
+                report.bundle = inputs.get(passed.bundle_index).map(|i| i.name.clone());
+                report.predicate_type = Some(passed.provenance.version().predicate_type().to_owned());
+                report.builder_id = Some(passed.builder_id.to_string());
+                report.build_level = Some(passed.build_level);
+                report.signer = passed
+                    .signer
+                    .identity
+                    .clone()
+                    .or_else(|| Some("public key".to_owned()));
+                Outcome::Success
+            }
+            Err(e) => {
+                report.failed_check = Some(e.check());
+                report.error = Some(format!("{e}"));
+                Outcome::Failure
+            }
+        },
     };
     render_verify(global, &report, &expectations)?;
     Ok(outcome)
+}
+
+/// The reason none of `bundles` can verify before any signature is checked (no transparency-log entry
+/// where the policy requires one), when that holds for every one of them.
+fn missing_log_evidence(
+    trust: &provenant_evidence::TrustPolicy,
+    bundles: &[(provenant_sigstore::Bundle, provenant_digest::Digest, String)],
+) -> Option<provenant_evidence::EvidenceError> {
+    let mut first = None;
+    for (bundle, _, _) in bundles {
+        match trust.evidence_present(bundle) {
+            Ok(()) => return None,
+            Err(e) => {
+                first.get_or_insert(e);
+            }
+        }
+    }
+    first
 }
 
 fn render_verify(
@@ -446,6 +466,9 @@ fn render_verify(
                 if let Some(v) = &report.vsa_bundle {
                     writeln!(out, "signed VSA written to {v}")?;
                 }
+                for check in &report.skipped {
+                    writeln!(out, "  skipped: {check} (NOT checked, by request)")?;
+                }
             } else {
                 writeln!(out, "FAILED {}", report.error.as_deref().unwrap_or(""))?;
             }
@@ -468,98 +491,4 @@ fn read_artefact(arg: &str) -> anyhow::Result<(provenant_digest::Digest, String)
         .file_name()
         .map_or_else(|| arg.to_owned(), |n| n.to_string_lossy().into_owned());
     Ok((digest, name))
-}
-
-/// Signs an in-toto statement (DSSE): with a local key when one is given, else keylessly.
-/// Signs an in-toto statement into a DSSE bundle: with the key when given, else keylessly.
-pub(crate) fn sign_statement(
-    key: Option<&std::path::Path>,
-    keyless: &KeylessArgs,
-    statement: &[u8],
-) -> anyhow::Result<provenant_sigstore::Bundle> {
-    if let Some(key) = key {
-        let key = crate::commands::keys::load_signing_key(key)?;
-        return Ok(provenant_sigstore_sign::keyed::sign_statement(&key, statement)?);
-    }
-    let services = services(keyless, false)?;
-    let bundle = runtime()?.block_on(async {
-        let token =
-            provenant_sigstore_sign::IdentityToken::resolve(keyless.identity_token.as_deref()).await?;
-        tracing::info!(
-            identity = token.identity(),
-            issuer = token.issuer(),
-            "signing the statement keylessly"
-        );
-        provenant_sigstore_sign::KeylessSigner::new(services, &token)
-            .sign_statement(statement)
-            .await
-    })?;
-    Ok(bundle)
-}
-
-/// slsa-verifier's source ref flags: at most one of a branch, a tag and a versioned tag.
-#[derive(Debug, Clone, Args)]
-pub(crate) struct SourceRefArgs {
-    /// The branch the build must have run on.
-    #[arg(long = "source-branch", value_name = "BRANCH", group = "git_ref")]
-    pub(crate) branch: Option<String>,
-    /// The exact tag the build must have run for.
-    #[arg(long = "source-tag", value_name = "TAG", group = "git_ref")]
-    pub(crate) tag: Option<String>,
-    /// A semantic version prefix the build's tag must match (`v1`, `v1.2`, `v1.2.3`).
-    #[arg(long = "source-versioned-tag", value_name = "vX[.Y[.Z]]", group = "git_ref")]
-    pub(crate) versioned_tag: Option<String>,
-}
-
-impl SourceRefArgs {
-    /// The ref the provenance must record, if one was asked for.
-    pub(crate) fn expectation(&self) -> Option<provenant_provenance::RefExpectation> {
-        ref_expectation(
-            self.branch.as_deref(),
-            self.tag.as_deref(),
-            self.versioned_tag.as_deref(),
-        )
-    }
-}
-
-/// The ref expectation of the first of a branch, a tag and a versioned tag that is given.
-pub(crate) fn ref_expectation(
-    branch: Option<&str>,
-    tag: Option<&str>,
-    versioned_tag: Option<&str>,
-) -> Option<provenant_provenance::RefExpectation> {
-    use provenant_provenance::RefExpectation;
-    match (branch, tag, versioned_tag) {
-        (Some(b), _, _) => Some(RefExpectation::Branch(b.to_owned())),
-        (_, Some(t), _) => Some(RefExpectation::Tag(t.to_owned())),
-        (_, _, Some(v)) => Some(RefExpectation::VersionedTag(v.to_owned())),
-        _ => None,
-    }
-}
-
-/// `SOURCE_DATE_EPOCH` as a timestamp, when set.
-pub(crate) fn source_date_epoch() -> anyhow::Result<Option<provenant_slsa::Timestamp>> {
-    match super::source_date_epoch()? {
-        Some(secs) => i64::try_from(secs)
-            .ok()
-            .and_then(provenant_slsa::Timestamp::from_unix)
-            .map(Some)
-            .with_context(|| format!("SOURCE_DATE_EPOCH={secs} is out of range")),
-        None => Ok(None),
-    }
-}
-
-/// What `provenant_provenance::verify` reads of each `(bundle, digest of its bytes, name)`: by reference,
-/// in the same order, so that a verified index names its bundle.
-pub(crate) fn verification_inputs(
-    bundles: &[(provenant_sigstore::Bundle, provenant_digest::Digest, String)],
-) -> Vec<provenant_provenance::Input<'_>> {
-    bundles
-        .iter()
-        .map(|(bundle, digest, name)| provenant_provenance::Input {
-            bundle,
-            digest: *digest,
-            name: name.clone(),
-        })
-        .collect()
 }

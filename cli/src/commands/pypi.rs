@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::Outcome;
 use crate::args::{GlobalArgs, OutputFormat};
-use crate::commands::sigstore::{TrustArgs, load_keyless_verifier};
+use crate::args::TrustArgs;
 use crate::output::print_json;
 
 /// `provenant verify-pypi-package`.
@@ -133,7 +133,8 @@ pub(crate) fn verify_pypi_package(
         ],
         (None, None) => anyhow::bail!("give --provenance FILE or --attestation FILE"),
     };
-    let verifier = load_keyless_verifier(&args.trust)?;
+    let trust = args.trust.keyless_policy()?;
+    let verifier = trust.verifier();
     let sha256 = provenant_digest::Algorithm::Sha256
         .hash_file(&args.dist, &provenant_digest::NoProgress)
         .with_context(|| format!("cannot hash {}", args.dist.display()))?;
@@ -145,7 +146,7 @@ pub(crate) fn verify_pypi_package(
     };
     for a in &attestations {
         match verify_attestation(
-            &verifier,
+            verifier,
             a,
             &filename,
             &sha256,

@@ -9,14 +9,16 @@ use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use provenant_diff::{Detail, Kind};
 use provenant_digest::{Algorithm, Digest};
+use provenant_evidence::{EvidenceBundle, EvidenceError};
 use provenant_repro::rebuild::RebuildReport;
 use provenant_repro::{CheckError, CheckOptions, Report, Variation};
-use provenant_sigstore::{Artifact, Bundle};
+use provenant_sigstore::Artifact;
 use serde::Serialize;
 
 use crate::Outcome;
-use crate::args::{GlobalArgs, OutputFormat};
+use crate::args::{GlobalArgs, KeylessArgs, OutputFormat, SignerArgs, TRUSTED_ROOT_HELP, TrustArgs};
 use crate::output::{print_bytes, print_json};
+use crate::shared::write_atomic;
 
 /// `provenant repro`.
 #[derive(Debug, Args)]
@@ -54,9 +56,9 @@ pub(crate) struct VerifyArgs {
     #[arg(long, default_value = ".", value_name = "DIR")]
     pub(crate) source: PathBuf,
     #[command(flatten)]
-    pub(crate) signer: crate::commands::sigstore::SignerArgs,
+    pub(crate) signer: SignerArgs,
     #[command(flatten)]
-    pub(crate) trust: crate::commands::sigstore::TrustArgs,
+    pub(crate) trust: TrustArgs,
     /// DANGEROUS: rebuild without verifying the provenance's signature (an unsigned statement, or a
     /// bundle whose signer is not checked); the subjects are then trusted without proof of origin.
     #[arg(long, conflicts_with = "signer")]
@@ -111,7 +113,7 @@ pub(crate) struct CheckArgs {
     #[arg(long, value_name = "KEY", requires = "bundle")]
     pub(crate) key: Option<PathBuf>,
     #[command(flatten)]
-    pub(crate) keyless: crate::commands::sigstore::KeylessArgs,
+    pub(crate) keyless: KeylessArgs,
     /// The build command and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub(crate) command: Vec<OsString>,
@@ -188,14 +190,11 @@ fn check(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<Outcome> {
         let mut bytes = serde_json::to_vec_pretty(&statement)?;
         bytes.push(b'\n');
         if let Some(path) = &args.statement {
-            std::fs::write(path, &bytes).with_context(|| format!("cannot write {}", path.display()))?;
+            write_atomic(path, &bytes)?;
         }
         if let Some(path) = &args.bundle {
-            let bundle =
-                crate::commands::provenance::sign_statement(args.key.as_deref(), &args.keyless, &bytes)
-                    .context("cannot sign the attestation")?;
-            std::fs::write(path, bundle.to_json_v0_3()?)
-                .with_context(|| format!("cannot write {}", path.display()))?;
+            args.keyless
+                .sign_statement(args.key.as_deref(), &bytes, Some(path), "attestation")?;
         }
     }
     match global.output {
@@ -248,9 +247,7 @@ fn first_subject(statement: &[u8]) -> Option<Digest> {
 
 /// Verifies the provenance bundle's signature; on success returns the verified statement bytes.
 fn verify_signature(args: &VerifyArgs, bytes: &[u8]) -> anyhow::Result<(SignatureCheck, Option<Vec<u8>>)> {
-    use crate::commands::sigstore::{build_policy, load_verifier};
-    let policy = build_policy(&args.signer)?;
-    let verifier = load_verifier(&args.trust, &policy)?;
+    let trust = args.trust.policy(&args.signer)?;
     let fail = |check: &'static str, error: String| SignatureCheck {
         verified: false,
         signer: None,
@@ -258,7 +255,7 @@ fn verify_signature(args: &VerifyArgs, bytes: &[u8]) -> anyhow::Result<(Signatur
         check: Some(check),
         error: Some(error),
     };
-    let bundle = match Bundle::from_json(bytes) {
+    let bundle = match EvidenceBundle::from_json(bytes) {
         Ok(b) => b,
         Err(e) => {
             return Ok((
@@ -274,7 +271,7 @@ fn verify_signature(args: &VerifyArgs, bytes: &[u8]) -> anyhow::Result<(Signatur
             ));
         }
     };
-    let Some((_, payload)) = bundle.dsse_payload() else {
+    let Some((_, payload)) = bundle.bundle.dsse_payload() else {
         return Ok((
             fail(
                 "bundle",
@@ -292,30 +289,31 @@ fn verify_signature(args: &VerifyArgs, bytes: &[u8]) -> anyhow::Result<(Signatur
             None,
         ));
     };
-    Ok(
-        match verifier.verify(Artifact::Digest(subject), &bundle, &policy) {
-            Ok(v) => {
-                let signer = v.identity.clone().or_else(|| {
-                    bundle
-                        .public_key_hint()
-                        .map(|h| format!("public key {h}"))
-                        .or_else(|| Some("public key".to_owned()))
-                });
-                let statement = v.dsse.map(|(_, p)| p);
-                (
-                    SignatureCheck {
-                        verified: true,
-                        signer,
-                        issuer: v.issuer,
-                        check: None,
-                        error: None,
-                    },
-                    statement,
-                )
-            }
-            Err(e) => (fail(e.check(), e.to_string()), None),
-        },
-    )
+    Ok(match trust.verify_signature(Artifact::Digest(subject), &bundle) {
+        Ok(signature) => {
+            let v = signature.verified;
+            let signer = v.identity.clone().or_else(|| {
+                bundle
+                    .bundle
+                    .public_key_hint()
+                    .map(|h| format!("public key {h}"))
+                    .or_else(|| Some("public key".to_owned()))
+            });
+            let statement = v.dsse.map(|(_, p)| p);
+            (
+                SignatureCheck {
+                    verified: true,
+                    signer,
+                    issuer: v.issuer,
+                    check: None,
+                    error: None,
+                },
+                statement,
+            )
+        }
+        Err(EvidenceError::NoTrustedRoot) => anyhow::bail!("no trusted root: {TRUSTED_ROOT_HELP}"),
+        Err(e) => (fail(e.check().name(), e.to_string()), None),
+    })
 }
 
 fn verify(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<Outcome> {

@@ -15,8 +15,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::Outcome;
-use crate::args::{GlobalArgs, OutputFormat};
+use crate::args::{GlobalArgs, KeylessArgs, OutputFormat, RegistryArgs};
 use crate::output::{print_bytes, print_json};
+use crate::shared::write_atomic;
 
 /// Upper bound on an SBOM document read into memory.
 const MAX_DOC_BYTES: u64 = 256 << 20;
@@ -47,7 +48,7 @@ pub(crate) struct SourceArgs {
     #[arg(long, default_value = "linux/amd64")]
     pub(crate) platform: String,
     #[command(flatten)]
-    pub(crate) registry: crate::commands::oci::RegistryArgs,
+    pub(crate) registry: RegistryArgs,
     /// `cyclonedx-json` (1.6), `cyclonedx-json@1.5`, `cyclonedx-json@1.7` or `spdx-json` (2.3).
     #[arg(long, default_value = "cyclonedx-json")]
     pub(crate) format: String,
@@ -107,7 +108,7 @@ pub(crate) struct AttestArgs {
     #[arg(long, value_name = "KEY")]
     pub(crate) key: Option<PathBuf>,
     #[command(flatten)]
-    pub(crate) keyless: crate::commands::sigstore::KeylessArgs,
+    pub(crate) keyless: KeylessArgs,
     /// Where to write the bundle.
     #[arg(long, value_name = "OUT")]
     pub(crate) bundle: PathBuf,
@@ -197,17 +198,15 @@ fn catalog_image(
     exclude: &provenant_catalog::Exclude,
 ) -> anyhow::Result<(provenant_catalog::Catalog, Root)> {
     use provenant_oci::{Manifest, ManifestRef, Reference};
-    let manifest_ref = match (reference, reference.digest(), reference.tag()) {
-        (_, Some(d), _) => ManifestRef::Digest(*d),
-        (Reference::Layout(_), None, Some(t)) => ManifestRef::Tag(t.clone()),
-        (Reference::Registry(_), None, Some(_)) => {
-            anyhow::bail!("{reference} names a tag: catalog a registry image by digest (…@sha256:…)")
-        }
-        (_, None, None) => anyhow::bail!("{reference} names neither a tag nor a digest"),
-    };
     let client = target.registry.client(None)?;
     let store = provenant_registry::open_store(reference, &client, false)?;
-    let mut fetched = store.get_manifest(&manifest_ref)?;
+    // A layout's tag is the caller's own directory; a registry's tag is refused.
+    let digest = provenant_registry::resolve_digest(
+        store.as_ref(),
+        reference,
+        provenant_registry::TagPolicy::ResolveLayoutOnly,
+    )?;
+    let mut fetched = store.get_manifest(&ManifestRef::Digest(digest))?;
     if let Manifest::Index(index) = &fetched.manifest {
         let wanted = provenant_oci::Platform::parse(target.platform)
             .with_context(|| format!("--platform {:?} is not os/arch[/variant]", target.platform))?;
@@ -258,7 +257,7 @@ fn catalog_image(
 struct Target<'a> {
     spec: &'a str,
     platform: &'a str,
-    registry: &'a crate::commands::oci::RegistryArgs,
+    registry: &'a RegistryArgs,
     strict: bool,
     exclude: &'a [String],
 }
@@ -318,7 +317,7 @@ fn generate(args: &GenerateArgs) -> anyhow::Result<Outcome> {
     let text = render(&sbom, &format);
     match &args.output_file {
         Some(path) => {
-            std::fs::write(path, text.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
+            write_atomic(path, text.as_bytes())?;
         }
         None => print_bytes(text.as_bytes())?,
     }
@@ -328,8 +327,8 @@ fn generate(args: &GenerateArgs) -> anyhow::Result<Outcome> {
 /// The in-toto predicate type of an SBOM format.
 fn predicate_type(format: &Format) -> &'static str {
     match format {
-        Format::CycloneDx(_) => "https://cyclonedx.org/bom",
-        Format::Spdx => "https://spdx.dev/Document",
+        Format::CycloneDx(_) => provenant_attest::predicate::CYCLONEDX,
+        Format::Spdx => provenant_attest::predicate::SPDX,
     }
 }
 
@@ -359,28 +358,20 @@ fn attest(global: &GlobalArgs, args: &AttestArgs) -> anyhow::Result<Outcome> {
     statement.validate()?;
     let bytes = statement.to_json();
     if let Some(path) = &args.statement {
-        std::fs::write(path, &bytes).with_context(|| format!("cannot write {}", path.display()))?;
+        write_atomic(path, &bytes)?;
     }
-    let bundle = crate::commands::provenance::sign_statement(args.key.as_deref(), &args.keyless, &bytes)
-        .context("cannot sign the SBOM statement")?;
+    let bundle =
+        args.keyless
+            .sign_statement(args.key.as_deref(), &bytes, Some(&args.bundle), "SBOM statement")?;
     let bundle_bytes = bundle.to_json_v0_3()?;
-    crate::commands::provenance::write_atomic(&args.bundle, &bundle_bytes)?;
     let mut attached = None;
     if let (true, Some(reference)) = (args.attach, &image) {
         let client = args.source.registry.client(None)?;
         let store = provenant_registry::open_store(reference, &client, false)?;
         let subject = store.get_manifest(&provenant_oci::ManifestRef::Digest(digest))?;
-        let annotations = std::collections::BTreeMap::from([
-            (
-                "dev.sigstore.bundle.content".to_owned(),
-                "dsse-envelope".to_owned(),
-            ),
-            (
-                "dev.sigstore.bundle.predicateType".to_owned(),
-                predicate_type(&format).to_owned(),
-            ),
-        ]);
-        let done = crate::commands::oci::attach_document(
+        let annotations =
+            crate::shared::with_created(provenant_evidence::attached::bundle_annotations(&bundle))?;
+        let done = provenant_evidence::attached::attach_document(
             store.as_ref(),
             &subject,
             &bundle_bytes,
@@ -474,7 +465,7 @@ fn convert(global: &GlobalArgs, args: &ConvertArgs) -> anyhow::Result<Outcome> {
     };
     match &args.output_file {
         Some(path) => {
-            std::fs::write(path, text.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
+            write_atomic(path, text.as_bytes())?;
         }
         None => print_bytes(text.as_bytes())?,
     }

@@ -9,67 +9,25 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use provenant_digest::Digest;
-use provenant_oci::{ManifestRef, Reference};
-use provenant_registry::{Store, open_store};
-use provenant_sigstore::{
-    Artifact, Bundle, FulcioExtension, IdentityPolicy, Policy, PublicKey, SanMatcher, TrustedRoot, Verified,
-    Verifier, VerifyError,
+use provenant_evidence::attached::{self, Want};
+use provenant_evidence::{
+    EvidenceBundle, EvidenceError, Signer, TrustPolicy, VerifiedSignature, VerifiedStatement,
 };
+use provenant_oci::Reference;
+use provenant_registry::{Store, open_store};
+use provenant_sigstore::Artifact;
 use serde::Serialize;
 
 use crate::Outcome;
-use crate::args::{GlobalArgs, OutputFormat};
-use crate::commands::attached;
-use crate::commands::oci::RegistryArgs;
-use crate::output::{print_bytes, print_json};
+use crate::args::{
+    GlobalArgs, KeylessArgs, OutputFormat, RegistryArgs, SignerArgs, TRUSTED_ROOT_HELP, TrustArgs,
+};
+use crate::output::{self, LogEntryReport, print_bytes, print_json};
 
 /// Largest artefact read into memory; larger ones are streamed.
 const MAX_IN_MEMORY: u64 = 64 << 20;
 /// Largest bundle, trusted root or key file read.
 const MAX_DOCUMENT: u64 = 64 << 20;
-
-const TRUSTED_ROOT_HELP: &str = "Provenant embeds no trusted root: give the trusted_root.json of the \
-sigstore instance you trust with --trusted-root (or PROVENANT_TRUSTED_ROOT). Verification is always offline.";
-
-/// Who signed: a public key, or a certificate identity (with its issuer and extensions).
-#[derive(Debug, Args, Clone)]
-pub(crate) struct SignerArgs {
-    /// Public key (PEM) a keyed bundle must verify with.
-    #[arg(long, value_name = "PUB", group = "signer")]
-    pub(crate) key: Option<PathBuf>,
-    /// The certificate's SAN (email or URI) must equal this.
-    #[arg(long, value_name = "ID", group = "signer")]
-    pub(crate) certificate_identity: Option<String>,
-    /// The certificate's whole SAN must match this regular expression (anchored at both ends).
-    #[arg(long, value_name = "RE", group = "signer")]
-    pub(crate) certificate_identity_regexp: Option<String>,
-    /// The certificate's OIDC issuer extension must equal this.
-    #[arg(long, value_name = "ISS", conflicts_with = "key")]
-    pub(crate) certificate_oidc_issuer: Option<String>,
-    /// A Fulcio extension must equal a value: NAME=VALUE, NAME one of source-repository-uri,
-    /// source-repository-ref, source-repository-digest, build-signer-uri, build-config-uri,
-    /// build-trigger, runner-environment, … (repeatable).
-    #[arg(long, value_name = "NAME=VALUE", conflicts_with = "key")]
-    pub(crate) certificate_extension: Vec<String>,
-}
-
-/// Where the trust comes from.
-#[derive(Debug, Args, Clone)]
-pub(crate) struct TrustArgs {
-    /// The `trusted_root.json` to verify against (required: none is embedded).
-    #[arg(long, value_name = "T", env = "PROVENANT_TRUSTED_ROOT")]
-    pub(crate) trusted_root: Option<PathBuf>,
-    /// Verify without network access. Provenant always does; accepted for cosign compatibility.
-    #[arg(long)]
-    pub(crate) offline: bool,
-    /// DANGEROUS: accept a bundle without transparency-log evidence (for private instances that run no
-    /// log); an RFC 3161 timestamp is then the only proof of the signing time.
-    #[arg(long)]
-    pub(crate) insecure_ignore_tlog: bool,
-    /// DANGEROUS: accept a Fulcio certificate without a verified Signed Certificate Timestamp.
-    #[arg(long)]
-    pub(crate) insecure_ignore_sct: bool,
-}
 
 const IMAGE_HELP: &str = "An image reference by digest (registry/repo@sha256:… or oci:PATH@sha256:…) in place \
 of the artefact needs no --bundle: the sigstore bundles attached to the image (referrers API, referrers tag \
@@ -214,18 +172,13 @@ fn open_image(
 ) -> anyhow::Result<(Box<dyn Store>, Digest)> {
     let client = registry.client(None)?;
     let store = open_store(reference, &client, false)?;
-    let digest = match (reference.digest(), reference.tag()) {
-        (Some(d), _) => *d,
-        (None, Some(tag)) if resolve_tag => {
-            let fetched = store.get_manifest(&ManifestRef::Tag(tag.clone()))?;
-            tracing::info!(%tag, digest = %fetched.digest, "resolved the tag");
-            fetched.digest
-        }
-        (None, Some(_)) => anyhow::bail!(
-            "{reference} names a tag (or is not a file): verify an image by digest (…@sha256:…) or pass --resolve-tag"
-        ),
-        (None, None) => anyhow::bail!("{reference} names no digest"),
+    let tags = if resolve_tag {
+        provenant_registry::TagPolicy::ResolveOnce
+    } else {
+        provenant_registry::TagPolicy::Refuse
     };
+    let digest = provenant_registry::resolve_digest(store.as_ref(), reference, tags)
+        .with_context(|| format!("{reference} is not a file"))?;
     Ok((store, digest))
 }
 
@@ -237,90 +190,36 @@ fn image_as_digest(input: Input, resolve_tag: bool, registry: &RegistryArgs) -> 
     })
 }
 
-/// The verifier of a command whose verification checks the signer's identity itself (npm packages,
-/// GitHub attestations): the policy given only selects keyless trust material, so a trusted root is
-/// required.
-pub(crate) fn load_keyless_verifier(trust: &TrustArgs) -> anyhow::Result<Verifier> {
-    let keyless = Policy::Identity(IdentityPolicy::new(SanMatcher::Exact(String::new())));
-    load_verifier(trust, &keyless)
-}
-
-pub(crate) fn load_verifier(trust: &TrustArgs, policy: &Policy) -> anyhow::Result<Verifier> {
-    let root = match (trust.trusted_root.as_deref(), policy) {
-        (Some(path), _) => TrustedRoot::from_json(&super::read_bounded(path, MAX_DOCUMENT, "trusted root")?)
-            .with_context(|| format!("cannot use trusted root {}", path.display()))?,
-        // A keyed bundle with the log waived needs no trust material but the key.
-        (None, Policy::Key(_)) if trust.insecure_ignore_tlog => TrustedRoot::empty()?,
-        (None, _) => anyhow::bail!("no trusted root: {TRUSTED_ROOT_HELP}"),
-    };
-    let mut verifier = Verifier::new(&root).context("cannot use the trusted root")?;
-    if trust.insecure_ignore_tlog {
-        tracing::warn!("--insecure-ignore-tlog: transparency-log evidence is NOT checked");
-        verifier = verifier.dangerously_skip_transparency_log();
-    }
-    if trust.insecure_ignore_sct {
-        tracing::warn!("--insecure-ignore-sct: the certificate's SCT is NOT checked");
-        verifier = verifier.dangerously_skip_sct();
-    }
-    Ok(verifier)
-}
-
-pub(crate) fn build_policy(signer: &SignerArgs) -> anyhow::Result<Policy> {
-    if let Some(key) = &signer.key {
-        let pem = String::from_utf8(super::read_bounded(key, MAX_DOCUMENT, "public key")?)
-            .with_context(|| format!("public key {} is not PEM text", key.display()))?;
-        return Ok(Policy::Key(
-            PublicKey::from_pem(&pem).with_context(|| format!("cannot use public key {}", key.display()))?,
-        ));
-    }
-    let san = match (&signer.certificate_identity, &signer.certificate_identity_regexp) {
-        (Some(id), _) => SanMatcher::Exact(id.clone()),
-        (None, Some(re)) => {
-            SanMatcher::regex(re).with_context(|| format!("invalid --certificate-identity-regexp {re:?}"))?
-        }
-        (None, None) => anyhow::bail!(
-            "say who must have signed: --key PUB, --certificate-identity ID or --certificate-identity-regexp RE"
-        ),
-    };
-    let mut policy = IdentityPolicy::new(san);
-    if let Some(issuer) = &signer.certificate_oidc_issuer {
-        policy = policy.with_issuer(issuer.clone());
-    }
-    for ext in &signer.certificate_extension {
-        let (name, value) = ext
-            .split_once('=')
-            .with_context(|| format!("--certificate-extension {ext:?} is not NAME=VALUE"))?;
-        let extension: FulcioExtension = name.parse().map_err(|e: String| anyhow::anyhow!(e))?;
-        policy = policy.with_extension(extension, value);
-    }
-    Ok(Policy::Identity(policy))
-}
-
-/// Verifies; `Err(VerifyError)` is a verification failure (exit 1), an anyhow error a runtime one.
+/// Verifies the signature for the input; `Err(EvidenceError)` is a verification failure (exit 1), an
+/// anyhow error a runtime one.
 fn verify_input(
-    verifier: &Verifier,
+    policy: &TrustPolicy,
     input: &Input,
-    bundle: &Bundle,
-    policy: &Policy,
-) -> anyhow::Result<Result<Verified, VerifyError>> {
-    Ok(match input {
-        Input::Digest(d) => verifier.verify(Artifact::Digest(*d), bundle, policy),
+    bundle: &EvidenceBundle,
+) -> anyhow::Result<Result<VerifiedSignature, EvidenceError>> {
+    let result = match input {
+        Input::Digest(d) => policy.verify_signature(Artifact::Digest(*d), bundle),
         Input::Image(r) => anyhow::bail!("{r} must be resolved to a digest first"),
         Input::Path(path) => {
             let file = std::fs::File::open(path)
                 .with_context(|| format!("cannot open artefact {}", path.display()))?;
             let len = file.metadata().map_or(u64::MAX, |m| m.len());
             if len <= MAX_IN_MEMORY {
-                let mut bytes = Vec::with_capacity(len as usize);
+                let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
                 file.take(MAX_IN_MEMORY + 1)
                     .read_to_end(&mut bytes)
                     .with_context(|| format!("cannot read artefact {}", path.display()))?;
-                verifier.verify(Artifact::Bytes(&bytes), bundle, policy)
+                policy.verify_signature(Artifact::Bytes(&bytes), bundle)
             } else {
-                verifier.verify_reader(std::io::BufReader::new(file), bundle, policy)
+                policy.verify_signature_reader(std::io::BufReader::new(file), bundle)
             }
         }
-    })
+    };
+    match result {
+        // Missing trust material is a usage error, not a verdict on the bundle.
+        Err(EvidenceError::NoTrustedRoot) => anyhow::bail!("no trusted root: {TRUSTED_ROOT_HELP}"),
+        other => Ok(other),
+    }
 }
 
 #[derive(Serialize)]
@@ -348,6 +247,10 @@ struct Report<'a> {
     verified_times: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     log_entries: Vec<LogEntryReport>,
+    /// Checks the trust policy skipped (`transparency-log`, `sct`): a verification that skipped one
+    /// says so.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    skipped: Vec<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     statement: Option<serde_json::Value>,
     /// For an image without --bundle: each attached bundle tried that did not verify.
@@ -361,13 +264,6 @@ struct CandidateReport {
     schemes: String,
     check: &'static str,
     error: String,
-}
-
-#[derive(Serialize)]
-struct LogEntryReport {
-    kind: String,
-    log_index: u64,
-    log_id: String,
 }
 
 impl<'a> Report<'a> {
@@ -385,12 +281,14 @@ impl<'a> Report<'a> {
             integrated_time: None,
             verified_times: Vec::new(),
             log_entries: Vec::new(),
+            skipped: Vec::new(),
             statement: None,
             candidates: Vec::new(),
         }
     }
 
-    fn fill(&mut self, v: &Verified) {
+    fn fill(&mut self, signature: &VerifiedSignature) {
+        let v = &signature.verified;
         self.verified = true;
         self.identity.clone_from(&v.identity);
         self.issuer.clone_from(&v.issuer);
@@ -402,18 +300,20 @@ impl<'a> Report<'a> {
         self.older_extensions_used = v.older_extensions_used.iter().map(|e| e.name()).collect();
         self.integrated_time = v.integrated_time.map(|t| t.to_string());
         self.verified_times = v.verified_times.iter().map(ToString::to_string).collect();
-        self.log_entries = v
-            .log_entries
-            .iter()
-            .map(|e| LogEntryReport {
-                kind: e.kind.to_string(),
-                log_index: e.log_index,
-                log_id: e.log_id.clone(),
-            })
-            .collect();
+        self.log_entries = v.log_entries.iter().map(LogEntryReport::from).collect();
+        self.skipped = signature.skipped.iter().map(|c| c.name()).collect();
     }
 
-    fn fail(&mut self, check: &'static str, error: String) {
+    fn fill_statement(&mut self, statement: &VerifiedStatement) {
+        self.fill(&statement.signature);
+        self.statement = serde_json::to_value(&statement.statement).ok();
+    }
+
+    fn fail(&mut self, error: &EvidenceError) {
+        self.fail_with(error.check().name(), error.to_string());
+    }
+
+    fn fail_with(&mut self, check: &'static str, error: String) {
         self.verified = false;
         self.check = Some(check);
         self.error = Some(error);
@@ -449,6 +349,9 @@ impl<'a> Report<'a> {
             for time in &self.verified_times {
                 let _ = writeln!(t, "  verified time: {time}");
             }
+            for check in &self.skipped {
+                let _ = writeln!(t, "  skipped: {check} (NOT checked, by request)");
+            }
         } else {
             let _ = writeln!(
                 t,
@@ -467,6 +370,16 @@ impl<'a> Report<'a> {
         }
         t
     }
+
+    /// The text report followed by the statement exactly as signed.
+    fn text_with_payload(&self, payload: &[u8]) -> Vec<u8> {
+        let mut text = self.text().into_bytes();
+        text.extend_from_slice(payload);
+        if !payload.ends_with(b"\n") {
+            text.push(b'\n');
+        }
+        text
+    }
 }
 
 fn render(global: &GlobalArgs, report: &Report<'_>) -> anyhow::Result<Outcome> {
@@ -482,33 +395,25 @@ fn render(global: &GlobalArgs, report: &Report<'_>) -> anyhow::Result<Outcome> {
 }
 
 /// Parses the bundle; a malformed bundle is a verification failure, not a usage error.
-fn load_bundle(path: &Path) -> anyhow::Result<Result<Bundle, String>> {
+fn load_bundle(path: &Path) -> anyhow::Result<Result<EvidenceBundle, EvidenceError>> {
     let data = super::read_bounded(path, MAX_DOCUMENT, "bundle")?;
-    Ok(Bundle::from_json(&data).map_err(|e| e.to_string()))
+    Ok(EvidenceBundle::from_json(&data))
 }
 
 pub(crate) fn verify(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<Outcome> {
-    let policy = build_policy(&args.signer)?;
-    let verifier = load_verifier(&args.trust, &policy)?;
+    let policy = args.trust.policy(&args.signer)?;
     let input = parse_input(&args.artifact, args.bundle.is_some())?;
     let Some(bundle_path) = &args.bundle else {
-        let image = ImageCheck::attached_to(
-            &input,
-            "artefact",
-            args.resolve_tag,
-            &args.registry,
-            &verifier,
-            &policy,
-        )?;
+        let image = ImageCheck::attached_to(&input, "artefact", args.resolve_tag, &args.registry, &policy)?;
         return verify_image(global, &image, Want::Signature);
     };
     let input = image_as_digest(input, args.resolve_tag, &args.registry)?;
     let mut report = Report::new(&args.artifact, bundle_path.display().to_string());
     match load_bundle(bundle_path)? {
-        Err(e) => report.fail("bundle", e),
-        Ok(bundle) => match verify_input(&verifier, &input, &bundle, &policy)? {
+        Err(e) => report.fail(&e),
+        Ok(bundle) => match verify_input(&policy, &input, &bundle)? {
             Ok(v) => report.fill(&v),
-            Err(e) => report.fail(e.check(), e.to_string()),
+            Err(e) => report.fail(&e),
         },
     }
     render(global, &report)
@@ -518,72 +423,42 @@ pub(crate) fn verify_attestation(
     global: &GlobalArgs,
     args: &VerifyAttestationArgs,
 ) -> anyhow::Result<Outcome> {
-    let policy = build_policy(&args.signer)?;
-    let verifier = load_verifier(&args.trust, &policy)?;
+    let policy = args.trust.policy(&args.signer)?;
     let input = parse_input(&args.subject, args.bundle.is_some())?;
     let Some(bundle_path) = &args.bundle else {
-        let image = ImageCheck::attached_to(
-            &input,
-            "subject",
-            args.resolve_tag,
-            &args.registry,
-            &verifier,
-            &policy,
-        )?;
+        let image = ImageCheck::attached_to(&input, "subject", args.resolve_tag, &args.registry, &policy)?;
         return verify_image(global, &image, Want::Attestation(args.predicate_type.as_deref()));
     };
     let input = image_as_digest(input, args.resolve_tag, &args.registry)?;
     let mut report = Report::new(&args.subject, bundle_path.display().to_string());
     let bundle = match load_bundle(bundle_path)? {
-        Ok(b) => b,
+        Ok(b) if b.bundle.dsse_payload().is_some() => b,
+        Ok(_) => {
+            report.fail(&EvidenceError::NotAttestation);
+            return render(global, &report);
+        }
         Err(e) => {
-            report.fail("bundle", e);
+            report.fail(&e);
             return render(global, &report);
         }
     };
-    if bundle.dsse_payload().is_none() {
-        report.fail(
-            "bundle",
-            "the bundle holds a message signature, not a DSSE-signed attestation".into(),
-        );
-        return render(global, &report);
-    }
-    let outcome = match verify_input(&verifier, &input, &bundle, &policy)? {
+    let verified = match verify_input(&policy, &input, &bundle)?
+        .and_then(|signature| VerifiedStatement::from_signature(signature, args.predicate_type.as_deref()))
+    {
         Ok(v) => v,
         Err(e) => {
-            report.fail(e.check(), e.to_string());
+            report.fail(&e);
             return render(global, &report);
         }
     };
-    report.fill(&outcome);
-    match check_statement(&outcome, args.predicate_type.as_deref()) {
-        Ok(statement) => report.statement = Some(statement),
-        Err(e) => report.fail(e.check(), e.to_string()),
-    }
-    match (global.output, &report.statement) {
-        (OutputFormat::Text, Some(_)) if report.verified => {
-            // The statement exactly as signed.
-            let mut text = report.text().into_bytes();
-            if let Some((_, payload)) = &outcome.dsse {
-                text.extend_from_slice(payload);
-                if !payload.ends_with(b"\n") {
-                    text.push(b'\n');
-                }
-            }
-            print_bytes(&text)?;
+    report.fill_statement(&verified);
+    match global.output {
+        OutputFormat::Text => {
+            print_bytes(&report.text_with_payload(&verified.payload))?;
             Ok(Outcome::Success)
         }
-        _ => render(global, &report),
+        OutputFormat::Json => render(global, &report),
     }
-}
-
-/// What an attached bundle must be.
-#[derive(Clone, Copy)]
-enum Want<'a> {
-    /// Any signature over the image digest (message signature or DSSE).
-    Signature,
-    /// A DSSE in-toto attestation, of this predicate type when given.
-    Attestation(Option<&'a str>),
 }
 
 /// An image whose attached bundles are tried.
@@ -591,8 +466,7 @@ struct ImageCheck<'a> {
     reference: &'a Reference,
     resolve_tag: bool,
     registry: &'a RegistryArgs,
-    verifier: &'a Verifier,
-    policy: &'a Policy,
+    policy: &'a TrustPolicy,
 }
 
 impl<'a> ImageCheck<'a> {
@@ -602,9 +476,8 @@ impl<'a> ImageCheck<'a> {
         input: &'a Input,
         what: &str,
         resolve_tag: bool,
-        registry: &'a crate::commands::oci::RegistryArgs,
-        verifier: &'a Verifier,
-        policy: &'a Policy,
+        registry: &'a RegistryArgs,
+        policy: &'a TrustPolicy,
     ) -> anyhow::Result<ImageCheck<'a>> {
         let Input::Image(reference) = input else {
             anyhow::bail!("--bundle is needed unless the {what} is an image reference");
@@ -613,35 +486,9 @@ impl<'a> ImageCheck<'a> {
             reference,
             resolve_tag,
             registry,
-            verifier,
             policy,
         })
     }
-}
-
-/// One attached bundle checked for the image digest (and, for an attestation, as an in-toto
-/// statement of the wanted predicate type); `Err` names the failed check and why.
-fn check_attached(
-    image: &ImageCheck<'_>,
-    digest: &Digest,
-    bundle: &Bundle,
-    want: Want<'_>,
-) -> Result<(Verified, Option<serde_json::Value>), (&'static str, String)> {
-    if matches!(want, Want::Attestation(_)) && bundle.dsse_payload().is_none() {
-        return Err((
-            "bundle",
-            "the bundle holds a message signature, not a DSSE-signed attestation".into(),
-        ));
-    }
-    let verified = image
-        .verifier
-        .verify(Artifact::Digest(*digest), bundle, image.policy)
-        .map_err(|e| (e.check(), e.to_string()))?;
-    let statement = match want {
-        Want::Signature => None,
-        Want::Attestation(t) => Some(check_statement(&verified, t).map_err(|e| (e.check(), e.to_string()))?),
-    };
-    Ok((verified, statement))
 }
 
 /// `verify`/`verify-attestation` of an image without --bundle: the first attached bundle that
@@ -649,112 +496,54 @@ fn check_attached(
 fn verify_image(global: &GlobalArgs, image: &ImageCheck<'_>, want: Want<'_>) -> anyhow::Result<Outcome> {
     let (store, digest) = open_image(image.reference, image.resolve_tag, image.registry)?;
     let artifact = format!("{}@{digest}", image.reference.location());
-    let candidates = attached::bundle_referrers(store.as_ref(), &digest)?;
-    let mut failed = Vec::new();
-    for r in &candidates {
-        let referrer = r.descriptor.digest.to_string();
-        let schemes = attached::schemes(r);
-        let result = attached::read_bundle(store.as_ref(), &r.descriptor.digest)
-            .map_err(|e| ("bundle", e))
-            .and_then(|bundle| check_attached(image, &digest, &bundle, want).map(|ok| (bundle, ok)));
-        match result {
-            Ok((_, (verified, statement))) => {
-                let mut report = Report::new(&artifact, format!("referrer {referrer} ({schemes})"));
-                report.fill(&verified);
-                if global.output == OutputFormat::Text
-                    && statement.is_some()
-                    && let Some((_, payload)) = &verified.dsse
-                {
-                    // The statement exactly as signed.
-                    let mut text = report.text().into_bytes();
-                    text.extend_from_slice(payload);
-                    if !payload.ends_with(b"\n") {
-                        text.push(b'\n');
-                    }
-                    print_bytes(&text)?;
-                    return Ok(Outcome::Success);
-                }
-                report.statement = statement;
+    let rejected = match attached::verify_attached(image.policy, store.as_ref(), &digest, want)? {
+        Ok(found) => {
+            let referrer = found.referrer.descriptor.digest.to_string();
+            let schemes = attached::scheme_names(&found.referrer).join(", ");
+            let mut report = Report::new(&artifact, format!("referrer {referrer} ({schemes})"));
+            let Some(statement) = &found.statement else {
+                report.fill(&found.signature);
                 return render(global, &report);
+            };
+            report.fill_statement(statement);
+            if global.output == OutputFormat::Text {
+                print_bytes(&report.text_with_payload(&statement.payload))?;
+                return Ok(Outcome::Success);
             }
-            Err((check, error)) => failed.push(CandidateReport {
-                referrer,
-                schemes,
-                check,
-                error,
-            }),
+            return render(global, &report);
         }
-    }
+        Err(rejected) => rejected,
+    };
     let what = if matches!(want, Want::Attestation(_)) {
         "DSSE attestation"
     } else {
         "sigstore bundle"
     };
     let mut report = Report::new(&artifact, format!("attached to {}", store.location()));
-    if candidates.is_empty() {
-        report.fail(
+    if rejected.is_empty() {
+        report.fail_with(
             "referrers",
             "no sigstore bundle is attached to the image".to_owned(),
         );
     } else {
-        report.fail(
+        report.fail_with(
             "referrers",
             format!(
                 "none of the {} {what}(s) attached verified for {digest}",
-                candidates.len()
+                rejected.len()
             ),
         );
     }
-    report.candidates = failed;
+    report.candidates = rejected
+        .into_iter()
+        .map(|r| CandidateReport {
+            referrer: r.referrer.descriptor.digest.to_string(),
+            schemes: attached::scheme_names(&r.referrer).join(", "),
+            check: r.check.name(),
+            error: r.error,
+        })
+        .collect();
     render(global, &report)
-}
-
-/// The verified payload must be an in-toto Statement v1 (of the required predicate type).
-fn check_statement(verified: &Verified, want_type: Option<&str>) -> Result<serde_json::Value, VerifyError> {
-    let Some((payload_type, payload)) = &verified.dsse else {
-        return Err(VerifyError::UnsupportedBundle {
-            detail: "no DSSE payload".into(),
-        });
-    };
-    if payload_type != provenant_sigstore::IN_TOTO_PAYLOAD_TYPE {
-        return Err(VerifyError::UnsupportedBundle {
-            detail: format!(
-                "DSSE payloadType is {payload_type:?}, not {}",
-                provenant_sigstore::IN_TOTO_PAYLOAD_TYPE
-            ),
-        });
-    }
-    let statement: serde_json::Value =
-        serde_json::from_slice(payload).map_err(|e| VerifyError::UnsupportedBundle {
-            detail: format!("the payload is not a JSON statement: {e}"),
-        })?;
-    let statement_type = statement
-        .get("_type")
-        .and_then(serde_json::Value::as_str)
-        .unwrap_or_default();
-    if !matches!(
-        statement_type,
-        "https://in-toto.io/Statement/v1" | "https://in-toto.io/Statement/v0.1"
-    ) {
-        return Err(VerifyError::UnsupportedBundle {
-            detail: format!(
-                "the payload's _type {statement_type:?} is not an in-toto Statement (v1 or v0.1)"
-            ),
-        });
-    }
-    let got = statement
-        .get("predicateType")
-        .and_then(serde_json::Value::as_str)
-        .unwrap_or_default();
-    if let Some(want) = want_type
-        && got != want
-    {
-        return Err(VerifyError::PredicateTypeMismatch {
-            got: got.to_owned(),
-            want: want.to_owned(),
-        });
-    }
-    Ok(statement)
 }
 
 pub(crate) fn conformance(global: &GlobalArgs, args: &ConformanceArgs) -> anyhow::Result<Outcome> {
@@ -799,41 +588,11 @@ fn conformance_verify(global: &GlobalArgs, args: &ConformanceVerifyArgs) -> anyh
         Ok(outcome) => Ok(outcome),
         Err(e) if verify_args.trust.trusted_root.is_some() => {
             let mut report = Report::new(&args.file_or_digest, args.bundle.display().to_string());
-            report.fail("input", format!("{e:#}"));
+            report.fail_with("input", format!("{e:#}"));
             render(global, &report)
         }
         Err(e) => Err(e),
     }
-}
-
-/// Production public-good endpoints, used when neither flags nor a signing config name the services.
-const PUBLIC_GOOD_FULCIO: &str = "https://fulcio.sigstore.dev";
-const PUBLIC_GOOD_REKOR: &str = "https://rekor.sigstore.dev";
-const STAGING_FULCIO: &str = "https://fulcio.sigstage.dev";
-const STAGING_REKOR: &str = "https://rekor.sigstage.dev";
-
-/// Keyless signing services and identity.
-#[derive(Debug, Args, Clone)]
-pub(crate) struct KeylessArgs {
-    /// OIDC identity token, or a file holding one (else `SIGSTORE_ID_TOKEN`, else GitHub Actions'
-    /// ambient token).
-    #[arg(long, value_name = "T", env = "SIGSTORE_ID_TOKEN", hide_env_values = true)]
-    pub(crate) identity_token: Option<String>,
-    /// Fulcio URL (overrides the signing config).
-    #[arg(long, value_name = "U")]
-    pub(crate) fulcio_url: Option<String>,
-    /// Rekor URL (overrides the signing config).
-    #[arg(long, value_name = "U")]
-    pub(crate) rekor_url: Option<String>,
-    /// Rekor API version of --rekor-url.
-    #[arg(long, value_name = "1|2", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
-    pub(crate) rekor_version: u8,
-    /// RFC 3161 timestamp authority endpoint (overrides the signing config).
-    #[arg(long, value_name = "U")]
-    pub(crate) timestamp_server_url: Option<String>,
-    /// A sigstore signing config (or client trust config) naming the services.
-    #[arg(long, value_name = "F")]
-    pub(crate) signing_config: Option<PathBuf>,
 }
 
 /// `provenant sign`.
@@ -858,188 +617,18 @@ pub(crate) struct SignArgs {
     pub(crate) keyless: KeylessArgs,
 }
 
-pub(crate) fn services(k: &KeylessArgs, staging: bool) -> anyhow::Result<provenant_sigstore_sign::Services> {
-    use provenant_sigstore_sign::{RekorVersion, Services};
-    let mut s = match &k.signing_config {
-        Some(path) => {
-            Services::from_signing_config(&super::read_bounded(path, MAX_DOCUMENT, "signing config")?)
-                .with_context(|| format!("cannot use signing config {}", path.display()))?
-        }
-        None if staging => Services::new(STAGING_FULCIO, STAGING_REKOR),
-        None => Services::new(PUBLIC_GOOD_FULCIO, PUBLIC_GOOD_REKOR),
-    };
-    if let Some(u) = &k.fulcio_url {
-        s = s.with_fulcio(u.clone());
-    }
-    if let Some(u) = &k.rekor_url {
-        let version = if k.rekor_version == 2 {
-            RekorVersion::V2
-        } else {
-            RekorVersion::V1
-        };
-        s = s.with_rekor(u.clone(), version);
-    }
-    if let Some(u) = &k.timestamp_server_url {
-        s = s.with_tsa(u.clone());
-    }
-    Ok(s)
-}
-
-/// `--identity-token` takes the token itself or, as cosign does, a file holding it.
-fn token_or_file(value: &str) -> anyhow::Result<zeroize::Zeroizing<String>> {
-    let looks_like_jwt = value.trim().split('.').count() == 3 && !value.contains('/');
-    if !looks_like_jwt && Path::new(value).is_file() {
-        let bytes = super::read_bounded(Path::new(value), MAX_DOCUMENT, "identity token file")?;
-        let text = String::from_utf8(bytes).context("the identity token file is not text")?;
-        return Ok(zeroize::Zeroizing::new(text.trim().to_owned()));
-    }
-    Ok(zeroize::Zeroizing::new(value.to_owned()))
-}
-
-pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")
-}
-
-#[derive(Serialize)]
-struct SignReport {
-    bundle: String,
-    identity: String,
-    issuer: String,
-    log_entries: Vec<LogEntryReport>,
-    rfc3161_timestamps: usize,
-}
-
-fn sign_keyless(
+/// Signs `payload` with the one signer and writes and reports the bundle.
+fn sign_to(
     global: &GlobalArgs,
-    keyless: &KeylessArgs,
-    staging: bool,
+    signer: &Signer,
     payload: Payload<'_>,
     out: &Path,
 ) -> anyhow::Result<Outcome> {
-    let services = services(keyless, staging)?;
-    let explicit_token = keyless.identity_token.as_deref().map(token_or_file).transpose()?;
-    let rt = runtime()?;
-    let bundle = rt.block_on(async {
-        let token =
-            provenant_sigstore_sign::IdentityToken::resolve(explicit_token.as_deref().map(String::as_str))
-                .await?;
-        tracing::info!(
-            identity = token.identity(),
-            issuer = token.issuer(),
-            "signing keylessly"
-        );
-        let signer = provenant_sigstore_sign::KeylessSigner::new(services, &token);
-        let bundle = match payload {
-            Payload::File(path) => {
-                let file =
-                    std::fs::File::open(path).map_err(|e| provenant_sigstore_sign::SignError::Artifact {
-                        detail: format!("{}: {e}", path.display()),
-                    })?;
-                Box::pin(signer.sign_reader(std::io::BufReader::new(file))).await?
-            }
-            Payload::Statement(bytes) => signer.sign_statement(bytes).await?,
-        };
-        Ok::<_, provenant_sigstore_sign::SignError>((
-            bundle,
-            token.identity().to_owned(),
-            token.issuer().to_owned(),
-        ))
-    });
-    let (bundle, identity, issuer) = bundle?;
-    let json = bundle.to_json_v0_3()?;
-    write_atomically(out, &json)?;
-    let report = SignReport {
-        bundle: out.display().to_string(),
-        identity,
-        issuer,
-        log_entries: bundle
-            .log_entries()
-            .iter()
-            .map(|e| LogEntryReport {
-                kind: e.kind.to_string(),
-                log_index: e.log_index,
-                log_id: e.log_id.clone(),
-            })
-            .collect(),
-        rfc3161_timestamps: bundle.rfc3161_timestamp_count(),
+    let done = match payload {
+        Payload::File(path) => signer.sign_file(path)?,
+        Payload::Statement(bytes) => signer.sign_statement(bytes)?,
     };
-    match global.output {
-        OutputFormat::Json => print_json(&report)?,
-        OutputFormat::Text => {
-            let mut t = format!(
-                "Wrote {} (signed as {}, issuer {})\n",
-                report.bundle, report.identity, report.issuer
-            );
-            for e in &report.log_entries {
-                let _ = writeln!(
-                    t,
-                    "  log entry: {} index {} (log {})",
-                    e.kind, e.log_index, e.log_id
-                );
-            }
-            print_bytes(t.as_bytes())?;
-        }
-    }
-    Ok(Outcome::Success)
-}
-
-/// Signs a statement keylessly (for `provenant attest`).
-pub(crate) fn sign_statement_keyless(
-    global: &GlobalArgs,
-    keyless: &KeylessArgs,
-    statement: &[u8],
-    out: &Path,
-) -> anyhow::Result<Outcome> {
-    sign_keyless(global, keyless, false, Payload::Statement(statement), out)
-}
-
-#[derive(Serialize)]
-struct KeyedSignReport {
-    bundle: String,
-    key_hint: String,
-    key_kind: String,
-    content: &'static str,
-}
-
-/// Signs `payload` with a local key: a statement in a DSSE envelope, or an artefact's bytes.
-pub(crate) fn sign_keyed(
-    global: &GlobalArgs,
-    key_path: &Path,
-    payload: &[u8],
-    statement: bool,
-    out: &Path,
-) -> anyhow::Result<Outcome> {
-    use provenant_sigstore_sign::keyed;
-    let key = crate::commands::keys::load_signing_key(key_path)?;
-    let bundle = if statement {
-        keyed::sign_statement(&key, payload)?
-    } else {
-        keyed::sign_blob(&key, payload)?
-    };
-    write_atomically(out, &bundle.to_json_v0_3()?)?;
-    let report = KeyedSignReport {
-        bundle: out.display().to_string(),
-        key_hint: keyed::key_hint(&key)?,
-        key_kind: key.kind().name().to_owned(),
-        content: if statement {
-            "dsseEnvelope"
-        } else {
-            "messageSignature"
-        },
-    };
-    match global.output {
-        OutputFormat::Json => print_json(&report)?,
-        OutputFormat::Text => print_bytes(
-            format!(
-                "Wrote {} ({}, signed with {} key {}; no transparency-log entry)\n",
-                report.bundle, report.content, report.key_kind, report.key_hint
-            )
-            .as_bytes(),
-        )?,
-    }
+    output::to_stdout(|w| output::write_signed(w, global.output, &done, out))?;
     Ok(Outcome::Success)
 }
 
@@ -1049,34 +638,9 @@ enum Payload<'a> {
     Statement(&'a [u8]),
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory, so a reader never sees a
-/// half-written bundle.
-fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(
-        ".{}.tmp",
-        path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
-    ));
-    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
-}
-
 pub(crate) fn sign(global: &GlobalArgs, args: &SignArgs) -> anyhow::Result<Outcome> {
-    if let Some(key) = &args.key {
-        let bytes =
-            std::fs::read(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
-        return sign_keyed(global, key, &bytes, false, &args.bundle);
-    }
-    sign_keyless(
-        global,
-        &args.keyless,
-        false,
-        Payload::File(&args.file),
-        &args.bundle,
-    )
+    let signer = args.keyless.signer(args.key.as_deref())?;
+    sign_to(global, &signer, Payload::File(&args.file), &args.bundle)
 }
 
 /// `provenant conformance sign-bundle`.
@@ -1121,5 +685,6 @@ fn conformance_sign(global: &GlobalArgs, args: &ConformanceSignArgs) -> anyhow::
     } else {
         Payload::File(&args.file)
     };
-    sign_keyless(global, &keyless, args.staging, payload, &args.bundle)
+    let signer = keyless.signer_for(None, args.staging)?;
+    sign_to(global, &signer, payload, &args.bundle)
 }

@@ -13,8 +13,7 @@ use serde::Serialize;
 
 use crate::Outcome;
 use crate::args::{GlobalArgs, OutputFormat};
-use crate::commands::oci::RegistryArgs;
-use crate::commands::sigstore::{TrustArgs, load_verifier};
+use crate::args::{RegistryArgs, TrustArgs};
 use crate::output::print_json;
 
 /// The largest provenance file read.
@@ -325,11 +324,13 @@ fn verify_attested_image(
         ),
     };
     let policy = Policy::Identity(IdentityPolicy::new(SanMatcher::regex(&san)?).with_issuer(GITHUB_ISSUER));
-    let verifier = load_verifier(&args.trust, &policy)?;
+    let trust = args
+        .trust
+        .policy_for(provenant_evidence::Role::single("builder", policy))?;
     let expectations = Expectations {
         builder_id: builder,
         source: args.source_uri.parse()?,
-        git_ref: super::provenance::ref_expectation(
+        git_ref: crate::args::ref_expectation(
             args.source_branch.as_deref(),
             args.source_tag.as_deref(),
             args.source_versioned_tag.as_deref(),
@@ -369,8 +370,14 @@ fn verify_attested_image(
         render(global, &report)?;
         return Ok(Outcome::Failure);
     }
-    let inputs = super::provenance::verification_inputs(&bundles);
-    let outcome = match provenant_provenance::verify(&verifier, &policy, &inputs, &image, &expectations) {
+    let inputs = crate::shared::verification_inputs(&bundles);
+    let outcome = match provenant_provenance::verify(
+        trust.verifier(),
+        trust.signer_policy(),
+        &inputs,
+        &image,
+        &expectations,
+    ) {
         Ok(passed) => {
             if args.print_provenance {
                 print_json(&passed.statement)?;

@@ -156,6 +156,42 @@ impl DigestSet {
     }
 }
 
+impl DigestSet {
+    /// Whether the set records a value for `algorithm`.
+    #[must_use]
+    pub fn contains_key(&self, algorithm: &str) -> bool {
+        self.0.contains_key(algorithm)
+    }
+
+    /// Adds (or replaces) a value without checking it: for readers that check the set as a whole
+    /// afterwards with their own rules (SLSA's stricter algorithm list), naming the field.
+    pub fn insert_unchecked(&mut self, algorithm: impl Into<String>, value: impl Into<String>) {
+        self.0.insert(algorithm.into(), value.into());
+    }
+}
+
+impl<'a> IntoIterator for &'a DigestSet {
+    type Item = (&'a String, &'a String);
+    type IntoIter = std::collections::btree_map::Iter<'a, String, String>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl FromIterator<(String, String)> for DigestSet {
+    /// Collects pairs unchecked, as [`DigestSet::insert_unchecked`].
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(iter: I) -> DigestSet {
+        DigestSet(iter.into_iter().collect())
+    }
+}
+
+impl<const N: usize> From<[(String, String); N]> for DigestSet {
+    fn from(pairs: [(String, String); N]) -> DigestSet {
+        pairs.into_iter().collect()
+    }
+}
+
 impl From<&Digest> for DigestSet {
     fn from(digest: &Digest) -> DigestSet {
         DigestSet::from_digest(digest)

@@ -45,4 +45,7 @@ pub use digest_set::{DigestSet, DigestSetError, KNOWN_ALGORITHMS};
 pub use envelope::{
     Envelope, EnvelopeError, IN_TOTO_PAYLOAD_TYPE, MAX_ENVELOPE_BYTES, MAX_SIGNATURES, Signature, pae,
 };
-pub use statement::{MAX_STATEMENT_BYTES, ResourceDescriptor, STATEMENT_V1, Statement, StatementError};
+pub use statement::{
+    MAX_STATEMENT_BYTES, ResourceDescriptor, STATEMENT_TYPES, STATEMENT_V0_1, STATEMENT_V1, Statement,
+    StatementError, is_statement_type,
+};

@@ -5,8 +5,18 @@ use crate::digest_set::{DigestSet, DigestSetError};
 
 /// `_type` of a Statement v1.
 pub const STATEMENT_V1: &str = "https://in-toto.io/Statement/v1";
-/// `_type` of the older Statement v0.1, which the specification's validators still accept on read.
-const STATEMENT_V0_1: &str = "https://in-toto.io/Statement/v0.1";
+/// `_type` of the older Statement v0.1, which the specification's validators still accept on read
+/// (SLSA v0.2 provenance and Google Cloud Build carry it). Never written.
+pub const STATEMENT_V0_1: &str = "https://in-toto.io/Statement/v0.1";
+
+/// Every statement `_type` that is read: v1, and v0.1 for older SLSA v0.2 and Cloud Build statements.
+pub const STATEMENT_TYPES: [&str; 2] = [STATEMENT_V1, STATEMENT_V0_1];
+
+/// Whether `type_` is a statement `_type` that is read ([`STATEMENT_TYPES`]).
+#[must_use]
+pub fn is_statement_type(type_: &str) -> bool {
+    STATEMENT_TYPES.contains(&type_)
+}
 
 /// Largest statement accepted, in bytes (SBOM predicates can be large).
 pub const MAX_STATEMENT_BYTES: usize = 64 << 20;
@@ -169,7 +179,7 @@ impl Statement {
 
     /// Checks the rules of the specification (see the crate documentation).
     pub fn validate(&self) -> Result<(), StatementError> {
-        if self.type_ != STATEMENT_V1 && self.type_ != STATEMENT_V0_1 {
+        if !is_statement_type(&self.type_) {
             return Err(field("_type", "expected https://in-toto.io/Statement/v1"));
         }
         if self.subject.is_empty() {

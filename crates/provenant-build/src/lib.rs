@@ -50,9 +50,6 @@ use provenant_slsa::v1::{BuildDefinition, BuildMetadata, Builder, ProvenanceV1, 
 use provenant_slsa::{DigestSet, ResourceDescriptor, Timestamp};
 use serde_json::{Map, Value, json};
 
-/// The in-toto Statement type Provenant writes.
-pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
-
 /// What the caller asks for.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -392,7 +389,7 @@ impl Prepared {
             .map(|o| json!({ "name": o.name, "digest": digest_set(&o.digest) }))
             .collect();
         Ok(json!({
-            "_type": STATEMENT_TYPE,
+            "_type": provenant_attest::STATEMENT_V1,
             "subject": subject,
             "predicateType": provenant_slsa::v1::PREDICATE_TYPE,
             "predicate": predicate.to_json(),

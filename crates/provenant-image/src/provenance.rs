@@ -11,9 +11,6 @@ use serde_json::{Map, Value, json};
 
 use crate::{BuiltImage, ImageOptions};
 
-/// The in-toto Statement type written.
-const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
-
 /// What the packaging provenance records besides the image itself.
 #[derive(Debug, Clone)]
 pub struct Packaging<'a> {
@@ -82,7 +79,7 @@ pub fn statement(
     };
     predicate.validate()?;
     Ok(json!({
-        "_type": STATEMENT_TYPE,
+        "_type": provenant_attest::STATEMENT_V1,
         "subject": [{ "name": packaging.name, "digest": digest_set(&built.digest) }],
         "predicateType": PREDICATE_TYPE,
         "predicate": predicate.to_json(),

@@ -41,9 +41,10 @@ use std::path::PathBuf;
 
 use globset::GlobSet;
 use provenant_digest::{Algorithm, Digest};
+use provenant_evidence::TrustPolicy;
 use provenant_oci::{Manifest, ManifestRef};
 use provenant_registry::{Store, StoreError};
-use provenant_sigstore::{Artifact, Bundle, Policy, Verified, Verifier};
+use provenant_sigstore::{Artifact, Bundle, Verified};
 use provenant_slsa::policy::{self, BuilderId, SourceUri};
 use provenant_slsa::{Provenance, ResourceDescriptor};
 use serde::Serialize;
@@ -53,10 +54,10 @@ use crate::evidence::{Document, Evidence};
 use provenant_image::rootfs::{self, Filesystem, Node};
 
 /// The DSSE payload type of in-toto statements.
-const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
+use provenant_attest::IN_TOTO_PAYLOAD_TYPE;
 
 /// The predicate type of Provenant's reproducibility attestations.
-const REPRODUCIBILITY_PREDICATE: &str = "https://provenant.dev/attestation/reproducibility/v1";
+use provenant_attest::predicate::PROVENANT_REPRODUCIBILITY_V1 as REPRODUCIBILITY_PREDICATE;
 
 /// Most packaged files listed by name in one "not recorded" edge.
 const MAX_LISTED: usize = 10;
@@ -81,15 +82,14 @@ pub enum LineageError {
     },
 }
 
-/// Who must have signed what.
+/// Who must have signed what: one trust policy (a role under the trusted root and the checks
+/// skipped) per signer.
 #[derive(Debug, Clone, Copy)]
 pub struct Trust<'a> {
-    /// The verifier (trusted root and log options).
-    pub verifier: &'a Verifier,
     /// Who packages images: the signer of packaging provenance.
-    pub packager: &'a Policy,
+    pub packager: &'a TrustPolicy,
     /// Who builds: the signer of build provenance.
-    pub builder: &'a Policy,
+    pub builder: &'a TrustPolicy,
 }
 
 /// What the lineage must show.
@@ -263,35 +263,69 @@ fn describe_signer(verified: &Verified, bundle: &Bundle) -> String {
     }
 }
 
+/// Why a provenance bundle is not accepted for a subject: the check that failed, typed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Rejection {
+    /// The bundle lacks evidence the policy requires before any signature is checked.
+    #[error(transparent)]
+    Evidence(#[from] provenant_evidence::EvidenceError),
+    /// A keyed bundle signed by another key than the trusted one.
+    #[error("signed by key {hint}…, not the trusted one: {source}")]
+    UntrustedKey {
+        /// The start of the bundle's key hint.
+        hint: String,
+        /// What the trust core found.
+        source: provenant_sigstore::VerifyError,
+    },
+    /// The signature did not verify under the policy.
+    #[error(transparent)]
+    Signature(provenant_sigstore::VerifyError),
+    /// The bundle is a message signature, not a DSSE statement.
+    #[error("statement: the bundle carries no DSSE statement")]
+    NoStatement,
+    /// The DSSE payload is not an in-toto statement.
+    #[error("statement: DSSE payload type {found} is not in-toto")]
+    PayloadType {
+        /// The payload type found.
+        found: String,
+    },
+    /// The statement's envelope fields are malformed.
+    #[error("statement: {0}")]
+    Statement(provenant_slsa::FieldError),
+    /// The predicate is not SLSA provenance this crate reads.
+    #[error("predicate: {0}")]
+    Predicate(provenant_slsa::PredicateError),
+}
+
 /// Verifies a provenance bundle for `subject` under `signer`: signature, statement, predicate.
-fn accept_provenance(
-    verifier: &Verifier,
-    signer: &Policy,
-    bundle: &Bundle,
-    subject: &Digest,
-) -> Result<Accepted, String> {
-    let outcome = verifier
-        .verify(Artifact::Digest(*subject), bundle, signer)
-        .map_err(|e| match bundle.public_key_hint() {
-            Some(hint) => format!("signed by key {}…, not the trusted one: {e}", short(hint)),
-            None => e.to_string(),
+fn accept_provenance(signer: &TrustPolicy, bundle: &Bundle, subject: &Digest) -> Result<Accepted, Rejection> {
+    signer.evidence_present(bundle)?;
+    let outcome = signer
+        .verifier()
+        .verify(Artifact::Digest(*subject), bundle, signer.signer_policy())
+        .map_err(|source| match bundle.public_key_hint() {
+            Some(hint) => Rejection::UntrustedKey {
+                hint: short(hint).to_owned(),
+                source,
+            },
+            None => Rejection::Signature(source),
         })?;
     let Some((payload_type, payload)) = &outcome.dsse else {
-        return Err("statement: the bundle carries no DSSE statement".to_owned());
+        return Err(Rejection::NoStatement);
     };
     if payload_type != IN_TOTO_PAYLOAD_TYPE {
-        return Err(format!(
-            "statement: DSSE payload type {payload_type:?} is not in-toto"
-        ));
+        return Err(Rejection::PayloadType {
+            found: payload_type.chars().take(200).collect(),
+        });
     }
-    let (statement, _) =
-        provenant_provenance::parse_statement(payload).map_err(|e| format!("statement: {e}"))?;
+    let (statement, _) = provenant_provenance::parse_statement(payload).map_err(Rejection::Statement)?;
     let predicate_type = statement
         .get("predicateType")
         .and_then(Value::as_str)
         .unwrap_or_default();
     let provenance = Provenance::parse(predicate_type, statement.get("predicate").unwrap_or(&Value::Null))
-        .map_err(|e| format!("predicate: {e}"))?;
+        .map_err(Rejection::Predicate)?;
     Ok(Accepted {
         provenance,
         signer: describe_signer(&outcome, bundle),
@@ -398,7 +432,7 @@ fn packaging_edge(
     }
     let mut reasons = Vec::new();
     for (ev, bundle) in candidates {
-        let accepted = match accept_provenance(trust.verifier, trust.packager, bundle, image) {
+        let accepted = match accept_provenance(trust.packager, bundle, image) {
             Ok(a) => a,
             Err(reason) => {
                 reasons.push(format!("{}: {reason}", ev.digest()));
@@ -603,7 +637,7 @@ fn one_build(
     expectations: &Expectations,
 ) -> (Stage, Edge) {
     let edge = Edge::new(EdgeKind::BuildProvenance, "").with_evidence(ev.digest());
-    let accepted = match accept_provenance(trust.verifier, trust.builder, bundle, digest) {
+    let accepted = match accept_provenance(trust.builder, bundle, digest) {
         Ok(a) => a,
         Err(reason) => {
             return (
@@ -649,11 +683,11 @@ fn recorded_source(provenance: &Provenance) -> Option<(String, String)> {
     match provenance {
         Provenance::V1(p) => p.build_definition.resolved_dependencies.iter().find_map(|d| {
             let commit = d.digest.get("gitCommit").or_else(|| d.digest.get("sha1"))?;
-            Some((d.uri.clone().unwrap_or_default(), commit.clone()))
+            Some((d.uri.clone().unwrap_or_default(), commit.to_owned()))
         }),
         Provenance::V02(p) => p.materials.iter().find_map(|m| {
             let commit = m.digest.get("sha1").or_else(|| m.digest.get("gitCommit"))?;
-            Some((m.uri.clone().unwrap_or_default(), commit.clone()))
+            Some((m.uri.clone().unwrap_or_default(), commit.to_owned()))
         }),
         _ => None,
     }
@@ -716,9 +750,12 @@ fn source_edge(provenance: &Provenance, expectations: &Expectations) -> Edge {
 
 /// What a bundle for `subject` establishes under either trusted signer (packager first), if anything.
 fn verify_either(trust: &Trust<'_>, subject: &Digest, bundle: &Bundle) -> Option<Verified> {
-    [trust.packager, trust.builder]
-        .iter()
-        .find_map(|p| trust.verifier.verify(Artifact::Digest(*subject), bundle, p).ok())
+    [trust.packager, trust.builder].iter().find_map(|p| {
+        p.evidence_present(bundle).ok()?;
+        p.verifier()
+            .verify(Artifact::Digest(*subject), bundle, p.signer_policy())
+            .ok()
+    })
 }
 
 fn repro_edges(digest: &Digest, evidence: &[Evidence], trust: &Trust<'_>) -> Vec<Edge> {

@@ -59,17 +59,9 @@ use provenant_slsa::{
 };
 use serde_json::{Value, json};
 
-/// The in-toto Statement types accepted on input.
-pub const STATEMENT_TYPES: &[&str] = &[
-    "https://in-toto.io/Statement/v1",
-    "https://in-toto.io/Statement/v0.1",
-];
-
-/// The in-toto Statement type written.
-pub const STATEMENT_TYPE_V1: &str = "https://in-toto.io/Statement/v1";
-
-/// The DSSE payload type of in-toto statements.
-pub const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
+/// The in-toto Statement types accepted on input and the DSSE payload type of statements, as
+/// `provenant-attest` defines them.
+pub use provenant_attest::{IN_TOTO_PAYLOAD_TYPE, STATEMENT_TYPES};
 
 /// The verifier id recorded in the VSAs this crate writes.
 pub const VERIFIER_ID: &str = "https://github.com/provenant-dev/provenant/verifiers/verify-provenance";
@@ -453,7 +445,7 @@ pub fn vsa_statement(
         verified.subject.name.clone()
     };
     json!({
-        "_type": STATEMENT_TYPE_V1,
+        "_type": provenant_attest::STATEMENT_V1,
         "subject": [{ "name": name, "digest": set(artefact) }],
         "predicateType": vsa::PREDICATE_TYPE,
         "predicate": predicate.to_json(),

@@ -242,3 +242,70 @@ pub fn open_store(
         ))),
     }
 }
+
+/// Whether a reference given by tag may be resolved: "by digest, never by tag" means a tag is
+/// resolved once, explicitly, and the digest is what the caller records and uses from then on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TagPolicy {
+    /// A tag is refused: the reference must name a digest.
+    Refuse,
+    /// A tag is resolved once (the caller asked for it, e.g. with `--resolve-tag`).
+    ResolveOnce,
+    /// A tag of an OCI layout (a local directory the caller controls) is resolved once; a registry's
+    /// tag is refused.
+    ResolveLayoutOnly,
+}
+
+/// Why a reference yields no digest to use.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ResolveError {
+    /// The reference names a tag and the policy refuses tags.
+    #[error(
+        "{reference} names a tag: use it by digest (…@sha256:…), or pass --resolve-tag to resolve the tag once and use that digest"
+    )]
+    Tag {
+        /// The reference.
+        reference: String,
+    },
+    /// The reference names neither a tag nor a digest.
+    #[error("{reference} names neither a tag nor a digest")]
+    Nothing {
+        /// The reference.
+        reference: String,
+    },
+    /// Resolving the tag failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The one place the tag/digest rule is applied: the digest `reference` names, or, where `tags`
+/// allows it, the digest its tag points to in `store` now, resolved once and logged.
+pub fn resolve_digest(
+    store: &dyn Store,
+    reference: &provenant_oci::Reference,
+    tags: TagPolicy,
+) -> Result<Digest, ResolveError> {
+    if let Some(d) = reference.digest() {
+        return Ok(*d);
+    }
+    let Some(tag) = reference.tag() else {
+        return Err(ResolveError::Nothing {
+            reference: reference.to_string(),
+        });
+    };
+    let allowed = match tags {
+        TagPolicy::Refuse => false,
+        TagPolicy::ResolveOnce => true,
+        TagPolicy::ResolveLayoutOnly => matches!(reference, provenant_oci::Reference::Layout(_)),
+    };
+    if !allowed {
+        return Err(ResolveError::Tag {
+            reference: reference.to_string(),
+        });
+    }
+    let fetched = store.get_manifest(&ManifestRef::Tag(tag.clone()))?;
+    tracing::info!(%tag, digest = %fetched.digest, "resolved the tag once; the digest is used from here on");
+    Ok(fetched.digest)
+}

@@ -2,24 +2,18 @@
 //! under which variations, and every artefact digest of every run. Its JSON Schema is
 //! `schemas/reproducibility-v1.schema.json`.
 
-use std::collections::BTreeMap;
-
 use provenant_digest::Digest;
 use serde::{Deserialize, Serialize};
 
 use crate::{Applied, EpochOrigin, NotApplied, Report, Role};
 
-/// The predicate type URI.
-pub const PREDICATE_TYPE: &str = "https://provenant.dev/attestation/reproducibility/v1";
+/// The predicate type URI (defined by `provenant-attest`).
+pub use provenant_attest::predicate::PROVENANT_REPRODUCIBILITY_V1 as PREDICATE_TYPE;
 
-/// The in-toto Statement type URI.
-pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
-
-/// An in-toto digest set: algorithm name to lowercase hex.
-pub type DigestSet = BTreeMap<String, String>;
+use provenant_attest::{DigestSet, STATEMENT_V1};
 
 fn digest_set(d: &Digest) -> DigestSet {
-    BTreeMap::from([(d.algorithm().name().to_owned(), d.hex())])
+    DigestSet::from_digest(d)
 }
 
 /// An in-toto `ResourceDescriptor` with a name and a digest.
@@ -36,7 +30,7 @@ pub struct Subject {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Statement {
-    /// Always [`STATEMENT_TYPE`].
+    /// Always [`STATEMENT_V1`].
     #[serde(rename = "_type")]
     pub statement_type: String,
     /// Every artefact the control build produced, with its digest.
@@ -164,7 +158,7 @@ impl Statement {
             })
             .collect();
         Statement {
-            statement_type: STATEMENT_TYPE.to_owned(),
+            statement_type: STATEMENT_V1.to_owned(),
             subject,
             predicate_type: PREDICATE_TYPE.to_owned(),
             predicate: Predicate {

@@ -20,8 +20,8 @@ use crate::{CheckError, CheckOptions, Report};
 /// The build type of provenance written by `provenant build`: a command run in a git work tree.
 pub const COMMAND_BUILD_TYPE: &str = "https://github.com/provenant-dev/provenant/buildtypes/command/v1";
 
-/// SLSA provenance v1.
-pub const SLSA_PROVENANCE_V1: &str = "https://slsa.dev/provenance/v1";
+/// SLSA provenance v1 (defined by `provenant-attest`).
+pub use provenant_attest::predicate::SLSA_PROVENANCE_V1;
 
 /// Largest provenance document read.
 pub const MAX_PROVENANCE_BYTES: usize = 16 << 20;

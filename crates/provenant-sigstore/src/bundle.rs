@@ -18,7 +18,7 @@ pub const MAX_BUNDLE_BYTES: usize = 32 << 20;
 pub const MEDIA_TYPE_V0_3: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
 
 /// Payload type of an in-toto statement in a DSSE envelope.
-pub const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
+pub use provenant_attest::IN_TOTO_PAYLOAD_TYPE;
 
 /// A bundle format version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

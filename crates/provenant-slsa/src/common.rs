@@ -1,6 +1,5 @@
 //! Types shared by every predicate: timestamps, digest sets and resource descriptors.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -126,8 +125,9 @@ fn hex_len(algorithm: &str) -> Option<&'static [usize]> {
     })
 }
 
-/// An in-toto digest set: algorithm name to lowercase hex, sorted by algorithm.
-pub type DigestSet = BTreeMap<String, String>;
+/// An in-toto digest set: algorithm name to lowercase hex, sorted by algorithm (`provenant-attest`'s
+/// type; SLSA documents are checked against the stricter [`KNOWN_DIGEST_ALGORITHMS`]).
+pub use provenant_attest::DigestSet;
 
 /// Checks a digest set: known algorithm names, lowercase hex of the right length.
 pub(crate) fn validate_digest_set(path: &str, set: &DigestSet) -> Result<(), FieldError> {
@@ -161,7 +161,7 @@ pub struct ResourceDescriptor {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uri: Option<String>,
     /// Digests of the resource.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "DigestSet::is_empty")]
     pub digest: DigestSet,
     /// A name for the resource (a path, a package name).
     #[serde(default, skip_serializing_if = "Option::is_none")]

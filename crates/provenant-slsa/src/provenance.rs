@@ -218,7 +218,7 @@ pub fn parse_subjects(subject: &Value) -> Result<Vec<Subject>, FieldError> {
                     "must be a string",
                 ));
             };
-            set.insert(algorithm.clone(), hex.clone());
+            set.insert_unchecked(algorithm.clone(), hex.clone());
         }
         crate::common::validate_digest_set(&format!("{path}.digest"), &set)?;
         if !set.contains_key("sha256") && !set.contains_key("sha512") {
@@ -226,7 +226,7 @@ pub fn parse_subjects(subject: &Value) -> Result<Vec<Subject>, FieldError> {
                 format!("{path}.digest"),
                 format!(
                     "has no sha256 or sha512 digest to match an artefact against (has {:?}; known: {})",
-                    set.keys().collect::<Vec<_>>(),
+                    set.iter().map(|(a, _)| a).collect::<Vec<_>>(),
                     KNOWN_DIGEST_ALGORITHMS.len()
                 ),
             ));

@@ -7,7 +7,7 @@ use crate::error::{FieldError, PredicateError, from_value};
 use crate::v1::require_uri;
 
 /// The predicate type of SLSA provenance v0.2.
-pub const PREDICATE_TYPE: &str = "https://slsa.dev/provenance/v0.2";
+pub const PREDICATE_TYPE: &str = provenant_attest::predicate::SLSA_PROVENANCE_V0_2;
 
 /// A SLSA v0.2 provenance predicate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -8,7 +8,7 @@ use crate::common::{ResourceDescriptor, Timestamp};
 use crate::error::{FieldError, PredicateError, from_value};
 
 /// The predicate type of SLSA Build provenance v1.
-pub const PREDICATE_TYPE: &str = "https://slsa.dev/provenance/v1";
+pub const PREDICATE_TYPE: &str = provenant_attest::predicate::SLSA_PROVENANCE_V1;
 
 /// A SLSA v1 provenance predicate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

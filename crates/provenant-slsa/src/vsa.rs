@@ -9,7 +9,7 @@ use crate::error::{FieldError, PredicateError, from_value};
 use crate::v1::require_uri;
 
 /// The predicate type of a VSA v1.
-pub const PREDICATE_TYPE: &str = "https://slsa.dev/verification_summary/v1";
+pub const PREDICATE_TYPE: &str = provenant_attest::predicate::SLSA_VSA_V1;
 
 /// A VSA v1 predicate: who verified what, against which policy, with which result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

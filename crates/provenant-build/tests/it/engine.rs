@@ -88,7 +88,7 @@ fn statement_records_the_build_and_passes_in_toto_validation() {
     let names: Vec<&str> = subjects.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["out/hello", "out/hello.txt"]);
     assert_eq!(
-        subjects[0].digest["sha256"],
+        subjects[0].digest.get("sha256").unwrap(),
         provenant_digest::Algorithm::Sha256.hash_bytes(b"binary").hex()
     );
     // It reads back under the strict parser and satisfies its own policy.

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use provenant_digest::{Algorithm, Digest};
+use provenant_evidence::{Role, SkippedCheck, TrustPolicy};
 use provenant_image::ImageOptions;
 use provenant_keys::{KeyKind, SigningKey};
 use provenant_lineage::{Edge, EdgeKind, Expectations, Report, Trust, Verdict};
@@ -11,7 +12,7 @@ use provenant_oci::manifest::to_bytes;
 use provenant_oci::{Descriptor, ImageManifest, ManifestRef, media};
 use provenant_registry::layout::Layout;
 use provenant_registry::{Store, referrers};
-use provenant_sigstore::{Policy, PublicKey, TrustedRoot, Verifier};
+use provenant_sigstore::{Policy, PublicKey};
 use provenant_slsa::Timestamp;
 use provenant_testkit::git;
 use serde_json::{Value, json};
@@ -28,12 +29,6 @@ pub(crate) fn keys() -> Keys {
     let key = SigningKey::generate(KeyKind::EcdsaP256).unwrap();
     let policy = Policy::Key(PublicKey::from_pem(&key.public_key_pem().unwrap()).unwrap());
     Keys { key, policy }
-}
-
-pub(crate) fn verifier() -> Verifier {
-    Verifier::new(&TrustedRoot::empty().unwrap())
-        .unwrap()
-        .dangerously_skip_transparency_log()
 }
 
 /// A clone with two commits on `main` and one on `side`; returns (dir, main's first commit, side's commit).
@@ -225,11 +220,18 @@ impl Chain {
     }
 
     pub(crate) fn verify_with(&self, packager: &Policy, builder: &Policy, e: &Expectations) -> Report {
-        let verifier = verifier();
+        let policy = |name: &str, signer: &Policy| {
+            TrustPolicy::new(
+                Role::single(name, signer.clone()),
+                None,
+                [SkippedCheck::TransparencyLog],
+            )
+            .unwrap()
+        };
+        let (packager, builder) = (policy("packager", packager), policy("builder", builder));
         let trust = Trust {
-            verifier: &verifier,
-            packager,
-            builder,
+            packager: &packager,
+            builder: &builder,
         };
         provenant_lineage::verify(
             &self.layout,

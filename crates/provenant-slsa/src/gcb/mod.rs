@@ -52,10 +52,10 @@ pub const V01_BUILDER_IDS: &[&str] = &[
 pub const V1_BUILDER_IDS: &[&str] = &[BUILDER_NAME];
 
 /// The predicate type of the v0.1 statements GCB signs.
-pub const PREDICATE_V01: &str = "https://slsa.dev/provenance/v0.1";
+pub const PREDICATE_V01: &str = provenant_attest::predicate::SLSA_PROVENANCE_V0_1;
 
 /// The predicate type of the v1.0 statements GCB signs.
-pub const PREDICATE_V1: &str = "https://slsa.dev/provenance/v1";
+pub const PREDICATE_V1: &str = provenant_attest::predicate::SLSA_PROVENANCE_V1;
 
 /// The only build type of GCB v1.0 provenance.
 pub const V1_BUILD_TYPE: &str = "https://cloud.google.com/build/gcb-buildtypes/google-worker/v1";

@@ -485,11 +485,8 @@ pub struct ResourceDescriptorV1 {
     pub annotations: Option<BTreeMap<String, AnyJson>>,
 }
 
-/// The in-toto Statement types slsa-verifier accepts for GCB.
-pub const STATEMENT_TYPES: &[&str] = &[
-    "https://in-toto.io/Statement/v0.1",
-    "https://in-toto.io/Statement/v1",
-];
+/// The in-toto Statement types slsa-verifier accepts for GCB (v1 and v0.1, as `provenant-attest` reads).
+pub const STATEMENT_TYPES: &[&str] = &provenant_attest::STATEMENT_TYPES;
 
 fn check_header(header: &StatementHeader, expected_predicate: &'static str) -> Result<(), StatementError> {
     if !STATEMENT_TYPES.contains(&header.statement_type.as_str()) {

@@ -1,8 +1,20 @@
-//! Argument structures. Each command's arguments are parsed here and validated before any work starts.
+//! Argument structures. Each command's arguments are parsed here and validated before any work starts;
+//! the groups several commands flatten (trust, signer, registry, source refs) live in submodules, so no
+//! command module imports another.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+mod registry;
+mod signer;
+mod source;
+mod trust;
+
+pub(crate) use registry::RegistryArgs;
+pub(crate) use signer::KeylessArgs;
+pub(crate) use source::{SourceRefArgs, ref_expectation};
+pub(crate) use trust::{SignerArgs, TRUSTED_ROOT_HELP, TrustArgs};
 
 /// `provenant --version`: version, commit and build date, all fixed at build time.
 const LONG_VERSION: &str = concat!(
@@ -13,6 +25,91 @@ const LONG_VERSION: &str = concat!(
     env!("PROVENANT_BUILD_DATE"),
     ")"
 );
+
+/// The pipeline stages the top-level help lists the commands under, in order. clap 4.5 puts every
+/// subcommand under one heading, so the help template lists them from this table, the one place that
+/// says which stage a command belongs to (a test checks that every command is in exactly one).
+pub(crate) const STAGES: &[(&str, &[&str])] = &[
+    (
+        "Build and provenance",
+        &["build", "provenance", "verify-provenance", "repro", "digest"],
+    ),
+    (
+        "Signing and verification",
+        &[
+            "sign",
+            "attest",
+            "verify",
+            "verify-attestation",
+            "verify-vsa",
+            "verify-npm-package",
+            "verify-pypi-package",
+            "verify-github-attestation",
+            "keys",
+            "conformance",
+        ],
+    ),
+    ("SBOMs", &["sbom"]),
+    ("Images and promotion", &["oci", "promote", "verify-image"]),
+    ("Governance", &[]),
+    ("Audit", &["lineage"]),
+    ("Shell and manual", &["completions", "man", "help"]),
+];
+
+/// The command line, with the top-level help listing the commands by stage ([`STAGES`]).
+pub(crate) fn command() -> clap::Command {
+    use clap::CommandFactory as _;
+    let mut cmd = Cli::command();
+    cmd.build();
+    let header = cmd.get_styles().get_header();
+    let (on, off) = (header.render().to_string(), header.render_reset().to_string());
+    let listing = stage_listing(&cmd, &on, &off);
+    cmd.help_template(format!(
+        "{{before-help}}{{about-with-newline}}\n{{usage-heading}} {{usage}}\n\n{listing}{on}Options:{off}\n{{options}}{{after-help}}"
+    ))
+}
+
+/// Width of the help's lines (the `max_term_width` below).
+const HELP_WIDTH: usize = 100;
+
+/// The commands under their stage headings, each with its one-line description wrapped as clap wraps.
+fn stage_listing(cmd: &clap::Command, on: &str, off: &str) -> String {
+    use std::fmt::Write as _;
+    let width = STAGES
+        .iter()
+        .flat_map(|(_, names)| names.iter())
+        .map(|n| n.len())
+        .max()
+        .unwrap_or(0);
+    let indent = width + 4;
+    let mut out = String::new();
+    for (heading, names) in STAGES.iter().filter(|(_, names)| !names.is_empty()) {
+        let _ = writeln!(out, "{on}{heading}:{off}");
+        for name in *names {
+            let about = cmd
+                .find_subcommand(name)
+                .and_then(clap::Command::get_about)
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            let mut line = format!("  {name:<width$}  ");
+            let mut used = indent;
+            for word in about.split_whitespace() {
+                if used > indent && used + 1 + word.len() > HELP_WIDTH {
+                    let _ = write!(line, "\n{:indent$}", "");
+                    used = indent;
+                } else if used > indent {
+                    line.push(' ');
+                    used += 1;
+                }
+                line.push_str(word);
+                used += word.len();
+            }
+            let _ = writeln!(out, "{}", line.trim_end());
+        }
+        out.push('\n');
+    }
+    out
+}
 
 /// Provenant gives every software artefact a verifiable lineage: digests, signatures, provenance, SBOMs
 /// and images, checked offline and by digest.
@@ -158,4 +255,36 @@ pub(crate) struct CompletionsArgs {
     /// The shell to generate completions for.
     #[arg(value_enum)]
     pub(crate) shell: clap_complete::Shell,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{STAGES, command};
+
+    #[test]
+    fn every_command_is_listed_under_exactly_one_stage() {
+        let cmd = command();
+        let mut listed: Vec<&str> = STAGES.iter().flat_map(|(_, n)| n.iter().copied()).collect();
+        let mut all: Vec<&str> = cmd.get_subcommands().map(clap::Command::get_name).collect();
+        listed.sort_unstable();
+        all.sort_unstable();
+        let before = listed.len();
+        listed.dedup();
+        assert_eq!(before, listed.len(), "a command is listed under two stages");
+        assert_eq!(listed, all, "the stages table and the commands differ");
+    }
+
+    #[test]
+    fn the_top_level_help_lists_commands_by_stage() {
+        let help = command().render_long_help().to_string();
+        let build = help.find("Build and provenance:").unwrap();
+        let signing = help.find("Signing and verification:").unwrap();
+        let audit = help.find("Audit:").unwrap();
+        assert!(build < signing && signing < audit, "{help}");
+        assert!(help[audit..].contains("lineage"), "{help}");
+        assert!(
+            !help.contains("Governance:"),
+            "an empty stage is not shown: {help}"
+        );
+    }
 }
