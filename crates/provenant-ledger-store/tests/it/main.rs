@@ -1,0 +1,14 @@
+//! Integration tests of `provenant-ledger-store`: the conformance suite every store passes, run here
+//! against `SQLite`, and `SQLite`'s own durability and immutability checks.
+
+// Test code: a failed unwrap is a failed test, which is what we want.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+#[macro_use]
+pub(crate) mod conformance;
+mod sqlite;
