@@ -11,6 +11,7 @@
 //! are `provenant-ledger`'s.
 #![forbid(unsafe_code)]
 
+pub mod audit;
 mod error;
 mod location;
 pub mod redaction;
@@ -20,3 +21,42 @@ mod store;
 pub use error::StoreError;
 pub use location::{DEFAULT_SQLITE_PATH, Location};
 pub use store::{Appended, Entry, LedgerStore, Query, StoreHashes, TreeHead};
+
+use std::sync::Arc;
+
+use provenant_ledger::{NoteError, NoteSigner};
+use zeroize::Zeroizing;
+
+/// Opens the store at `location` (an embedded `SQLite` file is created when absent).
+pub fn open(location: &Location) -> Result<Arc<dyn LedgerStore>, StoreError> {
+    match location {
+        Location::Sqlite(path) => Ok(Arc::new(sqlite::SqliteStore::open(path)?)),
+        Location::Postgres(_) => Err(StoreError::Unsupported {
+            location: location.to_string(),
+            reason: "the PostgreSQL store is not built yet; use sqlite:PATH",
+        }),
+        Location::Remote(_) => Err(StoreError::Unsupported {
+            location: location.to_string(),
+            reason: "remote ledgers (the HTTP API) are not built yet; use sqlite:PATH",
+        }),
+    }
+}
+
+/// Why a note key could not be generated.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyGenError {
+    /// The system's random source failed.
+    #[error("the system random number generator failed")]
+    Random,
+    /// The name cannot name a note key.
+    #[error(transparent)]
+    Note(#[from] NoteError),
+}
+
+/// A new Ed25519 note key named `name`, its seed drawn from the system's random source.
+pub fn generate_note_key(name: &str) -> Result<NoteSigner, KeyGenError> {
+    let mut seed = Zeroizing::new([0u8; 32]);
+    getrandom::fill(seed.as_mut_slice()).map_err(|_| KeyGenError::Random)?;
+    Ok(NoteSigner::from_seed(name, &seed)?)
+}

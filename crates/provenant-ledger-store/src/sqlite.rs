@@ -182,6 +182,14 @@ impl SqliteStore {
         &self.path
     }
 
+    fn meta(&self, key: &str) -> Result<String, StoreError> {
+        self.conn()
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(StoreError::backend("reading the ledger's metadata"))?
+            .ok_or(StoreError::NotInitialised)
+    }
+
     fn conn(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave a transaction half-applied (it rolls back on
         // drop), so a poisoned lock's connection is still sound.
@@ -308,6 +316,27 @@ fn insert_entry(
     Ok(leaf)
 }
 
+/// An entry from its row, its content checked against its leaf hash.
+fn entry_from_row(index: u64, (leaf, time, content, redacted_by): EntryRow) -> Result<Entry, StoreError> {
+    let leaf_hash = Hash::from_slice(&leaf).map_err(|_| StoreError::Corrupt {
+        check: format!("entry {index}'s leaf hash is not 32 bytes"),
+    })?;
+    if let Some(c) = &content
+        && provenant_ledger::leaf_hash(c) != leaf_hash
+    {
+        return Err(StoreError::Corrupt {
+            check: format!("entry {index}'s content does not hash to its leaf hash"),
+        });
+    }
+    Ok(Entry {
+        index,
+        leaf_hash,
+        time: to_u64(time, "an entry's time")?,
+        content,
+        redacted_by: redacted_by.map(|b| to_u64(b, "a redaction index")).transpose()?,
+    })
+}
+
 fn parse_batch(entries: &[Vec<u8>]) -> Result<Vec<EntryKeys>, StoreError> {
     if entries.is_empty() {
         return Err(StoreError::EmptyBatch);
@@ -322,7 +351,7 @@ fn parse_batch(entries: &[Vec<u8>]) -> Result<Vec<EntryKeys>, StoreError> {
 }
 
 impl LedgerStore for SqliteStore {
-    fn init(&self, origin: &str) -> Result<(), StoreError> {
+    fn init(&self, origin: &str, verifier_key: &str) -> Result<(), StoreError> {
         let mut conn = self.conn();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -334,17 +363,20 @@ impl LedgerStore for SqliteStore {
         if let Some(origin) = existing {
             return Err(StoreError::AlreadyInitialised { origin });
         }
-        tx.execute("INSERT INTO meta (key, value) VALUES ('origin', ?1)", [origin])
-            .map_err(StoreError::backend("initialising"))?;
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('origin', ?1), ('verifier_key', ?2)",
+            [origin, verifier_key],
+        )
+        .map_err(StoreError::backend("initialising"))?;
         tx.commit().map_err(StoreError::backend("initialising"))
     }
 
     fn origin(&self) -> Result<String, StoreError> {
-        self.conn()
-            .query_row("SELECT value FROM meta WHERE key = 'origin'", [], |r| r.get(0))
-            .optional()
-            .map_err(StoreError::backend("reading the origin"))?
-            .ok_or(StoreError::NotInitialised)
+        self.meta("origin")
+    }
+
+    fn verifier_key(&self) -> Result<String, StoreError> {
+        self.meta("verifier_key")
     }
 
     fn append(&self, entries: &[Vec<u8>], time: u64) -> Result<Vec<Appended>, StoreError> {
@@ -390,23 +422,25 @@ impl LedgerStore for SqliteStore {
                 size: size_of(&conn)?,
             });
         };
-        let leaf_hash = Hash::from_slice(&leaf).map_err(|_| StoreError::Corrupt {
-            check: format!("entry {index}'s leaf hash is not 32 bytes"),
-        })?;
-        if let Some(c) = &content
-            && provenant_ledger::leaf_hash(c) != leaf_hash
-        {
-            return Err(StoreError::Corrupt {
-                check: format!("entry {index}'s content does not hash to its leaf hash"),
-            });
+        entry_from_row(index, (leaf, time, content, redacted_by))
+    }
+
+    fn entries(&self, start: u64, end: u64) -> Result<Vec<Entry>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached("SELECT idx, leaf_hash, time, content, redacted_by FROM entries WHERE idx >= ?1 AND idx < ?2 ORDER BY idx")
+            .map_err(StoreError::backend("reading entries"))?;
+        let rows = stmt
+            .query_map(params![to_i64(start)?, to_i64(end)?], |r| {
+                Ok((r.get::<_, i64>(0)?, (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            })
+            .map_err(StoreError::backend("reading entries"))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (index, row) = row.map_err(StoreError::backend("reading entries"))?;
+            out.push(entry_from_row(to_u64(index, "an index")?, row)?);
         }
-        Ok(Entry {
-            index,
-            leaf_hash,
-            time: to_u64(time, "an entry's time")?,
-            content,
-            redacted_by: redacted_by.map(|b| to_u64(b, "a redaction index")).transpose()?,
-        })
+        Ok(out)
     }
 
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, StoreError> {

@@ -69,11 +69,15 @@ pub struct Query {
 /// order without gaps or duplicates, whatever the number of concurrent writers. No method changes or
 /// removes an entry except [`LedgerStore::redact`], which removes content and keeps the leaf hash.
 pub trait LedgerStore: Send + Sync {
-    /// Records the log's origin in a new, empty store.
-    fn init(&self, origin: &str) -> Result<(), StoreError>;
+    /// Records the log's origin and its checkpoints' verifier key (`name+hash+base64`) in a new, empty
+    /// store.
+    fn init(&self, origin: &str, verifier_key: &str) -> Result<(), StoreError>;
 
     /// The log's origin, or [`StoreError::NotInitialised`].
     fn origin(&self) -> Result<String, StoreError>;
+
+    /// The verifier key recorded at init (informational: auditors bring their own copy).
+    fn verifier_key(&self) -> Result<String, StoreError>;
 
     /// Appends a batch of in-toto statements (or DSSE envelopes of one) atomically, integrated at `time`:
     /// indexes in the batch's order, acknowledged once committed. An entry that is not a statement
@@ -85,6 +89,9 @@ pub trait LedgerStore: Send + Sync {
 
     /// The entry at `index`.
     fn entry(&self, index: u64) -> Result<Entry, StoreError>;
+
+    /// The entries `start..end` (at most the ledger's size), in order.
+    fn entries(&self, start: u64, end: u64) -> Result<Vec<Entry>, StoreError>;
 
     /// Stored node hashes by stored index (see `provenant_ledger::tree::stored_hash_index`).
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, StoreError>;

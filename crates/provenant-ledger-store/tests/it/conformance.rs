@@ -30,6 +30,9 @@ macro_rules! conformance_suite {
     };
 }
 
+/// A verifier key recorded at init (the suite signs nothing).
+pub(crate) const VKEY: &str = "example.com/ledger+00000000+AQ==";
+
 pub(crate) const SUBJECT_A: &str = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 pub(crate) const SUBJECT_B: &str = "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 
@@ -54,15 +57,16 @@ pub(crate) fn numbered(i: u64) -> Vec<u8> {
 }
 
 fn initialised(store: &Arc<dyn LedgerStore>) {
-    store.init("example.com/ledger").unwrap();
+    store.init("example.com/ledger", VKEY).unwrap();
 }
 
 pub(crate) fn init_and_origin(store: &Arc<dyn LedgerStore>) {
     assert!(matches!(store.origin(), Err(StoreError::NotInitialised)));
-    store.init("example.com/ledger").unwrap();
+    store.init("example.com/ledger", VKEY).unwrap();
     assert_eq!(store.origin().unwrap(), "example.com/ledger");
+    assert_eq!(store.verifier_key().unwrap(), VKEY);
     assert!(matches!(
-        store.init("other"),
+        store.init("other", VKEY),
         Err(StoreError::AlreadyInitialised { origin }) if origin == "example.com/ledger"
     ));
     assert_eq!(store.size().unwrap(), 0);

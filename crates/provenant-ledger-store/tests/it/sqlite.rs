@@ -8,7 +8,7 @@ use provenant_ledger::tree::MemoryTree;
 use provenant_ledger_store::sqlite::SqliteStore;
 use provenant_ledger_store::{LedgerStore, StoreError};
 
-use crate::conformance::numbered;
+use crate::conformance::{VKEY, numbered};
 
 fn fresh() -> (tempfile::TempDir, Arc<dyn LedgerStore>) {
     let dir = tempfile::tempdir().unwrap();
@@ -20,7 +20,7 @@ conformance_suite!(fresh);
 
 fn store_with(path: &Path, n: u64) -> SqliteStore {
     let store = SqliteStore::open(path).unwrap();
-    store.init("example.com/ledger").unwrap();
+    store.init("example.com/ledger", VKEY).unwrap();
     let batch: Vec<Vec<u8>> = (0..n).map(numbered).collect();
     store.append(&batch, 1).unwrap();
     store
