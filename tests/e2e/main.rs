@@ -13,6 +13,7 @@ mod conformance;
 mod digest;
 mod github_attestation;
 mod keys;
+mod ledger;
 mod lineage;
 mod npm;
 mod oci;

@@ -578,7 +578,8 @@ fn verify(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<Outcome> {
         .as_deref()
         .map(|p| super::read_bounded(p, MAX_SMALL_FILE, "checkpoint"))
         .transpose()?;
-    let store = open(&args.ledger.ledger)?;
+    let store = provenant_ledger_store::open_for_audit(&args.ledger.ledger)
+        .with_context(|| format!("cannot open the ledger {}", args.ledger.ledger))?;
     match audit::verify_ledger(store.as_ref(), &key, saved.as_deref())? {
         Err(failure) => report_failure(global, &failure),
         Ok(report) => {

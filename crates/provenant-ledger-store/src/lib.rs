@@ -42,6 +42,15 @@ pub fn open(location: &Location) -> Result<Arc<dyn LedgerStore>, StoreError> {
     }
 }
 
+/// Opens the store at `location` for `audit::verify_ledger`, which checks every invariant itself and
+/// names the one that fails (where [`open`] refuses an inconsistent store outright).
+pub fn open_for_audit(location: &Location) -> Result<Arc<dyn LedgerStore>, StoreError> {
+    match location {
+        Location::Sqlite(path) => Ok(Arc::new(sqlite::SqliteStore::open_for_audit(path)?)),
+        _ => open(location),
+    }
+}
+
 /// Why a note key could not be generated.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
