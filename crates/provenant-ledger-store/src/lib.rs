@@ -14,6 +14,7 @@
 pub mod audit;
 mod error;
 mod location;
+pub mod postgres;
 pub mod redaction;
 pub mod sqlite;
 mod store;
@@ -31,10 +32,7 @@ use zeroize::Zeroizing;
 pub fn open(location: &Location) -> Result<Arc<dyn LedgerStore>, StoreError> {
     match location {
         Location::Sqlite(path) => Ok(Arc::new(sqlite::SqliteStore::open(path)?)),
-        Location::Postgres(_) => Err(StoreError::Unsupported {
-            location: location.to_string(),
-            reason: "the PostgreSQL store is not built yet; use sqlite:PATH",
-        }),
+        Location::Postgres(url) => Ok(Arc::new(postgres::PostgresStore::connect(url)?)),
         Location::Remote(_) => Err(StoreError::Unsupported {
             location: location.to_string(),
             reason: "remote ledgers (the HTTP API) are not built yet; use sqlite:PATH",

@@ -1,5 +1,5 @@
 //! Integration tests of `provenant-ledger-store`: the conformance suite every store passes, run here
-//! against `SQLite`, and `SQLite`'s own durability and immutability checks.
+//! against `SQLite` and `PostgreSQL`, and each store's own durability and concurrency checks.
 
 // Test code: a failed unwrap is a failed test, which is what we want.
 #![allow(
@@ -11,4 +11,5 @@
 
 #[macro_use]
 pub(crate) mod conformance;
+mod postgres;
 mod sqlite;
