@@ -64,7 +64,7 @@ unencrypted, readable by its owner only. P.pub is the verifier key (name+hash+ke
 /// Where the ledger is.
 #[derive(Debug, Args)]
 pub(crate) struct LedgerArg {
-    /// The ledger: sqlite:PATH (postgres://… and https://… are not available yet).
+    /// The ledger: sqlite:PATH or postgres://… (https://… is not available yet).
     #[arg(long, env = "PROVENANT_LEDGER", default_value = "sqlite:.provenant/ledger.db", value_parser = parse_location)]
     pub(crate) ledger: Location,
 }
