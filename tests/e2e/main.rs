@@ -15,6 +15,7 @@ mod evidence;
 mod github_attestation;
 mod harness;
 mod keys;
+mod ledger;
 mod lineage;
 mod npm;
 mod oci;

@@ -198,6 +198,9 @@ pub(crate) enum Command {
     /// Generate SBOMs from lockfiles and package databases; validate SBOM documents.
     #[command(subcommand)]
     Sbom(crate::commands::sbom::SbomCommand),
+    /// The audit ledger: an append-only, verifiable transparency log of pipeline events.
+    #[command(subcommand)]
+    Ledger(crate::commands::ledger::LedgerCommand),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Print the manual page (roff) on stdout.

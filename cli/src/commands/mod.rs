@@ -4,6 +4,7 @@ pub(crate) mod attest;
 pub(crate) mod digest;
 pub(crate) mod github_attestation;
 pub(crate) mod keys;
+pub(crate) mod ledger;
 pub(crate) mod lineage;
 pub(crate) mod meta;
 pub(crate) mod npm;

@@ -177,9 +177,16 @@ fn b64(field: &str, value: &str) -> Result<Vec<u8>, CosignKeyError> {
 
 /// Decrypts a cosign `ENCRYPTED SIGSTORE PRIVATE KEY` PEM with `password`.
 pub fn decrypt(pem: &str, password: &[u8]) -> Result<SigningKey, CosignKeyError> {
-    let (label, body) = pem_decode(pem)?;
-    if label != PEM_LABEL {
-        return Err(CosignKeyError::WrongLabel { found: label });
+    let plaintext = decrypt_secret(pem, PEM_LABEL, password)?;
+    Ok(SigningKey::from_der(&plaintext)?)
+}
+
+/// Decrypts a PEM block labelled `label` in cosign's encrypted format (any secret, not only a PKCS#8
+/// key: the ledger's note keys use it) with `password`.
+pub fn decrypt_secret(pem: &str, label: &str, password: &[u8]) -> Result<Zeroizing<Vec<u8>>, CosignKeyError> {
+    let (found_label, body) = pem_decode(pem)?;
+    if found_label != label {
+        return Err(CosignKeyError::WrongLabel { found: found_label });
     }
     let file: File = serde_json::from_slice(&body).map_err(|e| CosignKeyError::Malformed {
         field: format!("JSON: {e}"),
@@ -211,12 +218,23 @@ pub fn decrypt(pem: &str, password: &[u8]) -> Result<SigningKey, CosignKeyError>
             .decrypt(&nonce.into(), ciphertext.as_slice())
             .map_err(|_| CosignKeyError::Decrypt)?,
     );
-    Ok(SigningKey::from_der(&plaintext)?)
+    Ok(plaintext)
 }
 
 /// Encrypts `key` into a cosign `ENCRYPTED SIGSTORE PRIVATE KEY` PEM under `password`, with a fresh
 /// random salt and nonce.
 pub fn encrypt(key: &SigningKey, password: &[u8], params: &KdfParams) -> Result<String, CosignKeyError> {
+    encrypt_secret(key.pkcs8_der(), PEM_LABEL, password, params)
+}
+
+/// Encrypts `secret` into a PEM block labelled `label` in cosign's encrypted format under `password`,
+/// with a fresh random salt and nonce.
+pub fn encrypt_secret(
+    secret: &[u8],
+    label: &str,
+    password: &[u8],
+    params: &KdfParams,
+) -> Result<String, CosignKeyError> {
     use aws_lc_rs::rand::SecureRandom as _;
     let rng = aws_lc_rs::rand::SystemRandom::new();
     let mut salt = [0u8; 32];
@@ -226,7 +244,7 @@ pub fn encrypt(key: &SigningKey, password: &[u8], params: &KdfParams) -> Result<
     let derived = derive_key(password, &salt, *params)?;
     let cipher = XSalsa20Poly1305::new(&(*derived).into());
     let ciphertext = cipher
-        .encrypt(&nonce.into(), key.pkcs8_der())
+        .encrypt(&nonce.into(), secret)
         .map_err(|_| CosignKeyError::Encrypt)?;
     let file = File {
         kdf: Kdf {
@@ -241,5 +259,5 @@ pub fn encrypt(key: &SigningKey, password: &[u8], params: &KdfParams) -> Result<
         ciphertext: BASE64.encode(ciphertext),
     };
     let json = serde_json::to_vec(&file).map_err(|_| CosignKeyError::Encrypt)?;
-    Ok(pem_encode(PEM_LABEL, &json))
+    Ok(pem_encode(label, &json))
 }

@@ -1,0 +1,674 @@
+//! `provenant ledger`: the audit ledger, an append-only transparency log of pipeline events.
+
+use std::fmt::Write as _;
+use std::io::IsTerminal as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand};
+use provenant_keys::cosign;
+use provenant_ledger::entry::{EntryKeys, MAX_ENTRY_BYTES};
+use provenant_ledger::{Checkpoint, Hash, NoteSigner, NoteVerifier};
+use provenant_ledger_store::audit::{self, AuditFailure};
+use provenant_ledger_store::redaction::redaction_statement;
+use provenant_ledger_store::{LedgerStore, Location, Query};
+use serde::Serialize;
+use serde_json::json;
+use zeroize::Zeroizing;
+
+use crate::Outcome;
+use crate::args::{GlobalArgs, OutputFormat};
+use crate::output::{print_bytes, print_json};
+
+/// PEM label of a password-encrypted note key (cosign's scrypt + secretbox format around the
+/// `PRIVATE+KEY+…` text).
+const NOTE_KEY_PEM_LABEL: &str = "ENCRYPTED PROVENANT NOTE KEY";
+/// Largest key or checkpoint file read.
+const MAX_SMALL_FILE: u64 = 64 << 10;
+/// Largest audit bundle read.
+const MAX_BUNDLE: u64 = 4 << 30;
+
+/// `provenant ledger`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum LedgerCommand {
+    /// Create a ledger and its checkpoint note key pair (P.key, P.pub).
+    #[command(
+        after_help = "P.key is the note signer key in C2SP form (PRIVATE+KEY+name+hash+key), \
+encrypted (scrypt + NaCl secretbox, cosign's parameters) when PROVENANT_PASSWORD or COSIGN_PASSWORD is set \
+or a password is typed on the terminal; without a terminal and without those variables it is written \
+unencrypted, readable by its owner only. P.pub is the verifier key (name+hash+key) auditors keep."
+    )]
+    Init(InitArgs),
+    /// Append entries (in-toto statements or DSSE envelopes of one) in one batch, and sign a checkpoint.
+    Append(AppendArgs),
+    /// Sign and print a checkpoint of the ledger's current tree.
+    Checkpoint(CheckpointArgs),
+    /// Write an entry's bytes, exactly as appended, to stdout.
+    Get(GetArgs),
+    /// Print an inclusion proof (--index) or a consistency proof (--from, --to).
+    Prove(ProveArgs),
+    /// Find entries by subject digest, predicate type, commit, environment, run, actor or time.
+    Query(QueryArgs),
+    /// Recompute the tree, check every checkpoint handed out, and prove consistency with a saved one.
+    Verify(VerifyArgs),
+    /// Export every entry about an artefact with its inclusion proof, the checkpoint and the key.
+    Export(ExportArgs),
+    /// Verify an audit bundle offline.
+    VerifyBundle(VerifyBundleArgs),
+    /// Remove an entry's content by appending a redaction entry (its leaf hash and proofs remain).
+    Redact(RedactArgs),
+}
+
+/// Where the ledger is.
+#[derive(Debug, Args)]
+pub(crate) struct LedgerArg {
+    /// The ledger: sqlite:PATH or postgres://… (https://… is not available yet).
+    #[arg(long, env = "PROVENANT_LEDGER", default_value = "sqlite:.provenant/ledger.db", value_parser = parse_location)]
+    pub(crate) ledger: Location,
+}
+
+/// The checkpoint signing key.
+#[derive(Debug, Args)]
+pub(crate) struct NoteKeyArg {
+    /// The note signer key written by `ledger init` (P.key).
+    #[arg(long, env = "PROVENANT_LEDGER_NOTE_KEY", value_name = "KEY")]
+    pub(crate) note_key: PathBuf,
+}
+
+fn parse_location(text: &str) -> Result<Location, String> {
+    Location::parse(text).map_err(|e| e.to_string())
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InitArgs {
+    #[command(flatten)]
+    ledger: LedgerArg,
+    /// The log's origin (and its key's name), e.g. example.com/audit.
+    #[arg(long, value_name = "NAME")]
+    origin: String,
+    /// Prefix of the key files written (P.key, P.pub).
+    #[arg(long, value_name = "P")]
+    output_key_prefix: PathBuf,
+    /// Overwrite existing key files.
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AppendArgs {
+    #[command(flatten)]
+    ledger: LedgerArg,
+    #[command(flatten)]
+    note_key: NoteKeyArg,
+    /// The entries, appended in this order.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CheckpointArgs {
+    #[command(flatten)]
+    ledger: LedgerArg,
+    #[command(flatten)]
+    note_key: NoteKeyArg,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GetArgs {
+    #[command(flatten)]
+    ledger: LedgerArg,
+    /// The entry's index.
+    #[arg(long)]
+    index: u64,
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("proof").required(true).args(["index", "from"]))]
+pub(crate) struct ProveArgs {
+    #[command(flatten)]
+    ledger: LedgerArg,
+    /// Inclusion proof of this entry.
+    #[arg(long, conflicts_with_all = ["from", "to"])]
+    index: Option<u64>,
+    /// The tree size the inclusion proof is for (default: the current size).
+    #[arg(long, requires = "index")]
+    size: Option<u64>,
+    /// Consistency proof from this tree size.
+    #[arg(long)]
+    from: Option<u64>,
+    /// Consistency proof to this tree size (default: the current size).
+    #[arg(long, requires = "from")]
+    to: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct QueryArgs {
+    #[command(flatten)]
+    ledger: LedgerArg,
+    /// A subject digest, algorithm:value (sha256:…).
+    #[arg(long, value_name = "DIGEST")]
+    subject: Option<String>,
+    /// A predicate type URI.
+    #[arg(long = "type", value_name = "URI")]
+    predicate_type: Option<String>,
+    /// A source commit.
+    #[arg(long, value_name = "SHA")]
+    commit: Option<String>,
+    /// An environment.
+    #[arg(long, value_name = "NAME")]
+    env: Option<String>,
+    /// A pipeline run.
+    #[arg(long, value_name = "ID")]
+    run: Option<String>,
+    /// An actor.
+    #[arg(long, value_name = "ID")]
+    actor: Option<String>,
+    /// Entries integrated at or after this time (RFC 3339, or seconds since the epoch).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    since: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    #[command(flatten)]
+    ledger: LedgerArg,
+    /// The log's verifier key (P.pub), as the auditor keeps it.
+    #[arg(long, value_name = "P.pub")]
+    key: PathBuf,
+    /// A signed checkpoint saved earlier: the log must be consistent with it.
+    #[arg(long, value_name = "SAVED")]
+    checkpoint: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExportArgs {
+    #[command(flatten)]
+    ledger: LedgerArg,
+    /// The artefact, algorithm:value (sha256:…).
+    #[arg(long, value_name = "DIGEST")]
+    subject: String,
+    /// The audit bundle (a tar archive) to write.
+    #[arg(short = 'o', long = "output-file", value_name = "FILE")]
+    output_file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyBundleArgs {
+    /// The audit bundle.
+    #[arg(value_name = "BUNDLE")]
+    bundle: PathBuf,
+    /// The log's verifier key (P.pub).
+    #[arg(long, value_name = "P.pub")]
+    key: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RedactArgs {
+    #[command(flatten)]
+    ledger: LedgerArg,
+    #[command(flatten)]
+    note_key: NoteKeyArg,
+    /// The entry whose content is removed.
+    #[arg(long)]
+    index: u64,
+    /// Why (recorded in the redaction entry).
+    #[arg(long)]
+    reason: String,
+}
+
+pub(crate) fn run(global: &GlobalArgs, command: &LedgerCommand) -> anyhow::Result<Outcome> {
+    match command {
+        LedgerCommand::Init(a) => init(global, a),
+        LedgerCommand::Append(a) => append(global, a),
+        LedgerCommand::Checkpoint(a) => checkpoint(a),
+        LedgerCommand::Get(a) => get(a),
+        LedgerCommand::Prove(a) => prove(global, a),
+        LedgerCommand::Query(a) => query(global, a),
+        LedgerCommand::Verify(a) => verify(global, a),
+        LedgerCommand::Export(a) => export(global, a),
+        LedgerCommand::VerifyBundle(a) => verify_bundle(global, a),
+        LedgerCommand::Redact(a) => redact(global, a),
+    }
+}
+
+fn parse_time(text: &str) -> Result<u64, String> {
+    if let Ok(secs) = text.parse::<u64>() {
+        return Ok(secs);
+    }
+    let ts: jiff::Timestamp = text
+        .parse()
+        .map_err(|_| format!("{text} is neither an RFC 3339 time nor seconds since the epoch"))?;
+    u64::try_from(ts.as_second()).map_err(|_| format!("{text} is before 1970"))
+}
+
+fn open(location: &Location) -> anyhow::Result<Arc<dyn LedgerStore>> {
+    provenant_ledger_store::open(location).with_context(|| format!("cannot open the ledger {location}"))
+}
+
+/// The integration time: `SOURCE_DATE_EPOCH` when set, else the clock.
+fn now() -> anyhow::Result<u64> {
+    if let Some(t) = super::source_date_epoch()? {
+        return Ok(t);
+    }
+    Ok(std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .context("the system clock is before 1970")?
+        .as_secs())
+}
+
+/// The password protecting a note key: `PROVENANT_PASSWORD`, else `COSIGN_PASSWORD` (either may be
+/// empty), else asked on the terminal; `None` without any of them.
+fn password(confirm: bool) -> anyhow::Result<Option<Zeroizing<String>>> {
+    for var in ["PROVENANT_PASSWORD", "COSIGN_PASSWORD"] {
+        if let Ok(p) = std::env::var(var) {
+            return Ok(Some(Zeroizing::new(p)));
+        }
+    }
+    if !std::io::stdin().is_terminal() {
+        return Ok(None);
+    }
+    let first = Zeroizing::new(rpassword::prompt_password("Enter password for the note key: ")?);
+    if confirm {
+        let again = Zeroizing::new(rpassword::prompt_password(
+            "Enter password for the note key again: ",
+        )?);
+        anyhow::ensure!(*first == *again, "passwords do not match");
+    }
+    Ok(Some(first))
+}
+
+fn read_text(path: &Path, what: &str) -> anyhow::Result<Zeroizing<String>> {
+    let bytes = Zeroizing::new(super::read_bounded(path, MAX_SMALL_FILE, what)?);
+    Ok(Zeroizing::new(String::from_utf8(bytes.to_vec()).with_context(
+        || format!("{what} {} is not UTF-8 text", path.display()),
+    )?))
+}
+
+fn load_note_key(path: &Path) -> anyhow::Result<NoteSigner> {
+    let text = read_text(path, "note key")?;
+    let plain = if text.contains(NOTE_KEY_PEM_LABEL) {
+        let pw = password(false)?.context(
+            "the note key is encrypted: set PROVENANT_PASSWORD (or COSIGN_PASSWORD), or run on a terminal to be asked",
+        )?;
+        let secret = cosign::decrypt_secret(&text, NOTE_KEY_PEM_LABEL, pw.as_bytes())
+            .with_context(|| format!("cannot open the note key {}", path.display()))?;
+        Zeroizing::new(String::from_utf8(secret.to_vec()).context("the decrypted note key is not text")?)
+    } else {
+        text
+    };
+    NoteSigner::from_text(&plain).with_context(|| format!("cannot read the note key {}", path.display()))
+}
+
+fn load_verifier(path: &Path) -> anyhow::Result<NoteVerifier> {
+    let text = read_text(path, "verifier key")?;
+    NoteVerifier::from_text(&text).with_context(|| format!("cannot read the verifier key {}", path.display()))
+}
+
+/// The note key must be the ledger's: its name the origin, its verifier key the one recorded at init.
+fn check_key_is_the_ledgers(store: &dyn LedgerStore, signer: &NoteSigner) -> anyhow::Result<()> {
+    let origin = store.origin()?;
+    anyhow::ensure!(
+        signer.name() == origin && store.verifier_key()? == signer.verifier_key(),
+        "the note key {} is not this ledger's key (origin {origin})",
+        signer.name()
+    );
+    Ok(())
+}
+
+/// Signs, keeps and returns a checkpoint of the current tree.
+fn sign_checkpoint(store: &dyn LedgerStore, signer: &NoteSigner) -> anyhow::Result<Vec<u8>> {
+    let head = store.tree_head()?;
+    let cp = Checkpoint::new(signer.name(), head.size, &head.root);
+    let note = signer.sign_checkpoint(&cp)?;
+    store.save_checkpoint(&cp, &note)?;
+    Ok(note)
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    f.write_all(bytes)
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn with_suffix(prefix: &Path, suffix: &str) -> PathBuf {
+    let mut p = prefix.as_os_str().to_owned();
+    p.push(suffix);
+    PathBuf::from(p)
+}
+
+fn init(global: &GlobalArgs, args: &InitArgs) -> anyhow::Result<Outcome> {
+    anyhow::ensure!(
+        provenant_ledger::note::is_valid_name(&args.origin),
+        "origin {:?} cannot name a note key: it must be non-empty, without spaces, plus signs or control characters",
+        args.origin
+    );
+    let (key_path, pub_path) = (
+        with_suffix(&args.output_key_prefix, ".key"),
+        with_suffix(&args.output_key_prefix, ".pub"),
+    );
+    if !args.force {
+        for p in [&key_path, &pub_path] {
+            anyhow::ensure!(
+                !p.exists(),
+                "{} exists: refusing to overwrite it (use --force)",
+                p.display()
+            );
+        }
+    }
+    let store = open(&args.ledger.ledger)?;
+    let signer = provenant_ledger_store::generate_note_key(&args.origin)?;
+    let encrypted = if let Some(pw) = password(true)? {
+        let pem = cosign::encrypt_secret(
+            signer.to_text().as_bytes(),
+            NOTE_KEY_PEM_LABEL,
+            pw.as_bytes(),
+            &cosign::KdfParams::COSIGN,
+        )?;
+        write_private(&key_path, pem.as_bytes())?;
+        true
+    } else {
+        let mut text = Zeroizing::new(signer.to_text().as_bytes().to_vec());
+        text.push(b'\n');
+        write_private(&key_path, &text)?;
+        false
+    };
+    std::fs::write(&pub_path, format!("{}\n", signer.verifier_key()))
+        .with_context(|| format!("cannot write {}", pub_path.display()))?;
+    store.init(&args.origin, signer.verifier_key())?;
+    let note = sign_checkpoint(store.as_ref(), &signer)?;
+    match global.output {
+        OutputFormat::Json => print_json(&json!({
+            "ledger": args.ledger.ledger.to_string(),
+            "origin": args.origin,
+            "privateKey": key_path.display().to_string(),
+            "encrypted": encrypted,
+            "publicKey": pub_path.display().to_string(),
+            "verifierKey": signer.verifier_key(),
+            "checkpoint": String::from_utf8_lossy(&note),
+        }))?,
+        OutputFormat::Text => print_bytes(
+            format!(
+                "Ledger {} initialised with origin {}\nNote key written to {}{}\nVerifier key written to {}: {}\n",
+                args.ledger.ledger,
+                args.origin,
+                key_path.display(),
+                if encrypted { " (encrypted)" } else { " (not encrypted: no password was given)" },
+                pub_path.display(),
+                signer.verifier_key()
+            )
+            .as_bytes(),
+        )?,
+    }
+    Ok(Outcome::Success)
+}
+
+#[derive(Serialize)]
+struct AppendedJson {
+    index: u64,
+    leaf_hash: String,
+}
+
+fn append(global: &GlobalArgs, args: &AppendArgs) -> anyhow::Result<Outcome> {
+    let signer = load_note_key(&args.note_key.note_key)?;
+    let entries = args
+        .files
+        .iter()
+        .map(|f| super::read_bounded(f, MAX_ENTRY_BYTES as u64, "entry"))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let store = open(&args.ledger.ledger)?;
+    check_key_is_the_ledgers(store.as_ref(), &signer)?;
+    let appended = store.append(&entries, now()?).map_err(|e| match &e {
+        provenant_ledger_store::StoreError::BadEntry { position, .. } => {
+            let file = args
+                .files
+                .get(*position)
+                .map(|f| f.display().to_string())
+                .unwrap_or_default();
+            anyhow::Error::new(e).context(format!("{file} was refused"))
+        }
+        _ => anyhow::Error::new(e),
+    })?;
+    sign_checkpoint(store.as_ref(), &signer)?;
+    let out: Vec<AppendedJson> = appended
+        .iter()
+        .map(|a| AppendedJson {
+            index: a.index,
+            leaf_hash: a.leaf_hash.to_base64(),
+        })
+        .collect();
+    match global.output {
+        OutputFormat::Json => print_json(&out)?,
+        OutputFormat::Text => {
+            let mut text = String::new();
+            for (a, f) in out.iter().zip(&args.files) {
+                let _ = writeln!(text, "{} {} {}", a.index, a.leaf_hash, f.display());
+            }
+            print_bytes(text.as_bytes())?;
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+fn checkpoint(args: &CheckpointArgs) -> anyhow::Result<Outcome> {
+    let signer = load_note_key(&args.note_key.note_key)?;
+    let store = open(&args.ledger.ledger)?;
+    check_key_is_the_ledgers(store.as_ref(), &signer)?;
+    print_bytes(&sign_checkpoint(store.as_ref(), &signer)?)?;
+    Ok(Outcome::Success)
+}
+
+fn get(args: &GetArgs) -> anyhow::Result<Outcome> {
+    let store = open(&args.ledger.ledger)?;
+    let entry = store.entry(args.index)?;
+    match entry.content {
+        Some(c) => print_bytes(&c)?,
+        None => anyhow::bail!(
+            "entry {} was redacted by entry {}: only its leaf hash {} remains",
+            args.index,
+            entry.redacted_by.map_or_else(String::new, |b| b.to_string()),
+            entry.leaf_hash
+        ),
+    }
+    Ok(Outcome::Success)
+}
+
+fn b64(hashes: &[Hash]) -> Vec<String> {
+    hashes.iter().map(Hash::to_base64).collect()
+}
+
+fn prove(global: &GlobalArgs, args: &ProveArgs) -> anyhow::Result<Outcome> {
+    let store = open(&args.ledger.ledger)?;
+    let current = store.size()?;
+    let (doc, hashes) = if let Some(index) = args.index {
+        let size = args.size.unwrap_or(current);
+        let hashes = store.prove_inclusion(index, size)?;
+        let leaf = store.entry(index)?.leaf_hash;
+        let root = store.root_at(size)?;
+        (
+            json!({"index": index, "treeSize": size, "leafHash": leaf.to_base64(), "rootHash": root.to_base64(), "hashes": b64(&hashes)}),
+            hashes,
+        )
+    } else {
+        let from = args.from.unwrap_or_default();
+        let to = args.to.unwrap_or(current);
+        let hashes = store.prove_consistency(from, to)?;
+        (
+            json!({"from": from, "to": to, "rootFrom": store.root_at(from)?.to_base64(), "rootTo": store.root_at(to)?.to_base64(), "hashes": b64(&hashes)}),
+            hashes,
+        )
+    };
+    match global.output {
+        OutputFormat::Json => print_json(&doc)?,
+        OutputFormat::Text => print_bytes(
+            b64(&hashes)
+                .iter()
+                .fold(String::new(), |mut text, h| {
+                    let _ = writeln!(text, "{h}");
+                    text
+                })
+                .as_bytes(),
+        )?,
+    }
+    Ok(Outcome::Success)
+}
+
+fn query(global: &GlobalArgs, args: &QueryArgs) -> anyhow::Result<Outcome> {
+    let store = open(&args.ledger.ledger)?;
+    let q = Query {
+        subject: args.subject.clone(),
+        predicate_type: args.predicate_type.clone(),
+        commit: args.commit.clone(),
+        environment: args.env.clone(),
+        pipeline_run: args.run.clone(),
+        actor: args.actor.clone(),
+        since: args.since,
+        ..Query::default()
+    };
+    let mut out = Vec::new();
+    for index in store.query(&q)? {
+        let Some(content) = store.entry(index)?.content else {
+            continue;
+        };
+        let keys =
+            EntryKeys::from_entry(&content).with_context(|| format!("entry {index} is not a statement"))?;
+        out.push(json!({"index": index, "predicateType": keys.predicate_type, "statement": keys.statement}));
+    }
+    match global.output {
+        OutputFormat::Json => print_json(&out)?,
+        OutputFormat::Text => print_bytes(
+            out.iter()
+                .fold(String::new(), |mut text, e| {
+                    let _ = writeln!(
+                        text,
+                        "{} {}",
+                        e["index"],
+                        e["predicateType"].as_str().unwrap_or_default()
+                    );
+                    text
+                })
+                .as_bytes(),
+        )?,
+    }
+    Ok(Outcome::Success)
+}
+
+fn report_failure(global: &GlobalArgs, failure: &AuditFailure) -> anyhow::Result<Outcome> {
+    match global.output {
+        OutputFormat::Json => {
+            print_json(&json!({"verified": false, "check": failure.check(), "error": failure.to_string()}))?;
+        }
+        OutputFormat::Text => print_bytes(format!("FAILED {failure}\n").as_bytes())?,
+    }
+    Ok(Outcome::Failure)
+}
+
+fn verify(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<Outcome> {
+    let key = load_verifier(&args.key)?;
+    let saved = args
+        .checkpoint
+        .as_deref()
+        .map(|p| super::read_bounded(p, MAX_SMALL_FILE, "checkpoint"))
+        .transpose()?;
+    let store = provenant_ledger_store::open_for_audit(&args.ledger.ledger)
+        .with_context(|| format!("cannot open the ledger {}", args.ledger.ledger))?;
+    match audit::verify_ledger(store.as_ref(), &key, saved.as_deref())? {
+        Err(failure) => report_failure(global, &failure),
+        Ok(report) => {
+            match global.output {
+                OutputFormat::Json => print_json(&json!({"verified": true, "ledger": report}))?,
+                OutputFormat::Text => print_bytes(
+                    format!(
+                        "Verified {}: {} entries recomputed, root {}, {} signed checkpoints match (latest of {} entries), {} redacted{}\n",
+                        report.origin,
+                        report.size,
+                        report.root,
+                        report.checkpoints,
+                        report.signed_size,
+                        report.redacted,
+                        report
+                            .consistent_with_saved
+                            .map_or_else(String::new, |s| format!(", consistent with the saved checkpoint of {s} entries"))
+                    )
+                    .as_bytes(),
+                )?,
+            }
+            Ok(Outcome::Success)
+        }
+    }
+}
+
+fn export(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<Outcome> {
+    let store = open(&args.ledger.ledger)?;
+    let (bytes, summary) = audit::export_bundle(store.as_ref(), &args.subject)?;
+    std::fs::write(&args.output_file, bytes)
+        .with_context(|| format!("cannot write {}", args.output_file.display()))?;
+    match global.output {
+        OutputFormat::Json => print_json(&summary)?,
+        OutputFormat::Text => print_bytes(
+            format!(
+                "Exported {} entries about {} (checkpoint of {} entries) to {}\n",
+                summary.entries.len(),
+                summary.subject,
+                summary.tree_size,
+                args.output_file.display()
+            )
+            .as_bytes(),
+        )?,
+    }
+    Ok(Outcome::Success)
+}
+
+fn verify_bundle(global: &GlobalArgs, args: &VerifyBundleArgs) -> anyhow::Result<Outcome> {
+    let key = load_verifier(&args.key)?;
+    let bytes = super::read_bounded(&args.bundle, MAX_BUNDLE, "audit bundle")?;
+    match audit::verify_bundle(&bytes, &key) {
+        Err(failure) => report_failure(global, &failure),
+        Ok(summary) => {
+            match global.output {
+                OutputFormat::Json => print_json(&json!({"verified": true, "bundle": summary}))?,
+                OutputFormat::Text => print_bytes(
+                    format!(
+                        "Verified {} entries about {} in {} (checkpoint of {} entries)\n",
+                        summary.entries.len(),
+                        summary.subject,
+                        summary.origin,
+                        summary.tree_size
+                    )
+                    .as_bytes(),
+                )?,
+            }
+            Ok(Outcome::Success)
+        }
+    }
+}
+
+fn redact(global: &GlobalArgs, args: &RedactArgs) -> anyhow::Result<Outcome> {
+    let signer = load_note_key(&args.note_key.note_key)?;
+    let store = open(&args.ledger.ledger)?;
+    check_key_is_the_ledgers(store.as_ref(), &signer)?;
+    let leaf = store.entry(args.index)?.leaf_hash;
+    let appended = store.redact(
+        args.index,
+        &redaction_statement(args.index, &leaf, &args.reason),
+        now()?,
+    )?;
+    sign_checkpoint(store.as_ref(), &signer)?;
+    match global.output {
+        OutputFormat::Json => print_json(
+            &json!({"redacted": args.index, "index": appended.index, "leaf_hash": appended.leaf_hash.to_base64()}),
+        )?,
+        OutputFormat::Text => {
+            print_bytes(format!("Entry {} redacted by entry {}\n", args.index, appended.index).as_bytes())?;
+        }
+    }
+    Ok(Outcome::Success)
+}
