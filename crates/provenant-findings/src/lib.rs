@@ -12,6 +12,8 @@
 //! its errors name the file and the line or JSON path at fault. This crate does no I/O: callers read the
 //! files (bounded) and pass their bytes.
 
+use std::collections::BTreeSet;
+
 mod coverage;
 mod error;
 mod id;
@@ -168,6 +170,7 @@ fn read_xml(name: &str, text: &[u8]) -> Result<Evidence, ReadError> {
         Format::Checkstyle => Ok(Evidence::Findings {
             format,
             findings: sarif::read_checkstyle(&doc).map_err(err)?,
+            categories: [Category::Lint].into(),
         }),
         _ => Err(err(ReadErrorKind::Unrecognised)),
     }
@@ -235,17 +238,61 @@ fn read_json(name: &str, format: Format, v: &serde_json::Value) -> Result<Eviden
         file: name.to_owned(),
         kind,
     };
-    let findings = |findings| Ok(Evidence::Findings { format, findings });
+    let findings = |findings: Vec<Finding>, mut categories: BTreeSet<Category>| {
+        categories.extend(findings.iter().map(|f| f.category));
+        Ok(Evidence::Findings {
+            format,
+            findings,
+            categories,
+        })
+    };
+    let scanned = |f: &[Finding]| {
+        let image = f.iter().any(|f| f.category == Category::Container) || vulns::is_image_scan(v);
+        BTreeSet::from([if image {
+            Category::Container
+        } else {
+            Category::Dependencies
+        }])
+    };
     let coverage = |report| Ok(Evidence::Coverage { format, report });
     match format {
-        Format::Sarif => findings(sarif::read_sarif(v).map_err(err)?),
-        Format::Trivy => findings(vulns::read_trivy(v).map_err(err)?),
-        Format::Grype => findings(vulns::read_grype(v).map_err(err)?),
-        Format::OsvScanner => findings(vulns::read_osv(v).map_err(err)?),
-        Format::NpmAudit => findings(vulns::read_npm_audit(v).map_err(err)?),
-        Format::CycloneDx => findings(vulns::read_cyclonedx(v).map_err(err)?),
-        Format::Gitleaks => findings(secrets::read_gitleaks(v).map_err(err)?),
-        Format::DetectSecrets => findings(secrets::read_detect_secrets(v).map_err(err)?),
+        Format::Sarif => {
+            let (f, categories) = sarif::read_sarif(v).map_err(err)?;
+            findings(f, categories)
+        }
+        Format::Trivy => {
+            let f = vulns::read_trivy(v).map_err(err)?;
+            let c = scanned(&f);
+            findings(f, c)
+        }
+        Format::Grype => {
+            let f = vulns::read_grype(v).map_err(err)?;
+            let c = scanned(&f);
+            findings(f, c)
+        }
+        Format::OsvScanner => {
+            let f = vulns::read_osv(v).map_err(err)?;
+            let c = scanned(&f);
+            findings(f, c)
+        }
+        Format::NpmAudit => {
+            let f = vulns::read_npm_audit(v).map_err(err)?;
+            let c = scanned(&f);
+            findings(f, c)
+        }
+        Format::CycloneDx => {
+            let f = vulns::read_cyclonedx(v).map_err(err)?;
+            let c = scanned(&f);
+            findings(f, c)
+        }
+        Format::Gitleaks => findings(
+            secrets::read_gitleaks(v).map_err(err)?,
+            BTreeSet::from([Category::Secrets]),
+        ),
+        Format::DetectSecrets => findings(
+            secrets::read_detect_secrets(v).map_err(err)?,
+            BTreeSet::from([Category::Secrets]),
+        ),
         Format::OpenVex => Ok(Evidence::Vex(vex::read_openvex(v).map_err(err)?)),
         Format::CoveragePy => coverage(coverage::read_coveragepy(v).map_err(err)?),
         Format::LlvmCov => coverage(coverage::read_llvm_cov(v).map_err(err)?),

@@ -345,6 +345,9 @@ pub enum Evidence {
         format: Format,
         /// The findings.
         findings: Vec<Finding>,
+        /// The gates this file is evidence for (a SARIF run's tool, a scan's kind), even when it has
+        /// no findings.
+        categories: std::collections::BTreeSet<Category>,
     },
     /// An `OpenVEX` document.
     Vex(crate::vex::VexDocument),

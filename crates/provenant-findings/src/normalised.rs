@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Evidence, FileCoverage, Finding, Format, TestCase, VexDocument};
+use crate::{Category, Evidence, FileCoverage, Finding, Format, TestCase, VexDocument};
 
 /// One evidence file consumed.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -15,6 +15,9 @@ pub struct EvidenceRecord {
     pub digest: String,
     /// The format it was read as.
     pub format: Format,
+    /// The gates it is evidence for, beyond what its format says (scanner reports).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub categories: BTreeSet<Category>,
 }
 
 /// All test reports together.
@@ -84,10 +87,15 @@ impl Normalised {
     pub fn add(&mut self, path: &str, digest: &str, evidence: Evidence) {
         let format = evidence.format();
         self.formats.insert(format);
+        let categories = match &evidence {
+            Evidence::Findings { categories, .. } => categories.clone(),
+            _ => BTreeSet::new(),
+        };
         self.evidence.push(EvidenceRecord {
             path: path.to_owned(),
             digest: digest.to_owned(),
             format,
+            categories,
         });
         match evidence {
             Evidence::Tests(report) => {

@@ -7,7 +7,7 @@
 //! follows from its tool: linters go to `lint`, secret scanners to `secrets`, Provenant's own
 //! `hygiene` and `pinning` scanners to theirs, anything else to `sast`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
@@ -105,13 +105,14 @@ fn read_rules<'a>(
 }
 
 #[allow(clippy::too_many_lines)] // one pass over a run: rules, then results in order
-pub(crate) fn read_sarif(v: &Value) -> Result<Vec<Finding>, ReadErrorKind> {
+pub(crate) fn read_sarif(v: &Value) -> Result<(Vec<Finding>, BTreeSet<Category>), ReadErrorKind> {
     if let Some(version) = opt_str(v, "$", "version")?
         && version != "2.1.0"
     {
         return Err(field("$", "version", "\"2.1.0\" (only SARIF 2.1.0 is read)"));
     }
     let mut findings = Vec::new();
+    let mut categories = BTreeSet::new();
     let Some(Value::Array(runs)) = v.get("runs") else {
         return Err(field("$", "runs", "an array"));
     };
@@ -124,6 +125,7 @@ pub(crate) fn read_sarif(v: &Value) -> Result<Vec<Finding>, ReadErrorKind> {
         let dpath = format!("{rpath}.tool.driver");
         let tool = opt_str(driver, &dpath, "name")?.unwrap_or("unknown").to_owned();
         let category = category_of_tool(&tool);
+        categories.insert(category);
         let mut driver_rules = Vec::new();
         read_rules(driver, &dpath, &mut driver_rules)?;
         let mut extensions = Vec::new();
@@ -208,7 +210,7 @@ pub(crate) fn read_sarif(v: &Value) -> Result<Vec<Finding>, ReadErrorKind> {
             });
         }
     }
-    Ok(findings)
+    Ok((findings, categories))
 }
 
 fn first_location(result: &Value, path: &str) -> Result<Option<Location>, ReadErrorKind> {

@@ -59,6 +59,17 @@ fn vuln_finding(
     }
 }
 
+/// Whether a trivy or grype report is of an image.
+pub(crate) fn is_image_scan(v: &Value) -> bool {
+    v.get("ArtifactType")
+        .and_then(Value::as_str)
+        .is_some_and(|t| t.contains("image"))
+        || v.get("source")
+            .and_then(|s| s.get("type"))
+            .and_then(Value::as_str)
+            == Some("image")
+}
+
 pub(crate) fn read_trivy(v: &Value) -> Result<Vec<Finding>, ReadErrorKind> {
     let image = opt_str(v, "$", "ArtifactType")?.is_some_and(|t| t.contains("image"));
     let category = if image {
