@@ -98,6 +98,8 @@ pub(crate) enum Command {
     /// Generate SBOMs from lockfiles and package databases; validate SBOM documents.
     #[command(subcommand)]
     Sbom(crate::commands::sbom::SbomCommand),
+    /// Quality and security gates: evaluate scanners' evidence against the policy, sign the decision.
+    Gate(crate::commands::gate::GateArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Print the manual page (roff) on stdout.

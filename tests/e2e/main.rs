@@ -11,6 +11,7 @@
 
 mod conformance;
 mod digest;
+mod gate;
 mod github_attestation;
 mod keys;
 mod lineage;
