@@ -74,6 +74,7 @@ fn json_of(out: &std::process::Output) -> serde_json::Value {
 }
 
 #[test]
+#[allow(clippy::too_many_lines)] // one scenario, step by step
 fn gate_blocks_on_a_high_finding_and_passes_with_a_signed_exception() {
     let t = tempfile::tempdir().unwrap();
     project(t.path());
@@ -257,6 +258,7 @@ fn gate_sarif_output_is_valid_sarif_2_1_0() {
 }
 
 #[test]
+#[allow(clippy::too_many_lines)] // one scenario, step by step
 fn gate_decision_is_signed_verified_by_type_and_valid_in_toto() {
     let t = tempfile::tempdir().unwrap();
     project(t.path());

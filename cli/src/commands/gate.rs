@@ -154,7 +154,7 @@ pub(crate) struct EvaluateArgs {
     /// Evidence files (a directory: every file under it).
     #[arg(long, value_name = "PATH", num_args = 1.., required = true)]
     pub(crate) evidence: Vec<PathBuf>,
-    /// An SBOM (CycloneDX or SPDX JSON) whose dependency graph says which dependencies are direct.
+    /// An SBOM (`CycloneDX` or SPDX JSON) whose dependency graph says which dependencies are direct.
     #[arg(long, value_name = "FILE")]
     pub(crate) sbom: Option<PathBuf>,
     /// Who may sign exceptions (YAML roles file).
@@ -467,7 +467,7 @@ fn evaluate(args: &EvaluateArgs) -> anyhow::Result<Outcome> {
     // Exceptions: verified against the roles file; a refused one is kept with its reason.
     let mut exceptions = Vec::new();
     if let Some(roles_path) = &args.roles {
-        let roles = load_roles(roles_path)?;
+        let holders = load_roles(roles_path)?;
         let root = match &args.trusted_root {
             Some(p) => Some(
                 provenant_sigstore::TrustedRoot::from_json(&super::read_bounded(
@@ -481,8 +481,8 @@ fn evaluate(args: &EvaluateArgs) -> anyhow::Result<Outcome> {
         };
         for path in &args.exceptions {
             let bytes = super::read_bounded(path, MAX_SMALL, "exception")?;
-            let result =
-                provenant_gate::exception::verify_exception(&bytes, &roles, root.as_ref()).map_err(|e| {
+            let result = provenant_gate::exception::verify_exception(&bytes, &holders, root.as_ref())
+                .map_err(|e| {
                     (
                         provenant_gate::exception::read_unverified(&bytes).ok(),
                         e.to_string(),
@@ -662,12 +662,13 @@ fn number(gate: &GateResult, v: Option<f64>) -> String {
     }
 }
 
+#[allow(clippy::too_many_lines)] // one table and three lists, in reading order
 fn render_text(decision: &Decision, backlog_file: Option<&Path>) -> String {
     let mut t = String::new();
     let _ = writeln!(
         t,
-        "{:<16} {:<7} {:>9} {:>10}  {}",
-        "GATE", "STATUS", "VALUE", "THRESHOLD", "BLOCKING"
+        "{:<16} {:<7} {:>9} {:>10}  BLOCKING",
+        "GATE", "STATUS", "VALUE", "THRESHOLD"
     );
     for g in &decision.gates {
         let blocking = g.findings.iter().filter(|f| f.blocks).count();
