@@ -256,6 +256,10 @@ for choice in range(4):
     tail = (tail + version).ljust(96 - 14, b"\0") + modinfo
     put("catalog_executables", tail, choice)
 
+# Quality-gate evidence: the documented report fixtures.
+for f in sorted((root / "crates" / "provenant-findings" / "tests" / "fixtures" / "documented").glob("*")):
+    put("findings_read", f.read_bytes())
+
 for target in sorted(counts):
     print(f"{target}: {counts[target]} seeds")
 PY

