@@ -98,6 +98,8 @@ pub(crate) enum Command {
     /// Generate SBOMs from lockfiles and package databases; validate SBOM documents.
     #[command(subcommand)]
     Sbom(crate::commands::sbom::SbomCommand),
+    /// Built-in scanners: secrets (gitleaks-compatible), hygiene and pinning; SARIF output.
+    Scan(crate::commands::scan::ScanArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Print the manual page (roff) on stdout.

@@ -84,6 +84,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Attest(args) => commands::attest::run(&global, &args),
         Command::Keys(command) => commands::keys::run(&global, &command),
         Command::Sbom(command) => commands::sbom::run(&global, &command),
+        Command::Scan(args) => commands::scan::run(&global, &args),
         Command::Completions(args) => commands::meta::completions(&args),
         Command::Man => commands::meta::man(),
         Command::Sign(args) => commands::sigstore::sign(&global, &args),

@@ -12,6 +12,7 @@ pub(crate) mod oci;
 pub(crate) mod provenance;
 pub(crate) mod repro;
 pub(crate) mod sbom;
+pub(crate) mod scan;
 pub(crate) mod sigstore;
 pub(crate) mod verify_image;
 pub(crate) mod vsa;

@@ -424,6 +424,51 @@ fn scan_file(path: &Path, file: &str, rel: &str, detector: &Detector, shared: &M
     }
 }
 
+/// The SARIF run of a secrets scan: every rule of the configuration (sorted by id), one result per
+/// finding at its region (a finding on a file name has no region), secrets redacted.
+#[must_use]
+pub fn sarif_run(config: &Config, findings: &[Finding], root_uri: Option<String>) -> crate::sarif::Run {
+    use crate::sarif::{Level, Region, Result as SarifResult, Rule as SarifRule, Run};
+    let mut rules: Vec<SarifRule> = config
+        .rules
+        .iter()
+        .map(|r| SarifRule {
+            id: r.id.clone(),
+            description: r.description.clone(),
+            level: Level::Error,
+        })
+        .collect();
+    rules.sort_by(|a, b| a.id.cmp(&b.id));
+    rules.dedup_by(|a, b| a.id == b.id);
+    let results = findings
+        .iter()
+        .map(|f| SarifResult {
+            rule_id: f.rule_id.clone(),
+            level: Level::Error,
+            message: if f.start_line == 0 {
+                format!("{} ({}): the file name matches", f.description, f.rule_id)
+            } else {
+                format!("{} ({}): {}", f.description, f.rule_id, f.redacted_match())
+            },
+            path: f.path.clone(),
+            region: (f.start_line > 0).then_some(Region {
+                start_line: f.start_line,
+                start_column: f.column,
+                end_line: f.end_line,
+                end_column: f.end_column_exclusive,
+            }),
+            fingerprint: format!("{}:{}:{}", f.rule_id, f.path, f.start_line),
+        })
+        .collect();
+    Run {
+        tool: "provenant-scan-secrets".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        rules,
+        results,
+        root_uri,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::go_clean;
