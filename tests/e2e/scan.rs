@@ -240,3 +240,164 @@ fn scan_secrets_reports_an_uncompilable_rule() {
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
+
+fn write(root: &Path, rel: &str, text: &str) {
+    let p = root.join(rel);
+    fs::create_dir_all(p.parent().unwrap()).unwrap();
+    fs::write(p, text).unwrap();
+}
+
+#[test]
+fn scan_hygiene_reports_debug_statements_outside_tests_and_markers() {
+    let t = tempfile::tempdir().unwrap();
+    let r = t.path();
+    write(
+        r,
+        "src/lib.rs",
+        "pub fn f() -> u8 {\n    dbg!(1);\n    // TODO: remove\n    1\n}\n",
+    );
+    write(
+        r,
+        "app/main.py",
+        "import pdb\n\ndef g():\n    print('x')  # FIXME\n",
+    );
+    write(r, "web/ui.ts", "export const a = () => { console.log('a'); };\n");
+    write(r, "web/ui.test.ts", "console.log('fine in tests');\n");
+    write(r, "tests/it.rs", "fn t() { println!(\"ok\"); }\n");
+    write(r, "notes.md", "TODO: not a gate-checked file\n");
+    write(r, "node_modules/x/index.js", "console.log('dependency');\n");
+    let o = provenant_in(r, &["scan", "hygiene", ".", "--output", "json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let got: Vec<(String, u64, String)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_owned(),
+                f["line"].as_u64().unwrap(),
+                f["ruleId"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let want = [
+        ("app/main.py", 1, "hygiene/debugger"),
+        ("app/main.py", 4, "hygiene/debug-print"),
+        ("app/main.py", 4, "hygiene/fixme"),
+        ("src/lib.rs", 2, "hygiene/debugger"),
+        ("src/lib.rs", 3, "hygiene/todo"),
+        ("web/ui.ts", 1, "hygiene/debug-print"),
+    ];
+    let want: Vec<(String, u64, String)> = want
+        .iter()
+        .map(|(p, l, r)| ((*p).to_owned(), *l, (*r).to_owned()))
+        .collect();
+    assert_eq!(got, want);
+    // --include narrows the gate-checked files.
+    let o = provenant_in(
+        r,
+        &["scan", "hygiene", ".", "--include", "*.rs", "--output", "text"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("src/lib.rs:2:5: hygiene/debugger"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(!stdout(&o).contains("main.py"));
+    let o = provenant_in(r, &["scan", "hygiene", ".", "--output", "sarif"]);
+    assert_eq!(o.status.code(), Some(1));
+    check_sarif(&stdout(&o));
+    let o = provenant_in(r, &["scan", "hygiene", ".", "--include", "*.go"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+}
+
+#[test]
+fn scan_pinning_reports_floating_inputs() {
+    let t = tempfile::tempdir().unwrap();
+    let r = t.path();
+    let sha = "8e5e7e5ab8b370d6c329ec480221332ada57f0ab";
+    write(
+        r,
+        "web/package.json",
+        r#"{"name":"w","dependencies":{"left-pad":"^1.3.0"}}"#,
+    );
+    write(r, "lib/package.json", r#"{"name":"l"}"#);
+    write(
+        r,
+        "svc/Cargo.toml",
+        "[package]\nname = \"svc\"\nversion = \"0.1.0\"\n",
+    );
+    write(r, "svc/src/main.rs", "fn main() {}\n");
+    write(
+        r,
+        "crate/Cargo.toml",
+        "[package]\nname = \"c\"\nversion = \"0.1.0\"\n",
+    );
+    write(r, "crate/src/lib.rs", "\n");
+    write(r, "py/requirements.txt", "requests==2.32.3\nflask>=3\n");
+    write(
+        r,
+        "locked/package-lock.json",
+        r#"{"lockfileVersion":3,"packages":{"":{"name":"x"},"node_modules/a":{"version":"1.0.0","resolved":"https://registry.npmjs.org/a/-/a-1.0.0.tgz","integrity":"sha512-AAAA"},"node_modules/b":{"version":"1.0.0","resolved":"https://registry.npmjs.org/b/-/b-1.0.0.tgz"}}}"#,
+    );
+    write(
+        r,
+        "locked/package.json",
+        r#"{"name":"x","dependencies":{"a":"1.0.0","b":"1.0.0"}}"#,
+    );
+    write(
+        r,
+        "Dockerfile",
+        "FROM rust:1.95 AS build\nRUN true\nFROM debian@sha256:0000000000000000000000000000000000000000000000000000000000000000\nCOPY --from=build /x /x\n",
+    );
+    write(
+        r,
+        ".github/workflows/ci.yml",
+        &format!(
+            "on: push\njobs:\n  b:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - uses: actions/setup-node@{sha} # v4\n"
+        ),
+    );
+    let o = provenant_in(r, &["scan", "pinning", ".", "--output", "json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let got: Vec<(String, u64, String)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_owned(),
+                f["line"].as_u64().unwrap(),
+                f["ruleId"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let want = [
+        (".github/workflows/ci.yml", 6, "pinning/action-not-pinned-to-sha"),
+        ("Dockerfile", 1, "pinning/docker-from-without-digest"),
+        (
+            "locked/package-lock.json",
+            1,
+            "pinning/lockfile-without-integrity",
+        ),
+        ("py/requirements.txt", 2, "pinning/requirement-not-pinned"),
+        ("svc/Cargo.toml", 0, "pinning/manifest-without-lockfile"),
+        ("web/package.json", 0, "pinning/manifest-without-lockfile"),
+    ];
+    let want: Vec<(String, u64, String)> = want
+        .iter()
+        .map(|(p, l, r)| ((*p).to_owned(), *l, (*r).to_owned()))
+        .collect();
+    assert_eq!(got, want);
+    let o = provenant_in(r, &["scan", "pinning", ".", "--output", "sarif"]);
+    assert_eq!(o.status.code(), Some(1));
+    check_sarif(&stdout(&o));
+    let clean = tempfile::tempdir().unwrap();
+    write(clean.path(), "README.md", "hi\n");
+    let o = provenant_in(clean.path(), &["scan", "pinning", "."]);
+    assert_eq!(o.status.code(), Some(0));
+    let o = provenant_in(clean.path(), &["scan", "pinning", "nope"]);
+    assert_eq!(o.status.code(), Some(2));
+}

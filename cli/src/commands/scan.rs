@@ -43,6 +43,59 @@ struct ScanCli {
 enum Scanner {
     /// Find secrets with gitleaks-compatible rules (gitleaks' configuration format and report).
     Secrets(SecretsArgs),
+    /// Debug statements (outside tests) and TODO/FIXME comments in gate-checked files.
+    Hygiene(HygieneArgs),
+    /// Floating inputs: manifests without lockfiles, unpinned requirements, lockfile entries without
+    /// integrity, Dockerfile FROM without digest, GitHub Actions not pinned to a commit SHA.
+    Pinning(PinningArgs),
+}
+
+/// Report formats of `hygiene` and `pinning`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FindingsOutput {
+    /// Lines for people.
+    Text,
+    /// One JSON document.
+    Json,
+    /// SARIF 2.1.0.
+    Sarif,
+}
+
+/// `provenant scan hygiene`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Gate-checked files: the --include globs (relative to PATH; a glob without '/' matches at any \
+depth), by default the source files of Rust, Python, JavaScript/TypeScript, Go, Java/Kotlin, Ruby, PHP and shell. \
+Debug statements in tests (tests/, test/, __tests__/, spec/, *_test.go, test_*.py, *.test.*, *.spec.*, Rust \
+#[cfg(test)] modules, …) are allowed; TODO and FIXME comments are reported everywhere. .gitignore is honoured; \
+node_modules, vendor, target, dist, build and virtualenvs are not entered. Exit status: 0 clean, 1 findings, 2 error."
+)]
+struct HygieneArgs {
+    /// The directory to scan.
+    path: PathBuf,
+    /// Report format.
+    #[arg(long, value_enum)]
+    output: Option<FindingsOutput>,
+    /// Gate-checked files (globs; repeatable, or several after one --include). Replaces the defaults.
+    #[arg(long, value_name = "GLOB", num_args = 1..)]
+    include: Vec<String>,
+}
+
+/// `provenant scan pinning`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Checks package.json, Cargo.toml (binaries and workspaces), pyproject.toml, Pipfile, Gemfile, \
+composer.json and go.mod for their lockfile (in the same directory or above); requirements*.txt for ==; \
+package-lock.json, yarn.lock and Cargo.lock for integrity hashes; Dockerfile/Containerfile FROM for @sha256 \
+digests; .github/workflows/*.yml and action.yml for uses: pinned to a 40-hex commit. Exit status: 0 clean, \
+1 findings, 2 error."
+)]
+struct PinningArgs {
+    /// The directory to scan.
+    path: PathBuf,
+    /// Report format.
+    #[arg(long, value_enum)]
+    output: Option<FindingsOutput>,
 }
 
 /// How a scanner's report is written.
@@ -105,6 +158,30 @@ pub(crate) fn run(global: &GlobalArgs, args: &ScanArgs) -> anyhow::Result<Outcom
                 OutputFormat::Text => SecretsOutput::Text,
             });
             scan_secrets(&a, output)
+        }
+        Scanner::Hygiene(a) => {
+            let report = provenant_scan::hygiene::scan(&a.path, &a.include)
+                .with_context(|| format!("scanning {} for hygiene", a.path.display()))?;
+            let output = findings_output(a.output, global);
+            render_findings(
+                "hygiene",
+                &a.path,
+                &report,
+                &provenant_scan::hygiene::RULES,
+                output,
+            )
+        }
+        Scanner::Pinning(a) => {
+            let report = provenant_scan::pinning::scan(&a.path)
+                .with_context(|| format!("scanning {} for pinning", a.path.display()))?;
+            let output = findings_output(a.output, global);
+            render_findings(
+                "pinning",
+                &a.path,
+                &report,
+                &provenant_scan::pinning::RULES,
+                output,
+            )
         }
     }
 }
@@ -242,4 +319,72 @@ fn secrets_text(report: &secrets::Report, config_name: &str) -> String {
         config_name
     );
     out
+}
+
+fn findings_output(given: Option<FindingsOutput>, global: &GlobalArgs) -> FindingsOutput {
+    given.unwrap_or(match global.output {
+        OutputFormat::Json => FindingsOutput::Json,
+        OutputFormat::Text => FindingsOutput::Text,
+    })
+}
+
+fn render_findings(
+    scanner: &str,
+    path: &Path,
+    report: &provenant_scan::finding::Report,
+    rules: &[provenant_scan::finding::RuleInfo],
+    output: FindingsOutput,
+) -> anyhow::Result<Outcome> {
+    match output {
+        FindingsOutput::Sarif => {
+            print_sarif(&report.sarif_run(&format!("provenant-scan-{scanner}"), rules, root_uri(path)))?;
+        }
+        FindingsOutput::Json => print_json(&json!({
+            "scanner": scanner,
+            "path": path.to_string_lossy(),
+            "findings": report.findings,
+            "filesScanned": report.files_scanned,
+            "problems": report.problems,
+        }))?,
+        FindingsOutput::Text => {
+            let mut out = String::new();
+            for f in &report.findings {
+                if f.line == 0 {
+                    let _ = writeln!(out, "{}: {}: {}", f.path, f.rule_id, f.message);
+                } else {
+                    let _ = writeln!(
+                        out,
+                        "{}:{}:{}: {}: {}",
+                        f.path, f.line, f.column, f.rule_id, f.message
+                    );
+                }
+            }
+            let _ = writeln!(
+                out,
+                "{} finding(s); {} file(s) examined",
+                report.findings.len(),
+                report.files_scanned
+            );
+            print_bytes(out.as_bytes())?;
+        }
+    }
+    for p in &report.problems {
+        eprintln!(
+            "error: cannot read {}: {}",
+            if p.path.is_empty() { "an entry" } else { &p.path },
+            p.message
+        );
+    }
+    if !report.problems.is_empty() {
+        eprintln!(
+            "error: the scan is incomplete ({} unreadable entries)",
+            report.problems.len()
+        );
+        return Ok(Outcome::Error);
+    }
+    Ok(if report.findings.is_empty() {
+        Outcome::Success
+    } else {
+        Outcome::Failure
+    })
 }

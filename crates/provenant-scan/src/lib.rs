@@ -4,6 +4,9 @@
 //!
 //! This is an engine crate: it walks directories and reads files, and writes nothing.
 
+pub mod finding;
 pub mod gore2;
+pub mod hygiene;
+pub mod pinning;
 pub mod sarif;
 pub mod secrets;
