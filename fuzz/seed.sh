@@ -229,6 +229,14 @@ for choice in range(4):
     tail = (tail + version).ljust(96 - 14, b"\0") + modinfo
     put("catalog_executables", tail, choice)
 
+
+# gitleaks configurations: gitleaks' own (whole, and each rule on its own), Go patterns translated too.
+for f in files("gitleaks", "*.toml"):
+    data = f.read_bytes()
+    put("scan_gitleaks_config", data, 1)
+    for part in data.split(b"[[rules]]")[1:60]:
+        put("scan_gitleaks_config", b"[[rules]]" + part, 0)
+
 for target in sorted(counts):
     print(f"{target}: {counts[target]} seeds")
 PY
