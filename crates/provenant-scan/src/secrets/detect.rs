@@ -45,8 +45,8 @@ struct Location {
 
 /// gitleaks' `location`: line and column of a match from the fragment's newline offsets, with its
 /// exact conventions (columns count from the previous newline character itself).
-fn location(newlines: &[usize], raw_len: usize, start: usize, end: usize) -> Location {
-    let fallback = [raw_len];
+fn location(newlines: &[usize], raw: &[u8], start: usize, end: usize) -> Location {
+    let fallback = [raw.len()];
     let newlines: &[usize] = if newlines.is_empty() { &fallback } else { newlines };
     let mut loc = Location {
         start_line: 0,
@@ -81,7 +81,13 @@ fn location(newlines: &[usize], raw_len: usize, start: usize, end: usize) -> Loc
         loc.end_column = end.saturating_sub(prev);
         loc.start_line = last_line + 1;
         loc.end_line = last_line + 1;
-        loc.end_line_index = end;
+        // The line runs on to the next newline or carriage return.
+        let rest = raw.get(end..).unwrap_or_default();
+        loc.end_line_index = end
+            + rest
+                .iter()
+                .position(|&b| b == b'\n' || b == b'\r')
+                .unwrap_or(rest.len());
     }
     loc
 }
@@ -241,7 +247,7 @@ impl Detector {
                 .unwrap_or_default();
             // gitleaks moves the end back by the trimmed length but keeps the start.
             let end = start + secret_bytes.len();
-            let mut loc = location(newlines, raw.len(), start, end);
+            let mut loc = location(newlines, raw, start, end);
             if end > loc.end_line_index {
                 loc.end_line_index = end;
             }
@@ -439,9 +445,9 @@ mod tests {
     fn columns_count_from_the_previous_newline_as_gitleaks_does() {
         let raw = b"ab\ncdKEY\n";
         let nl = [2usize, 8];
-        let loc = location(&nl, raw.len(), 5, 8);
+        let loc = location(&nl, raw, 5, 8);
         assert_eq!((loc.start_line, loc.start_column, loc.end_column), (1, 4, 6));
-        let first = location(&nl, raw.len(), 0, 2);
+        let first = location(&nl, raw, 0, 2);
         assert_eq!(
             (first.start_line, first.start_column, first.end_column),
             (0, 1, 2)
@@ -450,8 +456,10 @@ mod tests {
 
     #[test]
     fn a_match_on_a_last_line_without_newline() {
-        let raw = b"a\nKEY";
-        let loc = location(&[1], raw.len(), 2, 5);
+        let raw = b"a\nKEY # gitleaks:allow\r";
+        let loc = location(&[1], raw, 2, 5);
         assert_eq!((loc.start_line, loc.start_column, loc.end_column), (1, 2, 4));
+        // The line (for gitleaks:allow and line allowlists) starts at the fragment and ends at the \r.
+        assert_eq!((loc.start_line_index, loc.end_line_index), (0, raw.len() - 1));
     }
 }

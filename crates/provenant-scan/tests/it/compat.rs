@@ -166,6 +166,26 @@ pub(crate) fn build_tree(root: &Path, seed: u64) {
     let mut no_newline = text(&mut rng, 5, 2);
     no_newline.push_str(&secret_line(&mut rng));
     write(root, "src/no-newline.txt", no_newline);
+    // gitleaks:allow on a last line without a newline, after the secret and before it on an earlier line
+    // (gitleaks then takes the whole piece as the secret's line).
+    let token = rng.string(ALNUM, 36);
+    write(
+        root,
+        "src/last-allow.txt",
+        format!("x = 1\ntoken: ghp_{token} # gitleaks:allow"),
+    );
+    let token = rng.string(ALNUM, 36);
+    write(
+        root,
+        "src/earlier-allow.txt",
+        format!("# gitleaks:allow\nx = 1\ntoken: ghp_{token}"),
+    );
+    let token = rng.string(ALNUM, 36);
+    write(
+        root,
+        "src/cr-last.txt",
+        format!("x = 1\ntoken: ghp_{token}\r# gitleaks:allow"),
+    );
     // Big files: secrets around the 100 kB piece boundaries, and a long line without newlines.
     let mut big = String::new();
     while big.len() < 2_500_000 {
