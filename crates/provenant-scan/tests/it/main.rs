@@ -10,3 +10,4 @@
 
 mod compat;
 mod config;
+mod defaults;
