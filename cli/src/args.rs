@@ -98,7 +98,7 @@ pub(crate) enum Command {
     /// Generate SBOMs from lockfiles and package databases; validate SBOM documents.
     #[command(subcommand)]
     Sbom(crate::commands::sbom::SbomCommand),
-    /// Built-in scanners: secrets (gitleaks-compatible), hygiene and pinning; SARIF output.
+    /// Built-in scanners: secrets (gitleaks-compatible), hygiene, pinning.
     Scan(crate::commands::scan::ScanArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
