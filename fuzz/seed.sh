@@ -260,6 +260,13 @@ for choice in range(4):
 for f in sorted((root / "crates" / "provenant-findings" / "tests" / "fixtures" / "documented").glob("*")):
     put("findings_read", f.read_bytes())
 
+# gitleaks configurations: gitleaks' own (whole, and each rule on its own), Go patterns translated too.
+for f in files("gitleaks", "*.toml"):
+    data = f.read_bytes()
+    put("scan_gitleaks_config", data, 1)
+    for part in data.split(b"[[rules]]")[1:60]:
+        put("scan_gitleaks_config", b"[[rules]]" + part, 0)
+
 for target in sorted(counts):
     print(f"{target}: {counts[target]} seeds")
 PY

@@ -30,6 +30,7 @@ mod sbom_convert;
 mod sbom_exclude;
 mod sbom_go_legacy;
 mod sbom_image;
+mod scan;
 mod signing;
 mod slsa_image;
 mod support;

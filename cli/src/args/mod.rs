@@ -203,6 +203,8 @@ pub(crate) enum Command {
     Ledger(crate::commands::ledger::LedgerCommand),
     /// Quality and security gates: evaluate scanners' evidence against the policy, sign the decision.
     Gate(crate::commands::gate::GateArgs),
+    /// Built-in scanners: secrets (gitleaks-compatible), hygiene, pinning.
+    Scan(crate::commands::scan::ScanArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Print the manual page (roff) on stdout.

@@ -19,8 +19,7 @@ use provenant_gate::{Context, Decision, Policy, Status, Subject, Verdict};
 
 use crate::Outcome;
 use crate::args::{GlobalArgs, OutputFormat};
-use crate::commands::oci::RegistryArgs;
-use crate::commands::sigstore::KeylessArgs;
+use crate::args::{KeylessArgs, RegistryArgs};
 use crate::output::{print_bytes, print_json};
 
 /// Largest evidence file read.
@@ -56,7 +55,7 @@ pub(crate) enum GateCommand {
     #[command(subcommand)]
     Policy(PolicyCommand),
     /// Evaluate evidence against the policy: exit 0 pass, 1 block, 2 bad input.
-    Evaluate(EvaluateArgs),
+    Evaluate(Box<EvaluateArgs>),
     /// Signed exceptions for single findings.
     #[command(subcommand)]
     Exception(ExceptionCommand),
@@ -84,7 +83,7 @@ pub(crate) struct PolicyInitArgs {
 #[derive(Debug, Subcommand)]
 pub(crate) enum ExceptionCommand {
     /// Sign an exception for one finding.
-    Create(ExceptionCreateArgs),
+    Create(Box<ExceptionCreateArgs>),
 }
 
 /// `provenant gate exception create`.
@@ -229,7 +228,7 @@ fn policy_init(args: &PolicyInitArgs) -> anyhow::Result<Outcome> {
                 "{} exists: give --force to overwrite it",
                 path.display()
             );
-            crate::commands::provenance::write_atomic(path, text)?;
+            crate::shared::write_atomic(path, text)?;
         }
     }
     Ok(Outcome::Success)
@@ -249,10 +248,11 @@ fn exception_create(global: &GlobalArgs, args: &ExceptionCreateArgs) -> anyhow::
         scope,
     };
     let statement = exception.statement()?;
-    let bundle =
-        crate::commands::provenance::sign_statement(args.key.as_deref(), &args.keyless, &statement.to_json())
-            .context("cannot sign the exception")?;
-    crate::commands::provenance::write_atomic(&args.out, &bundle.to_json_v0_3()?)?;
+    let bundle = args
+        .keyless
+        .sign_statement(args.key.as_deref(), &statement.to_json(), None, "statement")
+        .context("cannot sign the exception")?;
+    crate::shared::write_atomic(&args.out, &bundle.to_json_v0_3()?)?;
     match global.output {
         OutputFormat::Json => print_json(&serde_json::json!({
             "exception": args.out.display().to_string(),
@@ -516,7 +516,7 @@ fn evaluate(args: &EvaluateArgs) -> anyhow::Result<Outcome> {
             serde_json::to_writer(&mut lines, item)?;
             lines.push(b'\n');
         }
-        crate::commands::provenance::write_atomic(path, &lines)?;
+        crate::shared::write_atomic(path, &lines)?;
     }
     if let Some(bundle_path) = &args.bundle {
         let evaluated_at = provenant_sbom::rfc3339(now);
@@ -528,25 +528,21 @@ fn evaluate(args: &EvaluateArgs) -> anyhow::Result<Outcome> {
             env!("CARGO_PKG_VERSION"),
         );
         statement.validate()?;
-        let bundle = crate::commands::provenance::sign_statement(
-            args.key.as_deref(),
-            &args.keyless,
-            &statement.to_json(),
-        )
-        .context("cannot sign the gate decision")?;
+        let bundle = args
+            .keyless
+            .sign_statement(args.key.as_deref(), &statement.to_json(), None, "statement")
+            .context("cannot sign the gate decision")?;
         let bundle_bytes = bundle.to_json_v0_3()?;
-        crate::commands::provenance::write_atomic(bundle_path, &bundle_bytes)?;
+        crate::shared::write_atomic(bundle_path, &bundle_bytes)?;
         if let Some(path) = &args.test_result {
             let test_statement =
                 provenant_gate::predicate::test_result_statement(subjects.clone(), &normalised)
                     .context("--test-result: no test results were supplied")?;
-            let bundle = crate::commands::provenance::sign_statement(
-                args.key.as_deref(),
-                &args.keyless,
-                &test_statement.to_json(),
-            )
-            .context("cannot sign the test-result statement")?;
-            crate::commands::provenance::write_atomic(path, &bundle.to_json_v0_3()?)?;
+            let bundle = args
+                .keyless
+                .sign_statement(args.key.as_deref(), &test_statement.to_json(), None, "statement")
+                .context("cannot sign the test-result statement")?;
+            crate::shared::write_atomic(path, &bundle.to_json_v0_3()?)?;
         }
         if args.attach {
             attach(args, &bundle_bytes)?;
@@ -596,7 +592,7 @@ fn attach(args: &EvaluateArgs, bundle: &[u8]) -> anyhow::Result<()> {
             provenant_gate::predicate::GATE_DECISION_PREDICATE.to_owned(),
         ),
     ]);
-    crate::commands::oci::attach_document(
+    provenant_evidence::attached::attach_document(
         store.as_ref(),
         &manifest,
         bundle,

@@ -14,6 +14,7 @@ pub(crate) mod provenance;
 pub(crate) mod pypi;
 pub(crate) mod repro;
 pub(crate) mod sbom;
+pub(crate) mod scan;
 pub(crate) mod sigstore;
 pub(crate) mod verify_image;
 pub(crate) mod vsa;

@@ -15,8 +15,8 @@ use provenant_provenance::pypi::{
 use serde::Serialize;
 
 use crate::Outcome;
-use crate::args::{GlobalArgs, OutputFormat};
 use crate::args::TrustArgs;
+use crate::args::{GlobalArgs, OutputFormat};
 use crate::output::print_json;
 
 /// `provenant verify-pypi-package`.
