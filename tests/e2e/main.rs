@@ -23,6 +23,7 @@ mod sbom_attest;
 mod sbom_convert;
 mod sbom_exclude;
 mod sbom_go_legacy;
+mod sbom_hostile;
 mod sbom_image;
 mod signing;
 mod slsa_image;

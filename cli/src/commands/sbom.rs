@@ -269,11 +269,26 @@ fn build_sbom(target: &Target<'_>) -> anyhow::Result<(Sbom, Option<provenant_oci
     let exclude = provenant_catalog::Exclude::new(target.exclude)?;
     let path = Path::new(target.spec);
     let (found, root, image) = if path.exists() {
-        let found = provenant_catalog::catalog_excluding(path, &exclude)?;
-        let digest = provenant_digest::digest_path(Algorithm::Sha256, path, &NoProgress)
-            .with_context(|| format!("digesting {}", path.display()))?
-            .digest;
-        (found, Root::new(&root_name(path), digest), None)
+        let mut found = provenant_catalog::catalog_excluding(path, &exclude)?;
+        // Replaced by the target's digest below, or removed when there is none.
+        let mut root = Root::new(&root_name(path), Algorithm::Sha256.hash_bytes(b""));
+        match provenant_digest::digest_path(Algorithm::Sha256, path, &NoProgress) {
+            Ok(d) => root.digest = Some(d.digest),
+            // A directory that cannot be read whole has no tree digest: the SBOM says so and is incomplete.
+            Err(e) if path.is_dir() => {
+                root.digest = None;
+                found.warnings.push(provenant_catalog::Warning::new(
+                    &root_name(path),
+                    None,
+                    format!(
+                        "cannot digest the directory ({e}): the SBOM names no digest for it \
+                         (make every file readable to attest it)"
+                    ),
+                ));
+            }
+            Err(e) => return Err(e).with_context(|| format!("digesting {}", path.display())),
+        }
+        (found, root, None)
     } else {
         let reference = target.spec.parse::<provenant_oci::Reference>().with_context(|| {
             format!(

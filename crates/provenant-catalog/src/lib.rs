@@ -44,6 +44,7 @@
 
 pub mod apk;
 pub mod binary;
+pub mod bound;
 pub mod cargo;
 pub mod debcopyright;
 pub mod dpkg;

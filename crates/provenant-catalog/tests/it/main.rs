@@ -12,6 +12,7 @@ mod exclude;
 mod formats;
 mod go_legacy;
 mod golang;
+mod hostile;
 mod java;
 mod js;
 mod os;
