@@ -30,7 +30,7 @@ fn go_version_m(bin: &Path) -> BTreeSet<String> {
             _ => {}
         }
     }
-    modules.extend(main.filter(|m| m.1 != "(devel)"));
+    modules.extend(main);
     let mut set: BTreeSet<String> = modules
         .into_iter()
         .filter(|m| !m.1.is_empty())
