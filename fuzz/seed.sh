@@ -218,6 +218,12 @@ for unit in (b"[", b"{", b"[a 'b, ", b"{k: \"]]]}}\", v: ", b"[x#y, "):
     put("catalog_lockfiles", b"lockfileVersion: '9.0'\npackages:\n  x: " + unit * 2000, 7)
     put("catalog_lockfiles", b"__metadata:\n  version: 8\n\"a@npm:1\":\n  resolution: " + unit * 2000, 8)
 
+# An ELF package note as Debian's systemd writes it, where this machine has one of its programs.
+for program in ("/usr/bin/busctl", "/usr/bin/journalctl"):
+    p = pathlib.Path(program)
+    if p.is_file() and p.stat().st_size < 4 << 20:
+        put("catalog_executables", p.read_bytes())
+
 # Gzip streams of the repository's test data, at several levels, one of them in two members.
 import gzip as gz
 texts = [f.read_bytes() for f in sorted(files(root / "testdata" / "sbom", "*"))[:40]]

@@ -32,6 +32,14 @@ use crate::{Warning, evidence, golang};
 pub const METHOD_GO: &str = "go-binary-buildinfo";
 /// Evidence method name for cargo-auditable data.
 pub const METHOD_AUDITABLE: &str = "cargo-auditable";
+/// Evidence method name for an ELF package note.
+pub const METHOD_PACKAGE_NOTE: &str = "elf-package-note";
+
+/// Largest `.note.package` section read (the notes distributions write are about 200 bytes).
+pub const MAX_PACKAGE_NOTE: usize = 64 << 10;
+
+/// The note type of systemd's ELF package metadata (`FDO_PACKAGING_METADATA`), owner `FDO`.
+const FDO_PACKAGING_METADATA: u64 = 0xcafe_1a7e;
 
 /// Upper bound on the decompressed cargo-auditable JSON (its own tools cap it at 8 MiB).
 pub const MAX_AUDIT_JSON: u64 = 8 << 20;
@@ -71,7 +79,9 @@ fn exe_kind(bytes: &[u8]) -> Option<Exe> {
 /// name of cargo-auditable's section. A quick scan; [`parse`] decides.
 #[must_use]
 pub fn may_record_build(bytes: &[u8]) -> bool {
-    memchr::memmem::find(bytes, GO_MAGIC).is_some() || memchr::memmem::find(bytes, b".dep-v0").is_some()
+    memchr::memmem::find(bytes, GO_MAGIC).is_some()
+        || memchr::memmem::find(bytes, b".dep-v0").is_some()
+        || memchr::memmem::find(bytes, b".note.package").is_some()
 }
 
 /// Whether `head` (at least the first 8 bytes of a file) begins like an ELF, PE or Mach-O executable.
@@ -97,6 +107,94 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Vec<Component>, Warning> {
     };
     if let Some(data) = section {
         out.extend(auditable(file, data)?);
+    }
+    if kind == Exe::Elf
+        && let Some(notes) = elf_section(bytes, ".note.package")
+    {
+        out.extend(package_note(file, bytes, notes)?);
+    }
+    Ok(out)
+}
+
+/// The package an ELF package note names (systemd's "ELF package metadata" specification: a note of owner
+/// `FDO` and type `0xcafe1a7e` in `.note.package` whose descriptor is a JSON object with `type`, `name`,
+/// `version`, `architecture`, `os`, `osCpe`, ...). A binary copied out of its package (into a distroless
+/// image) keeps this identity. `deb` and `rpm` packages become `pkg:deb`/`pkg:rpm` components named as the
+/// package database names them (namespace the `os`, lower-cased; `arch` qualifier); other types are
+/// components of that package URL type. A note that is not valid is a warning.
+fn package_note(file: &str, elf: &[u8], notes: &[u8]) -> Result<Vec<Component>, Warning> {
+    #[derive(serde::Deserialize)]
+    struct Note {
+        #[serde(rename = "type")]
+        ty: String,
+        name: String,
+        version: Option<String>,
+        architecture: Option<String>,
+        os: Option<String>,
+    }
+    let bad = |why: &str| Warning::new(file, None, format!("unreadable ELF package note: {why}"));
+    if notes.len() > MAX_PACKAGE_NOTE {
+        return Err(bad(&format!("larger than {MAX_PACKAGE_NOTE} bytes")));
+    }
+    let e = Elf {
+        bytes: notes,
+        wide: false,
+        le: elf.get(5) == Some(&1),
+    };
+    let pad = |n: usize| n.checked_add(3).map(|x| x & !3);
+    let mut at = 0usize;
+    let mut out = Vec::new();
+    while at < notes.len() {
+        let (Some(namesz), Some(descsz), Some(ty)) = (e.uint(at, 4), e.uint(at + 4, 4), e.uint(at + 8, 4))
+        else {
+            return Err(bad("truncated note header"));
+        };
+        let (namesz, descsz) = (
+            usize::try_from(namesz).unwrap_or(usize::MAX),
+            usize::try_from(descsz).unwrap_or(usize::MAX),
+        );
+        let name_at = at + 12;
+        let desc_at = pad(namesz)
+            .and_then(|n| name_at.checked_add(n))
+            .ok_or_else(|| bad("note name size"))?;
+        let next = pad(descsz)
+            .and_then(|d| desc_at.checked_add(d))
+            .ok_or_else(|| bad("note size"))?;
+        let (Some(name), Some(desc)) = (
+            name_at
+                .checked_add(namesz)
+                .and_then(|end| notes.get(name_at..end)),
+            desc_at
+                .checked_add(descsz)
+                .and_then(|end| notes.get(desc_at..end)),
+        ) else {
+            return Err(bad("a note runs past the section"));
+        };
+        at = next;
+        if name != b"FDO\0" || ty != FDO_PACKAGING_METADATA {
+            continue;
+        }
+        let json = desc.split(|b| *b == 0).next().unwrap_or_default();
+        let note: Note = serde_json::from_slice(json).map_err(|e| bad(&format!("not its JSON: {e}")))?;
+        let version = note.version.unwrap_or_default();
+        let qualifiers: Vec<(&str, &str)> = note
+            .architecture
+            .as_deref()
+            .map(|a| ("arch", a))
+            .into_iter()
+            .collect();
+        let ecosystem = match note.ty.as_str() {
+            "deb" => Ecosystem::Deb,
+            "rpm" => Ecosystem::Rpm,
+            _ => Ecosystem::Other,
+        };
+        let ty = note.ty.to_ascii_lowercase();
+        let namespace = note.os.map(|o| o.to_ascii_lowercase());
+        let purl = Purl::build(&ty, namespace.as_deref(), &note.name, Some(&version), &qualifiers)
+            .map_err(|e| bad(&e.to_string()))?;
+        let mut c = Component::with_purl(ecosystem, &note.name, &version, purl);
+        c.evidence.insert(evidence(file, METHOD_PACKAGE_NOTE));
+        out.push(c);
     }
     Ok(out)
 }

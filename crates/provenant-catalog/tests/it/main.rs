@@ -8,6 +8,7 @@
 
 mod accuracy;
 mod auditable;
+mod elfnote;
 mod exclude;
 mod formats;
 mod go_legacy;
