@@ -21,6 +21,7 @@ mod repro;
 mod sbom;
 mod sbom_attest;
 mod sbom_convert;
+mod sbom_diff;
 mod sbom_exclude;
 mod sbom_go_legacy;
 mod sbom_hostile;
