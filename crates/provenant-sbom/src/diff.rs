@@ -113,18 +113,17 @@ pub fn diff(before: &Sbom, after: &Sbom) -> Diff {
                 });
             }
         }
-        match (old.len(), new.len(), gone.as_slice(), came.as_slice()) {
-            (1, 1, [o], [n]) => out.changed.push(Change {
+        if let (1, 1, [o], [n]) = (old.len(), new.len(), gone.as_slice(), came.as_slice()) {
+            out.changed.push(Change {
                 package: id.clone(),
                 before: (*o).clone(),
                 after: (*n).clone(),
                 version_changed: o.version != n.version,
                 license_changed: o.license != n.license,
-            }),
-            _ => {
-                out.removed.extend(gone.into_iter().cloned());
-                out.added.extend(came.into_iter().cloned());
-            }
+            });
+        } else {
+            out.removed.extend(gone.into_iter().cloned());
+            out.added.extend(came.into_iter().cloned());
         }
     }
     out.added.sort();
