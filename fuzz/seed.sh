@@ -226,8 +226,29 @@ for f in files(root / "testdata" / "sbom", "*"):
         put("catalog_lockfiles", data, 5)
     elif name == "METADATA":
         put("catalog_lockfiles", data, 6)
+    elif name == "pnpm-lock.yaml":
+        put("catalog_lockfiles", data, 7)
+    elif name == "yarn.lock":
+        put("catalog_lockfiles", data, 8)
+    elif name == "poetry.lock":
+        put("catalog_lockfiles", data, 9)
     elif data[:4] in (b"\x7fELF", b"\xcf\xfa\xed\xfe") or data[:2] == b"MZ":
         put("catalog_executables", data)
+
+# Hostile lockfiles: padding that once cost memory per line (TOML keeps a token for every blank and comment
+# line), and nested flow collections that once cost quadratic time in the YAML scanner.
+for selector, head in ((0, b"version = 4\n"), (9, b"[[package]]\nname = \"a\"\nversion = \"1\"\n"),
+                       (4, b"version = 1\n"), (3, b"six==1.16.0\n")):
+    put("catalog_lockfiles", head + b"\n#\n \n" * 20000, selector)
+for unit in (b"[", b"{", b"[a 'b, ", b"{k: \"]]]}}\", v: ", b"[x#y, "):
+    put("catalog_lockfiles", b"lockfileVersion: '9.0'\npackages:\n  x: " + unit * 2000, 7)
+    put("catalog_lockfiles", b"__metadata:\n  version: 8\n\"a@npm:1\":\n  resolution: " + unit * 2000, 8)
+
+# An ELF package note as Debian's systemd writes it, where this machine has one of its programs.
+for program in ("/usr/bin/busctl", "/usr/bin/journalctl"):
+    p = pathlib.Path(program)
+    if p.is_file() and p.stat().st_size < 4 << 20:
+        put("catalog_executables", p.read_bytes())
 
 # Gzip streams of the repository's test data, at several levels, one of them in two members, each behind
 # the selector byte of its chunk size (32 KiB to 256 KiB).

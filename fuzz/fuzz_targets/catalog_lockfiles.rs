@@ -2,11 +2,12 @@
 //! gives components and warnings, never a panic.
 //!
 //! 0: Cargo.lock; 1: package-lock.json; 2: package-lock.json with the rest also as package.json;
-//! 3: requirements.txt; 4: uv.lock; 5: dpkg status; 6 and up: Python METADATA.
+//! 3: requirements.txt; 4: uv.lock; 5: dpkg status; 6: Python METADATA; 7: pnpm-lock.yaml; 8: yarn.lock
+//! (classic or berry); 9: poetry.lock; 10 and up: Python METADATA.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use provenant_catalog::{cargo, dpkg, npm, pip, pydist, uvlock};
+use provenant_catalog::{cargo, dpkg, npm, pip, pnpm, pydist, pylock, uvlock, yarn};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else {
@@ -30,6 +31,15 @@ fuzz_target!(|data: &[u8]| {
         }
         5 => {
             let _ = dpkg::parse("var/lib/dpkg/status", rest);
+        }
+        7 => {
+            let _ = pnpm::parse("pnpm-lock.yaml", rest);
+        }
+        8 => {
+            let _ = yarn::parse("yarn.lock", rest, None);
+        }
+        9 => {
+            let _ = pylock::parse_poetry("poetry.lock", rest, None);
         }
         _ => {
             let _ = pydist::parse("site-packages/x-1.0.dist-info/METADATA", rest);

@@ -271,11 +271,12 @@ cp "$work/app/hello" go-bin/hello
 # The same program cross-built as a Windows PE and a macOS Mach-O executable.
 cp "$work/app/hello.exe" "$work/app/hello-darwin" go-bin-cross/
 # Ground truth for the binary: what `go version -m` reads from it.
-# The first line names the toolchain (`go-bin/hello: go1.19.8`): the standard library, as syft reports it.
-go version -m go-bin/hello | awk 'NR==1 {sub(/^go/, "", $2); print "golang stdlib", $2} $1=="dep" {print "golang", $2, $3}' \
+# The first line names the toolchain (`go-bin/hello: go1.19.8`): the standard library, as syft reports it;
+# the main module (`mod`) is listed with its version, `(devel)` for a build in a work tree, as syft lists it.
+go version -m go-bin/hello | awk 'NR==1 {sub(/^go/, "", $2); print "golang stdlib", $2} $1=="dep" || $1=="mod" {print "golang", $2, $3}' \
   | sort -u > go-bin/expected.txt
 for f in go-bin-cross/hello.exe go-bin-cross/hello-darwin; do go version -m "$f"; done |
-  awk 'NR==1 {sub(/^go/, "", $2); print "golang stdlib", $2} $1=="dep" {print "golang", $2, $3}' |
+  awk 'NR==1 {sub(/^go/, "", $2); print "golang stdlib", $2} $1=="dep" || $1=="mod" {print "golang", $2, $3}' |
   sort -u > go-bin-cross/expected.txt
 chmod -R u+w "$work"; rm -rf "$work"
 unset GOPROXY GOSUMDB GOFLAGS GOPATH GOCACHE

@@ -30,7 +30,7 @@ fn go_version_m(bin: &Path) -> BTreeSet<String> {
             _ => {}
         }
     }
-    modules.extend(main.filter(|m| m.1 != "(devel)"));
+    modules.extend(main);
     let mut set: BTreeSet<String> = modules
         .into_iter()
         .filter(|m| !m.1.is_empty())
@@ -69,9 +69,10 @@ fn pre_go_1_18_binaries_in_a_directory_are_listed_as_go_version_m_lists_them() {
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
         std::fs::copy(&from, &to).unwrap();
     }
-    // Two toolchains (go1.14.2 and go1.17.5) and two versions of golang.org/x/sys.
+    // Two toolchains (go1.14.2 and go1.17.5), two versions of golang.org/x/sys, and the main module.
     assert!(expected.contains("golang stdlib 1.14.2") && expected.contains("golang stdlib 1.17.5"));
-    assert_eq!(expected.len(), 4, "{expected:?}");
+    assert!(expected.contains("golang github.com/evanw/esbuild (devel)"));
+    assert_eq!(expected.len(), 5, "{expected:?}");
 
     let out = tmp.path().join("bom.json");
     let o = generate(&target, "cyclonedx-json", &out, Some("0"));

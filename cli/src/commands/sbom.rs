@@ -3,7 +3,6 @@
 // The help text names formats (CycloneDX, SPDX); backticks would show in `--help`.
 #![allow(clippy::doc_markdown)]
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -268,11 +267,26 @@ fn build_sbom(target: &Target<'_>) -> anyhow::Result<(Sbom, Option<provenant_oci
     let exclude = provenant_catalog::Exclude::new(target.exclude)?;
     let path = Path::new(target.spec);
     let (found, root, image) = if path.exists() {
-        let found = provenant_catalog::catalog_excluding(path, &exclude)?;
-        let digest = provenant_digest::digest_path(Algorithm::Sha256, path, &NoProgress)
-            .with_context(|| format!("digesting {}", path.display()))?
-            .digest;
-        (found, Root::new(&root_name(path), digest), None)
+        let mut found = provenant_catalog::catalog_excluding(path, &exclude)?;
+        // Replaced by the target's digest below, or removed when there is none.
+        let mut root = Root::new(&root_name(path), Algorithm::Sha256.hash_bytes(b""));
+        match provenant_digest::digest_path(Algorithm::Sha256, path, &NoProgress) {
+            Ok(d) => root.digest = Some(d.digest),
+            // A directory that cannot be read whole has no tree digest: the SBOM says so and is incomplete.
+            Err(e) if path.is_dir() => {
+                root.digest = None;
+                found.warnings.push(provenant_catalog::Warning::new(
+                    &root_name(path),
+                    None,
+                    format!(
+                        "cannot digest the directory ({e}): the SBOM names no digest for it \
+                         (make every file readable to attest it)"
+                    ),
+                ));
+            }
+            Err(e) => return Err(e).with_context(|| format!("digesting {}", path.display())),
+        }
+        (found, root, None)
     } else {
         let reference = target.spec.parse::<provenant_oci::Reference>().with_context(|| {
             format!(
@@ -594,129 +608,16 @@ fn validate_cmd(global: &GlobalArgs, args: &ValidateArgs) -> anyhow::Result<Outc
     Ok(if valid { Outcome::Success } else { Outcome::Failure })
 }
 
-/// A component reduced to what a diff compares, keyed by package identity (PURL without version).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-struct Entry {
-    purl: String,
-    version: String,
-    license: Option<String>,
-}
-
-fn strip_version(purl: &str) -> String {
-    let end = purl.find(['?', '#']).unwrap_or(purl.len());
-    let (head, tail) = purl.split_at(end);
-    // The version separator is the last '@' after the type ("pkg:npm/%40scope/x@1" encodes its '@').
-    match head.rfind('@') {
-        Some(at) if head.get(..at).is_some_and(|h| h.contains('/')) => {
-            format!("{}{tail}", head.get(..at).unwrap_or(head))
-        }
-        _ => purl.to_owned(),
-    }
-}
-
-fn entries(doc: &Value) -> BTreeMap<String, Entry> {
-    let mut out = BTreeMap::new();
-    let str_of = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
-    if is_spdx(doc) {
-        for p in doc
-            .get("packages")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let purl = p
-                .get("externalRefs")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .find(|r| r.get("referenceType").and_then(Value::as_str) == Some("purl"))
-                .and_then(|r| str_of(r, "referenceLocator"));
-            let Some(purl) = purl else { continue };
-            let license = str_of(p, "licenseConcluded")
-                .or_else(|| str_of(p, "licenseDeclared"))
-                .filter(|l| l != "NOASSERTION" && l != "NONE");
-            out.insert(
-                strip_version(&purl),
-                Entry {
-                    version: str_of(p, "versionInfo").unwrap_or_default(),
-                    purl,
-                    license,
-                },
-            );
-        }
-    } else {
-        for c in doc
-            .get("components")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let Some(purl) = str_of(c, "purl") else { continue };
-            let license = c
-                .get("licenses")
-                .and_then(Value::as_array)
-                .and_then(|ls| ls.first())
-                .and_then(|l| {
-                    str_of(l, "expression").or_else(|| {
-                        l.get("license")
-                            .and_then(|x| str_of(x, "id").or_else(|| str_of(x, "name")))
-                    })
-                });
-            out.insert(
-                strip_version(&purl),
-                Entry {
-                    version: str_of(c, "version").unwrap_or_default(),
-                    purl,
-                    license,
-                },
-            );
-        }
-    }
-    out
-}
-
-#[derive(Serialize)]
-struct Change {
-    package: String,
-    before: Entry,
-    after: Entry,
-    version_changed: bool,
-    license_changed: bool,
-}
-
-#[derive(Serialize)]
-struct DiffReport {
-    added: Vec<Entry>,
-    removed: Vec<Entry>,
-    changed: Vec<Change>,
+/// One side of `sbom diff`, read into the SBOM model by `provenant-sbom`'s reader (any tool's CycloneDX
+/// or SPDX JSON).
+fn read_sbom(path: &Path) -> anyhow::Result<Sbom> {
+    let doc = read_doc(path)?;
+    let read = provenant_sbom::read::read(&doc, 0).with_context(|| format!("reading {}", path.display()))?;
+    Ok(read.sbom)
 }
 
 fn diff(global: &GlobalArgs, args: &DiffArgs) -> anyhow::Result<Outcome> {
-    let a = entries(&read_doc(&args.a)?);
-    let b = entries(&read_doc(&args.b)?);
-    let mut report = DiffReport {
-        added: Vec::new(),
-        removed: Vec::new(),
-        changed: Vec::new(),
-    };
-    for (k, old) in &a {
-        match b.get(k) {
-            None => report.removed.push(old.clone()),
-            Some(new) if new != old => report.changed.push(Change {
-                package: k.clone(),
-                before: old.clone(),
-                after: new.clone(),
-                version_changed: old.version != new.version,
-                license_changed: old.license != new.license,
-            }),
-            Some(_) => {}
-        }
-    }
-    for (k, new) in &b {
-        if !a.contains_key(k) {
-            report.added.push(new.clone());
-        }
-    }
+    let report = provenant_sbom::diff::diff(&read_sbom(&args.a)?, &read_sbom(&args.b)?);
     match global.output {
         OutputFormat::Json => print_json(&report)?,
         OutputFormat::Text => {

@@ -13,8 +13,8 @@
 //! or a string longer than [`MAX_GO_VERSION`] or [`MAX_GO_MODINFO`], is a warning.
 //!
 //! A Go binary's dependencies (`dep` lines, with their `=>` replacements) are components with their `h1:`
-//! hashes; its main module is one only when it has a version (`go install m@v1.2.3`), a `(devel)` build
-//! being the target itself. The Go standard library it was built with is a component too, as syft reports
+//! hashes; its main module is one too, named as syft names it (see `go_main`), with the version the build
+//! records, or the one its build settings state, or `(devel)`. The Go standard library it was built with is a component too, as syft reports
 //! it: `pkg:golang/stdlib@1.22.5` from the recorded toolchain version (`go1.22.5`), licensed BSD-3-Clause
 //! (the Go project's licence); a development toolchain (`devel go1.23-…`) names no release and gives none. The build information does not say which modules are direct. In a
 //! cargo-auditable list, local packages are the target; the dependencies of the local packages are the
@@ -32,6 +32,14 @@ use crate::{Warning, evidence, golang};
 pub const METHOD_GO: &str = "go-binary-buildinfo";
 /// Evidence method name for cargo-auditable data.
 pub const METHOD_AUDITABLE: &str = "cargo-auditable";
+/// Evidence method name for an ELF package note.
+pub const METHOD_PACKAGE_NOTE: &str = "elf-package-note";
+
+/// Largest `.note.package` section read (the notes distributions write are about 200 bytes).
+pub const MAX_PACKAGE_NOTE: usize = 64 << 10;
+
+/// The note type of systemd's ELF package metadata (`FDO_PACKAGING_METADATA`), owner `FDO`.
+const FDO_PACKAGING_METADATA: u64 = 0xcafe_1a7e;
 
 /// Upper bound on the decompressed cargo-auditable JSON (its own tools cap it at 8 MiB).
 pub const MAX_AUDIT_JSON: u64 = 8 << 20;
@@ -71,7 +79,9 @@ fn exe_kind(bytes: &[u8]) -> Option<Exe> {
 /// name of cargo-auditable's section. A quick scan; [`parse`] decides.
 #[must_use]
 pub fn may_record_build(bytes: &[u8]) -> bool {
-    memchr::memmem::find(bytes, GO_MAGIC).is_some() || memchr::memmem::find(bytes, b".dep-v0").is_some()
+    memchr::memmem::find(bytes, GO_MAGIC).is_some()
+        || memchr::memmem::find(bytes, b".dep-v0").is_some()
+        || memchr::memmem::find(bytes, b".note.package").is_some()
 }
 
 /// Whether `head` (at least the first 8 bytes of a file) begins like an ELF, PE or Mach-O executable.
@@ -97,6 +107,94 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Vec<Component>, Warning> {
     };
     if let Some(data) = section {
         out.extend(auditable(file, data)?);
+    }
+    if kind == Exe::Elf
+        && let Some(notes) = elf_section(bytes, ".note.package")
+    {
+        out.extend(package_note(file, bytes, notes)?);
+    }
+    Ok(out)
+}
+
+/// The package an ELF package note names (systemd's "ELF package metadata" specification: a note of owner
+/// `FDO` and type `0xcafe1a7e` in `.note.package` whose descriptor is a JSON object with `type`, `name`,
+/// `version`, `architecture`, `os`, `osCpe`, ...). A binary copied out of its package (into a distroless
+/// image) keeps this identity. `deb` and `rpm` packages become `pkg:deb`/`pkg:rpm` components named as the
+/// package database names them (namespace the `os`, lower-cased; `arch` qualifier); other types are
+/// components of that package URL type. A note that is not valid is a warning.
+fn package_note(file: &str, elf: &[u8], notes: &[u8]) -> Result<Vec<Component>, Warning> {
+    #[derive(serde::Deserialize)]
+    struct Note {
+        #[serde(rename = "type")]
+        ty: String,
+        name: String,
+        version: Option<String>,
+        architecture: Option<String>,
+        os: Option<String>,
+    }
+    let bad = |why: &str| Warning::new(file, None, format!("unreadable ELF package note: {why}"));
+    if notes.len() > MAX_PACKAGE_NOTE {
+        return Err(bad(&format!("larger than {MAX_PACKAGE_NOTE} bytes")));
+    }
+    let e = Elf {
+        bytes: notes,
+        wide: false,
+        le: elf.get(5) == Some(&1),
+    };
+    let pad = |n: usize| n.checked_add(3).map(|x| x & !3);
+    let mut at = 0usize;
+    let mut out = Vec::new();
+    while at < notes.len() {
+        let (Some(namesz), Some(descsz), Some(ty)) = (e.uint(at, 4), e.uint(at + 4, 4), e.uint(at + 8, 4))
+        else {
+            return Err(bad("truncated note header"));
+        };
+        let (namesz, descsz) = (
+            usize::try_from(namesz).unwrap_or(usize::MAX),
+            usize::try_from(descsz).unwrap_or(usize::MAX),
+        );
+        let name_at = at + 12;
+        let desc_at = pad(namesz)
+            .and_then(|n| name_at.checked_add(n))
+            .ok_or_else(|| bad("note name size"))?;
+        let next = pad(descsz)
+            .and_then(|d| desc_at.checked_add(d))
+            .ok_or_else(|| bad("note size"))?;
+        let (Some(name), Some(desc)) = (
+            name_at
+                .checked_add(namesz)
+                .and_then(|end| notes.get(name_at..end)),
+            desc_at
+                .checked_add(descsz)
+                .and_then(|end| notes.get(desc_at..end)),
+        ) else {
+            return Err(bad("a note runs past the section"));
+        };
+        at = next;
+        if name != b"FDO\0" || ty != FDO_PACKAGING_METADATA {
+            continue;
+        }
+        let json = desc.split(|b| *b == 0).next().unwrap_or_default();
+        let note: Note = serde_json::from_slice(json).map_err(|e| bad(&format!("not its JSON: {e}")))?;
+        let version = note.version.unwrap_or_default();
+        let qualifiers: Vec<(&str, &str)> = note
+            .architecture
+            .as_deref()
+            .map(|a| ("arch", a))
+            .into_iter()
+            .collect();
+        let ecosystem = match note.ty.as_str() {
+            "deb" => Ecosystem::Deb,
+            "rpm" => Ecosystem::Rpm,
+            _ => Ecosystem::Other,
+        };
+        let ty = note.ty.to_ascii_lowercase();
+        let namespace = note.os.map(|o| o.to_ascii_lowercase());
+        let purl = Purl::build(&ty, namespace.as_deref(), &note.name, Some(&version), &qualifiers)
+            .map_err(|e| bad(&e.to_string()))?;
+        let mut c = Component::with_purl(ecosystem, &note.name, &version, purl);
+        c.evidence.insert(evidence(file, METHOD_PACKAGE_NOTE));
+        out.push(c);
     }
     Ok(out)
 }
@@ -446,15 +544,24 @@ impl<'a> Pointers<'_, 'a> {
     }
 }
 
-/// Components from a toolchain version and module information (`path`, `mod`, `dep` and `=>` lines).
+/// Components from a toolchain version and module information (`path`, `mod`, `dep`, `=>` and `build`
+/// lines).
 fn go_components(file: &str, go_version: &[u8], modinfo: &[u8]) -> Result<Vec<Component>, Warning> {
     let text = String::from_utf8_lossy(modinfo);
     // (path, version, sum, local replacement)
     let mut deps: Vec<(String, String, String, bool)> = Vec::new();
     let mut main: Option<(String, String, String)> = None;
+    let mut package: Option<String> = None;
+    let mut settings: Vec<(String, String)> = Vec::new();
     for line in text.lines() {
         let f: Vec<&str> = line.split('\t').collect();
         match f.as_slice() {
+            ["path", path, ..] => package = Some((*path).to_owned()),
+            ["build", setting, ..] => {
+                if let Some((k, v)) = setting.split_once('=') {
+                    settings.push((k.to_owned(), v.to_owned()));
+                }
+            }
             ["mod", path, version, rest @ ..] => {
                 main = Some((
                     (*path).to_owned(),
@@ -485,12 +592,8 @@ fn go_components(file: &str, go_version: &[u8], modinfo: &[u8]) -> Result<Vec<Co
             _ => {}
         }
     }
-    let versioned_main = main.filter(|(_, v, _)| !v.is_empty() && v != "(devel)");
     let mut out = Vec::new();
-    for (path, version, sum, local) in deps
-        .into_iter()
-        .chain(versioned_main.map(|(p, v, s)| (p, v, s, false)))
-    {
+    for (path, version, sum, local) in deps {
         if local {
             continue;
         }
@@ -498,6 +601,9 @@ fn go_components(file: &str, go_version: &[u8], modinfo: &[u8]) -> Result<Vec<Co
             .map_err(|e| Warning::new(file, None, e.to_string()))?;
         c.hashes.extend(golang::h1(&sum));
         c.evidence.insert(evidence(file, METHOD_GO));
+        out.push(c);
+    }
+    if let Some(c) = go_main(file, main, package.as_deref(), &settings)? {
         out.push(c);
     }
     if let Some(version) = stdlib_version(&String::from_utf8_lossy(go_version)) {
@@ -508,6 +614,109 @@ fn go_components(file: &str, go_version: &[u8], modinfo: &[u8]) -> Result<Vec<Co
         out.push(c);
     }
     Ok(out)
+}
+
+/// What Go records for a main module built from a work tree rather than a module version.
+pub const GO_DEVEL: &str = "(devel)";
+
+/// The main module of a Go binary, as syft names it: the `mod` line's module (a `go install m@v1.2.3`
+/// build records its version, a build in a work tree `(devel)`); or, for a build outside module mode
+/// (GOPATH, as Debian's packages are built), the main package's path, whose module part (the first three
+/// segments) is the package URL's name and the rest its subpath. A `(devel)` version is replaced by what
+/// the build settings state: a version the linker set (`-ldflags=-X <pkg>.version=v1.2.3`, any variable
+/// named `version`), else the pseudo-version of `vcs.revision` at `vcs.time`.
+fn go_main(
+    file: &str,
+    main: Option<(String, String, String)>,
+    package: Option<&str>,
+    settings: &[(String, String)],
+) -> Result<Option<Component>, Warning> {
+    let (path, version, sum, subpath) = match (main, package) {
+        (Some((path, version, sum)), _) if !path.is_empty() => (path, version, sum, None),
+        (_, Some(package)) if package.contains('.') && package.split('/').count() > 3 => {
+            let mut parts = package.splitn(4, '/');
+            let module = [parts.next(), parts.next(), parts.next()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join("/");
+            (
+                package.to_owned(),
+                String::new(),
+                String::new(),
+                Some((module, parts.next().unwrap_or("").to_owned())),
+            )
+        }
+        (_, Some(package)) if !package.is_empty() && package != "command-line-arguments" => {
+            (package.to_owned(), String::new(), String::new(), None)
+        }
+        _ => return Ok(None),
+    };
+    let version = if version.is_empty() || version == GO_DEVEL {
+        ldflags_version(settings)
+            .or_else(|| pseudo_version(settings))
+            .unwrap_or_else(|| GO_DEVEL.to_owned())
+    } else {
+        version
+    };
+    let invalid = |e: provenant_sbom::InvalidPurl| Warning::new(file, None, e.to_string());
+    let mut c = match subpath {
+        Some((module, sub)) => {
+            let base =
+                provenant_sbom::purl_for(Ecosystem::Golang, &module, &version, &[]).map_err(invalid)?;
+            let purl: Purl = format!("{base}#{sub}").parse().map_err(invalid)?;
+            Component::with_purl(Ecosystem::Golang, &path, &version, purl)
+        }
+        None => Component::new(Ecosystem::Golang, &path, &version).map_err(invalid)?,
+    };
+    c.hashes.extend(golang::h1(&sum));
+    c.evidence.insert(evidence(file, METHOD_GO));
+    Ok(Some(c))
+}
+
+/// The version a `-X` linker flag sets in a variable named `version` (any case, any package), when it
+/// looks like one (`v1.2.3`, `2.42.0+ds`).
+fn ldflags_version(settings: &[(String, String)]) -> Option<String> {
+    let flags = &settings.iter().find(|(k, _)| k == "-ldflags")?.1;
+    let mut words = flags.split_whitespace().map(|w| w.trim_matches(['\'', '"']));
+    while let Some(w) = words.next() {
+        let assignment = match w.strip_prefix("-X") {
+            Some("") => words.next()?,
+            Some(rest) => rest.trim_start_matches('='),
+            None => continue,
+        };
+        let Some((var, value)) = assignment.split_once('=') else {
+            continue;
+        };
+        let name = var.rsplit('.').next().unwrap_or(var);
+        let digits = value.strip_prefix('v').unwrap_or(value);
+        if name.eq_ignore_ascii_case("version")
+            && digits.starts_with(|c: char| c.is_ascii_digit())
+            && digits.contains('.')
+            && value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+' | '~'))
+        {
+            return Some(value.to_owned());
+        }
+    }
+    None
+}
+
+/// Go's pseudo-version of a commit (`v0.0.0-20240102030405-abcdef012345`) from `vcs.revision` and a UTC
+/// `vcs.time`.
+fn pseudo_version(settings: &[(String, String)]) -> Option<String> {
+    let get = |k: &str| settings.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+    let revision = get("vcs.revision")?;
+    let time = get("vcs.time")?;
+    let stamp: String = time
+        .strip_suffix('Z')?
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    let short = revision.get(..12)?;
+    (stamp.len() == 14 && short.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| format!("v0.0.0-{stamp}-{short}"))
 }
 
 /// The release of a Go toolchain version string (`go1.22.5`, `go1.21.0 X:loopvar`): `1.22.5`.
@@ -587,4 +796,59 @@ fn auditable(file: &str, compressed: &[u8]) -> Result<Vec<Component>, Warning> {
         out.push(c);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn go_binaries_lose_their_main_module_versions_from_build_settings() {
+        let ld = settings(&[(
+            "-ldflags",
+            "-s -w -X github.com/prometheus/common/version.Revision=abc -X github.com/prometheus/common/version.Version=2.42.0+ds",
+        )]);
+        assert_eq!(ldflags_version(&ld).as_deref(), Some("2.42.0+ds"));
+        let ld = settings(&[("-ldflags", "\"-X main.version=v1.5.0\"")]);
+        assert_eq!(ldflags_version(&ld).as_deref(), Some("v1.5.0"));
+        let not = settings(&[("-ldflags", "-X main.version=dev -X main.Commit=1.2.3")]);
+        assert_eq!(ldflags_version(&not), None);
+        let vcs = settings(&[
+            ("vcs.revision", "0123456789abcdef0123456789abcdef01234567"),
+            ("vcs.time", "2024-01-02T03:04:05Z"),
+        ]);
+        assert_eq!(
+            pseudo_version(&vcs).as_deref(),
+            Some("v0.0.0-20240102030405-0123456789ab")
+        );
+        let main = go_main(
+            "f",
+            Some(("example.com/m".into(), GO_DEVEL.into(), String::new())),
+            Some("example.com/m/cmd/x"),
+            &vcs,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            main.purl.as_str(),
+            "pkg:golang/example.com/m@v0.0.0-20240102030405-0123456789ab"
+        );
+        let gopath = go_main("f", None, Some("github.com/o/r/cmd/x"), &ld)
+            .unwrap()
+            .unwrap();
+        assert_eq!(gopath.name, "github.com/o/r/cmd/x");
+        assert_eq!(gopath.purl.as_str(), "pkg:golang/github.com/o/r@v1.5.0#cmd/x");
+        assert!(
+            go_main("f", None, Some("command-line-arguments"), &ld)
+                .unwrap()
+                .is_none()
+        );
+    }
 }

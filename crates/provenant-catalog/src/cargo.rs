@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use provenant_sbom::{Component, Ecosystem, HashAlg, HashValue, Purl, Scope};
 
-use crate::{Warning, evidence, line_of, utf8};
+use crate::{Warning, evidence, utf8};
 
 /// Evidence method name.
 pub const METHOD: &str = "cargo-lock";
@@ -31,10 +31,7 @@ struct Package {
 /// direct ones.
 pub fn parse(file: &str, bytes: &[u8]) -> Result<Vec<Component>, Warning> {
     let text = utf8(file, bytes)?;
-    let lock: Lock = toml::from_str(text).map_err(|e| {
-        let line = e.span().map(|s| line_of(text, s.start));
-        Warning::new(file, line, format!("not a Cargo.lock: {}", e.message()))
-    })?;
+    let lock: Lock = crate::bound::toml_from_str(file, text, "Cargo.lock")?;
     match lock.version {
         Some(3 | 4) => {}
         Some(v) => {

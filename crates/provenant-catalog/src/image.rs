@@ -4,16 +4,18 @@
 //! the manifests beside them, Debian copyright files, and executables (ELF, PE, Mach-O) by their magic number. Each
 //! component's evidence names the layer (its diff id) that put its file in the image.
 
+use std::cell::RefCell;
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use provenant_digest::Progress;
-use provenant_image::rootfs::{self, Filesystem, Keep, LayerError};
+use provenant_image::rootfs::{self, Filesystem, Keep, LayerError, Node, Placed};
 use provenant_oci::ImageManifest;
 use provenant_registry::Store;
 
 use crate::exclude::Exclude;
 use crate::formats::Format;
-use crate::walk::{Kind, Located, Source, catalog_bytes, kind_of};
+use crate::walk::{Kind, Located, Source, catalog_bytes, kind_of, too_large};
 use crate::{Catalog, MAX_FILE_BYTES, binary};
 
 /// Files read only as a cataloged file's neighbours.
@@ -36,11 +38,25 @@ fn kind_for(path: &str, head: &[u8], size: u64) -> Option<Kind> {
     })
 }
 
-struct CatalogKeep<'a>(&'a Exclude);
+struct CatalogKeep<'a> {
+    exclude: &'a Exclude,
+    /// The files a cataloger would read but that are larger than [`MAX_FILE_BYTES`], as the layers put
+    /// them (a later layer may replace or delete them).
+    oversize: RefCell<BTreeSet<String>>,
+}
 
 impl Keep for CatalogKeep<'_> {
     fn keep(&self, path: &str, size: u64, head: &[u8]) -> bool {
-        if size > MAX_FILE_BYTES || self.0.excludes(path) {
+        if self.exclude.excludes(path) {
+            return false;
+        }
+        let mut oversize = self.oversize.borrow_mut();
+        oversize.remove(path);
+        if size > MAX_FILE_BYTES {
+            // As in a directory: a warning, not silence.
+            if kind_of(Path::new(path)).is_some() || binary::is_executable(head) {
+                oversize.insert(path.to_owned());
+            }
             return false;
         }
         let name = path.rsplit('/').next().unwrap_or(path);
@@ -92,8 +108,23 @@ pub fn catalog_image_excluding(
     progress: &dyn Progress,
     exclude: &Exclude,
 ) -> Result<Catalog, LayerError> {
-    let fs = rootfs::read(store, manifest, &CatalogKeep(exclude), progress)?;
+    let keep = CatalogKeep {
+        exclude,
+        oversize: RefCell::default(),
+    };
+    let fs = rootfs::read(store, manifest, &keep, progress)?;
     let mut out = Catalog::default();
+    // Those still in the final filesystem, as the same file in a directory would be.
+    for path in keep.oversize.into_inner() {
+        if let Some(Placed {
+            node: Node::File { size, .. },
+            ..
+        }) = fs.entries.get(&path)
+            && *size > MAX_FILE_BYTES
+        {
+            out.warnings.push(too_large(&path));
+        }
+    }
     for (path, bytes) in &fs.kept {
         let head = bytes.get(..rootfs::HEAD_BYTES).unwrap_or(bytes);
         let Some(kind) = kind_for(path, head, bytes.len() as u64) else {

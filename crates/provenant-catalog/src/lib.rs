@@ -16,7 +16,7 @@
 //! | `poetry.lock` (1.x, 2.x) | [`pylock::parse_poetry`] | the sibling `pyproject.toml`'s dependency tables |
 //! | `Pipfile.lock` | [`pylock::parse_pipfile`] | the sibling `Pipfile`'s `[packages]` and `[dev-packages]` |
 //! | `go.mod` (with `go.sum` hashes) | [`golang::parse`] | `require` lines without `// indirect` |
-//! | Executables (ELF, PE, Mach-O): Go build information (the pre-1.18 pointer format too), cargo-auditable `.dep-v0` | [`binary::parse`] | Go: unknown; cargo-auditable: the local packages' dependencies |
+//! | Executables (ELF, PE, Mach-O): Go build information (the pre-1.18 pointer format too), cargo-auditable `.dep-v0`, ELF package notes (`.note.package`) | [`binary::parse`] | Go: unknown; cargo-auditable: the local packages' dependencies; package notes: unknown |
 //! | `pom.xml` (`${properties}` resolved within the file) | [`java::parse_pom`] | every declared dependency |
 //! | `gradle.lockfile`, `gradle/dependency-locks/*.lockfile` | [`java::parse_gradle_lock`] | unknown (the lockfile does not say) |
 //! | `*.jar`, `*.war`, `*.ear` (`pom.properties`, manifest, nested archives) | [`java::parse_archive`] | unknown |
@@ -44,6 +44,7 @@
 
 pub mod apk;
 pub mod binary;
+pub mod bound;
 pub mod cargo;
 pub mod debcopyright;
 pub mod dpkg;

@@ -77,8 +77,7 @@ pub fn is_manifest(rel: &Path) -> bool {
 /// `{"type": ...}` object) becomes the licence when it is an SPDX expression.
 pub fn parse(file: &str, bytes: &[u8]) -> Result<Component, Warning> {
     let text = utf8(file, bytes)?;
-    let doc: Value = serde_json::from_str(text)
-        .map_err(|e| Warning::new(file, Some(e.line()), format!("not JSON: {e}")))?;
+    let doc: Value = crate::bound::json_from_str(file, text)?;
     let (Some(name), Some(version)) = (
         doc.get("name").and_then(Value::as_str),
         doc.get("version").and_then(Value::as_str),

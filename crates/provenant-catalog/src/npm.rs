@@ -48,8 +48,7 @@ pub(crate) fn names(obj: &Map<String, Value>, keys: &[&str]) -> BTreeSet<String>
 /// gives the direct dependencies of a version 1 lockfile (version 2 and 3 lockfiles carry them).
 pub fn parse(file: &str, bytes: &[u8], package_json: Option<&[u8]>) -> Result<Vec<Component>, Warning> {
     let text = utf8(file, bytes)?;
-    let doc: Value = serde_json::from_str(text)
-        .map_err(|e| Warning::new(file, Some(e.line()), format!("not JSON: {e}")))?;
+    let doc: Value = crate::bound::json_from_str(file, text)?;
     let Some(top) = doc.as_object() else {
         return Err(Warning::new(
             file,
@@ -64,7 +63,7 @@ pub fn parse(file: &str, bytes: &[u8], package_json: Option<&[u8]>) -> Result<Ve
         (Some(packages), _) => v2(file, packages),
         (None, Some(deps)) => {
             let direct = package_json
-                .and_then(|b| serde_json::from_slice::<Value>(b).ok())
+                .and_then(|b| crate::bound::json_from_str::<Value>("", std::str::from_utf8(b).ok()?).ok())
                 .and_then(|v| v.as_object().map(|o| names(o, &DEP_KEYS)));
             v1(file, deps, direct.as_ref())
         }

@@ -1,6 +1,7 @@
 //! `requirements.txt`: pinned requirements (`name==version`) with `--hash` options and pip-compile's
 //! `# via` annotations.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use provenant_sbom::{Component, Ecosystem, HashAlg, HashValue, Scope, normalize_pypi};
@@ -20,12 +21,11 @@ pub fn parse(file: &str, bytes: &[u8]) -> (Vec<Component>, Vec<Warning>) {
         Ok(t) => t,
         Err(w) => return (Vec::new(), vec![w]),
     };
-    let logical = logical_lines(text);
     let mut comps: Vec<Component> = Vec::new();
     // Component index -> names it is required "via".
     let mut via: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     let mut in_via: Option<usize> = None;
-    for (line_no, line) in logical {
+    for (line_no, line) in logical_lines(text) {
         let trimmed = line.trim();
         if let Some(comment) = trimmed.strip_prefix('#') {
             let comment = comment.trim();
@@ -80,25 +80,27 @@ pub fn parse(file: &str, bytes: &[u8]) -> (Vec<Component>, Vec<Warning>) {
     (comps, warnings)
 }
 
-/// Joins continuation lines, remembering where each logical line starts.
-fn logical_lines(text: &str) -> Vec<(usize, String)> {
-    let mut logical: Vec<(usize, String)> = Vec::new();
-    let mut cur: Option<(usize, String)> = None;
-    for (i, raw) in text.lines().enumerate() {
-        let (start, mut acc) = cur.take().unwrap_or((i + 1, String::new()));
-        if let Some(body) = raw.strip_suffix('\\') {
-            acc.push_str(body);
-            acc.push(' ');
-            cur = Some((start, acc));
-        } else {
-            acc.push_str(raw);
-            logical.push((start, acc));
+/// The logical lines of `text` (continuation lines joined), with the line each starts on, one at a time.
+/// Only a line continued with a backslash is copied: the others are borrowed.
+fn logical_lines(text: &str) -> impl Iterator<Item = (usize, Cow<'_, str>)> {
+    let mut lines = text.lines().enumerate();
+    std::iter::from_fn(move || {
+        let (i, raw) = lines.next()?;
+        let Some(body) = raw.strip_suffix('\\') else {
+            return Some((i + 1, Cow::Borrowed(raw)));
+        };
+        let mut acc = format!("{body} ");
+        for (_, next) in lines.by_ref() {
+            if let Some(more) = next.strip_suffix('\\') {
+                acc.push_str(more);
+                acc.push(' ');
+            } else {
+                acc.push_str(next);
+                break;
+            }
         }
-    }
-    if let Some(c) = cur {
-        logical.push(c);
-    }
-    logical
+        Some((i + 1, Cow::Owned(acc)))
+    })
 }
 
 /// One requirement line (without comments) to a component, or a warning.

@@ -105,13 +105,7 @@ fn major_version(file: &str, doc: &Value) -> Result<u32, Warning> {
 /// The packages of a `pnpm-lock.yaml`.
 pub fn parse(file: &str, bytes: &[u8]) -> Result<Vec<Component>, Warning> {
     let text = utf8(file, bytes)?;
-    let doc: Value = yaml_serde::from_str(text).map_err(|e| {
-        Warning::new(
-            file,
-            e.location().map(|l| l.line()),
-            format!("not a pnpm lockfile: {e}"),
-        )
-    })?;
+    let doc: Value = crate::bound::yaml_from_str(file, text, "pnpm lockfile")?;
     let major = major_version(file, &doc)?;
     let empty = Value::Mapping(yaml_serde::Mapping::new());
     let packages = doc.get("packages").unwrap_or(&empty);

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use provenant_sbom::{Component, Ecosystem, HashAlg, HashValue, Purl, Scope, normalize_pypi};
 use serde_json::Value;
 
-use crate::{Warning, evidence, line_of, utf8};
+use crate::{Warning, evidence, utf8};
 
 /// Evidence method name for `poetry.lock`.
 pub const METHOD_POETRY: &str = "poetry-lock";
@@ -66,7 +66,7 @@ fn requirement_name(req: &str) -> Option<String> {
 /// The normalised names `pyproject.toml` declares as dependencies: Poetry's tables (all groups), PEP 621
 /// `project.dependencies` and optional dependencies, and PEP 735 `dependency-groups`.
 fn pyproject_direct(bytes: &[u8]) -> Option<BTreeSet<String>> {
-    let doc: toml::Table = toml::from_str(std::str::from_utf8(bytes).ok()?).ok()?;
+    let doc: toml::Table = crate::bound::toml_from_str("", std::str::from_utf8(bytes).ok()?, "").ok()?;
     let mut out = BTreeSet::new();
     let keys_of = |t: Option<&toml::Value>| -> Vec<String> {
         t.and_then(toml::Value::as_table)
@@ -123,10 +123,7 @@ fn scope_of(direct: Option<&BTreeSet<String>>, name: &str) -> Scope {
 /// local directory (`source.type = "directory"`) are part of the target, not components.
 pub fn parse_poetry(file: &str, bytes: &[u8], pyproject: Option<&[u8]>) -> Result<Vec<Component>, Warning> {
     let text = utf8(file, bytes)?;
-    let lock: PoetryLock = toml::from_str(text).map_err(|e| {
-        let line = e.span().map(|s| line_of(text, s.start));
-        Warning::new(file, line, format!("not a poetry.lock: {}", e.message()))
-    })?;
+    let lock: PoetryLock = crate::bound::toml_from_str(file, text, "poetry.lock")?;
     let direct = pyproject.and_then(pyproject_direct);
     // Poetry 1.x keeps the hashes in `[metadata.files]`, by package name.
     let old_files = lock.metadata.get("files").and_then(toml::Value::as_table);
@@ -177,7 +174,7 @@ pub fn parse_poetry(file: &str, bytes: &[u8], pyproject: Option<&[u8]>) -> Resul
 
 /// The normalised names a `Pipfile` lists under `[packages]` and `[dev-packages]`.
 fn pipfile_direct(bytes: &[u8]) -> Option<BTreeSet<String>> {
-    let doc: toml::Table = toml::from_str(std::str::from_utf8(bytes).ok()?).ok()?;
+    let doc: toml::Table = crate::bound::toml_from_str("", std::str::from_utf8(bytes).ok()?, "").ok()?;
     Some(
         ["packages", "dev-packages"]
             .iter()
@@ -191,8 +188,7 @@ fn pipfile_direct(bytes: &[u8]) -> Option<BTreeSet<String>> {
 /// Entries without an `==` version (editable, path and VCS requirements) name no release and are skipped.
 pub fn parse_pipfile(file: &str, bytes: &[u8], pipfile: Option<&[u8]>) -> Result<Vec<Component>, Warning> {
     let text = utf8(file, bytes)?;
-    let doc: Value = serde_json::from_str(text)
-        .map_err(|e| Warning::new(file, Some(e.line()), format!("not JSON: {e}")))?;
+    let doc: Value = crate::bound::json_from_str(file, text)?;
     if doc.get("_meta").is_none() {
         return Err(Warning::new(file, Some(1), "not a Pipfile.lock: no `_meta`"));
     }

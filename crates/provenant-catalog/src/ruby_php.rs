@@ -183,8 +183,7 @@ pub fn parse_composer_lock(
     composer_json: Option<&[u8]>,
 ) -> Result<Vec<Component>, Warning> {
     let text = utf8(file, bytes)?;
-    let doc: Value = serde_json::from_str(text)
-        .map_err(|e| Warning::new(file, Some(e.line()), format!("not JSON: {e}")))?;
+    let doc: Value = crate::bound::json_from_str(file, text)?;
     if !doc.get("packages").is_some_and(Value::is_array) {
         return Err(Warning::new(
             file,
@@ -193,7 +192,7 @@ pub fn parse_composer_lock(
         ));
     }
     let direct: Option<BTreeSet<String>> = composer_json
-        .and_then(|b| serde_json::from_slice::<Value>(b).ok())
+        .and_then(|b| crate::bound::json_from_str::<Value>("", std::str::from_utf8(b).ok()?).ok())
         .map(|v| {
             ["require", "require-dev"]
                 .iter()

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use provenant_sbom::{Component, Ecosystem, HashAlg, HashValue, Scope, normalize_pypi};
 
-use crate::{Warning, evidence, line_of, utf8};
+use crate::{Warning, evidence, utf8};
 
 /// Evidence method name.
 pub const METHOD: &str = "uv-lock";
@@ -50,10 +50,7 @@ fn is_local(p: &Package) -> bool {
 /// The locked packages of a `uv.lock`.
 pub fn parse(file: &str, bytes: &[u8]) -> Result<Vec<Component>, Warning> {
     let text = utf8(file, bytes)?;
-    let lock: Lock = toml::from_str(text).map_err(|e| {
-        let line = e.span().map(|s| line_of(text, s.start));
-        Warning::new(file, line, format!("not a uv.lock: {}", e.message()))
-    })?;
+    let lock: Lock = crate::bound::toml_from_str(file, text, "uv.lock")?;
     let mut direct = BTreeSet::new();
     for p in lock.package.iter().filter(|p| is_local(p)) {
         direct.extend(p.dependencies.iter().map(|d| normalize_pypi(&d.name)));

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use provenant_sbom::Component;
 
 use crate::exclude::Exclude;
-use crate::{Warning, cargo, dpkg, formats, nodepkg, npm, pip, pydist, uvlock};
+use crate::{Warning, bound, cargo, dpkg, formats, nodepkg, npm, pip, pydist, uvlock};
 
 /// Files larger than this are not read: a warning is recorded instead.
 pub const MAX_FILE_BYTES: u64 = 256 << 20;
@@ -27,6 +27,13 @@ pub enum CatalogError {
         path: PathBuf,
         /// The I/O error.
         source: std::io::Error,
+    },
+    /// The target is neither a directory nor a regular file (a device, a FIFO, a socket), or a symbolic
+    /// link to one: reading it could block or never end.
+    #[error("{} is not a regular file or directory: refusing to read it", path.display())]
+    NotAFile {
+        /// The target.
+        path: PathBuf,
     },
 }
 
@@ -95,18 +102,29 @@ pub(crate) fn kind_of(rel: &Path) -> Option<Kind> {
 
 fn read_bounded(path: &Path, rel: &str) -> Result<Vec<u8>, Warning> {
     let file = File::open(path).map_err(|e| Warning::new(rel, None, format!("cannot open: {e}")))?;
-    let mut buf = Vec::new();
+    let meta = file
+        .metadata()
+        .map_err(|e| Warning::new(rel, None, format!("cannot inspect: {e}")))?;
+    if !meta.is_file() {
+        return Err(Warning::new(rel, None, "not a regular file: not read"));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_large(rel));
+    }
+    // The size read may differ from the one stated (a file being written): the read stays bounded.
+    let mut buf = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0).saturating_add(1));
     file.take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut buf)
         .map_err(|e| Warning::new(rel, None, format!("cannot read: {e}")))?;
     if buf.len() as u64 > MAX_FILE_BYTES {
-        return Err(Warning::new(
-            rel,
-            None,
-            format!("larger than {MAX_FILE_BYTES} bytes: not read"),
-        ));
+        return Err(too_large(rel));
     }
     Ok(buf)
+}
+
+/// The warning about a file larger than [`MAX_FILE_BYTES`], wherever it is found.
+pub(crate) fn too_large(rel: &str) -> Warning {
+    Warning::new(rel, None, format!("larger than {MAX_FILE_BYTES} bytes: not read"))
 }
 
 /// The files of a target other than the one being cataloged: a lockfile's manifest beside it, a Debian
@@ -177,6 +195,14 @@ pub(crate) fn catalog_bytes(
     let rel = file.rel;
     out.files.push(rel.to_owned());
     let sibling = |name: &str| source.read(&sibling_rel(file.at, name));
+    let binary = matches!(
+        kind,
+        Kind::Other(formats::Format::Executable | formats::Format::JavaArchive | formats::Format::RpmSqlite)
+    );
+    if !binary && let Some(w) = bound::too_many_values(rel, bytes) {
+        out.warnings.push(w);
+        return;
+    }
     let result = match kind {
         Kind::CargoLock => cargo::parse(rel, bytes),
         Kind::NpmLock => npm::parse(rel, bytes, sibling("package.json").as_deref()),
@@ -214,7 +240,13 @@ fn rel_string(p: &Path) -> String {
 
 /// Catalogs `target`: a directory (walked without following symbolic links; `.git` and `target` are
 /// skipped, and inside `node_modules` only installed packages' manifests are read) or a single file, recognised by its name. A single file of a name no
-/// cataloger knows is tried as each format in turn.
+/// cataloger knows is tried as each format in turn. Any other target (a device, a FIFO, a socket, or a
+/// symbolic link to one) is refused: reading it could block or never end.
+///
+/// # Errors
+///
+/// When the target cannot be inspected or is not a directory or regular file; a file or directory inside
+/// it that cannot be read is a [`Warning`] instead.
 pub fn catalog(target: &Path) -> Result<Catalog, CatalogError> {
     catalog_excluding(target, &Exclude::default())
 }
@@ -233,6 +265,11 @@ pub fn catalog_excluding(target: &Path, exclude: &Exclude) -> Result<Catalog, Ca
             path: target.to_owned(),
             source,
         })?;
+        if !meta.is_file() {
+            return Err(CatalogError::NotAFile {
+                path: target.to_owned(),
+            });
+        }
         let rel = target
             .file_name()
             .map_or_else(|| rel_string(target), |n| n.to_string_lossy().into_owned());
@@ -246,7 +283,7 @@ pub fn catalog_excluding(target: &Path, exclude: &Exclude) -> Result<Catalog, Ca
         let at = rel_string(absolute.strip_prefix("/").unwrap_or(&absolute));
         let file = Located { rel: &rel, at: &at };
         match kind {
-            Some(k) if meta.is_file() => catalog_file(
+            Some(k) => catalog_file(
                 &mut out,
                 target,
                 file,

@@ -31,7 +31,7 @@ pub fn parse(file: &str, bytes: &[u8], package_json: Option<&[u8]>) -> Result<Ve
         berry_lock(file, text)
     } else {
         let direct = package_json
-            .and_then(|b| serde_json::from_slice::<Value>(b).ok())
+            .and_then(|b| crate::bound::json_from_str::<Value>("", std::str::from_utf8(b).ok()?).ok())
             .and_then(|v| {
                 let obj = v.as_object()?;
                 let mut specs = BTreeSet::new();
@@ -231,13 +231,8 @@ fn dedup(comps: Vec<Component>) -> Vec<Component> {
 }
 
 fn berry_lock(file: &str, text: &str) -> Result<Vec<Component>, Warning> {
-    let doc: BTreeMap<String, yaml_serde::Value> = yaml_serde::from_str(text).map_err(|e| {
-        Warning::new(
-            file,
-            e.location().map(|l| l.line()),
-            format!("not a yarn berry lockfile: {e}"),
-        )
-    })?;
+    let doc: BTreeMap<String, yaml_serde::Value> =
+        crate::bound::yaml_from_str(file, text, "yarn berry lockfile")?;
     let str_of =
         |v: &yaml_serde::Value, k: &str| v.get(k).and_then(yaml_serde::Value::as_str).map(str::to_owned);
     // Descriptor -> purl (None for local packages).

@@ -27,6 +27,7 @@
 
 pub mod cyclonedx;
 mod described;
+pub mod diff;
 mod model;
 mod purl;
 pub mod read;

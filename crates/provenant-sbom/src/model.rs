@@ -365,8 +365,9 @@ pub fn normalize_pypi(name: &str) -> String {
 pub struct Root {
     /// A name for the target (the directory or file name).
     pub name: String,
-    /// Its digest (file digest, or tree digest of a directory). Always present in a generated SBOM; absent
-    /// only when a converted document stated none.
+    /// Its digest (file digest, or tree digest of a directory). Present in a generated SBOM unless a
+    /// directory could not be read whole (the SBOM is then incomplete); absent too when a converted
+    /// document stated none.
     pub digest: Option<Digest>,
     /// Version, when the target states one.
     pub version: Option<String>,

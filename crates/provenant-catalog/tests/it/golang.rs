@@ -59,7 +59,11 @@ fn go_binary_build_info_equals_go_version_m() {
         assert_eq!(stdlib.purl.as_str(), "pkg:golang/stdlib@1.19.8");
         assert_eq!(stdlib.license.as_deref(), Some("BSD-3-Clause"));
         assert!(stdlib.hashes.is_empty());
-        for comp in c.components.iter().filter(|c| c.name != "stdlib") {
+        for comp in c
+            .components
+            .iter()
+            .filter(|c| c.name != "stdlib" && c.version != binary::GO_DEVEL)
+        {
             assert_eq!(
                 comp.hashes.iter().next().unwrap().hex(),
                 h1_hex(&comp.name, &comp.version),
@@ -114,7 +118,7 @@ fn a_versioned_main_module_and_the_toolchain_are_components() {
     devel[at + 33..at + 41].copy_from_slice(b"devel-go");
     let comps = binary::parse("hello", &devel).unwrap();
     assert!(comps.iter().all(|c| c.name != "stdlib"));
-    assert_eq!(comps.len(), 2);
+    assert_eq!(comps.len(), 3);
 }
 
 #[test]
@@ -147,7 +151,7 @@ fn truncated_or_corrupt_binaries_warn_and_never_panic() {
     // Section header table pointing past the end: read as "no section".
     let mut bad = bytes.clone();
     bad[0x28..0x30].copy_from_slice(&u64::MAX.to_le_bytes());
-    assert_eq!(binary::parse("hello", &bad).unwrap().len(), 3);
+    assert_eq!(binary::parse("hello", &bad).unwrap().len(), 4);
     assert!(binary::parse("x", b"not an elf").is_err());
     for cut in (0..at).step_by(4099) {
         let _ = binary::parse("hello", &bytes[..cut]);
@@ -194,4 +198,84 @@ fn go_build_info_is_read_from_windows_pe_and_macos_mach_o_builds() {
     let c = catalog(&dir).unwrap();
     assert_eq!(c.files, ["hello-darwin", "hello.exe"]);
     assert_eq!(found_in(&c), expected("go-bin-cross"));
+}
+
+/// Debian's Go programs (built outside module mode: the build information names the main package's path and
+/// no `mod` line) have their main module listed as syft lists it: the package path as the name, its first
+/// three segments as the package URL's name and the rest as its subpath. syft's own SBOM is the reference.
+#[test]
+fn go_binaries_lose_their_main_module() {
+    use std::process::Command;
+    let t = tempfile::tempdir().unwrap();
+    for program in ["skopeo", "umoci", "docker-registry"] {
+        std::fs::copy(
+            provenant_testkit::require_on_path(program),
+            t.path().join(program),
+        )
+        .unwrap();
+    }
+    let ours = catalog(t.path()).unwrap();
+    assert!(ours.warnings.is_empty(), "{:?}", ours.warnings);
+    let out = t.path().join("syft.json");
+    let status = Command::new(provenant_testkit::require_venv_tool("syft", "syft"))
+        .env("SYFT_CHECK_FOR_APP_UPDATE", "false")
+        .arg(format!("dir:{}", t.path().display()))
+        .args(["-q", "-o"])
+        .arg(format!("syft-json={}", out.display()))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let syft_mains: Vec<(String, String, String)> = doc["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["metadata"]["mainModule"] == a["name"])
+        .map(|a| {
+            (
+                a["name"].as_str().unwrap().to_owned(),
+                a["version"].as_str().unwrap().to_owned(),
+                a["purl"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        syft_mains.len(),
+        3,
+        "syft lists the three main modules: {syft_mains:?}"
+    );
+    for (name, version, purl) in &syft_mains {
+        let c = ours
+            .components
+            .iter()
+            .find(|c| &c.name == name)
+            .unwrap_or_else(|| panic!("{name} is missing: {:?}", found(&ours.components)));
+        // The version where the build information states one; syft also reads one out of the program's
+        // strings (docker-registry's v2.8.2+ds1), which the build information does not state.
+        let encoded = |v: &str| v.replace('+', "%2B");
+        if c.version == binary::GO_DEVEL {
+            assert_eq!(
+                purl.replacen(&format!("@{}", encoded(version)), "@(devel)", 1),
+                c.purl.as_str(),
+                "{name}"
+            );
+        } else {
+            assert_eq!((&c.version, c.purl.as_str()), (version, purl.as_str()), "{name}");
+        }
+    }
+    assert!(
+        ours.components
+            .iter()
+            .any(|c| c.purl.as_str() == "pkg:golang/github.com/containers/skopeo@(devel)#cmd/skopeo")
+    );
+}
+
+/// A module-mode build in a work tree: the main module is listed as `(devel)`, as syft lists it.
+#[test]
+fn go_binaries_lose_their_main_module_devel_builds() {
+    let bytes = std::fs::read(fixture("go-bin").join("hello")).unwrap();
+    let comps = binary::parse("hello", &bytes).unwrap();
+    let main = comps.iter().find(|c| c.name == "example.com/hello").unwrap();
+    assert_eq!(main.version, "(devel)");
+    assert_eq!(main.purl.as_str(), "pkg:golang/example.com/hello@(devel)");
 }

@@ -8,10 +8,12 @@
 
 mod accuracy;
 mod auditable;
+mod elfnote;
 mod exclude;
 mod formats;
 mod go_legacy;
 mod golang;
+mod hostile;
 mod java;
 mod js;
 mod os;
