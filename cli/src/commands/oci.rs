@@ -548,17 +548,14 @@ fn pull(global: &GlobalArgs, args: &PullArgs) -> anyhow::Result<Outcome> {
             .unwrap_or(&hex)
             .to_owned();
         let target = args.output_dir.join(&name);
-        let temp = args.output_dir.join(format!(".{name}.partial"));
         let mut reader = store.open_blob(&layer.digest, Some(layer.size))?;
-        let mut file =
-            std::fs::File::create(&temp).with_context(|| format!("creating {}", temp.display()))?;
-        let copied = std::io::copy(&mut reader, &mut file)
-            .map_err(|e| provenant_registry::StoreError::from_io(format!("pulling {}", layer.digest), e));
-        if let Err(e) = copied {
-            let _ = std::fs::remove_file(&temp);
-            return Err(e.into());
-        }
-        std::fs::rename(&temp, &target).with_context(|| format!("writing {}", target.display()))?;
+        provenant_evidence::fs::write_atomic_with(&target, |file| std::io::copy(&mut reader, file).map(drop))
+            .map_err(|e| match e {
+                provenant_evidence::fs::StreamWriteError::Fill(e) => anyhow::Error::from(
+                    provenant_registry::StoreError::from_io(format!("pulling {}", layer.digest), e),
+                ),
+                provenant_evidence::fs::StreamWriteError::Write(e) => anyhow::Error::from(e),
+            })?;
         written.push(serde_json::json!({ "path": target.to_string_lossy(), "digest": layer.digest, "size": layer.size }));
     }
     match global.output {

@@ -18,6 +18,33 @@ pub struct WriteError {
 /// directory, written and synced, then renamed over the target. A reader (or a concurrent writer)
 /// never sees a torn or mixed file: the target holds one writer's bytes whole.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    write_atomic_with(path, |file| file.write_all(bytes)).map_err(|e| match e {
+        StreamWriteError::Write(e) => e,
+        StreamWriteError::Fill(source) => WriteError {
+            path: path.to_owned(),
+            source,
+        },
+    })
+}
+
+/// Why streamed content could not be written: the file system, or the producer of the content.
+#[derive(Debug, thiserror::Error)]
+pub enum StreamWriteError<E> {
+    /// Creating, syncing or renaming the file failed.
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    /// The content's producer failed; the target was left untouched.
+    #[error(transparent)]
+    Fill(E),
+}
+
+/// [`write_atomic`] for content that streams (a blob pulled from a registry): `fill` writes into a
+/// uniquely named temporary file in the target's directory, which replaces `path` only when `fill`
+/// succeeds. On failure the temporary file is removed and `path` is left as it was.
+pub fn write_atomic_with<E>(
+    path: &Path,
+    fill: impl FnOnce(&mut std::fs::File) -> Result<(), E>,
+) -> Result<(), StreamWriteError<E>> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -35,7 +62,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(err(dir))?;
-    tmp.write_all(bytes).map_err(err(tmp.path()))?;
+    // Dropping `tmp` on failure removes the temporary file.
+    fill(tmp.as_file_mut()).map_err(StreamWriteError::Fill)?;
     tmp.as_file().sync_all().map_err(err(tmp.path()))?;
     tmp.persist(path).map_err(|e| WriteError {
         path: path.to_owned(),

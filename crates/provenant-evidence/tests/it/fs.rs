@@ -65,3 +65,35 @@ fn a_fixed_temporary_name_is_not_used() {
     assert_eq!(std::fs::read(&path).unwrap(), b"bundle");
     assert!(fixed.is_dir(), "the fixed name was touched");
 }
+
+/// `oci pull` streamed each blob through a fixed `.NAME.partial` file, which two concurrent pulls
+/// into one directory shared. The streaming writer uses a unique temporary name, and a failed
+/// producer leaves neither the target nor a temporary file behind.
+#[test]
+fn streaming_writer_uses_no_fixed_temporary_name_and_cleans_up_on_failure() {
+    use provenant_evidence::fs::{StreamWriteError, write_atomic_with};
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("layer.tar");
+    // A directory where the old fixed temporary name would go: creating that file would fail.
+    std::fs::create_dir(dir.path().join(".layer.tar.partial")).unwrap();
+    write_atomic_with(&path, |f| f.write_all(b"streamed")).unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), b"streamed");
+
+    let failed = write_atomic_with(&path, |f| {
+        f.write_all(b"half")?;
+        Err::<(), _>(std::io::Error::other("the registry went away"))
+    });
+    assert!(matches!(failed, Err(StreamWriteError::Fill(_))), "{failed:?}");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        b"streamed",
+        "the target is untouched"
+    );
+    let mut names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, [".layer.tar.partial", "layer.tar"]);
+}
