@@ -336,19 +336,6 @@ fn entry_from_row(r: &tokio_postgres::Row) -> Result<Entry, StoreError> {
     })
 }
 
-fn parse_batch(entries: &[Vec<u8>]) -> Result<Vec<EntryKeys>, StoreError> {
-    if entries.is_empty() {
-        return Err(StoreError::EmptyBatch);
-    }
-    entries
-        .iter()
-        .enumerate()
-        .map(|(position, e)| {
-            EntryKeys::from_entry(e).map_err(|source| StoreError::BadEntry { position, source })
-        })
-        .collect()
-}
-
 impl LedgerStore for PostgresStore {
     fn init(&self, origin: &str, verifier_key: &str) -> Result<(), StoreError> {
         let mut g = self.lock();
@@ -384,7 +371,7 @@ impl LedgerStore for PostgresStore {
     }
 
     fn append(&self, entries: &[Vec<u8>], time: u64) -> Result<Vec<Appended>, StoreError> {
-        let keys = parse_batch(entries)?;
+        let keys = crate::store::parse_batch(entries)?;
         let time = to_i64(time)?;
         let mut g = self.lock();
         let (rt, c) = &mut *g;
@@ -593,7 +580,7 @@ impl LedgerStore for PostgresStore {
     }
 
     fn redact(&self, index: u64, redaction_entry: &[u8], time: u64) -> Result<Appended, StoreError> {
-        let keys = parse_batch(std::slice::from_ref(&redaction_entry.to_vec()))?;
+        let keys = crate::store::parse_batch(std::slice::from_ref(&redaction_entry.to_vec()))?;
         let time = to_i64(time)?;
         let mut g = self.lock();
         let (rt, c) = &mut *g;

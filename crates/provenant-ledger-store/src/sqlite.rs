@@ -343,19 +343,6 @@ fn entry_from_row(index: u64, (leaf, time, content, redacted_by): EntryRow) -> R
     })
 }
 
-fn parse_batch(entries: &[Vec<u8>]) -> Result<Vec<EntryKeys>, StoreError> {
-    if entries.is_empty() {
-        return Err(StoreError::EmptyBatch);
-    }
-    entries
-        .iter()
-        .enumerate()
-        .map(|(position, e)| {
-            EntryKeys::from_entry(e).map_err(|source| StoreError::BadEntry { position, source })
-        })
-        .collect()
-}
-
 impl LedgerStore for SqliteStore {
     fn init(&self, origin: &str, verifier_key: &str) -> Result<(), StoreError> {
         let mut conn = self.conn();
@@ -387,7 +374,7 @@ impl LedgerStore for SqliteStore {
 
     fn append(&self, entries: &[Vec<u8>], time: u64) -> Result<Vec<Appended>, StoreError> {
         // Parse outside the write lock: a bad entry refuses the batch before anything is written.
-        let keys = parse_batch(entries)?;
+        let keys = crate::store::parse_batch(entries)?;
         let time = to_i64(time)?;
         let mut conn = self.conn();
         let tx = conn
@@ -580,7 +567,7 @@ impl LedgerStore for SqliteStore {
     }
 
     fn redact(&self, index: u64, redaction_entry: &[u8], time: u64) -> Result<Appended, StoreError> {
-        let keys = parse_batch(std::slice::from_ref(&redaction_entry.to_vec()))?;
+        let keys = crate::store::parse_batch(std::slice::from_ref(&redaction_entry.to_vec()))?;
         let keys = keys.first().ok_or(StoreError::EmptyBatch)?;
         let statement: &Statement = &keys.statement;
         let time = to_i64(time)?;

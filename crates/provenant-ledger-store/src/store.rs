@@ -168,3 +168,21 @@ impl<S: LedgerStore + ?Sized> HashSource for StoreHashes<'_, S> {
         self.0.read_hashes(indexes)
     }
 }
+
+/// The index keys of every entry of a batch, in order: an empty batch, or an entry that is not a
+/// statement, refuses the whole batch (naming the entry's position). Every store appends through it.
+pub(crate) fn parse_batch(
+    entries: &[Vec<u8>],
+) -> Result<Vec<provenant_ledger::entry::EntryKeys>, StoreError> {
+    if entries.is_empty() {
+        return Err(StoreError::EmptyBatch);
+    }
+    entries
+        .iter()
+        .enumerate()
+        .map(|(position, e)| {
+            provenant_ledger::entry::EntryKeys::from_entry(e)
+                .map_err(|source| StoreError::BadEntry { position, source })
+        })
+        .collect()
+}
