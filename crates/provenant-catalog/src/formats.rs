@@ -119,7 +119,10 @@ pub fn add_deb_licenses(status_rel: &str, comps: &mut [Component], read: &dyn Fn
             let bytes = bytes
                 .get(..debcopyright::MAX_COPYRIGHT_BYTES as usize)
                 .unwrap_or(&bytes);
-            c.license = debcopyright::license(bytes);
+            if let Some(l) = debcopyright::license(bytes) {
+                c.license = Some(l.expression);
+                c.license_texts = l.texts;
+            }
         }
     }
 }

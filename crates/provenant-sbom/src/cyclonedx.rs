@@ -336,11 +336,24 @@ pub fn write_losses(sbom: &Sbom) -> Vec<crate::read::Lost> {
         })
         .map(|c| c.purl.to_string())
         .collect();
-    if examples.is_empty() {
-        return Vec::new();
+    let mut losses = Vec::new();
+    if !examples.is_empty() {
+        losses.push(crate::read::Lost::new(
+            "which layer each evidence file of a component found in several layers came from",
+            examples,
+        ));
     }
-    vec![crate::read::Lost::new(
-        "which layer each evidence file of a component found in several layers came from",
-        examples,
-    )]
+    let with_texts: Vec<String> = sbom
+        .components
+        .values()
+        .filter(|c| !c.license_texts.is_empty())
+        .map(|c| c.purl.to_string())
+        .collect();
+    if !with_texts.is_empty() {
+        losses.push(crate::read::Lost::new(
+            "the texts of LicenseRef licences (a CycloneDX licence expression names them without text)",
+            with_texts,
+        ));
+    }
+    losses
 }

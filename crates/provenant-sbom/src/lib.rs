@@ -39,7 +39,7 @@ pub mod validate;
 pub use described::described_digests;
 pub use model::{
     Component, Ecosystem, Evidence, HashAlg, HashValue, InvalidHash, InvalidLicense, Root, Sbom, Scope,
-    normalize_pypi, parse_license, purl_for,
+    license_refs, normalize_pypi, parse_license, parse_license_with_refs, purl_for,
 };
 pub use purl::{InvalidPurl, Purl};
 pub use time::{parse_rfc3339, rfc3339};

@@ -227,8 +227,8 @@ pub struct InvalidLicense {
 }
 
 /// Parses an SPDX licence expression strictly (SPDX licence list identifiers, `AND`/`OR`/`WITH`) and
-/// returns its text. `LicenseRef-` and `DocumentRef-` references are refused: this model carries no
-/// licence texts for them.
+/// returns its text. `LicenseRef-` and `DocumentRef-` references are refused: use
+/// [`parse_license_with_refs`] where their texts are known.
 pub fn parse_license(text: &str) -> Result<String, InvalidLicense> {
     let bad = |reason: String| InvalidLicense {
         input: text.chars().take(160).collect(),
@@ -240,6 +240,38 @@ pub fn parse_license(text: &str) -> Result<String, InvalidLicense> {
     }
     spdx::Expression::parse(trimmed).map_err(|e| bad(e.reason.to_string()))?;
     Ok(trimmed.to_owned())
+}
+
+/// Parses an SPDX licence expression whose `LicenseRef-` ids must each be a key of `refs` (their
+/// texts); `DocumentRef-` references are refused.
+pub fn parse_license_with_refs<V>(text: &str, refs: &BTreeMap<String, V>) -> Result<String, InvalidLicense> {
+    let bad = |reason: String| InvalidLicense {
+        input: text.chars().take(160).collect(),
+        reason,
+    };
+    let trimmed = text.trim();
+    if trimmed.contains("DocumentRef-") {
+        return Err(bad("references to other documents are not followed".to_owned()));
+    }
+    let expression = spdx::Expression::parse(trimmed).map_err(|e| bad(e.reason.to_string()))?;
+    for req in expression.requirements() {
+        if let spdx::LicenseItem::Other(other) = &req.req.license {
+            let id = format!("LicenseRef-{}", other.lic_ref);
+            if other.doc_ref.is_some() || !refs.contains_key(&id) {
+                return Err(bad(format!("{id} has no licence text in this document")));
+            }
+        }
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// The `LicenseRef-` ids an SPDX expression uses.
+#[must_use]
+pub fn license_refs(expression: &str) -> BTreeSet<&str> {
+    expression
+        .split(|c: char| c.is_whitespace() || c == '(' || c == ')')
+        .filter(|t| t.starts_with("LicenseRef-"))
+        .collect()
 }
 
 /// Where a component was found, and how.
@@ -267,8 +299,11 @@ pub struct Component {
     pub ecosystem: Ecosystem,
     /// Hashes stated by the source.
     pub hashes: BTreeSet<HashValue>,
-    /// Licence as a validated SPDX expression.
+    /// Licence as a validated SPDX expression; its `LicenseRef-` ids, if any, are keys of
+    /// `license_texts`.
     pub license: Option<String>,
+    /// The text of each `LicenseRef-` id the licence uses.
+    pub license_texts: BTreeMap<String, String>,
     /// Supplier (maintainer), where the source names one.
     pub supplier: Option<String>,
     /// Files it was found in.
@@ -296,6 +331,7 @@ impl Component {
             ecosystem,
             hashes: BTreeSet::new(),
             license: None,
+            license_texts: BTreeMap::new(),
             supplier: None,
             evidence: BTreeSet::new(),
             scope: Scope::Unknown,
@@ -455,6 +491,7 @@ impl Sbom {
                 }
                 if old.license.is_none() {
                     old.license = c.license;
+                    old.license_texts = c.license_texts;
                 }
                 if old.supplier.is_none() {
                     old.supplier = c.supplier;

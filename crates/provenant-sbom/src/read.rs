@@ -10,7 +10,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use provenant_digest::{Algorithm, Digest};
 use serde_json::{Map, Value};
 
-use crate::model::{Component, Ecosystem, Evidence, HashAlg, HashValue, Root, Sbom, Scope, parse_license};
+use crate::model::{
+    Component, Ecosystem, Evidence, HashAlg, HashValue, Root, Sbom, Scope, parse_license,
+    parse_license_with_refs,
+};
 use crate::purl::Purl;
 
 /// Nested CycloneDX components deeper than this are not read (each level is reported).
@@ -877,8 +880,17 @@ fn read_spdx(doc: &Value, fallback_created: u64) -> Result<Read, ReadError> {
     let mut lost = Losses::default();
     for (key, value) in object(doc, "$")? {
         match key.as_str() {
-            "spdxVersion" | "dataLicense" | "SPDXID" | "name" | "documentNamespace" | "creationInfo"
-            | "packages" | "relationships" | "documentDescribes" | "$schema" => {}
+            "spdxVersion"
+            | "dataLicense"
+            | "SPDXID"
+            | "name"
+            | "documentNamespace"
+            | "creationInfo"
+            | "packages"
+            | "relationships"
+            | "documentDescribes"
+            | "$schema"
+            | "hasExtractedLicensingInfos" => {}
             "files" | "snippets" => {
                 for (i, _) in array(doc, key, "$")?.iter().enumerate() {
                     lost.add(
@@ -891,6 +903,7 @@ fn read_spdx(doc: &Value, fallback_created: u64) -> Result<Read, ReadError> {
             other => lost.add(format!("section `{other}`"), format!("$.{other}")),
         }
     }
+    let extracted = spdx_extracted(doc, &mut lost)?;
     let creation = doc.get("creationInfo").unwrap_or(&Value::Null);
     let created = created_from(
         str_of(creation, "created"),
@@ -969,7 +982,7 @@ fn read_spdx(doc: &Value, fallback_created: u64) -> Result<Read, ReadError> {
             continue;
         }
         let path = format!("$.packages[{i}]");
-        if let Some((c, scope)) = spdx_package(p, &path, &mut lost)? {
+        if let Some((c, scope)) = spdx_package(p, &path, &extracted, &mut lost)? {
             if let Some(id) = str_of(p, "SPDXID") {
                 ids.insert(id.to_owned(), c.purl.clone());
             }
@@ -1115,17 +1128,38 @@ fn spdx_source_info(info: &str) -> Option<(Option<Scope>, BTreeSet<Evidence>)> {
     Some((None, out))
 }
 
-fn spdx_licence(text: Option<&str>) -> Result<Option<String>, ()> {
+fn spdx_licence(text: Option<&str>, extracted: &BTreeMap<String, String>) -> Result<Option<String>, ()> {
     if is_unstated(text) {
         return Ok(None);
     }
-    text.map(parse_license).transpose().map_err(|_| ())
+    text.map(|t| parse_license_with_refs(t, extracted))
+        .transpose()
+        .map_err(|_| ())
+}
+
+/// The document's `hasExtractedLicensingInfos`: each `LicenseRef-` id with its text. An entry without
+/// an id or a text is lost (and licences that use it are then not SPDX expressions here).
+fn spdx_extracted(doc: &Value, lost: &mut Losses) -> Result<BTreeMap<String, String>, ReadError> {
+    let mut out = BTreeMap::new();
+    for (i, e) in array(doc, "hasExtractedLicensingInfos", "$")?.iter().enumerate() {
+        match (str_of(e, "licenseId"), str_of(e, "extractedText")) {
+            (Some(id), Some(text)) if id.starts_with("LicenseRef-") && !text.is_empty() => {
+                out.insert(id.to_owned(), text.to_owned());
+            }
+            _ => lost.add(
+                "extracted licence without a LicenseRef id or text",
+                format!("$.hasExtractedLicensingInfos[{i}]"),
+            ),
+        }
+    }
+    Ok(out)
 }
 
 #[allow(clippy::too_many_lines)] // one arm per package field
 fn spdx_package(
     p: &Value,
     path: &str,
+    extracted: &BTreeMap<String, String>,
     lost: &mut Losses,
 ) -> Result<Option<(Component, Option<Scope>)>, ReadError> {
     let fields = object(p, path)?;
@@ -1161,8 +1195,8 @@ fn spdx_package(
             format!("{path}.checksums[{i}]"),
         );
     }
-    let declared = spdx_licence(str_of(p, "licenseDeclared"));
-    let concluded = spdx_licence(str_of(p, "licenseConcluded"));
+    let declared = spdx_licence(str_of(p, "licenseDeclared"), extracted);
+    let concluded = spdx_licence(str_of(p, "licenseConcluded"), extracted);
     if declared.is_err() {
         lost.add(
             "declared licence that is not an SPDX expression here (LicenseRef or invalid)",
@@ -1186,6 +1220,12 @@ fn spdx_package(
         );
     }
     comp.license = declared.or(concluded);
+    if let Some(l) = &comp.license {
+        comp.license_texts = crate::model::license_refs(l)
+            .into_iter()
+            .filter_map(|id| Some((id.to_owned(), extracted.get(id)?.clone())))
+            .collect();
+    }
     match str_of(p, "supplier") {
         s if is_unstated(s) => {}
         Some(s) => {

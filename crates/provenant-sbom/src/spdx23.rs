@@ -48,11 +48,23 @@ struct Doc<'a> {
     data_license: &'static str,
     #[serde(rename = "documentNamespace", skip_serializing_if = "Option::is_none")]
     document_namespace: Option<String>,
+    #[serde(rename = "hasExtractedLicensingInfos", skip_serializing_if = "Vec::is_empty")]
+    extracted: Vec<Extracted<'a>>,
     name: &'a str,
     packages: Vec<Package<'a>>,
     relationships: Vec<Relationship<'a>>,
     #[serde(rename = "spdxVersion")]
     spdx_version: &'static str,
+}
+
+/// The text of a `LicenseRef-` a package's licence uses.
+#[derive(Serialize)]
+struct Extracted<'a> {
+    #[serde(rename = "extractedText")]
+    text: &'a str,
+    #[serde(rename = "licenseId")]
+    license_id: &'a str,
+    name: &'a str,
 }
 
 #[derive(Serialize)]
@@ -280,6 +292,7 @@ fn with_document<R>(sbom: &Sbom, f: impl FnOnce(&Doc<'_>) -> R) -> R {
         },
         data_license: "CC0-1.0",
         document_namespace: None,
+        extracted: extracted(sbom),
         name: &root.name,
         packages,
         relationships,
@@ -293,6 +306,25 @@ fn with_document<R>(sbom: &Sbom, f: impl FnOnce(&Doc<'_>) -> R) -> R {
     doc.document_namespace = Some(format!("https://provenant.dev/spdx/{safe}-{h}"));
     doc.creation_info.created = Some(rfc3339(sbom.created));
     f(&doc)
+}
+
+/// Every `LicenseRef-` the packages' licences use, with its text, sorted by id (an id's text is the
+/// same wherever it is used: the catalogers derive ids from their texts).
+fn extracted(sbom: &Sbom) -> Vec<Extracted<'_>> {
+    let mut texts: std::collections::BTreeMap<&str, &str> = std::collections::BTreeMap::new();
+    for c in sbom.components.values() {
+        for (id, text) in &c.license_texts {
+            texts.entry(id.as_str()).or_insert(text.as_str());
+        }
+    }
+    texts
+        .into_iter()
+        .map(|(id, text)| Extracted {
+            text,
+            license_id: id,
+            name: id.strip_prefix("LicenseRef-").unwrap_or(id),
+        })
+        .collect()
 }
 
 /// What [`write()`] cannot express of `sbom`: parentheses in a supplier's name (SPDX reads them as an e-mail

@@ -63,11 +63,17 @@ fn dpkg_licences_come_from_machine_readable_copyright_files() {
         )
     );
     assert_eq!(lic("libc6"), None, "free-form copyright file");
-    assert_eq!(
-        lic("bash"),
-        None,
-        "MIT-like has no SPDX equivalent: no partial licence"
+    // MIT-like has no SPDX equivalent: kept as a LicenseRef with the file's text, nothing dropped.
+    let bash = c.components.iter().find(|c| c.name == "bash").unwrap();
+    let bash_licence = bash.license.as_deref().unwrap();
+    assert!(
+        bash_licence.starts_with("GPL-3.0-or-later AND LicenseRef-MIT-like-"),
+        "{bash_licence}"
     );
+    assert_eq!(bash.license_texts.len(), 1);
+    let (id, text) = bash.license_texts.iter().next().unwrap();
+    assert!(bash_licence.ends_with(id.as_str()));
+    assert!(text.contains("MIT-like"), "{text}");
     assert_eq!(lic("linked"), None, "symbolic link not followed");
 }
 
@@ -75,20 +81,71 @@ fn dpkg_licences_come_from_machine_readable_copyright_files() {
 fn debian_short_names_translate_to_spdx() {
     let one =
         |l: &str| debcopyright::license(format!("{DEP5}Files: *\nCopyright: x\nLicense: {l}\n").as_bytes());
-    assert_eq!(one("GPL-2").as_deref(), Some("GPL-2.0-only"));
-    assert_eq!(one("LGPL-2.1+").as_deref(), Some("LGPL-2.1-or-later"));
+    let expr = |l: &str| one(l).map(|l| l.expression);
+    assert_eq!(expr("GPL-2").as_deref(), Some("GPL-2.0-only"));
+    assert_eq!(expr("LGPL-2.1+").as_deref(), Some("LGPL-2.1-or-later"));
     assert_eq!(
-        one("Artistic or GPL-1+").as_deref(),
+        expr("Artistic or GPL-1+").as_deref(),
         Some("Artistic-1.0-Perl OR GPL-1.0-or-later")
     );
-    assert_eq!(one("BSD-3-clause").as_deref(), Some("BSD-3-Clause"));
-    assert_eq!(one("public-domain"), None);
+    assert_eq!(expr("BSD-3-clause").as_deref(), Some("BSD-3-Clause"));
+    assert_eq!(
+        expr("Apache-2.0 and/or Expat").as_deref(),
+        Some("Apache-2.0 OR MIT")
+    );
+    // A free-form file: the common licences it refers to.
+    let free = debcopyright::license(
+        b"This is the Debian version of foo.\n\nSee /usr/share/common-licenses/LGPL-2.1 and\n\
+          /usr/share/common-licenses/GPL-2. The manual: /usr/share/common-licenses/GFDL.\n",
+    )
+    .unwrap();
+    assert!(
+        free.expression
+            .starts_with("GPL-2.0-only AND LGPL-2.1-only AND LicenseRef-GFDL-")
+            || free.expression.contains("LicenseRef-GFDL-"),
+        "{free:?}"
+    );
+    assert!(free.expression.contains("GPL-2.0-only") && free.expression.contains("LGPL-2.1-only"));
+    assert_eq!(free.texts.len(), 1);
+    let pd = one("public-domain").unwrap();
+    assert!(pd.expression.starts_with("LicenseRef-public-domain-"), "{pd:?}");
+    // Its text: the standalone licence paragraph of that name.
+    let with_text = debcopyright::license(
+        format!(
+            "{DEP5}Files: *\nCopyright: x\nLicense: public-domain or GPL-2+ with OpenSSL exception\n\n\
+             License: public-domain\n The author places this in the public domain.\n .\n No warranty.\n"
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    let ids: Vec<&String> = with_text.texts.keys().collect();
+    assert_eq!(ids.len(), 2, "{with_text:?}");
+    assert!(
+        with_text
+            .expression
+            .contains(" OR LicenseRef-GPL-2.0-or-later-with-openssl-exception-"),
+        "{with_text:?}"
+    );
+    let pd_text = with_text
+        .texts
+        .iter()
+        .find(|(id, _)| id.starts_with("LicenseRef-public-domain-"))
+        .unwrap()
+        .1;
+    assert_eq!(
+        pd_text,
+        "The author places this in the public domain.\n\nNo warranty."
+    );
+    // Different texts of the same name get different ids.
+    assert_ne!(pd.expression, with_text.expression.split(' ').next().unwrap());
     let header = format!(
         "{}\nLicense: Apache-2.0\n\nFiles: *\nCopyright: x\nLicense: public-domain\n",
         DEP5.trim_end()
     );
     assert_eq!(
-        debcopyright::license(header.as_bytes()).as_deref(),
+        debcopyright::license(header.as_bytes())
+            .map(|l| l.expression)
+            .as_deref(),
         Some("Apache-2.0"),
         "header licence wins"
     );
@@ -188,4 +245,72 @@ proptest::proptest! {
         let _ = provenant_catalog::apk::parse("installed", &b);
         let _ = debcopyright::license(&b);
     }
+}
+
+/// This machine's Debian database against syft: every package syft gives a licence from its copyright
+/// file gets one here too (names without an SPDX equivalent are kept as `LicenseRef-`s, not dropped).
+#[test]
+fn debian_licences_cover_what_syft_finds() {
+    let root = tempfile::tempdir().unwrap();
+    let r = root.path();
+    std::fs::create_dir_all(r.join("var/lib/dpkg")).unwrap();
+    std::fs::copy("/var/lib/dpkg/status", r.join("var/lib/dpkg/status")).unwrap();
+    for entry in std::fs::read_dir("/usr/share/doc").unwrap().flatten() {
+        let from = entry.path().join("copyright");
+        if entry.file_type().is_ok_and(|t| t.is_dir()) && from.is_file() {
+            let to = r.join("usr/share/doc").join(entry.file_name());
+            std::fs::create_dir_all(&to).unwrap();
+            std::fs::copy(&from, to.join("copyright")).unwrap();
+        }
+    }
+    let ours = catalog(r).unwrap();
+    let ours_with: std::collections::BTreeSet<&str> = ours
+        .components
+        .iter()
+        .filter(|c| c.license.is_some())
+        .map(|c| c.name.as_str())
+        .collect();
+    // Every LicenseRef has its text.
+    for c in &ours.components {
+        if let Some(l) = &c.license {
+            for id in provenant_sbom::license_refs(l) {
+                assert!(c.license_texts.contains_key(id), "{}: {id} without text", c.name);
+            }
+        }
+    }
+
+    let out = r.join("syft.cdx.json");
+    let status = std::process::Command::new(provenant_testkit::require_venv_tool("syft", "syft"))
+        .env("SYFT_CHECK_FOR_APP_UPDATE", "false")
+        .arg(format!("dir:{}", r.display()))
+        .args(["-q", "-o"])
+        .arg(format!("cyclonedx-json={}", out.display()))
+        .status()
+        .unwrap();
+    assert!(status.success(), "syft failed");
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let syft_with: std::collections::BTreeSet<String> = doc["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        // Only Debian packages are in this root (without an os-release, syft writes them without PURLs).
+        .filter(|c| c["licenses"].as_array().is_some_and(|l| !l.is_empty()))
+        .map(|c| c["name"].as_str().unwrap().to_owned())
+        .collect();
+    let missing: Vec<&String> = syft_with
+        .iter()
+        .filter(|n| !ours_with.contains(n.as_str()))
+        .collect();
+    eprintln!(
+        "Debian packages with a licence: provenant {}, syft {} (of {}); syft-only: {}",
+        ours_with.len(),
+        syft_with.len(),
+        ours.components.len(),
+        missing.len()
+    );
+    assert!(
+        !syft_with.is_empty(),
+        "syft found no licences: the comparison is void"
+    );
+    assert!(missing.is_empty(), "licensed by syft, not here: {missing:?}");
 }

@@ -133,3 +133,38 @@ fn spdx_passes_pyspdxtools_and_the_json_schema() {
         schema_check(&schema, &serde_json::from_str(&text).unwrap());
     }
 }
+
+/// A licence with a `LicenseRef-` and its text: SPDX carries the text in `hasExtractedLicensingInfos`,
+/// pyspdxtools and the schema accept it, and it reads back exactly.
+#[test]
+fn spdx_license_refs_carry_their_texts() {
+    let pyspdxtools = provenant_testkit::require_venv_tool("sbom", "pyspdxtools");
+    let schema = provenant_testkit::vectors_dir().join("spdx-spec/2.3/schemas/spdx-schema.json");
+    let mut sbom = rich(false);
+    let id = "LicenseRef-public-domain-0a1b2c3d".to_owned();
+    let texts = std::collections::BTreeMap::from([(id.clone(), "Placed in the public domain.".to_owned())]);
+    let zlib = sbom.components.values_mut().find(|c| c.name == "zlib1g").unwrap();
+    zlib.license = Some(provenant_sbom::parse_license_with_refs(&format!("Zlib AND {id}"), &texts).unwrap());
+    zlib.license_texts = texts;
+    assert!(provenant_sbom::parse_license(&format!("Zlib AND {id}")).is_err());
+    assert!(
+        provenant_sbom::parse_license_with_refs(
+            "LicenseRef-undefined",
+            &std::collections::BTreeMap::<String, String>::new()
+        )
+        .is_err()
+    );
+    let text = spdx23::write(&sbom);
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(doc["hasExtractedLicensingInfos"][0]["licenseId"], id.as_str());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("refs.spdx.json");
+    std::fs::write(&path, &text).unwrap();
+    run(Command::new(&pyspdxtools).arg("-i").arg(&path));
+    schema_check(&schema, &doc);
+    let back = provenant_sbom::read::read(&doc, 0).unwrap();
+    assert!(back.lost.is_empty(), "{:?}", back.lost);
+    assert_eq!(back.sbom, sbom);
+    // CycloneDX names the reference in the expression but cannot carry its text, and says so.
+    assert!(!cyclonedx::write_losses(&sbom).is_empty());
+}
