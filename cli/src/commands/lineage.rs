@@ -179,7 +179,8 @@ fn verify(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<Outcome> {
             } else {
                 let _ = writeln!(text, "\nlineage BROKEN at {} edge(s):", broken.len());
                 for e in broken {
-                    let _ = writeln!(text, "  {}: {}", label(e), e.detail);
+                    let check = e.check.map(|c| format!(" [{c}]")).unwrap_or_default();
+                    let _ = writeln!(text, "  {}{check}: {}", label(e), e.detail);
                 }
             }
             print_bytes(text.as_bytes())?;
@@ -203,6 +204,14 @@ fn kind_name(kind: EdgeKind) -> &'static str {
         EdgeKind::Sbom => "sbom",
         EdgeKind::Reproducibility => "reproducibility",
         EdgeKind::Signature => "signature",
+        EdgeKind::Environment => "environment",
+        EdgeKind::Gate => "gate",
+        EdgeKind::Approval => "approval",
+        EdgeKind::Promotion => "promotion",
+        EdgeKind::Deployment => "deployment",
+        EdgeKind::Rollback => "rollback",
+        EdgeKind::ReleaseHealth => "release-health",
+        EdgeKind::Config => "config",
         _ => "edge",
     }
 }
