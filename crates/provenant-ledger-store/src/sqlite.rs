@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use provenant_attest::Statement;
 use provenant_digest::{Algorithm, Digest};
-use provenant_ledger::entry::EntryKeys;
+use provenant_ledger::entry::{EntryKeys, TermKind};
 use provenant_ledger::tree::{self, HashSource};
 use provenant_ledger::{Checkpoint, Hash, leaf_hash};
 use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
@@ -58,6 +58,7 @@ CREATE INDEX IF NOT EXISTS entries_pipeline_run ON entries (pipeline_run);
 CREATE INDEX IF NOT EXISTS entries_actor ON entries (actor);
 CREATE INDEX IF NOT EXISTS entries_time ON entries (time);
 CREATE TABLE IF NOT EXISTS subjects (digest TEXT NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY (digest, idx)) STRICT, WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS terms (kind TEXT NOT NULL, value TEXT NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY (kind, value, idx)) STRICT, WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS hashes (id INTEGER PRIMARY KEY, hash BLOB NOT NULL CHECK (length(hash) = 32)) STRICT;
 CREATE TABLE IF NOT EXISTS blobs (digest TEXT PRIMARY KEY, content BLOB NOT NULL) STRICT;
 CREATE TABLE IF NOT EXISTS checkpoints (size INTEGER PRIMARY KEY, root BLOB NOT NULL, note BLOB NOT NULL) STRICT;
@@ -73,6 +74,11 @@ CREATE TRIGGER IF NOT EXISTS subjects_dropped_only_by_redaction BEFORE DELETE ON
 WHEN (SELECT redacted_by FROM entries WHERE idx = OLD.idx) IS NULL
 BEGIN SELECT RAISE(ABORT, 'index keys are dropped only by redaction'); END;
 CREATE TRIGGER IF NOT EXISTS subjects_never_updated BEFORE UPDATE ON subjects
+BEGIN SELECT RAISE(ABORT, 'index keys are never changed'); END;
+CREATE TRIGGER IF NOT EXISTS terms_dropped_only_by_redaction BEFORE DELETE ON terms
+WHEN (SELECT redacted_by FROM entries WHERE idx = OLD.idx) IS NULL
+BEGIN SELECT RAISE(ABORT, 'index keys are dropped only by redaction'); END;
+CREATE TRIGGER IF NOT EXISTS terms_never_updated BEFORE UPDATE ON terms
 BEGIN SELECT RAISE(ABORT, 'index keys are never changed'); END;
 CREATE TRIGGER IF NOT EXISTS hashes_never_updated BEFORE UPDATE ON hashes
 BEGIN SELECT RAISE(ABORT, 'tree hashes are never changed'); END;
@@ -319,6 +325,16 @@ fn insert_entry(
             .execute(params![s, to_i64(index)?])
             .map_err(StoreError::backend("writing subject keys"))?;
     }
+    if !keys.terms.is_empty() {
+        let mut put_term = tx
+            .prepare_cached("INSERT OR IGNORE INTO terms (kind, value, idx) VALUES (?1, ?2, ?3)")
+            .map_err(StoreError::backend("writing term keys"))?;
+        for t in &keys.terms {
+            put_term
+                .execute(params![t.kind.as_str(), t.value, to_i64(index)?])
+                .map_err(StoreError::backend("writing term keys"))?;
+        }
+    }
     Ok(leaf)
 }
 
@@ -438,6 +454,29 @@ impl LedgerStore for SqliteStore {
 
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, StoreError> {
         read_hashes(&self.conn(), indexes)
+    }
+
+    fn terms(&self, kind: TermKind, prefix: &str) -> Result<Vec<(String, u64)>, StoreError> {
+        // A range over the primary key: values from the prefix up to the prefix followed by the
+        // highest code point, so the index is used (LIKE would need the prefix escaped).
+        let upper = format!("{prefix}\u{10FFFF}");
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT value, idx FROM terms WHERE kind = ?1 AND value >= ?2 AND value < ?3 ORDER BY value, idx",
+            )
+            .map_err(StoreError::backend("querying terms"))?;
+        let rows = stmt
+            .query_map(params![kind.as_str(), prefix, upper], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            })
+            .map_err(StoreError::backend("querying terms"))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (value, idx) = row.map_err(StoreError::backend("querying terms"))?;
+            out.push((value, to_u64(idx, "an entry index")?));
+        }
+        Ok(out)
     }
 
     fn query(&self, query: &Query) -> Result<Vec<u64>, StoreError> {
@@ -605,6 +644,8 @@ impl LedgerStore for SqliteStore {
         )
         .map_err(StoreError::backend("redacting an entry"))?;
         tx.execute("DELETE FROM subjects WHERE idx = ?1", [to_i64(index)?])
+            .map_err(StoreError::backend("redacting an entry's keys"))?;
+        tx.execute("DELETE FROM terms WHERE idx = ?1", [to_i64(index)?])
             .map_err(StoreError::backend("redacting an entry's keys"))?;
         tx.commit()
             .map_err(StoreError::backend("committing a redaction"))?;
