@@ -24,7 +24,7 @@
 //! // A broken edge anywhere breaks the lineage, and names itself.
 //! use provenant_lineage::reason::{Check, Reason};
 //!
-//! let image_digest = provenant_digest::Digest::sha256(b"image");
+//! let image_digest = provenant_digest::Algorithm::Sha256.hash_bytes(b"image");
 //! let mut image = Edge::new(EdgeKind::Image, "oci:prod@sha256:…");
 //! image.push(Edge::new(EdgeKind::PackagingProvenance, "")
 //!     .broken(Reason::NoPackagingProvenance { image: image_digest }));
@@ -39,6 +39,8 @@
 
 pub mod evidence;
 pub mod reason;
+pub mod reverse;
+pub mod version;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;

@@ -10,3 +10,4 @@
 
 mod chain;
 mod fixture;
+mod reverse;
