@@ -37,7 +37,9 @@
 // boxing them would only add an allocation to every error.
 #![allow(clippy::result_large_err)]
 
+pub mod environments;
 pub mod evidence;
+pub mod governance;
 pub mod reason;
 pub mod reverse;
 pub mod version;
@@ -483,7 +485,7 @@ fn packaging_edge(
             Ok(a) => a,
             Err(reason) => {
                 reasons.push(Rejected {
-                    evidence: ev.digest(),
+                    evidence: ev.digest().to_string(),
                     why: reason.to_string(),
                 });
                 continue;
@@ -491,7 +493,7 @@ fn packaging_edge(
         };
         if accepted.provenance.build_type() != provenant_slsa::IMAGE_BUILD_TYPE {
             reasons.push(Rejected {
-                evidence: ev.digest(),
+                evidence: ev.digest().to_string(),
                 why: format!(
                     "build type {} is not {}",
                     accepted.provenance.build_type(),
@@ -502,7 +504,7 @@ fn packaging_edge(
         }
         let Provenance::V1(v1) = &accepted.provenance else {
             reasons.push(Rejected {
-                evidence: ev.digest(),
+                evidence: ev.digest().to_string(),
                 why: "not SLSA provenance v1".to_owned(),
             });
             continue;

@@ -86,8 +86,8 @@ impl fmt::Display for Check {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Rejected {
-    /// The referrer or bundle digest of the candidate.
-    pub evidence: Digest,
+    /// The candidate: a referrer digest, or a ledger entry.
+    pub evidence: String,
     /// Why it was not accepted.
     pub why: String,
 }
@@ -317,8 +317,6 @@ pub enum Reason {
         environment: String,
         /// Its repository.
         repository: String,
-        /// The index of the entry that shows it there.
-        index: u64,
     },
     /// A deployment of a digest never promoted into the environment.
     DeployedUnpromoted {
@@ -566,10 +564,9 @@ impl fmt::Display for Reason {
             Reason::UnrecordedChange {
                 environment,
                 repository,
-                index,
             } => write!(
                 f,
-                "unrecorded change: the image is in {environment}'s repository {repository} (ledger entry {index}) with no promotion record"
+                "unrecorded change: the image is in {environment}'s repository {repository} with no promotion record"
             ),
             Reason::DeployedUnpromoted { environment, index } => write!(
                 f,

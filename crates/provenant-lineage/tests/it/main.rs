@@ -10,4 +10,5 @@
 
 mod chain;
 mod fixture;
+mod governed;
 mod reverse;
