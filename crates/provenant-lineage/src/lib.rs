@@ -40,6 +40,8 @@
 pub mod environments;
 pub mod evidence;
 pub mod governance;
+pub mod graph;
+pub mod html;
 pub mod reason;
 pub mod reverse;
 pub mod version;
