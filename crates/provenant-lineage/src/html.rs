@@ -43,7 +43,7 @@ const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222
 h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ccc}\
 code{font-family:monospace;font-size:.9em;word-break:break-all}\
 table{border-collapse:collapse;width:100%;font-size:.9em}\
-th,td{border:1px solid #ccc;padding:.3em .5em;text-align:left;vertical-align:top}\
+th,td{border:1px solid #ccc;padding:.3em .5em;text-align:left;vertical-align:top;word-break:break-word}\
 th{background:#f3f3f3}.holds{color:#075e07}.broken{color:#b00;font-weight:bold}.shown{color:#666}\
 .verdict{font-size:1.2em;padding:.5em;border:2px solid}.ok{border-color:#075e07}.bad{border-color:#b00}\
 pre{background:#f6f6f6;padding:1em;overflow-x:auto}";

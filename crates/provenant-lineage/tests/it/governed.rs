@@ -47,7 +47,7 @@ environments:
       approvals: {roles: [release-manager], count: 2, separation_of_duties: true}
 ";
 
-struct World {
+pub(crate) struct World {
     _dir: tempfile::TempDir,
     store: Arc<dyn LedgerStore>,
     roles: Roles,
@@ -83,6 +83,10 @@ impl Presence for World {
 
 impl World {
     fn new() -> World {
+        World::with_image(Algorithm::Sha256.hash_bytes(b"the image manifest"))
+    }
+
+    pub(crate) fn with_image(image: Digest) -> World {
         let dir = tempfile::tempdir().unwrap();
         let store = provenant_ledger_store::open(&Location::Sqlite(dir.path().join("ledger.db"))).unwrap();
         store
@@ -111,7 +115,7 @@ impl World {
             bob: signer(bob),
             mallory: signer(mallory),
             deployer: signer(deployer),
-            image: Algorithm::Sha256.hash_bytes(b"the image manifest"),
+            image,
             environments: Environments::from_yaml("environments.yaml", ENVIRONMENTS.as_bytes()).unwrap(),
             present: BTreeSet::new(),
         }
@@ -194,7 +198,11 @@ impl World {
 
     /// The whole governed path: gate, dev → test → prod, two approvals, a deployment and a rollback.
     fn governed() -> World {
-        let w = World::new();
+        World::governed_for(Algorithm::Sha256.hash_bytes(b"the image manifest"))
+    }
+
+    pub(crate) fn governed_for(image: Digest) -> World {
+        let w = World::with_image(image);
         w.gate("pass");
         w.promote("dev", None);
         w.promote("test", Some("dev"));
@@ -216,7 +224,7 @@ impl World {
         w
     }
 
-    fn verify(&self, env: &str) -> Vec<Edge> {
+    pub(crate) fn verify(&self, env: &str) -> Vec<Edge> {
         let chain = self.environments.chain_to("environments.yaml", env).unwrap();
         let record_roles = ["deployer".to_owned()];
         let g = Governance {

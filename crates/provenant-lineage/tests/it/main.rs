@@ -11,4 +11,5 @@
 mod chain;
 mod fixture;
 mod governed;
+mod report;
 mod reverse;
