@@ -480,51 +480,15 @@ impl LedgerStore for SqliteStore {
     }
 
     fn query(&self, query: &Query) -> Result<Vec<u64>, StoreError> {
-        use std::fmt::Write as _;
-        let mut sql = String::from("SELECT idx FROM entries WHERE content IS NOT NULL");
-        let mut args: Vec<rusqlite::types::Value> = Vec::new();
-        let mut text = |sql: &mut String, column: &str, value: &Option<String>| {
-            if let Some(v) = value {
-                args.push(v.clone().into());
-                let _ = write!(sql, " AND {column} = ?{}", args.len());
-            }
+        self.select(query, false)
+    }
+
+    fn newest(&self, query: &Query) -> Result<Option<u64>, StoreError> {
+        let one = Query {
+            limit: Some(1),
+            ..query.clone()
         };
-        text(
-            &mut sql,
-            "idx IN (SELECT idx FROM subjects WHERE digest",
-            &query.subject,
-        );
-        if query.subject.is_some() {
-            sql.push(')');
-        }
-        text(&mut sql, "predicate_type", &query.predicate_type);
-        text(&mut sql, "commit_sha", &query.commit);
-        text(&mut sql, "environment", &query.environment);
-        text(&mut sql, "pipeline_run", &query.pipeline_run);
-        text(&mut sql, "actor", &query.actor);
-        for (op, v) in [(">=", query.since), ("<", query.until)] {
-            if let Some(v) = v {
-                args.push(to_i64(v)?.into());
-                let _ = write!(sql, " AND time {op} ?{}", args.len());
-            }
-        }
-        sql.push_str(" ORDER BY idx");
-        if let Some(limit) = query.limit {
-            args.push(to_i64(limit)?.into());
-            let _ = write!(sql, " LIMIT ?{}", args.len());
-        }
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare_cached(&sql)
-            .map_err(StoreError::backend("querying"))?;
-        let rows = stmt
-            .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, i64>(0))
-            .map_err(StoreError::backend("querying"))?;
-        rows.map(|r| {
-            r.map_err(StoreError::backend("querying"))
-                .and_then(|i| to_u64(i, "an index"))
-        })
-        .collect()
+        Ok(self.select(&one, true)?.pop())
     }
 
     fn put_blob(&self, content: &[u8]) -> Result<Digest, StoreError> {
@@ -653,5 +617,60 @@ impl LedgerStore for SqliteStore {
             index: size,
             leaf_hash: new_leaf,
         })
+    }
+}
+
+impl SqliteStore {
+    /// The indexes matching `query`, ascending (or descending, newest first).
+    fn select(&self, query: &Query, newest_first: bool) -> Result<Vec<u64>, StoreError> {
+        use std::fmt::Write as _;
+        let mut sql = String::from("SELECT idx FROM entries WHERE content IS NOT NULL");
+        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        let mut text = |sql: &mut String, column: &str, value: &Option<String>| {
+            if let Some(v) = value {
+                args.push(v.clone().into());
+                let _ = write!(sql, " AND {column} = ?{}", args.len());
+            }
+        };
+        text(
+            &mut sql,
+            "idx IN (SELECT idx FROM subjects WHERE digest",
+            &query.subject,
+        );
+        if query.subject.is_some() {
+            sql.push(')');
+        }
+        text(&mut sql, "predicate_type", &query.predicate_type);
+        text(&mut sql, "commit_sha", &query.commit);
+        text(&mut sql, "environment", &query.environment);
+        text(&mut sql, "pipeline_run", &query.pipeline_run);
+        text(&mut sql, "actor", &query.actor);
+        for (op, v) in [(">=", query.since), ("<", query.until)] {
+            if let Some(v) = v {
+                args.push(to_i64(v)?.into());
+                let _ = write!(sql, " AND time {op} ?{}", args.len());
+            }
+        }
+        sql.push_str(if newest_first {
+            " ORDER BY idx DESC"
+        } else {
+            " ORDER BY idx"
+        });
+        if let Some(limit) = query.limit {
+            args.push(to_i64(limit)?.into());
+            let _ = write!(sql, " LIMIT ?{}", args.len());
+        }
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(&sql)
+            .map_err(StoreError::backend("querying"))?;
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, i64>(0))
+            .map_err(StoreError::backend("querying"))?;
+        rows.map(|r| {
+            r.map_err(StoreError::backend("querying"))
+                .and_then(|i| to_u64(i, "an index"))
+        })
+        .collect()
     }
 }

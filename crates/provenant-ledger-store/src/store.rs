@@ -127,6 +127,16 @@ pub trait LedgerStore: Send + Sync {
         Ok(out)
     }
 
+    /// The highest index matching `query` (its `limit` ignored), if any. The default runs the whole
+    /// query; a store that can ask for the last match alone overrides it.
+    fn newest(&self, query: &Query) -> Result<Option<u64>, StoreError> {
+        let all = Query {
+            limit: None,
+            ..query.clone()
+        };
+        Ok(self.query(&all)?.pop())
+    }
+
     /// Stores a blob by its SHA-256 digest (idempotent) and returns the digest.
     fn put_blob(&self, content: &[u8]) -> Result<Digest, StoreError>;
 

@@ -267,13 +267,11 @@ type Current = Option<(String, u64, u64)>;
 fn current(store: &dyn LedgerStore, environment: &str) -> Result<Current, StoreError> {
     let mut newest: Option<u64> = None;
     for predicate_type in [PROVENANT_DEPLOYMENT_V1, PROVENANT_ROLLBACK_V1] {
-        let last = store
-            .query(&Query {
-                environment: Some(environment.to_owned()),
-                predicate_type: Some(predicate_type.to_owned()),
-                ..Query::default()
-            })?
-            .pop();
+        let last = store.newest(&Query {
+            environment: Some(environment.to_owned()),
+            predicate_type: Some(predicate_type.to_owned()),
+            ..Query::default()
+        })?;
         newest = newest.max(last);
     }
     let Some(index) = newest else { return Ok(None) };
@@ -299,10 +297,17 @@ fn environments(
 ) -> Result<(Vec<Promoted>, Vec<Running>), StoreError> {
     let mut promoted = Vec::new();
     let mut deployed: BTreeMap<String, Running> = BTreeMap::new();
-    for index in store.query(&Query {
-        subject: Some(digest.to_owned()),
-        ..Query::default()
-    })? {
+    // Only promotion and deployment records are read (by index), not every statement about the digest.
+    let mut indexes = Vec::new();
+    for predicate_type in [PROVENANT_PROMOTION_V1, PROVENANT_DEPLOYMENT_V1] {
+        indexes.extend(store.query(&Query {
+            subject: Some(digest.to_owned()),
+            predicate_type: Some(predicate_type.to_owned()),
+            ..Query::default()
+        })?);
+    }
+    indexes.sort_unstable();
+    for index in indexes {
         let Some((keys, time)) = keys_of(store, index)? else {
             continue;
         };

@@ -414,6 +414,20 @@ pub(crate) fn terms_are_found_by_prefix_and_dropped_by_redaction(store: &Arc<dyn
         ]
     );
     assert_eq!(store.terms(TermKind::Purl, "pkg:npm/lodash").unwrap().len(), 3);
+    let sboms = Query {
+        predicate_type: Some("https://cyclonedx.org/bom".into()),
+        ..Query::default()
+    };
+    assert_eq!(store.newest(&sboms).unwrap(), Some(1));
+    assert_eq!(
+        store
+            .newest(&Query {
+                environment: Some("nowhere".into()),
+                ..Query::default()
+            })
+            .unwrap(),
+        None
+    );
     assert_eq!(
         store.terms(TermKind::Vulnerability, "CVE-2021-23337").unwrap(),
         [("CVE-2021-23337".to_owned(), 2)]
