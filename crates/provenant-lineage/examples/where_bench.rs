@@ -4,7 +4,13 @@
 //!
 //! `where_bench fill DB ENTRIES` then `where_bench query DB ROUNDS`, which prints, in milliseconds,
 //! the mean time of a `--purl` range, a `--cve`, a `--commit` and a `--file` query.
-#![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)] // a benchmark driver: prints its figures, fails loudly
+#![allow(
+    clippy::print_stdout,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)] // a benchmark driver: prints its figures and fails loudly on a bad argument
 
 use std::path::Path;
 use std::time::Instant;

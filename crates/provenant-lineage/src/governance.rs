@@ -85,6 +85,9 @@ fn verify_entry(
     Err(errors.join("; "))
 }
 
+/// A ledger entry's index and content (`None` once redacted).
+type Found = (u64, Option<Vec<u8>>);
+
 /// The entries about `subject` of `predicate_type` (in `environment` when given), newest first, with
 /// their content (redacted ones are reported as unreadable).
 fn entries(
@@ -92,7 +95,7 @@ fn entries(
     subject: &Digest,
     predicate_type: &str,
     environment: Option<&str>,
-) -> Result<Vec<(u64, Option<Vec<u8>>)>, StoreError> {
+) -> Result<Vec<Found>, StoreError> {
     let mut indexes = g.store.query(&Query {
         subject: Some(subject.to_string()),
         predicate_type: Some(predicate_type.to_owned()),

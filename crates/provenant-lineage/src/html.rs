@@ -142,7 +142,7 @@ fn table(out: &mut String, rows: &[&Edge], empty: &str) {
             escape(&e.target),
             verdict_class(e.verdict),
             verdict_text(e.verdict),
-            e.check.map(|c| c.name()).unwrap_or_default(),
+            e.check.map(crate::reason::Check::name).unwrap_or_default(),
             escape(e.signer.as_deref().unwrap_or("")),
             e.evidence.map(|d| d.to_string()).unwrap_or_default(),
             escape(&e.detail)
@@ -153,6 +153,7 @@ fn table(out: &mut String, rows: &[&Edge], empty: &str) {
 
 /// The report as one HTML document.
 #[must_use]
+#[allow(clippy::too_many_lines)] // the document top to bottom, section by section
 pub fn render(report: &Report, context: &ReportContext) -> String {
     let rows = flatten(&report.lineage);
     let edges: Vec<&Edge> = rows.iter().map(|(_, e)| *e).collect();
@@ -183,7 +184,7 @@ pub fn render(report: &Report, context: &ReportContext) -> String {
     let _ = write!(
         out,
         "<p>Source <code id=\"commit\">{}</code></p>",
-        escape(&commits.first().copied().unwrap_or("not recorded").to_owned())
+        escape(commits.first().copied().unwrap_or("not recorded"))
     );
     if let Some(env) = &context.environment {
         let _ = write!(
@@ -207,7 +208,7 @@ pub fn render(report: &Report, context: &ReportContext) -> String {
                 "<li><strong>{} {}</strong> [{}]: {}</li>",
                 escape(&kind_name(e)),
                 escape(&e.target),
-                e.check.map(|c| c.name()).unwrap_or_default(),
+                e.check.map(crate::reason::Check::name).unwrap_or_default(),
                 escape(&e.detail)
             );
         }

@@ -423,7 +423,6 @@ impl fmt::Display for Reason {
     #[allow(clippy::too_many_lines)] // one arm per reason: splitting it would only scatter the sentences
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Reason::LayersUnreadable { error } => f.write_str(error),
             Reason::NoPackagingProvenance { image } => {
                 write!(f, "no packaging provenance has subject {image}")
             }
@@ -478,7 +477,9 @@ impl fmt::Display for Reason {
                 trusted.join(", ")
             ),
             Reason::NoSourceCommit => f.write_str("the build provenance records no source commit"),
-            Reason::SourcePolicy { error } | Reason::CloneUnreadable { error } => f.write_str(error),
+            Reason::LayersUnreadable { error }
+            | Reason::SourcePolicy { error }
+            | Reason::CloneUnreadable { error } => f.write_str(error),
             Reason::WrongCommit { recorded, expected } => {
                 write!(f, "built from commit {recorded}, not {expected}")
             }

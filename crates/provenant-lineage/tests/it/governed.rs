@@ -2,6 +2,8 @@
 //! ledger as bundles: the full governed path holds, then each break is named with its check.
 
 use std::collections::BTreeSet;
+
+use base64::Engine as _;
 use std::sync::Arc;
 
 use provenant_digest::{Algorithm, Digest};
@@ -122,9 +124,9 @@ impl World {
     }
 
     fn append(&self, signer: &Signer, statement: &provenant_attest::Statement) {
-        let signed = signer.sign_statement(&statement.to_json()).unwrap();
+        let output = signer.sign_statement(&statement.to_json()).unwrap();
         self.store
-            .append(&[signed.bundle.to_json_v0_3().unwrap()], 1)
+            .append(&[output.bundle.to_json_v0_3().unwrap()], 1)
             .unwrap();
     }
 
@@ -458,7 +460,6 @@ fn a_tampered_ledger_entry_does_not_verify_and_is_named() {
     let mut bundle: serde_json::Value =
         serde_json::from_slice(&signed.bundle.to_json_v0_3().unwrap()).unwrap();
     let payload = bundle["dsseEnvelope"]["payload"].as_str().unwrap().to_owned();
-    use base64::Engine as _;
     let b64 = base64::engine::general_purpose::STANDARD;
     let text = String::from_utf8(b64.decode(payload).unwrap())
         .unwrap()
