@@ -378,8 +378,8 @@ fn render_report(
             } else {
                 let _ = writeln!(text, "\nlineage BROKEN at {} edge(s):", broken.len());
                 for e in broken {
-                    let check = e.check.map(|c| format!(" [{c}]")).unwrap_or_default();
-                    let _ = writeln!(text, "  {}{check}: {}", label(e), e.detail);
+                    let check = e.check.map(|c| format!(" [check: {c}]")).unwrap_or_default();
+                    let _ = writeln!(text, "  {}: {}{check}", label(e), e.detail);
                 }
             }
             print_bytes(text.as_bytes())?;
@@ -612,4 +612,36 @@ fn render(out: &mut String, edge: &Edge, prefix: &str, last: bool, root: bool) {
 fn short_digest(d: &provenant_digest::Digest) -> String {
     let hex = d.hex();
     format!("{}:{}", d.algorithm().name(), hex.get(..12).unwrap_or(&hex))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rewrite_output;
+
+    fn words(args: &[&str]) -> Vec<std::ffi::OsString> {
+        args.iter().map(Into::into).collect()
+    }
+
+    #[test]
+    fn output_mermaid_and_dot_become_graph_for_lineage_only() {
+        assert_eq!(
+            rewrite_output(words(&[
+                "provenant",
+                "lineage",
+                "verify",
+                "x",
+                "--output",
+                "mermaid"
+            ])),
+            words(&["provenant", "lineage", "verify", "x", "--graph", "mermaid"])
+        );
+        assert_eq!(
+            rewrite_output(words(&["provenant", "--output=dot", "lineage", "verify", "x"])),
+            words(&["provenant", "--graph", "dot", "lineage", "verify", "x"])
+        );
+        let json = words(&["provenant", "lineage", "where", "--output", "json"]);
+        assert_eq!(rewrite_output(json.clone()), json);
+        let other = words(&["provenant", "ledger", "query", "--output", "mermaid"]);
+        assert_eq!(rewrite_output(other.clone()), other);
+    }
 }
