@@ -55,6 +55,7 @@ statements = []
 for base in SIGSTORE:
     for f in files(base, "*.sigstore*", "bundle*.json"):
         put("sigstore_bundle", f.read_bytes())
+        put("ledger_entry", f.read_bytes())
         doc = load(f)
         env = doc.get("dsseEnvelope") if isinstance(doc, dict) else None
         if isinstance(env, dict):
@@ -287,6 +288,16 @@ for f in files("gitleaks", "*.toml"):
     put("scan_gitleaks_config", data, 1)
     for part in data.split(b"[[rules]]")[1:60]:
         put("scan_gitleaks_config", b"[[rules]]" + part, 0)
+
+# Ledger entries whose terms are indexed: an SBOM, a vulnerability statement, a gate decision, a provenance.
+for predicate_type, predicate in [
+    ("https://cyclonedx.org/bom", {"components": [{"purl": "pkg:npm/lodash@4.17.20", "components": [{"purl": "pkg:npm/a@1.0.0"}]}]}),
+    ("https://spdx.dev/Document", {"packages": [{"externalRefs": [{"referenceType": "purl", "referenceLocator": "pkg:pypi/django@4.2"}]}]}),
+    ("https://in-toto.io/attestation/vulns/v0.2", {"scanner": {"result": [{"id": "CVE-2021-23337"}]}}),
+    ("https://provenant.dev/attestation/gate-decision/v1", {"gates": [{"findings": [{"rule": "GHSA-35jh-r3h4-6jhm"}]}], "backlog": []}),
+    ("https://slsa.dev/provenance/v1", {"buildDefinition": {"resolvedDependencies": [{"digest": {"sha256": "ab" * 32}}]}}),
+]:
+    put("ledger_entry", json.dumps({"_type": "https://in-toto.io/Statement/v1", "subject": [{"name": "a", "digest": {"sha256": "cd" * 32}}], "predicateType": predicate_type, "predicate": predicate}))
 
 for target in sorted(counts):
     print(f"{target}: {counts[target]} seeds")

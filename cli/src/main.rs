@@ -42,7 +42,7 @@ impl Outcome {
 
 fn main() -> ExitCode {
     let parsed = args::command()
-        .try_get_matches()
+        .try_get_matches_from(commands::lineage::rewrite_output(std::env::args_os().collect()))
         .and_then(|matches| <Cli as clap::FromArgMatches>::from_arg_matches(&matches));
     let cli = match parsed {
         Ok(cli) => cli,

@@ -18,6 +18,7 @@ mod harness;
 mod keys;
 mod ledger;
 mod lineage;
+mod lineage_where;
 mod npm;
 mod oci;
 mod provenance;

@@ -15,8 +15,91 @@ use crate::output::{print_bytes, print_json};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum LineageCommand {
-    /// Verify an image back to the commit it came from, through the evidence attached to it.
+    /// Verify an image back to the commit it came from, through the evidence attached to it, and with
+    /// --env down to its deployments, through the ledger.
     Verify(VerifyArgs),
+    /// Which artefacts and images contain a commit, package, vulnerability or file, and where they run.
+    Where(WhereArgs),
+    /// Verify as `verify` does and write one self-contained HTML report for auditors.
+    Report(ReportArgs),
+}
+
+/// `provenant lineage report`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Takes every flag of `lineage verify`. The report is one HTML file with inline styles and \
+an inline SVG graph, no script and no network request: the chain as a graph and a table (each edge with \
+its verdict, signer and evidence digest), the SBOM, the gate decision, the approvals and how to \
+re-verify it offline. Exit 0 when every edge holds, 1 when any breaks (the report is written either way)."
+)]
+pub(crate) struct ReportArgs {
+    /// Where to write the report.
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    out: PathBuf,
+    #[command(flatten)]
+    verify: VerifyArgs,
+}
+
+/// `provenant lineage where`.
+#[derive(Debug, Args)]
+#[command(
+    group(clap::ArgGroup::new("needle").required(true).args(["commit", "purl", "cve", "file"])),
+    after_help = "Answered from the ledger's indexes: build provenances (--commit), SBOM statements \
+(--purl; a version range such as pkg:npm/lodash@<4.17.21 works for npm, cargo, golang and pypi), \
+vulnerability statements and gate decisions (--cve) and provenance materials (--file); each artefact is \
+followed to the images that package it and to the deployment and rollback records of each environment. \
+See docs/lineage.md."
+)]
+pub(crate) struct WhereArgs {
+    /// A source commit (full id).
+    #[arg(long, value_name = "SHA")]
+    commit: Option<String>,
+    /// A package URL, with an optional version or range (`pkg:npm/lodash@<4.17.21`).
+    #[arg(long, value_name = "PURL")]
+    purl: Option<String>,
+    /// A vulnerability id (`CVE-…`, `GHSA-…`).
+    #[arg(long, value_name = "ID")]
+    cve: Option<String>,
+    /// A file's digest (`sha256:…`).
+    #[arg(long, value_name = "DIGEST")]
+    file: Option<String>,
+    #[command(flatten)]
+    ledger: crate::args::LedgerArg,
+}
+
+/// How the lineage is drawn besides text and JSON (`--output mermaid|dot`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Graph {
+    /// A Mermaid flowchart.
+    Mermaid,
+    /// A Graphviz digraph.
+    Dot,
+}
+
+/// `--output mermaid|dot` after `lineage`: the global `--output` knows text and json only, so these two
+/// become `--graph` before parsing (the one place the lineage command reads the raw command line).
+pub(crate) fn rewrite_output(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    if !args.iter().any(|a| a == "lineage") {
+        return args;
+    }
+    let mut out = Vec::with_capacity(args.len());
+    let mut iter = args.into_iter().peekable();
+    while let Some(a) = iter.next() {
+        if a == "--output" && iter.peek().is_some_and(|v| v == "mermaid" || v == "dot") {
+            out.push("--graph".into());
+        } else if a == "--output=mermaid" || a == "--output=dot" {
+            out.push("--graph".into());
+            out.push(
+                a.to_string_lossy()
+                    .trim_start_matches("--output=")
+                    .to_owned()
+                    .into(),
+            );
+        } else {
+            out.push(a);
+        }
+    }
+    out
 }
 
 /// `provenant lineage verify`.
@@ -71,6 +154,25 @@ pub(crate) struct VerifyArgs {
     /// The build provenance certificate's OIDC issuer must equal this.
     #[arg(long, value_name = "ISS")]
     build_certificate_oidc_issuer: Option<String>,
+    /// Verify the governed chain below the image down to this environment: gate decision, approvals,
+    /// each promotion in order, configuration, deployments, rollbacks and release baselines, from the
+    /// ledger.
+    #[arg(long = "env", value_name = "NAME")]
+    env: Option<String>,
+    /// The environments file (order, repositories, promote roles, requirements).
+    #[arg(long, value_name = "FILE", default_value = "environments.yaml")]
+    environments: PathBuf,
+    /// The roles file (default: the one the environments file names, relative to it).
+    #[arg(long, value_name = "FILE")]
+    roles: Option<PathBuf>,
+    /// A role whose holders sign deployment, rollback and release-health records; repeatable.
+    #[arg(long = "deploy-role", value_name = "ROLE", default_value = "deployer")]
+    deploy_roles: Vec<String>,
+    /// Draw the lineage as a graph (`--output mermaid|dot` is the same).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    graph: Option<Graph>,
+    #[command(flatten)]
+    ledger: crate::args::LedgerArg,
     #[command(flatten)]
     trust: TrustArgs,
     #[command(flatten)]
@@ -99,6 +201,8 @@ impl VerifyArgs {
 pub(crate) fn run(global: &GlobalArgs, command: &LineageCommand) -> anyhow::Result<Outcome> {
     match command {
         LineageCommand::Verify(args) => verify(global, args),
+        LineageCommand::Where(args) => where_(global, args),
+        LineageCommand::Report(args) => report(global, args),
     }
 }
 
@@ -139,6 +243,78 @@ fn expectations(args: &VerifyArgs) -> anyhow::Result<Expectations> {
 }
 
 fn verify(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<Outcome> {
+    let report = verified(args)?;
+    render_report(global, args, &report)
+}
+
+fn report(global: &GlobalArgs, args: &ReportArgs) -> anyhow::Result<Outcome> {
+    let report = verified(&args.verify)?;
+    let v = &args.verify;
+    let mut environments = Vec::new();
+    if v.env.is_some()
+        && let Ok(bytes) = super::read_bounded(
+            &v.environments,
+            provenant_lineage::environments::MAX_ENVIRONMENTS_BYTES as u64,
+            "environments file",
+        )
+        && let Ok(parsed) = provenant_lineage::environments::Environments::from_yaml(
+            &v.environments.display().to_string(),
+            &bytes,
+        )
+        && let Ok(chain) = parsed.chain_to("", v.env.as_deref().unwrap_or_default())
+    {
+        environments = chain.iter().map(|e| e.name.clone()).collect();
+    }
+    let mut command = format!(
+        "provenant lineage verify {}@{}",
+        reference_name(&v.image),
+        report.digest
+    );
+    if let Some(env) = &v.env {
+        let _ = write!(
+            command,
+            " --env {env} --environments {} --ledger {}",
+            v.environments.display(),
+            v.ledger.ledger
+        );
+    }
+    let context = provenant_lineage::html::ReportContext {
+        image: v.image.clone(),
+        environment: v.env.clone(),
+        environments,
+        ledger: v.env.as_ref().map(|_| v.ledger.ledger.to_string()),
+        verify_command: command,
+    };
+    let html = provenant_lineage::html::render(&report, &context);
+    crate::shared::write_atomic(&args.out, html.as_bytes())?;
+    match global.output {
+        OutputFormat::Json => print_json(&serde_json::json!({
+            "verified": report.verified,
+            "digest": report.digest.to_string(),
+            "report": args.out.display().to_string(),
+        }))?,
+        OutputFormat::Text => print_bytes(
+            format!(
+                "lineage {} ; report written to {}\n",
+                if report.verified { "verified" } else { "BROKEN" },
+                args.out.display()
+            )
+            .as_bytes(),
+        )?,
+    }
+    Ok(if report.verified {
+        Outcome::Success
+    } else {
+        Outcome::Failure
+    })
+}
+
+/// The image reference without its tag or digest.
+fn reference_name(image: &str) -> &str {
+    image.split_once('@').map_or(image, |(n, _)| n)
+}
+
+fn verified(args: &VerifyArgs) -> anyhow::Result<provenant_lineage::Report> {
     let reference = args
         .image
         .parse::<provenant_oci::Reference>()
@@ -164,10 +340,33 @@ fn verify(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<Outcome> {
         packager: &packager,
         builder: &builder,
     };
-    let report = {
+    let mut report = {
         let progress = crate::progress::Reporter::bytes(None, "reading the image's layers");
         provenant_lineage::verify(store.as_ref(), &digest, &trust, &expectations, &progress)?
     };
+    if let Some(env) = &args.env {
+        governed(args, env, &client, &mut report)?;
+    }
+    Ok(report)
+}
+
+fn render_report(
+    global: &GlobalArgs,
+    args: &VerifyArgs,
+    report: &provenant_lineage::Report,
+) -> anyhow::Result<Outcome> {
+    if let Some(graph) = args.graph {
+        let text = match graph {
+            Graph::Mermaid => provenant_lineage::graph::mermaid(&report.lineage),
+            Graph::Dot => provenant_lineage::graph::dot(&report.lineage),
+        };
+        print_bytes(text.as_bytes())?;
+        return Ok(if report.verified {
+            Outcome::Success
+        } else {
+            Outcome::Failure
+        });
+    }
     match global.output {
         OutputFormat::Json => print_json(&report)?,
         OutputFormat::Text => {
@@ -179,7 +378,8 @@ fn verify(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<Outcome> {
             } else {
                 let _ = writeln!(text, "\nlineage BROKEN at {} edge(s):", broken.len());
                 for e in broken {
-                    let _ = writeln!(text, "  {}: {}", label(e), e.detail);
+                    let check = e.check.map(|c| format!(" [check: {c}]")).unwrap_or_default();
+                    let _ = writeln!(text, "  {}: {}{check}", label(e), e.detail);
                 }
             }
             print_bytes(text.as_bytes())?;
@@ -190,6 +390,158 @@ fn verify(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Failure
     })
+}
+
+/// Asks each environment's repository whether it holds the image, through the registry client.
+struct RegistryPresence<'a> {
+    client: &'a std::sync::Arc<provenant_registry::remote::Client>,
+}
+
+impl provenant_lineage::governance::Presence for RegistryPresence<'_> {
+    fn holds(&self, repository: &str, digest: &provenant_digest::Digest) -> Result<bool, String> {
+        let reference = format!("{repository}@{digest}")
+            .parse::<provenant_oci::Reference>()
+            .map_err(|e| e.to_string())?;
+        let store = match open_store(&reference, self.client, false) {
+            Ok(s) => s,
+            Err(e) if e.is_not_found() => return Ok(false),
+            Err(e) => return Err(e.to_string()),
+        };
+        match store.get_manifest(&provenant_oci::ManifestRef::Digest(*digest)) {
+            Ok(_) => Ok(true),
+            Err(e) if e.is_not_found() => Ok(false),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+}
+
+fn governed(
+    args: &VerifyArgs,
+    env: &str,
+    client: &std::sync::Arc<provenant_registry::remote::Client>,
+    report: &mut provenant_lineage::Report,
+) -> anyhow::Result<()> {
+    use provenant_lineage::environments::{Environments, MAX_ENVIRONMENTS_BYTES};
+    let file = args.environments.display().to_string();
+    let bytes = super::read_bounded(
+        &args.environments,
+        MAX_ENVIRONMENTS_BYTES as u64,
+        "environments file",
+    )?;
+    let environments = Environments::from_yaml(&file, &bytes)?;
+    let chain = environments.chain_to(&file, env)?;
+    let roles_path = match (&args.roles, &environments.roles) {
+        (Some(p), _) => p.clone(),
+        (None, Some(r)) => args
+            .environments
+            .parent()
+            .unwrap_or(std::path::Path::new("."))
+            .join(r),
+        (None, None) => anyhow::bail!("{file} names no roles file: give --roles"),
+    };
+    let roles = crate::args::load_roles(&roles_path)?;
+    let trusted_root = match &args.trust.trusted_root {
+        Some(path) => Some(
+            provenant_sigstore::TrustedRoot::from_json(&super::read_bounded(path, 16 << 20, "trusted root")?)
+                .with_context(|| format!("cannot use trusted root {}", path.display()))?,
+        ),
+        None => None,
+    };
+    let store = args.ledger.open()?;
+    let presence = RegistryPresence { client };
+    let g = provenant_lineage::governance::Governance {
+        store: store.as_ref(),
+        roles: &roles,
+        trusted_root: trusted_root.as_ref(),
+        chain,
+        record_roles: &args.deploy_roles,
+        presence: Some(&presence),
+    };
+    provenant_lineage::governance::extend(report, &g)?;
+    Ok(())
+}
+
+fn where_(global: &GlobalArgs, args: &WhereArgs) -> anyhow::Result<Outcome> {
+    use provenant_lineage::reverse::Needle;
+    let needle = match (&args.commit, &args.purl, &args.cve, &args.file) {
+        (Some(c), _, _, _) => {
+            anyhow::ensure!(
+                c.len() >= 40 && c.len() <= 64 && c.bytes().all(|b| b.is_ascii_hexdigit()),
+                "--commit {c:?} is not a full commit id (40 or 64 hex digits)"
+            );
+            Needle::Commit(c.clone())
+        }
+        (_, Some(p), _, _) => Needle::Purl(provenant_lineage::version::PurlQuery::parse(p)?),
+        (_, _, Some(id), _) => {
+            anyhow::ensure!(
+                provenant_ledger::entry::is_vulnerability_id(id),
+                "--cve {id:?} is not a vulnerability id (CVE-…, GHSA-…, OSV-…, PYSEC-…, RUSTSEC-…, GO-…)"
+            );
+            Needle::Cve(id.clone())
+        }
+        (_, _, _, Some(d)) => Needle::File(
+            d.parse()
+                .with_context(|| format!("--file {d:?} is not a digest"))?,
+        ),
+        _ => anyhow::bail!("give one of --commit, --purl, --cve or --file"),
+    };
+    let store = args.ledger.open()?;
+    let report = provenant_lineage::reverse::find(store.as_ref(), &needle)?;
+    match global.output {
+        OutputFormat::Json => print_json(&report)?,
+        OutputFormat::Text => {
+            let mut text = String::new();
+            if report.artefacts.is_empty() {
+                let _ = writeln!(text, "the ledger records nothing containing {}", report.query);
+            }
+            for a in &report.artefacts {
+                let names = if a.names.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", a.names.join(", "))
+                };
+                let _ = writeln!(text, "{}{names}", a.digest);
+                for v in &a.via {
+                    let _ = writeln!(
+                        text,
+                        "  found by {} in ledger entry {} ({})",
+                        v.matched, v.index, v.predicate_type
+                    );
+                }
+                for image in &a.contained_in {
+                    let _ = writeln!(text, "  packaged in image {image}");
+                }
+                for p in &a.promoted {
+                    let _ = writeln!(
+                        text,
+                        "  promoted into {} at {} (ledger entry {})",
+                        p.environment,
+                        provenant_oci::config::rfc3339(p.time),
+                        p.index
+                    );
+                }
+                for r in &a.deployed {
+                    let _ = writeln!(
+                        text,
+                        "  {} {} since {} (ledger entry {})",
+                        if r.now { "runs in" } else { "ran in" },
+                        r.environment,
+                        provenant_oci::config::rfc3339(r.since),
+                        r.index
+                    );
+                }
+            }
+            if report.truncated {
+                let _ = writeln!(
+                    text,
+                    "(cut at {} artefacts)",
+                    provenant_lineage::reverse::MAX_ARTEFACTS
+                );
+            }
+            print_bytes(text.as_bytes())?;
+        }
+    }
+    Ok(Outcome::Success)
 }
 
 fn kind_name(kind: EdgeKind) -> &'static str {
@@ -203,6 +555,14 @@ fn kind_name(kind: EdgeKind) -> &'static str {
         EdgeKind::Sbom => "sbom",
         EdgeKind::Reproducibility => "reproducibility",
         EdgeKind::Signature => "signature",
+        EdgeKind::Environment => "environment",
+        EdgeKind::Gate => "gate",
+        EdgeKind::Approval => "approval",
+        EdgeKind::Promotion => "promotion",
+        EdgeKind::Deployment => "deployment",
+        EdgeKind::Rollback => "rollback",
+        EdgeKind::ReleaseHealth => "release-health",
+        EdgeKind::Config => "config",
         _ => "edge",
     }
 }
@@ -252,4 +612,36 @@ fn render(out: &mut String, edge: &Edge, prefix: &str, last: bool, root: bool) {
 fn short_digest(d: &provenant_digest::Digest) -> String {
     let hex = d.hex();
     format!("{}:{}", d.algorithm().name(), hex.get(..12).unwrap_or(&hex))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rewrite_output;
+
+    fn words(args: &[&str]) -> Vec<std::ffi::OsString> {
+        args.iter().map(Into::into).collect()
+    }
+
+    #[test]
+    fn output_mermaid_and_dot_become_graph_for_lineage_only() {
+        assert_eq!(
+            rewrite_output(words(&[
+                "provenant",
+                "lineage",
+                "verify",
+                "x",
+                "--output",
+                "mermaid"
+            ])),
+            words(&["provenant", "lineage", "verify", "x", "--graph", "mermaid"])
+        );
+        assert_eq!(
+            rewrite_output(words(&["provenant", "--output=dot", "lineage", "verify", "x"])),
+            words(&["provenant", "--graph", "dot", "lineage", "verify", "x"])
+        );
+        let json = words(&["provenant", "lineage", "where", "--output", "json"]);
+        assert_eq!(rewrite_output(json.clone()), json);
+        let other = words(&["provenant", "ledger", "query", "--output", "mermaid"]);
+        assert_eq!(rewrite_output(other.clone()), other);
+    }
 }

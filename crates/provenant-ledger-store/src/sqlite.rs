@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use provenant_attest::Statement;
 use provenant_digest::{Algorithm, Digest};
-use provenant_ledger::entry::EntryKeys;
+use provenant_ledger::entry::{EntryKeys, TermKind};
 use provenant_ledger::tree::{self, HashSource};
 use provenant_ledger::{Checkpoint, Hash, leaf_hash};
 use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
@@ -58,6 +58,7 @@ CREATE INDEX IF NOT EXISTS entries_pipeline_run ON entries (pipeline_run);
 CREATE INDEX IF NOT EXISTS entries_actor ON entries (actor);
 CREATE INDEX IF NOT EXISTS entries_time ON entries (time);
 CREATE TABLE IF NOT EXISTS subjects (digest TEXT NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY (digest, idx)) STRICT, WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS terms (kind TEXT NOT NULL, value TEXT NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY (kind, value, idx)) STRICT, WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS hashes (id INTEGER PRIMARY KEY, hash BLOB NOT NULL CHECK (length(hash) = 32)) STRICT;
 CREATE TABLE IF NOT EXISTS blobs (digest TEXT PRIMARY KEY, content BLOB NOT NULL) STRICT;
 CREATE TABLE IF NOT EXISTS checkpoints (size INTEGER PRIMARY KEY, root BLOB NOT NULL, note BLOB NOT NULL) STRICT;
@@ -73,6 +74,11 @@ CREATE TRIGGER IF NOT EXISTS subjects_dropped_only_by_redaction BEFORE DELETE ON
 WHEN (SELECT redacted_by FROM entries WHERE idx = OLD.idx) IS NULL
 BEGIN SELECT RAISE(ABORT, 'index keys are dropped only by redaction'); END;
 CREATE TRIGGER IF NOT EXISTS subjects_never_updated BEFORE UPDATE ON subjects
+BEGIN SELECT RAISE(ABORT, 'index keys are never changed'); END;
+CREATE TRIGGER IF NOT EXISTS terms_dropped_only_by_redaction BEFORE DELETE ON terms
+WHEN (SELECT redacted_by FROM entries WHERE idx = OLD.idx) IS NULL
+BEGIN SELECT RAISE(ABORT, 'index keys are dropped only by redaction'); END;
+CREATE TRIGGER IF NOT EXISTS terms_never_updated BEFORE UPDATE ON terms
 BEGIN SELECT RAISE(ABORT, 'index keys are never changed'); END;
 CREATE TRIGGER IF NOT EXISTS hashes_never_updated BEFORE UPDATE ON hashes
 BEGIN SELECT RAISE(ABORT, 'tree hashes are never changed'); END;
@@ -319,6 +325,16 @@ fn insert_entry(
             .execute(params![s, to_i64(index)?])
             .map_err(StoreError::backend("writing subject keys"))?;
     }
+    if !keys.terms.is_empty() {
+        let mut put_term = tx
+            .prepare_cached("INSERT OR IGNORE INTO terms (kind, value, idx) VALUES (?1, ?2, ?3)")
+            .map_err(StoreError::backend("writing term keys"))?;
+        for t in &keys.terms {
+            put_term
+                .execute(params![t.kind.as_str(), t.value, to_i64(index)?])
+                .map_err(StoreError::backend("writing term keys"))?;
+        }
+    }
     Ok(leaf)
 }
 
@@ -440,52 +456,39 @@ impl LedgerStore for SqliteStore {
         read_hashes(&self.conn(), indexes)
     }
 
-    fn query(&self, query: &Query) -> Result<Vec<u64>, StoreError> {
-        use std::fmt::Write as _;
-        let mut sql = String::from("SELECT idx FROM entries WHERE content IS NOT NULL");
-        let mut args: Vec<rusqlite::types::Value> = Vec::new();
-        let mut text = |sql: &mut String, column: &str, value: &Option<String>| {
-            if let Some(v) = value {
-                args.push(v.clone().into());
-                let _ = write!(sql, " AND {column} = ?{}", args.len());
-            }
-        };
-        text(
-            &mut sql,
-            "idx IN (SELECT idx FROM subjects WHERE digest",
-            &query.subject,
-        );
-        if query.subject.is_some() {
-            sql.push(')');
-        }
-        text(&mut sql, "predicate_type", &query.predicate_type);
-        text(&mut sql, "commit_sha", &query.commit);
-        text(&mut sql, "environment", &query.environment);
-        text(&mut sql, "pipeline_run", &query.pipeline_run);
-        text(&mut sql, "actor", &query.actor);
-        for (op, v) in [(">=", query.since), ("<", query.until)] {
-            if let Some(v) = v {
-                args.push(to_i64(v)?.into());
-                let _ = write!(sql, " AND time {op} ?{}", args.len());
-            }
-        }
-        sql.push_str(" ORDER BY idx");
-        if let Some(limit) = query.limit {
-            args.push(to_i64(limit)?.into());
-            let _ = write!(sql, " LIMIT ?{}", args.len());
-        }
+    fn terms(&self, kind: TermKind, prefix: &str) -> Result<Vec<(String, u64)>, StoreError> {
+        // A range over the primary key: values from the prefix up to the prefix followed by the
+        // highest code point, so the index is used (LIKE would need the prefix escaped).
+        let upper = format!("{prefix}\u{10FFFF}");
         let conn = self.conn();
         let mut stmt = conn
-            .prepare_cached(&sql)
-            .map_err(StoreError::backend("querying"))?;
+            .prepare_cached(
+                "SELECT value, idx FROM terms WHERE kind = ?1 AND value >= ?2 AND value < ?3 ORDER BY value, idx",
+            )
+            .map_err(StoreError::backend("querying terms"))?;
         let rows = stmt
-            .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, i64>(0))
-            .map_err(StoreError::backend("querying"))?;
-        rows.map(|r| {
-            r.map_err(StoreError::backend("querying"))
-                .and_then(|i| to_u64(i, "an index"))
-        })
-        .collect()
+            .query_map(params![kind.as_str(), prefix, upper], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            })
+            .map_err(StoreError::backend("querying terms"))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (value, idx) = row.map_err(StoreError::backend("querying terms"))?;
+            out.push((value, to_u64(idx, "an entry index")?));
+        }
+        Ok(out)
+    }
+
+    fn query(&self, query: &Query) -> Result<Vec<u64>, StoreError> {
+        self.select(query, false)
+    }
+
+    fn newest(&self, query: &Query) -> Result<Option<u64>, StoreError> {
+        let one = Query {
+            limit: Some(1),
+            ..query.clone()
+        };
+        Ok(self.select(&one, true)?.pop())
     }
 
     fn put_blob(&self, content: &[u8]) -> Result<Digest, StoreError> {
@@ -606,11 +609,68 @@ impl LedgerStore for SqliteStore {
         .map_err(StoreError::backend("redacting an entry"))?;
         tx.execute("DELETE FROM subjects WHERE idx = ?1", [to_i64(index)?])
             .map_err(StoreError::backend("redacting an entry's keys"))?;
+        tx.execute("DELETE FROM terms WHERE idx = ?1", [to_i64(index)?])
+            .map_err(StoreError::backend("redacting an entry's keys"))?;
         tx.commit()
             .map_err(StoreError::backend("committing a redaction"))?;
         Ok(Appended {
             index: size,
             leaf_hash: new_leaf,
         })
+    }
+}
+
+impl SqliteStore {
+    /// The indexes matching `query`, ascending (or descending, newest first).
+    fn select(&self, query: &Query, newest_first: bool) -> Result<Vec<u64>, StoreError> {
+        use std::fmt::Write as _;
+        let mut sql = String::from("SELECT idx FROM entries WHERE content IS NOT NULL");
+        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        let mut text = |sql: &mut String, column: &str, value: &Option<String>| {
+            if let Some(v) = value {
+                args.push(v.clone().into());
+                let _ = write!(sql, " AND {column} = ?{}", args.len());
+            }
+        };
+        text(
+            &mut sql,
+            "idx IN (SELECT idx FROM subjects WHERE digest",
+            &query.subject,
+        );
+        if query.subject.is_some() {
+            sql.push(')');
+        }
+        text(&mut sql, "predicate_type", &query.predicate_type);
+        text(&mut sql, "commit_sha", &query.commit);
+        text(&mut sql, "environment", &query.environment);
+        text(&mut sql, "pipeline_run", &query.pipeline_run);
+        text(&mut sql, "actor", &query.actor);
+        for (op, v) in [(">=", query.since), ("<", query.until)] {
+            if let Some(v) = v {
+                args.push(to_i64(v)?.into());
+                let _ = write!(sql, " AND time {op} ?{}", args.len());
+            }
+        }
+        sql.push_str(if newest_first {
+            " ORDER BY idx DESC"
+        } else {
+            " ORDER BY idx"
+        });
+        if let Some(limit) = query.limit {
+            args.push(to_i64(limit)?.into());
+            let _ = write!(sql, " LIMIT ?{}", args.len());
+        }
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(&sql)
+            .map_err(StoreError::backend("querying"))?;
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, i64>(0))
+            .map_err(StoreError::backend("querying"))?;
+        rows.map(|r| {
+            r.map_err(StoreError::backend("querying"))
+                .and_then(|i| to_u64(i, "an index"))
+        })
+        .collect()
     }
 }

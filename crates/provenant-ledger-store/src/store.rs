@@ -1,6 +1,7 @@
 //! The one interface of every ledger store.
 
 use provenant_digest::Digest;
+use provenant_ledger::entry::TermKind;
 use provenant_ledger::tree::{self, HashSource};
 use provenant_ledger::{Checkpoint, Hash};
 
@@ -98,6 +99,43 @@ pub trait LedgerStore: Send + Sync {
 
     /// Indexes of the entries matching `query`, ascending.
     fn query(&self, query: &Query) -> Result<Vec<u64>, StoreError>;
+
+    /// The entries indexed by a term of `kind` whose value starts with `prefix` (an exact value is its
+    /// own prefix), as `(value, index)` sorted by value then index; redacted entries have none. The
+    /// default reads every entry; a store with an index of terms overrides it.
+    fn terms(&self, kind: TermKind, prefix: &str) -> Result<Vec<(String, u64)>, StoreError> {
+        let size = self.size()?;
+        let mut out = Vec::new();
+        let mut start = 0;
+        while start < size {
+            let end = size.min(start.saturating_add(1024));
+            for entry in self.entries(start, end)? {
+                let Some(content) = &entry.content else { continue };
+                let Ok(keys) = provenant_ledger::entry::EntryKeys::from_entry(content) else {
+                    continue;
+                };
+                out.extend(
+                    keys.terms
+                        .into_iter()
+                        .filter(|t| t.kind == kind && t.value.starts_with(prefix))
+                        .map(|t| (t.value, entry.index)),
+                );
+            }
+            start = end;
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// The highest index matching `query` (its `limit` ignored), if any. The default runs the whole
+    /// query; a store that can ask for the last match alone overrides it.
+    fn newest(&self, query: &Query) -> Result<Option<u64>, StoreError> {
+        let all = Query {
+            limit: None,
+            ..query.clone()
+        };
+        Ok(self.query(&all)?.pop())
+    }
 
     /// Stores a blob by its SHA-256 digest (idempotent) and returns the digest.
     fn put_blob(&self, content: &[u8]) -> Result<Digest, StoreError>;

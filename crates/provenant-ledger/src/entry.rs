@@ -13,6 +13,12 @@
 //!   `runDetails.metadata.invocationId`;
 //! - `actor`: the predicate's `actor` string, else its `actor.id`, else SLSA v1's `runDetails.builder.id`.
 //!
+//! - terms ([`Term`]): the package URLs an SBOM statement lists (`CycloneDX` components and metadata
+//!   component, SPDX packages' `purl` external references), the vulnerability ids a vulnerability
+//!   statement or gate decision names (in-toto vulns `scanner.result[].id`; a gate decision's findings and
+//!   backlog whose `rule` or `id` is a vulnerability id), and the SHA-256 digests of a SLSA provenance's
+//!   resolved dependencies (materials: the files an image packages). At most [`MAX_TERMS`] per entry.
+//!
 //! The time an entry is indexed by is the time the ledger integrated it, given by the store.
 
 use provenant_attest::{Envelope, IN_TOTO_PAYLOAD_TYPE, Statement, StatementError};
@@ -21,6 +27,181 @@ use serde_json::Value;
 /// Largest entry a ledger accepts: an entry bundle's two-byte length prefix (larger content is stored as
 /// a blob by digest, and an entry states it).
 pub const MAX_ENTRY_BYTES: usize = crate::tiles::MAX_BUNDLED_ENTRY;
+
+/// Most terms indexed for one entry (an entry has at most 64 KiB, so this bounds nothing real).
+pub const MAX_TERMS: usize = 4096;
+
+/// The kind of a term an entry is indexed by, beside its subjects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum TermKind {
+    /// A package URL an SBOM lists, as written (`pkg:npm/lodash@4.17.20`).
+    Purl,
+    /// A vulnerability id (`CVE-2021-23337`, `GHSA-…`), as written.
+    Vulnerability,
+    /// A resolved dependency's digest in a provenance, `sha256:<hex>`.
+    Material,
+}
+
+impl TermKind {
+    /// The kind's stored name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TermKind::Purl => "purl",
+            TermKind::Vulnerability => "vulnerability",
+            TermKind::Material => "material",
+        }
+    }
+
+    /// Every kind.
+    pub const ALL: [TermKind; 3] = [TermKind::Purl, TermKind::Vulnerability, TermKind::Material];
+}
+
+/// One term of an entry.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Term {
+    /// Its kind.
+    pub kind: TermKind,
+    /// Its value.
+    pub value: String,
+}
+
+/// Whether `id` looks like a vulnerability id of a known database (`CVE-`, `GHSA-`, `OSV-`, `PYSEC-`,
+/// `RUSTSEC-`, `GO-`, `GSD-`).
+#[must_use]
+pub fn is_vulnerability_id(id: &str) -> bool {
+    const PREFIXES: [&str; 7] = ["CVE-", "GHSA-", "OSV-", "PYSEC-", "RUSTSEC-", "GO-", "GSD-"];
+    id.len() <= 128
+        && PREFIXES.iter().any(|p| id.starts_with(p))
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+}
+
+/// The terms of a statement (see the module's documentation), sorted and unique.
+#[must_use]
+#[allow(clippy::too_many_lines)] // one branch per statement kind that carries terms, read side by side
+pub fn terms_of(predicate_type: &str, predicate: &Value) -> Vec<Term> {
+    let mut out = Vec::new();
+    let mut push = |kind: TermKind, value: &str| {
+        if out.len() < MAX_TERMS && !value.is_empty() && value.len() <= 1024 {
+            out.push(Term {
+                kind,
+                value: value.to_owned(),
+            });
+        }
+    };
+    if predicate_type.starts_with("https://cyclonedx.org/bom") {
+        if let Some(p) = string_at(predicate, &["metadata", "component", "purl"]) {
+            push(TermKind::Purl, p);
+        }
+        // Components nest: walk them with an explicit stack, never recursion on the input's depth.
+        let mut stack: Vec<&Value> = predicate
+            .get("components")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().collect())
+            .unwrap_or_default();
+        while let Some(c) = stack.pop() {
+            if let Some(p) = c.get("purl").and_then(Value::as_str) {
+                push(TermKind::Purl, p);
+            }
+            if let Some(children) = c.get("components").and_then(Value::as_array) {
+                stack.extend(children);
+            }
+        }
+        for v in predicate
+            .get("vulnerabilities")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(id) = v
+                .get("id")
+                .and_then(Value::as_str)
+                .filter(|i| is_vulnerability_id(i))
+            {
+                push(TermKind::Vulnerability, id);
+            }
+        }
+    } else if predicate_type.starts_with("https://spdx.dev/Document") {
+        for package in predicate
+            .get("packages")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            for r in package
+                .get("externalRefs")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if r.get("referenceType").and_then(Value::as_str) == Some("purl")
+                    && let Some(p) = r.get("referenceLocator").and_then(Value::as_str)
+                {
+                    push(TermKind::Purl, p);
+                }
+            }
+        }
+    } else if predicate_type.starts_with("https://in-toto.io/attestation/vulns") {
+        for r in predicate
+            .pointer("/scanner/result")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(id) = r
+                .get("id")
+                .and_then(Value::as_str)
+                .filter(|i| is_vulnerability_id(i))
+            {
+                push(TermKind::Vulnerability, id);
+            }
+        }
+    } else if predicate_type == provenant_attest::predicate::PROVENANT_GATE_DECISION_V1 {
+        let findings = predicate
+            .get("gates")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|g| g.get("findings").and_then(Value::as_array))
+            .flatten()
+            .chain(
+                predicate
+                    .get("backlog")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten(),
+            );
+        for f in findings {
+            for key in ["rule", "id"] {
+                if let Some(id) = f
+                    .get(key)
+                    .and_then(Value::as_str)
+                    .filter(|i| is_vulnerability_id(i))
+                {
+                    push(TermKind::Vulnerability, id);
+                }
+            }
+        }
+    }
+    let materials = predicate
+        .pointer("/buildDefinition/resolvedDependencies")
+        .or_else(|| predicate.get("materials"))
+        .and_then(Value::as_array);
+    for d in materials.into_iter().flatten() {
+        if let Some(hex) = string_at(d, &["digest", "sha256"]) {
+            push(
+                TermKind::Material,
+                &format!("sha256:{}", hex.to_ascii_lowercase()),
+            );
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
 
 /// The index keys of one entry.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,6 +220,8 @@ pub struct EntryKeys {
     pub pipeline_run: Option<String>,
     /// Who acted.
     pub actor: Option<String>,
+    /// Package URLs, vulnerability ids and materials, sorted and unique.
+    pub terms: Vec<Term>,
 }
 
 /// Why bytes cannot be a ledger entry.
@@ -156,7 +339,9 @@ impl EntryKeys {
             .or_else(|| string_at(p, &["runDetails", "metadata", "invocationId"]).map(str::to_owned));
         let actor = named(p, "actor", "id")
             .or_else(|| string_at(p, &["runDetails", "builder", "id"]).map(str::to_owned));
+        let terms = terms_of(&statement.predicate_type, p);
         EntryKeys {
+            terms,
             predicate_type: statement.predicate_type.clone(),
             subjects,
             commit,

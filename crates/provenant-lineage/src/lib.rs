@@ -22,18 +22,29 @@
 //! use provenant_lineage::{Edge, EdgeKind, Verdict};
 //!
 //! // A broken edge anywhere breaks the lineage, and names itself.
+//! use provenant_lineage::reason::{Check, Reason};
+//!
+//! let image_digest = provenant_digest::Algorithm::Sha256.hash_bytes(b"image");
 //! let mut image = Edge::new(EdgeKind::Image, "oci:prod@sha256:…");
 //! image.push(Edge::new(EdgeKind::PackagingProvenance, "")
-//!     .broken("no packaging provenance is attached to sha256:…"));
+//!     .broken(Reason::NoPackagingProvenance { image: image_digest }));
 //! assert_eq!(image.broken_edges().len(), 1);
 //! assert_eq!(image.broken_edges()[0].verdict, Verdict::Broken);
+//! assert_eq!(image.broken_edges()[0].check, Some(Check::PackagingProvenance));
 //! ```
 #![forbid(unsafe_code)]
 // `StoreError` carries both digests of a mismatch by value (the cold path, where callers want the values);
 // boxing them would only add an allocation to every error.
 #![allow(clippy::result_large_err)]
 
+pub mod environments;
 pub mod evidence;
+pub mod governance;
+pub mod graph;
+pub mod html;
+pub mod reason;
+pub mod reverse;
+pub mod version;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -51,6 +62,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::evidence::{Document, Evidence};
+use crate::reason::{Check, Reason, Rejected};
 use provenant_image::rootfs::{self, Filesystem, Node};
 
 /// The DSSE payload type of in-toto statements.
@@ -134,6 +146,22 @@ pub enum EdgeKind {
     Reproducibility,
     /// A signature over the image manifest.
     Signature,
+    /// An environment of the promotion chain (groups its records).
+    Environment,
+    /// The gate decision about the image.
+    Gate,
+    /// An approval an environment requires.
+    Approval,
+    /// A promotion record into an environment.
+    Promotion,
+    /// A deployment record in an environment.
+    Deployment,
+    /// A rollback record.
+    Rollback,
+    /// A release-health baseline.
+    ReleaseHealth,
+    /// An environment's configuration digest.
+    Config,
 }
 
 /// Whether an edge holds.
@@ -163,8 +191,17 @@ pub struct Edge {
     pub evidence: Option<Digest>,
     /// The verdict.
     pub verdict: Verdict,
-    /// What established it, or why it does not hold.
+    /// What established it, or why it does not hold (the reason's sentence when broken).
     pub detail: String,
+    /// The check that failed, when broken.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check: Option<Check>,
+    /// Why it is broken, typed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Reason>,
+    /// Who signed the evidence, when it is signed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signer: Option<String>,
     /// The edges that follow.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub edges: Vec<Edge>,
@@ -180,15 +217,27 @@ impl Edge {
             evidence: None,
             verdict: Verdict::Holds,
             detail: String::new(),
+            check: None,
+            reason: None,
+            signer: None,
             edges: Vec::new(),
         }
     }
 
-    /// Marks it broken, with the reason.
+    /// Marks it broken, with the reason (which names the check).
     #[must_use]
-    pub fn broken(mut self, reason: impl Into<String>) -> Edge {
+    pub fn broken(mut self, reason: Reason) -> Edge {
         self.verdict = Verdict::Broken;
-        self.detail = reason.into();
+        self.detail = reason.to_string();
+        self.check = Some(reason.check());
+        self.reason = Some(reason);
+        self
+    }
+
+    /// Records who signed the evidence.
+    #[must_use]
+    pub fn signed_by(mut self, signer: impl Into<String>) -> Edge {
+        self.signer = Some(signer.into());
         self
     }
 
@@ -388,7 +437,9 @@ pub fn verify(
             Some(fs)
         }
         Err(e) => {
-            root.push(Edge::new(EdgeKind::Layers, "").broken(e.to_string()));
+            root.push(
+                Edge::new(EdgeKind::Layers, "").broken(Reason::LayersUnreadable { error: e.to_string() }),
+            );
             None
         }
     };
@@ -428,39 +479,50 @@ fn packaging_edge(
         .map(|(e, b, _)| (e, b))
         .collect();
     if candidates.is_empty() {
-        return edge.broken(format!("no packaging provenance has subject {image}"));
+        return edge.broken(Reason::NoPackagingProvenance { image: *image });
     }
     let mut reasons = Vec::new();
     for (ev, bundle) in candidates {
         let accepted = match accept_provenance(trust.packager, bundle, image) {
             Ok(a) => a,
             Err(reason) => {
-                reasons.push(format!("{}: {reason}", ev.digest()));
+                reasons.push(Rejected {
+                    evidence: ev.digest().to_string(),
+                    why: reason.to_string(),
+                });
                 continue;
             }
         };
         if accepted.provenance.build_type() != provenant_slsa::IMAGE_BUILD_TYPE {
-            reasons.push(format!(
-                "{}: build type {} is not {}",
-                ev.digest(),
-                accepted.provenance.build_type(),
-                provenant_slsa::IMAGE_BUILD_TYPE
-            ));
+            reasons.push(Rejected {
+                evidence: ev.digest().to_string(),
+                why: format!(
+                    "build type {} is not {}",
+                    accepted.provenance.build_type(),
+                    provenant_slsa::IMAGE_BUILD_TYPE
+                ),
+            });
             continue;
         }
         let Provenance::V1(v1) = &accepted.provenance else {
-            reasons.push(format!("{}: not SLSA provenance v1", ev.digest()));
+            reasons.push(Rejected {
+                evidence: ev.digest().to_string(),
+                why: "not SLSA provenance v1".to_owned(),
+            });
             continue;
         };
         let files = &v1.build_definition.resolved_dependencies;
         // A build provenance usually covers many packaged files: each is verified once.
         let builds = RefCell::new(BTreeMap::new());
-        let mut edge = edge.with_evidence(ev.digest()).holds(format!(
-            "signed by {}, builder {}, {} packaged file(s)",
-            accepted.signer,
-            accepted.provenance.builder_id(),
-            files.len()
-        ));
+        let mut edge = edge
+            .with_evidence(ev.digest())
+            .signed_by(accepted.signer.clone())
+            .holds(format!(
+                "signed by {}, builder {}, {} packaged file(s)",
+                accepted.signer,
+                accepted.provenance.builder_id(),
+                files.len()
+            ));
         for file in files {
             edge.push(file_edge(
                 file,
@@ -483,30 +545,21 @@ fn packaging_edge(
                 let listed = unrecorded
                     .iter()
                     .take(MAX_LISTED)
-                    .copied()
-                    .collect::<Vec<_>>()
-                    .join(", ");
+                    .map(|p| (*p).to_owned())
+                    .collect::<Vec<_>>();
                 let more = unrecorded.len().saturating_sub(MAX_LISTED);
                 edge.push(
-                    Edge::new(EdgeKind::File, format!("{} unrecorded file(s)", unrecorded.len())).broken(
-                        format!(
-                            "the image holds files the packaging provenance does not record: {listed}{}",
-                            if more > 0 {
-                                format!(" and {more} more")
-                            } else {
-                                String::new()
-                            }
-                        ),
-                    ),
+                    Edge::new(EdgeKind::File, format!("{} unrecorded file(s)", unrecorded.len()))
+                        .broken(Reason::UnrecordedFiles { listed, more }),
                 );
             }
         }
         return edge;
     }
-    edge.broken(format!(
-        "no packaging provenance of {image} verified: {}",
-        reasons.join("; ")
-    ))
+    edge.broken(Reason::PackagingRejected {
+        image: *image,
+        candidates: reasons,
+    })
 }
 
 fn sha256_of(d: &ResourceDescriptor) -> Option<Digest> {
@@ -528,8 +581,7 @@ fn file_edge(
 ) -> Edge {
     let name = file.name.clone().unwrap_or_default();
     let Some(digest) = sha256_of(file) else {
-        return Edge::new(EdgeKind::File, name)
-            .broken("the packaging provenance records no SHA-256 digest for it");
+        return Edge::new(EdgeKind::File, name).broken(Reason::FileWithoutDigest);
     };
     let mut edge = Edge::new(EdgeKind::File, format!("{name} {digest}"));
     if let Some(fs) = filesystem {
@@ -550,16 +602,18 @@ fn file_edge(
                 },
                 _,
             )) => {
-                return edge.broken(format!(
-                    "the image has {actual} at {name}, but the packaging provenance records {digest}"
-                ));
+                return edge.broken(Reason::FileDigestMismatch {
+                    path: name,
+                    actual: *actual,
+                    recorded: digest,
+                });
             }
             // Lineage reads the layers with file digests, so a file without one is never seen here.
             Some((Node::File { digest: None, .. }, _)) => {
-                return edge.broken(format!("{name} was read from the image without its digest"));
+                return edge.broken(Reason::FileReadWithoutDigest { path: name });
             }
-            Some(_) => return edge.broken(format!("{name} is not a regular file in the image")),
-            None => return edge.broken(format!("{name} is not in the image")),
+            Some(_) => return edge.broken(Reason::NotRegularFile { path: name }),
+            None => return edge.broken(Reason::FileMissing { path: name }),
         }
     } else {
         edge = edge.shown("not checked against the image: its layers could not be read");
@@ -609,7 +663,10 @@ fn build_edge(
                 "no build provenance has subject {digest}; {name} is allowed without one"
             ));
         }
-        return edge.broken(format!("no build provenance has subject {digest} ({name})"));
+        return edge.broken(Reason::NoBuildProvenance {
+            digest: *digest,
+            path: name.to_owned(),
+        });
     }
     let mut best: Option<(Stage, Edge)> = None;
     for (ev, bundle) in candidates {
@@ -642,10 +699,10 @@ fn one_build(
         Err(reason) => {
             return (
                 Stage::Signature,
-                edge.broken(format!(
-                    "build provenance {} is not from a trusted builder: {reason}",
-                    ev.digest()
-                )),
+                edge.broken(Reason::UntrustedBuild {
+                    evidence: ev.digest(),
+                    why: reason.to_string(),
+                }),
             );
         }
     };
@@ -659,15 +716,17 @@ fn one_build(
             let list: Vec<String> = expectations.builder_ids.iter().map(ToString::to_string).collect();
             return (
                 Stage::Builder,
-                edge.broken(format!(
-                    "build provenance signed by {} names builder {builder}, not a trusted builder ({})",
-                    accepted.signer,
-                    list.join(", ")
-                )),
+                edge.broken(Reason::UntrustedBuilderId {
+                    signer: accepted.signer,
+                    builder,
+                    trusted: list,
+                }),
             );
         }
     }
-    let mut edge = edge.holds(format!("signed by {}, builder {builder}", accepted.signer));
+    let mut edge = edge
+        .signed_by(accepted.signer.clone())
+        .holds(format!("signed by {}, builder {builder}", accepted.signer));
     let source = source_edge(&accepted.provenance, expectations);
     let stage = if source.verdict == Verdict::Broken {
         Stage::Source
@@ -695,13 +754,13 @@ fn recorded_source(provenance: &Provenance) -> Option<(String, String)> {
 
 fn source_edge(provenance: &Provenance, expectations: &Expectations) -> Edge {
     let Some((uri, commit)) = recorded_source(provenance) else {
-        return Edge::new(EdgeKind::Source, "source").broken("the build provenance records no source commit");
+        return Edge::new(EdgeKind::Source, "source").broken(Reason::NoSourceCommit);
     };
     let edge = Edge::new(EdgeKind::Source, format!("{uri} @ {commit}"));
     if let Some(expected) = &expectations.source
         && let Err(e) = policy::check_source(provenance, expected)
     {
-        return edge.broken(e.to_string());
+        return edge.broken(Reason::SourcePolicy { error: e.to_string() });
     }
     if let Some(expected) = &expectations.commit {
         let expected = expected.to_ascii_lowercase();
@@ -711,7 +770,10 @@ fn source_edge(provenance: &Provenance, expectations: &Expectations) -> Edge {
             commit == expected
         };
         if !matches {
-            return edge.broken(format!("built from commit {}, not {expected}", short(&commit)));
+            return edge.broken(Reason::WrongCommit {
+                recorded: short(&commit).to_owned(),
+                expected,
+            });
         }
     }
     let mut notes = Vec::new();
@@ -722,7 +784,7 @@ fn source_edge(provenance: &Provenance, expectations: &Expectations) -> Edge {
         && expectations.repo.is_none()
     {
         if let Err(e) = policy::check_branch(provenance, branch) {
-            return edge.broken(e.to_string());
+            return edge.broken(Reason::SourcePolicy { error: e.to_string() });
         }
         notes.push(format!("built for branch {branch}"));
     }
@@ -733,12 +795,18 @@ fn source_edge(provenance: &Provenance, expectations: &Expectations) -> Edge {
         match provenant_build::git::reachability(repo, &commit, branch) {
             Ok(Reachability::OnBranch) => notes.push(format!("on {on} in {}", repo.display())),
             Ok(Reachability::NotOnBranch) => {
-                return edge.broken(format!("commit {} is not on {on}", short(&commit)));
+                return edge.broken(Reason::CommitNotOnBranch {
+                    commit: short(&commit).to_owned(),
+                    branch: on.to_owned(),
+                });
             }
             Ok(Reachability::Missing) => {
-                return edge.broken(format!("commit {} is not in {}", short(&commit), repo.display()));
+                return edge.broken(Reason::CommitNotInClone {
+                    commit: short(&commit).to_owned(),
+                    repo: repo.display().to_string(),
+                });
             }
-            Err(e) => return edge.broken(e.to_string()),
+            Err(e) => return edge.broken(Reason::CloneUnreadable { error: e.to_string() }),
         }
     }
     if notes.is_empty() {
@@ -809,16 +877,18 @@ fn sbom_edges(image: &Digest, evidence: &[Evidence], expectations: &Expectations
         out.push(if described.contains(image) {
             edge.holds(format!("describes {image}"))
         } else if described.is_empty() {
-            edge.broken("the SBOM does not say which image it describes")
+            edge.broken(Reason::SbomDescribesNothing)
         } else {
-            let list: Vec<String> = described.iter().map(ToString::to_string).collect();
-            edge.broken(format!("the SBOM describes {}, not {image}", list.join(", ")))
+            edge.broken(Reason::SbomDescribesOther {
+                described,
+                image: *image,
+            })
         });
     }
     if out.is_empty() {
         let edge = Edge::new(EdgeKind::Sbom, "");
         out.push(if expectations.require_sbom {
-            edge.broken(format!("no SBOM is attached to {image}"))
+            edge.broken(Reason::NoSbom { image: *image })
         } else {
             edge.shown("none attached")
         });

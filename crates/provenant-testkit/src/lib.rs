@@ -79,6 +79,13 @@ pub fn require_on_path(program: &str) -> PathBuf {
     which(program).unwrap_or_else(|| panic!("`{program}` is not installed: run {SETUP_COMMAND}"))
 }
 
+/// Headless Chromium (Debian's `chromium`, installed by `tests/harness/setup.sh`), for pages a test
+/// renders: run it with `--headless --no-sandbox --disable-gpu`.
+#[must_use]
+pub fn require_chromium() -> PathBuf {
+    require_on_path("chromium")
+}
+
 /// Looks a program up on `PATH`.
 #[must_use]
 pub fn which(program: &str) -> Option<PathBuf> {

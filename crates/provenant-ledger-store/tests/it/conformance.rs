@@ -17,7 +17,8 @@ macro_rules! conformance_suite {
             init_and_origin, batches_get_consecutive_indexes, a_bad_entry_refuses_the_whole_batch,
             entries_read_back_byte_for_byte, roots_and_proofs_match_an_independent_tree, queries_by_every_key,
             blobs_by_digest, checkpoints_are_kept_and_checked, redaction_keeps_the_leaf_hash,
-            bad_redactions_change_nothing, concurrent_writers_get_no_gaps_or_duplicates);
+            bad_redactions_change_nothing, concurrent_writers_get_no_gaps_or_duplicates,
+            terms_are_found_by_prefix_and_dropped_by_redaction);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(
@@ -367,4 +368,81 @@ pub(crate) fn concurrent_writers_get_no_gaps_or_duplicates(store: &Arc<dyn Ledge
         reference.push(bytes).unwrap();
     }
     assert_eq!(store.tree_head().unwrap().root, reference.root().unwrap());
+}
+
+pub(crate) fn terms_are_found_by_prefix_and_dropped_by_redaction(store: &Arc<dyn LedgerStore>) {
+    use provenant_ledger::entry::TermKind;
+    initialised(store);
+    let sbom = |purls: &[&str]| {
+        let components: Vec<serde_json::Value> = purls
+            .iter()
+            .map(|p| serde_json::json!({"type": "library", "name": "x", "purl": p}))
+            .collect();
+        statement(
+            SUBJECT_A,
+            "https://cyclonedx.org/bom",
+            &serde_json::json!({"bomFormat": "CycloneDX", "components": components}),
+        )
+    };
+    let vulns = statement(
+        SUBJECT_B,
+        "https://in-toto.io/attestation/vulns/v0.2",
+        &serde_json::json!({"scanner": {"uri": "x", "result": [{"id": "CVE-2021-23337"}, {"id": "not an id"}]}}),
+    );
+    let provenance = statement(
+        SUBJECT_B,
+        "https://slsa.dev/provenance/v1",
+        &serde_json::json!({"buildDefinition": {"buildType": "x", "resolvedDependencies": [
+            {"name": "usr/bin/app", "digest": {"sha256": &SUBJECT_A["sha256:".len()..]}}]}}),
+    );
+    store
+        .append(
+            &[
+                sbom(&["pkg:npm/lodash@4.17.20", "pkg:npm/lodash-es@4.17.21"]),
+                sbom(&["pkg:npm/lodash@4.17.21", "pkg:cargo/serde@1.0.0"]),
+                vulns,
+                provenance,
+            ],
+            1,
+        )
+        .unwrap();
+    assert_eq!(
+        store.terms(TermKind::Purl, "pkg:npm/lodash@").unwrap(),
+        [
+            ("pkg:npm/lodash@4.17.20".to_owned(), 0),
+            ("pkg:npm/lodash@4.17.21".to_owned(), 1)
+        ]
+    );
+    assert_eq!(store.terms(TermKind::Purl, "pkg:npm/lodash").unwrap().len(), 3);
+    let sboms = Query {
+        predicate_type: Some("https://cyclonedx.org/bom".into()),
+        ..Query::default()
+    };
+    assert_eq!(store.newest(&sboms).unwrap(), Some(1));
+    assert_eq!(
+        store
+            .newest(&Query {
+                environment: Some("nowhere".into()),
+                ..Query::default()
+            })
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store.terms(TermKind::Vulnerability, "CVE-2021-23337").unwrap(),
+        [("CVE-2021-23337".to_owned(), 2)]
+    );
+    assert!(store.terms(TermKind::Vulnerability, "not").unwrap().is_empty());
+    assert_eq!(
+        store.terms(TermKind::Material, SUBJECT_A).unwrap(),
+        [(SUBJECT_A.to_owned(), 3)]
+    );
+    let leaf = store.entry(0).unwrap().leaf_hash;
+    store
+        .redact(0, &redaction_statement(0, &leaf, "retention period over"), 2)
+        .unwrap();
+    assert_eq!(
+        store.terms(TermKind::Purl, "pkg:npm/lodash@").unwrap(),
+        [("pkg:npm/lodash@4.17.21".to_owned(), 1)]
+    );
 }

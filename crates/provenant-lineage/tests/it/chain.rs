@@ -60,6 +60,12 @@ fn a_provenance_from_another_commit_breaks_the_source_edge() {
     assert_eq!(broken.len(), 2, "{broken:#?}");
     for b in broken {
         assert_eq!(b.kind, EdgeKind::Source);
+        assert_eq!(b.check, Some(provenant_lineage::reason::Check::Source));
+        assert!(
+            matches!(&b.reason, Some(provenant_lineage::reason::Reason::WrongCommit { recorded, .. }) if *recorded == c.side[..12]),
+            "{:?}",
+            b.reason
+        );
         assert!(
             b.detail.contains(&format!("built from commit {}", &c.side[..12])),
             "{}",

@@ -10,3 +10,6 @@
 
 mod chain;
 mod fixture;
+mod governed;
+mod report;
+mod reverse;

@@ -1,0 +1,555 @@
+//! The lineage below the image: the gate decision, and for each environment of the chain up to the
+//! one asked about, its approvals, its promotion record, its configuration digest, its deployments,
+//! rollbacks and release baselines. Every record is read from the ledger and believed only once
+//! [`verify_for_role`] says a holder of its role signed it; every broken edge is reported.
+
+use provenant_attest::predicate::{
+    PROVENANT_APPROVAL_V1, PROVENANT_DEPLOYMENT_V1, PROVENANT_GATE_DECISION_V1, PROVENANT_RELEASE_HEALTH_V1,
+    PROVENANT_ROLLBACK_V1,
+};
+use provenant_digest::Digest;
+use provenant_env::promoted::{PromotionLookup, VerifiedPromotion, find_promotion};
+use provenant_evidence::roles::{RoleSigned, Roles, verify_for_role};
+use provenant_ledger_store::{LedgerStore, Query, StoreError};
+use provenant_records::Record;
+use provenant_records::approval::Approval;
+use provenant_records::deployment::Deployment;
+use provenant_records::release::ReleaseHealth;
+use provenant_records::rollback::Rollback;
+use provenant_sigstore::TrustedRoot;
+use serde_json::Value;
+
+use crate::environments::EnvSpec;
+use crate::reason::{FailedCheck, Reason, Rejected};
+use crate::{Edge, EdgeKind};
+
+/// The role that signs gate decisions when no environment names one.
+pub const DEFAULT_GATE_ROLE: &str = "ci";
+
+/// Whether an environment's repository holds the image (asked of the registry by the caller).
+pub trait Presence {
+    /// `Ok(true)` when `repository` holds `digest`.
+    ///
+    /// # Errors
+    /// When the repository cannot be asked; the edge then says so instead of guessing.
+    fn holds(&self, repository: &str, digest: &Digest) -> Result<bool, String>;
+}
+
+/// What the governed lineage is checked against.
+pub struct Governance<'a> {
+    /// The ledger.
+    pub store: &'a dyn LedgerStore,
+    /// Who holds which role.
+    pub roles: &'a Roles,
+    /// The trusted root for keyless holders.
+    pub trusted_root: Option<&'a TrustedRoot>,
+    /// The environments from the first to the one asked about, in order.
+    pub chain: &'a [EnvSpec],
+    /// The roles whose holders sign deployment, rollback and release-health records.
+    pub record_roles: &'a [String],
+    /// Whether each environment's repository holds the image (unrecorded changes), when asked.
+    pub presence: Option<&'a dyn Presence>,
+}
+
+/// The governed lineage could not be read (as opposed to an edge not holding).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GovernanceError {
+    /// The ledger failed.
+    #[error("reading the ledger: {0}")]
+    Store(#[from] StoreError),
+    /// An environment names no role that may promote into it.
+    #[error(
+        "{environment} names no role that may promote into it: the environments file must list promote_roles"
+    )]
+    NoPromoteRoles {
+        /// The environment.
+        environment: String,
+    },
+}
+
+/// A ledger entry verified for one of `roles`, or why not (one line per role).
+fn verify_entry(
+    g: &Governance<'_>,
+    content: &[u8],
+    subject: &Digest,
+    roles: &[String],
+) -> Result<RoleSigned, String> {
+    let mut errors = Vec::new();
+    for role in roles {
+        match verify_for_role(content, subject, g.roles, role, g.trusted_root) {
+            Ok(signed) => return Ok(signed),
+            Err(e) => errors.push(format!("{role}: {e}")),
+        }
+    }
+    Err(errors.join("; "))
+}
+
+/// A ledger entry's index and content (`None` once redacted).
+type Found = (u64, Option<Vec<u8>>);
+
+/// The entries about `subject` of `predicate_type` (in `environment` when given), newest first, with
+/// their content (redacted ones are reported as unreadable).
+fn entries(
+    g: &Governance<'_>,
+    subject: &Digest,
+    predicate_type: &str,
+    environment: Option<&str>,
+) -> Result<Vec<Found>, StoreError> {
+    let mut indexes = g.store.query(&Query {
+        subject: Some(subject.to_string()),
+        predicate_type: Some(predicate_type.to_owned()),
+        environment: environment.map(str::to_owned),
+        ..Query::default()
+    })?;
+    indexes.sort_unstable();
+    let mut out = Vec::with_capacity(indexes.len());
+    for index in indexes.into_iter().rev() {
+        out.push((index, g.store.entry(index)?.content));
+    }
+    Ok(out)
+}
+
+/// The edges below the image: the gate, then one environment edge per environment of the chain.
+pub fn edges(g: &Governance<'_>, image: &Digest) -> Result<Vec<Edge>, GovernanceError> {
+    let mut out = vec![gate_edge(g, image)?];
+    let mut previous: Option<(&EnvSpec, Option<u64>)> = None;
+    for env in g.chain {
+        let (edge, promoted_at) = environment_edge(g, image, env, previous)?;
+        out.push(edge);
+        previous = Some((env, promoted_at));
+    }
+    Ok(out)
+}
+
+fn gate_edge(g: &Governance<'_>, image: &Digest) -> Result<Edge, GovernanceError> {
+    let role = g
+        .chain
+        .iter()
+        .find_map(|e| e.requires.gate_decision.as_ref().map(|r| r.role.clone()))
+        .unwrap_or_else(|| DEFAULT_GATE_ROLE.to_owned());
+    let edge = Edge::new(EdgeKind::Gate, format!("signed by role {role}"));
+    let found = entries(g, image, PROVENANT_GATE_DECISION_V1, None)?;
+    if found.is_empty() {
+        return Ok(edge.broken(Reason::NoGateDecision { image: *image }));
+    }
+    let mut candidates = Vec::new();
+    for (index, content) in found {
+        let Some(content) = content else {
+            candidates.push(Rejected {
+                evidence: format!("ledger entry {index}"),
+                why: "redacted".to_owned(),
+            });
+            continue;
+        };
+        let signed = match verify_entry(g, &content, image, std::slice::from_ref(&role)) {
+            Ok(s) => s,
+            Err(why) => {
+                candidates.push(Rejected {
+                    evidence: format!("ledger entry {index}"),
+                    why,
+                });
+                continue;
+            }
+        };
+        // The newest decision signed by the role is the one that counts.
+        let edge = edge
+            .with_evidence(signed.bundle_digest)
+            .signed_by(signed.signer.clone());
+        let p = &signed.statement.predicate;
+        let decision = p.get("decision").and_then(Value::as_str);
+        let gates = p.get("gates").and_then(Value::as_array);
+        let (Some(decision), Some(gates)) = (decision, gates) else {
+            return Ok(edge.broken(Reason::GateMalformed {
+                evidence: signed.bundle_digest,
+                why: "it has no decision or no gates".to_owned(),
+            }));
+        };
+        let blocking: Vec<String> = gates
+            .iter()
+            .filter(|gate| gate.get("status").and_then(Value::as_str) == Some("block"))
+            .filter_map(|gate| gate.get("id").and_then(Value::as_str).map(str::to_owned))
+            .collect();
+        if decision != "pass" {
+            return Ok(edge.broken(Reason::GateBlocked {
+                evidence: signed.bundle_digest,
+                gates: blocking,
+            }));
+        }
+        let policies: Vec<&str> = p
+            .get("policy")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|x| x.get("digest").and_then(Value::as_str))
+            .collect();
+        let evidence = p.get("evidence").and_then(Value::as_array).map_or(0, Vec::len);
+        let exceptions = gates
+            .iter()
+            .filter_map(|gate| gate.get("exceptions").and_then(Value::as_array))
+            .flatten()
+            .filter(|e| e.get("status").and_then(Value::as_str) == Some("applied"))
+            .count();
+        return Ok(edge.holds(format!(
+            "pass ({} gate(s)), signed by {}, policy {}, {evidence} evidence file(s), {exceptions} exception(s) used, ledger entry {index}",
+            gates.len(),
+            signed.signer,
+            if policies.is_empty() {
+                "none recorded".to_owned()
+            } else {
+                policies.join(", ")
+            },
+        )));
+    }
+    Ok(edge.broken(Reason::GateUnsigned { role, candidates }))
+}
+
+#[allow(clippy::too_many_lines)] // one environment's records, in the order the report shows them
+fn environment_edge(
+    g: &Governance<'_>,
+    image: &Digest,
+    env: &EnvSpec,
+    previous: Option<(&EnvSpec, Option<u64>)>,
+) -> Result<(Edge, Option<u64>), GovernanceError> {
+    let mut edge = Edge::new(EdgeKind::Environment, env.name.clone()).holds(env.repository.clone());
+    if env.promote_roles.is_empty() {
+        return Err(GovernanceError::NoPromoteRoles {
+            environment: env.name.clone(),
+        });
+    }
+    // Approvals come first: they are what allows the promotion.
+    if let Some(rule) = &env.requires.approvals {
+        for e in approval_edges(g, image, env, rule)? {
+            edge.push(e);
+        }
+    }
+    let lookup = find_promotion(
+        g.store,
+        image,
+        &env.name,
+        g.roles,
+        &env.promote_roles,
+        g.trusted_root,
+    )
+    .map_err(|e| match e {
+        provenant_env::promoted::LookupError::Store(s) => GovernanceError::Store(s),
+        _ => GovernanceError::NoPromoteRoles {
+            environment: env.name.clone(),
+        },
+    })?;
+    let promotion = Edge::new(EdgeKind::Promotion, env.name.clone());
+    let promoted: Option<Box<VerifiedPromotion>> = match lookup {
+        PromotionLookup::Promoted(p) => Some(p),
+        PromotionLookup::NotPromoted { uncounted } => {
+            let candidates = uncounted
+                .iter()
+                .map(|u| Rejected {
+                    evidence: format!("ledger entry {}", u.index),
+                    why: u.to_string(),
+                })
+                .collect();
+            edge.push(promotion.clone().broken(Reason::NotPromoted {
+                environment: env.name.clone(),
+                previous: previous.map(|(p, _)| p.name.clone()),
+                candidates,
+            }));
+            None
+        }
+        _ => None,
+    };
+    let promoted_at = promoted.as_ref().map(|p| p.index);
+    if let Some(p) = &promoted {
+        let mut e = promotion
+            .with_evidence(p.signed.bundle_digest)
+            .signed_by(p.signed.signer.clone());
+        let recorded_previous = p.record.previous_environment.clone();
+        e = match previous {
+            Some((prev, _)) if recorded_previous.as_deref().is_some_and(|r| r != prev.name) => {
+                e.broken(Reason::WrongPrevious {
+                    environment: env.name.clone(),
+                    expected: prev.name.clone(),
+                    recorded: recorded_previous,
+                })
+            }
+            Some((prev, Some(prev_at))) if prev_at > p.index => e.broken(Reason::OutOfOrder {
+                environment: env.name.clone(),
+                previous: prev.name.clone(),
+            }),
+            _ => e.holds(format!(
+                "promoted into {} at {}, signed by {} (role {}), ledger entry {}",
+                p.record.repository, p.record.timestamp, p.signed.signer, p.signed.role, p.index
+            )),
+        };
+        edge.push(e);
+        let config = Edge::new(EdgeKind::Config, env.name.clone()).with_evidence(p.signed.bundle_digest);
+        edge.push(match &p.record.config_digest {
+            Some(d) => config.holds(format!("configuration {d}, recorded by the promotion")),
+            None if env.config.is_some() => config.broken(Reason::ConfigMismatch {
+                environment: env.name.clone(),
+                expected: format!("the digest of {}", env.config.as_deref().unwrap_or_default()),
+                recorded: None,
+            }),
+            None => config.shown("no configuration for this environment"),
+        });
+    } else if let Some(presence) = g.presence {
+        // The image is there, yet nothing records how it got there.
+        let unrecorded = Edge::new(EdgeKind::Promotion, format!("{} repository", env.name));
+        match presence.holds(&env.repository, image) {
+            Ok(true) => edge.push(unrecorded.broken(Reason::UnrecordedChange {
+                environment: env.name.clone(),
+                repository: env.repository.clone(),
+            })),
+            Ok(false) => {}
+            Err(why) => edge.push(unrecorded.shown(format!("could not ask {}: {why}", env.repository))),
+        }
+    }
+    for e in deployment_edges(g, image, env, promoted.is_some())? {
+        edge.push(e);
+    }
+    for e in record_edges::<Rollback>(
+        g,
+        image,
+        env,
+        EdgeKind::Rollback,
+        PROVENANT_ROLLBACK_V1,
+        "rollback",
+        |r| format!("from {} to {}: {} ({})", r.from, r.to, r.reason, r.timestamp),
+    )? {
+        edge.push(e);
+    }
+    for e in record_edges::<ReleaseHealth>(
+        g,
+        image,
+        env,
+        EdgeKind::ReleaseHealth,
+        PROVENANT_RELEASE_HEALTH_V1,
+        "release-health",
+        |r| format!("window {}, {} SLI(s) ({})", r.window, r.slis.len(), r.timestamp),
+    )? {
+        edge.push(e);
+    }
+    if edge.broken_edges().is_empty() {
+        edge = edge.holds(env.repository.clone());
+    }
+    Ok((edge, promoted_at))
+}
+
+fn approval_edges(
+    g: &Governance<'_>,
+    image: &Digest,
+    env: &EnvSpec,
+    rule: &crate::environments::ApprovalRule,
+) -> Result<Vec<Edge>, GovernanceError> {
+    let mut out = Vec::new();
+    let mut identities: Vec<String> = Vec::new();
+    let mut candidates = Vec::new();
+    for (index, content) in entries(g, image, PROVENANT_APPROVAL_V1, Some(&env.name))?
+        .into_iter()
+        .rev()
+    {
+        let evidence = format!("ledger entry {index}");
+        let Some(content) = content else {
+            candidates.push(Rejected {
+                evidence,
+                why: "redacted".to_owned(),
+            });
+            continue;
+        };
+        let signed = match verify_entry(g, &content, image, &rule.roles) {
+            Ok(s) => s,
+            Err(why) => {
+                candidates.push(Rejected { evidence, why });
+                continue;
+            }
+        };
+        let record = match Approval::from_statement(&signed.statement) {
+            Ok(r) if r.environment == env.name => r,
+            Ok(r) => {
+                candidates.push(Rejected {
+                    evidence,
+                    why: format!("it approves {}", r.environment),
+                });
+                continue;
+            }
+            Err(e) => {
+                candidates.push(Rejected {
+                    evidence,
+                    why: e.to_string(),
+                });
+                continue;
+            }
+        };
+        let edge = Edge::new(
+            EdgeKind::Approval,
+            format!("{} by {}", signed.role, record.identity),
+        )
+        .with_evidence(signed.bundle_digest)
+        .signed_by(signed.signer.clone());
+        // One identity counts once: the signer's key or certificate, and the identity it states.
+        let who = [signed.signer.clone(), record.identity.clone()];
+        if rule.separation_of_duties && who.iter().any(|w| identities.contains(w)) {
+            out.push(edge.broken(Reason::SameIdentity {
+                environment: env.name.clone(),
+                identity: record.identity.clone(),
+            }));
+            continue;
+        }
+        identities.extend(who);
+        out.push(edge.holds(format!(
+            "approved {} at {}, signed by {} (role {}), ledger entry {index}",
+            env.name, record.timestamp, signed.signer, signed.role
+        )));
+    }
+    let counted = out.iter().filter(|e| e.verdict == crate::Verdict::Holds).count();
+    let required = usize::try_from(rule.count).unwrap_or(usize::MAX);
+    if counted < required {
+        out.push(
+            Edge::new(
+                EdgeKind::Approval,
+                format!("{} required", rule.roles.join(" or ")),
+            )
+            .broken(Reason::MissingApproval {
+                environment: env.name.clone(),
+                role: rule.roles.join(" or "),
+                required,
+                found: counted,
+                candidates,
+            }),
+        );
+    }
+    Ok(out)
+}
+
+fn deployment_edges(
+    g: &Governance<'_>,
+    image: &Digest,
+    env: &EnvSpec,
+    promoted: bool,
+) -> Result<Vec<Edge>, GovernanceError> {
+    let mut out = Vec::new();
+    for (index, content) in entries(g, image, PROVENANT_DEPLOYMENT_V1, Some(&env.name))?
+        .into_iter()
+        .rev()
+    {
+        let edge = Edge::new(EdgeKind::Deployment, env.name.clone());
+        if !promoted {
+            out.push(edge.broken(Reason::DeployedUnpromoted {
+                environment: env.name.clone(),
+                index,
+            }));
+            continue;
+        }
+        let signed = content
+            .ok_or_else(|| "redacted".to_owned())
+            .and_then(|c| verify_entry(g, &c, image, g.record_roles));
+        let signed = match signed {
+            Ok(s) => s,
+            Err(why) => {
+                out.push(edge.broken(Reason::RecordUnsigned {
+                    kind: "deployment".to_owned(),
+                    role: g.record_roles.join(" or "),
+                    index,
+                    why,
+                }));
+                continue;
+            }
+        };
+        let edge = edge
+            .with_evidence(signed.bundle_digest)
+            .signed_by(signed.signer.clone());
+        let record = match Deployment::from_statement(&signed.statement) {
+            Ok(r) => r,
+            Err(e) => {
+                out.push(edge.broken(Reason::LedgerEntryUnreadable {
+                    index,
+                    why: e.to_string(),
+                }));
+                continue;
+            }
+        };
+        let failed = [
+            (record.health, FailedCheck::Health),
+            (record.smoke, FailedCheck::Smoke),
+            (record.readiness, FailedCheck::Readiness),
+        ]
+        .into_iter()
+        .find(|(c, _)| *c == Some(provenant_records::Check::Fail));
+        if let Some((_, check)) = failed {
+            out.push(edge.broken(Reason::DeploymentCheckFailed {
+                environment: env.name.clone(),
+                check,
+            }));
+            continue;
+        }
+        let show = |c: Option<provenant_records::Check>| match c {
+            Some(provenant_records::Check::Pass) => "pass",
+            Some(provenant_records::Check::Fail) => "fail",
+            None => "not recorded",
+        };
+        let strategy = serde_json::to_value(record.strategy)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        out.push(edge.holds(format!(
+            "{strategy} at {}, health {}, smoke {}, signed by {}, ledger entry {index}",
+            record.timestamp,
+            show(record.health),
+            show(record.smoke),
+            signed.signer
+        )));
+    }
+    Ok(out)
+}
+
+fn record_edges<R: Record>(
+    g: &Governance<'_>,
+    image: &Digest,
+    env: &EnvSpec,
+    kind: EdgeKind,
+    predicate_type: &str,
+    name: &str,
+    describe: impl Fn(&R) -> String,
+) -> Result<Vec<Edge>, GovernanceError> {
+    let mut out = Vec::new();
+    for (index, content) in entries(g, image, predicate_type, Some(&env.name))?
+        .into_iter()
+        .rev()
+    {
+        let edge = Edge::new(kind, env.name.clone());
+        let signed = content
+            .ok_or_else(|| "redacted".to_owned())
+            .and_then(|c| verify_entry(g, &c, image, g.record_roles));
+        out.push(match signed {
+            Ok(s) => {
+                let edge = edge.with_evidence(s.bundle_digest).signed_by(s.signer.clone());
+                match R::from_statement(&s.statement) {
+                    Ok(r) => edge.holds(format!(
+                        "{}, signed by {}, ledger entry {index}",
+                        describe(&r),
+                        s.signer
+                    )),
+                    Err(e) => edge.broken(Reason::LedgerEntryUnreadable {
+                        index,
+                        why: e.to_string(),
+                    }),
+                }
+            }
+            Err(why) => edge.broken(Reason::RecordUnsigned {
+                kind: name.to_owned(),
+                role: g.record_roles.join(" or "),
+                index,
+                why,
+            }),
+        });
+    }
+    Ok(out)
+}
+
+/// Adds the governed lineage below the image of `report` and recomputes its verdict.
+pub fn extend(report: &mut crate::Report, g: &Governance<'_>) -> Result<(), GovernanceError> {
+    for edge in edges(g, &report.digest)? {
+        report.lineage.push(edge);
+    }
+    report.verified = report.lineage.broken_edges().is_empty();
+    Ok(())
+}
