@@ -27,6 +27,8 @@ fn passes(cmd: &mut Command, what: &str) {
 #[test]
 fn github_workflows_pass_actionlint_and_the_workflow_schema() {
     let actionlint = provenant_testkit::require_actionlint();
+    // actionlint checks every `run:` script with shellcheck when it is on PATH: require it.
+    let _shellcheck = provenant_testkit::require_on_path("shellcheck");
     let schema = provenant_testkit::require_check_jsonschema();
     for w in Workload::ALL {
         let dir = tempfile::tempdir().unwrap();
@@ -59,6 +61,31 @@ fn gitlab_pipelines_pass_the_gitlab_ci_schema() {
                 .arg(&file),
             &format!("GitLab CI schema {w}"),
         );
+    }
+}
+
+#[test]
+fn gitlab_scripts_pass_shellcheck() {
+    let shellcheck = provenant_testkit::require_on_path("shellcheck");
+    for w in Workload::ALL {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write_all(dir.path(), w, Ci::Gitlab);
+        let doc: serde_json::Value = yaml_serde::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let mut n = 0;
+        for (job, def) in doc.as_object().unwrap() {
+            for key in ["before_script", "script"] {
+                for script in def.get(key).and_then(|s| s.as_array()).into_iter().flatten() {
+                    n += 1;
+                    let path = dir.path().join(format!("{job}-{key}-{n}.sh"));
+                    std::fs::write(&path, format!("#!/bin/bash\n{}", script.as_str().unwrap())).unwrap();
+                    passes(
+                        Command::new(&shellcheck).arg(&path),
+                        &format!("shellcheck {w} {job}"),
+                    );
+                }
+            }
+        }
+        assert_eq!(n, 9, "{w}: the eight stage scripts and the shared setup");
     }
 }
 
