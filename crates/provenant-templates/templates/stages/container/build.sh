@@ -4,5 +4,5 @@ mkdir -p "$EVIDENCE/build" "$EVIDENCE/scans"
 # build under provenant build, which records signed SLSA provenance for the root filesystem it leaves.
 provenant scan pinning . --output sarif > "$EVIDENCE/scans/pinning.sarif"
 key=(); if [ -n "${PROVENANT_KEY:-}" ]; then key=(--key "$PROVENANT_KEY"); fi
-provenant build --subject '{{rootfs}}/**' --bundle "$EVIDENCE/build/provenance.bundle.json" "${key[@]}" -- {{build_command}}
+provenant build --subject '{{rootfs}}/**/*' --bundle "$EVIDENCE/build/provenance.bundle.json" "${key[@]}" -- {{build_command}}
 tar -cf "$EVIDENCE/build/outputs.tar" {{rootfs}}
