@@ -18,10 +18,11 @@ fn value<'a>(values: &'a Values, name: &str) -> &'a str {
     values.get(name).map_or("", String::as_str)
 }
 
-/// `environments.yaml`: dev, test, uat and prod in that order; dev entered by build and packaging
-/// provenance signed by `ci`; every later one needing a passing gate decision signed by `ci` (no older
-/// than `gate_max_age_hours`) and the digest promoted into the previous one; prod also needing
-/// `prod_approvals` approvals by distinct `release-manager` holders, with separation of duties.
+/// `environments.yaml` in the format `provenant env init` writes: dev, test, uat and prod in that order;
+/// dev entered by build and packaging provenance signed by `ci`; every later one needing a passing gate
+/// decision signed by `ci` (no older than `gate_max_age_hours`) and the digest promoted into the one
+/// before (the order of the list); prod also needing `prod_approvals` approvals by distinct
+/// `release-manager` holders, with separation of duties.
 #[must_use]
 pub fn environments(values: &Values) -> String {
     let registry = value(values, "registry");
@@ -29,28 +30,24 @@ pub fn environments(values: &Values) -> String {
     let max_age = value(values, "gate_max_age_hours");
     let approvals = value(values, "prod_approvals");
     let mut out = String::from(
-        "# Environments, in promotion order (docs/environments.md). The requirements are the platform's:\n\
-         # a team sets only the template's parameters (provenant init --list-parameters).\n\
+        "# Environments, in promotion order (docs/environments.md): one artefact, built once, promoted by\n\
+         # digest; each environment after dev is reached only by a recorded promotion from the one before.\n\
+         # The requirements are the platform's: a team sets only the template's parameters.\n\
          version: 1\n\
          roles: roles.yaml\n\
          environments:\n",
     );
-    let mut previous: Option<&str> = None;
-    for (env, trigger) in ENVIRONMENTS {
+    for (i, (env, trigger)) in ENVIRONMENTS.into_iter().enumerate() {
         let _ = writeln!(out, "  - name: {env}");
         let _ = writeln!(out, "    repository: {registry}/{env}/{name}");
-        let _ = writeln!(out, "    promote: [ci]");
+        out.push_str("    promote_roles: [ci]\n");
         let _ = writeln!(out, "    trigger: {trigger}");
         out.push_str("    requires:\n");
-        match previous {
-            None => {
-                out.push_str("      entry:\n");
-                out.push_str("        provenance: {role: ci}\n");
-            }
-            Some(prev) => {
-                let _ = writeln!(out, "      previous: {prev}");
-                let _ = writeln!(out, "      gate_decision: {{role: ci, max_age: {max_age}h}}");
-            }
+        if i == 0 {
+            out.push_str("      provenance:\n        role: ci\n");
+        } else {
+            out.push_str("      gate_decision:\n        role: ci\n");
+            let _ = writeln!(out, "        max_age: {max_age}h");
         }
         if env == "prod" {
             out.push_str("      approvals:\n");
@@ -58,7 +55,6 @@ pub fn environments(values: &Values) -> String {
             let _ = writeln!(out, "        count: {approvals}");
             out.push_str("        separation_of_duties: true\n");
         }
-        previous = Some(env);
     }
     out
 }

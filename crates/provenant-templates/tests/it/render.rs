@@ -173,7 +173,9 @@ fn the_policy_files_are_read_by_their_readers() {
                 envs["environments"][3]["requires"]["approvals"]["roles"][0],
                 "release-manager"
             );
-            assert_eq!(envs["environments"][1]["requires"]["previous"], "dev");
+            assert_eq!(envs["environments"][0]["requires"]["provenance"]["role"], "ci");
+            assert_eq!(envs["environments"][1]["requires"]["gate_decision"]["role"], "ci");
+            assert_eq!(envs["environments"][1]["promote_roles"][0], "ci");
         }
     }
 }
