@@ -212,3 +212,38 @@ fn init_check_without_a_pipeline_is_a_usage_error() {
         stderr(&o)
     );
 }
+
+#[test]
+fn every_generated_github_workflow_passes_the_pinning_scan() {
+    // The build stage stops at any floating input, so the pipeline itself must pin every action to a
+    // commit SHA.
+    for workload in ["container", "serverless", "mobile", "infra", "data"] {
+        let dir = tempfile::tempdir().unwrap();
+        let args = ["init", "--workload", workload, "--ci", "github"];
+        succeeded(&provenant_in(dir.path(), &args), &args);
+        let scan = ["scan", "pinning", "."];
+        let o = provenant_in(dir.path(), &scan);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{workload}: {}{}",
+            stdout(&o),
+            stderr(&o)
+        );
+        // And the scan does look at workflows: an action by tag is a finding.
+        let wf = dir
+            .path()
+            .join(format!(".github/workflows/provenant-{workload}.yml"));
+        let text = fs::read_to_string(&wf).unwrap();
+        fs::write(
+            &wf,
+            text.replace(
+                "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683",
+                "actions/checkout@v4",
+            ),
+        )
+        .unwrap();
+        let o = provenant_in(dir.path(), &scan);
+        assert_eq!(o.status.code(), Some(1), "{workload}: {}", stdout(&o));
+    }
+}
