@@ -111,3 +111,28 @@ fn a_file_without_a_stamp_names_no_template() {
     );
     assert!(!drift::is_current(&stamp));
 }
+
+#[test]
+fn hostile_pipeline_files_are_refused_or_reported_never_a_panic() {
+    let long = "x".repeat(1 << 20);
+    let inputs = [
+        String::new(),
+        "# provenant-template: ".to_owned(),
+        "# provenant-template: container-github@".to_owned(),
+        "# provenant-template: -@\n".to_owned(),
+        "# provenant-template: container-github@1.0.0\n# provenant-parameter: name\n".to_owned(),
+        "# provenant-template: container-github@1.0.0\n# provenant-parameter: =\n".to_owned(),
+        "# provenant-template: container-github@1.0.0\n# provenant-parameter: name={{> setup}}\n".to_owned(),
+        format!("# provenant-template: container-github@1.0.0\n# provenant-parameter: name={long}\n"),
+        "# provenant-template: container-github@1.0.0@2\r\n".to_owned(),
+        "\u{feff}# provenant-template: container-github@1.0.0\n".to_owned(),
+    ];
+    for input in &inputs {
+        let _ = drift::read_stamp("p", input);
+        if let Ok(report) = drift::check("p", input, &|_| None) {
+            // Rendered again from what it records; every file the template writes is missing here.
+            assert_eq!(report.drifted.len(), 4);
+            assert!(report.values.values().all(|v| !v.contains("{{")));
+        }
+    }
+}
