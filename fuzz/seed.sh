@@ -288,6 +288,11 @@ for f in files("gitleaks", "*.toml"):
     for part in data.split(b"[[rules]]")[1:60]:
         put("scan_gitleaks_config", b"[[rules]]" + part, 0)
 
+# Pipeline files: a stamp and recorded parameters before each CI system's template skeleton.
+for f in sorted((root / "crates" / "provenant-templates" / "templates").glob("*.yml")):
+    stamp = b"# provenant-template: container-" + f.stem.encode() + b"@1.0.0\n# provenant-parameter: name=shop\n"
+    put("templates_drift", stamp + f.read_bytes())
+
 for target in sorted(counts):
     print(f"{target}: {counts[target]} seeds")
 PY
