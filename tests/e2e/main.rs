@@ -37,4 +37,5 @@ mod scan;
 mod signing;
 mod slsa_image;
 mod support;
+mod templates;
 mod verify_image;
