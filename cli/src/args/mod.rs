@@ -54,6 +54,7 @@ pub(crate) const STAGES: &[(&str, &[&str])] = &[
     ("SBOMs", &["sbom"]),
     ("Images and promotion", &["oci", "promote", "verify-image"]),
     ("Governance", &["gate", "scan"]),
+    ("Pipelines", &["init"]),
     ("Audit", &["ledger", "lineage"]),
     ("Shell and manual", &["completions", "man", "help"]),
 ];
@@ -207,6 +208,8 @@ pub(crate) enum Command {
     Gate(crate::commands::gate::GateArgs),
     /// Built-in scanners: secrets (gitleaks-compatible), hygiene, pinning.
     Scan(crate::commands::scan::ScanArgs),
+    /// Write a governed eight-stage pipeline from its template, or check one for drift.
+    Init(crate::commands::init::InitArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Print the manual page (roff) on stdout.

@@ -4,6 +4,7 @@ pub(crate) mod attest;
 pub(crate) mod digest;
 pub(crate) mod gate;
 pub(crate) mod github_attestation;
+pub(crate) mod init;
 pub(crate) mod keys;
 pub(crate) mod ledger;
 pub(crate) mod lineage;

@@ -107,6 +107,19 @@ pub fn require_venv_tool(venv: &str, program: &str) -> PathBuf {
     p
 }
 
+/// actionlint (the linter for GitHub Actions workflows), from its virtualenv.
+#[must_use]
+pub fn require_actionlint() -> PathBuf {
+    require_venv_tool("actionlint", "actionlint")
+}
+
+/// check-jsonschema, whose vendored schemas (`--builtin-schema vendor.github-workflows`,
+/// `vendor.gitlab-ci`) validate CI pipelines offline.
+#[must_use]
+pub fn require_check_jsonschema() -> PathBuf {
+    require_venv_tool("sbom", "check-jsonschema")
+}
+
 /// The `node_modules` directory of an oracle npm install (`npm/<name>/node_modules`), for `NODE_PATH`.
 #[must_use]
 pub fn require_node_modules(name: &str) -> PathBuf {
