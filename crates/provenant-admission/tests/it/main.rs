@@ -9,5 +9,6 @@
     clippy::needless_pass_by_value
 )]
 
+mod manifests;
 mod review;
 mod reviews;
