@@ -88,7 +88,7 @@ pub fn which(program: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// `kubernetes-validate` (the Kubernetes OpenAPI schemas, offline), from the `kubernetes` virtualenv.
+/// `kubernetes-validate` (it validates against the Kubernetes schemas offline), from the `kubernetes` virtualenv.
 #[must_use]
 pub fn require_kubernetes_validate() -> PathBuf {
     require_venv_tool("kubernetes", "kubernetes-validate")
