@@ -12,6 +12,7 @@
 
 pub mod cache;
 pub mod decision;
+pub mod environments;
 pub mod ledger;
 pub mod manifests;
 pub mod metrics;
