@@ -1,7 +1,8 @@
 //! The webhook's HTTPS server: `POST /validate`, `/healthz`, `/readyz`, `/metrics`.
 //!
-//! TLS 1.2/1.3 through rustls (aws-lc-rs); request bodies bounded by [`MAX_REVIEW_BYTES`]; every request
-//! answered within the decider's deadline; at most [`MAX_IN_FLIGHT`] requests decided at once, others
+//! TLS 1.2/1.3 through rustls (aws-lc-rs), handshakes within [`HANDSHAKE_TIMEOUT`]; request bodies bounded
+//! by [`MAX_REVIEW_BYTES`]; every request answered within the decider's deadline plus [`BODY_TIMEOUT`]
+//! (HTTP 408 past it), decisions themselves within the deadline; at most [`MAX_IN_FLIGHT`] requests decided at once, others
 //! wait for a slot within the same deadline. Logs name the request uid, namespace, kind and decision,
 //! never the request's user information or object.
 
@@ -19,6 +20,7 @@ use axum::routing::{get, post};
 use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use tower_http::timeout::TimeoutLayer;
 
 pub use axum_server::Handle;
 
@@ -30,6 +32,10 @@ use crate::review::{self, MAX_REVIEW_BYTES};
 pub const MAX_IN_FLIGHT: usize = 256;
 /// Time allowed for a TLS handshake.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Time allowed to receive a request's body, on top of the decision deadline (past both: HTTP 408).
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Time allowed for a new connection's first request.
+pub const FIRST_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why the TLS configuration cannot be built.
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +77,7 @@ struct AppState {
 
 /// The webhook's routes over `decider`.
 pub fn router(decider: Arc<Decider>) -> Router {
+    let request_timeout = decider.deadline() + BODY_TIMEOUT;
     let state = Arc::new(AppState {
         decider,
         metrics: Metrics::default(),
@@ -82,6 +89,10 @@ pub fn router(decider: Arc<Decider>) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(MAX_REVIEW_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            request_timeout,
+        ))
         .with_state(state)
 }
 
@@ -96,6 +107,7 @@ pub async fn serve(
     let acceptor = RustlsAcceptor::new(RustlsConfig::from_config(tls)).handshake_timeout(HANDSHAKE_TIMEOUT);
     axum_server::from_tcp(listener)?
         .acceptor(acceptor)
+        .first_request_timeout(FIRST_REQUEST_TIMEOUT)
         .handle(handle)
         .serve(router(decider).into_make_service())
         .await
