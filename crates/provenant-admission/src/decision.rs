@@ -114,10 +114,10 @@ pub enum Verdict {
 #[non_exhaustive]
 pub enum SourceError {
     /// The ledger cannot be read.
-    #[error("the ledger cannot be read: {0}")]
+    #[error("the ledger cannot be read")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The ledger breaks an invariant.
-    #[error("the ledger is inconsistent: {0}")]
+    #[error("the ledger is inconsistent")]
     Inconsistent(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The ledger has fewer entries than it had before: an append-only log never shrinks.
     #[error(
@@ -142,7 +142,7 @@ pub enum SourceError {
         environment: String,
     },
     /// The lookup itself failed.
-    #[error("the promotion lookup failed: {0}")]
+    #[error("the promotion lookup failed")]
     Lookup(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The lookup task ended without an answer.
     #[error("the lookup task ended without an answer")]
@@ -244,6 +244,18 @@ pub struct ImageDecision {
     pub message: String,
     /// Whether the answer came from the cache.
     pub cached: bool,
+}
+
+/// An error and its sources, `: `-separated.
+pub(crate) fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        source = e.source();
+    }
+    text
 }
 
 /// Reads the digest an image reference names: a tag alone is denied, naming the image.
@@ -416,7 +428,7 @@ impl Decider {
             },
             Err(e) => ImageDecision {
                 reason: e.reason(),
-                message: format!("image {image} cannot be decided, so it is denied: {e}"),
+                message: format!("image {image} cannot be decided, so it is denied: {}", chain(&e)),
                 cached: false,
             },
         }

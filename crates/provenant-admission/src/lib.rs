@@ -18,6 +18,7 @@ pub mod manifests;
 pub mod metrics;
 pub mod review;
 pub mod server;
+pub mod source;
 
 pub use decision::{
     Decider, Decision, ImageDecision, Namespaces, PromotionSource, Reason, SourceError, Verdict,

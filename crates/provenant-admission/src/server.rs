@@ -160,7 +160,11 @@ async fn healthz() -> &'static str {
 async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     match state.decider.ready().await {
         Ok(size) => format!("ready: the ledger answers ({size} entries)\n").into_response(),
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {e}\n")).into_response(),
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: {}\n", crate::decision::chain(&e)),
+        )
+            .into_response(),
     }
 }
 

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use provenant_digest::Digest;
-use provenant_env::promoted::{PromotionLookup, find_promotion};
+use provenant_env::promoted::{LookupError, PromotionLookup, find_promotion};
 use provenant_evidence::roles::Roles;
 use provenant_ledger_store::{LedgerStore, StoreError};
 use provenant_sigstore::TrustedRoot;
@@ -52,12 +52,12 @@ fn store_error(e: StoreError) -> SourceError {
 
 impl PromotionSource for LedgerPromotions {
     fn lookup(&self, digest: &Digest, environment: &str) -> Result<Verdict, SourceError> {
-        let signer_roles = self
-            .promote
-            .roles(environment)
-            .ok_or_else(|| SourceError::UnknownEnvironment {
-                environment: environment.to_owned(),
-            })?;
+        let signer_roles =
+            self.promote
+                .roles(environment)
+                .ok_or_else(|| SourceError::UnknownEnvironment {
+                    environment: environment.to_owned(),
+                })?;
         if signer_roles.is_empty() {
             return Err(SourceError::NoPromoteRole {
                 environment: environment.to_owned(),
@@ -71,28 +71,32 @@ impl PromotionSource for LedgerPromotions {
             signer_roles,
             self.trusted_root.as_ref(),
         )
-        .map_err(|e| SourceError::Lookup(Box::new(e)))?;
+        .map_err(|e| match e {
+            LookupError::Store(e) => store_error(e),
+            other => SourceError::Lookup(Box::new(other)),
+        })?;
         Ok(match found {
-            PromotionLookup::Promoted { index, signer, .. } => Verdict::Promoted { index, signer },
-            PromotionLookup::NotPromoted { refused, unverified } => {
+            PromotionLookup::Promoted(p) => Verdict::Promoted {
+                index: p.index,
+                signer: p.signed.signer,
+            },
+            PromotionLookup::NotPromoted { uncounted } => {
                 let mut detail = String::new();
-                if refused.is_empty() && unverified.is_empty() {
-                    detail.push_str("the ledger holds no promotion record for it; promote it into this environment first");
-                }
-                for (index, reasons) in refused.iter().rev().take(MAX_NAMED) {
-                    let why: Vec<String> = reasons.iter().map(|r| r.message.clone()).collect();
-                    let _ = write!(detail, "{}promotion refused (ledger entry {index}): {}", sep(&detail), why.join(", "));
-                }
-                for (index, error) in unverified.iter().rev().take(MAX_NAMED) {
-                    let _ = write!(
-                        detail,
-                        "{}record at ledger entry {index} does not verify as signed by a holder of {}: {error}",
-                        sep(&detail),
-                        signer_roles.join(" or ")
+                if uncounted.is_empty() {
+                    detail.push_str(
+                        "the ledger holds no promotion record for it; promote it into this environment first",
                     );
+                }
+                for u in uncounted.iter().take(MAX_NAMED) {
+                    let _ = write!(detail, "{}{u}", sep(&detail));
+                }
+                if uncounted.len() > MAX_NAMED {
+                    let _ = write!(detail, "; and {} more", uncounted.len() - MAX_NAMED);
                 }
                 Verdict::NotPromoted { detail }
             }
+            // A lookup outcome this version does not know cannot allow.
+            _ => return Err(SourceError::Lookup("an unknown promotion lookup outcome".into())),
         })
     }
 

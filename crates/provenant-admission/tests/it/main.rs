@@ -9,6 +9,13 @@
     clippy::needless_pass_by_value
 )]
 
+mod cache;
+mod decision;
+mod fail_closed;
+mod fixture;
 mod manifests;
+mod probe;
 mod review;
 mod reviews;
+mod tls;
+mod webhook;

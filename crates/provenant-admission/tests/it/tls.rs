@@ -10,9 +10,9 @@ use provenant_admission::server::{self, Handle};
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 
 pub(crate) struct Pki {
-    pub(crate) ca_pem: String,
-    pub(crate) cert_pem: String,
-    pub(crate) key_pem: String,
+    pub(crate) ca: String,
+    pub(crate) cert: String,
+    pub(crate) key: String,
 }
 
 pub(crate) fn pki() -> Pki {
@@ -25,9 +25,9 @@ pub(crate) fn pki() -> Pki {
     let params = CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).unwrap();
     let cert = params.signed_by(&key, &issuer).unwrap();
     Pki {
-        ca_pem: ca.pem(),
-        cert_pem: cert.pem(),
-        key_pem: key.serialize_pem(),
+        ca: ca.pem(),
+        cert: cert.pem(),
+        key: key.serialize_pem(),
     }
 }
 
@@ -47,7 +47,7 @@ impl Drop for Webhook {
 
 pub(crate) fn start(decider: Decider) -> Webhook {
     let pki = pki();
-    let tls = server::tls_config(pki.cert_pem.as_bytes(), pki.key_pem.as_bytes()).unwrap();
+    let tls = server::tls_config(pki.cert.as_bytes(), pki.key.as_bytes()).unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -59,7 +59,7 @@ pub(crate) fn start(decider: Decider) -> Webhook {
     let h = handle.clone();
     let decider = Arc::new(decider);
     runtime.spawn(async move { server::serve(listener, tls, decider, h).await.unwrap() });
-    let ca = ureq::tls::Certificate::from_pem(pki.ca_pem.as_bytes()).unwrap();
+    let ca = ureq::tls::Certificate::from_pem(pki.ca.as_bytes()).unwrap();
     let tls = ureq::tls::TlsConfig::builder()
         .provider(ureq::tls::TlsProvider::Rustls)
         .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
@@ -111,6 +111,9 @@ impl Webhook {
 
     pub(crate) fn get(&self, path: &str) -> (u16, String) {
         let mut response = self.agent.get(&self.url(path)).call().unwrap();
-        (response.status().as_u16(), response.body_mut().read_to_string().unwrap())
+        (
+            response.status().as_u16(),
+            response.body_mut().read_to_string().unwrap(),
+        )
     }
 }
