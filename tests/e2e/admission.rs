@@ -162,21 +162,21 @@ fn verify_deploy_admits_only_digests_promoted_into_the_environment() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     setup(d);
-    let (a, b, c) = (digest('a'), digest('b'), digest('c'));
-    record(d, &a, "prod", "promoted", "promoter");
-    record(d, &b, "prod", "refused", "promoter");
-    record(d, &c, "prod", "promoted", "stranger");
+    let (promoted, refused, forged) = (digest('a'), digest('b'), digest('c'));
+    record(d, &promoted, "prod", "promoted", "promoter");
+    record(d, &refused, "prod", "refused", "promoter");
+    record(d, &forged, "prod", "promoted", "stranger");
 
-    let (code, doc) = verify_deploy(d, &format!("registry.example/shop@{a}"), "prod");
+    let (code, doc) = verify_deploy(d, &format!("registry.example/shop@{promoted}"), "prod");
     assert_eq!(code, Some(0), "{doc}");
     assert_eq!(doc["admitted"], true);
     assert_eq!(doc["reason"], "promoted");
 
-    let (code, doc) = verify_deploy(d, &format!("registry.example/shop@{a}"), "dev");
+    let (code, doc) = verify_deploy(d, &format!("registry.example/shop@{promoted}"), "dev");
     assert_eq!(code, Some(1), "{doc}");
     assert_eq!(doc["reason"], "not-promoted");
 
-    let (code, doc) = verify_deploy(d, &format!("registry.example/shop@{b}"), "prod");
+    let (code, doc) = verify_deploy(d, &format!("registry.example/shop@{refused}"), "prod");
     assert_eq!(code, Some(1));
     assert!(
         doc["message"]
@@ -186,7 +186,7 @@ fn verify_deploy_admits_only_digests_promoted_into_the_environment() {
         "{doc}"
     );
 
-    let (code, doc) = verify_deploy(d, &format!("registry.example/shop@{c}"), "prod");
+    let (code, doc) = verify_deploy(d, &format!("registry.example/shop@{forged}"), "prod");
     assert_eq!(code, Some(1));
     assert!(
         doc["message"]
@@ -205,7 +205,7 @@ fn verify_deploy_admits_only_digests_promoted_into_the_environment() {
         d,
         &[
             "verify-deploy",
-            &format!("registry.example/shop@{b}"),
+            &format!("registry.example/shop@{refused}"),
             "--env",
             "prod",
             "--ledger",

@@ -32,7 +32,7 @@ namespace's environment (a verified promotion record in the ledger, signed by a 
 promote role). Anything that prevents an answer (ledger unreachable or inconsistent, timeout) denies."
     )]
     Serve(Box<ServeArgs>),
-    /// Print the Namespace, ServiceAccount, Deployment, Service and ValidatingWebhookConfiguration that install the webhook.
+    /// Print the Kubernetes objects that install the webhook: namespace, service account, deployment, service and webhook configuration.
     Manifests(ManifestsArgs),
 }
 
