@@ -14,7 +14,7 @@ command -v wrk >/dev/null || { echo "wrk is not installed: run tests/harness/set
 FIXTURE_BIN=${ADMISSION_FIXTURE_BIN:-$ROOT/target/release/examples/admission_fixture}
 [ -n "${ADMISSION_FIXTURE_BIN:-}" ] ||
   (cd "$ROOT" && cargo build --release --quiet -p provenant-admission --example admission_fixture)
-N=${ADMISSION_BENCH_RECORDS:-200000}
+N=${ADMISSION_BENCH_RECORDS:-100000}
 SECONDS_EACH=${ADMISSION_BENCH_SECONDS:-10}
 cd "$BENCH"
 rm -rf admission && mkdir admission && cd admission
