@@ -2,8 +2,8 @@
 //! roles and environments files, and `digests.txt` listing the promoted digests, one a line.
 //!
 //! `admission_fixture DIR N`
-// A benchmark helper sharing the tests' fixture: a failed unwrap aborts the benchmark, which is what we
-// want, and the fixture's helpers the benchmark does not call are not dead in the tests.
+// A benchmark tool sharing the tests' fixture: a failed unwrap aborts the benchmark, which is what we
+// want, and the fixture's functions the benchmark does not call are not dead in the tests.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
