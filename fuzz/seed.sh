@@ -302,6 +302,28 @@ for predicate_type, predicate in [
 for f in sorted((root / "crates" / "provenant-templates" / "templates").glob("*.yml")):
     stamp = b"# provenant-template: container-" + f.stem.encode() + b"@1.0.0\n# provenant-parameter: name=shop\n"
     put("templates_drift", stamp + f.read_bytes())
+# AdmissionReview requests: a Pod and every pod-template kind, CREATE, UPDATE and DELETE.
+pod = {"containers": [{"name": "app", "image": "registry.example/app@sha256:" + "a" * 64}],
+       "initContainers": [{"name": "init", "image": "registry.example/init:1"}],
+       "ephemeralContainers": [{"name": "debug", "image": "busybox"}]}
+tpl = {"metadata": {"labels": {"app": "x"}}, "spec": pod}
+sel = {"matchLabels": {"app": "x"}}
+kinds = [("", "Pod", "pods", pod), ("", "ReplicationController", "replicationcontrollers", {"template": tpl}),
+         ("apps", "Deployment", "deployments", {"selector": sel, "template": tpl}),
+         ("apps", "ReplicaSet", "replicasets", {"selector": sel, "template": tpl}),
+         ("apps", "StatefulSet", "statefulsets", {"selector": sel, "serviceName": "s", "template": tpl}),
+         ("apps", "DaemonSet", "daemonsets", {"selector": sel, "template": tpl}),
+         ("batch", "Job", "jobs", {"template": tpl}),
+         ("batch", "CronJob", "cronjobs", {"schedule": "* * * * *", "jobTemplate": {"spec": {"template": tpl}}})]
+for group, kind, resource, spec in kinds:
+    for op in ("CREATE", "UPDATE", "DELETE"):
+        gvk = {"group": group, "version": "v1", "kind": kind}
+        obj = None if op == "DELETE" else {"apiVersion": (group + "/v1").lstrip("/"), "kind": kind,
+                                           "metadata": {"name": "x"}, "spec": spec}
+        put("admission_review", json.dumps({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+            "request": {"uid": "u-" + kind, "kind": gvk, "resource": {"group": group, "version": "v1",
+            "resource": resource}, "namespace": "prod", "operation": op,
+            "userInfo": {"username": "u"}, "object": obj, "oldObject": None}}))
 
 for target in sorted(counts):
     print(f"{target}: {counts[target]} seeds")

@@ -88,6 +88,8 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Keys(command) => commands::keys::run(&global, &command),
         Command::Sbom(command) => commands::sbom::run(&global, &command),
         Command::Ledger(command) => commands::ledger::run(&global, &command),
+        Command::Admission(command) => commands::admission::run(&global, &command),
+        Command::VerifyDeploy(args) => commands::admission::verify_deploy(&global, &args),
         Command::Gate(args) => commands::gate::run(&global, &args),
         Command::Scan(args) => commands::scan::run(&global, &args),
         Command::Init(args) => commands::init::run(&global, &args),

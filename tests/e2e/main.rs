@@ -9,6 +9,7 @@
 )]
 #![allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 
+mod admission;
 mod conformance;
 mod digest;
 mod evidence;

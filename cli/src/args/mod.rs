@@ -6,12 +6,14 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod admission;
 mod ledger;
 mod registry;
 mod signer;
 mod source;
 mod trust;
 
+pub(crate) use admission::DecisionArgs;
 pub(crate) use ledger::{LedgerArg, NoteKeyArg, load_roles};
 pub(crate) use registry::RegistryArgs;
 pub(crate) use signer::KeylessArgs;
@@ -56,6 +58,7 @@ pub(crate) const STAGES: &[(&str, &[&str])] = &[
     ("Governance", &["gate", "scan"]),
     ("Pipelines", &["init"]),
     ("Audit", &["ledger", "lineage"]),
+    ("Deployment", &["admission", "verify-deploy"]),
     ("Shell and manual", &["completions", "man", "help"]),
 ];
 
@@ -204,6 +207,11 @@ pub(crate) enum Command {
     /// The audit ledger: an append-only, verifiable transparency log of pipeline events.
     #[command(subcommand)]
     Ledger(crate::commands::ledger::LedgerCommand),
+    /// Deploy admission: a Kubernetes webhook admitting only digests promoted into the namespace's environment.
+    #[command(subcommand)]
+    Admission(crate::commands::admission::AdmissionCommand),
+    /// Check that an image digest was promoted into an environment (for runtimes without admission).
+    VerifyDeploy(crate::commands::admission::VerifyDeployArgs),
     /// Quality and security gates: evaluate scanners' evidence against the policy, sign the decision.
     Gate(crate::commands::gate::GateArgs),
     /// Built-in scanners: secrets (gitleaks-compatible), hygiene, pinning.

@@ -95,6 +95,12 @@ pub fn which(program: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// `kubernetes-validate` (it validates against the Kubernetes schemas offline), from the `kubernetes` virtualenv.
+#[must_use]
+pub fn require_kubernetes_validate() -> PathBuf {
+    require_venv_tool("kubernetes", "kubernetes-validate")
+}
+
 /// A console script installed in one of the oracle virtualenvs (`venvs/<venv>/bin/<program>`).
 #[must_use]
 pub fn require_venv_tool(venv: &str, program: &str) -> PathBuf {
