@@ -11,6 +11,7 @@
 
 mod conformance;
 mod digest;
+mod environments;
 mod evidence;
 mod gate;
 mod github_attestation;

@@ -51,7 +51,7 @@ pub(crate) const STAGES: &[(&str, &[&str])] = &[
     ),
     ("SBOMs", &["sbom"]),
     ("Images and promotion", &["oci", "promote", "verify-image"]),
-    ("Governance", &["gate", "scan"]),
+    ("Governance", &["gate", "scan", "env"]),
     ("Audit", &["ledger", "lineage"]),
     ("Shell and manual", &["completions", "man", "help"]),
 ];
@@ -205,6 +205,9 @@ pub(crate) enum Command {
     Gate(crate::commands::gate::GateArgs),
     /// Built-in scanners: secrets (gitleaks-compatible), hygiene, pinning.
     Scan(crate::commands::scan::ScanArgs),
+    /// Environments: the promotion path (dev, test, uat, prod) and what each environment requires.
+    #[command(subcommand)]
+    Env(crate::commands::env::EnvCommand),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Print the manual page (roff) on stdout.

@@ -2,6 +2,7 @@
 
 pub(crate) mod attest;
 pub(crate) mod digest;
+pub(crate) mod env;
 pub(crate) mod gate;
 pub(crate) mod github_attestation;
 pub(crate) mod keys;
