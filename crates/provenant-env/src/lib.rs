@@ -6,6 +6,7 @@ pub mod config;
 pub mod config_digest;
 pub mod duration;
 pub mod init;
+pub mod requirements;
 
 pub use config::{ConfigError, Environment, EnvironmentsFile, Requires, Trigger};
 pub use duration::{Duration, DurationError};

@@ -11,3 +11,4 @@
 
 mod config;
 mod duration;
+mod requirements;
