@@ -11,4 +11,5 @@
 
 mod config;
 mod duration;
+mod promoted;
 mod requirements;
