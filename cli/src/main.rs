@@ -91,6 +91,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Gate(args) => commands::gate::run(&global, &args),
         Command::Scan(args) => commands::scan::run(&global, &args),
         Command::Env(command) => commands::env::run(&global, &command),
+        Command::Approve(args) => commands::approve::run(&global, &args),
         Command::Completions(args) => commands::meta::completions(&args),
         Command::Man => commands::meta::man(),
         Command::Sign(args) => commands::sigstore::sign(&global, &args),

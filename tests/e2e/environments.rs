@@ -111,3 +111,235 @@ fn env_init_refuses_a_template_without_env() {
     assert!(stderr(&out).contains("has no {env}"), "{}", stderr(&out));
     assert!(stdout(&out).is_empty());
 }
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = p(dir, args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{args:?}\n{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    stdout(&out)
+}
+
+/// A key pair `NAME.key`/`NAME.pub` in `dir`.
+fn key(dir: &Path, name: &str) {
+    ok(dir, &["keys", "generate", "--output-key-prefix", name]);
+}
+
+/// A small image in the OCI layout `dir/NAME`, returned as `oci:DIR@DIGEST` with its digest.
+fn image(dir: &Path, name: &str, content: &str) -> (String, String) {
+    let root = dir.join(format!("{name}-rootfs"));
+    fs::create_dir_all(&root).unwrap();
+    fs::write(root.join("app"), content).unwrap();
+    let layout = format!("oci:{}", dir.join(name).display());
+    let out = ok(
+        dir,
+        &[
+            "oci",
+            "image",
+            root.to_str().unwrap(),
+            &format!("{layout}:1"),
+            "--output",
+            "json",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let digest = v["digest"].as_str().unwrap().to_owned();
+    (format!("{layout}@{digest}"), digest)
+}
+
+fn ledger_entries(db: &Path, digest: &str) -> Vec<Vec<u8>> {
+    use provenant_ledger_store::{Location, Query};
+    let store =
+        provenant_ledger_store::open(&Location::parse(&format!("sqlite:{}", db.display())).unwrap()).unwrap();
+    let mut indexes = store
+        .query(&Query {
+            subject: Some(digest.to_owned()),
+            ..Query::default()
+        })
+        .unwrap();
+    indexes.sort_unstable();
+    indexes
+        .into_iter()
+        .map(|i| store.entry(i).unwrap().content.unwrap())
+        .collect()
+}
+
+#[test]
+fn approve_signs_an_approval_that_verifies_for_its_role_from_the_ledger_and_attaches_it() {
+    use provenant_records::Record as _;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    key(d, "rm");
+    key(d, "dev");
+    fs::write(
+        d.join("roles.yaml"),
+        "roles:\n  release-manager:\n    keys: [rm.pub]\n  developer:\n    keys: [dev.pub]\n",
+    )
+    .unwrap();
+    let (subject, digest) = image(d, "prod", "v1");
+    let out = ok(
+        d,
+        &[
+            "approve",
+            &subject,
+            "--env",
+            "prod",
+            "--role",
+            "release-manager",
+            "--key",
+            "rm.key",
+            "--change",
+            "CHG0001234",
+            "--comment",
+            "release 1.2",
+            "--attach",
+            "--ledger",
+            "sqlite:ledger.db",
+            "--output",
+            "json",
+        ],
+    );
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["subject"], digest.as_str());
+    assert_eq!(report["environment"], "prod");
+    assert_eq!(report["role"], "release-manager");
+    assert_eq!(report["ledger_index"], 0);
+    assert_eq!(report["attached"], true);
+    assert_eq!(report["timestamp"], "2026-05-28T20:26:40Z");
+    // The identity is the key's fingerprint: the SHA-256 of its public key's DER.
+    let public = provenant_keys::PublicKey::from_pem(&fs::read_to_string(d.join("rm.pub")).unwrap()).unwrap();
+    let fingerprint = provenant_digest::Algorithm::Sha256.hash_bytes(public.spki_der());
+    assert_eq!(report["identity"], fingerprint.to_string().as_str());
+
+    // The ledger holds the signed bundle, which verifies for the role it claims and no other.
+    let entries = ledger_entries(&d.join("ledger.db"), &digest);
+    assert_eq!(entries.len(), 1);
+    let roles = provenant_evidence::roles::Roles::load(&d.join("roles.yaml")).unwrap();
+    let digest_value: provenant_digest::Digest = digest.parse().unwrap();
+    let signed = provenant_evidence::roles::verify_for_role(
+        &entries[0],
+        &digest_value,
+        &roles,
+        "release-manager",
+        None,
+    )
+    .unwrap();
+    let approval = provenant_records::approval::Approval::from_statement(&signed.statement).unwrap();
+    assert_eq!(approval.environment, "prod");
+    assert_eq!(approval.role, "release-manager");
+    assert_eq!(approval.change.unwrap().id.as_deref(), Some("CHG0001234"));
+    assert_eq!(approval.comment.as_deref(), Some("release 1.2"));
+    assert!(
+        provenant_evidence::roles::verify_for_role(&entries[0], &digest_value, &roles, "developer", None)
+            .is_err()
+    );
+    assert_eq!(
+        report["bundle_digest"],
+        provenant_digest::Algorithm::Sha256
+            .hash_bytes(&entries[0])
+            .to_string()
+            .as_str()
+    );
+
+    // Attached: the image's referrers list it.
+    let discovered = ok(d, &["oci", "discover", &subject, "--output", "json"]);
+    assert!(
+        discovered.contains("https://provenant.dev/attestation/approval/v1"),
+        "{discovered}"
+    );
+}
+
+#[test]
+fn approve_refuses_a_tag_and_a_bad_environment_name_without_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    key(d, "rm");
+    for (image, env, words) in [
+        ("registry.example.com/prod/app:1.0", "prod", "by digest"),
+        (
+            "registry.example.com/prod/app@sha256:0000000000000000000000000000000000000000000000000000000000000000",
+            "Prod!",
+            "environment name",
+        ),
+    ] {
+        let out = p(
+            d,
+            &[
+                "approve",
+                image,
+                "--env",
+                env,
+                "--role",
+                "release-manager",
+                "--key",
+                "rm.key",
+                "--ledger",
+                "sqlite:ledger.db",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(stderr(&out).contains(words), "{}", stderr(&out));
+        assert!(!d.join("ledger.db").exists());
+    }
+}
+
+#[test]
+fn approve_keyless_states_the_token_identity_and_verifies_for_that_identity() {
+    use provenant_records::Record as _;
+    const ISSUER: &str = "https://issuer.example";
+    let sigstore = provenant_testkit::sigstore::start_mock_sigstore();
+    let base = sigstore.base_url();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::write(
+        d.join("roles.yaml"),
+        format!(
+            "roles:\n  release-manager:\n    identities: [{{san: rm@example.com, issuer: '{ISSUER}'}}]\n"
+        ),
+    )
+    .unwrap();
+    let digest = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+    let token = provenant_testkit::sigstore::mock_identity_token(ISSUER, "rm@example.com");
+    let out = ok(
+        d,
+        &[
+            "approve",
+            &format!("registry.example.com/prod/app@{digest}"),
+            "--env",
+            "prod",
+            "--role",
+            "release-manager",
+            "--identity-token",
+            &token,
+            "--fulcio-url",
+            &base,
+            "--rekor-url",
+            &base,
+            "--ledger",
+            "sqlite:ledger.db",
+            "--output",
+            "json",
+        ],
+    );
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["identity"], "rm@example.com");
+    let entries = ledger_entries(&d.join("ledger.db"), digest);
+    let roles = provenant_evidence::roles::Roles::load(&d.join("roles.yaml")).unwrap();
+    let trusted_root =
+        provenant_sigstore::TrustedRoot::from_json(&fs::read(&sigstore.trusted_root).unwrap()).unwrap();
+    let signed = provenant_evidence::roles::verify_for_role(
+        &entries[0],
+        &digest.parse().unwrap(),
+        &roles,
+        "release-manager",
+        Some(&trusted_root),
+    )
+    .unwrap();
+    assert_eq!(signed.signer, format!("rm@example.com ({ISSUER})"));
+    let approval = provenant_records::approval::Approval::from_statement(&signed.statement).unwrap();
+    assert_eq!(approval.identity, "rm@example.com");
+}

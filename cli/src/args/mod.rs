@@ -53,7 +53,7 @@ pub(crate) const STAGES: &[(&str, &[&str])] = &[
     ),
     ("SBOMs", &["sbom"]),
     ("Images and promotion", &["oci", "promote", "verify-image"]),
-    ("Governance", &["gate", "scan", "env"]),
+    ("Governance", &["gate", "scan", "env", "approve"]),
     ("Audit", &["ledger", "lineage"]),
     ("Shell and manual", &["completions", "man", "help"]),
 ];
@@ -210,6 +210,8 @@ pub(crate) enum Command {
     /// Environments: the promotion path (dev, test, uat, prod) and what each environment requires.
     #[command(subcommand)]
     Env(crate::commands::env::EnvCommand),
+    /// Approve an image digest for an environment: a signed approval, appended to the ledger.
+    Approve(Box<crate::commands::approve::ApproveArgs>),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Print the manual page (roff) on stdout.

@@ -65,7 +65,7 @@ fn init(global: &GlobalArgs, args: &EnvInitArgs) -> anyhow::Result<Outcome> {
             "file": path.display().to_string(),
         }))?,
         OutputFormat::Text => {
-            print_bytes(format!("wrote {}: {}\n", path.display(), file.names().join(" -> ")).as_bytes())?
+            print_bytes(format!("wrote {}: {}\n", path.display(), file.names().join(" -> ")).as_bytes())?;
         }
     }
     Ok(Outcome::Success)

@@ -1,5 +1,6 @@
 //! One module per command: each turns validated arguments into library calls and renders the result.
 
+pub(crate) mod approve;
 pub(crate) mod attest;
 pub(crate) mod digest;
 pub(crate) mod env;
