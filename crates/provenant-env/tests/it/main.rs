@@ -11,5 +11,6 @@
 
 mod config;
 mod duration;
+mod gather;
 mod promoted;
 mod requirements;
