@@ -343,3 +343,272 @@ fn approve_keyless_states_the_token_identity_and_verifies_for_that_identity() {
     let approval = provenant_records::approval::Approval::from_statement(&signed.statement).unwrap();
     assert_eq!(approval.identity, "rm@example.com");
 }
+
+/// Signs `statement` with the key file `key` (cosign format, password `s3cret`) into a bundle file.
+fn sign_statement_file(dir: &Path, key: &str, statement: &serde_json::Value, out: &str) -> String {
+    let signing = provenant_evidence::load_signing_key(&dir.join(key), || {
+        Ok(zeroize::Zeroizing::new("s3cret".to_owned()))
+    })
+    .unwrap();
+    let bundle =
+        provenant_sigstore_sign::keyed::sign_statement(&signing, &serde_json::to_vec(statement).unwrap())
+            .unwrap()
+            .to_json_v0_3()
+            .unwrap();
+    fs::write(dir.join(out), bundle).unwrap();
+    out.to_owned()
+}
+
+fn ledger_append(dir: &Path, file: &str) {
+    ok(
+        dir,
+        &[
+            "ledger",
+            "append",
+            "--ledger",
+            "sqlite:ledger.db",
+            "--note-key",
+            "note.key",
+            file,
+        ],
+    );
+}
+
+fn promote(dir: &Path, subject: &str, env: &str) -> std::process::Output {
+    p(
+        dir,
+        &[
+            "promote",
+            subject,
+            "--env",
+            env,
+            "--environments",
+            "environments.yaml",
+            "--record-key",
+            "ci.key",
+            "--ledger",
+            "sqlite:ledger.db",
+            "--output",
+            "json",
+        ],
+    )
+}
+
+fn refused(dir: &Path, subject: &str, env: &str) -> Vec<String> {
+    let out = promote(dir, subject, env);
+    assert_eq!(out.status.code(), Some(1), "{}\n{}", stdout(&out), stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["outcome"], "refused");
+    assert!(v["copy"].is_null());
+    v["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r.get("failure").is_some())
+        .map(|r| r["requirement"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+#[allow(clippy::too_many_lines)] // one story, dev to prod, read top to bottom
+fn governed_path_dev_to_prod_on_oci_layouts_with_every_refusal_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for k in ["ci", "rm", "dev"] {
+        key(d, k);
+    }
+    fs::write(
+        d.join("roles.yaml"),
+        "roles:\n  ci:\n    keys: [ci.pub]\n  release-manager:\n    keys: [rm.pub]\n  developer:\n    keys: [dev.pub]\n",
+    )
+    .unwrap();
+    ok(
+        d,
+        &[
+            "ledger",
+            "init",
+            "--ledger",
+            "sqlite:ledger.db",
+            "--origin",
+            "example.com/audit",
+            "--output-key-prefix",
+            "note",
+        ],
+    );
+    let template = format!("oci:{}/{{env}}", d.display());
+    ok(
+        d,
+        &[
+            "env",
+            "init",
+            "--repository-template",
+            &template,
+            "-o",
+            "environments.yaml",
+        ],
+    );
+
+    // Built and packaged by ci: the packaging provenance goes to the ledger.
+    let root = d.join("rootfs");
+    fs::create_dir_all(&root).unwrap();
+    fs::write(root.join("app"), "v1").unwrap();
+    let build = format!("oci:{}/build", d.display());
+    let out = ok(
+        d,
+        &[
+            "oci",
+            "image",
+            root.to_str().unwrap(),
+            &format!("{build}:1"),
+            "--key",
+            "ci.key",
+            "--provenance-bundle",
+            "prov.json",
+            "--output",
+            "json",
+        ],
+    );
+    let digest = serde_json::from_str::<serde_json::Value>(&out).unwrap()["digest"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let subject = format!("{build}@{digest}");
+    let hex = digest.strip_prefix("sha256:").unwrap();
+
+    // Before the provenance is in the ledger, dev refuses the entry.
+    assert_eq!(refused(d, &subject, "dev"), ["entry"]);
+    ledger_append(d, "prov.json");
+    // Skipping an environment is refused, naming every missing requirement, and copies nothing.
+    assert_eq!(
+        refused(d, &subject, "uat"),
+        ["previous-environment", "gate-decision"]
+    );
+    assert!(!d.join("uat").exists());
+
+    let out = promote(d, &subject, "dev");
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", stdout(&out), stderr(&out));
+    assert!(d.join("dev/index.json").exists());
+
+    // test: no gate decision, then a failed one, then a passing one signed by ci.
+    assert_eq!(refused(d, &subject, "test"), ["gate-decision"]);
+    let decision = |verdict: &str, at: &str| {
+        serde_json::json!({
+            "_type": "https://in-toto.io/Statement/v1",
+            "subject": [{"name": "app", "digest": {"sha256": hex}}],
+            "predicateType": "https://provenant.dev/attestation/gate-decision/v1",
+            "predicate": {"decision": verdict, "evaluatedAt": at}
+        })
+    };
+    ledger_append(
+        d,
+        &sign_statement_file(
+            d,
+            "ci.key",
+            &decision("block", "2026-05-28T19:00:00Z"),
+            "block.json",
+        ),
+    );
+    assert_eq!(refused(d, &subject, "test"), ["gate-decision"]);
+    // A passing decision signed by a developer is not the ci role's.
+    ledger_append(
+        d,
+        &sign_statement_file(
+            d,
+            "dev.key",
+            &decision("pass", "2026-05-28T19:30:00Z"),
+            "devpass.json",
+        ),
+    );
+    assert_eq!(refused(d, &subject, "test"), ["gate-decision"]);
+    ledger_append(
+        d,
+        &sign_statement_file(
+            d,
+            "ci.key",
+            &decision("pass", "2026-05-28T20:00:00Z"),
+            "pass.json",
+        ),
+    );
+    for env in ["test", "uat"] {
+        let out = promote(d, &subject, env);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{env}: {}\n{}",
+            stdout(&out),
+            stderr(&out)
+        );
+    }
+
+    // prod: no approval; an approval by the wrong role, for another environment, then the release manager's.
+    assert_eq!(refused(d, &subject, "prod"), ["approvals"]);
+    let approve = |key: &str, role: &str, env: &str| {
+        ok(
+            d,
+            &[
+                "approve",
+                &subject,
+                "--env",
+                env,
+                "--role",
+                role,
+                "--key",
+                key,
+                "--ledger",
+                "sqlite:ledger.db",
+            ],
+        );
+    };
+    approve("dev.key", "release-manager", "prod");
+    approve("rm.key", "release-manager", "uat");
+    let out = promote(d, &subject, "prod");
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let reasons: Vec<&str> = v["approvals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["rejection"]["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(reasons, ["role-not-held", "other-environment"]);
+    // The release manager's approval for prod counts.
+    approve("rm.key", "release-manager", "prod");
+    let out = promote(d, &subject, "prod");
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", stdout(&out), stderr(&out));
+    assert!(d.join("prod/index.json").exists());
+
+    // Every attempt is in the ledger as a signed promotion record: promoted and refused alike.
+    let roles = provenant_evidence::roles::Roles::load(&d.join("roles.yaml")).unwrap();
+    let digest_value: provenant_digest::Digest = digest.parse().unwrap();
+    let mut outcomes = Vec::new();
+    for entry in ledger_entries(&d.join("ledger.db"), &digest) {
+        let Ok(signed) =
+            provenant_evidence::roles::verify_for_role(&entry, &digest_value, &roles, "ci", None)
+        else {
+            continue;
+        };
+        if signed.statement.predicate_type == "https://provenant.dev/attestation/promotion/v1" {
+            outcomes.push(format!(
+                "{} {}",
+                signed.statement.predicate["environment"].as_str().unwrap(),
+                signed.statement.predicate["outcome"].as_str().unwrap()
+            ));
+        }
+    }
+    assert_eq!(
+        outcomes,
+        [
+            "dev refused",
+            "uat refused",
+            "dev promoted",
+            "test refused",
+            "test refused",
+            "test refused",
+            "test promoted",
+            "uat promoted",
+            "prod refused",
+            "prod refused",
+            "prod promoted"
+        ]
+    );
+}

@@ -6,12 +6,14 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod environments;
 mod ledger;
 mod registry;
 mod signer;
 mod source;
 mod trust;
 
+pub(crate) use environments::GovernedArgs;
 pub(crate) use ledger::{LedgerArg, NoteKeyArg, load_roles};
 pub(crate) use registry::RegistryArgs;
 pub(crate) use signer::KeylessArgs;

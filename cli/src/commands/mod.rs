@@ -12,6 +12,7 @@ pub(crate) mod lineage;
 pub(crate) mod meta;
 pub(crate) mod npm;
 pub(crate) mod oci;
+pub(crate) mod promote_env;
 pub(crate) mod provenance;
 pub(crate) mod pypi;
 pub(crate) mod repro;
