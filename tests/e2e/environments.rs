@@ -612,3 +612,141 @@ fn governed_path_dev_to_prod_on_oci_layouts_with_every_refusal_recorded() {
         ]
     );
 }
+
+/// Keys ci, rm and dev with their roles, a ledger, the default environments over OCI layouts, an image
+/// built and packaged by ci with its provenance and a passing gate decision in the ledger. Returns
+/// the image as `oci:DIR@DIGEST`.
+fn governed_setup(d: &Path) -> String {
+    for k in ["ci", "rm", "dev"] {
+        key(d, k);
+    }
+    fs::write(
+        d.join("roles.yaml"),
+        "roles:\n  ci:\n    keys: [ci.pub]\n  release-manager:\n    keys: [rm.pub]\n  developer:\n    keys: [dev.pub]\n",
+    )
+    .unwrap();
+    ok(
+        d,
+        &[
+            "ledger",
+            "init",
+            "--ledger",
+            "sqlite:ledger.db",
+            "--origin",
+            "example.com/audit",
+            "--output-key-prefix",
+            "note",
+        ],
+    );
+    let template = format!("oci:{}/{{env}}", d.display());
+    ok(
+        d,
+        &[
+            "env",
+            "init",
+            "--repository-template",
+            &template,
+            "-o",
+            "environments.yaml",
+        ],
+    );
+    let root = d.join("rootfs");
+    fs::create_dir_all(&root).unwrap();
+    fs::write(root.join("app"), "v1").unwrap();
+    let build = format!("oci:{}/build", d.display());
+    let out = ok(
+        d,
+        &[
+            "oci",
+            "image",
+            root.to_str().unwrap(),
+            &format!("{build}:1"),
+            "--key",
+            "ci.key",
+            "--provenance-bundle",
+            "prov.json",
+            "--output",
+            "json",
+        ],
+    );
+    let digest = serde_json::from_str::<serde_json::Value>(&out).unwrap()["digest"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    ledger_append(d, "prov.json");
+    let decision = serde_json::json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": "app", "digest": {"sha256": digest.strip_prefix("sha256:").unwrap()}}],
+        "predicateType": "https://provenant.dev/attestation/gate-decision/v1",
+        "predicate": {"decision": "pass", "evaluatedAt": "2026-05-28T20:00:00Z"}
+    });
+    ledger_append(d, &sign_statement_file(d, "ci.key", &decision, "pass.json"));
+    format!("{build}@{digest}")
+}
+
+#[test]
+fn wait_is_released_by_an_approval_made_while_waiting_and_times_out_without_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let subject = governed_setup(d);
+    for env in ["dev", "test", "uat"] {
+        let out = promote(d, &subject, env);
+        assert_eq!(out.status.code(), Some(0), "{env}: {}", stderr(&out));
+    }
+    let waiting = |wait: &str| {
+        provenant()
+            .current_dir(d)
+            .env("COSIGN_PASSWORD", "s3cret")
+            .env("SOURCE_DATE_EPOCH", "1780000000")
+            .env_remove("SIGSTORE_ID_TOKEN")
+            .env_remove("PROVENANT_TRUSTED_ROOT")
+            .env_remove("PROVENANT_LEDGER")
+            .args([
+                "promote",
+                &subject,
+                "--env",
+                "prod",
+                "--environments",
+                "environments.yaml",
+                "--record-key",
+                "ci.key",
+                "--ledger",
+                "sqlite:ledger.db",
+                "--wait",
+                wait,
+                "--output",
+                "json",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    // Without an approval the wait runs out: refused, nothing copied.
+    let out = waiting("2s").wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(!d.join("prod").exists());
+    // An approval made while the promotion waits releases it.
+    let child = waiting("5m");
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    ok(
+        d,
+        &[
+            "approve",
+            &subject,
+            "--env",
+            "prod",
+            "--role",
+            "release-manager",
+            "--key",
+            "rm.key",
+            "--ledger",
+            "sqlite:ledger.db",
+        ],
+    );
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", stdout(&out), stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["outcome"], "promoted");
+    assert!(d.join("prod/index.json").exists());
+}
