@@ -288,7 +288,7 @@ for f in files("gitleaks", "*.toml"):
     for part in data.split(b"[[rules]]")[1:60]:
         put("scan_gitleaks_config", b"[[rules]]" + part, 0)
 
-# Environments files: the platform default written by `env init`, and each environment on its own.
+# Environments files: two environments with every option.
 put("env_environments", b"version: 1\nroles: roles.yaml\nenvironments:\n  - {name: dev, repository: r/dev, promote_roles: [ci], trigger: on-commit, requires: {provenance: {role: ci}}}\n  - {name: prod, repository: r/prod, promote_roles: [ci], trigger: on-approval, requires: {gate_decision: {role: ci, max_age: 7d}, approvals: {roles: [release-manager], count: 2}, change_windows: [{days: [fri], start: '22:00', end: '02:00'}, {from: 2026-12-01T09:00:00Z, until: 2026-12-01T12:00:00Z}]}}\n")
 
 for target in sorted(counts):

@@ -140,15 +140,28 @@ pub fn gather(
     } else {
         Vec::new()
     };
-    let rollback_recorded = req.rollback_tested
-        && !store
-            .query(&Query {
-                predicate_type: Some(PROVENANT_ROLLBACK_V1.to_owned()),
-                environment: Some(environment.to_owned()),
-                limit: Some(1),
-                ..Query::default()
-            })?
-            .is_empty();
+    // A tested rollback path: a rollback record about this digest into the environment, verified for
+    // one of the roles that may promote into it (an unverified record never counts).
+    let mut rollback_recorded = false;
+    if req.rollback_tested {
+        for role in &env.promote_roles {
+            let (rollbacks, _) = verified(
+                store,
+                subject,
+                PROVENANT_ROLLBACK_V1,
+                roles,
+                role.as_str(),
+                trusted_root,
+            )?;
+            rollback_recorded |= rollbacks.iter().any(|r| {
+                r.statement
+                    .predicate
+                    .get("environment")
+                    .and_then(serde_json::Value::as_str)
+                    == Some(environment)
+            });
+        }
+    }
     Ok((
         index,
         Inputs {

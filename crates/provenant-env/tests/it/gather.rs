@@ -216,3 +216,48 @@ fn prod_evidence_from_the_ledger_counts_only_what_verifies_for_its_role() {
     ));
     assert!(gather(store.as_ref(), &file, "staging", &image, &roles, None, NOW).is_err());
 }
+
+#[test]
+fn a_tested_rollback_counts_only_when_verified_for_a_promote_role_and_for_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn LedgerStore> =
+        provenant_ledger_store::open(&Location::Sqlite(dir.path().join("ledger.db"))).unwrap();
+    store
+        .init("example.com/ledger", "example.com/ledger+00000000+AQ==")
+        .unwrap();
+    let (ci, developer) = (
+        SigningKey::generate(KeyKind::EcdsaP256).unwrap(),
+        SigningKey::generate(KeyKind::EcdsaP256).unwrap(),
+    );
+    let roles = Roles::from([
+        ("ci".to_owned(), vec![holder("ci.pub", &ci)]),
+        ("developer".to_owned(), vec![holder("dev.pub", &developer)]),
+    ]);
+    let yaml = default_yaml("r/{env}/app", "roles.yaml")
+        .unwrap()
+        .replace("      # rollback_tested: true", "      rollback_tested: true");
+    let file = EnvironmentsFile::from_yaml("f", yaml.as_bytes()).unwrap();
+    let image = Algorithm::Sha256.hash_bytes(b"image");
+    let rollback = provenant_attest::predicate::PROVENANT_ROLLBACK_V1;
+    let record = |env: &str| serde_json::json!({"environment": env, "from": "sha256:aa", "to": "sha256:bb", "reason": "drill", "timestamp": "2026-05-28T19:00:00Z"});
+    let recorded = |store: &dyn LedgerStore| {
+        gather(store, &file, "prod", &image, &roles, None, NOW)
+            .unwrap()
+            .1
+            .rollback_recorded
+    };
+    store
+        .append(
+            &[
+                sign(&about(&image, rollback, record("prod")), &developer),
+                sign(&about(&image, rollback, record("uat")), &ci),
+            ],
+            1,
+        )
+        .unwrap();
+    assert!(!recorded(store.as_ref()));
+    store
+        .append(&[sign(&about(&image, rollback, record("prod")), &ci)], 2)
+        .unwrap();
+    assert!(recorded(store.as_ref()));
+}
