@@ -324,6 +324,8 @@ for group, kind, resource, spec in kinds:
             "request": {"uid": "u-" + kind, "kind": gvk, "resource": {"group": group, "version": "v1",
             "resource": resource}, "namespace": "prod", "operation": op,
             "userInfo": {"username": "u"}, "object": obj, "oldObject": None}}))
+# Environments files: two environments with every option.
+put("env_environments", b"version: 1\nroles: roles.yaml\nenvironments:\n  - {name: dev, repository: r/dev, promote_roles: [ci], trigger: on-commit, requires: {provenance: {role: ci}}}\n  - {name: prod, repository: r/prod, promote_roles: [ci], trigger: on-approval, requires: {gate_decision: {role: ci, max_age: 7d}, approvals: {roles: [release-manager], count: 2}, change_windows: [{days: [fri], start: '22:00', end: '02:00'}, {from: 2026-12-01T09:00:00Z, until: 2026-12-01T12:00:00Z}]}}\n")
 
 for target in sorted(counts):
     print(f"{target}: {counts[target]} seeds")

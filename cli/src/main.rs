@@ -82,6 +82,9 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::VerifyVsa(args) => commands::vsa::verify_vsa(&global, &args),
         Command::VerifyImage(args) => commands::verify_image::verify_image(&global, &args),
         Command::Oci(command) => commands::oci::run(&global, command),
+        Command::Promote(args) if args.governed.environment.is_some() => {
+            commands::promote_env::run(&global, &governed(&args))
+        }
         Command::Promote(args) => commands::oci::promote(&global, &args),
         Command::Lineage(command) => commands::lineage::run(&global, &command),
         Command::Attest(args) => commands::attest::run(&global, &args),
@@ -93,6 +96,8 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Gate(args) => commands::gate::run(&global, &args),
         Command::Scan(args) => commands::scan::run(&global, &args),
         Command::Init(args) => commands::init::run(&global, &args),
+        Command::Env(command) => commands::env::run(&global, &command),
+        Command::Approve(args) => commands::approve::run(&global, &args),
         Command::Completions(args) => commands::meta::completions(&args),
         Command::Man => commands::meta::man(),
         Command::Sign(args) => commands::sigstore::sign(&global, &args),
@@ -149,4 +154,20 @@ fn is_wire_trace(level: tracing::Level, target: &str) -> bool {
                 .strip_prefix(c)
                 .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
         })
+}
+
+/// A governed promotion's inputs, taken from `promote`'s arguments (here, so that no command module
+/// imports another).
+fn governed(a: &commands::oci::PromoteArgs) -> commands::promote_env::Governed<'_> {
+    commands::promote_env::Governed {
+        source: &a.source,
+        options: &a.governed,
+        ledger: &a.ledger,
+        keyless: &a.keyless,
+        trust: &a.trust,
+        registry: &a.registry,
+        src_creds: a.src_creds.as_deref(),
+        dest_creds: a.dest_creds.as_deref(),
+        jobs: a.jobs,
+    }
 }

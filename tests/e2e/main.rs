@@ -12,6 +12,7 @@
 mod admission;
 mod conformance;
 mod digest;
+mod environments;
 mod evidence;
 mod gate;
 mod github_attestation;

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod admission;
+mod environments;
 mod ledger;
 mod registry;
 mod signer;
@@ -14,6 +15,7 @@ mod source;
 mod trust;
 
 pub(crate) use admission::DecisionArgs;
+pub(crate) use environments::GovernedArgs;
 pub(crate) use ledger::{LedgerArg, NoteKeyArg, load_roles};
 pub(crate) use registry::RegistryArgs;
 pub(crate) use signer::KeylessArgs;
@@ -55,7 +57,7 @@ pub(crate) const STAGES: &[(&str, &[&str])] = &[
     ),
     ("SBOMs", &["sbom"]),
     ("Images and promotion", &["oci", "promote", "verify-image"]),
-    ("Governance", &["gate", "scan"]),
+    ("Governance", &["gate", "scan", "env", "approve"]),
     ("Pipelines", &["init"]),
     ("Audit", &["ledger", "lineage"]),
     ("Deployment", &["admission", "verify-deploy"]),
@@ -218,6 +220,11 @@ pub(crate) enum Command {
     Scan(crate::commands::scan::ScanArgs),
     /// Write a governed eight-stage pipeline from its template, or check one for drift.
     Init(crate::commands::init::InitArgs),
+    /// Environments: the promotion path (dev, test, uat, prod) and what each environment requires.
+    #[command(subcommand)]
+    Env(crate::commands::env::EnvCommand),
+    /// Approve an image digest for an environment: a signed approval, appended to the ledger.
+    Approve(Box<crate::commands::approve::ApproveArgs>),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Print the manual page (roff) on stdout.

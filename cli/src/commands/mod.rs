@@ -1,8 +1,10 @@
 //! One module per command: each turns validated arguments into library calls and renders the result.
 
 pub(crate) mod admission;
+pub(crate) mod approve;
 pub(crate) mod attest;
 pub(crate) mod digest;
+pub(crate) mod env;
 pub(crate) mod gate;
 pub(crate) mod github_attestation;
 pub(crate) mod init;
@@ -12,6 +14,7 @@ pub(crate) mod lineage;
 pub(crate) mod meta;
 pub(crate) mod npm;
 pub(crate) mod oci;
+pub(crate) mod promote_env;
 pub(crate) mod provenance;
 pub(crate) mod pypi;
 pub(crate) mod repro;

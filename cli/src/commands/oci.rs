@@ -155,9 +155,13 @@ has; tags are written last. A source given by tag is refused unless --resolve-ta
 )]
 pub(crate) struct PromoteArgs {
     /// The source, by digest: registry/repo@sha256:… or oci:PATH@sha256:….
-    source: String,
+    pub(crate) source: String,
     /// Destinations: registry/repo[:tag] or oci:PATH[:tag] (several tags of one destination may be given).
-    #[arg(required = true, value_name = "DST_REPO[:TAG]")]
+    #[arg(
+        required_unless_present = "environment",
+        conflicts_with = "environment",
+        value_name = "DST_REPO[:TAG]"
+    )]
     destinations: Vec<String>,
     /// Accept a source given by tag: resolve it once, print and record the digest.
     #[arg(long)]
@@ -169,7 +173,7 @@ pub(crate) struct PromoteArgs {
         hide_env_values = true,
         value_name = "USER:PASSWORD"
     )]
-    src_creds: Option<String>,
+    pub(crate) src_creds: Option<String>,
     /// Credentials for the destination registry, USER:PASSWORD.
     #[arg(
         long,
@@ -177,10 +181,10 @@ pub(crate) struct PromoteArgs {
         hide_env_values = true,
         value_name = "USER:PASSWORD"
     )]
-    dest_creds: Option<String>,
+    pub(crate) dest_creds: Option<String>,
     /// Concurrent blob copies.
     #[arg(long, default_value_t = 4)]
-    jobs: usize,
+    pub(crate) jobs: usize,
     /// Do not carry referrers.
     #[arg(long)]
     no_referrers: bool,
@@ -189,12 +193,21 @@ pub(crate) struct PromoteArgs {
     #[command(flatten)]
     signer: SignerArgs,
     #[command(flatten)]
-    trust: TrustArgs,
+    pub(crate) trust: TrustArgs,
     /// With a signer: the verified bundle must be a DSSE attestation with this predicate type.
     #[arg(long, value_name = "URI")]
     attestation_type: Option<String>,
     #[command(flatten)]
-    registry: RegistryArgs,
+    pub(crate) registry: RegistryArgs,
+    /// A governed promotion into an environment.
+    #[command(flatten)]
+    pub(crate) governed: crate::args::GovernedArgs,
+    /// The ledger a governed promotion reads its evidence from and records the attempt in.
+    #[command(flatten)]
+    pub(crate) ledger: crate::args::LedgerArg,
+    /// How a governed promotion signs its record (with --record-key, or keylessly).
+    #[command(flatten)]
+    pub(crate) keyless: crate::args::KeylessArgs,
 }
 
 /// Promotion's verification hook: the evidence attached as referrers, verified under the trust policy.

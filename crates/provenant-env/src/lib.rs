@@ -1,4 +1,7 @@
-//! Environments: the promotion path through DEV, TEST, UAT and PROD as signed, enforced state.
+//! Environments and approvals: the promotion path through DEV, TEST, UAT and PROD as signed, enforced
+//! state. The environments file (promotion order, repositories, triggers, requirements), the platform
+//! default `provenant env init` writes, requirement evaluation, and the configuration digest recorded with
+//! each promotion.
 //!
 //! [`promoted`] answers the one question every later stage asks (admission, `verify-deploy`, rollback,
 //! lineage): was this digest promoted into this environment, by a verified promotion record in the
@@ -6,4 +9,13 @@
 
 #![forbid(unsafe_code)]
 
+pub mod config;
+pub mod config_digest;
+pub mod duration;
+pub mod gather;
+pub mod init;
 pub mod promoted;
+pub mod requirements;
+
+pub use config::{ConfigError, Environment, EnvironmentsFile, Requires, Trigger};
+pub use duration::{Duration, DurationError};

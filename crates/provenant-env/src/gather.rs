@@ -1,0 +1,275 @@
+//! Gathers, from the ledger, the verified evidence a promotion's requirements are evaluated on: entry
+//! provenance, the promotion into the previous environment, gate decisions and approvals, each checked
+//! with `verify_for_role` against the roles file before it is handed to [`crate::requirements`].
+
+use provenant_attest::predicate::{
+    PROVENANT_APPROVAL_V1, PROVENANT_GATE_DECISION_V1, PROVENANT_ROLLBACK_V1, SLSA_PROVENANCE_V1,
+};
+use provenant_digest::Digest;
+use provenant_evidence::roles::{RoleSigned, Roles, verify_for_role};
+use provenant_ledger_store::{LedgerStore, Query, StoreError};
+use provenant_records::Record as _;
+use provenant_records::approval::Approval;
+use provenant_sigstore::TrustedRoot;
+
+use crate::config::EnvironmentsFile;
+use crate::promoted::{LookupError, PromotionLookup, UncountedReason, find_promotion};
+use crate::requirements::{ApprovalClaim, ApprovalEvidence, Duties, GateEvidence, Inputs, Previous};
+
+/// The evidence could not be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GatherError {
+    /// The ledger could not be read.
+    #[error("cannot read the ledger: {0}")]
+    Store(#[from] StoreError),
+    /// The previous environment's promotion could not be looked up.
+    #[error(transparent)]
+    Lookup(#[from] LookupError),
+    /// No such environment in the file.
+    #[error("there is no environment {environment} in the environments file (it has {known})")]
+    UnknownEnvironment {
+        /// The name asked for.
+        environment: String,
+        /// The names it has.
+        known: String,
+    },
+}
+
+/// Verified ledger entries of one predicate type about `subject`, oldest first, with the number that
+/// did not verify for `role`.
+fn verified(
+    store: &dyn LedgerStore,
+    subject: &Digest,
+    predicate_type: &str,
+    roles: &Roles,
+    role: &str,
+    trusted_root: Option<&TrustedRoot>,
+) -> Result<(Vec<RoleSigned>, usize), GatherError> {
+    let mut indexes = store.query(&Query {
+        subject: Some(subject.to_string()),
+        predicate_type: Some(predicate_type.to_owned()),
+        ..Query::default()
+    })?;
+    indexes.sort_unstable();
+    let mut good = Vec::new();
+    let mut bad = 0;
+    for index in indexes {
+        let Some(content) = store.entry(index)?.content else {
+            continue;
+        };
+        match verify_for_role(&content, subject, roles, role, trusted_root) {
+            Ok(s) => good.push(s),
+            Err(_) => bad += 1,
+        }
+    }
+    Ok((good, bad))
+}
+
+/// The evidence for promoting `subject` into `environment`, read from `store` and verified against
+/// `roles` (and `trusted_root` for keyless signatures). `now` is the time of the attempt.
+pub fn gather(
+    store: &dyn LedgerStore,
+    environments: &EnvironmentsFile,
+    environment: &str,
+    subject: &Digest,
+    roles: &Roles,
+    trusted_root: Option<&TrustedRoot>,
+    now: i64,
+) -> Result<(usize, Inputs), GatherError> {
+    let Some((index, env)) = environments.find(environment) else {
+        return Err(GatherError::UnknownEnvironment {
+            environment: environment.to_owned(),
+            known: environments.names().join(", "),
+        });
+    };
+    let req = &env.requires;
+    // Build and packaging provenance: the entry evidence, and who signed it (separation of duties).
+    let mut duties = Duties::default();
+    let entry_role = environments
+        .environments
+        .first()
+        .and_then(|e| e.requires.provenance.as_ref())
+        .map(|p| p.role.to_string());
+    let mut entry = Vec::new();
+    if let Some(role) = &entry_role {
+        let (provenance, _) = verified(store, subject, SLSA_PROVENANCE_V1, roles, role, trusted_root)?;
+        if let Some(first) = provenance.first() {
+            duties.packaging_signer = Some(first.signer.clone());
+            duties.build_signer = Some(first.signer.clone());
+        }
+        if index == 0 {
+            entry = provenance.iter().map(|s| s.bundle_digest).collect();
+        }
+    }
+    let previous = match environments.previous(index) {
+        None => Previous::NotPromoted {
+            refused: 0,
+            unverified: 0,
+        },
+        Some(prev) => {
+            let signer_roles: Vec<String> = prev.promote_roles.iter().map(ToString::to_string).collect();
+            match find_promotion(
+                store,
+                subject,
+                prev.name.as_str(),
+                roles,
+                &signer_roles,
+                trusted_root,
+            )? {
+                PromotionLookup::Promoted(p) => Previous::Promoted(p.signed.bundle_digest),
+                PromotionLookup::NotPromoted { uncounted } => Previous::NotPromoted {
+                    refused: uncounted
+                        .iter()
+                        .filter(|u| matches!(u.reason, UncountedReason::Refused(_)))
+                        .count(),
+                    unverified: uncounted
+                        .iter()
+                        .filter(|u| matches!(u.reason, UncountedReason::Unverified(_)))
+                        .count(),
+                },
+            }
+        }
+    };
+    let (gate_decisions, gate_unverified) = match &req.gate_decision {
+        Some(rule) => gate(store, subject, roles, rule.role.as_str(), trusted_root)?,
+        None => (Vec::new(), 0),
+    };
+    let approvals = if req.approvals.is_some() {
+        approvals(store, subject, roles, trusted_root)?
+    } else {
+        Vec::new()
+    };
+    // A tested rollback path: a rollback record about this digest into the environment, verified for
+    // one of the roles that may promote into it (an unverified record never counts).
+    let mut rollback_recorded = false;
+    if req.rollback_tested {
+        for role in &env.promote_roles {
+            let (rollbacks, _) = verified(
+                store,
+                subject,
+                PROVENANT_ROLLBACK_V1,
+                roles,
+                role.as_str(),
+                trusted_root,
+            )?;
+            rollback_recorded |= rollbacks.iter().any(|r| {
+                r.statement
+                    .predicate
+                    .get("environment")
+                    .and_then(serde_json::Value::as_str)
+                    == Some(environment)
+            });
+        }
+    }
+    Ok((
+        index,
+        Inputs {
+            entry,
+            previous,
+            gate_decisions,
+            gate_unverified,
+            approvals,
+            duties,
+            rollback_recorded,
+            now,
+        },
+    ))
+}
+
+/// Gate decisions for `subject` verified for `role`, with the number that did not verify or carry no
+/// readable `evaluatedAt`.
+fn gate(
+    store: &dyn LedgerStore,
+    subject: &Digest,
+    roles: &Roles,
+    role: &str,
+    trusted_root: Option<&TrustedRoot>,
+) -> Result<(Vec<GateEvidence>, usize), GatherError> {
+    let (decisions, mut unverified) = verified(
+        store,
+        subject,
+        PROVENANT_GATE_DECISION_V1,
+        roles,
+        role,
+        trusted_root,
+    )?;
+    let mut out = Vec::new();
+    for d in decisions {
+        let predicate = &d.statement.predicate;
+        let evaluated_at = predicate
+            .get("evaluatedAt")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let Ok(ts) = evaluated_at.parse::<jiff::Timestamp>() else {
+            unverified += 1;
+            continue;
+        };
+        out.push(GateEvidence {
+            bundle_digest: d.bundle_digest,
+            passed: predicate.get("decision").and_then(serde_json::Value::as_str) == Some("pass"),
+            evaluated_at,
+            evaluated_unix: ts.as_second(),
+        });
+    }
+    Ok((out, unverified))
+}
+
+/// Every approval of `subject` in the ledger, oldest first: verified against every role of the roles
+/// file, so that the roles its signer holds are known, or with why it verified for none.
+fn approvals(
+    store: &dyn LedgerStore,
+    subject: &Digest,
+    roles: &Roles,
+    trusted_root: Option<&TrustedRoot>,
+) -> Result<Vec<ApprovalEvidence>, GatherError> {
+    let mut indexes = store.query(&Query {
+        subject: Some(subject.to_string()),
+        predicate_type: Some(PROVENANT_APPROVAL_V1.to_owned()),
+        ..Query::default()
+    })?;
+    indexes.sort_unstable();
+    let mut out = Vec::new();
+    for index in indexes {
+        let Some(content) = store.entry(index)?.content else {
+            continue;
+        };
+        let bundle_digest = provenant_digest::Algorithm::Sha256.hash_bytes(&content);
+        let mut held = Vec::new();
+        let mut signed = None;
+        let mut errors = Vec::new();
+        for role in roles.names() {
+            match verify_for_role(&content, subject, roles, role, trusted_root) {
+                Ok(s) => {
+                    held.push(role.to_owned());
+                    signed.get_or_insert(s);
+                }
+                Err(e) => errors.push(e.to_string()),
+            }
+        }
+        let content = match signed {
+            None => Err(if errors.is_empty() {
+                "the roles file names no roles".to_owned()
+            } else {
+                format!("signed by no holder of any role ({})", errors.join("; "))
+            }),
+            Some(s) => match Approval::from_statement(&s.statement) {
+                Err(e) => Err(e.to_string()),
+                Ok(a) => Ok(ApprovalClaim {
+                    for_digest: true,
+                    signer_holds_role: held.contains(&a.role),
+                    environment: a.environment,
+                    role: a.role,
+                    signer: s.signer,
+                    timestamp: a.timestamp,
+                }),
+            },
+        };
+        out.push(ApprovalEvidence {
+            bundle_digest,
+            content,
+        });
+    }
+    Ok(out)
+}
