@@ -17,6 +17,7 @@ mod github_attestation;
 mod harness;
 mod keys;
 mod ledger;
+mod ledger_server;
 mod lineage;
 mod npm;
 mod oci;

@@ -554,7 +554,14 @@ async fn tile(AxState(state): AxState<Shared>, Path(path): Path<String>) -> Resu
 async fn healthz(AxState(state): AxState<Shared>) -> Result<Response, ApiError> {
     let s = Arc::clone(&state);
     let size = blocking(move || Ok(s.store.size()?)).await?;
-    Ok(axum::Json(json!({"status": "ok", "size": size})).into_response())
+    // The verifier key is public (informational: auditors keep their own copy, obtained out of band).
+    Ok(axum::Json(json!({
+        "status": "ok",
+        "size": size,
+        "origin": state.signer.name(),
+        "verifierKey": state.signer.verifier_key(),
+    }))
+    .into_response())
 }
 
 async fn metrics(AxState(state): AxState<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {

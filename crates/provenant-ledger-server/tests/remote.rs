@@ -196,11 +196,11 @@ fn the_audit_over_the_tiles_verifies_and_what_http_cannot_do_is_refused() {
     assert_eq!(report.size, 41);
     assert_eq!(report.consistent_with_saved, Some(40));
 
+    assert_eq!(s.verifier_key().unwrap(), key.to_text());
     for err in [
         s.r().init("x", "y").unwrap_err(),
         s.put_blob(b"log").unwrap_err(),
         s.redact(0, b"{}", 0).unwrap_err(),
-        s.verifier_key().unwrap_err(),
     ] {
         assert!(matches!(err, StoreError::Unsupported { .. }), "{err}");
     }
