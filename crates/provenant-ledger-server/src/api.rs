@@ -235,6 +235,13 @@ async fn blocking<T: Send + 'static>(
     })?
 }
 
+/// The entries of a `POST /v1/entries` body (see [`entries_of`]), or `None` when it is refused (the
+/// server answers 400 with the reason). Public for the fuzz target.
+#[must_use]
+pub fn request_entries(body: &[u8]) -> Option<Vec<Vec<u8>>> {
+    entries_of(body).ok().map(|(entries, _)| entries)
+}
+
 /// The entries of a request body: the body itself is one entry (its bytes exactly, an in-toto statement
 /// or DSSE envelope: a JSON object), or a JSON array of standard-base64 strings is a batch.
 fn entries_of(body: &[u8]) -> Result<(Vec<Vec<u8>>, bool), ApiError> {

@@ -21,6 +21,7 @@ use std::time::Duration;
 use provenant_ledger::NoteSigner;
 use provenant_ledger_store::{LedgerStore, StoreError};
 
+pub use api::request_entries;
 pub use tokens::{Role, Token, Tokens, TokensError, token_sha256};
 
 /// Default largest request body: 16 MiB.
