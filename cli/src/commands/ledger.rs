@@ -14,6 +14,8 @@ use provenant_ledger::{Checkpoint, Hash, NoteSigner, NoteVerifier};
 use provenant_ledger_store::audit::{self, AuditFailure};
 use provenant_ledger_store::redaction::redaction_statement;
 use provenant_ledger_store::{LedgerStore, Location, Query};
+
+use crate::args::{LedgerArg, NoteKeyArg};
 use serde::Serialize;
 use serde_json::json;
 use zeroize::Zeroizing;
@@ -98,40 +100,8 @@ pub(crate) struct ServeArgs {
     max_concurrent: usize,
 }
 
-/// Where the ledger is.
-#[derive(Debug, Args)]
-pub(crate) struct LedgerArg {
-    /// The ledger: sqlite:PATH, postgres://… or a ledger server's https://… (http:// on loopback only).
-    #[arg(long, env = "PROVENANT_LEDGER", default_value = "sqlite:.provenant/ledger.db", value_parser = parse_location)]
-    pub(crate) ledger: Location,
-    /// A file holding the bearer token for an https://… ledger (default: `PROVENANT_LEDGER_TOKEN`).
-    #[arg(long, value_name = "FILE")]
-    pub(crate) ledger_token_file: Option<PathBuf>,
-}
-
-/// The checkpoint signing key.
-#[derive(Debug, Args)]
-pub(crate) struct NoteKeyArg {
-    /// The note signer key written by `ledger init` (P.key); not needed for an https://… ledger, whose
-    /// server signs.
-    #[arg(long, env = "PROVENANT_LEDGER_NOTE_KEY", value_name = "KEY")]
-    pub(crate) note_key: Option<PathBuf>,
-}
-
-impl NoteKeyArg {
-    fn required(&self) -> anyhow::Result<&Path> {
-        self.note_key.as_deref().context(
-            "--note-key (or PROVENANT_LEDGER_NOTE_KEY) is required: the checkpoint is signed with the ledger's note key",
-        )
-    }
-}
-
 fn is_remote(arg: &LedgerArg) -> bool {
-    matches!(arg.ledger, Location::Remote(_))
-}
-
-fn parse_location(text: &str) -> Result<Location, String> {
-    Location::parse(text).map_err(|e| e.to_string())
+    arg.is_remote()
 }
 
 #[derive(Debug, Args)]
@@ -297,22 +267,8 @@ fn parse_time(text: &str) -> Result<u64, String> {
     u64::try_from(ts.as_second()).map_err(|_| format!("{text} is before 1970"))
 }
 
-/// The bearer token for a remote ledger: `--ledger-token-file`, else `PROVENANT_LEDGER_TOKEN`.
-fn ledger_token(arg: &LedgerArg) -> anyhow::Result<Option<Zeroizing<String>>> {
-    if !is_remote(arg) {
-        return Ok(None);
-    }
-    if let Some(path) = &arg.ledger_token_file {
-        let text = read_text(path, "ledger token file")?;
-        return Ok(Some(Zeroizing::new(text.trim().to_owned())));
-    }
-    Ok(std::env::var("PROVENANT_LEDGER_TOKEN").ok().map(Zeroizing::new))
-}
-
 fn open(arg: &LedgerArg) -> anyhow::Result<Arc<dyn LedgerStore>> {
-    let location = &arg.ledger;
-    provenant_ledger_store::open_with_token(location, ledger_token(arg)?)
-        .with_context(|| format!("cannot open the ledger {location}"))
+    arg.open()
 }
 
 /// The integration time: `SOURCE_DATE_EPOCH` when set, else the clock.
@@ -668,7 +624,7 @@ fn verify(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<Outcome> {
         .as_deref()
         .map(|p| super::read_bounded(p, MAX_SMALL_FILE, "checkpoint"))
         .transpose()?;
-    let store = provenant_ledger_store::open_for_audit(&args.ledger.ledger, ledger_token(&args.ledger)?)
+    let store = provenant_ledger_store::open_for_audit(&args.ledger.ledger, args.ledger.token()?)
         .with_context(|| format!("cannot open the ledger {}", args.ledger.ledger))?;
     match audit::verify_ledger(store.as_ref(), &key, saved.as_deref())? {
         Err(failure) => report_failure(global, &failure),
