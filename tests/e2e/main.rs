@@ -20,6 +20,7 @@ mod harness;
 mod init;
 mod keys;
 mod ledger;
+mod ledger_server;
 mod lineage;
 mod lineage_where;
 mod npm;

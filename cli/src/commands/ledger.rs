@@ -61,6 +61,47 @@ unencrypted, readable by its owner only. P.pub is the verifier key (name+hash+ke
     VerifyBundle(VerifyBundleArgs),
     /// Remove an entry's content by appending a redaction entry (its leaf hash and proofs remain).
     Redact(RedactArgs),
+    /// Serve the ledger over HTTPS: the /v1 API (bearer tokens with roles), tlog-tiles, metrics.
+    #[command(
+        after_help = "Roles: writer appends (POST /v1/entries); auditor reads the /v1 API and /metrics; admin does both. \
+/checkpoint, /tile/... and /healthz are public, as a static tile host would serve them. The tokens file is \
+`tokens: [{name, role, sha256}]` with each token's SHA-256 in hexadecimal. Plain HTTP only without --tls-cert \
+and on a loopback address."
+    )]
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    #[command(flatten)]
+    ledger: LedgerArg,
+    #[command(flatten)]
+    note_key: NoteKeyArg,
+    /// The address to listen on, e.g. 0.0.0.0:8443 (plain HTTP only on loopback).
+    #[arg(long, value_name = "ADDR")]
+    listen: std::net::SocketAddr,
+    /// TLS certificate chain (PEM).
+    #[arg(long, value_name = "C", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, value_name = "K", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// The tokens file: `tokens: [{name, role, sha256}]`.
+    #[arg(long, value_name = "FILE")]
+    tokens: PathBuf,
+    /// Largest request body in bytes (larger is 413).
+    #[arg(long, value_name = "BYTES", default_value_t = provenant_ledger_server::DEFAULT_BODY_LIMIT)]
+    max_body_bytes: usize,
+    /// Seconds a request may take (longer is 503).
+    #[arg(long, value_name = "SECONDS", default_value_t = provenant_ledger_server::DEFAULT_REQUEST_TIMEOUT.as_secs())]
+    request_timeout: u64,
+    /// Requests handled at once (more wait, within the request timeout).
+    #[arg(long, value_name = "N", default_value_t = provenant_ledger_server::DEFAULT_CONCURRENCY)]
+    max_concurrent: usize,
+}
+
+fn is_remote(arg: &LedgerArg) -> bool {
+    arg.is_remote()
 }
 
 #[derive(Debug, Args)]
@@ -212,6 +253,7 @@ pub(crate) fn run(global: &GlobalArgs, command: &LedgerCommand) -> anyhow::Resul
         LedgerCommand::Export(a) => export(global, a),
         LedgerCommand::VerifyBundle(a) => verify_bundle(global, a),
         LedgerCommand::Redact(a) => redact(global, a),
+        LedgerCommand::Serve(a) => serve(a),
     }
 }
 
@@ -225,11 +267,8 @@ fn parse_time(text: &str) -> Result<u64, String> {
     u64::try_from(ts.as_second()).map_err(|_| format!("{text} is before 1970"))
 }
 
-fn open(location: &Location) -> anyhow::Result<Arc<dyn LedgerStore>> {
-    LedgerArg {
-        ledger: location.clone(),
-    }
-    .open()
+fn open(arg: &LedgerArg) -> anyhow::Result<Arc<dyn LedgerStore>> {
+    arg.open()
 }
 
 /// The integration time: `SOURCE_DATE_EPOCH` when set, else the clock.
@@ -332,6 +371,10 @@ fn with_suffix(prefix: &Path, suffix: &str) -> PathBuf {
 
 fn init(global: &GlobalArgs, args: &InitArgs) -> anyhow::Result<Outcome> {
     anyhow::ensure!(
+        !is_remote(&args.ledger),
+        "a remote ledger cannot be initialised over HTTP: initialise its store (sqlite:PATH or postgres://…) where it is served"
+    );
+    anyhow::ensure!(
         provenant_ledger::note::is_valid_name(&args.origin),
         "origin {:?} cannot name a note key: it must be non-empty, without spaces, plus signs or control characters",
         args.origin
@@ -349,7 +392,7 @@ fn init(global: &GlobalArgs, args: &InitArgs) -> anyhow::Result<Outcome> {
             );
         }
     }
-    let store = open(&args.ledger.ledger)?;
+    let store = open(&args.ledger)?;
     let signer = provenant_ledger_store::generate_note_key(&args.origin)?;
     let encrypted = if let Some(pw) = password(true)? {
         let pem = cosign::encrypt_secret(
@@ -403,14 +446,21 @@ struct AppendedJson {
 }
 
 fn append(global: &GlobalArgs, args: &AppendArgs) -> anyhow::Result<Outcome> {
-    let signer = load_note_key(&args.note_key.note_key)?;
+    // A server signs its own checkpoint after each append.
+    let signer = if is_remote(&args.ledger) {
+        None
+    } else {
+        Some(load_note_key(args.note_key.required()?)?)
+    };
     let entries = args
         .files
         .iter()
         .map(|f| super::read_bounded(f, MAX_ENTRY_BYTES as u64, "entry"))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let store = open(&args.ledger.ledger)?;
-    check_key_is_the_ledgers(store.as_ref(), &signer)?;
+    let store = open(&args.ledger)?;
+    if let Some(signer) = &signer {
+        check_key_is_the_ledgers(store.as_ref(), signer)?;
+    }
     let appended = store.append(&entries, now()?).map_err(|e| match &e {
         provenant_ledger_store::StoreError::BadEntry { position, .. } => {
             let file = args
@@ -422,7 +472,9 @@ fn append(global: &GlobalArgs, args: &AppendArgs) -> anyhow::Result<Outcome> {
         }
         _ => anyhow::Error::new(e),
     })?;
-    sign_checkpoint(store.as_ref(), &signer)?;
+    if let Some(signer) = &signer {
+        sign_checkpoint(store.as_ref(), signer)?;
+    }
     let out: Vec<AppendedJson> = appended
         .iter()
         .map(|a| AppendedJson {
@@ -444,15 +496,24 @@ fn append(global: &GlobalArgs, args: &AppendArgs) -> anyhow::Result<Outcome> {
 }
 
 fn checkpoint(args: &CheckpointArgs) -> anyhow::Result<Outcome> {
-    let signer = load_note_key(&args.note_key.note_key)?;
-    let store = open(&args.ledger.ledger)?;
+    if is_remote(&args.ledger) {
+        // The server's latest signed checkpoint, as it hands it out.
+        let store = open(&args.ledger)?;
+        let note = store
+            .latest_checkpoint()?
+            .context("the ledger server has no checkpoint")?;
+        print_bytes(&note)?;
+        return Ok(Outcome::Success);
+    }
+    let signer = load_note_key(args.note_key.required()?)?;
+    let store = open(&args.ledger)?;
     check_key_is_the_ledgers(store.as_ref(), &signer)?;
     print_bytes(&sign_checkpoint(store.as_ref(), &signer)?)?;
     Ok(Outcome::Success)
 }
 
 fn get(args: &GetArgs) -> anyhow::Result<Outcome> {
-    let store = open(&args.ledger.ledger)?;
+    let store = open(&args.ledger)?;
     let entry = store.entry(args.index)?;
     match entry.content {
         Some(c) => print_bytes(&c)?,
@@ -471,7 +532,7 @@ fn b64(hashes: &[Hash]) -> Vec<String> {
 }
 
 fn prove(global: &GlobalArgs, args: &ProveArgs) -> anyhow::Result<Outcome> {
-    let store = open(&args.ledger.ledger)?;
+    let store = open(&args.ledger)?;
     let current = store.size()?;
     let (doc, hashes) = if let Some(index) = args.index {
         let size = args.size.unwrap_or(current);
@@ -507,7 +568,7 @@ fn prove(global: &GlobalArgs, args: &ProveArgs) -> anyhow::Result<Outcome> {
 }
 
 fn query(global: &GlobalArgs, args: &QueryArgs) -> anyhow::Result<Outcome> {
-    let store = open(&args.ledger.ledger)?;
+    let store = open(&args.ledger)?;
     let q = Query {
         subject: args.subject.clone(),
         predicate_type: args.predicate_type.clone(),
@@ -563,7 +624,7 @@ fn verify(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<Outcome> {
         .as_deref()
         .map(|p| super::read_bounded(p, MAX_SMALL_FILE, "checkpoint"))
         .transpose()?;
-    let store = provenant_ledger_store::open_for_audit(&args.ledger.ledger)
+    let store = provenant_ledger_store::open_for_audit(&args.ledger.ledger, args.ledger.token()?)
         .with_context(|| format!("cannot open the ledger {}", args.ledger.ledger))?;
     match audit::verify_ledger(store.as_ref(), &key, saved.as_deref())? {
         Err(failure) => report_failure(global, &failure),
@@ -592,7 +653,7 @@ fn verify(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<Outcome> {
 }
 
 fn export(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<Outcome> {
-    let store = open(&args.ledger.ledger)?;
+    let store = open(&args.ledger)?;
     let (bytes, summary) = audit::export_bundle(store.as_ref(), &args.subject)?;
     std::fs::write(&args.output_file, bytes)
         .with_context(|| format!("cannot write {}", args.output_file.display()))?;
@@ -637,8 +698,12 @@ fn verify_bundle(global: &GlobalArgs, args: &VerifyBundleArgs) -> anyhow::Result
 }
 
 fn redact(global: &GlobalArgs, args: &RedactArgs) -> anyhow::Result<Outcome> {
-    let signer = load_note_key(&args.note_key.note_key)?;
-    let store = open(&args.ledger.ledger)?;
+    anyhow::ensure!(
+        !is_remote(&args.ledger),
+        "the ledger server does not redact over HTTP: redaction needs the note key and the store itself; run `provenant ledger redact` against the sqlite: or postgres:// ledger it serves"
+    );
+    let signer = load_note_key(args.note_key.required()?)?;
+    let store = open(&args.ledger)?;
     check_key_is_the_ledgers(store.as_ref(), &signer)?;
     let leaf = store.entry(args.index)?.leaf_hash;
     let appended = store.redact(
@@ -655,5 +720,22 @@ fn redact(global: &GlobalArgs, args: &RedactArgs) -> anyhow::Result<Outcome> {
             print_bytes(format!("Entry {} redacted by entry {}\n", args.index, appended.index).as_bytes())?;
         }
     }
+    Ok(Outcome::Success)
+}
+
+fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
+    anyhow::ensure!(
+        !matches!(args.ledger.ledger, Location::Remote(_)),
+        "ledger serve serves a store (sqlite:PATH or postgres://…), not another server"
+    );
+    let signer = load_note_key(args.note_key.required()?)?;
+    let tokens = provenant_ledger_server::Tokens::read(&args.tokens)?;
+    let store = open(&args.ledger)?;
+    let mut config = provenant_ledger_server::Config::new(args.listen);
+    config.tls = args.tls_cert.clone().zip(args.tls_key.clone());
+    config.body_limit = args.max_body_bytes;
+    config.request_timeout = std::time::Duration::from_secs(args.request_timeout.max(1));
+    config.concurrency = args.max_concurrent.max(1);
+    provenant_ledger_server::Server::new(store, signer, tokens, config)?.serve()?;
     Ok(Outcome::Success)
 }

@@ -95,6 +95,15 @@ pub enum StoreError {
         /// The limit.
         max: usize,
     },
+    /// The database did not answer within the deadline (a stalled or unreachable server, or a lock
+    /// another session holds): nothing was acknowledged, and a transaction cut short is rolled back.
+    #[error("the ledger database did not finish {operation} within {}s: the server is stalled, unreachable or waiting on a lock another session holds; check it and retry", deadline.as_secs_f64())]
+    Deadline {
+        /// What was being done.
+        operation: &'static str,
+        /// The deadline that passed.
+        deadline: std::time::Duration,
+    },
     /// A ledger location this build cannot open.
     #[error("unsupported ledger location {location}: {reason}")]
     Unsupported {

@@ -16,6 +16,7 @@ mod error;
 mod location;
 pub mod postgres;
 pub mod redaction;
+pub mod remote;
 pub mod sqlite;
 mod store;
 
@@ -28,24 +29,38 @@ use std::sync::Arc;
 use provenant_ledger::{NoteError, NoteSigner};
 use zeroize::Zeroizing;
 
-/// Opens the store at `location` (an embedded `SQLite` file is created when absent).
+/// Opens the store at `location` (an embedded `SQLite` file is created when absent); a remote ledger
+/// without a token.
 pub fn open(location: &Location) -> Result<Arc<dyn LedgerStore>, StoreError> {
+    open_with_token(location, None)
+}
+
+/// Opens the store at `location`; a remote ledger is sent `token` as its bearer token.
+pub fn open_with_token(
+    location: &Location,
+    token: Option<Zeroizing<String>>,
+) -> Result<Arc<dyn LedgerStore>, StoreError> {
     match location {
         Location::Sqlite(path) => Ok(Arc::new(sqlite::SqliteStore::open(path)?)),
         Location::Postgres(url) => Ok(Arc::new(postgres::PostgresStore::connect(url)?)),
-        Location::Remote(_) => Err(StoreError::Unsupported {
-            location: location.to_string(),
-            reason: "remote ledgers (the HTTP API) are not built yet; use sqlite:PATH",
-        }),
+        Location::Remote(url) => Ok(Arc::new(remote::RemoteStore::connect(
+            url,
+            token,
+            remote::RemoteOptions::default(),
+        )?)),
     }
 }
 
 /// Opens the store at `location` for `audit::verify_ledger`, which checks every invariant itself and
-/// names the one that fails (where [`open`] refuses an inconsistent store outright).
-pub fn open_for_audit(location: &Location) -> Result<Arc<dyn LedgerStore>, StoreError> {
+/// names the one that fails (where [`open`] refuses an inconsistent store outright); a remote ledger is
+/// sent `token`.
+pub fn open_for_audit(
+    location: &Location,
+    token: Option<Zeroizing<String>>,
+) -> Result<Arc<dyn LedgerStore>, StoreError> {
     match location {
         Location::Sqlite(path) => Ok(Arc::new(sqlite::SqliteStore::open_for_audit(path)?)),
-        _ => open(location),
+        _ => open_with_token(location, token),
     }
 }
 

@@ -15,6 +15,7 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
 use provenant_digest::{Algorithm, Digest};
 use provenant_ledger::entry::EntryKeys;
@@ -80,6 +81,25 @@ CREATE TRIGGER checkpoints_immutable BEFORE UPDATE OR DELETE ON checkpoints FOR 
 /// A ledger in a `PostgreSQL` database.
 pub struct PostgresStore {
     inner: Mutex<(tokio::runtime::Runtime, Client)>,
+    deadline: Duration,
+}
+
+/// How long connecting, and each operation (one query, or one whole transaction with the wait for the
+/// sequencer lock), may take by default.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(30);
+
+/// Runs `future` on `runtime` under `deadline`: a server that stalls (a lost network, a lock held by
+/// another session, a saturated server) gives [`StoreError::Deadline`] naming `operation`, never a hang.
+/// A transaction cut short is rolled back by the server when its connection drops it.
+fn within<T>(
+    runtime: &tokio::runtime::Runtime,
+    deadline: Duration,
+    operation: &'static str,
+    future: impl Future<Output = Result<T, StoreError>>,
+) -> Result<T, StoreError> {
+    runtime
+        .block_on(async { tokio::time::timeout(deadline, future).await })
+        .unwrap_or(Err(StoreError::Deadline { operation, deadline }))
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -252,8 +272,13 @@ fn tls() -> Result<tokio_postgres_rustls::MakeRustlsConnect, StoreError> {
 }
 
 impl PostgresStore {
-    /// Connects to `url` (`postgres://…`), creating the schema when absent.
+    /// Connects to `url` (`postgres://…`), creating the schema when absent, with the default deadline.
     pub fn connect(url: &str) -> Result<PostgresStore, StoreError> {
+        PostgresStore::connect_with_deadline(url, DEFAULT_DEADLINE)
+    }
+
+    /// Connects to `url`; connecting, and then every operation, must finish within `deadline`.
+    pub fn connect_with_deadline(url: &str, deadline: Duration) -> Result<PostgresStore, StoreError> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -261,17 +286,10 @@ impl PostgresStore {
                 operation: "starting the database client",
                 source: Box::new(e),
             })?;
-        let client = runtime.block_on(async {
-            let (mut client, connection) = tokio::time::timeout(
-                std::time::Duration::from_secs(30),
-                tokio_postgres::connect(url, tls()?),
-            )
-            .await
-            .map_err(|e| StoreError::Backend {
-                operation: "connecting to PostgreSQL",
-                source: Box::new(e),
-            })?
-            .map_err(db("connecting to PostgreSQL"))?;
+        let client = within(&runtime, deadline, "connecting to PostgreSQL", async {
+            let (mut client, connection) = tokio_postgres::connect(url, tls()?)
+                .await
+                .map_err(db("connecting to PostgreSQL"))?;
             tokio::spawn(connection);
             // Schema changes take table locks that would deadlock against writers on other
             // connections: create it under the sequencer lock, and only when absent.
@@ -294,6 +312,7 @@ impl PostgresStore {
         })?;
         Ok(PostgresStore {
             inner: Mutex::new((runtime, client)),
+            deadline,
         })
     }
 
@@ -306,10 +325,13 @@ impl PostgresStore {
     fn meta(&self, key: &str) -> Result<String, StoreError> {
         let g = self.lock();
         let (rt, c) = &*g;
-        rt.block_on(c.query_opt("SELECT value FROM meta WHERE key = $1", &[&key]))
-            .map_err(db("reading the ledger's metadata"))?
-            .map(|r| r.get(0))
-            .ok_or(StoreError::NotInitialised)
+        within(rt, self.deadline, "reading the ledger's metadata", async {
+            c.query_opt("SELECT value FROM meta WHERE key = $1", &[&key])
+                .await
+                .map_err(db("reading the ledger's metadata"))
+        })?
+        .map(|r| r.get(0))
+        .ok_or(StoreError::NotInitialised)
     }
 }
 
@@ -340,7 +362,7 @@ impl LedgerStore for PostgresStore {
     fn init(&self, origin: &str, verifier_key: &str) -> Result<(), StoreError> {
         let mut g = self.lock();
         let (rt, c) = &mut *g;
-        rt.block_on(async {
+        within(rt, self.deadline, "initialising", async {
             let tx = c.transaction().await.map_err(db("initialising"))?;
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SEQUENCER_LOCK])
                 .await
@@ -375,7 +397,7 @@ impl LedgerStore for PostgresStore {
         let time = to_i64(time)?;
         let mut g = self.lock();
         let (rt, c) = &mut *g;
-        rt.block_on(async {
+        within(rt, self.deadline, "appending", async {
             let tx = c.transaction().await.map_err(db("starting an append"))?;
             // The sequencer: one writer at a time past this point, on any connection or machine.
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SEQUENCER_LOCK])
@@ -391,13 +413,13 @@ impl LedgerStore for PostgresStore {
     fn size(&self) -> Result<u64, StoreError> {
         let g = self.lock();
         let (rt, c) = &*g;
-        rt.block_on(size_of(c))
+        within(rt, self.deadline, "reading the ledger's size", size_of(c))
     }
 
     fn entry(&self, index: u64) -> Result<Entry, StoreError> {
         let g = self.lock();
         let (rt, c) = &*g;
-        rt.block_on(async {
+        within(rt, self.deadline, "reading an entry", async {
             let row = c
                 .query_opt(
                     "SELECT idx, leaf_hash, time, content, redacted_by FROM entries WHERE idx = $1",
@@ -418,7 +440,7 @@ impl LedgerStore for PostgresStore {
     fn entries(&self, start: u64, end: u64) -> Result<Vec<Entry>, StoreError> {
         let g = self.lock();
         let (rt, c) = &*g;
-        rt.block_on(async {
+        within(rt, self.deadline, "reading entries", async {
             let rows = c
                 .query(
                     "SELECT idx, leaf_hash, time, content, redacted_by FROM entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
@@ -433,7 +455,7 @@ impl LedgerStore for PostgresStore {
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, StoreError> {
         let g = self.lock();
         let (rt, c) = &*g;
-        let map = rt.block_on(fetch_hashes(c, indexes))?;
+        let map = within(rt, self.deadline, "reading tree hashes", fetch_hashes(c, indexes))?;
         indexes
             .iter()
             .map(|i| {
@@ -500,7 +522,9 @@ impl LedgerStore for PostgresStore {
         }
         let g = self.lock();
         let (rt, c) = &*g;
-        let rows = rt.block_on(c.query(&sql, &params)).map_err(db("querying"))?;
+        let rows = within(rt, self.deadline, "querying", async {
+            c.query(&sql, &params).await.map_err(db("querying"))
+        })?;
         rows.iter().map(|r| to_u64(r.get(0), "an index")).collect()
     }
 
@@ -514,23 +538,28 @@ impl LedgerStore for PostgresStore {
         let digest = Algorithm::Sha256.hash_bytes(content);
         let g = self.lock();
         let (rt, c) = &*g;
-        rt.block_on(c.execute(
-            "INSERT INTO blobs (digest, content) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            &[&digest.to_string(), &content],
-        ))
-        .map_err(db("storing a blob"))?;
+        within(rt, self.deadline, "storing a blob", async {
+            c.execute(
+                "INSERT INTO blobs (digest, content) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                &[&digest.to_string(), &content],
+            )
+            .await
+            .map_err(db("storing a blob"))
+        })?;
         Ok(digest)
     }
 
     fn blob(&self, digest: &Digest) -> Result<Option<Vec<u8>>, StoreError> {
         let g = self.lock();
         let (rt, c) = &*g;
-        let row = rt
-            .block_on(c.query_opt(
+        let row = within(rt, self.deadline, "reading a blob", async {
+            c.query_opt(
                 "SELECT content FROM blobs WHERE digest = $1",
                 &[&digest.to_string()],
-            ))
-            .map_err(db("reading a blob"))?;
+            )
+            .await
+            .map_err(db("reading a blob"))
+        })?;
         match row.map(|r| r.get::<_, Vec<u8>>(0)) {
             Some(c) if digest.algorithm().hash_bytes(&c) != *digest => Err(StoreError::Corrupt {
                 check: format!("blob {digest} does not hash to its digest"),
@@ -560,20 +589,26 @@ impl LedgerStore for PostgresStore {
         }
         let g = self.lock();
         let (rt, c) = &*g;
-        rt.block_on(c.execute(
-            "INSERT INTO checkpoints (size, root, note) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-            &[&to_i64(checkpoint.size)?, &root.0.as_slice(), &signed],
-        ))
-        .map_err(db("keeping a checkpoint"))?;
+        let size = to_i64(checkpoint.size)?;
+        within(rt, self.deadline, "keeping a checkpoint", async {
+            c.execute(
+                "INSERT INTO checkpoints (size, root, note) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                &[&size, &root.0.as_slice(), &signed],
+            )
+            .await
+            .map_err(db("keeping a checkpoint"))
+        })?;
         Ok(())
     }
 
     fn checkpoints(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
         let g = self.lock();
         let (rt, c) = &*g;
-        let rows = rt
-            .block_on(c.query("SELECT size, note FROM checkpoints ORDER BY size", &[]))
-            .map_err(db("reading checkpoints"))?;
+        let rows = within(rt, self.deadline, "reading checkpoints", async {
+            c.query("SELECT size, note FROM checkpoints ORDER BY size", &[])
+                .await
+                .map_err(db("reading checkpoints"))
+        })?;
         rows.iter()
             .map(|r| Ok((to_u64(r.get(0), "a checkpoint size")?, r.get(1))))
             .collect()
@@ -584,14 +619,17 @@ impl LedgerStore for PostgresStore {
         let time = to_i64(time)?;
         let mut g = self.lock();
         let (rt, c) = &mut *g;
-        rt.block_on(async {
+        within(rt, self.deadline, "redacting", async {
             let tx = c.transaction().await.map_err(db("starting a redaction"))?;
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SEQUENCER_LOCK])
                 .await
                 .map_err(db("taking the sequencer lock"))?;
             let size = size_of(&tx).await?;
             let row = tx
-                .query_opt("SELECT leaf_hash, redacted_by FROM entries WHERE idx = $1", &[&to_i64(index)?])
+                .query_opt(
+                    "SELECT leaf_hash, redacted_by FROM entries WHERE idx = $1",
+                    &[&to_i64(index)?],
+                )
                 .await
                 .map_err(db("reading the entry to redact"))?;
             let Some(row) = row else {

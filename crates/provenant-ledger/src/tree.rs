@@ -288,3 +288,9 @@ impl MemoryTree {
         root(self.size, self)
     }
 }
+
+/// The level and position of the node stored at `index` (the inverse of [`stored_hash_index`]).
+#[must_use]
+pub fn split_stored_hash_index(index: u64) -> (u8, u64) {
+    tlog_tiles::split_stored_hash_index(index)
+}

@@ -174,3 +174,79 @@ fn connecting_while_others_append_does_not_deadlock_and_indexes_have_no_gaps() {
     }
     assert_eq!(again.tree_head().unwrap().root, reference.root().unwrap());
 }
+
+/// A server that accepts the connection and never answers gives the typed deadline error for
+/// connecting, instead of hanging.
+#[test]
+fn a_server_that_never_answers_gives_the_connect_deadline_error() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // Accept and hold the connections without a word.
+    let held = std::thread::spawn(move || {
+        let mut kept = Vec::new();
+        for s in listener.incoming().take(1) {
+            kept.push(s.unwrap());
+        }
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        drop(kept);
+    });
+    let url = format!("postgres://postgres@127.0.0.1:{port}/postgres?sslmode=disable");
+    let err = PostgresStore::connect_with_deadline(&url, std::time::Duration::from_millis(500)).unwrap_err();
+    match err {
+        provenant_ledger_store::StoreError::Deadline { operation, deadline } => {
+            assert_eq!(operation, "connecting to PostgreSQL");
+            assert_eq!(deadline, std::time::Duration::from_millis(500));
+        }
+        other => panic!("expected a deadline error, got {other}"),
+    }
+    held.join().unwrap();
+}
+
+/// Another session holding the sequencer lock stalls an append: the append gives the typed deadline
+/// error naming the operation, appends nothing, and the store works again once the lock is released.
+#[test]
+fn an_append_stalled_on_a_held_lock_gives_the_deadline_error() {
+    let cluster = Cluster::start();
+    let deadline = std::time::Duration::from_secs(1);
+    let store = PostgresStore::connect_with_deadline(&cluster.url(), deadline).unwrap();
+    store.init("example.com/ledger", VKEY).unwrap();
+    store.append(&[numbered(0)], 1).unwrap();
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (other, connection) = rt
+        .block_on(tokio_postgres::connect(&cluster.url(), tokio_postgres::NoTls))
+        .unwrap();
+    let driver = rt.spawn(connection);
+    rt.block_on(other.execute(
+        "SELECT pg_advisory_lock($1)",
+        &[&provenant_ledger_store::postgres::SEQUENCER_LOCK],
+    ))
+    .unwrap();
+
+    let err = store.append(&[numbered(1)], 1).unwrap_err();
+    match &err {
+        provenant_ledger_store::StoreError::Deadline {
+            operation,
+            deadline: d,
+        } => {
+            assert_eq!(*operation, "appending");
+            assert_eq!(*d, deadline);
+        }
+        other => panic!("expected a deadline error, got {other}"),
+    }
+    assert!(err.to_string().contains("appending within 1s"), "{err}");
+
+    rt.block_on(other.execute(
+        "SELECT pg_advisory_unlock($1)",
+        &[&provenant_ledger_store::postgres::SEQUENCER_LOCK],
+    ))
+    .unwrap();
+    drop(other);
+    drop(driver);
+    // Nothing of the stalled append was kept, and the next one gets the next index.
+    assert_eq!(store.size().unwrap(), 1);
+    assert_eq!(store.append(&[numbered(2)], 1).unwrap()[0].index, 1);
+}
