@@ -1,0 +1,16 @@
+//! Deployment records, rollback and release health: what happens around a deployment once the signed
+//! record is in the ledger.
+//!
+//! - [`cdevents`]: `CDEvents` 0.5.1 `service.deployed` and `service.rolledback` events, and the `CloudEvents`
+//!   attributes of binary content mode; [`sink`] sends them.
+//! - [`notify`]: the rollback notification and its post-incident review task.
+//! - [`prometheus`]: SLIs read through Prometheus' HTTP API (instant queries).
+//!
+//! Every network call has deadlines ([`http::Deadlines`]) and a non-2xx answer is an error.
+#![forbid(unsafe_code)]
+
+pub mod cdevents;
+pub mod http;
+pub mod notify;
+pub mod prometheus;
+pub mod sink;
