@@ -288,6 +288,16 @@ for f in files("gitleaks", "*.toml"):
     for part in data.split(b"[[rules]]")[1:60]:
         put("scan_gitleaks_config", b"[[rules]]" + part, 0)
 
+# Prometheus instant-query answers: each result type, missing values and an error envelope.
+for answer in [
+    '{"status":"success","data":{"resultType":"vector","result":[{"metric":{"job":"a"},"value":[1435781451.781,"0.25"]}]}}',
+    '{"status":"success","data":{"resultType":"vector","result":[]}}',
+    '{"status":"success","data":{"resultType":"scalar","result":[1435781451.781,"NaN"]}}',
+    '{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1,"1"],[2,"2"]]}]}}',
+    '{"status":"error","errorType":"bad_data","error":"parse error"}',
+]:
+    put("deploy_prometheus", answer)
+
 for target in sorted(counts):
     print(f"{target}: {counts[target]} seeds")
 PY
