@@ -6,11 +6,13 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod ledger;
 mod registry;
 mod signer;
 mod source;
 mod trust;
 
+pub(crate) use ledger::{LedgerArg, NoteKeyArg, load_roles};
 pub(crate) use registry::RegistryArgs;
 pub(crate) use signer::KeylessArgs;
 pub(crate) use source::{SourceRefArgs, ref_expectation};
