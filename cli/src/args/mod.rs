@@ -6,12 +6,16 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod deploy;
 mod ledger;
 mod registry;
 mod signer;
 mod source;
 mod trust;
 
+pub(crate) use deploy::{
+    CdeventsArgs, ImageByDigest, RecordTrustArgs, parse_digest, parse_image_by_digest, record_time,
+};
 pub(crate) use ledger::{LedgerArg, NoteKeyArg, load_roles};
 pub(crate) use registry::RegistryArgs;
 pub(crate) use signer::KeylessArgs;
@@ -54,6 +58,7 @@ pub(crate) const STAGES: &[(&str, &[&str])] = &[
     ("SBOMs", &["sbom"]),
     ("Images and promotion", &["oci", "promote", "verify-image"]),
     ("Governance", &["gate", "scan"]),
+    ("Deployment", &["deploy", "rollback", "release"]),
     ("Audit", &["ledger", "lineage"]),
     ("Shell and manual", &["completions", "man", "help"]),
 ];
@@ -207,6 +212,15 @@ pub(crate) enum Command {
     Gate(crate::commands::gate::GateArgs),
     /// Built-in scanners: secrets (gitleaks-compatible), hygiene, pinning.
     Scan(crate::commands::scan::ScanArgs),
+    /// Deployment records: a signed deployment/v1 statement in the ledger, and CDEvents.
+    #[command(subcommand)]
+    Deploy(crate::commands::deploy::DeployCommand),
+    /// Rollback: the environment's rollback plan, and signed rollback records with notification.
+    #[command(subcommand)]
+    Rollback(crate::commands::rollback::RollbackCommand),
+    /// Release health: SLIs before and after a release from Prometheus, and whether it is complete.
+    #[command(subcommand)]
+    Release(crate::commands::release::ReleaseCommand),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Print the manual page (roff) on stdout.

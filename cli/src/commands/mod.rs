@@ -1,6 +1,7 @@
 //! One module per command: each turns validated arguments into library calls and renders the result.
 
 pub(crate) mod attest;
+pub(crate) mod deploy;
 pub(crate) mod digest;
 pub(crate) mod gate;
 pub(crate) mod github_attestation;
@@ -12,7 +13,9 @@ pub(crate) mod npm;
 pub(crate) mod oci;
 pub(crate) mod provenance;
 pub(crate) mod pypi;
+pub(crate) mod release;
 pub(crate) mod repro;
+pub(crate) mod rollback;
 pub(crate) mod sbom;
 pub(crate) mod scan;
 pub(crate) mod sigstore;
