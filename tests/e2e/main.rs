@@ -10,6 +10,7 @@
 #![allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 
 mod conformance;
+mod deploy;
 mod digest;
 mod evidence;
 mod gate;
