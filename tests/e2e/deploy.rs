@@ -132,10 +132,13 @@ fn plan(dir: &Path, env: &str) -> std::process::Output {
     )
 }
 
+/// One request a sink received: its headers (names lower-cased) and body.
+type Received = (Vec<(String, String)>, Vec<u8>);
+
 /// A loopback HTTP sink recording every request (headers lower-cased, body).
 struct Sink {
     url: String,
-    got: Arc<Mutex<Vec<(Vec<(String, String)>, Vec<u8>)>>>,
+    got: Arc<Mutex<Vec<Received>>>,
     server: Arc<tiny_http::Server>,
 }
 
@@ -161,7 +164,7 @@ impl Sink {
         Sink { url, got, server }
     }
 
-    fn requests(&self) -> Vec<(Vec<(String, String)>, Vec<u8>)> {
+    fn requests(&self) -> Vec<Received> {
         self.got.lock().unwrap().clone()
     }
 }
@@ -458,6 +461,7 @@ fn serve_metrics() -> (String, Arc<tiny_http::Server>) {
 }
 
 #[test]
+#[allow(clippy::too_many_lines)] // one scenario, step by step
 fn release_baseline_reads_slis_from_prometheus_and_complete_names_what_is_missing() {
     let t = tempfile::tempdir().unwrap();
     setup(t.path());

@@ -212,7 +212,7 @@ pub(crate) enum Command {
     Gate(crate::commands::gate::GateArgs),
     /// Built-in scanners: secrets (gitleaks-compatible), hygiene, pinning.
     Scan(crate::commands::scan::ScanArgs),
-    /// Deployment records: a signed deployment/v1 statement in the ledger, and CDEvents.
+    /// Deployment records: a signed deployment/v1 statement in the ledger, and `CDEvents`.
     #[command(subcommand)]
     Deploy(crate::commands::deploy::DeployCommand),
     /// Rollback: the environment's rollback plan, and signed rollback records with notification.

@@ -47,7 +47,7 @@ pub(crate) struct BaselineArgs {
     /// The environment.
     #[arg(long = "env", value_name = "NAME")]
     environment: String,
-    /// The Prometheus server (http://host:9090).
+    /// The Prometheus server (`http://host:9090`).
     #[arg(long, value_name = "URL")]
     prometheus: String,
     /// An SLI: NAME=PROMQL. Repeatable.
@@ -138,9 +138,9 @@ fn parse_time(text: &str) -> Result<u64, String> {
 /// The window as the record spells it (`600s` → `10m`).
 fn window_text(window: Duration) -> String {
     let s = window.as_secs();
-    if s % 3600 == 0 {
+    if s.is_multiple_of(3600) {
         format!("{}h", s / 3600)
-    } else if s % 60 == 0 {
+    } else if s.is_multiple_of(60) {
         format!("{}m", s / 60)
     } else {
         format!("{s}s")
