@@ -37,5 +37,33 @@ pub fn start_prometheus(targets: &[String]) -> Service {
             dir.path().join("data").display()
         ))
         .arg(format!("--web.listen-address=127.0.0.1:{port}"));
-    Service::spawn(command, port, dir, "prometheus.log")
+    let service = Service::spawn(command, port, dir, "prometheus.log");
+    // The port opens before the storage is ready (queries answer 503 until then): wait for /-/ready.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !ready(port) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "prometheus on 127.0.0.1:{port} was not ready within 30 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    service
+}
+
+/// Whether `GET /-/ready` answers 200.
+fn ready(port: u16) -> bool {
+    use std::io::{Read as _, Write as _};
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+    if stream
+        .write_all(b"GET /-/ready HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer.starts_with("HTTP/1.1 200")
 }

@@ -12,4 +12,5 @@
 mod cdevents;
 mod notify;
 mod prometheus;
+mod schemas;
 mod sink;
