@@ -326,6 +326,15 @@ for group, kind, resource, spec in kinds:
             "userInfo": {"username": "u"}, "object": obj, "oldObject": None}}))
 # Environments files: two environments with every option.
 put("env_environments", b"version: 1\nroles: roles.yaml\nenvironments:\n  - {name: dev, repository: r/dev, promote_roles: [ci], trigger: on-commit, requires: {provenance: {role: ci}}}\n  - {name: prod, repository: r/prod, promote_roles: [ci], trigger: on-approval, requires: {gate_decision: {role: ci, max_age: 7d}, approvals: {roles: [release-manager], count: 2}, change_windows: [{days: [fri], start: '22:00', end: '02:00'}, {from: 2026-12-01T09:00:00Z, until: 2026-12-01T12:00:00Z}]}}\n")
+# Prometheus instant-query answers: each result type, missing values and an error envelope.
+for answer in [
+    '{"status":"success","data":{"resultType":"vector","result":[{"metric":{"job":"a"},"value":[1435781451.781,"0.25"]}]}}',
+    '{"status":"success","data":{"resultType":"vector","result":[]}}',
+    '{"status":"success","data":{"resultType":"scalar","result":[1435781451.781,"NaN"]}}',
+    '{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1,"1"],[2,"2"]]}]}}',
+    '{"status":"error","errorType":"bad_data","error":"parse error"}',
+]:
+    put("deploy_prometheus", answer)
 
 for target in sorted(counts):
     print(f"{target}: {counts[target]} seeds")

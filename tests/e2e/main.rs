@@ -11,6 +11,7 @@
 
 mod admission;
 mod conformance;
+mod deploy;
 mod digest;
 mod environments;
 mod evidence;

@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod admission;
 mod environments;
+mod deploy;
 mod ledger;
 mod registry;
 mod signer;
@@ -16,6 +17,9 @@ mod trust;
 
 pub(crate) use admission::DecisionArgs;
 pub(crate) use environments::GovernedArgs;
+pub(crate) use deploy::{
+    CdeventsArgs, ImageByDigest, RecordTrustArgs, parse_digest, parse_image_by_digest, record_time,
+};
 pub(crate) use ledger::{LedgerArg, NoteKeyArg, load_roles};
 pub(crate) use registry::RegistryArgs;
 pub(crate) use signer::KeylessArgs;
@@ -58,9 +62,9 @@ pub(crate) const STAGES: &[(&str, &[&str])] = &[
     ("SBOMs", &["sbom"]),
     ("Images and promotion", &["oci", "promote", "verify-image"]),
     ("Governance", &["gate", "scan", "env", "approve"]),
-    ("Pipelines", &["init"]),
+    ("Deployment", &["deploy", "rollback", "release", "admission", "verify-deploy"]),
     ("Audit", &["ledger", "lineage"]),
-    ("Deployment", &["admission", "verify-deploy"]),
+    ("Pipelines", &["init"]),
     ("Shell and manual", &["completions", "man", "help"]),
 ];
 
@@ -225,6 +229,15 @@ pub(crate) enum Command {
     Env(crate::commands::env::EnvCommand),
     /// Approve an image digest for an environment: a signed approval, appended to the ledger.
     Approve(Box<crate::commands::approve::ApproveArgs>),
+    /// Deployment records: a signed deployment/v1 statement in the ledger, and `CDEvents`.
+    #[command(subcommand)]
+    Deploy(crate::commands::deploy::DeployCommand),
+    /// Rollback: the environment's rollback plan, and signed rollback records with notification.
+    #[command(subcommand)]
+    Rollback(crate::commands::rollback::RollbackCommand),
+    /// Release health: SLIs before and after a release from Prometheus, and whether it is complete.
+    #[command(subcommand)]
+    Release(crate::commands::release::ReleaseCommand),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Print the manual page (roff) on stdout.

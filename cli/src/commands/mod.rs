@@ -3,6 +3,7 @@
 pub(crate) mod admission;
 pub(crate) mod approve;
 pub(crate) mod attest;
+pub(crate) mod deploy;
 pub(crate) mod digest;
 pub(crate) mod env;
 pub(crate) mod gate;
@@ -17,7 +18,9 @@ pub(crate) mod oci;
 pub(crate) mod promote_env;
 pub(crate) mod provenance;
 pub(crate) mod pypi;
+pub(crate) mod release;
 pub(crate) mod repro;
+pub(crate) mod rollback;
 pub(crate) mod sbom;
 pub(crate) mod scan;
 pub(crate) mod sigstore;

@@ -9,6 +9,8 @@
 // This crate exists to be used from tests, where failing loudly with a message is the point.
 #![allow(clippy::panic, clippy::expect_used, clippy::missing_panics_doc)]
 
+pub mod cdevents;
+pub mod prometheus;
 pub mod sigstore;
 
 use std::net::TcpListener;
