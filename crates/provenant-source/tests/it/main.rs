@@ -1,0 +1,10 @@
+//! Integration tests of `provenant-source`: one binary, one module per concern.
+// Test code: a failed unwrap is a failed test, which is what we want.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod conventional;
