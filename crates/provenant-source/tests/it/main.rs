@@ -7,4 +7,7 @@
     clippy::indexing_slicing
 )]
 
+mod allowed_signers;
 mod conventional;
+mod signature;
+mod support;
