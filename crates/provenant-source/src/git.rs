@@ -6,6 +6,8 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+pub use gix::Repository;
+
 use crate::version::Version;
 
 /// The most commits a range may hold.
@@ -353,4 +355,46 @@ pub fn origin_web_url(repo: &gix::Repository) -> Option<String> {
         return None;
     }
     Some(format!("https://{host}/{path}"))
+}
+
+/// Where GitHub looks for CODEOWNERS, in its order: the first that exists is used.
+pub const CODEOWNERS_PATHS: [&str; 3] = [".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"];
+
+/// The largest file read from a tree.
+pub const MAX_TREE_FILE_BYTES: usize = 4 << 20;
+
+/// The CODEOWNERS file of commit `id` (its path and bytes), looked for where GitHub looks.
+pub fn codeowners_at(repo: &gix::Repository, id: &str) -> Result<Option<(String, Vec<u8>)>, GitError> {
+    let oid = gix::ObjectId::from_hex(id.as_bytes()).map_err(|e| GitError::Revision {
+        spec: id.to_owned(),
+        reason: e.to_string(),
+    })?;
+    let read = |what: String| {
+        move |e: &dyn std::fmt::Display| GitError::Read {
+            what,
+            reason: e.to_string(),
+        }
+    };
+    let commit = repo
+        .find_commit(oid)
+        .map_err(|e| read(format!("commit {id}"))(&e))?;
+    let tree = commit.tree().map_err(|e| read(format!("the tree of {id}"))(&e))?;
+    for path in CODEOWNERS_PATHS {
+        let entry = tree
+            .lookup_entry_by_path(path)
+            .map_err(|e| read(format!("{path} in {id}"))(&e))?;
+        let Some(entry) = entry else { continue };
+        if !entry.mode().is_blob() {
+            continue;
+        }
+        let object = entry.object().map_err(|e| read(format!("{path} in {id}"))(&e))?;
+        if object.data.len() > MAX_TREE_FILE_BYTES {
+            return Err(GitError::Read {
+                what: format!("{path} in {id}"),
+                reason: format!("larger than {MAX_TREE_FILE_BYTES} bytes"),
+            });
+        }
+        return Ok(Some((path.to_owned(), object.data.clone())));
+    }
+    Ok(None)
 }

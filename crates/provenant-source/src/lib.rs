@@ -8,7 +8,14 @@
 //! repository with gitoxide, never by running git.
 
 pub mod allowed_signers;
+pub mod attestation;
+pub mod changelog;
+pub mod check;
+pub mod codeowners;
 pub mod conventional;
 pub mod git;
+pub mod openpgp;
+pub mod reviews;
+pub mod sarif;
 pub mod signature;
 pub mod version;

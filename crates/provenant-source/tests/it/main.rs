@@ -8,6 +8,8 @@
 )]
 
 mod allowed_signers;
+mod check;
+mod codeowners;
 mod conventional;
 mod signature;
 mod support;

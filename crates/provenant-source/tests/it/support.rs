@@ -19,6 +19,8 @@ pub(crate) enum Signing {
     None,
     /// An SSH private key file.
     Ssh(PathBuf),
+    /// A gpg home directory and the key's fingerprint.
+    Gpg(PathBuf, String),
 }
 
 impl Who {
@@ -99,6 +101,16 @@ impl Repo {
                     &format!("user.signingkey={}", key.display()),
                 ])
                 .args(["-c", "commit.gpgsign=true"]);
+            }
+            Signing::Gpg(home, fingerprint) => {
+                c.env("GNUPGHOME", home)
+                    .args([
+                        "-c",
+                        "gpg.format=openpgp",
+                        "-c",
+                        &format!("user.signingkey={fingerprint}"),
+                    ])
+                    .args(["-c", "commit.gpgsign=true"]);
             }
         }
         let out = c
@@ -187,4 +199,51 @@ pub(crate) fn with_signature(unsigned: &[u8], armored: &[u8]) -> Vec<u8> {
     out.extend_from_slice(format!("gpgsig {folded}\n").as_bytes());
     out.extend_from_slice(&unsigned[split + 1..]);
     out
+}
+
+/// Generates an ed25519 OpenPGP key for `uid` in a fresh gpg home under `dir`; returns the home, the
+/// primary key's fingerprint and the armoured public key (`gpg --export --armor`).
+pub(crate) fn gpg_key(dir: &Path, uid: &str) -> (PathBuf, String, Vec<u8>) {
+    let home = dir.join(format!("gnupg-{}", uid.len()));
+    std::fs::create_dir_all(&home).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    let gpg = require_on_path("gpg");
+    let run = |args: &[&str]| {
+        let out = Command::new(&gpg)
+            .env("GNUPGHOME", &home)
+            .args(["--batch", "--quiet"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "gpg {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    run(&[
+        "--passphrase",
+        "",
+        "--pinentry-mode",
+        "loopback",
+        "--quick-gen-key",
+        uid,
+        "ed25519",
+        "sign",
+        "never",
+    ]);
+    let listing = String::from_utf8(run(&["--with-colons", "--list-keys", uid])).unwrap();
+    let fingerprint = listing
+        .lines()
+        .find_map(|l| l.strip_prefix("fpr:"))
+        .and_then(|l| l.split(':').find(|f| !f.is_empty()))
+        .unwrap()
+        .to_owned();
+    let public = run(&["--armor", "--export", &fingerprint]);
+    (home, fingerprint, public)
 }
