@@ -6,11 +6,13 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod range;
 mod registry;
 mod signer;
 mod source;
 mod trust;
 
+pub(crate) use range::RangeArgs;
 pub(crate) use registry::RegistryArgs;
 pub(crate) use signer::KeylessArgs;
 pub(crate) use source::{SourceRefArgs, ref_expectation};
@@ -30,6 +32,7 @@ const LONG_VERSION: &str = concat!(
 /// subcommand under one heading, so the help template lists them from this table, the one place that
 /// says which stage a command belongs to (a test checks that every command is in exactly one).
 pub(crate) const STAGES: &[(&str, &[&str])] = &[
+    ("Source", &["source", "version", "changelog"]),
     (
         "Build and provenance",
         &["build", "provenance", "verify-provenance", "repro", "digest"],
@@ -205,6 +208,14 @@ pub(crate) enum Command {
     Gate(crate::commands::gate::GateArgs),
     /// Built-in scanners: secrets (gitleaks-compatible), hygiene, pinning.
     Scan(crate::commands::scan::ScanArgs),
+    /// Source-stage checks over a git range: Conventional Commits, signed commits, code owners and their
+    /// approvals.
+    Source(crate::commands::source::SourceArgs),
+    /// The next semantic version from the last vX.Y.Z tag and the Conventional Commits since.
+    #[command(subcommand)]
+    Version(crate::commands::version::VersionCommand),
+    /// A Markdown changelog of a git range, grouped by Conventional Commits type.
+    Changelog(crate::commands::changelog::ChangelogArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Print the manual page (roff) on stdout.

@@ -1,6 +1,7 @@
 //! One module per command: each turns validated arguments into library calls and renders the result.
 
 pub(crate) mod attest;
+pub(crate) mod changelog;
 pub(crate) mod digest;
 pub(crate) mod gate;
 pub(crate) mod github_attestation;
@@ -16,7 +17,9 @@ pub(crate) mod repro;
 pub(crate) mod sbom;
 pub(crate) mod scan;
 pub(crate) mod sigstore;
+pub(crate) mod source;
 pub(crate) mod verify_image;
+pub(crate) mod version;
 pub(crate) mod vsa;
 
 pub(crate) use crate::shared::{read_bounded, source_date_epoch};

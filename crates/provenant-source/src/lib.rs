@@ -15,6 +15,7 @@ pub mod codeowners;
 pub mod conventional;
 pub mod git;
 pub mod openpgp;
+pub mod release;
 pub mod reviews;
 pub mod sarif;
 pub mod signature;
