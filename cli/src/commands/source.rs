@@ -85,7 +85,7 @@ struct CheckArgs {
     /// git's allowed-signers file (gpg.ssh.allowedSignersFile) for SSH signatures.
     #[arg(long, value_name = "FILE")]
     allowed_signers: Option<PathBuf>,
-    /// OpenPGP public keys (armoured or binary, as `gpg --export` writes them) for OpenPGP signatures.
+    /// Public keys (armoured or binary, as `gpg --export` writes them) for `OpenPGP` signatures.
     #[arg(long, value_name = "FILE")]
     gpg_keyring: Option<PathBuf>,
     /// The CODEOWNERS file (default: the base commit's, where GitHub looks).
@@ -208,51 +208,11 @@ it out of --require"
     let (repo, range) = args.range.read()?;
     let needs_owners = required.contains(&Requirement::Owned) || args.reviews.is_some();
     let codeowners = if needs_owners {
-        let (name, bytes) = match &args.codeowners {
-            Some(path) => (
-                path.display().to_string(),
-                read_input(path, "codeowners", "CODEOWNERS file", &mut input_files)?,
-            ),
-            None => {
-                let base = range.merge_base.as_deref().unwrap_or(&range.base);
-                let (path, bytes) = provenant_source::git::codeowners_at(&repo, base)?.with_context(|| {
-                    format!(
-                        "the owned check needs CODEOWNERS: give --codeowners FILE, or commit one at the base ({}) \
-in .github/, the root or docs/",
-                        &base[..base.len().min(12)]
-                    )
-                })?;
-                let name = format!("{base}:{path}");
-                input_files.push(InputFile {
-                    role: "codeowners".into(),
-                    name: name.clone(),
-                    sha256: sha256_hex(&bytes),
-                });
-                (name, bytes)
-            }
-        };
-        let text =
-            String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("CODEOWNERS {name} is not UTF-8 text"))?;
-        Some(CodeOwners::parse(&text).with_context(|| format!("CODEOWNERS {name}"))?)
+        Some(load_codeowners(args, &repo, &range, &mut input_files)?)
     } else {
         None
     };
-    let approvals = match (&args.reviews, &args.pr_author) {
-        (Some(path), Some(author)) => {
-            let bytes = read_input(path, "reviews", "reviews file", &mut input_files)?;
-            let parsed =
-                reviews::parse_reviews(&bytes).with_context(|| format!("reviews file {}", path.display()))?;
-            let members = match &args.teams {
-                Some(path) => {
-                    let bytes = read_input(path, "teams", "teams file", &mut input_files)?;
-                    Members::parse(&bytes).with_context(|| format!("teams file {}", path.display()))?
-                }
-                None => Members::default(),
-            };
-            Some((reviews::approvals(&parsed, author, &range.head), members))
-        }
-        _ => None,
-    };
+    let approvals = load_approvals(args, &range, &mut input_files)?;
     let report = check::run(
         &range,
         &Inputs {
@@ -307,6 +267,63 @@ in .github/, the root or docs/",
     } else {
         Outcome::Failure
     })
+}
+
+/// CODEOWNERS: `--codeowners`, else the base commit's (where GitHub looks), so that a change cannot edit
+/// its own ownership.
+fn load_codeowners(
+    args: &CheckArgs,
+    repo: &provenant_source::git::Repository,
+    range: &provenant_source::git::RangeRead,
+    input_files: &mut Vec<InputFile>,
+) -> anyhow::Result<CodeOwners> {
+    let (name, bytes) = if let Some(path) = &args.codeowners {
+        (
+            path.display().to_string(),
+            read_input(path, "codeowners", "CODEOWNERS file", input_files)?,
+        )
+    } else {
+        let base = range.merge_base.as_deref().unwrap_or(&range.base);
+        let (path, bytes) = provenant_source::git::codeowners_at(repo, base)?.with_context(|| {
+            format!(
+                "the owned check needs CODEOWNERS: give --codeowners FILE, or commit one at the base ({}) in \
+.github/, the root or docs/",
+                &base[..base.len().min(12)]
+            )
+        })?;
+        let name = format!("{base}:{path}");
+        input_files.push(InputFile {
+            role: "codeowners".into(),
+            name: name.clone(),
+            sha256: sha256_hex(&bytes),
+        });
+        (name, bytes)
+    };
+    let text =
+        String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("CODEOWNERS {name} is not UTF-8 text"))?;
+    CodeOwners::parse(&text).with_context(|| format!("CODEOWNERS {name}"))
+}
+
+/// The approvals of `--reviews` by anyone but `--pr-author`, with the members of `--teams`.
+fn load_approvals(
+    args: &CheckArgs,
+    range: &provenant_source::git::RangeRead,
+    input_files: &mut Vec<InputFile>,
+) -> anyhow::Result<Option<(reviews::Approvals, Members)>> {
+    let (Some(path), Some(author)) = (&args.reviews, &args.pr_author) else {
+        return Ok(None);
+    };
+    let bytes = read_input(path, "reviews", "reviews file", input_files)?;
+    let parsed =
+        reviews::parse_reviews(&bytes).with_context(|| format!("reviews file {}", path.display()))?;
+    let members = match &args.teams {
+        Some(path) => {
+            let bytes = read_input(path, "teams", "teams file", input_files)?;
+            Members::parse(&bytes).with_context(|| format!("teams file {}", path.display()))?
+        }
+        None => Members::default(),
+    };
+    Ok(Some((reviews::approvals(&parsed, author, &range.head), members)))
 }
 
 /// The check time: `SOURCE_DATE_EPOCH` when set, else the clock.

@@ -249,31 +249,31 @@ impl AllowedSigner {
         if self.cert_authority {
             return Err(Refusal::CertAuthorityUnsupported { line: self.line });
         }
-        if let Some(namespaces) = &self.namespaces {
-            if match_pattern_list(namespace, namespaces) != PatternMatch::Positive {
-                return Err(Refusal::Namespace {
-                    line: self.line,
-                    namespace: namespace.to_owned(),
-                });
-            }
+        if let Some(namespaces) = &self.namespaces
+            && match_pattern_list(namespace, namespaces) != PatternMatch::Positive
+        {
+            return Err(Refusal::Namespace {
+                line: self.line,
+                namespace: namespace.to_owned(),
+            });
         }
-        if let Some(valid_after) = self.valid_after {
-            if time < valid_after {
-                return Err(Refusal::NotYetValid {
-                    line: self.line,
-                    valid_after,
-                    time,
-                });
-            }
+        if let Some(valid_after) = self.valid_after
+            && time < valid_after
+        {
+            return Err(Refusal::NotYetValid {
+                line: self.line,
+                valid_after,
+                time,
+            });
         }
-        if let Some(valid_before) = self.valid_before {
-            if time > valid_before {
-                return Err(Refusal::Expired {
-                    line: self.line,
-                    valid_before,
-                    time,
-                });
-            }
+        if let Some(valid_before) = self.valid_before
+            && time > valid_before
+        {
+            return Err(Refusal::Expired {
+                line: self.line,
+                valid_before,
+                time,
+            });
         }
         Ok(())
     }

@@ -160,7 +160,7 @@ pub struct Inputs<'a> {
     pub required: BTreeSet<Requirement>,
     /// SSH signers.
     pub allowed_signers: Option<&'a AllowedSigners>,
-    /// OpenPGP keys.
+    /// `OpenPGP` keys.
     pub keyring: Option<&'a Keyring>,
     /// Code owners.
     pub codeowners: Option<&'a CodeOwners>,

@@ -235,7 +235,7 @@ impl Rule {
     }
 }
 
-/// For each k in 0..=path.len(), whether `pattern` matches `path[..k]` exactly (`**` matching zero or more
+/// For each `k` in `0..=path.len()`, whether `pattern` matches `path[..k]` exactly (`**` matching zero or more
 /// segments). Dynamic programming over (pattern, path) prefixes: O(pattern × path), no recursion.
 fn prefix_matches(pattern: &[String], path: &[&str]) -> Vec<bool> {
     let n = path.len();

@@ -270,10 +270,8 @@ pub fn parse(message: &str) -> Result<Message, ParseError> {
     let (kind, scope, bang, description) = parse_header(header)?;
 
     let rest: Vec<&str> = lines_iter.copied().collect();
-    if let Some(second) = rest.first() {
-        if !second.trim().is_empty() {
-            return Err(ParseError::MissingBlankLine);
-        }
+    if rest.first().is_some_and(|second| !second.trim().is_empty()) {
+        return Err(ParseError::MissingBlankLine);
     }
     // `rest[i]` is line `i + 2`.
     let footer_start = rest.iter().enumerate().position(|(i, line)| {

@@ -1,4 +1,4 @@
-//! OpenPGP commit signatures, verified with rPGP (pure Rust) against a keyring the caller gives (armoured
+//! `OpenPGP` commit signatures, verified with rPGP (pure Rust) against a keyring the caller gives (armoured
 //! or binary, as `gpg --export [--armor]` writes it), never against a key server or gpg's trust database.
 //!
 //! A signature holds when: its issuer is a key (primary or signing subkey) of the keyring whose bindings
@@ -10,10 +10,13 @@ use std::io::Cursor;
 use pgp::composed::{Deserializable, DetachedSignature, SignedPublicKey};
 use pgp::types::KeyDetails;
 
+/// The armour line that starts a public key block.
+const BEGIN: &str = "-----BEGIN PGP PUBLIC KEY BLOCK-----";
+
 /// The largest keyring read.
 pub const MAX_KEYRING_BYTES: usize = 16 << 20;
 
-/// A set of OpenPGP public keys.
+/// A set of `OpenPGP` public keys.
 #[derive(Debug, Clone, Default)]
 pub struct Keyring {
     keys: Vec<SignedPublicKey>,
@@ -44,7 +47,7 @@ pub enum KeyringError {
     Empty,
 }
 
-/// A verified OpenPGP signature.
+/// A verified `OpenPGP` signature.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PgpVerified {
     /// The signing key's fingerprint (hex, uppercase).
@@ -55,7 +58,7 @@ pub struct PgpVerified {
     pub user_id: String,
 }
 
-/// Why an OpenPGP signature does not hold.
+/// Why an `OpenPGP` signature does not hold.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PgpError {
@@ -115,7 +118,6 @@ impl Keyring {
             index,
             reason: e.to_string(),
         };
-        const BEGIN: &str = "-----BEGIN PGP PUBLIC KEY BLOCK-----";
         let text = std::str::from_utf8(bytes).ok().filter(|t| t.contains(BEGIN));
         if let Some(text) = text {
             for block in text.split(BEGIN).skip(1) {
@@ -169,7 +171,7 @@ fn user_id_email(id: &[u8]) -> Option<String> {
     email.contains('@').then_some(email)
 }
 
-/// Verifies an armoured OpenPGP signature over `signed` and matches the key's user ids to `email`.
+/// Verifies an armoured `OpenPGP` signature over `signed` and matches the key's user ids to `email`.
 pub fn verify_pgp(
     armored: &[u8],
     signed: &[u8],

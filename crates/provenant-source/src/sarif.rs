@@ -3,6 +3,8 @@
 //! commit, as a logical location of kind `commit`. Every failing result (an unsupported signature
 //! included) is an error. Commits and files appear in the report's order.
 
+use std::fmt::Write as _;
+
 use serde_json::{Value, json};
 
 use crate::check::{Report, Status};
@@ -35,7 +37,7 @@ fn uri_path(path: &str) -> String {
         if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.' | b'~') {
             out.push(char::from(b));
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            let _ = write!(out, "%{b:02X}");
         }
     }
     out

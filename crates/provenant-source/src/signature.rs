@@ -3,7 +3,7 @@
 //! committer's email.
 //!
 //! Only what is verified passes: an X.509 signature (gitsign, `gpgsm`) is reported as unsupported, an
-//! unknown armour as unknown, and an OpenPGP signature is verified only against a keyring the caller gives.
+//! unknown armour as unknown, and an `OpenPGP` signature is verified only against a keyring the caller gives.
 
 use ssh_key::{PublicKey, SshSig};
 

@@ -27,7 +27,7 @@ pub struct Version {
 }
 
 impl Version {
-    /// Parses `X.Y.Z` as SemVer 2.0 writes a release: three decimal numbers without leading zeros.
+    /// Parses `X.Y.Z` as semantic versioning 2.0 writes a release: three decimal numbers without leading zeros.
     #[must_use]
     pub fn parse_release(s: &str) -> Option<Self> {
         let mut parts = s.split('.');

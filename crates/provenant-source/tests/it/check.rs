@@ -1,4 +1,4 @@
-//! The checks over real ranges: messages, SSH, OpenPGP and X.509 signatures, owners and approvals.
+//! The checks over real ranges: messages, SSH, `OpenPGP` and X.509 signatures, owners and approvals.
 
 use std::collections::BTreeSet;
 

@@ -1,5 +1,7 @@
 //! The Conventional Commits parser against the specification's examples and hostile input.
 
+use std::fmt::Write as _;
+
 use provenant_source::conventional::{Found, ParseError, Position, Separator, parse};
 
 #[test]
@@ -245,7 +247,7 @@ fn hostile_inputs_do_not_panic_and_are_bounded() {
     // Many footers and many lines: linear work.
     let mut many = String::from("fix: x\n\n");
     for i in 0..20_000 {
-        many.push_str(&format!("Refs: #{i}\n"));
+        writeln!(many, "Refs: #{i}").unwrap();
     }
     assert_eq!(parse(&many).unwrap().footers.len(), 20_000);
     let parens = format!("feat({}): x", "(".repeat(10_000));

@@ -201,7 +201,7 @@ pub(crate) fn with_signature(unsigned: &[u8], armored: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Generates an ed25519 OpenPGP key for `uid` in a fresh gpg home under `dir`; returns the home, the
+/// Generates an ed25519 `OpenPGP` key for `uid` in a fresh gpg home under `dir`; returns the home, the
 /// primary key's fingerprint and the armoured public key (`gpg --export --armor`).
 pub(crate) fn gpg_key(dir: &Path, uid: &str) -> (PathBuf, String, Vec<u8>) {
     let home = dir.join(format!("gnupg-{}", uid.len()));
