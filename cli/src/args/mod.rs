@@ -6,12 +6,14 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod ledger;
 mod range;
 mod registry;
 mod signer;
 mod source;
 mod trust;
 
+pub(crate) use ledger::{LedgerArg, NoteKeyArg, load_roles};
 pub(crate) use range::RangeArgs;
 pub(crate) use registry::RegistryArgs;
 pub(crate) use signer::KeylessArgs;

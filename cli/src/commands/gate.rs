@@ -12,7 +12,7 @@ use provenant_attest::ResourceDescriptor;
 use provenant_digest::{Algorithm, Digest};
 use provenant_findings::Normalised;
 use provenant_gate::evaluate::{CustomResult, ExceptionInput, GateResult};
-use provenant_gate::exception::{Exception, ExceptionScope, Holder, Roles, RolesFile};
+use provenant_gate::exception::{Exception, ExceptionScope};
 use provenant_gate::policy::TeamConfig;
 use provenant_gate::predicate::PolicyRecord;
 use provenant_gate::{Context, Decision, Policy, Status, Subject, Verdict};
@@ -345,36 +345,6 @@ fn subject(spec: Option<&str>) -> anyhow::Result<(Vec<ResourceDescriptor>, Subje
     Ok((vec![ResourceDescriptor::for_digest(name, &digest)], subject))
 }
 
-fn load_roles(path: &Path) -> anyhow::Result<Roles> {
-    let text = super::read_bounded(path, MAX_SMALL, "roles file")?;
-    let file = RolesFile::from_yaml(&path.display().to_string(), &text)?;
-    let base = path.parent().unwrap_or(Path::new("."));
-    let mut roles = Roles::new();
-    for (name, spec) in file.roles {
-        let mut holders = Vec::new();
-        for key in &spec.keys {
-            let key_path = base.join(key);
-            let pem = String::from_utf8(super::read_bounded(&key_path, MAX_SMALL, "public key")?)
-                .with_context(|| format!("public key {} is not PEM text", key_path.display()))?;
-            let public = provenant_sigstore::PublicKey::from_pem(&pem).with_context(|| {
-                format!("roles file {}: role {name}: cannot use key {key}", path.display())
-            })?;
-            holders.push(Holder::Key {
-                label: key.clone(),
-                key: public,
-            });
-        }
-        for id in &spec.identities {
-            holders.push(Holder::Identity {
-                san: id.san.clone(),
-                issuer: id.issuer.clone(),
-            });
-        }
-        roles.insert(name, holders);
-    }
-    Ok(roles)
-}
-
 fn now_seconds() -> anyhow::Result<u64> {
     match super::source_date_epoch()? {
         Some(s) => Ok(s),
@@ -467,7 +437,7 @@ fn evaluate(args: &EvaluateArgs) -> anyhow::Result<Outcome> {
     // Exceptions: verified against the roles file; a refused one is kept with its reason.
     let mut exceptions = Vec::new();
     if let Some(roles_path) = &args.roles {
-        let holders = load_roles(roles_path)?;
+        let holders = crate::args::load_roles(roles_path)?;
         let root = match &args.trusted_root {
             Some(p) => Some(
                 provenant_sigstore::TrustedRoot::from_json(&super::read_bounded(

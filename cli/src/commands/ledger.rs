@@ -14,6 +14,8 @@ use provenant_ledger::{Checkpoint, Hash, NoteSigner, NoteVerifier};
 use provenant_ledger_store::audit::{self, AuditFailure};
 use provenant_ledger_store::redaction::redaction_statement;
 use provenant_ledger_store::{LedgerStore, Location, Query};
+
+use crate::args::{LedgerArg, NoteKeyArg};
 use serde::Serialize;
 use serde_json::json;
 use zeroize::Zeroizing;
@@ -59,26 +61,6 @@ unencrypted, readable by its owner only. P.pub is the verifier key (name+hash+ke
     VerifyBundle(VerifyBundleArgs),
     /// Remove an entry's content by appending a redaction entry (its leaf hash and proofs remain).
     Redact(RedactArgs),
-}
-
-/// Where the ledger is.
-#[derive(Debug, Args)]
-pub(crate) struct LedgerArg {
-    /// The ledger: sqlite:PATH or postgres://… (https://… is not available yet).
-    #[arg(long, env = "PROVENANT_LEDGER", default_value = "sqlite:.provenant/ledger.db", value_parser = parse_location)]
-    pub(crate) ledger: Location,
-}
-
-/// The checkpoint signing key.
-#[derive(Debug, Args)]
-pub(crate) struct NoteKeyArg {
-    /// The note signer key written by `ledger init` (P.key).
-    #[arg(long, env = "PROVENANT_LEDGER_NOTE_KEY", value_name = "KEY")]
-    pub(crate) note_key: PathBuf,
-}
-
-fn parse_location(text: &str) -> Result<Location, String> {
-    Location::parse(text).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Args)]
@@ -244,7 +226,10 @@ fn parse_time(text: &str) -> Result<u64, String> {
 }
 
 fn open(location: &Location) -> anyhow::Result<Arc<dyn LedgerStore>> {
-    provenant_ledger_store::open(location).with_context(|| format!("cannot open the ledger {location}"))
+    LedgerArg {
+        ledger: location.clone(),
+    }
+    .open()
 }
 
 /// The integration time: `SOURCE_DATE_EPOCH` when set, else the clock.

@@ -31,11 +31,13 @@ pub const PROVENANT_PROMOTION_V1: &str = "https://provenant.dev/attestation/prom
 pub const PROVENANT_DEPLOYMENT_V1: &str = "https://provenant.dev/attestation/deployment/v1";
 /// A rollback to a digest (reserved for the governance layer).
 pub const PROVENANT_ROLLBACK_V1: &str = "https://provenant.dev/attestation/rollback/v1";
+/// Service-level indicators before and after a release of a digest (reserved for the governance layer).
+pub const PROVENANT_RELEASE_HEALTH_V1: &str = "https://provenant.dev/attestation/release-health/v1";
 /// The source a digest was built from, as reviewed (reserved for the governance layer).
 pub const PROVENANT_SOURCE_V1: &str = "https://provenant.dev/attestation/source/v1";
 
 /// Every predicate type above, with a short name for people.
-pub const KNOWN: [(&str, &str); 15] = [
+pub const KNOWN: [(&str, &str); 16] = [
     (SLSA_PROVENANCE_V1, "SLSA provenance v1"),
     (SLSA_PROVENANCE_V0_2, "SLSA provenance v0.2"),
     (SLSA_PROVENANCE_V0_1, "SLSA provenance v0.1"),
@@ -50,6 +52,7 @@ pub const KNOWN: [(&str, &str); 15] = [
     (PROVENANT_PROMOTION_V1, "Provenant promotion v1"),
     (PROVENANT_DEPLOYMENT_V1, "Provenant deployment v1"),
     (PROVENANT_ROLLBACK_V1, "Provenant rollback v1"),
+    (PROVENANT_RELEASE_HEALTH_V1, "Provenant release health v1"),
     (PROVENANT_SOURCE_V1, "Provenant source v1"),
 ];
 

@@ -19,6 +19,7 @@
 
 pub mod attached;
 pub mod fs;
+pub mod roles;
 mod sign;
 mod trust;
 mod verify;

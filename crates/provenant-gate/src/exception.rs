@@ -6,13 +6,10 @@
 //! key or keylessly. [`verify_exception`] is the one place that checks the signature against the holders
 //! of the role the exception claims.
 
-use std::collections::BTreeMap;
-
 use provenant_attest::{ResourceDescriptor, Statement};
 use provenant_digest::{Algorithm, Digest};
-use provenant_sigstore::{
-    Artifact, Bundle, IdentityPolicy, Policy, PublicKey, SanMatcher, TrustedRoot, Verifier,
-};
+use provenant_evidence::roles::{RoleError, verify_for_role};
+use provenant_sigstore::{Bundle, TrustedRoot};
 use serde::{Deserialize, Serialize};
 
 /// The predicate type of an exception.
@@ -169,78 +166,7 @@ impl Exception {
     }
 }
 
-/// Who may sign for a role.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub enum Holder {
-    /// A public key (its file name, for messages).
-    Key {
-        /// How the key is named in the roles file.
-        label: String,
-        /// The key.
-        key: PublicKey,
-    },
-    /// A keyless identity.
-    Identity {
-        /// The certificate SAN.
-        san: String,
-        /// The OIDC issuer.
-        issuer: String,
-    },
-}
-
-/// The roles file as written (key paths not yet read).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RolesFile {
-    /// Role name to holders.
-    pub roles: BTreeMap<String, RoleSpec>,
-}
-
-/// One role's holders as written.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RoleSpec {
-    /// Public key files (relative to the roles file, or absolute).
-    #[serde(default)]
-    pub keys: Vec<String>,
-    /// Keyless identities.
-    #[serde(default)]
-    pub identities: Vec<IdentitySpec>,
-}
-
-/// A keyless identity as written.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct IdentitySpec {
-    /// The SAN (email or URI).
-    pub san: String,
-    /// The issuer.
-    pub issuer: String,
-}
-
-impl RolesFile {
-    /// Reads a roles file.
-    pub fn from_yaml(file: &str, bytes: &[u8]) -> Result<RolesFile, crate::PolicyError> {
-        yaml_serde::from_slice(bytes).map_err(|e| {
-            let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
-            crate::PolicyError::Syntax {
-                file: file.to_owned(),
-                line,
-                column,
-                reason: e
-                    .to_string()
-                    .split(" at line ")
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned(),
-            }
-        })
-    }
-}
-
-/// The roles with their holders resolved.
-pub type Roles = BTreeMap<String, Vec<Holder>>;
+pub use provenant_evidence::roles::{Holder, IdentitySpec, RoleSpec, Roles, RolesFile};
 
 /// An exception whose signature verified for a holder of the role it claims.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -276,59 +202,33 @@ fn exception_of(bundle: &Bundle) -> Result<Exception, ExceptionError> {
 }
 
 /// Verifies an exception bundle: its signature must verify, over a statement about its finding id, for
-/// one holder of the role it claims (a key: offline, no log; an identity: against `trusted_root`).
+/// one holder of the role it claims (a key: offline, no log; an identity: against `trusted_root`),
+/// through `provenant_evidence::roles::verify_for_role`.
 pub fn verify_exception(
     bundle: &[u8],
     roles: &Roles,
     trusted_root: Option<&TrustedRoot>,
 ) -> Result<SignedException, ExceptionError> {
-    let bundle = Bundle::from_json(bundle).map_err(|e| ExceptionError::NotAnException(e.to_string()))?;
-    let claimed = exception_of(&bundle)?;
-    let holders = roles
-        .get(&claimed.role)
-        .ok_or_else(|| ExceptionError::UnknownRole(claimed.role.clone()))?;
+    let parsed = Bundle::from_json(bundle).map_err(|e| ExceptionError::NotAnException(e.to_string()))?;
+    let claimed = exception_of(&parsed)?;
     let digest = finding_digest(&claimed.finding);
-    let mut reasons = Vec::new();
-    for holder in holders {
-        let (policy, verifier, approver) = match holder {
-            Holder::Key { label, key } => {
-                let verifier = TrustedRoot::empty()
-                    .map_err(|e| ExceptionError::NotAnException(e.to_string()))
-                    .and_then(|r| {
-                        Verifier::new(&r).map_err(|e| ExceptionError::NotAnException(e.to_string()))
-                    })?
-                    // A key-signed bundle carries no log entry: the key is the whole trust.
-                    .dangerously_skip_transparency_log();
-                (Policy::Key(key.clone()), verifier, label.clone())
-            }
-            Holder::Identity { san, issuer } => {
-                let Some(root) = trusted_root else {
-                    reasons.push(format!("{san}: a keyless identity needs a trusted root"));
-                    continue;
-                };
-                let verifier =
-                    Verifier::new(root).map_err(|e| ExceptionError::NotAnException(e.to_string()))?;
-                let policy = Policy::Identity(
-                    IdentityPolicy::new(SanMatcher::Exact(san.clone())).with_issuer(issuer.clone()),
-                );
-                (policy, verifier, format!("{san} ({issuer})"))
-            }
-        };
-        match verifier.verify(Artifact::Digest(digest), &bundle, &policy) {
-            Ok(_) => {
-                return Ok(SignedException {
-                    exception: claimed,
-                    approver,
-                });
-            }
-            Err(e) => reasons.push(format!("{approver}: {e}")),
-        }
+    match verify_for_role(bundle, &digest, roles, &claimed.role, trusted_root) {
+        Ok(signed) => Ok(SignedException {
+            exception: claimed,
+            approver: signed.signer,
+        }),
+        Err(RoleError::UnknownRole { role }) => Err(ExceptionError::UnknownRole(role)),
+        Err(RoleError::Bundle(e)) => Err(ExceptionError::NotAnException(e.to_string())),
+        Err(e) => Err(ExceptionError::NotSignedByRole {
+            role: claimed.role,
+            reason: match e {
+                RoleError::NotSigned { refusals, .. } => refusals
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                other => other.to_string(),
+            },
+        }),
     }
-    if reasons.is_empty() {
-        reasons.push("the role has no holders".to_owned());
-    }
-    Err(ExceptionError::NotSignedByRole {
-        role: claimed.role,
-        reason: reasons.join("; "),
-    })
 }

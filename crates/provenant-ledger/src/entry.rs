@@ -1,7 +1,8 @@
 //! What a ledger entry is indexed by, read from the in-toto statement it is.
 //!
-//! An entry is a Statement v1 (strictly parsed by `provenant-attest`), or a DSSE envelope whose payload
-//! is one (`application/vnd.in-toto+json`). Its index keys are:
+//! An entry is a Statement v1 (strictly parsed by `provenant-attest`), a DSSE envelope whose payload
+//! is one (`application/vnd.in-toto+json`), or a sigstore bundle (v0.1 to v0.3) of such an envelope: the
+//! form governance records take, so that anyone can re-verify their signature from the ledger. Its index keys are:
 //!
 //! - every subject digest, as `algorithm:value` (`sha256:…`, `gitCommit:…`, …);
 //! - the predicate type;
@@ -58,6 +59,9 @@ pub enum EntryError {
     /// Not an in-toto statement (nor a DSSE envelope of one).
     #[error("entry is not an in-toto statement or a DSSE envelope of one: {0}")]
     NotStatement(StatementError),
+    /// A sigstore bundle that signs a blob (a message signature), not a statement.
+    #[error("entry is a sigstore bundle of a message signature, not of a DSSE in-toto statement")]
+    BundleWithoutStatement,
     /// A DSSE envelope of another payload type.
     #[error("entry is a DSSE envelope of payload type {payload_type}, not an in-toto statement")]
     NotInToto {
@@ -102,7 +106,20 @@ impl EntryKeys {
                         payload_type: envelope.payload_type,
                     });
                 }
-                Err(_) => return Err(EntryError::NotStatement(statement_error)),
+                Err(_) => match provenant_sigstore::Bundle::from_json(entry) {
+                    Ok(bundle) => match bundle.dsse_payload() {
+                        Some((IN_TOTO_PAYLOAD_TYPE, payload)) => {
+                            Statement::from_json(payload).map_err(EntryError::NotStatement)?
+                        }
+                        Some((payload_type, _)) => {
+                            return Err(EntryError::NotInToto {
+                                payload_type: payload_type.chars().take(200).collect(),
+                            });
+                        }
+                        None => return Err(EntryError::BundleWithoutStatement),
+                    },
+                    Err(_) => return Err(EntryError::NotStatement(statement_error)),
+                },
             },
         };
         Ok(EntryKeys::from_statement(statement))

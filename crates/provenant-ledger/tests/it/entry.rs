@@ -91,3 +91,28 @@ fn non_statements_are_refused() {
         Err(EntryError::NotStatement(_))
     ));
 }
+
+#[test]
+fn sigstore_bundles_of_statements_are_indexed() {
+    let key = provenant_keys::SigningKey::generate(provenant_keys::KeyKind::EcdsaP256).unwrap();
+    let s = statement(
+        "https://provenant.dev/attestation/approval/v1",
+        &serde_json::json!({"environment": "prod"}),
+    );
+    let bundle = provenant_sigstore_sign::keyed::sign_statement(&key, &s)
+        .unwrap()
+        .to_json_v0_3()
+        .unwrap();
+    let k = EntryKeys::from_entry(&bundle).unwrap();
+    assert_eq!(k.predicate_type, "https://provenant.dev/attestation/approval/v1");
+    assert_eq!(k.environment.as_deref(), Some("prod"));
+    assert_eq!(k.subjects[1], format!("sha256:{}", "a".repeat(64)));
+    let blob = provenant_sigstore_sign::keyed::sign_blob(&key, b"a message")
+        .unwrap()
+        .to_json_v0_3()
+        .unwrap();
+    assert!(matches!(
+        EntryKeys::from_entry(&blob),
+        Err(EntryError::BundleWithoutStatement)
+    ));
+}
