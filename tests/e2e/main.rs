@@ -35,5 +35,6 @@ mod sbom_image;
 mod scan;
 mod signing;
 mod slsa_image;
+mod source;
 mod support;
 mod verify_image;

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use provenant_ledger_store::Location;
 use provenant_source::allowed_signers::AllowedSigners;
 use provenant_source::attestation::{self, InputFile};
 use provenant_source::check::{self, Inputs, Report, Requirement, Status};
@@ -32,7 +33,7 @@ const MAX_INPUT_BYTES: u64 = 16 << 20;
     disable_help_flag = true,
     after_help = "Commands:\n  check --range A..B [--repo DIR] [--allowed-signers FILE] [--gpg-keyring FILE] \
 [--codeowners FILE] [--reviews FILE --pr-author LOGIN [--teams FILE]] [--require conventional,signed,owned] \
-[--output text|json|sarif] [--attestation-output FILE [--key K]]\n\n`provenant source check --help` describes \
+[--output text|json|sarif] [--attestation-output FILE] [--ledger L] [--key K]\n\n`provenant source check --help` describes \
 it. Exit status: 0 passed, 1 a check failed, 2 error."
 )]
 pub(crate) struct SourceArgs {
@@ -117,11 +118,19 @@ struct CheckArgs {
     /// Write the signed source-stage attestation (in-toto statement in a sigstore bundle) here.
     #[arg(long, value_name = "FILE")]
     attestation_output: Option<PathBuf>,
+    /// Append the signed attestation (its sigstore bundle) to this audit ledger: sqlite:PATH or
+    /// postgres://… (the next `provenant ledger checkpoint` covers it).
+    #[arg(long, value_name = "L", value_parser = parse_location)]
+    ledger: Option<Location>,
     /// Sign the attestation with this key instead of keylessly.
-    #[arg(long, value_name = "K", requires = "attestation_output")]
+    #[arg(long, value_name = "K")]
     key: Option<PathBuf>,
     #[command(flatten)]
     keyless: KeylessArgs,
+}
+
+fn parse_location(text: &str) -> Result<Location, String> {
+    Location::parse(text).map_err(|e| e.to_string())
 }
 
 /// Runs `provenant source …`.
@@ -228,23 +237,11 @@ it out of --require"
         .clone()
         .or_else(|| provenant_source::git::origin_web_url(&repo));
 
-    if let Some(path) = &args.attestation_output {
-        let checked_at = checked_at()?;
-        let statement = attestation::statement(
-            &report,
-            repository.as_deref(),
-            &input_files,
-            &checked_at,
-            env!("CARGO_PKG_VERSION"),
-        );
-        statement.validate()?;
-        args.keyless.sign_statement(
-            args.key.as_deref(),
-            &statement.to_json(),
-            Some(path),
-            "source-stage attestation",
-        )?;
-    }
+    let appended = if args.attestation_output.is_some() || args.ledger.is_some() {
+        record(args, &report, repository.as_deref(), &input_files)?
+    } else {
+        None
+    };
 
     match output {
         CheckOutput::Json => print_json(&report)?,
@@ -260,13 +257,53 @@ it out of --require"
                 env!("CARGO_PKG_VERSION"),
             ))?;
         }
-        CheckOutput::Text => print_bytes(render_text(&report).as_bytes())?,
+        CheckOutput::Text => {
+            let mut text = render_text(&report);
+            if let Some(index) = appended {
+                let _ = writeln!(text, "attestation appended to the ledger at index {index}");
+            }
+            print_bytes(text.as_bytes())?;
+        }
     }
     Ok(if report.passed {
         Outcome::Success
     } else {
         Outcome::Failure
     })
+}
+
+/// Signs the source-stage attestation, writes it to `--attestation-output` and appends it to `--ledger`;
+/// returns the ledger index.
+fn record(
+    args: &CheckArgs,
+    report: &Report,
+    repository: Option<&str>,
+    input_files: &[InputFile],
+) -> anyhow::Result<Option<u64>> {
+    let checked_at = checked_at()?;
+    let statement = attestation::statement(
+        report,
+        repository,
+        input_files,
+        &checked_at,
+        env!("CARGO_PKG_VERSION"),
+    );
+    statement.validate()?;
+    let bundle = args.keyless.sign_statement(
+        args.key.as_deref(),
+        &statement.to_json(),
+        args.attestation_output.as_deref(),
+        "source-stage attestation",
+    )?;
+    let Some(location) = &args.ledger else {
+        return Ok(None);
+    };
+    let store = provenant_ledger_store::open(location)
+        .with_context(|| format!("cannot open the ledger {location}"))?;
+    let appended = store
+        .append(&[bundle.to_json_v0_3()?], checked_seconds()?)
+        .with_context(|| format!("cannot append the source-stage attestation to the ledger {location}"))?;
+    Ok(appended.first().map(|a| a.index))
 }
 
 /// CODEOWNERS: `--codeowners`, else the base commit's (where GitHub looks), so that a change cannot edit
@@ -327,15 +364,18 @@ fn load_approvals(
 }
 
 /// The check time: `SOURCE_DATE_EPOCH` when set, else the clock.
-fn checked_at() -> anyhow::Result<String> {
-    let seconds = match crate::shared::source_date_epoch()? {
+fn checked_seconds() -> anyhow::Result<u64> {
+    Ok(match crate::shared::source_date_epoch()? {
         Some(s) => s,
         None => std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .context("the clock is before 1970")?
             .as_secs(),
-    };
-    Ok(provenant_sbom::rfc3339(seconds))
+    })
+}
+
+fn checked_at() -> anyhow::Result<String> {
+    Ok(provenant_sbom::rfc3339(checked_seconds()?))
 }
 
 fn status_word(s: Status) -> &'static str {

@@ -83,6 +83,7 @@ impl CheckResult {
 
 /// The results for one commit.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CommitReport {
     /// The full id.
     pub id: String,
@@ -98,6 +99,7 @@ pub struct CommitReport {
 
 /// The results for one changed file.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct FileReport {
     /// The path.
     pub path: String,
@@ -113,6 +115,7 @@ pub struct FileReport {
 
 /// The whole report.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Report {
     /// The range as given.
     pub range: String,
