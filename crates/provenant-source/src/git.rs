@@ -207,12 +207,17 @@ pub fn read_range(repo: &gix::Repository, range: &str) -> Result<RangeRead, GitE
     })
 }
 
-fn person(sig: gix::actor::SignatureRef<'_>) -> Person {
-    Person {
+fn person(sig: gix::actor::SignatureRef<'_>, what: &str) -> Result<Person, GitError> {
+    // A commit time that does not parse is an error: validity windows are checked against it.
+    let time = sig.time().map_err(|e| GitError::Read {
+        what: format!("the time of {what}"),
+        reason: e.to_string(),
+    })?;
+    Ok(Person {
         name: sig.name.to_string(),
         email: sig.email.to_string(),
-        time: sig.time().map_or(0, |t| t.seconds),
-    }
+        time: time.seconds,
+    })
 }
 
 /// Reads one commit.
@@ -226,8 +231,8 @@ pub fn read_commit(repo: &gix::Repository, id: gix::ObjectId) -> Result<Commit, 
         what: what(),
         reason: e.to_string(),
     })?;
-    let author = person(decoded.author().map_err(read_err(what()))?);
-    let committer = person(decoded.committer().map_err(read_err(what()))?);
+    let author = person(decoded.author().map_err(read_err(what()))?, &what())?;
+    let committer = person(decoded.committer().map_err(read_err(what()))?, &what())?;
     let message = String::from_utf8_lossy(decoded.message).into_owned();
     let parents = decoded.parents().map(|p| p.to_string()).collect();
     let signature = commit
@@ -278,7 +283,10 @@ fn changed_paths(
         }
         paths.insert(change.location().to_string());
         if paths.len() > MAX_CHANGED_PATHS {
-            break;
+            return Err(GitError::Read {
+                what: "the changed paths".into(),
+                reason: format!("more than {MAX_CHANGED_PATHS} paths changed"),
+            });
         }
     }
     Ok(paths.into_iter().collect())

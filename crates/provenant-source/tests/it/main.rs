@@ -11,5 +11,6 @@ mod allowed_signers;
 mod check;
 mod codeowners;
 mod conventional;
+mod release;
 mod signature;
 mod support;
