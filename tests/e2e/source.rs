@@ -591,3 +591,86 @@ fn changelog_groups_by_type_breaking_first_with_links() {
     assert_eq!(json["markdown"], expected.as_str());
     assert_eq!(json["sections"][0]["type"], "feat");
 }
+
+#[test]
+fn source_check_verifies_openpgp_commits_against_the_keyring() {
+    let t = tempfile::tempdir().unwrap();
+    let home = t.path().join("gnupg");
+    fs::create_dir_all(&home).unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        fs::set_permissions(&home, fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    let gpg = provenant_testkit::require_on_path("gpg");
+    let gpg_run = |args: &[&str]| {
+        let out = run(Command::new(&gpg)
+            .env("GNUPGHOME", &home)
+            .args(["--batch", "--quiet"])
+            .args(args));
+        assert!(out.status.success(), "gpg {args:?}: {}", stderr(&out));
+        out.stdout
+    };
+    gpg_run(&[
+        "--passphrase",
+        "",
+        "--pinentry-mode",
+        "loopback",
+        "--quick-gen-key",
+        "Dev <dev@example.com>",
+        "ed25519",
+        "sign",
+        "never",
+    ]);
+    fs::write(
+        t.path().join("keyring.asc"),
+        gpg_run(&["--armor", "--export", "dev@example.com"]),
+    )
+    .unwrap();
+    let repo = Repo::new(t.path());
+    repo.commit("dev@example.com", None, "chore: base", &[]);
+    repo.git(&["tag", "base"]);
+    let sign = |email: &str, message: &str| {
+        let out = run(repo
+            .command()
+            .env("GNUPGHOME", &home)
+            .env("GIT_COMMITTER_DATE", "@1700000600 +0000")
+            .env("GIT_AUTHOR_DATE", "@1700000600 +0000")
+            .args(["-c", "user.name=Dev", "-c", &format!("user.email={email}")])
+            .args([
+                "-c",
+                "user.signingkey=dev@example.com",
+                "commit",
+                "-q",
+                "--allow-empty",
+                "-S",
+                "-m",
+                message,
+            ]));
+        assert!(out.status.success(), "git commit -S: {}", stderr(&out));
+    };
+    sign("dev@example.com", "feat: signed with gpg");
+    let args = [
+        "source",
+        "check",
+        "--range",
+        "base..HEAD",
+        "--repo",
+        "repo",
+        "--require",
+        "conventional,signed",
+        "--gpg-keyring",
+        "keyring.asc",
+    ];
+    let out = p(t.path(), &args);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    // The same key signing for another committer email is refused, naming the check and why.
+    sign("someone@example.com", "fix: signed by dev for someone else");
+    let out = p(t.path(), &args);
+    assert_eq!(out.status.code(), Some(1), "{}{}", stdout(&out), stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("fix: signed by dev for someone else: signed: the key")
+            && text.contains("has no user id with the committer's email someone@example.com"),
+        "{text}"
+    );
+}
