@@ -408,6 +408,17 @@ fn source_check_bad_input_is_exit_2_naming_it() {
         stderr(&out)
     );
     assert_no_debug_values(&out, "source check usage");
+    let out = p(dir, &check_args(&["--require", ""]));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an empty requirement never passes by default"
+    );
+    assert!(
+        stderr(&out).contains("--require names no check"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

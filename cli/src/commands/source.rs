@@ -188,6 +188,10 @@ fn check_command(args: &CheckArgs, output: CheckOutput) -> anyhow::Result<Outcom
         })?);
     }
     anyhow::ensure!(
+        !required.is_empty(),
+        "--require names no check (the checks are conventional, signed and owned)"
+    );
+    anyhow::ensure!(
         !required.contains(&Requirement::Signed)
             || args.allowed_signers.is_some()
             || args.gpg_keyring.is_some(),
