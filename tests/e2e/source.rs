@@ -685,3 +685,45 @@ fn source_check_verifies_openpgp_commits_against_the_keyring() {
         "{text}"
     );
 }
+
+#[test]
+fn source_check_refuses_a_tampered_ssh_signed_commit() {
+    let s = scenario(false);
+    let dir = s.t.path();
+    let repo = Repo {
+        dir: dir.join("repo"),
+        clock: std::cell::Cell::new(0),
+    };
+    // The same signature over another message: git accepts the object, the check must not.
+    let raw = run(repo.command().args(["cat-file", "commit", "HEAD"]));
+    let forged_text = String::from_utf8(raw.stdout).unwrap().replace(
+        "feat(api): add the endpoint",
+        "feat(api): add the endpoint and a backdoor",
+    );
+    let mut child = repo
+        .command()
+        .args(["hash-object", "-t", "commit", "-w", "--stdin"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write as _;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(forged_text.as_bytes())
+            .unwrap();
+    }
+    let forged = String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap();
+    repo.git(&["update-ref", "refs/heads/main", forged.trim()]);
+    let out = p(dir, &check_args(&["--require", "signed"]));
+    assert_eq!(out.status.code(), Some(1), "{}{}", stdout(&out), stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("feat(api): add the endpoint and a backdoor: signed: the SSH signature by SHA256:")
+            && text.contains("does not verify over the commit's content"),
+        "{text}"
+    );
+}
