@@ -335,6 +335,21 @@ for answer in [
     '{"status":"error","errorType":"bad_data","error":"parse error"}',
 ]:
     put("deploy_prometheus", answer)
+# The source stage: Conventional Commits messages (the specification's examples), allowed-signers lines,
+# CODEOWNERS (GitHub's documented patterns), GitHub reviews and teams, and this repository's own history.
+for m in ["feat: allow provided config object to extend other configs\n\nBREAKING CHANGE: `extends` key\n",
+          "feat(api)!: send an email\n", "fix: prevent racing\n\nbody\n\nReviewed-by: Z\nRefs: #123\n",
+          "chore!: drop Node 6\n\nBREAKING-CHANGE: use new features\n", "feat(a(b)): x", "feat:x"]:
+    put("source_inputs", m, 0)
+KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGr7PwIVrR7XaRdnEytKSnsl6g5R2AuHDP3dSEE2H8dy"
+for line in [f"alice@example.com {KEY}\n", f"*@example.com,!bob@example.com namespaces=\"git,file\",valid-after=20240101,valid-before=202501011230Z {KEY} c\n",
+             f"a@b cert-authority {KEY}\n", "# comment\n\n\"unterminated\n"]:
+    put("source_inputs", line, 1)
+for text in ["*       @global-owner1 @global-owner2\n*.js    @js-owner #inline\n/build/logs/ @doctocat\ndocs/*  docs@example.com\napps/ @octocat\n**/logs @octocat\n/apps/github\n",
+             "!*.md @a\n", "*.[ch] @a\n", "/docs/**/*.md @org/team\n"]:
+    put("source_inputs", text, 2)
+put("source_inputs", '[{"id":1,"user":{"login":"a"},"state":"APPROVED","commit_id":"0000000000000000000000000000000000000000","submitted_at":"2024-01-01T00:00:00Z"},{"id":2,"user":null,"state":"COMMENTED"}]', 3)
+put("source_inputs", '{"@org/team": ["a", "@b"], "docs@example.com": ["c"]}', 4)
 
 for target in sorted(counts):
     print(f"{target}: {counts[target]} seeds")

@@ -41,6 +41,7 @@ mod sbom_image;
 mod scan;
 mod signing;
 mod slsa_image;
+mod source;
 mod support;
 mod templates;
 mod verify_image;

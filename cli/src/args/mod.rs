@@ -10,6 +10,7 @@ mod admission;
 mod environments;
 mod deploy;
 mod ledger;
+mod range;
 mod registry;
 mod signer;
 mod source;
@@ -21,6 +22,7 @@ pub(crate) use deploy::{
     CdeventsArgs, ImageByDigest, RecordTrustArgs, parse_digest, parse_image_by_digest, record_time,
 };
 pub(crate) use ledger::{LedgerArg, NoteKeyArg, load_roles};
+pub(crate) use range::RangeArgs;
 pub(crate) use registry::RegistryArgs;
 pub(crate) use signer::KeylessArgs;
 pub(crate) use source::{SourceRefArgs, ref_expectation};
@@ -40,6 +42,7 @@ const LONG_VERSION: &str = concat!(
 /// subcommand under one heading, so the help template lists them from this table, the one place that
 /// says which stage a command belongs to (a test checks that every command is in exactly one).
 pub(crate) const STAGES: &[(&str, &[&str])] = &[
+    ("Source", &["source", "version", "changelog"]),
     (
         "Build and provenance",
         &["build", "provenance", "verify-provenance", "repro", "digest"],
@@ -238,6 +241,14 @@ pub(crate) enum Command {
     /// Release health: SLIs before and after a release from Prometheus, and whether it is complete.
     #[command(subcommand)]
     Release(crate::commands::release::ReleaseCommand),
+    /// Source-stage checks over a git range: Conventional Commits, signed commits, code owners and their
+    /// approvals.
+    Source(crate::commands::source::SourceArgs),
+    /// The next semantic version from the last vX.Y.Z tag and the Conventional Commits since.
+    #[command(subcommand)]
+    Version(crate::commands::version::VersionCommand),
+    /// A Markdown changelog of a git range, grouped by Conventional Commits type.
+    Changelog(crate::commands::changelog::ChangelogArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Print the manual page (roff) on stdout.

@@ -4,6 +4,7 @@ pub(crate) mod admission;
 pub(crate) mod approve;
 pub(crate) mod attest;
 pub(crate) mod deploy;
+pub(crate) mod changelog;
 pub(crate) mod digest;
 pub(crate) mod env;
 pub(crate) mod gate;
@@ -24,7 +25,9 @@ pub(crate) mod rollback;
 pub(crate) mod sbom;
 pub(crate) mod scan;
 pub(crate) mod sigstore;
+pub(crate) mod source;
 pub(crate) mod verify_image;
+pub(crate) mod version;
 pub(crate) mod vsa;
 
 pub(crate) use crate::shared::{read_bounded, source_date_epoch};
