@@ -43,5 +43,4 @@ mod signing;
 mod slsa_image;
 mod source;
 mod support;
-mod templates;
 mod verify_image;

@@ -113,16 +113,6 @@ if [ ! -f "$PYPI_ASSETS/rfc8785-0.1.2-py3-none-any.whl.publish.attestation" ]; t
   rm -rf "$tmp"
 fi
 
-# ---------- trivy's vulnerability database, for the pipeline template run locally (tests/e2e/templates.rs) ----------
-# It comes from ghcr.io (mirror.gcr.io), which not every machine reaches: without it, setup goes on and
-# that one test fails naming this directory.
-TRIVY_CACHE="$ORACLES/fixtures/trivy-cache"
-if [ ! -f "$TRIVY_CACHE/db/trivy.db" ]; then
-  log "trivy: downloading the vulnerability database into $TRIVY_CACHE"
-  "$ORACLES/venvs/trivy/bin/trivy" image --download-db-only --cache-dir "$TRIVY_CACHE" --no-progress \
-    || log "trivy: could not download the vulnerability database (the local pipeline run needs it)"
-fi
-
 # ---------- cargo-fuzz (fuzz/ targets run on nightly) ----------
 if ! command -v cargo-fuzz >/dev/null 2>&1; then
   log "cargo: installing cargo-fuzz"
