@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod admission;
-mod environments;
 mod deploy;
+mod environments;
 mod ledger;
 mod range;
 mod registry;
@@ -17,10 +17,10 @@ mod source;
 mod trust;
 
 pub(crate) use admission::DecisionArgs;
-pub(crate) use environments::GovernedArgs;
 pub(crate) use deploy::{
     CdeventsArgs, ImageByDigest, RecordTrustArgs, parse_digest, parse_image_by_digest, record_time,
 };
+pub(crate) use environments::GovernedArgs;
 pub(crate) use ledger::{LedgerArg, NoteKeyArg, load_roles};
 pub(crate) use range::RangeArgs;
 pub(crate) use registry::RegistryArgs;
@@ -65,7 +65,10 @@ pub(crate) const STAGES: &[(&str, &[&str])] = &[
     ("SBOMs", &["sbom"]),
     ("Images and promotion", &["oci", "promote", "verify-image"]),
     ("Governance", &["gate", "scan", "env", "approve"]),
-    ("Deployment", &["deploy", "rollback", "release", "admission", "verify-deploy"]),
+    (
+        "Deployment",
+        &["deploy", "rollback", "release", "admission", "verify-deploy"],
+    ),
     ("Audit", &["ledger", "lineage"]),
     ("Pipelines", &["init"]),
     ("Shell and manual", &["completions", "man", "help"]),

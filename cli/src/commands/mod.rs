@@ -3,8 +3,8 @@
 pub(crate) mod admission;
 pub(crate) mod approve;
 pub(crate) mod attest;
-pub(crate) mod deploy;
 pub(crate) mod changelog;
+pub(crate) mod deploy;
 pub(crate) mod digest;
 pub(crate) mod env;
 pub(crate) mod gate;
