@@ -119,8 +119,8 @@ fn setup(dir: &Path) {
     fs::write(
         dir.join("environments.yaml"),
         "version: 1\nroles: roles.yaml\nenvironments:\n\
-         - name: dev\n  repository: registry.example/dev/shop\n  promote_roles: [promoter]\n  trigger: on-commit\n\
-         - name: prod\n  repository: registry.example/prod/shop\n  promote_roles: [promoter]\n  trigger: on-approval\n",
+         - name: dev\n  repository: registry.example/dev/shop\n  promote_roles: [promoter]\n  trigger: on-commit\n  requires:\n    provenance: {role: promoter}\n\
+         - name: prod\n  repository: registry.example/prod/shop\n  promote_roles: [promoter]\n  trigger: on-approval\n  requires:\n    gate_decision: {role: promoter}\n",
     )
     .unwrap();
     ok(

@@ -235,7 +235,7 @@ pub(crate) enum Command {
     Env(crate::commands::env::EnvCommand),
     /// Approve an image digest for an environment: a signed approval, appended to the ledger.
     Approve(Box<crate::commands::approve::ApproveArgs>),
-    /// Deployment records: a signed deployment/v1 statement in the ledger, and `CDEvents`.
+    /// Deployment records: a signed deployment/v1 statement in the ledger, and a deployment event.
     #[command(subcommand)]
     Deploy(crate::commands::deploy::DeployCommand),
     /// Rollback: the environment's rollback plan, and signed rollback records with notification.

@@ -146,7 +146,7 @@ fn decider(
         MAX_ENVIRONMENTS_BYTES as u64,
         "environments file",
     )?;
-    let promote = environments::read(&text)
+    let promote = environments::read(&environments_file.display().to_string(), &text)
         .with_context(|| format!("cannot use environments file {}", environments_file.display()))?;
     let roles_path = match (&decision.roles, &promote.roles_file) {
         (Some(p), _) => p.clone(),

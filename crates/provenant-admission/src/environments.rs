@@ -1,85 +1,50 @@
 //! What a decision needs from the environments file (`environments.yaml`): each environment's name
-//! and the roles whose holders may promote into it, and the roles file it names. The rest of the file
-//! (repositories, triggers, requirements) is the promotion engine's and is not read here.
+//! and the roles whose holders may promote into it, and the roles file it names. The file is read and
+//! checked by `provenant_env::config`, the one reader of it; an invalid file refuses to start the webhook.
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use provenant_env::config::{ConfigError, EnvironmentsFile};
 
-/// The largest environments file read.
+/// Largest environments file read.
 pub const MAX_ENVIRONMENTS_BYTES: usize = 1 << 20;
 
-/// The environments and who may promote into each.
+/// The roles that may promote into each environment.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PromoteRoles {
-    /// The roles file named by the environments file, relative to it.
+    /// The roles file the environments file names (relative to it).
     pub roles_file: Option<String>,
-    /// Environment name → the roles that may sign its promotion records.
+    /// Environment name to the roles whose holders may sign its promotion records.
     pub environments: BTreeMap<String, Vec<String>>,
 }
 
 impl PromoteRoles {
-    /// The roles that may promote into `environment`, when it is in the file.
+    /// The roles that may promote into `environment`, if the file names it.
     #[must_use]
     pub fn roles(&self, environment: &str) -> Option<&[String]> {
         self.environments.get(environment).map(Vec::as_slice)
     }
-}
 
-/// Why the environments file cannot be read.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum EnvironmentsError {
-    /// Larger than [`MAX_ENVIRONMENTS_BYTES`].
-    #[error("the environments file has {len} bytes, more than the {max} accepted")]
-    TooLarge {
-        /// Its length.
-        len: usize,
-        /// The limit.
-        max: usize,
-    },
-    /// Not the expected YAML (the message gives the line and column).
-    #[error("the environments file cannot be read: {0}")]
-    Yaml(#[source] yaml_serde::Error),
-    /// An environment is named twice.
-    #[error("environment {name} is defined twice in the environments file")]
-    Duplicate {
-        /// Its name.
-        name: String,
-    },
-}
-
-#[derive(Deserialize)]
-struct File {
-    #[serde(default)]
-    roles: Option<String>,
-    environments: Vec<Env>,
-}
-
-#[derive(Deserialize)]
-struct Env {
-    name: String,
-    #[serde(default)]
-    promote_roles: Vec<String>,
-}
-
-/// Reads the environment names and promote roles of an environments file.
-pub fn read(yaml: &[u8]) -> Result<PromoteRoles, EnvironmentsError> {
-    if yaml.len() > MAX_ENVIRONMENTS_BYTES {
-        return Err(EnvironmentsError::TooLarge {
-            len: yaml.len(),
-            max: MAX_ENVIRONMENTS_BYTES,
-        });
-    }
-    let file: File = yaml_serde::from_slice(yaml).map_err(EnvironmentsError::Yaml)?;
-    let mut environments = BTreeMap::new();
-    for env in file.environments {
-        if environments.insert(env.name.clone(), env.promote_roles).is_some() {
-            return Err(EnvironmentsError::Duplicate { name: env.name });
+    /// The promote roles of a checked environments file.
+    #[must_use]
+    pub fn from_file(file: &EnvironmentsFile) -> PromoteRoles {
+        PromoteRoles {
+            roles_file: Some(file.roles.clone()),
+            environments: file
+                .environments
+                .iter()
+                .map(|e| {
+                    (
+                        e.name.as_str().to_owned(),
+                        e.promote_roles.iter().map(|r| r.as_str().to_owned()).collect(),
+                    )
+                })
+                .collect(),
         }
     }
-    Ok(PromoteRoles {
-        roles_file: file.roles,
-        environments,
-    })
+}
+
+/// Reads and checks an environments file (`file` names it in errors).
+pub fn read(file: &str, yaml: &[u8]) -> Result<PromoteRoles, ConfigError> {
+    EnvironmentsFile::from_yaml(file, yaml).map(|f| PromoteRoles::from_file(&f))
 }

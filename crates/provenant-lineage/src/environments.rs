@@ -1,97 +1,70 @@
-//! A minimal reader of the environments file (`environments.yaml`): the order of the environments and,
-//! for each, its repository, the roles that may promote into it, the gate and approval requirements and
-//! its configuration. Lineage reads only these fields and ignores the rest (triggers, change windows),
-//! which `provenant-env` owns; when `provenant_env::config` is on the main line, lineage reads the file
-//! through it instead.
+//! The environments lineage walks: their order and, for each, its repository, the roles that may promote
+//! into it, the gate and approval requirements and its configuration, taken from the environments file
+//! as `provenant_env::config` (its one reader) reads and checks it.
 
-use serde::Deserialize;
+use provenant_env::config::{ConfigError, EnvironmentsFile};
 
 /// Largest environments file read.
 pub const MAX_ENVIRONMENTS_BYTES: usize = 1 << 20;
 
 /// The environments, in promotion order.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Environments {
     /// The roles file, relative to the environments file.
-    #[serde(default)]
     pub roles: Option<String>,
     /// The environments in promotion order.
     pub environments: Vec<EnvSpec>,
 }
 
 /// One environment, as lineage reads it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnvSpec {
     /// Its name.
     pub name: String,
     /// The repository images are promoted into.
     pub repository: String,
     /// The roles whose holders may sign its promotion records.
-    #[serde(default)]
     pub promote_roles: Vec<String>,
     /// What a promotion into it requires.
-    #[serde(default)]
     pub requires: Requires,
     /// Its configuration file or directory.
-    #[serde(default)]
     pub config: Option<String>,
 }
 
 /// The requirements lineage checks.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Requires {
     /// A passing gate decision signed by a role.
-    #[serde(default)]
     pub gate_decision: Option<GateRule>,
     /// Approvals.
-    #[serde(default)]
     pub approvals: Option<ApprovalRule>,
 }
 
 /// The gate requirement.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GateRule {
     /// The role that signs gate decisions.
     pub role: String,
 }
 
 /// The approval requirement.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApprovalRule {
     /// Roles whose holders' approvals count.
     pub roles: Vec<String>,
     /// How many distinct identities must approve.
-    #[serde(default = "one")]
     pub count: u32,
     /// Whether one identity may count only once.
-    #[serde(default = "yes")]
     pub separation_of_duties: bool,
-}
-
-fn one() -> u32 {
-    1
-}
-
-fn yes() -> bool {
-    true
 }
 
 /// The environments file cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum EnvironmentsError {
-    /// Not YAML of the expected shape.
-    #[error("{file}:{line}:{column}: {reason}")]
-    Syntax {
-        /// The file.
-        file: String,
-        /// Line (1-based; 0 when unknown).
-        line: usize,
-        /// Column (1-based; 0 when unknown).
-        column: usize,
-        /// What is wrong.
-        reason: String,
-    },
+    /// Not a valid environments file.
+    #[error(transparent)]
+    Invalid(#[from] ConfigError),
     /// Too large.
     #[error("{file} has {size} bytes, more than an environments file may have ({MAX_ENVIRONMENTS_BYTES})")]
     TooLarge {
@@ -113,7 +86,7 @@ pub enum EnvironmentsError {
 }
 
 impl Environments {
-    /// Parses an environments file; `file` names it in errors.
+    /// Reads and checks an environments file (`file` names it in errors).
     pub fn from_yaml(file: &str, bytes: &[u8]) -> Result<Environments, EnvironmentsError> {
         if bytes.len() > MAX_ENVIRONMENTS_BYTES {
             return Err(EnvironmentsError::TooLarge {
@@ -121,20 +94,40 @@ impl Environments {
                 size: bytes.len(),
             });
         }
-        yaml_serde::from_slice(bytes).map_err(|e| {
-            let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
-            EnvironmentsError::Syntax {
-                file: file.to_owned(),
-                line,
-                column,
-                reason: e
-                    .to_string()
-                    .split(" at line ")
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned(),
-            }
-        })
+        Ok(Environments::from_file(&EnvironmentsFile::from_yaml(
+            file, bytes,
+        )?))
+    }
+
+    /// What lineage reads of a checked environments file.
+    #[must_use]
+    pub fn from_file(file: &EnvironmentsFile) -> Environments {
+        let names = |roles: &[provenant_env::config::Name]| -> Vec<String> {
+            roles.iter().map(|r| r.as_str().to_owned()).collect()
+        };
+        Environments {
+            roles: Some(file.roles.clone()),
+            environments: file
+                .environments
+                .iter()
+                .map(|e| EnvSpec {
+                    name: e.name.as_str().to_owned(),
+                    repository: e.repository.clone(),
+                    promote_roles: names(&e.promote_roles),
+                    requires: Requires {
+                        gate_decision: e.requires.gate_decision.as_ref().map(|g| GateRule {
+                            role: g.role.as_str().to_owned(),
+                        }),
+                        approvals: e.requires.approvals.as_ref().map(|a| ApprovalRule {
+                            roles: names(&a.roles),
+                            count: a.count,
+                            separation_of_duties: a.separation_of_duties,
+                        }),
+                    },
+                    config: e.config.clone(),
+                })
+                .collect(),
+        }
     }
 
     /// The chain from the first environment up to and including `name`.

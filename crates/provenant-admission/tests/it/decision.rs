@@ -15,7 +15,7 @@ use crate::fixture::{Fixture, digest, image};
 
 pub(crate) fn source_over(fx: &Fixture, store: Arc<dyn LedgerStore>) -> LedgerPromotions {
     let roles = Roles::load(&fx.roles).unwrap();
-    let promote = environments::read(&std::fs::read(&fx.environments).unwrap()).unwrap();
+    let promote = environments::read("environments.yaml", &std::fs::read(&fx.environments).unwrap()).unwrap();
     LedgerPromotions::new(store, roles, promote, None)
 }
 
