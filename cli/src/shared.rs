@@ -101,3 +101,42 @@ pub(crate) fn verification_inputs(
         })
         .collect()
 }
+
+/// A governance record signed into a bundle and appended to the ledger.
+pub(crate) struct AppendedRecord {
+    /// The bundle's bytes, as appended.
+    pub(crate) bundle: Vec<u8>,
+    /// Its ledger index.
+    pub(crate) index: u64,
+    /// SHA-256 of the bundle's bytes.
+    pub(crate) digest: provenant_digest::Digest,
+}
+
+/// Signs `statement` (with `key`, or keyless; the bundle also written to `out` when given) and appends
+/// the bundle to `store` at `time`: the one way the record commands put a signed record in the ledger.
+pub(crate) fn sign_and_append(
+    keyless: &crate::args::KeylessArgs,
+    key: Option<&Path>,
+    out: Option<&Path>,
+    statement: &provenant_attest::Statement,
+    store: &dyn provenant_ledger_store::LedgerStore,
+    time: u64,
+    what: &str,
+) -> anyhow::Result<AppendedRecord> {
+    let bundle = keyless
+        .sign_statement(key, &statement.to_json(), out, "statement")
+        .with_context(|| format!("cannot sign the {what}"))?
+        .to_json_v0_3()?;
+    let index = store
+        .append(std::slice::from_ref(&bundle), time)
+        .with_context(|| format!("cannot append the {what} to the ledger"))?
+        .first()
+        .map(|a| a.index)
+        .context("the ledger acknowledged no entry")?;
+    let digest = provenant_digest::Algorithm::Sha256.hash_bytes(&bundle);
+    Ok(AppendedRecord {
+        bundle,
+        index,
+        digest,
+    })
+}

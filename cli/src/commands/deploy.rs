@@ -135,25 +135,20 @@ fn record(global: &GlobalArgs, args: &RecordArgs) -> anyhow::Result<Outcome> {
         timestamp: timestamp.clone(),
     };
     let statement = deployment.to_statement(&args.image.repository, &args.image.digest);
-    let bundle = args
-        .keyless
-        .sign_statement(
-            args.key.as_deref(),
-            &statement.to_json(),
-            args.bundle.as_deref(),
-            "statement",
-        )
-        .context("cannot sign the deployment record")?;
-    let bundle_bytes = bundle.to_json_v0_3()?;
     let store = args.ledger.open()?;
-    let appended = store
-        .append(std::slice::from_ref(&bundle_bytes), now)
-        .context("cannot append the deployment record to the ledger")?;
-    let index = appended
-        .first()
-        .map(|a| a.index)
-        .context("the ledger acknowledged no entry")?;
-    let bundle_digest = provenant_digest::Algorithm::Sha256.hash_bytes(&bundle_bytes);
+    let crate::shared::AppendedRecord {
+        bundle: bundle_bytes,
+        index,
+        digest: bundle_digest,
+    } = crate::shared::sign_and_append(
+        &args.keyless,
+        args.key.as_deref(),
+        args.bundle.as_deref(),
+        &statement,
+        store.as_ref(),
+        now,
+        "deployment record",
+    )?;
     if args.attach {
         attach(args, &bundle_bytes)?;
     }

@@ -179,24 +179,17 @@ fn baseline(global: &GlobalArgs, args: &BaselineArgs) -> anyhow::Result<Outcome>
         timestamp,
     };
     let statement = record.to_statement(&args.image.repository, &args.image.digest);
-    let bundle = args
-        .keyless
-        .sign_statement(
-            args.key.as_deref(),
-            &statement.to_json(),
-            args.bundle.as_deref(),
-            "statement",
-        )
-        .context("cannot sign the release-health record")?;
-    let bundle_bytes = bundle.to_json_v0_3()?;
     let store = args.ledger.open()?;
-    let appended = store
-        .append(std::slice::from_ref(&bundle_bytes), now)
-        .context("cannot append the release-health record to the ledger")?;
-    let index = appended
-        .first()
-        .map(|a| a.index)
-        .context("the ledger acknowledged no entry")?;
+    let index = crate::shared::sign_and_append(
+        &args.keyless,
+        args.key.as_deref(),
+        args.bundle.as_deref(),
+        &statement,
+        store.as_ref(),
+        now,
+        "release-health record",
+    )?
+    .index;
     match global.output {
         OutputFormat::Json => print_json(&json!({
             "subject": format!("{}@{}", args.image.repository, args.image.digest),
