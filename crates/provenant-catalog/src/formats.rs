@@ -19,6 +19,8 @@ pub enum Format {
     NodePackage,
     /// `poetry.lock`.
     PoetryLock,
+    /// `pdm.lock`.
+    PdmLock,
     /// `Pipfile.lock`.
     PipfileLock,
     /// `go.mod`.
@@ -52,6 +54,7 @@ pub fn recognise(rel: &Path) -> Option<Format> {
         "yarn.lock" => Some(Format::YarnLock),
         "pnpm-lock.yaml" => Some(Format::PnpmLock),
         "poetry.lock" => Some(Format::PoetryLock),
+        "pdm.lock" => Some(Format::PdmLock),
         "Pipfile.lock" => Some(Format::PipfileLock),
         "go.mod" => Some(Format::GoMod),
         "pom.xml" => Some(Format::PomXml),
@@ -143,6 +146,11 @@ pub fn parse(
         Format::YarnLock => one(yarn::parse(rel, bytes, sibling("package.json").as_deref())),
         Format::PnpmLock => one(pnpm::parse(rel, bytes)),
         Format::PoetryLock => one(pylock::parse_poetry(
+            rel,
+            bytes,
+            sibling("pyproject.toml").as_deref(),
+        )),
+        Format::PdmLock => one(pylock::parse_pdm(
             rel,
             bytes,
             sibling("pyproject.toml").as_deref(),

@@ -14,6 +14,7 @@
 //! | `yarn.lock` (classic v1, berry v2+) | [`yarn::parse`] | classic: the sibling `package.json`; berry: the workspaces' dependencies |
 //! | `pnpm-lock.yaml` (5.x, 6.0, 9.0) | [`pnpm::parse`] | the importers' dependencies |
 //! | `poetry.lock` (1.x, 2.x) | [`pylock::parse_poetry`] | the sibling `pyproject.toml`'s dependency tables |
+//! | `pdm.lock` (lock format 4.x) | [`pylock::parse_pdm`] | the sibling `pyproject.toml` (PEP 621, PDM dev groups, PEP 735) |
 //! | `Pipfile.lock` | [`pylock::parse_pipfile`] | the sibling `Pipfile`'s `[packages]` and `[dev-packages]` |
 //! | `go.mod` (with `go.sum` hashes) | [`golang::parse`] | `require` lines without `// indirect` |
 //! | Executables (ELF, PE, Mach-O): Go build information (the pre-1.18 pointer format too), cargo-auditable `.dep-v0`, ELF package notes (`.note.package`) | [`binary::parse`] | Go: unknown; cargo-auditable: the local packages' dependencies; package notes: unknown |

@@ -1,7 +1,8 @@
-//! Python lockfiles beside `uv.lock`: `poetry.lock` (Poetry 1.x and 2.x) and `Pipfile.lock` (pipenv).
+//! Python lockfiles beside `uv.lock`: `poetry.lock` (Poetry 1.x and 2.x), `pdm.lock` (PDM) and
+//! `Pipfile.lock` (pipenv).
 //!
-//! Neither lockfile records which packages the project asks for: the sibling manifest does
-//! (`pyproject.toml`'s Poetry, PEP 621 and PEP 735 dependency tables; the `Pipfile`'s `[packages]` and
+//! None of them records which packages the project asks for: the sibling manifest does
+//! (`pyproject.toml`'s Poetry, PDM, PEP 621 and PEP 735 dependency tables; the `Pipfile`'s `[packages]` and
 //! `[dev-packages]`). Without it, the scope is unknown. The hashes are those of the release's files as
 //! the lockfile lists them (the same set pip's `--hash` options would check).
 
@@ -14,6 +15,8 @@ use crate::{Warning, evidence, utf8};
 
 /// Evidence method name for `poetry.lock`.
 pub const METHOD_POETRY: &str = "poetry-lock";
+/// Evidence method name for `pdm.lock`.
+pub const METHOD_PDM: &str = "pdm-lock";
 /// Evidence method name for `Pipfile.lock`.
 pub const METHOD_PIPFILE: &str = "pipfile-lock";
 
@@ -103,6 +106,17 @@ fn pyproject_direct(bytes: &[u8]) -> Option<BTreeSet<String>> {
             }
         }
     }
+    // PDM's development groups (`[tool.pdm.dev-dependencies]`, arrays of requirements).
+    if let Some(dev) = doc
+        .get("tool")
+        .and_then(|t| t.get("pdm"))
+        .and_then(|p| p.get("dev-dependencies"))
+        .and_then(toml::Value::as_table)
+    {
+        for v in dev.values() {
+            out.extend(strings_of(Some(v)));
+        }
+    }
     if let Some(groups) = doc.get("dependency-groups").and_then(toml::Value::as_table) {
         for v in groups.values() {
             out.extend(strings_of(Some(v)));
@@ -166,6 +180,76 @@ pub fn parse_poetry(file: &str, bytes: &[u8], pyproject: Option<&[u8]>) -> Resul
             for d in deps {
                 c.depends_on
                     .extend(by_name.get(&d).into_iter().flatten().cloned());
+            }
+            c
+        })
+        .collect())
+}
+
+#[derive(serde::Deserialize)]
+struct PdmLock {
+    #[serde(default)]
+    package: Vec<PdmPackage>,
+}
+
+#[derive(serde::Deserialize)]
+struct PdmPackage {
+    name: String,
+    version: Option<String>,
+    #[serde(default)]
+    files: Vec<PoetryFile>,
+    #[serde(default)]
+    dependencies: Vec<String>,
+    /// A local project (`path` or `editable`) is part of the target.
+    #[serde(default)]
+    path: Option<String>,
+}
+
+/// The packages of a `pdm.lock` (lock format 4.x); `pyproject` is the sibling `pyproject.toml`, if any.
+/// Packages locked from a local path are part of the target, not components; a package listed once per
+/// extra (`name[extra]` dependencies) is one component.
+pub fn parse_pdm(file: &str, bytes: &[u8], pyproject: Option<&[u8]>) -> Result<Vec<Component>, Warning> {
+    let text = utf8(file, bytes)?;
+    let lock: PdmLock = crate::bound::toml_from_str(file, text, "pdm.lock")?;
+    let direct = pyproject.and_then(pyproject_direct);
+    let mut by_name: BTreeMap<String, Vec<Purl>> = BTreeMap::new();
+    let mut comps = Vec::new();
+    for p in lock.package.iter().filter(|p| p.path.is_none()) {
+        let Some(version) = p.version.as_deref() else {
+            return Err(Warning::new(
+                file,
+                None,
+                format!("package {} has no version", p.name),
+            ));
+        };
+        let mut c = Component::new(Ecosystem::Pypi, &p.name, version)
+            .map_err(|e| Warning::new(file, None, e.to_string()))?;
+        c.hashes.extend(p.files.iter().filter_map(|f| hash(&f.hash)));
+        c.scope = scope_of(direct.as_ref(), &p.name);
+        c.evidence.insert(evidence(file, METHOD_PDM));
+        by_name
+            .entry(normalize_pypi(&p.name))
+            .or_default()
+            .push(c.purl.clone());
+        let deps: Vec<String> = p
+            .dependencies
+            .iter()
+            .filter_map(|d| requirement_name(d))
+            .collect();
+        comps.push((c, deps));
+    }
+    Ok(comps
+        .into_iter()
+        .map(|(mut c, deps)| {
+            for d in deps {
+                c.depends_on.extend(
+                    by_name
+                        .get(&d)
+                        .into_iter()
+                        .flatten()
+                        .filter(|p| **p != c.purl)
+                        .cloned(),
+                );
             }
             c
         })
