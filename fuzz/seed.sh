@@ -233,6 +233,7 @@ for f in files(root / "testdata" / "sbom", "*"):
         put("catalog_lockfiles", data, 8)
     elif name == "poetry.lock":
         put("catalog_lockfiles", data, 9)
+        put("catalog_lockfiles", data, 10)
     elif data[:4] in (b"\x7fELF", b"\xcf\xfa\xed\xfe") or data[:2] == b"MZ":
         put("catalog_executables", data)
 

@@ -3,7 +3,7 @@
 //!
 //! 0: Cargo.lock; 1: package-lock.json; 2: package-lock.json with the rest also as package.json;
 //! 3: requirements.txt; 4: uv.lock; 5: dpkg status; 6: Python METADATA; 7: pnpm-lock.yaml; 8: yarn.lock
-//! (classic or berry); 9: poetry.lock; 10 and up: Python METADATA.
+//! (classic or berry); 9: poetry.lock; 10: pdm.lock; 11 and up: Python METADATA.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -40,6 +40,9 @@ fuzz_target!(|data: &[u8]| {
         }
         9 => {
             let _ = pylock::parse_poetry("poetry.lock", rest, None);
+        }
+        10 => {
+            let _ = pylock::parse_pdm("pdm.lock", rest, Some(rest));
         }
         _ => {
             let _ = pydist::parse("site-packages/x-1.0.dist-info/METADATA", rest);
