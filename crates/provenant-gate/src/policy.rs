@@ -298,6 +298,38 @@ fn syntax(file: &str, e: &yaml_serde::Error) -> PolicyError {
     }
 }
 
+/// A team's choice among the values the platform allows for one setting (`key`): refused when the gate
+/// has no such setting or the value is outside what is allowed; otherwise it replaces the platform's.
+fn choose<T: Copy + PartialEq>(
+    file: &str,
+    key: &str,
+    value: Option<T>,
+    limit: Option<(&mut T, &[T])>,
+    label: fn(T) -> &'static str,
+) -> Result<(), PolicyError> {
+    let Some(value) = value else {
+        return Ok(());
+    };
+    let Some((current, allowed)) = limit else {
+        let gate = key.split('.').nth(1).unwrap_or_default();
+        return Err(invalid(
+            file,
+            key.to_owned(),
+            format!("gate {gate} has no such setting"),
+        ));
+    };
+    if !allowed.contains(&value) {
+        return Err(PolicyError::OutOfRange {
+            file: file.to_owned(),
+            key: key.to_owned(),
+            value: label(value).to_owned(),
+            range: allowed.iter().map(|v| label(*v)).collect::<Vec<_>>().join(", "),
+        });
+    }
+    *current = value;
+    Ok(())
+}
+
 fn invalid(file: &str, key: String, reason: impl Into<String>) -> PolicyError {
     PolicyError::Invalid {
         file: file.to_owned(),
@@ -419,46 +451,22 @@ impl Policy {
                 }
                 limit.value = value;
             }
-            if let Some(value) = choice.block_at {
-                let key = format!("gates.{id}.block_at");
-                let Some(limit) = gate.block_at.as_mut() else {
-                    return Err(invalid(file, key, format!("gate {id} has no such setting")));
-                };
-                if !limit.allowed.contains(&value) {
-                    return Err(PolicyError::OutOfRange {
-                        file: file.to_owned(),
-                        key,
-                        value: value.as_str().to_owned(),
-                        range: limit
-                            .allowed
-                            .iter()
-                            .map(|s| s.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                    });
-                }
-                limit.value = value;
-            }
-            if let Some(value) = choice.scope {
-                let key = format!("gates.{id}.scope");
-                let Some(limit) = gate.scope.as_mut() else {
-                    return Err(invalid(file, key, format!("gate {id} has no such setting")));
-                };
-                if !limit.allowed.contains(&value) {
-                    return Err(PolicyError::OutOfRange {
-                        file: file.to_owned(),
-                        key,
-                        value: value.as_str().to_owned(),
-                        range: limit
-                            .allowed
-                            .iter()
-                            .map(|s| s.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                    });
-                }
-                limit.value = value;
-            }
+            choose(
+                file,
+                &format!("gates.{id}.block_at"),
+                choice.block_at,
+                gate.block_at
+                    .as_mut()
+                    .map(|l| (&mut l.value, l.allowed.as_slice())),
+                Severity::as_str,
+            )?;
+            choose(
+                file,
+                &format!("gates.{id}.scope"),
+                choice.scope,
+                gate.scope.as_mut().map(|l| (&mut l.value, l.allowed.as_slice())),
+                Scope::as_str,
+            )?;
         }
         for (i, rule) in team.rules.iter().enumerate() {
             if GATE_IDS.contains(&rule.id.as_str()) || rule.id.is_empty() {
