@@ -27,6 +27,8 @@ use crate::{Config, ServeError};
 const MAX_SEARCH_RESULTS: u64 = 10_000;
 /// Most entries in one batch.
 const MAX_BATCH: usize = 10_000;
+/// Most entries one listing (`GET /v1/entries?start=&end=`) returns: an entry bundle's.
+const MAX_LISTING: u64 = provenant_ledger::tiles::TILE_WIDTH;
 
 pub(crate) struct State {
     store: Arc<dyn LedgerStore>,
@@ -83,7 +85,7 @@ type Shared = Arc<State>;
 
 pub(crate) fn router(state: Shared, config: &Config) -> Router {
     Router::new()
-        .route("/v1/entries", post(append))
+        .route("/v1/entries", post(append).get(list))
         .route("/v1/entries/{index}", get(entry))
         .route("/v1/search", get(search))
         .route("/v1/proof/inclusion", get(inclusion))
@@ -346,6 +348,54 @@ async fn entry(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct ListParams {
+    start: u64,
+    end: u64,
+}
+
+/// `GET /v1/entries?start=&end=`: the entries `start..end` without their bytes (which the entry bundles
+/// carry), each `{"index", "leaf_hash", "time", "redacted_by"}`: what a tile reader needs beside the
+/// tiles, the integration times above all. At most [`MAX_LISTING`] entries, within the ledger.
+async fn list(
+    AxState(state): AxState<Shared>,
+    headers: HeaderMap,
+    params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, READERS)?;
+    let Query(p) = params.map_err(|e| bad_request(e.body_text()))?;
+    if p.end <= p.start || p.end - p.start > MAX_LISTING {
+        return Err(bad_request(format!(
+            "a listing is of 1 to {MAX_LISTING} entries: start below end, at most {MAX_LISTING} apart"
+        )));
+    }
+    let s = Arc::clone(&state);
+    let out = blocking(move || {
+        let size = s.store.size()?;
+        if p.end > size {
+            return Err(ApiError(
+                StatusCode::NOT_FOUND,
+                format!("the ledger has {size} entries, fewer than {}", p.end),
+            ));
+        }
+        Ok(s.store
+            .entries(p.start, p.end)?
+            .into_iter()
+            .map(|e| {
+                json!({
+                    "index": e.index,
+                    "leaf_hash": e.leaf_hash.to_base64(),
+                    "time": e.time,
+                    "redacted_by": e.redacted_by,
+                })
+            })
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    Ok(axum::Json(out).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct SearchParams {
     subject: Option<String>,
     #[serde(rename = "type")]
@@ -390,7 +440,8 @@ async fn search(
     let out = blocking(move || {
         let mut out = Vec::new();
         for index in s.store.query(&query)? {
-            let Some(content) = s.store.entry(index)?.content else {
+            let entry = s.store.entry(index)?;
+            let Some(content) = entry.content else {
                 continue;
             };
             let keys = EntryKeys::from_entry(&content).map_err(|e| {
@@ -400,7 +451,7 @@ async fn search(
                 )
             })?;
             out.push(
-                json!({"index": index, "predicateType": keys.predicate_type, "statement": keys.statement}),
+                json!({"index": index, "predicateType": keys.predicate_type, "statement": keys.statement, "time": entry.time}),
             );
         }
         Ok(out)

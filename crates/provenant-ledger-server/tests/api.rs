@@ -362,3 +362,173 @@ fn serves_tls_with_a_certificate() {
     let note = resp.body_mut().read_to_vec().unwrap();
     assert!(note.starts_with(b"example.com/ledger\n0\n"));
 }
+
+#[test]
+fn entry_times_are_published_by_the_listing_and_the_search() {
+    let f = start();
+    let entries: Vec<Vec<u8>> = (0..3).map(statement).collect();
+    assert_eq!(f.post(&batch(&entries), Some(WRITER)).0, 201);
+    let listed = f.json("/v1/entries?start=1&end=3");
+    let rows = listed.as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    for (row, i) in rows.iter().zip(1u64..) {
+        let stored = f.store.entry(i).unwrap();
+        assert_eq!(row["index"], i);
+        assert_eq!(row["leaf_hash"], leaf_hash(&entries[i as usize]).to_base64());
+        assert_eq!(row["time"], stored.time);
+        assert!(stored.time > 0);
+        assert_eq!(row["redacted_by"], serde_json::Value::Null);
+        assert!(row.get("entry").is_none(), "the bytes are the entry bundles'");
+    }
+    let found = f.json(&format!("/v1/search?subject=sha256:{:064x}", 2));
+    assert_eq!(found[0]["time"], f.store.entry(2).unwrap().time);
+    // Readers only; ranges within the ledger and at most a bundle wide.
+    assert_eq!(f.get("/v1/entries?start=0&end=1", Some(WRITER)).0, 403);
+    assert_eq!(f.get("/v1/entries?start=0&end=1", None).0, 401);
+    assert_eq!(f.get("/v1/entries?start=2&end=2", Some(AUDITOR)).0, 400);
+    assert_eq!(f.get("/v1/entries?start=0&end=257", Some(AUDITOR)).0, 400);
+    assert_eq!(f.get("/v1/entries?start=0&end=4", Some(AUDITOR)).0, 404);
+}
+
+/// Sends `head` on a new loopback connection and returns it.
+fn raw(f: &Fixture, head: &str) -> std::net::TcpStream {
+    use std::io::Write as _;
+    let mut s = std::net::TcpStream::connect(f.server.addr).unwrap();
+    s.write_all(head.as_bytes()).unwrap();
+    s
+}
+
+/// The status of the response read from `s` (its status line), or `None` if nothing came before the
+/// stream's read timeout.
+fn status_of(s: &mut std::net::TcpStream) -> Option<u16> {
+    use std::io::Read as _;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 512];
+    while !got.windows(2).any(|w| w == b"\r\n") {
+        match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return None;
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    let line = String::from_utf8_lossy(&got).into_owned();
+    let code = line
+        .split(' ')
+        .nth(1)
+        .unwrap_or_else(|| panic!("no status line in {line:?}"));
+    Some(code.parse().unwrap())
+}
+
+/// The head of a POST whose body of `len` bytes is still to come.
+fn slow_post_head(len: usize) -> String {
+    format!(
+        "POST /v1/entries HTTP/1.1\r\nHost: ledger\r\nAuthorization: Bearer {WRITER}\r\nContent-Type: application/json\r\nContent-Length: {len}\r\n\r\n"
+    )
+}
+
+#[test]
+fn a_request_slower_than_the_request_timeout_is_503_and_the_server_stays_healthy() {
+    use std::io::Write as _;
+    let f = start_with(|c| c.request_timeout = std::time::Duration::from_secs(1));
+    let body = statement(0);
+    // Half the body, then nothing: the request outlives its timeout.
+    let mut slow = raw(&f, &slow_post_head(body.len()));
+    slow.write_all(&body[..body.len() / 2]).unwrap();
+    slow.set_read_timeout(Some(std::time::Duration::from_mins(1)))
+        .unwrap();
+    assert_eq!(status_of(&mut slow), Some(503));
+    // Nothing was appended; the server answers and appends as before.
+    assert_eq!(f.store.size().unwrap(), 0);
+    assert_eq!(f.get("/healthz", None).0, 200);
+    assert_eq!(f.post(&statement(1), Some(WRITER)).0, 201);
+    assert_eq!(f.store.size().unwrap(), 1);
+    let (_, text) = f.get("/metrics", Some(AUDITOR));
+    let text = String::from_utf8(text).unwrap();
+    assert!(
+        text.contains(r#"route="/v1/entries",method="POST",status="503"} 1"#),
+        "{text}"
+    );
+}
+
+#[test]
+fn past_the_concurrency_cap_requests_wait_for_a_permit_and_are_then_served() {
+    use std::io::Write as _;
+    let f = start_with(|c| {
+        c.concurrency = 1;
+        c.request_timeout = std::time::Duration::from_secs(20);
+    });
+    let body = statement(0);
+    // The one permit is held by a POST whose body is still coming.
+    let mut holder = raw(&f, &slow_post_head(body.len()));
+    holder.write_all(&body[..10]).unwrap();
+    // Let the server take the holder's request first (a waiter queued before it would be served first,
+    // which the assertions below would report as a failure, not pass).
+    holder
+        .set_read_timeout(Some(std::time::Duration::from_millis(500)))
+        .unwrap();
+    assert_eq!(status_of(&mut holder), None, "the holder's body is incomplete");
+    let mut waiter = raw(
+        &f,
+        "GET /healthz HTTP/1.1\r\nHost: ledger\r\nConnection: close\r\n\r\n",
+    );
+    waiter
+        .set_read_timeout(Some(std::time::Duration::from_millis(500)))
+        .unwrap();
+    assert_eq!(
+        status_of(&mut waiter),
+        None,
+        "a request past the cap is not handled while the permit is held"
+    );
+    // The holder finishes: it is answered, then the waiter.
+    holder.write_all(&body[10..]).unwrap();
+    holder
+        .set_read_timeout(Some(std::time::Duration::from_mins(1)))
+        .unwrap();
+    assert_eq!(status_of(&mut holder), Some(201));
+    waiter
+        .set_read_timeout(Some(std::time::Duration::from_mins(1)))
+        .unwrap();
+    assert_eq!(status_of(&mut waiter), Some(200));
+    assert_eq!(f.store.size().unwrap(), 1);
+    assert_eq!(f.get("/healthz", None).0, 200);
+}
+
+#[test]
+fn past_the_concurrency_cap_a_holder_past_its_timeout_is_503_and_the_waiter_is_then_served() {
+    use std::io::Write as _;
+    let f = start_with(|c| {
+        c.concurrency = 1;
+        c.request_timeout = std::time::Duration::from_secs(3);
+    });
+    let body = statement(0);
+    let mut holder = raw(&f, &slow_post_head(body.len()));
+    holder.write_all(&body[..10]).unwrap();
+    holder
+        .set_read_timeout(Some(std::time::Duration::from_secs(1)))
+        .unwrap();
+    assert_eq!(status_of(&mut holder), None, "the holder's body is incomplete");
+    let mut waiter = raw(
+        &f,
+        "GET /healthz HTTP/1.1\r\nHost: ledger\r\nConnection: close\r\n\r\n",
+    );
+    // The holder never finishes: it is cut at its timeout, which frees the permit for the waiter,
+    // whose own timeout started later.
+    holder
+        .set_read_timeout(Some(std::time::Duration::from_mins(1)))
+        .unwrap();
+    assert_eq!(status_of(&mut holder), Some(503));
+    waiter
+        .set_read_timeout(Some(std::time::Duration::from_mins(1)))
+        .unwrap();
+    assert_eq!(status_of(&mut waiter), Some(200));
+    assert_eq!(f.store.size().unwrap(), 0);
+    assert_eq!(f.post(&statement(1), Some(WRITER)).0, 201);
+}

@@ -223,3 +223,64 @@ fn plain_http_is_refused_off_loopback() {
     let err = RemoteStore::connect("http://ledger.example.com", None, RemoteOptions::default()).unwrap_err();
     assert!(matches!(err, StoreError::Unsupported { .. }), "{err}");
 }
+
+#[test]
+fn entry_times_read_through_the_tiles_were_reported_as_0() {
+    let s = Served::new();
+    s.start("example.com/ledger");
+    for batch in [3u64, 300] {
+        let first = s.size().unwrap();
+        let entries: Vec<Vec<u8>> = (first..first + batch).map(conformance::numbered).collect();
+        s.append(&entries, 0).unwrap();
+    }
+    let backing = s.backing.get().unwrap();
+    // Redact one entry in the backing store: its bundle holds it empty, the listing names the redaction.
+    let leaf = backing.entry(5).unwrap().leaf_hash;
+    let redaction = provenant_ledger_store::redaction::redaction_statement(5, &leaf, "retention");
+    backing.redact(5, &redaction, 1_800_000_000).unwrap();
+    // Serve a checkpoint that covers the redaction (the server signs one after each append).
+    s.append(&[conformance::numbered(1000)], 0).unwrap();
+    let size = s.size().unwrap();
+    let remote = s.entries(0, size).unwrap();
+    let local = backing.entries(0, size).unwrap();
+    assert_eq!(remote.len(), local.len());
+    for (r, l) in remote.iter().zip(&local) {
+        assert!(r.time > 0, "entry {} read through the tiles has time 0", r.index);
+        assert_eq!(r, l, "entry {}", r.index);
+    }
+    assert_eq!(remote[5].content, None);
+    assert_eq!(remote[5].redacted_by, Some(303));
+    // One entry read alone agrees.
+    assert_eq!(s.entry(7).unwrap(), local[7]);
+}
+
+#[test]
+fn a_remote_deadline_error_showed_0_s() {
+    // A loopback listener that accepts and never answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let hold = std::thread::spawn(move || {
+        let (conn, _) = listener.accept().unwrap();
+        std::thread::sleep(std::time::Duration::from_secs(5));
+        drop(conn);
+    });
+    let remote = RemoteStore::connect(
+        &format!("http://{addr}"),
+        None,
+        RemoteOptions {
+            connect_timeout: std::time::Duration::from_secs(10),
+            read_timeout: std::time::Duration::from_secs(1),
+            request_timeout: std::time::Duration::from_secs(1),
+        },
+    )
+    .unwrap();
+    let err = remote.size().unwrap_err();
+    match &err {
+        StoreError::Deadline { deadline, .. } => assert_eq!(*deadline, std::time::Duration::from_secs(1)),
+        other => panic!("not a deadline: {other}"),
+    }
+    let text = err.to_string();
+    assert!(text.contains("within its 1s deadline"), "{text}");
+    assert!(!text.contains(" 0s"), "{text}");
+    hold.join().unwrap();
+}

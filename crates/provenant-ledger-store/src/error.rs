@@ -95,9 +95,10 @@ pub enum StoreError {
         /// The limit.
         max: usize,
     },
-    /// The database did not answer within the deadline (a stalled or unreachable server, or a lock
-    /// another session holds): nothing was acknowledged, and a transaction cut short is rolled back.
-    #[error("the ledger database did not finish {operation} within {}s: the server is stalled, unreachable or waiting on a lock another session holds; check it and retry", deadline.as_secs_f64())]
+    /// The database or ledger server did not answer within the deadline (a stalled or unreachable
+    /// server, or a lock another session holds): nothing was acknowledged, and a transaction cut short is
+    /// rolled back.
+    #[error("the ledger did not finish {operation} within its {}s deadline: its database or server is stalled, unreachable or waiting on a lock another session holds; check it and retry", deadline.as_secs_f64())]
     Deadline {
         /// What was being done.
         operation: &'static str,

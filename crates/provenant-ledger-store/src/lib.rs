@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+mod batch;
 mod error;
 mod location;
 pub mod postgres;

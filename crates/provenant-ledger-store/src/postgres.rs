@@ -12,17 +12,16 @@
 //!
 //! Connections use rustls (aws-lc-rs) with the web PKI roots when the server offers TLS.
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use provenant_digest::{Algorithm, Digest};
-use provenant_ledger::entry::EntryKeys;
-use provenant_ledger::tree::{self, HashSource};
+use provenant_ledger::entry::{EntryKeys, TermKind};
 use provenant_ledger::{Checkpoint, Hash, leaf_hash};
 use tokio_postgres::{Client, GenericClient, Transaction};
 
+use crate::batch::{Overlay, needed_before};
 use crate::error::StoreError;
 use crate::redaction;
 use crate::store::{Appended, Entry, LedgerStore, Query};
@@ -77,6 +76,24 @@ CREATE TRIGGER hashes_immutable BEFORE UPDATE OR DELETE ON hashes FOR EACH ROW E
 DROP TRIGGER IF EXISTS checkpoints_immutable ON checkpoints;
 CREATE TRIGGER checkpoints_immutable BEFORE UPDATE OR DELETE ON checkpoints FOR EACH ROW EXECUTE FUNCTION provenant_ledger_refuse();
 ";
+
+/// The index of terms (package URLs, vulnerability ids, materials), found by prefix. Values compare
+/// byte for byte (`COLLATE "C"`, as `SQLite` and Rust compare them), so a prefix is a range of the
+/// primary key whatever the database's collation. Created with the schema, or added to a ledger created
+/// before it (and filled from its entries) on first connection.
+const TERMS_SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS terms (
+    kind TEXT COLLATE "C" NOT NULL, value TEXT COLLATE "C" NOT NULL, idx BIGINT NOT NULL,
+    PRIMARY KEY (kind, value, idx)
+);
+DROP TRIGGER IF EXISTS terms_dropped_only_by_redaction ON terms;
+CREATE TRIGGER terms_dropped_only_by_redaction BEFORE DELETE ON terms FOR EACH ROW EXECUTE FUNCTION provenant_ledger_subjects_delete();
+DROP TRIGGER IF EXISTS terms_never_updated ON terms;
+CREATE TRIGGER terms_never_updated BEFORE UPDATE ON terms FOR EACH ROW EXECUTE FUNCTION provenant_ledger_refuse();
+"#;
+
+/// Entries read at a time when filling the index of terms of a ledger created before it.
+const BACKFILL_CHUNK: i64 = 1024;
 
 /// A ledger in a `PostgreSQL` database.
 pub struct PostgresStore {
@@ -153,41 +170,8 @@ async fn fetch_hashes<C: GenericClient>(c: &C, indexes: &[u64]) -> Result<BTreeM
     Ok(out)
 }
 
-/// Stored hashes held for one batch: those read before it, and those it writes.
-struct Overlay(RefCell<BTreeMap<u64, Hash>>);
-
-impl HashSource for Overlay {
-    type Error = StoreError;
-    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, StoreError> {
-        let map = self.0.borrow();
-        indexes
-            .iter()
-            .map(|i| {
-                map.get(i).copied().ok_or_else(|| StoreError::Corrupt {
-                    check: format!("tree hash {i} is missing"),
-                })
-            })
-            .collect()
-    }
-}
-
-/// The stored hashes from before `size` that appending `count` leaves reads.
-fn needed_before(size: u64, count: u64) -> Vec<u64> {
-    let first_new = tree::stored_hash_index(0, size);
-    let mut ids = Vec::new();
-    for n in size..size.saturating_add(count) {
-        for i in 0..n.saturating_add(1).trailing_zeros() {
-            let id = tree::stored_hash_index(i as u8, (n >> i).saturating_sub(1));
-            if id < first_new {
-                ids.push(id);
-            }
-        }
-    }
-    ids.sort_unstable();
-    ids.dedup();
-    ids
-}
-
+/// Writes a batch at `size..`: its node hashes, entries, subject keys and terms, one multi-row
+/// statement per table (`UNNEST` of arrays) rather than one statement per row.
 async fn insert_batch(
     tx: &Transaction<'_>,
     size: u64,
@@ -195,63 +179,126 @@ async fn insert_batch(
     keys: &[EntryKeys],
     time: i64,
 ) -> Result<Vec<Appended>, StoreError> {
-    let overlay = Overlay(RefCell::new(
-        fetch_hashes(tx, &needed_before(size, entries.len() as u64)).await?,
-    ));
-    let put_hash = tx
-        .prepare("INSERT INTO hashes (id, hash) VALUES ($1, $2)")
-        .await
-        .map_err(db("writing tree hashes"))?;
-    let put_entry = tx
-        .prepare(
-            "INSERT INTO entries (idx, leaf_hash, time, content, predicate_type, commit_sha, environment, pipeline_run, actor)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .await
-        .map_err(db("writing an entry"))?;
-    let put_subject = tx
-        .prepare("INSERT INTO subjects (digest, idx) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-        .await
-        .map_err(db("writing subject keys"))?;
+    let overlay = Overlay::new(fetch_hashes(tx, &needed_before(size, entries.len() as u64)).await?);
     let mut out = Vec::with_capacity(entries.len());
-    for ((index, bytes), k) in (size..).zip(entries).zip(keys) {
+    let mut hash_ids: Vec<i64> = Vec::with_capacity(entries.len().saturating_mul(2));
+    let mut new_hashes: Vec<Hash> = Vec::with_capacity(entries.len().saturating_mul(2));
+    let mut idxs: Vec<i64> = Vec::with_capacity(entries.len());
+    let mut leaves: Vec<Hash> = Vec::with_capacity(entries.len());
+    for (index, bytes) in (size..).zip(entries) {
         let leaf = leaf_hash(bytes);
-        let new = tree::hashes_to_store(index, leaf, &overlay)?;
-        let first = tree::stored_hash_index(0, index);
-        for (id, h) in (first..).zip(&new) {
-            overlay.0.borrow_mut().insert(id, *h);
-            tx.execute(&put_hash, &[&to_i64(id)?, &h.0.as_slice()])
-                .await
-                .map_err(db("writing tree hashes"))?;
+        for (id, h) in overlay.add(index, leaf)? {
+            hash_ids.push(to_i64(id)?);
+            new_hashes.push(h);
         }
-        let idx = to_i64(index)?;
-        tx.execute(
-            &put_entry,
-            &[
-                &idx,
-                &leaf.0.as_slice(),
-                &time,
-                &bytes.as_slice(),
-                &k.predicate_type,
-                &k.commit,
-                &k.environment,
-                &k.pipeline_run,
-                &k.actor,
-            ],
-        )
-        .await
-        .map_err(db("writing an entry"))?;
-        for s in &k.subjects {
-            tx.execute(&put_subject, &[s, &idx])
-                .await
-                .map_err(db("writing subject keys"))?;
-        }
+        idxs.push(to_i64(index)?);
+        leaves.push(leaf);
         out.push(Appended {
             index,
             leaf_hash: leaf,
         });
     }
+    let hashes: Vec<&[u8]> = new_hashes.iter().map(|h| h.0.as_slice()).collect();
+    tx.execute(
+        "INSERT INTO hashes (id, hash) SELECT * FROM UNNEST($1::BIGINT[], $2::BYTEA[])",
+        &[&hash_ids, &hashes],
+    )
+    .await
+    .map_err(db("writing tree hashes"))?;
+    let leaf_bytes: Vec<&[u8]> = leaves.iter().map(|l| l.0.as_slice()).collect();
+    let times: Vec<i64> = vec![time; entries.len()];
+    let contents: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
+    let column = |f: fn(&EntryKeys) -> &Option<String>| -> Vec<Option<&str>> {
+        keys.iter().map(|k| f(k).as_deref()).collect()
+    };
+    tx.execute(
+        "INSERT INTO entries (idx, leaf_hash, time, content, predicate_type, commit_sha, environment, pipeline_run, actor)
+         SELECT * FROM UNNEST($1::BIGINT[], $2::BYTEA[], $3::BIGINT[], $4::BYTEA[], $5::TEXT[], $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::TEXT[])",
+        &[
+            &idxs,
+            &leaf_bytes,
+            &times,
+            &contents,
+            &keys.iter().map(|k| k.predicate_type.as_str()).collect::<Vec<_>>(),
+            &column(|k| &k.commit),
+            &column(|k| &k.environment),
+            &column(|k| &k.pipeline_run),
+            &column(|k| &k.actor),
+        ],
+    )
+    .await
+    .map_err(db("writing entries"))?;
+    let (mut digests, mut subject_idx): (Vec<&str>, Vec<i64>) = (Vec::new(), Vec::new());
+    for (k, &idx) in keys.iter().zip(&idxs) {
+        for s in &k.subjects {
+            digests.push(s);
+            subject_idx.push(idx);
+        }
+    }
+    if !digests.is_empty() {
+        tx.execute(
+            "INSERT INTO subjects (digest, idx) SELECT * FROM UNNEST($1::TEXT[], $2::BIGINT[]) ON CONFLICT DO NOTHING",
+            &[&digests, &subject_idx],
+        )
+        .await
+        .map_err(db("writing subject keys"))?;
+    }
+    insert_terms(tx, keys.iter().zip(idxs.iter().copied())).await?;
     Ok(out)
+}
+
+/// Writes the terms of entries (their keys and indexes) in one statement.
+async fn insert_terms<'k>(
+    tx: &Transaction<'_>,
+    keyed: impl Iterator<Item = (&'k EntryKeys, i64)>,
+) -> Result<(), StoreError> {
+    let (mut kinds, mut values, mut term_idx): (Vec<&str>, Vec<&str>, Vec<i64>) =
+        (Vec::new(), Vec::new(), Vec::new());
+    for (k, idx) in keyed {
+        for t in &k.terms {
+            kinds.push(t.kind.as_str());
+            values.push(&t.value);
+            term_idx.push(idx);
+        }
+    }
+    if kinds.is_empty() {
+        return Ok(());
+    }
+    tx.execute(
+        "INSERT INTO terms (kind, value, idx) SELECT * FROM UNNEST($1::TEXT[], $2::TEXT[], $3::BIGINT[]) ON CONFLICT DO NOTHING",
+        &[&kinds, &values, &term_idx],
+    )
+    .await
+    .map_err(db("writing term keys"))?;
+    Ok(())
+}
+
+/// Fills the index of terms from the entries of a ledger created before it (under the sequencer lock,
+/// in the transaction that creates the table), reading entries a chunk at a time.
+async fn backfill_terms(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    let operation = "filling the index of terms";
+    let mut from: i64 = 0;
+    loop {
+        let rows = tx
+            .query(
+                "SELECT idx, content FROM entries WHERE idx >= $1 AND content IS NOT NULL ORDER BY idx LIMIT $2",
+                &[&from, &BACKFILL_CHUNK],
+            )
+            .await
+            .map_err(db(operation))?;
+        let Some(last) = rows.last() else {
+            return Ok(());
+        };
+        from = last.get::<_, i64>(0).saturating_add(1);
+        let keyed: Vec<(EntryKeys, i64)> = rows
+            .iter()
+            .filter_map(|r| {
+                let content: Vec<u8> = r.get(1);
+                EntryKeys::from_entry(&content).ok().map(|k| (k, r.get(0)))
+            })
+            .collect();
+        insert_terms(tx, keyed.iter().map(|(k, i)| (k, *i))).await?;
+    }
 }
 
 fn tls() -> Result<tokio_postgres_rustls::MakeRustlsConnect, StoreError> {
@@ -297,15 +344,26 @@ impl PostgresStore {
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SEQUENCER_LOCK])
                 .await
                 .map_err(db("taking the sequencer lock"))?;
-            let exists: bool = tx
-                .query_one("SELECT to_regclass('entries') IS NOT NULL", &[])
+            let row = tx
+                .query_one(
+                    "SELECT to_regclass('entries') IS NOT NULL, to_regclass('terms') IS NOT NULL",
+                    &[],
+                )
                 .await
-                .map_err(db("creating the schema"))?
-                .get(0);
-            if !exists {
+                .map_err(db("creating the schema"))?;
+            let (entries_exist, terms_exist): (bool, bool) = (row.get(0), row.get(1));
+            if !entries_exist {
                 tx.batch_execute(SCHEMA)
                     .await
                     .map_err(db("creating the schema"))?;
+            }
+            if !terms_exist {
+                tx.batch_execute(TERMS_SCHEMA)
+                    .await
+                    .map_err(db("creating the index of terms"))?;
+                if entries_exist {
+                    backfill_terms(&tx).await?;
+                }
             }
             tx.commit().await.map_err(db("creating the schema"))?;
             Ok::<_, StoreError>(client)
@@ -320,6 +378,73 @@ impl PostgresStore {
         self.inner
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The indexes matching `query`, ascending or (for `newest`) descending.
+    fn select(&self, query: &Query, newest_first: bool) -> Result<Vec<u64>, StoreError> {
+        use std::fmt::Write as _;
+        let mut sql = String::from("SELECT idx FROM entries WHERE content IS NOT NULL");
+        let mut text: Vec<String> = Vec::new();
+        let mut ints: Vec<i64> = Vec::new();
+        let mut parts: Vec<(String, bool)> = Vec::new();
+        if let Some(s) = &query.subject {
+            text.push(s.clone());
+            parts.push((
+                "idx IN (SELECT idx FROM subjects WHERE digest = $?)".into(),
+                false,
+            ));
+        }
+        for (column, value) in [
+            ("predicate_type", &query.predicate_type),
+            ("commit_sha", &query.commit),
+            ("environment", &query.environment),
+            ("pipeline_run", &query.pipeline_run),
+            ("actor", &query.actor),
+        ] {
+            if let Some(v) = value {
+                text.push(v.clone());
+                parts.push((format!("{column} = $?"), false));
+            }
+        }
+        for (op, v) in [(">=", query.since), ("<", query.until)] {
+            if let Some(v) = v {
+                ints.push(to_i64(v)?);
+                parts.push((format!("time {op} $?"), true));
+            }
+        }
+        let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = Vec::new();
+        let (mut texts, mut numbers) = (text.iter(), ints.iter());
+        for (clause, is_int) in &parts {
+            let value: Option<&(dyn tokio_postgres::types::ToSql + Sync)> = if *is_int {
+                numbers.next().map(|v| v as _)
+            } else {
+                texts.next().map(|v| v as _)
+            };
+            if let Some(v) = value {
+                params.push(v);
+            }
+            let _ = write!(
+                sql,
+                " AND {}",
+                clause.replace("$?", &format!("${}", params.len()))
+            );
+        }
+        sql.push_str(if newest_first {
+            " ORDER BY idx DESC"
+        } else {
+            " ORDER BY idx"
+        });
+        let limit = query.limit.map(to_i64).transpose()?;
+        if let Some(l) = &limit {
+            params.push(l);
+            let _ = write!(sql, " LIMIT ${}", params.len());
+        }
+        let g = self.lock();
+        let (rt, c) = &*g;
+        let rows = within(rt, self.deadline, "querying", async {
+            c.query(&sql, &params).await.map_err(db("querying"))
+        })?;
+        rows.iter().map(|r| to_u64(r.get(0), "an index")).collect()
     }
 
     fn meta(&self, key: &str) -> Result<String, StoreError> {
@@ -467,65 +592,35 @@ impl LedgerStore for PostgresStore {
     }
 
     fn query(&self, query: &Query) -> Result<Vec<u64>, StoreError> {
-        use std::fmt::Write as _;
-        let mut sql = String::from("SELECT idx FROM entries WHERE content IS NOT NULL");
-        let mut text: Vec<String> = Vec::new();
-        let mut ints: Vec<i64> = Vec::new();
-        let mut parts: Vec<(String, bool)> = Vec::new();
-        if let Some(s) = &query.subject {
-            text.push(s.clone());
-            parts.push((
-                "idx IN (SELECT idx FROM subjects WHERE digest = $?)".into(),
-                false,
-            ));
-        }
-        for (column, value) in [
-            ("predicate_type", &query.predicate_type),
-            ("commit_sha", &query.commit),
-            ("environment", &query.environment),
-            ("pipeline_run", &query.pipeline_run),
-            ("actor", &query.actor),
-        ] {
-            if let Some(v) = value {
-                text.push(v.clone());
-                parts.push((format!("{column} = $?"), false));
-            }
-        }
-        for (op, v) in [(">=", query.since), ("<", query.until)] {
-            if let Some(v) = v {
-                ints.push(to_i64(v)?);
-                parts.push((format!("time {op} $?"), true));
-            }
-        }
-        let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = Vec::new();
-        let (mut texts, mut numbers) = (text.iter(), ints.iter());
-        for (clause, is_int) in &parts {
-            let value: Option<&(dyn tokio_postgres::types::ToSql + Sync)> = if *is_int {
-                numbers.next().map(|v| v as _)
-            } else {
-                texts.next().map(|v| v as _)
-            };
-            if let Some(v) = value {
-                params.push(v);
-            }
-            let _ = write!(
-                sql,
-                " AND {}",
-                clause.replace("$?", &format!("${}", params.len()))
-            );
-        }
-        sql.push_str(" ORDER BY idx");
-        let limit = query.limit.map(to_i64).transpose()?;
-        if let Some(l) = &limit {
-            params.push(l);
-            let _ = write!(sql, " LIMIT ${}", params.len());
-        }
+        self.select(query, false)
+    }
+
+    fn terms(&self, kind: TermKind, prefix: &str) -> Result<Vec<(String, u64)>, StoreError> {
+        // A range over the primary key (byte order, `COLLATE "C"`): values from the prefix up to the
+        // prefix followed by the highest code point, as in the `SQLite` store (LIKE would need the
+        // prefix escaped).
+        let upper = format!("{prefix}\u{10FFFF}");
         let g = self.lock();
         let (rt, c) = &*g;
-        let rows = within(rt, self.deadline, "querying", async {
-            c.query(&sql, &params).await.map_err(db("querying"))
+        let rows = within(rt, self.deadline, "querying terms", async {
+            c.query(
+                "SELECT value, idx FROM terms WHERE kind = $1 AND value >= $2 AND value < $3 ORDER BY value, idx",
+                &[&kind.as_str(), &prefix, &upper],
+            )
+            .await
+            .map_err(db("querying terms"))
         })?;
-        rows.iter().map(|r| to_u64(r.get(0), "an index")).collect()
+        rows.iter()
+            .map(|r| Ok((r.get::<_, String>(0), to_u64(r.get(1), "an entry index")?)))
+            .collect()
+    }
+
+    fn newest(&self, query: &Query) -> Result<Option<u64>, StoreError> {
+        let one = Query {
+            limit: Some(1),
+            ..query.clone()
+        };
+        Ok(self.select(&one, true)?.pop())
     }
 
     fn put_blob(&self, content: &[u8]) -> Result<Digest, StoreError> {
@@ -655,6 +750,9 @@ impl LedgerStore for PostgresStore {
             tx.execute("DELETE FROM subjects WHERE idx = $1", &[&to_i64(index)?])
                 .await
                 .map_err(db("redacting an entry's keys"))?;
+            tx.execute("DELETE FROM terms WHERE idx = $1", &[&to_i64(index)?])
+                .await
+                .map_err(db("redacting an entry's terms"))?;
             tx.commit().await.map_err(db("committing a redaction"))?;
             out.into_iter().next().ok_or(StoreError::EmptyBatch)
         })

@@ -11,8 +11,10 @@
 //!
 //! What the HTTP API does not do is refused with [`StoreError::Unsupported`]: `init` (a ledger is
 //! initialised where it is stored), redaction, blobs, and keeping a checkpoint signed elsewhere (the
-//! server signs its own after each append). Entry times are the server's; entries read from bundles
-//! report time 0 (tiles do not carry it).
+//! server signs its own after each append). Entry times are the server's: tiles do not carry them, so
+//! the entries read from a bundle take their times (and their redactions) from the server's listing
+//! `GET /v1/entries?start=&end=`, whose leaf hashes must be those of the bundle's entries; a time the
+//! server does not give is an error, never a made-up one.
 //!
 //! Every request has connect, read and whole-request deadlines; the bearer token (never logged, never in
 //! an error) is sent on every request. `http://` is accepted only for a loopback host.
@@ -46,6 +48,18 @@ pub struct RemoteOptions {
     pub request_timeout: Duration,
 }
 
+impl RemoteOptions {
+    /// The deadline a ureq timeout stands for.
+    fn deadline_of(&self, which: ureq::Timeout) -> Duration {
+        match which {
+            ureq::Timeout::Resolve | ureq::Timeout::Connect => self.connect_timeout,
+            ureq::Timeout::PerRead | ureq::Timeout::PerWrite => self.read_timeout,
+            // The response and whole-call budgets (and any later kind ureq adds) are the request's.
+            _ => self.request_timeout,
+        }
+    }
+}
+
 impl Default for RemoteOptions {
     fn default() -> RemoteOptions {
         RemoteOptions {
@@ -61,6 +75,7 @@ pub struct RemoteStore {
     base: String,
     agent: ureq::Agent,
     token: Option<Zeroizing<String>>,
+    options: RemoteOptions,
     /// Hash tiles already fetched, by path (a tile's content never changes).
     tiles: Mutex<BTreeMap<String, Arc<Vec<Hash>>>>,
 }
@@ -121,6 +136,15 @@ struct EntryJson {
     redacted_by: Option<u64>,
 }
 
+/// One row of `GET /v1/entries?start=&end=`: an entry without its bytes.
+#[derive(Deserialize)]
+struct ListedJson {
+    index: u64,
+    leaf_hash: String,
+    time: u64,
+    redacted_by: Option<u64>,
+}
+
 #[derive(Deserialize)]
 struct Found {
     index: u64,
@@ -173,6 +197,7 @@ impl RemoteStore {
             base: url.trim_end_matches('/').to_owned(),
             agent,
             token,
+            options,
             tiles: Mutex::new(BTreeMap::new()),
         })
     }
@@ -183,8 +208,8 @@ impl RemoteStore {
         if let Some(t) = &self.token {
             request = request.header("Authorization", format!("Bearer {}", t.as_str()));
         }
-        let response = request.call().map_err(|e| Self::transport(operation, e))?;
-        Self::read(operation, "GET", path, response)
+        let response = request.call().map_err(|e| self.transport(operation, e))?;
+        self.read(operation, "GET", path, response)
     }
 
     fn post(&self, operation: &'static str, path: &str, body: &[u8]) -> Result<Vec<u8>, StoreError> {
@@ -195,8 +220,8 @@ impl RemoteStore {
         let response = request
             .header("Content-Type", "application/json")
             .send(body)
-            .map_err(|e| Self::transport(operation, e))?;
-        Self::read(operation, "POST", path, response)?.ok_or_else(|| {
+            .map_err(|e| self.transport(operation, e))?;
+        self.read(operation, "POST", path, response)?.ok_or_else(|| {
             fail(
                 operation,
                 HttpError {
@@ -209,11 +234,12 @@ impl RemoteStore {
         })
     }
 
-    fn transport(operation: &'static str, e: ureq::Error) -> StoreError {
+    /// A transport failure; a timeout names the deadline that passed.
+    fn transport(&self, operation: &'static str, e: ureq::Error) -> StoreError {
         match e {
-            ureq::Error::Timeout(_) => StoreError::Deadline {
+            ureq::Error::Timeout(which) => StoreError::Deadline {
                 operation,
-                deadline: Duration::ZERO,
+                deadline: self.options.deadline_of(which),
             },
             // ureq's errors name the URL and the I/O failure, never a header.
             other => fail(operation, other),
@@ -221,6 +247,7 @@ impl RemoteStore {
     }
 
     fn read(
+        &self,
         operation: &'static str,
         method: &'static str,
         path: &str,
@@ -232,7 +259,7 @@ impl RemoteStore {
             .with_config()
             .limit(MAX_RESPONSE)
             .read_to_vec()
-            .map_err(|e| Self::transport(operation, e))?;
+            .map_err(|e| self.transport(operation, e))?;
         match status {
             200 | 201 => Ok(Some(body)),
             404 if method == "GET" => Ok(None),
@@ -331,6 +358,51 @@ impl RemoteStore {
             .first()
             .copied()
             .ok_or_else(|| corrupt(format!("stored hash {id} is not in {tile}")))
+    }
+
+    /// The server's listing of the entries `start..end` (one bundle's at most): index, leaf hash, time
+    /// and redaction, in order, one row per index.
+    fn listing(&self, start: u64, end: u64) -> Result<Vec<ListedJson>, StoreError> {
+        let operation = "reading entry times";
+        let bytes = self
+            .get(operation, &format!("/v1/entries?start={start}&end={end}"))?
+            .ok_or_else(|| corrupt("the server does not list entries with their times"))?;
+        let rows: Vec<ListedJson> = Self::json(operation, &bytes)?;
+        if rows.len() as u64 != end - start || rows.iter().zip(start..).any(|(r, i)| r.index != i) {
+            return Err(corrupt(format!(
+                "the server listed other entries than {start} to {}",
+                end.saturating_sub(1)
+            )));
+        }
+        Ok(rows)
+    }
+
+    /// An entry from its bundle bytes and its listed row: the bytes must hash to the listed leaf hash,
+    /// and an empty entry in a bundle is a redacted one only when the listing says so.
+    fn listed_entry(row: &ListedJson, content: &[u8]) -> Result<Entry, StoreError> {
+        let index = row.index;
+        let leaf = Hash::from_base64(&row.leaf_hash).map_err(|e| fail("reading entry times", e))?;
+        let content = match row.redacted_by {
+            Some(_) if content.is_empty() => None,
+            Some(by) => {
+                return Err(corrupt(format!(
+                    "entry {index} is listed as redacted by entry {by} but its bundle still holds its content"
+                )));
+            }
+            None if leaf_hash(content) == leaf => Some(content.to_vec()),
+            None => {
+                return Err(corrupt(format!(
+                    "entry {index} in its bundle does not hash to the leaf hash the server lists"
+                )));
+            }
+        };
+        Ok(Entry {
+            index,
+            leaf_hash: leaf,
+            time: row.time,
+            content,
+            redacted_by: row.redacted_by,
+        })
     }
 
     fn entry_json(&self, index: u64) -> Result<Entry, StoreError> {
@@ -455,21 +527,13 @@ impl LedgerStore for RemoteStore {
                 .ok_or_else(|| corrupt(format!("the server has no {tile}")))?;
             let contents =
                 tiles::decode_entry_bundle(&bytes, width).map_err(|e| fail("reading an entry bundle", e))?;
-            for (index, content) in (bundle_first..).zip(contents) {
-                if index < at {
-                    continue;
-                }
-                if content.is_empty() {
-                    out.push(self.entry_json(index)?);
-                } else {
-                    out.push(Entry {
-                        index,
-                        leaf_hash: leaf_hash(content),
-                        time: 0,
-                        content: Some(content.to_vec()),
-                        redacted_by: None,
-                    });
-                }
+            let listed = self.listing(at, bundle_end)?;
+            for (row, content) in listed.into_iter().zip(
+                contents
+                    .into_iter()
+                    .skip(usize::try_from(at - bundle_first).map_err(|_| corrupt("bundle offset"))?),
+            ) {
+                out.push(Self::listed_entry(&row, content)?);
             }
             at = bundle_end;
         }

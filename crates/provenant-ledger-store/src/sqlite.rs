@@ -27,6 +27,7 @@ use provenant_ledger::tree::{self, HashSource};
 use provenant_ledger::{Checkpoint, Hash, leaf_hash};
 use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
 
+use crate::batch::{Overlay, needed_before};
 use crate::error::StoreError;
 use crate::redaction;
 use crate::store::{Appended, Entry, LedgerStore, Query};
@@ -281,61 +282,70 @@ impl SqliteStore {
     }
 }
 
-fn insert_entry(
+/// Writes a batch at `size..` inside the caller's transaction: the node hashes computed in memory from
+/// the few stored hashes the batch needs (read once), each statement prepared once for the batch.
+fn insert_batch(
     tx: &Connection,
-    index: u64,
-    bytes: &[u8],
-    keys: &EntryKeys,
+    size: u64,
+    entries: &[Vec<u8>],
+    keys: &[EntryKeys],
     time: i64,
-) -> Result<Hash, StoreError> {
-    let leaf = leaf_hash(bytes);
-    let new = tree::hashes_to_store(index, leaf, &ConnHashes(tx))?;
-    let first = tree::stored_hash_index(0, index);
+) -> Result<Vec<Appended>, StoreError> {
+    let needed = needed_before(size, entries.len() as u64);
+    let overlay = Overlay::new(needed.iter().copied().zip(read_hashes(tx, &needed)?).collect());
     let mut put_hash = tx
         .prepare_cached("INSERT INTO hashes (id, hash) VALUES (?1, ?2)")
         .map_err(StoreError::backend("writing tree hashes"))?;
-    for (k, h) in (0u64..).zip(new.iter()) {
-        put_hash
-            .execute(params![to_i64(first.saturating_add(k))?, h.0.as_slice()])
-            .map_err(StoreError::backend("writing tree hashes"))?;
-    }
-    tx.prepare_cached(
-        "INSERT INTO entries (idx, leaf_hash, time, content, predicate_type, commit_sha, environment, pipeline_run, actor)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )
-    .and_then(|mut s| {
-        s.execute(params![
-            to_i64(index).map_err(|_| rusqlite::Error::IntegralValueOutOfRange(0, 0))?,
-            leaf.0.as_slice(),
-            time,
-            bytes,
-            keys.predicate_type,
-            keys.commit,
-            keys.environment,
-            keys.pipeline_run,
-            keys.actor
-        ])
-    })
-    .map_err(StoreError::backend("writing an entry"))?;
+    let mut put_entry = tx
+        .prepare_cached(
+            "INSERT INTO entries (idx, leaf_hash, time, content, predicate_type, commit_sha, environment, pipeline_run, actor)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )
+        .map_err(StoreError::backend("writing an entry"))?;
     let mut put_subject = tx
         .prepare_cached("INSERT OR IGNORE INTO subjects (digest, idx) VALUES (?1, ?2)")
         .map_err(StoreError::backend("writing subject keys"))?;
-    for s in &keys.subjects {
-        put_subject
-            .execute(params![s, to_i64(index)?])
-            .map_err(StoreError::backend("writing subject keys"))?;
-    }
-    if !keys.terms.is_empty() {
-        let mut put_term = tx
-            .prepare_cached("INSERT OR IGNORE INTO terms (kind, value, idx) VALUES (?1, ?2, ?3)")
-            .map_err(StoreError::backend("writing term keys"))?;
+    let mut put_term = tx
+        .prepare_cached("INSERT OR IGNORE INTO terms (kind, value, idx) VALUES (?1, ?2, ?3)")
+        .map_err(StoreError::backend("writing term keys"))?;
+    let mut out = Vec::with_capacity(entries.len());
+    for ((index, bytes), keys) in (size..).zip(entries).zip(keys) {
+        let leaf = leaf_hash(bytes);
+        for (id, h) in overlay.add(index, leaf)? {
+            put_hash
+                .execute(params![to_i64(id)?, h.0.as_slice()])
+                .map_err(StoreError::backend("writing tree hashes"))?;
+        }
+        let idx = to_i64(index)?;
+        put_entry
+            .execute(params![
+                idx,
+                leaf.0.as_slice(),
+                time,
+                bytes,
+                keys.predicate_type,
+                keys.commit,
+                keys.environment,
+                keys.pipeline_run,
+                keys.actor
+            ])
+            .map_err(StoreError::backend("writing an entry"))?;
+        for s in &keys.subjects {
+            put_subject
+                .execute(params![s, idx])
+                .map_err(StoreError::backend("writing subject keys"))?;
+        }
         for t in &keys.terms {
             put_term
-                .execute(params![t.kind.as_str(), t.value, to_i64(index)?])
+                .execute(params![t.kind.as_str(), t.value, idx])
                 .map_err(StoreError::backend("writing term keys"))?;
         }
+        out.push(Appended {
+            index,
+            leaf_hash: leaf,
+        });
     }
-    Ok(leaf)
+    Ok(out)
 }
 
 /// An entry from its row, its content checked against its leaf hash.
@@ -398,14 +408,7 @@ impl LedgerStore for SqliteStore {
             .map_err(StoreError::backend("starting an append"))?;
         // The sequencer: under the write lock, the next index is the current size.
         let size = size_of(&tx)?;
-        let mut out = Vec::with_capacity(entries.len());
-        for ((index, bytes), keys) in (size..).zip(entries).zip(&keys) {
-            let leaf = insert_entry(&tx, index, bytes, keys, time)?;
-            out.push(Appended {
-                index,
-                leaf_hash: leaf,
-            });
-        }
+        let out = insert_batch(&tx, size, entries, &keys, time)?;
         // Acknowledged only once committed (and, with synchronous=FULL, fsynced).
         tx.commit().map_err(StoreError::backend("committing an append"))?;
         Ok(out)
@@ -600,7 +603,16 @@ impl LedgerStore for SqliteStore {
             check: format!("entry {index}'s leaf hash is not 32 bytes"),
         })?;
         redaction::check(statement, index, &leaf)?;
-        let new_leaf = insert_entry(&tx, size, redaction_entry, keys, time)?;
+        let new_leaf = insert_batch(
+            &tx,
+            size,
+            std::slice::from_ref(&redaction_entry.to_vec()),
+            std::slice::from_ref(keys),
+            time,
+        )?
+        .first()
+        .map(|a| a.leaf_hash)
+        .ok_or(StoreError::EmptyBatch)?;
         tx.execute(
             "UPDATE entries SET content = NULL, predicate_type = NULL, commit_sha = NULL, environment = NULL,
              pipeline_run = NULL, actor = NULL, redacted_by = ?2 WHERE idx = ?1",

@@ -18,7 +18,7 @@ macro_rules! conformance_suite {
             entries_read_back_byte_for_byte, roots_and_proofs_match_an_independent_tree, queries_by_every_key,
             blobs_by_digest, checkpoints_are_kept_and_checked, redaction_keeps_the_leaf_hash,
             bad_redactions_change_nothing, concurrent_writers_get_no_gaps_or_duplicates,
-            terms_are_found_by_prefix_and_dropped_by_redaction);
+            terms_are_found_by_prefix_and_dropped_by_redaction, terms_sort_byte_for_byte);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(
@@ -444,5 +444,45 @@ pub(crate) fn terms_are_found_by_prefix_and_dropped_by_redaction(store: &Arc<dyn
     assert_eq!(
         store.terms(TermKind::Purl, "pkg:npm/lodash@").unwrap(),
         [("pkg:npm/lodash@4.17.21".to_owned(), 1)]
+    );
+}
+
+/// Purls that differ in case and outside ASCII: `terms` sorts them byte for byte (as Rust compares
+/// strings), whatever order a database's collation would give, and a prefix is a prefix of bytes.
+pub(crate) fn terms_sort_byte_for_byte(store: &Arc<dyn LedgerStore>) {
+    use provenant_ledger::entry::TermKind;
+    initialised(store);
+    let purls = [
+        "pkg:npm/z@1",
+        "pkg:npm/t@1",
+        "pkg:npm/Z@1",
+        "pkg:npm/s@1",
+        "pkg:npm/é@1",
+        "pkg:npm/sz@1",
+    ];
+    let components: Vec<serde_json::Value> = purls
+        .iter()
+        .map(|p| serde_json::json!({"type": "library", "name": "x", "purl": p}))
+        .collect();
+    store
+        .append(
+            &[statement(
+                SUBJECT_A,
+                "https://cyclonedx.org/bom",
+                &serde_json::json!({"bomFormat": "CycloneDX", "components": components}),
+            )],
+            1,
+        )
+        .unwrap();
+    let mut expected: Vec<(String, u64)> = purls.iter().map(|p| ((*p).to_owned(), 0)).collect();
+    expected.sort();
+    assert_eq!(store.terms(TermKind::Purl, "pkg:npm/").unwrap(), expected);
+    assert_eq!(
+        store.terms(TermKind::Purl, "pkg:npm/s").unwrap(),
+        [("pkg:npm/s@1".to_owned(), 0), ("pkg:npm/sz@1".to_owned(), 0)]
+    );
+    assert_eq!(
+        store.terms(TermKind::Purl, "pkg:npm/Z").unwrap(),
+        [("pkg:npm/Z@1".to_owned(), 0)]
     );
 }

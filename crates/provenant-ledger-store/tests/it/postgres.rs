@@ -2,126 +2,15 @@
 //! by tests/harness/setup.sh) started for each test on a free loopback port, and writers on separate
 //! connections appending concurrently without gaps or duplicates.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 
 use provenant_ledger::tree::MemoryTree;
 use provenant_ledger_store::LedgerStore;
 use provenant_ledger_store::postgres::PostgresStore;
 
+use provenant_testkit::postgres::Cluster;
+
 use crate::conformance::{VKEY, numbered};
-
-/// A throwaway cluster; stopped (and its directory removed) on drop.
-pub(crate) struct Cluster {
-    dir: tempfile::TempDir,
-    bin: PathBuf,
-    port: u16,
-}
-
-fn bin_dir() -> PathBuf {
-    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path().join("bin"))
-        .filter(|p| p.join("initdb").is_file())
-        .collect();
-    found.sort();
-    found.pop().unwrap_or_else(|| {
-        panic!("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): run tests/harness/setup.sh (apt-get install -y postgresql)")
-    })
-}
-
-/// Runs a `PostgreSQL` binary as the `postgres` user when we are root (the server refuses root), else as
-/// ourselves.
-fn pg(bin: &Path, program: &str, args: &[&str]) -> std::process::Output {
-    let exe = bin.join(program);
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout == b"0\n");
-    let mut cmd = if root {
-        let mut c = Command::new("runuser");
-        c.args(["-u", "postgres", "--"]).arg(exe);
-        c
-    } else {
-        Command::new(exe)
-    };
-    cmd.args(args).current_dir("/").output().unwrap()
-}
-
-impl Cluster {
-    pub(crate) fn start() -> Cluster {
-        let bin = bin_dir();
-        let dir = tempfile::tempdir().unwrap();
-        let root = Command::new("id").arg("-u").output().unwrap().stdout == b"0\n";
-        if root {
-            let o = Command::new("chown")
-                .args(["-R", "postgres:postgres"])
-                .arg(dir.path())
-                .output()
-                .unwrap();
-            assert!(o.status.success());
-        }
-        let data = dir.path().join("data");
-        let d = data.to_str().unwrap();
-        let o = pg(
-            &bin,
-            "initdb",
-            &["-D", d, "--auth=trust", "-U", "postgres", "-E", "UTF8"],
-        );
-        assert!(
-            o.status.success(),
-            "initdb: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        let log = dir.path().join("log");
-        // A free port can be taken by another test between the check and the bind: try a few.
-        let mut started = None;
-        for _ in 0..5 {
-            let port = provenant_testkit::free_port();
-            let opts = format!(
-                "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=on",
-                dir.path().display()
-            );
-            let o = pg(
-                &bin,
-                "pg_ctl",
-                &["-D", d, "-o", &opts, "-l", log.to_str().unwrap(), "-w", "start"],
-            );
-            if o.status.success() {
-                started = Some(port);
-                break;
-            }
-        }
-        let port = started.unwrap_or_else(|| {
-            panic!(
-                "pg_ctl start failed five times: {}",
-                std::fs::read_to_string(&log).unwrap_or_default()
-            )
-        });
-        Cluster { dir, bin, port }
-    }
-
-    pub(crate) fn url(&self) -> String {
-        format!(
-            "postgres://postgres@127.0.0.1:{}/postgres?sslmode=disable",
-            self.port
-        )
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let data = self.dir.path().join("data");
-        let _ = pg(
-            &self.bin,
-            "pg_ctl",
-            &["-D", data.to_str().unwrap(), "-m", "immediate", "stop"],
-        );
-    }
-}
 
 fn fresh() -> (Cluster, Arc<dyn LedgerStore>) {
     let cluster = Cluster::start();
@@ -237,7 +126,10 @@ fn an_append_stalled_on_a_held_lock_gives_the_deadline_error() {
         }
         other => panic!("expected a deadline error, got {other}"),
     }
-    assert!(err.to_string().contains("appending within 1s"), "{err}");
+    assert!(
+        err.to_string().contains("appending within its 1s deadline"),
+        "{err}"
+    );
 
     rt.block_on(other.execute(
         "SELECT pg_advisory_unlock($1)",
@@ -249,4 +141,110 @@ fn an_append_stalled_on_a_held_lock_gives_the_deadline_error() {
     // Nothing of the stalled append was kept, and the next one gets the next index.
     assert_eq!(store.size().unwrap(), 1);
     assert_eq!(store.append(&[numbered(2)], 1).unwrap()[0].index, 1);
+}
+
+/// Runs `sql` on its own connection to `url`.
+fn execute(url: &str, sql: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+        let driver = tokio::spawn(connection);
+        client.batch_execute(sql).await.unwrap();
+        drop(client);
+        let _ = driver.await;
+    });
+}
+
+fn sbom(purls: &[&str]) -> Vec<u8> {
+    let components: Vec<serde_json::Value> = purls
+        .iter()
+        .map(|p| serde_json::json!({"type": "library", "name": "x", "purl": p}))
+        .collect();
+    crate::conformance::statement(
+        crate::conformance::SUBJECT_A,
+        "https://cyclonedx.org/bom",
+        &serde_json::json!({"bomFormat": "CycloneDX", "components": components}),
+    )
+}
+
+/// `terms` is answered from the store's own index (a ledger whose index of terms is emptied answers
+/// nothing, which the default reading every entry would not), in byte order in a database whose
+/// collation is Estonian (where `z` sorts between `s` and `t`), and `newest` asks for the last match.
+#[test]
+fn terms_are_read_from_the_index_in_byte_order_under_a_linguistic_collation() {
+    use provenant_ledger::entry::TermKind;
+    let cluster = Cluster::start();
+    execute(
+        &cluster.url(),
+        "CREATE DATABASE estonian TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'et_EE.utf8' LC_CTYPE 'et_EE.utf8'",
+    );
+    let url = cluster.url().replace("/postgres?", "/estonian?");
+    let store = PostgresStore::connect(&url).unwrap();
+    store.init("example.com/ledger", VKEY).unwrap();
+    store
+        .append(
+            &[
+                sbom(&["pkg:npm/t@1", "pkg:npm/z@1", "pkg:npm/s@1"]),
+                sbom(&["pkg:npm/s@2"]),
+            ],
+            1,
+        )
+        .unwrap();
+    assert_eq!(
+        store.terms(TermKind::Purl, "pkg:npm/").unwrap(),
+        [
+            ("pkg:npm/s@1".to_owned(), 0),
+            ("pkg:npm/s@2".to_owned(), 1),
+            ("pkg:npm/t@1".to_owned(), 0),
+            ("pkg:npm/z@1".to_owned(), 0)
+        ]
+    );
+    assert_eq!(store.terms(TermKind::Purl, "pkg:npm/s").unwrap().len(), 2);
+    let sboms = provenant_ledger_store::Query {
+        predicate_type: Some("https://cyclonedx.org/bom".into()),
+        ..provenant_ledger_store::Query::default()
+    };
+    assert_eq!(store.newest(&sboms).unwrap(), Some(1));
+    // The store's own index answers (the rows are removable only with the trigger out of the way).
+    execute(
+        &url,
+        "ALTER TABLE terms DISABLE TRIGGER terms_dropped_only_by_redaction; DELETE FROM terms; ALTER TABLE terms ENABLE TRIGGER terms_dropped_only_by_redaction",
+    );
+    assert!(store.terms(TermKind::Purl, "pkg:npm/").unwrap().is_empty());
+}
+
+/// A ledger created before the index of terms existed gets it, filled from its entries, on the first
+/// connection; redacted entries have none.
+#[test]
+fn a_ledger_created_before_the_index_of_terms_gets_it_filled_on_connect() {
+    use provenant_ledger::entry::TermKind;
+    let cluster = Cluster::start();
+    let store = PostgresStore::connect(&cluster.url()).unwrap();
+    store.init("example.com/ledger", VKEY).unwrap();
+    let purls: Vec<String> = (0..1500).map(|i| format!("pkg:npm/p{i:04}@1")).collect();
+    let entries: Vec<Vec<u8>> = purls.iter().map(|p| sbom(&[p])).collect();
+    store.append(&entries, 1).unwrap();
+    let leaf = store.entry(3).unwrap().leaf_hash;
+    store
+        .redact(
+            3,
+            &provenant_ledger_store::redaction::redaction_statement(3, &leaf, "retention"),
+            2,
+        )
+        .unwrap();
+    drop(store);
+    execute(&cluster.url(), "DROP TABLE terms");
+
+    let reopened = PostgresStore::connect(&cluster.url()).unwrap();
+    let found = reopened.terms(TermKind::Purl, "pkg:npm/p").unwrap();
+    let expected: Vec<(String, u64)> = purls
+        .iter()
+        .cloned()
+        .zip(0u64..)
+        .filter(|(_, i)| *i != 3)
+        .collect();
+    assert_eq!(found, expected);
 }
