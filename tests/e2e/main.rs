@@ -21,6 +21,7 @@ mod harness;
 mod init;
 mod keys;
 mod ledger;
+mod ledger_postgres;
 mod ledger_server;
 mod lineage;
 mod lineage_where;

@@ -8,6 +8,12 @@
 //! - `ledger_bench latency DB K`: K inclusion proofs of random entries at the current size (each verified
 //!   once outside the timing) and K queries by a random entry's subject; prints the mean microseconds of
 //!   each.
+//! - `ledger_bench pg-append URL N BATCH FIRST`: appends the statements `FIRST..FIRST+N` in batches of
+//!   BATCH to the `PostgreSQL` ledger at URL (one connection; several such processes run at once);
+//!   prints `entries seconds`.
+//! - `ledger_bench pg-check URL EXPECTED`: reads the whole `PostgreSQL` ledger and checks that it holds
+//!   EXPECTED entries numbered from 0 without gaps or duplicates, each one of the benchmark's statements
+//!   exactly once, and that the tree recomputed from the entries is the stored tree; prints `entries`.
 // A benchmark driver: it prints its figures, stops on the first failure, and averages in floating point.
 #![allow(
     clippy::print_stdout,
@@ -23,6 +29,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use provenant_ledger::tree;
+use provenant_ledger_store::postgres::PostgresStore;
 use provenant_ledger_store::sqlite::SqliteStore;
 use provenant_ledger_store::{LedgerStore, Query};
 use sha2::{Digest as _, Sha256};
@@ -120,9 +127,71 @@ fn main() {
             let query_us = t.elapsed().as_secs_f64() * 1e6 / k as f64;
             println!("{size} {prove_us:.1} {query_us:.1}");
         }
+        Some("pg-append") => pg_append(&args),
+        Some("pg-check") => pg_check(&args),
         _ => {
-            eprintln!("usage: ledger_bench append DB N BATCH | rows N | latency DB K");
+            eprintln!(
+                "usage: ledger_bench append DB N BATCH | rows N | latency DB K | pg-append URL N BATCH FIRST | pg-check URL EXPECTED"
+            );
             std::process::exit(2);
         }
     }
+}
+
+/// `pg-append URL N BATCH FIRST`.
+fn pg_append(args: &[String]) {
+    let (n, batch, first): (u64, u64, u64) = (
+        args[3].parse().unwrap(),
+        args[4].parse().unwrap(),
+        args[5].parse().unwrap(),
+    );
+    let store = PostgresStore::connect(&args[2]).unwrap();
+    let batches: Vec<Vec<Vec<u8>>> = (0..n.div_ceil(batch))
+        .map(|b| {
+            (b * batch..((b + 1) * batch).min(n))
+                .map(|i| statement(first + i))
+                .collect()
+        })
+        .collect();
+    let t = Instant::now();
+    for b in &batches {
+        store.append(b, 1_700_000_000).unwrap();
+    }
+    println!("{n} {:.3}", t.elapsed().as_secs_f64());
+}
+
+/// `pg-check URL EXPECTED`.
+fn pg_check(args: &[String]) {
+    let expected: u64 = args[3].parse().unwrap();
+    let store = PostgresStore::connect(&args[2]).unwrap();
+    let size = store.size().unwrap();
+    assert_eq!(
+        size, expected,
+        "the ledger has {size} entries, {expected} were appended"
+    );
+    let mut seen = vec![false; usize::try_from(size).unwrap()];
+    let mut tree = tree::MemoryTree::new();
+    let mut next_index = 0;
+    while next_index < size {
+        let end = size.min(next_index + 10_000);
+        for e in store.entries(next_index, end).unwrap() {
+            assert_eq!(e.index, next_index, "a gap or duplicate at index {next_index}");
+            let content = e.content.unwrap();
+            let text = std::str::from_utf8(&content).unwrap();
+            let app = text.split("\"name\":\"app-").nth(1).unwrap();
+            let n: usize = app[..app.find('"').unwrap()].parse().unwrap();
+            assert_eq!(content, statement(n as u64), "entry {next_index}");
+            assert!(!seen[n], "statement {n} appended twice");
+            seen[n] = true;
+            tree.push(&content).unwrap();
+            next_index += 1;
+        }
+    }
+    assert!(seen.iter().all(|s| *s), "a statement is missing");
+    assert_eq!(
+        store.tree_head().unwrap().root,
+        tree.root().unwrap(),
+        "the stored tree differs"
+    );
+    println!("{size}");
 }
