@@ -113,6 +113,83 @@ impl Cluster {
     }
 }
 
+impl Cluster {
+    /// Kills the server as a crash would: the postmaster is stopped (so that it forks no more), then it
+    /// and every process it started get SIGKILL, each by its id; nothing is flushed or shut down.
+    pub fn kill_9(&self) {
+        let pid_file = self.dir.path().join("data").join("postmaster.pid");
+        let text = std::fs::read_to_string(&pid_file).unwrap();
+        let postmaster: u32 = text.lines().next().unwrap().trim().parse().unwrap();
+        let signal = |sig: &str, pid: u32| {
+            let _ = Command::new("kill").args([sig, &pid.to_string()]).output();
+        };
+        signal("-STOP", postmaster);
+        let children: Vec<u32> = std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+            .filter(|pid| {
+                // /proc/PID/stat: "pid (comm) state ppid …"; comm may hold spaces, so read after ')'.
+                std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                    .ok()
+                    .and_then(|stat| {
+                        let rest = stat.rsplit_once(')')?.1.to_owned();
+                        rest.split_whitespace().nth(1)?.parse::<u32>().ok()
+                    })
+                    == Some(postmaster)
+            })
+            .collect();
+        signal("-KILL", postmaster);
+        for c in children {
+            signal("-KILL", c);
+        }
+        // Wait until the port is free again (the processes are gone).
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("the killed server still accepts connections");
+    }
+
+    /// Starts the server again on its port and data (after [`Cluster::kill_9`]: crash recovery runs).
+    pub fn restart(&self) {
+        let data = self.dir.path().join("data");
+        let log = self.dir.path().join("log");
+        let opts = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=on",
+            self.port,
+            self.dir.path().display()
+        );
+        // The killed processes' sockets and shared memory take a moment to go away.
+        for _ in 0..20 {
+            let o = pg(
+                &self.bin,
+                "pg_ctl",
+                &[
+                    "-D",
+                    data.to_str().unwrap(),
+                    "-o",
+                    &opts,
+                    "-l",
+                    log.to_str().unwrap(),
+                    "-w",
+                    "start",
+                ],
+            );
+            if o.status.success() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(250));
+        }
+        panic!(
+            "the server did not start again: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+    }
+}
+
 impl Drop for Cluster {
     fn drop(&mut self) {
         let data = self.dir.path().join("data");
