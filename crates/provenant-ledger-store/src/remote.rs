@@ -623,3 +623,72 @@ fn percent_encode(text: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+
+    use super::*;
+
+    fn row(index: u64, leaf: &Hash, redacted_by: Option<u64>) -> ListedJson {
+        ListedJson {
+            index,
+            leaf_hash: leaf.to_base64(),
+            time: 1_700_000_000,
+            redacted_by,
+        }
+    }
+
+    #[test]
+    fn a_bundle_entry_takes_its_time_from_the_listing() {
+        let content = b"{\"entry\":1}";
+        let e = RemoteStore::listed_entry(&row(4, &leaf_hash(content), None), content).unwrap();
+        assert_eq!(e.time, 1_700_000_000);
+        assert_eq!(e.content.as_deref(), Some(&content[..]));
+        let redacted = RemoteStore::listed_entry(&row(5, &leaf_hash(content), Some(9)), b"").unwrap();
+        assert_eq!((redacted.content, redacted.redacted_by), (None, Some(9)));
+    }
+
+    #[test]
+    fn a_listing_whose_leaf_hash_is_not_the_bundles_entry_is_refused() {
+        let err =
+            RemoteStore::listed_entry(&row(4, &leaf_hash(b"other"), None), b"{\"entry\":1}").unwrap_err();
+        match err {
+            StoreError::Corrupt { check } => {
+                assert!(check.contains("does not hash to the leaf hash"), "{check}");
+            }
+            other => panic!("{other}"),
+        }
+    }
+
+    #[test]
+    fn an_entry_listed_as_redacted_but_present_in_its_bundle_is_refused() {
+        let content = b"{\"entry\":1}";
+        let err = RemoteStore::listed_entry(&row(4, &leaf_hash(content), Some(7)), content).unwrap_err();
+        match err {
+            StoreError::Corrupt { check } => assert!(check.contains("listed as redacted"), "{check}"),
+            other => panic!("{other}"),
+        }
+    }
+
+    #[test]
+    fn an_empty_bundle_entry_not_listed_as_redacted_is_refused() {
+        let err = RemoteStore::listed_entry(&row(4, &leaf_hash(b"{}"), None), b"").unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+    }
+
+    #[test]
+    fn each_timeout_names_its_own_deadline() {
+        let o = RemoteOptions {
+            connect_timeout: Duration::from_secs(3),
+            read_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(7),
+        };
+        assert_eq!(o.deadline_of(ureq::Timeout::Connect), Duration::from_secs(3));
+        assert_eq!(o.deadline_of(ureq::Timeout::Resolve), Duration::from_secs(3));
+        assert_eq!(o.deadline_of(ureq::Timeout::PerRead), Duration::from_secs(5));
+        assert_eq!(o.deadline_of(ureq::Timeout::PerWrite), Duration::from_secs(5));
+        assert_eq!(o.deadline_of(ureq::Timeout::RecvResponse), Duration::from_secs(7));
+        assert_eq!(o.deadline_of(ureq::Timeout::Global), Duration::from_secs(7));
+    }
+}
