@@ -20,14 +20,15 @@ BATCH=${LEDGER_PG_BATCH:-100}
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 [ -x "$PGBIN/initdb" ] || { echo "PostgreSQL is not installed: run tests/harness/setup.sh (apt-get install -y postgresql)" >&2; exit 2; }
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-PGDIR="$BENCH/pg"
-rm -rf "$PGDIR" && mkdir -p "$PGDIR"
-[ "$(id -u)" = 0 ] && chown postgres:postgres "$PGDIR"
+# Its own directory beside the scratch one (which is private to us; the server runs as postgres).
+PGDIR=$(mktemp -d "${TMPDIR:-/var/tmp}/provenant-bench-pg.XXXXXX")
+if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$PGDIR"; fi
+trap 'rm -rf "$PGDIR"' EXIT
 (cd / && as_pg "$PGBIN/initdb" -D "$PGDIR/data" --auth=trust -U postgres -E UTF8 >/dev/null)
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 (cd / && as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/log" -w \
   -o "-p $PORT -k $PGDIR -c listen_addresses=127.0.0.1 -c fsync=on -c synchronous_commit=on" start >/dev/null)
-trap '(cd / && as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -m immediate stop >/dev/null 2>&1) || true' EXIT
+trap '(cd / && as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -m immediate stop >/dev/null 2>&1) || true; rm -rf "$PGDIR"' EXIT
 URL="postgres://postgres@127.0.0.1:$PORT/postgres?sslmode=disable"
 
 cd "$BENCH"
