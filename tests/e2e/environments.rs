@@ -1584,3 +1584,55 @@ fn evidence_only_attached_as_referrers_is_verified_promoted_on_and_appended_to_t
     );
     assert_eq!(ledger_size(&d.join("ledger.db")), size + 1);
 }
+
+/// `just demo` on embedded defaults (OCI image-layout directories, a `SQLite` ledger), as a fresh clone
+/// runs it: the whole script, ending with the governed path dev → test → uat → prod, a gate decision, a
+/// skipped environment and a missing approval refused, the builder's own approval not counted, the
+/// release manager's counted, and the ledger answering where the commit went.
+#[test]
+fn just_demo_runs_the_governed_path_on_embedded_defaults() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run(std::process::Command::new("bash")
+        .arg(provenant_testkit::repo_root().join("tests/harness/demo.sh"))
+        .arg(env!("CARGO_BIN_EXE_provenant"))
+        .env("TMPDIR", tmp.path())
+        .env_remove("PROVENANT_LEDGER")
+        .env_remove("PROVENANT_TRUSTED_ROOT")
+        .env_remove("SIGSTORE_ID_TOKEN")
+        .env_remove("SOURCE_DATE_EPOCH"));
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}\n{}", stderr(&out));
+    let digest = text
+        .lines()
+        .find_map(|l| l.strip_prefix("image: oci:dev:1.0@"))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no image line:\n{text}"))
+        .to_owned();
+    let governed = text
+        .split("## the governed path")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no governed stage:\n{text}"));
+    for expected in [
+        "Decision: pass".to_owned(),
+        format!("REFUSED: {digest} was not promoted into prod; nothing was copied"),
+        "missing  previous-environment: the digest is not recorded as promoted into uat: environments cannot be skipped".to_owned(),
+        "missing  approvals: 0 of the 1 approvals required by the role release-manager (0 more found that do not count)".to_owned(),
+        format!("promoted {digest} into dev"),
+        format!("promoted {digest} into test"),
+        format!("promoted {digest} into uat"),
+        "approval by release.pub does not count: separation of duties: the approver release.pub is the signer of the build provenance".to_owned(),
+        "approval by release-manager.pub as release-manager counts".to_owned(),
+        format!("promoted {digest} into prod"),
+        "appended  https://provenant.dev/attestation/gate-decision/v1".to_owned(),
+        "appended  https://cyclonedx.org/bom".to_owned(),
+        format!("packaged in image {digest}"),
+        "promoted into prod at 2023-11-14T22:13:20Z".to_owned(),
+    ] {
+        assert!(governed.contains(&expected), "{expected}\n{governed}");
+    }
+    // The change record's stage runs where the command exists, and says so where it does not.
+    let record = text.split("## the change record").nth(1).unwrap_or_default();
+    assert!(!record.is_empty(), "{text}");
+    // Nothing is left behind in the scratch directory.
+    assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0);
+}
