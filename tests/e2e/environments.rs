@@ -943,7 +943,7 @@ fn referrer_types(d: &Path, subject: &str) -> Vec<String> {
 
 #[test]
 #[allow(clippy::too_many_lines)] // one story on the real registry, dev to prod, read top to bottom
-fn governed_path_on_docker_registry_with_every_approval_refusal_and_an_expired_change_window() {
+fn governed_path_on_docker_registry_with_every_refusal() {
     let reg = provenant_testkit::registry::DockerRegistry::start();
     let host = reg.host();
     let dir = tempfile::tempdir().unwrap();
@@ -952,12 +952,32 @@ fn governed_path_on_docker_registry_with_every_approval_refusal_and_an_expired_c
     let digest = packaged(d, "v1", &format!("{host}/build/app:1"), "v1");
     let subject = format!("{host}/build/app@{digest}");
     ledger_append(d, "prov-v1.json");
+    // Skipping dev and test is refused, naming both missing requirements; nothing is pushed.
+    let report = promote_json(d, &subject, "uat", "environments.yaml", 1);
+    assert_eq!(failing(&report), ["previous-environment", "gate-decision"]);
+    let report = promote_json(d, &subject, "dev", "environments.yaml", 0);
+    assert_eq!(report["repository"], format!("{host}/dev/app"));
+    // test: no gate decision, then a blocking one, then a newer passing one.
+    let report = promote_json(d, &subject, "test", "environments.yaml", 1);
+    assert_eq!(failing(&report), ["gate-decision"]);
+    let block = serde_json::json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": "app", "digest": {"sha256": digest.strip_prefix("sha256:").unwrap()}}],
+        "predicateType": "https://provenant.dev/attestation/gate-decision/v1",
+        "predicate": {"decision": "block", "evaluatedAt": "2026-05-28T19:00:00Z"}
+    });
+    ledger_append(d, &sign_statement_file(d, "ci.key", &block, "block.json"));
+    let report = promote_json(d, &subject, "test", "environments.yaml", 1);
+    assert_eq!(failing(&report), ["gate-decision"]);
+    assert!(report.to_string().contains("gate-decision-failed"), "{report}");
     ledger_append(d, &gate_pass(d, "ci.key", &digest, "pass.json"));
-    for env in ["dev", "test", "uat"] {
+    for env in ["test", "uat"] {
         let report = promote_json(d, &subject, env, "environments.yaml", 0);
         assert_eq!(report["outcome"], "promoted", "{env}");
         assert_eq!(report["repository"], format!("{host}/{env}/app"));
     }
+    let missing = p(d, &["oci", "discover", &format!("{host}/prod/app@{digest}")]);
+    assert_ne!(missing.status.code(), Some(0), "{}", stdout(&missing));
     // Every environment's repository holds the image by digest, its packaging provenance carried.
     for env in ["dev", "test", "uat"] {
         assert_eq!(
@@ -978,8 +998,12 @@ fn governed_path_on_docker_registry_with_every_approval_refusal_and_an_expired_c
         &["--bundle", "other-digest.json"],
     );
     ok(d, &["oci", "attach", &subject, "--bundle", "other-digest.json"]);
+    let report = promote_json(d, &subject, "prod", "environments.yaml", 1);
+    assert_eq!(failing(&report), ["approvals"]);
     approve_to(d, &subject, "rm.key", "uat", &[]);
     approve_to(d, &subject, "ci.key", "prod", &[]);
+    // A developer claiming the release manager's role.
+    approve_to(d, &subject, "dev.key", "prod", &[]);
     let report = promote_json(d, &subject, "prod", "environments.yaml", 1);
     assert_eq!(failing(&report), ["approvals"]);
     assert_eq!(
@@ -987,6 +1011,7 @@ fn governed_path_on_docker_registry_with_every_approval_refusal_and_an_expired_c
         [
             "other-environment",
             "separation-of-duties build-signer",
+            "role-not-held",
             "other-digest"
         ]
     );
@@ -1030,6 +1055,7 @@ fn governed_path_on_docker_registry_with_every_approval_refusal_and_an_expired_c
         [
             "other-environment",
             "separation-of-duties build-signer",
+            "role-not-held",
             "counts",
             "other-digest"
         ]
