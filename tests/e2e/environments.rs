@@ -1662,3 +1662,90 @@ fn just_demo_runs_the_governed_path_on_embedded_defaults() {
     // Nothing is left behind in the scratch directory.
     assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0);
 }
+
+/// `--wait` polls the referrers as well as the ledger: an approval attached to the image while the
+/// promotion waits (recorded in another ledger) releases it, and is appended to the promotion's ledger.
+#[test]
+fn wait_is_released_by_an_approval_attached_to_the_image_while_waiting() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let subject = governed_setup(d);
+    let digest = subject.rsplit_once('@').unwrap().1.to_owned();
+    for env in ["dev", "test", "uat"] {
+        let out = promote(d, &subject, env);
+        assert_eq!(out.status.code(), Some(0), "{env}: {}", stderr(&out));
+    }
+    ok(
+        d,
+        &[
+            "ledger",
+            "init",
+            "--ledger",
+            "sqlite:elsewhere.db",
+            "--origin",
+            "example.com/elsewhere",
+            "--output-key-prefix",
+            "elsewhere",
+        ],
+    );
+    let child = provenant()
+        .current_dir(d)
+        .env("COSIGN_PASSWORD", "s3cret")
+        .env("SOURCE_DATE_EPOCH", "1780000000")
+        .env_remove("SIGSTORE_ID_TOKEN")
+        .env_remove("PROVENANT_TRUSTED_ROOT")
+        .env_remove("PROVENANT_LEDGER")
+        .args([
+            "promote",
+            &subject,
+            "--env",
+            "prod",
+            "--environments",
+            "environments.yaml",
+            "--record-key",
+            "ci.key",
+            "--ledger",
+            "sqlite:ledger.db",
+            "--wait",
+            "5m",
+            "--output",
+            "json",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    approve_to(
+        d,
+        &subject,
+        "rm.key",
+        "prod",
+        &["--attach", "--ledger", "sqlite:elsewhere.db"],
+    );
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", stdout(&out), stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["outcome"], "promoted");
+    assert_eq!(approval_verdicts(&v), ["counts"]);
+    assert!(
+        v["referrers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["use"] == "appended"
+                && r["predicate_type"] == "https://provenant.dev/attestation/approval/v1"),
+        "{v}"
+    );
+    let approvals = ledger_entries(&d.join("ledger.db"), &digest)
+        .iter()
+        .filter(|e| {
+            provenant_ledger::entry::EntryKeys::from_entry(e)
+                .unwrap()
+                .predicate_type
+                == "https://provenant.dev/attestation/approval/v1"
+        })
+        .count();
+    assert_eq!(approvals, 1);
+    assert!(d.join("prod/index.json").exists());
+}
