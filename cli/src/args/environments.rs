@@ -15,7 +15,8 @@ pub(crate) struct GovernedArgs {
     /// The environments file.
     #[arg(long, value_name = "FILE", requires = "environment")]
     pub(crate) environments: Option<PathBuf>,
-    /// Wait this long (90s, 15m, 1h) for the requirements to hold, polling the ledger with backoff.
+    /// Wait this long (90s, 15m, 1h) for the requirements to hold, polling the ledger and the image's
+    /// referrers with backoff.
     #[arg(long, value_name = "DURATION", requires = "environment", value_parser = parse_duration)]
     pub(crate) wait: Option<provenant_env::Duration>,
     /// Tags to write in the environment's repository (repeatable).

@@ -1,5 +1,6 @@
 //! `provenant promote SRC@DIGEST --env NAME --environments FILE`: the governed promotion. The
-//! requirements of the environment are evaluated from the ledger; the image is copied to the
+//! requirements of the environment are evaluated from the ledger and the image's referrers (verified
+//! evidence attached to the image that the ledger lacks is appended to it first); the image is copied to the
 //! environment's repository only when every one holds; every attempt, promoted or refused, is recorded
 //! in the ledger as a signed promotion/v1 statement. Nothing bypasses a requirement.
 
@@ -8,6 +9,7 @@ use std::path::Path;
 
 use anyhow::Context as _;
 use provenant_env::EnvironmentsFile;
+use provenant_env::attached;
 use provenant_env::requirements::{Evaluation, EvidenceKind};
 use provenant_records::Record as _;
 use provenant_records::promotion::{EvidenceRef, Outcome as RecordOutcome, Promotion, Reason};
@@ -85,9 +87,14 @@ pub(crate) fn run(global: &GlobalArgs, args: &Governed<'_>) -> anyhow::Result<Ou
     let store = args.ledger.open()?;
     let config_digest = provenant_env::config_digest::config_digest(base, env)?;
 
-    let evaluation = evaluate_until(
+    let src_client = args.registry.client(args.src_creds)?;
+    let src = provenant_registry::open_store(&source, &src_client, false)?;
+    let (evaluation, referrers) = evaluate_until(
         g.wait,
-        store.as_ref(),
+        &Sources {
+            ledger: store.as_ref(),
+            image: src.as_ref(),
+        },
         &environments,
         (index, name),
         &digest,
@@ -97,7 +104,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &Governed<'_>) -> anyhow::Result<Ou
 
     let repository = env.repository.trim();
     let copied = if evaluation.holds() {
-        Some(copy(args, &source, &digest, repository, name)?)
+        Some(copy(args, src.as_ref(), &digest, repository, name)?)
     } else {
         None
     };
@@ -138,10 +145,13 @@ pub(crate) fn run(global: &GlobalArgs, args: &Governed<'_>) -> anyhow::Result<Ou
             "approvals": evaluation.approvals,
             "config_digest": config_digest.map(|d| d.to_string()),
             "ledger_index": ledger_index,
+            "referrers": referrers,
             "copy": copied,
         }))?,
         OutputFormat::Text => {
-            print_bytes(render(&evaluation, name, repository, &digest, promoted).as_bytes())?;
+            let mut text = render(&evaluation, name, repository, &digest, promoted);
+            render_referrers(&mut text, &referrers);
+            print_bytes(text.as_bytes())?;
         }
     }
     Ok(if promoted {
@@ -163,30 +173,64 @@ fn trusted_root(trust: &TrustArgs) -> anyhow::Result<Option<provenant_sigstore::
     ))
 }
 
-/// Evaluates the requirements; with `wait`, polls the ledger with backoff (250 ms doubling to 10 s)
-/// until they hold or the time runs out.
+/// Where a governed promotion reads its evidence: the ledger, and the image's referrers.
+struct Sources<'a> {
+    ledger: &'a dyn provenant_ledger_store::LedgerStore,
+    image: &'a dyn provenant_registry::Store,
+}
+
+/// Evaluates the requirements from the ledger and the image's referrers: verified evidence attached to
+/// the image that the ledger lacks is appended to it first. With `wait`, polls both with backoff
+/// (250 ms doubling to 10 s) until the requirements hold or the time runs out. Returns the evaluation
+/// and what was done with each attached bundle.
 fn evaluate_until(
     wait: Option<provenant_env::Duration>,
-    store: &dyn provenant_ledger_store::LedgerStore,
+    sources: &Sources<'_>,
     environments: &EnvironmentsFile,
     (index, name): (usize, &str),
     digest: &provenant_digest::Digest,
     roles: &provenant_evidence::roles::Roles,
     trusted_root: Option<&provenant_sigstore::TrustedRoot>,
-) -> anyhow::Result<Evaluation> {
+) -> anyhow::Result<(Evaluation, Vec<attached::Verdict>)> {
     let started = std::time::Instant::now();
     let limit = wait.map_or(std::time::Duration::ZERO, |w| {
         std::time::Duration::from_secs(w.as_secs())
     });
     let mut pause = std::time::Duration::from_millis(250);
+    let mut appended = std::collections::BTreeSet::new();
     loop {
-        let (_, inputs) =
-            provenant_env::gather::gather(store, environments, name, digest, roles, trusted_root, now()?)?;
+        let at = now()?;
+        let found = attached::discover(sources.image, digest)?;
+        let selection = attached::select(sources.ledger, digest, &found, roles, trusted_root)?;
+        if !selection.to_append.is_empty() {
+            sources
+                .ledger
+                .append(&selection.to_append, u64::try_from(at).unwrap_or(0))
+                .context("cannot append the evidence attached to the image to the ledger")?;
+        }
+        let mut verdicts = selection.verdicts;
+        for v in &mut verdicts {
+            if v.used == attached::Use::Appended {
+                appended.insert(v.bundle_digest.clone());
+            } else if appended.contains(&v.bundle_digest) {
+                v.used = attached::Use::Appended;
+            }
+        }
+        let (_, mut inputs) = provenant_env::gather::gather(
+            sources.ledger,
+            environments,
+            name,
+            digest,
+            roles,
+            trusted_root,
+            at,
+        )?;
+        inputs.approvals.extend(selection.other_approvals);
         let evaluation = provenant_env::requirements::evaluate(environments, index, &inputs)
             .context("the environment vanished from the file")?;
         let waited = started.elapsed();
         if evaluation.holds() || waited >= limit {
-            return Ok(evaluation);
+            return Ok((evaluation, verdicts));
         }
         std::thread::sleep(pause.min(limit.saturating_sub(waited)));
         pause = (pause * 2).min(std::time::Duration::from_secs(10));
@@ -196,7 +240,7 @@ fn evaluate_until(
 /// Copies the image by digest, referrers carried, to the environment's repository with `--tag`s.
 fn copy(
     args: &Governed<'_>,
-    source: &provenant_oci::Reference,
+    src: &dyn provenant_registry::Store,
     digest: &provenant_digest::Digest,
     repository: &str,
     name: &str,
@@ -213,8 +257,6 @@ fn copy(
                 .with_context(|| format!("invalid tag {t}"))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let src_client = args.registry.client(args.src_creds)?;
-    let src = provenant_registry::open_store(source, &src_client, false)?;
     let dst_client = args.registry.client(args.dest_creds)?;
     let dst = provenant_registry::open_store(&destination, &dst_client, true)?;
     let options = provenant_promote::PromoteOptions {
@@ -224,7 +266,7 @@ fn copy(
     };
     // The requirements were verified from the ledger before; the copy itself checks every digest.
     Ok(provenant_promote::promote(
-        src.as_ref(),
+        src,
         digest,
         dst.as_ref(),
         &options,
@@ -316,4 +358,39 @@ fn render(
         }
     }
     text
+}
+
+fn render_referrers(text: &mut String, referrers: &[attached::Verdict]) {
+    let appended = referrers
+        .iter()
+        .filter(|v| v.used == attached::Use::Appended)
+        .count();
+    if referrers.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        text,
+        "  referrers: {} signed bundle(s) attached, {appended} appended to the ledger",
+        referrers.len()
+    );
+    for v in referrers {
+        let what = if v.predicate_type.is_empty() {
+            "(no statement)"
+        } else {
+            v.predicate_type.as_str()
+        };
+        match (&v.used, &v.reason) {
+            (attached::Use::Appended, _) => {
+                let _ = writeln!(text, "    appended  {what} {}", v.bundle_digest);
+            }
+            (attached::Use::NotUsed, Some(why)) => {
+                let _ = writeln!(
+                    text,
+                    "    not used  {} {}: {why}",
+                    v.predicate_type, v.bundle_digest
+                );
+            }
+            _ => {}
+        }
+    }
 }

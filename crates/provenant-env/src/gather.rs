@@ -3,7 +3,8 @@
 //! with `verify_for_role` against the roles file before it is handed to [`crate::requirements`].
 
 use provenant_attest::predicate::{
-    PROVENANT_APPROVAL_V1, PROVENANT_GATE_DECISION_V1, PROVENANT_ROLLBACK_V1, SLSA_PROVENANCE_V1,
+    PROVENANT_APPROVAL_V1, PROVENANT_GATE_DECISION_V1, PROVENANT_ROLLBACK_V1, PROVENANT_SOURCE_V1,
+    SLSA_PROVENANCE_V1,
 };
 use provenant_digest::Digest;
 use provenant_evidence::roles::{RoleSigned, Roles, verify_for_role};
@@ -97,6 +98,7 @@ pub fn gather(
         if let Some(first) = provenance.first() {
             duties.packaging_signer = Some(first.signer.clone());
             duties.build_signer = Some(first.signer.clone());
+            build_duties(store, &first.statement, roles, trusted_root, &mut duties)?;
         }
         if index == 0 {
             entry = provenance.iter().map(|s| s.bundle_digest).collect();
@@ -177,6 +179,105 @@ pub fn gather(
     ))
 }
 
+/// The first role of `roles` whose holder signed `bundle` about `subject`, or every role's error.
+pub(crate) fn verify_any(
+    bundle: &[u8],
+    subject: &Digest,
+    roles: &Roles,
+    trusted_root: Option<&TrustedRoot>,
+) -> Result<RoleSigned, String> {
+    let mut errors = Vec::new();
+    for role in roles.names() {
+        match verify_for_role(bundle, subject, roles, role, trusted_root) {
+            Ok(s) => return Ok(s),
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    Err(if errors.is_empty() {
+        "the roles file names no roles".to_owned()
+    } else {
+        format!("signed by no holder of any role ({})", errors.join("; "))
+    })
+}
+
+/// Most packaged files looked up for their build provenance.
+const MAX_MATERIALS: usize = 4096;
+
+/// Who built what the image packages, and who wrote the commit it was built from: the build
+/// provenance about a file the packaging provenance names (verified for a holder of any role) gives
+/// the build signer and the commit; the source-stage statements about that commit
+/// (`https://provenant.dev/attestation/source/v1`, subject its `gitCommit`) give its author and
+/// committer. Those two are read as recorded: they can only bar an approver, never admit one (the
+/// trust core verifies signatures over `sha256`/`sha512` subjects, not a `gitCommit`).
+fn build_duties(
+    store: &dyn LedgerStore,
+    packaging: &provenant_attest::Statement,
+    roles: &Roles,
+    trusted_root: Option<&TrustedRoot>,
+    duties: &mut Duties,
+) -> Result<(), GatherError> {
+    let mut commit = None;
+    'files: for file in crate::attached::materials(packaging).iter().take(MAX_MATERIALS) {
+        let mut indexes = store.query(&Query {
+            subject: Some(file.to_string()),
+            predicate_type: Some(SLSA_PROVENANCE_V1.to_owned()),
+            ..Query::default()
+        })?;
+        indexes.sort_unstable();
+        for index in indexes {
+            let Some(content) = store.entry(index)?.content else {
+                continue;
+            };
+            if let Ok(signed) = verify_any(&content, file, roles, trusted_root) {
+                duties.build_signer = Some(signed.signer.clone());
+                commit = crate::attached::source_commit(&signed.statement);
+                break 'files;
+            }
+        }
+    }
+    let Some(commit) = commit else {
+        return Ok(());
+    };
+    let mut indexes = store.query(&Query {
+        subject: Some(format!("gitCommit:{commit}")),
+        predicate_type: Some(PROVENANT_SOURCE_V1.to_owned()),
+        ..Query::default()
+    })?;
+    indexes.sort_unstable();
+    for index in indexes {
+        let Some(content) = store.entry(index)?.content else {
+            continue;
+        };
+        let Ok(keys) = provenant_ledger::entry::EntryKeys::from_entry(&content) else {
+            continue;
+        };
+        let commits = keys
+            .statement
+            .predicate
+            .get("commits")
+            .and_then(serde_json::Value::as_array);
+        let Some(recorded) = commits.and_then(|c| {
+            c.iter()
+                .find(|c| c.get("id").and_then(serde_json::Value::as_str) == Some(commit.as_str()))
+        }) else {
+            continue;
+        };
+        let email = |key: &str| {
+            recorded
+                .get(key)
+                .and_then(serde_json::Value::as_str)
+                .filter(|e| !e.is_empty())
+                .map(str::to_owned)
+        };
+        duties.author = email("author").or(duties.author.take());
+        duties.committer = email("committer").or(duties.committer.take());
+        if duties.author.is_some() && duties.committer.is_some() {
+            break;
+        }
+    }
+    Ok(())
+}
+
 /// Gate decisions for `subject` verified for `role`, with the number that did not verify or carry no
 /// readable `evaluatedAt`.
 fn gate(
@@ -235,41 +336,54 @@ fn approvals(
         let Some(content) = store.entry(index)?.content else {
             continue;
         };
-        let bundle_digest = provenant_digest::Algorithm::Sha256.hash_bytes(&content);
-        let mut held = Vec::new();
-        let mut signed = None;
-        let mut errors = Vec::new();
-        for role in roles.names() {
-            match verify_for_role(&content, subject, roles, role, trusted_root) {
-                Ok(s) => {
-                    held.push(role.to_owned());
-                    signed.get_or_insert(s);
-                }
-                Err(e) => errors.push(e.to_string()),
-            }
-        }
-        let content = match signed {
-            None => Err(if errors.is_empty() {
-                "the roles file names no roles".to_owned()
-            } else {
-                format!("signed by no holder of any role ({})", errors.join("; "))
-            }),
-            Some(s) => match Approval::from_statement(&s.statement) {
-                Err(e) => Err(e.to_string()),
-                Ok(a) => Ok(ApprovalClaim {
-                    for_digest: true,
-                    signer_holds_role: held.contains(&a.role),
-                    environment: a.environment,
-                    role: a.role,
-                    signer: s.signer,
-                    timestamp: a.timestamp,
-                }),
-            },
-        };
-        out.push(ApprovalEvidence {
-            bundle_digest,
-            content,
-        });
+        out.push(approval_evidence(&content, subject, roles, trusted_root, true));
     }
     Ok(out)
+}
+
+/// One approval bundle verified against every role of the roles file for `subject` (so that the roles
+/// its signer holds are known), or with why it verified for none. `for_digest` says whether `subject`
+/// is the digest being promoted.
+pub(crate) fn approval_evidence(
+    content: &[u8],
+    subject: &Digest,
+    roles: &Roles,
+    trusted_root: Option<&TrustedRoot>,
+    for_digest: bool,
+) -> ApprovalEvidence {
+    let bundle_digest = provenant_digest::Algorithm::Sha256.hash_bytes(content);
+    let mut held = Vec::new();
+    let mut signed = None;
+    let mut errors = Vec::new();
+    for role in roles.names() {
+        match verify_for_role(content, subject, roles, role, trusted_root) {
+            Ok(s) => {
+                held.push(role.to_owned());
+                signed.get_or_insert(s);
+            }
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    let content = match signed {
+        None => Err(if errors.is_empty() {
+            "the roles file names no roles".to_owned()
+        } else {
+            format!("signed by no holder of any role ({})", errors.join("; "))
+        }),
+        Some(s) => match Approval::from_statement(&s.statement) {
+            Err(e) => Err(e.to_string()),
+            Ok(a) => Ok(ApprovalClaim {
+                for_digest,
+                signer_holds_role: held.contains(&a.role),
+                environment: a.environment,
+                role: a.role,
+                signer: s.signer,
+                timestamp: a.timestamp,
+            }),
+        },
+    };
+    ApprovalEvidence {
+        bundle_digest,
+        content,
+    }
 }

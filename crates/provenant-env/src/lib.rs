@@ -9,6 +9,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod attached;
 pub mod config;
 pub mod config_digest;
 pub mod duration;

@@ -69,6 +69,7 @@ pub fn statement(
             "id": c.id,
             "subject": c.subject,
             "committer": c.committer,
+            "author": c.author,
             "checks": checks(&c.checks),
         })).collect::<Vec<_>>(),
         "files": report.files.iter().map(|f| json!({

@@ -93,6 +93,8 @@ pub struct CommitReport {
     pub subject: String,
     /// The committer's email.
     pub committer: String,
+    /// The author's email (separation of duties bars the author, as the committer, from approving).
+    pub author: String,
     /// The results.
     pub checks: Vec<CheckResult>,
 }
@@ -190,6 +192,7 @@ pub fn run(range: &RangeRead, inputs: &Inputs<'_>) -> Report {
                 short_id: commit.short_id().to_owned(),
                 subject: commit.subject().to_owned(),
                 committer: commit.committer.email.clone(),
+                author: commit.author.email.clone(),
                 checks,
             }
         })

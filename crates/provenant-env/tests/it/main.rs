@@ -9,6 +9,7 @@
     clippy::too_many_lines
 )]
 
+mod attached;
 mod config;
 mod duration;
 mod gather;
