@@ -144,3 +144,36 @@ fn verify_github_attestation_messages_carry_no_rust_debug_values() {
         assert_no_debug_values(&out, &format!("{attestation} {extra:?} (json)"));
     }
 }
+
+/// `verify-github-attestation --insecure-ignore-tlog`: the JSON report lists the skipped check and the
+/// text says so.
+#[test]
+fn skipped_transparency_log_is_reported_by_verify_github_attestation() {
+    let module = bcr().join("MODULE.bazel");
+    let flags = [
+        "--builder-id",
+        PUBLISHER,
+        "--source-branch",
+        "publish-to-bcr",
+        "--insecure-ignore-tlog",
+    ];
+    let out = verify(module.to_str().unwrap(), "MODULE.bazel.intoto.jsonl", &flags);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stdout(&out).contains("skipped: transparency-log (NOT checked, by request)"),
+        "{}",
+        stdout(&out)
+    );
+    let out = verify(
+        module.to_str().unwrap(),
+        "MODULE.bazel.intoto.jsonl",
+        &[&flags[..], &["--output", "json"]].concat(),
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["skipped"],
+        serde_json::json!(["transparency-log"]),
+        "{report}"
+    );
+    assert_eq!(report["verified"], true, "{report}");
+}

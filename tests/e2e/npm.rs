@@ -355,3 +355,32 @@ fn npm_registry_signatures_are_checked_and_provenance_can_be_optional() {
     assert_eq!(out.status.code(), Some(2), "{}{}", stdout(&out), stderr(&out));
     assert!(stderr(&out).contains("--provenance optional"), "{}", stderr(&out));
 }
+
+/// `verify-npm-package --insecure-ignore-tlog`: each package's JSON report lists the skipped check and
+/// the text says so.
+#[test]
+fn skipped_transparency_log_is_reported_by_verify_npm_package() {
+    let flags = [
+        SIGSTORE_JS,
+        &["--source-branch", "main", "--insecure-ignore-tlog"],
+    ]
+    .concat();
+    let out = verify("provenance-npm-test-cli-v1-prega.tgz", &flags);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stdout(&out).contains("skipped: transparency-log (NOT checked, by request)"),
+        "{}",
+        stdout(&out)
+    );
+    let out = verify(
+        "provenance-npm-test-cli-v1-prega.tgz",
+        &[&flags[..], &["--output", "json"]].concat(),
+    );
+    let reports: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        reports[0]["skipped"],
+        serde_json::json!(["transparency-log"]),
+        "{reports}"
+    );
+    assert_eq!(reports[0]["verified"], true, "{reports}");
+}

@@ -163,3 +163,33 @@ fn verify_pypi_package_agrees_with_pypi_attestations() {
         }
     }
 }
+
+/// `verify-pypi-package --insecure-ignore-tlog`: the JSON report lists the skipped check and the text
+/// says so.
+#[test]
+fn skipped_transparency_log_is_reported_by_verify_pypi_package() {
+    let publish = asset(&format!("{SDIST}.publish.attestation"));
+    let publish = publish.to_str().unwrap();
+    let flags = [
+        "--attestation",
+        publish,
+        "--repository",
+        "https://github.com/trailofbits/pypi-attestations",
+        "--insecure-ignore-tlog",
+    ];
+    let out = verify(&flags);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stdout(&out).contains("skipped: transparency-log (NOT checked, by request)"),
+        "{}",
+        stdout(&out)
+    );
+    let out = verify(&[&flags[..], &["--output", "json"]].concat());
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["skipped"],
+        serde_json::json!(["transparency-log"]),
+        "{report}"
+    );
+    assert_eq!(report["verified"], true, "{report}");
+}
