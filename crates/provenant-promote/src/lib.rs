@@ -318,6 +318,32 @@ fn copy_blobs(
     }
 }
 
+/// Copies the blobs and, meanwhile, asks the destination which of the manifests it already has (rather
+/// than one round trip at a time between the manifest writes): one answer per node.
+fn copy_blobs_asking_manifests(
+    src: &dyn Store,
+    dst: &dyn Store,
+    nodes: &[Node],
+    blobs: &BTreeMap<Digest, u64>,
+    concurrency: usize,
+    counters: &Counters,
+) -> Result<Vec<bool>, StoreError> {
+    let ask = || {
+        nodes
+            .iter()
+            .map(|n| dst.has_manifest(&n.fetched.digest))
+            .collect::<Result<Vec<bool>, StoreError>>()
+    };
+    let (present, copied) = std::thread::scope(|scope| {
+        let asking = scope.spawn(ask);
+        let copied = copy_blobs(src, dst, blobs, concurrency, counters);
+        (asking.join(), copied)
+    });
+    copied?;
+    // The asking thread cannot panic short of a bug; ask again here rather than fail.
+    present.unwrap_or_else(|_| ask())
+}
+
 /// Promotes `digest` from `src` to `dst`.
 pub fn promote(
     src: &dyn Store,
@@ -343,7 +369,7 @@ pub fn promote(
     let known = verifier.needs_referrers().then_some(src_referrers.as_slice());
     let (nodes, blobs, referrer_digests) = walk(src, digest, options.referrers, known)?;
     let counters = Counters::default();
-    copy_blobs(src, dst, &blobs, options.concurrency, &counters)?;
+    let present = copy_blobs_asking_manifests(src, dst, &nodes, &blobs, options.concurrency, &counters)?;
 
     let mut report = Report {
         digest: *digest,
@@ -363,13 +389,12 @@ pub fn promote(
     // Referrers to make discoverable at the destination, by subject: each subject's listing (referrers
     // API) is consulted once, and its tag index written once, with all its new entries.
     let mut unindexed: BTreeMap<Digest, Vec<Descriptor>> = BTreeMap::new();
-    for node in &nodes {
+    for (node, present) in nodes.iter().zip(present) {
         let f = &node.fetched;
         if f.digest == *digest {
             report.media_type.clone_from(&f.media_type);
             root_manifest = Some((f.bytes.clone(), f.media_type.clone()));
         }
-        let present = dst.has_manifest(&f.digest)?;
         let put = if present {
             report.manifests_skipped += 1;
             None

@@ -204,3 +204,43 @@ fn promotion_and_concurrent_attachers_lose_no_tag_index_entry() {
         "entries were lost from the referrers tag index"
     );
 }
+
+/// Promotion speed: a promotion whose verifier reads no referrers does not discover them for it, at the
+/// source or the destination (the destination's listing is asked once, for the tag index it writes).
+#[test]
+fn promotion_without_verification_discovers_no_referrers_for_the_verifier() {
+    let t = tempfile::tempdir().unwrap();
+    let layout = Layout::create(&t.path().join("layout")).unwrap();
+    let subject = image(&layout, &t.path().join("root"), 3);
+    for i in 0..6 {
+        attach(&layout, &subject, &format!("evidence {i}"));
+    }
+    let registry = MemoryRegistry::start();
+    registry.set_faults(Faults {
+        no_referrers_api: true,
+        ..Faults::default()
+    });
+    let dst = Remote::new(client(), format!("{}/app", registry.host()).parse().unwrap());
+    let report = promote(
+        &layout,
+        &subject,
+        &dst,
+        &PromoteOptions::default(),
+        &NoVerification,
+    )
+    .unwrap();
+    assert_eq!(report.referrers.len(), 6, "{report:?}");
+    let requests = registry.requests();
+    let asked = |prefix: &str| requests.iter().filter(|r| r.starts_with(prefix)).count();
+    assert_eq!(
+        asked(&format!("GET /v2/app/referrers/{subject}")),
+        1,
+        "{requests:#?}"
+    );
+    assert_eq!(asked("GET /v2/app/tags/list"), 0, "{requests:#?}");
+    assert_eq!(
+        asked(&format!("GET /v2/app/manifests/{}", referrers_tag(&subject))),
+        3,
+        "one read to merge and two confirmations: {requests:#?}"
+    );
+}
