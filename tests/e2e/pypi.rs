@@ -177,19 +177,8 @@ fn skipped_transparency_log_is_reported_by_verify_pypi_package() {
         "https://github.com/trailofbits/pypi-attestations",
         "--insecure-ignore-tlog",
     ];
-    let out = verify(&flags);
-    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
-    assert!(
-        stdout(&out).contains("skipped: transparency-log (NOT checked, by request)"),
-        "{}",
-        stdout(&out)
-    );
-    let out = verify(&[&flags[..], &["--output", "json"]].concat());
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(
-        report["skipped"],
-        serde_json::json!(["transparency-log"]),
-        "{report}"
-    );
+    let text = verify(&flags);
+    let json = verify(&[&flags[..], &["--output", "json"]].concat());
+    let report = crate::support::assert_skipped_tlog(&text, &json, "");
     assert_eq!(report["verified"], true, "{report}");
 }

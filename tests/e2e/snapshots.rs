@@ -257,6 +257,10 @@ checksum = "49f1f14873335454500d59611f1cf4a4b0f786f9ac11f4312a78e4cf2566695b"
         ],
     );
     text_and_json(d, "sbom_diff", &["sbom", "diff", "app.cdx.json", "app.spdx.json"]);
+    insta::assert_snapshot!(
+        "sbom_convert.spdx.json",
+        output(d, &["sbom", "convert", "app.cdx.json", "--format", "spdx-json"])
+    );
 }
 
 #[test]
@@ -303,6 +307,85 @@ fn snapshot_scan_hygiene_and_pinning() {
     .unwrap();
     std::fs::write(d.join("requirements.txt"), "requests>=2\n").unwrap();
     std::fs::write(d.join("Dockerfile"), "FROM debian:12\n").unwrap();
+    // A made-up token of GitHub's shape: the reports name it and never print it.
+    std::fs::write(
+        d.join("creds.ini"),
+        "token = \"ghp_1a2B3c4D5e6F7g8H9i0J1k2L3m4N5o6P7q8R\"\n",
+    )
+    .unwrap();
+    text_and_json(t.path(), "scan_secrets", &["scan", "secrets", "src"]);
     text_and_json(t.path(), "scan_hygiene", &["scan", "hygiene", "src"]);
     text_and_json(t.path(), "scan_pinning", &["scan", "pinning", "src"]);
+}
+
+#[test]
+fn snapshot_ledger() {
+    let t = fixture();
+    let d = t.path();
+    let statement = r#"{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"a.txt","digest":{"sha256":"5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03"}}],"predicateType":"https://in-toto.io/attestation/test-result/v0.1","predicate":{"result":"PASSED"}}"#;
+    std::fs::write(d.join("statement.json"), statement).unwrap();
+    // The note key is drawn at random by `ledger init`: its verifier key is the one thing redacted.
+    insta::with_settings!({filters => vec![(r"example\.com/ledger\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+", "[NOTE VERIFIER KEY]")]}, {
+        insta::assert_snapshot!(
+            "ledger_init",
+            output(d, &["ledger", "init", "--ledger", "sqlite:l.db", "--origin", "example.com/ledger", "--output-key-prefix", "note"])
+        );
+    });
+    let ledger = ["--ledger", "sqlite:l.db"];
+    insta::assert_snapshot!(
+        "ledger_append",
+        output(
+            d,
+            &[
+                &["ledger", "append", "statement.json", "--note-key", "note.key"][..],
+                &ledger
+            ]
+            .concat()
+        )
+    );
+    insta::assert_snapshot!(
+        "ledger_append.json",
+        output(
+            d,
+            &[
+                &[
+                    "ledger",
+                    "append",
+                    "statement.json",
+                    "--note-key",
+                    "note.key",
+                    "--output",
+                    "json"
+                ][..],
+                &ledger
+            ]
+            .concat()
+        )
+    );
+    let subject = "sha256:5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03";
+    text_and_json(
+        d,
+        "ledger_query",
+        &[&["ledger", "query", "--subject", subject][..], &ledger].concat(),
+    );
+    text_and_json(
+        d,
+        "ledger_verify",
+        &[&["ledger", "verify", "--key", "note.pub"][..], &ledger].concat(),
+    );
+    text_and_json(
+        d,
+        "ledger_prove",
+        &[&["ledger", "prove", "--index", "0"][..], &ledger].concat(),
+    );
+}
+
+#[test]
+fn snapshot_keys_public_key() {
+    let t = fixture();
+    text_and_json(
+        t.path(),
+        "keys_public_key",
+        &["keys", "public-key", "--key", "ed.key"],
+    );
 }

@@ -160,3 +160,24 @@ pub(crate) fn assert_no_debug_values(o: &Output, what: &str) {
         }
     }
 }
+
+/// The two runs of a verification that skipped the transparency log by request: both passed, the text
+/// report says what was skipped and the JSON report lists it (`"skipped": ["transparency-log"]`) in the
+/// object at `pointer` (`""` for the document itself).
+pub(crate) fn assert_skipped_tlog(text: &Output, json: &Output, pointer: &str) -> serde_json::Value {
+    assert_eq!(text.status.code(), Some(0), "{}{}", stdout(text), stderr(text));
+    assert!(
+        stdout(text).contains("skipped: transparency-log (NOT checked, by request)"),
+        "{}",
+        stdout(text)
+    );
+    assert_eq!(json.status.code(), Some(0), "{}{}", stdout(json), stderr(json));
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let object = report.pointer(pointer).unwrap_or(&serde_json::Value::Null);
+    assert_eq!(
+        object["skipped"],
+        serde_json::json!(["transparency-log"]),
+        "{report}"
+    );
+    object.clone()
+}
