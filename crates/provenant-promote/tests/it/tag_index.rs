@@ -57,6 +57,17 @@ fn attach(store: &dyn Store, subject: &Digest, text: &str) -> Digest {
         .digest
 }
 
+/// A registry without the referrers API (referrers go to tag indexes) and its `app` repository.
+fn without_referrers_api() -> (MemoryRegistry, Remote) {
+    let registry = MemoryRegistry::start();
+    registry.set_faults(Faults {
+        no_referrers_api: true,
+        ..Faults::default()
+    });
+    let dst = Remote::new(client(), format!("{}/app", registry.host()).parse().unwrap());
+    (registry, dst)
+}
+
 fn tag_index_puts(registry: &MemoryRegistry, subject: &Digest) -> usize {
     let put = format!("PUT /v2/app/manifests/{}", referrers_tag(subject));
     registry.requests().iter().filter(|r| **r == put).count()
@@ -73,12 +84,7 @@ fn promotion_updates_each_tag_index_once() {
     // A referrer of a referrer: its own subject, its own index.
     let countersigned = attach(&layout, &notes[0], "countersignature");
 
-    let registry = MemoryRegistry::start();
-    registry.set_faults(Faults {
-        no_referrers_api: true,
-        ..Faults::default()
-    });
-    let dst = Remote::new(client(), format!("{}/app", registry.host()).parse().unwrap());
+    let (registry, dst) = without_referrers_api();
     let report = promote(
         &layout,
         &subject,
@@ -215,12 +221,7 @@ fn promotion_without_verification_discovers_no_referrers_for_the_verifier() {
     for i in 0..6 {
         attach(&layout, &subject, &format!("evidence {i}"));
     }
-    let registry = MemoryRegistry::start();
-    registry.set_faults(Faults {
-        no_referrers_api: true,
-        ..Faults::default()
-    });
-    let dst = Remote::new(client(), format!("{}/app", registry.host()).parse().unwrap());
+    let (registry, dst) = without_referrers_api();
     let report = promote(
         &layout,
         &subject,
