@@ -129,3 +129,29 @@ pub(crate) fn to_stdout(render: impl FnOnce(&mut Vec<u8>) -> anyhow::Result<()>)
     render(&mut buffer)?;
     print_bytes(&buffer)
 }
+
+/// The names of the checks skipped by request, as every verifying report lists them
+/// (`"skipped": ["transparency-log"]`).
+pub(crate) fn skipped_names(skipped: &[provenant_evidence::SkippedCheck]) -> Vec<&'static str> {
+    skipped.iter().map(|c| c.name()).collect()
+}
+
+/// The text reports' note of each check skipped by request, one line each.
+pub(crate) fn skipped_note(skipped: &[&str]) -> String {
+    use std::fmt::Write as _;
+    skipped.iter().fold(String::new(), |mut note, check| {
+        let _ = writeln!(note, "  skipped: {check} (NOT checked, by request)");
+        note
+    })
+}
+
+/// Adds `"skipped": [...]` to a JSON report object when a check was skipped (absent otherwise, as in
+/// every report).
+pub(crate) fn with_skipped(mut report: serde_json::Value, skipped: &[&str]) -> serde_json::Value {
+    if !skipped.is_empty()
+        && let Some(object) = report.as_object_mut()
+    {
+        object.insert("skipped".to_owned(), serde_json::json!(skipped));
+    }
+    report
+}

@@ -13,10 +13,6 @@ const PROMOTION: &str = "https://provenant.dev/attestation/promotion/v1";
 fn p(dir: &Path, args: &[&str]) -> Output {
     run(provenant()
         .current_dir(dir)
-        .env_remove("PROVENANT_PASSWORD")
-        .env_remove("COSIGN_PASSWORD")
-        .env_remove("PROVENANT_LEDGER")
-        .env_remove("PROVENANT_TRUSTED_ROOT")
         .env("SOURCE_DATE_EPOCH", "1700000000")
         .stdin(Stdio::null())
         .args(args))

@@ -12,22 +12,12 @@
 )]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 const DEFAULT_IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
 const DEFAULT_ISSUER: &str = "https://token.actions.githubusercontent.com";
 
-fn provenant() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_provenant"));
-    cmd.env_remove("RUST_LOG")
-        .env_remove("PROVENANT_TRUSTED_ROOT")
-        .env_remove("PROVENANT_STAGING_TRUSTED_ROOT");
-    cmd
-}
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
-}
+use crate::support::{provenant, run};
 
 fn sha256_hex(path: &Path) -> String {
     use std::fmt::Write as _;

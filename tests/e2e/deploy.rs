@@ -463,6 +463,15 @@ fn serve_metrics() -> (String, Arc<tiny_http::Server>) {
 #[test]
 #[allow(clippy::too_many_lines)] // one scenario, step by step
 fn release_baseline_reads_slis_from_prometheus_and_complete_names_what_is_missing() {
+    // The SLIs are read live from Prometheus at the record's time: this test runs on the clock, not
+    // at the hermetic context's fixed SOURCE_DATE_EPOCH.
+    let p = |dir: &Path, args: &[&str]| {
+        run(provenant()
+            .current_dir(dir)
+            .env("COSIGN_PASSWORD", "")
+            .env_remove("SOURCE_DATE_EPOCH")
+            .args(args))
+    };
     let t = tempfile::tempdir().unwrap();
     setup(t.path());
     let a = digest('a');

@@ -20,21 +20,8 @@ fn provenant(dir: &Path, args: &[&str]) -> Output {
 
 /// [`provenant`] with `env` set.
 fn provenant_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_provenant"));
-    for var in [
-        "RUST_LOG",
-        "PROVENANT_TRUSTED_ROOT",
-        "SIGSTORE_ID_TOKEN",
-        "ACTIONS_ID_TOKEN_REQUEST_URL",
-        "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
-        "GITHUB_ACTIONS",
-        "GITLAB_CI",
-        "COSIGN_PASSWORD",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.envs(env.iter().copied());
-    cmd.env("SOURCE_DATE_EPOCH", "1700000000")
+    crate::support::provenant()
+        .envs(env.iter().copied())
         .args(args)
         .current_dir(dir)
         .output()

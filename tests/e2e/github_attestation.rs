@@ -144,3 +144,25 @@ fn verify_github_attestation_messages_carry_no_rust_debug_values() {
         assert_no_debug_values(&out, &format!("{attestation} {extra:?} (json)"));
     }
 }
+
+/// `verify-github-attestation --insecure-ignore-tlog`: the JSON report lists the skipped check and the
+/// text says so.
+#[test]
+fn skipped_transparency_log_is_reported_by_verify_github_attestation() {
+    let module = bcr().join("MODULE.bazel");
+    let flags = [
+        "--builder-id",
+        PUBLISHER,
+        "--source-branch",
+        "publish-to-bcr",
+        "--insecure-ignore-tlog",
+    ];
+    let text = verify(module.to_str().unwrap(), "MODULE.bazel.intoto.jsonl", &flags);
+    let json = verify(
+        module.to_str().unwrap(),
+        "MODULE.bazel.intoto.jsonl",
+        &[&flags[..], &["--output", "json"]].concat(),
+    );
+    let report = crate::support::assert_skipped_tlog(&text, &json, "");
+    assert_eq!(report["verified"], true, "{report}");
+}

@@ -17,10 +17,6 @@ const DEPLOY: &str = "https://provenant.dev/attestation/deployment/v1";
 fn p(dir: &Path, args: &[&str]) -> Output {
     run(provenant()
         .current_dir(dir)
-        .env_remove("PROVENANT_PASSWORD")
-        .env_remove("COSIGN_PASSWORD")
-        .env_remove("PROVENANT_LEDGER")
-        .env_remove("PROVENANT_LEDGER_NOTE_KEY")
         .env("SOURCE_DATE_EPOCH", "1700000000")
         .stdin(Stdio::null())
         .args(args))
@@ -287,10 +283,7 @@ fn an_encrypted_note_key_needs_its_password_and_never_prompts_without_a_terminal
     let d = t.path();
     let with = |pw: Option<&str>, args: &[&str]| {
         let mut c = provenant();
-        c.current_dir(d)
-            .env_remove("COSIGN_PASSWORD")
-            .env_remove("PROVENANT_PASSWORD")
-            .stdin(Stdio::null());
+        c.current_dir(d).stdin(Stdio::null());
         if let Some(pw) = pw {
             c.env("PROVENANT_PASSWORD", pw);
         }
@@ -365,7 +358,6 @@ fn an_encrypted_note_key_needs_its_password_and_never_prompts_without_a_terminal
     // COSIGN_PASSWORD works too, as for `keys`.
     let o = run(provenant()
         .current_dir(d)
-        .env_remove("PROVENANT_PASSWORD")
         .env("COSIGN_PASSWORD", "s3cret")
         .stdin(Stdio::null())
         .args([

@@ -17,14 +17,7 @@ const AUDITOR: &str = "e2e-auditor-token-a4f0";
 
 fn p(dir: &Path, token: Option<&str>, args: &[&str]) -> Output {
     let mut cmd = provenant();
-    cmd.current_dir(dir)
-        .env_remove("PROVENANT_PASSWORD")
-        .env_remove("COSIGN_PASSWORD")
-        .env_remove("PROVENANT_LEDGER")
-        .env_remove("PROVENANT_LEDGER_NOTE_KEY")
-        .env_remove("PROVENANT_LEDGER_TOKEN")
-        .stdin(Stdio::null())
-        .args(args);
+    cmd.current_dir(dir).stdin(Stdio::null()).args(args);
     if let Some(t) = token {
         cmd.env("PROVENANT_LEDGER_TOKEN", t);
     }
@@ -101,7 +94,6 @@ impl Drop for Served {
 fn serve(dir: &Path, port: u16) -> Served {
     let child = provenant()
         .current_dir(dir)
-        .env_remove("PROVENANT_LEDGER_NOTE_KEY")
         .args([
             "ledger",
             "serve",
@@ -278,9 +270,6 @@ type Acked = Arc<Mutex<Vec<(u64, String, PathBuf)>>>;
 fn append_one(dir: &Path, ledger: &str, token: Option<&str>, file: &Path, acked: &Acked) {
     let mut cmd = provenant();
     cmd.current_dir(dir)
-        .env_remove("PROVENANT_LEDGER")
-        .env_remove("PROVENANT_PASSWORD")
-        .env_remove("COSIGN_PASSWORD")
         .args([
             "ledger",
             "append",
@@ -433,9 +422,6 @@ fn acknowledged_appends_survive_kill_9_of_appending_processes() {
             .map(|f| {
                 provenant()
                     .current_dir(d)
-                    .env_remove("PROVENANT_LEDGER")
-                    .env_remove("PROVENANT_PASSWORD")
-                    .env_remove("COSIGN_PASSWORD")
                     .args([
                         "ledger",
                         "append",

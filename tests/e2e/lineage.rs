@@ -443,7 +443,23 @@ fn keyed_bundle_without_tlog_entry_lineage_verify() {
     assert!(out.contains("no transparency-log entry"), "{out}\n{err}");
     assert!(out.contains("--insecure-ignore-tlog"), "{out}\n{err}");
     assert!(!format!("{out}{err}").contains("no trusted root"), "{out}\n{err}");
-    // With it, the same lineage holds.
+    // With it, the same lineage holds, and both reports say what was skipped.
     let (code, out, err) = verify(&["--insecure-ignore-tlog"]);
     assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("skipped: transparency-log (NOT checked, by request)"),
+        "{out}"
+    );
+    let (code, out, err) = verify(&["--insecure-ignore-tlog", "--output", "json"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        report["skipped"],
+        serde_json::json!(["transparency-log"]),
+        "{report}"
+    );
+    // Nothing skipped, nothing listed.
+    let (_, out, _) = verify(&["--output", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(report.get("skipped").is_none(), "{report}");
 }

@@ -13,10 +13,6 @@ const IMAGE_NEW: &str = "2222222222222222222222222222222222222222222222222222222
 fn p(dir: &Path, args: &[&str]) -> Output {
     run(provenant()
         .current_dir(dir)
-        .env_remove("PROVENANT_PASSWORD")
-        .env_remove("COSIGN_PASSWORD")
-        .env_remove("PROVENANT_LEDGER")
-        .env_remove("PROVENANT_LEDGER_NOTE_KEY")
         .env("SOURCE_DATE_EPOCH", "1700000000")
         .stdin(Stdio::null())
         .args(args))

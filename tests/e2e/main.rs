@@ -42,6 +42,7 @@ mod sbom_image;
 mod scan;
 mod signing;
 mod slsa_image;
+mod snapshots;
 mod source;
 mod support;
 mod verify_image;

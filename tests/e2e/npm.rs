@@ -355,3 +355,21 @@ fn npm_registry_signatures_are_checked_and_provenance_can_be_optional() {
     assert_eq!(out.status.code(), Some(2), "{}{}", stdout(&out), stderr(&out));
     assert!(stderr(&out).contains("--provenance optional"), "{}", stderr(&out));
 }
+
+/// `verify-npm-package --insecure-ignore-tlog`: each package's JSON report lists the skipped check and
+/// the text says so.
+#[test]
+fn skipped_transparency_log_is_reported_by_verify_npm_package() {
+    let flags = [
+        SIGSTORE_JS,
+        &["--source-branch", "main", "--insecure-ignore-tlog"],
+    ]
+    .concat();
+    let text = verify("provenance-npm-test-cli-v1-prega.tgz", &flags);
+    let json = verify(
+        "provenance-npm-test-cli-v1-prega.tgz",
+        &[&flags[..], &["--output", "json"]].concat(),
+    );
+    let report = crate::support::assert_skipped_tlog(&text, &json, "/0");
+    assert_eq!(report["verified"], true, "{report}");
+}

@@ -14,7 +14,7 @@ use std::process::Command;
 use provenant_testkit::registry::DockerRegistry;
 
 fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_provenant"))
+    let out = crate::support::provenant()
         .args(args)
         .env("SOURCE_DATE_EPOCH", "1700000000")
         .env("DOCKER_CONFIG", "/nonexistent")
@@ -307,6 +307,93 @@ fn promote_with_verification_needs_a_verified_bundle_and_copies_nothing_otherwis
     );
 }
 
+/// A promotion refused by its verifier says which check each attached bundle failed (typed: JSON
+/// `failure.rejected[].check`), and one that skipped the transparency log says so in both reports.
+#[test]
+fn promote_names_the_failed_check_and_reports_the_skipped_transparency_log() {
+    let t = tempfile::tempdir().unwrap();
+    let p = |s: &str| t.path().join(s).display().to_string();
+    let (digest, source) = sample_in_dev_layout(t.path());
+    let keyed = |args: &[&str]| {
+        let out = crate::support::provenant()
+            .current_dir(t.path())
+            .env("COSIGN_PASSWORD", "")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    keyed(&["keys", "generate", "--output-key-prefix", "release"]);
+    let manifest = t.path().join("manifest.json");
+    std::fs::copy(
+        t.path()
+            .join("dev/blobs/sha256")
+            .join(digest.trim_start_matches("sha256:")),
+        &manifest,
+    )
+    .unwrap();
+    keyed(&[
+        "sign",
+        "manifest.json",
+        "--key",
+        "release.key",
+        "--bundle",
+        "image.sigstore.json",
+    ]);
+    ok(&["oci", "attach", &source, "--bundle", &p("image.sigstore.json")]);
+    let key = p("release.pub");
+    let promote = |dst: &str, extra: &[&str]| {
+        run(&[
+            &["promote", &source, &format!("oci:{}:prod", p(dst)), "--key", &key],
+            extra,
+        ]
+        .concat())
+    };
+
+    // A keyed bundle has no log entry: refused at the source, the check named in JSON and text.
+    let (code, out, err) = promote("prod0", &["--output", "json"]);
+    assert_eq!(code, 1, "{out}{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["promoted"], false, "{report}");
+    assert_eq!(report["failedAt"], "source", "{report}");
+    assert_eq!(report["failure"]["reason"], "none-verified", "{report}");
+    assert_eq!(
+        report["failure"]["rejected"][0]["check"], "transparency-log",
+        "{report}"
+    );
+    assert!(report.get("skipped").is_none(), "nothing was skipped: {report}");
+    let (code, out, _) = promote("prod0", &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("transparency-log"), "{out}");
+    assert!(!out.contains("skipped:"), "{out}");
+
+    // With the log waived it is promoted, and both reports say what was skipped.
+    let (code, out, err) = promote("prod1", &["--insecure-ignore-tlog", "--output", "json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["promoted"], true, "{report}");
+    assert_eq!(
+        report["skipped"],
+        serde_json::json!(["transparency-log"]),
+        "{report}"
+    );
+    assert_eq!(
+        report["destinations"][0]["report"]["skipped"],
+        serde_json::json!(["transparency-log"]),
+        "{report}"
+    );
+    let (code, out, err) = promote("prod2", &["--insecure-ignore-tlog"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("skipped: transparency-log (NOT checked, by request)"),
+        "{out}"
+    );
+}
+
 #[test]
 fn credentials_from_docker_config_auths_and_credential_helpers() {
     use std::os::unix::fs::PermissionsExt as _;
@@ -324,7 +411,7 @@ fn credentials_from_docker_config_auths_and_credential_helpers() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("config.json"), config.to_string()).unwrap();
         let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
-        Command::new(env!("CARGO_BIN_EXE_provenant"))
+        crate::support::provenant()
             .args(args)
             .env("DOCKER_CONFIG", dir.path())
             .env("PATH", path)

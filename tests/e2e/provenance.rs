@@ -32,13 +32,8 @@ pub(crate) fn fixture_project() -> tempfile::TempDir {
 }
 
 pub(crate) fn provenant(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_provenant"));
-    cmd.args(args)
-        .current_dir(dir)
-        .env("SOURCE_DATE_EPOCH", "1700000000");
-    for k in ["GITHUB_ACTIONS", "GITLAB_CI"] {
-        cmd.env_remove(k);
-    }
+    let mut cmd = crate::support::provenant();
+    cmd.args(args).current_dir(dir);
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -690,7 +685,7 @@ fn verify_vsa(overrides: &[(&str, &str)]) -> Output {
             (*value).clone_into(&mut o.1);
         }
     }
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_provenant"));
+    let mut cmd = crate::support::provenant();
     cmd.args(["--output", "json", "verify-vsa"]);
     for (flag, value) in options {
         cmd.arg(flag).arg(value);

@@ -163,3 +163,22 @@ fn verify_pypi_package_agrees_with_pypi_attestations() {
         }
     }
 }
+
+/// `verify-pypi-package --insecure-ignore-tlog`: the JSON report lists the skipped check and the text
+/// says so.
+#[test]
+fn skipped_transparency_log_is_reported_by_verify_pypi_package() {
+    let publish = asset(&format!("{SDIST}.publish.attestation"));
+    let publish = publish.to_str().unwrap();
+    let flags = [
+        "--attestation",
+        publish,
+        "--repository",
+        "https://github.com/trailofbits/pypi-attestations",
+        "--insecure-ignore-tlog",
+    ];
+    let text = verify(&flags);
+    let json = verify(&[&flags[..], &["--output", "json"]].concat());
+    let report = crate::support::assert_skipped_tlog(&text, &json, "");
+    assert_eq!(report["verified"], true, "{report}");
+}

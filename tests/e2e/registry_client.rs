@@ -16,9 +16,7 @@ const DIGEST: &str = "sha256:2e7d2c03a9507ae265ecf5b5356885a53393a2029d241394997
 
 fn provenant_cmd(args: &[&str]) -> Command {
     let mut cmd = provenant();
-    cmd.args(args)
-        .env("DOCKER_CONFIG", "/nonexistent")
-        .env_remove("PROVENANT_REGISTRY_CREDS");
+    cmd.args(args).env("DOCKER_CONFIG", "/nonexistent");
     cmd
 }
 

@@ -22,7 +22,6 @@ fn p(dir: &Path, args: &[&str]) -> Output {
         .env("COSIGN_PASSWORD", "s3cret")
         .env("SOURCE_DATE_EPOCH", "1700000000")
         .env("DOCKER_CONFIG", "/nonexistent")
-        .env_remove("SIGSTORE_ID_TOKEN")
         .args(args))
 }
 

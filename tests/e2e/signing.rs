@@ -17,24 +17,10 @@ use std::process::{Command, Output};
 
 use provenant_testkit::sigstore::{MockSigstore, mock_identity_token, start_mock_sigstore};
 
-use crate::support::run;
-
 const ISSUER: &str = "https://issuer.example";
 const SUBJECT: &str = "alice@example.com";
 
-fn provenant() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_provenant"));
-    for var in [
-        "RUST_LOG",
-        "PROVENANT_TRUSTED_ROOT",
-        "SIGSTORE_ID_TOKEN",
-        "ACTIONS_ID_TOKEN_REQUEST_URL",
-        "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
-}
+use crate::support::{provenant, run};
 
 fn ok(out: &Output, what: &str) -> String {
     let text = format!(

@@ -3,7 +3,6 @@
 //! when every check passes, exit 1 naming the failed check, exit 2 for what cannot be verified.
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use serde_json::Value;
 
@@ -36,11 +35,7 @@ fn image() -> String {
 }
 
 fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_provenant"))
-        .env_remove("PROVENANT_GCB_KEY_DIR")
-        .args(args)
-        .output()
-        .unwrap();
+    let out = crate::support::provenant().args(args).output().unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -448,6 +443,46 @@ fn generator_images_verify_from_a_registry_cosign_tag() {
             .as_str()
             .unwrap()
             .contains("no cosign attestation is attached"),
+        "{out}"
+    );
+}
+
+/// `verify-image --insecure-ignore-tlog`: the JSON report lists the skipped check and the text says so.
+#[test]
+fn skipped_transparency_log_is_reported_by_verify_image() {
+    let image = generator_image("v2.1.0");
+    let (code, out, err) = verify_generator(&image, GENERATOR, &["--insecure-ignore-tlog"]);
+    let report: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"));
+    assert_eq!(
+        report["skipped"],
+        serde_json::json!(["transparency-log"]),
+        "{report}"
+    );
+    assert_eq!(code, 0, "{report}\n{err}");
+    assert_eq!(report["verified"], true, "{report}");
+    let (code, out, err) = run(&[
+        "verify-image",
+        &image,
+        "--source-uri",
+        "github.com/slsa-framework/example-package",
+        "--builder-id",
+        GENERATOR,
+        "--trusted-root",
+        &trusted_root(),
+        "--insecure-ignore-tlog",
+    ]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("skipped: transparency-log (NOT checked, by request)"),
+        "{out}"
+    );
+    // Without the flag, nothing is listed.
+    let (_, out, _) = verify_generator(&image, GENERATOR, &[]);
+    assert!(
+        serde_json::from_str::<Value>(&out)
+            .unwrap()
+            .get("skipped")
+            .is_none(),
         "{out}"
     );
 }

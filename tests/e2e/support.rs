@@ -3,11 +3,77 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-/// A `provenant` command with a clean environment for logging.
+/// The `SOURCE_DATE_EPOCH` every run of the binary gets unless its test sets another (2023-11-14).
+pub(crate) const SOURCE_DATE_EPOCH: &str = "1700000000";
+
+/// Variables of the developer's or the CI's environment the binary (or a tool it runs) would read:
+/// logging, identity tokens, trusted roots, passwords, ledgers, credentials, TLS roots and the CI
+/// detection of `provenant build`.
+const CLEARED: &[&str] = &[
+    "RUST_LOG",
+    "SIGSTORE_ID_TOKEN",
+    "COSIGN_PASSWORD",
+    "CI",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "DOCKER_CONFIG",
+    "SOURCE_DATE_EPOCH",
+];
+
+/// Prefixes of the same: Provenant's own variables, GitHub Actions' (its ambient token endpoint
+/// included) and GitLab CI's.
+const CLEARED_PREFIXES: &[&str] = &["PROVENANT_", "ACTIONS_", "GITHUB_", "GITLAB_", "CI_", "RUNNER_"];
+
+/// What the test harness itself needs, kept: where the peers and the vectors are.
+const KEPT: &[&str] = &["PROVENANT_ORACLES", "PROVENANT_VECTORS"];
+
+/// Whether the hermetic context removes `name` from the binary's environment.
+fn cleared(name: &str) -> bool {
+    !KEPT.contains(&name) && (CLEARED.contains(&name) || CLEARED_PREFIXES.iter().any(|p| name.starts_with(p)))
+}
+
+/// A `provenant` command in the hermetic test context: no token, trusted root, password, ledger,
+/// credential, TLS root, logging or CI variable from the environment the tests run in, and a fixed
+/// `SOURCE_DATE_EPOCH`. A test that needs one of them sets it on the command.
 pub(crate) fn provenant() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_provenant"));
-    cmd.env_remove("RUST_LOG");
+    for (name, _) in std::env::vars_os() {
+        if name.to_str().is_some_and(cleared) {
+            cmd.env_remove(&name);
+        }
+    }
+    cmd.env("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH);
     cmd
+}
+
+#[test]
+fn hermetic_context_clears_tokens_roots_and_ci_and_fixes_the_epoch() {
+    for name in [
+        "SIGSTORE_ID_TOKEN",
+        "ACTIONS_ID_TOKEN_REQUEST_URL",
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+        "GITHUB_ACTIONS",
+        "GITLAB_CI",
+        "CI",
+        "PROVENANT_TRUSTED_ROOT",
+        "PROVENANT_LEDGER",
+        "PROVENANT_LEDGER_TOKEN",
+        "PROVENANT_PASSWORD",
+        "COSIGN_PASSWORD",
+        "SSL_CERT_FILE",
+        "RUST_LOG",
+    ] {
+        assert!(cleared(name), "{name} must be cleared");
+    }
+    for name in ["PROVENANT_ORACLES", "PROVENANT_VECTORS", "PATH", "HOME"] {
+        assert!(!cleared(name), "{name} must be kept");
+    }
+    let cmd = provenant();
+    let epoch = cmd
+        .get_envs()
+        .find(|(k, _)| *k == "SOURCE_DATE_EPOCH")
+        .and_then(|(_, v)| v);
+    assert_eq!(epoch, Some(std::ffi::OsStr::new(SOURCE_DATE_EPOCH)));
 }
 
 /// Runs a command and returns its output, failing the test if it cannot be started.
@@ -93,4 +159,25 @@ pub(crate) fn assert_no_debug_values(o: &Output, what: &str) {
             );
         }
     }
+}
+
+/// The two runs of a verification that skipped the transparency log by request: both passed, the text
+/// report says what was skipped and the JSON report lists it (`"skipped": ["transparency-log"]`) in the
+/// object at `pointer` (`""` for the document itself).
+pub(crate) fn assert_skipped_tlog(text: &Output, json: &Output, pointer: &str) -> serde_json::Value {
+    assert_eq!(text.status.code(), Some(0), "{}{}", stdout(text), stderr(text));
+    assert!(
+        stdout(text).contains("skipped: transparency-log (NOT checked, by request)"),
+        "{}",
+        stdout(text)
+    );
+    assert_eq!(json.status.code(), Some(0), "{}{}", stdout(json), stderr(json));
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let object = report.pointer(pointer).unwrap_or(&serde_json::Value::Null);
+    assert_eq!(
+        object["skipped"],
+        serde_json::json!(["transparency-log"]),
+        "{report}"
+    );
+    object.clone()
 }

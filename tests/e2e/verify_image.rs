@@ -3,7 +3,6 @@
 //! docker-registry (tag index) and the in-test registry (referrers API).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use provenant_testkit::registry::{DockerRegistry, MemoryRegistry};
 
@@ -38,7 +37,7 @@ impl World {
     }
 
     fn run(&self, args: &[&str]) -> (i32, String, String) {
-        let out = Command::new(env!("CARGO_BIN_EXE_provenant"))
+        let out = crate::support::provenant()
             .current_dir(self.dir.path())
             .env("COSIGN_PASSWORD", PASSWORD)
             .env("SOURCE_DATE_EPOCH", "1700000000")

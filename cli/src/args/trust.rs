@@ -123,7 +123,7 @@ impl TrustArgs {
     }
 
     /// The checks the flags skip.
-    fn skipped(&self) -> Vec<SkippedCheck> {
+    pub(crate) fn skipped(&self) -> Vec<SkippedCheck> {
         let mut skipped = Vec::new();
         if self.insecure_ignore_tlog {
             skipped.push(SkippedCheck::TransparencyLog);

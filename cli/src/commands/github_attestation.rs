@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::Outcome;
 use crate::args::{GlobalArgs, OutputFormat};
 use crate::args::{SourceRefArgs, TrustArgs};
-use crate::output::print_json;
+use crate::output::{print_json, skipped_names, skipped_note};
 
 /// `provenant verify-github-attestation`.
 #[derive(Debug, Args)]
@@ -67,6 +67,9 @@ struct Report {
     failed_check: Option<AttestationCheck>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    /// Checks skipped by request (`transparency-log`, `sct`).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    skipped: Vec<&'static str>,
 }
 
 /// The bundles of the attestation file: one JSON document, or one per line (`.jsonl`).
@@ -135,6 +138,7 @@ pub(crate) fn verify_github_attestation_command(
         older_certificate_extensions: Vec::new(),
         failed_check: None,
         error: None,
+        skipped: skipped_names(&trust.skipped()),
     };
     let outcome = if let Some(v) = passed {
         if args.print_attestation {
@@ -175,6 +179,7 @@ pub(crate) fn verify_github_attestation_command(
             } else {
                 writeln!(out, "FAILED {}", report.error.as_deref().unwrap_or(""))?;
             }
+            out.write_all(skipped_note(&report.skipped).as_bytes())?;
         }
     }
     Ok(outcome)

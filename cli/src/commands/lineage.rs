@@ -11,7 +11,7 @@ use provenant_registry::open_store;
 use crate::Outcome;
 use crate::args::{GlobalArgs, OutputFormat};
 use crate::args::{RegistryArgs, SignerArgs, TrustArgs};
-use crate::output::{print_bytes, print_json};
+use crate::output::{print_bytes, print_json, skipped_names, skipped_note};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum LineageCommand {
@@ -382,6 +382,7 @@ fn render_report(
                     let _ = writeln!(text, "  {}: {}{check}", label(e), e.detail);
                 }
             }
+            text.push_str(&skipped_note(&skipped_names(&report.skipped)));
             print_bytes(text.as_bytes())?;
         }
     }
@@ -398,19 +399,27 @@ struct RegistryPresence<'a> {
 }
 
 impl provenant_lineage::governance::Presence for RegistryPresence<'_> {
-    fn holds(&self, repository: &str, digest: &provenant_digest::Digest) -> Result<bool, String> {
+    fn holds(
+        &self,
+        repository: &str,
+        digest: &provenant_digest::Digest,
+    ) -> Result<bool, provenant_lineage::governance::PresenceError> {
+        use provenant_lineage::governance::PresenceError;
         let reference = format!("{repository}@{digest}")
             .parse::<provenant_oci::Reference>()
-            .map_err(|e| e.to_string())?;
+            .map_err(|source| PresenceError::Repository {
+                repository: repository.to_owned(),
+                source,
+            })?;
         let store = match open_store(&reference, self.client, false) {
             Ok(s) => s,
             Err(e) if e.is_not_found() => return Ok(false),
-            Err(e) => return Err(e.to_string()),
+            Err(e) => return Err(e.into()),
         };
         match store.get_manifest(&provenant_oci::ManifestRef::Digest(*digest)) {
             Ok(_) => Ok(true),
             Err(e) if e.is_not_found() => Ok(false),
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(e.into()),
         }
     }
 }

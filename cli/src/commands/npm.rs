@@ -18,7 +18,7 @@ use serde::Serialize;
 use crate::Outcome;
 use crate::args::{GlobalArgs, OutputFormat};
 use crate::args::{SourceRefArgs, TrustArgs};
-use crate::output::print_json;
+use crate::output::{print_json, skipped_names, skipped_note};
 
 /// `provenant verify-npm-package`.
 #[derive(Debug, Args)]
@@ -123,6 +123,9 @@ struct PackageReport {
     failed_check: Option<FailedCheck>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    /// Checks skipped by request (`transparency-log`, `sct`).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    skipped: Vec<&'static str>,
 }
 
 pub(crate) fn verify_npm_package(
@@ -171,6 +174,7 @@ pub(crate) fn verify_npm_package(
             registry_signature_key: None,
             failed_check: None,
             error: None,
+            skipped: skipped_names(&trust.skipped()),
         };
         if let Some(version) = &registry {
             match verify_registry_signatures(&keys, version, &digest, None) {
@@ -264,6 +268,7 @@ fn print_text(reports: &[PackageReport], source: &provenant_slsa::policy::Source
         } else {
             writeln!(out, "FAILED {}: {}", r.tarball, r.error.as_deref().unwrap_or(""))?;
         }
+        out.write_all(skipped_note(&r.skipped).as_bytes())?;
     }
     Ok(())
 }

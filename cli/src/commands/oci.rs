@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand};
 use provenant_digest::{Algorithm, Digest};
-use provenant_evidence::attached::{self, Want};
+use provenant_evidence::attached;
 use provenant_oci::manifest::{ANNOTATION_CREATED, ANNOTATION_TITLE, to_bytes};
 use provenant_oci::{Descriptor, ImageManifest, Manifest, ManifestRef, Platform, Reference, media};
 use provenant_registry::referrers::{self, Referrer};
@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::Outcome;
 use crate::args::{GlobalArgs, KeylessArgs, OutputFormat, RegistryArgs, SignerArgs, TrustArgs};
-use crate::output::{print_bytes, print_json};
+use crate::output::{print_bytes, print_json, skipped_names, skipped_note, with_skipped};
 
 /// Default artifact type of `oci push` without `--artifact-type` (as oras uses).
 const DEFAULT_ARTIFACT_TYPE: &str = "application/vnd.unknown.artifact.v1";
@@ -208,45 +208,6 @@ pub(crate) struct PromoteArgs {
     /// How a governed promotion signs its record (with --record-key, or keylessly).
     #[command(flatten)]
     pub(crate) keyless: crate::args::KeylessArgs,
-}
-
-/// Promotion's verification hook: the evidence attached as referrers, verified under the trust policy.
-struct BundleVerifier {
-    policy: provenant_evidence::TrustPolicy,
-    attestation_type: Option<String>,
-}
-
-impl provenant_promote::Verifier for BundleVerifier {
-    fn verify(
-        &self,
-        store: &dyn Store,
-        subject: &Digest,
-        referrers: &[Referrer],
-    ) -> Result<(), provenant_promote::VerificationFailed> {
-        let want = match &self.attestation_type {
-            Some(t) => Want::Attestation(Some(t)),
-            None => Want::Signature,
-        };
-        let Err(rejected) = attached::verify_referrers(&self.policy, store, subject, referrers, want) else {
-            return Ok(());
-        };
-        let reason = if rejected.is_empty() {
-            format!(
-                "no sigstore bundle is attached to {subject} in {}",
-                store.location()
-            )
-        } else {
-            let reasons: Vec<String> = rejected
-                .iter()
-                .map(|r| format!("{}: {}: {}", r.referrer.descriptor.digest, r.check, r.error))
-                .collect();
-            format!(
-                "no sigstore bundle attached to {subject} verified: {}",
-                reasons.join("; ")
-            )
-        };
-        Err(provenant_promote::VerificationFailed { reason })
-    }
 }
 
 pub(crate) fn run(global: &GlobalArgs, command: OciCommand) -> anyhow::Result<Outcome> {
@@ -819,9 +780,12 @@ pub(crate) fn promote(global: &GlobalArgs, args: &PromoteArgs) -> anyhow::Result
             !args.no_referrers,
             "verification needs the bundles at the destination: drop --no-referrers"
         );
-        Box::new(BundleVerifier {
+        Box::new(provenant_promote::EvidenceVerifier {
             policy: args.trust.policy(signer)?,
-            attestation_type: args.attestation_type.clone(),
+            required: match &args.attestation_type {
+                Some(t) => provenant_promote::Required::Attestation(Some(t.clone())),
+                None => provenant_promote::Required::Signature,
+            },
         })
     } else {
         anyhow::ensure!(
@@ -847,23 +811,49 @@ pub(crate) fn promote(global: &GlobalArgs, args: &PromoteArgs) -> anyhow::Result
             provenant_promote::promote(src.as_ref(), &digest, dst.as_ref(), &options, verifier.as_ref());
         match result {
             Ok(report) => reports.push((dst_ref.location(), report)),
-            Err(
-                e @ (provenant_promote::PromoteError::SourceVerification { .. }
-                | provenant_promote::PromoteError::DestinationVerification { .. }),
-            ) => {
-                println!("FAILED: {e}");
+            Err(e) => {
+                let (side, failure) = match &e {
+                    provenant_promote::PromoteError::SourceVerification { source, .. } => ("source", source),
+                    provenant_promote::PromoteError::DestinationVerification { source, .. } => {
+                        ("destination", source)
+                    }
+                    _ => return Err(e.into()),
+                };
+                let skipped = skipped_names(&verifier.skipped());
+                match global.output {
+                    OutputFormat::Json => print_json(&with_skipped(
+                        serde_json::json!({
+                        "promoted": false,
+                        "source": source.location(),
+                        "digest": digest,
+                        "destination": dst_ref.location(),
+                        "failedAt": side,
+                        "failure": failure,
+                        "error": e.to_string(),
+                        }),
+                        &skipped,
+                    ))?,
+                    OutputFormat::Text => {
+                        let mut text = format!("FAILED: {e}\n");
+                        text.push_str(&skipped_note(&skipped));
+                        print_bytes(text.as_bytes())?;
+                    }
+                }
                 return Ok(Outcome::Failure);
             }
-            Err(e) => return Err(e.into()),
         }
     }
     match global.output {
-        OutputFormat::Json => print_json(&serde_json::json!({
+        OutputFormat::Json => print_json(&with_skipped(
+            serde_json::json!({
+            "promoted": true,
             "source": source.location(),
             "digest": digest,
             "resolvedFrom": source.digest().is_none().then(|| source.tag().map(ToString::to_string)).flatten(),
             "destinations": reports.iter().map(|(loc, r)| serde_json::json!({ "destination": loc, "report": r })).collect::<Vec<_>>(),
-        }))?,
+            }),
+            &skipped_names(&verifier.skipped()),
+        ))?,
         OutputFormat::Text => {
             let mut text = String::new();
             for (loc, r) in &reports {
@@ -886,6 +876,7 @@ pub(crate) fn promote(global: &GlobalArgs, args: &PromoteArgs) -> anyhow::Result
                     }
                 );
             }
+            text.push_str(&skipped_note(&skipped_names(&verifier.skipped())));
             print_bytes(text.as_bytes())?;
         }
     }

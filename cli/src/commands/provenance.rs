@@ -466,12 +466,10 @@ fn render_verify(
                 if let Some(v) = &report.vsa_bundle {
                     writeln!(out, "signed VSA written to {v}")?;
                 }
-                for check in &report.skipped {
-                    writeln!(out, "  skipped: {check} (NOT checked, by request)")?;
-                }
             } else {
                 writeln!(out, "FAILED {}", report.error.as_deref().unwrap_or(""))?;
             }
+            out.write_all(crate::output::skipped_note(&report.skipped).as_bytes())?;
         }
     }
     Ok(())

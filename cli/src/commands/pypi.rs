@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::Outcome;
 use crate::args::TrustArgs;
 use crate::args::{GlobalArgs, OutputFormat};
-use crate::output::print_json;
+use crate::output::{print_json, skipped_names, skipped_note};
 
 /// `provenant verify-pypi-package`.
 #[derive(Debug, Args)]
@@ -73,6 +73,9 @@ struct Report {
     sha256: String,
     verified: bool,
     attestations: Vec<AttestationReport>,
+    /// Checks skipped by request (`transparency-log`, `sct`).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    skipped: Vec<&'static str>,
 }
 
 /// The publisher a `--repository` URL names.
@@ -143,6 +146,7 @@ pub(crate) fn verify_pypi_package(
         sha256: sha256.to_string(),
         verified: !attestations.is_empty(),
         attestations: Vec::new(),
+        skipped: skipped_names(&trust.skipped()),
     };
     for a in &attestations {
         match verify_attestation(
@@ -170,8 +174,18 @@ pub(crate) fn verify_pypi_package(
             }
         }
     }
+    render(global, &report)?;
+    Ok(if report.verified {
+        Outcome::Success
+    } else {
+        Outcome::Failure
+    })
+}
+
+/// The report as text or JSON.
+fn render(global: &GlobalArgs, report: &Report) -> anyhow::Result<()> {
     match global.output {
-        OutputFormat::Json => print_json(&report)?,
+        OutputFormat::Json => print_json(report)?,
         OutputFormat::Text => {
             let mut out = std::io::stdout().lock();
             for a in &report.attestations {
@@ -194,11 +208,8 @@ pub(crate) fn verify_pypi_package(
                     report.dist
                 )?;
             }
+            out.write_all(skipped_note(&report.skipped).as_bytes())?;
         }
     }
-    Ok(if report.verified {
-        Outcome::Success
-    } else {
-        Outcome::Failure
-    })
+    Ok(())
 }

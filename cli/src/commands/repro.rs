@@ -225,6 +225,9 @@ struct SignatureCheck {
 #[derive(Serialize)]
 struct VerifyOutput<'a> {
     signature: &'a SignatureCheck,
+    /// Checks skipped by request (`transparency-log`, `sct`).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    skipped: &'a [&'static str],
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     rebuild: Option<&'a RebuildReport>,
 }
@@ -232,16 +235,12 @@ struct VerifyOutput<'a> {
 /// The first subject digest (sha256, else sha512) the statement names: the artefact the signature is
 /// checked against (every subject is then compared with the rebuild).
 fn first_subject(statement: &[u8]) -> Option<Digest> {
-    let v: serde_json::Value = serde_json::from_slice(statement).ok()?;
-    v.get("subject")?.as_array()?.iter().find_map(|s| {
-        let d = s.get("digest")?;
+    let statement = provenant_attest::Statement::from_json(statement).ok()?;
+    statement.subject.iter().find_map(|s| {
+        let digests = s.digests();
         [Algorithm::Sha256, Algorithm::Sha512]
             .into_iter()
-            .find_map(|alg| {
-                d.get(alg.name())
-                    .and_then(serde_json::Value::as_str)
-                    .and_then(|hex| Digest::from_hex(alg, hex).ok())
-            })
+            .find_map(|alg| digests.iter().find(|d| d.algorithm() == alg).copied())
     })
 }
 
@@ -317,6 +316,7 @@ fn verify_signature(args: &VerifyArgs, bytes: &[u8]) -> anyhow::Result<(Signatur
 }
 
 fn verify(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<Outcome> {
+    let skipped = crate::output::skipped_names(&args.trust.skipped());
     let bytes =
         std::fs::read(&args.bundle).with_context(|| format!("cannot read {}", args.bundle.display()))?;
     let (signature, statement) = if args.insecure_skip_signature {
@@ -334,15 +334,19 @@ fn verify(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<Outcome> {
             (sig, Some(statement)) => (sig, statement),
             (sig, None) => {
                 match global.output {
-                    OutputFormat::Json => print_json(&serde_json::json!({
-                        "ok": false,
-                        "signature": sig,
-                    }))?,
+                    OutputFormat::Json => print_json(&crate::output::with_skipped(
+                        serde_json::json!({
+                            "ok": false,
+                            "signature": sig,
+                        }),
+                        &skipped,
+                    ))?,
                     OutputFormat::Text => print_bytes(
                         format!(
-                            "NOT VERIFIED: the provenance's {} check failed: {}\nnothing was rebuilt\n",
+                            "NOT VERIFIED: the provenance's {} check failed: {}\nnothing was rebuilt\n{}",
                             sig.check.unwrap_or("signature"),
-                            sig.error.as_deref().unwrap_or_default()
+                            sig.error.as_deref().unwrap_or_default(),
+                            crate::output::skipped_note(&skipped)
                         )
                         .as_bytes(),
                     )?,
@@ -361,9 +365,14 @@ fn verify(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<Outcome> {
     match global.output {
         OutputFormat::Json => print_json(&VerifyOutput {
             signature: &signature,
+            skipped: &skipped,
             rebuild: Some(&report),
         })?,
-        OutputFormat::Text => print_bytes(render_rebuild(&signature, &report).as_bytes())?,
+        OutputFormat::Text => {
+            let mut text = render_rebuild(&signature, &report);
+            text.push_str(&crate::output::skipped_note(&skipped));
+            print_bytes(text.as_bytes())?;
+        }
     }
     Ok(if report.ok {
         Outcome::Success

@@ -220,6 +220,7 @@ fn record(global: &GlobalArgs, args: &RecordArgs) -> anyhow::Result<Outcome> {
     {
         Ok(repository) => repository,
         Err(why) => {
+            let why = why.to_string();
             match global.output {
                 OutputFormat::Json => print_json(&json!({"recorded": false, "reason": why}))?,
                 OutputFormat::Text => {

@@ -287,6 +287,12 @@ impl<'a> Report<'a> {
         }
     }
 
+    /// The report of a verification under `policy`, listing the checks it skips even when it fails.
+    fn skipping(mut self, policy: &TrustPolicy) -> Self {
+        self.skipped = crate::output::skipped_names(&policy.skipped());
+        self
+    }
+
     fn fill(&mut self, signature: &VerifiedSignature) {
         let v = &signature.verified;
         self.verified = true;
@@ -367,6 +373,7 @@ impl<'a> Report<'a> {
                     c.referrer, c.schemes, c.check, c.error
                 );
             }
+            t.push_str(&crate::output::skipped_note(&self.skipped));
         }
         t
     }
@@ -408,7 +415,7 @@ pub(crate) fn verify(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<O
         return verify_image(global, &image, Want::Signature);
     };
     let input = image_as_digest(input, args.resolve_tag, &args.registry)?;
-    let mut report = Report::new(&args.artifact, bundle_path.display().to_string());
+    let mut report = Report::new(&args.artifact, bundle_path.display().to_string()).skipping(&policy);
     match load_bundle(bundle_path)? {
         Err(e) => report.fail(&e),
         Ok(bundle) => match verify_input(&policy, &input, &bundle)? {
@@ -430,7 +437,7 @@ pub(crate) fn verify_attestation(
         return verify_image(global, &image, Want::Attestation(args.predicate_type.as_deref()));
     };
     let input = image_as_digest(input, args.resolve_tag, &args.registry)?;
-    let mut report = Report::new(&args.subject, bundle_path.display().to_string());
+    let mut report = Report::new(&args.subject, bundle_path.display().to_string()).skipping(&policy);
     let bundle = match load_bundle(bundle_path)? {
         Ok(b) if b.bundle.dsse_payload().is_some() => b,
         Ok(_) => {
@@ -519,7 +526,8 @@ fn verify_image(global: &GlobalArgs, image: &ImageCheck<'_>, want: Want<'_>) -> 
     } else {
         "sigstore bundle"
     };
-    let mut report = Report::new(&artifact, format!("attached to {}", store.location()));
+    let mut report =
+        Report::new(&artifact, format!("attached to {}", store.location())).skipping(image.policy);
     if rejected.is_empty() {
         report.fail_with(
             "referrers",

@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::Outcome;
 use crate::args::{GlobalArgs, OutputFormat};
 use crate::args::{RegistryArgs, TrustArgs};
-use crate::output::print_json;
+use crate::output::{print_json, skipped_names, skipped_note};
 
 /// The largest provenance file read.
 const MAX_PROVENANCE_BYTES: u64 = provenant_slsa::gcb::model::MAX_SUMMARY_BYTES as u64;
@@ -97,6 +97,9 @@ struct Report {
     failed_check: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    /// Checks skipped by request (`transparency-log`, `sct`).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    skipped: Vec<&'static str>,
 }
 
 /// Reads every `*.key` of `dir` as a PEM public key named by its file stem.
@@ -153,6 +156,7 @@ pub(crate) fn verify_image(global: &GlobalArgs, args: &VerifyImageArgs) -> anyho
         attestation: None,
         failed_check: None,
         error: None,
+        skipped: skipped_names(&args.trust.skipped()),
     };
     // Like slsa-verifier, the image reference is checked first: a tag can move, a digest cannot.
     let image = match gcb::immutable_image_digest(&args.image) {
@@ -251,6 +255,7 @@ fn render(global: &GlobalArgs, report: &Report) -> anyhow::Result<()> {
                     report.error.as_deref().unwrap_or("")
                 )?;
             }
+            out.write_all(skipped_note(&report.skipped).as_bytes())?;
         }
     }
     Ok(())

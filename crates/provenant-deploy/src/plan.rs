@@ -213,7 +213,7 @@ pub fn rollback_plan(
                 source,
                 ledger_index,
                 admissible: verdict.is_ok(),
-                inadmissible: verdict.err(),
+                inadmissible: verdict.err().map(|e| e.to_string()),
             })
         }
     };
@@ -263,14 +263,47 @@ pub fn rollback_plan(
     })
 }
 
+/// Why a digest may not be rolled back to in an environment.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NotAdmissible {
+    /// The ledger holds no verified promotion of the digest into the environment.
+    #[error(
+        "{digest} has no verified promotion into {environment}{}",
+        uncounted_list(uncounted)
+    )]
+    NotPromoted {
+        /// The digest.
+        digest: Digest,
+        /// The environment.
+        environment: String,
+        /// Every entry that was considered and why it does not count.
+        uncounted: Vec<provenant_env::promoted::Uncounted>,
+    },
+    /// The promotion lookup gave an answer this version does not know (fail closed).
+    #[error("{digest}: the promotion lookup gave an answer this version does not know")]
+    UnknownAnswer {
+        /// The digest.
+        digest: Digest,
+    },
+}
+
+fn uncounted_list(uncounted: &[provenant_env::promoted::Uncounted]) -> String {
+    use std::fmt::Write as _;
+    uncounted.iter().fold(String::new(), |mut list, u| {
+        let _ = write!(list, "; {u}");
+        list
+    })
+}
+
 /// Whether `digest` has a verified `promoted` promotion record in `environment`: `Ok(Ok(repository))`
-/// with the repository the promotion names, or `Ok(Err(reason))` saying why not.
+/// with the repository the promotion names, or `Ok(Err(why))` saying why not.
 pub fn admissible(
     store: &dyn LedgerStore,
     digest: &Digest,
     environment: &str,
     trust: Trust<'_>,
-) -> Result<Result<String, String>, PlanError> {
+) -> Result<Result<String, NotAdmissible>, PlanError> {
     match find_promotion(
         store,
         digest,
@@ -282,16 +315,11 @@ pub fn admissible(
     .map_err(|e| PlanError::Lookup(e.to_string()))?
     {
         PromotionLookup::Promoted(found) => Ok(Ok(found.record.repository.clone())),
-        PromotionLookup::NotPromoted { uncounted } => {
-            let mut reason = format!("{digest} has no verified promotion into {environment}");
-            for u in &uncounted {
-                reason.push_str("; ");
-                reason.push_str(&u.to_string());
-            }
-            Ok(Err(reason))
-        }
-        _ => Ok(Err(format!(
-            "{digest}: the promotion lookup gave an answer this version does not know"
-        ))),
+        PromotionLookup::NotPromoted { uncounted } => Ok(Err(NotAdmissible::NotPromoted {
+            digest: *digest,
+            environment: environment.to_owned(),
+            uncounted,
+        })),
+        _ => Ok(Err(NotAdmissible::UnknownAnswer { digest: *digest })),
     }
 }

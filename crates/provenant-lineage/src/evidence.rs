@@ -91,23 +91,24 @@ impl Evidence {
     }
 }
 
+/// What a bundle's statement claims (read by the one statement parser; it only routes the bundle to
+/// a check, nothing here is believed).
 fn claim(bundle: &Bundle) -> Option<Claim> {
     let (_, payload) = bundle.dsse_payload()?;
-    let statement: Value = serde_json::from_slice(payload).ok()?;
-    let predicate_type = statement.get("predicateType")?.as_str()?.to_owned();
+    let statement = provenant_attest::Statement::from_json(payload).ok()?;
     let subjects = statement
-        .get("subject")?
-        .as_array()?
+        .subject
         .iter()
-        .filter_map(|s| s.get("digest")?.get("sha256")?.as_str())
-        .filter_map(|h| Digest::from_hex(Algorithm::Sha256, h).ok())
+        .flat_map(provenant_attest::ResourceDescriptor::digests)
+        .filter(|d| d.algorithm() == Algorithm::Sha256)
         .collect();
     let build_type = statement
-        .pointer("/predicate/buildDefinition/buildType")
+        .predicate
+        .pointer("/buildDefinition/buildType")
         .and_then(Value::as_str)
         .map(str::to_owned);
     Some(Claim {
-        predicate_type,
+        predicate_type: statement.predicate_type,
         subjects,
         build_type,
     })

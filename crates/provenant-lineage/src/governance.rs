@@ -9,7 +9,7 @@ use provenant_attest::predicate::{
 };
 use provenant_digest::Digest;
 use provenant_env::promoted::{PromotionLookup, VerifiedPromotion, find_promotion};
-use provenant_evidence::roles::{RoleSigned, Roles, verify_for_role};
+use provenant_evidence::roles::{RoleError, RoleSigned, Roles, verify_for_role};
 use provenant_ledger_store::{LedgerStore, Query, StoreError};
 use provenant_records::Record;
 use provenant_records::approval::Approval;
@@ -32,7 +32,51 @@ pub trait Presence {
     ///
     /// # Errors
     /// When the repository cannot be asked; the edge then says so instead of guessing.
-    fn holds(&self, repository: &str, digest: &Digest) -> Result<bool, String>;
+    fn holds(&self, repository: &str, digest: &Digest) -> Result<bool, PresenceError>;
+}
+
+/// An environment's repository could not be asked whether it holds the image.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PresenceError {
+    /// The environments file's repository is not a repository reference.
+    #[error("{repository} is not a repository reference: {source}")]
+    Repository {
+        /// The repository as the environments file spells it.
+        repository: String,
+        /// Why it does not parse.
+        #[source]
+        source: provenant_oci::ReferenceError,
+    },
+    /// The registry could not be asked.
+    #[error(transparent)]
+    Registry(#[from] provenant_registry::StoreError),
+}
+
+/// Why a ledger entry does not count as signed by one of the roles asked for.
+#[derive(Debug)]
+enum Unsigned {
+    /// The entry was redacted: there is nothing to verify.
+    Redacted,
+    /// Each role and why its holders did not verify the entry.
+    Refused(Vec<(String, RoleError)>),
+}
+
+impl std::fmt::Display for Unsigned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unsigned::Redacted => f.write_str("redacted"),
+            Unsigned::Refused(refusals) => {
+                for (i, (role, error)) in refusals.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str("; ")?;
+                    }
+                    write!(f, "{role}: {error}")?;
+                }
+                Ok(())
+            }
+        }
+    }
 }
 
 /// What the governed lineage is checked against.
@@ -74,15 +118,15 @@ fn verify_entry(
     content: &[u8],
     subject: &Digest,
     roles: &[String],
-) -> Result<RoleSigned, String> {
+) -> Result<RoleSigned, Unsigned> {
     let mut errors = Vec::new();
     for role in roles {
         match verify_for_role(content, subject, g.roles, role, g.trusted_root) {
             Ok(signed) => return Ok(signed),
-            Err(e) => errors.push(format!("{role}: {e}")),
+            Err(e) => errors.push((role.clone(), e)),
         }
     }
-    Err(errors.join("; "))
+    Err(Unsigned::Refused(errors))
 }
 
 /// A ledger entry's index and content (`None` once redacted).
@@ -147,7 +191,7 @@ fn gate_edge(g: &Governance<'_>, image: &Digest) -> Result<Edge, GovernanceError
             Err(why) => {
                 candidates.push(Rejected {
                     evidence: format!("ledger entry {index}"),
-                    why,
+                    why: why.to_string(),
                 });
                 continue;
             }
@@ -358,7 +402,10 @@ fn approval_edges(
         let signed = match verify_entry(g, &content, image, &rule.roles) {
             Ok(s) => s,
             Err(why) => {
-                candidates.push(Rejected { evidence, why });
+                candidates.push(Rejected {
+                    evidence,
+                    why: why.to_string(),
+                });
                 continue;
             }
         };
@@ -440,7 +487,7 @@ fn deployment_edges(
             continue;
         }
         let signed = content
-            .ok_or_else(|| "redacted".to_owned())
+            .ok_or(Unsigned::Redacted)
             .and_then(|c| verify_entry(g, &c, image, g.record_roles));
         let signed = match signed {
             Ok(s) => s,
@@ -449,7 +496,7 @@ fn deployment_edges(
                     kind: "deployment".to_owned(),
                     role: g.record_roles.join(" or "),
                     index,
-                    why,
+                    why: why.to_string(),
                 }));
                 continue;
             }
@@ -517,7 +564,7 @@ fn record_edges<R: Record>(
     {
         let edge = Edge::new(kind, env.name.clone());
         let signed = content
-            .ok_or_else(|| "redacted".to_owned())
+            .ok_or(Unsigned::Redacted)
             .and_then(|c| verify_entry(g, &c, image, g.record_roles));
         out.push(match signed {
             Ok(s) => {
@@ -538,7 +585,7 @@ fn record_edges<R: Record>(
                 kind: name.to_owned(),
                 role: g.record_roles.join(" or "),
                 index,
-                why,
+                why: why.to_string(),
             }),
         });
     }

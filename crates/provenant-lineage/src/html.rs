@@ -272,6 +272,7 @@ mod tests {
             verified: false,
             digest,
             lineage: root,
+            skipped: Vec::new(),
         };
         let html = render(&report, &ReportContext::default());
         assert!(!html.contains("<script"), "{html}");

@@ -52,7 +52,7 @@ use std::path::PathBuf;
 
 use globset::GlobSet;
 use provenant_digest::{Algorithm, Digest};
-use provenant_evidence::TrustPolicy;
+use provenant_evidence::{SkippedCheck, TrustPolicy};
 use provenant_oci::{Manifest, ManifestRef};
 use provenant_registry::{Store, StoreError};
 use provenant_sigstore::{Artifact, Bundle, Verified};
@@ -294,6 +294,13 @@ pub struct Report {
     pub digest: Digest,
     /// The lineage, rooted at the image.
     pub lineage: Edge,
+    /// The checks skipped by request for either signer (`transparency-log`, `sct`), sorted.
+    #[serde(serialize_with = "skipped_names", skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<SkippedCheck>,
+}
+
+fn skipped_names<S: serde::Serializer>(skipped: &[SkippedCheck], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(skipped.iter().map(|c| c.name()))
 }
 
 /// What a verified provenance established.
@@ -457,10 +464,15 @@ pub fn verify(
         root.push(edge);
     }
     let verified = root.broken_edges().is_empty();
+    let mut skipped = trust.packager.skipped();
+    skipped.extend(trust.builder.skipped());
+    skipped.sort_unstable();
+    skipped.dedup();
     Ok(Report {
         verified,
         digest: *digest,
         lineage: root,
+        skipped,
     })
 }
 

@@ -40,49 +40,23 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use provenant_digest::Digest;
+use provenant_evidence::SkippedCheck;
 use provenant_oci::{Descriptor, ManifestRef, Tag, media};
 use provenant_registry::referrers::{self, Scheme};
 use provenant_registry::{FetchedManifest, Store, StoreError};
-use serde::Serialize;
+use serde::{Serialize, Serializer};
+
+mod verify;
+
+pub use verify::{
+    EvidenceVerifier, NoVerification, RejectedEvidence, Required, VerificationFailed, Verifier,
+};
 
 /// Retries of a whole blob copy after a transient failure.
 const BLOB_COPY_RETRIES: u32 = 2;
 
 /// Most manifests (images, platform manifests, referrers) one promotion walks.
 pub const MAX_MANIFESTS: usize = 10_000;
-
-/// The hook through which a trust policy checks an image before it is promoted.
-///
-/// It is called with the source store before anything is copied and with the destination store before
-/// any tag is written. It receives the subject digest and its referrers (as discovered in that store)
-/// and must fail closed.
-pub trait Verifier: Send + Sync {
-    /// Checks `subject` (and, as the policy requires, its `referrers`) in `store`.
-    fn verify(
-        &self,
-        store: &dyn Store,
-        subject: &Digest,
-        referrers: &[referrers::Referrer],
-    ) -> Result<(), VerificationFailed>;
-}
-
-/// A policy check failed.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{reason}")]
-pub struct VerificationFailed {
-    /// Why, naming the check.
-    pub reason: String,
-}
-
-/// A [`Verifier`] that checks nothing (promotion without verification flags).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoVerification;
-
-impl Verifier for NoVerification {
-    fn verify(&self, _: &dyn Store, _: &Digest, _: &[referrers::Referrer]) -> Result<(), VerificationFailed> {
-        Ok(())
-    }
-}
 
 /// How to promote.
 #[derive(Debug, Clone)]
@@ -165,6 +139,13 @@ pub struct Report {
     pub blobs_skipped: u64,
     /// Referrers carried (digests).
     pub referrers: Vec<Digest>,
+    /// The checks the verifier skipped by request (`transparency-log`, `sct`), on both sides.
+    #[serde(serialize_with = "skipped_names", skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<SkippedCheck>,
+}
+
+fn skipped_names<S: Serializer>(skipped: &[SkippedCheck], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(skipped.iter().map(|c| c.name()))
 }
 
 struct Node {
@@ -182,7 +163,14 @@ type StackItem = (Digest, Option<Tag>, Option<Digest>, Option<FetchedManifest>);
 
 /// Walks the graph below `root`: manifests in write order (children before parents, subjects before
 /// their referrers) and the unique blobs.
-fn walk(src: &dyn Store, root: &Digest, with_referrers: bool) -> Result<Graph, PromoteError> {
+/// `root_referrers`, when given, are the root's referrers already discovered (for the verifier): they are
+/// not asked for again.
+fn walk(
+    src: &dyn Store,
+    root: &Digest,
+    with_referrers: bool,
+    root_referrers: Option<&[referrers::Referrer]>,
+) -> Result<Graph, PromoteError> {
     let tags = if with_referrers { Some(src.tags()?) } else { None };
     let mut order: Vec<Node> = Vec::new();
     let mut seen: BTreeSet<Digest> = BTreeSet::new();
@@ -200,7 +188,11 @@ fn walk(src: &dyn Store, root: &Digest, with_referrers: bool) -> Result<Graph, P
                 subject,
             });
             if let Some(tags) = &tags {
-                for r in referrers::discover(src, &this, Some(tags))? {
+                let found = match root_referrers {
+                    Some(known) if this == *root => known.to_vec(),
+                    _ => referrers::discover(src, &this, Some(tags))?,
+                };
+                for r in found {
                     if seen.contains(&r.descriptor.digest) {
                         continue;
                     }
@@ -326,6 +318,32 @@ fn copy_blobs(
     }
 }
 
+/// Copies the blobs and, meanwhile, asks the destination which of the manifests it already has (rather
+/// than one round trip at a time between the manifest writes): one answer per node.
+fn copy_blobs_asking_manifests(
+    src: &dyn Store,
+    dst: &dyn Store,
+    nodes: &[Node],
+    blobs: &BTreeMap<Digest, u64>,
+    concurrency: usize,
+    counters: &Counters,
+) -> Result<Vec<bool>, StoreError> {
+    let ask = || {
+        nodes
+            .iter()
+            .map(|n| dst.has_manifest(&n.fetched.digest))
+            .collect::<Result<Vec<bool>, StoreError>>()
+    };
+    let (present, copied) = std::thread::scope(|scope| {
+        let asking = scope.spawn(ask);
+        let copied = copy_blobs(src, dst, blobs, concurrency, counters);
+        (asking.join(), copied)
+    });
+    copied?;
+    // The asking thread cannot panic short of a bug; ask again here rather than fail.
+    present.unwrap_or_else(|_| ask())
+}
+
 /// Promotes `digest` from `src` to `dst`.
 pub fn promote(
     src: &dyn Store,
@@ -334,8 +352,13 @@ pub fn promote(
     options: &PromoteOptions,
     verifier: &dyn Verifier,
 ) -> Result<Report, PromoteError> {
-    // The verifier always sees the referrers, even when they are not carried.
-    let src_referrers = referrers::discover(src, digest, None)?;
+    // The verifier always sees the referrers, even when they are not carried; one that does not read
+    // them is not made to wait for them.
+    let src_referrers = if verifier.needs_referrers() {
+        referrers::discover(src, digest, None)?
+    } else {
+        Vec::new()
+    };
     verifier
         .verify(src, digest, &src_referrers)
         .map_err(|source| PromoteError::SourceVerification {
@@ -343,9 +366,10 @@ pub fn promote(
             digest: *digest,
             source,
         })?;
-    let (nodes, blobs, referrer_digests) = walk(src, digest, options.referrers)?;
+    let known = verifier.needs_referrers().then_some(src_referrers.as_slice());
+    let (nodes, blobs, referrer_digests) = walk(src, digest, options.referrers, known)?;
     let counters = Counters::default();
-    copy_blobs(src, dst, &blobs, options.concurrency, &counters)?;
+    let present = copy_blobs_asking_manifests(src, dst, &nodes, &blobs, options.concurrency, &counters)?;
 
     let mut report = Report {
         digest: *digest,
@@ -359,18 +383,18 @@ pub fn promote(
         bytes_mounted: 0,
         blobs_skipped: 0,
         referrers: referrer_digests,
+        skipped: verifier.skipped(),
     };
     let mut root_manifest = None;
     // Referrers to make discoverable at the destination, by subject: each subject's listing (referrers
     // API) is consulted once, and its tag index written once, with all its new entries.
     let mut unindexed: BTreeMap<Digest, Vec<Descriptor>> = BTreeMap::new();
-    for node in &nodes {
+    for (node, present) in nodes.iter().zip(present) {
         let f = &node.fetched;
         if f.digest == *digest {
             report.media_type.clone_from(&f.media_type);
             root_manifest = Some((f.bytes.clone(), f.media_type.clone()));
         }
-        let present = dst.has_manifest(&f.digest)?;
         let put = if present {
             report.manifests_skipped += 1;
             None
@@ -406,7 +430,11 @@ pub fn promote(
     report.bytes_mounted = counters.bytes_mounted.load(Ordering::Relaxed);
     report.blobs_skipped = counters.skipped.load(Ordering::Relaxed);
 
-    let dst_referrers = referrers::discover(dst, digest, None)?;
+    let dst_referrers = if verifier.needs_referrers() {
+        referrers::discover(dst, digest, None)?
+    } else {
+        Vec::new()
+    };
     verifier
         .verify(dst, digest, &dst_referrers)
         .map_err(|source| PromoteError::DestinationVerification {

@@ -234,40 +234,32 @@ fn policy(check: Check) -> impl Fn(PolicyError) -> ProvenanceError {
     move |source| ProvenanceError::Policy { check, source }
 }
 
-/// Reads a statement's envelope fields strictly (type, subjects, predicate type).
+/// Reads a statement strictly through the one in-toto Statement parser
+/// ([`provenant_attest::Statement::from_json`]: type, subjects, predicate type, no unknown fields), then
+/// requires a predicate object and reads the subjects as provenance subjects (a sha256 or sha512 each).
+/// The statement comes back as JSON for the predicate readers.
 pub fn parse_statement(payload: &[u8]) -> Result<(Value, Vec<Subject>), FieldError> {
-    let statement: Value = serde_json::from_slice(payload).map_err(|e| FieldError {
-        field: "(statement)".into(),
-        reason: format!("not JSON: {e}"),
-    })?;
-    let Value::Object(obj) = &statement else {
-        return Err(FieldError {
+    let statement = provenant_attest::Statement::from_json(payload).map_err(|e| match e {
+        provenant_attest::StatementError::Field { field, reason } => FieldError {
+            field,
+            reason: reason.to_owned(),
+        },
+        other => FieldError {
             field: "(statement)".into(),
-            reason: "not a JSON object".into(),
-        });
-    };
-    match obj.get("_type").and_then(Value::as_str) {
-        Some(t) if STATEMENT_TYPES.contains(&t) => {}
-        other => {
-            return Err(FieldError {
-                field: "_type".into(),
-                reason: format!("{other:?} is not one of {STATEMENT_TYPES:?}"),
-            });
-        }
-    }
-    if !obj.get("predicateType").is_some_and(Value::is_string) {
-        return Err(FieldError {
-            field: "predicateType".into(),
-            reason: "missing or not a string".into(),
-        });
-    }
-    if !obj.get("predicate").is_some_and(Value::is_object) {
+            reason: other.to_string(),
+        },
+    })?;
+    if !statement.predicate.is_object() {
         return Err(FieldError {
             field: "predicate".into(),
-            reason: "missing or not an object".into(),
+            reason: "not an object".into(),
         });
     }
-    let subjects = parse_subjects(obj.get("subject").unwrap_or(&Value::Null))?;
+    let statement = serde_json::to_value(statement).map_err(|e| FieldError {
+        field: "(statement)".into(),
+        reason: e.to_string(),
+    })?;
+    let subjects = parse_subjects(statement.get("subject").unwrap_or(&Value::Null))?;
     Ok((statement, subjects))
 }
 

@@ -6,7 +6,6 @@ use provenant_keys::PublicKey;
 use provenant_slsa::PredicateError;
 use provenant_slsa::vsa::{self, VsaV1};
 use provenant_slsa::vsa_policy::{VsaExpectations, VsaPolicyError, check_vsa};
-use serde_json::Value;
 
 /// Why a VSA did not verify. Each variant names the failed check.
 #[derive(Debug, thiserror::Error)]
@@ -71,34 +70,24 @@ pub fn verify_vsa(
             reason: format!("payload type is {:?}", envelope.payload_type),
         });
     }
-    let statement: Value = serde_json::from_slice(&envelope.payload).map_err(|e| VsaError::Statement {
-        reason: format!("payload is not JSON: {e}"),
-    })?;
-    let statement_type = statement.get("_type").and_then(Value::as_str).unwrap_or_default();
-    if !crate::STATEMENT_TYPES.contains(&statement_type) {
-        return Err(VsaError::Statement {
-            reason: format!("_type is {statement_type:?}"),
-        });
-    }
-    let predicate_type = statement
-        .get("predicateType")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    if predicate_type != vsa::PREDICATE_TYPE {
+    // The one statement parser: type, non-empty subjects with well-formed digests, predicate type.
+    let statement =
+        provenant_attest::Statement::from_json(&envelope.payload).map_err(|e| VsaError::Statement {
+            reason: e.to_string(),
+        })?;
+    if statement.predicate_type != vsa::PREDICATE_TYPE {
         return Err(VsaError::Statement {
             reason: format!(
-                "predicateType is {predicate_type:?}, expected {:?}",
+                "predicateType is {:?}, expected {:?}",
+                statement.predicate_type,
                 vsa::PREDICATE_TYPE
             ),
         });
     }
-    let subjects = statement.get("subject").cloned().unwrap_or(Value::Null);
-    if subjects.as_array().is_none_or(Vec::is_empty) {
-        return Err(VsaError::Statement {
-            reason: "subject list is empty".to_owned(),
-        });
-    }
-    let predicate = VsaV1::from_json(statement.get("predicate").unwrap_or(&Value::Null))?;
+    let subjects = serde_json::to_value(&statement.subject).map_err(|e| VsaError::Statement {
+        reason: e.to_string(),
+    })?;
+    let predicate = VsaV1::from_json(&statement.predicate)?;
     check_vsa(&subjects, &predicate, expected)?;
     Ok(predicate)
 }

@@ -110,7 +110,7 @@ pub enum StoreError {
         url: String,
         /// The transport error.
         #[source]
-        source: Box<ureq::Error>,
+        source: TransportError,
     },
     /// The registry let a deadline pass: it did not accept the connection, went silent, or took too
     /// long over the whole request. Never retried.
@@ -253,3 +253,9 @@ impl StoreError {
         }
     }
 }
+
+/// A connection, TLS or protocol failure of the HTTP client, wrapped so that the client's own types
+/// stay out of this crate's API (its message names the failure, never a header).
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct TransportError(pub(crate) Box<ureq::Error>);

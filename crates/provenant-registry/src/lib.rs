@@ -31,7 +31,7 @@ use std::io::Read;
 use provenant_digest::Digest;
 use provenant_oci::{Descriptor, Manifest, ManifestRef, Repository, Tag};
 
-pub use error::{Deadline, StoreError};
+pub use error::{Deadline, StoreError, TransportError};
 
 /// Largest blob read into memory by [`read_small_blob`] (configs, attached documents).
 pub const MAX_SMALL_BLOB_BYTES: u64 = 64 << 20;

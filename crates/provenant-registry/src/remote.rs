@@ -332,7 +332,7 @@ impl Client {
             e => StoreError::Transport {
                 method,
                 url,
-                source: Box::new(e),
+                source: crate::error::TransportError(Box::new(e)),
             },
         }
     }
@@ -557,7 +557,7 @@ impl Remote {
     fn send_stream(&self, req: Req<'_>, digest: &Digest) -> Result<Response, StoreError> {
         match self.send(req) {
             Err(StoreError::Transport { source, url, method }) => {
-                if let ureq::Error::Io(io) = *source {
+                if let ureq::Error::Io(io) = *source.0 {
                     return Err(StoreError::from_io(format!("uploading blob {digest}"), io));
                 }
                 Err(StoreError::Transport { source, url, method })

@@ -78,7 +78,11 @@ fn holder(label: &str, key: &PublicKey) -> Holder {
 }
 
 impl Presence for World {
-    fn holds(&self, repository: &str, _digest: &Digest) -> Result<bool, String> {
+    fn holds(
+        &self,
+        repository: &str,
+        _digest: &Digest,
+    ) -> Result<bool, provenant_lineage::governance::PresenceError> {
         Ok(self.present.contains(repository))
     }
 }

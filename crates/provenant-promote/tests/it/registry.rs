@@ -12,7 +12,7 @@ use provenant_image::{ImageOptions, build};
 use provenant_oci::manifest::to_bytes;
 use provenant_oci::{Descriptor, ImageIndex, ImageManifest, ManifestRef, Platform, Repository, Tag, media};
 use provenant_promote::{
-    NoVerification, PromoteError, PromoteOptions, VerificationFailed, Verifier, promote,
+    NoVerification, PromoteError, PromoteOptions, Required, VerificationFailed, Verifier, promote,
 };
 use provenant_registry::auth::{CredentialSource, Credentials};
 use provenant_registry::layout::Layout;
@@ -278,8 +278,11 @@ fn corrupted_source_blob_fails_with_digest_mismatch_and_no_tag() {
 struct Refuse;
 impl Verifier for Refuse {
     fn verify(&self, _: &dyn Store, _: &Digest, referrers: &[Referrer]) -> Result<(), VerificationFailed> {
-        Err(VerificationFailed {
-            reason: format!("no trusted signature among {} referrers", referrers.len()),
+        Err(VerificationFailed::NoneVerified {
+            subject: Algorithm::Sha256.hash_bytes(b"subject"),
+            location: format!("{} referrers", referrers.len()),
+            required: Required::Signature,
+            rejected: Vec::new(),
         })
     }
 }

@@ -57,6 +57,17 @@ fn attach(store: &dyn Store, subject: &Digest, text: &str) -> Digest {
         .digest
 }
 
+/// A registry without the referrers API (referrers go to tag indexes) and its `app` repository.
+fn without_referrers_api() -> (MemoryRegistry, Remote) {
+    let registry = MemoryRegistry::start();
+    registry.set_faults(Faults {
+        no_referrers_api: true,
+        ..Faults::default()
+    });
+    let dst = Remote::new(client(), format!("{}/app", registry.host()).parse().unwrap());
+    (registry, dst)
+}
+
 fn tag_index_puts(registry: &MemoryRegistry, subject: &Digest) -> usize {
     let put = format!("PUT /v2/app/manifests/{}", referrers_tag(subject));
     registry.requests().iter().filter(|r| **r == put).count()
@@ -73,12 +84,7 @@ fn promotion_updates_each_tag_index_once() {
     // A referrer of a referrer: its own subject, its own index.
     let countersigned = attach(&layout, &notes[0], "countersignature");
 
-    let registry = MemoryRegistry::start();
-    registry.set_faults(Faults {
-        no_referrers_api: true,
-        ..Faults::default()
-    });
-    let dst = Remote::new(client(), format!("{}/app", registry.host()).parse().unwrap());
+    let (registry, dst) = without_referrers_api();
     let report = promote(
         &layout,
         &subject,
@@ -202,5 +208,40 @@ fn promotion_and_concurrent_attachers_lose_no_tag_index_entry() {
         found.iter().map(|r| r.descriptor.digest).collect::<Vec<_>>(),
         expected,
         "entries were lost from the referrers tag index"
+    );
+}
+
+/// Promotion speed: a promotion whose verifier reads no referrers does not discover them for it, at the
+/// source or the destination (the destination's listing is asked once, for the tag index it writes).
+#[test]
+fn promotion_without_verification_discovers_no_referrers_for_the_verifier() {
+    let t = tempfile::tempdir().unwrap();
+    let layout = Layout::create(&t.path().join("layout")).unwrap();
+    let subject = image(&layout, &t.path().join("root"), 3);
+    for i in 0..6 {
+        attach(&layout, &subject, &format!("evidence {i}"));
+    }
+    let (registry, dst) = without_referrers_api();
+    let report = promote(
+        &layout,
+        &subject,
+        &dst,
+        &PromoteOptions::default(),
+        &NoVerification,
+    )
+    .unwrap();
+    assert_eq!(report.referrers.len(), 6, "{report:?}");
+    let requests = registry.requests();
+    let asked = |prefix: &str| requests.iter().filter(|r| r.starts_with(prefix)).count();
+    assert_eq!(
+        asked(&format!("GET /v2/app/referrers/{subject}")),
+        1,
+        "{requests:#?}"
+    );
+    assert_eq!(asked("GET /v2/app/tags/list"), 0, "{requests:#?}");
+    assert_eq!(
+        asked(&format!("GET /v2/app/manifests/{}", referrers_tag(&subject))),
+        3,
+        "one read to merge and two confirmations: {requests:#?}"
     );
 }

@@ -282,6 +282,11 @@ fn v1_tag_is_checked_against_the_built_ref() {
         gcb::verify_tag(&branch, "v1.0.0"),
         Err(GcbPolicyError::NoTag { check: "tag", .. })
     ));
+    // Why, typed.
+    assert_eq!(
+        gcb::source_tag(&branch),
+        Err(gcb::TagError::Missing { name: "TAG_NAME" })
+    );
 }
 
 /// The summary of slsa-verifier's `gcb_container/v0.3/gcloud-container-github.json`, its image digest and

@@ -160,6 +160,44 @@ fn split_builder_id(id: &str) -> Result<(&str, Option<&str>), GcbPolicyError> {
     }
 }
 
+/// Why a GCB statement records no usable tag.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TagError {
+    /// A field the tag is read from is not an object.
+    #[error("{field} is not an object")]
+    NotAnObject {
+        /// The field's path.
+        field: &'static str,
+    },
+    /// The substitutions map is missing or not an object.
+    #[error("no substitutions map")]
+    NoSubstitutions,
+    /// The substitution is missing.
+    #[error("no {name} in the substitutions")]
+    Missing {
+        /// The substitution's name.
+        name: &'static str,
+    },
+    /// The substitution is not a string.
+    #[error("{name} is not a string")]
+    NotAString {
+        /// The substitution's name.
+        name: &'static str,
+    },
+    /// The configuration source's ref cannot be read.
+    #[error("{0}")]
+    ConfigSource(Box<GcbPolicyError>),
+    /// `TAG_NAME` and the configuration source's ref name different tags.
+    #[error("TAG_NAME {tag:?} and buildConfigSource.ref {reference:?} disagree")]
+    Disagree {
+        /// `TAG_NAME`.
+        tag: String,
+        /// `buildConfigSource.ref`.
+        reference: String,
+    },
+}
+
 /// A check on GCB provenance failed. Each variant names the check.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -303,7 +341,7 @@ pub enum GcbPolicyError {
         /// `tag` or `versioned tag`.
         check: &'static str,
         /// Why.
-        reason: String,
+        reason: TagError,
     },
     /// The tag differs.
     #[error("tag mismatch: expected {expected:?}, the build ran for {actual:?}")]
@@ -665,39 +703,44 @@ pub fn verify_branch(_statement: &GcbStatement, _branch: &str) -> Result<(), Gcb
     Err(GcbPolicyError::BranchNotSupported)
 }
 
-fn substitution<'a>(map: Option<&'a Value>, name: &str) -> Result<&'a str, String> {
+fn substitution<'a>(map: Option<&'a Value>, name: &'static str) -> Result<&'a str, TagError> {
     let Some(Value::Object(map)) = map else {
-        return Err("no substitutions map".to_owned());
+        return Err(TagError::NoSubstitutions);
     };
     match map.get(name) {
-        None => Err(format!("no {name} in the substitutions")),
+        None => Err(TagError::Missing { name }),
         Some(Value::String(s)) => Ok(s),
-        Some(_) => Err(format!("{name} is not a string")),
+        Some(_) => Err(TagError::NotAString { name }),
     }
 }
 
 /// The tag the build ran for: v0.1 `recipe.arguments.substitutions.TAG_NAME`; v1.0
 /// `internalParameters.systemSubstitutions.TAG_NAME`, which must agree with
 /// `externalParameters.buildConfigSource.ref` (`refs/tags/<TAG_NAME>`).
-pub fn source_tag(statement: &GcbStatement) -> Result<String, String> {
+pub fn source_tag(statement: &GcbStatement) -> Result<String, TagError> {
     match statement {
         GcbStatement::V01(s) => {
             let Value::Object(arguments) = &s.predicate.recipe.arguments.0 else {
-                return Err("recipe.arguments is not an object".to_owned());
+                return Err(TagError::NotAnObject {
+                    field: "recipe.arguments",
+                });
             };
             substitution(arguments.get("substitutions"), "TAG_NAME").map(str::to_owned)
         }
         GcbStatement::V1(s) => {
             let Value::Object(internal) = &s.predicate.build_definition.internal_parameters.0 else {
-                return Err("buildDefinition.internalParameters is not an object".to_owned());
+                return Err(TagError::NotAnObject {
+                    field: "buildDefinition.internalParameters",
+                });
             };
             let tag = substitution(internal.get("systemSubstitutions"), "TAG_NAME")?;
-            let reference =
-                config_source_field(s, "ref", "buildConfigSource.ref").map_err(|e| e.to_string())?;
+            let reference = config_source_field(s, "ref", "buildConfigSource.ref")
+                .map_err(|e| TagError::ConfigSource(Box::new(e)))?;
             if reference != format!("refs/tags/{tag}") {
-                return Err(format!(
-                    "TAG_NAME {tag:?} and buildConfigSource.ref {reference:?} disagree"
-                ));
+                return Err(TagError::Disagree {
+                    tag: tag.to_owned(),
+                    reference: reference.to_owned(),
+                });
             }
             Ok(tag.to_owned())
         }
