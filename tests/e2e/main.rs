@@ -23,6 +23,7 @@ mod keys;
 mod ledger;
 mod ledger_server;
 mod lineage;
+mod lineage_env;
 mod lineage_where;
 mod npm;
 mod oci;
