@@ -671,16 +671,19 @@ fn lineage_verify_env_draws_mermaid_and_dot() {
     }
 }
 
-/// The DOT text is a well-formed digraph: parsed by Graphviz's `dot` when it is installed, and
-/// structurally (balanced braces and quotes, every edge between declared nodes) in any case.
+/// The DOT text is a well-formed digraph: laid out by Graphviz's `dot` (installed by setup.sh),
+/// which must not warn, and structurally (balanced braces and quotes, every edge between declared
+/// nodes).
 fn check_dot(dir: &Path, dot: &str) {
-    if let Some(program) = provenant_testkit::which("dot") {
-        fs::write(dir.join("lineage.dot"), dot).unwrap();
-        let o = run(std::process::Command::new(program)
-            .args(["-Tsvg", "lineage.dot", "-o", "lineage.svg"])
-            .current_dir(dir));
-        assert!(o.status.success(), "dot: {}\n{dot}", stderr(&o));
-    }
+    let program = provenant_testkit::require_on_path("dot");
+    fs::write(dir.join("lineage.dot"), dot).unwrap();
+    let o = run(std::process::Command::new(program)
+        .args(["-Tsvg", "lineage.dot", "-o", "lineage.svg"])
+        .current_dir(dir));
+    assert!(o.status.success(), "dot: {}\n{dot}", stderr(&o));
+    assert!(stderr(&o).is_empty(), "dot warned: {}\n{dot}", stderr(&o));
+    let svg = fs::read_to_string(dir.join("lineage.svg")).unwrap();
+    assert!(svg.contains("<svg") && svg.contains("deployment"), "{svg}");
     let body = dot.trim();
     assert!(body.starts_with("digraph"), "{dot}");
     assert!(body.ends_with('}'), "{dot}");
