@@ -262,6 +262,51 @@ impl World {
         self.broken_with_commit(image, env, &self.commit)
     }
 
+    /// The broken edges of `verify --output json` with `extra` flags (exit 1).
+    fn broken_with(&self, image: &str, env: &str, extra: &[&str]) -> Vec<(String, String, String)> {
+        let (code, report) = self.report(image, env, extra);
+        assert_eq!(code, Some(1), "expected a broken lineage: {report:#}");
+        broken_edges(&report["lineage"])
+    }
+
+    /// `provenant source check` of the build's commit requiring `checks`, its attestation signed by
+    /// ci and appended to the ledger; the exit code.
+    fn source_check(&self, checks: &str) -> Option<i32> {
+        let repo = self.repo.display().to_string();
+        // One developer's SSH key: the project's commits are not signed by it (nor at all).
+        fs::write(
+            self.d().join("allowed_signers"),
+            "dev@example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFkie46Ck/ZJjMay+4aST7Gc3mey90V1Rkhg5wtS0vtv\n",
+        )
+        .unwrap();
+        let out = p(
+            self.d(),
+            &[
+                "source",
+                "check",
+                "--range",
+                "HEAD~1..HEAD",
+                "--repo",
+                &repo,
+                "--require",
+                checks,
+                "--allowed-signers",
+                "allowed_signers",
+                "--key",
+                "ci.key",
+                "--ledger",
+                "sqlite:ledger.db",
+            ],
+        );
+        assert!(
+            stdout(&out).contains("attestation appended to the ledger"),
+            "{}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        out.status.code()
+    }
+
     /// The broken edges when the build is expected from `commit`.
     fn broken_with_commit(&self, image: &str, env: &str, commit: &str) -> Vec<(String, String, String)> {
         let (code, report) = self.report_with_commit(image, env, commit, &[]);
@@ -357,9 +402,11 @@ fn world() -> World {
     .unwrap();
     fs::write(repo.join(".gitignore"), "out/\n").unwrap();
     git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["add", ".gitignore"]);
+    git(&repo, &["commit", "-qm", "chore: start"]);
     git(&repo, &["add", "-A"]);
     git(&repo, &["update-index", "--chmod=+x", "build.sh"]);
-    git(&repo, &["commit", "-qm", "app"]);
+    git(&repo, &["commit", "-qm", "feat: app"]);
     git(&repo, &["checkout", "-q", "--", "."]);
     let mut perms = fs::metadata(repo.join("build.sh")).unwrap().permissions();
     std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
@@ -719,4 +766,56 @@ fn check_dot(dir: &Path, dot: &str) {
             "{from} -> {to}: {dot}"
         );
     }
+}
+
+#[test]
+fn lineage_verify_env_checks_the_source_attestation_of_the_build_commit() {
+    let w = governed();
+    // None in the ledger and none required: shown as absent below the build's source commit.
+    let (code, report) = w.report(&w.at("prod"), "prod", &[]);
+    assert_eq!(code, Some(0), "{report:#}");
+    let text = report.to_string();
+    assert!(
+        text.contains(&format!("source attestation of {}", w.commit)),
+        "{report:#}"
+    );
+    assert!(text.contains("absent (not required)"), "{report:#}");
+    // Required: the source edge breaks, naming the commit and the role.
+    let broken = w.broken_with(&w.at("prod"), "prod", &["--require-source-attestation"]);
+    assert_eq!(checks(&broken), ["source"], "{broken:#?}");
+    assert!(
+        broken[0].2.contains(&format!(
+            "no source attestation of commit {} signed by a holder of role ci",
+            w.commit
+        )),
+        "{broken:#?}"
+    );
+    // `source check` requiring signed commits fails (the commit is unsigned) and records it: that
+    // breaks the lineage even when no attestation is required.
+    assert_eq!(w.source_check("signed"), Some(1));
+    let broken = w.broken_with(&w.at("prod"), "prod", &[]);
+    assert_eq!(checks(&broken), ["source"], "{broken:#?}");
+    assert!(
+        broken[0].2.contains("records result fail, not pass"),
+        "{broken:#?}"
+    );
+    // A later passing check (conventional commits) is the newest: the required edge holds.
+    assert_eq!(w.source_check("conventional"), Some(0));
+    let (code, report) = w.report(&w.at("prod"), "prod", &["--require-source-attestation"]);
+    assert_eq!(code, Some(0), "{report:#}");
+    assert!(
+        report
+            .to_string()
+            .contains("source checks passed, signed by ci.pub (role ci)"),
+        "{report:#}"
+    );
+    // Another role's holders are not believed: rm signs nothing here, so with --source-role
+    // release-manager the attestation by ci is refused.
+    let broken = w.broken_with(
+        &w.at("prod"),
+        "prod",
+        &["--require-source-attestation", "--source-role", "release-manager"],
+    );
+    assert_eq!(checks(&broken), ["source"], "{broken:#?}");
+    assert!(broken[0].2.contains("ledger entry"), "{broken:#?}");
 }
