@@ -24,6 +24,7 @@ mod ledger;
 mod ledger_postgres;
 mod ledger_server;
 mod lineage;
+mod lineage_env;
 mod lineage_where;
 mod npm;
 mod oci;

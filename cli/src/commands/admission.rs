@@ -165,7 +165,7 @@ fn decider(
         ),
         None => None,
     };
-    let store = provenant_admission::ledger::open(&decision.ledger.ledger)
+    let store = provenant_admission::ledger::open(&decision.ledger.ledger, decision.ledger.token()?)
         .with_context(|| format!("cannot open the ledger {}", decision.ledger.ledger))?;
     let source = LedgerPromotions::new(store, roles, promote, trusted_root);
     Ok(Decider::new(Arc::new(source), namespaces, decision.deadline()))

@@ -165,6 +165,13 @@ pub(crate) struct VerifyArgs {
     /// The roles file (default: the one the environments file names, relative to it).
     #[arg(long, value_name = "FILE")]
     roles: Option<PathBuf>,
+    /// A role whose holders sign the source stage's attestations (`source check`); repeatable.
+    #[arg(long = "source-role", value_name = "ROLE", default_value = "ci")]
+    source_roles: Vec<String>,
+    /// Break the lineage when a build's commit has no source attestation signed by a --source-role
+    /// holder in the ledger (otherwise it is shown as absent).
+    #[arg(long)]
+    require_source_attestation: bool,
     /// A role whose holders sign deployment, rollback and release-health records; repeatable.
     #[arg(long = "deploy-role", value_name = "ROLE", default_value = "deployer")]
     deploy_roles: Vec<String>,
@@ -458,6 +465,10 @@ fn governed(
     };
     let store = args.ledger.open()?;
     let presence = RegistryPresence { client };
+    let source = provenant_lineage::governance::SourceRule {
+        roles: args.source_roles.clone(),
+        required: args.require_source_attestation,
+    };
     let g = provenant_lineage::governance::Governance {
         store: store.as_ref(),
         roles: &roles,
@@ -465,6 +476,7 @@ fn governed(
         chain,
         record_roles: &args.deploy_roles,
         presence: Some(&presence),
+        source: &source,
     };
     provenant_lineage::governance::extend(report, &g)?;
     Ok(())

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use provenant_digest::Digest;
 use provenant_ledger::{Checkpoint, Hash};
 use provenant_ledger_store::{Appended, Entry, LedgerStore, Location, Query, StoreError};
+use zeroize::Zeroizing;
 
 /// Why the ledger cannot be opened.
 #[derive(Debug, thiserror::Error)]
@@ -25,8 +26,12 @@ pub enum OpenError {
     Store(#[from] StoreError),
 }
 
-/// Opens the ledger at `location` for decisions.
-pub fn open(location: &Location) -> Result<Arc<dyn LedgerStore>, OpenError> {
+/// Opens the ledger at `location` for decisions; a ledger server (`https://…`) is sent `token` as its
+/// bearer token.
+pub fn open(
+    location: &Location,
+    token: Option<Zeroizing<String>>,
+) -> Result<Arc<dyn LedgerStore>, OpenError> {
     match location {
         Location::Sqlite(path) => {
             let identity = identity(path).map_err(|_| OpenError::Missing { path: path.clone() })?;
@@ -37,7 +42,7 @@ pub fn open(location: &Location) -> Result<Arc<dyn LedgerStore>, OpenError> {
                 identity,
             }))
         }
-        _ => Ok(provenant_ledger_store::open(location)?),
+        _ => Ok(provenant_ledger_store::open_with_token(location, token)?),
     }
 }
 

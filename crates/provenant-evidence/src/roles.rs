@@ -365,6 +365,32 @@ pub fn verify_for_role(
     role: &str,
     trusted_root: Option<&TrustedRoot>,
 ) -> Result<RoleSigned, RoleError> {
+    verify_with(bundle_json, roles, role, trusted_root, |policy, bundle| {
+        policy.verify_statement(subject, bundle, None)
+    })
+}
+
+/// [`verify_for_role`] for a statement whose subject is the git commit `commit` (a `gitCommit`
+/// digest, matched exactly), such as the source stage's attestation.
+pub fn verify_commit_for_role(
+    bundle_json: &[u8],
+    commit: &str,
+    roles: &Roles,
+    role: &str,
+    trusted_root: Option<&TrustedRoot>,
+) -> Result<RoleSigned, RoleError> {
+    verify_with(bundle_json, roles, role, trusted_root, |policy, bundle| {
+        policy.verify_commit_statement(commit, bundle, None)
+    })
+}
+
+fn verify_with(
+    bundle_json: &[u8],
+    roles: &Roles,
+    role: &str,
+    trusted_root: Option<&TrustedRoot>,
+    verify: impl Fn(&TrustPolicy, &EvidenceBundle) -> Result<crate::VerifiedStatement, EvidenceError>,
+) -> Result<RoleSigned, RoleError> {
     let holders = roles.holders(role).ok_or_else(|| RoleError::UnknownRole {
         role: role.to_owned(),
     })?;
@@ -390,7 +416,7 @@ pub fn verify_for_role(
                 continue;
             }
         };
-        match policy.verify_statement(subject, &bundle, None) {
+        match verify(&policy, &bundle) {
             Ok(verified) => {
                 return Ok(RoleSigned {
                     statement: verified.statement,

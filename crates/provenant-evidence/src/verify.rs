@@ -254,6 +254,23 @@ impl TrustPolicy {
         VerifiedStatement::from_signature(signature, predicate_type)
     }
 
+    /// Verifies a DSSE attestation whose subject is the git commit `commit` (a `gitCommit` digest,
+    /// matched exactly): the signature, then the statement (of `predicate_type` when given). Such a
+    /// statement (the source stage's) is bound to its commit only when key-signed and checked without
+    /// transparency-log entries; otherwise the error says so.
+    pub fn verify_commit_statement(
+        &self,
+        commit: &str,
+        bundle: &EvidenceBundle,
+        predicate_type: Option<&str>,
+    ) -> Result<VerifiedStatement, EvidenceError> {
+        if bundle.bundle.dsse_payload().is_none() {
+            return Err(EvidenceError::NotAttestation);
+        }
+        let signature = self.verify_signature(Artifact::GitCommit(commit), bundle)?;
+        VerifiedStatement::from_signature(signature, predicate_type)
+    }
+
     /// Whether `bundle` carries the evidence this policy requires before any signature is checked:
     /// a transparency-log entry unless the log is skipped, and then a trusted root to check it
     /// against. Every verifier that takes [`TrustPolicy::verifier`] directly calls this first.

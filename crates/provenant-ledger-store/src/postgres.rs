@@ -42,6 +42,7 @@ CREATE TABLE IF NOT EXISTS entries (
 CREATE INDEX IF NOT EXISTS entries_predicate_type ON entries (predicate_type);
 CREATE INDEX IF NOT EXISTS entries_commit ON entries (commit_sha);
 CREATE INDEX IF NOT EXISTS entries_environment ON entries (environment);
+CREATE INDEX IF NOT EXISTS entries_environment_type ON entries (environment, predicate_type, idx);
 CREATE INDEX IF NOT EXISTS entries_pipeline_run ON entries (pipeline_run);
 CREATE INDEX IF NOT EXISTS entries_actor ON entries (actor);
 CREATE INDEX IF NOT EXISTS entries_time ON entries (time);

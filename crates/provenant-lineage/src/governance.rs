@@ -5,11 +5,11 @@
 
 use provenant_attest::predicate::{
     PROVENANT_APPROVAL_V1, PROVENANT_DEPLOYMENT_V1, PROVENANT_GATE_DECISION_V1, PROVENANT_RELEASE_HEALTH_V1,
-    PROVENANT_ROLLBACK_V1,
+    PROVENANT_ROLLBACK_V1, PROVENANT_SOURCE_V1,
 };
 use provenant_digest::Digest;
 use provenant_env::promoted::{PromotionLookup, VerifiedPromotion, find_promotion};
-use provenant_evidence::roles::{RoleError, RoleSigned, Roles, verify_for_role};
+use provenant_evidence::roles::{RoleError, RoleSigned, Roles, verify_commit_for_role, verify_for_role};
 use provenant_ledger_store::{LedgerStore, Query, StoreError};
 use provenant_records::Record;
 use provenant_records::approval::Approval;
@@ -93,6 +93,18 @@ pub struct Governance<'a> {
     pub record_roles: &'a [String],
     /// Whether each environment's repository holds the image (unrecorded changes), when asked.
     pub presence: Option<&'a dyn Presence>,
+    /// Who signs the source stage's attestations, and whether one is required.
+    pub source: &'a SourceRule,
+}
+
+/// The source stage's attestation (`https://provenant.dev/attestation/source/v1`, subject the
+/// commit's `gitCommit` digest): looked up in the ledger by each build's source commit.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceRule {
+    /// The roles whose holders sign it.
+    pub roles: Vec<String>,
+    /// Whether a missing one breaks the lineage (otherwise it is shown as absent).
+    pub required: bool,
 }
 
 /// The governed lineage could not be read (as opposed to an edge not holding).
@@ -594,9 +606,109 @@ fn record_edges<R: Record>(
 
 /// Adds the governed lineage below the image of `report` and recomputes its verdict.
 pub fn extend(report: &mut crate::Report, g: &Governance<'_>) -> Result<(), GovernanceError> {
+    let mut seen = std::collections::BTreeMap::new();
+    source_attestations(&mut report.lineage, g, &mut seen)?;
     for edge in edges(g, &report.digest)? {
         report.lineage.push(edge);
     }
     report.verified = report.lineage.broken_edges().is_empty();
     Ok(())
+}
+
+/// Below each build's source edge (`URI @ COMMIT`), the source stage's attestation of that commit
+/// from the ledger; `seen` keeps each commit's edge so that it is looked up once.
+fn source_attestations(
+    edge: &mut Edge,
+    g: &Governance<'_>,
+    seen: &mut std::collections::BTreeMap<String, Edge>,
+) -> Result<(), GovernanceError> {
+    // The lineage tree is ours and a few levels deep (image, files, builds, sources): no
+    // attacker-controlled depth.
+    if edge.kind == EdgeKind::Source {
+        if let Some((_, commit)) = edge.target.rsplit_once(" @ ") {
+            let commit = commit.to_ascii_lowercase();
+            if !seen.contains_key(&commit) {
+                let e = source_attestation_edge(g, &commit)?;
+                seen.insert(commit.clone(), e);
+            }
+            if let Some(child) = seen.get(&commit) {
+                edge.push(child.clone());
+            }
+        }
+        return Ok(());
+    }
+    for child in &mut edge.edges {
+        source_attestations(child, g, seen)?;
+    }
+    Ok(())
+}
+
+/// The newest source-stage attestation of `commit` signed by a holder of one of the source roles.
+fn source_attestation_edge(g: &Governance<'_>, commit: &str) -> Result<Edge, GovernanceError> {
+    let edge = Edge::new(EdgeKind::Source, format!("source attestation of {commit}"));
+    let mut indexes = g.store.query(&Query {
+        commit: Some(commit.to_owned()),
+        predicate_type: Some(PROVENANT_SOURCE_V1.to_owned()),
+        ..Query::default()
+    })?;
+    indexes.sort_unstable();
+    let mut candidates = Vec::new();
+    for index in indexes.into_iter().rev() {
+        let evidence = format!("ledger entry {index}");
+        let Some(content) = g.store.entry(index)?.content else {
+            candidates.push(Rejected {
+                evidence,
+                why: "redacted".to_owned(),
+            });
+            continue;
+        };
+        let mut errors = Vec::new();
+        let mut signed = None;
+        for role in &g.source.roles {
+            match verify_commit_for_role(&content, commit, g.roles, role, g.trusted_root) {
+                Ok(s) => {
+                    signed = Some(s);
+                    break;
+                }
+                Err(e) => errors.push(e.to_string()),
+            }
+        }
+        let Some(signed) = signed else {
+            candidates.push(Rejected {
+                evidence,
+                why: errors.join("; "),
+            });
+            continue;
+        };
+        let edge = edge
+            .with_evidence(signed.bundle_digest)
+            .signed_by(signed.signer.clone());
+        let result = signed
+            .statement
+            .predicate
+            .get("result")
+            .and_then(Value::as_str)
+            .unwrap_or("none recorded");
+        if result != "pass" {
+            return Ok(edge.broken(Reason::SourceCheckFailed {
+                commit: commit.to_owned(),
+                evidence: signed.bundle_digest,
+                result: result.to_owned(),
+            }));
+        }
+        return Ok(edge.holds(format!(
+            "source checks passed, signed by {} (role {}), ledger entry {index}",
+            signed.signer, signed.role
+        )));
+    }
+    let reason = Reason::NoSourceAttestation {
+        commit: commit.to_owned(),
+        roles: g.source.roles.clone(),
+        candidates,
+    };
+    Ok(if g.source.required {
+        edge.broken(reason)
+    } else {
+        edge.shown(format!("absent (not required): {reason}"))
+    })
 }

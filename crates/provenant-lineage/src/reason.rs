@@ -259,6 +259,25 @@ pub enum Reason {
         /// The gates that block.
         gates: Vec<String>,
     },
+    /// No source-stage attestation of the build's commit, signed by one of the roles, is in the ledger
+    /// (broken only when one is required; shown as absent otherwise).
+    NoSourceAttestation {
+        /// The commit.
+        commit: String,
+        /// The roles whose holders may sign it.
+        roles: Vec<String>,
+        /// Attestations found for the commit and refused, and why.
+        candidates: Vec<Rejected>,
+    },
+    /// The newest signed source-stage attestation of the commit says its checks did not pass.
+    SourceCheckFailed {
+        /// The commit.
+        commit: String,
+        /// The attestation's bundle.
+        evidence: Digest,
+        /// The result it records.
+        result: String,
+    },
     /// The gate decision cannot be read.
     GateMalformed {
         /// The decision's bundle.
@@ -383,7 +402,9 @@ impl Reason {
             | Reason::WrongCommit { .. }
             | Reason::CommitNotOnBranch { .. }
             | Reason::CommitNotInClone { .. }
-            | Reason::CloneUnreadable { .. } => Check::Source,
+            | Reason::CloneUnreadable { .. }
+            | Reason::NoSourceAttestation { .. }
+            | Reason::SourceCheckFailed { .. } => Check::Source,
             Reason::SbomDescribesNothing | Reason::SbomDescribesOther { .. } | Reason::NoSbom { .. } => {
                 Check::Sbom
             }
@@ -506,6 +527,29 @@ impl fmt::Display for Reason {
                 }
                 Ok(())
             }
+            Reason::NoSourceAttestation {
+                commit,
+                roles,
+                candidates,
+            } => {
+                write!(
+                    f,
+                    "no source attestation of commit {commit} signed by a holder of role {} is in the ledger",
+                    roles.join(" or ")
+                )?;
+                if !candidates.is_empty() {
+                    write!(f, ": {}", rejected_list(candidates))?;
+                }
+                Ok(())
+            }
+            Reason::SourceCheckFailed {
+                commit,
+                evidence,
+                result,
+            } => write!(
+                f,
+                "the source attestation {evidence} of commit {commit} records result {result}, not pass"
+            ),
             Reason::GateMalformed { evidence, why } => {
                 write!(f, "the gate decision {evidence} cannot be read: {why}")
             }

@@ -24,7 +24,7 @@ use provenant_ledger::entry::{EntryKeys, TermKind};
 use provenant_ledger_store::{LedgerStore, Query, StoreError};
 use serde::Serialize;
 
-use crate::version::PurlQuery;
+use crate::version::{PurlQuery, VersionSpec};
 
 /// Most artefacts an answer follows (beyond it the answer says it was cut).
 pub const MAX_ARTEFACTS: usize = 10_000;
@@ -179,8 +179,7 @@ pub fn find(store: &dyn LedgerStore, needle: &Needle) -> Result<WhereReport, Whe
             format!("commit {sha}")
         }
         Needle::Purl(q) => {
-            let prefix = q.package.clone();
-            for (purl, index) in store.terms(TermKind::Purl, &prefix)? {
+            for (purl, index) in purl_terms(store, q)? {
                 if !q.matches(&purl) {
                     continue;
                 }
@@ -258,6 +257,17 @@ pub fn find(store: &dyn LedgerStore, needle: &Needle) -> Result<WhereReport, Whe
         artefacts,
         truncated: found.truncated,
     })
+}
+
+/// The package URL terms that can match `q`. With a version or a range only `PACKAGE@…` can (a
+/// package URL without a version matches neither), so other packages whose names merely start with
+/// this one (`pkg:npm/p1` and `pkg:npm/p10`…`p1999`) are not read; any version reads every term with
+/// the package as prefix, for the package URL without a version, qualifiers or subpath.
+fn purl_terms(store: &dyn LedgerStore, q: &PurlQuery) -> Result<Vec<(String, u64)>, StoreError> {
+    match q.version {
+        VersionSpec::Any => store.terms(TermKind::Purl, &q.package),
+        _ => store.terms(TermKind::Purl, &format!("{}@", q.package)),
+    }
 }
 
 /// What an environment runs now: the digest and the index and time of the record that put it there.

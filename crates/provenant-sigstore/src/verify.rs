@@ -321,6 +321,10 @@ pub enum Artifact<'a> {
     /// The artefact's digest (sha256 or sha512), when the bytes are elsewhere. For a DSSE bundle this
     /// is matched against the statement's subjects.
     Digest(Digest),
+    /// A git commit id (hex): a DSSE in-toto statement one of whose subjects has exactly this
+    /// `gitCommit` digest. Only a key-signed bundle checked without log evidence (or an intoto v0.0.1
+    /// entry) can be bound to a commit: the log verifier binds sha256 and sha512 subjects only.
+    GitCommit(&'a str),
 }
 
 /// What a successful verification established.
@@ -435,6 +439,15 @@ impl Verifier {
             return verify_keyed_without_evidence(artifact, bundle, key);
         }
         let result = match artifact {
+            Artifact::GitCommit(commit) => {
+                return Err(VerifyError::UnsupportedArtifact {
+                    detail: format!(
+                        "a statement about commit {commit} can be verified only as a key-signed bundle \
+                         without transparency-log entries (the log verifier binds sha256 and sha512 \
+                         subjects only)"
+                    ),
+                });
+            }
             Artifact::Bytes(bytes) => self.run(bytes, bundle, policy),
             Artifact::Digest(digest) => {
                 let algorithm = match digest.algorithm() {
@@ -637,6 +650,9 @@ fn artifact_digest(artifact: Artifact<'_>, alg: Algorithm) -> Result<Digest, Ver
                 d.algorithm()
             ),
         }),
+        Artifact::GitCommit(commit) => Err(VerifyError::UnsupportedArtifact {
+            detail: format!("the bundle needs a {alg} digest of the artefact, got git commit {commit}"),
+        }),
     }
 }
 
@@ -717,6 +733,22 @@ fn check_statement_subjects(
             detail: format!("the statement is not JSON: {e}"),
         })?;
     let subjects = statement.get("subject").and_then(serde_json::Value::as_array);
+    if let Artifact::GitCommit(commit) = artifact {
+        let bound = subjects.is_some_and(|subjects| {
+            subjects.iter().any(|s| {
+                s.get("digest")
+                    .and_then(|d| d.get("gitCommit"))
+                    .and_then(serde_json::Value::as_str)
+                    == Some(commit)
+            })
+        });
+        if !bound {
+            return Err(VerifyError::ArtifactMismatch {
+                detail: format!("commit {commit} is not a gitCommit subject of the statement"),
+            });
+        }
+        return Ok(());
+    }
     let matches = |alg: Algorithm| -> Result<bool, VerifyError> {
         let want = artifact_digest(artifact, alg)?;
         Ok(subjects.is_some_and(|subjects| {
@@ -733,6 +765,7 @@ fn check_statement_subjects(
         Artifact::Bytes(_) => &[Algorithm::Sha256, Algorithm::Sha512],
         Artifact::Digest(d) if d.algorithm() == Algorithm::Sha256 => &[Algorithm::Sha256],
         Artifact::Digest(_) => &[Algorithm::Sha512],
+        Artifact::GitCommit(_) => &[],
     };
     let mut found = false;
     for alg in algorithms {

@@ -15,6 +15,28 @@ pub fn require_prometheus() -> std::path::PathBuf {
 /// storage in the service's scratch directory. The first samples appear after one interval.
 #[must_use]
 pub fn start_prometheus(targets: &[String]) -> Service {
+    start(targets, "")
+}
+
+/// Starts Prometheus scraping `targets` over HTTPS every second, verifying each target's certificate
+/// against the CA certificate `ca_file` (PEM); the targets' certificates must name `127.0.0.1`.
+#[must_use]
+pub fn start_prometheus_https(targets: &[String], ca_file: &std::path::Path) -> Service {
+    let ca = ca_file
+        .canonicalize()
+        .expect("the CA file of the scraped targets");
+    start(
+        targets,
+        &format!(
+            "    scheme: https\n    tls_config:\n      ca_file: '{}'\n",
+            ca.display()
+        ),
+    )
+}
+
+/// Starts Prometheus with one scrape job over `targets`; `extra` is added to the job (YAML, indented
+/// for it).
+fn start(targets: &[String], extra: &str) -> Service {
     let program = require_prometheus();
     let dir = tempfile::tempdir().expect("prometheus scratch dir");
     let list = targets
@@ -23,7 +45,7 @@ pub fn start_prometheus(targets: &[String]) -> Service {
         .collect::<Vec<_>>()
         .join(", ");
     let config = format!(
-        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: test\n    \
+        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: test\n{extra}    \
          static_configs:\n      - targets: [{list}]\n"
     );
     let config_path = dir.path().join("prometheus.yml");

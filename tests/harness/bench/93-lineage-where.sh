@@ -8,8 +8,10 @@
 set -euo pipefail
 source "$HARNESS/bench-lib.sh"
 ROOT=$(cd "$HARNESS/../.." && pwd)
-(cd "$ROOT" && cargo build --release --quiet -p provenant-lineage --example where_bench)
-BENCH_BIN="$ROOT/target/release/examples/where_bench"
+# The driver (WHERE_BENCH_BIN to use one already built, e.g. a debug build for a quick check).
+BENCH_BIN=${WHERE_BENCH_BIN:-$ROOT/target/release/examples/where_bench}
+[ -n "${WHERE_BENCH_BIN:-}" ] ||
+  (cd "$ROOT" && cargo build --release --quiet -p provenant-lineage --example where_bench)
 N=${WHERE_BENCH_ENTRIES:-100000}
 ROUNDS=${WHERE_BENCH_ROUNDS:-200}
 cd "$BENCH"

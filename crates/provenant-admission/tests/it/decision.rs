@@ -31,7 +31,7 @@ pub(crate) fn namespaces() -> Namespaces {
 }
 
 pub(crate) fn decider(fx: &Fixture) -> Decider {
-    let store = provenant_admission::ledger::open(&Location::Sqlite(fx.ledger.clone())).unwrap();
+    let store = provenant_admission::ledger::open(&Location::Sqlite(fx.ledger.clone()), None).unwrap();
     Decider::new(
         Arc::new(source_over(fx, store)),
         namespaces(),
@@ -191,7 +191,7 @@ fn a_namespace_without_environment_is_denied_unless_a_default_is_set() {
         "{}",
         decision.message
     );
-    let store = provenant_admission::ledger::open(&Location::Sqlite(fx.ledger.clone())).unwrap();
+    let store = provenant_admission::ledger::open(&Location::Sqlite(fx.ledger.clone()), None).unwrap();
     let mut ns = namespaces();
     ns.default = Some("dev".to_owned());
     let with_default = Decider::new(Arc::new(source_over(&fx, store)), ns, Duration::from_secs(10));

@@ -165,3 +165,62 @@ fn base64(bytes: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
+
+/// A keyed DSSE bundle of a source-stage statement whose one subject is the git commit `commit`.
+fn signed_commit(key: SigningKey, commit: &str) -> EvidenceBundle {
+    let statement = serde_json::json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": "git+https://example.com/app", "digest": {"gitCommit": commit}}],
+        "predicateType": predicate::PROVENANT_SOURCE_V1,
+        "predicate": {"commit": commit, "result": "pass"},
+    });
+    let bundle = Signer::new(SigningMethod::Key(key))
+        .sign_statement(&serde_json::to_vec(&statement).unwrap())
+        .unwrap()
+        .bundle;
+    EvidenceBundle::from_json(&bundle.to_json_v0_3().unwrap()).unwrap()
+}
+
+#[test]
+fn a_statement_about_a_git_commit_verifies_for_exactly_that_commit() {
+    let commit = "4f1c0a9e2b7d3c5a8e6f0b1d2c3e4f5a6b7c8d9e";
+    let (key, public) = new_key();
+    let bundle = signed_commit(key, commit);
+    let trust = policy(public, &[SkippedCheck::TransparencyLog]);
+    let verified = trust
+        .verify_commit_statement(commit, &bundle, Some(predicate::PROVENANT_SOURCE_V1))
+        .unwrap();
+    assert_eq!(verified.statement.predicate["commit"], commit);
+    assert_eq!(verified.signature.skipped, [SkippedCheck::TransparencyLog]);
+    // Another commit, a prefix of it, or its upper-case spelling: not the subject.
+    for other in [
+        "0000000000000000000000000000000000000001",
+        &commit[..12],
+        &commit.to_ascii_uppercase(),
+    ] {
+        let e = trust.verify_commit_statement(other, &bundle, None).unwrap_err();
+        assert!(matches!(e.check(), Check::Sigstore(_)), "{e}");
+        assert!(e.to_string().contains("is not a gitCommit subject"), "{e}");
+    }
+    // Another key.
+    let (_, stranger) = new_key();
+    let e = policy(stranger, &[SkippedCheck::TransparencyLog])
+        .verify_commit_statement(commit, &bundle, None)
+        .unwrap_err();
+    assert!(matches!(e.check(), Check::Sigstore(_)), "{e}");
+    // Checked with the log required, the key-signed bundle without log entries is refused first.
+    let (key, public) = new_key();
+    let bundle = signed_commit(key, commit);
+    let e = policy(public, &[])
+        .verify_commit_statement(commit, &bundle, None)
+        .unwrap_err();
+    assert_eq!(e.check(), Check::TransparencyLog, "{e}");
+    // A statement about an artefact digest is not one about the commit.
+    let (key, public) = new_key();
+    let subject = Algorithm::Sha256.hash_bytes(b"a\n");
+    let bundle = signed(key, &subject, predicate::PROVENANT_SOURCE_V1);
+    let e = policy(public, &[SkippedCheck::TransparencyLog])
+        .verify_commit_statement(commit, &bundle, None)
+        .unwrap_err();
+    assert!(e.to_string().contains("is not a gitCommit subject"), "{e}");
+}

@@ -12,7 +12,7 @@ use provenant_evidence::{Signer, SigningMethod};
 use provenant_keys::{KeyKind, SigningKey};
 use provenant_ledger_store::{LedgerStore, Location};
 use provenant_lineage::environments::Environments;
-use provenant_lineage::governance::{self, Governance, Presence};
+use provenant_lineage::governance::{self, Governance, Presence, SourceRule};
 use provenant_lineage::reason::{Check, Reason};
 use provenant_lineage::{Edge, EdgeKind, Verdict};
 use provenant_records::Record;
@@ -240,6 +240,7 @@ impl World {
             chain,
             record_roles: &record_roles,
             presence: Some(self),
+            source: &SourceRule::default(),
         };
         governance::edges(&g, &self.image).unwrap()
     }
@@ -508,5 +509,143 @@ fn a_tampered_ledger_entry_does_not_verify_and_is_named() {
             }
         ),
         "{b:#?}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The source stage's attestation (source/v1, subject the commit's gitCommit digest), below the build.
+
+const COMMIT: &str = "4f1c0a9e2b7d3c5a8e6f0b1d2c3e4f5a6b7c8d9e";
+
+/// A source/v1 statement whose subject is `subject_commit` and whose predicate names `commit`.
+fn source_statement(subject_commit: &str, commit: &str, result: &str) -> provenant_attest::Statement {
+    let mut digest = provenant_attest::DigestSet::new();
+    digest.insert_unchecked("gitCommit", subject_commit.to_owned());
+    let subject = provenant_attest::ResourceDescriptor {
+        name: Some("git+https://example.com/app".to_owned()),
+        uri: None,
+        digest,
+        content: None,
+        download_location: None,
+        media_type: None,
+        annotations: None,
+    };
+    provenant_attest::Statement::new(
+        vec![subject],
+        provenant_attest::predicate::PROVENANT_SOURCE_V1,
+        json!({"commit": commit, "result": result, "commits": [], "files": []}),
+    )
+}
+
+impl World {
+    /// `extend` of a lineage whose one build records `COMMIT`: the source attestation edge below it.
+    fn source_edge(&self, required: bool) -> Edge {
+        let mut image = Edge::new(EdgeKind::Image, "app");
+        let mut build = Edge::new(EdgeKind::BuildProvenance, "out/app");
+        build.push(
+            Edge::new(
+                EdgeKind::Source,
+                format!("git+https://example.com/app @ {COMMIT}"),
+            )
+            .holds("the expected commit"),
+        );
+        image.push(build);
+        let mut report = provenant_lineage::Report {
+            verified: true,
+            digest: self.image,
+            lineage: image,
+        };
+        let chain = self.environments.chain_to("environments.yaml", "dev").unwrap();
+        let record_roles = ["deployer".to_owned()];
+        let source = SourceRule {
+            roles: vec!["ci".to_owned()],
+            required,
+        };
+        let g = Governance {
+            store: self.store.as_ref(),
+            roles: &self.roles,
+            trusted_root: None,
+            chain,
+            record_roles: &record_roles,
+            presence: Some(self),
+            source: &source,
+        };
+        governance::extend(&mut report, &g).unwrap();
+        let source = &report.lineage.edges[0].edges[0];
+        assert_eq!(source.kind, EdgeKind::Source);
+        assert_eq!(source.edges.len(), 1, "{source:#?}");
+        let attestation = source.edges[0].clone();
+        assert_eq!(attestation.target, format!("source attestation of {COMMIT}"));
+        attestation
+    }
+}
+
+#[test]
+fn a_source_attestation_of_the_build_commit_holds_below_the_build() {
+    let w = World::new();
+    w.append(&w.ci, &source_statement(COMMIT, COMMIT, "pass"));
+    let e = w.source_edge(true);
+    assert_eq!(e.verdict, Verdict::Holds, "{e:#?}");
+    assert_eq!(e.signer.as_deref(), Some("ci.pub"));
+    assert!(e.detail.contains("source checks passed"), "{}", e.detail);
+    assert!(e.evidence.is_some());
+}
+
+#[test]
+fn a_missing_source_attestation_is_shown_as_absent_unless_required() {
+    let w = World::new();
+    let e = w.source_edge(false);
+    assert_eq!(e.verdict, Verdict::Shown, "{e:#?}");
+    assert!(
+        e.detail
+            .starts_with("absent (not required): no source attestation of commit"),
+        "{}",
+        e.detail
+    );
+    let e = w.source_edge(true);
+    assert_eq!(e.verdict, Verdict::Broken);
+    assert_eq!(e.check, Some(Check::Source));
+    assert!(
+        matches!(&e.reason, Some(Reason::NoSourceAttestation { commit, roles, candidates })
+            if commit == COMMIT && roles == &["ci"] && candidates.is_empty()),
+        "{e:#?}"
+    );
+}
+
+#[test]
+fn a_source_attestation_of_another_commit_or_by_another_signer_is_refused() {
+    let w = World::new();
+    // Indexed under the build's commit (its predicate names it), but its subject is another commit.
+    let other = "0000000000000000000000000000000000000001";
+    w.append(&w.ci, &source_statement(other, COMMIT, "pass"));
+    // The right commit, signed by someone outside the ci role.
+    w.append(&w.mallory, &source_statement(COMMIT, COMMIT, "pass"));
+    let e = w.source_edge(true);
+    assert_eq!(e.check, Some(Check::Source), "{e:#?}");
+    let Some(Reason::NoSourceAttestation { candidates, .. }) = &e.reason else {
+        panic!("{e:#?}")
+    };
+    assert_eq!(candidates.len(), 2, "{candidates:#?}");
+    // Newest first: mallory's, then the one about another commit.
+    assert!(candidates[0].why.contains("ci"), "{}", candidates[0].why);
+    assert!(
+        candidates[1]
+            .why
+            .contains(&format!("commit {COMMIT} is not a gitCommit subject")),
+        "{}",
+        candidates[1].why
+    );
+}
+
+#[test]
+fn a_source_attestation_whose_checks_failed_breaks_the_source_edge() {
+    let w = World::new();
+    w.append(&w.ci, &source_statement(COMMIT, COMMIT, "fail"));
+    // Even when not required: a signed record says the source checks failed.
+    let e = w.source_edge(false);
+    assert_eq!(e.verdict, Verdict::Broken, "{e:#?}");
+    assert!(
+        matches!(&e.reason, Some(Reason::SourceCheckFailed { commit, result, .. }) if commit == COMMIT && result == "fail"),
+        "{e:#?}"
     );
 }
