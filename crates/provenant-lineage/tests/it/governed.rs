@@ -554,6 +554,7 @@ impl World {
             verified: true,
             digest: self.image,
             lineage: image,
+            skipped: Vec::new(),
         };
         let chain = self.environments.chain_to("environments.yaml", "dev").unwrap();
         let record_roles = ["deployer".to_owned()];
