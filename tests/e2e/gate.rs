@@ -539,3 +539,196 @@ fn gate_team_rules_in_rego_and_a_critical_notification() {
     assert_eq!(body["findings"][0]["finding"]["location"], "deploy.env:4");
     assert!(!body.to_string().contains("REDACTED"));
 }
+
+/// A source tree for `gate evaluate --source`: with `dirty`, a GitHub token in `config/settings.py`, a
+/// `breakpoint()` in `app/main.py` and a Dockerfile `FROM` without a digest; else the same tree clean.
+fn source_tree(dir: &Path, dirty: bool) {
+    fs::create_dir_all(dir.join("app")).unwrap();
+    fs::create_dir_all(dir.join("config")).unwrap();
+    let token = "ghp_4dTq9ZrXw2LmVb7NcY1KsPf8HjU3Ea6GoQiR";
+    fs::write(
+        dir.join("config/settings.py"),
+        if dirty {
+            format!("TOKEN = \"{token}\"\n")
+        } else {
+            "TOKEN = os.environ[\"TOKEN\"]\n".to_owned()
+        },
+    )
+    .unwrap();
+    fs::write(
+        dir.join("app/main.py"),
+        if dirty {
+            "def main():\n    breakpoint()\n    return 1\n"
+        } else {
+            "def main():\n    return 1\n"
+        },
+    )
+    .unwrap();
+    fs::write(
+        dir.join("Dockerfile"),
+        if dirty {
+            "FROM python:3.12-slim\nCOPY app /app\n"
+        } else {
+            "FROM python@sha256:0b6fa54bb9c4b2db3d6a4f5b8f0e5e1e5c3a2f8a4b2d0e6f8a1b3c5d7e9f0a1b\nCOPY app /app\n"
+        },
+    )
+    .unwrap();
+}
+
+fn gate_of<'a>(d: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    d["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["id"] == id)
+        .unwrap_or_else(|| panic!("no gate {id} in {d}"))
+}
+
+#[test]
+fn gate_source_blocks_on_a_secret_a_debug_statement_and_an_unpinned_from() {
+    let t = tempfile::tempdir().unwrap();
+    project(t.path());
+    // Only the scanners' own reports speak for these gates.
+    for f in ["gitleaks.json", "hygiene.sarif", "pinning.sarif"] {
+        fs::remove_file(t.path().join("evidence").join(f)).unwrap();
+    }
+    source_tree(&t.path().join("src"), true);
+    let out = p(
+        t.path(),
+        &[
+            "gate",
+            "evaluate",
+            "--evidence",
+            "evidence",
+            "--source",
+            "src",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}{}", stdout(&out), stderr(&out));
+    let d = json_of(&out);
+    let blocking = |id: &str| -> Vec<(String, String)> {
+        let g = gate_of(&d, id);
+        assert_eq!(g["status"], "block", "{id}: {g}");
+        g["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["rule"].as_str().unwrap().to_owned(),
+                    f["location"].as_str().unwrap_or("-").to_owned(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        blocking("secrets"),
+        [("github-token".to_owned(), "config/settings.py:1".to_owned())]
+    );
+    assert_eq!(
+        blocking("hygiene"),
+        [("hygiene/debugger".to_owned(), "app/main.py:2".to_owned())]
+    );
+    assert_eq!(
+        blocking("pinning"),
+        [(
+            "pinning/docker-from-without-digest".to_owned(),
+            "Dockerfile:1".to_owned()
+        )]
+    );
+    // The secret itself is in no output.
+    assert!(!stdout(&out).contains("ghp_4dTq9Z"), "{}", stdout(&out));
+    // Each generated report is listed by a synthetic path with the digest of its bytes.
+    let evidence: Vec<(String, String)> = d["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["path"].as_str().unwrap().starts_with("source:"))
+        .map(|e| {
+            (
+                e["path"].as_str().unwrap().to_owned(),
+                e["format"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        evidence,
+        [
+            ("source:hygiene.sarif".to_owned(), "sarif".to_owned()),
+            ("source:pinning.sarif".to_owned(), "sarif".to_owned()),
+            ("source:secrets.sarif".to_owned(), "sarif".to_owned()),
+        ]
+    );
+}
+
+#[test]
+fn gate_source_reports_are_deterministic_and_a_clean_tree_passes() {
+    let t = tempfile::tempdir().unwrap();
+    project(t.path());
+    for f in ["gitleaks.json", "hygiene.sarif", "pinning.sarif"] {
+        fs::remove_file(t.path().join("evidence").join(f)).unwrap();
+    }
+    source_tree(&t.path().join("clean"), false);
+    source_tree(&t.path().join("elsewhere/other-name"), false);
+    let digests = |src: &str| -> Vec<(String, String)> {
+        let out = p(
+            t.path(),
+            &[
+                "gate",
+                "evaluate",
+                "--evidence",
+                "evidence",
+                "--source",
+                src,
+                "--output",
+                "json",
+            ],
+        );
+        // The semgrep finding still blocks sast; the three source gates pass.
+        assert_eq!(out.status.code(), Some(1), "{}{}", stdout(&out), stderr(&out));
+        let d = json_of(&out);
+        for id in ["secrets", "hygiene", "pinning"] {
+            let g = gate_of(&d, id);
+            assert_eq!(g["status"], "pass", "{id}: {g}");
+            assert_eq!(g["findings"].as_array().unwrap().len(), 0, "{id}: {g}");
+        }
+        d["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["path"].as_str().unwrap().starts_with("source:"))
+            .map(|e| {
+                (
+                    e["path"].as_str().unwrap().to_owned(),
+                    e["digest"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let first = digests("clean");
+    assert_eq!(first.len(), 3);
+    assert_eq!(first, digests("clean"), "the same tree gives the same bytes");
+    assert_eq!(
+        first,
+        digests("elsewhere/other-name"),
+        "the bytes do not depend on where the tree is"
+    );
+
+    // Without --source, those three gates have no evidence and block; --evidence is optional with it.
+    let out = p(
+        t.path(),
+        &["gate", "evaluate", "--source", "clean", "--output", "json"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let d = json_of(&out);
+    assert_eq!(gate_of(&d, "secrets")["status"], "pass");
+    assert_eq!(gate_of(&d, "tests")["status"], "block");
+    let out = p(t.path(), &["gate", "evaluate", "--output", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "neither --evidence nor --source is a usage error"
+    );
+}

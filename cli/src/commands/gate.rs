@@ -151,8 +151,12 @@ pub(crate) struct EvaluateArgs {
     #[arg(long, value_name = "F")]
     pub(crate) team_config: Option<PathBuf>,
     /// Evidence files (a directory: every file under it).
-    #[arg(long, value_name = "PATH", num_args = 1.., required = true)]
+    #[arg(long, value_name = "PATH", num_args = 1.., required_unless_present = "source")]
     pub(crate) evidence: Vec<PathBuf>,
+    /// Run the built-in scanners (secrets, hygiene with the policy's gate-checked globs, pinning) over
+    /// this source tree and read their SARIF as evidence (`source:secrets.sarif`, …).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) source: Option<PathBuf>,
     /// An SBOM (`CycloneDX` or SPDX JSON) whose dependency graph says which dependencies are direct.
     #[arg(long, value_name = "FILE")]
     pub(crate) sbom: Option<PathBuf>,
@@ -409,6 +413,11 @@ fn evaluate(args: &EvaluateArgs) -> anyhow::Result<Outcome> {
             normalised.add(&name, &Algorithm::Sha256.hash_bytes(&bytes).to_string(), evidence);
         }
     }
+    if let Some(dir) = &args.source {
+        for (name, digest, evidence) in source_evidence(dir, &policy)? {
+            normalised.add(&name, &digest, evidence);
+        }
+    }
     let sbom = match &args.sbom {
         Some(path) => {
             let bytes = super::read_bounded(path, 256 << 20, "SBOM")?;
@@ -536,6 +545,29 @@ fn evaluate(args: &EvaluateArgs) -> anyhow::Result<Outcome> {
         Verdict::Pass => Outcome::Success,
         Verdict::Block => Outcome::Failure,
     })
+}
+
+/// The built-in scanners' SARIF over `dir`, each read as evidence under its synthetic path
+/// (`source:secrets.sarif`, `source:hygiene.sarif`, `source:pinning.sarif`) with the digest of its bytes.
+fn source_evidence(
+    dir: &Path,
+    policy: &Policy,
+) -> anyhow::Result<Vec<(String, String, provenant_findings::Evidence)>> {
+    let include = policy.gates.hygiene.include.clone().unwrap_or_default();
+    let reports = provenant_scan::source::scan_source(
+        dir,
+        &include,
+        provenant_scan::secrets::decode::DEFAULT_MAX_DECODE_DEPTH,
+        0,
+    )?;
+    let mut out = Vec::new();
+    for report in reports {
+        let name = format!("source:{}.sarif", report.scanner);
+        let digest = Algorithm::Sha256.hash_bytes(&report.sarif).to_string();
+        let evidence = provenant_findings::read(&name, &report.sarif)?;
+        out.push((name, digest, evidence));
+    }
+    Ok(out)
 }
 
 fn attach(args: &EvaluateArgs, bundle: &[u8]) -> anyhow::Result<()> {

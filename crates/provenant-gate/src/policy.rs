@@ -156,6 +156,11 @@ pub struct GateConfig {
     /// (absent: every layer counts as base).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_layers: Option<u64>,
+    /// hygiene: the gate-checked files (globs relative to the source tree; a glob without `/` matches at
+    /// any depth) that `gate evaluate --source` hands to the hygiene scanner (absent: the scanner's
+    /// defaults).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include: Option<Vec<String>>,
 }
 
 /// The nine gates.
