@@ -732,3 +732,198 @@ fn gate_source_reports_are_deterministic_and_a_clean_tree_passes() {
         "neither --evidence nor --source is a usage error"
     );
 }
+
+fn sha256_hex(data: &[u8]) -> String {
+    let digest = provenant_digest::Algorithm::Sha256.hash_bytes(data).to_string();
+    digest.trim_start_matches("sha256:").to_owned()
+}
+
+/// Writes a blob into an OCI layout; returns its descriptor's digest and size.
+fn blob(layout: &Path, data: &[u8]) -> (String, usize) {
+    let hex = sha256_hex(data);
+    fs::create_dir_all(layout.join("blobs/sha256")).unwrap();
+    fs::write(layout.join("blobs/sha256").join(&hex), data).unwrap();
+    (format!("sha256:{hex}"), data.len())
+}
+
+/// An OCI layout holding a base image (one layer) and an application image built on it (that layer
+/// and one more), the application's manifest naming its base by `org.opencontainers.image.base.digest`
+/// when `base` says which manifest to name. Returns the application manifest's digest and, per layer,
+/// its (digest, diff id).
+fn layout_with_base(layout: &Path, base: Option<&str>) -> (String, Vec<(String, String)>) {
+    fs::create_dir_all(layout).unwrap();
+    fs::write(layout.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    let layers: Vec<(String, usize)> = [&b"base layer (gzip)"[..], &b"application layer (gzip)"[..]]
+        .iter()
+        .map(|l| blob(layout, l))
+        .collect();
+    let diff_ids = [
+        format!("sha256:{}", sha256_hex(b"base layer (tar)")),
+        format!("sha256:{}", sha256_hex(b"application layer (tar)")),
+    ];
+    let config = |n: usize| {
+        serde_json::json!({"architecture": "amd64", "os": "linux",
+            "rootfs": {"type": "layers", "diff_ids": diff_ids[..n]}})
+        .to_string()
+    };
+    let layer_descs = |n: usize| -> Vec<serde_json::Value> {
+        layers[..n]
+            .iter()
+            .map(|(d, s)| serde_json::json!({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": d, "size": s}))
+            .collect()
+    };
+    let manifest = |n: usize, annotations: Option<serde_json::Value>| {
+        let (cd, cs) = blob(layout, config(n).as_bytes());
+        let mut m = serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": cs},
+            "layers": layer_descs(n)});
+        if let Some(a) = annotations {
+            m["annotations"] = a;
+        }
+        let bytes = m.to_string();
+        let (d, s) = blob(layout, bytes.as_bytes());
+        serde_json::json!({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": d, "size": s})
+    };
+    let base_desc = manifest(1, None);
+    let base_digest = base_desc["digest"].as_str().unwrap().to_owned();
+    // Another image, whose one layer is not the application's first.
+    let (other_layer, other_size) = blob(layout, b"another base layer (gzip)");
+    let (cd, cs) = blob(layout, config(1).as_bytes());
+    let other = serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": cs},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": other_layer, "size": other_size}]});
+    let (other_digest, _) = blob(layout, other.to_string().as_bytes());
+    let named = match base {
+        Some("base") => Some(base_digest.clone()),
+        Some(_) => Some(other_digest),
+        None => None,
+    };
+    let app_desc = manifest(
+        2,
+        named.map(|d| serde_json::json!({"org.opencontainers.image.base.digest": d, "org.opencontainers.image.base.name": "docker.io/library/debian:12"})),
+    );
+    fs::write(
+        layout.join("index.json"),
+        serde_json::json!({"schemaVersion": 2, "manifests": [base_desc, app_desc]}).to_string(),
+    )
+    .unwrap();
+    let app = app_desc["digest"].as_str().unwrap().to_owned();
+    let per_layer = layers
+        .iter()
+        .zip(&diff_ids)
+        .map(|((d, _), id)| (d.clone(), id.clone()))
+        .collect();
+    (app, per_layer)
+}
+
+/// trivy's image report as trivy writes it: the image's diff ids, and each vulnerability with the layer
+/// (digest and diff id) that brought its package in. One critical in the base layer, one in the
+/// application's.
+fn trivy_image_report(layers: &[(String, String)]) -> String {
+    let vuln = |id: &str, pkg: &str, layer: &(String, String)| {
+        serde_json::json!({"VulnerabilityID": id, "PkgName": pkg, "InstalledVersion": "1.0",
+            "PkgIdentifier": {"PURL": format!("pkg:deb/debian/{pkg}@1.0")},
+            "Layer": {"Digest": layer.0, "DiffID": layer.1},
+            "SeveritySource": "nvd", "Title": format!("{pkg} is vulnerable"), "Severity": "CRITICAL"})
+    };
+    serde_json::json!({"SchemaVersion": 2, "ArtifactName": "oci-layout", "ArtifactType": "container_image",
+        "Metadata": {"OS": {"Family": "debian", "Name": "12.5"},
+                     "DiffIDs": layers.iter().map(|l| l.1.clone()).collect::<Vec<_>>()},
+        "Results": [{"Target": "app (debian 12.5)", "Class": "os-pkgs", "Type": "debian",
+                     "Vulnerabilities": [vuln("CVE-2024-0001", "libc6", &layers[0]),
+                                         vuln("CVE-2024-0002", "appd", &layers[1])]}]})
+    .to_string()
+}
+
+#[test]
+fn gate_container_base_layers_come_from_the_base_digest_annotation_or_the_policy() {
+    let t = tempfile::tempdir().unwrap();
+    project(t.path());
+    let container = |d: &serde_json::Value| -> (String, Vec<String>) {
+        let g = gate_of(d, "container");
+        let blocking = g["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["rule"].as_str().unwrap().to_owned())
+            .collect();
+        (g["status"].as_str().unwrap().to_owned(), blocking)
+    };
+    let evaluate = |layout: &str, app: &str, policy: Option<&str>| {
+        let subject = format!("oci:{layout}@{app}");
+        let mut args = vec![
+            "gate",
+            "evaluate",
+            "--evidence",
+            "evidence",
+            "--subject",
+            &subject,
+            "--output",
+            "json",
+        ];
+        if let Some(p) = policy {
+            args.extend(["--policy", p]);
+        }
+        p(t.path(), &args)
+    };
+
+    // The manifest names its base: only the base layer's critical blocks; the application's goes to
+    // the backlog.
+    let (app, layers) = layout_with_base(&t.path().join("annotated"), Some("base"));
+    fs::write(
+        t.path().join("evidence/trivy-image.json"),
+        trivy_image_report(&layers),
+    )
+    .unwrap();
+    let out = evaluate("annotated", &app, None);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let d = json_of(&out);
+    assert_eq!(
+        container(&d),
+        ("block".to_owned(), vec!["CVE-2024-0001".to_owned()])
+    );
+    assert!(
+        d["backlog"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["rule"] == "CVE-2024-0002")
+    );
+
+    // No annotation and no base_layers in the policy: every layer counts as base (fail closed).
+    let (app, _) = layout_with_base(&t.path().join("plain"), None);
+    let d = json_of(&evaluate("plain", &app, None));
+    assert_eq!(
+        container(&d),
+        (
+            "block".to_owned(),
+            vec!["CVE-2024-0001".to_owned(), "CVE-2024-0002".to_owned()]
+        )
+    );
+    // No annotation, the policy's first N layers: base_layers 1 is the base layer alone.
+    let policy = fs::read_to_string(t.path().join("policy.yaml")).unwrap_or_else(|_| {
+        let out = p(t.path(), &["gate", "policy", "init"]);
+        stdout(&out)
+    });
+    let policy = policy.replace(
+        "    scope: {value: base, allowed: [base, all]}\n",
+        "    scope: {value: base, allowed: [base, all]}\n    base_layers: 1\n",
+    );
+    assert!(policy.contains("base_layers: 1"));
+    fs::write(t.path().join("policy.yaml"), &policy).unwrap();
+    let d = json_of(&evaluate("plain", &app, Some("policy.yaml")));
+    assert_eq!(
+        container(&d),
+        ("block".to_owned(), vec!["CVE-2024-0001".to_owned()])
+    );
+
+    // An annotation naming a manifest whose layers do not begin the image's is refused (exit 2).
+    let (app, _) = layout_with_base(&t.path().join("lying"), Some("another image"));
+    let out = evaluate("lying", &app, None);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("org.opencontainers.image.base.digest"),
+        "{}",
+        stderr(&out)
+    );
+}

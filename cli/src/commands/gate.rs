@@ -318,6 +318,7 @@ fn subject(spec: Option<&str>) -> anyhow::Result<(Vec<ResourceDescriptor>, Subje
             image: false,
             repository: None,
             ids: vec![digest.to_string(), spec.to_owned()],
+            base_layers: None,
         };
         return Ok((vec![ResourceDescriptor::for_digest(spec, &digest)], subject));
     }
@@ -345,6 +346,7 @@ fn subject(spec: Option<&str>) -> anyhow::Result<(Vec<ResourceDescriptor>, Subje
                 digest.to_string().replace(':', "%3A")
             ),
         ],
+        base_layers: None,
     };
     Ok((vec![ResourceDescriptor::for_digest(name, &digest)], subject))
 }
@@ -403,7 +405,7 @@ fn evaluate(args: &EvaluateArgs) -> anyhow::Result<Outcome> {
     }
 
     // Evidence, each file read by content; any unreadable file is an error naming it.
-    let (subjects, subject) = subject(args.subject.as_deref())?;
+    let (subjects, mut subject) = subject(args.subject.as_deref())?;
     let mut normalised = Normalised::new();
     for given in &args.evidence {
         for path in evidence_files(given)? {
@@ -432,6 +434,18 @@ fn evaluate(args: &EvaluateArgs) -> anyhow::Result<Outcome> {
         None => None,
     };
     normalised.finish(&subject.ids, sbom.as_ref());
+    // The container gate's base layers: those of the base image the image's manifest names.
+    let image_scan = normalised
+        .evidence
+        .iter()
+        .any(|e| e.categories.contains(&provenant_findings::Category::Container));
+    if subject.image
+        && image_scan
+        && policy.gates.container.scope.as_ref().map(|s| s.value) == Some(provenant_gate::policy::Scope::Base)
+        && let Some(spec) = args.subject.as_deref()
+    {
+        subject.base_layers = base_layers(&args.registry, spec)?;
+    }
 
     // Custom rules.
     let input = serde_json::to_value(&normalised)?;
@@ -568,6 +582,112 @@ fn source_evidence(
         out.push((name, digest, evidence));
     }
     Ok(out)
+}
+
+/// The annotation of an image manifest that names its base image's manifest.
+const BASE_DIGEST: &str = "org.opencontainers.image.base.digest";
+/// The annotation that names the base image's repository.
+const BASE_NAME: &str = "org.opencontainers.image.base.name";
+/// The most manifests of a base image index examined.
+const MAX_BASE_CANDIDATES: usize = 64;
+
+/// The base image's layers (digests and diff ids) of the image `spec` (`IMAGE@DIGEST` or
+/// `oci:PATH@DIGEST`), when its manifest carries `org.opencontainers.image.base.digest`: the base
+/// manifest is read by that digest (from the image's own store, else the repository of
+/// `org.opencontainers.image.base.name`), an index's platform manifest being the one whose layers
+/// begin the image's; its layers must be the first of the image's, and their diff ids are the image
+/// configuration's first ones. `None` when the manifest names no base (the policy's `base_layers`
+/// then applies).
+fn base_layers(registry: &RegistryArgs, spec: &str) -> anyhow::Result<Option<Vec<String>>> {
+    use provenant_oci::{Manifest, ManifestRef};
+    let reference: provenant_oci::Reference = spec
+        .parse()
+        .with_context(|| format!("subject {spec} is not an image reference"))?;
+    let Some(digest) = reference.digest().copied() else {
+        return Ok(None);
+    };
+    let client = registry.client(None)?;
+    let store = provenant_registry::open_store(&reference, &client, false)
+        .with_context(|| format!("cannot open {spec} to find its base image"))?;
+    let fetched = store
+        .get_manifest(&ManifestRef::Digest(digest))
+        .with_context(|| format!("cannot read the manifest of {spec} to find its base image"))?;
+    let Manifest::Image(image) = &fetched.manifest else {
+        return Ok(None);
+    };
+    let annotation = |key: &str| {
+        image
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(key))
+            .map(String::as_str)
+    };
+    let Some(base_digest) = annotation(BASE_DIGEST) else {
+        return Ok(None);
+    };
+    let base_digest: Digest = base_digest
+        .parse()
+        .with_context(|| format!("{spec}: the annotation {BASE_DIGEST} = {base_digest:?} is not a digest"))?;
+    let base = match store.get_manifest(&ManifestRef::Digest(base_digest)) {
+        Ok(m) => m,
+        Err(first) => {
+            let other = annotation(BASE_NAME)
+                .and_then(|n| n.parse::<provenant_oci::Reference>().ok())
+                .filter(|r| matches!(r, provenant_oci::Reference::Registry(_)));
+            let Some(other) = other else {
+                return Err(anyhow::Error::new(first).context(format!(
+                    "cannot read the base image {base_digest} that {spec} names ({BASE_DIGEST})"
+                )));
+            };
+            provenant_registry::open_store(&other, &client, false)?
+                .get_manifest(&ManifestRef::Digest(base_digest))
+                .with_context(|| {
+                    format!("cannot read the base image {base_digest} that {spec} names ({BASE_DIGEST})")
+                })?
+        }
+    };
+    let begins_image = |layers: &[provenant_oci::Descriptor]| {
+        layers.len() <= image.layers.len()
+            && layers
+                .iter()
+                .zip(&image.layers)
+                .all(|(b, i)| b.digest == i.digest)
+    };
+    let count = match &base.manifest {
+        Manifest::Image(b) => begins_image(&b.layers).then_some(b.layers.len()),
+        Manifest::Index(index) => {
+            let mut found = None;
+            for child in index.manifests.iter().take(MAX_BASE_CANDIDATES) {
+                if let Ok(m) = store.get_manifest(&ManifestRef::Digest(child.digest))
+                    && let Manifest::Image(b) = &m.manifest
+                    && begins_image(&b.layers)
+                {
+                    found = Some(b.layers.len());
+                    break;
+                }
+            }
+            found
+        }
+    };
+    let count = count.with_context(|| {
+        format!(
+            "{spec} names {base_digest} as its base image ({BASE_DIGEST}), but its layers are not the first \
+             of the image's: the annotation does not describe this image"
+        )
+    })?;
+    let config_bytes =
+        provenant_registry::read_small_blob(store.as_ref(), &image.config.digest, Some(image.config.size))
+            .with_context(|| format!("cannot read the configuration of {spec}"))?;
+    let config: provenant_oci::config::ImageConfig = serde_json::from_slice(&config_bytes)
+        .with_context(|| format!("the configuration of {spec} is not an image configuration"))?;
+    let mut layers: Vec<String> = image
+        .layers
+        .iter()
+        .take(count)
+        .map(|l| l.digest.to_string())
+        .collect();
+    layers.extend(config.rootfs.diff_ids.iter().take(count).map(ToString::to_string));
+    Ok(Some(layers))
 }
 
 fn attach(args: &EvaluateArgs, bundle: &[u8]) -> anyhow::Result<()> {
