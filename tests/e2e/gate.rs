@@ -927,3 +927,166 @@ fn gate_container_base_layers_come_from_the_base_digest_annotation_or_the_policy
         stderr(&out)
     );
 }
+
+/// in-toto's vulns predicate v0.1 as its specification lists the fields (spec/predicates/vuln.md of
+/// in-toto/attestation; its Python package has no model of it): required ones present with their
+/// types, nothing the specification does not name.
+fn check_vulns_predicate(statement: &serde_json::Value) {
+    let timestamp = |v: &serde_json::Value, what: &str| {
+        let s = v
+            .as_str()
+            .unwrap_or_else(|| panic!("{what} is not a string: {statement}"));
+        assert!(
+            s.len() >= 20
+                && s.as_bytes()[4] == b'-'
+                && s.as_bytes()[10] == b'T'
+                && (s.ends_with('Z') || s.contains('+')),
+            "{what} is not an RFC 3339 timestamp: {s}"
+        );
+    };
+    let keys = |v: &serde_json::Value, allowed: &[&str], what: &str| {
+        for k in v
+            .as_object()
+            .unwrap_or_else(|| panic!("{what} is not an object"))
+            .keys()
+        {
+            assert!(
+                allowed.contains(&k.as_str()),
+                "{what} has {k}, which the specification does not name"
+            );
+        }
+    };
+    assert_eq!(
+        statement["predicateType"],
+        "https://in-toto.io/attestation/vulns/v0.1"
+    );
+    let p = &statement["predicate"];
+    keys(p, &["invocation", "scanner", "metadata"], "predicate");
+    let scanner = &p["scanner"];
+    keys(scanner, &["uri", "version", "db", "result"], "scanner");
+    assert!(!scanner["uri"].as_str().unwrap().is_empty());
+    keys(&scanner["db"], &["uri", "version", "lastUpdate"], "scanner.db");
+    timestamp(&scanner["db"]["lastUpdate"], "scanner.db.lastUpdate");
+    for r in scanner["result"].as_array().expect("scanner.result is a list") {
+        keys(r, &["id", "severity", "annotations"], "scanner.result[]");
+        assert!(r["id"].is_string());
+        for s in r["severity"].as_array().unwrap() {
+            keys(s, &["method", "score"], "severity[]");
+            assert!(s["method"].is_string() && s["score"].is_string());
+        }
+        assert!(
+            r["annotations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(serde_json::Value::is_object)
+        );
+    }
+    keys(&p["metadata"], &["scanStartedOn", "scanFinishedOn"], "metadata");
+    timestamp(&p["metadata"]["scanStartedOn"], "metadata.scanStartedOn");
+    timestamp(&p["metadata"]["scanFinishedOn"], "metadata.scanFinishedOn");
+}
+
+#[test]
+fn gate_vulnerability_reports_are_signed_as_in_toto_vulns_statements() {
+    let t = tempfile::tempdir().unwrap();
+    project(t.path());
+    keypair(t.path(), "gate");
+    let layers = [
+        (
+            format!("sha256:{}", "a".repeat(64)),
+            format!("sha256:{}", "1".repeat(64)),
+        ),
+        (
+            format!("sha256:{}", "b".repeat(64)),
+            format!("sha256:{}", "2".repeat(64)),
+        ),
+    ];
+    let mut trivy: serde_json::Value = serde_json::from_str(&trivy_image_report(&layers)).unwrap();
+    trivy["CreatedAt"] = "2026-05-27T08:00:00.123456789Z".into();
+    trivy["Trivy"] = serde_json::json!({"Version": "0.58.1"});
+    fs::write(t.path().join("evidence/trivy-image.json"), trivy.to_string()).unwrap();
+    let out = p(
+        t.path(),
+        &[
+            "gate",
+            "evaluate",
+            "--evidence",
+            "evidence",
+            "--subject",
+            "artefact.bin",
+            "--bundle",
+            "decision.json",
+            "--key",
+            "gate.key",
+            "--vulns",
+            "vulns",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let mut names: Vec<String> = fs::read_dir(t.path().join("vulns"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    // One statement per scanner report, in evidence order: OSV-scanner's (no vulnerability) and trivy's.
+    assert_eq!(
+        names,
+        [
+            "1-osv.json.vulns.sigstore.json",
+            "2-trivy-image.json.vulns.sigstore.json"
+        ]
+    );
+    let mut statements = Vec::new();
+    for name in &names {
+        let path = t.path().join("vulns").join(name);
+        let ok = p(
+            t.path(),
+            &[
+                "verify-attestation",
+                "artefact.bin",
+                "--bundle",
+                path.to_str().unwrap(),
+                "--key",
+                "gate.pub",
+                "--insecure-ignore-tlog",
+                "--type",
+                "https://in-toto.io/attestation/vulns/v0.1",
+            ],
+        );
+        assert!(ok.status.success(), "{}{}", stdout(&ok), stderr(&ok));
+        provenant_testkit::validate_statement(&path);
+        let bundle: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+        let payload = crate::support::base64_decode(bundle["dsseEnvelope"]["payload"].as_str().unwrap());
+        let statement: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+        check_vulns_predicate(&statement);
+        statements.push(statement);
+    }
+    let osv = &statements[0]["predicate"]["scanner"];
+    assert_eq!(osv["uri"], "pkg:github/google/osv-scanner");
+    assert_eq!(
+        osv["result"].as_array().unwrap().len(),
+        0,
+        "an empty list: nothing found"
+    );
+    // The evaluation time stands in for the times OSV-scanner's report does not state.
+    assert_eq!(osv["db"]["lastUpdate"], "2026-05-28T20:26:40Z");
+    let trivy = &statements[1]["predicate"];
+    assert_eq!(trivy["scanner"]["uri"], "pkg:github/aquasecurity/trivy");
+    assert_eq!(trivy["scanner"]["version"], "0.58.1");
+    assert_eq!(
+        trivy["metadata"]["scanFinishedOn"],
+        "2026-05-27T08:00:00.123456789Z"
+    );
+    let result = trivy["scanner"]["result"].as_array().unwrap();
+    let ids: Vec<&str> = result.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["CVE-2024-0001", "CVE-2024-0002"]);
+    assert_eq!(
+        result[0]["severity"][0],
+        serde_json::json!({"method": "trivy", "score": "critical"})
+    );
+    assert_eq!(result[0]["annotations"][0]["package"], "libc6");
+    assert_eq!(result[0]["annotations"][0]["layer"], layers[0].1.as_str());
+}

@@ -191,6 +191,10 @@ pub(crate) struct EvaluateArgs {
     /// Also write in-toto's test-result statement (signed like the decision) here.
     #[arg(long, value_name = "OUT", requires = "bundle")]
     pub(crate) test_result: Option<PathBuf>,
+    /// Also write in-toto's vulns statement (v0.1, signed like the decision) for each vulnerability
+    /// report into this directory, as `N-NAME.vulns.sigstore.json` in evidence order.
+    #[arg(long, value_name = "DIR", requires = "bundle")]
+    pub(crate) vulns: Option<PathBuf>,
     /// POST a JSON notice (Slack-compatible `text`) naming the artefact, gate and findings here when a
     /// critical finding blocks.
     #[arg(long, value_name = "URL")]
@@ -407,11 +411,32 @@ fn evaluate(args: &EvaluateArgs) -> anyhow::Result<Outcome> {
     // Evidence, each file read by content; any unreadable file is an error naming it.
     let (subjects, mut subject) = subject(args.subject.as_deref())?;
     let mut normalised = Normalised::new();
+    let mut vuln_reports = Vec::new();
     for given in &args.evidence {
         for path in evidence_files(given)? {
             let bytes = super::read_bounded(&path, MAX_EVIDENCE, "evidence")?;
             let name = path.display().to_string();
             let evidence = provenant_findings::read(&name, &bytes)?;
+            if args.vulns.is_some()
+                && let provenant_findings::Evidence::Findings {
+                    format,
+                    findings,
+                    categories,
+                } = &evidence
+                && categories.iter().any(|c| {
+                    matches!(
+                        c,
+                        provenant_findings::Category::Dependencies | provenant_findings::Category::Container
+                    )
+                })
+            {
+                let findings: Vec<_> = findings.iter().filter(|f| f.package.is_some()).cloned().collect();
+                vuln_reports.push((
+                    path.clone(),
+                    findings,
+                    provenant_findings::scanner_info(*format, &bytes),
+                ));
+            }
             normalised.add(&name, &Algorithm::Sha256.hash_bytes(&bytes).to_string(), evidence);
         }
     }
@@ -536,6 +561,27 @@ fn evaluate(args: &EvaluateArgs) -> anyhow::Result<Outcome> {
                 .sign_statement(args.key.as_deref(), &test_statement.to_json(), None, "statement")
                 .context("cannot sign the test-result statement")?;
             crate::shared::write_atomic(path, &bundle.to_json_v0_3()?)?;
+        }
+        if let Some(dir) = &args.vulns {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            for (i, (path, findings, scanner)) in vuln_reports.iter().enumerate() {
+                let statement = provenant_gate::predicate::vulns_statement(
+                    subjects.clone(),
+                    findings,
+                    scanner,
+                    &evaluated_at,
+                );
+                statement.validate()?;
+                let bundle = args
+                    .keyless
+                    .sign_statement(args.key.as_deref(), &statement.to_json(), None, "statement")
+                    .with_context(|| format!("cannot sign the vulns statement of {}", path.display()))?;
+                let stem = path
+                    .file_name()
+                    .map_or_else(|| "report".to_owned(), |n| n.to_string_lossy().into_owned());
+                let out = dir.join(format!("{}-{stem}.vulns.sigstore.json", i + 1));
+                crate::shared::write_atomic(&out, &bundle.to_json_v0_3()?)?;
+            }
         }
         if args.attach {
             attach(args, &bundle_bytes)?;
