@@ -1090,3 +1090,165 @@ fn gate_vulnerability_reports_are_signed_as_in_toto_vulns_statements() {
     assert_eq!(result[0]["annotations"][0]["package"], "libc6");
     assert_eq!(result[0]["annotations"][0]["layer"], layers[0].1.as_str());
 }
+
+#[test]
+#[allow(clippy::too_many_lines)] // one scenario, step by step
+fn gate_keyless_decision_and_keyless_exception_against_a_loopback_sigstore() {
+    const ISSUER: &str = "https://issuer.example";
+    let sigstore = provenant_testkit::sigstore::start_mock_sigstore();
+    let base = sigstore.base_url();
+    let root = sigstore.trusted_root.to_str().unwrap().to_owned();
+    let t = tempfile::tempdir().unwrap();
+    project(t.path());
+    fs::write(
+        t.path().join("roles.yaml"),
+        format!("roles:\n  security-lead:\n    identities: [{{san: sec@example.com, issuer: '{ISSUER}'}}]\n"),
+    )
+    .unwrap();
+    let token = |who: &str| provenant_testkit::sigstore::mock_identity_token(ISSUER, who);
+    let keyless = |who: &str| -> Vec<String> {
+        [
+            "--identity-token",
+            &token(who),
+            "--fulcio-url",
+            &base,
+            "--rekor-url",
+            &base,
+        ]
+        .map(ToOwned::to_owned)
+        .to_vec()
+    };
+    let with = |args: &[&str], extra: Vec<String>| {
+        let mut all: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
+        all.extend(extra);
+        let borrowed: Vec<&str> = all.iter().map(String::as_str).collect();
+        p(t.path(), &borrowed)
+    };
+
+    // The finding to except: semgrep's high python-eval.
+    let d = json_of(&p(
+        t.path(),
+        &["gate", "evaluate", "--evidence", "evidence", "--output", "json"],
+    ));
+    let id = gate_of(&d, "sast")["findings"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Exceptions signed keylessly: by the security lead's identity, and by someone not in the roles file.
+    for (who, out) in [
+        ("sec@example.com", "exc.json"),
+        ("mallory@example.com", "stranger.json"),
+    ] {
+        let o = with(
+            &[
+                "gate",
+                "exception",
+                "create",
+                "--finding",
+                &id,
+                "--owner",
+                "dev@example.com",
+                "--rationale",
+                "input is a constant",
+                "--expires",
+                "2026-12-31",
+                "--role",
+                "security-lead",
+                "-o",
+                out,
+            ],
+            keyless(who),
+        );
+        assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    }
+
+    // The decision, signed keylessly by the gate's identity: the lead's exception applies, so it passes.
+    let o = with(
+        &[
+            "gate",
+            "evaluate",
+            "--evidence",
+            "evidence",
+            "--roles",
+            "roles.yaml",
+            "--exceptions",
+            "exc.json",
+            "--trusted-root",
+            &root,
+            "--subject",
+            "artefact.bin",
+            "--bundle",
+            "decision.json",
+            "--output",
+            "json",
+        ],
+        keyless("gate@example.com"),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let d = json_of(&o);
+    let log = &gate_of(&d, "sast")["exceptions"][0];
+    assert_eq!(
+        (log["status"].as_str(), log["role"].as_str()),
+        (Some("applied"), Some("security-lead"))
+    );
+    assert!(
+        log["approver"].as_str().unwrap().contains("sec@example.com"),
+        "{log}"
+    );
+
+    let verify = |identity: &str| {
+        p(
+            t.path(),
+            &[
+                "verify-attestation",
+                "artefact.bin",
+                "--bundle",
+                "decision.json",
+                "--type",
+                DECISION,
+                "--certificate-identity",
+                identity,
+                "--certificate-oidc-issuer",
+                ISSUER,
+                "--trusted-root",
+                &root,
+                "--output",
+                "json",
+            ],
+        )
+    };
+    let ok = verify("gate@example.com");
+    assert!(ok.status.success(), "{}{}", stdout(&ok), stderr(&ok));
+    provenant_testkit::validate_statement(&t.path().join("decision.json"));
+    // Another identity is not the signer.
+    let bad = verify("sec@example.com");
+    assert_eq!(bad.status.code(), Some(1), "{}{}", stdout(&bad), stderr(&bad));
+
+    // The stranger's exception is refused (its signer holds no role) and the gate blocks.
+    let o = with(
+        &[
+            "gate",
+            "evaluate",
+            "--evidence",
+            "evidence",
+            "--roles",
+            "roles.yaml",
+            "--exceptions",
+            "stranger.json",
+            "--trusted-root",
+            &root,
+            "--output",
+            "json",
+        ],
+        Vec::new(),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let d = json_of(&o);
+    let log = &gate_of(&d, "sast")["exceptions"][0];
+    assert_eq!(log["status"], "refused", "{log}");
+    assert!(
+        log["reason"].as_str().unwrap().contains("mallory@example.com"),
+        "{log}"
+    );
+}
