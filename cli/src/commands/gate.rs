@@ -473,14 +473,19 @@ fn evaluate(args: &EvaluateArgs) -> anyhow::Result<Outcome> {
     }
 
     // Custom rules.
-    let input = serde_json::to_value(&normalised)?;
+    // The evidence becomes Rego's input only when there are rules to read it (with 100,000 findings,
+    // building it costs more than the rest of the evaluation).
     let rules: Vec<provenant_gate::rego::Rule<'_>> = team
         .rules
         .iter()
         .zip(&rule_sources)
         .map(|(config, (file, source))| provenant_gate::rego::Rule { config, file, source })
         .collect();
-    let custom: Vec<CustomResult> = provenant_gate::rego::run_rules(&rules, &input)?;
+    let custom: Vec<CustomResult> = if rules.is_empty() {
+        Vec::new()
+    } else {
+        provenant_gate::rego::run_rules(&rules, &serde_json::to_value(&normalised)?)?
+    };
 
     // Exceptions: verified against the roles file; a refused one is kept with its reason.
     let mut exceptions = Vec::new();
