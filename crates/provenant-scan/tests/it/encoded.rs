@@ -287,3 +287,46 @@ fn max_decode_depth_limits_the_passes_as_in_gitleaks() {
         assert!(d.is_empty(), "depth {depth}: differences:\n{d}");
     }
 }
+
+/// Hostile encoded text: pieces of every encoding's alphabet, nested encodings and newlines in any
+/// order, decoded at the largest depth. Detection never panics, and every finding lies inside the text.
+mod hostile {
+    use proptest::prelude::*;
+    use provenant_scan::secrets::config::Config;
+    use provenant_scan::secrets::decode::MAX_DECODE_DEPTH;
+    use provenant_scan::secrets::detect::{Detector, Fragment};
+
+    const PIECES: [&str; 14] = [
+        "%41",
+        "%0a",
+        "%",
+        "\\u0067",
+        "\\\\U0068",
+        "U+0070 ",
+        "6768705f",
+        "Z2hwXw==",
+        "Z2hwXw",
+        "=",
+        "\n",
+        "ghp_",
+        "aGVsbG8gd29ybGQgdG9rZW4=",
+        "0123456789abcdefABCDEF",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+        #[test]
+        fn decoding_hostile_text_never_panics(picks in proptest::collection::vec(0usize..PIECES.len(), 0..200),
+                                              layers in 0usize..4) {
+            let mut text: String = picks.iter().map(|&i| PIECES[i]).collect();
+            for _ in 0..layers {
+                text = super::encode(&text, &[0]);
+            }
+            let detector = Detector::new(Config::default_rules().unwrap()).with_max_decode_depth(MAX_DECODE_DEPTH);
+            let lines = text.lines().count().max(1);
+            for f in detector.detect(&Fragment { raw: text.as_bytes(), file: "t", path: "t", start_line: 1 }) {
+                prop_assert!(f.start_line >= 1 && f.end_line <= lines + 1, "{} of {lines} lines", f.end_line);
+            }
+        }
+    }
+}
