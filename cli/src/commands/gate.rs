@@ -635,21 +635,15 @@ fn source_evidence(
     Ok(out)
 }
 
-/// The annotation of an image manifest that names its base image's manifest.
-const BASE_DIGEST: &str = "org.opencontainers.image.base.digest";
-/// The annotation that names the base image's repository.
-const BASE_NAME: &str = "org.opencontainers.image.base.name";
 /// The most manifests of a base image index examined.
 const MAX_BASE_CANDIDATES: usize = 64;
 
-/// The base image's layers (digests and diff ids) of the image `spec` (`IMAGE@DIGEST` or
-/// `oci:PATH@DIGEST`), when its manifest carries `org.opencontainers.image.base.digest`: the base
-/// manifest is read by that digest (from the image's own store, else the repository of
-/// `org.opencontainers.image.base.name`), an index's platform manifest being the one whose layers
-/// begin the image's; its layers must be the first of the image's, and their diff ids are the image
-/// configuration's first ones. `None` when the manifest names no base (the policy's `base_layers`
-/// then applies).
+/// The base image's layers of the image `spec` (`IMAGE@DIGEST` or `oci:PATH@DIGEST`) when its manifest
+/// names its base (`provenant_gate::base`): the base manifest is read by that digest from the image's
+/// own store, else from the repository the base name annotation gives (an index's platform manifests
+/// are the candidates). `None` when the manifest names no base (the policy's `base_layers` applies).
 fn base_layers(registry: &RegistryArgs, spec: &str) -> anyhow::Result<Option<Vec<String>>> {
+    use provenant_gate::base::{BASE_DIGEST_ANNOTATION, BASE_NAME_ANNOTATION};
     use provenant_oci::{Manifest, ManifestRef};
     let reference: provenant_oci::Reference = spec
         .parse()
@@ -673,71 +667,57 @@ fn base_layers(registry: &RegistryArgs, spec: &str) -> anyhow::Result<Option<Vec
             .and_then(|a| a.get(key))
             .map(String::as_str)
     };
-    let Some(base_digest) = annotation(BASE_DIGEST) else {
+    let Some(base_digest) = annotation(BASE_DIGEST_ANNOTATION) else {
         return Ok(None);
     };
-    let base_digest: Digest = base_digest
-        .parse()
-        .with_context(|| format!("{spec}: the annotation {BASE_DIGEST} = {base_digest:?} is not a digest"))?;
+    let base_digest: Digest = base_digest.parse().with_context(|| {
+        format!("{spec}: the annotation {BASE_DIGEST_ANNOTATION} = {base_digest:?} is not a digest")
+    })?;
+    let cannot =
+        || format!("cannot read the base image {base_digest} that {spec} names ({BASE_DIGEST_ANNOTATION})");
+    let mut other_store: Option<Box<dyn provenant_registry::Store>> = None;
     let base = match store.get_manifest(&ManifestRef::Digest(base_digest)) {
         Ok(m) => m,
         Err(first) => {
-            let other = annotation(BASE_NAME)
+            let other = annotation(BASE_NAME_ANNOTATION)
                 .and_then(|n| n.parse::<provenant_oci::Reference>().ok())
                 .filter(|r| matches!(r, provenant_oci::Reference::Registry(_)));
             let Some(other) = other else {
-                return Err(anyhow::Error::new(first).context(format!(
-                    "cannot read the base image {base_digest} that {spec} names ({BASE_DIGEST})"
-                )));
+                return Err(anyhow::Error::new(first).context(cannot()));
             };
-            provenant_registry::open_store(&other, &client, false)?
+            let opened = provenant_registry::open_store(&other, &client, false)?;
+            let m = opened
                 .get_manifest(&ManifestRef::Digest(base_digest))
-                .with_context(|| {
-                    format!("cannot read the base image {base_digest} that {spec} names ({BASE_DIGEST})")
-                })?
+                .with_context(cannot)?;
+            other_store = Some(opened);
+            m
         }
     };
-    let begins_image = |layers: &[provenant_oci::Descriptor]| {
-        layers.len() <= image.layers.len()
-            && layers
-                .iter()
-                .zip(&image.layers)
-                .all(|(b, i)| b.digest == i.digest)
+    let base_store = other_store.as_deref().unwrap_or(store.as_ref());
+    let candidates: Vec<provenant_oci::ImageManifest> = match base.manifest {
+        Manifest::Image(b) => vec![b],
+        Manifest::Index(index) => index
+            .manifests
+            .iter()
+            .take(MAX_BASE_CANDIDATES)
+            .filter_map(|child| base_store.get_manifest(&ManifestRef::Digest(child.digest)).ok())
+            .filter_map(|m| match m.manifest {
+                Manifest::Image(b) => Some(b),
+                Manifest::Index(_) => None,
+            })
+            .collect(),
     };
-    let count = match &base.manifest {
-        Manifest::Image(b) => begins_image(&b.layers).then_some(b.layers.len()),
-        Manifest::Index(index) => {
-            let mut found = None;
-            for child in index.manifests.iter().take(MAX_BASE_CANDIDATES) {
-                if let Ok(m) = store.get_manifest(&ManifestRef::Digest(child.digest))
-                    && let Manifest::Image(b) = &m.manifest
-                    && begins_image(&b.layers)
-                {
-                    found = Some(b.layers.len());
-                    break;
-                }
-            }
-            found
-        }
-    };
-    let count = count.with_context(|| {
-        format!(
-            "{spec} names {base_digest} as its base image ({BASE_DIGEST}), but its layers are not the first \
-             of the image's: the annotation does not describe this image"
-        )
-    })?;
     let config_bytes =
         provenant_registry::read_small_blob(store.as_ref(), &image.config.digest, Some(image.config.size))
             .with_context(|| format!("cannot read the configuration of {spec}"))?;
     let config: provenant_oci::config::ImageConfig = serde_json::from_slice(&config_bytes)
         .with_context(|| format!("the configuration of {spec} is not an image configuration"))?;
-    let mut layers: Vec<String> = image
-        .layers
-        .iter()
-        .take(count)
-        .map(|l| l.digest.to_string())
-        .collect();
-    layers.extend(config.rootfs.diff_ids.iter().take(count).map(ToString::to_string));
+    let layers = provenant_gate::base::base_layers(image, &config, &candidates).with_context(|| {
+        format!(
+            "{spec} names {base_digest} as its base image ({BASE_DIGEST_ANNOTATION}), but its layers are not \
+             the first of the image's: the annotation does not describe this image"
+        )
+    })?;
     Ok(Some(layers))
 }
 
