@@ -537,3 +537,716 @@ fn gate_team_rules_in_rego_and_a_critical_notification() {
     assert_eq!(body["findings"][0]["finding"]["location"], "deploy.env:4");
     assert!(!body.to_string().contains("REDACTED"));
 }
+
+/// A source tree for `gate evaluate --source`: with `dirty`, a GitHub token in `config/settings.py`, a
+/// `breakpoint()` in `app/main.py` and a Dockerfile `FROM` without a digest; else the same tree clean.
+fn source_tree(dir: &Path, dirty: bool) {
+    fs::create_dir_all(dir.join("app")).unwrap();
+    fs::create_dir_all(dir.join("config")).unwrap();
+    let token = "ghp_4dTq9ZrXw2LmVb7NcY1KsPf8HjU3Ea6GoQiR";
+    fs::write(
+        dir.join("config/settings.py"),
+        if dirty {
+            format!("TOKEN = \"{token}\"\n")
+        } else {
+            "TOKEN = os.environ[\"TOKEN\"]\n".to_owned()
+        },
+    )
+    .unwrap();
+    fs::write(
+        dir.join("app/main.py"),
+        if dirty {
+            "def main():\n    breakpoint()\n    return 1\n"
+        } else {
+            "def main():\n    return 1\n"
+        },
+    )
+    .unwrap();
+    fs::write(
+        dir.join("Dockerfile"),
+        if dirty {
+            "FROM python:3.12-slim\nCOPY app /app\n"
+        } else {
+            "FROM python@sha256:0b6fa54bb9c4b2db3d6a4f5b8f0e5e1e5c3a2f8a4b2d0e6f8a1b3c5d7e9f0a1b\nCOPY app /app\n"
+        },
+    )
+    .unwrap();
+}
+
+fn gate_of<'a>(d: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    d["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["id"] == id)
+        .unwrap_or_else(|| panic!("no gate {id} in {d}"))
+}
+
+#[test]
+fn gate_source_blocks_on_a_secret_a_debug_statement_and_an_unpinned_from() {
+    let t = tempfile::tempdir().unwrap();
+    project(t.path());
+    // Only the scanners' own reports speak for these gates.
+    for f in ["gitleaks.json", "hygiene.sarif", "pinning.sarif"] {
+        fs::remove_file(t.path().join("evidence").join(f)).unwrap();
+    }
+    source_tree(&t.path().join("src"), true);
+    let out = p(
+        t.path(),
+        &[
+            "gate",
+            "evaluate",
+            "--evidence",
+            "evidence",
+            "--source",
+            "src",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}{}", stdout(&out), stderr(&out));
+    let d = json_of(&out);
+    let blocking = |id: &str| -> Vec<(String, String)> {
+        let g = gate_of(&d, id);
+        assert_eq!(g["status"], "block", "{id}: {g}");
+        g["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["rule"].as_str().unwrap().to_owned(),
+                    f["location"].as_str().unwrap_or("-").to_owned(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        blocking("secrets"),
+        [("github-token".to_owned(), "config/settings.py:1".to_owned())]
+    );
+    assert_eq!(
+        blocking("hygiene"),
+        [("hygiene/debugger".to_owned(), "app/main.py:2".to_owned())]
+    );
+    assert_eq!(
+        blocking("pinning"),
+        [(
+            "pinning/docker-from-without-digest".to_owned(),
+            "Dockerfile:1".to_owned()
+        )]
+    );
+    // The secret itself is in no output.
+    assert!(!stdout(&out).contains("ghp_4dTq9Z"), "{}", stdout(&out));
+    // Each generated report is listed by a synthetic path with the digest of its bytes.
+    let evidence: Vec<(String, String)> = d["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["path"].as_str().unwrap().starts_with("source:"))
+        .map(|e| {
+            (
+                e["path"].as_str().unwrap().to_owned(),
+                e["format"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        evidence,
+        [
+            ("source:hygiene.sarif".to_owned(), "sarif".to_owned()),
+            ("source:pinning.sarif".to_owned(), "sarif".to_owned()),
+            ("source:secrets.sarif".to_owned(), "sarif".to_owned()),
+        ]
+    );
+}
+
+#[test]
+fn gate_source_reports_are_deterministic_and_a_clean_tree_passes() {
+    let t = tempfile::tempdir().unwrap();
+    project(t.path());
+    for f in ["gitleaks.json", "hygiene.sarif", "pinning.sarif"] {
+        fs::remove_file(t.path().join("evidence").join(f)).unwrap();
+    }
+    source_tree(&t.path().join("clean"), false);
+    source_tree(&t.path().join("elsewhere/other-name"), false);
+    let digests = |src: &str| -> Vec<(String, String)> {
+        let out = p(
+            t.path(),
+            &[
+                "gate",
+                "evaluate",
+                "--evidence",
+                "evidence",
+                "--source",
+                src,
+                "--output",
+                "json",
+            ],
+        );
+        // The semgrep finding still blocks sast; the three source gates pass.
+        assert_eq!(out.status.code(), Some(1), "{}{}", stdout(&out), stderr(&out));
+        let d = json_of(&out);
+        for id in ["secrets", "hygiene", "pinning"] {
+            let g = gate_of(&d, id);
+            assert_eq!(g["status"], "pass", "{id}: {g}");
+            assert_eq!(g["findings"].as_array().unwrap().len(), 0, "{id}: {g}");
+        }
+        d["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["path"].as_str().unwrap().starts_with("source:"))
+            .map(|e| {
+                (
+                    e["path"].as_str().unwrap().to_owned(),
+                    e["digest"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let first = digests("clean");
+    assert_eq!(first.len(), 3);
+    assert_eq!(first, digests("clean"), "the same tree gives the same bytes");
+    assert_eq!(
+        first,
+        digests("elsewhere/other-name"),
+        "the bytes do not depend on where the tree is"
+    );
+
+    // Without --source, those three gates have no evidence and block; --evidence is optional with it.
+    let out = p(
+        t.path(),
+        &["gate", "evaluate", "--source", "clean", "--output", "json"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let d = json_of(&out);
+    assert_eq!(gate_of(&d, "secrets")["status"], "pass");
+    assert_eq!(gate_of(&d, "tests")["status"], "block");
+    let out = p(t.path(), &["gate", "evaluate", "--output", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "neither --evidence nor --source is a usage error"
+    );
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    let digest = provenant_digest::Algorithm::Sha256.hash_bytes(data).to_string();
+    digest.trim_start_matches("sha256:").to_owned()
+}
+
+/// Writes a blob into an OCI layout; returns its descriptor's digest and size.
+fn blob(layout: &Path, data: &[u8]) -> (String, usize) {
+    let hex = sha256_hex(data);
+    fs::create_dir_all(layout.join("blobs/sha256")).unwrap();
+    fs::write(layout.join("blobs/sha256").join(&hex), data).unwrap();
+    (format!("sha256:{hex}"), data.len())
+}
+
+/// An OCI layout holding a base image (one layer) and an application image built on it (that layer
+/// and one more), the application's manifest naming its base by `org.opencontainers.image.base.digest`
+/// when `base` says which manifest to name. Returns the application manifest's digest and, per layer,
+/// its (digest, diff id).
+fn layout_with_base(layout: &Path, base: Option<&str>) -> (String, Vec<(String, String)>) {
+    fs::create_dir_all(layout).unwrap();
+    fs::write(layout.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    let layers: Vec<(String, usize)> = [&b"base layer (gzip)"[..], &b"application layer (gzip)"[..]]
+        .iter()
+        .map(|l| blob(layout, l))
+        .collect();
+    let diff_ids = [
+        format!("sha256:{}", sha256_hex(b"base layer (tar)")),
+        format!("sha256:{}", sha256_hex(b"application layer (tar)")),
+    ];
+    let config = |n: usize| {
+        serde_json::json!({"architecture": "amd64", "os": "linux",
+            "rootfs": {"type": "layers", "diff_ids": diff_ids[..n]}})
+        .to_string()
+    };
+    let layer_descs = |n: usize| -> Vec<serde_json::Value> {
+        layers[..n]
+            .iter()
+            .map(|(d, s)| serde_json::json!({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": d, "size": s}))
+            .collect()
+    };
+    let manifest = |n: usize, annotations: Option<serde_json::Value>| {
+        let (cd, cs) = blob(layout, config(n).as_bytes());
+        let mut m = serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": cs},
+            "layers": layer_descs(n)});
+        if let Some(a) = annotations {
+            m["annotations"] = a;
+        }
+        let bytes = m.to_string();
+        let (d, s) = blob(layout, bytes.as_bytes());
+        serde_json::json!({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": d, "size": s})
+    };
+    let base_desc = manifest(1, None);
+    let base_digest = base_desc["digest"].as_str().unwrap().to_owned();
+    // Another image, whose one layer is not the application's first.
+    let (other_layer, other_size) = blob(layout, b"another base layer (gzip)");
+    let (cd, cs) = blob(layout, config(1).as_bytes());
+    let other = serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": cs},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": other_layer, "size": other_size}]});
+    let (other_digest, _) = blob(layout, other.to_string().as_bytes());
+    let named = match base {
+        Some("base") => Some(base_digest.clone()),
+        Some(_) => Some(other_digest),
+        None => None,
+    };
+    let app_desc = manifest(
+        2,
+        named.map(|d| serde_json::json!({"org.opencontainers.image.base.digest": d, "org.opencontainers.image.base.name": "docker.io/library/debian:12"})),
+    );
+    fs::write(
+        layout.join("index.json"),
+        serde_json::json!({"schemaVersion": 2, "manifests": [base_desc, app_desc]}).to_string(),
+    )
+    .unwrap();
+    let app = app_desc["digest"].as_str().unwrap().to_owned();
+    let per_layer = layers
+        .iter()
+        .zip(&diff_ids)
+        .map(|((d, _), id)| (d.clone(), id.clone()))
+        .collect();
+    (app, per_layer)
+}
+
+/// trivy's image report as trivy writes it: the image's diff ids, and each vulnerability with the layer
+/// (digest and diff id) that brought its package in. One critical in the base layer, one in the
+/// application's.
+fn trivy_image_report(layers: &[(String, String)]) -> String {
+    let vuln = |id: &str, pkg: &str, layer: &(String, String)| {
+        serde_json::json!({"VulnerabilityID": id, "PkgName": pkg, "InstalledVersion": "1.0",
+            "PkgIdentifier": {"PURL": format!("pkg:deb/debian/{pkg}@1.0")},
+            "Layer": {"Digest": layer.0, "DiffID": layer.1},
+            "SeveritySource": "nvd", "Title": format!("{pkg} is vulnerable"), "Severity": "CRITICAL"})
+    };
+    serde_json::json!({"SchemaVersion": 2, "ArtifactName": "oci-layout", "ArtifactType": "container_image",
+        "Metadata": {"OS": {"Family": "debian", "Name": "12.5"},
+                     "DiffIDs": layers.iter().map(|l| l.1.clone()).collect::<Vec<_>>()},
+        "Results": [{"Target": "app (debian 12.5)", "Class": "os-pkgs", "Type": "debian",
+                     "Vulnerabilities": [vuln("CVE-2024-0001", "libc6", &layers[0]),
+                                         vuln("CVE-2024-0002", "appd", &layers[1])]}]})
+    .to_string()
+}
+
+#[test]
+fn gate_container_base_layers_come_from_the_base_digest_annotation_or_the_policy() {
+    let t = tempfile::tempdir().unwrap();
+    project(t.path());
+    let container = |d: &serde_json::Value| -> (String, Vec<String>) {
+        let g = gate_of(d, "container");
+        let blocking = g["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["rule"].as_str().unwrap().to_owned())
+            .collect();
+        (g["status"].as_str().unwrap().to_owned(), blocking)
+    };
+    let evaluate = |layout: &str, app: &str, policy: Option<&str>| {
+        let subject = format!("oci:{layout}@{app}");
+        let mut args = vec![
+            "gate",
+            "evaluate",
+            "--evidence",
+            "evidence",
+            "--subject",
+            &subject,
+            "--output",
+            "json",
+        ];
+        if let Some(p) = policy {
+            args.extend(["--policy", p]);
+        }
+        p(t.path(), &args)
+    };
+
+    // The manifest names its base: only the base layer's critical blocks; the application's goes to
+    // the backlog.
+    let (app, layers) = layout_with_base(&t.path().join("annotated"), Some("base"));
+    fs::write(
+        t.path().join("evidence/trivy-image.json"),
+        trivy_image_report(&layers),
+    )
+    .unwrap();
+    let out = evaluate("annotated", &app, None);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let d = json_of(&out);
+    assert_eq!(
+        container(&d),
+        ("block".to_owned(), vec!["CVE-2024-0001".to_owned()])
+    );
+    assert!(
+        d["backlog"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["rule"] == "CVE-2024-0002")
+    );
+
+    // No annotation and no base_layers in the policy: every layer counts as base (fail closed).
+    let (app, _) = layout_with_base(&t.path().join("plain"), None);
+    let d = json_of(&evaluate("plain", &app, None));
+    assert_eq!(
+        container(&d),
+        (
+            "block".to_owned(),
+            vec!["CVE-2024-0001".to_owned(), "CVE-2024-0002".to_owned()]
+        )
+    );
+    // No annotation, the policy's first N layers: base_layers 1 is the base layer alone.
+    let policy = fs::read_to_string(t.path().join("policy.yaml")).unwrap_or_else(|_| {
+        let out = p(t.path(), &["gate", "policy", "init"]);
+        stdout(&out)
+    });
+    let policy = policy.replace(
+        "    scope: {value: base, allowed: [base, all]}\n",
+        "    scope: {value: base, allowed: [base, all]}\n    base_layers: 1\n",
+    );
+    assert!(policy.contains("base_layers: 1"));
+    fs::write(t.path().join("policy.yaml"), &policy).unwrap();
+    let d = json_of(&evaluate("plain", &app, Some("policy.yaml")));
+    assert_eq!(
+        container(&d),
+        ("block".to_owned(), vec!["CVE-2024-0001".to_owned()])
+    );
+
+    // An annotation naming a manifest whose layers do not begin the image's is refused (exit 2).
+    let (app, _) = layout_with_base(&t.path().join("lying"), Some("another image"));
+    let out = evaluate("lying", &app, None);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("org.opencontainers.image.base.digest"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// in-toto's vulns predicate v0.1 as its specification lists the fields (spec/predicates/vuln.md of
+/// in-toto/attestation; its Python package has no model of it): required ones present with their
+/// types, nothing the specification does not name.
+fn check_vulns_predicate(statement: &serde_json::Value) {
+    let timestamp = |v: &serde_json::Value, what: &str| {
+        let s = v
+            .as_str()
+            .unwrap_or_else(|| panic!("{what} is not a string: {statement}"));
+        assert!(
+            s.len() >= 20
+                && s.as_bytes()[4] == b'-'
+                && s.as_bytes()[10] == b'T'
+                && (s.ends_with('Z') || s.contains('+')),
+            "{what} is not an RFC 3339 timestamp: {s}"
+        );
+    };
+    let keys = |v: &serde_json::Value, allowed: &[&str], what: &str| {
+        for k in v
+            .as_object()
+            .unwrap_or_else(|| panic!("{what} is not an object"))
+            .keys()
+        {
+            assert!(
+                allowed.contains(&k.as_str()),
+                "{what} has {k}, which the specification does not name"
+            );
+        }
+    };
+    assert_eq!(
+        statement["predicateType"],
+        "https://in-toto.io/attestation/vulns/v0.1"
+    );
+    let p = &statement["predicate"];
+    keys(p, &["invocation", "scanner", "metadata"], "predicate");
+    let scanner = &p["scanner"];
+    keys(scanner, &["uri", "version", "db", "result"], "scanner");
+    assert!(!scanner["uri"].as_str().unwrap().is_empty());
+    keys(&scanner["db"], &["uri", "version", "lastUpdate"], "scanner.db");
+    timestamp(&scanner["db"]["lastUpdate"], "scanner.db.lastUpdate");
+    for r in scanner["result"].as_array().expect("scanner.result is a list") {
+        keys(r, &["id", "severity", "annotations"], "scanner.result[]");
+        assert!(r["id"].is_string());
+        for s in r["severity"].as_array().unwrap() {
+            keys(s, &["method", "score"], "severity[]");
+            assert!(s["method"].is_string() && s["score"].is_string());
+        }
+        assert!(
+            r["annotations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(serde_json::Value::is_object)
+        );
+    }
+    keys(&p["metadata"], &["scanStartedOn", "scanFinishedOn"], "metadata");
+    timestamp(&p["metadata"]["scanStartedOn"], "metadata.scanStartedOn");
+    timestamp(&p["metadata"]["scanFinishedOn"], "metadata.scanFinishedOn");
+}
+
+#[test]
+fn gate_vulnerability_reports_are_signed_as_in_toto_vulns_statements() {
+    let t = tempfile::tempdir().unwrap();
+    project(t.path());
+    keypair(t.path(), "gate");
+    let layers = [
+        (
+            format!("sha256:{}", "a".repeat(64)),
+            format!("sha256:{}", "1".repeat(64)),
+        ),
+        (
+            format!("sha256:{}", "b".repeat(64)),
+            format!("sha256:{}", "2".repeat(64)),
+        ),
+    ];
+    let mut trivy: serde_json::Value = serde_json::from_str(&trivy_image_report(&layers)).unwrap();
+    trivy["CreatedAt"] = "2026-05-27T08:00:00.123456789Z".into();
+    trivy["Trivy"] = serde_json::json!({"Version": "0.58.1"});
+    fs::write(t.path().join("evidence/trivy-image.json"), trivy.to_string()).unwrap();
+    let out = p(
+        t.path(),
+        &[
+            "gate",
+            "evaluate",
+            "--evidence",
+            "evidence",
+            "--subject",
+            "artefact.bin",
+            "--bundle",
+            "decision.json",
+            "--key",
+            "gate.key",
+            "--vulns",
+            "vulns",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let mut names: Vec<String> = fs::read_dir(t.path().join("vulns"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    // One statement per scanner report, in evidence order: OSV-scanner's (no vulnerability) and trivy's.
+    assert_eq!(
+        names,
+        [
+            "1-osv.json.vulns.sigstore.json",
+            "2-trivy-image.json.vulns.sigstore.json"
+        ]
+    );
+    let mut statements = Vec::new();
+    for name in &names {
+        let path = t.path().join("vulns").join(name);
+        let ok = p(
+            t.path(),
+            &[
+                "verify-attestation",
+                "artefact.bin",
+                "--bundle",
+                path.to_str().unwrap(),
+                "--key",
+                "gate.pub",
+                "--insecure-ignore-tlog",
+                "--type",
+                "https://in-toto.io/attestation/vulns/v0.1",
+            ],
+        );
+        assert!(ok.status.success(), "{}{}", stdout(&ok), stderr(&ok));
+        provenant_testkit::validate_statement(&path);
+        let bundle: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+        let payload = crate::support::base64_decode(bundle["dsseEnvelope"]["payload"].as_str().unwrap());
+        let statement: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+        check_vulns_predicate(&statement);
+        statements.push(statement);
+    }
+    let osv = &statements[0]["predicate"]["scanner"];
+    assert_eq!(osv["uri"], "pkg:github/google/osv-scanner");
+    assert_eq!(
+        osv["result"].as_array().unwrap().len(),
+        0,
+        "an empty list: nothing found"
+    );
+    // The evaluation time stands in for the times OSV-scanner's report does not state.
+    assert_eq!(osv["db"]["lastUpdate"], "2026-05-28T20:26:40Z");
+    let trivy = &statements[1]["predicate"];
+    assert_eq!(trivy["scanner"]["uri"], "pkg:github/aquasecurity/trivy");
+    assert_eq!(trivy["scanner"]["version"], "0.58.1");
+    assert_eq!(
+        trivy["metadata"]["scanFinishedOn"],
+        "2026-05-27T08:00:00.123456789Z"
+    );
+    let result = trivy["scanner"]["result"].as_array().unwrap();
+    let ids: Vec<&str> = result.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["CVE-2024-0001", "CVE-2024-0002"]);
+    assert_eq!(
+        result[0]["severity"][0],
+        serde_json::json!({"method": "trivy", "score": "critical"})
+    );
+    assert_eq!(result[0]["annotations"][0]["package"], "libc6");
+    assert_eq!(result[0]["annotations"][0]["layer"], layers[0].1.as_str());
+}
+
+#[test]
+#[allow(clippy::too_many_lines)] // one scenario, step by step
+fn gate_keyless_decision_and_keyless_exception_against_a_loopback_sigstore() {
+    const ISSUER: &str = "https://issuer.example";
+    let sigstore = provenant_testkit::sigstore::start_mock_sigstore();
+    let base = sigstore.base_url();
+    let root = sigstore.trusted_root.to_str().unwrap().to_owned();
+    let t = tempfile::tempdir().unwrap();
+    project(t.path());
+    fs::write(
+        t.path().join("roles.yaml"),
+        format!("roles:\n  security-lead:\n    identities: [{{san: sec@example.com, issuer: '{ISSUER}'}}]\n"),
+    )
+    .unwrap();
+    let token = |who: &str| provenant_testkit::sigstore::mock_identity_token(ISSUER, who);
+    let keyless = |who: &str| -> Vec<String> {
+        [
+            "--identity-token",
+            &token(who),
+            "--fulcio-url",
+            &base,
+            "--rekor-url",
+            &base,
+        ]
+        .map(ToOwned::to_owned)
+        .to_vec()
+    };
+    let with = |args: &[&str], extra: Vec<String>| {
+        let mut all: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
+        all.extend(extra);
+        let borrowed: Vec<&str> = all.iter().map(String::as_str).collect();
+        p(t.path(), &borrowed)
+    };
+
+    // The finding to except: semgrep's high python-eval.
+    let d = json_of(&p(
+        t.path(),
+        &["gate", "evaluate", "--evidence", "evidence", "--output", "json"],
+    ));
+    let id = gate_of(&d, "sast")["findings"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Exceptions signed keylessly: by the security lead's identity, and by someone not in the roles file.
+    for (who, out) in [
+        ("sec@example.com", "exc.json"),
+        ("mallory@example.com", "stranger.json"),
+    ] {
+        let o = with(
+            &[
+                "gate",
+                "exception",
+                "create",
+                "--finding",
+                &id,
+                "--owner",
+                "dev@example.com",
+                "--rationale",
+                "input is a constant",
+                "--expires",
+                "2026-12-31",
+                "--role",
+                "security-lead",
+                "-o",
+                out,
+            ],
+            keyless(who),
+        );
+        assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    }
+
+    // The decision, signed keylessly by the gate's identity: the lead's exception applies, so it passes.
+    let o = with(
+        &[
+            "gate",
+            "evaluate",
+            "--evidence",
+            "evidence",
+            "--roles",
+            "roles.yaml",
+            "--exceptions",
+            "exc.json",
+            "--trusted-root",
+            &root,
+            "--subject",
+            "artefact.bin",
+            "--bundle",
+            "decision.json",
+            "--output",
+            "json",
+        ],
+        keyless("gate@example.com"),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let d = json_of(&o);
+    let log = &gate_of(&d, "sast")["exceptions"][0];
+    assert_eq!(
+        (log["status"].as_str(), log["role"].as_str()),
+        (Some("applied"), Some("security-lead"))
+    );
+    assert!(
+        log["approver"].as_str().unwrap().contains("sec@example.com"),
+        "{log}"
+    );
+
+    let verify = |identity: &str| {
+        p(
+            t.path(),
+            &[
+                "verify-attestation",
+                "artefact.bin",
+                "--bundle",
+                "decision.json",
+                "--type",
+                DECISION,
+                "--certificate-identity",
+                identity,
+                "--certificate-oidc-issuer",
+                ISSUER,
+                "--trusted-root",
+                &root,
+                "--output",
+                "json",
+            ],
+        )
+    };
+    let ok = verify("gate@example.com");
+    assert!(ok.status.success(), "{}{}", stdout(&ok), stderr(&ok));
+    provenant_testkit::validate_statement(&t.path().join("decision.json"));
+    // Another identity is not the signer.
+    let bad = verify("sec@example.com");
+    assert_eq!(bad.status.code(), Some(1), "{}{}", stdout(&bad), stderr(&bad));
+
+    // The stranger's exception is refused (its signer holds no role) and the gate blocks.
+    let o = with(
+        &[
+            "gate",
+            "evaluate",
+            "--evidence",
+            "evidence",
+            "--roles",
+            "roles.yaml",
+            "--exceptions",
+            "stranger.json",
+            "--trusted-root",
+            &root,
+            "--output",
+            "json",
+        ],
+        Vec::new(),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let d = json_of(&o);
+    let log = &gate_of(&d, "sast")["exceptions"][0];
+    assert_eq!(log["status"], "refused", "{log}");
+    assert!(
+        log["reason"].as_str().unwrap().contains("mallory@example.com"),
+        "{log}"
+    );
+}

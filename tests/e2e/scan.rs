@@ -401,3 +401,65 @@ fn scan_pinning_reports_floating_inputs() {
     let o = provenant_in(clean.path(), &["scan", "pinning", "nope"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn scan_secrets_finds_encoded_secrets_up_to_max_decode_depth() {
+    let t = tempfile::tempdir().unwrap();
+    // base64 of "token: <GitHub token>", then the base64 of that again (two passes).
+    let once = "dG9rZW46IGdocF85ZktxMkxtWHY3UnRCNG5XejhZY0ozc0hkNkdwQTFlVW81UWk=";
+    let twice = "ZEc5clpXNDZJR2RvY0Y4NVprdHhNa3h0V0hZM1VuUkNORzVYZWpoWlkwb3pjMGhrTmtkd1FURmxWVzgxVVdrPQ==";
+    fs::write(
+        t.path().join("settings.yaml"),
+        format!("a: 1\nonce: {once}\ntwice: \"{twice}\"\n"),
+    )
+    .unwrap();
+    let scan = |depth: Option<&str>| {
+        let mut args = vec!["scan", "secrets", ".", "--output", "gitleaks", "--config"];
+        let config = gitleaks_config();
+        args.push(&config);
+        if let Some(d) = depth {
+            args.extend(["--max-decode-depth", d]);
+        }
+        let o = provenant_in(t.path(), &args);
+        assert_redacted(&stdout(&o));
+        let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let found: Vec<(u64, u64, u64, Vec<String>)> = report
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["StartLine"].as_u64().unwrap(),
+                    f["StartColumn"].as_u64().unwrap(),
+                    f["EndColumn"].as_u64().unwrap(),
+                    f["Tags"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|t| t.as_str().unwrap().to_owned())
+                        .collect(),
+                )
+            })
+            .collect();
+        (o.status.code(), found)
+    };
+    // The default depth (5) finds both, each at its encoded value's place, tagged with how it was found
+    // (as gitleaks 8.30.1 reports this file).
+    let (code, found) = scan(None);
+    assert_eq!(code, Some(1));
+    let tags = |depth: u32| vec!["decoded:base64".to_owned(), format!("decode-depth:{depth}")];
+    assert_eq!(
+        found,
+        [
+            // gitleaks' columns: from the newline before the line, end inclusive.
+            (2, 8, 7 + once.len() as u64, tags(1)),
+            (3, 10, 9 + twice.len() as u64, tags(2)),
+        ]
+    );
+    let (_, found) = scan(Some("1"));
+    assert_eq!(found.len(), 1, "one pass decodes only the single encoding");
+    let (code, found) = scan(Some("0"));
+    assert_eq!((code, found.len()), (Some(0), 0), "0 turns decoding off");
+    let o = provenant_in(t.path(), &["scan", "secrets", ".", "--max-decode-depth", "65"]);
+    assert_eq!(o.status.code(), Some(2), "the depth is bounded");
+}

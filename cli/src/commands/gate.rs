@@ -151,8 +151,12 @@ pub(crate) struct EvaluateArgs {
     #[arg(long, value_name = "F")]
     pub(crate) team_config: Option<PathBuf>,
     /// Evidence files (a directory: every file under it).
-    #[arg(long, value_name = "PATH", num_args = 1.., required = true)]
+    #[arg(long, value_name = "PATH", num_args = 1.., required_unless_present = "source")]
     pub(crate) evidence: Vec<PathBuf>,
+    /// Run the built-in scanners (secrets, hygiene with the policy's gate-checked globs, pinning) over
+    /// this source tree and read their SARIF as evidence (`source:secrets.sarif`, …).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) source: Option<PathBuf>,
     /// An SBOM (`CycloneDX` or SPDX JSON) whose dependency graph says which dependencies are direct.
     #[arg(long, value_name = "FILE")]
     pub(crate) sbom: Option<PathBuf>,
@@ -187,6 +191,10 @@ pub(crate) struct EvaluateArgs {
     /// Also write in-toto's test-result statement (signed like the decision) here.
     #[arg(long, value_name = "OUT", requires = "bundle")]
     pub(crate) test_result: Option<PathBuf>,
+    /// Also write in-toto's vulns statement (v0.1, signed like the decision) for each vulnerability
+    /// report into this directory, as `N-NAME.vulns.sigstore.json` in evidence order.
+    #[arg(long, value_name = "DIR", requires = "bundle")]
+    pub(crate) vulns: Option<PathBuf>,
     /// POST a JSON notice (Slack-compatible `text`) naming the artefact, gate and findings here when a
     /// critical finding blocks.
     #[arg(long, value_name = "URL")]
@@ -314,6 +322,7 @@ fn subject(spec: Option<&str>) -> anyhow::Result<(Vec<ResourceDescriptor>, Subje
             image: false,
             repository: None,
             ids: vec![digest.to_string(), spec.to_owned()],
+            base_layers: None,
         };
         return Ok((vec![ResourceDescriptor::for_digest(spec, &digest)], subject));
     }
@@ -341,6 +350,7 @@ fn subject(spec: Option<&str>) -> anyhow::Result<(Vec<ResourceDescriptor>, Subje
                 digest.to_string().replace(':', "%3A")
             ),
         ],
+        base_layers: None,
     };
     Ok((vec![ResourceDescriptor::for_digest(name, &digest)], subject))
 }
@@ -399,14 +409,40 @@ fn evaluate(args: &EvaluateArgs) -> anyhow::Result<Outcome> {
     }
 
     // Evidence, each file read by content; any unreadable file is an error naming it.
-    let (subjects, subject) = subject(args.subject.as_deref())?;
+    let (subjects, mut subject) = subject(args.subject.as_deref())?;
     let mut normalised = Normalised::new();
+    let mut vuln_reports = Vec::new();
     for given in &args.evidence {
         for path in evidence_files(given)? {
             let bytes = super::read_bounded(&path, MAX_EVIDENCE, "evidence")?;
             let name = path.display().to_string();
             let evidence = provenant_findings::read(&name, &bytes)?;
+            if args.vulns.is_some()
+                && let provenant_findings::Evidence::Findings {
+                    format,
+                    findings,
+                    categories,
+                } = &evidence
+                && categories.iter().any(|c| {
+                    matches!(
+                        c,
+                        provenant_findings::Category::Dependencies | provenant_findings::Category::Container
+                    )
+                })
+            {
+                let findings: Vec<_> = findings.iter().filter(|f| f.package.is_some()).cloned().collect();
+                vuln_reports.push((
+                    path.clone(),
+                    findings,
+                    provenant_findings::scanner_info(*format, &bytes),
+                ));
+            }
             normalised.add(&name, &Algorithm::Sha256.hash_bytes(&bytes).to_string(), evidence);
+        }
+    }
+    if let Some(dir) = &args.source {
+        for (name, digest, evidence) in source_evidence(dir, &policy)? {
+            normalised.add(&name, &digest, evidence);
         }
     }
     let sbom = match &args.sbom {
@@ -423,16 +459,33 @@ fn evaluate(args: &EvaluateArgs) -> anyhow::Result<Outcome> {
         None => None,
     };
     normalised.finish(&subject.ids, sbom.as_ref());
+    // The container gate's base layers: those of the base image the image's manifest names.
+    let image_scan = normalised
+        .evidence
+        .iter()
+        .any(|e| e.categories.contains(&provenant_findings::Category::Container));
+    if subject.image
+        && image_scan
+        && policy.gates.container.scope.as_ref().map(|s| s.value) == Some(provenant_gate::policy::Scope::Base)
+        && let Some(spec) = args.subject.as_deref()
+    {
+        subject.base_layers = base_layers(&args.registry, spec)?;
+    }
 
     // Custom rules.
-    let input = serde_json::to_value(&normalised)?;
+    // The evidence becomes Rego's input only when there are rules to read it (with 100,000 findings,
+    // building it costs more than the rest of the evaluation).
     let rules: Vec<provenant_gate::rego::Rule<'_>> = team
         .rules
         .iter()
         .zip(&rule_sources)
         .map(|(config, (file, source))| provenant_gate::rego::Rule { config, file, source })
         .collect();
-    let custom: Vec<CustomResult> = provenant_gate::rego::run_rules(&rules, &input)?;
+    let custom: Vec<CustomResult> = if rules.is_empty() {
+        Vec::new()
+    } else {
+        provenant_gate::rego::run_rules(&rules, &serde_json::to_value(&normalised)?)?
+    };
 
     // Exceptions: verified against the roles file; a refused one is kept with its reason.
     let mut exceptions = Vec::new();
@@ -514,6 +567,27 @@ fn evaluate(args: &EvaluateArgs) -> anyhow::Result<Outcome> {
                 .context("cannot sign the test-result statement")?;
             crate::shared::write_atomic(path, &bundle.to_json_v0_3()?)?;
         }
+        if let Some(dir) = &args.vulns {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            for (i, (path, findings, scanner)) in vuln_reports.iter().enumerate() {
+                let statement = provenant_gate::predicate::vulns_statement(
+                    subjects.clone(),
+                    findings,
+                    scanner,
+                    &evaluated_at,
+                );
+                statement.validate()?;
+                let bundle = args
+                    .keyless
+                    .sign_statement(args.key.as_deref(), &statement.to_json(), None, "statement")
+                    .with_context(|| format!("cannot sign the vulns statement of {}", path.display()))?;
+                let stem = path
+                    .file_name()
+                    .map_or_else(|| "report".to_owned(), |n| n.to_string_lossy().into_owned());
+                let out = dir.join(format!("{}-{stem}.vulns.sigstore.json", i + 1));
+                crate::shared::write_atomic(&out, &bundle.to_json_v0_3()?)?;
+            }
+        }
         if args.attach {
             attach(args, &bundle_bytes)?;
         }
@@ -536,6 +610,115 @@ fn evaluate(args: &EvaluateArgs) -> anyhow::Result<Outcome> {
         Verdict::Pass => Outcome::Success,
         Verdict::Block => Outcome::Failure,
     })
+}
+
+/// The built-in scanners' SARIF over `dir`, each read as evidence under its synthetic path
+/// (`source:secrets.sarif`, `source:hygiene.sarif`, `source:pinning.sarif`) with the digest of its bytes.
+fn source_evidence(
+    dir: &Path,
+    policy: &Policy,
+) -> anyhow::Result<Vec<(String, String, provenant_findings::Evidence)>> {
+    let include = policy.gates.hygiene.include.clone().unwrap_or_default();
+    let reports = provenant_scan::source::scan_source(
+        dir,
+        &include,
+        provenant_scan::secrets::decode::DEFAULT_MAX_DECODE_DEPTH,
+        0,
+    )?;
+    let mut out = Vec::new();
+    for report in reports {
+        let name = format!("source:{}.sarif", report.scanner);
+        let digest = Algorithm::Sha256.hash_bytes(&report.sarif).to_string();
+        let evidence = provenant_findings::read(&name, &report.sarif)?;
+        out.push((name, digest, evidence));
+    }
+    Ok(out)
+}
+
+/// The most manifests of a base image index examined.
+const MAX_BASE_CANDIDATES: usize = 64;
+
+/// The base image's layers of the image `spec` (`IMAGE@DIGEST` or `oci:PATH@DIGEST`) when its manifest
+/// names its base (`provenant_gate::base`): the base manifest is read by that digest from the image's
+/// own store, else from the repository the base name annotation gives (an index's platform manifests
+/// are the candidates). `None` when the manifest names no base (the policy's `base_layers` applies).
+fn base_layers(registry: &RegistryArgs, spec: &str) -> anyhow::Result<Option<Vec<String>>> {
+    use provenant_gate::base::{BASE_DIGEST_ANNOTATION, BASE_NAME_ANNOTATION};
+    use provenant_oci::{Manifest, ManifestRef};
+    let reference: provenant_oci::Reference = spec
+        .parse()
+        .with_context(|| format!("subject {spec} is not an image reference"))?;
+    let Some(digest) = reference.digest().copied() else {
+        return Ok(None);
+    };
+    let client = registry.client(None)?;
+    let store = provenant_registry::open_store(&reference, &client, false)
+        .with_context(|| format!("cannot open {spec} to find its base image"))?;
+    let fetched = store
+        .get_manifest(&ManifestRef::Digest(digest))
+        .with_context(|| format!("cannot read the manifest of {spec} to find its base image"))?;
+    let Manifest::Image(image) = &fetched.manifest else {
+        return Ok(None);
+    };
+    let annotation = |key: &str| {
+        image
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(key))
+            .map(String::as_str)
+    };
+    let Some(base_digest) = annotation(BASE_DIGEST_ANNOTATION) else {
+        return Ok(None);
+    };
+    let base_digest: Digest = base_digest.parse().with_context(|| {
+        format!("{spec}: the annotation {BASE_DIGEST_ANNOTATION} = {base_digest:?} is not a digest")
+    })?;
+    let cannot =
+        || format!("cannot read the base image {base_digest} that {spec} names ({BASE_DIGEST_ANNOTATION})");
+    let mut other_store: Option<Box<dyn provenant_registry::Store>> = None;
+    let base = match store.get_manifest(&ManifestRef::Digest(base_digest)) {
+        Ok(m) => m,
+        Err(first) => {
+            let other = annotation(BASE_NAME_ANNOTATION)
+                .and_then(|n| n.parse::<provenant_oci::Reference>().ok())
+                .filter(|r| matches!(r, provenant_oci::Reference::Registry(_)));
+            let Some(other) = other else {
+                return Err(anyhow::Error::new(first).context(cannot()));
+            };
+            let opened = provenant_registry::open_store(&other, &client, false)?;
+            let m = opened
+                .get_manifest(&ManifestRef::Digest(base_digest))
+                .with_context(cannot)?;
+            other_store = Some(opened);
+            m
+        }
+    };
+    let base_store = other_store.as_deref().unwrap_or(store.as_ref());
+    let candidates: Vec<provenant_oci::ImageManifest> = match base.manifest {
+        Manifest::Image(b) => vec![b],
+        Manifest::Index(index) => index
+            .manifests
+            .iter()
+            .take(MAX_BASE_CANDIDATES)
+            .filter_map(|child| base_store.get_manifest(&ManifestRef::Digest(child.digest)).ok())
+            .filter_map(|m| match m.manifest {
+                Manifest::Image(b) => Some(b),
+                Manifest::Index(_) => None,
+            })
+            .collect(),
+    };
+    let config_bytes =
+        provenant_registry::read_small_blob(store.as_ref(), &image.config.digest, Some(image.config.size))
+            .with_context(|| format!("cannot read the configuration of {spec}"))?;
+    let config: provenant_oci::config::ImageConfig = serde_json::from_slice(&config_bytes)
+        .with_context(|| format!("the configuration of {spec} is not an image configuration"))?;
+    let layers = provenant_gate::base::base_layers(image, &config, &candidates).with_context(|| {
+        format!(
+            "{spec} names {base_digest} as its base image ({BASE_DIGEST_ANNOTATION}), but its layers are not \
+             the first of the image's: the annotation does not describe this image"
+        )
+    })?;
+    Ok(Some(layers))
 }
 
 fn attach(args: &EvaluateArgs, bundle: &[u8]) -> anyhow::Result<()> {

@@ -135,6 +135,10 @@ struct SecretsArgs {
     /// Worker threads (0: one per CPU).
     #[arg(long, default_value_t = 0)]
     threads: usize,
+    /// Decode base64, hex, percent-encoded and Unicode-escaped text up to this many nested passes and
+    /// scan the decoded text too, as gitleaks does (0: no decoding; at most 64).
+    #[arg(long, value_name = "N", default_value = "5", value_parser = clap::value_parser!(u8).range(0..=64))]
+    max_decode_depth: u8,
 }
 
 /// Runs `provenant scan …`.
@@ -212,7 +216,7 @@ fn scan_secrets(args: &SecretsArgs, output: SecretsOutput) -> anyhow::Result<Out
         );
     }
     let unsupported = config.unsupported.clone();
-    let detector = Detector::new(config);
+    let detector = Detector::new(config).with_max_decode_depth(usize::from(args.max_decode_depth));
     let report = secrets::scan(&args.path, &detector, args.threads)
         .with_context(|| format!("scanning {} for secrets", args.path.display()))?;
 

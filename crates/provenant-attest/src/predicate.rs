@@ -17,6 +17,8 @@ pub const CYCLONEDX: &str = "https://cyclonedx.org/bom";
 pub const SPDX: &str = "https://spdx.dev/Document";
 /// in-toto test results.
 pub const TEST_RESULT_V0_1: &str = "https://in-toto.io/attestation/test-result/v0.1";
+/// in-toto vulnerability scan results, v0.1 (the gate emits one per scanner report).
+pub const VULNS_V0_1: &str = "https://in-toto.io/attestation/vulns/v0.1";
 /// in-toto vulnerability scan results.
 pub const VULNS_V0_2: &str = "https://in-toto.io/attestation/vulns/v0.2";
 /// Provenant's reproducibility verdict (schemas/reproducibility-v1.schema.json).
@@ -37,7 +39,7 @@ pub const PROVENANT_RELEASE_HEALTH_V1: &str = "https://provenant.dev/attestation
 pub const PROVENANT_SOURCE_V1: &str = "https://provenant.dev/attestation/source/v1";
 
 /// Every predicate type above, with a short name for people.
-pub const KNOWN: [(&str, &str); 16] = [
+pub const KNOWN: [(&str, &str); 17] = [
     (SLSA_PROVENANCE_V1, "SLSA provenance v1"),
     (SLSA_PROVENANCE_V0_2, "SLSA provenance v0.2"),
     (SLSA_PROVENANCE_V0_1, "SLSA provenance v0.1"),
@@ -45,6 +47,7 @@ pub const KNOWN: [(&str, &str); 16] = [
     (CYCLONEDX, "CycloneDX SBOM"),
     (SPDX, "SPDX SBOM"),
     (TEST_RESULT_V0_1, "test result v0.1"),
+    (VULNS_V0_1, "vulnerability scan v0.1"),
     (VULNS_V0_2, "vulnerability scan v0.2"),
     (PROVENANT_REPRODUCIBILITY_V1, "Provenant reproducibility v1"),
     (PROVENANT_GATE_DECISION_V1, "Provenant gate decision v1"),

@@ -22,6 +22,7 @@ mod junit;
 mod model;
 mod normalised;
 mod sarif;
+mod scanner;
 mod secrets;
 mod vex;
 mod vulns;
@@ -33,6 +34,7 @@ pub use model::{
     Suppression, TestCase, TestOutcome, TestReport,
 };
 pub use normalised::{CoverageSummary, EvidenceRecord, Normalised, TestSummary};
+pub use scanner::{ScannerInfo, scanner_info};
 pub use vex::{VexDocument, VexStatement, VexStatus};
 
 /// Largest input any reader accepts (bytes). Callers should refuse larger files before reading them.

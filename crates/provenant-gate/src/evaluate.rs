@@ -17,6 +17,10 @@ pub struct Subject {
     pub repository: Option<String>,
     /// Identifiers VEX products may use for it (digests, references, package URLs).
     pub ids: Vec<String>,
+    /// The base image's layers (their digests and diff ids), when the image's manifest names its base
+    /// (`org.opencontainers.image.base.digest`): the container gate's `base` scope is then these layers,
+    /// matched against each finding's layer, whatever the policy's `base_layers` says.
+    pub base_layers: Option<Vec<String>>,
 }
 
 /// One exception file given, verified or not.
@@ -472,15 +476,20 @@ fn coverage_gate(ctx: &Context<'_>, config: &GateConfig) -> GateResult {
     }
 }
 
-fn in_scope(f: &Finding, config: &GateConfig) -> bool {
+fn in_scope(f: &Finding, config: &GateConfig, subject: &Subject) -> bool {
     match config.scope.as_ref().map(|s| s.value) {
         None | Some(Scope::All) => true,
         // A dependency not known to be transitive counts as direct (fail closed).
         Some(Scope::Direct) => f.package.as_ref().and_then(|p| p.direct) != Some(false),
-        // A layer not known to be above the base counts as base.
-        Some(Scope::Base) => match (config.base_layers, f.layer_index) {
-            (Some(n), Some(i)) => i < n,
-            _ => true,
+        // A layer not known to be above the base counts as base: the image's own base first, then the
+        // policy's bottom N layers.
+        Some(Scope::Base) => match (&subject.base_layers, &f.layer) {
+            (Some(base), Some(layer)) => base.contains(layer),
+            (Some(_), None) => true,
+            (None, _) => match (config.base_layers, f.layer_index) {
+                (Some(n), Some(i)) => i < n,
+                _ => true,
+            },
         },
     }
 }
@@ -596,7 +605,7 @@ fn findings_gate(
         .iter()
         .filter(|f| Some(f.category) == category)
     {
-        let blocks = in_scope(f, config) && f.severity <= block_at;
+        let blocks = in_scope(f, config, ctx.subject) && f.severity <= block_at;
         if !blocks {
             if f.suppressed.is_none() && f.severity != Severity::Info {
                 backlog.push(BacklogItem {

@@ -10,6 +10,7 @@
 //! This crate reads no files and makes no network calls: the caller reads the evidence, policy, roles,
 //! keys and exception bundles, and passes their bytes.
 
+pub mod base;
 pub mod evaluate;
 pub mod exception;
 pub mod policy;

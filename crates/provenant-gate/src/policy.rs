@@ -152,10 +152,15 @@ pub struct GateConfig {
     /// dependencies and container: which findings are in scope.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<ScopeLimit>,
-    /// container: how many layers from the bottom are the base image's, when the scanner does not say
-    /// (absent: every layer counts as base).
+    /// container: how many layers from the bottom are the base image's, when the image does not name
+    /// its base (`org.opencontainers.image.base.digest`; absent: every layer counts as base).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_layers: Option<u64>,
+    /// hygiene: the gate-checked files (globs relative to the source tree; a glob without `/` matches at
+    /// any depth) that `gate evaluate --source` hands to the hygiene scanner (absent: the scanner's
+    /// defaults).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include: Option<Vec<String>>,
 }
 
 /// The nine gates.

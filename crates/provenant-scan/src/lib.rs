@@ -10,3 +10,4 @@ pub mod hygiene;
 pub mod pinning;
 pub mod sarif;
 pub mod secrets;
+pub mod source;

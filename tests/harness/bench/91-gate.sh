@@ -2,19 +2,22 @@
 # provenant gate evaluate on large evidence against a straightforward Python reader of the same files
 # (junitparser for JUnit, line-by-line lcov, json for SARIF), one run each after a warm-up: a 50,000-test
 # JUnit report, a 1,000,000-line lcov tracefile and a SARIF log of 100,000 results. Both compute the pass
-# rate, the merged line coverage and the blocking findings.
+# rate, the merged line coverage and the blocking findings. BENCH_DIVISOR=N (default 1) divides the sizes,
+# to check the script quickly against a debug build.
 set -euo pipefail
 source "$HARNESS/bench-lib.sh"
 cd "$BENCH"
 ORACLES=${PROVENANT_ORACLES:-$HARNESS/../../.oracles}
 PYTHON="$ORACLES/venvs/gates/bin/python"
 
-python3 - <<'PY'
-import json, random
+BENCH_DIVISOR=${BENCH_DIVISOR:-1} python3 - <<'PY'
+import json, os, random
 random.seed(91)
+div = max(1, int(os.environ["BENCH_DIVISOR"]))
+suites, files, results_n = max(1, 500 // div), max(1, 1000 // div), max(1, 100_000 // div)
 with open("junit.xml", "w") as f:
     f.write('<?xml version="1.0" encoding="utf-8"?>\n<testsuites name="bench">\n')
-    for s in range(500):
+    for s in range(suites):
         f.write(f'<testsuite name="suite{s}" tests="100">\n')
         for t in range(100):
             f.write(f'<testcase classname="pkg.mod{s}" name="test_{t}" time="0.001"')
@@ -28,7 +31,7 @@ with open("junit.xml", "w") as f:
         f.write('</testsuite>\n')
     f.write('</testsuites>\n')
 with open("lcov.info", "w") as f:
-    for i in range(1000):
+    for i in range(files):
         f.write(f"TN:\nSF:src/module_{i:04d}.py\n")
         for line in range(1, 997):
             f.write(f"DA:{line},{1 if random.random() < 0.85 else 0}\n")
@@ -36,7 +39,7 @@ with open("lcov.info", "w") as f:
 rules = [{"id": f"rule-{r}", "defaultConfiguration": {"level": random.choice(["error", "warning", "note"])},
           "properties": {"security-severity": f"{random.uniform(1, 10):.1f}"}} for r in range(200)]
 results = []
-for i in range(100_000):
+for i in range(results_n):
     r = random.randrange(200)
     results.append({"ruleId": f"rule-{r}", "ruleIndex": r, "message": {"text": f"finding {i} of rule {r}"},
                     "locations": [{"physicalLocation": {"artifactLocation": {"uri": f"src/module_{i % 1000:04d}.py"},
@@ -102,4 +105,6 @@ assert abs(g["tests"]["value"] - t["pass_rate"]) < 1e-9, (g["tests"]["value"], t
 assert abs(g["coverage"]["value"] - t["line_rate"]) < 1e-9, (g["coverage"]["value"], t["line_rate"])
 assert g["sast"]["value"] == t["blocking"], (g["sast"]["value"], t["blocking"])
 PY
-report "gate evaluate (50k tests, 1M lcov lines, 100k SARIF)" "$(seconds ours)" "$(seconds theirs)" "python junitparser+json"
+label="gate evaluate (50k tests, 1M lcov lines, 100k SARIF)"
+[ "${BENCH_DIVISOR:-1}" = 1 ] || label="gate evaluate (sizes / ${BENCH_DIVISOR})"
+report "$label" "$(seconds ours)" "$(seconds theirs)" "python junitparser+json"

@@ -1,7 +1,7 @@
 //! Evaluation and the severity response.
 
 use provenant_findings::Severity;
-use provenant_gate::{Policy, Status, Verdict};
+use provenant_gate::{Context, Policy, Status, Subject, Verdict};
 
 use crate::{GOOD_LCOV, PASSING_JUNIT, clean_files, decide, evidence, findings_fixture, normalised, sarif};
 
@@ -217,4 +217,38 @@ fn the_decision_json_has_exactly_the_documented_fields() {
     let e = &v["evidence"][0];
     let keys: Vec<&String> = e.as_object().unwrap().keys().collect();
     assert_eq!(keys, ["digest", "format", "path"]);
+}
+
+#[test]
+fn container_gate_base_is_the_base_image_the_subject_names() {
+    let mut p = Policy::platform_default().unwrap();
+    let trivy = std::fs::read(findings_fixture("trivy-image.json")).unwrap();
+    let mut files = clean_files();
+    files.push(("trivy.json".into(), trivy));
+    let n = normalised(&files);
+    let decide_with = |base: &[&str], p: &Policy| {
+        let subject = Subject {
+            image: true,
+            base_layers: Some(base.iter().map(|s| (*s).to_owned()).collect()),
+            ..Subject::default()
+        };
+        provenant_gate::evaluate(&Context {
+            evidence: &n,
+            policy: p,
+            subject: &subject,
+            exceptions: &[],
+            today: 0,
+            custom: &[],
+        })
+    };
+    // libc's critical came with the layer of diff id 1111…: in the base when the base is that layer…
+    let one = format!("sha256:{}", "1".repeat(64));
+    let two = format!("sha256:{}", "2".repeat(64));
+    let d = decide_with(&[&one], &p);
+    assert_eq!(gate(&d, "container").status, Status::Block);
+    // …not when the base is another layer, whatever the policy's base_layers says.
+    p.gates.container.base_layers = Some(2);
+    let d = decide_with(&[&two], &p);
+    assert_eq!(gate(&d, "container").status, Status::Pass);
+    assert!(d.backlog.iter().any(|b| b.rule == "CVE-2024-2961"));
 }

@@ -7,6 +7,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 use super::Finding;
 use super::config::{Allowlist, Condition, Config, RegexTarget, Rule};
+use super::decode::{self, DEFAULT_MAX_DECODE_DEPTH, Decoder};
 use super::entropy::shannon_entropy;
 
 const ALLOW_SIGNATURE: &[u8] = b"gitleaks:allow";
@@ -24,14 +25,23 @@ pub struct Fragment<'a> {
     pub start_line: usize,
 }
 
-/// The compiled detector: a configuration and its keyword prefilter.
+/// The compiled detector: a configuration, its keyword prefilter and the decoding depth.
 #[derive(Debug)]
 pub struct Detector {
     config: Config,
+    max_decode_depth: usize,
     prefilter: Option<AhoCorasick>,
     keywords: Vec<String>,
     /// For each rule, the indices of its keywords in `keywords`.
     rule_keywords: Vec<Vec<usize>>,
+}
+
+/// The text one detection pass reads: the fragment itself, or its decoding with the decoder that
+/// maps it back.
+#[derive(Clone, Copy)]
+struct Pass<'a> {
+    current: &'a [u8],
+    decoder: Option<&'a Decoder>,
 }
 
 struct Location {
@@ -137,10 +147,19 @@ impl Detector {
             .collect();
         Detector {
             config,
+            max_decode_depth: DEFAULT_MAX_DECODE_DEPTH,
             prefilter,
             keywords,
             rule_keywords,
         }
+    }
+
+    /// Decodes encoded text up to `depth` passes (gitleaks' `--max-decode-depth`; 0: no decoding),
+    /// at most [`decode::MAX_DECODE_DEPTH`].
+    #[must_use]
+    pub fn with_max_decode_depth(mut self, depth: usize) -> Detector {
+        self.max_decode_depth = depth.min(decode::MAX_DECODE_DEPTH);
+        self
     }
 
     /// The configuration.
@@ -165,13 +184,47 @@ impl Detector {
         path_or_commit_allowed(&self.config.allowlists, file)
     }
 
-    /// Findings in one fragment (the file-level global allowlist already checked by the caller).
+    /// Findings in one fragment (the file-level global allowlist already checked by the caller): the
+    /// text as it is, then each decoding pass up to the depth, as gitleaks' `DetectContext` loops.
     #[must_use]
     pub fn detect(&self, fragment: &Fragment<'_>) -> Vec<Finding> {
+        let mut newlines: Option<Vec<usize>> = None;
+        let mut findings = self.detect_pass(
+            fragment,
+            Pass {
+                current: fragment.raw,
+                decoder: None,
+            },
+            &mut newlines,
+        );
+        if self.max_decode_depth > 0 {
+            let mut decoder = Decoder::default();
+            let mut current: Option<Vec<u8>> = None;
+            for _ in 0..self.max_decode_depth {
+                let text = current.as_deref().unwrap_or(fragment.raw);
+                let Some(next) = decoder.pass(text) else { break };
+                let pass = Pass {
+                    current: &next,
+                    decoder: Some(&decoder),
+                };
+                findings.extend(self.detect_pass(fragment, pass, &mut newlines));
+                current = Some(next);
+            }
+        }
+        filter_generic(findings)
+    }
+
+    /// Every rule whose keywords occur in the pass's text, over that text.
+    fn detect_pass(
+        &self,
+        fragment: &Fragment<'_>,
+        pass: Pass<'_>,
+        newlines: &mut Option<Vec<usize>>,
+    ) -> Vec<Finding> {
         let mut present = vec![false; self.keywords.len()];
         if let Some(ac) = &self.prefilter {
             let mut remaining = present.len();
-            for m in ac.find_overlapping_iter(fragment.raw) {
+            for m in ac.find_overlapping_iter(pass.current) {
                 if let Some(slot) = present.get_mut(m.pattern().as_usize())
                     && !*slot
                 {
@@ -183,26 +236,27 @@ impl Detector {
                 }
             }
         }
-        let mut newlines: Option<Vec<usize>> = None;
         let mut findings = Vec::new();
         for (rule, kws) in self.config.rules.iter().zip(&self.rule_keywords) {
             let run =
                 rule.keywords.is_empty() || kws.iter().any(|&k| present.get(k).copied().unwrap_or(false));
             if run {
-                findings.extend(self.detect_rule(fragment, rule, false, &mut newlines));
+                findings.extend(self.detect_rule(fragment, pass, rule, false, newlines));
             }
         }
-        filter_generic(findings)
+        findings
     }
 
     #[allow(clippy::too_many_lines)] // gitleaks' detectRule, step by step
     fn detect_rule(
         &self,
         fragment: &Fragment<'_>,
+        pass: Pass<'_>,
         rule: &Rule,
         inherited: bool,
         newlines: &mut Option<Vec<usize>>,
     ) -> Vec<Finding> {
+        let decoded = pass.decoder.is_some_and(|d| !d.current().is_empty());
         let mut findings = Vec::new();
         if rule.skip_report && !inherited {
             return findings;
@@ -213,7 +267,7 @@ impl Detector {
         if let Some(path_re) = &rule.path {
             let path_matches = path_re.is_match(fragment.file.as_bytes());
             if rule.regex.is_none() {
-                if path_matches {
+                if path_matches && !decoded {
                     findings.push(Finding {
                         rule_id: rule.id.clone(),
                         description: rule.description.clone(),
@@ -232,21 +286,34 @@ impl Detector {
         }
         let Some(regex) = &rule.regex else { return findings };
         let raw = fragment.raw;
-        let mut matches = regex.find_iter(raw).peekable();
+        let mut matches = regex.find_iter(pass.current).peekable();
         if matches.peek().is_none() {
             return findings;
         }
         let newlines = newlines.get_or_insert_with(|| memchr::memchr_iter(b'\n', raw).collect());
         for m in matches {
-            let start = m.start();
             let whole = m.as_bytes();
             let trimmed_front = whole.iter().take_while(|&&b| b == b'\n').count();
             let trimmed_back = whole.iter().rev().take_while(|&&b| b == b'\n').count();
             let secret_bytes = whole
                 .get(trimmed_front..whole.len().saturating_sub(trimmed_back))
                 .unwrap_or_default();
-            // gitleaks moves the end back by the trimmed length but keeps the start.
-            let end = start + secret_bytes.len();
+            let mut tags = rule.tags.clone();
+            let mut current_line: Option<&[u8]> = None;
+            let (start, end) = match pass.decoder.filter(|_| decoded) {
+                Some(passes) => {
+                    // Only what overlaps text decoded in this pass is new.
+                    let segments = passes.overlapping(m.start(), m.end());
+                    if segments.is_empty() {
+                        continue;
+                    }
+                    tags.extend(decode::tags(&segments));
+                    current_line = Some(decode::current_line(&segments, pass.current));
+                    passes.adjust(&segments, m.start(), m.end())
+                }
+                // gitleaks moves the end back by the trimmed length but keeps the start.
+                None => (m.start(), m.start() + secret_bytes.len()),
+            };
             let mut loc = location(newlines, raw, start, end);
             if end > loc.end_line_index {
                 loc.end_line_index = end;
@@ -257,6 +324,7 @@ impl Detector {
             if contains(line, ALLOW_SIGNATURE) {
                 continue;
             }
+            let current_line = current_line.unwrap_or(line);
             let mut secret: &[u8] = secret_bytes;
             if let Some(caps) = regex.captures(secret_bytes)
                 && caps.len() >= 2
@@ -279,9 +347,19 @@ impl Detector {
             if rule.entropy != 0.0 && entropy <= rule.entropy {
                 continue;
             }
-            if finding_allowed(&self.config.allowlists, fragment.file, secret, secret_bytes, line)
-                || finding_allowed(&rule.allowlists, fragment.file, secret, secret_bytes, line)
-            {
+            if finding_allowed(
+                &self.config.allowlists,
+                fragment.file,
+                secret,
+                secret_bytes,
+                current_line,
+            ) || finding_allowed(
+                &rule.allowlists,
+                fragment.file,
+                secret,
+                secret_bytes,
+                current_line,
+            ) {
                 continue;
             }
             let (line_start, line_end) = (
@@ -303,17 +381,23 @@ impl Detector {
                 secret: lossy(secret),
                 #[allow(clippy::cast_possible_truncation)] // gitleaks reports a float32
                 entropy: entropy as f32,
-                tags: rule.tags.clone(),
+                tags,
             });
         }
         if inherited || rule.required.is_empty() {
             return findings;
         }
-        self.required(fragment, rule, findings)
+        self.required(fragment, pass, rule, findings)
     }
 
     /// gitleaks' composite rules: keep a finding only when every required rule matched near it.
-    fn required(&self, fragment: &Fragment<'_>, rule: &Rule, primary: Vec<Finding>) -> Vec<Finding> {
+    fn required(
+        &self,
+        fragment: &Fragment<'_>,
+        pass: Pass<'_>,
+        rule: &Rule,
+        primary: Vec<Finding>,
+    ) -> Vec<Finding> {
         if primary.is_empty() {
             return primary;
         }
@@ -321,7 +405,7 @@ impl Detector {
         for (i, req) in rule.required.iter().enumerate() {
             if let Some(other) = self.config.rules.iter().find(|r| r.id == req.rule_id) {
                 let mut nl = None;
-                collected.push((i, self.detect_rule(fragment, other, true, &mut nl)));
+                collected.push((i, self.detect_rule(fragment, pass, other, true, &mut nl)));
             }
         }
         primary

@@ -6,6 +6,7 @@
 //! the configuration file itself. Findings listed in a `.gitleaksignore` at the root are dropped.
 
 pub mod config;
+pub mod decode;
 pub mod detect;
 pub mod entropy;
 pub mod report;

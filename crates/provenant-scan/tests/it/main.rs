@@ -11,3 +11,4 @@
 mod compat;
 mod config;
 mod defaults;
+mod encoded;
