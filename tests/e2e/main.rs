@@ -43,4 +43,5 @@ mod signing;
 mod slsa_image;
 mod source;
 mod support;
+mod templates;
 mod verify_image;
