@@ -257,8 +257,7 @@ fn trivy_database(tmp: &Path) -> PathBuf {
         .arg(&source)
         .env("GO111MODULE", "off")
         .env("GOPATH", gopath)
-        .env("GOCACHE", tmp.join("gocache"))
-        .env("GOFLAGS", "-mod=mod"));
+        .env("GOCACHE", tmp.join("gocache")));
     assert!(
         built.status.success(),
         "go build {}: {}",

@@ -224,6 +224,60 @@ fn openpgp_signature_made_after_the_primary_key_expired_is_refused() {
     f.verify(&late, &old_copy.keyring(&key)).unwrap();
 }
 
+/// A detached signature by the primary key of `secret` (as `gpg --export-secret-keys --armor` writes an
+/// unprotected key) over `data`, claiming to be made at `at`: what a signer with a clock set back makes.
+/// gpg refuses to sign before a key's creation, so rPGP makes this one.
+fn backdated_signature(secret: &[u8], at: u64, data: &[u8]) -> Vec<u8> {
+    use pgp::composed::{ArmorOptions, Deserializable as _, DetachedSignature, SignedSecretKey};
+    use pgp::crypto::hash::HashAlgorithm;
+    use pgp::packet::{SignatureConfig, SignatureType, Subpacket, SubpacketData};
+    use pgp::types::{KeyDetails as _, Password, Timestamp};
+    let (key, _) = SignedSecretKey::from_armor_single(std::io::Cursor::new(secret)).unwrap();
+    let mut config = SignatureConfig::v4(
+        SignatureType::Binary,
+        key.primary_key.algorithm(),
+        HashAlgorithm::Sha256,
+    );
+    config.hashed_subpackets = vec![
+        Subpacket::regular(SubpacketData::SignatureCreationTime(Timestamp::from_secs(
+            u32::try_from(at).unwrap(),
+        )))
+        .unwrap(),
+        Subpacket::regular(SubpacketData::IssuerFingerprint(key.primary_key.fingerprint())).unwrap(),
+    ];
+    let signature = config.sign(&key.primary_key, &Password::empty(), data).unwrap();
+    DetachedSignature::new(signature)
+        .to_armored_bytes(ArmorOptions::default())
+        .unwrap()
+}
+
+#[test]
+fn openpgp_signature_older_than_its_key_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let gpg = Gpg::new(dir.path(), "home");
+    let key = gpg.generate("Alice <alice@example.com>", "sign", "never");
+    let secret = gpg.run(T0, &["--armor", "--export-secret-keys", &key]);
+    let keyring = gpg.keyring(&key);
+    let f = Fixture::new();
+    // The same key, the same commit: a day after the key's creation it verifies (so the signature
+    // itself is sound), a day before it is refused.
+    f.verify(&backdated_signature(&secret, T0 + DAY, &f.unsigned), &keyring)
+        .unwrap();
+    let err = f
+        .verify(&backdated_signature(&secret, T0 - DAY, &f.unsigned), &keyring)
+        .unwrap_err();
+    assert!(
+        matches!(&err, PgpError::BeforeKeyCreation { fingerprint, signed_at, created_at }
+            if *fingerprint == key && *signed_at == Instant(T0 - DAY) && *created_at == Instant(T0)),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("made at 2019-12-31T00:00:00Z, before the key"),
+        "{err}"
+    );
+}
+
 #[test]
 fn openpgp_signature_by_an_expired_subkey_is_refused_and_one_before_its_expiry_verifies() {
     let dir = tempfile::tempdir().unwrap();
