@@ -921,3 +921,123 @@ fn source_check_signs_a_checkpoint_covering_its_ledger_entry() {
     let other = tlog_reference(dir, &["inclusion", "proof.json", "not-ours.json"]);
     assert_eq!(other.status.code(), Some(1), "{}", stdout(&other));
 }
+
+/// `provenant ledger serve` over `l.db` on a free loopback port, for one writer token; killed on drop.
+struct ServedLedger(std::process::Child, u16);
+
+impl Drop for ServedLedger {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve_ledger(dir: &Path, token: &str) -> ServedLedger {
+    let hash = provenant_digest::Algorithm::Sha256
+        .hash_bytes(token.as_bytes())
+        .hex();
+    fs::write(
+        dir.join("tokens.yaml"),
+        format!("tokens:\n  - {{name: ci, role: writer, sha256: {hash}}}\n"),
+    )
+    .unwrap();
+    let port = provenant_testkit::free_port();
+    let child = provenant()
+        .current_dir(dir)
+        .env("COSIGN_PASSWORD", "s3cret")
+        .env_remove("PROVENANT_LEDGER_NOTE_KEY")
+        .args([
+            "ledger",
+            "serve",
+            "--ledger",
+            "sqlite:l.db",
+            "--note-key",
+            "note.key",
+            "--tokens",
+            "tokens.yaml",
+            "--listen",
+        ])
+        .arg(format!("127.0.0.1:{port}"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let served = ServedLedger(child, port);
+    assert!(
+        provenant_testkit::wait_for_port(port, std::time::Duration::from_secs(30)),
+        "the ledger server did not listen on {port}"
+    );
+    served
+}
+
+#[test]
+fn source_check_against_a_ledger_server_reports_the_checkpoint_the_server_signed() {
+    let s = ledger_scenario();
+    let dir = s.t.path();
+    let token = "writer-token-0123456789";
+    let served = serve_ledger(dir, token);
+    let ledger = format!("http://127.0.0.1:{}", served.1);
+    let args = check_args(&[
+        "--attestation-output",
+        "source.json",
+        "--key",
+        "stage.key",
+        "--ledger",
+        &ledger,
+        "--output",
+        "json",
+    ]);
+    // Without the token the server refuses the append, and the command says so.
+    let out = run(provenant()
+        .current_dir(dir)
+        .env("COSIGN_PASSWORD", "s3cret")
+        .env("SOURCE_DATE_EPOCH", "1780000000")
+        .env_remove("PROVENANT_LEDGER_TOKEN")
+        .env_remove("PROVENANT_LEDGER_NOTE_KEY")
+        .args(&args));
+    assert_eq!(out.status.code(), Some(2), "{}{}", stdout(&out), stderr(&out));
+    // With it: no note key needed, the server signs, and the checkpoint it hands out covers the entry.
+    let out = run(provenant()
+        .current_dir(dir)
+        .env("COSIGN_PASSWORD", "s3cret")
+        .env("SOURCE_DATE_EPOCH", "1780000000")
+        .env("PROVENANT_LEDGER_TOKEN", token)
+        .env_remove("PROVENANT_LEDGER_NOTE_KEY")
+        .args(&args));
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    let json = json_of(&out);
+    assert_eq!(json["ledger"]["index"], 0);
+    fs::write(dir.join("cp"), json["ledger"]["checkpoint"].as_str().unwrap()).unwrap();
+    let opened = tlog_reference(dir, &["checkpoint", "cp", "note.pub"]);
+    assert!(opened.status.success(), "{}{}", stdout(&opened), stderr(&opened));
+    let opened = stdout(&opened);
+    let fields: Vec<&str> = opened.split_whitespace().collect();
+    assert_eq!(fields[..2], ["example.com/audit", "1"], "{opened}");
+    drop(served);
+    let proof = p(
+        dir,
+        &[
+            "ledger",
+            "prove",
+            "--ledger",
+            "sqlite:l.db",
+            "--index",
+            "0",
+            "--size",
+            "1",
+            "--output",
+            "json",
+        ],
+    );
+    assert!(proof.status.success(), "{}", stderr(&proof));
+    assert_eq!(json_of(&proof)["rootHash"], fields[2]);
+    fs::write(dir.join("proof.json"), &proof.stdout).unwrap();
+    let included = tlog_reference(dir, &["inclusion", "proof.json", "source.json"]);
+    assert!(
+        included.status.success(),
+        "{}{}",
+        stdout(&included),
+        stderr(&included)
+    );
+}
