@@ -618,8 +618,9 @@ impl Pipeline {
     }
 
     /// Runs the workflow's jobs in stage order, each after the jobs it needs, until one fails; returns
-    /// the failing job, its step and the step's output. `before` runs before a job's steps.
-    fn run(&self, run_name: &str, before: &dyn Fn(&str)) -> Option<(String, String, Output)> {
+    /// the failing job, its step and the step's output. `during` runs beside each job's steps, in its own
+    /// thread, as people act while a job runs.
+    fn run(&self, run_name: &str, during: &(dyn Fn(&str) + Sync)) -> Option<(String, String, Output)> {
         // A fresh run: no evidence or build outputs left by an earlier one.
         for d in ["evidence", "dist"] {
             let _ = fs::remove_dir_all(self.project.join(d));
@@ -636,38 +637,49 @@ impl Pipeline {
                     "{job} needs {need}, which has not run"
                 );
             }
-            before(job);
-            for step in steps_of(&self.workflow, job) {
-                let (name, script) = match step {
-                    Step::Uses { action } => {
-                        println!(
-                            "[{run_name}] {job}: step `uses: {action}` replaced: {}",
-                            replacement(&action)
-                        );
-                        continue;
-                    }
-                    Step::Run { name, script } => (name, script),
-                };
-                let file = self
-                    .tmp
-                    .path()
-                    .join(format!("{run_name}-{job}-{name}.sh").replace(' ', "-"));
-                fs::write(&file, &script).unwrap();
-                let o = run(Command::new("bash")
-                    .args(["--noprofile", "--norc", "-eo", "pipefail"])
-                    .arg(&file)
-                    .current_dir(&self.project)
-                    .env("PATH", &self.path)
-                    .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str()))));
-                println!("[{run_name}] {job}: step `{name}` exited {}", o.status);
-                if !o.status.success() {
-                    for later in STAGES.iter().skip_while(|s| **s != job).skip(1) {
-                        println!("[{run_name}] {later}: not run (it needs {job}, which failed)");
-                    }
-                    return Some((job.to_owned(), name, o));
+            let failed = std::thread::scope(|scope| {
+                scope.spawn(|| during(job));
+                self.run_job(run_name, job)
+            });
+            if let Some((step, o)) = failed {
+                for later in STAGES.iter().skip_while(|s| **s != job).skip(1) {
+                    println!("[{run_name}] {later}: not run (it needs {job}, which failed)");
                 }
+                return Some((job.to_owned(), step, o));
             }
             done.push(job);
+        }
+        None
+    }
+
+    /// Runs one job's steps in order with bash; returns the failing step and its output.
+    fn run_job(&self, run_name: &str, job: &str) -> Option<(String, Output)> {
+        for step in steps_of(&self.workflow, job) {
+            let (name, script) = match step {
+                Step::Uses { action } => {
+                    println!(
+                        "[{run_name}] {job}: step `uses: {action}` replaced: {}",
+                        replacement(&action)
+                    );
+                    continue;
+                }
+                Step::Run { name, script } => (name, script),
+            };
+            let file = self
+                .tmp
+                .path()
+                .join(format!("{run_name}-{job}-{name}.sh").replace(' ', "-"));
+            fs::write(&file, &script).unwrap();
+            let o = run(Command::new("bash")
+                .args(["--noprofile", "--norc", "-eo", "pipefail"])
+                .arg(&file)
+                .current_dir(&self.project)
+                .env("PATH", &self.path)
+                .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str()))));
+            println!("[{run_name}] {job}: step `{name}` exited {}", o.status);
+            if !o.status.success() {
+                return Some((name, o));
+            }
         }
         None
     }
@@ -692,7 +704,7 @@ impl Pipeline {
             ]));
         assert!(o.status.success(), "approve: {}{}", stdout(&o), stderr(&o));
         println!(
-            "approve: the release manager approved {} for prod (the person the stage waits for)",
+            "approve: the release manager approved {} for prod while the stage waited",
             digest.trim()
         );
     }
@@ -782,8 +794,10 @@ fn the_container_github_template_runs_end_to_end_on_oci_layouts() {
     );
 
     // Run 2: every stage passes.
+    // The release manager approves while the approval stage waits (`promote --wait`).
     let failed = p.run("upgraded", &|job| {
         if job == "approve" {
+            std::thread::sleep(std::time::Duration::from_secs(3));
             p.approve_uat_digest();
         }
     });
