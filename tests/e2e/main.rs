@@ -46,4 +46,5 @@ mod slsa_image;
 mod snapshots;
 mod source;
 mod support;
+mod templates;
 mod verify_image;

@@ -266,13 +266,15 @@ fn source_check_passes_and_records_a_signed_attestation_in_the_ledger() {
             "stage.key",
             "--ledger",
             "sqlite:l.db",
+            "--note-key",
+            "note.key",
         ]),
     );
     assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
     let text = stdout(&out);
     assert!(text.contains("passed: 3 checks"), "{text}");
     assert!(
-        text.contains("attestation appended to the ledger at index 0"),
+        text.contains("attestation appended to the ledger at index 0, covered by the checkpoint:\nexample.com/audit\n1\n"),
         "{text}"
     );
 
@@ -723,5 +725,317 @@ fn source_check_refuses_a_tampered_ssh_signed_commit() {
         text.contains("feat(api): add the endpoint and a backdoor: signed: the SSH signature by SHA256:")
             && text.contains("does not verify over the commit's content"),
         "{text}"
+    );
+}
+
+/// Runs the independent tlog reference verifier (tests/reference/tlog.py) in `dir`.
+fn tlog_reference(dir: &Path, args: &[&str]) -> Output {
+    // sigstore-python's virtualenv carries `cryptography`, which the reference needs for Ed25519.
+    let python = provenant_testkit::require_venv_tool("sigstore", "python3");
+    let script = provenant_testkit::repo_root().join("tests/reference/tlog.py");
+    run(Command::new(python).current_dir(dir).arg(script).args(args))
+}
+
+/// The scenario, a stage key and two ledgers: `l.db` (note key `note`) and `other.db` (note key `other`).
+fn ledger_scenario() -> Scenario {
+    let s = scenario(false);
+    let dir = s.t.path();
+    assert!(
+        p(dir, &["keys", "generate", "--output-key-prefix", "stage"])
+            .status
+            .success()
+    );
+    for (ledger, prefix, origin) in [
+        ("sqlite:l.db", "note", "example.com/audit"),
+        ("sqlite:other.db", "other", "example.com/other"),
+    ] {
+        let out = p(
+            dir,
+            &[
+                "ledger",
+                "init",
+                "--ledger",
+                ledger,
+                "--origin",
+                origin,
+                "--output-key-prefix",
+                prefix,
+            ],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    s
+}
+
+/// The size of the ledger `l.db`, as `ledger verify` reads it.
+fn ledger_size(dir: &Path) -> u64 {
+    let out = p(
+        dir,
+        &[
+            "ledger",
+            "verify",
+            "--ledger",
+            "sqlite:l.db",
+            "--key",
+            "note.pub",
+            "--output",
+            "json",
+        ],
+    );
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    json_of(&out)["ledger"]["size"].as_u64().unwrap()
+}
+
+#[test]
+fn source_check_with_a_ledger_refuses_a_missing_or_foreign_note_key_before_appending() {
+    let s = ledger_scenario();
+    let dir = s.t.path();
+    // Refusals, before anything is signed or appended: no note key, another ledger's note key.
+    assert_eq!(ledger_size(dir), 0);
+    let out = run(provenant()
+        .current_dir(dir)
+        .env("COSIGN_PASSWORD", "s3cret")
+        .env_remove("PROVENANT_LEDGER_NOTE_KEY")
+        .args(check_args(&["--key", "stage.key", "--ledger", "sqlite:l.db"])));
+    assert_eq!(out.status.code(), Some(2), "{}{}", stdout(&out), stderr(&out));
+    assert!(stderr(&out).contains("--note-key"), "{}", stderr(&out));
+    let out = p(
+        dir,
+        &check_args(&[
+            "--key",
+            "stage.key",
+            "--ledger",
+            "sqlite:l.db",
+            "--note-key",
+            "other.key",
+        ]),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stderr(&out).contains("the note key example.com/other is not this ledger's key"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(ledger_size(dir), 0, "nothing was appended by a refused run");
+}
+
+#[test]
+fn source_check_signs_a_checkpoint_covering_its_ledger_entry() {
+    let s = ledger_scenario();
+    let dir = s.t.path();
+    // An entry before ours, so that the proof has a sibling to hash.
+    let out = p(
+        dir,
+        &check_args(&[
+            "--key",
+            "stage.key",
+            "--ledger",
+            "sqlite:l.db",
+            "--note-key",
+            "note.key",
+        ]),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+
+    // JSON: the report, plus where the attestation went and the checkpoint made after it.
+    let out = p(
+        dir,
+        &check_args(&[
+            "--attestation-output",
+            "source.json",
+            "--key",
+            "stage.key",
+            "--ledger",
+            "sqlite:l.db",
+            "--note-key",
+            "note.key",
+            "--output",
+            "json",
+        ]),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    let json = json_of(&out);
+    assert_eq!(json["passed"], true);
+    assert_eq!(json["ledger"]["index"], 1);
+    assert_eq!(ledger_size(dir), 2);
+    let checkpoint = json["ledger"]["checkpoint"].as_str().unwrap();
+    fs::write(dir.join("cp"), checkpoint).unwrap();
+
+    // The checkpoint verifies with the ledger's verifier key (the independent reference opens it) and is
+    // of the tree holding our entry.
+    let opened = tlog_reference(dir, &["checkpoint", "cp", "note.pub"]);
+    assert!(opened.status.success(), "{}{}", stdout(&opened), stderr(&opened));
+    let opened = stdout(&opened);
+    let fields: Vec<&str> = opened.split_whitespace().collect();
+    assert_eq!(fields[..2], ["example.com/audit", "2"], "{opened}");
+    // Another ledger's key does not open it.
+    let wrong = tlog_reference(dir, &["checkpoint", "cp", "other.pub"]);
+    assert_ne!(wrong.status.code(), Some(0), "{}", stdout(&wrong));
+    // It is the checkpoint the ledger keeps.
+    let out = p(
+        dir,
+        &[
+            "ledger",
+            "checkpoint",
+            "--ledger",
+            "sqlite:l.db",
+            "--note-key",
+            "note.key",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), checkpoint);
+
+    // The inclusion proof of our entry at the checkpoint's size leads to the checkpoint's root, and the
+    // leaf is the attestation's bundle, byte for byte.
+    let proof = p(
+        dir,
+        &[
+            "ledger",
+            "prove",
+            "--ledger",
+            "sqlite:l.db",
+            "--index",
+            "1",
+            "--size",
+            "2",
+            "--output",
+            "json",
+        ],
+    );
+    assert!(proof.status.success(), "{}", stderr(&proof));
+    let doc = json_of(&proof);
+    assert_eq!(doc["rootHash"], fields[2]);
+    fs::write(dir.join("proof.json"), &proof.stdout).unwrap();
+    let included = tlog_reference(dir, &["inclusion", "proof.json", "source.json"]);
+    assert!(
+        included.status.success(),
+        "{}{}",
+        stdout(&included),
+        stderr(&included)
+    );
+    // The proof does not hold for another entry (the reference is not vacuous).
+    fs::write(dir.join("not-ours.json"), b"{}").unwrap();
+    let other = tlog_reference(dir, &["inclusion", "proof.json", "not-ours.json"]);
+    assert_eq!(other.status.code(), Some(1), "{}", stdout(&other));
+}
+
+/// `provenant ledger serve` over `l.db` on a free loopback port, for one writer token; killed on drop.
+struct ServedLedger(std::process::Child, u16);
+
+impl Drop for ServedLedger {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve_ledger(dir: &Path, token: &str) -> ServedLedger {
+    let hash = provenant_digest::Algorithm::Sha256
+        .hash_bytes(token.as_bytes())
+        .hex();
+    fs::write(
+        dir.join("tokens.yaml"),
+        format!("tokens:\n  - {{name: ci, role: writer, sha256: {hash}}}\n"),
+    )
+    .unwrap();
+    let port = provenant_testkit::free_port();
+    let child = provenant()
+        .current_dir(dir)
+        .env("COSIGN_PASSWORD", "s3cret")
+        .env_remove("PROVENANT_LEDGER_NOTE_KEY")
+        .args([
+            "ledger",
+            "serve",
+            "--ledger",
+            "sqlite:l.db",
+            "--note-key",
+            "note.key",
+            "--tokens",
+            "tokens.yaml",
+            "--listen",
+        ])
+        .arg(format!("127.0.0.1:{port}"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let served = ServedLedger(child, port);
+    assert!(
+        provenant_testkit::wait_for_port(port, std::time::Duration::from_secs(30)),
+        "the ledger server did not listen on {port}"
+    );
+    served
+}
+
+#[test]
+fn source_check_against_a_ledger_server_reports_the_checkpoint_the_server_signed() {
+    let s = ledger_scenario();
+    let dir = s.t.path();
+    let token = "writer-token-0123456789";
+    let served = serve_ledger(dir, token);
+    let ledger = format!("http://127.0.0.1:{}", served.1);
+    let args = check_args(&[
+        "--attestation-output",
+        "source.json",
+        "--key",
+        "stage.key",
+        "--ledger",
+        &ledger,
+        "--output",
+        "json",
+    ]);
+    // Without the token the server refuses the append, and the command says so.
+    let out = run(provenant()
+        .current_dir(dir)
+        .env("COSIGN_PASSWORD", "s3cret")
+        .env("SOURCE_DATE_EPOCH", "1780000000")
+        .env_remove("PROVENANT_LEDGER_TOKEN")
+        .env_remove("PROVENANT_LEDGER_NOTE_KEY")
+        .args(&args));
+    assert_eq!(out.status.code(), Some(2), "{}{}", stdout(&out), stderr(&out));
+    // With it: no note key needed, the server signs, and the checkpoint it hands out covers the entry.
+    let out = run(provenant()
+        .current_dir(dir)
+        .env("COSIGN_PASSWORD", "s3cret")
+        .env("SOURCE_DATE_EPOCH", "1780000000")
+        .env("PROVENANT_LEDGER_TOKEN", token)
+        .env_remove("PROVENANT_LEDGER_NOTE_KEY")
+        .args(&args));
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    let json = json_of(&out);
+    assert_eq!(json["ledger"]["index"], 0);
+    fs::write(dir.join("cp"), json["ledger"]["checkpoint"].as_str().unwrap()).unwrap();
+    let opened = tlog_reference(dir, &["checkpoint", "cp", "note.pub"]);
+    assert!(opened.status.success(), "{}{}", stdout(&opened), stderr(&opened));
+    let opened = stdout(&opened);
+    let fields: Vec<&str> = opened.split_whitespace().collect();
+    assert_eq!(fields[..2], ["example.com/audit", "1"], "{opened}");
+    drop(served);
+    let proof = p(
+        dir,
+        &[
+            "ledger",
+            "prove",
+            "--ledger",
+            "sqlite:l.db",
+            "--index",
+            "0",
+            "--size",
+            "1",
+            "--output",
+            "json",
+        ],
+    );
+    assert!(proof.status.success(), "{}", stderr(&proof));
+    assert_eq!(json_of(&proof)["rootHash"], fields[2]);
+    fs::write(dir.join("proof.json"), &proof.stdout).unwrap();
+    let included = tlog_reference(dir, &["inclusion", "proof.json", "source.json"]);
+    assert!(
+        included.status.success(),
+        "{}{}",
+        stdout(&included),
+        stderr(&included)
     );
 }

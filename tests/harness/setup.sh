@@ -16,7 +16,9 @@ log() { printf '==> %s\n' "$*" >&2; }
 # ---------- Debian packages ----------
 APT_PKGS=(coreutils findutils git python3 python3-venv curl ca-certificates nodejs npm
           docker-registry skopeo umoci apache2-utils diffoscope reprotest faketime disorderfs zstd
-          golang-go postgresql chromium shellcheck wrk prometheus graphviz)
+          golang-go postgresql chromium shellcheck wrk prometheus graphviz
+          # bbolt (go.etcd.io/bbolt, as Go source): tests/harness/trivy-db writes trivy's database fixture
+          golang-github-coreos-bbolt-dev)
 missing=()
 for p in "${APT_PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 # nodejs/npm may come from elsewhere than Debian: accept any working node and npm.

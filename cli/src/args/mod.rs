@@ -21,7 +21,10 @@ pub(crate) use deploy::{
     CdeventsArgs, ImageByDigest, RecordTrustArgs, parse_digest, parse_image_by_digest, record_time,
 };
 pub(crate) use environments::GovernedArgs;
-pub(crate) use ledger::{LedgerArg, NoteKeyArg, load_roles};
+pub(crate) use ledger::{
+    LedgerArg, NOTE_KEY_PEM_LABEL, NoteKeyArg, check_key_is_the_ledgers, load_note_key, load_roles,
+    note_key_password, sign_checkpoint,
+};
 pub(crate) use range::RangeArgs;
 pub(crate) use registry::RegistryArgs;
 pub(crate) use signer::KeylessArgs;

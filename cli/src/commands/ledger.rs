@@ -1,7 +1,6 @@
 //! `provenant ledger`: the audit ledger, an append-only transparency log of pipeline events.
 
 use std::fmt::Write as _;
-use std::io::IsTerminal as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -10,12 +9,15 @@ use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use provenant_keys::cosign;
 use provenant_ledger::entry::{EntryKeys, MAX_ENTRY_BYTES};
-use provenant_ledger::{Checkpoint, Hash, NoteSigner, NoteVerifier};
+use provenant_ledger::{Hash, NoteVerifier};
 use provenant_ledger_store::audit::{self, AuditFailure};
 use provenant_ledger_store::redaction::redaction_statement;
 use provenant_ledger_store::{LedgerStore, Location, Query};
 
-use crate::args::{LedgerArg, NoteKeyArg};
+use crate::args::{
+    LedgerArg, NOTE_KEY_PEM_LABEL, NoteKeyArg, check_key_is_the_ledgers, load_note_key,
+    note_key_password as password, sign_checkpoint,
+};
 use serde::Serialize;
 use serde_json::json;
 use zeroize::Zeroizing;
@@ -24,9 +26,6 @@ use crate::Outcome;
 use crate::args::{GlobalArgs, OutputFormat};
 use crate::output::{print_bytes, print_json};
 
-/// PEM label of a password-encrypted note key (cosign's scrypt + secretbox format around the
-/// `PRIVATE+KEY+…` text).
-const NOTE_KEY_PEM_LABEL: &str = "ENCRYPTED PROVENANT NOTE KEY";
 /// Largest key or checkpoint file read.
 const MAX_SMALL_FILE: u64 = 64 << 10;
 /// Largest audit bundle read.
@@ -282,27 +281,6 @@ fn now() -> anyhow::Result<u64> {
         .as_secs())
 }
 
-/// The password protecting a note key: `PROVENANT_PASSWORD`, else `COSIGN_PASSWORD` (either may be
-/// empty), else asked on the terminal; `None` without any of them.
-fn password(confirm: bool) -> anyhow::Result<Option<Zeroizing<String>>> {
-    for var in ["PROVENANT_PASSWORD", "COSIGN_PASSWORD"] {
-        if let Ok(p) = std::env::var(var) {
-            return Ok(Some(Zeroizing::new(p)));
-        }
-    }
-    if !std::io::stdin().is_terminal() {
-        return Ok(None);
-    }
-    let first = Zeroizing::new(rpassword::prompt_password("Enter password for the note key: ")?);
-    if confirm {
-        let again = Zeroizing::new(rpassword::prompt_password(
-            "Enter password for the note key again: ",
-        )?);
-        anyhow::ensure!(*first == *again, "passwords do not match");
-    }
-    Ok(Some(first))
-}
-
 fn read_text(path: &Path, what: &str) -> anyhow::Result<Zeroizing<String>> {
     let bytes = Zeroizing::new(super::read_bounded(path, MAX_SMALL_FILE, what)?);
     Ok(Zeroizing::new(String::from_utf8(bytes.to_vec()).with_context(
@@ -310,44 +288,9 @@ fn read_text(path: &Path, what: &str) -> anyhow::Result<Zeroizing<String>> {
     )?))
 }
 
-fn load_note_key(path: &Path) -> anyhow::Result<NoteSigner> {
-    let text = read_text(path, "note key")?;
-    let plain = if text.contains(NOTE_KEY_PEM_LABEL) {
-        let pw = password(false)?.context(
-            "the note key is encrypted: set PROVENANT_PASSWORD (or COSIGN_PASSWORD), or run on a terminal to be asked",
-        )?;
-        let secret = cosign::decrypt_secret(&text, NOTE_KEY_PEM_LABEL, pw.as_bytes())
-            .with_context(|| format!("cannot open the note key {}", path.display()))?;
-        Zeroizing::new(String::from_utf8(secret.to_vec()).context("the decrypted note key is not text")?)
-    } else {
-        text
-    };
-    NoteSigner::from_text(&plain).with_context(|| format!("cannot read the note key {}", path.display()))
-}
-
 fn load_verifier(path: &Path) -> anyhow::Result<NoteVerifier> {
     let text = read_text(path, "verifier key")?;
     NoteVerifier::from_text(&text).with_context(|| format!("cannot read the verifier key {}", path.display()))
-}
-
-/// The note key must be the ledger's: its name the origin, its verifier key the one recorded at init.
-fn check_key_is_the_ledgers(store: &dyn LedgerStore, signer: &NoteSigner) -> anyhow::Result<()> {
-    let origin = store.origin()?;
-    anyhow::ensure!(
-        signer.name() == origin && store.verifier_key()? == signer.verifier_key(),
-        "the note key {} is not this ledger's key (origin {origin})",
-        signer.name()
-    );
-    Ok(())
-}
-
-/// Signs, keeps and returns a checkpoint of the current tree.
-fn sign_checkpoint(store: &dyn LedgerStore, signer: &NoteSigner) -> anyhow::Result<Vec<u8>> {
-    let head = store.tree_head()?;
-    let cp = Checkpoint::new(signer.name(), head.size, &head.root);
-    let note = signer.sign_checkpoint(&cp)?;
-    store.save_checkpoint(&cp, &note)?;
-    Ok(note)
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {

@@ -21,7 +21,7 @@ use provenant_source::openpgp::Keyring;
 use provenant_source::reviews::{self, Members};
 
 use crate::Outcome;
-use crate::args::{GlobalArgs, KeylessArgs, OutputFormat, RangeArgs};
+use crate::args::{GlobalArgs, KeylessArgs, LedgerArg, NoteKeyArg, OutputFormat, RangeArgs};
 use crate::output::{print_bytes, print_json};
 
 /// The largest input file read (allowed signers, keyring, CODEOWNERS, reviews, teams).
@@ -33,7 +33,7 @@ const MAX_INPUT_BYTES: u64 = 16 << 20;
     disable_help_flag = true,
     after_help = "Commands:\n  check --range A..B [--repo DIR] [--allowed-signers FILE] [--gpg-keyring FILE] \
 [--codeowners FILE] [--reviews FILE --pr-author LOGIN [--teams FILE]] [--require conventional,signed,owned] \
-[--output text|json|sarif] [--attestation-output FILE] [--ledger L] [--key K]\n\n`provenant source check --help` describes \
+[--output text|json|sarif] [--attestation-output FILE] [--ledger L [--note-key KEY]] [--key K]\n\n`provenant source check --help` describes \
 it. Exit status: 0 passed, 1 a check failed, 2 error."
 )]
 pub(crate) struct SourceArgs {
@@ -118,10 +118,13 @@ struct CheckArgs {
     /// Write the signed source-stage attestation (in-toto statement in a sigstore bundle) here.
     #[arg(long, value_name = "FILE")]
     attestation_output: Option<PathBuf>,
-    /// Append the signed attestation (its sigstore bundle) to this audit ledger: sqlite:PATH or
-    /// postgres://… (the next `provenant ledger checkpoint` covers it).
+    /// Append the signed attestation (its sigstore bundle) to this audit ledger: sqlite:PATH,
+    /// postgres://… (then --note-key signs a checkpoint covering it) or a ledger server's https://… (its
+    /// token from `PROVENANT_LEDGER_TOKEN`; the server signs).
     #[arg(long, value_name = "L", value_parser = parse_location)]
     ledger: Option<Location>,
+    #[command(flatten)]
+    note_key: NoteKeyArg,
     /// Sign the attestation with this key instead of keylessly.
     #[arg(long, value_name = "K")]
     key: Option<PathBuf>,
@@ -247,28 +250,7 @@ it out of --require"
         None
     };
 
-    match output {
-        CheckOutput::Json => print_json(&report)?,
-        CheckOutput::Sarif => {
-            let root = repo
-                .workdir()
-                .and_then(|d| std::path::absolute(d).ok())
-                .map(|d| format!("file://{}/", d.display()));
-            print_json(&provenant_source::sarif::document(
-                &report,
-                root.as_deref(),
-                repository.as_deref(),
-                env!("CARGO_PKG_VERSION"),
-            ))?;
-        }
-        CheckOutput::Text => {
-            let mut text = render_text(&report);
-            if let Some(index) = appended {
-                let _ = writeln!(text, "attestation appended to the ledger at index {index}");
-            }
-            print_bytes(text.as_bytes())?;
-        }
-    }
+    print_report(output, &report, &repo, repository.as_deref(), appended.as_ref())?;
     Ok(if report.passed {
         Outcome::Success
     } else {
@@ -276,14 +258,88 @@ it out of --require"
     })
 }
 
-/// Signs the source-stage attestation, writes it to `--attestation-output` and appends it to `--ledger`;
-/// returns the ledger index.
+/// Writes the report in `output`'s format, with where the attestation went in the ledger.
+fn print_report(
+    output: CheckOutput,
+    report: &Report,
+    repo: &provenant_source::git::Repository,
+    repository: Option<&str>,
+    appended: Option<&Appended>,
+) -> anyhow::Result<()> {
+    match output {
+        CheckOutput::Json => match appended {
+            None => print_json(report)?,
+            Some(a) => {
+                let mut json = serde_json::to_value(report)?;
+                if let Some(object) = json.as_object_mut() {
+                    object.insert(
+                        "ledger".to_owned(),
+                        serde_json::json!({
+                            "index": a.index,
+                            "checkpoint": String::from_utf8_lossy(&a.checkpoint),
+                        }),
+                    );
+                }
+                print_json(&json)?;
+            }
+        },
+        CheckOutput::Sarif => {
+            let root = repo
+                .workdir()
+                .and_then(|d| std::path::absolute(d).ok())
+                .map(|d| format!("file://{}/", d.display()));
+            print_json(&provenant_source::sarif::document(
+                report,
+                root.as_deref(),
+                repository,
+                env!("CARGO_PKG_VERSION"),
+            ))?;
+        }
+        CheckOutput::Text => {
+            let mut text = render_text(report);
+            if let Some(a) = appended {
+                let _ = writeln!(
+                    text,
+                    "attestation appended to the ledger at index {}, covered by the checkpoint:\n{}",
+                    a.index,
+                    String::from_utf8_lossy(&a.checkpoint).trim_end()
+                );
+            }
+            print_bytes(text.as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
+/// Where the attestation went in the ledger.
+struct Appended {
+    /// Its ledger index.
+    index: u64,
+    /// The signed checkpoint made after the append (C2SP signed note), which covers it.
+    checkpoint: Vec<u8>,
+}
+
+/// Signs the source-stage attestation, writes it to `--attestation-output`, appends it to `--ledger` and
+/// signs a checkpoint covering it (a ledger server signs its own).
 fn record(
     args: &CheckArgs,
     report: &Report,
     repository: Option<&str>,
     input_files: &[InputFile],
-) -> anyhow::Result<Option<u64>> {
+) -> anyhow::Result<Option<Appended>> {
+    // The ledger and its note key are checked before anything is signed or appended.
+    let ledger = match &args.ledger {
+        Some(location) => {
+            let store = LedgerArg {
+                ledger: location.clone(),
+                ledger_token_file: None,
+            }
+            .open()?;
+            let signer = args.note_key.signer_for(location, store.as_ref())?;
+            Some((location, store, signer))
+        }
+        None => None,
+    };
     let checked_at = checked_at()?;
     let statement = attestation::statement(
         report,
@@ -299,15 +355,18 @@ fn record(
         args.attestation_output.as_deref(),
         "source-stage attestation",
     )?;
-    let Some(location) = &args.ledger else {
+    let Some((location, store, signer)) = ledger else {
         return Ok(None);
     };
-    let store = provenant_ledger_store::open(location)
-        .with_context(|| format!("cannot open the ledger {location}"))?;
-    let appended = store
+    let index = store
         .append(&[bundle.to_json_v0_3()?], checked_seconds()?)
-        .with_context(|| format!("cannot append the source-stage attestation to the ledger {location}"))?;
-    Ok(appended.first().map(|a| a.index))
+        .with_context(|| format!("cannot append the source-stage attestation to the ledger {location}"))?
+        .first()
+        .map(|a| a.index)
+        .context("the ledger acknowledged no entry")?;
+    let checkpoint = NoteKeyArg::checkpoint_after_append(signer.as_ref(), store.as_ref())
+        .with_context(|| format!("appended at index {index}, but no checkpoint covers it in {location}"))?;
+    Ok(Some(Appended { index, checkpoint }))
 }
 
 /// CODEOWNERS: `--codeowners`, else the base commit's (where GitHub looks), so that a change cannot edit

@@ -294,7 +294,10 @@ fn check_signed(commit: &Commit, inputs: &Inputs<'_>) -> CheckResult {
                 Ok(v) => CheckResult::new(
                     "signed",
                     Status::Pass,
-                    format!("OpenPGP signature by {} ({})", v.fingerprint, v.user_id),
+                    format!(
+                        "OpenPGP signature by {} ({}), made at {}",
+                        v.fingerprint, v.user_id, v.signed_at
+                    ),
                 ),
                 Err(e) => CheckResult::new("signed", Status::Fail, e.to_string()),
             }

@@ -11,6 +11,7 @@ mod allowed_signers;
 mod check;
 mod codeowners;
 mod conventional;
+mod openpgp;
 mod release;
 mod signature;
 mod support;
