@@ -20,7 +20,7 @@ pub(crate) use admission::DecisionArgs;
 pub(crate) use deploy::{
     CdeventsArgs, ImageByDigest, RecordTrustArgs, parse_digest, parse_image_by_digest, record_time,
 };
-pub(crate) use environments::GovernedArgs;
+pub(crate) use environments::{EnvironmentsArgs, GovernedArgs};
 pub(crate) use ledger::{LedgerArg, NoteKeyArg, load_roles};
 pub(crate) use range::RangeArgs;
 pub(crate) use registry::RegistryArgs;

@@ -14,8 +14,10 @@ pub mod config_digest;
 pub mod duration;
 pub mod gather;
 pub mod init;
+pub mod inventory;
 pub mod promoted;
 pub mod requirements;
+pub mod status;
 
 pub use config::{ConfigError, Environment, EnvironmentsFile, Requires, Trigger};
 pub use duration::{Duration, DurationError};

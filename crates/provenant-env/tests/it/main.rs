@@ -14,3 +14,4 @@ mod duration;
 mod gather;
 mod promoted;
 mod requirements;
+mod status;

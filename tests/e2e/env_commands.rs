@@ -1,0 +1,254 @@
+//! The governance reports over environments: `env status` (what each environment runs, config drift,
+//! unrecorded changes), `change-record` and `exceptions list`, on OCI layouts.
+
+use std::fs;
+use std::path::Path;
+
+use crate::environments::{governed_setup, ok, p, promote};
+use crate::support::{stderr, stdout};
+
+fn status(d: &Path) -> (Option<i32>, serde_json::Value, String) {
+    let json = p(
+        d,
+        &[
+            "env",
+            "status",
+            "--ledger",
+            "sqlite:ledger.db",
+            "--output",
+            "json",
+        ],
+    );
+    let text = p(d, &["env", "status", "--ledger", "sqlite:ledger.db"]);
+    assert_eq!(json.status.code(), text.status.code(), "{}", stderr(&json));
+    (
+        json.status.code(),
+        serde_json::from_str(&stdout(&json)).unwrap_or_else(|e| panic!("{e}: {}", stderr(&json))),
+        stdout(&text),
+    )
+}
+
+fn promoted(d: &Path, subject: &str, env: &str) {
+    let out = promote(d, subject, env);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{env}: {}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+}
+
+/// The environments file of `governed_setup` with a configuration directory for dev.
+fn with_dev_config(d: &Path) {
+    let path = d.join("environments.yaml");
+    let text = fs::read_to_string(&path).unwrap();
+    let text = text.replacen("    # config: config/dev ", "    config: config/dev #", 1);
+    assert!(text.contains("    config: config/dev #"), "{text}");
+    fs::write(&path, text).unwrap();
+    fs::create_dir_all(d.join("config/dev")).unwrap();
+    fs::write(d.join("config/dev/app.env"), "LOG_LEVEL=info\n").unwrap();
+}
+
+#[test]
+fn env_status_after_dev_and_test_promotions_names_the_digest_time_and_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let subject = governed_setup(d);
+    with_dev_config(d);
+    let digest = subject.rsplit_once('@').unwrap().1.to_owned();
+
+    // Nothing promoted yet: every environment empty, nothing drifted.
+    let (code, v, text) = status(d);
+    assert_eq!(code, Some(0), "{text}");
+    let names: Vec<&str> = v["environments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["dev", "test", "uat", "prod"]);
+    assert!(v["environments"][0]["digest"].is_null());
+    assert!(text.contains("dev   nothing promoted"), "{text}");
+
+    promoted(d, &subject, "dev");
+    promoted(d, &subject, "test");
+    let (code, v, text) = status(d);
+    assert_eq!(code, Some(0), "{text}");
+    let config = provenant_digest::digest_path(
+        provenant_digest::Algorithm::Sha256,
+        &d.join("config/dev"),
+        &provenant_digest::NoProgress,
+    )
+    .unwrap()
+    .digest
+    .to_string();
+    assert_eq!(
+        v["environments"][0],
+        serde_json::json!({
+            "name": "dev",
+            "digest": digest,
+            "since": "2026-05-28T20:26:40Z",
+            "approvals": [],
+            "config_digest": config,
+            "drift": [],
+        })
+    );
+    assert_eq!(v["environments"][1]["digest"], digest.as_str());
+    assert!(v["environments"][1]["config_digest"].is_null());
+    assert!(v["environments"][2]["digest"].is_null());
+    assert!(v["environments"][3]["digest"].is_null());
+    assert!(
+        text.contains(&format!("dev   {digest}  since 2026-05-28T20:26:40Z")),
+        "{text}"
+    );
+    assert!(text.contains(&format!("configuration {config}")), "{text}");
+    assert!(text.ends_with("no drift\n"), "{text}");
+}
+
+#[test]
+fn env_status_reports_config_drift_after_the_configuration_is_edited() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let subject = governed_setup(d);
+    with_dev_config(d);
+    promoted(d, &subject, "dev");
+    let (_, before, _) = status(d);
+    let recorded = before["environments"][0]["config_digest"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    fs::write(d.join("config/dev/app.env"), "LOG_LEVEL=debug\n").unwrap();
+    let (code, v, text) = status(d);
+    assert_eq!(code, Some(1), "{text}");
+    let drift = &v["environments"][0]["drift"];
+    assert_eq!(drift.as_array().unwrap().len(), 1, "{drift}");
+    assert_eq!(drift[0]["kind"], "config");
+    assert_eq!(drift[0]["path"], "config/dev");
+    assert_eq!(drift[0]["recorded"], recorded.as_str());
+    assert_ne!(drift[0]["current"], recorded.as_str());
+    assert!(drift[0]["current"].as_str().unwrap().starts_with("sha256:"));
+    assert!(text.contains("DRIFT: configuration config/dev is now"), "{text}");
+    assert!(text.ends_with("drift found\n"), "{text}");
+
+    // Restored, the drift is gone.
+    fs::write(d.join("config/dev/app.env"), "LOG_LEVEL=info\n").unwrap();
+    let (code, _, text) = status(d);
+    assert_eq!(code, Some(0), "{text}");
+}
+
+#[test]
+fn env_status_reports_an_image_copied_into_an_environment_without_promotion_as_an_unrecorded_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let subject = governed_setup(d);
+    promoted(d, &subject, "dev");
+    promoted(d, &subject, "test");
+    // Another image, copied straight into uat's layout with a tag and into test's without: no
+    // promotion record accounts for either.
+    let (other, other_digest) = crate::environments::image(d, "other", "v2");
+    ok(
+        d,
+        &[
+            "promote",
+            &other,
+            &format!("oci:{}:hotfix", d.join("uat").display()),
+        ],
+    );
+    ok(
+        d,
+        &["promote", &other, &format!("oci:{}", d.join("test").display())],
+    );
+    // The promoted image itself, copied into uat by hand: still no promotion record into uat.
+    ok(
+        d,
+        &["promote", &subject, &format!("oci:{}", d.join("uat").display())],
+    );
+    let digest = subject.rsplit_once('@').unwrap().1.to_owned();
+
+    let (code, v, text) = status(d);
+    assert_eq!(code, Some(1), "{text}");
+    assert_eq!(v["environments"][0]["drift"], serde_json::json!([]));
+    assert_eq!(
+        v["environments"][1]["drift"],
+        serde_json::json!([{"kind": "unrecorded-change", "digest": other_digest, "tags": []}])
+    );
+    let mut uat: Vec<serde_json::Value> = v["environments"][2]["drift"].as_array().unwrap().clone();
+    uat.sort_by_key(|e| e["digest"].as_str().unwrap().to_owned());
+    let mut expected = vec![
+        serde_json::json!({"kind": "unrecorded-change", "digest": other_digest, "tags": ["hotfix"]}),
+        serde_json::json!({"kind": "unrecorded-change", "digest": digest, "tags": []}),
+    ];
+    expected.sort_by_key(|e| e["digest"].as_str().unwrap().to_owned());
+    assert_eq!(uat, expected);
+    assert!(v["environments"][2]["digest"].is_null());
+    assert!(
+        text.contains(&format!(
+            "UNRECORDED CHANGE: {other_digest} (tagged hotfix) is in the repository with no promotion record"
+        )),
+        "{text}"
+    );
+}
+
+#[test]
+fn env_status_lists_the_approvals_the_prod_promotion_relied_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let subject = governed_setup(d);
+    for env in ["dev", "test", "uat"] {
+        promoted(d, &subject, env);
+    }
+    // One approval by the wrong role (does not count), one by the release manager (counts).
+    for key in ["dev.key", "rm.key"] {
+        ok(
+            d,
+            &[
+                "approve",
+                &subject,
+                "--env",
+                "prod",
+                "--role",
+                "release-manager",
+                "--key",
+                key,
+                "--ledger",
+                "sqlite:ledger.db",
+            ],
+        );
+    }
+    promoted(d, &subject, "prod");
+    let (code, v, text) = status(d);
+    assert_eq!(code, Some(0), "{text}");
+    let public = provenant_keys::PublicKey::from_pem(&fs::read_to_string(d.join("rm.pub")).unwrap()).unwrap();
+    let rm = provenant_digest::Algorithm::Sha256
+        .hash_bytes(public.spki_der())
+        .to_string();
+    assert_eq!(
+        v["environments"][3]["approvals"],
+        serde_json::json!([{"identity": rm, "role": "release-manager", "timestamp": "2026-05-28T20:26:40Z"}])
+    );
+    assert!(
+        text.contains(&format!("approved by {rm} as release-manager")),
+        "{text}"
+    );
+}
+
+#[test]
+fn env_status_refuses_a_missing_environments_file_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = p(
+        dir.path(),
+        &[
+            "env",
+            "status",
+            "--environments",
+            "nope.yaml",
+            "--ledger",
+            "sqlite:ledger.db",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(stderr(&out).contains("nope.yaml"), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty());
+}
