@@ -252,3 +252,179 @@ fn env_status_refuses_a_missing_environments_file_with_exit_2() {
     assert!(stderr(&out).contains("nope.yaml"), "{}", stderr(&out));
     assert!(stdout(&out).is_empty());
 }
+
+/// A gate decision about `digest` whose sast gate logged `exceptions`, signed with `key` and appended
+/// to the ledger.
+fn decision_with_exceptions(d: &Path, key: &str, digest: &str, exceptions: &serde_json::Value, out: &str) {
+    let statement = serde_json::json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": "app", "digest": {"sha256": digest.strip_prefix("sha256:").unwrap()}}],
+        "predicateType": "https://provenant.dev/attestation/gate-decision/v1",
+        "predicate": {
+            "decision": "pass",
+            "gates": [
+                {"id": "tests", "status": "pass", "value": 100.0, "threshold": 100.0, "findings": [], "exceptions": []},
+                {"id": "sast", "status": "pass", "value": 0.0, "threshold": 0.0, "findings": [], "exceptions": exceptions}
+            ],
+            "backlog": [],
+            "evidence": [],
+            "policy": [{"kind": "platform", "path": "default", "digest": format!("sha256:{}", "0".repeat(64))}],
+            "evaluatedAt": "2026-05-28T19:00:00Z",
+            "evaluator": {"name": "provenant", "version": "0.1.0"}
+        }
+    });
+    crate::environments::sign_statement_file(d, key, &statement, out);
+    crate::environments::ledger_append(d, out);
+}
+
+fn logged(finding: &str, expires: &str, status: &str, reason: Option<&str>) -> serde_json::Value {
+    let mut v = serde_json::json!({
+        "file": format!("{finding}.json"),
+        "finding": finding,
+        "owner": "dev@example.com",
+        "rationale": format!("{finding} is not reachable"),
+        "expires": expires,
+        "role": "security-lead",
+        "approver": "sec.pub",
+        "status": status,
+    });
+    if let Some(r) = reason {
+        v["reason"] = serde_json::json!(r);
+    }
+    v
+}
+
+#[test]
+#[allow(clippy::too_many_lines)] // one ledger, read with each filter, top to bottom
+fn exceptions_list_reads_every_exception_from_the_ledger_active_and_expired() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let subject = governed_setup(d);
+    let digest = subject.rsplit_once('@').unwrap().1.to_owned();
+    // SOURCE_DATE_EPOCH is 2026-05-28: one exception runs to the end of June, one ran out in January
+    // (and was refused for it), one expires on the day itself and is still in force.
+    decision_with_exceptions(
+        d,
+        "ci.key",
+        &digest,
+        &serde_json::json!([
+            logged("python-eval@calc.py:12", "2026-06-30", "applied", None),
+            logged(
+                "sql@db.py:3",
+                "2026-01-31",
+                "refused",
+                Some("expired on 2026-01-31")
+            ),
+        ]),
+        "decision1.json",
+    );
+    decision_with_exceptions(
+        d,
+        "ci.key",
+        &digest,
+        &serde_json::json!([logged("xss@view.py:9", "2026-05-28", "applied", None)]),
+        "decision2.json",
+    );
+    // A decision signed by someone outside ci.
+    decision_with_exceptions(
+        d,
+        "dev.key",
+        &digest,
+        &serde_json::json!([logged("forged@x.py:1", "2027-01-01", "applied", None)]),
+        "forged.json",
+    );
+    let list = |extra: &[&str]| {
+        let mut args = vec![
+            "exceptions",
+            "list",
+            "--ledger",
+            "sqlite:ledger.db",
+            "--output",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let out = p(d, &args);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        serde_json::from_str::<serde_json::Value>(&stdout(&out)).unwrap()
+    };
+    let findings = |v: &serde_json::Value| -> Vec<String> {
+        v["exceptions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["finding"].as_str().unwrap().to_owned())
+            .collect()
+    };
+
+    let all = list(&["--roles", "roles.yaml"]);
+    assert_eq!(
+        findings(&all),
+        ["python-eval@calc.py:12", "sql@db.py:3", "xss@view.py:9"]
+    );
+    assert_eq!(all["verified"], true);
+    assert_eq!(all["unverified_decisions"], 1);
+    let first = &all["exceptions"][0];
+    let decision_digest = provenant_digest::Algorithm::Sha256
+        .hash_bytes(&fs::read(d.join("decision1.json")).unwrap())
+        .to_string();
+    for (field, value) in [
+        ("owner", "dev@example.com"),
+        ("rationale", "python-eval@calc.py:12 is not reachable"),
+        ("expires", "2026-06-30"),
+        ("approver", "sec.pub"),
+        ("gate", "sast"),
+        ("status", "used"),
+        ("decision", decision_digest.as_str()),
+        ("subject", digest.as_str()),
+        ("evaluated_at", "2026-05-28T19:00:00Z"),
+    ] {
+        assert_eq!(first[field], value, "{field}: {first}");
+    }
+    assert!(first["reason"].is_null());
+    assert_eq!(all["exceptions"][1]["status"], "refused");
+    assert_eq!(all["exceptions"][1]["reason"], "expired on 2026-01-31");
+
+    assert_eq!(
+        findings(&list(&["--roles", "roles.yaml", "--active"])),
+        ["python-eval@calc.py:12", "xss@view.py:9"]
+    );
+    assert_eq!(
+        findings(&list(&["--roles", "roles.yaml", "--expired"])),
+        ["sql@db.py:3"]
+    );
+    // Without a roles file every decision is read, and the output says none was verified.
+    let unverified = list(&[]);
+    assert_eq!(unverified["verified"], false);
+    assert_eq!(findings(&unverified).len(), 4);
+
+    // The text form, and --active with --expired refused as a usage error.
+    let text = stdout(&p(
+        d,
+        &[
+            "exceptions",
+            "list",
+            "--ledger",
+            "sqlite:ledger.db",
+            "--roles",
+            "roles.yaml",
+            "--expired",
+        ],
+    ));
+    assert!(
+        text.contains("REFUSED  sql@db.py:3.json  sql@db.py:3 (gate sast), owner dev@example.com, expires 2026-01-31 (expired)"),
+        "{text}"
+    );
+    assert!(text.contains("refused: expired on 2026-01-31"), "{text}");
+    let both = p(
+        d,
+        &[
+            "exceptions",
+            "list",
+            "--ledger",
+            "sqlite:ledger.db",
+            "--active",
+            "--expired",
+        ],
+    );
+    assert_eq!(both.status.code(), Some(2));
+}

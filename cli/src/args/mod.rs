@@ -64,7 +64,7 @@ pub(crate) const STAGES: &[(&str, &[&str])] = &[
     ),
     ("SBOMs", &["sbom"]),
     ("Images and promotion", &["oci", "promote", "verify-image"]),
-    ("Governance", &["gate", "scan", "env", "approve"]),
+    ("Governance", &["gate", "scan", "env", "approve", "exceptions"]),
     (
         "Deployment",
         &["deploy", "rollback", "release", "admission", "verify-deploy"],
@@ -235,6 +235,9 @@ pub(crate) enum Command {
     Env(crate::commands::env::EnvCommand),
     /// Approve an image digest for an environment: a signed approval, appended to the ledger.
     Approve(Box<crate::commands::approve::ApproveArgs>),
+    /// The gate exception log: every exception used or refused, from the ledger's gate decisions.
+    #[command(subcommand)]
+    Exceptions(crate::commands::exceptions::ExceptionsCommand),
     /// Deployment records: a signed deployment/v1 statement in the ledger, and a deployment event.
     #[command(subcommand)]
     Deploy(crate::commands::deploy::DeployCommand),

@@ -7,6 +7,7 @@ pub(crate) mod changelog;
 pub(crate) mod deploy;
 pub(crate) mod digest;
 pub(crate) mod env;
+pub(crate) mod exceptions;
 pub(crate) mod gate;
 pub(crate) mod github_attestation;
 pub(crate) mod init;

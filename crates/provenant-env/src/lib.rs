@@ -12,6 +12,7 @@
 pub mod config;
 pub mod config_digest;
 pub mod duration;
+pub mod exceptions;
 pub mod gather;
 pub mod init;
 pub mod inventory;
