@@ -428,3 +428,285 @@ fn exceptions_list_reads_every_exception_from_the_ledger_active_and_expired() {
     );
     assert_eq!(both.status.code(), Some(2));
 }
+
+/// Signs `statement` with ci's key and appends it to the ledger.
+fn ci_appends(d: &Path, statement: &serde_json::Value, out: &str) {
+    crate::environments::sign_statement_file(d, "ci.key", statement, out);
+    crate::environments::ledger_append(d, out);
+}
+
+fn about(digest: &str, predicate_type: &str, predicate: &serde_json::Value) -> serde_json::Value {
+    serde_json::json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": "app", "digest": {"sha256": digest.strip_prefix("sha256:").unwrap()}}],
+        "predicateType": predicate_type,
+        "predicate": predicate,
+    })
+}
+
+/// Build provenance naming the source commit `commit`, and a `CycloneDX` SBOM with `packages`.
+fn build_evidence(d: &Path, digest: &str, commit: &str, packages: &[(&str, &str)], tag: &str) {
+    ci_appends(
+        d,
+        &about(
+            digest,
+            "https://slsa.dev/provenance/v1",
+            &serde_json::json!({
+                "buildDefinition": {
+                    "buildType": "https://provenant.dev/build/v1",
+                    "externalParameters": {},
+                    "resolvedDependencies": [
+                        {"uri": "git+https://git.example.com/app", "digest": {"gitCommit": commit}}
+                    ]
+                },
+                "runDetails": {"builder": {"id": "https://ci.example.com/builder"}}
+            }),
+        ),
+        &format!("slsa-{tag}.json"),
+    );
+    let components: Vec<serde_json::Value> = packages
+        .iter()
+        .map(|(name, version)| {
+            serde_json::json!({"type": "library", "name": name, "version": version,
+                "purl": format!("pkg:pypi/{name}@{version}"), "bom-ref": format!("pkg:pypi/{name}@{version}")})
+        })
+        .collect();
+    ci_appends(
+        d,
+        &about(
+            digest,
+            "https://cyclonedx.org/bom",
+            &serde_json::json!({"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1,
+                "metadata": {"timestamp": "2026-05-28T00:00:00Z"}, "components": components}),
+        ),
+        &format!("sbom-{tag}.json"),
+    );
+}
+
+fn git_out(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}");
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+#[test]
+#[allow(clippy::too_many_lines)] // one release, from its evidence to its change record
+fn change_record_is_canonical_json_from_the_ledger_and_its_digest_is_in_the_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let v1 = governed_setup(d);
+    let v1_digest = v1.rsplit_once('@').unwrap().1.to_owned();
+    promoted(d, &v1, "dev");
+    promoted(d, &v1, "test");
+    // test now plans canary deployments in a weekday window.
+    let path = d.join("environments.yaml");
+    let text = fs::read_to_string(&path)
+        .unwrap()
+        .replacen("    trigger: on-merge\n", "    trigger: on-merge\n    strategy: canary\n", 1)
+        .replacen(
+            "  - name: uat\n",
+            "      change_windows:\n        - days: [mon, tue, wed, thu]\n          start: \"09:00\"\n          end: \"16:00\"\n  - name: uat\n",
+            1,
+        );
+    fs::write(&path, text).unwrap();
+
+    // The source: three Conventional Commits; v1 was built from the first, v2 from the last.
+    let repo = d.join("src");
+    fs::create_dir_all(&repo).unwrap();
+    provenant_testkit::git_fixed(&repo, &["init", "-q", "-b", "main", "."]);
+    for (file, message) in [
+        ("a", "feat: first endpoint"),
+        ("b", "fix(api): handle empty input"),
+        ("c", "feat!: drop the v0 endpoint"),
+    ] {
+        fs::write(repo.join(file), message).unwrap();
+        provenant_testkit::git_fixed(&repo, &["add", "-A"]);
+        provenant_testkit::git_fixed(&repo, &["commit", "-qm", message]);
+    }
+    let first = git_out(&repo, &["rev-parse", "HEAD~2"]);
+    let last = git_out(&repo, &["rev-parse", "HEAD"]);
+
+    let (v2, v2_digest) = crate::environments::image(d, "build2", "v2");
+    build_evidence(
+        d,
+        &v1_digest,
+        &first,
+        &[("six", "1.16.0"), ("attrs", "23.1.0")],
+        "v1",
+    );
+    build_evidence(d, &v2_digest, &last, &[("six", "1.17.0"), ("idna", "3.7")], "v2");
+    ci_appends(
+        d,
+        &about(
+            &v2_digest,
+            "https://provenant.dev/attestation/gate-decision/v1",
+            &serde_json::json!({
+                "decision": "pass",
+                "gates": [{"id": "dependencies", "status": "pass", "value": 0.0, "threshold": 0.0,
+                    "findings": [{"id": "CVE-2024-3651@idna", "severity": "high", "rule": "CVE-2024-3651",
+                        "location": "idna@3.7", "message": "quadratic encode",
+                        "exception": {"source": "exception", "status": "applied", "owner": "dev@example.com", "expires": "2026-06-30"}}],
+                    "exceptions": [logged("CVE-2024-3651@idna", "2026-06-30", "applied", None)]}],
+                "backlog": [], "evidence": [],
+                "policy": [{"kind": "platform", "path": "default", "digest": format!("sha256:{}", "0".repeat(64))}],
+                "evaluatedAt": "2026-05-28T19:30:00Z",
+                "evaluator": {"name": "provenant", "version": "0.1.0"}
+            }),
+        ),
+        "gate-v2.json",
+    );
+    for env in ["test", "prod"] {
+        ok(
+            d,
+            &[
+                "approve",
+                &v2,
+                "--env",
+                env,
+                "--role",
+                "release-manager",
+                "--key",
+                "rm.key",
+                "--ledger",
+                "sqlite:ledger.db",
+            ],
+        );
+    }
+
+    let record = |extra: &[&str]| {
+        let mut args = vec![
+            "change-record",
+            v2.as_str(),
+            "--env",
+            "test",
+            "--ledger",
+            "sqlite:ledger.db",
+            "--repo",
+            "src",
+        ];
+        args.extend_from_slice(extra);
+        let out = p(d, &args);
+        assert_eq!(out.status.code(), Some(0), "{}\n{}", stdout(&out), stderr(&out));
+        out.stdout
+    };
+    let bytes = record(&["--output", "json"]);
+    // Canonical: the same bytes on a rerun, and exactly the RFC 8785 form of what they say.
+    assert_eq!(bytes, record(&["--output", "json"]));
+    let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(serde_json_canonicalizer::to_vec(&v).unwrap(), bytes);
+
+    assert_eq!(v["environment"], "test");
+    assert_eq!(v["digest"], v2_digest.as_str());
+    assert_eq!(v["rollback_target"]["digest"], v1_digest.as_str());
+    assert_eq!(v["rollback_target"]["since"], "2026-05-28T20:26:40Z");
+    assert_eq!(
+        v["commits"],
+        serde_json::json!({"from": first, "to": last, "repository": "git+https://git.example.com/app"})
+    );
+    let changelog = &v["changelog"];
+    assert_eq!(
+        changelog["breaking"][0]["text"], "drop the v0 endpoint",
+        "{changelog}"
+    );
+    let sections: Vec<&str> = changelog["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(sections, ["feat", "fix"], "{changelog}");
+    assert_eq!(changelog["sections"][1]["items"][0]["scope"], "api");
+    assert!(
+        v["artefacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["digest"] == v2_digest.as_str()),
+        "{}",
+        v["artefacts"]
+    );
+    let purls = |key: &str| -> Vec<String> {
+        v["sbom"][key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["purl"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(purls("added"), ["pkg:pypi/idna@3.7"]);
+    assert_eq!(purls("removed"), ["pkg:pypi/attrs@23.1.0"]);
+    assert_eq!(v["sbom"]["upgraded"][0]["package"], "pkg:pypi/six");
+    assert_eq!(v["sbom"]["upgraded"][0]["after"]["version"], "1.17.0");
+    assert_eq!(v["gate"]["decision"], "pass");
+    assert_eq!(v["gate"]["exceptions"][0]["owner"], "dev@example.com");
+    assert_eq!(v["gate"]["exceptions"][0]["status"], "used");
+    assert_eq!(v["vulnerabilities"][0]["id"], "CVE-2024-3651");
+    assert_eq!(v["vulnerabilities"][0]["exception"], "applied");
+    let approvals = v["approvals"].as_array().unwrap();
+    assert_eq!(approvals.len(), 1, "only the approval for test: {approvals:?}");
+    assert_eq!(approvals[0]["role"], "release-manager");
+    assert_eq!(
+        v["deployment"],
+        serde_json::json!({"strategy": "canary", "windows": ["mon,tue,wed,thu 09:00-16:00 UTC"]})
+    );
+
+    // Its digest is in the ledger: a change-record/v1 statement about the image whose predicate, in
+    // its canonical form, is the record.
+    let digest = provenant_digest::Algorithm::Sha256.hash_bytes(&bytes);
+    let store = provenant_ledger_store::open(
+        &provenant_ledger_store::Location::parse(&format!("sqlite:{}", d.join("ledger.db").display()))
+            .unwrap(),
+    )
+    .unwrap();
+    let indexes = store
+        .query(&provenant_ledger_store::Query {
+            subject: Some(v2_digest.clone()),
+            predicate_type: Some("https://provenant.dev/attestation/change-record/v1".to_owned()),
+            ..provenant_ledger_store::Query::default()
+        })
+        .unwrap();
+    assert_eq!(indexes.len(), 2, "one entry per run");
+    for index in indexes {
+        let entry: serde_json::Value =
+            serde_json::from_slice(&store.entry(index).unwrap().content.unwrap()).unwrap();
+        let recorded = serde_json_canonicalizer::to_vec(&entry["predicate"]).unwrap();
+        assert_eq!(provenant_digest::Algorithm::Sha256.hash_bytes(&recorded), digest);
+    }
+
+    // Markdown for a person.
+    let md = String::from_utf8(record(&["--format", "markdown"])).unwrap();
+    for line in [
+        format!("# Change record: {v2_digest} into test"),
+        format!("Change digest: `{digest}`"),
+        format!("`{v1_digest}`, in test since 2026-05-28T20:26:40Z"),
+        "- **BREAKING** drop the v0 endpoint".to_owned(),
+        "- **api:** handle empty input".to_owned(),
+        "- upgraded `pkg:pypi/six` 1.16.0 → 1.17.0".to_owned(),
+        "- CVE-2024-3651 (high, dependencies) exception applied: quadratic encode".to_owned(),
+        "Strategy: canary".to_owned(),
+        "Window: mon,tue,wed,thu 09:00-16:00 UTC".to_owned(),
+    ] {
+        assert!(md.contains(&line), "{line}\n{md}");
+    }
+    // JSON and Markdown at once is a usage error.
+    let both = p(
+        d,
+        &[
+            "change-record",
+            &v2,
+            "--env",
+            "test",
+            "--ledger",
+            "sqlite:ledger.db",
+            "--format",
+            "markdown",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(both.status.code(), Some(2));
+}

@@ -64,7 +64,10 @@ pub(crate) const STAGES: &[(&str, &[&str])] = &[
     ),
     ("SBOMs", &["sbom"]),
     ("Images and promotion", &["oci", "promote", "verify-image"]),
-    ("Governance", &["gate", "scan", "env", "approve", "exceptions"]),
+    (
+        "Governance",
+        &["gate", "scan", "env", "approve", "change-record", "exceptions"],
+    ),
     (
         "Deployment",
         &["deploy", "rollback", "release", "admission", "verify-deploy"],
@@ -235,6 +238,9 @@ pub(crate) enum Command {
     Env(crate::commands::env::EnvCommand),
     /// Approve an image digest for an environment: a signed approval, appended to the ledger.
     Approve(Box<crate::commands::approve::ApproveArgs>),
+    /// The change record of a promotion, generated from the ledger: commits, changelog, SBOM changes,
+    /// gate decision, approvals, deployment plan and rollback target.
+    ChangeRecord(Box<crate::commands::change_record::ChangeRecordArgs>),
     /// The gate exception log: every exception used or refused, from the ledger's gate decisions.
     #[command(subcommand)]
     Exceptions(crate::commands::exceptions::ExceptionsCommand),

@@ -3,6 +3,7 @@
 pub(crate) mod admission;
 pub(crate) mod approve;
 pub(crate) mod attest;
+pub(crate) mod change_record;
 pub(crate) mod changelog;
 pub(crate) mod deploy;
 pub(crate) mod digest;

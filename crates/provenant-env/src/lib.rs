@@ -9,6 +9,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod change_record;
 pub mod config;
 pub mod config_digest;
 pub mod duration;
