@@ -9,6 +9,7 @@
     clippy::too_many_lines
 )]
 
+mod change_record;
 mod config;
 mod duration;
 mod gather;
