@@ -199,7 +199,8 @@ fn env_status_lists_the_approvals_the_prod_promotion_relied_on() {
     for env in ["dev", "test", "uat"] {
         promoted(d, &subject, env);
     }
-    // One approval by the wrong role (does not count), one by the release manager (counts).
+    // One approval by the wrong role (does not count), one by the release manager (counts), attached
+    // to the image: the promotion carries it into prod's layout as a referrer, which is no image of prod.
     for key in ["dev.key", "rm.key"] {
         ok(
             d,
@@ -212,14 +213,21 @@ fn env_status_lists_the_approvals_the_prod_promotion_relied_on() {
                 "release-manager",
                 "--key",
                 key,
+                "--attach",
                 "--ledger",
                 "sqlite:ledger.db",
             ],
         );
     }
     promoted(d, &subject, "prod");
+    let index = fs::read_to_string(d.join("prod/index.json")).unwrap();
+    assert!(
+        index.matches("\"digest\"").count() > 1,
+        "the referrers were carried: {index}"
+    );
     let (code, v, text) = status(d);
     assert_eq!(code, Some(0), "{text}");
+    assert_eq!(v["environments"][3]["drift"], serde_json::json!([]));
     let public = provenant_keys::PublicKey::from_pem(&fs::read_to_string(d.join("rm.pub")).unwrap()).unwrap();
     let rm = provenant_digest::Algorithm::Sha256
         .hash_bytes(public.spki_der())
