@@ -81,7 +81,14 @@ pub(crate) fn run(global: &GlobalArgs, args: &ChangeRecordArgs) -> anyhow::Resul
     let canonical = record.canonical()?;
     let change_digest = provenant_digest::Algorithm::Sha256.hash_bytes(&canonical);
     let entry = record.statement(&reference.location())?;
-    let at = super::source_date_epoch()?.unwrap_or(0);
+    // The ledger's integration time: SOURCE_DATE_EPOCH when set, else now.
+    let at = match super::source_date_epoch()? {
+        Some(t) => t,
+        None => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .context("the system clock is before 1970")?
+            .as_secs(),
+    };
     let appended = store
         .append(std::slice::from_ref(&entry), at)
         .context("cannot record the change record in the ledger")?;
