@@ -98,6 +98,8 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Init(args) => commands::init::run(&global, &args),
         Command::Env(command) => commands::env::run(&global, &command),
         Command::Approve(args) => commands::approve::run(&global, &args),
+        Command::ChangeRecord(args) => commands::change_record::run(&global, &args),
+        Command::Exceptions(command) => commands::exceptions::run(&global, &command),
         Command::Deploy(command) => commands::deploy::run(&global, &command),
         Command::Rollback(command) => commands::rollback::run(&global, &command),
         Command::Release(command) => commands::release::run(&global, &command),

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::support::{provenant, run, stderr, stdout};
 
-fn p(dir: &Path, args: &[&str]) -> std::process::Output {
+pub(crate) fn p(dir: &Path, args: &[&str]) -> std::process::Output {
     run(provenant()
         .current_dir(dir)
         .env("COSIGN_PASSWORD", "s3cret")
@@ -109,7 +109,7 @@ fn env_init_refuses_a_template_without_env() {
     assert!(stdout(&out).is_empty());
 }
 
-fn ok(dir: &Path, args: &[&str]) -> String {
+pub(crate) fn ok(dir: &Path, args: &[&str]) -> String {
     let out = p(dir, args);
     assert_eq!(
         out.status.code(),
@@ -122,12 +122,12 @@ fn ok(dir: &Path, args: &[&str]) -> String {
 }
 
 /// A key pair `NAME.key`/`NAME.pub` in `dir`.
-fn key(dir: &Path, name: &str) {
+pub(crate) fn key(dir: &Path, name: &str) {
     ok(dir, &["keys", "generate", "--output-key-prefix", name]);
 }
 
 /// A small image in the OCI layout `dir/NAME`, returned as `oci:DIR@DIGEST` with its digest.
-fn image(dir: &Path, name: &str, content: &str) -> (String, String) {
+pub(crate) fn image(dir: &Path, name: &str, content: &str) -> (String, String) {
     let root = dir.join(format!("{name}-rootfs"));
     fs::create_dir_all(&root).unwrap();
     fs::write(root.join("app"), content).unwrap();
@@ -148,7 +148,7 @@ fn image(dir: &Path, name: &str, content: &str) -> (String, String) {
     (format!("{layout}@{digest}"), digest)
 }
 
-fn ledger_entries(db: &Path, digest: &str) -> Vec<Vec<u8>> {
+pub(crate) fn ledger_entries(db: &Path, digest: &str) -> Vec<Vec<u8>> {
     use provenant_ledger_store::{Location, Query};
     let store =
         provenant_ledger_store::open(&Location::parse(&format!("sqlite:{}", db.display())).unwrap()).unwrap();
@@ -342,7 +342,7 @@ fn approve_keyless_states_the_token_identity_and_verifies_for_that_identity() {
 }
 
 /// Signs `statement` with the key file `key` (cosign format, password `s3cret`) into a bundle file.
-fn sign_statement_file(dir: &Path, key: &str, statement: &serde_json::Value, out: &str) -> String {
+pub(crate) fn sign_statement_file(dir: &Path, key: &str, statement: &serde_json::Value, out: &str) -> String {
     let signing = provenant_evidence::load_signing_key(&dir.join(key), || {
         Ok(zeroize::Zeroizing::new("s3cret".to_owned()))
     })
@@ -356,7 +356,7 @@ fn sign_statement_file(dir: &Path, key: &str, statement: &serde_json::Value, out
     out.to_owned()
 }
 
-fn ledger_append(dir: &Path, file: &str) {
+pub(crate) fn ledger_append(dir: &Path, file: &str) {
     ok(
         dir,
         &[
@@ -371,7 +371,7 @@ fn ledger_append(dir: &Path, file: &str) {
     );
 }
 
-fn promote(dir: &Path, subject: &str, env: &str) -> std::process::Output {
+pub(crate) fn promote(dir: &Path, subject: &str, env: &str) -> std::process::Output {
     p(
         dir,
         &[
@@ -619,7 +619,7 @@ fn governed_path_dev_to_prod_on_oci_layouts_with_every_refusal_recorded() {
 /// Keys ci, rm and dev with their roles, a ledger, the default environments over OCI layouts, an image
 /// built and packaged by ci with its provenance and a passing gate decision in the ledger. Returns
 /// the image as `oci:DIR@DIGEST`.
-fn governed_setup(d: &Path) -> String {
+pub(crate) fn governed_setup(d: &Path) -> String {
     for k in ["ci", "rm", "dev"] {
         key(d, k);
     }

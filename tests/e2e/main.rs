@@ -13,6 +13,7 @@ mod admission;
 mod conformance;
 mod deploy;
 mod digest;
+mod env_commands;
 mod environments;
 mod evidence;
 mod gate;

@@ -20,7 +20,7 @@ pub(crate) use admission::DecisionArgs;
 pub(crate) use deploy::{
     CdeventsArgs, ImageByDigest, RecordTrustArgs, parse_digest, parse_image_by_digest, record_time,
 };
-pub(crate) use environments::GovernedArgs;
+pub(crate) use environments::{EnvironmentsArgs, GovernedArgs};
 pub(crate) use ledger::{
     LedgerArg, NOTE_KEY_PEM_LABEL, NoteKeyArg, check_key_is_the_ledgers, load_note_key, load_roles,
     note_key_password, sign_checkpoint,
@@ -67,7 +67,10 @@ pub(crate) const STAGES: &[(&str, &[&str])] = &[
     ),
     ("SBOMs", &["sbom"]),
     ("Images and promotion", &["oci", "promote", "verify-image"]),
-    ("Governance", &["gate", "scan", "env", "approve"]),
+    (
+        "Governance",
+        &["gate", "scan", "env", "approve", "change-record", "exceptions"],
+    ),
     (
         "Deployment",
         &["deploy", "rollback", "release", "admission", "verify-deploy"],
@@ -238,6 +241,12 @@ pub(crate) enum Command {
     Env(crate::commands::env::EnvCommand),
     /// Approve an image digest for an environment: a signed approval, appended to the ledger.
     Approve(Box<crate::commands::approve::ApproveArgs>),
+    /// The change record of a promotion, generated from the ledger: commits, changelog, SBOM changes,
+    /// gate decision, approvals, deployment plan and rollback target.
+    ChangeRecord(Box<crate::commands::change_record::ChangeRecordArgs>),
+    /// The gate exception log: every exception used or refused, from the ledger's gate decisions.
+    #[command(subcommand)]
+    Exceptions(crate::commands::exceptions::ExceptionsCommand),
     /// Deployment records: a signed deployment/v1 statement in the ledger, and a deployment event.
     #[command(subcommand)]
     Deploy(crate::commands::deploy::DeployCommand),

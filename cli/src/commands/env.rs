@@ -1,12 +1,12 @@
 //! `provenant env`: the environments an artefact is promoted through. `init` writes the platform default
-//! environments file.
+//! environments file; `status` reports what each environment runs and what drifted.
 
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
 use crate::Outcome;
-use crate::args::{GlobalArgs, OutputFormat};
+use crate::args::{EnvironmentsArgs, GlobalArgs, LedgerArg, OutputFormat, RegistryArgs};
 use crate::output::{print_bytes, print_json};
 
 /// `provenant env`.
@@ -14,6 +14,27 @@ use crate::output::{print_bytes, print_json};
 pub(crate) enum EnvCommand {
     /// Write the platform default environments file: dev, test, uat, prod, in promotion order.
     Init(EnvInitArgs),
+    /// What each environment runs (the digest promoted there, since when, the approvals that counted,
+    /// the configuration recorded) and what drifted since.
+    Status(EnvStatusArgs),
+}
+
+/// `provenant env status`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "For each environment in promotion order: the digest of the newest promotion \
+record into it that verifies for a role allowed to promote there, its time, the approvals it relied on and \
+the configuration digest recorded with it. Drift is a configuration whose digest now differs from the \
+recorded one, and an unrecorded change: an image in the environment's repository with no promotion record \
+into it.\n\nExit status: 0 nothing drifted, 1 drift or an unrecorded change found, 2 runtime error."
+)]
+pub(crate) struct EnvStatusArgs {
+    #[command(flatten)]
+    pub(crate) environments: EnvironmentsArgs,
+    #[command(flatten)]
+    pub(crate) ledger: LedgerArg,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
 }
 
 /// `provenant env init`.
@@ -42,6 +63,7 @@ pub(crate) struct EnvInitArgs {
 pub(crate) fn run(global: &GlobalArgs, command: &EnvCommand) -> anyhow::Result<Outcome> {
     match command {
         EnvCommand::Init(args) => init(global, args),
+        EnvCommand::Status(args) => status(global, args),
     }
 }
 
@@ -69,4 +91,102 @@ fn init(global: &GlobalArgs, args: &EnvInitArgs) -> anyhow::Result<Outcome> {
         }
     }
     Ok(Outcome::Success)
+}
+
+fn status(global: &GlobalArgs, args: &EnvStatusArgs) -> anyhow::Result<Outcome> {
+    let loaded = args.environments.load()?;
+    let store = args.ledger.open()?;
+    let inventory = provenant_env::inventory::StoreInventory {
+        client: args.registry.client(None)?,
+    };
+    let status = provenant_env::status::status(&provenant_env::status::Sources {
+        store: store.as_ref(),
+        environments: &loaded.file,
+        base: &loaded.base,
+        roles: &loaded.roles,
+        trusted_root: loaded.trusted_root.as_ref(),
+        inventory: &inventory,
+    })?;
+    match global.output {
+        OutputFormat::Json => print_json(&status)?,
+        OutputFormat::Text => print_bytes(render_status(&status).as_bytes())?,
+    }
+    Ok(if status.drifted() {
+        Outcome::Failure
+    } else {
+        Outcome::Success
+    })
+}
+
+/// One block per environment: what it runs, then each drift on its own line.
+fn render_status(status: &provenant_env::status::Status) -> String {
+    use std::fmt::Write as _;
+
+    use provenant_env::status::Drift;
+    let width = status
+        .environments
+        .iter()
+        .map(|e| e.name.len())
+        .max()
+        .unwrap_or(0);
+    let mut text = String::new();
+    for e in &status.environments {
+        match (&e.digest, &e.since) {
+            (Some(digest), Some(since)) => {
+                let _ = write!(text, "{:<width$}  {digest}  since {since}", e.name);
+            }
+            _ => {
+                let _ = write!(text, "{:<width$}  nothing promoted", e.name);
+            }
+        }
+        if !e.approvals.is_empty() {
+            let who: Vec<String> = e
+                .approvals
+                .iter()
+                .map(|a| format!("{} as {}", a.identity, a.role))
+                .collect();
+            let _ = write!(text, "  approved by {}", who.join(", "));
+        }
+        text.push('\n');
+        if let Some(c) = &e.config_digest {
+            let _ = writeln!(text, "{:<width$}  configuration {c}", "");
+        }
+        for d in &e.drift {
+            match d {
+                Drift::Config {
+                    path,
+                    recorded,
+                    current,
+                } => {
+                    let _ = writeln!(
+                        text,
+                        "{:<width$}  DRIFT: configuration {} is now {}, recorded {}",
+                        "",
+                        path.as_deref().unwrap_or("(none named)"),
+                        current.as_deref().unwrap_or("absent"),
+                        recorded.as_deref().unwrap_or("none"),
+                    );
+                }
+                Drift::UnrecordedChange { digest, tags } => {
+                    let tags = if tags.is_empty() {
+                        String::from("untagged")
+                    } else {
+                        format!("tagged {}", tags.join(", "))
+                    };
+                    let _ = writeln!(
+                        text,
+                        "{:<width$}  UNRECORDED CHANGE: {digest} ({tags}) is in the repository with no promotion record",
+                        "",
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+    if status.drifted() {
+        text.push_str("drift found\n");
+    } else {
+        text.push_str("no drift\n");
+    }
+    text
 }

@@ -3,10 +3,12 @@
 pub(crate) mod admission;
 pub(crate) mod approve;
 pub(crate) mod attest;
+pub(crate) mod change_record;
 pub(crate) mod changelog;
 pub(crate) mod deploy;
 pub(crate) mod digest;
 pub(crate) mod env;
+pub(crate) mod exceptions;
 pub(crate) mod gate;
 pub(crate) mod github_attestation;
 pub(crate) mod init;

@@ -27,6 +27,8 @@ pub const PROVENANT_REPRODUCIBILITY_V1: &str = "https://provenant.dev/attestatio
 pub const PROVENANT_GATE_DECISION_V1: &str = "https://provenant.dev/attestation/gate-decision/v1";
 /// An approval of a digest (reserved for the governance layer).
 pub const PROVENANT_APPROVAL_V1: &str = "https://provenant.dev/attestation/approval/v1";
+/// A change record generated from pipeline metadata (`provenant change-record`).
+pub const PROVENANT_CHANGE_RECORD_V1: &str = "https://provenant.dev/attestation/change-record/v1";
 /// A promotion of a digest between environments (reserved for the governance layer).
 pub const PROVENANT_PROMOTION_V1: &str = "https://provenant.dev/attestation/promotion/v1";
 /// A deployment of a digest (reserved for the governance layer).

@@ -46,6 +46,10 @@ pub struct Environment {
     /// digest is recorded with each promotion and `env status` reports it when it changed since.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<String>,
+    /// The planned deployment strategy (`rolling`, `blue-green`, `canary`, `feature-flag`), for the
+    /// change record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<provenant_records::deployment::Strategy>,
 }
 
 /// What starts a promotion into an environment.

@@ -10,13 +10,17 @@
 #![forbid(unsafe_code)]
 
 pub mod attached;
+pub mod change_record;
 pub mod config;
 pub mod config_digest;
 pub mod duration;
+pub mod exceptions;
 pub mod gather;
 pub mod init;
+pub mod inventory;
 pub mod promoted;
 pub mod requirements;
+pub mod status;
 
 pub use config::{ConfigError, Environment, EnvironmentsFile, Requires, Trigger};
 pub use duration::{Duration, DurationError};

@@ -10,8 +10,10 @@
 )]
 
 mod attached;
+mod change_record;
 mod config;
 mod duration;
 mod gather;
 mod promoted;
 mod requirements;
+mod status;

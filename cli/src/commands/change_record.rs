@@ -1,0 +1,357 @@
+//! `provenant change-record IMAGE@DIGEST --env NAME`: the change record of a promotion, generated from
+//! pipeline metadata alone (the ledger, and the repository's commits with `--repo`), written as
+//! canonical JSON (RFC 8785) or Markdown, and appended to the ledger.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::{Args, ValueEnum};
+use provenant_env::change_record::ChangeRecord;
+
+use crate::Outcome;
+use crate::args::{EnvironmentsArgs, GlobalArgs, LedgerArg, OutputFormat};
+use crate::output::print_bytes;
+
+/// A document format other than `--output`'s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum DocumentFormat {
+    /// Markdown, for a person (a change request's description).
+    Markdown,
+}
+
+/// `provenant change-record`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Every field comes from the ledger: the build provenances' source commits of \
+the environment's current digest and of the image, their SBOMs, the newest gate decision signed by the \
+gate's role (its exceptions and vulnerabilities), the approvals for the environment, the environment's \
+strategy and change windows, and the current digest as the rollback target. --output json writes the \
+record as canonical JSON (RFC 8785) with no trailing newline, so its SHA-256 is the change digest an \
+approval names (approve --change-digest); the record is appended to the ledger as a change-record/v1 \
+statement about the image."
+)]
+pub(crate) struct ChangeRecordArgs {
+    /// The image, by digest (REGISTRY/REPO@sha256:HEX or oci:DIR@sha256:HEX).
+    #[arg(value_name = "IMAGE@DIGEST")]
+    pub(crate) image: String,
+    /// The environment it is to be promoted into.
+    #[arg(long = "env", value_name = "NAME")]
+    pub(crate) environment: String,
+    /// A clone of the source repository: the changelog of the commit range, from Conventional Commits.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) repo: Option<PathBuf>,
+    /// Write the record in this format instead.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub(crate) format: Option<DocumentFormat>,
+    #[command(flatten)]
+    pub(crate) environments: EnvironmentsArgs,
+    #[command(flatten)]
+    pub(crate) ledger: LedgerArg,
+}
+
+pub(crate) fn run(global: &GlobalArgs, args: &ChangeRecordArgs) -> anyhow::Result<Outcome> {
+    anyhow::ensure!(
+        !(args.format.is_some() && global.output == OutputFormat::Json),
+        "--format markdown and --output json are two formats: give one"
+    );
+    let reference: provenant_oci::Reference = args
+        .image
+        .parse()
+        .with_context(|| format!("{} is not an image reference", args.image))?;
+    let digest = *reference.digest().with_context(|| {
+        format!(
+            "a change record names the image by digest (…@sha256:HEX), not {}",
+            args.image
+        )
+    })?;
+    let loaded = args.environments.load()?;
+    let store = args.ledger.open()?;
+    let mut record = provenant_env::change_record::generate(&provenant_env::change_record::Inputs {
+        store: store.as_ref(),
+        environments: &loaded.file,
+        environment: &args.environment,
+        digest: &digest,
+        roles: &loaded.roles,
+        trusted_root: loaded.trusted_root.as_ref(),
+    })?;
+    if let Some(dir) = &args.repo {
+        record.changelog = Some(changelog(dir, &record)?);
+    }
+    let canonical = record.canonical()?;
+    let change_digest = provenant_digest::Algorithm::Sha256.hash_bytes(&canonical);
+    let entry = record.statement(&reference.location())?;
+    // The ledger's integration time: SOURCE_DATE_EPOCH when set, else now.
+    let at = match super::source_date_epoch()? {
+        Some(t) => t,
+        None => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .context("the system clock is before 1970")?
+            .as_secs(),
+    };
+    let appended = store
+        .append(std::slice::from_ref(&entry), at)
+        .context("cannot record the change record in the ledger")?;
+    let index = appended.first().map_or(0, |a| a.index);
+    if !global.quiet {
+        eprintln!("change record {change_digest}: ledger entry {index}");
+    }
+    match (global.output, args.format) {
+        (OutputFormat::Json, _) => print_bytes(&canonical)?,
+        (OutputFormat::Text, Some(DocumentFormat::Markdown)) => {
+            print_bytes(markdown(&record, &change_digest).as_bytes())?;
+        }
+        (OutputFormat::Text, None) => print_bytes(summary(&record, &change_digest, index).as_bytes())?,
+    }
+    Ok(Outcome::Success)
+}
+
+/// The changelog of the record's commit range, read from the clone in `dir`.
+fn changelog(
+    dir: &std::path::Path,
+    record: &ChangeRecord,
+) -> anyhow::Result<provenant_source::changelog::Changelog> {
+    let repo = provenant_source::git::open(dir)?;
+    let Some(spec) = record.commits.spec() else {
+        anyhow::bail!(
+            "--repo {} was given, but the ledger names no source commit for {}: the build provenances of the current digest and of the image must record them",
+            dir.display(),
+            if record.commits.to.is_none() {
+                "the image"
+            } else {
+                "the environment's current digest"
+            }
+        );
+    };
+    let range = provenant_source::git::read_range(&repo, &spec)
+        .with_context(|| format!("cannot read the commits {spec} in {}", dir.display()))?;
+    // Oldest first, as the changelog keeps the range's order.
+    let entries: Vec<provenant_source::changelog::Entry<'_>> = range
+        .commits
+        .iter()
+        .rev()
+        .map(|c| provenant_source::changelog::Entry {
+            id: &c.id,
+            message: &c.message,
+            merge: c.is_merge(),
+        })
+        .collect();
+    Ok(provenant_source::changelog::build(&entries))
+}
+
+fn or_none(v: Option<&str>) -> &str {
+    v.unwrap_or("none")
+}
+
+fn summary(record: &ChangeRecord, change_digest: &provenant_digest::Digest, index: u64) -> String {
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "change record {change_digest} (ledger entry {index}): {} into {}",
+        record.digest, record.environment
+    );
+    let _ = writeln!(
+        t,
+        "  rollback target: {}",
+        or_none(record.rollback_target.as_ref().map(|r| r.digest.as_str()))
+    );
+    let _ = writeln!(
+        t,
+        "  commits: {}..{}",
+        or_none(record.commits.from.as_deref()),
+        or_none(record.commits.to.as_deref())
+    );
+    match &record.gate {
+        Some(g) => {
+            let _ = writeln!(
+                t,
+                "  gate: {} ({}), {} exception(s), {} vulnerability(ies)",
+                g.decision,
+                g.digest,
+                g.exceptions.len(),
+                record.vulnerabilities.len()
+            );
+        }
+        None => t.push_str("  gate: no decision signed by the gate's role\n"),
+    }
+    if let Some(s) = &record.sbom {
+        let _ = writeln!(
+            t,
+            "  packages: {} added, {} removed, {} upgraded",
+            s.added.len(),
+            s.removed.len(),
+            s.upgraded.len()
+        );
+    }
+    let _ = writeln!(t, "  approvals: {}", record.approvals.len());
+    t
+}
+
+/// The record for a person: one section per part, in the JSON's order.
+fn markdown(record: &ChangeRecord, change_digest: &provenant_digest::Digest) -> String {
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "# Change record: {} into {}\n",
+        record.digest, record.environment
+    );
+    let _ = writeln!(t, "Change digest: `{change_digest}`\n");
+    t.push_str("## Artefacts\n\n");
+    let _ = writeln!(t, "- image `{}`", record.digest);
+    for a in &record.artefacts {
+        let _ = writeln!(t, "- {} `{}`", a.name, a.digest);
+    }
+    t.push_str("\n## Rollback target\n\n");
+    match &record.rollback_target {
+        Some(r) => {
+            let _ = writeln!(t, "`{}`, in {} since {}\n", r.digest, record.environment, r.since);
+        }
+        None => {
+            let _ = writeln!(
+                t,
+                "None: nothing was promoted into {} before.\n",
+                record.environment
+            );
+        }
+    }
+    changes(&mut t, record);
+    gate_and_vulnerabilities(&mut t, record);
+    t.push_str("\n## Approvals\n\n");
+    if record.approvals.is_empty() {
+        t.push_str("None.\n");
+    }
+    for a in &record.approvals {
+        let _ = writeln!(t, "- {} as {} at {}", a.identity, a.role, a.timestamp);
+    }
+    t.push_str("\n## Planned deployment\n\n");
+    let _ = writeln!(
+        t,
+        "Strategy: {}",
+        record
+            .deployment
+            .strategy
+            .and_then(|s| serde_json::to_value(s).ok())
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_else(|| "not stated".to_owned())
+    );
+    if record.deployment.windows.is_empty() {
+        t.push_str("Window: any time\n");
+    }
+    for w in &record.deployment.windows {
+        let _ = writeln!(t, "Window: {w}");
+    }
+    t
+}
+
+/// The commits, the changelog and the SBOM changes.
+fn changes(t: &mut String, record: &ChangeRecord) {
+    t.push_str("## Commits\n\n");
+    let _ = writeln!(
+        t,
+        "From `{}` to `{}`{}\n",
+        or_none(record.commits.from.as_deref()),
+        or_none(record.commits.to.as_deref()),
+        record
+            .commits
+            .repository
+            .as_deref()
+            .map(|r| format!(" in {r}"))
+            .unwrap_or_default()
+    );
+    if let Some(c) = &record.changelog {
+        for b in &c.breaking {
+            let _ = writeln!(t, "- **BREAKING** {} ({})", b.text, short(&b.commit));
+        }
+        for s in &c.sections {
+            let _ = writeln!(t, "### {}\n", s.title);
+            for i in &s.items {
+                let scope = i
+                    .scope
+                    .as_deref()
+                    .map(|s| format!("**{s}:** "))
+                    .unwrap_or_default();
+                let _ = writeln!(t, "- {scope}{} ({})", i.text, short(&i.commit));
+            }
+            t.push('\n');
+        }
+    }
+    t.push_str("## SBOM changes\n\n");
+    match &record.sbom {
+        None => t.push_str("Not known: the ledger does not hold an SBOM of both digests.\n\n"),
+        Some(s) => {
+            for e in &s.added {
+                let _ = writeln!(t, "- added `{}`", e.purl);
+            }
+            for e in &s.removed {
+                let _ = writeln!(t, "- removed `{}`", e.purl);
+            }
+            for c in &s.upgraded {
+                let _ = writeln!(
+                    t,
+                    "- upgraded `{}` {} → {}",
+                    c.package, c.before.version, c.after.version
+                );
+            }
+            if s.added.is_empty() && s.removed.is_empty() && s.upgraded.is_empty() {
+                t.push_str("No package changed.\n");
+            }
+            t.push('\n');
+        }
+    }
+}
+
+/// The gate decision with its exceptions, and the vulnerabilities it lists.
+fn gate_and_vulnerabilities(t: &mut String, record: &ChangeRecord) {
+    t.push_str("## Gate decision\n\n");
+    match &record.gate {
+        None => t.push_str("None signed by the gate's role.\n\n"),
+        Some(g) => {
+            let _ = writeln!(
+                t,
+                "**{}** at {}, signed by {} (`{}`)\n",
+                g.decision, g.evaluated_at, g.signer, g.digest
+            );
+            for e in &g.exceptions {
+                let status = match e.status {
+                    provenant_env::exceptions::Use::Used => "used",
+                    _ => "refused",
+                };
+                let _ = writeln!(
+                    t,
+                    "- exception for {} ({}): {status}, owner {}, expires {}, approved by {}: {}",
+                    e.finding,
+                    e.gate,
+                    e.owner,
+                    e.expires,
+                    e.approver.as_deref().unwrap_or("nobody verified"),
+                    e.rationale
+                );
+            }
+            if !g.exceptions.is_empty() {
+                t.push('\n');
+            }
+        }
+    }
+    t.push_str("## Vulnerabilities\n\n");
+    if record.vulnerabilities.is_empty() {
+        t.push_str("None listed by the gate decision.\n");
+    }
+    for v in &record.vulnerabilities {
+        let _ = writeln!(
+            t,
+            "- {} ({}, {}){}: {}",
+            v.id,
+            v.severity,
+            v.gate,
+            v.exception
+                .as_deref()
+                .map(|e| format!(" exception {e}"))
+                .unwrap_or_default(),
+            v.message
+        );
+    }
+}
+
+fn short(commit: &str) -> &str {
+    commit.get(..12).unwrap_or(commit)
+}
