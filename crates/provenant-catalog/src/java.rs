@@ -120,7 +120,7 @@ fn archive(
     warnings: &mut Vec<Warning>,
 ) {
     let entries = match zip::entries(bytes, MAX_ENTRIES) {
-        Ok(e) => e,
+        Ok(directory) => directory.entries,
         Err(e) => {
             warnings.push(Warning::new(label, None, e.to_string()));
             return;
