@@ -33,6 +33,55 @@ pub enum ZipError {
         /// The bound.
         limit: u64,
     },
+    /// An entry would take what an archive inflates in all (its nested archives included) past its
+    /// [`Budget`]: a zip bomb spread over many entries.
+    #[error("entry {name} would inflate the archive past {total} bytes in all")]
+    TotalTooLarge {
+        /// The entry.
+        name: String,
+        /// The budget, in bytes inflated.
+        total: u64,
+    },
+}
+
+/// What one archive, with the archives nested in it, may inflate in all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    total: u64,
+    left: u64,
+}
+
+impl Budget {
+    /// A budget of `total` bytes inflated.
+    #[must_use]
+    pub fn new(total: u64) -> Budget {
+        Budget { total, left: total }
+    }
+
+    /// Bytes that may still be inflated.
+    #[must_use]
+    pub fn left(&self) -> u64 {
+        self.left
+    }
+
+    /// [`read`]s `entry` within `limit` and what is left, and counts what it gave.
+    ///
+    /// # Errors
+    ///
+    /// As [`read`]; [`ZipError::TotalTooLarge`] when what is left, smaller than `limit`, is crossed.
+    pub fn read(&mut self, bytes: &[u8], entry: &Entry, limit: u64) -> Result<Vec<u8>, ZipError> {
+        let out = match read(bytes, entry, limit.min(self.left)) {
+            Err(ZipError::TooLarge { name, .. }) if self.left < limit && entry.size <= limit => {
+                return Err(ZipError::TotalTooLarge {
+                    name,
+                    total: self.total,
+                });
+            }
+            other => other?,
+        };
+        self.left = self.left.saturating_sub(out.len() as u64);
+        Ok(out)
+    }
 }
 
 /// One central directory entry.

@@ -3,7 +3,7 @@
 use std::io::Write as _;
 use std::path::Path;
 
-use provenant_archive::zip::{self, ZipError};
+use provenant_archive::zip::{self, Budget, ZipError};
 
 /// An archive made by the `zip` tool from `files` (name, content), stored (`-0`) or deflated.
 fn zip_tool(dir: &Path, files: &[(&str, &[u8])], level: &str) -> Vec<u8> {
@@ -237,4 +237,36 @@ fn every_truncation_and_byte_flip_of_an_archive_is_an_error_or_bounded_never_a_p
         }
     };
     crate::every_truncation_and_flip(&bytes, read_all);
+}
+
+#[test]
+fn a_budget_refuses_the_entry_that_would_take_an_archive_past_its_total() {
+    let dir = tempfile::tempdir().unwrap();
+    let files: Vec<(String, Vec<u8>)> = (0..4u8)
+        .map(|i| (format!("f{i}"), vec![b'a' + i; 1000]))
+        .collect();
+    let refs: Vec<(&str, &[u8])> = files.iter().map(|(n, c)| (n.as_str(), c.as_slice())).collect();
+    let bytes = zip_tool(dir.path(), &refs, "-9");
+    let directory = zip::entries(&bytes, 10).unwrap();
+    let mut budget = Budget::new(2500);
+    for e in &directory.entries[..2] {
+        assert_eq!(budget.read(&bytes, e, 1 << 20).unwrap().len(), 1000);
+    }
+    assert_eq!(budget.left(), 500);
+    assert_eq!(
+        budget.read(&bytes, &directory.entries[2], 1 << 20),
+        Err(ZipError::TotalTooLarge {
+            name: "f2".to_owned(),
+            total: 2500
+        })
+    );
+    // The entry's own bound is named when it is the smaller.
+    assert_eq!(
+        budget.read(&bytes, &directory.entries[3], 100),
+        Err(ZipError::TooLarge {
+            name: "f3".to_owned(),
+            limit: 100
+        })
+    );
+    assert_eq!(budget.left(), 500);
 }
