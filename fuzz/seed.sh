@@ -251,6 +251,7 @@ for program in ("/usr/bin/busctl", "/usr/bin/journalctl"):
     p = pathlib.Path(program)
     if p.is_file() and p.stat().st_size < 4 << 20:
         put("catalog_executables", p.read_bytes())
+        put("archive_readers", p.read_bytes())
 
 # Gzip streams of the repository's test data, at several levels, one of them in two members, each behind
 # the selector byte of its chunk size (32 KiB to 256 KiB).
@@ -259,6 +260,14 @@ texts = [f.read_bytes() for f in sorted(files(root / "testdata" / "sbom", "*"))[
 for selector, level in enumerate((1, 6, 9)):
     put("gzip_parallel", gz.compress(b"".join(texts), compresslevel=level, mtime=0), selector)
 put("gzip_parallel", gz.compress(b"".join(texts[:10]), mtime=0) + gz.compress(b"".join(texts[10:]), mtime=0), 3)
+# Zip archives of the repository's test data, stored and deflated, as jars and wheels arrive.
+import io, zipfile
+for method in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", method) as z:
+        for i, t in enumerate(texts[:8]):
+            z.writestr(zipfile.ZipInfo(f"META-INF/f{i}.txt", (1980, 1, 1, 0, 0, 0)), t[:4096], compress_type=method)
+    put("archive_readers", buf.getvalue())
 # Go build information in the pointer format (Go before 1.18), as the executables target wraps its input
 # in a small ELF: a selector byte (class and byte order), then what follows the magic: pointer size, byte
 # order flag, the two pointers, the two string headers and the strings, at addresses of that wrapper

@@ -2,13 +2,29 @@
 //! handover, the member loop and the bounded window, on hostile bytes. The first byte selects the chunk
 //! (32 KiB to 256 KiB, so that inputs of a few hundred KiB are split several times); the rest is the
 //! stream. Whatever the split decoding accepts, the one-piece decoding accepts with the same output, and
-//! so does flate2's multi-member decoder. Never a panic.
+//! so does flate2's multi-member decoder. The streaming path is taken too: the stream read through a
+//! reader that gives a few bytes at a time, with a declared compressed size that may lie (bits 2-3 of
+//! the selector: the true size, none, half, or the largest), gives the same output or an error. Never a
+//! panic.
 #![no_main]
 
 use std::io::Read;
 
 use libfuzzer_sys::fuzz_target;
-use provenant_gzip::{Split, inflate_all};
+use provenant_gzip::{Split, inflate, inflate_all};
+
+/// Gives at most `most` bytes per read, as a pipe does.
+struct Short<'a>(&'a [u8], usize);
+
+impl Read for Short<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.1).min(self.0.len());
+        let (head, tail) = self.0.split_at(n);
+        buf[..n].copy_from_slice(head);
+        self.0 = tail;
+        Ok(n)
+    }
+}
 
 const LIMIT: u64 = 16 << 20;
 
@@ -21,6 +37,13 @@ fuzz_target!(|input: &[u8]| {
     let whole = inflate_all(data, None, LIMIT).map(|(out, _)| out);
     if let Ok(parts) = &parts {
         assert_eq!(whole.as_ref().ok(), Some(parts), "the split decoding accepted what the whole one did not");
+    }
+    let len = data.len() as u64;
+    let declared = [len, 0, len / 2, u64::MAX][usize::from((selector >> 2) % 4)];
+    let mut streamed = Vec::new();
+    let mut reader = Short(data, 1 + usize::from(selector >> 4) * 997);
+    if inflate(&mut reader, declared, Some(split), LIMIT, &mut streamed).is_ok() {
+        assert_eq!(whole.as_ref().ok(), Some(&streamed), "the streaming path accepted what the whole one did not");
     }
     if let Ok(whole) = &whole {
         let mut reference = Vec::new();

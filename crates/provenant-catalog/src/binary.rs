@@ -138,7 +138,6 @@ fn package_note(file: &str, elf: &[u8], notes: &[u8]) -> Result<Vec<Component>, 
     }
     let e = Elf {
         bytes: notes,
-        wide: false,
         le: elf.get(5) == Some(&1),
     };
     let pad = |n: usize| n.checked_add(3).map(|x| x & !3);
@@ -307,9 +306,9 @@ fn fat_slices(bytes: &[u8]) -> Vec<&[u8]> {
         .collect()
 }
 
+/// Integers of an ELF note in the file's byte order.
 struct Elf<'a> {
     bytes: &'a [u8],
-    wide: bool,
     le: bool,
 }
 
@@ -323,45 +322,11 @@ impl Elf<'_> {
         }
         Some(v)
     }
-    fn word(&self, at: usize) -> Option<u64> {
-        self.uint(at, if self.wide { 8 } else { 4 })
-    }
 }
 
 /// The contents of the ELF section called `name`, if the file has one and its bounds are inside the file.
 fn elf_section<'a>(bytes: &'a [u8], name: &str) -> Option<&'a [u8]> {
-    let elf = Elf {
-        bytes,
-        wide: *bytes.get(4)? == 2,
-        le: *bytes.get(5)? == 1,
-    };
-    let (shoff, entsize_at) = if elf.wide { (0x28, 0x3a) } else { (0x20, 0x2e) };
-    let shoff = usize::try_from(elf.word(shoff)?).ok()?;
-    let entsize = usize::try_from(elf.uint(entsize_at, 2)?).ok()?;
-    let shnum = usize::try_from(elf.uint(entsize_at + 2, 2)?).ok()?;
-    let shstrndx = usize::try_from(elf.uint(entsize_at + 4, 2)?).ok()?;
-    let header = |i: usize| -> Option<(u64, u32, &'a [u8])> {
-        let at = shoff.checked_add(i.checked_mul(entsize)?)?;
-        let name = elf.uint(at, 4)?;
-        let ty = u32::try_from(elf.uint(at + 4, 4)?).ok()?;
-        let (off, size) = if elf.wide {
-            (elf.word(at + 24)?, elf.word(at + 32)?)
-        } else {
-            (elf.word(at + 16)?, elf.word(at + 20)?)
-        };
-        let off = usize::try_from(off).ok()?;
-        let end = off.checked_add(usize::try_from(size).ok()?)?;
-        // SHT_NOBITS occupies no file space.
-        let data = if ty == 8 { &[][..] } else { bytes.get(off..end)? };
-        Some((name, ty, data))
-    };
-    let (_, _, strtab) = header(shstrndx)?;
-    (0..shnum.min(1 << 16)).find_map(|i| {
-        let (n, _, data) = header(i)?;
-        let s = strtab.get(usize::try_from(n).ok()?..)?;
-        let end = s.iter().position(|b| *b == 0)?;
-        (s.get(..end)? == name.as_bytes()).then_some(data)
-    })
+    provenant_archive::elf::Table::read(bytes).ok()?.find(name)
 }
 
 /// A Go `uvarint`-prefixed string at the start of `b`, and the rest.

@@ -81,7 +81,7 @@ fn manifest(text: &str) -> BTreeMap<String, String> {
 pub fn parse_archive(file: &str, bytes: &[u8]) -> (Vec<Component>, Vec<Warning>) {
     let mut out = Vec::new();
     let mut warnings = Vec::new();
-    let mut budget = MAX_INFLATED_TOTAL;
+    let mut budget = zip::Budget::new(MAX_INFLATED_TOTAL);
     archive(file, bytes, 0, &mut budget, &mut out, &mut warnings);
     (out, warnings)
 }
@@ -92,14 +92,11 @@ fn read_entry(
     bytes: &[u8],
     e: &zip::Entry,
     limit: u64,
-    budget: &mut u64,
+    budget: &mut zip::Budget,
     warnings: &mut Vec<Warning>,
 ) -> Option<Vec<u8>> {
-    match zip::read(bytes, e, limit.min(*budget)) {
-        Ok(data) => {
-            *budget = budget.saturating_sub(data.len() as u64);
-            Some(data)
-        }
+    match budget.read(bytes, e, limit) {
+        Ok(data) => Some(data),
         Err(err) => {
             warnings.push(Warning::new(
                 &format!("{label}!/{}", e.name),
@@ -115,12 +112,12 @@ fn archive(
     label: &str,
     bytes: &[u8],
     depth: usize,
-    budget: &mut u64,
+    budget: &mut zip::Budget,
     out: &mut Vec<Component>,
     warnings: &mut Vec<Warning>,
 ) {
     let entries = match zip::entries(bytes, MAX_ENTRIES) {
-        Ok(e) => e,
+        Ok(directory) => directory.entries,
         Err(e) => {
             warnings.push(Warning::new(label, None, e.to_string()));
             return;

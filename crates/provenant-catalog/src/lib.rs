@@ -67,7 +67,8 @@ pub mod sqlite;
 pub mod uvlock;
 mod walk;
 pub mod yarn;
-pub mod zip;
+/// The bounded zip reader the Java cataloger reads archives with, shared with `provenant-diff`.
+pub use provenant_archive::zip;
 
 use std::fmt;
 

@@ -621,41 +621,18 @@ fn dos_time(date: u16, time: u16) -> String {
 }
 
 fn parse_zip<'a>(ctx: &mut Ctx<'_>, _location: &[String], d: &'a [u8]) -> Option<Vec<Entry<'a>>> {
-    // End of central directory: within the last 64 KiB + 22 bytes.
-    let lo = d.len().saturating_sub(65_557);
-    let eocd = (lo..d.len().saturating_sub(21))
-        .rev()
-        .find(|i| le32(d, *i) == Some(0x0605_4b50))?;
-    let count = usize::from(le16(d, eocd + 10)?);
-    let mut pos = le32(d, eocd + 16)? as usize;
+    let directory = provenant_archive::zip::entries(d, ctx.options.limits.max_entries).ok()?;
+    if directory.truncated() {
+        ctx.truncated = true;
+    }
     let mut entries = Vec::new();
-    for _ in 0..count {
-        if entries.len() >= ctx.options.limits.max_entries {
-            ctx.truncated = true;
-            break;
-        }
-        if le32(d, pos)? != 0x0201_4b50 {
-            return None;
-        }
-        let method = le16(d, pos + 10)?;
-        let (time, date) = (le16(d, pos + 12)?, le16(d, pos + 14)?);
-        let csize = le32(d, pos + 20)? as usize;
-        let (nlen, elen, clen) = (
-            usize::from(le16(d, pos + 28)?),
-            usize::from(le16(d, pos + 30)?),
-            usize::from(le16(d, pos + 32)?),
-        );
-        let made_by_unix = le16(d, pos + 4)? >> 8 == 3;
-        let ext_attr = le32(d, pos + 38)?;
-        let local = le32(d, pos + 42)? as usize;
-        let name = String::from_utf8_lossy(d.get(pos + 46..pos + 46 + nlen)?).into_owned();
-        let extra = d.get(pos + 46 + nlen..pos + 46 + nlen + elen)?;
-        pos = pos.checked_add(46 + nlen + elen + clen)?;
-        let mut mtime = dos_time(date, time);
+    for e in &directory.entries {
+        let extra = e.extra(d)?;
+        let mut mtime = dos_time(e.dos_date, e.dos_time);
         let (mut uid, mut gid) = (None, None);
-        let mut e = 0usize;
-        while let (Some(id), Some(len)) = (le16(extra, e), le16(extra, e + 2)) {
-            let body = extra.get(e + 4..e + 4 + usize::from(len)).unwrap_or_default();
+        let mut at = 0usize;
+        while let (Some(id), Some(len)) = (le16(extra, at), le16(extra, at + 2)) {
+            let body = extra.get(at + 4..at + 4 + usize::from(len)).unwrap_or_default();
             match id {
                 0x5455 if body.first().is_some_and(|f| f & 1 != 0) => {
                     if let Some(t) = le32(body, 1) {
@@ -674,20 +651,17 @@ fn parse_zip<'a>(ctx: &mut Ctx<'_>, _location: &[String], d: &'a [u8]) -> Option
                 }
                 _ => {}
             }
-            e += 4 + usize::from(len);
+            at += 4 + usize::from(len);
         }
-        let local_name_len = usize::from(le16(d, local + 26)?);
-        let local_extra_len = usize::from(le16(d, local + 28)?);
-        let start = local.checked_add(30 + local_name_len + local_extra_len)?;
-        let raw = d.get(start..start.checked_add(csize)?)?;
+        let raw = provenant_archive::zip::raw(d, e).ok()?;
         entries.push(Entry {
-            name,
-            mode: made_by_unix.then_some((ext_attr >> 16) & 0o7777),
+            name: e.name.clone(),
+            mode: e.made_by_unix().then_some((e.external_attributes >> 16) & 0o7777),
             uid,
             gid,
             mtime: Some(mtime),
             kind: '0',
-            data: match method {
+            data: match e.method {
                 0 => Data::Raw(raw),
                 8 => Data::Deflate(raw),
                 m => Data::Unsupported(m),

@@ -8,7 +8,7 @@ use provenant_gzip::{Split, SplitFailed, inflate, inflate_all, is};
 /// Real files one after the other, as in a layer's tar: this test's own executable (machine code and
 /// debug information) and the repository's sources and documents, repeated to `len` bytes with a
 /// few bytes changed each round so that no round is a copy of the last.
-fn real_files(len: usize) -> Vec<u8> {
+pub(crate) fn real_files(len: usize) -> Vec<u8> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let mut files = vec![std::fs::read(std::env::current_exe().unwrap()).unwrap()];
     let mut stack = vec![root.join("crates"), root.join("docs"), root.join("cli")];

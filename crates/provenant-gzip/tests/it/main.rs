@@ -10,3 +10,4 @@
 #![allow(clippy::cast_possible_truncation)]
 
 mod gnu;
+mod streaming;

@@ -1,0 +1,8 @@
+//! Bounded readers of archive formats (zip) and of the section table of ELF object files, read like
+//! archives of named members, from bytes held in memory. Every offset is checked, every
+//! inflation is bounded by the caller, and nothing is read from or written to anywhere: the callers
+//! (`provenant-diff`, which explains differences, and `provenant-catalog`, which finds packages) bring
+//! the bytes and decide what a bound crossed means to them.
+
+pub mod elf;
+pub mod zip;
