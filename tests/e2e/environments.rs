@@ -1260,6 +1260,8 @@ fn prod_approval_by_the_commits_author_or_committer_is_refused_for_separation_of
             "source.json",
             "--ledger",
             "sqlite:ledger.db",
+            "--note-key",
+            "note.key",
         ],
     );
     assert_eq!(out.status.code(), Some(0), "{}\n{}", stdout(&out), stderr(&out));

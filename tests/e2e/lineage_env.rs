@@ -296,6 +296,8 @@ impl World {
                 "ci.key",
                 "--ledger",
                 "sqlite:ledger.db",
+                "--note-key",
+                "note.key",
             ],
         );
         assert!(

@@ -12,7 +12,9 @@ digest=$(sed -n 's/.*"digest": "\(sha256:[0-9a-f]*\)".*/\1/p' "$EVIDENCE/image/c
 trivy fs --scanners vuln --format json --output "$EVIDENCE/vulns/dependencies.trivy.json" .
 trivy image --input "$EVIDENCE/image/layout" --scanners vuln --format json --output "$EVIDENCE/vulns/image.trivy.json"
 # The gate blocks (exit 1) unless every required gate has evidence and passes; its decision is signed.
+# Its subject is the candidate image by digest, read where it was built so that the container gate can
+# find its base image's layers (the same digest is packaged and promoted later, never rebuilt).
 key=(); if [ -n "${PROVENANT_KEY:-}" ]; then key=(--key "$PROVENANT_KEY"); fi
 provenant gate evaluate --policy "$POLICY_DIR/gate-policy.yaml" \
   --evidence "$EVIDENCE/tests" "$EVIDENCE/scans" "$EVIDENCE/vulns" \
-  --subject "$REGISTRY/dev/$APP@$digest" --bundle "$EVIDENCE/gate/decision.bundle.json" "${key[@]}"
+  --subject "oci:$EVIDENCE/image/layout@$digest" --bundle "$EVIDENCE/gate/decision.bundle.json" "${key[@]}"
