@@ -3,8 +3,11 @@
 use std::io::Write;
 
 /// Writes a JSON document and a newline to stdout.
+///
+/// Through a buffer: stdout is line-buffered, and a pretty-printed document of 100,000 findings would
+/// otherwise cost one write per line.
 pub(crate) fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     serde_json::to_writer_pretty(&mut out, value)?;
     out.write_all(b"\n")?;
     out.flush()?;

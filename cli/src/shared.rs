@@ -25,7 +25,10 @@ pub(crate) fn source_date_epoch() -> anyhow::Result<Option<u64>> {
 pub(crate) fn read_bounded(path: &std::path::Path, max: u64, what: &str) -> anyhow::Result<Vec<u8>> {
     use std::io::Read as _;
     let file = std::fs::File::open(path).with_context(|| format!("cannot open {what} {}", path.display()))?;
-    let mut bytes = Vec::new();
+    // Sized from the file's length up front (a `Take` gives `read_to_end` no hint: a large evidence
+    // file would otherwise be copied as its buffer doubles).
+    let hint = file.metadata().map_or(0, |m| m.len()).min(max.saturating_add(1));
+    let mut bytes = Vec::with_capacity(usize::try_from(hint).unwrap_or(0));
     file.take(max.saturating_add(1))
         .read_to_end(&mut bytes)
         .with_context(|| format!("cannot read {what} {}", path.display()))?;

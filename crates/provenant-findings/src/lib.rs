@@ -22,6 +22,7 @@ mod junit;
 mod model;
 mod normalised;
 mod sarif;
+mod sarif_typed;
 mod scanner;
 mod secrets;
 mod vex;
@@ -72,6 +73,14 @@ pub fn read(name: &str, bytes: &[u8]) -> Result<Evidence, ReadError> {
     let text = skip_bom_and_space(bytes);
     match text.first() {
         Some(b'<') => read_xml(name, text),
+        Some(b'{') if let Some((findings, mut categories)) = sarif_typed::read_sarif(text) => {
+            categories.extend(findings.iter().map(|f| f.category));
+            Ok(Evidence::Findings {
+                format: Format::Sarif,
+                findings,
+                categories,
+            })
+        }
         Some(b'{' | b'[') => {
             let value: serde_json::Value = serde_json::from_slice(text).map_err(|e| {
                 err(ReadErrorKind::Json {

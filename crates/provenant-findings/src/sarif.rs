@@ -17,11 +17,11 @@ use crate::{
 };
 
 /// Longest message kept per finding.
-const MAX_MESSAGE: usize = 1000;
+pub(crate) const MAX_MESSAGE: usize = 1000;
 
 /// The gate of a tool's findings, from its name.
 #[must_use]
-fn category_of_tool(tool: &str) -> Category {
+pub(crate) fn category_of_tool(tool: &str) -> Category {
     const LINTERS: [&str; 17] = [
         "eslint",
         "clippy",
@@ -59,7 +59,7 @@ fn category_of_tool(tool: &str) -> Category {
     }
 }
 
-fn level_severity(level: &str) -> Option<Severity> {
+pub(crate) fn level_severity(level: &str) -> Option<Severity> {
     match level {
         "error" => Some(Severity::High),
         "warning" => Some(Severity::Medium),
@@ -237,7 +237,7 @@ fn first_location(result: &Value, path: &str) -> Result<Option<Location>, ReadEr
 }
 
 /// SARIF URIs percent-encode spaces and the like.
-fn percent_decode(uri: &str) -> String {
+pub(crate) fn percent_decode(uri: &str) -> String {
     if !uri.contains('%') {
         return uri.to_owned();
     }

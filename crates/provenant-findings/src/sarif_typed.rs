@@ -1,0 +1,577 @@
+//! The fast path of the SARIF reader: the log deserialised into typed structs that borrow its strings
+//! and keep only the fields read, instead of a `serde_json::Value` tree (a 100,000-result log is
+//! mostly strings and objects the gate never looks at).
+//!
+//! It reads exactly what [`crate::sarif::read_sarif`] reads, with the same meaning, for logs whose
+//! fields all have their expected types. Anything else (a syntax error, a field of another type, a
+//! duplicate key, an unknown level) makes it answer `None`, and the caller reads the document through
+//! the `Value` path, which gives the same findings or the error naming the JSON path at fault.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use crate::json::one_line;
+use crate::sarif::{MAX_MESSAGE, category_of_tool, level_severity, percent_decode};
+use crate::{Category, Finding, Location, Severity, Suppression, normalise_path, rule_finding_id};
+
+/// A JSON string, borrowed from the input unless it has escapes.
+#[derive(Debug)]
+struct Str<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Str<'a>, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Str<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Str<'de>, E> {
+                Ok(Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Str<'de>, E> {
+                Ok(Str(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Str<'de>, E> {
+                Ok(Str(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// Any JSON value, keeping it only when it is a string: where the `Value` reader takes a field of any
+/// type and uses it only as a string. `Absent` when the key is missing (null is `Other`).
+#[derive(Debug, Default)]
+enum Maybe<'a> {
+    #[default]
+    Absent,
+    Str(Cow<'a, str>),
+    Other,
+}
+
+impl Maybe<'_> {
+    fn as_str(&self) -> Option<&str> {
+        match self {
+            Maybe::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Maybe<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Maybe<'a>, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Maybe<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Maybe<'de>, E> {
+                Ok(Maybe::Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Maybe<'de>, E> {
+                Ok(Maybe::Str(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Maybe<'de>, E> {
+                Ok(Maybe::Str(Cow::Owned(v)))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Maybe<'de>, E> {
+                Ok(Maybe::Other)
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Maybe<'de>, E> {
+                Ok(Maybe::Other)
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Maybe<'de>, E> {
+                Ok(Maybe::Other)
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Maybe<'de>, E> {
+                Ok(Maybe::Other)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Maybe<'de>, E> {
+                Ok(Maybe::Other)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Maybe<'de>, E> {
+                Ok(Maybe::Other)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Maybe<'de>, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Maybe::Other)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Maybe<'de>, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Maybe::Other)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A non-negative integer, also from a string of digits (as `json::opt_u64` reads it).
+#[derive(Debug, Clone, Copy)]
+struct Index(u64);
+
+impl<'de> Deserialize<'de> for Index {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Index, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Index;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a non-negative integer")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Index, E> {
+                Ok(Index(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Index, E> {
+                v.parse().map(Index).map_err(E::custom)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A score, from a number or a numeric string (as `json::opt_score` reads it); `None` for a blank string.
+#[derive(Debug, Clone, Copy)]
+struct Score(Option<f64>);
+
+impl<'de> Deserialize<'de> for Score {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Score, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Score;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number")
+            }
+            #[allow(clippy::cast_precision_loss)] // as serde_json's Value::as_f64 converts it
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Score, E> {
+                Ok(Score(Some(v as f64)))
+            }
+            #[allow(clippy::cast_precision_loss)] // as serde_json's Value::as_f64 converts it
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Score, E> {
+                Ok(Score(Some(v as f64)))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Score, E> {
+                Ok(Score(Some(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Score, E> {
+                let v = v.trim();
+                if v.is_empty() {
+                    return Ok(Score(None));
+                }
+                v.parse::<f64>()
+                    .ok()
+                    .filter(|f| f.is_finite())
+                    .map(|f| Score(Some(f)))
+                    .ok_or_else(|| E::custom("not a finite number"))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(Deserialize)]
+struct Log<'a> {
+    #[serde(rename = "$schema", borrow)]
+    schema: Option<Str<'a>>,
+    #[serde(borrow)]
+    version: Option<Str<'a>>,
+    #[serde(borrow)]
+    runs: Option<Vec<Run<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct Run<'a> {
+    #[serde(borrow)]
+    tool: Option<Tool<'a>>,
+    #[serde(borrow)]
+    results: Option<Vec<ResultT<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct Tool<'a> {
+    #[serde(borrow)]
+    driver: Option<Component<'a>>,
+    #[serde(borrow)]
+    extensions: Option<Vec<Component<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct Component<'a> {
+    #[serde(borrow)]
+    name: Option<Str<'a>>,
+    #[serde(borrow)]
+    rules: Option<Vec<RuleT<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct RuleT<'a> {
+    #[serde(borrow)]
+    id: Option<Str<'a>>,
+    #[serde(borrow)]
+    name: Option<Str<'a>>,
+    #[serde(rename = "defaultConfiguration", borrow)]
+    default_configuration: Option<DefaultConfiguration<'a>>,
+    properties: Option<Properties>,
+}
+
+#[derive(Deserialize)]
+struct DefaultConfiguration<'a> {
+    #[serde(borrow)]
+    level: Option<Str<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Properties {
+    #[serde(rename = "security-severity")]
+    security_severity: Option<Score>,
+}
+
+#[derive(Deserialize)]
+struct ResultT<'a> {
+    #[serde(borrow)]
+    kind: Option<Str<'a>>,
+    #[serde(borrow)]
+    rule: Option<RuleRef<'a>>,
+    #[serde(rename = "ruleIndex")]
+    rule_index: Option<Index>,
+    #[serde(rename = "ruleId", borrow)]
+    rule_id: Option<Str<'a>>,
+    #[serde(borrow)]
+    level: Option<Str<'a>>,
+    properties: Option<Properties>,
+    #[serde(borrow)]
+    message: Option<Message<'a>>,
+    #[serde(borrow)]
+    locations: Option<Vec<LocationT<'a>>>,
+    #[serde(borrow, default, deserialize_with = "entries")]
+    fingerprints: Option<Vec<(Str<'a>, Maybe<'a>)>>,
+    #[serde(rename = "partialFingerprints", borrow, default, deserialize_with = "entries")]
+    partial_fingerprints: Option<Vec<(Str<'a>, Maybe<'a>)>>,
+    #[serde(borrow)]
+    suppressions: Option<Vec<SuppressionT<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct RuleRef<'a> {
+    index: Option<Index>,
+    #[serde(default, borrow)]
+    id: Maybe<'a>,
+}
+
+#[derive(Deserialize)]
+struct Message<'a> {
+    #[serde(default, borrow)]
+    text: Maybe<'a>,
+    #[serde(default, borrow)]
+    markdown: Maybe<'a>,
+}
+
+#[derive(Deserialize)]
+struct LocationT<'a> {
+    #[serde(rename = "physicalLocation", borrow)]
+    physical_location: Option<PhysicalLocation<'a>>,
+}
+
+#[derive(Deserialize)]
+struct PhysicalLocation<'a> {
+    #[serde(rename = "artifactLocation", borrow)]
+    artifact_location: Option<ArtifactLocation<'a>>,
+    region: Option<Region>,
+}
+
+#[derive(Deserialize)]
+struct ArtifactLocation<'a> {
+    #[serde(borrow)]
+    uri: Option<Str<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Region {
+    #[serde(rename = "startLine")]
+    start_line: Option<Index>,
+}
+
+#[derive(Deserialize)]
+struct SuppressionT<'a> {
+    #[serde(borrow)]
+    status: Option<Str<'a>>,
+    #[serde(borrow)]
+    kind: Option<Str<'a>>,
+    #[serde(borrow)]
+    justification: Option<Str<'a>>,
+}
+
+/// An object's entries in document order (a map of string keys to any values).
+fn entries<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<(Str<'de>, Maybe<'de>)>>, D::Error> {
+    Option::<Entries<'de>>::deserialize(d).map(|e| e.map(|e| e.0))
+}
+
+struct Entries<'a>(Vec<(Str<'a>, Maybe<'a>)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Entries<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Entries<'a>, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Entries<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Entries<'de>, A::Error> {
+                let mut out = Vec::new();
+                while let Some(entry) = map.next_entry::<Str<'de>, Maybe<'de>>()? {
+                    out.push(entry);
+                }
+                Ok(Entries(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+struct Rule<'a> {
+    level: Option<&'a str>,
+    security_severity: Option<f64>,
+    name: Option<&'a str>,
+}
+
+fn rules<'a>(component: &'a Component<'_>) -> Vec<(&'a str, Rule<'a>)> {
+    component
+        .rules
+        .iter()
+        .flatten()
+        .map(|r| {
+            (
+                r.id.as_ref().map_or("", |s| &*s.0),
+                Rule {
+                    level: r
+                        .default_configuration
+                        .as_ref()
+                        .and_then(|c| c.level.as_ref())
+                        .map(|s| &*s.0),
+                    security_severity: r.properties.as_ref().and_then(|p| p.security_severity?.0),
+                    name: r.name.as_ref().map(|s| &*s.0),
+                },
+            )
+        })
+        .collect()
+}
+
+/// The SARIF log in `text` read as [`crate::sarif::read_sarif`] reads it, when it is one whose fields
+/// all have their expected types; `None` otherwise (the caller then reads it through `Value`).
+pub(crate) fn read_sarif(text: &[u8]) -> Option<(Vec<Finding>, BTreeSet<Category>)> {
+    // Not worth a typed pass over a document that cannot be a SARIF log.
+    if !text.windows(6).any(|w| w == b"\"runs\"") {
+        return None;
+    }
+    let log: Log<'_> = serde_json::from_slice(text).ok()?;
+    let version = log.version.as_ref().map(|v| &*v.0);
+    let schema = log.schema.as_ref().map_or("", |s| &*s.0);
+    // Only what `detect_json` takes for SARIF, and only the version the reader accepts.
+    if !(schema.contains("sarif") || (log.runs.is_some() && version == Some("2.1.0")))
+        || version.is_some_and(|v| v != "2.1.0")
+    {
+        return None;
+    }
+    let mut findings = Vec::new();
+    let mut categories = BTreeSet::new();
+    for run in log.runs.as_ref()? {
+        let tool = run.tool.as_ref()?;
+        let driver = tool.driver.as_ref()?;
+        let tool_name = driver.name.as_ref().map_or("unknown", |s| &*s.0);
+        let category = category_of_tool(tool_name);
+        categories.insert(category);
+        let driver_rules = rules(driver);
+        let extensions: Vec<_> = tool.extensions.iter().flatten().map(rules).collect();
+        let by_id: BTreeMap<&str, &Rule<'_>> = driver_rules
+            .iter()
+            .chain(extensions.iter().flatten())
+            .map(|(id, rule)| (*id, rule))
+            .collect();
+        for result in run.results.iter().flatten() {
+            if let Some(kind) = &result.kind
+                && kind.0 != "fail"
+            {
+                continue;
+            }
+            let rule_index = result
+                .rule
+                .as_ref()
+                .and_then(|r| r.index)
+                .or(result.rule_index)
+                .map(|i| i.0);
+            let rule_id = result
+                .rule_id
+                .as_ref()
+                .map(|s| &*s.0)
+                .or_else(|| result.rule.as_ref().and_then(|r| r.id.as_str()));
+            let indexed = rule_index.and_then(|i| driver_rules.get(usize::try_from(i).ok()?));
+            let (rule_id, rule) = match (rule_id, indexed) {
+                (Some(id), _) => (id, by_id.get(id).copied()),
+                (None, Some((id, rule))) => (*id, Some(rule)),
+                (None, None) => ("unknown", None),
+            };
+            let level = result
+                .level
+                .as_ref()
+                .map(|s| &*s.0)
+                .or(rule.and_then(|r| r.level))
+                .unwrap_or("warning");
+            let security = result
+                .properties
+                .as_ref()
+                .and_then(|p| p.security_severity?.0)
+                .or(rule.and_then(|r| r.security_severity));
+            let severity = match security {
+                Some(score) => Severity::from_score(score),
+                None => level_severity(level)?,
+            };
+            let message = result
+                .message
+                .as_ref()
+                .and_then(|m| match &m.text {
+                    Maybe::Absent => m.markdown.as_str(),
+                    text => text.as_str(),
+                })
+                .or(rule.and_then(|r| r.name))
+                .unwrap_or_default();
+            let location = first_location(result);
+            let fingerprint = fingerprint(result, location.as_ref());
+            findings.push(Finding {
+                id: rule_finding_id(rule_id, location.as_ref().map(|l| l.path.as_str()), &fingerprint),
+                category,
+                severity,
+                rule: rule_id.to_owned(),
+                location,
+                message: one_line(message, MAX_MESSAGE),
+                tool: tool_name.to_owned(),
+                package: None,
+                aliases: Vec::new(),
+                fixed_version: None,
+                layer: None,
+                layer_index: None,
+                suppressed: suppression(result),
+            });
+        }
+    }
+    Some((findings, categories))
+}
+
+fn first_location(result: &ResultT<'_>) -> Option<Location> {
+    let physical = result.locations.as_ref()?.first()?.physical_location.as_ref()?;
+    let uri = physical.artifact_location.as_ref()?.uri.as_ref()?;
+    Some(Location {
+        path: normalise_path(&percent_decode(&uri.0)),
+        line: physical.region.as_ref().and_then(|r| r.start_line).map(|l| l.0),
+    })
+}
+
+/// As `sarif::fingerprint`: the entry of the smallest key (the last one written under a repeated key,
+/// as a `Value` map keeps it), when its value is a usable string.
+fn fingerprint(result: &ResultT<'_>, location: Option<&Location>) -> String {
+    for prints in [&result.fingerprints, &result.partial_fingerprints]
+        .into_iter()
+        .flatten()
+    {
+        let mut min: Option<&(Str<'_>, Maybe<'_>)> = None;
+        for entry in prints {
+            if min.is_none_or(|m| entry.0.0 <= m.0.0) {
+                min = Some(entry);
+            }
+        }
+        if let Some((k, v)) = min
+            && let Some(v) = v.as_str()
+            && !v.contains("requires login")
+        {
+            return format!("{}={v}", k.0);
+        }
+    }
+    location
+        .and_then(|l| l.line)
+        .map(|l| l.to_string())
+        .unwrap_or_default()
+}
+
+fn suppression(result: &ResultT<'_>) -> Option<Suppression> {
+    let s = result
+        .suppressions
+        .iter()
+        .flatten()
+        .find(|s| s.status.as_ref().is_none_or(|st| st.0 == "accepted"))?;
+    Some(Suppression {
+        source: "sarif".to_owned(),
+        status: s.kind.as_ref().map_or("external", |k| &*k.0).to_owned(),
+        justification: s.justification.as_ref().map(|j| j.0.clone().into_owned()),
+        document: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The typed reader's findings, which must be those of the `Value` reader.
+    fn both(text: &str) -> (Vec<Finding>, BTreeSet<Category>) {
+        let typed = read_sarif(text.as_bytes()).expect("the typed reader reads this log");
+        let value: serde_json::Value = serde_json::from_str(text).unwrap();
+        let by_value = crate::sarif::read_sarif(&value).unwrap();
+        assert_eq!(typed, by_value);
+        typed
+    }
+
+    #[test]
+    fn typed_sarif_reader_matches_the_value_reader_on_codeql() {
+        let (findings, _) = both(include_str!("../tests/fixtures/documented/codeql.sarif"));
+        assert!(!findings.is_empty());
+    }
+
+    #[test]
+    fn typed_sarif_reader_matches_the_value_reader_on_every_field_it_reads() {
+        let log = r#"{"version": "2.1.0", "runs": [
+          {"tool": {"driver": {"name": "Semgrep OSS", "rules": [
+              {"id": "r0", "name": "Rule zero", "defaultConfiguration": {"level": "error"}},
+              {"id": "r1", "defaultConfiguration": null, "properties": {"security-severity": "9.1"}},
+              {"id": "r2", "properties": {"security-severity": " "}, "defaultConfiguration": {"level": "note"}}]},
+            "extensions": [{"name": "pack", "rules": [{"id": "r0", "properties": {"security-severity": 7}}]}]},
+           "results": [
+             {"ruleId": "r0", "message": {"text": "first line\nsecond"},
+              "locations": [{"physicalLocation": {"artifactLocation": {"uri": "file://./src/a%20b.py"},
+                                                  "region": {"startLine": 3}}}]},
+             {"ruleIndex": "1", "message": {"markdown": "from \"markdown\""},
+              "partialFingerprints": {"b": "2", "a": "1", "a": "3"}},
+             {"rule": {"index": 2, "id": 5}, "message": {"text": null, "markdown": "ignored"},
+              "fingerprints": {"x": "requires login"}, "partialFingerprints": {"k": 1},
+              "locations": [{"physicalLocation": {"region": {"startLine": 9}}}]},
+             {"rule": {"id": "r2"}, "level": "warning", "properties": {"security-severity": 4.5},
+              "suppressions": [{"status": "rejected"}, {"kind": "inSource", "justification": "fine"}]},
+             {"ruleId": "nope", "kind": "pass"},
+             {"ruleId": "none", "level": "none", "message": null, "rule": null,
+              "locations": [{"physicalLocation": null}]},
+             {"message": {"text": "\u00e9t\u00e9"}}]},
+          {"tool": {"driver": {"name": "eslint"}}, "results": null}]}"#;
+        let (findings, categories) = both(log);
+        assert_eq!(findings.len(), 6);
+        assert_eq!(categories, BTreeSet::from([Category::Sast, Category::Lint]));
+    }
+
+    #[test]
+    fn typed_sarif_reader_leaves_unusual_logs_to_the_value_reader() {
+        for log in [
+            r#"{"version": "2.1.0", "runs": [{"tool": {"driver": {}}, "results": [{"level": "bad"}]}]}"#,
+            r#"{"version": "2.0.0", "runs": []}"#,
+            r#"{"version": "2.1.0", "runs": [{"tool": {"driver": {}}, "results": [{"ruleIndex": -1}]}]}"#,
+            r#"{"version": "2.1.0", "runs": [{"tool": {"driver": "x"}}]}"#,
+            r#"{"version": "2.1.0", "runs": [{"results": []}]}"#,
+            r#"{"version": "2.1.0", "runs": null}"#,
+            r#"{"version": "2.1.0", "runs": [], "runs": []}"#,
+            r#"{"version": "2.1.0", "runs": [{"tool": {"driver": {}}, "results": [1]}]}"#,
+            r#"{"Results": [], "SchemaVersion": 2}"#,
+            r#"{"version": "2.1.0", "runs": ["#,
+        ] {
+            assert!(read_sarif(log.as_bytes()).is_none(), "{log}");
+        }
+    }
+}
