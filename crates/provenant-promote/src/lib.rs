@@ -277,17 +277,17 @@ fn ask_source(
 /// Walks the graph below `root`: manifests in write order (children before parents, subjects before
 /// their referrers) and the unique blobs. The source is asked everything first ([`ask_source`]);
 /// the walk itself asks nothing.
+/// `tags` is the source's tag list when referrers are carried (`None`: they are not).
 /// `root_referrers`, when given, are the root's referrers already discovered (for the verifier): they are
 /// not asked for again.
 fn walk(
     src: &dyn Store,
     root: &Digest,
-    with_referrers: bool,
+    tags: Option<&[Tag]>,
     root_referrers: Option<&[referrers::Referrer]>,
     workers: usize,
 ) -> Result<Graph, PromoteError> {
-    let tags = if with_referrers { Some(src.tags()?) } else { None };
-    let mut found = ask_source(src, root, tags.as_deref(), root_referrers, workers)?;
+    let mut found = ask_source(src, root, tags, root_referrers, workers)?;
     let mut order: Vec<Node> = Vec::new();
     let mut seen: BTreeSet<Digest> = BTreeSet::new();
     let mut blobs: BTreeMap<Digest, u64> = BTreeMap::new();
@@ -538,11 +538,15 @@ pub fn promote(
     verifier: &dyn Verifier,
 ) -> Result<Report, PromoteError> {
     // The verifier always sees the referrers, even when they are not carried; one that does not read
-    // them is not made to wait for them.
-    let src_referrers = if verifier.needs_referrers() {
-        referrers::discover(src, digest, None)?
+    // them is not made to wait for them. The source's tag list is read once, for both.
+    let tags = if verifier.needs_referrers() || options.referrers {
+        Some(src.tags()?)
     } else {
-        Vec::new()
+        None
+    };
+    let src_referrers = match (&tags, verifier.needs_referrers()) {
+        (Some(tags), true) => referrers::discover(src, digest, Some(tags))?,
+        _ => Vec::new(),
     };
     verifier
         .verify(src, digest, &src_referrers)
@@ -553,7 +557,8 @@ pub fn promote(
         })?;
     let known = verifier.needs_referrers().then_some(src_referrers.as_slice());
     let workers = options.concurrency.clamp(1, 32);
-    let (nodes, blobs, referrer_digests) = walk(src, digest, options.referrers, known, workers)?;
+    let carried = tags.as_deref().filter(|_| options.referrers);
+    let (nodes, blobs, referrer_digests) = walk(src, digest, carried, known, workers)?;
     let counters = Counters::default();
     let present = copy_blobs_asking_manifests(src, dst, &nodes, &blobs, options.concurrency, &counters)?;
 
