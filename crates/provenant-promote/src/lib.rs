@@ -454,8 +454,18 @@ fn copy_blobs_asking_manifests(
             .map(|n| dst.has_manifest(&n.fetched.digest))
             .collect::<Result<Vec<bool>, StoreError>>()
     };
+    let ask_all = || {
+        let present = ask();
+        // Whether the destination has the referrers API is learnt meanwhile: a registry without it
+        // (404) is not asked again once the referrers are written. The answer itself is not used
+        // here: the listing is asked for after the writes, and any error reported then.
+        if let Some(subject) = nodes.iter().find_map(|n| n.subject) {
+            let _ = dst.referrers_api(&subject);
+        }
+        present
+    };
     let (present, copied) = std::thread::scope(|scope| {
-        let asking = scope.spawn(ask);
+        let asking = scope.spawn(ask_all);
         let copied = copy_blobs(src, dst, blobs, concurrency, counters);
         (asking.join(), copied)
     });
