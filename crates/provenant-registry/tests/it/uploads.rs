@@ -25,6 +25,8 @@ enum Monolithic {
     OpensSession,
     /// Refuses the request's form (405).
     Refuses,
+    /// Stores the first one, then opens a session for the others (a registry that stopped taking them).
+    TakesOnce,
 }
 
 #[derive(Default)]
@@ -35,6 +37,8 @@ struct Seen {
     blobs: std::collections::BTreeMap<String, Vec<u8>>,
     /// Upload sessions open, by id.
     sessions: std::collections::BTreeMap<String, Vec<u8>>,
+    /// Monolithic uploads stored.
+    monolithic: usize,
 }
 
 struct Server {
@@ -179,9 +183,14 @@ fn serve(stream: TcpStream, mode: Monolithic, seen: &Mutex<Seen>) {
         let not_found = br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#;
         match (method.as_str(), path) {
             ("POST", "/v2/app/blobs/uploads/") => match (mode, digest) {
-                (Monolithic::Takes, Some(d)) => {
+                (Monolithic::Takes | Monolithic::TakesOnce, Some(d))
+                    if mode == Monolithic::Takes || seen.lock().unwrap().monolithic == 0 =>
+                {
                     assert_eq!(sha256(&body), d, "monolithic upload of the wrong bytes");
-                    seen.lock().unwrap().blobs.insert(d.clone(), body);
+                    let mut state = seen.lock().unwrap();
+                    state.monolithic += 1;
+                    state.blobs.insert(d.clone(), body);
+                    drop(state);
                     respond(&mut writer, "201 Created", &[("Docker-Content-Digest", d)], b"");
                 }
                 (Monolithic::Refuses, Some(_)) => respond(
@@ -203,6 +212,11 @@ fn serve(stream: TcpStream, mode: Monolithic, seen: &Mutex<Seen>) {
                     );
                 }
             },
+            ("DELETE", p) if p.starts_with("/v2/app/blobs/uploads/") => {
+                let id = p.trim_start_matches("/v2/app/blobs/uploads/");
+                seen.lock().unwrap().sessions.remove(id);
+                respond(&mut writer, "204 No Content", &[], b"");
+            }
             ("PUT", p) if p.starts_with("/v2/app/blobs/uploads/") => {
                 let id = p.trim_start_matches("/v2/app/blobs/uploads/");
                 let d = digest.unwrap_or_default();
@@ -356,5 +370,35 @@ fn not_found_bodies_are_read_so_connections_are_reused() {
         server.connections(),
         1,
         "every 404 body read to its end, so one connection served all"
+    );
+}
+
+#[test]
+fn registry_that_stops_taking_monolithic_uploads_fails_the_streamed_copy_as_transient() {
+    let server = Server::start(Monolithic::TakesOnce);
+    let store = server.remote();
+    let small = blob(100, 10);
+    let large = blob(MONOLITHIC_PROBE_BYTES as usize * 2, 11);
+    put(&store, &small);
+    // Known to take them, the large blob streams in one POST; the registry opens a session instead,
+    // which is abandoned: the stream is spent, so the copy fails as transient (to be retried whole).
+    let err = store
+        .put_blob(&large.0, large.1.len() as u64, &mut large.1.as_slice())
+        .unwrap_err();
+    assert!(matches!(err, StoreError::MonolithicWithdrawn { .. }), "{err}");
+    assert!(err.is_transient(), "{err}");
+    assert_eq!(server.stored(&large.0), None);
+    // The retry goes by POST and PUT.
+    put(&store, &large);
+    assert_eq!(server.stored(&large.0), Some(large.1));
+    assert_eq!(
+        server.requests(),
+        vec![
+            "POST /v2/app/blobs/uploads/?digest=D",
+            "POST /v2/app/blobs/uploads/?digest=D",
+            "DELETE /v2/app/blobs/uploads/U",
+            "POST /v2/app/blobs/uploads/",
+            "PUT /v2/app/blobs/uploads/U?digest=D",
+        ]
     );
 }
