@@ -131,14 +131,21 @@ fn init_tracing(verbose: u8, quiet: bool) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    // The wire filter keeps the level filter's hint, so that events below the level (the transport
+    // crates' per-read trace calls, through `log` too) are dropped where they are made rather than
+    // built and filtered one by one.
+    let hint = filter
+        .max_level_hint()
+        .unwrap_or(tracing_subscriber::filter::LevelFilter::TRACE);
     let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_target(false)
         .without_time()
         .with_filter(filter)
-        .with_filter(tracing_subscriber::filter::filter_fn(|meta| {
-            !is_wire_trace(*meta.level(), meta.target())
-        }));
+        .with_filter(
+            tracing_subscriber::filter::filter_fn(|meta| !is_wire_trace(*meta.level(), meta.target()))
+                .with_max_level_hint(hint),
+        );
     tracing_subscriber::registry().with(layer).init();
 }
 

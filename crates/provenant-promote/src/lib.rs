@@ -161,17 +161,133 @@ type Graph = (Vec<Node>, BTreeMap<Digest, u64>, Vec<Digest>);
 /// A manifest to visit: digest, cosign tag, subject, and the fetched manifest once its children are queued.
 type StackItem = (Digest, Option<Tag>, Option<Digest>, Option<FetchedManifest>);
 
+/// What the source holds under one manifest digest: the manifest, and what is attached to it (when
+/// referrers are carried).
+#[derive(Default)]
+struct Found {
+    manifest: Option<FetchedManifest>,
+    referrers: Vec<referrers::Referrer>,
+}
+
+/// One question to the source.
+#[derive(Clone, Copy)]
+enum Question {
+    Manifest(Digest),
+    Referrers(Digest),
+}
+
+/// Runs `f` over `items` on up to `workers` threads; the answers in the order of `items`.
+fn parallel<T: Sync, R: Send>(items: &[T], workers: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    if items.len() <= 1 || workers <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = AtomicU64::new(0);
+    let answers: Mutex<Vec<(usize, R)>> = Mutex::new(Vec::with_capacity(items.len()));
+    std::thread::scope(|scope| {
+        for _ in 0..workers.min(items.len()) {
+            scope.spawn(|| {
+                loop {
+                    let i = usize::try_from(next.fetch_add(1, Ordering::Relaxed)).unwrap_or(usize::MAX);
+                    let Some(item) = items.get(i) else { break };
+                    let answer = f(item);
+                    if let Ok(mut a) = answers.lock() {
+                        a.push((i, answer));
+                    }
+                }
+            });
+        }
+    });
+    let mut answers = answers.into_inner().unwrap_or_default();
+    answers.sort_by_key(|(i, _)| *i);
+    answers.into_iter().map(|(_, a)| a).collect()
+}
+
+/// Asks the source everything below `root`, breadth first, each level's questions (manifests and
+/// their referrers) at once on `workers` threads rather than one round trip after another.
+fn ask_source(
+    src: &dyn Store,
+    root: &Digest,
+    tags: Option<&[Tag]>,
+    root_referrers: Option<&[referrers::Referrer]>,
+    workers: usize,
+) -> Result<BTreeMap<Digest, Found>, PromoteError> {
+    let mut found: BTreeMap<Digest, Found> = BTreeMap::new();
+    let mut level = vec![*root];
+    found.insert(*root, Found::default());
+    while !level.is_empty() {
+        let mut questions = Vec::with_capacity(level.len() * 2);
+        for d in &level {
+            questions.push(Question::Manifest(*d));
+            if tags.is_some() {
+                match root_referrers {
+                    Some(known) if d == root => {
+                        if let Some(f) = found.get_mut(d) {
+                            f.referrers = known.to_vec();
+                        }
+                    }
+                    _ => questions.push(Question::Referrers(*d)),
+                }
+            }
+        }
+        let answers = parallel(&questions, workers, |q| match q {
+            Question::Manifest(d) => src
+                .get_manifest(&ManifestRef::Digest(*d))
+                .map(|m| (Some(m), Vec::new())),
+            Question::Referrers(d) => referrers::discover(src, d, tags).map(|r| (None, r)),
+        });
+        for (question, answer) in questions.iter().zip(answers) {
+            let (manifest, list) = answer?;
+            match question {
+                Question::Manifest(d) => {
+                    if let Some(f) = found.get_mut(d) {
+                        f.manifest = manifest;
+                    }
+                }
+                Question::Referrers(d) => {
+                    if let Some(f) = found.get_mut(d) {
+                        f.referrers = list;
+                    }
+                }
+            }
+        }
+        let mut next = Vec::new();
+        for d in &level {
+            let Some(f) = found.get(d) else { continue };
+            let children = f
+                .manifest
+                .iter()
+                .flat_map(|m| m.manifest.children().iter().map(|c| c.digest));
+            let attached = f.referrers.iter().map(|r| r.descriptor.digest);
+            next.extend(children.chain(attached));
+        }
+        next.sort();
+        next.dedup();
+        next.retain(|d| !found.contains_key(d));
+        for d in &next {
+            found.insert(*d, Found::default());
+        }
+        if found.len() > MAX_MANIFESTS {
+            return Err(PromoteError::TooManyManifests);
+        }
+        level = next;
+    }
+    Ok(found)
+}
+
 /// Walks the graph below `root`: manifests in write order (children before parents, subjects before
-/// their referrers) and the unique blobs.
+/// their referrers) and the unique blobs. The source is asked everything first ([`ask_source`]);
+/// the walk itself asks nothing.
+/// `tags` is the source's tag list when referrers are carried (`None`: they are not).
 /// `root_referrers`, when given, are the root's referrers already discovered (for the verifier): they are
 /// not asked for again.
 fn walk(
     src: &dyn Store,
     root: &Digest,
-    with_referrers: bool,
+    tags: Option<&[Tag]>,
     root_referrers: Option<&[referrers::Referrer]>,
+    workers: usize,
 ) -> Result<Graph, PromoteError> {
-    let tags = if with_referrers { Some(src.tags()?) } else { None };
+    let mut found = ask_source(src, root, tags, root_referrers, workers)?;
     let mut order: Vec<Node> = Vec::new();
     let mut seen: BTreeSet<Digest> = BTreeSet::new();
     let mut blobs: BTreeMap<Digest, u64> = BTreeMap::new();
@@ -187,12 +303,12 @@ fn walk(
                 cosign_tag,
                 subject,
             });
-            if let Some(tags) = &tags {
-                let found = match root_referrers {
-                    Some(known) if this == *root => known.to_vec(),
-                    _ => referrers::discover(src, &this, Some(tags))?,
-                };
-                for r in found {
+            if tags.is_some() {
+                let attached = found
+                    .get_mut(&this)
+                    .map(|f| std::mem::take(&mut f.referrers))
+                    .unwrap_or_default();
+                for r in attached {
                     if seen.contains(&r.descriptor.digest) {
                         continue;
                     }
@@ -213,7 +329,11 @@ fn walk(
             if seen.len() > MAX_MANIFESTS {
                 return Err(PromoteError::TooManyManifests);
             }
-            let fetched = src.get_manifest(&ManifestRef::Digest(digest))?;
+            // Every manifest reachable was asked for; one missing here would be a bug, asked again.
+            let fetched = match found.get_mut(&digest).and_then(|f| f.manifest.take()) {
+                Some(m) => m,
+                None => src.get_manifest(&ManifestRef::Digest(digest))?,
+            };
             for b in fetched.manifest.blobs() {
                 if b.urls.is_none() || !is_foreign(b) {
                     blobs.insert(b.digest, b.size);
@@ -334,14 +454,89 @@ fn copy_blobs_asking_manifests(
             .map(|n| dst.has_manifest(&n.fetched.digest))
             .collect::<Result<Vec<bool>, StoreError>>()
     };
+    let ask_all = || {
+        let present = ask();
+        // Whether the destination has the referrers API is learnt meanwhile: a registry without it
+        // (404) is not asked again once the referrers are written. The answer itself is not used
+        // here: the listing is asked for after the writes, and any error reported then.
+        if let Some(subject) = nodes.iter().find_map(|n| n.subject) {
+            let _ = dst.referrers_api(&subject);
+        }
+        present
+    };
     let (present, copied) = std::thread::scope(|scope| {
-        let asking = scope.spawn(ask);
+        let asking = scope.spawn(ask_all);
         let copied = copy_blobs(src, dst, blobs, concurrency, counters);
         (asking.join(), copied)
     });
     copied?;
     // The asking thread cannot panic short of a bug; ask again here rather than fail.
     present.unwrap_or_else(|_| ask())
+}
+
+/// Writes the manifests the destination lacks, children before parents and subjects before their
+/// referrers: in waves, each wave's manifests naming only manifests of earlier waves, written at once.
+/// Recreates cosign's legacy tags alongside. One answer per node (`None` where it was present).
+fn write_manifests(
+    dst: &dyn Store,
+    nodes: &[Node],
+    present: &[bool],
+    workers: usize,
+) -> Result<Vec<Option<provenant_registry::PutManifest>>, StoreError> {
+    let position: BTreeMap<Digest, usize> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.fetched.digest, i))
+        .collect();
+    // `nodes` is in write order, so every dependency's wave is known before its dependants'.
+    let mut wave = vec![0usize; nodes.len()];
+    for (i, n) in nodes.iter().enumerate() {
+        let deps = n
+            .fetched
+            .manifest
+            .children()
+            .iter()
+            .map(|c| c.digest)
+            .chain(n.subject);
+        let w = deps
+            .filter_map(|d| position.get(&d))
+            .filter(|&&j| j < i)
+            .filter_map(|&j| wave.get(j).map(|w| w + 1))
+            .max()
+            .unwrap_or(0);
+        if let Some(slot) = wave.get_mut(i) {
+            *slot = w;
+        }
+    }
+    let mut puts: Vec<Option<provenant_registry::PutManifest>> = vec![None; nodes.len()];
+    let last = wave.iter().copied().max().unwrap_or(0);
+    for current in 0..=last {
+        let members: Vec<usize> = (0..nodes.len())
+            .filter(|&i| wave.get(i) == Some(&current))
+            .collect();
+        let answers = parallel(&members, workers, |&i| {
+            let (Some(node), Some(&present)) = (nodes.get(i), present.get(i)) else {
+                return Ok(None);
+            };
+            let f = &node.fetched;
+            let put = if present {
+                None
+            } else {
+                Some(dst.put_manifest(&f.bytes, &f.media_type, None)?)
+            };
+            if let Some(tag) = &node.cosign_tag {
+                // cosign's legacy attachments live under digest-derived tags: recreate them.
+                dst.put_manifest(&f.bytes, &f.media_type, Some(tag))?;
+            }
+            Ok(put)
+        });
+        for (&i, answer) in members.iter().zip(answers) {
+            if let Some(slot) = puts.get_mut(i) {
+                *slot = answer?;
+            }
+        }
+    }
+    Ok(puts)
 }
 
 /// Promotes `digest` from `src` to `dst`.
@@ -353,11 +548,15 @@ pub fn promote(
     verifier: &dyn Verifier,
 ) -> Result<Report, PromoteError> {
     // The verifier always sees the referrers, even when they are not carried; one that does not read
-    // them is not made to wait for them.
-    let src_referrers = if verifier.needs_referrers() {
-        referrers::discover(src, digest, None)?
+    // them is not made to wait for them. The source's tag list is read once, for both.
+    let tags = if verifier.needs_referrers() || options.referrers {
+        Some(src.tags()?)
     } else {
-        Vec::new()
+        None
+    };
+    let src_referrers = match (&tags, verifier.needs_referrers()) {
+        (Some(tags), true) => referrers::discover(src, digest, Some(tags))?,
+        _ => Vec::new(),
     };
     verifier
         .verify(src, digest, &src_referrers)
@@ -367,7 +566,9 @@ pub fn promote(
             source,
         })?;
     let known = verifier.needs_referrers().then_some(src_referrers.as_slice());
-    let (nodes, blobs, referrer_digests) = walk(src, digest, options.referrers, known)?;
+    let workers = options.concurrency.clamp(1, 32);
+    let carried = tags.as_deref().filter(|_| options.referrers);
+    let (nodes, blobs, referrer_digests) = walk(src, digest, carried, known, workers)?;
     let counters = Counters::default();
     let present = copy_blobs_asking_manifests(src, dst, &nodes, &blobs, options.concurrency, &counters)?;
 
@@ -389,19 +590,18 @@ pub fn promote(
     // Referrers to make discoverable at the destination, by subject: each subject's listing (referrers
     // API) is consulted once, and its tag index written once, with all its new entries.
     let mut unindexed: BTreeMap<Digest, Vec<Descriptor>> = BTreeMap::new();
-    for (node, present) in nodes.iter().zip(present) {
+    let puts = write_manifests(dst, &nodes, &present, workers)?;
+    for ((node, present), put) in nodes.iter().zip(present).zip(puts) {
         let f = &node.fetched;
         if f.digest == *digest {
             report.media_type.clone_from(&f.media_type);
             root_manifest = Some((f.bytes.clone(), f.media_type.clone()));
         }
-        let put = if present {
+        if present {
             report.manifests_skipped += 1;
-            None
         } else {
             report.manifests_copied += 1;
-            Some(dst.put_manifest(&f.bytes, &f.media_type, None)?)
-        };
+        }
         if let Some(subject) = node.subject
             && !put.is_some_and(|p| p.subject_indexed)
         {
@@ -411,10 +611,6 @@ pub fn promote(
             entry.artifact_type = f.manifest.artifact_type().map(str::to_owned);
             entry.annotations = f.manifest.annotations().cloned();
             unindexed.entry(subject).or_default().push(entry);
-        }
-        if let Some(tag) = &node.cosign_tag {
-            // cosign's legacy attachments live under digest-derived tags: recreate them.
-            dst.put_manifest(&f.bytes, &f.media_type, Some(tag))?;
         }
     }
     for (subject, entries) in &mut unindexed {

@@ -139,6 +139,16 @@ pub enum StoreError {
         /// What was wrong.
         reason: String,
     },
+    /// A registry that had taken a monolithic upload answered the next one with an upload session: the
+    /// streamed blob was not stored and must be sent again (a transient error: the copy is retried,
+    /// then by POST and PUT).
+    #[error("{registry} stopped taking monolithic uploads; blob {digest} was not stored and is sent again")]
+    MonolithicWithdrawn {
+        /// The registry host.
+        registry: String,
+        /// The blob.
+        digest: Digest,
+    },
 }
 
 /// A deadline of a registry request (see `remote::ClientOptions`).
@@ -213,7 +223,7 @@ impl StoreError {
     #[must_use]
     pub fn is_transient(&self) -> bool {
         match self {
-            StoreError::Transport { .. } => true,
+            StoreError::Transport { .. } | StoreError::MonolithicWithdrawn { .. } => true,
             StoreError::Status { status, .. } => *status == 429 || *status >= 500,
             _ => false,
         }

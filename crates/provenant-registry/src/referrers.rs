@@ -8,7 +8,7 @@
 //! does the same for many entries of many subjects at once (promotion): one write per subject, one
 //! round of confirmations for all.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use provenant_digest::Digest;
@@ -134,8 +134,11 @@ const CONFIRMATION_PAUSE_FACTOR: u32 = 2;
 /// confirmation. Registries offer no compare-and-swap on tags, so there each index is re-read after a
 /// pause (of at least [`CONFIRMATION_PAUSE_FACTOR`] times the time our own read and write of it took,
 /// since a concurrent writer's read-modify-write takes about as long) and rewritten with whatever it lost,
-/// until every entry has survived two consecutive checks. An entry that was already listed before
-/// anything was written needs no confirmation (whoever wrote it confirmed it).
+/// until every entry has survived a check that follows its last write by that pause. Only a writer that
+/// read the index before our write can drop our entry, and its write lands within its own
+/// read-modify-write time after ours, so one check after the pause sees it; a second check would only
+/// lengthen the window the factor already sets. An entry that was already listed before anything was
+/// written needs no confirmation (whoever wrote it confirmed it).
 pub fn add_to_tag_indexes(
     store: &dyn Store,
     entries: &BTreeMap<Digest, Vec<Descriptor>>,
@@ -146,13 +149,13 @@ pub fn add_to_tag_indexes(
         }
         return Ok(());
     }
-    // Subjects still to confirm, with their consecutive successful checks.
-    let mut pending: BTreeMap<Digest, u32> = BTreeMap::new();
+    // Subjects written and not yet confirmed.
+    let mut pending: BTreeSet<Digest> = BTreeSet::new();
     let mut slowest = Duration::ZERO;
     for (subject, list) in entries {
         let started = Instant::now();
         if merge_into_tag_index(store, subject, list)? {
-            pending.insert(*subject, 0);
+            pending.insert(*subject);
         }
         slowest = slowest.max(started.elapsed());
     }
@@ -166,15 +169,14 @@ pub fn add_to_tag_indexes(
         let pause = (slowest * CONFIRMATION_PAUSE_FACTOR * (1 + attempt / 2))
             .clamp(MIN_CONFIRMATION_PAUSE, MAX_CONFIRMATION_PAUSE);
         std::thread::sleep(pause + jitter.next(pause / 2));
-        let subjects: Vec<Digest> = pending.keys().copied().collect();
+        let subjects: Vec<Digest> = pending.iter().copied().collect();
         for subject in subjects {
             let list = entries.get(&subject).map_or(&[][..], Vec::as_slice);
             let started = Instant::now();
             let wrote = merge_into_tag_index(store, &subject, list)?;
             slowest = slowest.max(started.elapsed());
-            let checks = pending.entry(subject).or_default();
-            *checks = if wrote { 0 } else { *checks + 1 };
-            if *checks >= 2 {
+            // Rewritten: what it lost is back, and is confirmed after the next pause.
+            if !wrote {
                 pending.remove(&subject);
             }
         }
@@ -182,7 +184,7 @@ pub fn add_to_tag_indexes(
     if pending.is_empty() {
         return Ok(());
     }
-    let tags: Vec<String> = pending.keys().map(|s| referrers_tag(s).to_string()).collect();
+    let tags: Vec<String> = pending.iter().map(|s| referrers_tag(s).to_string()).collect();
     Err(StoreError::Protocol {
         registry: store.location(),
         reason: format!(
@@ -267,7 +269,8 @@ fn merge(out: &mut Vec<Referrer>, descriptor: Descriptor, scheme: Scheme, cosign
 }
 
 /// Everything attached directly to `subject`, from every scheme, sorted by digest. `tags` is the
-/// repository's tag list when already known (it is needed for cosign's legacy tags).
+/// repository's tag list when already known (it names cosign's legacy tags and the referrers tag
+/// index: neither is read unless listed).
 pub fn discover(
     store: &dyn Store,
     subject: &Digest,
@@ -279,11 +282,6 @@ pub fn discover(
             merge(&mut out, d, Scheme::ReferrersApi, None);
         }
     }
-    if let Some(index) = read_tag_index(store, subject)? {
-        for d in index.manifests {
-            merge(&mut out, d, Scheme::TagIndex, None);
-        }
-    }
     let owned;
     let tags = if let Some(t) = tags {
         t
@@ -291,6 +289,14 @@ pub fn discover(
         owned = store.tags()?;
         &owned
     };
+    // The tag list says whether there is a tag index to read: no round trip for the usual 404.
+    if tags.contains(&referrers_tag(subject))
+        && let Some(index) = read_tag_index(store, subject)?
+    {
+        for d in index.manifests {
+            merge(&mut out, d, Scheme::TagIndex, None);
+        }
+    }
     for kind in CosignKind::ALL {
         let tag = cosign_tag(subject, kind);
         if !tags.contains(&tag) {

@@ -10,12 +10,20 @@
 //! - Every request has deadlines ([`ClientOptions::connect_timeout`], [`ClientOptions::read_timeout`],
 //!   [`ClientOptions::request_timeout`]); a registry that misses one fails the request with
 //!   [`StoreError::Timeout`], which is not retried.
-//! - Blobs are uploaded with POST then PUT, or POST, PATCH chunks and a closing PUT above
-//!   [`ClientOptions::chunk_size`]; a declined cross-repository mount falls back to an upload.
+//! - Blobs are uploaded in one request where the registry takes it (the monolithic `POST
+//!   …/blobs/uploads/?digest=` of the distribution spec, tried with blobs of at most
+//!   [`MONOLITHIC_PROBE_BYTES`] and remembered per registry), else with POST then PUT, or POST, PATCH
+//!   chunks and a closing PUT above [`ClientOptions::chunk_size`]; a registry that answers the
+//!   monolithic POST with an upload session (202, as docker-registry does) gets the blob by PUT into
+//!   that session, so refusing costs no extra round trip. A declined cross-repository mount falls back
+//!   to an upload.
+//! - Connections are kept alive and reused: the bodies of answers that are not used (404s, 401s,
+//!   errors) are read to their end (up to [`MAX_DISCARDED_BODY`]) so that their connection returns
+//!   to the pool.
 //! - Everything read is verified against its digest while it streams; manifests are bounded by
 //!   [`MAX_MANIFEST_BYTES`]; redirects are bounded.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -35,6 +43,13 @@ pub const DEFAULT_CHUNK_SIZE: u64 = 32 << 20;
 const MAX_SMALL_RESPONSE: u64 = 1 << 20;
 /// Largest tag list page read.
 const MAX_TAG_LIST: u64 = 16 << 20;
+/// Most bytes of an unused answer's body read so that its connection can be reused; a longer body
+/// closes the connection instead.
+pub const MAX_DISCARDED_BODY: u64 = 64 << 10;
+/// Largest blob that tries the monolithic upload while the registry's support for it is unknown: a
+/// registry that ignores the body (answering 202) still reads and discards a body this small, so its
+/// connection stays usable, and the bytes are sent again by PUT.
+pub const MONOLITHIC_PROBE_BYTES: u64 = 64 << 10;
 
 /// How a [`Client`] behaves.
 #[derive(Debug, Clone)]
@@ -97,6 +112,11 @@ pub struct Client {
     agent: ureq::Agent,
     options: ClientOptions,
     auth: Mutex<BTreeMap<String, HostAuth>>,
+    /// Per registry host: whether it takes a monolithic `POST ?digest=` upload (absent: not known yet).
+    monolithic: Mutex<BTreeMap<String, bool>>,
+    /// Registry hosts known to lack the referrers API (they answered it 404, which the distribution
+    /// spec forbids a registry that has it): not asked again.
+    no_referrers_api: Mutex<BTreeSet<String>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -176,6 +196,28 @@ impl Client {
             agent,
             options,
             auth: Mutex::new(BTreeMap::new()),
+            monolithic: Mutex::new(BTreeMap::new()),
+            no_referrers_api: Mutex::new(BTreeSet::new()),
+        }
+    }
+
+    fn lacks_referrers_api(&self, registry: &Registry) -> bool {
+        self.no_referrers_api
+            .lock()
+            .is_ok_and(|s| s.contains(registry.api_host()))
+    }
+
+    /// Whether `registry` is known to take (`Some(true)`) or refuse (`Some(false)`) monolithic uploads.
+    fn monolithic(&self, registry: &Registry) -> Option<bool> {
+        self.monolithic
+            .lock()
+            .ok()
+            .and_then(|m| m.get(registry.api_host()).copied())
+    }
+
+    fn set_monolithic(&self, registry: &Registry, takes: bool) {
+        if let Ok(mut m) = self.monolithic.lock() {
+            m.insert(registry.api_host().to_owned(), takes);
         }
     }
 
@@ -415,6 +457,11 @@ impl Client {
             }
             let per_call = self.per_call(&req);
             let result = match &mut req.body {
+                // An empty POST or PUT says so (rather than an empty chunked body).
+                ReqBody::Empty if matches!(req.method, "POST" | "PUT" | "PATCH") => builder
+                    .header("Content-Length", "0")
+                    .body(&[][..])
+                    .map(|r| self.agent.run(self.configure(per_call, r))),
                 ReqBody::Empty => builder
                     .body(())
                     .map(|r| self.agent.run(self.configure(per_call, r))),
@@ -438,14 +485,14 @@ impl Client {
                     if status == 401 && !authenticated && replayable {
                         authenticated = true;
                         let challenge = header(&resp, "www-authenticate");
-                        drop(resp);
+                        discard(resp);
                         self.authenticate(registry, challenge.as_deref(), &req.scopes)?;
                         continue;
                     }
                     if (status == 429 || status >= 500) && replayable && attempt < self.options.max_retries {
                         let retry_after =
                             header(&resp, "retry-after").and_then(|v| v.trim().parse::<u64>().ok());
-                        drop(resp);
+                        discard(resp);
                         let delay = retry_after
                             .map_or(self.options.initial_backoff * 2u32.saturating_pow(attempt), |s| {
                                 Duration::from_secs(s.min(10))
@@ -477,6 +524,15 @@ impl Client {
     }
 }
 
+/// Reads an unused answer's body to its end (up to [`MAX_DISCARDED_BODY`]), so that its connection goes
+/// back to the pool rather than being closed; a longer body, or one that fails, closes it.
+fn discard(resp: Response) {
+    let _ = std::io::copy(
+        &mut resp.into_body().into_reader().take(MAX_DISCARDED_BODY),
+        &mut std::io::sink(),
+    );
+}
+
 fn read_limited(resp: Response, limit: u64) -> Result<Vec<u8>, std::io::Error> {
     let mut out = Vec::new();
     resp.into_body().into_reader().take(limit).read_to_end(&mut out)?;
@@ -485,7 +541,8 @@ fn read_limited(resp: Response, limit: u64) -> Result<Vec<u8>, std::io::Error> {
 
 fn status_error(method: &'static str, url: &str, resp: Response) -> StoreError {
     let status = resp.status().as_u16();
-    let body = read_limited(resp, 4096).unwrap_or_default();
+    let mut body = read_limited(resp, MAX_DISCARDED_BODY).unwrap_or_default();
+    body.truncate(4096);
     let message = serde_json::from_slice::<serde_json::Value>(&body)
         .ok()
         .and_then(|doc| {
@@ -542,6 +599,16 @@ impl<R: Read> Read for DeadlineReader<R> {
             }
         })
     }
+}
+
+/// What a monolithic upload request came to.
+enum Monolithic {
+    /// The registry stored the blob.
+    Stored,
+    /// The registry opened an upload session at this location instead.
+    Session(String),
+    /// The registry refused the request's form.
+    Refused,
 }
 
 /// One repository of a registry.
@@ -615,11 +682,122 @@ impl Remote {
         if resp.status().as_u16() != 202 {
             return Err(status_error("POST", &url, resp));
         }
-        let location = header(&resp, "location").ok_or_else(|| StoreError::Protocol {
+        self.session_location(resp)
+    }
+
+    /// The upload session an answer opened (its `Location`), its body read so the connection is reused.
+    fn session_location(&self, resp: Response) -> Result<String, StoreError> {
+        let location = header(&resp, "location");
+        discard(resp);
+        let location = location.ok_or_else(|| StoreError::Protocol {
             registry: self.repository.registry().to_string(),
             reason: "upload started without a Location header".to_owned(),
         })?;
         Ok(self.resolve(&location))
+    }
+
+    /// Sends a whole blob in one `POST …/blobs/uploads/?digest=`. `Ok(None)` when it was stored;
+    /// `Ok(Some(location))` when the registry does not take monolithic uploads but opened an upload
+    /// session instead (202), into which the blob is then PUT; `Err` on any other answer (the caller
+    /// decides whether that is a refusal to fall back from).
+    fn post_monolithic(
+        &self,
+        digest: &Digest,
+        body: ReqBody<'_>,
+        size: u64,
+    ) -> Result<Monolithic, StoreError> {
+        let url = Self::with_digest(&self.url("blobs/uploads/"), digest);
+        let mut req = self.req("POST", url.clone(), true);
+        req.headers.push(("Content-Type", media::OCTET_STREAM.to_owned()));
+        req.body = body;
+        req.blob_size = Some(size);
+        let resp = self.send_stream(req, digest)?;
+        match resp.status().as_u16() {
+            201 => {
+                discard(resp);
+                Ok(Monolithic::Stored)
+            }
+            202 => Ok(Monolithic::Session(self.session_location(resp)?)),
+            // Refusals of the form rather than of the blob: the registry takes the blob otherwise.
+            400 | 405 | 415 | 501 => {
+                discard(resp);
+                Ok(Monolithic::Refused)
+            }
+            _ => Err(status_error("POST", &url, resp)),
+        }
+    }
+
+    /// Closes an upload session with the whole blob (`PUT <location>?digest=`).
+    fn put_into_session(
+        &self,
+        location: &str,
+        digest: &Digest,
+        body: ReqBody<'_>,
+        size: u64,
+    ) -> Result<(), StoreError> {
+        let url = Self::with_digest(location, digest);
+        let mut req = self.req("PUT", url.clone(), true);
+        req.headers.push(("Content-Type", media::OCTET_STREAM.to_owned()));
+        req.body = body;
+        req.blob_size = Some(size);
+        let resp = self.send_stream(req, digest)?;
+        if resp.status().as_u16() != 201 {
+            return Err(status_error("PUT", &url, resp));
+        }
+        discard(resp);
+        Ok(())
+    }
+
+    /// A small blob, read whole and checked against its size and digest before anything is sent.
+    fn read_small(&self, digest: &Digest, size: u64, data: &mut dyn Read) -> Result<Vec<u8>, StoreError> {
+        let what = || format!("blob {digest}");
+        let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+        data.take(size.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(|e| StoreError::from_io(format!("uploading blob {digest}"), e))?;
+        if bytes.len() as u64 != size {
+            return Err(StoreError::SizeMismatch {
+                what: what(),
+                location: self.location(),
+                expected: size,
+                actual: bytes.len() as u64,
+            });
+        }
+        let actual = digest.algorithm().hash_bytes(&bytes);
+        if actual != *digest {
+            return Err(StoreError::DigestMismatch {
+                what: what(),
+                location: self.location(),
+                expected: *digest,
+                actual,
+            });
+        }
+        Ok(bytes)
+    }
+
+    /// Uploads a small blob: one monolithic POST where the registry takes it (or may), else POST and PUT.
+    fn put_small_blob(&self, digest: &Digest, size: u64, data: &mut dyn Read) -> Result<(), StoreError> {
+        let bytes = self.read_small(digest, size, data)?;
+        let registry = self.repository.registry();
+        let location = if self.client.monolithic(registry) == Some(false) {
+            self.start_upload()?
+        } else {
+            match self.post_monolithic(digest, ReqBody::Bytes(&bytes), size)? {
+                Monolithic::Stored => {
+                    self.client.set_monolithic(registry, true);
+                    return Ok(());
+                }
+                Monolithic::Session(location) => {
+                    self.client.set_monolithic(registry, false);
+                    location
+                }
+                Monolithic::Refused => {
+                    self.client.set_monolithic(registry, false);
+                    self.start_upload()?
+                }
+            }
+        };
+        self.put_into_session(&location, digest, ReqBody::Bytes(&bytes), size)
     }
 
     fn with_digest(location: &str, digest: &Digest) -> String {
@@ -650,7 +828,10 @@ impl Store for Remote {
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(0),
             )),
-            404 => Ok(None),
+            404 => {
+                discard(resp);
+                Ok(None)
+            }
             _ => Err(status_error("HEAD", &url, resp)),
         }
     }
@@ -664,6 +845,7 @@ impl Store for Remote {
         match resp.status().as_u16() {
             200 => {}
             404 => {
+                discard(resp);
                 return Err(StoreError::NotFound {
                     what: format!("blob {digest}"),
                     location: self.location(),
@@ -687,8 +869,31 @@ impl Store for Remote {
     }
 
     fn put_blob(&self, digest: &Digest, size: u64, data: &mut dyn Read) -> Result<(), StoreError> {
-        let mut location = self.start_upload()?;
         let chunk = self.client.options.chunk_size.max(1);
+        if size <= MONOLITHIC_PROBE_BYTES {
+            return self.put_small_blob(digest, size, data);
+        }
+        if size <= chunk && self.client.monolithic(self.repository.registry()) == Some(true) {
+            // The registry took a monolithic upload before: one request, streamed. A stream cannot be
+            // sent twice, so a registry that now opens a session instead fails this copy (it is retried
+            // as a whole, by then without the monolithic request).
+            return match self.post_monolithic(digest, ReqBody::Stream(data, size), size)? {
+                Monolithic::Stored => Ok(()),
+                refused => {
+                    self.client.set_monolithic(self.repository.registry(), false);
+                    if let Monolithic::Session(location) = refused
+                        && let Ok(resp) = self.send(self.req("DELETE", location, true))
+                    {
+                        discard(resp);
+                    }
+                    Err(StoreError::MonolithicWithdrawn {
+                        registry: self.repository.registry().to_string(),
+                        digest: *digest,
+                    })
+                }
+            };
+        }
+        let mut location = self.start_upload()?;
         if size > chunk {
             // Each chunk streams from the source as it is read: no chunk is buffered, so reading
             // the source and writing the destination overlap.
@@ -728,18 +933,10 @@ impl Store for Remote {
             if resp.status().as_u16() != 201 {
                 return Err(status_error("PUT", &url, resp));
             }
+            discard(resp);
             return Ok(());
         }
-        let url = Self::with_digest(&location, digest);
-        let mut req = self.req("PUT", url.clone(), true);
-        req.headers.push(("Content-Type", media::OCTET_STREAM.to_owned()));
-        req.body = ReqBody::Stream(data, size);
-        req.blob_size = Some(size);
-        let resp = self.send_stream(req, digest)?;
-        if resp.status().as_u16() != 201 {
-            return Err(status_error("PUT", &url, resp));
-        }
-        Ok(())
+        self.put_into_session(&location, digest, ReqBody::Stream(data, size), size)
     }
 
     fn mount_blob(&self, digest: &Digest, from: &Repository) -> Result<bool, StoreError> {
@@ -759,9 +956,12 @@ impl Store for Remote {
             202 => {
                 // Declined: the registry opened an ordinary upload session instead. Cancel it; the
                 // caller uploads.
-                if let Some(location) = header(&resp, "location") {
-                    drop(resp);
-                    let _ = self.send(self.req("DELETE", self.resolve(&location), true));
+                let location = header(&resp, "location");
+                discard(resp);
+                if let Some(location) = location
+                    && let Ok(resp) = self.send(self.req("DELETE", self.resolve(&location), true))
+                {
+                    discard(resp);
                 }
                 Ok(false)
             }
@@ -777,6 +977,7 @@ impl Store for Remote {
         match resp.status().as_u16() {
             200 => {}
             404 => {
+                discard(resp);
                 return Err(StoreError::NotFound {
                     what: format!("manifest {reference}"),
                     location: self.location(),
@@ -820,7 +1021,10 @@ impl Store for Remote {
         let resp = self.send(req)?;
         match resp.status().as_u16() {
             200 => Ok(true),
-            404 => Ok(false),
+            404 => {
+                discard(resp);
+                Ok(false)
+            }
             _ => Err(status_error("HEAD", &url, resp)),
         }
     }
@@ -865,7 +1069,10 @@ impl Store for Remote {
             let resp = self.send(self.req("GET", url.clone(), false))?;
             match resp.status().as_u16() {
                 200 => {}
-                404 => break,
+                404 => {
+                    discard(resp);
+                    break;
+                }
                 _ => return Err(status_error("GET", &url, resp)),
             }
             let link = header(&resp, "link");
@@ -898,17 +1105,32 @@ impl Store for Remote {
     }
 
     fn referrers_api(&self, subject: &Digest) -> Result<Option<Vec<Descriptor>>, StoreError> {
+        let registry = self.repository.registry();
+        if self.client.lacks_referrers_api(registry) {
+            return Ok(None);
+        }
         let url = self.url(&format!("referrers/{subject}"));
         let mut req = self.req("GET", url.clone(), false);
         req.headers.push(("Accept", media::OCI_INDEX.to_owned()));
         let resp = self.send(req)?;
         match resp.status().as_u16() {
             200 => {}
-            404 | 405 | 400 => return Ok(None),
+            404 | 405 | 400 => {
+                // A registry with the API answers 200 for any subject (an empty index when nothing
+                // refers to it): a 404 says it has no such API.
+                if resp.status().as_u16() == 404
+                    && let Ok(mut lacking) = self.client.no_referrers_api.lock()
+                {
+                    lacking.insert(registry.api_host().to_owned());
+                }
+                discard(resp);
+                return Ok(None);
+            }
             _ => return Err(status_error("GET", &url, resp)),
         }
         let content_type = header(&resp, "content-type").unwrap_or_default();
         if !content_type.starts_with(media::OCI_INDEX) {
+            discard(resp);
             return Ok(None);
         }
         let body = read_limited(resp, MAX_MANIFEST_BYTES as u64 + 1)

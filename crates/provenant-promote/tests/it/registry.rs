@@ -329,8 +329,14 @@ fn chunked_uploads_mount_fallback_and_auth_errors() {
     assert!(!other.mount_blob(&missing, store.repository().unwrap()).unwrap());
     assert!(other.mount_blob(&digest, store.repository().unwrap()).unwrap());
     assert_eq!(other.blob_size(&digest).unwrap(), Some(data.len() as u64));
-    // Wrong digest on upload is refused by the registry.
+    // Wrong digest on upload: a small blob is checked before it is sent, a large one is refused by
+    // the registry.
     let err = other.put_blob(&missing, 3, &mut &b"abc"[..]).unwrap_err();
+    assert!(matches!(err, StoreError::DigestMismatch { .. }), "{err}");
+    let large = vec![7u8; 100 << 10];
+    let err = other
+        .put_blob(&missing, large.len() as u64, &mut &large[..])
+        .unwrap_err();
     assert!(matches!(err, StoreError::Status { status: 400, .. }), "{err}");
     // No or wrong credentials: a clear authentication error, never the secret.
     let anon = remote(&client(&[], None), &a, "chunks");

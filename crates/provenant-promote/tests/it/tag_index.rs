@@ -241,7 +241,57 @@ fn promotion_without_verification_discovers_no_referrers_for_the_verifier() {
     assert_eq!(asked("GET /v2/app/tags/list"), 0, "{requests:#?}");
     assert_eq!(
         asked(&format!("GET /v2/app/manifests/{}", referrers_tag(&subject))),
-        3,
-        "one read to merge and two confirmations: {requests:#?}"
+        2,
+        "one read to merge and one confirmation: {requests:#?}"
+    );
+}
+
+/// Promotion speed: a source without the referrers API is asked it once (its 404 says it has none, for
+/// every subject), and a referrer's own tag index is read only when the tag list names one.
+#[test]
+fn source_without_referrers_api_is_asked_once_and_unlisted_tag_indexes_are_not_read() {
+    let t = tempfile::tempdir().unwrap();
+    let layout = Layout::create(&t.path().join("layout")).unwrap();
+    let subject = image(&layout, &t.path().join("root"), 4);
+    let (registry, staging) = without_referrers_api();
+    promote(
+        &layout,
+        &subject,
+        &staging,
+        &PromoteOptions::default(),
+        &NoVerification,
+    )
+    .unwrap();
+    let mut notes: Vec<Digest> = (0..6)
+        .map(|i| attach(&staging, &subject, &format!("note {i}")))
+        .collect();
+    notes.sort();
+    let before = registry.requests().len();
+    // A new client, as a new process would have: it knows nothing of the registry yet.
+    let src = Remote::new(client(), format!("{}/app", registry.host()).parse().unwrap());
+    let dst = Layout::create(&t.path().join("dst")).unwrap();
+    let report = promote(&src, &subject, &dst, &PromoteOptions::default(), &NoVerification).unwrap();
+    let mut carried = report.referrers.clone();
+    carried.sort();
+    assert_eq!(carried, notes, "{report:?}");
+    let requests = registry.requests()[before..].to_vec();
+    let asked = |prefix: &str| requests.iter().filter(|r| r.starts_with(prefix)).count();
+    assert_eq!(asked("GET /v2/app/referrers/"), 1, "{requests:#?}");
+    assert_eq!(
+        asked(&format!("GET /v2/app/manifests/{}", referrers_tag(&subject))),
+        1,
+        "{requests:#?}"
+    );
+    for note in &notes {
+        assert_eq!(
+            asked(&format!("GET /v2/app/manifests/{}", referrers_tag(note))),
+            0,
+            "no tag index listed for {note}: {requests:#?}"
+        );
+    }
+    let found = referrers::discover(&dst, &subject, None).unwrap();
+    assert_eq!(
+        found.iter().map(|r| r.descriptor.digest).collect::<Vec<_>>(),
+        notes
     );
 }

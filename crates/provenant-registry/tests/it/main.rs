@@ -13,3 +13,4 @@ mod layout;
 mod memory;
 mod sigstore_oci;
 mod timeouts;
+mod uploads;
