@@ -29,23 +29,42 @@ fn fixture() -> tempfile::TempDir {
 }
 
 /// `provenant ARGS` in `dir`: the exit code and stdout, the temporary directory redacted.
-fn output(dir: &Path, args: &[&str]) -> String {
-    let out = run(provenant().current_dir(dir).args(args));
+fn output<S: AsRef<str>>(dir: &Path, args: &[S]) -> String {
+    output_of(provenant(), dir, args)
+}
+
+/// `output` of `cmd` (a `provenant` command with its environment) run with `ARGS` in `dir`.
+fn output_of<S: AsRef<str>>(mut cmd: std::process::Command, dir: &Path, args: &[S]) -> String {
+    let args: Vec<&str> = args.iter().map(AsRef::as_ref).collect();
+    let out = run(cmd.current_dir(dir).args(&args));
     let code = out.status.code().unwrap_or(-1);
     assert!(
         code == 0 || code == 1,
         "provenant {args:?} exited {code}: {}",
         stderr(&out)
     );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let tmp = dir.display().to_string();
-    format!("exit {code}\n{}", stdout.replace(&tmp, "[TMP]"))
+    format!("exit {code}\n{}", redacted(dir, &out.stdout))
+}
+
+/// A run's standard output with the machine's directories redacted: the test's temporary directory and
+/// where the third-party vectors and the test peers live.
+fn redacted(dir: &Path, stdout: &[u8]) -> String {
+    let mut text = String::from_utf8_lossy(stdout).into_owned();
+    for (path, name) in [
+        (dir.to_path_buf(), "[TMP]"),
+        (provenant_testkit::vectors_dir(), "[VECTORS]"),
+        (provenant_testkit::oracles_dir(), "[ORACLES]"),
+    ] {
+        text = text.replace(&path.display().to_string(), name);
+    }
+    text
 }
 
 /// Snapshots `provenant ARGS` as text (`NAME`) and as JSON (`NAME.json`).
-fn text_and_json(dir: &Path, name: &str, args: &[&str]) {
-    insta::assert_snapshot!(name, output(dir, args));
-    let json = [args, &["--output", "json"]].concat();
+fn text_and_json<S: AsRef<str>>(dir: &Path, name: &str, args: &[S]) {
+    let args: Vec<&str> = args.iter().map(AsRef::as_ref).collect();
+    insta::assert_snapshot!(name, output(dir, &args));
+    let json = [&args[..], &["--output", "json"]].concat();
     insta::assert_snapshot!(format!("{name}.json"), output(dir, &json));
 }
 
@@ -387,5 +406,455 @@ fn snapshot_keys_public_key() {
         t.path(),
         "keys_public_key",
         &["keys", "public-key", "--key", "ed.key"],
+    );
+}
+
+/// The production trusted-root snapshot the offline verifications of real bundles use.
+fn prod_root() -> String {
+    provenant_testkit::vectors_dir()
+        .join("sigstore-python/embedded-trust-roots/prod/trusted_root.json")
+        .display()
+        .to_string()
+}
+
+/// slsa-verifier's test data directory `sub`.
+fn slsa_verifier(sub: &str) -> String {
+    provenant_testkit::vectors_dir()
+        .join("slsa-verifier/cli/slsa-verifier/testdata")
+        .join(sub)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn snapshot_verify_provenance() {
+    let t = fixture();
+    const GO_BUILDER: &str =
+        "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/builder_go_slsa3.yml";
+    let bundle = format!(
+        "{}/binary-linux-amd64-push-v14.2.intoto.jsonl",
+        slsa_verifier("gha_go/v2.1.0")
+    );
+    let identity = format!("{GO_BUILDER}@refs/tags/v[0-9.]+");
+    let root = prod_root();
+    let args = |source: &'static str| {
+        vec![
+            "verify-provenance".to_owned(),
+            "sha256:f6ab7ad0c7549b5a4942c3b0690519d791c28c4c0f8b286208cb40da3322a066".to_owned(),
+            "--bundle".to_owned(),
+            bundle.clone(),
+            "--source-uri".to_owned(),
+            source.to_owned(),
+            "--builder-id".to_owned(),
+            GO_BUILDER.to_owned(),
+            "--certificate-identity-regexp".to_owned(),
+            identity.clone(),
+            "--certificate-oidc-issuer".to_owned(),
+            "https://token.actions.githubusercontent.com".to_owned(),
+            "--trusted-root".to_owned(),
+            root.clone(),
+        ]
+    };
+    text_and_json(
+        t.path(),
+        "verify_provenance",
+        &args("github.com/slsa-framework/example-package"),
+    );
+    text_and_json(
+        t.path(),
+        "verify_provenance_other_source",
+        &args("github.com/slsa-framework/other-package"),
+    );
+}
+
+#[test]
+fn snapshot_verify_vsa() {
+    let t = fixture();
+    let dir = slsa_verifier("vsa/gce/v1");
+    let attestation = format!("{dir}/gke-gce-pre.bcid-vsa.jsonl");
+    let key = format!("{dir}/vsa_signing_public_key.pem");
+    let args = |level: &'static str| {
+        vec![
+            "verify-vsa".to_owned(),
+            "--attestation-path".to_owned(),
+            attestation.clone(),
+            "--subject-digest".to_owned(),
+            "gce_image_id:8970095005306000053".to_owned(),
+            "--resource-uri".to_owned(),
+            "gce_image://gke-node-images:gke-12615-gke1418000-cos-101-17162-463-29-c-cgpv1-pre".to_owned(),
+            "--verifier-id".to_owned(),
+            "https://bcid.corp.google.com/verifier/bcid_package_enforcer/v0.1".to_owned(),
+            "--verified-level".to_owned(),
+            level.to_owned(),
+            "--public-key-path".to_owned(),
+            key.clone(),
+            "--public-key-id".to_owned(),
+            "keystore://76574:prod:vsa_signing_public_key".to_owned(),
+        ]
+    };
+    text_and_json(t.path(), "verify_vsa", &args("SLSA_BUILD_LEVEL_2"));
+    text_and_json(t.path(), "verify_vsa_higher_level", &args("SLSA_BUILD_LEVEL_3"));
+}
+
+#[test]
+fn snapshot_verify_npm_package() {
+    let t = fixture();
+    let d = t.path();
+    std::fs::write(d.join("keys.json"), provenant_testkit::npm_registry_keys()).unwrap();
+    let tarball = format!(
+        "{}/provenance-npm-test-cli-v1-prega.tgz",
+        slsa_verifier("npm/gha")
+    );
+    let attestations = format!("{tarball}.json");
+    let root = prod_root();
+    let args = |branch: &'static str| {
+        vec![
+            "verify-npm-package".to_owned(),
+            tarball.clone(),
+            "--attestations-path".to_owned(),
+            attestations.clone(),
+            "--npm-keys".to_owned(),
+            "keys.json".to_owned(),
+            "--trusted-root".to_owned(),
+            root.clone(),
+            "--source-uri".to_owned(),
+            "github.com/sigstore/sigstore-js".to_owned(),
+            "--builder-id".to_owned(),
+            "https://github.com/actions/runner/github-hosted".to_owned(),
+            "--package-name".to_owned(),
+            "sigstore".to_owned(),
+            "--package-version".to_owned(),
+            "2.3.1".to_owned(),
+            "--source-branch".to_owned(),
+            branch.to_owned(),
+        ]
+    };
+    text_and_json(d, "verify_npm_package", &args("main"));
+    text_and_json(d, "verify_npm_package_other_branch", &args("release"));
+}
+
+#[test]
+fn snapshot_verify_pypi_package() {
+    let t = fixture();
+    const SDIST: &str = "pypi_attestations-0.0.19.tar.gz";
+    let asset = |name: &str| {
+        provenant_testkit::require_fixture("pypi-attestations", name)
+            .display()
+            .to_string()
+    };
+    let sdist = asset(SDIST);
+    let provenance = asset(&format!("{SDIST}.provenance"));
+    let root = prod_root();
+    let args = |workflow: &'static str| {
+        vec![
+            "verify-pypi-package".to_owned(),
+            sdist.clone(),
+            "--trusted-root".to_owned(),
+            root.clone(),
+            "--provenance".to_owned(),
+            provenance.clone(),
+            "--repository".to_owned(),
+            "https://github.com/trailofbits/pypi-attestations".to_owned(),
+            "--workflow".to_owned(),
+            workflow.to_owned(),
+        ]
+    };
+    text_and_json(t.path(), "verify_pypi_package", &args("release.yml"));
+    text_and_json(t.path(), "verify_pypi_package_other_workflow", &args("other.yml"));
+}
+
+#[test]
+fn snapshot_verify_github_attestation() {
+    let t = fixture();
+    const PUBLISHER: &str = "https://github.com/bazel-contrib/publish-to-bcr/.github/workflows/publish.yaml";
+    let bcr = slsa_verifier("bcr");
+    let module = format!("{bcr}/MODULE.bazel");
+    let attestation = format!("{bcr}/MODULE.bazel.intoto.jsonl");
+    let root = prod_root();
+    let args = |branch: &'static str| {
+        vec![
+            "verify-github-attestation".to_owned(),
+            module.clone(),
+            "--attestation-path".to_owned(),
+            attestation.clone(),
+            "--source-uri".to_owned(),
+            "github.com/aspect-build/rules_lint".to_owned(),
+            "--trusted-root".to_owned(),
+            root.clone(),
+            "--builder-id".to_owned(),
+            PUBLISHER.to_owned(),
+            "--source-branch".to_owned(),
+            branch.to_owned(),
+        ]
+    };
+    text_and_json(t.path(), "verify_github_attestation", &args("publish-to-bcr"));
+    text_and_json(t.path(), "verify_github_attestation_other_branch", &args("main"));
+}
+
+#[test]
+fn snapshot_digest() {
+    let t = fixture();
+    std::fs::write(t.path().join("b.txt"), "world\n").unwrap();
+    text_and_json(t.path(), "digest", &["digest", "a.txt", "b.txt"]);
+}
+
+/// The `SOURCE_DATE_EPOCH` of the governance fixtures of `crate::environments` (2026-05-28).
+const GOVERNED_EPOCH: &str = "1780000000";
+
+/// The note signer key of `ledger init` is drawn at random: its verifier key and the signatures it makes
+/// on checkpoints are the one thing redacted in the ledger's reports.
+fn note_filters() -> Vec<(&'static str, &'static str)> {
+    vec![
+        (
+            r"example\.com/audit\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+",
+            "[NOTE VERIFIER KEY]",
+        ),
+        (
+            r"— example\.com/audit [A-Za-z0-9+/=]+",
+            "— example.com/audit [NOTE SIGNATURE]",
+        ),
+    ]
+}
+
+/// `provenant ARGS` in `dir` at the governance fixtures' time and with their password (of the note key):
+/// exit code and redacted stdout.
+fn governed_output<S: AsRef<str>>(dir: &Path, args: &[S]) -> String {
+    let mut cmd = provenant();
+    cmd.env("SOURCE_DATE_EPOCH", GOVERNED_EPOCH)
+        .env("COSIGN_PASSWORD", "s3cret");
+    output_of(cmd, dir, args)
+}
+
+/// Snapshots `provenant ARGS` in `dir` as text and JSON at the governance fixtures' time.
+fn governed_text_and_json<S: AsRef<str>>(dir: &Path, name: &str, args: &[S]) {
+    let args: Vec<&str> = args.iter().map(AsRef::as_ref).collect();
+    insta::with_settings!({filters => note_filters()}, {
+        insta::assert_snapshot!(name, governed_output(dir, &args));
+        let json = [&args[..], &["--output", "json"]].concat();
+        insta::assert_snapshot!(format!("{name}.json"), governed_output(dir, &json));
+    });
+}
+
+/// Snapshots a command that appends to the ledger: its text run in `text` and its JSON run in `json`,
+/// two fixtures with the same history, so that both report the same step.
+fn governed_step_text_and_json<S: AsRef<str>>(text: &Path, json: &Path, name: &str, args: &[S]) {
+    let args: Vec<&str> = args.iter().map(AsRef::as_ref).collect();
+    insta::with_settings!({filters => note_filters()}, {
+        insta::assert_snapshot!(name, governed_output(text, &args));
+        let with_json = [&args[..], &["--output", "json"]].concat();
+        insta::assert_snapshot!(format!("{name}.json"), governed_output(json, &with_json));
+    });
+}
+
+/// A governed path on the fixed key: roles (`ci` and `release-manager` both hold it), a ledger, the
+/// platform's environments file over OCI layouts in the directory (relative paths), an image built with its provenance
+/// signed and appended, a passing gate decision appended, and the image promoted into dev and test
+/// (the helpers of `crate::environments`). Returns the directory and `oci:…/build@DIGEST`.
+fn governed() -> (tempfile::TempDir, String) {
+    use crate::environments::{ledger_append, ok, promote, sign_statement_file};
+    let t = fixture();
+    let d = t.path();
+    std::fs::write(d.join("ci.key"), ED25519_KEY).unwrap();
+    std::fs::write(d.join("ci.pub"), ED25519_PUB).unwrap();
+    std::fs::write(
+        d.join("roles.yaml"),
+        "roles:\n  ci:\n    keys: [ci.pub]\n  release-manager:\n    keys: [ci.pub]\n  deployer:\n    keys: [ci.pub]\n  promoter:\n    keys: [ci.pub]\n",
+    )
+    .unwrap();
+    ok(
+        d,
+        &[
+            "ledger",
+            "init",
+            "--ledger",
+            "sqlite:ledger.db",
+            "--origin",
+            "example.com/audit",
+            "--output-key-prefix",
+            "note",
+        ],
+    );
+    // Layouts relative to the directory, so that no record holds the temporary directory's path.
+    ok(
+        d,
+        &[
+            "env",
+            "init",
+            "--repository-template",
+            "oci:{env}",
+            "-o",
+            "environments.yaml",
+        ],
+    );
+    std::fs::create_dir_all(d.join("rootfs")).unwrap();
+    std::fs::write(d.join("rootfs/app"), "v1").unwrap();
+    let build = "oci:build";
+    let out = ok(
+        d,
+        &[
+            "oci",
+            "image",
+            "rootfs",
+            &format!("{build}:1"),
+            "--key",
+            "ci.key",
+            "--provenance-bundle",
+            "prov.json",
+            "--output",
+            "json",
+        ],
+    );
+    let digest = serde_json::from_str::<serde_json::Value>(&out).unwrap()["digest"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    ledger_append(d, "prov.json");
+    let decision = serde_json::json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": "app", "digest": {"sha256": digest.strip_prefix("sha256:").unwrap()}}],
+        "predicateType": "https://provenant.dev/attestation/gate-decision/v1",
+        "predicate": {"decision": "pass", "evaluatedAt": "2026-05-28T20:00:00Z"}
+    });
+    ledger_append(d, &sign_statement_file(d, "ci.key", &decision, "pass.json"));
+    let subject = format!("{build}@{digest}");
+    for env in ["dev", "test"] {
+        let out = promote(d, &subject, env);
+        assert_eq!(out.status.code(), Some(0), "{env}: {}", stderr(&out));
+    }
+    (t, subject)
+}
+
+#[test]
+fn snapshot_env_status_change_record_and_exceptions_list() {
+    let (t, subject) = governed();
+    let d = t.path();
+    let ledger = ["--ledger", "sqlite:ledger.db"];
+    governed_text_and_json(d, "env_status", &[&["env", "status"][..], &ledger].concat());
+    governed_text_and_json(
+        d,
+        "change_record",
+        &[&["change-record", &subject, "--env", "test"][..], &ledger].concat(),
+    );
+    insta::assert_snapshot!(
+        "change_record.md",
+        governed_output(
+            d,
+            &[
+                &["change-record", &subject, "--env", "test", "--format", "markdown"][..],
+                &ledger
+            ]
+            .concat()
+        )
+    );
+    governed_text_and_json(
+        d,
+        "exceptions_list",
+        &[&["exceptions", "list", "--roles", "roles.yaml"][..], &ledger].concat(),
+    );
+}
+
+#[test]
+fn snapshot_approve_deploy_rollback_and_the_ledger() {
+    let (a, subject) = governed();
+    let (b, _) = governed();
+    let (a, b) = (a.path(), b.path());
+    let digest = subject.rsplit_once('@').unwrap().1.to_owned();
+    let image = format!("registry.example/shop/web@{digest}");
+    let ledger = ["--ledger", "sqlite:ledger.db"];
+    governed_step_text_and_json(
+        a,
+        b,
+        "approve",
+        &[
+            &[
+                "approve",
+                &subject,
+                "--env",
+                "prod",
+                "--role",
+                "release-manager",
+                "--key",
+                "ci.key",
+            ][..],
+            &["--comment", "release 1"],
+            &ledger,
+        ]
+        .concat(),
+    );
+    governed_step_text_and_json(
+        a,
+        b,
+        "deploy_record",
+        &[
+            &[
+                "deploy",
+                "record",
+                &image,
+                "--env",
+                "test",
+                "--strategy",
+                "rolling",
+                "--health",
+                "pass",
+            ][..],
+            &["--key", "ci.key"],
+            &ledger,
+        ]
+        .concat(),
+    );
+    governed_text_and_json(
+        a,
+        "verify_deploy",
+        &[
+            &["verify-deploy", &image, "--env", "test", "--roles", "roles.yaml"][..],
+            &ledger,
+        ]
+        .concat(),
+    );
+    governed_text_and_json(
+        a,
+        "rollback_plan",
+        &[
+            &["rollback", "plan", "--env", "test", "--roles", "roles.yaml"][..],
+            &ledger,
+        ]
+        .concat(),
+    );
+    governed_text_and_json(
+        a,
+        "ledger_get",
+        &[&["ledger", "get", "--index", "2"][..], &ledger].concat(),
+    );
+    governed_step_text_and_json(
+        a,
+        b,
+        "ledger_checkpoint",
+        &[&["ledger", "checkpoint", "--note-key", "note.key"][..], &ledger].concat(),
+    );
+    governed_step_text_and_json(
+        a,
+        b,
+        "ledger_export",
+        &[
+            &["ledger", "export", "--subject", &digest, "-o", "audit.tar"][..],
+            &ledger,
+        ]
+        .concat(),
+    );
+    governed_text_and_json(
+        a,
+        "ledger_verify_bundle",
+        &["ledger", "verify-bundle", "audit.tar", "--key", "note.pub"],
+    );
+    governed_step_text_and_json(
+        a,
+        b,
+        "ledger_redact",
+        &[
+            &["ledger", "redact", "--index", "3", "--reason", "personal data"][..],
+            &["--note-key", "note.key"],
+            &ledger,
+        ]
+        .concat(),
     );
 }
