@@ -280,6 +280,19 @@ checksum = "49f1f14873335454500d59611f1cf4a4b0f786f9ac11f4312a78e4cf2566695b"
         "sbom_convert.spdx.json",
         output(d, &["sbom", "convert", "app.cdx.json", "--format", "spdx-json"])
     );
+    text_and_json(
+        d,
+        "sbom_attest",
+        &[
+            "sbom",
+            "attest",
+            "app",
+            "--key",
+            "ed.key",
+            "--bundle",
+            "app.att.json",
+        ],
+    );
 }
 
 #[test]
@@ -857,4 +870,121 @@ fn snapshot_approve_deploy_rollback_and_the_ledger() {
         ]
         .concat(),
     );
+}
+
+#[test]
+fn snapshot_gate_policy_evaluate_and_exception() {
+    let t = fixture();
+    let d = t.path();
+    crate::gate::project(d);
+    std::fs::write(
+        d.join("roles.yaml"),
+        "roles:\n  security-lead:\n    keys: [ed.pub]\n",
+    )
+    .unwrap();
+    // The default policy, as a file's text (no report, so no `--output json`).
+    insta::assert_snapshot!("gate_policy_init", output(d, &["gate", "policy", "init"]));
+    let evaluate = ["gate", "evaluate", "--evidence", "evidence"];
+    text_and_json(d, "gate_evaluate_blocked", &evaluate);
+    let blocked: serde_json::Value =
+        serde_json::from_str(&output(d, &[&evaluate[..], &["--output", "json"]].concat())[7..]).unwrap();
+    let finding = blocked["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["id"] == "sast")
+        .unwrap()["findings"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // `gate exception create` has no `--output` (it prints one line and writes the bundle): text only.
+    insta::assert_snapshot!(
+        "gate_exception_create",
+        output(
+            d,
+            &[
+                "gate",
+                "exception",
+                "create",
+                "--finding",
+                &finding,
+                "--owner",
+                "dev@example.com",
+                "--rationale",
+                "input is a constant",
+                "--expires",
+                "2026-06-30",
+                "--role",
+                "security-lead",
+                "--key",
+                "ed.key",
+                "-o",
+                "exception.json",
+            ],
+        )
+    );
+    text_and_json(
+        d,
+        "gate_evaluate_with_exception",
+        &[
+            &evaluate[..],
+            &["--roles", "roles.yaml", "--exceptions", "exception.json"],
+            &[
+                "--key",
+                "ed.key",
+                "--bundle",
+                "decision.json",
+                "--subject",
+                "artefact.bin",
+            ],
+        ]
+        .concat(),
+    );
+}
+
+#[test]
+fn snapshot_env_init() {
+    let t = fixture();
+    text_and_json(
+        t.path(),
+        "env_init",
+        &[
+            "env",
+            "init",
+            "--repository-template",
+            "registry.example/{env}/shop",
+        ],
+    );
+}
+
+#[test]
+fn snapshot_conformance_verify_bundle() {
+    let t = fixture();
+    let cases = provenant_testkit::vectors_dir().join("sigstore-conformance/test/assets/bundle-verify");
+    let root = provenant_testkit::vectors_dir()
+        .join("sigstore-conformance/prod-trusted-root-snapshot/trusted_root.json");
+    for (name, case) in [
+        ("conformance_verify_bundle", "happy-path-v0.3"),
+        (
+            "conformance_verify_bundle_invalid_signature",
+            "dsse-invalid-sig_fail",
+        ),
+    ] {
+        let bundle = cases.join(case).join("bundle.sigstore.json");
+        let artefact = cases.join("a.txt");
+        let args = [
+            "conformance",
+            "verify-bundle",
+            "--bundle",
+            bundle.to_str().unwrap(),
+            "--certificate-identity",
+            "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main",
+            "--certificate-oidc-issuer",
+            "https://token.actions.githubusercontent.com",
+            "--trusted-root",
+            root.to_str().unwrap(),
+            artefact.to_str().unwrap(),
+        ];
+        text_and_json(t.path(), name, &args);
+    }
 }
