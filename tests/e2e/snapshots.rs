@@ -988,3 +988,136 @@ fn snapshot_conformance_verify_bundle() {
         text_and_json(t.path(), name, &args);
     }
 }
+
+/// Like `output`, with the standard error stream too: for the commands whose standard output belongs to
+/// the command they run (`build`) and which report on standard error.
+fn output_and_stderr<S: AsRef<str>>(dir: &Path, args: &[S]) -> String {
+    let args: Vec<&str> = args.iter().map(AsRef::as_ref).collect();
+    let out = run(provenant().current_dir(dir).args(&args));
+    let code = out.status.code().unwrap_or(-1);
+    assert!(
+        code == 0 || code == 1,
+        "provenant {args:?} exited {code}: {}",
+        stderr(&out)
+    );
+    format!(
+        "exit {code}\n--- stdout\n{}--- stderr\n{}",
+        redacted(dir, &out.stdout),
+        redacted(dir, &out.stderr)
+    )
+}
+
+/// What a rebuild's report holds that legitimately changes from run to run: its scratch directories and
+/// how long each step took.
+fn timing_filters() -> Vec<(&'static str, &'static str)> {
+    vec![
+        (r#"[^\s"]*/provenant-repro\.[A-Za-z0-9]+"#, "[SCRATCH]/provenant-repro"),
+        (r#"[^\s"]*/provenant-rebuild\.[A-Za-z0-9]+"#, "[SCRATCH]/provenant-rebuild"),
+        (
+            r#""(build_ms|total_ms|builds_ms|overhead_ms)": \d+"#,
+            r#""$1": "[MS]""#,
+        ),
+        (
+            r"time: [0-9.]+ s in total, [0-9.]+ s building, [0-9.]+ s overhead",
+            "time: [TIMING]",
+        ),
+    ]
+}
+
+/// testdata/repro's reproducible fixture, committed at a fixed date, with the fixed key pair in
+/// `scratch/` (excluded through `.git/info/exclude`, so the work tree stays clean) for what the
+/// commands write.
+fn reproducible_repo() -> tempfile::TempDir {
+    let src = provenant_testkit::committed_copy(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/repro/reproducible"),
+    );
+    let d = src.path();
+    std::fs::write(d.join(".git/info/exclude"), "scratch/\nout/\nstage/\n").unwrap();
+    std::fs::create_dir_all(d.join("scratch")).unwrap();
+    std::fs::write(d.join("scratch/ed.key"), ED25519_KEY).unwrap();
+    std::fs::write(d.join("scratch/ed.pub"), ED25519_PUB).unwrap();
+    src
+}
+
+#[test]
+fn snapshot_build_provenance_generate_and_repro() {
+    let src = reproducible_repo();
+    let d = src.path();
+    // First, while the directory holds only the committed tree and the key pair (its digest is reported).
+    let check = |format: &str| {
+        [
+            "repro",
+            "check",
+            "--vary",
+            "umask,env-order,timezone",
+            "--artifact",
+            "out/*",
+            "--output",
+            format,
+            "--",
+            "./build.sh",
+        ]
+        .map(str::to_owned)
+    };
+    insta::with_settings!({filters => timing_filters()}, {
+        insta::assert_snapshot!("repro_check", output(d, &check("text")));
+        insta::assert_snapshot!("repro_check.json", output(d, &check("json")));
+    });
+    let build = |format: &str| {
+        vec![
+            "build".to_owned(),
+            "--subject".to_owned(),
+            "out/*".to_owned(),
+            "--source".to_owned(),
+            "github.com/example/fixture".to_owned(),
+            "--statement".to_owned(),
+            format!("scratch/build-{format}.json"),
+            "--key".to_owned(),
+            "scratch/ed.key".to_owned(),
+            "--bundle".to_owned(),
+            format!("scratch/build-{format}.bundle"),
+            "--output".to_owned(),
+            format.to_owned(),
+            "--".to_owned(),
+            "./build.sh".to_owned(),
+        ]
+    };
+    insta::assert_snapshot!("build", output_and_stderr(d, &build("text")));
+    insta::assert_snapshot!("build.json", output_and_stderr(d, &build("json")));
+    let generate = |format: &str| {
+        vec![
+            "provenance".to_owned(),
+            "generate".to_owned(),
+            "--subject".to_owned(),
+            "out/*".to_owned(),
+            "--source".to_owned(),
+            "github.com/example/fixture".to_owned(),
+            "--statement".to_owned(),
+            format!("scratch/generate-{format}.json"),
+            "--output".to_owned(),
+            format.to_owned(),
+        ]
+    };
+    insta::assert_snapshot!("provenance_generate", output_and_stderr(d, &generate("text")));
+    insta::assert_snapshot!(
+        "provenance_generate.json",
+        output_and_stderr(d, &generate("json"))
+    );
+    insta::with_settings!({filters => timing_filters()}, {
+        text_and_json(
+            d,
+            "repro_verify",
+        &[
+            "repro",
+            "verify",
+            "--bundle",
+            "scratch/build-text.bundle",
+            "--key",
+            "scratch/ed.pub",
+            "--insecure-ignore-tlog",
+            "--source",
+            ".",
+        ],
+        );
+    });
+}
