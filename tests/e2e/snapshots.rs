@@ -325,6 +325,34 @@ fn snapshot_version_and_changelog() {
         &["version", "next", "--range", "v1.0.0..HEAD"],
     );
     text_and_json(&d, "changelog", &["changelog", "--range", "v1.0.0..HEAD"]);
+    text_and_json(
+        &d,
+        "source_check",
+        &[
+            "source",
+            "check",
+            "--range",
+            "v1.0.0..HEAD",
+            "--require",
+            "conventional",
+        ],
+    );
+    // Nobody is an allowed signer, and the commits are not signed anyway.
+    std::fs::write(t.path().join("allowed_signers"), "").unwrap();
+    text_and_json(
+        &d,
+        "source_check_unsigned",
+        &[
+            "source",
+            "check",
+            "--range",
+            "v1.0.0..HEAD",
+            "--require",
+            "conventional,signed",
+            "--allowed-signers",
+            "../allowed_signers",
+        ],
+    );
 }
 
 #[test]
@@ -1011,8 +1039,14 @@ fn output_and_stderr<S: AsRef<str>>(dir: &Path, args: &[S]) -> String {
 /// how long each step took.
 fn timing_filters() -> Vec<(&'static str, &'static str)> {
     vec![
-        (r#"[^\s"]*/provenant-repro\.[A-Za-z0-9]+"#, "[SCRATCH]/provenant-repro"),
-        (r#"[^\s"]*/provenant-rebuild\.[A-Za-z0-9]+"#, "[SCRATCH]/provenant-rebuild"),
+        (
+            r#"[^\s"]*/provenant-repro\.[A-Za-z0-9]+"#,
+            "[SCRATCH]/provenant-repro",
+        ),
+        (
+            r#"[^\s"]*/provenant-rebuild\.[A-Za-z0-9]+"#,
+            "[SCRATCH]/provenant-rebuild",
+        ),
         (
             r#""(build_ms|total_ms|builds_ms|overhead_ms)": \d+"#,
             r#""$1": "[MS]""#,
@@ -1119,5 +1153,38 @@ fn snapshot_build_provenance_generate_and_repro() {
             ".",
         ],
         );
+    });
+}
+
+#[test]
+fn snapshot_oci_push_and_pull() {
+    let t = fixture();
+    let d = t.path();
+    let registry = provenant_testkit::registry::MemoryRegistry::start();
+    let host = registry.host();
+    // The registry's port is drawn at random: the one thing redacted.
+    insta::with_settings!({filters => vec![(host.as_str(), "[REGISTRY]")]}, {
+        let reference = format!("{host}/shop/notes:1");
+        insta::assert_snapshot!(
+            "oci_push",
+            output(d, &["oci", "push", &reference, "a.txt:text/plain", "-a", "org.example.note=hello"])
+        );
+        insta::assert_snapshot!(
+            "oci_push.json",
+            output(
+                d,
+                &[
+                    "oci",
+                    "push",
+                    &reference,
+                    "a.txt:text/plain",
+                    "-a",
+                    "org.example.note=hello",
+                    "--output",
+                    "json"
+                ]
+            )
+        );
+        text_and_json(d, "oci_pull", &["oci", "pull", &reference, "-o", "pulled"]);
     });
 }
