@@ -1188,3 +1188,140 @@ fn snapshot_oci_push_and_pull() {
         text_and_json(d, "oci_pull", &["oci", "pull", &reference, "-o", "pulled"]);
     });
 }
+
+#[test]
+fn snapshot_verify_image() {
+    let t = fixture();
+    let vectors = provenant_testkit::vectors_dir().join("slsa-verifier");
+    let testdata = vectors.join("cli/slsa-verifier/testdata/gcb_container/v0.3");
+    let digest = std::fs::read_to_string(testdata.join("gcloud-container-github.digest")).unwrap();
+    let image = format!(
+        "us-west2-docker.pkg.dev/gosst-scare-sandbox/quickstart-docker-repo/quickstart-image@{}",
+        digest.trim()
+    );
+    let summary = testdata.join("gcloud-container-github.json");
+    let keys = vectors.join("verifiers/internal/gcb/keys/materials");
+    let args = |builder: &str| {
+        vec![
+            "verify-image".to_owned(),
+            image.clone(),
+            "--provenance-path".to_owned(),
+            summary.display().to_string(),
+            "--source-uri".to_owned(),
+            "github.com/laurentsimon/gcb-tests".to_owned(),
+            "--builder-id".to_owned(),
+            builder.to_owned(),
+            "--gcb-key-dir".to_owned(),
+            keys.display().to_string(),
+        ]
+    };
+    const BUILDER: &str = "https://cloudbuild.googleapis.com/GoogleHostedWorker";
+    text_and_json(t.path(), "verify_image", &args(BUILDER));
+    text_and_json(
+        t.path(),
+        "verify_image_other_builder",
+        &args(&format!("{BUILDER}@v0.2")),
+    );
+}
+
+#[test]
+fn snapshot_admission_manifests() {
+    let t = fixture();
+    let ca = provenant_testkit::vectors_dir().join(
+        "sigstore-python/test/assets/staging-tuf/targets/0e6b0442485ad552bea5f62f11c29e2acfda35307d7538430b4cc1dbef49bff1.fulcio.crt.pem",
+    );
+    let image = format!("registry.example/provenant@sha256:{}", "f".repeat(64));
+    text_and_json(
+        t.path(),
+        "admission_manifests",
+        &[
+            "admission",
+            "manifests",
+            "--namespace",
+            "provenant-system",
+            "--image",
+            &image,
+            "--ca-bundle",
+            ca.to_str().unwrap(),
+            "--namespace-env",
+            "shop=prod",
+        ],
+    );
+}
+
+/// Two digests promoted into prod (records signed with the fixed key and appended, by
+/// `crate::deploy::promote`) and deployed one after the other, in a ledger at `l.db`.
+fn deployed_twice() -> tempfile::TempDir {
+    let t = fixture();
+    let d = t.path();
+    std::fs::write(
+        d.join("roles.yaml"),
+        "roles:\n  deployer:\n    keys: [ed.pub]\n  promoter:\n    keys: [ed.pub]\n",
+    )
+    .unwrap();
+    step(
+        d,
+        &[
+            "ledger",
+            "init",
+            "--ledger",
+            "sqlite:l.db",
+            "--origin",
+            "example.com/audit",
+            "--output-key-prefix",
+            "note",
+        ],
+    );
+    for c in ['a', 'b'] {
+        let digest = format!("sha256:{}", c.to_string().repeat(64));
+        crate::deploy::promote(d, &digest, "prod", "ed.key");
+        step(
+            d,
+            &[
+                "deploy",
+                "record",
+                &format!("registry.example/shop/web@{digest}"),
+                "--env",
+                "prod",
+                "--strategy",
+                "rolling",
+                "--health",
+                "pass",
+                "--key",
+                "ed.key",
+                "--ledger",
+                "sqlite:l.db",
+            ],
+        );
+    }
+    t
+}
+
+#[test]
+fn snapshot_rollback_plan_and_record() {
+    let (a, b) = (deployed_twice(), deployed_twice());
+    let (a, b) = (a.path(), b.path());
+    let ledger = ["--ledger", "sqlite:l.db", "--roles", "roles.yaml"];
+    text_and_json(
+        a,
+        "rollback_plan_unexercised",
+        &[&["rollback", "plan", "--env", "prod"][..], &ledger].concat(),
+    );
+    let (from, to) = (
+        format!("sha256:{}", "b".repeat(64)),
+        format!("sha256:{}", "a".repeat(64)),
+    );
+    let record = [
+        &[
+            "rollback", "record", "--env", "prod", "--from", &from, "--to", &to,
+        ][..],
+        &["--reason", "error budget burnt", "--key", "ed.key"],
+        &ledger,
+    ]
+    .concat();
+    insta::assert_snapshot!("rollback_record", output(a, &record));
+    insta::assert_snapshot!(
+        "rollback_record.json",
+        output(b, &[&record[..], &["--output", "json"]].concat())
+    );
+}
