@@ -441,6 +441,39 @@ fn snapshot_ledger() {
 }
 
 #[test]
+fn snapshot_keys_generate() {
+    let t = fixture();
+    let with_password = || {
+        let mut cmd = provenant();
+        cmd.env("COSIGN_PASSWORD", "s3cret");
+        cmd
+    };
+    let args = |prefix: &'static str| {
+        [
+            "keys",
+            "generate",
+            "--kind",
+            "ed25519",
+            "--output-key-prefix",
+            prefix,
+        ]
+    };
+    // The keys are random; what the command reports (which files, which kind) is not.
+    insta::assert_snapshot!(
+        "keys_generate",
+        output_of(with_password(), t.path(), &args("text"))
+    );
+    insta::assert_snapshot!(
+        "keys_generate.json",
+        output_of(
+            with_password(),
+            t.path(),
+            &[&args("json")[..], &["--output", "json"]].concat()
+        )
+    );
+}
+
+#[test]
 fn snapshot_keys_public_key() {
     let t = fixture();
     text_and_json(
@@ -786,6 +819,33 @@ fn snapshot_env_status_change_record_and_exceptions_list() {
             ]
             .concat()
         )
+    );
+    let lineage = [
+        "--key",
+        "ci.pub",
+        "--insecure-ignore-tlog",
+        "--env",
+        "test",
+        "--environments",
+        "environments.yaml",
+        "--roles",
+        "roles.yaml",
+        "--ledger",
+        "sqlite:ledger.db",
+    ];
+    governed_text_and_json(
+        d,
+        "lineage_verify_env",
+        &[&["lineage", "verify", &subject][..], &lineage].concat(),
+    );
+    governed_text_and_json(
+        d,
+        "lineage_report_env",
+        &[
+            &["lineage", "report", &subject, "--out", "lineage.html"][..],
+            &lineage,
+        ]
+        .concat(),
     );
     governed_text_and_json(
         d,
@@ -1323,5 +1383,27 @@ fn snapshot_rollback_plan_and_record() {
     insta::assert_snapshot!(
         "rollback_record.json",
         output(b, &[&record[..], &["--output", "json"]].concat())
+    );
+}
+
+#[test]
+fn snapshot_lineage_where() {
+    let t = fixture();
+    let d = t.path();
+    crate::lineage_where::ledger(d);
+    let ledger = ["--ledger", "sqlite:l.db"];
+    text_and_json(
+        d,
+        "lineage_where_purl",
+        &[
+            &["lineage", "where", "--purl", "pkg:npm/lodash@<4.17.21"][..],
+            &ledger,
+        ]
+        .concat(),
+    );
+    text_and_json(
+        d,
+        "lineage_where_cve",
+        &[&["lineage", "where", "--cve", "CVE-2021-23337"][..], &ledger].concat(),
     );
 }
