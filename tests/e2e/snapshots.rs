@@ -1367,6 +1367,12 @@ fn snapshot_rollback_plan_and_record() {
         "rollback_plan_unexercised",
         &[&["rollback", "plan", "--env", "prod"][..], &ledger].concat(),
     );
+    let current = format!("registry.example/shop/web@sha256:{}", "b".repeat(64));
+    text_and_json(
+        a,
+        "release_complete_without_baseline",
+        &[&["release", "complete", &current, "--env", "prod"][..], &ledger].concat(),
+    );
     let (from, to) = (
         format!("sha256:{}", "b".repeat(64)),
         format!("sha256:{}", "a".repeat(64)),
