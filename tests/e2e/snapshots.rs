@@ -502,9 +502,9 @@ fn slsa_verifier(sub: &str) -> String {
 
 #[test]
 fn snapshot_verify_provenance() {
-    let t = fixture();
     const GO_BUILDER: &str =
         "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/builder_go_slsa3.yml";
+    let t = fixture();
     let bundle = format!(
         "{}/binary-linux-amd64-push-v14.2.intoto.jsonl",
         slsa_verifier("gha_go/v2.1.0")
@@ -609,8 +609,8 @@ fn snapshot_verify_npm_package() {
 
 #[test]
 fn snapshot_verify_pypi_package() {
-    let t = fixture();
     const SDIST: &str = "pypi_attestations-0.0.19.tar.gz";
+    let t = fixture();
     let asset = |name: &str| {
         provenant_testkit::require_fixture("pypi-attestations", name)
             .display()
@@ -639,8 +639,8 @@ fn snapshot_verify_pypi_package() {
 
 #[test]
 fn snapshot_verify_github_attestation() {
-    let t = fixture();
     const PUBLISHER: &str = "https://github.com/bazel-contrib/publish-to-bcr/.github/workflows/publish.yaml";
+    let t = fixture();
     let bcr = slsa_verifier("bcr");
     let module = format!("{bcr}/MODULE.bazel");
     let attestation = format!("{bcr}/MODULE.bazel.intoto.jsonl");
@@ -855,6 +855,7 @@ fn snapshot_env_status_change_record_and_exceptions_list() {
 }
 
 #[test]
+#[allow(clippy::too_many_lines)] // one scenario, step by step
 fn snapshot_approve_deploy_rollback_and_the_ledger() {
     let (a, subject) = governed();
     let (b, _) = governed();
@@ -1251,6 +1252,7 @@ fn snapshot_oci_push_and_pull() {
 
 #[test]
 fn snapshot_verify_image() {
+    const BUILDER: &str = "https://cloudbuild.googleapis.com/GoogleHostedWorker";
     let t = fixture();
     let vectors = provenant_testkit::vectors_dir().join("slsa-verifier");
     let testdata = vectors.join("cli/slsa-verifier/testdata/gcb_container/v0.3");
@@ -1275,7 +1277,6 @@ fn snapshot_verify_image() {
             keys.display().to_string(),
         ]
     };
-    const BUILDER: &str = "https://cloudbuild.googleapis.com/GoogleHostedWorker";
     text_and_json(t.path(), "verify_image", &args(BUILDER));
     text_and_json(
         t.path(),
@@ -1412,4 +1413,45 @@ fn snapshot_lineage_where() {
         "lineage_where_cve",
         &[&["lineage", "where", "--cve", "CVE-2021-23337"][..], &ledger].concat(),
     );
+}
+
+#[test]
+fn snapshot_conformance_sign_bundle() {
+    use provenant_testkit::sigstore::{mock_identity_token, start_mock_sigstore};
+    let t = fixture();
+    let d = t.path();
+    // Keyless signing against the in-test sigstore on loopback: the ephemeral key, certificate and
+    // log entry are new on every run; the report names none of them.
+    let mock = start_mock_sigstore();
+    let token = mock_identity_token("https://issuer.example", "alice@example.com");
+    let config = mock.signing_config.display().to_string();
+    let args = |bundle: &str| {
+        vec![
+            "conformance".to_owned(),
+            "sign-bundle".to_owned(),
+            "--identity-token".to_owned(),
+            token.clone(),
+            "--bundle".to_owned(),
+            bundle.to_owned(),
+            "--signing-config".to_owned(),
+            config.clone(),
+            "a.txt".to_owned(),
+        ]
+    };
+    // The in-test log draws its key and its first index at random: the log's id and the entry's
+    // index are redacted, like a port.
+    let filters = vec![
+        (r"index \d+ \(log [0-9a-f]{64}\)", "index [INDEX] (log [LOG ID])"),
+        (r#""log_index": \d+"#, r#""log_index": "[INDEX]""#),
+        (r#""log_id": "[0-9a-f]{64}""#, r#""log_id": "[LOG ID]""#),
+    ];
+    let json = [
+        args("json.sigstore.json"),
+        vec!["--output".to_owned(), "json".to_owned()],
+    ]
+    .concat();
+    insta::with_settings!({filters => filters}, {
+        insta::assert_snapshot!("conformance_sign_bundle", output(d, &args("text.sigstore.json")));
+        insta::assert_snapshot!("conformance_sign_bundle.json", output(d, &json));
+    });
 }
