@@ -1455,3 +1455,53 @@ fn snapshot_conformance_sign_bundle() {
         insta::assert_snapshot!("conformance_sign_bundle.json", output(d, &json));
     });
 }
+
+#[test]
+fn snapshot_release_baseline() {
+    // The SLIs are read live from a real Prometheus at the record's time, so this command runs on the
+    // clock: the times it reports and the server's address are redacted. The SLI is a constant
+    // query, so its values repeat.
+    // Two fixtures with the same history, so that both runs report the same step.
+    let (a, b) = (deployed_twice(), deployed_twice());
+    let prometheus = provenant_testkit::prometheus::start_prometheus(&[]);
+    let url = prometheus.base_url();
+    let image = format!("registry.example/shop/web@sha256:{}", "b".repeat(64));
+    let args = |format: &str| {
+        [
+            "release",
+            "baseline",
+            &image,
+            "--env",
+            "prod",
+            "--prometheus",
+            &url,
+            "--query",
+            "error_ratio=vector(0.01)",
+            "--window",
+            "3s",
+            "--key",
+            "ed.key",
+            "--ledger",
+            "sqlite:l.db",
+            "--output",
+            format,
+        ]
+        .map(str::to_owned)
+    };
+    let on_the_clock = || {
+        let mut cmd = provenant();
+        cmd.env_remove("SOURCE_DATE_EPOCH");
+        cmd
+    };
+    let filters = vec![
+        (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z", "[TIME]"),
+        (url.as_str(), "[PROMETHEUS]"),
+    ];
+    insta::with_settings!({filters => filters}, {
+        insta::assert_snapshot!("release_baseline", output_of(on_the_clock(), a.path(), &args("text")));
+        insta::assert_snapshot!(
+            "release_baseline.json",
+            output_of(on_the_clock(), b.path(), &args("json"))
+        );
+    });
+}
