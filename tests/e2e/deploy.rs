@@ -51,7 +51,7 @@ fn setup(dir: &Path) {
 }
 
 /// A promotion record of `digest` into `env`, signed by `key` with `provenant attest` and appended.
-fn promote(dir: &Path, digest: &str, env: &str, key: &str) {
+pub(crate) fn promote(dir: &Path, digest: &str, env: &str, key: &str) {
     let predicate = serde_json::json!({
         "environment": env, "outcome": "promoted", "repository": "registry.example/shop/web",
         "reasons": [], "evidence": [], "timestamp": "2026-12-01T00:00:00Z",

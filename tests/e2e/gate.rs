@@ -21,7 +21,7 @@ fn p(dir: &Path, args: &[&str]) -> std::process::Output {
 
 /// A project's evidence: passing tests, 80% coverage, gitleaks and OSV clean, empty lint, hygiene and
 /// pinning runs, and a semgrep run with one high finding (python-eval at calc.py:12) and one note.
-fn project(dir: &Path) {
+pub(crate) fn project(dir: &Path) {
     let ev = dir.join("evidence");
     fs::create_dir_all(&ev).unwrap();
     fs::write(

@@ -57,7 +57,7 @@ fn sbom(dir: &Path, name: &str, image: &str, lodash: &str) -> String {
     )
 }
 
-fn ledger(dir: &Path) {
+pub(crate) fn ledger(dir: &Path) {
     ok(
         dir,
         &[
