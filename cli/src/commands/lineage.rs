@@ -302,7 +302,7 @@ fn report(global: &GlobalArgs, args: &ReportArgs) -> anyhow::Result<Outcome> {
         }))?,
         OutputFormat::Text => print_bytes(
             format!(
-                "lineage {} ; report written to {}\n",
+                "lineage {}; report written to {}\n",
                 if report.verified { "verified" } else { "BROKEN" },
                 args.out.display()
             )

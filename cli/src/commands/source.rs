@@ -454,10 +454,15 @@ fn render_text(report: &Report) -> String {
     let required: Vec<&str> = report.required.iter().map(|r| r.name()).collect();
     let _ = writeln!(
         out,
-        "source check {}: {} commits, {} changed files; required: {}{}",
+        "source check {}: {} commits{}; required: {}{}",
         report.range,
         report.commits.len(),
-        report.files.len(),
+        // Files are examined only when ownership or approvals are checked: say nothing otherwise.
+        if report.files.is_empty() && !required.contains(&"owned") && !report.reviews_checked {
+            String::new()
+        } else {
+            format!(", {} changed files", report.files.len())
+        },
         if required.is_empty() {
             "nothing".to_owned()
         } else {

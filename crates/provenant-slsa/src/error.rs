@@ -25,7 +25,7 @@ impl FieldError {
 #[non_exhaustive]
 pub enum PredicateError {
     /// The predicate type is not one this crate reads.
-    #[error("unsupported predicate type {predicate_type:?}: expected one of {expected:?}")]
+    #[error("unsupported predicate type {predicate_type:?}: expected one of {}", .expected.join(", "))]
     UnsupportedPredicateType {
         /// The predicateType of the statement.
         predicate_type: String,

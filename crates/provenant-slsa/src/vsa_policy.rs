@@ -50,7 +50,7 @@ pub enum VsaPolicyError {
     #[error("VSA verification result is FAILED")]
     ResultFailed,
     /// An expected level is not verified by the VSA.
-    #[error("VSA does not verify level {level:?} (it verifies {verified:?})")]
+    #[error("VSA does not verify level {level:?} (it verifies {})", verified_list(.verified))]
     LevelMissing {
         /// The level expected.
         level: String,
@@ -133,4 +133,13 @@ pub fn check_vsa(
         }
     }
     Ok(())
+}
+
+/// The levels a VSA verifies, for a message: comma-separated, or "none".
+fn verified_list(levels: &[String]) -> String {
+    if levels.is_empty() {
+        "none".to_owned()
+    } else {
+        levels.join(", ")
+    }
 }

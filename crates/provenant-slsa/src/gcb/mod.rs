@@ -215,7 +215,7 @@ pub enum GcbPolicyError {
         value: String,
     },
     /// The signed statement's builder id is not one GCB uses for its predicate type.
-    #[error("builder id {actual:?} is not a GCB builder for {predicate_type} (expected one of {expected:?})")]
+    #[error("builder id {actual:?} is not a GCB builder for {predicate_type} (expected one of {})", .expected.join(", "))]
     InvalidBuilderId {
         /// The builder id in the statement.
         actual: String,

@@ -49,7 +49,7 @@ pub enum StatementError {
         reason: String,
     },
     /// `_type` is not an in-toto Statement type.
-    #[error("signed statement _type is {found:?}, expected one of {expected:?}")]
+    #[error("signed statement _type is {found:?}, expected one of {}", .expected.join(", "))]
     StatementType {
         /// The `_type` found.
         found: String,
