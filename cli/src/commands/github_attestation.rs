@@ -37,7 +37,7 @@ pub(crate) struct VerifyGithubAttestationArgs {
     pub(crate) attestation_path: PathBuf,
     /// The expected source repository (`github.com/ORG/REPO`, or a URL).
     #[arg(long, value_name = "URI")]
-    pub(crate) source_uri: String,
+    pub(crate) source_uri: provenant_slsa::policy::SourceUri,
     /// The trusted builder: the reusable workflow that signs (`https://github.com/ORG/REPO/.github/workflows/F.yml`,
     /// optionally `@vX.Y.Z`). Without it no workflow is trusted.
     #[arg(long, value_name = "URI")]
@@ -106,7 +106,7 @@ pub(crate) fn verify_github_attestation_command(
     args: &VerifyGithubAttestationArgs,
 ) -> anyhow::Result<Outcome> {
     let expectations = AttestationExpectations {
-        source: args.source_uri.parse()?,
+        source: args.source_uri.clone(),
         builder_id: args.builder_id.clone(),
         git_ref: args.source_ref.expectation(),
     };

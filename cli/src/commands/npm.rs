@@ -59,7 +59,7 @@ pub(crate) struct VerifyNpmPackageArgs {
     pub(crate) package_version: Option<String>,
     /// The expected source repository (`github.com/ORG/REPO`, or a URL).
     #[arg(long, value_name = "URI")]
-    pub(crate) source_uri: String,
+    pub(crate) source_uri: provenant_slsa::policy::SourceUri,
     /// The builder: `https://github.com/actions/runner/github-hosted` for `npm publish --provenance`
     /// (…/self-hosted on self-hosted runners), or the trusted workflow's id. Required by the builder
     /// check.
@@ -134,7 +134,7 @@ pub(crate) fn verify_npm_package(
 ) -> anyhow::Result<Outcome> {
     // Validate everything before any verification work.
     let expectations = PackageExpectations {
-        source: args.source_uri.parse()?,
+        source: args.source_uri.clone(),
         builder_id: args.builder_id.clone(),
         package_name: args.package_name.clone(),
         package_version: args.package_version.clone(),

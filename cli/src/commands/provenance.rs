@@ -239,7 +239,7 @@ pub(crate) struct VerifyProvenanceArgs {
     pub(crate) bundles: Vec<PathBuf>,
     /// The expected source repository (`github.com/ORG/REPO`, or a URL).
     #[arg(long, value_name = "URI")]
-    pub(crate) source_uri: String,
+    pub(crate) source_uri: provenant_slsa::policy::SourceUri,
     #[command(flatten)]
     pub(crate) source_ref: SourceRefArgs,
     /// A `workflow_dispatch` input the provenance must record with this value, as NAME=VALUE
@@ -248,7 +248,7 @@ pub(crate) struct VerifyProvenanceArgs {
     pub(crate) workflow_inputs: Vec<String>,
     /// The trusted builder (`URI`, or `URI@version` to pin the version).
     #[arg(long, value_name = "URI")]
-    pub(crate) builder_id: String,
+    pub(crate) builder_id: provenant_slsa::policy::BuilderId,
     /// The minimum SLSA build level the evidence must support (0-3).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=3))]
     pub(crate) build_level: Option<u8>,
@@ -321,8 +321,8 @@ pub(crate) fn verify_provenance(global: &GlobalArgs, args: &VerifyProvenanceArgs
 
     // Validate everything before any verification work.
     let expectations = Expectations {
-        builder_id: args.builder_id.parse()?,
-        source: args.source_uri.parse()?,
+        builder_id: args.builder_id.clone(),
+        source: args.source_uri.clone(),
         git_ref: args.source_ref.expectation(),
         build_level: args.build_level,
         workflow_inputs: parse_workflow_inputs(&args.workflow_inputs)?,

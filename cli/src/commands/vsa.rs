@@ -21,8 +21,13 @@ pub(crate) struct VerifyVsaArgs {
     #[arg(long, value_name = "PATH")]
     attestation_path: PathBuf,
     /// A digest the VSA's subjects must include, as `algorithm:value`; repeatable.
-    #[arg(long = "subject-digest", value_name = "ALG:VALUE", required = true)]
-    subject_digests: Vec<String>,
+    #[arg(
+        long = "subject-digest",
+        value_name = "ALG:VALUE",
+        required = true,
+        value_parser = provenant_slsa::vsa_policy::parse_subject_digest
+    )]
+    subject_digests: Vec<(String, String)>,
     /// The resource URI the VSA must name.
     #[arg(long, value_name = "URI")]
     resource_uri: String,
@@ -51,13 +56,9 @@ struct Report {
 }
 
 pub(crate) fn verify_vsa(global: &GlobalArgs, args: &VerifyVsaArgs) -> anyhow::Result<Outcome> {
-    use provenant_slsa::vsa_policy::{VsaExpectations, parse_subject_digest};
+    use provenant_slsa::vsa_policy::VsaExpectations;
     let expected = VsaExpectations {
-        subject_digests: args
-            .subject_digests
-            .iter()
-            .map(|d| parse_subject_digest(d))
-            .collect::<Result<_, _>>()?,
+        subject_digests: args.subject_digests.clone(),
         verifier_id: args.verifier_id.clone(),
         resource_uri: args.resource_uri.clone(),
         verified_levels: args.verified_levels.clone(),
