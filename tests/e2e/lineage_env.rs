@@ -20,6 +20,8 @@ const AUTHOR: &str = "alice@example.com";
 const COMMITTER: &str = "carol@example.com";
 /// The OIDC issuer of the mock sigstore's identity tokens.
 const ISSUER: &str = "https://issuer.example";
+/// The CI's keyless identity.
+const CI_BOT: &str = "ci-bot@example.com";
 
 fn p(dir: &Path, args: &[&str]) -> Output {
     run(provenant()
@@ -305,10 +307,18 @@ impl World {
                 checks,
                 "--allowed-signers",
                 "allowed_signers",
-                "--key",
-                "ci.key",
             ]
             .into_iter()
+            // Keyless when given an identity token, else with ci's key.
+            .chain(
+                if extra.contains(&"--identity-token") {
+                    &[][..]
+                } else {
+                    &["--key", "ci.key"][..]
+                }
+                .iter()
+                .copied(),
+            )
             .chain(extra.iter().copied())
             .collect::<Vec<_>>(),
         );
@@ -850,15 +860,18 @@ fn lineage_verify_env_checks_the_source_attestation_of_the_build_commit() {
 fn keyless_world() -> (World, provenant_testkit::sigstore::MockSigstore) {
     let sigstore = provenant_testkit::sigstore::start_mock_sigstore();
     let w = world();
-    let identities: String = [AUTHOR, COMMITTER, "dave@example.com"]
-        .iter()
-        .map(|san| format!("      - {{san: {san}, issuer: '{ISSUER}'}}\n"))
-        .collect();
+    let holder = |san: &str| format!("      - {{san: {san}, issuer: '{ISSUER}'}}\n");
+    let mut identities = String::new();
+    for san in [AUTHOR, COMMITTER, "dave@example.com"] {
+        identities.push_str(&holder(san));
+    }
+    // ci's stage signs keylessly too (as ci-bot).
+    let ci_bot = holder(CI_BOT);
     fs::write(
         w.d().join("roles.yaml"),
         format!(
-            "roles:\n  ci:\n    keys: [ci.pub]\n  release-manager:\n    keys: [rm.pub]\n    identities:\n\
-             {identities}  deployer:\n    keys: [deployer.pub]\n"
+            "roles:\n  ci:\n    keys: [ci.pub]\n    identities:\n{ci_bot}  release-manager:\n    keys: [rm.pub]\n    \
+             identities:\n{identities}  deployer:\n    keys: [deployer.pub]\n"
         ),
     )
     .unwrap();
@@ -1048,4 +1061,61 @@ fn lineage_verify_env_does_not_believe_the_parties_of_a_tampered_source_statemen
     assert_eq!(checks(&broken), ["source"], "{broken:#?}");
     assert!(broken[0].2.contains("signature"), "{broken:#?}");
     assert!(duty_reasons(&report["lineage"]).is_empty());
+}
+
+#[test]
+fn lineage_verify_env_binds_a_keyless_logged_source_attestation_to_the_commit() {
+    let (w, sigstore) = keyless_world();
+    let base = sigstore.base_url();
+    let sign_as = |who: &str| {
+        let token = provenant_testkit::sigstore::mock_identity_token(ISSUER, who);
+        w.source_check_with(
+            "conventional",
+            &[
+                "--identity-token",
+                &token,
+                "--fulcio-url",
+                &base,
+                "--rekor-url",
+                &base,
+                "--ledger",
+                "sqlite:ledger.db",
+                "--note-key",
+                "note.key",
+            ],
+        )
+    };
+    // Signed keylessly by ci's identity, logged in Rekor: bound to the built commit and believed.
+    assert_eq!(sign_as(CI_BOT), Some(0));
+    let root = sigstore.trusted_root.display().to_string();
+    let (code, report) = w.report(
+        &w.at("uat"),
+        "uat",
+        &["--trusted-root", &root, "--require-source-attestation"],
+    );
+    assert_eq!(code, Some(0), "{report:#}");
+    assert!(
+        report.to_string().contains(&format!(
+            "source checks passed, signed by {CI_BOT} ({ISSUER}) (role ci)"
+        )),
+        "{report:#}"
+    );
+    // Wrong identity: checked for a role ci-bot does not hold (its keyless holders are others),
+    // refused by the SAN check.
+    let broken = w.broken_with(
+        &w.at("uat"),
+        "uat",
+        &[
+            "--trusted-root",
+            &root,
+            "--require-source-attestation",
+            "--source-role",
+            "release-manager",
+        ],
+    );
+    assert_eq!(checks(&broken), ["source"], "{broken:#?}");
+    assert!(broken[0].2.contains("SAN mismatch"), "{broken:#?}");
+    // Without the trusted root, the logged bundle cannot be checked: refused, never believed.
+    let broken = w.broken_with(&w.at("uat"), "uat", &["--require-source-attestation"]);
+    assert_eq!(checks(&broken), ["source"], "{broken:#?}");
 }
