@@ -1118,4 +1118,17 @@ fn lineage_verify_env_binds_a_keyless_logged_source_attestation_to_the_commit() 
     // Without the trusted root, the logged bundle cannot be checked: refused, never believed.
     let broken = w.broken_with(&w.at("uat"), "uat", &["--require-source-attestation"]);
     assert_eq!(checks(&broken), ["source"], "{broken:#?}");
+    // The keyless attestation's author bars her prod approval.
+    w.approve_keyless(&sigstore, AUTHOR);
+    w.forged_promotion("prod", Some("uat"));
+    let (code, report) = w.report(&w.at("uat"), "prod", &["--trusted-root", &root]);
+    assert_eq!(code, Some(1), "{report:#}");
+    assert_eq!(
+        duty_reasons(&report["lineage"]),
+        [(
+            "author".to_owned(),
+            format!("{AUTHOR} ({ISSUER})"),
+            w.commit.clone()
+        )]
+    );
 }
