@@ -15,6 +15,13 @@ use crate::support::{provenant, run, stderr, stdout};
 const BUILDER: &str = "https://ci.example.com/builders/linux";
 const GATE: &str = "https://provenant.dev/attestation/gate-decision/v1";
 const PROMOTION: &str = "https://provenant.dev/attestation/promotion/v1";
+/// The built commit's author and committer.
+const AUTHOR: &str = "alice@example.com";
+const COMMITTER: &str = "carol@example.com";
+/// The OIDC issuer of the mock sigstore's identity tokens.
+const ISSUER: &str = "https://issuer.example";
+/// The CI's keyless identity.
+const CI_BOT: &str = "ci-bot@example.com";
 
 fn p(dir: &Path, args: &[&str]) -> Output {
     run(provenant()
@@ -272,6 +279,14 @@ impl World {
     /// `provenant source check` of the build's commit requiring `checks`, its attestation signed by
     /// ci and appended to the ledger; the exit code.
     fn source_check(&self, checks: &str) -> Option<i32> {
+        self.source_check_with(
+            checks,
+            &["--ledger", "sqlite:ledger.db", "--note-key", "note.key"],
+        )
+    }
+
+    /// `source check` as [`World::source_check`] with `extra` flags instead of the ledger's.
+    fn source_check_with(&self, checks: &str, extra: &[&str]) -> Option<i32> {
         let repo = self.repo.display().to_string();
         // One developer's SSH key: the project's commits are not signed by it (nor at all).
         fs::write(
@@ -292,16 +307,23 @@ impl World {
                 checks,
                 "--allowed-signers",
                 "allowed_signers",
-                "--key",
-                "ci.key",
-                "--ledger",
-                "sqlite:ledger.db",
-                "--note-key",
-                "note.key",
-            ],
+            ]
+            .into_iter()
+            // Keyless when given an identity token, else with ci's key.
+            .chain(
+                if extra.contains(&"--identity-token") {
+                    &[][..]
+                } else {
+                    &["--key", "ci.key"][..]
+                }
+                .iter()
+                .copied(),
+            )
+            .chain(extra.iter().copied())
+            .collect::<Vec<_>>(),
         );
         assert!(
-            stdout(&out).contains("attestation appended to the ledger"),
+            !extra.contains(&"--ledger") || stdout(&out).contains("attestation appended to the ledger"),
             "{}{}",
             stdout(&out),
             stderr(&out)
@@ -408,7 +430,17 @@ fn world() -> World {
     git(&repo, &["commit", "-qm", "chore: start"]);
     git(&repo, &["add", "-A"]);
     git(&repo, &["update-index", "--chmod=+x", "build.sh"]);
-    git(&repo, &["commit", "-qm", "feat: app"]);
+    // The built commit: authored by alice, committed by carol.
+    let out = std::process::Command::new(provenant_testkit::require_on_path("git"))
+        .current_dir(&repo)
+        .env("GIT_AUTHOR_NAME", "Alice")
+        .env("GIT_AUTHOR_EMAIL", AUTHOR)
+        .env("GIT_COMMITTER_NAME", "Carol")
+        .env("GIT_COMMITTER_EMAIL", COMMITTER)
+        .args(["-c", "commit.gpgsign=false", "commit", "-qm", "feat: app"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git commit: {}", stderr(&out));
     git(&repo, &["checkout", "-q", "--", "."]);
     let mut perms = fs::metadata(repo.join("build.sh")).unwrap().permissions();
     std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
@@ -820,4 +852,283 @@ fn lineage_verify_env_checks_the_source_attestation_of_the_build_commit() {
     );
     assert_eq!(checks(&broken), ["source"], "{broken:#?}");
     assert!(broken[0].2.contains("ledger entry"), "{broken:#?}");
+}
+
+/// The governed world up to uat, with keyless holders of release-manager (the commit's author
+/// alice, its committer carol, and dave, who had no part in it) at the mock sigstore, and the
+/// source stage's attestation of the built commit (signed by ci) in the ledger.
+fn keyless_world() -> (World, provenant_testkit::sigstore::MockSigstore) {
+    let sigstore = provenant_testkit::sigstore::start_mock_sigstore();
+    let w = world();
+    let holder = |san: &str| format!("      - {{san: {san}, issuer: '{ISSUER}'}}\n");
+    let mut identities = String::new();
+    for san in [AUTHOR, COMMITTER, "dave@example.com"] {
+        identities.push_str(&holder(san));
+    }
+    // ci's stage signs keylessly too (as ci-bot).
+    let ci_bot = holder(CI_BOT);
+    fs::write(
+        w.d().join("roles.yaml"),
+        format!(
+            "roles:\n  ci:\n    keys: [ci.pub]\n    identities:\n{ci_bot}  release-manager:\n    keys: [rm.pub]\n    \
+             identities:\n{identities}  deployer:\n    keys: [deployer.pub]\n"
+        ),
+    )
+    .unwrap();
+    w.gate("gate-pass", "pass", "2026-05-28T20:00:00Z");
+    for env in ["dev", "test", "uat"] {
+        w.promote(env);
+    }
+    (w, sigstore)
+}
+
+impl World {
+    /// `approve` for prod by `who`, keylessly at the mock sigstore.
+    fn approve_keyless(&self, sigstore: &provenant_testkit::sigstore::MockSigstore, who: &str) {
+        let token = provenant_testkit::sigstore::mock_identity_token(ISSUER, who);
+        let base = sigstore.base_url();
+        let built = self.built();
+        ok(
+            self.d(),
+            &[
+                "approve",
+                &built,
+                "--env",
+                "prod",
+                "--role",
+                "release-manager",
+                "--identity-token",
+                &token,
+                "--fulcio-url",
+                &base,
+                "--rekor-url",
+                &base,
+                "--ledger",
+                "sqlite:ledger.db",
+            ],
+        );
+    }
+}
+
+/// The typed reasons of the broken `separation-of-duties` edges: (part, approver's SAN, commit).
+fn duty_reasons(edge: &serde_json::Value) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![edge];
+    while let Some(e) = stack.pop() {
+        if e["check"] == "separation-of-duties" {
+            let r = &e["reason"];
+            assert_eq!(r["reason"], "approver-had-part", "{e:#}");
+            out.push((
+                r["part"].as_str().unwrap().to_owned(),
+                r["approver"].as_str().unwrap().to_owned(),
+                r["commit"].as_str().unwrap_or_default().to_owned(),
+            ));
+        }
+        if let Some(children) = e["edges"].as_array() {
+            stack.extend(children.iter().rev());
+        }
+    }
+    out
+}
+
+#[test]
+fn lineage_verify_env_refuses_a_prod_approval_by_the_commits_author_or_committer() {
+    let (w, sigstore) = keyless_world();
+    assert_eq!(w.source_check("conventional"), Some(0));
+    w.approve_keyless(&sigstore, AUTHOR);
+    w.approve_keyless(&sigstore, COMMITTER);
+    // Promoted into prod by hand: `promote --env` itself refuses these approvals.
+    w.forged_promotion("prod", Some("uat"));
+    let root = sigstore.trusted_root.display().to_string();
+    let trust = ["--trusted-root", root.as_str()];
+    let (code, report) = w.report(&w.at("uat"), "prod", &trust);
+    assert_eq!(code, Some(1), "{report:#}");
+    let broken = broken_edges(&report["lineage"]);
+    assert_eq!(
+        checks(&broken),
+        ["separation-of-duties", "separation-of-duties", "approval"],
+        "{broken:#?}"
+    );
+    assert!(broken[..2].iter().all(|(kind, _, _)| kind == "approval"));
+    assert_eq!(
+        duty_reasons(&report["lineage"]),
+        [
+            (
+                "author".to_owned(),
+                format!("{AUTHOR} ({ISSUER})"),
+                w.commit.clone()
+            ),
+            (
+                "committer".to_owned(),
+                format!("{COMMITTER} ({ISSUER})"),
+                w.commit.clone()
+            ),
+        ]
+    );
+    assert!(broken[2].2.contains("0 found"), "{broken:#?}");
+    // The text tree names the check and the part.
+    let out = w.verify(&w.at("uat"), "prod", &trust);
+    assert_eq!(out.status.code(), Some(1), "{}{}", stdout(&out), stderr(&out));
+    let text = stdout(&out);
+    for part in ["author", "committer"] {
+        let who = if part == "author" { AUTHOR } else { COMMITTER };
+        assert!(
+            text.contains(&format!(
+                "separation of duties: the approver of prod, {who} ({ISSUER}), is the {part} of commit {}",
+                w.commit
+            )),
+            "{text}"
+        );
+    }
+    assert!(text.contains("separation-of-duties"), "{text}");
+    crate::support::assert_no_debug_values(&out, "lineage verify --env (separation of duties)");
+}
+
+#[test]
+fn lineage_verify_env_accepts_a_prod_approval_by_someone_without_a_part_in_the_change() {
+    let (w, sigstore) = keyless_world();
+    assert_eq!(w.source_check("conventional"), Some(0));
+    w.approve_keyless(&sigstore, "dave@example.com");
+    let root = sigstore.trusted_root.display().to_string();
+    // Promoted through `promote --env`, which counts dave's approval.
+    let built = w.built();
+    ok(
+        w.d(),
+        &[
+            "promote",
+            &built,
+            "--env",
+            "prod",
+            "--environments",
+            "environments.yaml",
+            "--record-key",
+            "ci.key",
+            "--ledger",
+            "sqlite:ledger.db",
+            "--trusted-root",
+            &root,
+        ],
+    );
+    let (code, report) = w.report(
+        &w.at("prod"),
+        "prod",
+        &["--trusted-root", &root, "--require-source-attestation"],
+    );
+    assert_eq!(code, Some(0), "{report:#}");
+    assert!(duty_reasons(&report["lineage"]).is_empty());
+    let text = report.to_string();
+    assert!(
+        text.contains("approved prod at") && text.contains(&format!("dave@example.com ({ISSUER})")),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn lineage_verify_env_does_not_believe_the_parties_of_a_tampered_source_statement() {
+    use base64::Engine as _;
+    let (w, sigstore) = keyless_world();
+    // The source stage's attestation, edited after signing to name dave as the commit's author and
+    // committer: believed, it would bar dave's approval.
+    assert_eq!(
+        w.source_check_with("conventional", &["--attestation-output", "source.json"]),
+        Some(0)
+    );
+    let mut bundle: serde_json::Value =
+        serde_json::from_slice(&fs::read(w.d().join("source.json")).unwrap()).unwrap();
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let payload = b64
+        .decode(bundle["dsseEnvelope"]["payload"].as_str().unwrap())
+        .unwrap();
+    let edited = String::from_utf8(payload)
+        .unwrap()
+        .replace(AUTHOR, "dave@example.com")
+        .replace(COMMITTER, "dave@example.com");
+    assert!(edited.contains("dave@example.com"), "{edited}");
+    bundle["dsseEnvelope"]["payload"] = b64.encode(edited).into();
+    fs::write(w.d().join("tampered.json"), bundle.to_string()).unwrap();
+    w.append("tampered.json");
+    w.approve_keyless(&sigstore, "dave@example.com");
+    w.forged_promotion("prod", Some("uat"));
+    let root = sigstore.trusted_root.display().to_string();
+    let (code, report) = w.report(
+        &w.at("uat"),
+        "prod",
+        &["--trusted-root", &root, "--require-source-attestation"],
+    );
+    assert_eq!(code, Some(1), "{report:#}");
+    // The statement is refused on its signature; dave's approval is not barred by what it claims.
+    let broken = broken_edges(&report["lineage"]);
+    assert_eq!(checks(&broken), ["source"], "{broken:#?}");
+    assert!(broken[0].2.contains("signature"), "{broken:#?}");
+    assert!(duty_reasons(&report["lineage"]).is_empty());
+}
+
+#[test]
+fn lineage_verify_env_binds_a_keyless_logged_source_attestation_to_the_commit() {
+    let (w, sigstore) = keyless_world();
+    let base = sigstore.base_url();
+    let sign_as = |who: &str| {
+        let token = provenant_testkit::sigstore::mock_identity_token(ISSUER, who);
+        w.source_check_with(
+            "conventional",
+            &[
+                "--identity-token",
+                &token,
+                "--fulcio-url",
+                &base,
+                "--rekor-url",
+                &base,
+                "--ledger",
+                "sqlite:ledger.db",
+                "--note-key",
+                "note.key",
+            ],
+        )
+    };
+    // Signed keylessly by ci's identity, logged in Rekor: bound to the built commit and believed.
+    assert_eq!(sign_as(CI_BOT), Some(0));
+    let root = sigstore.trusted_root.display().to_string();
+    let (code, report) = w.report(
+        &w.at("uat"),
+        "uat",
+        &["--trusted-root", &root, "--require-source-attestation"],
+    );
+    assert_eq!(code, Some(0), "{report:#}");
+    assert!(
+        report.to_string().contains(&format!(
+            "source checks passed, signed by {CI_BOT} ({ISSUER}) (role ci)"
+        )),
+        "{report:#}"
+    );
+    // Wrong identity: checked for a role ci-bot does not hold (its keyless holders are others),
+    // refused by the SAN check.
+    let broken = w.broken_with(
+        &w.at("uat"),
+        "uat",
+        &[
+            "--trusted-root",
+            &root,
+            "--require-source-attestation",
+            "--source-role",
+            "release-manager",
+        ],
+    );
+    assert_eq!(checks(&broken), ["source"], "{broken:#?}");
+    assert!(broken[0].2.contains("SAN mismatch"), "{broken:#?}");
+    // Without the trusted root, the logged bundle cannot be checked: refused, never believed.
+    let broken = w.broken_with(&w.at("uat"), "uat", &["--require-source-attestation"]);
+    assert_eq!(checks(&broken), ["source"], "{broken:#?}");
+    // The keyless attestation's author bars her prod approval.
+    w.approve_keyless(&sigstore, AUTHOR);
+    w.forged_promotion("prod", Some("uat"));
+    let (code, report) = w.report(&w.at("uat"), "prod", &["--trusted-root", &root]);
+    assert_eq!(code, Some(1), "{report:#}");
+    assert_eq!(
+        duty_reasons(&report["lineage"]),
+        [(
+            "author".to_owned(),
+            format!("{AUTHOR} ({ISSUER})"),
+            w.commit.clone()
+        )]
+    );
 }

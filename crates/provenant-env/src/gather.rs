@@ -251,26 +251,9 @@ fn build_duties(
         let Ok(keys) = provenant_ledger::entry::EntryKeys::from_entry(&content) else {
             continue;
         };
-        let commits = keys
-            .statement
-            .predicate
-            .get("commits")
-            .and_then(serde_json::Value::as_array);
-        let Some(recorded) = commits.and_then(|c| {
-            c.iter()
-                .find(|c| c.get("id").and_then(serde_json::Value::as_str) == Some(commit.as_str()))
-        }) else {
+        if !duties.record_commit(&keys.statement.predicate, &commit) {
             continue;
-        };
-        let email = |key: &str| {
-            recorded
-                .get(key)
-                .and_then(serde_json::Value::as_str)
-                .filter(|e| !e.is_empty())
-                .map(str::to_owned)
-        };
-        duties.author = email("author").or(duties.author.take());
-        duties.committer = email("committer").or(duties.committer.take());
+        }
         if duties.author.is_some() && duties.committer.is_some() {
             break;
         }

@@ -254,6 +254,36 @@ pub struct Duties {
 }
 
 impl Duties {
+    /// Takes the author's and committer's emails of `commit` from a source-stage statement's
+    /// predicate (`https://provenant.dev/attestation/source/v1`: the `commits` entry whose `id` is
+    /// `commit`), keeping what is already known where it records none. Returns whether the
+    /// predicate records `commit` at all. The caller decides whether the statement is to be believed.
+    pub fn record_commit(&mut self, source_predicate: &serde_json::Value, commit: &str) -> bool {
+        let recorded = source_predicate
+            .get("commits")
+            .and_then(serde_json::Value::as_array)
+            .and_then(|commits| {
+                commits.iter().find(|c| {
+                    c.get("id")
+                        .and_then(serde_json::Value::as_str)
+                        .is_some_and(|id| !id.is_empty() && id.eq_ignore_ascii_case(commit))
+                })
+            });
+        let Some(recorded) = recorded else {
+            return false;
+        };
+        let email = |key: &str| {
+            recorded
+                .get(key)
+                .and_then(serde_json::Value::as_str)
+                .filter(|e| !e.is_empty())
+                .map(str::to_owned)
+        };
+        self.author = email("author").or(self.author.take());
+        self.committer = email("committer").or(self.committer.take());
+        true
+    }
+
     /// The part `signer` had, if any. A certificate identity `SAN (issuer)` matches the commit's emails
     /// by its SAN, and the provenance signers exactly.
     #[must_use]

@@ -255,9 +255,9 @@ impl TrustPolicy {
     }
 
     /// Verifies a DSSE attestation whose subject is the git commit `commit` (a `gitCommit` digest,
-    /// matched exactly): the signature, then the statement (of `predicate_type` when given). Such a
-    /// statement (the source stage's) is bound to its commit only when key-signed and checked without
-    /// transparency-log entries; otherwise the error says so.
+    /// matched exactly): the signature, then the statement (of `predicate_type` when given). Keyless
+    /// and logged statements (the source stage's) get every check any other bundle gets
+    /// (`provenant_sigstore::Artifact::GitCommit`).
     pub fn verify_commit_statement(
         &self,
         commit: &str,

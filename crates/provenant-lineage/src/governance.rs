@@ -7,9 +7,12 @@ use provenant_attest::predicate::{
     PROVENANT_APPROVAL_V1, PROVENANT_DEPLOYMENT_V1, PROVENANT_GATE_DECISION_V1, PROVENANT_RELEASE_HEALTH_V1,
     PROVENANT_ROLLBACK_V1, PROVENANT_SOURCE_V1,
 };
-use provenant_digest::Digest;
+use provenant_digest::{Algorithm, Digest};
 use provenant_env::promoted::{PromotionLookup, VerifiedPromotion, find_promotion};
-use provenant_evidence::roles::{RoleError, RoleSigned, Roles, verify_commit_for_role, verify_for_role};
+use provenant_env::requirements::Duties;
+use provenant_evidence::roles::{
+    Holder, RoleError, RoleSigned, Roles, verify_commit_for_role, verify_for_role,
+};
 use provenant_ledger_store::{LedgerStore, Query, StoreError};
 use provenant_records::Record;
 use provenant_records::approval::Approval;
@@ -166,12 +169,25 @@ fn entries(
     Ok(out)
 }
 
+/// Who had a part in one build of the artefact: its commit, and the commit's author and committer
+/// (from the source-stage attestation of that commit, only once it verified for a source role) and
+/// the signers of its build and packaging provenance (each labelled as the roles file names the
+/// holder, so that an approval's signer compares with them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Parties {
+    /// The build's source commit, when recorded.
+    pub commit: Option<String>,
+    /// The identities and the part each had.
+    pub duties: Duties,
+}
+
 /// The edges below the image: the gate, then one environment edge per environment of the chain.
-pub fn edges(g: &Governance<'_>, image: &Digest) -> Result<Vec<Edge>, GovernanceError> {
+/// Where an environment requires separation of duties, an approval by one of `parties` breaks.
+pub fn edges(g: &Governance<'_>, image: &Digest, parties: &[Parties]) -> Result<Vec<Edge>, GovernanceError> {
     let mut out = vec![gate_edge(g, image)?];
     let mut previous: Option<(&EnvSpec, Option<u64>)> = None;
     for env in g.chain {
-        let (edge, promoted_at) = environment_edge(g, image, env, previous)?;
+        let (edge, promoted_at) = environment_edge(g, image, env, previous, parties)?;
         out.push(edge);
         previous = Some((env, promoted_at));
     }
@@ -266,6 +282,7 @@ fn environment_edge(
     image: &Digest,
     env: &EnvSpec,
     previous: Option<(&EnvSpec, Option<u64>)>,
+    parties: &[Parties],
 ) -> Result<(Edge, Option<u64>), GovernanceError> {
     let mut edge = Edge::new(EdgeKind::Environment, env.name.clone()).holds(env.repository.clone());
     if env.promote_roles.is_empty() {
@@ -275,7 +292,7 @@ fn environment_edge(
     }
     // Approvals come first: they are what allows the promotion.
     if let Some(rule) = &env.requires.approvals {
-        for e in approval_edges(g, image, env, rule)? {
+        for e in approval_edges(g, image, env, rule, parties)? {
             edge.push(e);
         }
     }
@@ -395,6 +412,7 @@ fn approval_edges(
     image: &Digest,
     env: &EnvSpec,
     rule: &crate::environments::ApprovalRule,
+    parties: &[Parties],
 ) -> Result<Vec<Edge>, GovernanceError> {
     let mut out = Vec::new();
     let mut identities: Vec<String> = Vec::new();
@@ -444,6 +462,27 @@ fn approval_edges(
         )
         .with_evidence(signed.bundle_digest)
         .signed_by(signed.signer.clone());
+        // The approver had no other part in the artefact (promotion's own check, re-run here on
+        // the recorded approval).
+        if rule.separation_of_duties
+            && let Some((part, p)) = parties
+                .iter()
+                .find_map(|p| p.duties.of(&signed.signer).map(|part| (part, p)))
+        {
+            out.push(edge.broken(Reason::ApproverHadPart {
+                environment: env.name.clone(),
+                approver: signed.signer.clone(),
+                part,
+                commit: p.commit.clone().filter(|_| {
+                    matches!(
+                        part,
+                        provenant_env::requirements::Duty::Author
+                            | provenant_env::requirements::Duty::Committer
+                    )
+                }),
+            }));
+            continue;
+        }
         // One identity counts once: the signer's key or certificate, and the identity it states.
         let who = [signed.signer.clone(), record.identity.clone()];
         if rule.separation_of_duties && who.iter().any(|w| identities.contains(w)) {
@@ -608,7 +647,9 @@ fn record_edges<R: Record>(
 pub fn extend(report: &mut crate::Report, g: &Governance<'_>) -> Result<(), GovernanceError> {
     let mut seen = std::collections::BTreeMap::new();
     source_attestations(&mut report.lineage, g, &mut seen)?;
-    for edge in edges(g, &report.digest)? {
+    let mut parties = Vec::new();
+    collect_parties(&report.lineage, g.roles, &seen, None, &mut parties);
+    for edge in edges(g, &report.digest, &parties)? {
         report.lineage.push(edge);
     }
     report.verified = report.lineage.broken_edges().is_empty();
@@ -617,21 +658,17 @@ pub fn extend(report: &mut crate::Report, g: &Governance<'_>) -> Result<(), Gove
 
 /// Below each build's source edge (`URI @ COMMIT`), the source stage's attestation of that commit
 /// from the ledger; `seen` keeps each commit's edge so that it is looked up once.
-fn source_attestations(
-    edge: &mut Edge,
-    g: &Governance<'_>,
-    seen: &mut std::collections::BTreeMap<String, Edge>,
-) -> Result<(), GovernanceError> {
+fn source_attestations(edge: &mut Edge, g: &Governance<'_>, seen: &mut Seen) -> Result<(), GovernanceError> {
     // The lineage tree is ours and a few levels deep (image, files, builds, sources): no
     // attacker-controlled depth.
     if edge.kind == EdgeKind::Source {
         if let Some((_, commit)) = edge.target.rsplit_once(" @ ") {
             let commit = commit.to_ascii_lowercase();
             if !seen.contains_key(&commit) {
-                let e = source_attestation_edge(g, &commit)?;
-                seen.insert(commit.clone(), e);
+                let found = source_attestation_edge(g, &commit)?;
+                seen.insert(commit.clone(), found);
             }
-            if let Some(child) = seen.get(&commit) {
+            if let Some((child, _)) = seen.get(&commit) {
                 edge.push(child.clone());
             }
         }
@@ -643,8 +680,96 @@ fn source_attestations(
     Ok(())
 }
 
-/// The newest source-stage attestation of `commit` signed by a holder of one of the source roles.
-fn source_attestation_edge(g: &Governance<'_>, commit: &str) -> Result<Edge, GovernanceError> {
+/// Each commit's source-attestation edge, with the predicate of the attestation it rests on when
+/// one verified for a source role.
+type Seen = std::collections::BTreeMap<String, (Edge, Option<Value>)>;
+
+/// The parties of each build below `edge`: a holding build provenance's signer and source commit
+/// (with the author and committer the verified source attestation of that commit records), under
+/// the holding packaging provenance's signer.
+fn collect_parties(
+    edge: &Edge,
+    roles: &Roles,
+    seen: &Seen,
+    packaging_signer: Option<&str>,
+    out: &mut Vec<Parties>,
+) {
+    // The lineage tree is ours and a few levels deep: no attacker-controlled depth.
+    let holds = edge.verdict == crate::Verdict::Holds;
+    let signer = edge.signer.as_deref().filter(|_| holds);
+    if edge.kind == EdgeKind::BuildProvenance {
+        let mut parties = Parties {
+            duties: Duties {
+                build_signer: signer.map(|s| role_label(s, roles)),
+                packaging_signer: packaging_signer.map(|s| role_label(s, roles)),
+                ..Duties::default()
+            },
+            ..Parties::default()
+        };
+        let commits = edge.edges.iter().filter(|e| e.kind == EdgeKind::Source);
+        for commit in commits
+            .filter_map(|e| e.target.rsplit_once(" @ "))
+            .map(|(_, c)| c)
+        {
+            let commit = commit.to_ascii_lowercase();
+            if let Some((_, Some(predicate))) = seen.get(&commit) {
+                parties.duties.record_commit(predicate, &commit);
+            }
+            parties.commit = Some(commit);
+        }
+        out.push(parties);
+        return;
+    }
+    let packaging_signer = if edge.kind == EdgeKind::PackagingProvenance {
+        signer
+    } else {
+        packaging_signer
+    };
+    let before = out.len();
+    for child in &edge.edges {
+        collect_parties(child, roles, seen, packaging_signer, out);
+    }
+    if edge.kind == EdgeKind::PackagingProvenance && out.len() == before {
+        // A packaging provenance with no build below it still bars its signer.
+        out.push(Parties {
+            duties: Duties {
+                packaging_signer: signer.map(|s| role_label(s, roles)),
+                ..Duties::default()
+            },
+            ..Parties::default()
+        });
+    }
+}
+
+/// A provenance signer as the roles file names the holder: a key (`key sha256:FINGERPRINT`) by
+/// the label of the holder with that key, a certificate (`SAN (issuer ISSUER)`) as `SAN (ISSUER)`;
+/// otherwise as given.
+fn role_label(signer: &str, roles: &Roles) -> String {
+    if let Some(fingerprint) = signer.strip_prefix("key sha256:") {
+        for role in roles.names() {
+            for holder in roles.holders(role).unwrap_or_default() {
+                if let Holder::Key { label, key } = holder
+                    && Algorithm::Sha256.hash_bytes(key.spki_der()).hex() == fingerprint
+                {
+                    return label.clone();
+                }
+            }
+        }
+    }
+    if let Some((san, issuer)) = signer.rsplit_once(" (issuer ")
+        && let Some(issuer) = issuer.strip_suffix(')')
+    {
+        return format!("{san} ({issuer})");
+    }
+    signer.to_owned()
+}
+
+/// The newest source-stage attestation of `commit` signed by a holder of one of the source roles,
+/// with its predicate when one verified.
+fn source_attestation_edge(
+    g: &Governance<'_>,
+    commit: &str,
+) -> Result<(Edge, Option<Value>), GovernanceError> {
     let edge = Edge::new(EdgeKind::Source, format!("source attestation of {commit}"));
     let mut indexes = g.store.query(&Query {
         commit: Some(commit.to_owned()),
@@ -689,26 +814,29 @@ fn source_attestation_edge(g: &Governance<'_>, commit: &str) -> Result<Edge, Gov
             .get("result")
             .and_then(Value::as_str)
             .unwrap_or("none recorded");
-        if result != "pass" {
-            return Ok(edge.broken(Reason::SourceCheckFailed {
+        let edge = if result == "pass" {
+            edge.holds(format!(
+                "source checks passed, signed by {} (role {}), ledger entry {index}",
+                signed.signer, signed.role
+            ))
+        } else {
+            edge.broken(Reason::SourceCheckFailed {
                 commit: commit.to_owned(),
                 evidence: signed.bundle_digest,
                 result: result.to_owned(),
-            }));
-        }
-        return Ok(edge.holds(format!(
-            "source checks passed, signed by {} (role {}), ledger entry {index}",
-            signed.signer, signed.role
-        )));
+            })
+        };
+        return Ok((edge, Some(signed.statement.predicate)));
     }
     let reason = Reason::NoSourceAttestation {
         commit: commit.to_owned(),
         roles: g.source.roles.clone(),
         candidates,
     };
-    Ok(if g.source.required {
+    let edge = if g.source.required {
         edge.broken(reason)
     } else {
         edge.shown(format!("absent (not required): {reason}"))
-    })
+    };
+    Ok((edge, None))
 }

@@ -305,6 +305,20 @@ pub enum Reason {
         /// The identity appearing twice.
         identity: String,
     },
+    /// An approval signed by someone who had another part in the artefact: the author or committer
+    /// of its commit (as the verified source-stage attestation records them), or the signer of its
+    /// build or packaging provenance.
+    ApproverHadPart {
+        /// The environment.
+        environment: String,
+        /// Who signed the approval.
+        approver: String,
+        /// The part they had.
+        part: provenant_env::requirements::Duty,
+        /// The commit, for the author and committer.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        commit: Option<String>,
+    },
     /// No promotion record into an environment of the chain.
     NotPromoted {
         /// The environment.
@@ -413,7 +427,7 @@ impl Reason {
             | Reason::GateBlocked { .. }
             | Reason::GateMalformed { .. } => Check::Gate,
             Reason::MissingApproval { .. } => Check::Approval,
-            Reason::SameIdentity { .. } => Check::SeparationOfDuties,
+            Reason::SameIdentity { .. } | Reason::ApproverHadPart { .. } => Check::SeparationOfDuties,
             Reason::NotPromoted { .. } | Reason::OutOfOrder { .. } | Reason::WrongPrevious { .. } => {
                 Check::Promotion
             }
@@ -576,6 +590,27 @@ impl fmt::Display for Reason {
                 f,
                 "separation of duties: {identity} approved {environment} more than once or approved their own change"
             ),
+            Reason::ApproverHadPart {
+                environment,
+                approver,
+                part,
+                commit,
+            } => {
+                use provenant_env::requirements::Duty;
+                write!(
+                    f,
+                    "separation of duties: the approver of {environment}, {approver}, is "
+                )?;
+                match (part, commit) {
+                    (Duty::Author, Some(c)) => write!(f, "the author of commit {c}"),
+                    (Duty::Committer, Some(c)) => write!(f, "the committer of commit {c}"),
+                    (Duty::Author, None) => f.write_str("the commit's author"),
+                    (Duty::Committer, None) => f.write_str("the commit's committer"),
+                    (Duty::BuildSigner, _) => f.write_str("the signer of the build provenance"),
+                    (Duty::PackagingSigner, _) => f.write_str("the signer of the packaging provenance"),
+                    _ => f.write_str("someone with another part in the artefact"),
+                }
+            }
             Reason::NotPromoted {
                 environment,
                 previous,

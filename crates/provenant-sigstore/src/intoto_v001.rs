@@ -140,7 +140,7 @@ fn hex_decode(s: &str) -> Option<Vec<u8>> {
 
 /// The trust material these checks need, taken from the trusted root once.
 pub(crate) struct LegacyTrust {
-    rekor_keys: sigstore_crypto::Keyring,
+    pub(crate) rekor_keys: sigstore_crypto::Keyring,
     ct_keys: Vec<(sigstore_crypto::SigningScheme, sigstore_crypto::Keyring)>,
     /// Fulcio certificates as webpki anchors, with their authority's validity window.
     fulcio: Vec<(
@@ -231,6 +231,37 @@ pub(crate) fn verify(
 /// `logIndex` (keys sorted, no spaces; every value is a number or a base64/hex string, so
 /// `serde_json`'s output of a struct with fields in that order is the canonical form).
 fn verify_set(trust: &LegacyTrust, entry: &IntotoV001) -> Result<jiff::Timestamp, VerifyError> {
+    verify_set_parts(
+        trust,
+        &SetParts {
+            body_b64: &entry.body_b64,
+            integrated_time: entry.integrated_time,
+            log_id: entry.log_id,
+            log_index: entry.log_index,
+            set: &entry.set,
+        },
+    )
+}
+
+/// What a Rekor v1 SET signs, and the SET.
+pub(crate) struct SetParts<'a> {
+    /// The entry body, base64.
+    pub(crate) body_b64: &'a str,
+    /// Seconds since the epoch.
+    pub(crate) integrated_time: i64,
+    /// The log's key id (SHA-256 of its key).
+    pub(crate) log_id: [u8; 32],
+    /// The entry's index in the log.
+    pub(crate) log_index: i64,
+    /// The log's signature.
+    pub(crate) set: &'a [u8],
+}
+
+/// The SET of any Rekor v1 entry; returns the integrated time it authenticates.
+pub(crate) fn verify_set_parts(
+    trust: &LegacyTrust,
+    entry: &SetParts<'_>,
+) -> Result<jiff::Timestamp, VerifyError> {
     #[derive(serde::Serialize)]
     struct Signed<'a> {
         body: &'a str,
@@ -257,7 +288,7 @@ fn verify_set(trust: &LegacyTrust, entry: &IntotoV001) -> Result<jiff::Timestamp
             detail: format!("the key of log {log_id} was not valid at the integrated time {time}"),
         })?;
     let signed = serde_json::to_vec(&Signed {
-        body: &entry.body_b64,
+        body: entry.body_b64,
         integrated_time: entry.integrated_time,
         log_id: &log_id,
         log_index: entry.log_index,
@@ -265,7 +296,7 @@ fn verify_set(trust: &LegacyTrust, entry: &IntotoV001) -> Result<jiff::Timestamp
     .map_err(|e| VerifyError::SignedEntryTimestamp {
         detail: format!("cannot encode the signed payload: {e}"),
     })?;
-    key.verify(&signed, &sigstore_types::SignatureBytes::new(entry.set.clone()))
+    key.verify(&signed, &sigstore_types::SignatureBytes::new(entry.set.to_vec()))
         .map_err(|e| VerifyError::SignedEntryTimestamp {
             detail: format!(
                 "the log's signature over entry {} does not verify: {e}",
@@ -278,7 +309,7 @@ fn verify_set(trust: &LegacyTrust, entry: &IntotoV001) -> Result<jiff::Timestamp
 /// The chain to a Fulcio authority valid at `time`; returns the issuer's `SubjectPublicKeyInfo` (for
 /// the SCT). Fulcio's intermediates are anchors of the trusted root, so the leaf's issuer is the
 /// anchor the path ends at.
-fn verify_chain(
+pub(crate) fn verify_chain(
     trust: &LegacyTrust,
     der: &[u8],
     info: &sigstore_crypto::CertificateInfo,
@@ -375,7 +406,7 @@ fn parse_sct(mut s: &[u8]) -> Option<Sct<'_>> {
 
 /// At least one embedded SCT must be signed by a certificate-transparency log of the trusted root
 /// over the precertificate (the certificate without its SCT list, issued by `issuer_spki`).
-fn verify_sct(trust: &LegacyTrust, der: &[u8], issuer_spki: &[u8]) -> Result<(), VerifyError> {
+pub(crate) fn verify_sct(trust: &LegacyTrust, der: &[u8], issuer_spki: &[u8]) -> Result<(), VerifyError> {
     use x509_cert::der::{Decode as _, Encode as _};
     let sct_error = |detail: String| VerifyError::Sct { detail };
     let cert = x509_cert::Certificate::from_der(der).map_err(|e| VerifyError::MalformedCertificate {

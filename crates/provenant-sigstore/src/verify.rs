@@ -1,5 +1,7 @@
 //! Offline verification of a bundle against a trusted root and a policy.
 
+mod commit;
+
 use std::fmt;
 
 use provenant_digest::{Algorithm, Digest};
@@ -322,8 +324,8 @@ pub enum Artifact<'a> {
     /// is matched against the statement's subjects.
     Digest(Digest),
     /// A git commit id (hex): a DSSE in-toto statement one of whose subjects has exactly this
-    /// `gitCommit` digest. Only a key-signed bundle checked without log evidence (or an intoto v0.0.1
-    /// entry) can be bound to a commit: the log verifier binds sha256 and sha512 subjects only.
+    /// `gitCommit` digest. Keyless or key-signed, with Rekor v1 `dsse` entries or (with the log
+    /// waived) none, or an intoto v0.0.1 entry; every check runs as for any other bundle.
     GitCommit(&'a str),
 }
 
@@ -439,15 +441,9 @@ impl Verifier {
             return verify_keyed_without_evidence(artifact, bundle, key);
         }
         let result = match artifact {
-            Artifact::GitCommit(commit) => {
-                return Err(VerifyError::UnsupportedArtifact {
-                    detail: format!(
-                        "a statement about commit {commit} can be verified only as a key-signed bundle \
-                         without transparency-log entries (the log verifier binds sha256 and sha512 \
-                         subjects only)"
-                    ),
-                });
-            }
+            // The log verifier binds sha256 and sha512 subjects only: every other check, and the
+            // subject, run in `commit`.
+            Artifact::GitCommit(commit) => return commit::verify(self, commit, bundle, policy),
             Artifact::Bytes(bytes) => self.run(bytes, bundle, policy),
             Artifact::Digest(digest) => {
                 let algorithm = match digest.algorithm() {

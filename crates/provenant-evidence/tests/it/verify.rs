@@ -224,3 +224,143 @@ fn a_statement_about_a_git_commit_verifies_for_exactly_that_commit() {
         .unwrap_err();
     assert!(e.to_string().contains("is not a gitCommit subject"), "{e}");
 }
+
+/// A source-stage statement about `commit` signed keylessly as `san` at the loopback mock
+/// Fulcio/Rekor: a Fulcio certificate and a Rekor v1 `dsse` entry with its SET and inclusion proof.
+fn keyless_commit(
+    sigstore: &provenant_testkit::sigstore::MockSigstore,
+    san: &str,
+    commit: &str,
+) -> EvidenceBundle {
+    let statement = serde_json::json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": "git+https://example.com/app", "digest": {"gitCommit": commit}}],
+        "predicateType": predicate::PROVENANT_SOURCE_V1,
+        "predicate": {"commit": commit, "result": "pass"},
+    });
+    let token = provenant_testkit::sigstore::mock_identity_token(MOCK_ISSUER, san);
+    let base = sigstore.base_url();
+    let bundle = Signer::new(SigningMethod::Keyless {
+        services: provenant_sigstore_sign::Services::new(base.clone(), base),
+        token: provenant_evidence::TokenSource::Given(token.into()),
+    })
+    .sign_statement(&serde_json::to_vec(&statement).unwrap())
+    .unwrap()
+    .bundle;
+    EvidenceBundle::from_json(&bundle.to_json_v0_3().unwrap()).unwrap()
+}
+
+const MOCK_ISSUER: &str = "https://issuer.example";
+
+fn keyless_policy(sigstore: &provenant_testkit::sigstore::MockSigstore, san: &str) -> TrustPolicy {
+    let root =
+        provenant_sigstore::TrustedRoot::from_json(&std::fs::read(&sigstore.trusted_root).unwrap()).unwrap();
+    TrustPolicy::new(
+        Role::single(
+            "source",
+            Policy::Identity(IdentityPolicy::new(SanMatcher::Exact(san.into())).with_issuer(MOCK_ISSUER)),
+        ),
+        Some(&root),
+        [],
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_keyless_logged_statement_about_a_git_commit_verifies_for_that_commit_and_identity_only() {
+    let sigstore = provenant_testkit::sigstore::start_mock_sigstore();
+    let commit = "4f1c0a9e2b7d3c5a8e6f0b1d2c3e4f5a6b7c8d9e";
+    let bundle = keyless_commit(&sigstore, "ci@example.com", commit);
+    assert!(!bundle.bundle.log_entries().is_empty(), "the mock logs the entry");
+    let trust = keyless_policy(&sigstore, "ci@example.com");
+    // Every check: the certificate chain, SCT, log entry (SET, inclusion proof, checkpoint, body),
+    // identity and signature, then the commit as the statement's gitCommit subject.
+    let verified = trust
+        .verify_commit_statement(commit, &bundle, Some(predicate::PROVENANT_SOURCE_V1))
+        .unwrap();
+    assert_eq!(verified.statement.predicate["commit"], commit);
+    assert!(verified.signature.skipped.is_empty());
+    assert_eq!(
+        verified.signature.signer,
+        SignerIdentity::Certificate {
+            san: "ci@example.com".into(),
+            issuer: Some(MOCK_ISSUER.into()),
+        }
+    );
+    assert!(verified.signature.verified.integrated_time.is_some());
+    // Wrong commit: the artefact check names it.
+    let e = trust
+        .verify_commit_statement("0000000000000000000000000000000000000001", &bundle, None)
+        .unwrap_err();
+    assert_eq!(e.check(), Check::Sigstore("artefact"), "{e}");
+    assert!(e.to_string().contains("is not a gitCommit subject"), "{e}");
+    // Wrong identity: the SAN check names it.
+    let e = keyless_policy(&sigstore, "someone@example.com")
+        .verify_commit_statement(commit, &bundle, None)
+        .unwrap_err();
+    assert_eq!(e.check(), Check::Sigstore("san"), "{e}");
+    // Another trusted root (another mock's keys): the chain or the log is refused.
+    let other = provenant_testkit::sigstore::start_mock_sigstore();
+    let e = keyless_policy(&other, "ci@example.com")
+        .verify_commit_statement(commit, &bundle, None)
+        .unwrap_err();
+    assert!(
+        matches!(
+            e.check(),
+            Check::Sigstore(
+                "transparency-log" | "certificate-chain" | "signed-entry-timestamp" | "checkpoint"
+            )
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_tampered_keyless_statement_about_a_git_commit_is_refused_naming_the_check() {
+    use base64::Engine as _;
+    let sigstore = provenant_testkit::sigstore::start_mock_sigstore();
+    let commit = "4f1c0a9e2b7d3c5a8e6f0b1d2c3e4f5a6b7c8d9e";
+    let other = "0000000000000000000000000000000000000001";
+    let bundle = keyless_commit(&sigstore, "ci@example.com", commit);
+    let trust = keyless_policy(&sigstore, "ci@example.com");
+    let json: serde_json::Value = serde_json::from_slice(&bundle.bundle.to_json_v0_3().unwrap()).unwrap();
+    let b64 = base64::engine::general_purpose::STANDARD;
+    // The payload rewritten to name another commit: the logged payload hash no longer matches.
+    let mut edited = json.clone();
+    let payload = b64
+        .decode(edited["dsseEnvelope"]["payload"].as_str().unwrap())
+        .unwrap();
+    let payload = String::from_utf8(payload).unwrap().replace(commit, other);
+    edited["dsseEnvelope"]["payload"] = b64.encode(payload).into();
+    let tampered = EvidenceBundle::from_json(edited.to_string().as_bytes()).unwrap();
+    let e = trust.verify_commit_statement(other, &tampered, None).unwrap_err();
+    assert_eq!(e.check(), Check::Sigstore("log-entry"), "{e}");
+    // The log entry's inclusion proof edited: refused by the proof check.
+    let mut edited = json.clone();
+    let entry = &mut edited["verificationMaterial"]["tlogEntries"][0];
+    entry["logIndex"] = (entry["logIndex"].as_str().unwrap().parse::<u64>().unwrap() + 1)
+        .to_string()
+        .into();
+    let tampered = EvidenceBundle::from_json(edited.to_string().as_bytes()).unwrap();
+    let e = trust
+        .verify_commit_statement(commit, &tampered, None)
+        .unwrap_err();
+    assert!(
+        matches!(
+            e.check(),
+            Check::Sigstore("signed-entry-timestamp" | "inclusion-proof")
+        ),
+        "{e}"
+    );
+    // The SET removed: the integrated time is unproven.
+    let mut edited = json;
+    edited["verificationMaterial"]["tlogEntries"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("inclusionPromise");
+    let tampered = EvidenceBundle::from_json(edited.to_string().as_bytes()).unwrap();
+    let e = trust
+        .verify_commit_statement(commit, &tampered, None)
+        .unwrap_err();
+    assert_eq!(e.check(), Check::Sigstore("signed-entry-timestamp"), "{e}");
+}

@@ -242,7 +242,7 @@ impl World {
             presence: Some(self),
             source: &SourceRule::default(),
         };
-        governance::edges(&g, &self.image).unwrap()
+        governance::edges(&g, &self.image, &[]).unwrap()
     }
 }
 
