@@ -38,6 +38,7 @@
 
 mod digest_set;
 mod envelope;
+pub mod gate_decision;
 pub mod predicate;
 mod statement;
 

@@ -229,23 +229,20 @@ fn gate_edge(g: &Governance<'_>, image: &Digest) -> Result<Edge, GovernanceError
             .with_evidence(signed.bundle_digest)
             .signed_by(signed.signer.clone());
         let p = &signed.statement.predicate;
-        let decision = p.get("decision").and_then(Value::as_str);
-        let gates = p.get("gates").and_then(Value::as_array);
-        let (Some(decision), Some(gates)) = (decision, gates) else {
-            return Ok(edge.broken(Reason::GateMalformed {
-                evidence: signed.bundle_digest,
-                why: "it has no decision or no gates".to_owned(),
-            }));
+        let decision = match provenant_attest::gate_decision::GateDecision::read(p) {
+            Ok(d) => d,
+            Err(why) => {
+                return Ok(edge.broken(Reason::GateMalformed {
+                    evidence: signed.bundle_digest,
+                    why: why.to_string(),
+                }));
+            }
         };
-        let blocking: Vec<String> = gates
-            .iter()
-            .filter(|gate| gate.get("status").and_then(Value::as_str) == Some("block"))
-            .filter_map(|gate| gate.get("id").and_then(Value::as_str).map(str::to_owned))
-            .collect();
-        if decision != "pass" {
+        let gates = decision.gates;
+        if !decision.passed() {
             return Ok(edge.broken(Reason::GateBlocked {
                 evidence: signed.bundle_digest,
-                gates: blocking,
+                gates: decision.blocking().into_iter().map(str::to_owned).collect(),
             }));
         }
         let policies: Vec<&str> = p
