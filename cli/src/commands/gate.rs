@@ -672,7 +672,7 @@ fn oci_layout_artifact(registry: &RegistryArgs, spec: &str) -> bool {
     match store.get_manifest(&ManifestRef::Digest(digest)) {
         Ok(fetched) => match &fetched.manifest {
             Manifest::Image(m) => m.artifact_type.is_some() || m.config.media_type == media::OCI_EMPTY,
-            _ => false,
+            Manifest::Index(_) => false,
         },
         Err(_) => false,
     }

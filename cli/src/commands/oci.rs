@@ -530,9 +530,11 @@ fn push(global: &GlobalArgs, args: &PushArgs) -> anyhow::Result<Outcome> {
     };
     match global.output {
         OutputFormat::Json => {
-            let mut report = serde_json::json!({ "reference": full.to_string(), "digest": put.digest });
+            let mut report = serde_json::Map::new();
+            report.insert("reference".into(), serde_json::json!(full.to_string()));
+            report.insert("digest".into(), serde_json::json!(put.digest));
             if let Some(p) = provenance {
-                report["provenance"] = serde_json::json!(p);
+                report.insert("provenance".into(), serde_json::json!(p));
             }
             print_json(&report)?;
         }
