@@ -50,6 +50,28 @@ const NPM_VULNERABLE_VERSION: &str = "2.0.0";
 const NPM_FIXED_VERSION: &str = "2.0.1";
 const FIXTURE_NPM_CVE: &str = "CVE-2026-40002";
 
+/// The Go module the project requires (`go.mod`, with its `go.sum`), its vulnerable and fixed versions,
+/// and its fixture advisory: trivy finds it in the repository.
+const FIXTURE_GO_MODULE: &str = "example.org/fixturemod";
+const GO_VULNERABLE_VERSION: &str = "v1.0.0";
+const GO_FIXED_VERSION: &str = "v1.0.1";
+const FIXTURE_GO_CVE: &str = "CVE-2026-40003";
+
+/// `go.mod` and `go.sum` requiring the fixture module at `version`.
+fn go_files(version: &str) -> [(&'static str, String); 2] {
+    let hash = "h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+    [
+        (
+            "go.mod",
+            format!("module example.org/shop\n\ngo 1.22\n\nrequire {FIXTURE_GO_MODULE} {version}\n"),
+        ),
+        (
+            "go.sum",
+            format!("{FIXTURE_GO_MODULE} {version} {hash}\n{FIXTURE_GO_MODULE} {version}/go.mod {hash}\n"),
+        ),
+    ]
+}
+
 /// The package.json of the npm package the image carries, at `version`.
 fn npm_package_json(version: &str) -> String {
     format!("{{\"name\": \"{FIXTURE_NPM_PACKAGE}\", \"version\": \"{version}\"}}\n")
@@ -184,6 +206,15 @@ fn fixture(project: &Path, keys: &Path, dependency_version: &str) {
         &format!("web/{FIXTURE_NPM_PACKAGE}/package.json"),
         &npm_package_json(npm_version),
     );
+    // The Go module the project requires, vulnerable when the Python dependency is.
+    let go_version = if dependency_version == VULNERABLE_VERSION {
+        GO_VULNERABLE_VERSION
+    } else {
+        GO_FIXED_VERSION
+    };
+    for (file, text) in go_files(go_version) {
+        w(file, &text);
+    }
     w(
         "Makefile",
         "rootfs:\n\tmkdir -p dist/rootfs/app/node_modules\n\tcp calc.py dist/rootfs/app/calc.py\n\
@@ -267,8 +298,9 @@ fn fixture(project: &Path, keys: &Path, dependency_version: &str) {
 }
 
 /// Builds trivy's database for the tests in `cache` (`db/trivy.db`, `db/metadata.json`): the fixture
-/// advisories in trivy-db's GitHub Security Advisory pip and npm buckets, the way trivy reads a Python
-/// dependency's advisories (in the repository) and an installed npm package's (in the image). The writer is `tests/harness/trivy-db` (Go, with Debian's go.etcd.io/bbolt source).
+/// advisories in trivy-db's GitHub Security Advisory pip, Go and npm buckets, the way trivy reads a
+/// Python dependency's and a Go module's advisories (in the repository) and an installed npm package's
+/// (in the image). The writer is `tests/harness/trivy-db` (Go, with Debian's go.etcd.io/bbolt source).
 fn trivy_database(tmp: &Path) -> PathBuf {
     let go = provenant_testkit::require_on_path("go");
     let gopath = Path::new("/usr/share/gocode");
@@ -295,6 +327,7 @@ fn trivy_database(tmp: &Path) -> PathBuf {
     );
     let bucket = "pip::GitHub Security Advisory pip";
     let npm = "npm::GitHub Security Advisory npm";
+    let go = "go::GitHub Security Advisory Go";
     let spec = serde_json::json!({
         "dataSources": {
             bucket: {
@@ -306,6 +339,11 @@ fn trivy_database(tmp: &Path) -> PathBuf {
                 "ID": "ghsa",
                 "Name": "GitHub Security Advisory npm",
                 "URL": "https://github.com/advisories?query=type%3Areviewed+ecosystem%3Anpm"
+            },
+            go: {
+                "ID": "ghsa",
+                "Name": "GitHub Security Advisory Go",
+                "URL": "https://github.com/advisories?query=type%3Areviewed+ecosystem%3Ago"
             }
         },
         "advisories": {
@@ -316,12 +354,22 @@ fn trivy_database(tmp: &Path) -> PathBuf {
             npm: {FIXTURE_NPM_PACKAGE: {FIXTURE_NPM_CVE: {
                 "PatchedVersions": [NPM_FIXED_VERSION],
                 "VulnerableVersions": [format!("<{NPM_FIXED_VERSION}")]
+            }}},
+            go: {FIXTURE_GO_MODULE: {FIXTURE_GO_CVE: {
+                "PatchedVersions": [GO_FIXED_VERSION.trim_start_matches('v')],
+                "VulnerableVersions": [format!("<{}", GO_FIXED_VERSION.trim_start_matches('v'))]
             }}}
         },
         "vulnerabilities": {
             FIXTURE_CVE: {
                 "Title": format!("{FIXTURE_PACKAGE}: remote code execution (test fixture)"),
                 "Description": "A fixture advisory for the pipeline template's local run.",
+                "Severity": "CRITICAL",
+                "VendorSeverity": {"ghsa": 4}
+            },
+            FIXTURE_GO_CVE: {
+                "Title": format!("{FIXTURE_GO_MODULE}: path traversal (test fixture)"),
+                "Description": "A fixture advisory for the Go module the project requires.",
                 "Severity": "CRITICAL",
                 "VendorSeverity": {"ghsa": 4}
             },
@@ -868,8 +916,25 @@ fn the_container_github_template_runs_end_to_end_on_oci_layouts() {
         ("quality-security", "quality and security gate")
     );
     assert_eq!(out.status.code(), Some(1), "{}{}", stdout(&out), stderr(&out));
-    let found = trivy_ids(&evidence(&p, "vulns/dependencies.trivy.json"));
-    assert_eq!(found, vec![(FIXTURE_CVE.to_owned(), "CRITICAL".to_owned())]);
+    // The repository's scan: the Python dependency and the Go module, each with its advisory.
+    let mut found: Vec<[String; 4]> = trivy_findings(&evidence(&p, "vulns/dependencies.trivy.json"))
+        .into_iter()
+        .map(|[id, severity, package, version, _]| [id, severity, package, version])
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        vec![
+            [FIXTURE_CVE, "CRITICAL", FIXTURE_PACKAGE, VULNERABLE_VERSION].map(str::to_owned),
+            [
+                FIXTURE_GO_CVE,
+                "CRITICAL",
+                FIXTURE_GO_MODULE,
+                GO_VULNERABLE_VERSION
+            ]
+            .map(str::to_owned),
+        ]
+    );
     // The image scan reads the candidate image: the npm package installed in it, with its advisory,
     // found in the file the image carries it in (and not in the repository's scan above).
     let image_scan = evidence(&p, "vulns/image.trivy.json");
@@ -936,6 +1001,9 @@ fn the_container_github_template_runs_end_to_end_on_oci_layouts() {
         npm_package_json(NPM_FIXED_VERSION),
     )
     .unwrap();
+    for (file, text) in go_files(GO_FIXED_VERSION) {
+        fs::write(p.project.join(file), text).unwrap();
+    }
     dev_git(
         &p.project,
         &p.keys,
@@ -944,9 +1012,7 @@ fn the_container_github_template_runs_end_to_end_on_oci_layouts() {
             "-q",
             "-S",
             "-am",
-            &format!(
-                "fix(deps): upgrade {FIXTURE_PACKAGE} to {FIXED_VERSION} and {FIXTURE_NPM_PACKAGE} to {NPM_FIXED_VERSION}"
-            ),
+            &format!("fix(deps): upgrade {FIXTURE_PACKAGE}, {FIXTURE_GO_MODULE} and {FIXTURE_NPM_PACKAGE}"),
         ],
     );
 
