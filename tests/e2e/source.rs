@@ -687,6 +687,98 @@ fn source_check_verifies_openpgp_commits_against_the_keyring() {
 }
 
 #[test]
+fn source_check_refuses_an_openpgp_signature_past_its_own_expiration_time() {
+    let t = tempfile::tempdir().unwrap();
+    let home = t.path().join("gnupg");
+    fs::create_dir_all(&home).unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        fs::set_permissions(&home, fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    let gpg = provenant_testkit::require_on_path("gpg");
+    let gpg_run = |args: &[&str]| {
+        let out = run(Command::new(&gpg)
+            .env("GNUPGHOME", &home)
+            .args(["--batch", "--quiet"])
+            .args(args));
+        assert!(out.status.success(), "gpg {args:?}: {}", stderr(&out));
+        out.stdout
+    };
+    gpg_run(&[
+        "--passphrase",
+        "",
+        "--pinentry-mode",
+        "loopback",
+        "--quick-gen-key",
+        "Dev <dev@example.com>",
+        "ed25519",
+        "sign",
+        "never",
+    ]);
+    fs::write(
+        t.path().join("keyring.asc"),
+        gpg_run(&["--armor", "--export", "dev@example.com"]),
+    )
+    .unwrap();
+    // Every signature gpg makes for git from now on is valid for one day (RFC 9580 5.2.3.18).
+    fs::write(home.join("gpg.conf"), "default-sig-expire 1d\n").unwrap();
+    let repo = Repo::new(t.path());
+    repo.commit("dev@example.com", None, "chore: base", &[]);
+    repo.git(&["tag", "base"]);
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let out = run(repo
+        .command()
+        .env("GNUPGHOME", &home)
+        .args(["-c", "user.name=Dev", "-c", "user.email=dev@example.com"])
+        .args([
+            "-c",
+            "user.signingkey=dev@example.com",
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-S",
+            "-m",
+            "feat: signed for a day",
+        ]));
+    assert!(out.status.success(), "git commit -S: {}", stderr(&out));
+    let check = |judged_at: u64| {
+        run(provenant()
+            .current_dir(t.path())
+            .env("SOURCE_DATE_EPOCH", judged_at.to_string())
+            .args([
+                "source",
+                "check",
+                "--range",
+                "base..HEAD",
+                "--repo",
+                "repo",
+                "--require",
+                "signed",
+                "--gpg-keyring",
+                "keyring.asc",
+            ]))
+    };
+    // The check's time (SOURCE_DATE_EPOCH) is the time of judgement: an hour after signing, it holds.
+    let out = check(before + 3600);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    // Two days after, the signature has expired: exit 1, naming the commit and the times.
+    let out = check(before + 2 * 86_400);
+    assert_eq!(out.status.code(), Some(1), "{}{}", stdout(&out), stderr(&out));
+    let text = stdout(&out);
+    let judged = jiff::Timestamp::from_second(i64::try_from(before + 2 * 86_400).unwrap()).unwrap();
+    assert!(
+        text.contains("feat: signed for a day: signed: the OpenPGP signature by")
+            && text.contains(&format!("before the time of judgement {judged}"))
+            && text.contains("expired at"),
+        "{text}"
+    );
+    assert_no_debug_values(&out, "source check");
+}
+
+#[test]
 fn source_check_refuses_a_tampered_ssh_signed_commit() {
     let s = scenario(false);
     let dir = s.t.path();

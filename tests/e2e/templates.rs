@@ -43,6 +43,39 @@ const VULNERABLE_VERSION: &str = "1.2.0";
 const FIXED_VERSION: &str = "1.2.1";
 /// The fixture advisory (a made-up id in the CVE form: no real vulnerability has it).
 const FIXTURE_CVE: &str = "CVE-2026-40001";
+/// The npm package the image carries (`app/node_modules`), its vulnerable and fixed versions, and its
+/// fixture advisory: trivy finds it in the image, not in the repository.
+const FIXTURE_NPM_PACKAGE: &str = "fixture-widget";
+const NPM_VULNERABLE_VERSION: &str = "2.0.0";
+const NPM_FIXED_VERSION: &str = "2.0.1";
+const FIXTURE_NPM_CVE: &str = "CVE-2026-40002";
+
+/// The Go module the project requires (`go.mod`, with its `go.sum`), its vulnerable and fixed versions,
+/// and its fixture advisory: trivy finds it in the repository.
+const FIXTURE_GO_MODULE: &str = "example.org/fixturemod";
+const GO_VULNERABLE_VERSION: &str = "v1.0.0";
+const GO_FIXED_VERSION: &str = "v1.0.1";
+const FIXTURE_GO_CVE: &str = "CVE-2026-40003";
+
+/// `go.mod` and `go.sum` requiring the fixture module at `version`.
+fn go_files(version: &str) -> [(&'static str, String); 2] {
+    let hash = "h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+    [
+        (
+            "go.mod",
+            format!("module example.org/shop\n\ngo 1.22\n\nrequire {FIXTURE_GO_MODULE} {version}\n"),
+        ),
+        (
+            "go.sum",
+            format!("{FIXTURE_GO_MODULE} {version} {hash}\n{FIXTURE_GO_MODULE} {version}/go.mod {hash}\n"),
+        ),
+    ]
+}
+
+/// The package.json of the npm package the image carries, at `version`.
+fn npm_package_json(version: &str) -> String {
+    format!("{{\"name\": \"{FIXTURE_NPM_PACKAGE}\", \"version\": \"{version}\"}}\n")
+}
 
 /// `provenant SUB [SUBSUB] --flags…` invocations in the scripts (continuation lines joined): the words
 /// after the program (skipping the global `--output FORMAT` before them) that look like subcommands, and
@@ -144,7 +177,7 @@ fn sh(dir: &Path, program: &str, args: &[&str]) -> String {
 /// The fixture project: a Python module with its tests, a Makefile building a root filesystem, the
 /// team's scripts, semgrep rules, CODEOWNERS and allowed signers, committed with an SSH signature and a
 /// conventional message.
-fn fixture(project: &Path, keys: &Path) {
+fn fixture(project: &Path, keys: &Path, dependency_version: &str) {
     let w = |p: &str, text: &str| {
         let path = project.join(p);
         fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -161,11 +194,38 @@ fn fixture(project: &Path, keys: &Path) {
     );
     w(
         "requirements.txt",
-        &format!("pytest==9.2.0\n{FIXTURE_PACKAGE}=={VULNERABLE_VERSION}\n"),
+        &format!("pytest==9.2.0\n{FIXTURE_PACKAGE}=={dependency_version}\n"),
     );
+    // The npm package the image carries, vulnerable when the Python dependency is.
+    let npm_version = if dependency_version == VULNERABLE_VERSION {
+        NPM_VULNERABLE_VERSION
+    } else {
+        NPM_FIXED_VERSION
+    };
+    w(
+        &format!("web/{FIXTURE_NPM_PACKAGE}/package.json"),
+        &npm_package_json(npm_version),
+    );
+    // The Go module the project requires, vulnerable when the Python dependency is.
+    let go_version = if dependency_version == VULNERABLE_VERSION {
+        GO_VULNERABLE_VERSION
+    } else {
+        GO_FIXED_VERSION
+    };
+    for (file, text) in go_files(go_version) {
+        w(file, &text);
+    }
     w(
         "Makefile",
-        "rootfs:\n\tmkdir -p dist/rootfs/app\n\tcp calc.py dist/rootfs/app/calc.py\n",
+        "rootfs:\n\tmkdir -p dist/rootfs/app/node_modules\n\tcp calc.py dist/rootfs/app/calc.py\n\
+         \tcp -r web/fixture-widget dist/rootfs/app/node_modules/\n\n\
+         bundle:\n\tmkdir -p dist\n\tpython3 ci/bundle.py dist/function.zip calc.py\n",
+    );
+    // The serverless template's function bundle: a zip with fixed entry times, so that the same sources
+    // give the same bundle.
+    w(
+        "ci/bundle.py",
+        "import sys\nimport zipfile\n\nwith zipfile.ZipFile(sys.argv[1], \"w\") as z:\n    for name in sys.argv[2:]:\n        with open(name, \"rb\") as f:\n            z.writestr(zipfile.ZipInfo(name, (2020, 1, 1, 0, 0, 0)), f.read())\n",
     );
     w(
         "ci/test.sh",
@@ -238,8 +298,9 @@ fn fixture(project: &Path, keys: &Path) {
 }
 
 /// Builds trivy's database for the tests in `cache` (`db/trivy.db`, `db/metadata.json`): the fixture
-/// advisory in trivy-db's GitHub Security Advisory pip bucket, the way trivy reads a Python dependency's
-/// advisories. The writer is `tests/harness/trivy-db` (Go, with Debian's go.etcd.io/bbolt source).
+/// advisories in trivy-db's GitHub Security Advisory pip, Go and npm buckets, the way trivy reads a
+/// Python dependency's and a Go module's advisories (in the repository) and an installed npm package's
+/// (in the image). The writer is `tests/harness/trivy-db` (Go, with Debian's go.etcd.io/bbolt source).
 fn trivy_database(tmp: &Path) -> PathBuf {
     let go = provenant_testkit::require_on_path("go");
     let gopath = Path::new("/usr/share/gocode");
@@ -265,22 +326,60 @@ fn trivy_database(tmp: &Path) -> PathBuf {
         stderr(&built)
     );
     let bucket = "pip::GitHub Security Advisory pip";
+    let npm = "npm::GitHub Security Advisory npm";
+    let go = "go::GitHub Security Advisory Go";
     let spec = serde_json::json!({
-        "dataSources": {bucket: {
-            "ID": "ghsa",
-            "Name": "GitHub Security Advisory pip",
-            "URL": "https://github.com/advisories?query=type%3Areviewed+ecosystem%3Apip"
-        }},
-        "advisories": {bucket: {FIXTURE_PACKAGE: {FIXTURE_CVE: {
-            "PatchedVersions": [FIXED_VERSION],
-            "VulnerableVersions": [format!("<{FIXED_VERSION}")]
-        }}}},
-        "vulnerabilities": {FIXTURE_CVE: {
-            "Title": format!("{FIXTURE_PACKAGE}: remote code execution (test fixture)"),
-            "Description": "A fixture advisory for the pipeline template's local run.",
-            "Severity": "CRITICAL",
-            "VendorSeverity": {"ghsa": 4}
-        }},
+        "dataSources": {
+            bucket: {
+                "ID": "ghsa",
+                "Name": "GitHub Security Advisory pip",
+                "URL": "https://github.com/advisories?query=type%3Areviewed+ecosystem%3Apip"
+            },
+            npm: {
+                "ID": "ghsa",
+                "Name": "GitHub Security Advisory npm",
+                "URL": "https://github.com/advisories?query=type%3Areviewed+ecosystem%3Anpm"
+            },
+            go: {
+                "ID": "ghsa",
+                "Name": "GitHub Security Advisory Go",
+                "URL": "https://github.com/advisories?query=type%3Areviewed+ecosystem%3Ago"
+            }
+        },
+        "advisories": {
+            bucket: {FIXTURE_PACKAGE: {FIXTURE_CVE: {
+                "PatchedVersions": [FIXED_VERSION],
+                "VulnerableVersions": [format!("<{FIXED_VERSION}")]
+            }}},
+            npm: {FIXTURE_NPM_PACKAGE: {FIXTURE_NPM_CVE: {
+                "PatchedVersions": [NPM_FIXED_VERSION],
+                "VulnerableVersions": [format!("<{NPM_FIXED_VERSION}")]
+            }}},
+            go: {FIXTURE_GO_MODULE: {FIXTURE_GO_CVE: {
+                "PatchedVersions": [GO_FIXED_VERSION.trim_start_matches('v')],
+                "VulnerableVersions": [format!("<{}", GO_FIXED_VERSION.trim_start_matches('v'))]
+            }}}
+        },
+        "vulnerabilities": {
+            FIXTURE_CVE: {
+                "Title": format!("{FIXTURE_PACKAGE}: remote code execution (test fixture)"),
+                "Description": "A fixture advisory for the pipeline template's local run.",
+                "Severity": "CRITICAL",
+                "VendorSeverity": {"ghsa": 4}
+            },
+            FIXTURE_GO_CVE: {
+                "Title": format!("{FIXTURE_GO_MODULE}: path traversal (test fixture)"),
+                "Description": "A fixture advisory for the Go module the project requires.",
+                "Severity": "CRITICAL",
+                "VendorSeverity": {"ghsa": 4}
+            },
+            FIXTURE_NPM_CVE: {
+                "Title": format!("{FIXTURE_NPM_PACKAGE}: prototype pollution (test fixture)"),
+                "Description": "A fixture advisory for the image scan of the pipeline template's local run.",
+                "Severity": "HIGH",
+                "VendorSeverity": {"ghsa": 3}
+            }
+        },
         "updatedAt": "2026-05-28T00:00:00Z"
     });
     let spec_file = tmp.join("trivy-db.json");
@@ -382,7 +481,7 @@ fn replacement(action: &str) -> &'static str {
 
 /// Preflight: every command and flag the steps call exists in the binary under test, and every peer is
 /// installed; returns the directories the steps' `PATH` starts with.
-fn preflight(workflow: &serde_json::Value) -> Vec<PathBuf> {
+fn preflight(workload: &str, workflow: &serde_json::Value) -> Vec<PathBuf> {
     let scripts: Vec<String> = STAGES
         .iter()
         .flat_map(|j| steps_of(workflow, j))
@@ -399,7 +498,7 @@ fn preflight(workflow: &serde_json::Value) -> Vec<PathBuf> {
     let missing = missing_commands(&calls);
     assert!(
         missing.is_empty(),
-        "the container/GitHub template calls commands this provenant lacks, so its steps cannot run:\n  {}",
+        "the {workload}/GitHub template calls commands this provenant lacks, so its steps cannot run:\n  {}",
         missing.into_iter().collect::<Vec<_>>().join("\n  ")
     );
     let venv_bin = |venv: &str, tool: &str| {
@@ -468,7 +567,7 @@ fn step_environment(
 
 /// The keys (the ci role signs with a key file, a release manager approves with another, the developer
 /// SSH-signs commits) and the committed fixture project, its roles file holding the two public keys.
-fn keys_and_project(project: &Path, keys: &Path) {
+fn keys_and_project(project: &Path, keys: &Path, dependency_version: &str) {
     sh(
         keys,
         "ssh-keygen",
@@ -491,7 +590,7 @@ fn keys_and_project(project: &Path, keys: &Path) {
             .args(["keys", "generate", "--output-key-prefix", who]));
         assert!(o.status.success(), "{}", stderr(&o));
     }
-    fixture(project, keys);
+    fixture(project, keys, dependency_version);
     let roles = project.join("provenant/roles.yaml");
     let text = fs::read_to_string(&roles)
         .unwrap()
@@ -538,7 +637,14 @@ struct Pipeline {
 }
 
 impl Pipeline {
+    /// The container template's pipeline, its project depending on the vulnerable version.
     fn new() -> Self {
+        Self::for_workload("container", VULNERABLE_VERSION)
+    }
+
+    /// The `workload`/GitHub template's pipeline, its project depending on `dependency_version` of the
+    /// fixture package.
+    fn for_workload(workload: &str, dependency_version: &str) -> Self {
         let tmp = tempfile::tempdir().unwrap();
         let project = tmp.path().join("shop");
         let keys = tmp.path().join("keys");
@@ -551,7 +657,7 @@ impl Pipeline {
         let o = run(provenant().current_dir(&project).args([
             "init",
             "--workload",
-            "container",
+            workload,
             "--ci",
             "github",
             "--set",
@@ -562,13 +668,14 @@ impl Pipeline {
             &format!("registry={registry_value}"),
         ]));
         assert!(o.status.success(), "{}", stderr(&o));
-        let text = fs::read_to_string(project.join(".github/workflows/provenant-container.yml")).unwrap();
+        let text =
+            fs::read_to_string(project.join(format!(".github/workflows/provenant-{workload}.yml"))).unwrap();
         let workflow: serde_json::Value = yaml_serde::from_str(&text).unwrap();
 
-        let path_dirs = preflight(&workflow);
+        let path_dirs = preflight(workload, &workflow);
         let trivy_cache = trivy_database(tmp.path());
 
-        keys_and_project(&project, &keys);
+        keys_and_project(&project, &keys, dependency_version);
 
         let ledger = format!("sqlite:{}", tmp.path().join("ledger.db").display());
         let o = run(provenant().current_dir(tmp.path()).args([
@@ -621,6 +728,16 @@ impl Pipeline {
     /// the failing job, its step and the step's output. `during` runs beside each job's steps, in its own
     /// thread, as people act while a job runs.
     fn run(&self, run_name: &str, during: &(dyn Fn(&str) + Sync)) -> Option<(String, String, Output)> {
+        self.run_through(run_name, "observe", during)
+    }
+
+    /// As [`Pipeline::run`], stopping after the stage `last`.
+    fn run_through(
+        &self,
+        run_name: &str,
+        last: &str,
+        during: &(dyn Fn(&str) + Sync),
+    ) -> Option<(String, String, Output)> {
         // A fresh run: no evidence or build outputs left by an earlier one.
         for d in ["evidence", "dist"] {
             let _ = fs::remove_dir_all(self.project.join(d));
@@ -648,6 +765,9 @@ impl Pipeline {
                 return Some((job.to_owned(), step, o));
             }
             done.push(job);
+            if job == last {
+                break;
+            }
         }
         None
     }
@@ -722,6 +842,49 @@ fn statement_of(bundle: &serde_json::Value) -> serde_json::Value {
     serde_json::from_slice(&payload).unwrap()
 }
 
+/// The gate decision's predicate type.
+const GATE_DECISION: &str = "https://provenant.dev/attestation/gate-decision/v1";
+
+/// The statements of the ledger's entries about `subject` with predicate type `predicate_type`.
+fn ledger_statements(p: &Pipeline, subject: &str, predicate_type: &str) -> Vec<serde_json::Value> {
+    let o = run(provenant().args([
+        "ledger",
+        "query",
+        "--ledger",
+        &p.ledger,
+        "--subject",
+        subject,
+        "--type",
+        predicate_type,
+        "--output",
+        "json",
+    ]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let entries: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
+    entries.into_iter().map(|e| e["statement"].clone()).collect()
+}
+
+/// Every vulnerability trivy reported in a JSON report: id, severity, package, installed version and
+/// the file it was found in.
+fn trivy_findings(report: &serde_json::Value) -> Vec<[String; 5]> {
+    report["Results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|r| r["Vulnerabilities"].as_array().into_iter().flatten())
+        .map(|v| {
+            [
+                "VulnerabilityID",
+                "Severity",
+                "PkgName",
+                "InstalledVersion",
+                "PkgPath",
+            ]
+            .map(|k| v[k].as_str().unwrap_or_default().to_owned())
+        })
+        .collect()
+}
+
 /// The vulnerability ids trivy reported in a JSON report.
 fn trivy_ids(report: &serde_json::Value) -> Vec<(String, String)> {
     report["Results"]
@@ -753,8 +916,43 @@ fn the_container_github_template_runs_end_to_end_on_oci_layouts() {
         ("quality-security", "quality and security gate")
     );
     assert_eq!(out.status.code(), Some(1), "{}{}", stdout(&out), stderr(&out));
-    let found = trivy_ids(&evidence(&p, "vulns/dependencies.trivy.json"));
-    assert_eq!(found, vec![(FIXTURE_CVE.to_owned(), "CRITICAL".to_owned())]);
+    // The repository's scan: the Python dependency and the Go module, each with its advisory.
+    let mut found: Vec<[String; 4]> = trivy_findings(&evidence(&p, "vulns/dependencies.trivy.json"))
+        .into_iter()
+        .map(|[id, severity, package, version, _]| [id, severity, package, version])
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        vec![
+            [FIXTURE_CVE, "CRITICAL", FIXTURE_PACKAGE, VULNERABLE_VERSION].map(str::to_owned),
+            [
+                FIXTURE_GO_CVE,
+                "CRITICAL",
+                FIXTURE_GO_MODULE,
+                GO_VULNERABLE_VERSION
+            ]
+            .map(str::to_owned),
+        ]
+    );
+    // The image scan reads the candidate image: the npm package installed in it, with its advisory,
+    // found in the file the image carries it in (and not in the repository's scan above).
+    let image_scan = evidence(&p, "vulns/image.trivy.json");
+    assert_eq!(image_scan["SchemaVersion"], 2);
+    assert_eq!(
+        trivy_findings(&image_scan),
+        vec![
+            [
+                FIXTURE_NPM_CVE,
+                "HIGH",
+                FIXTURE_NPM_PACKAGE,
+                NPM_VULNERABLE_VERSION,
+                format!("app/node_modules/{FIXTURE_NPM_PACKAGE}/package.json").as_str(),
+            ]
+            .map(str::to_owned)
+        ],
+        "{image_scan}"
+    );
     let report = format!("{}{}", stdout(&out), stderr(&out));
     assert!(
         report.contains("dependencies") && report.contains(FIXTURE_CVE),
@@ -773,6 +971,23 @@ fn the_container_github_template_runs_end_to_end_on_oci_layouts() {
         !p.registry.join("dev").exists(),
         "nothing reaches the registry from a blocked run"
     );
+    // The blocked decision is in the ledger, about the candidate image: the step appended it before
+    // failing as the gate did.
+    let candidate = evidence(&p, "image/candidate.json")["digest"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let recorded: Vec<serde_json::Value> = ledger_statements(&p, &candidate, GATE_DECISION);
+    assert_eq!(
+        recorded.len(),
+        1,
+        "the ledger should hold the one blocked decision about {candidate}: {recorded:?}"
+    );
+    assert_eq!(recorded[0]["predicate"]["decision"], "block");
+    assert_eq!(
+        recorded[0], decision,
+        "the ledger's decision is not the signed one"
+    );
 
     // The developer upgrades the dependency, in a signed conventional commit.
     let requirements = p.project.join("requirements.txt");
@@ -781,6 +996,14 @@ fn the_container_github_template_runs_end_to_end_on_oci_layouts() {
         &format!("{FIXTURE_PACKAGE}=={FIXED_VERSION}"),
     );
     fs::write(&requirements, text).unwrap();
+    fs::write(
+        p.project.join(format!("web/{FIXTURE_NPM_PACKAGE}/package.json")),
+        npm_package_json(NPM_FIXED_VERSION),
+    )
+    .unwrap();
+    for (file, text) in go_files(GO_FIXED_VERSION) {
+        fs::write(p.project.join(file), text).unwrap();
+    }
     dev_git(
         &p.project,
         &p.keys,
@@ -789,7 +1012,7 @@ fn the_container_github_template_runs_end_to_end_on_oci_layouts() {
             "-q",
             "-S",
             "-am",
-            &format!("fix(deps): upgrade {FIXTURE_PACKAGE} to {FIXED_VERSION}"),
+            &format!("fix(deps): upgrade {FIXTURE_PACKAGE}, {FIXTURE_GO_MODULE} and {FIXTURE_NPM_PACKAGE}"),
         ],
     );
 
@@ -813,6 +1036,14 @@ fn the_container_github_template_runs_end_to_end_on_oci_layouts() {
     // The evidence every stage left.
     assert_eq!(evidence(&p, "source/source-check.json")["passed"], true);
     assert!(trivy_ids(&evidence(&p, "vulns/dependencies.trivy.json")).is_empty());
+    // The image scanned again, its npm package upgraded: nothing found.
+    let image_scan = evidence(&p, "vulns/image.trivy.json");
+    assert_eq!(image_scan["SchemaVersion"], 2);
+    assert_eq!(
+        trivy_findings(&image_scan),
+        Vec::<[String; 5]>::new(),
+        "{image_scan}"
+    );
     for file in [
         "scans/pinning.sarif",
         "build/provenance.bundle.json",
@@ -895,4 +1126,90 @@ fn the_container_github_template_runs_end_to_end_on_oci_layouts() {
             "no {t} record about {digest} in the ledger: {types:?}"
         );
     }
+}
+
+/// The packaging provenance's predicate type and the build type `oci push` records.
+const SLSA_PROVENANCE: &str = "https://slsa.dev/provenance/v1";
+const PROMOTION: &str = "https://provenant.dev/attestation/promotion/v1";
+
+#[test]
+fn the_serverless_template_enters_dev_through_a_governed_promotion_and_test_accepts_it() {
+    // A non-image artefact: the function bundle, pushed as an OCI artifact with signed packaging
+    // provenance into a staging layout, promoted into dev (which checks that provenance), then into test
+    // and uat by the promotion stage, each entry checked against the environment's requirements.
+    let p = Pipeline::for_workload("serverless", FIXED_VERSION);
+    if let Some((job, step, o)) = p.run_through("serverless", "promote", &|_| {}) {
+        panic!(
+            "stage {job}, step `{step}` failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
+            o.status,
+            stdout(&o),
+            stderr(&o)
+        );
+    }
+    let digest = fs::read_to_string(p.project.join("evidence/artefact.digest")).unwrap();
+    let digest = digest.trim().to_owned();
+    // The gate judged the very artifact promoted: the candidate it passed has the packaged digest.
+    assert_eq!(evidence(&p, "artefact/candidate.json")["digest"], digest.as_str());
+    let decision = statement_of(&evidence(&p, "gate/decision.bundle.json"));
+    assert_eq!(decision["predicate"]["decision"], "pass");
+    assert_eq!(
+        decision["subject"][0]["digest"]["sha256"].as_str(),
+        digest.strip_prefix("sha256:")
+    );
+
+    // The packaging provenance: subject the artifact, the function bundle its resolved dependency,
+    // the same file the build provenance is about.
+    let bundle_digest = sh(&p.project, "sha256sum", &["dist/function.zip"]);
+    let bundle_digest = bundle_digest.split_whitespace().next().unwrap().to_owned();
+    let packaging = statement_of(&evidence(&p, "package/packaging.bundle.json"));
+    assert_eq!(packaging["predicateType"], SLSA_PROVENANCE);
+    assert_eq!(
+        packaging["subject"][0]["digest"]["sha256"].as_str(),
+        digest.strip_prefix("sha256:")
+    );
+    let definition = &packaging["predicate"]["buildDefinition"];
+    assert_eq!(
+        definition["buildType"],
+        "https://github.com/provenant-dev/provenant/buildtypes/oci-artifact/v1"
+    );
+    assert_eq!(
+        definition["externalParameters"]["artifactType"],
+        "application/vnd.provenant.function.bundle.v1+zip"
+    );
+    assert_eq!(definition["resolvedDependencies"][0]["name"], "function.zip");
+    assert_eq!(
+        definition["resolvedDependencies"][0]["digest"]["sha256"].as_str(),
+        Some(bundle_digest.as_str())
+    );
+    let build = statement_of(&evidence(&p, "build/provenance.bundle.json"));
+    assert_eq!(
+        build["subject"][0]["digest"]["sha256"].as_str(),
+        Some(bundle_digest.as_str())
+    );
+
+    // Dev, test and uat hold the digest, each reached by a recorded promotion: test's entry accepted.
+    for env in ["dev", "test", "uat"] {
+        let index = fs::read_to_string(p.registry.join(env).join("shop/index.json")).unwrap();
+        assert!(index.contains(&digest), "{env} lacks {digest}");
+    }
+    let promotions = ledger_statements(&p, &digest, PROMOTION);
+    let outcomes: BTreeSet<(String, String)> = promotions
+        .iter()
+        .map(|s| {
+            (
+                s["predicate"]["environment"].as_str().unwrap().to_owned(),
+                s["predicate"]["outcome"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [("dev", "promoted"), ("test", "promoted"), ("uat", "promoted")]
+            .map(|(e, o)| (e.to_owned(), o.to_owned()))
+            .into(),
+        "{promotions:?}"
+    );
+    // Dev was entered on the packaging provenance, which the ledger holds.
+    assert_eq!(ledger_statements(&p, &digest, SLSA_PROVENANCE).len(), 1);
+    assert_eq!(ledger_statements(&p, &digest, GATE_DECISION).len(), 1);
 }

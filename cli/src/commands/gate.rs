@@ -410,6 +410,13 @@ fn evaluate(args: &EvaluateArgs) -> anyhow::Result<Outcome> {
 
     // Evidence, each file read by content; any unreadable file is an error naming it.
     let (subjects, mut subject) = subject(args.subject.as_deref())?;
+    if subject.image
+        && let Some(spec) = args.subject.as_deref()
+        && oci_layout_artifact(&args.registry, spec)
+    {
+        // A file packaged as an OCI artifact is no image: gates that apply to images do not apply.
+        subject.image = false;
+    }
     let mut normalised = Normalised::new();
     let mut vuln_reports = Vec::new();
     for given in &args.evidence {
@@ -642,6 +649,35 @@ const MAX_BASE_CANDIDATES: usize = 64;
 /// names its base (`provenant_gate::base`): the base manifest is read by that digest from the image's
 /// own store, else from the repository the base name annotation gives (an index's platform manifests
 /// are the candidates). `None` when the manifest names no base (the policy's `base_layers` applies).
+/// Whether the subject `spec` is an OCI artifact in a local OCI layout (`oci:DIR@DIGEST` whose manifest
+/// has an `artifactType` or the empty config, as `oci push` writes): no image. Anything else, or a
+/// manifest that cannot be read, counts as an image, so the gates that apply to images still apply.
+fn oci_layout_artifact(registry: &RegistryArgs, spec: &str) -> bool {
+    use provenant_oci::{Manifest, ManifestRef, media};
+    if !spec.starts_with("oci:") {
+        return false;
+    }
+    let Ok(reference) = spec.parse::<provenant_oci::Reference>() else {
+        return false;
+    };
+    let Some(digest) = reference.digest().copied() else {
+        return false;
+    };
+    let Ok(client) = registry.client(None) else {
+        return false;
+    };
+    let Ok(store) = provenant_registry::open_store(&reference, &client, false) else {
+        return false;
+    };
+    match store.get_manifest(&ManifestRef::Digest(digest)) {
+        Ok(fetched) => match &fetched.manifest {
+            Manifest::Image(m) => m.artifact_type.is_some() || m.config.media_type == media::OCI_EMPTY,
+            Manifest::Index(_) => false,
+        },
+        Err(_) => false,
+    }
+}
+
 fn base_layers(registry: &RegistryArgs, spec: &str) -> anyhow::Result<Option<Vec<String>>> {
     use provenant_gate::base::{BASE_DIGEST_ANNOTATION, BASE_NAME_ANNOTATION};
     use provenant_oci::{Manifest, ManifestRef};

@@ -93,6 +93,21 @@ pub(crate) struct PushArgs {
     /// Manifest annotation KEY=VALUE (repeatable).
     #[arg(long = "annotation", short = 'a', value_name = "KEY=VALUE")]
     annotations: Vec<String>,
+    /// Record packaging provenance (subject the artifact, resolved dependencies every pushed file),
+    /// signed with this key, and attach it to the artifact.
+    #[arg(long, value_name = "KEY", conflicts_with = "keyless")]
+    key: Option<PathBuf>,
+    /// Record packaging provenance signed keylessly (identity token, Fulcio, Rekor) and attach it.
+    #[arg(long)]
+    keyless: bool,
+    /// The builder id the packaging provenance records.
+    #[arg(long, value_name = "URI", default_value = provenant_slsa::LOCAL_BUILDER_ID)]
+    builder_id: String,
+    /// Also write the signed packaging provenance (a sigstore bundle) to this file.
+    #[arg(long, value_name = "OUT")]
+    provenance_bundle: Option<PathBuf>,
+    #[command(flatten)]
+    signing: KeylessArgs,
     #[command(flatten)]
     registry: RegistryArgs,
 }
@@ -466,7 +481,12 @@ fn push(global: &GlobalArgs, args: &PushArgs) -> anyhow::Result<Outcome> {
     let reference = parse_reference(&args.reference)?;
     let client = args.registry.client(None)?;
     let store = open_store(&reference, &client, true)?;
+    anyhow::ensure!(
+        args.key.is_some() || args.keyless || args.provenance_bundle.is_none(),
+        "--provenance-bundle needs --key or --keyless"
+    );
     let mut layers = Vec::new();
+    let mut packaged = Vec::new();
     for spec in &args.files {
         // FILE:MEDIATYPE, where a media type contains '/'; a ':' in a plain file name stays part of it.
         let (path, media_type) = match spec.rsplit_once(':') {
@@ -474,6 +494,11 @@ fn push(global: &GlobalArgs, args: &PushArgs) -> anyhow::Result<Outcome> {
             _ => (PathBuf::from(spec), media::OCTET_STREAM.to_owned()),
         };
         let (digest, size) = put_file_blob(store.as_ref(), &path)?;
+        packaged.push(provenant_image::provenance::PackagedFile {
+            name: file_title(&path),
+            media_type: media_type.clone(),
+            digest,
+        });
         let mut d = Descriptor::new(&media_type, digest, size);
         d.annotations = Some(
             [(ANNOTATION_TITLE.to_owned(), file_title(&path))]
@@ -492,13 +517,84 @@ fn push(global: &GlobalArgs, args: &PushArgs) -> anyhow::Result<Outcome> {
     let bytes = to_bytes(&manifest);
     let put = store.put_manifest(&bytes, media::OCI_MANIFEST, reference.tag())?;
     let full = reference.with(reference.tag().cloned(), Some(put.digest));
+    let provenance = if args.key.is_some() || args.keyless {
+        Some(attach_artifact_provenance(
+            args,
+            put.digest,
+            &packaged,
+            &reference,
+            store.as_ref(),
+        )?)
+    } else {
+        None
+    };
     match global.output {
         OutputFormat::Json => {
-            print_json(&serde_json::json!({ "reference": full.to_string(), "digest": put.digest }))?;
+            let mut report = serde_json::Map::new();
+            report.insert("reference".into(), serde_json::json!(full.to_string()));
+            report.insert("digest".into(), serde_json::json!(put.digest));
+            if let Some(p) = provenance {
+                report.insert("provenance".into(), serde_json::json!(p));
+            }
+            print_json(&report)?;
         }
-        OutputFormat::Text => print_bytes(format!("{full}\n").as_bytes())?,
+        OutputFormat::Text => {
+            if let Some(p) = provenance {
+                eprintln!(
+                    "packaging provenance ({} file(s)) attached as {}@{p}",
+                    packaged.len(),
+                    reference.location()
+                );
+            }
+            print_bytes(format!("{full}\n").as_bytes())?;
+        }
     }
     Ok(Outcome::Success)
+}
+
+/// Signs an artifact's packaging provenance (subject the artifact manifest `digest`, the pushed files as
+/// its resolved dependencies) and attaches it as a referrer; returns the referrer digest.
+fn attach_artifact_provenance(
+    args: &PushArgs,
+    digest: Digest,
+    files: &[provenant_image::provenance::PackagedFile],
+    reference: &Reference,
+    store: &dyn Store,
+) -> anyhow::Result<Digest> {
+    let finished_on =
+        crate::shared::source_date_epoch_timestamp()?.unwrap_or_else(|| provenant_build::now(None));
+    let name = reference.location();
+    let statement = provenant_image::provenance::artifact_statement(
+        &digest,
+        &args.artifact_type,
+        files,
+        &provenant_image::provenance::Packaging {
+            name: &name,
+            builder_id: &args.builder_id,
+            finished_on,
+        },
+    )
+    .context("the packaging provenance is invalid")?;
+    let mut bytes = serde_json::to_vec_pretty(&statement)?;
+    bytes.push(b'\n');
+    let bundle = args.signing.sign_statement(
+        args.key.as_deref(),
+        &bytes,
+        args.provenance_bundle.as_deref(),
+        "packaging provenance",
+    )?;
+    let bundle_bytes = bundle.to_json_v0_3()?;
+    let subject = store.get_manifest(&ManifestRef::Digest(digest))?;
+    let annotations = attached::bundle_annotations(&bundle);
+    let attached = attach_document(
+        store,
+        &subject,
+        &bundle_bytes,
+        media::SIGSTORE_BUNDLE_V03,
+        "packaging.provenance.sigstore.json",
+        annotations,
+    )?;
+    Ok(attached.digest)
 }
 
 fn safe_file_name(title: &str) -> Option<&str> {

@@ -237,6 +237,7 @@ it out of --require"
             keyring: keyring.as_ref(),
             codeowners: codeowners.as_ref(),
             approvals: approvals.as_ref().map(|(a, m)| (a, m)),
+            judged_at: Some(provenant_source::openpgp::Instant(checked_seconds()?)),
         },
     );
     let repository = args

@@ -85,3 +85,70 @@ pub fn statement(
         "predicate": predicate.to_json(),
     }))
 }
+
+/// The build type of an OCI artifact's packaging provenance (`provenant oci push`): files pushed as the
+/// layers of an artifact manifest, no image built.
+pub const ARTIFACT_BUILD_TYPE: &str = "https://github.com/provenant-dev/provenant/buildtypes/oci-artifact/v1";
+
+/// A file an OCI artifact packages: its title (the layer's `org.opencontainers.image.title`), its media
+/// type and its digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackagedFile {
+    /// The file's name in the artifact.
+    pub name: String,
+    /// The layer's media type.
+    pub media_type: String,
+    /// The file's digest (the layer's).
+    pub digest: Digest,
+}
+
+/// The packaging provenance of an OCI artifact, as JSON: subject the artifact manifest (`manifest`),
+/// build type [`ARTIFACT_BUILD_TYPE`], the artifact type as an external parameter, and every packaged file
+/// as a resolved dependency (`name` its title, `digest` its SHA-256, `mediaType` its layer's), so
+/// that the artifact links to the build provenance of the files it carries as an image does.
+pub fn artifact_statement(
+    manifest: &Digest,
+    artifact_type: &str,
+    files: &[PackagedFile],
+    packaging: &Packaging<'_>,
+) -> Result<Value, FieldError> {
+    let mut external = Map::new();
+    external.insert("artifactType".into(), json!(artifact_type));
+    let dependencies = files
+        .iter()
+        .map(|f| ResourceDescriptor {
+            name: Some(f.name.clone()),
+            digest: digest_set(&f.digest),
+            media_type: Some(f.media_type.clone()),
+            ..ResourceDescriptor::default()
+        })
+        .collect();
+    let predicate = ProvenanceV1 {
+        build_definition: BuildDefinition {
+            build_type: ARTIFACT_BUILD_TYPE.to_owned(),
+            external_parameters: external,
+            internal_parameters: None,
+            resolved_dependencies: dependencies,
+        },
+        run_details: RunDetails {
+            builder: Builder {
+                id: packaging.builder_id.to_owned(),
+                version: BTreeMap::from([("provenant".to_owned(), env!("CARGO_PKG_VERSION").to_owned())]),
+                builder_dependencies: Vec::new(),
+            },
+            metadata: Some(BuildMetadata {
+                invocation_id: None,
+                started_on: None,
+                finished_on: Some(packaging.finished_on),
+            }),
+            byproducts: Vec::new(),
+        },
+    };
+    predicate.validate()?;
+    Ok(json!({
+        "_type": provenant_attest::STATEMENT_V1,
+        "subject": [{ "name": packaging.name, "digest": digest_set(manifest) }],
+        "predicateType": PREDICATE_TYPE,
+        "predicate": predicate.to_json(),
+    }))
+}

@@ -171,6 +171,9 @@ pub struct Inputs<'a> {
     pub codeowners: Option<&'a CodeOwners>,
     /// Approvals from reviews, with the members of teams and email owners.
     pub approvals: Option<(&'a Approvals, &'a Members)>,
+    /// The time of judgement an `OpenPGP` signature's own expiration time is judged at (the check's time);
+    /// when not given, each commit's committer time.
+    pub judged_at: Option<openpgp::Instant>,
 }
 
 /// Runs the required checks over `range`.
@@ -290,7 +293,10 @@ fn check_signed(commit: &Commit, inputs: &Inputs<'_>) -> CheckResult {
                     "OpenPGP signature, but no keyring was given to check it against",
                 );
             };
-            match openpgp::verify_pgp(&signed.armored, &signed.payload, keyring, email) {
+            let judged_at = inputs
+                .judged_at
+                .unwrap_or_else(|| openpgp::Instant(u64::try_from(commit.committer.time).unwrap_or(0)));
+            match openpgp::verify_pgp(&signed.armored, &signed.payload, keyring, email, judged_at) {
                 Ok(v) => CheckResult::new(
                     "signed",
                     Status::Pass,

@@ -16,6 +16,11 @@
 //! A subkey is also bound by its primary key's validity and must be bound for signing. A revocation whose
 //! reason is "superseded" or "retired" (RFC 9580 5.2.3.31, soft) refuses the signatures made from its own
 //! time on; any other revocation (compromised, no reason, another code) refuses every signature.
+//!
+//! The signature's own expiration time (RFC 9580 5.2.3.18, a hashed subpacket: seconds after its creation
+//! time, zero or absent meaning never) is judged at the time of judgement the caller gives (the check's
+//! time): a signature whose creation time plus that period is not after it is refused, as gpg reports
+//! an expired signature (`EXPSIG`) to git.
 
 use std::io::Cursor;
 
@@ -186,6 +191,22 @@ pub enum PgpError {
         expired_at: Instant,
         /// When the signature was made.
         signed_at: Instant,
+    },
+    /// The signature's own expiration time (RFC 9580 5.2.3.18) had passed at the time of judgement.
+    #[error(
+        "the OpenPGP signature by {fingerprint}, made at {signed_at}, expired at {expired_at}, before the \
+         time of judgement {judged_at}: a signature is not accepted after its own expiration time; sign \
+         the commit again"
+    )]
+    SignatureExpired {
+        /// The signing key.
+        fingerprint: String,
+        /// When the signature was made.
+        signed_at: Instant,
+        /// When it expired (its creation time plus its signature expiration time).
+        expired_at: Instant,
+        /// The time it was judged at.
+        judged_at: Instant,
     },
     /// The signature claims a time before the key was created.
     #[error(
@@ -452,12 +473,23 @@ fn uid_revoked_at(signatures: &[Signature], at: Instant) -> bool {
     in_force(signatures.iter(), at).is_some_and(|s| s.typ() == Some(SignatureType::CertRevocation))
 }
 
-/// Verifies an armoured `OpenPGP` signature over `signed` and matches the key's user ids to `email`.
+/// When a signature expires, if it does: its creation time plus its signature expiration time (absent or
+/// zero: never).
+fn signature_expiry(signed_at: Instant, sig: &Signature) -> Option<Instant> {
+    sig.signature_expiration_time()
+        .map(|d| u64::from(d.as_secs()))
+        .filter(|&d| d > 0)
+        .map(|d| Instant(signed_at.0.saturating_add(d)))
+}
+
+/// Verifies an armoured `OpenPGP` signature over `signed` and matches the key's user ids to `email`; the
+/// signature's own expiration time is judged at `judged_at`, the key's validity at the signature's time.
 pub fn verify_pgp(
     armored: &[u8],
     signed: &[u8],
     keyring: &Keyring,
     email: &str,
+    judged_at: Instant,
 ) -> Result<PgpVerified, PgpError> {
     let (sig, _) =
         DetachedSignature::from_armor_single(Cursor::new(armored)).map_err(|e| PgpError::Malformed {
@@ -503,6 +535,14 @@ pub fn verify_pgp(
         let signed_at = created(&sig.signature).ok_or_else(|| PgpError::NoCreationTime {
             fingerprint: fingerprint.clone(),
         })?;
+        if let Some(expired_at) = signature_expiry(signed_at, &sig.signature).filter(|&e| e <= judged_at) {
+            return Err(PgpError::SignatureExpired {
+                fingerprint,
+                signed_at,
+                expired_at,
+                judged_at,
+            });
+        }
         valid_at(key, subkey, &fingerprint, &primary_hex, signed_at)?;
         let user_id = key
             .details

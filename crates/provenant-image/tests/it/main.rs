@@ -9,4 +9,5 @@
 )]
 
 mod build;
+mod provenance;
 mod rootfs;

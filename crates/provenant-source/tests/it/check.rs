@@ -6,7 +6,7 @@ use provenant_source::allowed_signers::AllowedSigners;
 use provenant_source::check::{Inputs, Requirement, Status, run};
 use provenant_source::codeowners::CodeOwners;
 use provenant_source::git::{read_commit, read_range};
-use provenant_source::openpgp::{Keyring, PgpError, verify_pgp};
+use provenant_source::openpgp::{Instant, Keyring, PgpError, verify_pgp};
 use provenant_source::reviews::{Members, approvals, parse_reviews};
 
 use crate::support::{Repo, Signing, Who, gpg_key, ssh_key, with_signature};
@@ -158,13 +158,27 @@ fn openpgp_signed_commit_verifies_against_the_keyring() {
     let forged = repo.write_raw(raw.as_bytes());
     let commit = read_commit(&git, gix::ObjectId::from_hex(forged.as_bytes()).unwrap()).unwrap();
     let signed = commit.signature.unwrap();
-    let err = verify_pgp(&signed.armored, &signed.payload, &keyring, "alice@example.com").unwrap_err();
+    let err = verify_pgp(
+        &signed.armored,
+        &signed.payload,
+        &keyring,
+        "alice@example.com",
+        Instant(u64::MAX),
+    )
+    .unwrap_err();
     assert!(matches!(err, PgpError::BadSignature { .. }), "{err}");
 
     // Another committer email than the key's user id.
     let commit = read_commit(&git, gix::ObjectId::from_hex(id.as_bytes()).unwrap()).unwrap();
     let signed = commit.signature.unwrap();
-    let err = verify_pgp(&signed.armored, &signed.payload, &keyring, "mallory@example.com").unwrap_err();
+    let err = verify_pgp(
+        &signed.armored,
+        &signed.payload,
+        &keyring,
+        "mallory@example.com",
+        Instant(u64::MAX),
+    )
+    .unwrap_err();
     assert!(matches!(err, PgpError::EmailMismatch { .. }), "{err}");
 
     // A keyring without the key.
@@ -174,6 +188,7 @@ fn openpgp_signed_commit_verifies_against_the_keyring() {
         &signed.payload,
         &Keyring::parse(&other).unwrap(),
         "alice@example.com",
+        Instant(u64::MAX),
     )
     .unwrap_err();
     assert!(matches!(err, PgpError::UnknownKey { .. }), "{err}");
@@ -181,7 +196,14 @@ fn openpgp_signed_commit_verifies_against_the_keyring() {
     let both = [other.clone(), public.clone()].concat();
     let keyring = Keyring::parse(&both).unwrap();
     assert_eq!(keyring.len(), 2);
-    verify_pgp(&signed.armored, &signed.payload, &keyring, "alice@example.com").unwrap();
+    verify_pgp(
+        &signed.armored,
+        &signed.payload,
+        &keyring,
+        "alice@example.com",
+        Instant(u64::MAX),
+    )
+    .unwrap();
 }
 
 #[test]

@@ -103,10 +103,47 @@ impl Gpg {
 
     /// An armoured detached signature by `key` over `data`, made at `at`.
     fn sign(&self, at: u64, key: &str, data: &[u8]) -> Vec<u8> {
+        self.sign_with(at, key, data, &[])
+    }
+
+    /// As [`Gpg::sign`], with more options for gpg (`--default-sig-expire 10d`).
+    fn sign_with(&self, at: u64, key: &str, data: &[u8], options: &[&str]) -> Vec<u8> {
+        let path = self.payload(data);
+        let mut args = options.to_vec();
+        args.extend(["--armor", "--detach-sign", "-u", key, "-o", "-", &path]);
+        self.run(at, &args)
+    }
+
+    /// Writes `data` to a file in the home and returns its path.
+    fn payload(&self, data: &[u8]) -> String {
         let file = self.home.join("payload");
         std::fs::write(&file, data).unwrap();
-        let path = file.to_str().unwrap();
-        self.run(at, &["--armor", "--detach-sign", "-u", key, "-o", "-", path])
+        file.to_str().unwrap().to_owned()
+    }
+
+    /// gpg's own verdict on `armored` over `data` at `at`: the status keyword (`GOODSIG`, `EXPSIG`, ...).
+    fn verdict(&self, at: u64, armored: &[u8], data: &[u8]) -> String {
+        let path = self.payload(data);
+        let sig = self.home.join("payload.asc");
+        std::fs::write(&sig, armored).unwrap();
+        let out = self
+            .command(at)
+            .args([
+                "--batch",
+                "--status-fd",
+                "1",
+                "--verify",
+                sig.to_str().unwrap(),
+                &path,
+            ])
+            .output()
+            .unwrap();
+        let status = String::from_utf8(out.stdout).unwrap();
+        ["GOODSIG", "EXPSIG", "BADSIG", "EXPKEYSIG", "REVKEYSIG"]
+            .into_iter()
+            .find(|k| status.contains(&format!("[GNUPG:] {k} ")))
+            .unwrap_or_else(|| panic!("gpg gave no verdict: {status}"))
+            .to_owned()
     }
 }
 
@@ -158,10 +195,26 @@ impl Fixture {
 
     /// Verifies the commit signed with `armored` against `keyring`, as the check reads it from git.
     fn verify(&self, armored: &[u8], keyring: &Keyring) -> Result<PgpVerified, PgpError> {
+        self.verify_at(armored, keyring, Instant(T0 + 400 * DAY))
+    }
+
+    /// As [`Fixture::verify`], judged at `judged_at`.
+    fn verify_at(
+        &self,
+        armored: &[u8],
+        keyring: &Keyring,
+        judged_at: Instant,
+    ) -> Result<PgpVerified, PgpError> {
         let id = self.repo.write_raw(&with_signature(&self.unsigned, armored));
         let commit = read_commit(&self.repo.open(), gix::ObjectId::from_hex(id.as_bytes()).unwrap()).unwrap();
         let signed = commit.signature.unwrap();
-        verify_pgp(&signed.armored, &signed.payload, keyring, "alice@example.com")
+        verify_pgp(
+            &signed.armored,
+            &signed.payload,
+            keyring,
+            "alice@example.com",
+            judged_at,
+        )
     }
 }
 
@@ -456,5 +509,121 @@ fn openpgp_signature_by_a_revoked_subkey_is_refused_in_the_source_check() {
             && check.detail.contains("no reason given"),
         "{}",
         check.detail
+    );
+}
+
+#[test]
+fn openpgp_signature_past_its_own_expiration_time_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let gpg = Gpg::new(dir.path(), "home");
+    let key = gpg.generate("Alice <alice@example.com>", "sign", "never");
+    let f = Fixture::new();
+    // Made on day 30, valid for ten days (RFC 9580 5.2.3.18): it expires on day 40.
+    let signed_on = T0 + 30 * DAY;
+    let armored = gpg.sign_with(signed_on, &key, &f.unsigned, &["--default-sig-expire", "10d"]);
+    let keyring = gpg.keyring(&key);
+    let expires = T0 + 40 * DAY;
+
+    // A second before: it holds, as gpg says too.
+    let verified = f.verify_at(&armored, &keyring, Instant(expires - 1)).unwrap();
+    assert_eq!(verified.signed_at, Instant(signed_on));
+    assert_eq!(gpg.verdict(expires - 1, &armored, &f.unsigned), "GOODSIG");
+
+    // From its expiration time on it is refused, as gpg reports EXPSIG.
+    for judged in [expires, T0 + 50 * DAY] {
+        assert_eq!(gpg.verdict(judged, &armored, &f.unsigned), "EXPSIG");
+        let err = f.verify_at(&armored, &keyring, Instant(judged)).unwrap_err();
+        assert_eq!(
+            err,
+            PgpError::SignatureExpired {
+                fingerprint: key.clone(),
+                signed_at: Instant(signed_on),
+                expired_at: Instant(expires),
+                judged_at: Instant(judged),
+            }
+        );
+    }
+    let text = f
+        .verify_at(&armored, &keyring, Instant(T0 + 50 * DAY))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        text.contains(&key)
+            && text.contains("made at 2020-01-31T00:00:00Z")
+            && text.contains("expired at 2020-02-10T00:00:00Z")
+            && text.contains("time of judgement 2020-02-20T00:00:00Z"),
+        "{text}"
+    );
+
+    // The same commit signed without an expiration time holds at any time: the refusal came from the
+    // signature's own subpacket.
+    let lasting = gpg.sign(signed_on, &key, &f.unsigned);
+    f.verify_at(&lasting, &keyring, Instant(T0 + 5000 * DAY)).unwrap();
+}
+
+#[test]
+fn openpgp_signature_expiration_asked_at_signing_is_judged_in_the_source_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let gpg = Gpg::new(dir.path(), "home");
+    let key = gpg.generate("Alice <alice@example.com>", "sign", "never");
+    let f = Fixture::new();
+    // gpg asks for the validity period (`--ask-sig-expire`); the signer answers two days.
+    let path = gpg.payload(&f.unsigned);
+    let out = dir.path().join("sig.asc");
+    gpg.answer(
+        T0 + DAY,
+        "2d\n",
+        &[
+            "--ask-sig-expire",
+            "--armor",
+            "--detach-sign",
+            "-u",
+            &key,
+            "-o",
+            out.to_str().unwrap(),
+            &path,
+        ],
+    );
+    let armored = std::fs::read(&out).unwrap();
+    let keyring = gpg.keyring(&key);
+    let id = f.repo.write_raw(&with_signature(&f.unsigned, &armored));
+    f.repo.git(&["update-ref", "refs/heads/main", &id]);
+    let range = read_range(&f.repo.open(), "HEAD~1..HEAD").unwrap();
+    let check = |judged_at: Option<Instant>| {
+        run(
+            &range,
+            &Inputs {
+                required: [Requirement::Signed].into(),
+                keyring: Some(&keyring),
+                judged_at,
+                ..Inputs::default()
+            },
+        )
+    };
+
+    // Judged on day 2, within the two days: it passes.
+    let report = check(Some(Instant(T0 + 2 * DAY)));
+    assert!(report.passed, "{:?}", report.commits[0].checks);
+    // Judged on day 3, past them: the commit fails `signed`, the detail naming the times.
+    let report = check(Some(Instant(T0 + 3 * DAY)));
+    assert!(!report.passed);
+    let result = &report.commits[0].checks[0];
+    assert_eq!(result.status, Status::Fail);
+    assert!(
+        result.detail.contains("made at 2020-01-02T00:00:00Z")
+            && result.detail.contains("expired at 2020-01-04T00:00:00Z")
+            && result.detail.contains("time of judgement 2020-01-04T00:00:00Z"),
+        "{}",
+        result.detail
+    );
+    // With no time of judgement given, the committer time (2023) is the time of judgement: refused.
+    let report = check(None);
+    assert!(!report.passed);
+    assert!(
+        report.commits[0].checks[0]
+            .detail
+            .contains("expired at 2020-01-04T00:00:00Z"),
+        "{}",
+        report.commits[0].checks[0].detail
     );
 }

@@ -159,8 +159,13 @@ fn no_gate_job_can_fail_open() {
                     }
                 }
             }
-            // The gate itself: its exit status is the job's, never masked.
+            // The gate itself: its exit status is the job's, never masked. It is kept in `gate` while the
+            // decision, whatever it is, goes to the ledger, and the script ends with it.
             let gate = scripts(ci, &jobs["quality-security"]).join("\n");
+            assert!(
+                gate.trim_end().ends_with("\nexit \"$gate\""),
+                "{w} {ci}: the gate job does not end with the gate's status:\n{gate}"
+            );
             let at = gate
                 .find("provenant gate evaluate")
                 .unwrap_or_else(|| panic!("{w} {ci}: no gate"));
@@ -173,6 +178,9 @@ fn no_gate_job_can_fail_open() {
                 })
                 .collect::<Vec<_>>()
                 .join("\n");
+            let command = command.strip_suffix(" || gate=$?").unwrap_or_else(|| {
+                panic!("{w} {ci}: the gate's status is not kept for the end of the job: {command}")
+            });
             assert!(
                 !command.contains("||") && !command.contains("&&"),
                 "{w} {ci}: {command}"
@@ -248,8 +256,13 @@ fn workload_specifics() {
         let b = stage_script(Workload::Mobile, ci, "build");
         at(&b, "--subject 'dist/app-release-unsigned.apk'");
         assert!(!b.contains("sign-app"));
+        // The app signed for the store is what ships, so it is the gate's candidate.
+        let q = stage_script(Workload::Mobile, ci, "quality-security");
+        assert!(at(&q, "./ci/sign-app.sh") < at(&q, "oci push"));
+        assert!(at(&q, "oci push") < at(&q, "provenant gate evaluate"));
         let p = stage_script(Workload::Mobile, ci, "package");
-        assert!(at(&p, "./ci/sign-app.sh") < at(&p, "provenant sign"));
+        assert!(!p.contains("sign-app"));
+        at(&p, "provenant sign \"$app\"");
         // Infra: fmt/validate as lint, the plan file as evidence, the policy check on the plan.
         let b = stage_script(Workload::Infra, ci, "build");
         at(&b, "fmt -check");
@@ -275,4 +288,57 @@ fn approval_and_deployment_run_in_the_protected_environment() {
     let (_, doc) = pipeline(Workload::Container, Ci::Gitlab);
     assert_eq!(doc["approve"]["environment"]["name"], "prod");
     assert_eq!(doc["deploy"]["environment"]["name"], "prod");
+}
+
+#[test]
+fn every_workload_enters_dev_through_a_governed_promotion() {
+    for ci in Ci::ALL {
+        for w in Workload::ALL {
+            // The gate judges the candidate by digest; packaging pushes the same digest with signed
+            // packaging provenance into a staging layout, refuses another digest, records the provenance
+            // and promotes into dev, which checks it. Nothing is pushed into dev directly.
+            let q = stage_script(w, ci, "quality-security");
+            at(&q, "--subject \"oci:$EVIDENCE/");
+            let p = stage_script(w, ci, "package");
+            let push = if w == Workload::Container {
+                "oci image"
+            } else {
+                "oci push"
+            };
+            assert!(
+                at(&p, push)
+                    < at(
+                        &p,
+                        "--provenance-bundle \"$EVIDENCE/package/packaging.bundle.json\""
+                    )
+            );
+            assert!(
+                at(&p, "is not the")
+                    < at(
+                        &p,
+                        "provenant ledger append \"$EVIDENCE/package/packaging.bundle.json\""
+                    )
+            );
+            assert!(
+                at(&p, "provenant ledger append")
+                    < at(
+                        &p,
+                        "provenant promote \"$staging@$digest\" --env dev --environments"
+                    )
+            );
+            assert!(
+                !p.contains("$REGISTRY/dev"),
+                "{w:?} pushes into dev directly:\n{p}"
+            );
+            // The decision goes to the ledger whatever it is, then the step ends as the gate did.
+            assert!(
+                at(&q, "|| gate=$?")
+                    < at(
+                        &q,
+                        "provenant ledger append \"$EVIDENCE/gate/decision.bundle.json\""
+                    )
+            );
+            assert!(at(&q, "provenant ledger append") < at(&q, "exit \"$gate\""));
+        }
+    }
 }

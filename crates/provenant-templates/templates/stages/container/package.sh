@@ -18,6 +18,6 @@ if [ "$digest" != "$candidate" ]; then
 fi
 provenant sbom attest "$staging@$digest" "${key[@]}" --bundle "$EVIDENCE/package/sbom.bundle.json" --attach
 provenant oci attach "$staging@$digest" --bundle "$EVIDENCE/gate/decision.bundle.json"
-provenant ledger append "$EVIDENCE/package/packaging.bundle.json" "$EVIDENCE/gate/decision.bundle.json"
+provenant ledger append "$EVIDENCE/package/packaging.bundle.json"
 provenant promote "$staging@$digest" --env dev --environments "$POLICY_DIR/environments.yaml" "${record[@]}"
 echo "$digest" > "$EVIDENCE/artefact.digest"
