@@ -88,7 +88,7 @@ pub fn statement(
 
 /// The build type of an OCI artifact's packaging provenance (`provenant oci push`): files pushed as the
 /// layers of an artifact manifest, no image built.
-pub const ARTIFACT_BUILD_TYPE: &str = "https://github.com/provenant-dev/provenant/buildtypes/oci-artifact/v1";
+pub const ARTIFACT_BUILD_TYPE: &str = provenant_slsa::ARTIFACT_BUILD_TYPE;
 
 /// A file an OCI artifact packages: its title (the layer's `org.opencontainers.image.title`), its media
 /// type and its digest.

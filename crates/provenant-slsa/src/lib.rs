@@ -63,5 +63,10 @@ pub const BUILD_TYPE: &str = "https://github.com/provenant-dev/provenant/buildty
 /// (`docs/lineage.md`).
 pub const IMAGE_BUILD_TYPE: &str = "https://github.com/provenant-dev/provenant/buildtypes/oci-image/v1";
 
+/// The build type of provenance Provenant writes when it packages files as an OCI artifact (`provenant
+/// oci push` with a signer): the subject is the artifact manifest, the resolved dependencies are the files
+/// pushed.
+pub const ARTIFACT_BUILD_TYPE: &str = "https://github.com/provenant-dev/provenant/buildtypes/oci-artifact/v1";
+
 /// The builder id Provenant records for a build on a developer's machine, when no other is given.
 pub const LOCAL_BUILDER_ID: &str = "https://github.com/provenant-dev/provenant/builders/local";
