@@ -441,12 +441,11 @@ pub(crate) fn read_sarif(text: &[u8]) -> Option<(Vec<Finding>, BTreeSet<Category
                 .unwrap_or_default();
             let location = first_location(result);
             let path = location.as_ref().map(|l| l.path.as_str());
-            let id = match fingerprint(result) {
-                Some((key, value)) => rule_finding_id_of_parts(rule_id, path, &[key, "=", value]),
-                None => {
-                    let line = location.as_ref().and_then(|l| l.line).map(|l| l.to_string());
-                    rule_finding_id_of_parts(rule_id, path, &[line.as_deref().unwrap_or_default()])
-                }
+            let id = if let Some((key, value)) = fingerprint(result) {
+                rule_finding_id_of_parts(rule_id, path, &[key, "=", value])
+            } else {
+                let line = location.as_ref().and_then(|l| l.line).map(|l| l.to_string());
+                rule_finding_id_of_parts(rule_id, path, &[line.as_deref().unwrap_or_default()])
             };
             findings.push(Finding {
                 id,

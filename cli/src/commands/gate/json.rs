@@ -234,23 +234,28 @@ mod tests {
     fn finding(i: usize) -> DecisionFinding<'static> {
         DecisionFinding {
             id: Cow::Owned(format!("rule-{i}@{i:016x}")),
-            severity: if i % 2 == 0 {
+            severity: if i.is_multiple_of(2) {
                 Severity::High
             } else {
                 Severity::Critical
             },
             rule: Cow::Borrowed("rule \"quoted\"\n\u{1}é"),
-            location: (i % 3 != 0).then(|| Cow::Owned(format!("src/a{i}.py:{i}"))),
+            location: (!i.is_multiple_of(3)).then(|| Cow::Owned(format!("src/a{i}.py:{i}"))),
             message: Cow::Owned(format!("finding {i}\t\\ {}", "x".repeat(i % 7))),
-            exception: (i % 5 == 0).then(|| ExceptionRef {
+            exception: (i.is_multiple_of(5)).then(|| ExceptionRef {
                 source: "exception".to_owned(),
-                status: if i % 10 == 0 { "refused" } else { "applied" }.to_owned(),
+                status: if i.is_multiple_of(10) {
+                    "refused"
+                } else {
+                    "applied"
+                }
+                .to_owned(),
                 file: Some("ex.json".to_owned()),
-                owner: (i % 4 == 0).then(|| "a@example.com".to_owned()),
+                owner: (i.is_multiple_of(4)).then(|| "a@example.com".to_owned()),
                 expires: Some("2030-01-01".to_owned()),
                 reason: None,
             }),
-            blocks: i % 5 != 0,
+            blocks: !i.is_multiple_of(5),
         }
     }
 
@@ -293,7 +298,7 @@ mod tests {
                     gate: Cow::Borrowed("sast"),
                     severity: Severity::Medium,
                     rule: Cow::Borrowed("r"),
-                    location: (i % 2 == 0).then(|| Cow::Borrowed("p:1")),
+                    location: i.is_multiple_of(2).then_some(Cow::Borrowed("p:1")),
                     message: Cow::Owned(format!("m{i}")),
                 })
                 .collect(),
