@@ -10,6 +10,10 @@ pub(crate) fn looks_like_lcov(text: &[u8]) -> bool {
 }
 
 fn lcov_number(line_no: usize, text: &[u8], what: &str) -> Result<u64, ReadErrorKind> {
+    // Plain digits (nearly every number of a tracefile), at most 19 of them: no overflow.
+    if !text.is_empty() && text.len() <= 19 && text.iter().all(u8::is_ascii_digit) {
+        return Ok(text.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0')));
+    }
     let s = std::str::from_utf8(text).unwrap_or_default().trim();
     // Some generators write hit counts as floats or negative numbers on overflow; a hit is a hit.
     s.parse::<u64>()

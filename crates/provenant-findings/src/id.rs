@@ -1,31 +1,67 @@
 //! Stable finding ids.
 
+use std::borrow::Cow;
+
 use sha2::{Digest as _, Sha256};
 
 /// A path as scanners variously spell it, normalised: `file://` and leading `./` and `/` removed,
 /// backslashes turned into slashes, `.` segments dropped.
 #[must_use]
 pub fn normalise_path(path: &str) -> String {
+    normalised(path).into_owned()
+}
+
+/// [`normalise_path`], borrowing `path` when it is already normalised (most are: the readers normalise
+/// every path once, and ids are computed from those).
+pub(crate) fn normalised(path: &str) -> Cow<'_, str> {
+    if is_normalised(path) {
+        return Cow::Borrowed(path);
+    }
     let path = path.strip_prefix("file://").unwrap_or(path).replace('\\', "/");
-    path.split('/')
-        .filter(|s| !s.is_empty() && *s != ".")
-        .collect::<Vec<_>>()
-        .join("/")
+    Cow::Owned(
+        path.split('/')
+            .filter(|s| !s.is_empty() && *s != ".")
+            .collect::<Vec<_>>()
+            .join("/"),
+    )
+}
+
+/// Whether [`normalise_path`] would give `path` back unchanged: no backslash and no empty or `.`
+/// segment (a path without empty segments has no `//`, so it cannot start with `file://` either).
+fn is_normalised(path: &str) -> bool {
+    path.is_empty() || (!path.contains('\\') && path.split('/').all(|s| !s.is_empty() && s != "."))
 }
 
 /// The id of a rule's finding: `RULE@` and 16 hex digits of SHA-256 over the normalised path and the
 /// location fingerprint (the scanner's own fingerprint when it gives one, else the line).
 #[must_use]
 pub fn rule_finding_id(rule: &str, path: Option<&str>, fingerprint: &str) -> String {
+    rule_finding_id_of_parts(rule, path, &[fingerprint])
+}
+
+/// [`rule_finding_id`] with the fingerprint given as the parts it is the concatenation of (the hash
+/// reads them in turn: the id is the same, without building the fingerprint).
+pub(crate) fn rule_finding_id_of_parts(rule: &str, path: Option<&str>, fingerprint: &[&str]) -> String {
     let mut h = Sha256::new();
     h.update(rule.as_bytes());
     h.update([0]);
-    h.update(path.map(normalise_path).unwrap_or_default().as_bytes());
+    if let Some(path) = path {
+        h.update(normalised(path).as_bytes());
+    }
     h.update([0]);
-    h.update(fingerprint.as_bytes());
+    for part in fingerprint {
+        h.update(part.as_bytes());
+    }
     let digest = h.finalize();
-    let short = digest.get(..8).unwrap_or_default();
-    format!("{rule}@{}", hex::encode(short))
+    let mut id = String::with_capacity(rule.len() + 17);
+    id.push_str(rule);
+    id.push('@');
+    for b in digest.iter().take(8) {
+        for nibble in [b >> 4, b & 0x0f] {
+            id.push(char::from_digit(u32::from(nibble), 16).unwrap_or('0'));
+        }
+    }
+    id
 }
 
 /// The id of a vulnerability finding: `VULN@PACKAGE`, where the vulnerability is its CVE alias when it
@@ -50,4 +86,74 @@ pub(crate) fn preferred_vuln_id<'a>(id: &'a str, aliases: &'a [String]) -> &'a s
     let mut cves: Vec<&String> = aliases.iter().filter(|a| a.starts_with("CVE-")).collect();
     cves.sort();
     cves.first().map_or(id, |c| c.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The normalisation as first written, without the fast path for paths already normalised.
+    fn reference(path: &str) -> String {
+        let path = path.strip_prefix("file://").unwrap_or(path).replace('\\', "/");
+        path.split('/')
+            .filter(|s| !s.is_empty() && *s != ".")
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
+    #[test]
+    fn normalise_path_fast_path_gives_what_the_full_normalisation_gives() {
+        for path in [
+            "",
+            "/",
+            ".",
+            "./",
+            "a",
+            "a/b.py",
+            "./a/b.py",
+            "/abs/a.py",
+            "a//b",
+            "a/./b",
+            "a/../b",
+            "a/",
+            "file://a/b",
+            "file:///a/b",
+            "file:/a",
+            "file:",
+            "file://file://x",
+            "C:\\src\\a.py",
+            "src\\./a.py",
+            "..",
+            ".hidden/.x",
+            "é/ü.rs",
+        ] {
+            let expected = reference(path);
+            assert_eq!(normalise_path(path), expected, "{path:?}");
+            assert_eq!(normalise_path(&expected), expected, "{path:?} twice");
+            assert_eq!(
+                rule_finding_id("r", Some(path), "7"),
+                rule_finding_id("r", Some(&expected), "7"),
+                "{path:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn rule_finding_id_is_stable() {
+        // Ids are written into decisions and exceptions: they never change.
+        let mut h = Sha256::new();
+        h.update(b"rule-1\0src/a.py\0k=v");
+        let expected = format!("rule-1@{}", hex::encode(&h.finalize()[..8]));
+        assert_eq!(rule_finding_id("rule-1", Some("./src/a.py"), "k=v"), expected);
+        assert_eq!(
+            rule_finding_id_of_parts("rule-1", Some("src/a.py"), &["k", "=", "v"]),
+            expected
+        );
+        let mut h = Sha256::new();
+        h.update(b"r\0\0");
+        assert_eq!(
+            rule_finding_id("r", None, ""),
+            format!("r@{}", hex::encode(&h.finalize()[..8]))
+        );
+    }
 }

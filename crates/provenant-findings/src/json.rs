@@ -88,6 +88,10 @@ pub(crate) fn at(path: &str, key: &str, i: usize) -> String {
 /// Text bounded to `max` characters, on one line.
 pub(crate) fn one_line(text: &str, max: usize) -> String {
     let first = text.trim().lines().next().unwrap_or_default();
+    // No more bytes than `max` means no more characters than `max`: nothing to cut.
+    if first.len() <= max {
+        return first.to_owned();
+    }
     let mut out: String = first.chars().take(max).collect();
     if first.chars().nth(max).is_some() {
         out.push('…');

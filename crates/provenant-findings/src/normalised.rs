@@ -122,6 +122,7 @@ impl Normalised {
                     }
                 }
             }
+            Evidence::Findings { findings, .. } if self.findings.is_empty() => self.findings = findings,
             Evidence::Findings { findings, .. } => self.findings.extend(findings),
             Evidence::Vex(doc) => self.vex.push(doc),
         }
@@ -186,12 +187,28 @@ impl Normalised {
             mark_direct(&mut self.findings, sbom);
         }
         self.evidence.sort();
-        self.findings.sort_by(|a, b| {
-            (a.category, a.severity, &a.id, &a.tool).cmp(&(b.category, b.severity, &b.id, &b.tool))
-        });
-        self.findings
-            .dedup_by(|b, a| a.category == b.category && a.id == b.id);
+        self.findings = sorted_unique(std::mem::take(&mut self.findings));
     }
+}
+
+/// `findings` sorted by category, severity, id and tool (a stable sort: equal ones keep their order),
+/// then without duplicates: a finding of the same category and id as the one kept before it is dropped.
+/// The small keys are sorted, not the findings, which then move once.
+fn sorted_unique(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut keys: Vec<(Category, crate::Severity, &str, &str, usize)> = findings
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.category, f.severity, f.id.as_str(), f.tool.as_str(), i))
+        .collect();
+    // The index makes every key distinct: an unstable sort orders them as a stable one would.
+    keys.sort_unstable();
+    keys.dedup_by(|b, a| a.0 == b.0 && a.2 == b.2);
+    let order: Vec<usize> = keys.into_iter().map(|k| k.4).collect();
+    let mut slots: Vec<Option<Finding>> = findings.into_iter().map(Some).collect();
+    order
+        .into_iter()
+        .filter_map(|i| slots.get_mut(i).and_then(Option::take))
+        .collect()
 }
 
 /// Sets `package.direct` from the SBOM: a component of direct scope (or that the root depends on) is
@@ -221,5 +238,60 @@ fn mark_direct(findings: &mut [Finding], sbom: &provenant_sbom::Sbom) {
         if let Some(&direct) = known {
             p.direct = Some(direct);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Severity;
+
+    fn finding(category: Category, severity: Severity, id: &str, tool: &str, message: &str) -> Finding {
+        Finding {
+            id: id.to_owned(),
+            category,
+            severity,
+            rule: id.to_owned(),
+            location: None,
+            message: message.to_owned(),
+            tool: tool.to_owned(),
+            package: None,
+            aliases: Vec::new(),
+            fixed_version: None,
+            layer: None,
+            layer_index: None,
+            suppressed: None,
+        }
+    }
+
+    #[test]
+    fn findings_sort_and_dedup_as_a_stable_sort_then_dedup_would() {
+        let categories = [Category::Sast, Category::Lint, Category::Secrets];
+        let severities = [Severity::Critical, Severity::High, Severity::Low];
+        let mut state = 91u64;
+        let mut next = |n: u64| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) % n
+        };
+        let mut findings = Vec::new();
+        for i in 0..2_000 {
+            findings.push(finding(
+                categories[next(3) as usize],
+                severities[next(3) as usize],
+                &format!("rule-{}", next(40)),
+                ["semgrep", "codeql"][next(2) as usize],
+                &format!("finding {i}"),
+            ));
+        }
+        let mut expected = findings.clone();
+        expected.sort_by(|a, b| {
+            (a.category, a.severity, &a.id, &a.tool).cmp(&(b.category, b.severity, &b.id, &b.tool))
+        });
+        expected.dedup_by(|b, a| a.category == b.category && a.id == b.id);
+        let got = sorted_unique(findings);
+        assert!(got.len() < 2_000 && got.len() > 100, "{}", got.len());
+        assert_eq!(got, expected);
     }
 }

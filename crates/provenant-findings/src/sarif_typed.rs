@@ -14,9 +14,10 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
+use crate::id::rule_finding_id_of_parts;
 use crate::json::one_line;
 use crate::sarif::{MAX_MESSAGE, category_of_tool, level_severity, percent_decode};
-use crate::{Category, Finding, Location, Severity, Suppression, normalise_path, rule_finding_id};
+use crate::{Category, Finding, Location, Severity, Suppression, normalise_path};
 
 /// A JSON string, borrowed from the input unless it has escapes.
 #[derive(Debug)]
@@ -439,9 +440,15 @@ pub(crate) fn read_sarif(text: &[u8]) -> Option<(Vec<Finding>, BTreeSet<Category
                 .or(rule.and_then(|r| r.name))
                 .unwrap_or_default();
             let location = first_location(result);
-            let fingerprint = fingerprint(result, location.as_ref());
+            let path = location.as_ref().map(|l| l.path.as_str());
+            let id = if let Some((key, value)) = fingerprint(result) {
+                rule_finding_id_of_parts(rule_id, path, &[key, "=", value])
+            } else {
+                let line = location.as_ref().and_then(|l| l.line).map(|l| l.to_string());
+                rule_finding_id_of_parts(rule_id, path, &[line.as_deref().unwrap_or_default()])
+            };
             findings.push(Finding {
-                id: rule_finding_id(rule_id, location.as_ref().map(|l| l.path.as_str()), &fingerprint),
+                id,
                 category,
                 severity,
                 rule: rule_id.to_owned(),
@@ -460,18 +467,31 @@ pub(crate) fn read_sarif(text: &[u8]) -> Option<(Vec<Finding>, BTreeSet<Category
     Some((findings, categories))
 }
 
+/// `percent_decode`, borrowing a URI without any `%`.
+fn percent_decode_cow(uri: &str) -> Cow<'_, str> {
+    if uri.contains('%') {
+        Cow::Owned(percent_decode(uri))
+    } else {
+        Cow::Borrowed(uri)
+    }
+}
+
 fn first_location(result: &ResultT<'_>) -> Option<Location> {
     let physical = result.locations.as_ref()?.first()?.physical_location.as_ref()?;
     let uri = physical.artifact_location.as_ref()?.uri.as_ref()?;
     Some(Location {
-        path: normalise_path(&percent_decode(&uri.0)),
+        path: match percent_decode_cow(&uri.0) {
+            Cow::Borrowed(uri) => normalise_path(uri),
+            Cow::Owned(uri) => normalise_path(&uri),
+        },
         line: physical.region.as_ref().and_then(|r| r.start_line).map(|l| l.0),
     })
 }
 
-/// As `sarif::fingerprint`: the entry of the smallest key (the last one written under a repeated key,
-/// as a `Value` map keeps it), when its value is a usable string.
-fn fingerprint(result: &ResultT<'_>, location: Option<&Location>) -> String {
+/// As `sarif::fingerprint`, the scanner's own: the entry of the smallest key (the last one written
+/// under a repeated key, as a `Value` map keeps it), when its value is a usable string; the id then
+/// hashes `KEY=VALUE`, else the start line.
+fn fingerprint<'r>(result: &'r ResultT<'_>) -> Option<(&'r str, &'r str)> {
     for prints in [&result.fingerprints, &result.partial_fingerprints]
         .into_iter()
         .flatten()
@@ -486,13 +506,10 @@ fn fingerprint(result: &ResultT<'_>, location: Option<&Location>) -> String {
             && let Some(v) = v.as_str()
             && !v.contains("requires login")
         {
-            return format!("{}={v}", k.0);
+            return Some((&k.0, v));
         }
     }
-    location
-        .and_then(|l| l.line)
-        .map(|l| l.to_string())
-        .unwrap_or_default()
+    None
 }
 
 fn suppression(result: &ResultT<'_>) -> Option<Suppression> {

@@ -1,4 +1,9 @@
 //! Evaluation of normalised evidence against a policy into a [`Decision`].
+//!
+//! The decision borrows the findings' strings from the evidence (a large report lists 100,000 of them,
+//! each in a gate or the backlog): nothing is copied but what the evaluation composes.
+
+use std::borrow::Cow;
 
 use provenant_findings::{Category, Finding, Format, Normalised, Severity};
 use serde::Serialize;
@@ -116,17 +121,17 @@ pub struct ExceptionRef {
 
 /// A finding as a decision lists it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DecisionFinding {
+pub struct DecisionFinding<'a> {
     /// Stable id.
-    pub id: String,
+    pub id: Cow<'a, str>,
     /// Severity.
     pub severity: Severity,
     /// Rule or vulnerability id.
-    pub rule: String,
+    pub rule: Cow<'a, str>,
     /// `path:line`, `path`, or null.
-    pub location: Option<String>,
+    pub location: Option<Cow<'a, str>>,
     /// What is wrong.
-    pub message: String,
+    pub message: Cow<'a, str>,
     /// The exception or suppression that applies (or was refused); null when none.
     pub exception: Option<ExceptionRef>,
     /// Whether it blocks the gate.
@@ -160,7 +165,7 @@ pub struct ExceptionLog {
 
 /// One gate's result.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct GateResult {
+pub struct GateResult<'a> {
     /// Gate id (or custom rule id).
     pub id: String,
     /// Status.
@@ -170,26 +175,26 @@ pub struct GateResult {
     /// The threshold it is held to.
     pub threshold: Option<f64>,
     /// Blocking findings (with any exception or suppression that lets one through).
-    pub findings: Vec<DecisionFinding>,
+    pub findings: Vec<DecisionFinding<'a>>,
     /// Every exception used or refused for this gate.
     pub exceptions: Vec<ExceptionLog>,
 }
 
 /// A finding for the backlog (never blocks).
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct BacklogItem {
+pub struct BacklogItem<'a> {
     /// Stable id.
-    pub id: String,
+    pub id: Cow<'a, str>,
     /// The gate.
-    pub gate: String,
+    pub gate: Cow<'a, str>,
     /// Severity.
     pub severity: Severity,
     /// Rule.
-    pub rule: String,
+    pub rule: Cow<'a, str>,
     /// `path:line`, when known.
-    pub location: Option<String>,
+    pub location: Option<Cow<'a, str>>,
     /// What.
-    pub message: String,
+    pub message: Cow<'a, str>,
 }
 
 /// An evidence file consumed.
@@ -205,33 +210,96 @@ pub struct EvidenceEntry {
 
 /// A critical finding that blocks, for `--notify`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Notice {
+pub struct Notice<'a> {
     /// The gate.
     pub gate: String,
     /// The finding.
-    pub finding: DecisionFinding,
+    pub finding: DecisionFinding<'a>,
 }
 
 /// The decision.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Decision {
+pub struct Decision<'a> {
     /// pass or block.
     pub decision: Verdict,
     /// Every gate, in policy order, then custom rules.
-    pub gates: Vec<GateResult>,
+    pub gates: Vec<GateResult<'a>>,
     /// Findings that never block, for sprint review.
-    pub backlog: Vec<BacklogItem>,
+    pub backlog: Vec<BacklogItem<'a>>,
     /// Every evidence file consumed.
     pub evidence: Vec<EvidenceEntry>,
     /// Blocking critical findings (not serialised in the decision; the notify payload).
     #[serde(skip)]
-    pub notices: Vec<Notice>,
+    pub notices: Vec<Notice<'a>>,
 }
 
-fn location_of(f: &Finding) -> Option<String> {
+fn owned(s: Cow<'_, str>) -> Cow<'static, str> {
+    Cow::Owned(s.into_owned())
+}
+
+impl DecisionFinding<'_> {
+    /// The same finding, owning its strings.
+    #[must_use]
+    pub fn into_owned(self) -> DecisionFinding<'static> {
+        DecisionFinding {
+            id: owned(self.id),
+            severity: self.severity,
+            rule: owned(self.rule),
+            location: self.location.map(owned),
+            message: owned(self.message),
+            exception: self.exception,
+            blocks: self.blocks,
+        }
+    }
+}
+
+impl Decision<'_> {
+    /// The same decision, owning its strings (it no longer borrows from the evidence).
+    #[must_use]
+    pub fn into_owned(self) -> Decision<'static> {
+        Decision {
+            decision: self.decision,
+            gates: self
+                .gates
+                .into_iter()
+                .map(|g| GateResult {
+                    id: g.id,
+                    status: g.status,
+                    value: g.value,
+                    threshold: g.threshold,
+                    findings: g.findings.into_iter().map(DecisionFinding::into_owned).collect(),
+                    exceptions: g.exceptions,
+                })
+                .collect(),
+            backlog: self
+                .backlog
+                .into_iter()
+                .map(|b| BacklogItem {
+                    id: owned(b.id),
+                    gate: owned(b.gate),
+                    severity: b.severity,
+                    rule: owned(b.rule),
+                    location: b.location.map(owned),
+                    message: owned(b.message),
+                })
+                .collect(),
+            evidence: self.evidence,
+            notices: self
+                .notices
+                .into_iter()
+                .map(|n| Notice {
+                    gate: n.gate,
+                    finding: n.finding.into_owned(),
+                })
+                .collect(),
+        }
+    }
+}
+
+fn location_of(f: &Finding) -> Option<Cow<'_, str>> {
     f.location.as_ref().map(|l| match l.line {
-        Some(line) => format!("{}:{line}", l.path),
-        None => l.path.clone(),
+        Some(line) => Cow::Owned(format!("{}:{line}", l.path)),
+        None => Cow::Borrowed(l.path.as_str()),
     })
 }
 
@@ -248,13 +316,13 @@ fn category_of(id: &str) -> Option<Category> {
     })
 }
 
-fn synthetic(id: &str, rule: &str, message: String) -> DecisionFinding {
+fn synthetic(id: String, rule: &'static str, message: String) -> DecisionFinding<'static> {
     DecisionFinding {
-        id: id.to_owned(),
+        id: Cow::Owned(id),
         severity: Severity::High,
-        rule: rule.to_owned(),
+        rule: Cow::Borrowed(rule),
         location: None,
-        message,
+        message: Cow::Owned(message),
         exception: None,
         blocks: true,
     }
@@ -282,7 +350,7 @@ fn evidence_words(id: &str) -> &'static str {
 
 /// Evaluates the evidence.
 #[must_use]
-pub fn evaluate(ctx: &Context<'_>) -> Decision {
+pub fn evaluate<'a>(ctx: &Context<'a>) -> Decision<'a> {
     let mut gates = Vec::new();
     let mut backlog = Vec::new();
     let mut notices = Vec::new();
@@ -313,11 +381,10 @@ pub fn evaluate(ctx: &Context<'_>) -> Decision {
     } else {
         Verdict::Pass
     };
-    backlog.sort_by(|a, b| (a.severity, &a.gate, &a.id).cmp(&(b.severity, &b.gate, &b.id)));
     Decision {
         decision,
         gates,
-        backlog,
+        backlog: sorted_backlog(backlog),
         evidence: ctx
             .evidence
             .evidence
@@ -332,6 +399,24 @@ pub fn evaluate(ctx: &Context<'_>) -> Decision {
     }
 }
 
+/// The backlog sorted by severity, gate and id (stably: equal ones keep their order). The small keys
+/// are sorted, not the items, which then move once.
+fn sorted_backlog(backlog: Vec<BacklogItem<'_>>) -> Vec<BacklogItem<'_>> {
+    let mut keys: Vec<(Severity, &str, &str, usize)> = backlog
+        .iter()
+        .enumerate()
+        .map(|(i, b)| (b.severity, b.gate.as_ref(), b.id.as_ref(), i))
+        .collect();
+    // The index makes every key distinct: an unstable sort orders them as a stable one would.
+    keys.sort_unstable();
+    let order: Vec<usize> = keys.into_iter().map(|k| k.3).collect();
+    let mut slots: Vec<Option<BacklogItem<'_>>> = backlog.into_iter().map(Some).collect();
+    order
+        .into_iter()
+        .filter_map(|i| slots.get_mut(i).and_then(Option::take))
+        .collect()
+}
+
 fn has_evidence(ctx: &Context<'_>, config: &GateConfig, category: Option<Category>) -> bool {
     ctx.evidence
         .evidence
@@ -339,12 +424,12 @@ fn has_evidence(ctx: &Context<'_>, config: &GateConfig, category: Option<Categor
         .any(|e| config.evidence.contains(&e.format) && category.is_none_or(|c| e.categories.contains(&c)))
 }
 
-fn no_evidence(id: &str, config: &GateConfig, threshold: Option<f64>) -> GateResult {
+fn no_evidence(id: &str, config: &GateConfig, threshold: Option<f64>) -> GateResult<'static> {
     let (status, findings) = if config.required {
         (
             Status::Block,
             vec![synthetic(
-                &format!("{id}/no-evidence"),
+                format!("{id}/no-evidence"),
                 "evidence-required",
                 format!("no {} were supplied", evidence_words(id)),
             )],
@@ -362,7 +447,7 @@ fn no_evidence(id: &str, config: &GateConfig, threshold: Option<f64>) -> GateRes
     }
 }
 
-fn tests_gate(ctx: &Context<'_>, config: &GateConfig) -> GateResult {
+fn tests_gate<'a>(ctx: &Context<'a>, config: &GateConfig) -> GateResult<'a> {
     let threshold = config.min_pass_rate.map(|l| l.value);
     let Some(tests) = ctx
         .evidence
@@ -380,7 +465,7 @@ fn tests_gate(ctx: &Context<'_>, config: &GateConfig) -> GateResult {
         && ran_f < min.value
     {
         findings.push(synthetic(
-            "tests/min-tests",
+            "tests/min-tests".to_owned(),
             "min-tests",
             format!("{ran} tests ran; at least {} are required", min.value),
         ));
@@ -396,23 +481,23 @@ fn tests_gate(ctx: &Context<'_>, config: &GateConfig) -> GateResult {
                 _ => continue,
             };
             findings.push(DecisionFinding {
-                id: format!("test:{}", case.name),
+                id: Cow::Owned(format!("test:{}", case.name)),
                 severity: Severity::High,
-                rule: rule.to_owned(),
+                rule: Cow::Borrowed(rule),
                 location: case.location.as_ref().map(|l| match l.line {
-                    Some(line) => format!("{}:{line}", l.path),
-                    None => l.path.clone(),
+                    Some(line) => Cow::Owned(format!("{}:{line}", l.path)),
+                    None => Cow::Borrowed(l.path.as_str()),
                 }),
-                message: case
-                    .message
-                    .clone()
-                    .unwrap_or_else(|| format!("{} did not pass", case.name)),
+                message: match &case.message {
+                    Some(m) => Cow::Borrowed(m.as_str()),
+                    None => Cow::Owned(format!("{} did not pass", case.name)),
+                },
                 exception: None,
                 blocks: true,
             });
         }
         findings.push(synthetic(
-            "tests/pass-rate",
+            "tests/pass-rate".to_owned(),
             "pass-rate",
             format!(
                 "{} of {ran} tests did not pass ({} < {})",
@@ -436,7 +521,7 @@ fn tests_gate(ctx: &Context<'_>, config: &GateConfig) -> GateResult {
     }
 }
 
-fn coverage_gate(ctx: &Context<'_>, config: &GateConfig) -> GateResult {
+fn coverage_gate(ctx: &Context<'_>, config: &GateConfig) -> GateResult<'static> {
     let threshold = config.min_line_rate.map(|l| l.value);
     let Some(coverage) = ctx
         .evidence
@@ -451,7 +536,7 @@ fn coverage_gate(ctx: &Context<'_>, config: &GateConfig) -> GateResult {
         && coverage.line_rate < min
     {
         findings.push(synthetic(
-            "coverage/line-rate",
+            "coverage/line-rate".to_owned(),
             "line-rate",
             format!(
                 "line coverage {} ({} of {} lines) is below {}",
@@ -573,12 +658,12 @@ fn apply_exceptions(
     chosen
 }
 
-fn findings_gate(
-    ctx: &Context<'_>,
+fn findings_gate<'a>(
+    ctx: &Context<'a>,
     id: &'static str,
     config: &GateConfig,
-    backlog: &mut Vec<BacklogItem>,
-) -> GateResult {
+    backlog: &mut Vec<BacklogItem<'a>>,
+) -> GateResult<'a> {
     let category = category_of(id);
     let threshold = config.max_findings.map(|l| l.value);
     let evidence = has_evidence(ctx, config, category);
@@ -609,12 +694,12 @@ fn findings_gate(
         if !blocks {
             if f.suppressed.is_none() && f.severity != Severity::Info {
                 backlog.push(BacklogItem {
-                    id: f.id.clone(),
-                    gate: id.to_owned(),
+                    id: Cow::Borrowed(f.id.as_str()),
+                    gate: Cow::Borrowed(id),
                     severity: f.severity,
-                    rule: f.rule.clone(),
+                    rule: Cow::Borrowed(f.rule.as_str()),
                     location: location_of(f),
-                    message: f.message.clone(),
+                    message: Cow::Borrowed(f.message.as_str()),
                 });
             }
             continue;
@@ -639,11 +724,11 @@ fn findings_gate(
             blocking += 1;
         }
         findings.push(DecisionFinding {
-            id: f.id.clone(),
+            id: Cow::Borrowed(f.id.as_str()),
             severity: f.severity,
-            rule: f.rule.clone(),
+            rule: Cow::Borrowed(f.rule.as_str()),
             location: location_of(f),
-            message: f.message.clone(),
+            message: Cow::Borrowed(f.message.as_str()),
             exception,
             blocks: !let_through,
         });
@@ -665,7 +750,11 @@ fn findings_gate(
     }
 }
 
-fn custom_gate(ctx: &Context<'_>, custom: &CustomResult, backlog: &mut Vec<BacklogItem>) -> GateResult {
+fn custom_gate<'a>(
+    ctx: &Context<'a>,
+    custom: &'a CustomResult,
+    backlog: &mut Vec<BacklogItem<'a>>,
+) -> GateResult<'a> {
     let mut findings = Vec::new();
     let mut log = Vec::new();
     let mut blocking = 0u64;
@@ -673,12 +762,12 @@ fn custom_gate(ctx: &Context<'_>, custom: &CustomResult, backlog: &mut Vec<Backl
         if f.severity > Severity::High {
             if f.severity != Severity::Info {
                 backlog.push(BacklogItem {
-                    id: f.id.clone(),
-                    gate: custom.id.clone(),
+                    id: Cow::Borrowed(f.id.as_str()),
+                    gate: Cow::Borrowed(custom.id.as_str()),
                     severity: f.severity,
-                    rule: custom.id.clone(),
-                    location: f.location.clone(),
-                    message: f.message.clone(),
+                    rule: Cow::Borrowed(custom.id.as_str()),
+                    location: f.location.as_deref().map(Cow::Borrowed),
+                    message: Cow::Borrowed(f.message.as_str()),
                 });
             }
             continue;
@@ -689,11 +778,11 @@ fn custom_gate(ctx: &Context<'_>, custom: &CustomResult, backlog: &mut Vec<Backl
             blocking += 1;
         }
         findings.push(DecisionFinding {
-            id: f.id.clone(),
+            id: Cow::Borrowed(f.id.as_str()),
             severity: f.severity,
-            rule: custom.id.clone(),
-            location: f.location.clone(),
-            message: f.message.clone(),
+            rule: Cow::Borrowed(custom.id.as_str()),
+            location: f.location.as_deref().map(Cow::Borrowed),
+            message: Cow::Borrowed(f.message.as_str()),
             exception,
             blocks: !let_through,
         });

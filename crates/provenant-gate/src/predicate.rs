@@ -39,7 +39,7 @@ fn digest_set(digest: &str) -> Value {
 #[must_use]
 pub fn decision_statement(
     subjects: Vec<ResourceDescriptor>,
-    decision: &Decision,
+    decision: &Decision<'_>,
     policies: &[PolicyRecord],
     evaluated_at: &str,
     version: &str,

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use crate::evaluate::{DecisionFinding, Status};
 use crate::{Decision, Status as GateStatus};
 
-fn level_of(f: &DecisionFinding) -> &'static str {
+fn level_of(f: &DecisionFinding<'_>) -> &'static str {
     if f.blocks { "error" } else { "note" }
 }
 
@@ -33,14 +33,14 @@ fn status_word(s: Status) -> &'static str {
 
 /// The SARIF document.
 #[must_use]
-pub fn to_sarif(decision: &Decision, version: &str) -> Value {
+pub fn to_sarif(decision: &Decision<'_>, version: &str) -> Value {
     let runs: Vec<Value> = decision
         .gates
         .iter()
         .map(|gate| {
-            let mut rules: Vec<&str> = gate.findings.iter().map(|f| f.rule.as_str()).collect();
+            let mut rules: Vec<&str> = gate.findings.iter().map(|f| f.rule.as_ref()).collect();
             let backlog: Vec<_> = decision.backlog.iter().filter(|b| b.gate == gate.id).collect();
-            rules.extend(backlog.iter().map(|b| b.rule.as_str()));
+            rules.extend(backlog.iter().map(|b| b.rule.as_ref()));
             rules.sort_unstable();
             rules.dedup();
             let mut results: Vec<Value> = gate

@@ -5,7 +5,7 @@ use provenant_gate::{Context, Policy, Status, Subject, Verdict};
 
 use crate::{GOOD_LCOV, PASSING_JUNIT, clean_files, decide, evidence, findings_fixture, normalised, sarif};
 
-fn gate<'a>(d: &'a provenant_gate::Decision, id: &str) -> &'a provenant_gate::evaluate::GateResult {
+fn gate<'a>(d: &'a provenant_gate::Decision<'_>, id: &str) -> &'a provenant_gate::evaluate::GateResult<'a> {
     d.gates.iter().find(|g| g.id == id).unwrap()
 }
 
@@ -57,7 +57,7 @@ fn tests_gate_blocks_on_any_failure_and_on_zero_tests() {
     let t = gate(&d, "tests");
     assert_eq!(t.status, Status::Block);
     assert_eq!(t.value, Some(100.0 / 3.0));
-    let ids: Vec<&str> = t.findings.iter().map(|f| f.id.as_str()).collect();
+    let ids: Vec<&str> = t.findings.iter().map(|f| f.id.as_ref()).collect();
     assert_eq!(
         ids,
         [
@@ -113,7 +113,7 @@ fn severity_response_critical_notifies_high_blocks_medium_and_low_go_to_the_back
     assert!(sqli.exception.is_none());
     assert_eq!(d.notices.len(), 1);
     assert_eq!(d.notices[0].finding.rule, "js/sql-injection");
-    let backlog: Vec<(&str, Severity)> = d.backlog.iter().map(|b| (b.rule.as_str(), b.severity)).collect();
+    let backlog: Vec<(&str, Severity)> = d.backlog.iter().map(|b| (b.rule.as_ref(), b.severity)).collect();
     assert!(backlog.contains(&("js/xss", Severity::Medium)), "{backlog:?}");
     assert!(
         backlog.contains(&("js/unused-local-variable", Severity::Low)),
@@ -240,6 +240,7 @@ fn container_gate_base_is_the_base_image_the_subject_names() {
             today: 0,
             custom: &[],
         })
+        .into_owned()
     };
     // libc's critical came with the layer of diff id 1111…: in the base when the base is that layer…
     let one = format!("sha256:{}", "1".repeat(64));

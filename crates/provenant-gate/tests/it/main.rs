@@ -84,7 +84,7 @@ pub(crate) fn decide(
     policy: &Policy,
     exceptions: &[ExceptionInput],
     custom: &[CustomResult],
-) -> Decision {
+) -> Decision<'static> {
     let subject = Subject::default();
     provenant_gate::evaluate(&Context {
         evidence: n,
@@ -94,4 +94,5 @@ pub(crate) fn decide(
         today: provenant_gate::exception::parse_date("2026-06-01").unwrap(),
         custom,
     })
+    .into_owned()
 }

@@ -1,0 +1,336 @@
+//! The decision as pretty JSON, byte for byte what `serde_json::to_writer_pretty` writes, with the
+//! findings and the backlog (100,000 entries in a large evaluation) rendered in parallel: each entry
+//! is written at its depth by a formatter that starts there, and the pieces are joined in order.
+
+use std::io::{self, Write};
+
+use provenant_gate::Decision;
+use provenant_gate::evaluate::GateResult;
+use rayon::prelude::*;
+use serde::Serialize;
+use serde_json::ser::Formatter;
+
+/// Entries rendered by one task.
+const CHUNK: usize = 2048;
+
+/// `serde_json`'s pretty formatter (two spaces a level) starting `level` levels deep.
+struct Nested {
+    level: usize,
+    has_value: bool,
+}
+
+impl Nested {
+    fn at(level: usize) -> Nested {
+        Nested {
+            level,
+            has_value: false,
+        }
+    }
+}
+
+fn indent<W: ?Sized + Write>(w: &mut W, level: usize) -> io::Result<()> {
+    for _ in 0..level {
+        w.write_all(b"  ")?;
+    }
+    Ok(())
+}
+
+impl Formatter for Nested {
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        w.write_all(b"[")
+    }
+
+    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            w.write_all(b"\n")?;
+            indent(w, self.level)?;
+        }
+        w.write_all(b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        w.write_all(if first { b"\n" } else { b",\n" })?;
+        indent(w, self.level)
+    }
+
+    fn end_array_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        w.write_all(b"{")
+    }
+
+    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            w.write_all(b"\n")?;
+            indent(w, self.level)?;
+        }
+        w.write_all(b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        w.write_all(if first { b"\n" } else { b",\n" })?;
+        indent(w, self.level)
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        w.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+}
+
+/// `value` as pretty JSON at depth `level`.
+fn nested<T: Serialize + ?Sized>(out: &mut Vec<u8>, level: usize, value: &T) -> serde_json::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(&mut *out, Nested::at(level));
+    value.serialize(&mut ser)
+}
+
+/// An object member's key (`first` or not) at depth `level`, and the `: ` after it.
+fn key(out: &mut Vec<u8>, level: usize, first: bool, name: &str) -> serde_json::Result<()> {
+    out.extend_from_slice(if first { b"\n" } else { b",\n" });
+    let _ = indent(out, level);
+    nested(out, level, name)?;
+    out.extend_from_slice(b": ");
+    Ok(())
+}
+
+/// One object member (`first` or not) at depth `level`.
+fn member<T: Serialize + ?Sized>(
+    out: &mut Vec<u8>,
+    level: usize,
+    first: bool,
+    name: &str,
+    value: &T,
+) -> serde_json::Result<()> {
+    key(out, level, first, name)?;
+    nested(out, level, value)
+}
+
+/// An array of `items` at depth `level`, the items rendered in parallel chunks into `pieces` (joined
+/// in order with what `head` holds before them).
+fn array<T: Serialize + Sync>(
+    pieces: &mut Vec<Vec<u8>>,
+    head: &mut Vec<u8>,
+    level: usize,
+    items: &[T],
+) -> serde_json::Result<()> {
+    if items.is_empty() {
+        head.extend_from_slice(b"[]");
+        return Ok(());
+    }
+    head.push(b'[');
+    pieces.push(std::mem::take(head));
+    let chunks: Vec<serde_json::Result<Vec<u8>>> = items
+        .par_chunks(CHUNK)
+        .enumerate()
+        .map(|(c, chunk)| {
+            let mut out = Vec::with_capacity(chunk.len() * 256);
+            for (i, item) in chunk.iter().enumerate() {
+                out.extend_from_slice(if c == 0 && i == 0 { b"\n" } else { b",\n" });
+                let _ = indent(&mut out, level + 1);
+                nested(&mut out, level + 1, item)?;
+            }
+            Ok(out)
+        })
+        .collect();
+    for chunk in chunks {
+        pieces.push(chunk?);
+    }
+    head.push(b'\n');
+    let _ = indent(head, level);
+    head.push(b']');
+    Ok(())
+}
+
+fn gate(pieces: &mut Vec<Vec<u8>>, head: &mut Vec<u8>, g: &GateResult<'_>) -> serde_json::Result<()> {
+    // The members of `GateResult` in the order its `Serialize` writes them.
+    let GateResult {
+        id,
+        status,
+        value,
+        threshold,
+        findings,
+        exceptions,
+    } = g;
+    head.push(b'{');
+    member(head, 3, true, "id", id)?;
+    member(head, 3, false, "status", status)?;
+    member(head, 3, false, "value", value)?;
+    member(head, 3, false, "threshold", threshold)?;
+    key(head, 3, false, "findings")?;
+    array(pieces, head, 3, findings)?;
+    member(head, 3, false, "exceptions", exceptions)?;
+    head.extend_from_slice(b"\n    }");
+    Ok(())
+}
+
+/// The decision as `serde_json::to_writer_pretty` writes it (notices are not part of it).
+pub(super) fn pretty(decision: &Decision<'_>) -> serde_json::Result<Vec<Vec<u8>>> {
+    // The members of `Decision` in the order its `Serialize` writes them.
+    let Decision {
+        decision: verdict,
+        gates,
+        backlog,
+        evidence,
+        notices: _,
+    } = decision;
+    let mut pieces = Vec::new();
+    let mut head = Vec::with_capacity(1 << 12);
+    head.push(b'{');
+    member(&mut head, 1, true, "decision", verdict)?;
+    key(&mut head, 1, false, "gates")?;
+    if gates.is_empty() {
+        head.extend_from_slice(b"[]");
+    } else {
+        head.push(b'[');
+        for (i, g) in gates.iter().enumerate() {
+            head.extend_from_slice(if i == 0 { b"\n    " } else { b",\n    " });
+            gate(&mut pieces, &mut head, g)?;
+        }
+        head.extend_from_slice(b"\n  ]");
+    }
+    key(&mut head, 1, false, "backlog")?;
+    array(&mut pieces, &mut head, 1, backlog)?;
+    member(&mut head, 1, false, "evidence", evidence)?;
+    head.extend_from_slice(b"\n}");
+    pieces.push(head);
+    Ok(pieces)
+}
+
+/// Writes the pieces and a newline to standard output.
+pub(super) fn print(pieces: &[Vec<u8>]) -> anyhow::Result<()> {
+    let mut out = io::stdout().lock();
+    for piece in pieces {
+        out.write_all(piece)?;
+    }
+    out.write_all(b"\n")?;
+    out.flush()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use provenant_findings::{Format, Severity};
+    use provenant_gate::evaluate::{
+        BacklogItem, DecisionFinding, EvidenceEntry, ExceptionLog, ExceptionRef, Status, Verdict,
+    };
+
+    use super::*;
+
+    fn finding(i: usize) -> DecisionFinding<'static> {
+        DecisionFinding {
+            id: Cow::Owned(format!("rule-{i}@{i:016x}")),
+            severity: if i.is_multiple_of(2) {
+                Severity::High
+            } else {
+                Severity::Critical
+            },
+            rule: Cow::Borrowed("rule \"quoted\"\n\u{1}é"),
+            location: (!i.is_multiple_of(3)).then(|| Cow::Owned(format!("src/a{i}.py:{i}"))),
+            message: Cow::Owned(format!("finding {i}\t\\ {}", "x".repeat(i % 7))),
+            exception: (i.is_multiple_of(5)).then(|| ExceptionRef {
+                source: "exception".to_owned(),
+                status: if i.is_multiple_of(10) {
+                    "refused"
+                } else {
+                    "applied"
+                }
+                .to_owned(),
+                file: Some("ex.json".to_owned()),
+                owner: (i.is_multiple_of(4)).then(|| "a@example.com".to_owned()),
+                expires: Some("2030-01-01".to_owned()),
+                reason: None,
+            }),
+            blocks: !i.is_multiple_of(5),
+        }
+    }
+
+    fn decision(findings: usize, backlog: usize) -> Decision<'static> {
+        let gate = |id: &str, n: usize, value: Option<f64>, logs: usize| GateResult {
+            id: id.to_owned(),
+            status: if n > 0 {
+                Status::Block
+            } else {
+                Status::NotApplicable
+            },
+            value,
+            threshold: Some(0.0),
+            findings: (0..n).map(finding).collect(),
+            exceptions: (0..logs)
+                .map(|i| ExceptionLog {
+                    file: format!("ex{i}.json"),
+                    finding: format!("f{i}"),
+                    owner: "o".to_owned(),
+                    rationale: "why\nnot".to_owned(),
+                    expires: "2030-01-01".to_owned(),
+                    role: "security-lead".to_owned(),
+                    approver: (i == 0).then(|| "k".to_owned()),
+                    status: "applied".to_owned(),
+                    reason: (i == 1).then(|| "r".to_owned()),
+                })
+                .collect(),
+        };
+        Decision {
+            decision: Verdict::Block,
+            gates: vec![
+                gate("tests", 0, None, 0),
+                gate("coverage", 1, Some(83.333_333_333_333_34), 0),
+                gate("sast", findings, Some(1e21), 2),
+                gate("lint", 3, Some(-0.0), 1),
+            ],
+            backlog: (0..backlog)
+                .map(|i| BacklogItem {
+                    id: Cow::Owned(format!("b{i}")),
+                    gate: Cow::Borrowed("sast"),
+                    severity: Severity::Medium,
+                    rule: Cow::Borrowed("r"),
+                    location: i.is_multiple_of(2).then_some(Cow::Borrowed("p:1")),
+                    message: Cow::Owned(format!("m{i}")),
+                })
+                .collect(),
+            evidence: vec![EvidenceEntry {
+                path: "a.sarif".to_owned(),
+                digest: "sha256:00".to_owned(),
+                format: Format::Sarif,
+            }],
+            notices: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn parallel_pretty_decision_is_byte_identical_to_serde_json_pretty() {
+        for (findings, backlog) in [(0, 0), (1, 0), (0, 1), (5, 3), (CHUNK * 2 + 7, CHUNK + 1)] {
+            let d = decision(findings, backlog);
+            let expected = serde_json::to_vec_pretty(&d).unwrap();
+            let got = pretty(&d).unwrap().concat();
+            assert_eq!(
+                String::from_utf8(got).unwrap(),
+                String::from_utf8(expected).unwrap(),
+                "{findings} findings, {backlog} in the backlog"
+            );
+        }
+        let empty = Decision {
+            gates: Vec::new(),
+            evidence: Vec::new(),
+            ..decision(0, 0)
+        };
+        assert_eq!(
+            pretty(&empty).unwrap().concat(),
+            serde_json::to_vec_pretty(&empty).unwrap()
+        );
+    }
+}
