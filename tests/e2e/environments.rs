@@ -681,7 +681,7 @@ pub(crate) fn governed_setup(d: &Path) -> String {
         "_type": "https://in-toto.io/Statement/v1",
         "subject": [{"name": "app", "digest": {"sha256": digest.strip_prefix("sha256:").unwrap()}}],
         "predicateType": "https://provenant.dev/attestation/gate-decision/v1",
-        "predicate": {"decision": "pass", "evaluatedAt": "2026-05-28T20:00:00Z"}
+        "predicate": {"decision": "pass", "gates": [], "evaluatedAt": "2026-05-28T20:00:00Z"}
     });
     ledger_append(d, &sign_statement_file(d, "ci.key", &decision, "pass.json"));
     format!("{build}@{digest}")
@@ -958,7 +958,7 @@ fn governed_path_on_docker_registry_with_every_refusal() {
         "_type": "https://in-toto.io/Statement/v1",
         "subject": [{"name": "app", "digest": {"sha256": digest.strip_prefix("sha256:").unwrap()}}],
         "predicateType": "https://provenant.dev/attestation/gate-decision/v1",
-        "predicate": {"decision": "block", "evaluatedAt": "2026-05-28T19:00:00Z"}
+        "predicate": {"decision": "block", "gates": [{"id": "tests", "status": "block"}], "evaluatedAt": "2026-05-28T19:00:00Z"}
     });
     ledger_append(d, &sign_statement_file(d, "ci.key", &block, "block.json"));
     let report = promote_json(d, &subject, "test", "environments.yaml", 1);

@@ -787,7 +787,7 @@ fn governed() -> (tempfile::TempDir, String) {
         "_type": "https://in-toto.io/Statement/v1",
         "subject": [{"name": "app", "digest": {"sha256": digest.strip_prefix("sha256:").unwrap()}}],
         "predicateType": "https://provenant.dev/attestation/gate-decision/v1",
-        "predicate": {"decision": "pass", "evaluatedAt": "2026-05-28T20:00:00Z"}
+        "predicate": {"decision": "pass", "gates": [], "evaluatedAt": "2026-05-28T20:00:00Z"}
     });
     ledger_append(d, &sign_statement_file(d, "ci.key", &decision, "pass.json"));
     let subject = format!("{build}@{digest}");
