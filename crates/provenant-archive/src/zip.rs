@@ -42,7 +42,32 @@ pub enum ZipError {
         /// The budget, in bytes inflated.
         total: u64,
     },
+    /// A deflated entry inflates more than [`MAX_RATIO`] times its compressed size (past the first
+    /// [`RATIO_GRACE`] bytes): the shape of a zip bomb, refused before it fills memory.
+    #[error("entry {name} inflates more than {MAX_RATIO} times its compressed size of {compressed} bytes")]
+    RatioTooHigh {
+        /// The entry.
+        name: String,
+        /// Its compressed size.
+        compressed: u64,
+    },
+    /// An archive nested in archives deeper than the reader's bound.
+    #[error("entry {name} is an archive nested deeper than {limit} levels: not read")]
+    NestedTooDeep {
+        /// The nested archive's entry.
+        name: String,
+        /// The deepest nesting read (the top-level archive is 0).
+        limit: usize,
+    },
 }
+
+/// The most a deflated entry may inflate relative to its compressed size, once past [`RATIO_GRACE`]
+/// bytes. Real archives stay far below it (text compresses about 5-10 times); a zip bomb exceeds it.
+pub const MAX_RATIO: u64 = 200;
+
+/// What any deflated entry may inflate to whatever its ratio: small entries of repeated bytes are
+/// common and harmless.
+pub const RATIO_GRACE: u64 = 1 << 20;
 
 /// What one archive, with the archives nested in it, may inflate in all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -244,8 +269,9 @@ pub fn raw<'a>(bytes: &'a [u8], entry: &Entry) -> Result<&'a [u8], ZipError> {
 /// # Errors
 ///
 /// [`ZipError::Unsupported`] for an encrypted entry or another method, [`ZipError::TooLarge`] when the
-/// entry declares or inflates to more than `limit` bytes, [`ZipError::Corrupt`] for data outside the
-/// archive or a corrupt deflate stream.
+/// entry declares or inflates to more than `limit` bytes, [`ZipError::RatioTooHigh`] when a deflated
+/// entry inflates more than [`MAX_RATIO`] times its compressed size (past [`RATIO_GRACE`] bytes),
+/// [`ZipError::Corrupt`] for data outside the archive or a corrupt deflate stream.
 pub fn read(bytes: &[u8], entry: &Entry, limit: u64) -> Result<Vec<u8>, ZipError> {
     if entry.flags & 1 != 0 {
         return Err(ZipError::Unsupported {
@@ -264,12 +290,20 @@ pub fn read(bytes: &[u8], entry: &Entry, limit: u64) -> Result<Vec<u8>, ZipError
     match entry.method {
         0 => out.extend_from_slice(data),
         8 => {
+            // Inflation stops at whichever comes first: the caller's limit, or the ratio bound.
+            let by_ratio = (data.len() as u64).saturating_mul(MAX_RATIO).max(RATIO_GRACE);
             flate2::read::DeflateDecoder::new(data)
-                .take(limit.saturating_add(1))
+                .take(limit.min(by_ratio).saturating_add(1))
                 .read_to_end(&mut out)
                 .map_err(|_| ZipError::Corrupt {
                     what: "deflate stream",
                 })?;
+            if out.len() as u64 > by_ratio && by_ratio < limit {
+                return Err(ZipError::RatioTooHigh {
+                    name: entry.name.clone(),
+                    compressed: data.len() as u64,
+                });
+            }
         }
         m => {
             return Err(ZipError::Unsupported {

@@ -158,8 +158,17 @@ fn archive(
             if let Some(data) = read_entry(label, bytes, e, MAX_TEXT_ENTRY, budget, warnings) {
                 mf = manifest(&String::from_utf8_lossy(&data));
             }
-        } else if depth < MAX_DEPTH && [".jar", ".war", ".ear"].iter().any(|x| name.ends_with(x)) {
-            nested.push(e.clone());
+        } else if [".jar", ".war", ".ear"].iter().any(|x| name.ends_with(x)) {
+            if depth < MAX_DEPTH {
+                nested.push(e.clone());
+            } else {
+                // Said, never silently skipped: what it holds is not in the catalog.
+                let why = zip::ZipError::NestedTooDeep {
+                    name: e.name.clone(),
+                    limit: MAX_DEPTH,
+                };
+                warnings.push(Warning::new(label, None, why.to_string()));
+            }
         }
     }
     if let [only] = found.as_mut_slice() {

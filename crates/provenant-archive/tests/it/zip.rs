@@ -270,3 +270,28 @@ fn a_budget_refuses_the_entry_that_would_take_an_archive_past_its_total() {
     );
     assert_eq!(budget.left(), 500);
 }
+
+#[test]
+fn a_deflated_entry_past_the_ratio_bound_is_refused_before_it_reaches_the_callers_limit() {
+    // 64 MiB of zeros deflates about a thousand times: allowed by a generous limit, refused by its ratio,
+    // and inflation stops at the ratio bound instead of filling 64 MiB.
+    let data = deflate(&vec![0u8; 64 << 20]);
+    let bytes = one_entry("bomb", &data, 64 << 20, 8, 0);
+    let directory = zip::entries(&bytes, 10).unwrap();
+    let e = &directory.entries[0];
+    assert_eq!(
+        zip::read(&bytes, e, 1 << 30),
+        Err(ZipError::RatioTooHigh {
+            name: "bomb".to_owned(),
+            compressed: data.len() as u64,
+        })
+    );
+    // Small entries of repeated bytes are within the grace whatever their ratio.
+    let small = deflate(&vec![0u8; 512 << 10]);
+    let bytes = one_entry("zeros", &small, 512 << 10, 8, 0);
+    let directory = zip::entries(&bytes, 10).unwrap();
+    assert_eq!(
+        zip::read(&bytes, &directory.entries[0], 1 << 30).unwrap().len(),
+        512 << 10
+    );
+}

@@ -132,9 +132,16 @@ fn archives_nest_to_a_bounded_depth_and_corruption_warns() {
     for _ in 0..4 {
         nested = zip_with(&[("lib/x.jar", &nested)]);
     }
-    // Depth 0 and two levels of nesting are read; the artefact five levels down is not reached.
+    // Depth 0 and two levels of nesting are read; the artefact five levels down is not reached, and
+    // the archive left unread is named in a warning.
     let (c, w) = java::parse_archive("deep.jar", &nested);
-    assert!(c.is_empty() && w.is_empty(), "{c:?} {w:?}");
+    assert!(c.is_empty(), "{c:?}");
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert_eq!(w[0].file, "deep.jar!/lib/x.jar!/lib/x.jar");
+    assert_eq!(
+        w[0].message,
+        "entry lib/x.jar is an archive nested deeper than 2 levels: not read"
+    );
     let (c, _) = java::parse_archive("ok.jar", &zip_with(&[("lib/x.jar", &inner)]));
     assert_eq!(c.len(), 1);
     assert_eq!(c[0].evidence.iter().next().unwrap().file, "ok.jar!/lib/x.jar");
