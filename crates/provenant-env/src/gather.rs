@@ -7,7 +7,9 @@ use provenant_attest::predicate::{
     SLSA_PROVENANCE_V1,
 };
 use provenant_digest::Digest;
-use provenant_evidence::roles::{RoleSigned, Roles, verify_for_role};
+use provenant_evidence::roles::{
+    HolderReason, RoleError, RoleSigned, Roles, verify_commit_for_role, verify_for_role,
+};
 use provenant_ledger_store::{LedgerStore, Query, StoreError};
 use provenant_records::Record as _;
 use provenant_records::approval::Approval;
@@ -15,7 +17,9 @@ use provenant_sigstore::TrustedRoot;
 
 use crate::config::EnvironmentsFile;
 use crate::promoted::{LookupError, PromotionLookup, UncountedReason, find_promotion};
-use crate::requirements::{ApprovalClaim, ApprovalEvidence, Duties, GateEvidence, Inputs, Previous};
+use crate::requirements::{
+    ApprovalClaim, ApprovalEvidence, Duties, GateEvidence, Inputs, Previous, SourceAttestation, SourceUse,
+};
 
 /// The evidence could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +91,7 @@ pub fn gather(
     let req = &env.requires;
     // Build and packaging provenance: the entry evidence, and who signed it (separation of duties).
     let mut duties = Duties::default();
+    let mut source_attestations = Vec::new();
     let entry_role = environments
         .environments
         .first()
@@ -98,7 +103,7 @@ pub fn gather(
         if let Some(first) = provenance.first() {
             duties.packaging_signer = Some(first.signer.clone());
             duties.build_signer = Some(first.signer.clone());
-            build_duties(store, &first.statement, roles, trusted_root, &mut duties)?;
+            source_attestations = build_duties(store, &first.statement, roles, trusted_root, &mut duties)?;
         }
         if index == 0 {
             entry = provenance.iter().map(|s| s.bundle_digest).collect();
@@ -175,6 +180,7 @@ pub fn gather(
             duties,
             rollback_recorded,
             now,
+            source_attestations,
         },
     ))
 }
@@ -206,16 +212,17 @@ const MAX_MATERIALS: usize = 4096;
 /// Who built what the image packages, and who wrote the commit it was built from: the build
 /// provenance about a file the packaging provenance names (verified for a holder of any role) gives
 /// the build signer and the commit; the source-stage statements about that commit
-/// (`https://provenant.dev/attestation/source/v1`, subject its `gitCommit`) give its author and
-/// committer. Those two are read as recorded: they can only bar an approver, never admit one (the
-/// trust core verifies signatures over `sha256`/`sha512` subjects, not a `gitCommit`).
+/// (`https://provenant.dev/attestation/source/v1`, subject its `gitCommit`), each verified for a
+/// holder of any role before its emails are read, give its author and committer. One that does not
+/// verify is refused, with the check that failed, and its emails are not used.
 fn build_duties(
     store: &dyn LedgerStore,
     packaging: &provenant_attest::Statement,
     roles: &Roles,
     trusted_root: Option<&TrustedRoot>,
     duties: &mut Duties,
-) -> Result<(), GatherError> {
+) -> Result<Vec<SourceAttestation>, GatherError> {
+    let mut sources = Vec::new();
     let mut commit = None;
     'files: for file in crate::attached::materials(packaging).iter().take(MAX_MATERIALS) {
         let mut indexes = store.query(&Query {
@@ -236,7 +243,7 @@ fn build_duties(
         }
     }
     let Some(commit) = commit else {
-        return Ok(());
+        return Ok(sources);
     };
     let mut indexes = store.query(&Query {
         subject: Some(format!("gitCommit:{commit}")),
@@ -248,10 +255,30 @@ fn build_duties(
         let Some(content) = store.entry(index)?.content else {
             continue;
         };
-        let Ok(keys) = provenant_ledger::entry::EntryKeys::from_entry(&content) else {
-            continue;
+        let mut seen = SourceAttestation {
+            ledger_index: index,
+            commit: commit.clone(),
+            bundle_digest: provenant_digest::Algorithm::Sha256
+                .hash_bytes(&content)
+                .to_string(),
+            used: SourceUse::Refused,
+            signer: None,
+            check: None,
+            reason: None,
         };
-        let commits = keys
+        let signed = match verify_commit_any(&content, &commit, roles, trusted_root) {
+            Ok(signed) => signed,
+            Err((check, reason)) => {
+                seen.check = Some(check.to_owned());
+                seen.reason = Some(reason);
+                sources.push(seen);
+                continue;
+            }
+        };
+        seen.used = SourceUse::ReliedOn;
+        seen.signer = Some(format!("{} ({})", signed.signer, signed.role));
+        sources.push(seen);
+        let commits = signed
             .statement
             .predicate
             .get("commits")
@@ -275,7 +302,48 @@ fn build_duties(
             break;
         }
     }
-    Ok(())
+    Ok(sources)
+}
+
+/// The first role of `roles` whose holder signed `bundle` about the git commit `commit`, or the name
+/// of the check that failed (the first named by a holder, else `bundle`) with every role's error.
+fn verify_commit_any(
+    bundle: &[u8],
+    commit: &str,
+    roles: &Roles,
+    trusted_root: Option<&TrustedRoot>,
+) -> Result<RoleSigned, (&'static str, String)> {
+    let mut errors = Vec::new();
+    let mut check = None;
+    for role in roles.names() {
+        match verify_commit_for_role(bundle, commit, roles, role, trusted_root) {
+            Ok(s) => return Ok(s),
+            Err(e) => {
+                check = check.or_else(|| failed_check(&e));
+                errors.push(e.to_string());
+            }
+        }
+    }
+    Err(if errors.is_empty() {
+        ("roles", "the roles file names no roles".to_owned())
+    } else {
+        (
+            check.unwrap_or("bundle"),
+            format!("signed by no holder of any role ({})", errors.join("; ")),
+        )
+    })
+}
+
+/// The name of the evidence check a role verification failed, when it names one.
+fn failed_check(e: &RoleError) -> Option<&'static str> {
+    match e {
+        RoleError::Bundle(e) => Some(e.check().name()),
+        RoleError::NotSigned { refusals, .. } => refusals.iter().find_map(|r| match &r.reason {
+            HolderReason::Evidence(e) => Some(e.check().name()),
+            _ => None,
+        }),
+        _ => None,
+    }
 }
 
 /// Gate decisions for `subject` verified for `role`, with the number that did not verify or carry no
