@@ -10,7 +10,7 @@ use provenant_digest::Digest;
 use provenant_evidence::roles::{
     HolderReason, RoleError, RoleSigned, Roles, verify_commit_for_role, verify_for_role,
 };
-use provenant_ledger_store::{LedgerStore, Query, StoreError};
+use provenant_ledger_store::{LedgerStore, Query, StoreError, contents};
 use provenant_records::Record as _;
 use provenant_records::approval::Approval;
 use provenant_sigstore::TrustedRoot;
@@ -51,18 +51,15 @@ fn verified(
     role: &str,
     trusted_root: Option<&TrustedRoot>,
 ) -> Result<(Vec<RoleSigned>, usize), GatherError> {
-    let mut indexes = store.query(&Query {
+    let query = Query {
         subject: Some(subject.to_string()),
         predicate_type: Some(predicate_type.to_owned()),
         ..Query::default()
-    })?;
-    indexes.sort_unstable();
+    };
     let mut good = Vec::new();
     let mut bad = 0;
-    for index in indexes {
-        let Some(content) = store.entry(index)?.content else {
-            continue;
-        };
+    for item in contents(store, &query)? {
+        let (_, content) = item?;
         match verify_for_role(&content, subject, roles, role, trusted_root) {
             Ok(s) => good.push(s),
             Err(_) => bad += 1,
@@ -225,16 +222,13 @@ fn build_duties(
     let mut sources = Vec::new();
     let mut commit = None;
     'files: for file in crate::attached::materials(packaging).iter().take(MAX_MATERIALS) {
-        let mut indexes = store.query(&Query {
+        let query = Query {
             subject: Some(file.to_string()),
             predicate_type: Some(SLSA_PROVENANCE_V1.to_owned()),
             ..Query::default()
-        })?;
-        indexes.sort_unstable();
-        for index in indexes {
-            let Some(content) = store.entry(index)?.content else {
-                continue;
-            };
+        };
+        for item in contents(store, &query)? {
+            let (_, content) = item?;
             if let Ok(signed) = verify_any(&content, file, roles, trusted_root) {
                 duties.build_signer = Some(signed.signer.clone());
                 commit = crate::attached::source_commit(&signed.statement);
@@ -245,16 +239,13 @@ fn build_duties(
     let Some(commit) = commit else {
         return Ok(sources);
     };
-    let mut indexes = store.query(&Query {
+    let query = Query {
         subject: Some(format!("gitCommit:{commit}")),
         predicate_type: Some(PROVENANT_SOURCE_V1.to_owned()),
         ..Query::default()
-    })?;
-    indexes.sort_unstable();
-    for index in indexes {
-        let Some(content) = store.entry(index)?.content else {
-            continue;
-        };
+    };
+    for item in contents(store, &query)? {
+        let (index, content) = item?;
         let mut seen = SourceAttestation {
             ledger_index: index,
             commit: commit.clone(),
@@ -393,17 +384,14 @@ fn approvals(
     roles: &Roles,
     trusted_root: Option<&TrustedRoot>,
 ) -> Result<Vec<ApprovalEvidence>, GatherError> {
-    let mut indexes = store.query(&Query {
+    let query = Query {
         subject: Some(subject.to_string()),
         predicate_type: Some(PROVENANT_APPROVAL_V1.to_owned()),
         ..Query::default()
-    })?;
-    indexes.sort_unstable();
+    };
     let mut out = Vec::new();
-    for index in indexes {
-        let Some(content) = store.entry(index)?.content else {
-            continue;
-        };
+    for item in contents(store, &query)? {
+        let (_, content) = item?;
         out.push(approval_evidence(&content, subject, roles, trusted_root, true));
     }
     Ok(out)
