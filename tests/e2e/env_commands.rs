@@ -735,6 +735,7 @@ fn change_record_is_canonical_json_from_the_ledger_and_its_digest_is_in_the_ledg
 /// ledger): `change-record` reads them there, verified for a role, appends them to the ledger, and
 /// leaves out an SBOM signed by no holder of any role.
 #[test]
+#[allow(clippy::too_many_lines)] // one story: evidence attached, recorded, then found in the ledger
 fn change_record_reads_evidence_attached_only_as_referrers() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
