@@ -452,11 +452,23 @@ fn about(digest: &str, predicate_type: &str, predicate: &serde_json::Value) -> s
     })
 }
 
-/// Build provenance naming the source commit `commit`, and a `CycloneDX` SBOM with `packages`.
+/// Build provenance naming the source commit `commit`, and a `CycloneDX` SBOM with `packages`, signed
+/// by ci and appended to the ledger.
 fn build_evidence(d: &Path, digest: &str, commit: &str, packages: &[(&str, &str)], tag: &str) {
-    ci_appends(
-        d,
-        &about(
+    for (statement, out) in build_statements(digest, commit, packages, tag) {
+        ci_appends(d, &statement, &out);
+    }
+}
+
+/// The statements of [`build_evidence`], with the file each bundle is written to.
+fn build_statements(
+    digest: &str,
+    commit: &str,
+    packages: &[(&str, &str)],
+    tag: &str,
+) -> Vec<(serde_json::Value, String)> {
+    let provenance = (
+        about(
             digest,
             "https://slsa.dev/provenance/v1",
             &serde_json::json!({
@@ -470,7 +482,7 @@ fn build_evidence(d: &Path, digest: &str, commit: &str, packages: &[(&str, &str)
                 "runDetails": {"builder": {"id": "https://ci.example.com/builder"}}
             }),
         ),
-        &format!("slsa-{tag}.json"),
+        format!("slsa-{tag}.json"),
     );
     let components: Vec<serde_json::Value> = packages
         .iter()
@@ -479,16 +491,16 @@ fn build_evidence(d: &Path, digest: &str, commit: &str, packages: &[(&str, &str)
                 "purl": format!("pkg:pypi/{name}@{version}"), "bom-ref": format!("pkg:pypi/{name}@{version}")})
         })
         .collect();
-    ci_appends(
-        d,
-        &about(
+    let sbom = (
+        about(
             digest,
             "https://cyclonedx.org/bom",
             &serde_json::json!({"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1,
                 "metadata": {"timestamp": "2026-05-28T00:00:00Z"}, "components": components}),
         ),
-        &format!("sbom-{tag}.json"),
+        format!("sbom-{tag}.json"),
     );
+    vec![provenance, sbom]
 }
 
 fn git_out(dir: &Path, args: &[&str]) -> String {
@@ -717,4 +729,130 @@ fn change_record_is_canonical_json_from_the_ledger_and_its_digest_is_in_the_ledg
         ],
     );
     assert_eq!(both.status.code(), Some(2));
+}
+
+/// The image's provenance, SBOM and gate decision only attached to it as referrers (none in the
+/// ledger): `change-record` reads them there, verified for a role, appends them to the ledger, and
+/// leaves out an SBOM signed by no holder of any role.
+#[test]
+#[allow(clippy::too_many_lines)] // one story: evidence attached, recorded, then found in the ledger
+fn change_record_reads_evidence_attached_only_as_referrers() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let v1 = governed_setup(d);
+    crate::environments::key(d, "mallory");
+    let v1_digest = v1.rsplit_once('@').unwrap().1.to_owned();
+    promoted(d, &v1, "dev");
+    promoted(d, &v1, "test");
+    let (from, to) = ("1".repeat(40), "2".repeat(40));
+    build_evidence(
+        d,
+        &v1_digest,
+        &from,
+        &[("six", "1.16.0"), ("attrs", "23.1.0")],
+        "v1",
+    );
+
+    let (v2, v2_digest) = crate::environments::image(d, "build2", "v2");
+    let attach = |statement: &serde_json::Value, key: &str, out: &str| {
+        crate::environments::sign_statement_file(d, key, statement, out);
+        ok(d, &["oci", "attach", &v2, "--bundle", out]);
+    };
+    for (statement, out) in build_statements(&v2_digest, &to, &[("six", "1.17.0"), ("idna", "3.7")], "v2") {
+        attach(&statement, "ci.key", &out);
+    }
+    let gate = about(
+        &v2_digest,
+        "https://provenant.dev/attestation/gate-decision/v1",
+        &serde_json::json!({"decision": "pass", "gates": [], "evaluatedAt": "2026-05-28T19:30:00Z"}),
+    );
+    attach(&gate, "ci.key", "gate-v2.json");
+    // A newer SBOM signed by someone who holds no role: not used.
+    let (forged, _) = build_statements(&v2_digest, &to, &[("evil", "6.6.6")], "forged")
+        .into_iter()
+        .nth(1)
+        .unwrap();
+    attach(&forged, "mallory.key", "sbom-forged.json");
+    let in_ledger = |predicate_type: &str| {
+        crate::environments::ledger_entries(&d.join("ledger.db"), &v2_digest)
+            .iter()
+            .filter(|e| {
+                let entry: serde_json::Value = serde_json::from_slice(e).unwrap();
+                // A bundle's statement is its DSSE payload; the change record is a bare statement.
+                let statement = match entry["dsseEnvelope"]["payload"].as_str() {
+                    Some(payload) => serde_json::from_slice(&crate::support::base64_decode(payload)).unwrap(),
+                    None => entry,
+                };
+                statement["predicateType"] == predicate_type
+            })
+            .count()
+    };
+    assert_eq!(in_ledger("https://cyclonedx.org/bom"), 0);
+
+    let out = p(
+        d,
+        &[
+            "change-record",
+            &v2,
+            "--env",
+            "test",
+            "--ledger",
+            "sqlite:ledger.db",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", stdout(&out), stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["commits"]["from"], from.as_str());
+    assert_eq!(v["commits"]["to"], to.as_str(), "from the attached provenance");
+    let purls = |key: &str| -> Vec<String> {
+        v["sbom"][key]
+            .as_array()
+            .unwrap_or_else(|| panic!("{v}"))
+            .iter()
+            .map(|e| e["purl"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        purls("added"),
+        ["pkg:pypi/idna@3.7"],
+        "the verified SBOM, not the forged one"
+    );
+    assert_eq!(purls("removed"), ["pkg:pypi/attrs@23.1.0"]);
+    assert_eq!(v["sbom"]["upgraded"][0]["package"], "pkg:pypi/six");
+    let gate_digest =
+        provenant_digest::Algorithm::Sha256.hash_bytes(&fs::read(d.join("gate-v2.json")).unwrap());
+    assert_eq!(v["gate"]["decision"], "pass");
+    assert_eq!(v["gate"]["digest"], gate_digest.to_string().as_str());
+    let err = stderr(&out);
+    assert!(
+        err.contains("referrers: 4 signed bundle(s) attached, 3 appended to the ledger"),
+        "{err}"
+    );
+    assert!(err.contains("not used  https://cyclonedx.org/bom"), "{err}");
+    assert!(err.contains("signed by no holder of any role"), "{err}");
+    // What verified is in the ledger now, once; the forged SBOM is not.
+    assert_eq!(in_ledger("https://cyclonedx.org/bom"), 1);
+    assert_eq!(in_ledger("https://slsa.dev/provenance/v1"), 1);
+    assert_eq!(in_ledger("https://provenant.dev/attestation/gate-decision/v1"), 1);
+    // A second run finds them in the ledger and appends nothing.
+    let again = p(
+        d,
+        &[
+            "change-record",
+            &v2,
+            "--env",
+            "test",
+            "--ledger",
+            "sqlite:ledger.db",
+        ],
+    );
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("referrers: 4 signed bundle(s) attached, 0 appended to the ledger"),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(in_ledger("https://cyclonedx.org/bom"), 1);
 }

@@ -1361,6 +1361,12 @@ fn prod_approval_by_the_commits_author_or_committer_is_refused_for_separation_of
         approval_verdicts(&report),
         ["separation-of-duties author", "separation-of-duties committer"]
     );
+    // The author and committer came from the source attestation, verified for ci before it was used.
+    let sources = report["source_attestations"].as_array().unwrap();
+    assert_eq!(sources.len(), 1, "{report}");
+    assert_eq!(sources[0]["commit"], commit.as_str());
+    assert_eq!(sources[0]["use"], "relied-on");
+    assert_eq!(sources[0]["signer"], "ci.pub (ci)");
     let text = p(
         d,
         &[

@@ -10,7 +10,7 @@ use clap::{Args, ValueEnum};
 use provenant_env::change_record::ChangeRecord;
 
 use crate::Outcome;
-use crate::args::{EnvironmentsArgs, GlobalArgs, LedgerArg, OutputFormat};
+use crate::args::{EnvironmentsArgs, GlobalArgs, LedgerArg, OutputFormat, RegistryArgs};
 use crate::output::print_bytes;
 
 /// A document format other than `--output`'s.
@@ -26,7 +26,10 @@ pub(crate) enum DocumentFormat {
     after_help = "Every field comes from the ledger: the build provenances' source commits of \
 the environment's current digest and of the image, their SBOMs, the newest gate decision signed by the \
 gate's role (its exceptions and vulnerabilities), the approvals for the environment, the environment's \
-strategy and change windows, and the current digest as the rollback target. --output json writes the \
+strategy and change windows, and the current digest as the rollback target. Evidence attached to the \
+image as referrers (provenance, SBOMs, gate decisions, approvals) is read too: each bundle is verified for \
+a holder of a role of the roles file, and what verifies and the ledger lacks is appended to it first; \
+nothing unverified is used. --output json writes the \
 record as canonical JSON (RFC 8785) with no trailing newline, so its SHA-256 is the change digest an \
 approval names (approve --change-digest); the record is appended to the ledger as a change-record/v1 \
 statement about the image."
@@ -48,6 +51,8 @@ pub(crate) struct ChangeRecordArgs {
     pub(crate) environments: EnvironmentsArgs,
     #[command(flatten)]
     pub(crate) ledger: LedgerArg,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
 }
 
 pub(crate) fn run(global: &GlobalArgs, args: &ChangeRecordArgs) -> anyhow::Result<Outcome> {
@@ -67,6 +72,34 @@ pub(crate) fn run(global: &GlobalArgs, args: &ChangeRecordArgs) -> anyhow::Resul
     })?;
     let loaded = args.environments.load()?;
     let store = args.ledger.open()?;
+    // The ledger's integration time: SOURCE_DATE_EPOCH when set, else now.
+    let at = match super::source_date_epoch()? {
+        Some(t) => t,
+        None => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .context("the system clock is before 1970")?
+            .as_secs(),
+    };
+    // Evidence attached to the image, as a governed promotion reads it: each bundle verified for a
+    // holder of a role; what verifies and the ledger lacks is appended before the record is made.
+    let client = args.registry.client(None)?;
+    let image = provenant_registry::open_store(&reference, &client, false)?;
+    let found = provenant_env::attached::discover(image.as_ref(), &digest)?;
+    let selection = provenant_env::attached::select(
+        store.as_ref(),
+        &digest,
+        &found,
+        &loaded.roles,
+        loaded.trusted_root.as_ref(),
+    )?;
+    if !selection.to_append.is_empty() {
+        store
+            .append(&selection.to_append, at)
+            .context("cannot append the evidence attached to the image to the ledger")?;
+    }
+    if !global.quiet {
+        report_referrers(&selection.verdicts);
+    }
     let mut record = provenant_env::change_record::generate(&provenant_env::change_record::Inputs {
         store: store.as_ref(),
         environments: &loaded.file,
@@ -81,14 +114,6 @@ pub(crate) fn run(global: &GlobalArgs, args: &ChangeRecordArgs) -> anyhow::Resul
     let canonical = record.canonical()?;
     let change_digest = provenant_digest::Algorithm::Sha256.hash_bytes(&canonical);
     let entry = record.statement(&reference.location())?;
-    // The ledger's integration time: SOURCE_DATE_EPOCH when set, else now.
-    let at = match super::source_date_epoch()? {
-        Some(t) => t,
-        None => std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .context("the system clock is before 1970")?
-            .as_secs(),
-    };
     let appended = store
         .append(std::slice::from_ref(&entry), at)
         .context("cannot record the change record in the ledger")?;
@@ -104,6 +129,29 @@ pub(crate) fn run(global: &GlobalArgs, args: &ChangeRecordArgs) -> anyhow::Resul
         (OutputFormat::Text, None) => print_bytes(summary(&record, &change_digest, index).as_bytes())?,
     }
     Ok(Outcome::Success)
+}
+
+/// What was done with each bundle attached to the image, on stderr (stdout is the record).
+fn report_referrers(verdicts: &[provenant_env::attached::Verdict]) {
+    use provenant_env::attached::Use;
+    if verdicts.is_empty() {
+        return;
+    }
+    let appended = verdicts.iter().filter(|v| v.used == Use::Appended).count();
+    eprintln!(
+        "referrers: {} signed bundle(s) attached, {appended} appended to the ledger",
+        verdicts.len()
+    );
+    for v in verdicts {
+        if let (Use::NotUsed, Some(why)) = (&v.used, &v.reason) {
+            let what = if v.predicate_type.is_empty() {
+                "(no statement)"
+            } else {
+                v.predicate_type.as_str()
+            };
+            eprintln!("  not used  {what} {}: {why}", v.bundle_digest);
+        }
+    }
 }
 
 /// The changelog of the record's commit range, read from the clone in `dir`.

@@ -10,7 +10,7 @@ use std::path::Path;
 use anyhow::Context as _;
 use provenant_env::EnvironmentsFile;
 use provenant_env::attached;
-use provenant_env::requirements::{Evaluation, EvidenceKind};
+use provenant_env::requirements::{Evaluation, EvidenceKind, SourceUse};
 use provenant_records::Record as _;
 use provenant_records::promotion::{EvidenceRef, Outcome as RecordOutcome, Promotion, Reason};
 
@@ -146,6 +146,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &Governed<'_>) -> anyhow::Result<Ou
             "config_digest": config_digest.map(|d| d.to_string()),
             "ledger_index": ledger_index,
             "referrers": referrers,
+            "source_attestations": evaluation.source_attestations,
             "copy": copied,
         }))?,
         OutputFormat::Text => {
@@ -355,6 +356,17 @@ fn render(
                 };
                 let _ = writeln!(text, "  approval by {who} does not count: {why}");
             }
+        }
+    }
+    for s in &evaluation.source_attestations {
+        if let (SourceUse::Refused, Some(why)) = (&s.used, &s.reason) {
+            let _ = writeln!(
+                text,
+                "  source attestation of {} (ledger entry {}) refused, {} check failed: {why}",
+                s.commit,
+                s.ledger_index,
+                s.check.as_deref().unwrap_or("bundle")
+            );
         }
     }
     text

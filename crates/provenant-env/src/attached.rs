@@ -14,7 +14,7 @@ use provenant_attest::Statement;
 use provenant_attest::predicate::{PROVENANT_APPROVAL_V1, SLSA_PROVENANCE_V1};
 use provenant_digest::{Algorithm, Digest};
 use provenant_evidence::roles::Roles;
-use provenant_ledger_store::{LedgerStore, Query};
+use provenant_ledger_store::{LedgerStore, Query, contents};
 use provenant_registry::{Store, StoreError as RegistryError};
 use provenant_sigstore::TrustedRoot;
 use serde::Serialize;
@@ -130,15 +130,13 @@ fn in_ledger(
     predicate_type: &str,
     bundle_digest: &Digest,
 ) -> Result<bool, GatherError> {
-    let indexes = ledger.query(&Query {
+    let query = Query {
         subject: Some(subject.to_string()),
         predicate_type: Some(predicate_type.to_owned()),
         ..Query::default()
-    })?;
-    for index in indexes {
-        if let Some(content) = ledger.entry(index)?.content
-            && Algorithm::Sha256.hash_bytes(&content) == *bundle_digest
-        {
+    };
+    for item in contents(ledger, &query)? {
+        if Algorithm::Sha256.hash_bytes(&item?.1) == *bundle_digest {
             return Ok(true);
         }
     }
@@ -194,16 +192,13 @@ fn packaged_in_ledger(
     trusted_root: Option<&TrustedRoot>,
 ) -> Result<Vec<Digest>, GatherError> {
     let mut packaged = Vec::new();
-    let mut indexes = ledger.query(&Query {
+    let query = Query {
         subject: Some(image.to_string()),
         predicate_type: Some(SLSA_PROVENANCE_V1.to_owned()),
         ..Query::default()
-    })?;
-    indexes.sort_unstable();
-    for index in indexes {
-        if let Some(content) = ledger.entry(index)?.content
-            && let Ok(signed) = verify_any(&content, image, roles, trusted_root)
-        {
+    };
+    for item in contents(ledger, &query)? {
+        if let Ok(signed) = verify_any(&item?.1, image, roles, trusted_root) {
             packaged.extend(materials(&signed.statement));
         }
     }

@@ -16,7 +16,7 @@ use provenant_attest::predicate::{
 use provenant_attest::{ResourceDescriptor, Statement};
 use provenant_digest::{Algorithm, Digest};
 use provenant_evidence::roles::{RoleSigned, Roles, verify_for_role};
-use provenant_ledger_store::{LedgerStore, Query, StoreError};
+use provenant_ledger_store::{LedgerStore, Query, StoreError, contents};
 use provenant_records::Record as _;
 use provenant_records::approval::Approval;
 use provenant_records::deployment::Strategy;
@@ -233,17 +233,14 @@ fn verified(
     role: &str,
     trusted_root: Option<&TrustedRoot>,
 ) -> Result<Vec<RoleSigned>, StoreError> {
-    let mut indexes = store.query(&Query {
+    let query = Query {
         subject: Some(subject.to_string()),
         predicate_type: Some(predicate_type.to_owned()),
         ..Query::default()
-    })?;
-    indexes.sort_unstable();
+    };
     let mut out = Vec::new();
-    for index in indexes {
-        let Some(content) = store.entry(index)?.content else {
-            continue;
-        };
+    for item in contents(store, &query)? {
+        let (_, content) = item?;
         if let Ok(s) = verify_for_role(&content, subject, roles, role, trusted_root) {
             out.push(s);
         }
@@ -376,7 +373,11 @@ pub fn generate(inputs: &Inputs<'_>) -> Result<ChangeRecord, ChangeRecordError> 
         &gate_role,
         root,
     )?;
-    let (gate, vulnerabilities) = match decisions.last() {
+    // The newest decision that reads as one (decision, gates and time), as promotion judges it.
+    let readable = decisions.iter().rev().find(|d| {
+        provenant_attest::gate_decision::GateDecision::read(&d.statement.predicate).is_ok()
+    });
+    let (gate, vulnerabilities) = match readable {
         Some(d) => gate_summary(d),
         None => (None, Vec::new()),
     };
@@ -497,17 +498,14 @@ pub fn approvals(
     roles: &Roles,
     trusted_root: Option<&TrustedRoot>,
 ) -> Result<Vec<CountedApproval>, StoreError> {
-    let mut indexes = store.query(&Query {
+    let query = Query {
         subject: Some(subject.to_string()),
         predicate_type: Some(PROVENANT_APPROVAL_V1.to_owned()),
         ..Query::default()
-    })?;
-    indexes.sort_unstable();
+    };
     let mut out = Vec::new();
-    for index in indexes {
-        let Some(content) = store.entry(index)?.content else {
-            continue;
-        };
+    for item in contents(store, &query)? {
+        let (_, content) = item?;
         let Ok(keys) = provenant_ledger::entry::EntryKeys::from_entry(&content) else {
             continue;
         };

@@ -4,7 +4,7 @@
 
 use provenant_attest::predicate::PROVENANT_GATE_DECISION_V1;
 use provenant_evidence::roles::{Roles, verify_for_role};
-use provenant_ledger_store::{LedgerStore, Query, StoreError};
+use provenant_ledger_store::{LedgerStore, Query, StoreError, contents};
 use provenant_sigstore::TrustedRoot;
 use serde::{Deserialize, Serialize};
 
@@ -147,20 +147,17 @@ pub fn list(
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
         .to_zoned(jiff::tz::TimeZone::UTC)
         .date();
-    let mut indexes = store.query(&Query {
+    let query = Query {
         predicate_type: Some(PROVENANT_GATE_DECISION_V1.to_owned()),
         ..Query::default()
-    })?;
-    indexes.sort_unstable();
+    };
     let mut out = ExceptionLog {
         exceptions: Vec::new(),
         verified: verification.is_some(),
         unverified_decisions: 0,
     };
-    for index in indexes {
-        let Some(content) = store.entry(index)?.content else {
-            continue;
-        };
+    for item in contents(store, &query)? {
+        let (index, content) = item?;
         let Ok(keys) = provenant_ledger::entry::EntryKeys::from_entry(&content) else {
             out.unverified_decisions += 1;
             continue;

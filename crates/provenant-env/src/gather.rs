@@ -2,20 +2,25 @@
 //! provenance, the promotion into the previous environment, gate decisions and approvals, each checked
 //! with `verify_for_role` against the roles file before it is handed to [`crate::requirements`].
 
+use provenant_attest::gate_decision::GateDecision;
 use provenant_attest::predicate::{
     PROVENANT_APPROVAL_V1, PROVENANT_GATE_DECISION_V1, PROVENANT_ROLLBACK_V1, PROVENANT_SOURCE_V1,
     SLSA_PROVENANCE_V1,
 };
 use provenant_digest::Digest;
-use provenant_evidence::roles::{RoleSigned, Roles, verify_for_role};
-use provenant_ledger_store::{LedgerStore, Query, StoreError};
+use provenant_evidence::roles::{
+    HolderReason, RoleError, RoleSigned, Roles, verify_commit_for_role, verify_for_role,
+};
+use provenant_ledger_store::{LedgerStore, Query, StoreError, contents};
 use provenant_records::Record as _;
 use provenant_records::approval::Approval;
 use provenant_sigstore::TrustedRoot;
 
 use crate::config::EnvironmentsFile;
 use crate::promoted::{LookupError, PromotionLookup, UncountedReason, find_promotion};
-use crate::requirements::{ApprovalClaim, ApprovalEvidence, Duties, GateEvidence, Inputs, Previous};
+use crate::requirements::{
+    ApprovalClaim, ApprovalEvidence, Duties, GateEvidence, Inputs, Previous, SourceAttestation, SourceUse,
+};
 
 /// The evidence could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -47,18 +52,15 @@ fn verified(
     role: &str,
     trusted_root: Option<&TrustedRoot>,
 ) -> Result<(Vec<RoleSigned>, usize), GatherError> {
-    let mut indexes = store.query(&Query {
+    let query = Query {
         subject: Some(subject.to_string()),
         predicate_type: Some(predicate_type.to_owned()),
         ..Query::default()
-    })?;
-    indexes.sort_unstable();
+    };
     let mut good = Vec::new();
     let mut bad = 0;
-    for index in indexes {
-        let Some(content) = store.entry(index)?.content else {
-            continue;
-        };
+    for item in contents(store, &query)? {
+        let (_, content) = item?;
         match verify_for_role(&content, subject, roles, role, trusted_root) {
             Ok(s) => good.push(s),
             Err(_) => bad += 1,
@@ -87,6 +89,7 @@ pub fn gather(
     let req = &env.requires;
     // Build and packaging provenance: the entry evidence, and who signed it (separation of duties).
     let mut duties = Duties::default();
+    let mut source_attestations = Vec::new();
     let entry_role = environments
         .environments
         .first()
@@ -98,7 +101,7 @@ pub fn gather(
         if let Some(first) = provenance.first() {
             duties.packaging_signer = Some(first.signer.clone());
             duties.build_signer = Some(first.signer.clone());
-            build_duties(store, &first.statement, roles, trusted_root, &mut duties)?;
+            source_attestations = build_duties(store, &first.statement, roles, trusted_root, &mut duties)?;
         }
         if index == 0 {
             entry = provenance.iter().map(|s| s.bundle_digest).collect();
@@ -175,6 +178,7 @@ pub fn gather(
             duties,
             rollback_recorded,
             now,
+            source_attestations,
         },
     ))
 }
@@ -206,28 +210,26 @@ const MAX_MATERIALS: usize = 4096;
 /// Who built what the image packages, and who wrote the commit it was built from: the build
 /// provenance about a file the packaging provenance names (verified for a holder of any role) gives
 /// the build signer and the commit; the source-stage statements about that commit
-/// (`https://provenant.dev/attestation/source/v1`, subject its `gitCommit`) give its author and
-/// committer. Those two are read as recorded: they can only bar an approver, never admit one (the
-/// trust core verifies signatures over `sha256`/`sha512` subjects, not a `gitCommit`).
+/// (`https://provenant.dev/attestation/source/v1`, subject its `gitCommit`), each verified for a
+/// holder of any role before its emails are read, give its author and committer. One that does not
+/// verify is refused, with the check that failed, and its emails are not used.
 fn build_duties(
     store: &dyn LedgerStore,
     packaging: &provenant_attest::Statement,
     roles: &Roles,
     trusted_root: Option<&TrustedRoot>,
     duties: &mut Duties,
-) -> Result<(), GatherError> {
+) -> Result<Vec<SourceAttestation>, GatherError> {
+    let mut sources = Vec::new();
     let mut commit = None;
     'files: for file in crate::attached::materials(packaging).iter().take(MAX_MATERIALS) {
-        let mut indexes = store.query(&Query {
+        let query = Query {
             subject: Some(file.to_string()),
             predicate_type: Some(SLSA_PROVENANCE_V1.to_owned()),
             ..Query::default()
-        })?;
-        indexes.sort_unstable();
-        for index in indexes {
-            let Some(content) = store.entry(index)?.content else {
-                continue;
-            };
+        };
+        for item in contents(store, &query)? {
+            let (_, content) = item?;
             if let Ok(signed) = verify_any(&content, file, roles, trusted_root) {
                 duties.build_signer = Some(signed.signer.clone());
                 commit = crate::attached::source_commit(&signed.statement);
@@ -236,33 +238,91 @@ fn build_duties(
         }
     }
     let Some(commit) = commit else {
-        return Ok(());
+        return Ok(sources);
     };
-    let mut indexes = store.query(&Query {
+    let query = Query {
         subject: Some(format!("gitCommit:{commit}")),
         predicate_type: Some(PROVENANT_SOURCE_V1.to_owned()),
         ..Query::default()
-    })?;
-    indexes.sort_unstable();
-    for index in indexes {
-        let Some(content) = store.entry(index)?.content else {
-            continue;
+    };
+    for item in contents(store, &query)? {
+        let (index, content) = item?;
+        let mut seen = SourceAttestation {
+            ledger_index: index,
+            commit: commit.clone(),
+            bundle_digest: provenant_digest::Algorithm::Sha256
+                .hash_bytes(&content)
+                .to_string(),
+            used: SourceUse::Refused,
+            signer: None,
+            check: None,
+            reason: None,
         };
-        let Ok(keys) = provenant_ledger::entry::EntryKeys::from_entry(&content) else {
-            continue;
+        let signed = match verify_commit_any(&content, &commit, roles, trusted_root) {
+            Ok(signed) => signed,
+            Err((check, reason)) => {
+                seen.check = Some(check.to_owned());
+                seen.reason = Some(reason);
+                sources.push(seen);
+                continue;
+            }
         };
-        if !duties.record_commit(&keys.statement.predicate, &commit) {
+        seen.used = SourceUse::ReliedOn;
+        seen.signer = Some(format!("{} ({})", signed.signer, signed.role));
+        sources.push(seen);
+        if !duties.record_commit(&signed.statement.predicate, &commit) {
             continue;
         }
         if duties.author.is_some() && duties.committer.is_some() {
             break;
         }
     }
-    Ok(())
+    Ok(sources)
 }
 
-/// Gate decisions for `subject` verified for `role`, with the number that did not verify or carry no
-/// readable `evaluatedAt`.
+/// The first role of `roles` whose holder signed `bundle` about the git commit `commit`, or the name
+/// of the check that failed (the first named by a holder, else `bundle`) with every role's error.
+fn verify_commit_any(
+    bundle: &[u8],
+    commit: &str,
+    roles: &Roles,
+    trusted_root: Option<&TrustedRoot>,
+) -> Result<RoleSigned, (&'static str, String)> {
+    let mut errors = Vec::new();
+    let mut check = None;
+    for role in roles.names() {
+        match verify_commit_for_role(bundle, commit, roles, role, trusted_root) {
+            Ok(s) => return Ok(s),
+            Err(e) => {
+                check = check.or_else(|| failed_check(&e));
+                errors.push(e.to_string());
+            }
+        }
+    }
+    Err(if errors.is_empty() {
+        ("roles", "the roles file names no roles".to_owned())
+    } else {
+        (
+            check.unwrap_or("bundle"),
+            format!("signed by no holder of any role ({})", errors.join("; ")),
+        )
+    })
+}
+
+/// The name of the evidence check a role verification failed, when it names one.
+fn failed_check(e: &RoleError) -> Option<&'static str> {
+    match e {
+        RoleError::Bundle(e) => Some(e.check().name()),
+        RoleError::NotSigned { refusals, .. } => refusals.iter().find_map(|r| match &r.reason {
+            HolderReason::Evidence(e) => Some(e.check().name()),
+            _ => None,
+        }),
+        _ => None,
+    }
+}
+
+/// Gate decisions for `subject` verified for `role`, with the number that did not verify or cannot be
+/// read as a decision ([`GateDecision::read`]: no `decision`, `gates` or readable `evaluatedAt`).
 fn gate(
     store: &dyn LedgerStore,
     subject: &Digest,
@@ -280,20 +340,20 @@ fn gate(
     )?;
     let mut out = Vec::new();
     for d in decisions {
-        let predicate = &d.statement.predicate;
-        let evaluated_at = predicate
-            .get("evaluatedAt")
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        let Ok(ts) = evaluated_at.parse::<jiff::Timestamp>() else {
+        // The one reading of a decision lineage shares: a decision without its gates or its time is
+        // not one, whatever it claims.
+        let Ok(decision) = GateDecision::read(&d.statement.predicate) else {
+            unverified += 1;
+            continue;
+        };
+        let Ok(ts) = decision.evaluated_at.parse::<jiff::Timestamp>() else {
             unverified += 1;
             continue;
         };
         out.push(GateEvidence {
             bundle_digest: d.bundle_digest,
-            passed: predicate.get("decision").and_then(serde_json::Value::as_str) == Some("pass"),
-            evaluated_at,
+            passed: decision.passed(),
+            evaluated_at: decision.evaluated_at.to_owned(),
             evaluated_unix: ts.as_second(),
         });
     }
@@ -308,17 +368,14 @@ fn approvals(
     roles: &Roles,
     trusted_root: Option<&TrustedRoot>,
 ) -> Result<Vec<ApprovalEvidence>, GatherError> {
-    let mut indexes = store.query(&Query {
+    let query = Query {
         subject: Some(subject.to_string()),
         predicate_type: Some(PROVENANT_APPROVAL_V1.to_owned()),
         ..Query::default()
-    })?;
-    indexes.sort_unstable();
+    };
     let mut out = Vec::new();
-    for index in indexes {
-        let Some(content) = store.entry(index)?.content else {
-            continue;
-        };
+    for item in contents(store, &query)? {
+        let (_, content) = item?;
         out.push(approval_evidence(&content, subject, roles, trusted_root, true));
     }
     Ok(out)

@@ -382,6 +382,45 @@ pub struct Inputs {
     pub rollback_recorded: bool,
     /// The time of the attempt, seconds since the epoch.
     pub now: i64,
+    /// The source-stage attestations of the commit read for the author and committer: relied on
+    /// when verified, refused (with the check that failed) otherwise.
+    pub source_attestations: Vec<SourceAttestation>,
+}
+
+/// What was done with a source-stage attestation (`source/v1`, subject the commit) read for
+/// separation of duties.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum SourceUse {
+    /// Verified for a holder of a role: its author and committer bar them from approving.
+    ReliedOn,
+    /// It did not verify: its emails are not used.
+    Refused,
+}
+
+/// A source-stage attestation of the commit the image was built from, as read for separation of
+/// duties.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceAttestation {
+    /// Its ledger index.
+    pub ledger_index: u64,
+    /// The commit it is about.
+    pub commit: String,
+    /// SHA-256 of the bundle.
+    pub bundle_digest: String,
+    /// Whether it was relied on.
+    #[serde(rename = "use")]
+    pub used: SourceUse,
+    /// Who signed it and the role they hold (when relied on).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signer: Option<String>,
+    /// The check that failed (`signature`, `statement`, `bundle`, …), when refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check: Option<String>,
+    /// Why it was refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// One requirement with its result.
@@ -427,6 +466,8 @@ pub struct Evaluation {
     pub approvals: Vec<ApprovalVerdict>,
     /// The evidence relied on: (kind, bundle digest), in the order above.
     pub evidence: Vec<(EvidenceKind, Digest)>,
+    /// The source-stage attestations read for separation of duties, relied on or refused.
+    pub source_attestations: Vec<SourceAttestation>,
 }
 
 /// What a piece of evidence relied on is.
@@ -512,8 +553,7 @@ pub fn evaluate(environments: &EnvironmentsFile, index: usize, inputs: &Inputs) 
     }
     let approvals = judge_approvals(env, inputs);
     if let Some(rule) = &req.approvals {
-        let counted = approvals.iter().filter(|a| a.counts).count();
-        let counted = u32::try_from(counted).unwrap_or(u32::MAX);
+        let counted = u32::try_from(approvals.iter().filter(|a| a.counts).count()).unwrap_or(u32::MAX);
         let roles: Vec<String> = rule.roles.iter().map(ToString::to_string).collect();
         for (a, e) in approvals.iter().zip(&inputs.approvals) {
             if a.counts {
@@ -565,6 +605,7 @@ pub fn evaluate(environments: &EnvironmentsFile, index: usize, inputs: &Inputs) 
         requirements,
         approvals,
         evidence,
+        source_attestations: inputs.source_attestations.clone(),
     })
 }
 

@@ -10,7 +10,7 @@ use std::path::Path;
 use provenant_attest::predicate::{PROVENANT_APPROVAL_V1, PROVENANT_PROMOTION_V1};
 use provenant_digest::Digest;
 use provenant_evidence::roles::{Roles, verify_for_role};
-use provenant_ledger_store::{LedgerStore, Query, StoreError};
+use provenant_ledger_store::{LedgerStore, Query, StoreError, contents};
 use provenant_records::Record as _;
 use provenant_records::approval::Approval;
 use provenant_sigstore::TrustedRoot;
@@ -206,17 +206,14 @@ pub fn current_promotion(
     trusted_root: Option<&TrustedRoot>,
 ) -> Result<Option<(Digest, VerifiedPromotion)>, StatusError> {
     let name = env.name.as_str();
-    let mut indexes = store.query(&Query {
+    let query = Query {
         predicate_type: Some(PROVENANT_PROMOTION_V1.to_owned()),
         environment: Some(name.to_owned()),
         ..Query::default()
-    })?;
-    indexes.sort_unstable();
+    };
     let mut subjects = BTreeSet::new();
-    for index in indexes {
-        let Some(content) = store.entry(index)?.content else {
-            continue;
-        };
+    for item in contents(store, &query)? {
+        let (_, content) = item?;
         // Unverified keys, only to know which digests to look up; each lookup verifies.
         if let Ok(keys) = provenant_ledger::entry::EntryKeys::from_entry(&content) {
             subjects.extend(keys.subjects.iter().filter_map(|s| s.parse::<Digest>().ok()));
@@ -251,17 +248,14 @@ fn counted_approvals(
     if relied.is_empty() {
         return Ok(Vec::new());
     }
-    let mut indexes = s.store.query(&Query {
+    let query = Query {
         subject: Some(subject.to_string()),
         predicate_type: Some(PROVENANT_APPROVAL_V1.to_owned()),
         ..Query::default()
-    })?;
-    indexes.sort_unstable();
+    };
     let mut out = Vec::new();
-    for index in indexes {
-        let Some(content) = s.store.entry(index)?.content else {
-            continue;
-        };
+    for item in contents(s.store, &query)? {
+        let (_, content) = item?;
         let bundle_digest = provenant_digest::Algorithm::Sha256
             .hash_bytes(&content)
             .to_string();

@@ -183,12 +183,29 @@ impl SigningKey {
     /// message, Ed25519 signatures are the 64 raw bytes.
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {
         match &self.inner {
+            Inner::Ecdsa(_) if self.kind == KeyKind::EcdsaP256 => self.sign_p256(message),
             Inner::Ecdsa(pair) => pair
                 .sign(&SystemRandom::new(), message)
                 .map(|s| s.as_ref().to_vec())
                 .map_err(|_| KeyError::Sign { kind: self.kind }),
             Inner::Ed25519(pair) => Ok(pair.sign(message).as_ref().to_vec()),
         }
+    }
+
+    /// ECDSA P-256 over SHA-256 with an RFC 6979 nonce hedged with the operating system's randomness
+    /// (RFC 6979 section 3.6). aws-lc's random number generator seeds itself from CPU jitter entropy
+    /// on its first use in a process, tens of milliseconds that every signing command (a governed
+    /// promotion's record) would pay for one nonce; the key itself is the one aws-lc read.
+    fn sign_p256(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {
+        use p256::ecdsa::signature::RandomizedSigner as _;
+        use p256::pkcs8::DecodePrivateKey as _;
+        let failed = |_| KeyError::Sign { kind: self.kind };
+        let key = p256::ecdsa::SigningKey::from_pkcs8_der(&self.pkcs8)
+            .map_err(|_| KeyError::Sign { kind: self.kind })?;
+        let signature: p256::ecdsa::Signature = key
+            .try_sign_with_rng(&mut rand_core::OsRng, message)
+            .map_err(failed)?;
+        Ok(signature.to_der().as_bytes().to_vec())
     }
 
     /// The public key as `SubjectPublicKeyInfo` DER.

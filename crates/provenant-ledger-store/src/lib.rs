@@ -30,6 +30,26 @@ use std::sync::Arc;
 use provenant_ledger::{NoteError, NoteSigner};
 use zeroize::Zeroizing;
 
+/// The entries matching `query` with their content, oldest first (in index order), each read as the
+/// iterator reaches it (a caller that stops early reads no more); redacted entries, which have no
+/// content, are left out.
+///
+/// # Errors
+/// When the query fails; each item, when its entry cannot be read.
+pub fn contents<'a>(
+    store: &'a dyn LedgerStore,
+    query: &Query,
+) -> Result<impl Iterator<Item = Result<(u64, Vec<u8>), StoreError>> + 'a, StoreError> {
+    let mut indexes = store.query(query)?;
+    indexes.sort_unstable();
+    Ok(indexes
+        .into_iter()
+        .filter_map(move |index| match store.entry(index) {
+            Ok(entry) => entry.content.map(|content| Ok((index, content))),
+            Err(e) => Some(Err(e)),
+        }))
+}
+
 /// Opens the store at `location` (an embedded `SQLite` file is created when absent); a remote ledger
 /// without a token.
 pub fn open(location: &Location) -> Result<Arc<dyn LedgerStore>, StoreError> {

@@ -214,9 +214,9 @@ impl SqliteStore {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Checks what a torn or tampered database would break: entries numbered `0..n` without gaps, the
-    /// node hashes of exactly `n` entries, the last entry's leaf hash among them, and the latest
-    /// checkpoint's root equal to the root recomputed at its size.
+    /// Checks what a torn or tampered database would break: entries numbered `0..n` without gaps, node
+    /// hashes stored up to exactly those of `n` entries, the last entry's leaf hash among them, and
+    /// the latest checkpoint's root equal to the root recomputed at its size.
     pub fn check_invariants(&self) -> Result<(), StoreError> {
         let conn = self.conn();
         let size = size_of(&conn)?;
@@ -231,15 +231,17 @@ impl SqliteStore {
                 ),
             });
         }
-        let (hash_count, hash_next): (i64, i64) = conn
-            .query_row("SELECT COUNT(*), COALESCE(MAX(id) + 1, 0) FROM hashes", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .map_err(StoreError::backend("counting tree hashes"))?;
+        // The highest node id, not a count: `COUNT(*)` reads every page of the table (thousands at
+        // 100,000 entries, on every open). Node hashes are never deleted (a trigger aborts it), and
+        // one appended out of sequence or a tail left over moves the highest id; a hash missing inside
+        // the tree is caught where it is read (the checkpoint's root below, proofs, `ledger verify`).
+        let hash_next: i64 = conn
+            .query_row("SELECT COALESCE(MAX(id) + 1, 0) FROM hashes", [], |r| r.get(0))
+            .map_err(StoreError::backend("reading the tree hashes' extent"))?;
         let want = tree::stored_hash_count(size);
-        if to_u64(hash_count, "the hash count")? != want || to_u64(hash_next, "the hash count")? != want {
+        if to_u64(hash_next, "the hash count")? != want {
             return Err(StoreError::Corrupt {
-                check: format!("{size} entries need {want} tree hashes, {hash_count} are stored"),
+                check: format!("{size} entries need {want} tree hashes, {hash_next} are stored"),
             });
         }
         if let Some(last) = size.checked_sub(1) {

@@ -129,7 +129,7 @@ fn select_appends_only_verified_evidence_the_ledger_lacks_and_reports_the_rest()
             &about(
                 &image,
                 GATE,
-                serde_json::json!({"decision": "pass", "evaluatedAt": "2026-05-28T20:00:00Z"}),
+                serde_json::json!({"decision": "pass", "gates": [], "evaluatedAt": "2026-05-28T20:00:00Z"}),
             ),
             key,
         )
@@ -302,7 +302,7 @@ fn the_commits_author_and_committer_and_the_builder_are_barred_from_approving() 
                     &about(
                         &image,
                         GATE,
-                        serde_json::json!({"decision": "pass", "evaluatedAt": "2026-05-28T20:00:00Z"}),
+                        serde_json::json!({"decision": "pass", "gates": [], "evaluatedAt": "2026-05-28T20:00:00Z"}),
                     ),
                     &ci,
                 ),
@@ -341,5 +341,165 @@ fn the_commits_author_and_committer_and_the_builder_are_barred_from_approving() 
             Some(Duty::PackagingSigner),
             None
         ]
+    );
+}
+
+/// A source-v1 statement about `commit` naming `author` and `committer`.
+fn source_statement(commit: &str, author: &str, committer: &str) -> Statement {
+    let mut digest = DigestSet::new();
+    digest.insert_unchecked("gitCommit", commit.to_owned());
+    Statement::new(
+        vec![ResourceDescriptor {
+            name: Some("git+https://example.com/app".to_owned()),
+            uri: None,
+            digest,
+            content: None,
+            download_location: None,
+            media_type: None,
+            annotations: None,
+        }],
+        provenant_attest::predicate::PROVENANT_SOURCE_V1,
+        serde_json::json!({"commit": commit, "commits": [
+            {"id": commit, "author": author, "committer": committer}
+        ]}),
+    )
+}
+
+#[test]
+fn a_tampered_or_unsigned_source_attestation_is_refused_and_its_emails_bar_no_one() {
+    use base64::Engine as _;
+    use provenant_env::requirements::SourceUse;
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = ledger(dir.path());
+    let new_key = || SigningKey::generate(KeyKind::EcdsaP256).unwrap();
+    let (ci, mallory, alice, rm) = (new_key(), new_key(), new_key(), new_key());
+    let roles = Roles::from([
+        ("ci".to_owned(), vec![holder("ci.pub", &ci)]),
+        (
+            "release-manager".to_owned(),
+            vec![holder("alice@example.com", &alice), holder("rm.pub", &rm)],
+        ),
+    ]);
+    let file =
+        EnvironmentsFile::from_yaml("f", default_yaml("r/{env}/app", "roles.yaml").unwrap().as_bytes())
+            .unwrap();
+    let image = Algorithm::Sha256.hash_bytes(b"image");
+    let packaged = Algorithm::Sha256.hash_bytes(b"binary");
+    let commit = "0011223344556677889900112233445566778899";
+    // Signed by ci, but its payload rewritten to name alice as the author: the signature no longer
+    // covers it.
+    let signed_by_ci = sign(
+        &source_statement(commit, "bob@example.com", "bob@example.com"),
+        &ci,
+    );
+    let mut tampered: serde_json::Value = serde_json::from_slice(&signed_by_ci).unwrap();
+    tampered["dsseEnvelope"]["payload"] = serde_json::Value::String(
+        base64::engine::general_purpose::STANDARD
+            .encode(source_statement(commit, "alice@example.com", "alice@example.com").to_json()),
+    );
+    let tampered = serde_json::to_vec(&tampered).unwrap();
+    let promotion = Promotion {
+        environment: "uat".to_owned(),
+        outcome: Outcome::Promoted,
+        source: None,
+        repository: "r/uat/app".to_owned(),
+        previous_environment: None,
+        reasons: vec![],
+        evidence: vec![],
+        config_digest: None,
+        timestamp: "2026-05-28T19:00:00Z".to_owned(),
+    };
+    store
+        .append(
+            &[
+                sign(&packaging(&image, &packaged), &ci),
+                sign(&build(&packaged, commit), &ci),
+                tampered.clone(),
+                // Signed by someone who holds no role.
+                sign(
+                    &source_statement(commit, "alice@example.com", "alice@example.com"),
+                    &mallory,
+                ),
+                sign(
+                    &about(
+                        &image,
+                        GATE,
+                        serde_json::json!({"decision": "pass", "gates": [], "evaluatedAt": "2026-05-28T20:00:00Z"}),
+                    ),
+                    &ci,
+                ),
+                sign(&promotion.to_statement("r/uat/app", &image), &ci),
+                sign(&approval("prod").to_statement("r", &image), &alice),
+            ],
+            1,
+        )
+        .unwrap();
+    let (index, inputs) = gather(store.as_ref(), &file, "prod", &image, &roles, None, NOW).unwrap();
+    // Neither statement's emails were read.
+    assert_eq!(inputs.duties.author, None);
+    assert_eq!(inputs.duties.committer, None);
+    let seen: Vec<(u64, SourceUse, Option<&str>)> = inputs
+        .source_attestations
+        .iter()
+        .map(|s| (s.ledger_index, s.used, s.check.as_deref()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (2, SourceUse::Refused, Some("signature")),
+            (3, SourceUse::Refused, Some("signature"))
+        ]
+    );
+    assert_eq!(
+        inputs.source_attestations[0].bundle_digest,
+        Algorithm::Sha256.hash_bytes(&tampered).to_string()
+    );
+    assert!(
+        inputs.source_attestations[1]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("ci.pub: signature check failed"),
+        "{:?}",
+        inputs.source_attestations[1]
+    );
+    let e = evaluate(&file, index, &inputs).unwrap();
+    assert!(e.holds(), "{:?}", e.failures().collect::<Vec<_>>());
+    assert_eq!(e.source_attestations, inputs.source_attestations);
+
+    // A statement signed by ci is relied on: alice, who it names as the author, is barred.
+    store
+        .append(
+            &[sign(
+                &source_statement(commit, "alice@example.com", "carol@example.com"),
+                &ci,
+            )],
+            2,
+        )
+        .unwrap();
+    let (index, inputs) = gather(store.as_ref(), &file, "prod", &image, &roles, None, NOW).unwrap();
+    assert_eq!(inputs.duties.author.as_deref(), Some("alice@example.com"));
+    assert_eq!(inputs.duties.committer.as_deref(), Some("carol@example.com"));
+    let uses: Vec<SourceUse> = inputs.source_attestations.iter().map(|s| s.used).collect();
+    assert_eq!(
+        uses,
+        [SourceUse::Refused, SourceUse::Refused, SourceUse::ReliedOn]
+    );
+    assert_eq!(
+        inputs.source_attestations[2].signer.as_deref(),
+        Some("ci.pub (ci)")
+    );
+    let e = evaluate(&file, index, &inputs).unwrap();
+    assert_eq!(
+        e.failures().map(|(r, _)| r.name()).collect::<Vec<_>>(),
+        ["approvals"]
+    );
+    assert_eq!(
+        e.approvals[0].rejection,
+        Some(Rejection::SeparationOfDuties {
+            signer: "alice@example.com".into(),
+            duty: Duty::Author
+        })
     );
 }

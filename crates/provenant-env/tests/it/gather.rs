@@ -113,7 +113,7 @@ fn prod_evidence_from_the_ledger_counts_only_what_verifies_for_its_role() {
                     &about(
                         &image,
                         gate,
-                        serde_json::json!({"decision": "pass", "evaluatedAt": "2026-05-28T19:00:00Z"}),
+                        serde_json::json!({"decision": "pass", "gates": [], "evaluatedAt": "2026-05-28T19:00:00Z"}),
                     ),
                     &ci,
                 ),
@@ -122,7 +122,7 @@ fn prod_evidence_from_the_ledger_counts_only_what_verifies_for_its_role() {
                     &about(
                         &image,
                         gate,
-                        serde_json::json!({"decision": "block", "evaluatedAt": "2026-05-28T20:00:00Z"}),
+                        serde_json::json!({"decision": "block", "gates": [{"id": "tests", "status": "block"}], "evaluatedAt": "2026-05-28T20:00:00Z"}),
                     ),
                     &developer,
                 ),
@@ -192,7 +192,7 @@ fn prod_evidence_from_the_ledger_counts_only_what_verifies_for_its_role() {
                 &about(
                     &image,
                     gate,
-                    serde_json::json!({"decision": "block", "evaluatedAt": "2026-05-28T20:10:00Z"}),
+                    serde_json::json!({"decision": "block", "gates": [{"id": "tests", "status": "block"}], "evaluatedAt": "2026-05-28T20:10:00Z"}),
                 ),
                 &ci,
             )],
@@ -200,6 +200,28 @@ fn prod_evidence_from_the_ledger_counts_only_what_verifies_for_its_role() {
         )
         .unwrap();
     let (_, inputs) = gather(store.as_ref(), &file, "prod", &image, &roles, None, NOW).unwrap();
+    let e = evaluate(&file, index, &inputs).unwrap();
+    let failures: Vec<(&Requirement, &Reason)> = e.failures().collect();
+    assert_eq!(failures.len(), 1);
+    assert!(matches!(failures[0].1, Reason::GateDecisionFailed { .. }));
+
+    // A newer "pass" signed by ci but without its gates is no decision (as lineage reads it): it is
+    // counted as unreadable, and the blocking decision still stands.
+    store
+        .append(
+            &[sign(
+                &about(
+                    &image,
+                    gate,
+                    serde_json::json!({"decision": "pass", "evaluatedAt": "2026-05-28T20:20:00Z"}),
+                ),
+                &ci,
+            )],
+            3,
+        )
+        .unwrap();
+    let (_, inputs) = gather(store.as_ref(), &file, "prod", &image, &roles, None, NOW).unwrap();
+    assert_eq!(inputs.gate_unverified, 2);
     let e = evaluate(&file, index, &inputs).unwrap();
     let failures: Vec<(&Requirement, &Reason)> = e.failures().collect();
     assert_eq!(failures.len(), 1);

@@ -55,6 +55,7 @@ fn passing() -> Inputs {
         },
         rollback_recorded: false,
         now: NOW,
+        source_attestations: vec![],
     }
 }
 

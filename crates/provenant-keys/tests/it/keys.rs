@@ -70,3 +70,27 @@ fn kind_names_round_trip() {
     }
     assert!("rsa".parse::<KeyKind>().is_err());
 }
+
+/// P-256 signatures take their nonce from RFC 6979 hedged with the OS's randomness (not from aws-lc's
+/// generator): each one still verifies with aws-lc's verifier, a changed message does not, and two
+/// signatures of one message differ.
+#[test]
+fn p256_signatures_are_hedged_and_verify_independently() {
+    let key = SigningKey::generate(KeyKind::EcdsaP256).unwrap();
+    // Read back from its PKCS#8 PEM, as a key file is.
+    let key = SigningKey::from_pem(&provenant_keys::pem_encode("PRIVATE KEY", key.pkcs8_der())).unwrap();
+    let public = UnparsedPublicKey::new(
+        &ECDSA_P256_SHA256_ASN1,
+        raw_public(&key.public_key_der().unwrap(), KeyKind::EcdsaP256),
+    );
+    let first = key.sign(b"payload").unwrap();
+    let second = key.sign(b"payload").unwrap();
+    assert_ne!(first, second, "the nonce is hedged with fresh randomness");
+    for sig in [&first, &second] {
+        public.verify(b"payload", sig).unwrap();
+        assert!(public.verify(b"payloaD", sig).is_err());
+    }
+    // ASN.1 DER: a SEQUENCE of two INTEGERs.
+    assert_eq!(first[0], 0x30);
+    assert_eq!(usize::from(first[1]) + 2, first.len());
+}

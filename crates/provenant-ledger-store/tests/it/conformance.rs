@@ -308,6 +308,25 @@ pub(crate) fn redaction_keeps_the_leaf_hash(store: &Arc<dyn LedgerStore>) {
         })
         .unwrap();
     assert_eq!(found, [0, 2, 3]);
+    // And `contents` gives the others' bytes in index order.
+    let read: Vec<(u64, Vec<u8>)> = provenant_ledger_store::contents(
+        store.as_ref(),
+        &Query {
+            subject: Some(SUBJECT_A.into()),
+            ..Query::default()
+        },
+    )
+    .unwrap()
+    .collect::<Result<_, _>>()
+    .unwrap();
+    assert_eq!(
+        read,
+        [
+            (0, entries[0].clone()),
+            (2, entries[2].clone()),
+            (3, entries[3].clone())
+        ]
+    );
     assert!(matches!(
         store.redact(1, &redaction_statement(1, &appended[1].leaf_hash, "again"), 3),
         Err(StoreError::Redacted { index: 1, by: 4 })

@@ -134,6 +134,17 @@ fn tampered_databases_are_refused() {
         matches!(&err, StoreError::Corrupt { check } if check.contains("tree hashes")),
         "{err}"
     );
+    // A node hash inserted past the tree's: the hashes' extent no longer matches the entries'.
+    let (p, raw) = copy("extra-hash.db");
+    let next = i64::try_from(provenant_ledger::tree::stored_hash_count(5)).unwrap();
+    raw.execute("INSERT INTO hashes (id, hash) VALUES (?1, zeroblob(32))", [next])
+        .unwrap();
+    drop(raw);
+    let err = SqliteStore::open(&p).unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Corrupt { check } if check.contains("5 entries need")),
+        "{err}"
+    );
     // An entry removed from the middle.
     let (p, raw) = copy("middle.db");
     raw.execute("DELETE FROM entries WHERE idx = 1", []).unwrap();
