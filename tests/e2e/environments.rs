@@ -499,7 +499,8 @@ fn governed_path_dev_to_prod_on_oci_layouts_with_every_refusal_recorded() {
             "_type": "https://in-toto.io/Statement/v1",
             "subject": [{"name": "app", "digest": {"sha256": hex}}],
             "predicateType": "https://provenant.dev/attestation/gate-decision/v1",
-            "predicate": {"decision": verdict, "evaluatedAt": at}
+            "predicate": {"decision": verdict, "evaluatedAt": at,
+                "gates": [{"id": "tests", "status": if verdict == "pass" { "pass" } else { "block" }}]}
         })
     };
     ledger_append(
