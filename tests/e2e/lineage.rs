@@ -583,6 +583,31 @@ fn artifact_lineage_holds_and_each_broken_edge_is_named() {
     let report: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(report["verified"], true);
     assert_eq!(report["digest"], digest.as_str());
+    // `lineage report` walks the same path.
+    let html = w.path("bundle.html");
+    let (code, out, err) = cmd(
+        w.dir.path(),
+        &[
+            "lineage",
+            "report",
+            &promoted,
+            "--out",
+            html.to_str().unwrap(),
+            "--key",
+            "release.pub",
+            "--insecure-ignore-tlog",
+            "--commit",
+            &w.commit,
+            "--builder-id",
+            BUILDER,
+        ],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains(&digest) && page.contains(&app_hex) && page.contains(&w.commit),
+        "{page}"
+    );
 
     // Without the build provenance, the packaged file has none.
     let bare = push_artifact(
