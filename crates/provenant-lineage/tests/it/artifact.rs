@@ -212,3 +212,20 @@ fn a_second_layer_of_a_recorded_title_with_other_bytes_is_a_digest_mismatch() {
     );
     assert_eq!(broken[0].verdict, Verdict::Broken);
 }
+
+#[test]
+fn an_artifact_on_the_governed_path_holds_from_source_to_prod() {
+    let mut c = unattached();
+    let files = artifact(&mut c, &[(Some("app"), APP), (Some("app.conf"), CONF)]);
+    attach_statement(&c, &packaging(&c, &files));
+    attach_builds(&c);
+    let mut report = c.verify(&c.expectations());
+    let w = crate::governed::World::governed_for(c.image);
+    for edge in w.verify("prod") {
+        report.lineage.push(edge);
+    }
+    assert!(report.lineage.broken_edges().is_empty(), "{report:#?}");
+    assert_eq!(edges_of(&report.lineage, EdgeKind::Environment).len(), 3);
+    assert!(!edges_of(&report.lineage, EdgeKind::Deployment).is_empty());
+    assert_eq!(edges_of(&report.lineage, EdgeKind::Source).len(), 2);
+}
