@@ -463,3 +463,281 @@ fn keyed_bundle_without_tlog_entry_lineage_verify() {
     let report: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert!(report.get("skipped").is_none(), "{report}");
 }
+
+const ARTIFACT_TYPE: &str = "application/vnd.example.bundle.v1";
+
+/// `oci push` of `files` to `reference` (packaging provenance signed by `key` when given); returns the
+/// artifact's digest.
+fn push_artifact(dir: &Path, reference: &str, files: &[&Path], key: Option<&Path>) -> String {
+    let mut args = vec!["oci".to_owned(), "push".to_owned(), reference.to_owned()];
+    args.extend(files.iter().map(|f| f.to_str().unwrap().to_owned()));
+    args.extend(["--artifact-type".to_owned(), ARTIFACT_TYPE.to_owned()]);
+    if let Some(key) = key {
+        args.extend([
+            "--key".to_owned(),
+            key.to_str().unwrap().to_owned(),
+            "--builder-id".to_owned(),
+            "https://ci.example.com/builders/packager".to_owned(),
+        ]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = ok(dir, &args);
+    out.trim().rsplit_once('@').unwrap().1.to_owned()
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    provenant_digest::Algorithm::Sha256
+        .hash_bytes(bytes)
+        .to_string()
+        .trim_start_matches("sha256:")
+        .to_owned()
+}
+
+/// Signs with `key` a packaging provenance of `build_type` whose subject is `subject` (`NAME@DIGEST`)
+/// and which records `files` (title, SHA-256 hex), and attaches it to `subject`.
+fn attach_packaging(
+    dir: &Path,
+    subject: &str,
+    build_type: &str,
+    files: &[(&str, &str)],
+    key: &Path,
+    out: &str,
+) {
+    let predicate = serde_json::json!({
+        "buildDefinition": {
+            "buildType": build_type,
+            "externalParameters": { "artifactType": ARTIFACT_TYPE },
+            "resolvedDependencies": files
+                .iter()
+                .map(|(name, hex)| serde_json::json!({
+                    "name": name,
+                    "digest": { "sha256": hex },
+                    "mediaType": "application/octet-stream",
+                }))
+                .collect::<Vec<_>>(),
+        },
+        "runDetails": { "builder": { "id": "https://ci.example.com/builders/packager" } },
+    });
+    let predicate_file = dir.join(format!("{out}.predicate.json"));
+    std::fs::write(&predicate_file, predicate.to_string()).unwrap();
+    let bundle = dir.join(format!("{out}.bundle.json"));
+    ok(
+        dir,
+        &[
+            "attest",
+            subject,
+            "--predicate",
+            predicate_file.to_str().unwrap(),
+            "--type",
+            "https://slsa.dev/provenance/v1",
+            "--key",
+            key.to_str().unwrap(),
+            "--bundle",
+            bundle.to_str().unwrap(),
+        ],
+    );
+    ok(
+        dir,
+        &["oci", "attach", subject, "--bundle", bundle.to_str().unwrap()],
+    );
+}
+
+/// An OCI artifact (`oci push --key`) carrying the built file: its lineage runs artifact → packaging
+/// provenance of the artifact build type → each layer by title and digest → build provenance → source.
+/// Then each edge broken in turn, named.
+#[test]
+#[allow(clippy::too_many_lines)] // one story: the chain, then each edge broken in turn
+fn artifact_lineage_holds_and_each_broken_edge_is_named() {
+    let w = world();
+    let release = w.path("release.key");
+    let good = w.path("app.provenance.json");
+    build(&w.repo, &release, &good);
+    let app = w.repo.join("out/app");
+    let app_hex = sha256_hex(&std::fs::read(&app).unwrap());
+    let src = w.src.host();
+
+    // The whole chain: pushed with packaging provenance, the build provenance attached, promoted, verified.
+    let digest = push_artifact(w.dir.path(), &format!("{src}/bundle:1"), &[&app], Some(&release));
+    ok(
+        w.dir.path(),
+        &[
+            "oci",
+            "attach",
+            &format!("{src}/bundle@{digest}"),
+            "--bundle",
+            good.to_str().unwrap(),
+        ],
+    );
+    let promoted = w.promote("bundle", &digest);
+    let (code, out, err) = w.verify(&promoted, &[]);
+    assert_eq!(code, 0, "artifact lineage at the destination:\n{out}\n{err}");
+    assert!(out.contains("lineage verified: every edge holds"), "{out}");
+    assert!(out.contains(&format!("file app sha256:{app_hex}")), "{out}");
+    assert!(
+        out.contains(&format!("artifact of type {ARTIFACT_TYPE}")),
+        "{out}"
+    );
+    assert!(out.contains(&w.commit), "{out}");
+    let (code, json, _) = w.verify(&promoted, &["--output", "json"]);
+    assert_eq!(code, 0, "{json}");
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(report["verified"], true);
+    assert_eq!(report["digest"], digest.as_str());
+    // `lineage report` walks the same path.
+    let html = w.path("bundle.html");
+    let (code, out, err) = cmd(
+        w.dir.path(),
+        &[
+            "lineage",
+            "report",
+            &promoted,
+            "--out",
+            html.to_str().unwrap(),
+            "--key",
+            "release.pub",
+            "--insecure-ignore-tlog",
+            "--commit",
+            &w.commit,
+            "--builder-id",
+            BUILDER,
+        ],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains(&digest) && page.contains(&app_hex) && page.contains(&w.commit),
+        "{page}"
+    );
+
+    // Without the build provenance, the packaged file has none.
+    let bare = push_artifact(
+        w.dir.path(),
+        &format!("{src}/no-build:1"),
+        &[&app],
+        Some(&release),
+    );
+    w.broken(
+        &format!("{src}/no-build@{bare}"),
+        "build provenance",
+        &format!("no build provenance has subject sha256:{app_hex} (app)"),
+    );
+
+    // Packaging provenance of the image build type over an artifact: never cross-accepted.
+    let unsigned = push_artifact(w.dir.path(), &format!("{src}/image-type:1"), &[&app], None);
+    let subject = format!("{src}/image-type@{unsigned}");
+    attach_packaging(
+        w.dir.path(),
+        &subject,
+        "https://github.com/provenant-dev/provenant/buildtypes/oci-image/v1",
+        &[("app", &app_hex)],
+        &release,
+        "image-type",
+    );
+    ok(
+        w.dir.path(),
+        &["oci", "attach", &subject, "--bundle", good.to_str().unwrap()],
+    );
+    w.broken(
+        &subject,
+        "packaging provenance",
+        "build type https://github.com/provenant-dev/provenant/buildtypes/oci-image/v1 is not \
+         https://github.com/provenant-dev/provenant/buildtypes/oci-artifact/v1",
+    );
+    // The same statement of the artifact build type holds: the type alone was refused.
+    let typed = push_artifact(w.dir.path(), &format!("{src}/artifact-type:1"), &[&app], None);
+    let subject = format!("{src}/artifact-type@{typed}");
+    attach_packaging(
+        w.dir.path(),
+        &subject,
+        "https://github.com/provenant-dev/provenant/buildtypes/oci-artifact/v1",
+        &[("app", &app_hex)],
+        &release,
+        "artifact-type",
+    );
+    ok(
+        w.dir.path(),
+        &["oci", "attach", &subject, "--bundle", good.to_str().unwrap()],
+    );
+    let (code, out, err) = w.verify(&subject, &[]);
+    assert_eq!(code, 0, "{out}\n{err}");
+
+    // A pushed file whose digest differs from the build provenance's subject: pushed and recorded as
+    // it is, it has no build provenance.
+    let other = w.dir.path().join("swapped/app");
+    std::fs::create_dir_all(other.parent().unwrap()).unwrap();
+    std::fs::write(&other, "#!/bin/sh\necho not the app\n").unwrap();
+    let other_hex = sha256_hex(&std::fs::read(&other).unwrap());
+    let swapped = push_artifact(
+        w.dir.path(),
+        &format!("{src}/swapped:1"),
+        &[&other],
+        Some(&release),
+    );
+    let subject = format!("{src}/swapped@{swapped}");
+    ok(
+        w.dir.path(),
+        &["oci", "attach", &subject, "--bundle", good.to_str().unwrap()],
+    );
+    w.broken(
+        &subject,
+        "build provenance",
+        &format!("no build provenance has subject sha256:{other_hex} (app)"),
+    );
+    // Recorded as the built file but pushed as the other: the layer's digest is not the recorded one.
+    let unsigned = push_artifact(w.dir.path(), &format!("{src}/mismatch:1"), &[&other], None);
+    let subject = format!("{src}/mismatch@{unsigned}");
+    attach_packaging(
+        w.dir.path(),
+        &subject,
+        "https://github.com/provenant-dev/provenant/buildtypes/oci-artifact/v1",
+        &[("app", &app_hex)],
+        &release,
+        "mismatch",
+    );
+    w.broken(
+        &subject,
+        "file",
+        &format!(
+            "the artifact's layer titled app is sha256:{other_hex}, but the packaging provenance records \
+             sha256:{app_hex}"
+        ),
+    );
+    let (_, json, _) = w.verify(&subject, &["--output", "json"]);
+    assert!(json.contains("\"file-digest-mismatch\""), "{json}");
+
+    // An extra layer the packaging provenance does not record.
+    let extra = w.dir.path().join("extra.conf");
+    std::fs::write(&extra, "debug = true\n").unwrap();
+    let unsigned = push_artifact(w.dir.path(), &format!("{src}/extra:1"), &[&app, &extra], None);
+    let subject = format!("{src}/extra@{unsigned}");
+    attach_packaging(
+        w.dir.path(),
+        &subject,
+        "https://github.com/provenant-dev/provenant/buildtypes/oci-artifact/v1",
+        &[("app", &app_hex)],
+        &release,
+        "extra",
+    );
+    ok(
+        w.dir.path(),
+        &["oci", "attach", &subject, "--bundle", good.to_str().unwrap()],
+    );
+    w.broken(
+        &subject,
+        "file",
+        "the artifact holds layers the packaging provenance does not record: extra.conf",
+    );
+
+    // A recorded file no layer carries.
+    let unsigned = push_artifact(w.dir.path(), &format!("{src}/missing:1"), &[&extra], None);
+    let subject = format!("{src}/missing@{unsigned}");
+    attach_packaging(
+        w.dir.path(),
+        &subject,
+        "https://github.com/provenant-dev/provenant/buildtypes/oci-artifact/v1",
+        &[("app", &app_hex), ("extra.conf", &sha256_hex(b"debug = true\n"))],
+        &release,
+        "missing",
+    );
+    w.broken(&subject, "file", "no layer of the artifact is titled app");
+}

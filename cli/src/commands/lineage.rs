@@ -109,10 +109,12 @@ pub(crate) fn rewrite_output(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsS
 subject the image digest) → each packaged file (present in the image with that digest) → its build \
 provenance (signed by --build-key/--build-certificate-identity, default the same signer; builder among \
 --builder-id) → the source commit (--commit, --source-uri, --branch, --repo). SBOMs attached must describe \
-the image. Exit 0 when every edge holds, 1 naming each broken edge. See docs/lineage.md."
+the image. An OCI artifact (oci push) verifies the same way: its layers by title and digest stand for the \
+image's files, under packaging provenance of the artifact build type. Exit 0 when every edge holds, 1 naming \
+each broken edge. See docs/lineage.md."
 )]
 pub(crate) struct VerifyArgs {
-    /// The image, by digest: registry/repo@sha256:… or oci:PATH@sha256:….
+    /// The image (or OCI artifact), by digest: registry/repo@sha256:… or oci:PATH@sha256:….
     image: String,
     /// Accept an image given by tag: resolve it once and verify that digest.
     #[arg(long)]

@@ -1,14 +1,17 @@
-//! Lineage verification: from an image digest back to the commit it was built from, through the
-//! evidence attached to the image, one edge at a time.
+//! Lineage verification: from an image (or OCI artifact) digest back to the commit it was built from,
+//! through the evidence attached to it, one edge at a time.
 //!
-//! [`verify`] starts at an image manifest (by digest) in any [`Store`], collects everything attached to
-//! it under every referrer scheme ([`evidence::collect`]), reads the image's final filesystem from its
-//! layers (`provenant_image::rootfs`), and walks:
+//! [`verify`] starts at an image or artifact manifest (by digest) in any [`Store`], collects everything
+//! attached to it under every referrer scheme ([`evidence::collect`]), reads what it packages (an image's
+//! final filesystem from its layers with `provenant_image::rootfs`; an artifact's layers by their
+//! `org.opencontainers.image.title`, pinned by the manifest digest, no blob read), and walks:
 //!
-//! 1. **image → packaging provenance**: a SLSA v1 provenance of build type
-//!    [`provenant_slsa::IMAGE_BUILD_TYPE`] whose subject is the image digest, signed by the packager;
+//! 1. **image → packaging provenance**: a SLSA v1 provenance whose subject is the manifest digest,
+//!    signed by the packager, of build type [`provenant_slsa::IMAGE_BUILD_TYPE`] for an image and
+//!    [`provenant_slsa::ARTIFACT_BUILD_TYPE`] for an artifact (never the other);
 //! 2. **packaging provenance → file**: each packaged file it records is in the image, at that path,
-//!    with that digest (and the image holds no file it does not record);
+//!    with that digest, or is the artifact's layer of that title with that digest (and the image holds
+//!    no file, the artifact no layer, it does not record);
 //! 3. **file → build provenance**: a SLSA v1 provenance whose subject is that file's digest, signed by
 //!    a trusted builder, naming a trusted builder id;
 //! 4. **build provenance → source**: the source commit it records matches the expected commit and
@@ -47,7 +50,7 @@ pub mod reverse;
 pub mod version;
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use globset::GlobSet;
@@ -62,7 +65,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::evidence::{Document, Evidence};
-use crate::reason::{Check, Reason, Rejected};
+use crate::reason::{Check, Holder, Reason, Rejected};
 use provenant_image::rootfs::{self, Filesystem, Node};
 
 /// The DSSE payload type of in-toto statements.
@@ -84,8 +87,10 @@ pub enum LineageError {
     /// The evidence could not be collected.
     #[error(transparent)]
     Evidence(#[from] evidence::EvidenceError),
-    /// The digest names an index or an artifact, not an image.
-    #[error("{digest} is {kind}, not an image manifest: verify a platform's image manifest by its digest")]
+    /// The digest names an index, not an image or artifact manifest.
+    #[error(
+        "{digest} is {kind}, not an image or artifact manifest: verify a platform's image manifest by its digest"
+    )]
     NotAnImage {
         /// The digest.
         digest: Digest,
@@ -404,7 +409,133 @@ fn short(hex: &str) -> &str {
     hex.get(..12).unwrap_or(hex)
 }
 
-/// Verifies the lineage of the image `digest` in `store`; `progress` hears of the layer bytes read.
+/// A layer of an OCI artifact: its title (`org.opencontainers.image.title`) and digest. The manifest is
+/// fetched by its verified digest, so each layer's digest is pinned without reading the blob.
+#[derive(Debug)]
+struct ArtifactLayer {
+    title: Option<String>,
+    digest: Digest,
+}
+
+/// What the packaged files are found in: an image's final filesystem, or an artifact's layers.
+#[derive(Debug)]
+enum Contents {
+    /// An image's filesystem; `None` when its layers could not be read.
+    Image(Option<Filesystem>),
+    /// An artifact's layers, in manifest order.
+    Artifact(Vec<ArtifactLayer>),
+}
+
+impl Contents {
+    fn holder(&self) -> Holder {
+        match self {
+            Contents::Image(_) => Holder::Image,
+            Contents::Artifact(_) => Holder::Artifact,
+        }
+    }
+
+    /// The build type packaging provenance of this kind of manifest must have (never the other's).
+    fn build_type(&self) -> &'static str {
+        match self {
+            Contents::Image(_) => provenant_slsa::IMAGE_BUILD_TYPE,
+            Contents::Artifact(_) => provenant_slsa::ARTIFACT_BUILD_TYPE,
+        }
+    }
+
+    /// Whether the packaged file `name` with `digest` is there; `Ok` carries what the edge shows.
+    fn find(&self, name: &str, digest: &Digest) -> Result<String, Reason> {
+        let holder = self.holder();
+        match self {
+            Contents::Image(None) => {
+                Ok("not checked against the image: its layers could not be read".to_owned())
+            }
+            Contents::Image(Some(fs)) => match fs.entries.get(name).map(|p| (&p.node, p.layer)) {
+                Some((
+                    Node::File {
+                        digest: Some(actual),
+                        size,
+                    },
+                    layer,
+                )) if actual == digest => {
+                    let layer_digest = fs.layers.get(layer).map(ToString::to_string).unwrap_or_default();
+                    Ok(format!("in layer {layer} ({layer_digest}), {size} bytes"))
+                }
+                Some((
+                    Node::File {
+                        digest: Some(actual), ..
+                    },
+                    _,
+                )) => Err(Reason::FileDigestMismatch {
+                    holder,
+                    path: name.to_owned(),
+                    actual: *actual,
+                    recorded: *digest,
+                }),
+                // Lineage reads the layers with file digests, so a file without one is never seen here.
+                Some((Node::File { digest: None, .. }, _)) => Err(Reason::FileReadWithoutDigest {
+                    path: name.to_owned(),
+                }),
+                Some(_) => Err(Reason::NotRegularFile {
+                    path: name.to_owned(),
+                }),
+                None => Err(Reason::FileMissing {
+                    holder,
+                    path: name.to_owned(),
+                }),
+            },
+            Contents::Artifact(layers) => {
+                let titled: Vec<(usize, &ArtifactLayer)> = layers
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, l)| l.title.as_deref() == Some(name))
+                    .collect();
+                // Every layer of that title must be the recorded file: a second one with other bytes is
+                // not hidden behind the first.
+                if let Some((_, other)) = titled.iter().find(|(_, l)| l.digest != *digest) {
+                    return Err(Reason::FileDigestMismatch {
+                        holder,
+                        path: name.to_owned(),
+                        actual: other.digest,
+                        recorded: *digest,
+                    });
+                }
+                match titled.first() {
+                    Some((index, _)) => Ok(format!("layer {index}, pinned by the manifest digest")),
+                    None => Err(Reason::FileMissing {
+                        holder,
+                        path: name.to_owned(),
+                    }),
+                }
+            }
+        }
+    }
+
+    /// What the packaging provenance does not record: an image's files by path, an artifact's layers by
+    /// title (an untitled layer by its index and digest).
+    fn unrecorded(&self, recorded: &BTreeSet<&str>) -> Vec<String> {
+        match self {
+            Contents::Image(None) => Vec::new(),
+            Contents::Image(Some(fs)) => fs
+                .files()
+                .map(|(p, _, _)| p)
+                .filter(|p| !recorded.contains(p))
+                .map(ToOwned::to_owned)
+                .collect(),
+            Contents::Artifact(layers) => layers
+                .iter()
+                .enumerate()
+                .filter_map(|(i, l)| match &l.title {
+                    Some(t) if recorded.contains(t.as_str()) => None,
+                    Some(t) => Some(t.clone()),
+                    None => Some(format!("untitled layer {i} ({})", l.digest)),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Verifies the lineage of the image or OCI artifact `digest` in `store`; `progress` hears of the layer
+/// bytes read (an artifact's layers are not read: the manifest digest pins them).
 pub fn verify(
     store: &dyn Store,
     digest: &Digest,
@@ -413,50 +544,61 @@ pub fn verify(
     progress: &dyn provenant_digest::Progress,
 ) -> Result<Report, LineageError> {
     let fetched = store.get_manifest(&ManifestRef::Digest(*digest))?;
-    let manifest = match &fetched.manifest {
-        Manifest::Image(m) if m.artifact_type.is_none() => m,
-        Manifest::Image(_) => {
-            return Err(LineageError::NotAnImage {
-                digest: *digest,
-                kind: "an artifact manifest",
-            });
-        }
-        Manifest::Index(_) => {
-            return Err(LineageError::NotAnImage {
-                digest: *digest,
-                kind: "an index",
-            });
-        }
+    let Manifest::Image(manifest) = &fetched.manifest else {
+        return Err(LineageError::NotAnImage {
+            digest: *digest,
+            kind: "an index",
+        });
     };
     let evidence = evidence::collect(store, digest)?;
-    let mut root = Edge::new(EdgeKind::Image, format!("{}@{digest}", store.location())).holds(format!(
-        "{} layer(s), {} referrer(s)",
-        manifest.layers.len(),
-        evidence.len()
-    ));
-    let filesystem = match rootfs::read(store, manifest, &rootfs::KeepNothing, progress) {
-        Ok(fs) => {
-            root.push(Edge::new(EdgeKind::Layers, "").holds(format!(
-                "{} layer(s) verified against their digests and diff ids, {} file(s)",
-                fs.layers.len(),
-                fs.files().count()
-            )));
-            Some(fs)
-        }
-        Err(e) => {
-            root.push(
-                Edge::new(EdgeKind::Layers, "").broken(Reason::LayersUnreadable { error: e.to_string() }),
-            );
-            None
+    let mut root = Edge::new(EdgeKind::Image, format!("{}@{digest}", store.location()));
+    let contents = if let Some(artifact_type) = &manifest.artifact_type {
+        root = root.holds(format!(
+            "artifact of type {artifact_type}, {} layer(s), {} referrer(s)",
+            manifest.layers.len(),
+            evidence.len()
+        ));
+        let layers: Vec<ArtifactLayer> = manifest
+            .layers
+            .iter()
+            .map(|l| ArtifactLayer {
+                title: l
+                    .annotations
+                    .as_ref()
+                    .and_then(|a| a.get(provenant_oci::manifest::ANNOTATION_TITLE))
+                    .cloned(),
+                digest: l.digest,
+            })
+            .collect();
+        root.push(Edge::new(EdgeKind::Layers, "").holds(format!(
+            "{} artifact layer(s), pinned by the manifest digest",
+            layers.len()
+        )));
+        Contents::Artifact(layers)
+    } else {
+        root = root.holds(format!(
+            "{} layer(s), {} referrer(s)",
+            manifest.layers.len(),
+            evidence.len()
+        ));
+        match rootfs::read(store, manifest, &rootfs::KeepNothing, progress) {
+            Ok(fs) => {
+                root.push(Edge::new(EdgeKind::Layers, "").holds(format!(
+                    "{} layer(s) verified against their digests and diff ids, {} file(s)",
+                    fs.layers.len(),
+                    fs.files().count()
+                )));
+                Contents::Image(Some(fs))
+            }
+            Err(e) => {
+                root.push(
+                    Edge::new(EdgeKind::Layers, "").broken(Reason::LayersUnreadable { error: e.to_string() }),
+                );
+                Contents::Image(None)
+            }
         }
     };
-    root.push(packaging_edge(
-        digest,
-        &evidence,
-        filesystem.as_ref(),
-        trust,
-        expectations,
-    ));
+    root.push(packaging_edge(digest, &evidence, &contents, trust, expectations));
     for edge in sbom_edges(digest, &evidence, expectations) {
         root.push(edge);
     }
@@ -479,7 +621,7 @@ pub fn verify(
 fn packaging_edge(
     image: &Digest,
     evidence: &[Evidence],
-    filesystem: Option<&Filesystem>,
+    contents: &Contents,
     trust: &Trust<'_>,
     expectations: &Expectations,
 ) -> Edge {
@@ -505,13 +647,13 @@ fn packaging_edge(
                 continue;
             }
         };
-        if accepted.provenance.build_type() != provenant_slsa::IMAGE_BUILD_TYPE {
+        if accepted.provenance.build_type() != contents.build_type() {
             reasons.push(Rejected {
                 evidence: ev.digest().to_string(),
                 why: format!(
                     "build type {} is not {}",
                     accepted.provenance.build_type(),
-                    provenant_slsa::IMAGE_BUILD_TYPE
+                    contents.build_type()
                 ),
             });
             continue;
@@ -536,35 +678,23 @@ fn packaging_edge(
                 files.len()
             ));
         for file in files {
-            edge.push(file_edge(
-                file,
-                evidence,
-                filesystem,
-                trust,
-                expectations,
-                &builds,
-            ));
+            edge.push(file_edge(file, evidence, contents, trust, expectations, &builds));
         }
-        if let Some(fs) = filesystem {
-            let recorded: std::collections::BTreeSet<&str> =
-                files.iter().filter_map(|f| f.name.as_deref()).collect();
-            let unrecorded: Vec<&str> = fs
-                .files()
-                .map(|(p, _, _)| p)
-                .filter(|p| !recorded.contains(p))
-                .collect();
-            if !unrecorded.is_empty() {
-                let listed = unrecorded
-                    .iter()
-                    .take(MAX_LISTED)
-                    .map(|p| (*p).to_owned())
-                    .collect::<Vec<_>>();
-                let more = unrecorded.len().saturating_sub(MAX_LISTED);
-                edge.push(
-                    Edge::new(EdgeKind::File, format!("{} unrecorded file(s)", unrecorded.len()))
-                        .broken(Reason::UnrecordedFiles { listed, more }),
-                );
-            }
+        let recorded: BTreeSet<&str> = files.iter().filter_map(|f| f.name.as_deref()).collect();
+        let unrecorded = contents.unrecorded(&recorded);
+        if !unrecorded.is_empty() {
+            let count = unrecorded.len();
+            let more = count.saturating_sub(MAX_LISTED);
+            let listed = unrecorded.into_iter().take(MAX_LISTED).collect::<Vec<_>>();
+            edge.push(
+                Edge::new(EdgeKind::File, format!("{count} unrecorded file(s)")).broken(
+                    Reason::UnrecordedFiles {
+                        holder: contents.holder(),
+                        listed,
+                        more,
+                    },
+                ),
+            );
         }
         return edge;
     }
@@ -586,7 +716,7 @@ type BuildCache = RefCell<BTreeMap<Digest, (Stage, Edge)>>;
 fn file_edge(
     file: &ResourceDescriptor,
     evidence: &[Evidence],
-    filesystem: Option<&Filesystem>,
+    contents: &Contents,
     trust: &Trust<'_>,
     expectations: &Expectations,
     builds: &BuildCache,
@@ -595,41 +725,12 @@ fn file_edge(
     let Some(digest) = sha256_of(file) else {
         return Edge::new(EdgeKind::File, name).broken(Reason::FileWithoutDigest);
     };
-    let mut edge = Edge::new(EdgeKind::File, format!("{name} {digest}"));
-    if let Some(fs) = filesystem {
-        match fs.entries.get(&name).map(|p| (&p.node, p.layer)) {
-            Some((
-                Node::File {
-                    digest: Some(actual),
-                    size,
-                },
-                layer,
-            )) if *actual == digest => {
-                let layer_digest = fs.layers.get(layer).map(ToString::to_string).unwrap_or_default();
-                edge = edge.holds(format!("in layer {layer} ({layer_digest}), {size} bytes"));
-            }
-            Some((
-                Node::File {
-                    digest: Some(actual), ..
-                },
-                _,
-            )) => {
-                return edge.broken(Reason::FileDigestMismatch {
-                    path: name,
-                    actual: *actual,
-                    recorded: digest,
-                });
-            }
-            // Lineage reads the layers with file digests, so a file without one is never seen here.
-            Some((Node::File { digest: None, .. }, _)) => {
-                return edge.broken(Reason::FileReadWithoutDigest { path: name });
-            }
-            Some(_) => return edge.broken(Reason::NotRegularFile { path: name }),
-            None => return edge.broken(Reason::FileMissing { path: name }),
-        }
-    } else {
-        edge = edge.shown("not checked against the image: its layers could not be read");
-    }
+    let edge = Edge::new(EdgeKind::File, format!("{name} {digest}"));
+    let mut edge = match (contents.find(&name, &digest), contents) {
+        (Err(reason), _) => return edge.broken(reason),
+        (Ok(note), Contents::Image(None)) => edge.shown(note),
+        (Ok(detail), _) => edge.holds(detail),
+    };
     edge.push(build_edge(&name, &digest, evidence, trust, expectations, builds));
     for repro in repro_edges(&digest, evidence, trust) {
         edge.push(repro);
@@ -659,7 +760,11 @@ fn build_edge(
         .iter()
         .filter_map(|e| is_provenance(e).map(|(b, c)| (e, b, c)))
         .filter(|(_, _, c)| {
-            c.subjects.contains(digest) && c.build_type.as_deref() != Some(provenant_slsa::IMAGE_BUILD_TYPE)
+            c.subjects.contains(digest)
+                && !matches!(
+                    c.build_type.as_deref(),
+                    Some(provenant_slsa::IMAGE_BUILD_TYPE | provenant_slsa::ARTIFACT_BUILD_TYPE)
+                )
         })
         .map(|(e, b, _)| (e, b))
         .collect();

@@ -92,6 +92,17 @@ pub struct Rejected {
     pub why: String,
 }
 
+/// What holds the packaged files: an image's filesystem or an OCI artifact's layers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Holder {
+    /// An image: files at paths of its final filesystem.
+    Image,
+    /// An OCI artifact: layers named by their `org.opencontainers.image.title`.
+    Artifact,
+}
+
 /// The outcome a record states that does not let the edge hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -137,8 +148,10 @@ pub enum Reason {
         /// Each candidate and why.
         candidates: Vec<Rejected>,
     },
-    /// The image holds files the packaging provenance does not record.
+    /// The image holds files (or the artifact layers) the packaging provenance does not record.
     UnrecordedFiles {
+        /// An image's files or an artifact's layers.
+        holder: Holder,
         /// Up to ten of them.
         listed: Vec<String>,
         /// How many more.
@@ -146,8 +159,11 @@ pub enum Reason {
     },
     /// The packaging provenance records a file without a SHA-256 digest.
     FileWithoutDigest,
-    /// The image has another digest at the recorded path.
+    /// The image has another digest at the recorded path (the artifact's layer of that title has another
+    /// digest).
     FileDigestMismatch {
+        /// An image's files or an artifact's layers.
+        holder: Holder,
         /// The path.
         path: String,
         /// What the image holds.
@@ -165,8 +181,10 @@ pub enum Reason {
         /// The path.
         path: String,
     },
-    /// Not in the image.
+    /// Not in the image (no layer of the artifact has that title).
     FileMissing {
+        /// An image's files or an artifact's layers.
+        holder: Holder,
         /// The path.
         path: String,
     },
@@ -466,10 +484,14 @@ impl fmt::Display for Reason {
                 "no packaging provenance of {image} verified: {}",
                 rejected_list(candidates)
             ),
-            Reason::UnrecordedFiles { listed, more } => {
+            Reason::UnrecordedFiles { holder, listed, more } => {
+                let what = match holder {
+                    Holder::Image => "the image holds files",
+                    Holder::Artifact => "the artifact holds layers",
+                };
                 write!(
                     f,
-                    "the image holds files the packaging provenance does not record: {}",
+                    "{what} the packaging provenance does not record: {}",
                     listed.join(", ")
                 )?;
                 if *more > 0 {
@@ -481,6 +503,7 @@ impl fmt::Display for Reason {
                 f.write_str("the packaging provenance records no SHA-256 digest for it")
             }
             Reason::FileDigestMismatch {
+                holder: Holder::Image,
                 path,
                 actual,
                 recorded,
@@ -488,11 +511,27 @@ impl fmt::Display for Reason {
                 f,
                 "the image has {actual} at {path}, but the packaging provenance records {recorded}"
             ),
+            Reason::FileDigestMismatch {
+                holder: Holder::Artifact,
+                path,
+                actual,
+                recorded,
+            } => write!(
+                f,
+                "the artifact's layer titled {path} is {actual}, but the packaging provenance records {recorded}"
+            ),
             Reason::FileReadWithoutDigest { path } => {
                 write!(f, "{path} was read from the image without its digest")
             }
             Reason::NotRegularFile { path } => write!(f, "{path} is not a regular file in the image"),
-            Reason::FileMissing { path } => write!(f, "{path} is not in the image"),
+            Reason::FileMissing {
+                holder: Holder::Image,
+                path,
+            } => write!(f, "{path} is not in the image"),
+            Reason::FileMissing {
+                holder: Holder::Artifact,
+                path,
+            } => write!(f, "no layer of the artifact is titled {path}"),
             Reason::NoBuildProvenance { digest, path } => {
                 write!(f, "no build provenance has subject {digest} ({path})")
             }

@@ -8,6 +8,7 @@
     clippy::too_many_lines
 )]
 
+mod artifact;
 mod chain;
 mod fixture;
 mod governed;
