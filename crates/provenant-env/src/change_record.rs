@@ -374,9 +374,10 @@ pub fn generate(inputs: &Inputs<'_>) -> Result<ChangeRecord, ChangeRecordError> 
         root,
     )?;
     // The newest decision that reads as one (decision, gates and time), as promotion judges it.
-    let readable = decisions.iter().rev().find(|d| {
-        provenant_attest::gate_decision::GateDecision::read(&d.statement.predicate).is_ok()
-    });
+    let readable = decisions
+        .iter()
+        .rev()
+        .find(|d| provenant_attest::gate_decision::GateDecision::read(&d.statement.predicate).is_ok());
     let (gate, vulnerabilities) = match readable {
         Some(d) => gate_summary(d),
         None => (None, Vec::new()),
