@@ -379,16 +379,31 @@ fn attach_packaging_provenance(
         },
     )
     .context("the packaging provenance is invalid")?;
-    let mut bytes = serde_json::to_vec_pretty(&statement)?;
-    bytes.push(b'\n');
-    let bundle = args.signing.sign_statement(
+    sign_and_attach_packaging(
+        &args.signing,
         args.key.as_deref(),
-        &bytes,
         args.provenance_bundle.as_deref(),
-        "packaging provenance",
-    )?;
+        &statement,
+        built.digest,
+        store,
+    )
+}
+
+/// Signs a packaging provenance `statement` (with `key`, else keyless) and attaches it as a referrer of
+/// the manifest `subject`; returns the referrer digest. One path for images and artifacts.
+fn sign_and_attach_packaging(
+    signing: &KeylessArgs,
+    key: Option<&std::path::Path>,
+    provenance_bundle: Option<&std::path::Path>,
+    statement: &serde_json::Value,
+    subject: Digest,
+    store: &dyn Store,
+) -> anyhow::Result<Digest> {
+    let mut bytes = serde_json::to_vec_pretty(statement)?;
+    bytes.push(b'\n');
+    let bundle = signing.sign_statement(key, &bytes, provenance_bundle, "packaging provenance")?;
     let bundle_bytes = bundle.to_json_v0_3()?;
-    let subject = store.get_manifest(&ManifestRef::Digest(built.digest))?;
+    let subject = store.get_manifest(&ManifestRef::Digest(subject))?;
     let annotations = attached::bundle_annotations(&bundle);
     let attached = attach_document(
         store,
@@ -575,26 +590,14 @@ fn attach_artifact_provenance(
         },
     )
     .context("the packaging provenance is invalid")?;
-    let mut bytes = serde_json::to_vec_pretty(&statement)?;
-    bytes.push(b'\n');
-    let bundle = args.signing.sign_statement(
+    sign_and_attach_packaging(
+        &args.signing,
         args.key.as_deref(),
-        &bytes,
         args.provenance_bundle.as_deref(),
-        "packaging provenance",
-    )?;
-    let bundle_bytes = bundle.to_json_v0_3()?;
-    let subject = store.get_manifest(&ManifestRef::Digest(digest))?;
-    let annotations = attached::bundle_annotations(&bundle);
-    let attached = attach_document(
+        &statement,
+        digest,
         store,
-        &subject,
-        &bundle_bytes,
-        media::SIGSTORE_BUNDLE_V03,
-        "packaging.provenance.sigstore.json",
-        annotations,
-    )?;
-    Ok(attached.digest)
+    )
 }
 
 fn safe_file_name(title: &str) -> Option<&str> {

@@ -56,13 +56,23 @@ pub fn statement(
             ..ResourceDescriptor::default()
         })
         .collect();
+    let definition = BuildDefinition {
+        build_type: provenant_slsa::IMAGE_BUILD_TYPE.to_owned(),
+        external_parameters: external,
+        internal_parameters: Some(internal),
+        resolved_dependencies: dependencies,
+    };
+    packaging_statement(definition, &built.digest, packaging)
+}
+
+/// The packaging statement: `definition` run by the packager, subject the manifest `subject`.
+fn packaging_statement(
+    definition: BuildDefinition,
+    subject: &Digest,
+    packaging: &Packaging<'_>,
+) -> Result<Value, FieldError> {
     let predicate = ProvenanceV1 {
-        build_definition: BuildDefinition {
-            build_type: provenant_slsa::IMAGE_BUILD_TYPE.to_owned(),
-            external_parameters: external,
-            internal_parameters: Some(internal),
-            resolved_dependencies: dependencies,
-        },
+        build_definition: definition,
         run_details: RunDetails {
             builder: Builder {
                 id: packaging.builder_id.to_owned(),
@@ -80,7 +90,7 @@ pub fn statement(
     predicate.validate()?;
     Ok(json!({
         "_type": provenant_attest::STATEMENT_V1,
-        "subject": [{ "name": packaging.name, "digest": digest_set(&built.digest) }],
+        "subject": [{ "name": packaging.name, "digest": digest_set(subject) }],
         "predicateType": PREDICATE_TYPE,
         "predicate": predicate.to_json(),
     }))
@@ -123,32 +133,11 @@ pub fn artifact_statement(
             ..ResourceDescriptor::default()
         })
         .collect();
-    let predicate = ProvenanceV1 {
-        build_definition: BuildDefinition {
-            build_type: ARTIFACT_BUILD_TYPE.to_owned(),
-            external_parameters: external,
-            internal_parameters: None,
-            resolved_dependencies: dependencies,
-        },
-        run_details: RunDetails {
-            builder: Builder {
-                id: packaging.builder_id.to_owned(),
-                version: BTreeMap::from([("provenant".to_owned(), env!("CARGO_PKG_VERSION").to_owned())]),
-                builder_dependencies: Vec::new(),
-            },
-            metadata: Some(BuildMetadata {
-                invocation_id: None,
-                started_on: None,
-                finished_on: Some(packaging.finished_on),
-            }),
-            byproducts: Vec::new(),
-        },
+    let definition = BuildDefinition {
+        build_type: ARTIFACT_BUILD_TYPE.to_owned(),
+        external_parameters: external,
+        internal_parameters: None,
+        resolved_dependencies: dependencies,
     };
-    predicate.validate()?;
-    Ok(json!({
-        "_type": provenant_attest::STATEMENT_V1,
-        "subject": [{ "name": packaging.name, "digest": digest_set(manifest) }],
-        "predicateType": PREDICATE_TYPE,
-        "predicate": predicate.to_json(),
-    }))
+    packaging_statement(definition, manifest, packaging)
 }
