@@ -794,6 +794,40 @@ mod tests {
     }
 
     #[test]
+    fn streaming_sarif_reader_never_disagrees_with_the_value_reader_on_damaged_logs() {
+        let log = r#"{"runs": [{"results": [{"ruleIndex": 0, "level": "note"}],
+          "tool": {"driver": {"name": "semgrep", "rules": [{"id": "r0"}]}}},
+          {"tool": {"driver": {"name": "codeql", "rules": [{"id": "c0", "name": "C"}]}},
+           "results": [{"ruleIndex": 0, "partialFingerprints": {"h": "1"}}, {"ruleId": "c0", "level": "error"}]}],
+          "version": "2.1.0"}"#;
+        let damaged = (0..log.len()).flat_map(|i| {
+            let mut swapped = log.as_bytes().to_vec();
+            let (a, b) = (swapped[i], swapped.get(i + 1).copied().unwrap_or(b' '));
+            swapped[i] = b;
+            if let Some(next) = swapped.get_mut(i + 1) {
+                *next = a;
+            }
+            let mut removed = log.as_bytes().to_vec();
+            removed.remove(i);
+            [log.as_bytes()[..i].to_vec(), swapped, removed]
+        });
+        let mut typed_read = 0;
+        for text in damaged {
+            if let Some(typed) = read_sarif(&text) {
+                typed_read += 1;
+                let value: serde_json::Value = serde_json::from_slice(&text).unwrap();
+                assert_eq!(
+                    Ok(typed),
+                    crate::sarif::read_sarif(&value),
+                    "{}",
+                    String::from_utf8_lossy(&text)
+                );
+            }
+        }
+        assert!(typed_read > 0);
+    }
+
+    #[test]
     fn typed_sarif_reader_leaves_unusual_logs_to_the_value_reader() {
         for log in [
             r#"{"version": "2.1.0", "runs": [{"tool": {"driver": {}}, "results": [{"level": "bad"}]}]}"#,
