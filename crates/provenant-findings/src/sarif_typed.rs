@@ -827,6 +827,19 @@ mod tests {
         assert!(typed_read > 0);
     }
 
+    /// The typed reader took a run written as an array (`[tool, results]`, as serde reads a struct from
+    /// a sequence) where the `Value` reader refuses it.
+    #[test]
+    fn sarif_run_written_as_an_array_gets_the_value_readers_error() {
+        let log = r#"{"version": "2.1.0", "runs": [[{"driver": {}}, []]]}"#;
+        assert!(read_sarif(log.as_bytes()).is_none());
+        let err = crate::read("run.sarif", log.as_bytes()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "run.sarif: $.runs[0].tool.driver: expected an object"
+        );
+    }
+
     #[test]
     fn typed_sarif_reader_leaves_unusual_logs_to_the_value_reader() {
         for log in [
