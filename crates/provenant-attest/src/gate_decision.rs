@@ -57,13 +57,14 @@ impl<'a> GateDecision<'a> {
     /// [`GateDecisionError`] naming the field that is absent or wrong.
     pub fn read(predicate: &'a Value) -> Result<Self, GateDecisionError> {
         let object = predicate.as_object().ok_or(GateDecisionError::NotAnObject)?;
-        let decision = object
-            .get("decision")
-            .and_then(Value::as_str)
-            .ok_or(GateDecisionError::Missing {
-                field: "decision",
-                expected: "a string, pass or block",
-            })?;
+        let decision =
+            object
+                .get("decision")
+                .and_then(Value::as_str)
+                .ok_or(GateDecisionError::Missing {
+                    field: "decision",
+                    expected: "a string, pass or block",
+                })?;
         let outcome = match decision {
             "pass" => Outcome::Pass,
             "block" => Outcome::Block,
@@ -80,14 +81,13 @@ impl<'a> GateDecision<'a> {
                 field: "gates",
                 expected: "an array of the gates evaluated",
             })?;
-        let evaluated_at =
-            object
-                .get("evaluatedAt")
-                .and_then(Value::as_str)
-                .ok_or(GateDecisionError::Missing {
-                    field: "evaluatedAt",
-                    expected: "an RFC 3339 time",
-                })?;
+        let evaluated_at = object
+            .get("evaluatedAt")
+            .and_then(Value::as_str)
+            .ok_or(GateDecisionError::Missing {
+                field: "evaluatedAt",
+                expected: "an RFC 3339 time",
+            })?;
         Ok(Self {
             outcome,
             gates,
@@ -141,19 +141,13 @@ mod tests {
         let no_time = json!({"decision": "pass", "gates": []});
         assert!(matches!(
             GateDecision::read(&no_time),
-            Err(GateDecisionError::Missing {
-                field: "evaluatedAt",
-                ..
-            })
+            Err(GateDecisionError::Missing { field: "evaluatedAt", .. })
         ));
         let maybe = json!({"decision": "maybe", "gates": [], "evaluatedAt": "x"});
         assert_eq!(
             GateDecision::read(&maybe).unwrap_err().to_string(),
             "the gate decision's decision is \"maybe\", expected pass or block"
         );
-        assert_eq!(
-            GateDecision::read(&json!([])).unwrap_err(),
-            GateDecisionError::NotAnObject
-        );
+        assert_eq!(GateDecision::read(&json!([])).unwrap_err(), GateDecisionError::NotAnObject);
     }
 }

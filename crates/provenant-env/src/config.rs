@@ -17,10 +17,7 @@ pub const VERSION: u32 = 1;
 
 /// The environments file, as read from YAML.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(
-    deny_unknown_fields,
-    expecting = "an environments file: a mapping with version, roles and environments"
-)]
+#[serde(deny_unknown_fields, expecting = "an environments file: a mapping with version, roles and environments")]
 pub struct EnvironmentsFile {
     /// Always 1.
     pub version: u32,
@@ -32,10 +29,7 @@ pub struct EnvironmentsFile {
 
 /// One environment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(
-    deny_unknown_fields,
-    expecting = "an environment: a mapping with name, repository, promote_roles and requires"
-)]
+#[serde(deny_unknown_fields, expecting = "an environment: a mapping with name, repository, promote_roles and requires")]
 pub struct Environment {
     /// Its name (lower-case letters, digits and `-`).
     pub name: Name,
@@ -89,10 +83,7 @@ impl Trigger {
 /// What a promotion into an environment requires (besides, for every environment after the first, the
 /// digest recorded as promoted into the previous one, which is implied by the order).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(
-    deny_unknown_fields,
-    expecting = "the requirements of an environment: a mapping of provenance, gate_decision, approvals, change_windows, rollback_tested"
-)]
+#[serde(deny_unknown_fields, expecting = "the requirements of an environment: a mapping of provenance, gate_decision, approvals, change_windows, rollback_tested")]
 pub struct Requires {
     /// The entry (first environment only): build and packaging provenance for the digest signed by a role.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -113,10 +104,7 @@ pub struct Requires {
 
 /// The entry requirement: provenance signed by a role.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(
-    deny_unknown_fields,
-    expecting = "a provenance requirement: a mapping with role"
-)]
+#[serde(deny_unknown_fields, expecting = "a provenance requirement: a mapping with role")]
 pub struct ProvenanceRule {
     /// The role that signs build and packaging provenance (`ci`).
     pub role: Name,
@@ -124,10 +112,7 @@ pub struct ProvenanceRule {
 
 /// The gate decision requirement.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(
-    deny_unknown_fields,
-    expecting = "a gate decision requirement: a mapping with role and optionally max_age"
-)]
+#[serde(deny_unknown_fields, expecting = "a gate decision requirement: a mapping with role and optionally max_age")]
 pub struct GateRule {
     /// The role that signs gate decisions (`ci`).
     pub role: Name,
@@ -138,10 +123,7 @@ pub struct GateRule {
 
 /// The approvals requirement: `count` approvals from distinct identities holding one of `roles`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(
-    deny_unknown_fields,
-    expecting = "an approvals requirement: a mapping with roles, count and separation_of_duties"
-)]
+#[serde(deny_unknown_fields, expecting = "an approvals requirement: a mapping with roles, count and separation_of_duties")]
 pub struct ApprovalRule {
     /// The roles whose holders' approvals count.
     pub roles: Vec<Name>,
@@ -164,10 +146,7 @@ fn yes() -> bool {
 
 /// A change window, in UTC: either weekly (`days`, `start`, `end`) or fixed (`from`, `until`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(
-    deny_unknown_fields,
-    expecting = "a change window: a mapping with days, start and end"
-)]
+#[serde(deny_unknown_fields, expecting = "a change window: a mapping with days, start and end")]
 pub struct ChangeWindow {
     /// Weekly: the days (`mon` … `sun`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
