@@ -175,24 +175,6 @@ impl<'de> Deserialize<'de> for Score {
 }
 
 #[derive(Deserialize)]
-struct Log<'a> {
-    #[serde(rename = "$schema", borrow)]
-    schema: Option<Str<'a>>,
-    #[serde(borrow)]
-    version: Option<Str<'a>>,
-    #[serde(borrow)]
-    runs: Option<Vec<Run<'a>>>,
-}
-
-#[derive(Deserialize)]
-struct Run<'a> {
-    #[serde(borrow)]
-    tool: Option<Tool<'a>>,
-    #[serde(borrow)]
-    results: Option<Vec<ResultT<'a>>>,
-}
-
-#[derive(Deserialize)]
 struct Tool<'a> {
     #[serde(borrow)]
     driver: Option<Component<'a>>,
@@ -333,32 +315,321 @@ impl<'de: 'a, 'a> Deserialize<'de> for Entries<'a> {
     }
 }
 
+#[derive(Clone, Copy)]
 struct Rule<'a> {
     level: Option<&'a str>,
     security_severity: Option<f64>,
     name: Option<&'a str>,
 }
 
-fn rules<'a>(component: &'a Component<'_>) -> Vec<(&'a str, Rule<'a>)> {
-    component
-        .rules
-        .iter()
-        .flatten()
-        .map(|r| {
-            (
-                r.id.as_ref().map_or("", |s| &*s.0),
-                Rule {
-                    level: r
-                        .default_configuration
-                        .as_ref()
-                        .and_then(|c| c.level.as_ref())
-                        .map(|s| &*s.0),
-                    security_severity: r.properties.as_ref().and_then(|p| p.security_severity?.0),
-                    name: r.name.as_ref().map(|s| &*s.0),
-                },
-            )
+fn rules<'a>(component: &'a Component<'_>) -> impl Iterator<Item = (&'a str, Rule<'a>)> {
+    component.rules.iter().flatten().map(|r| {
+        (
+            r.id.as_ref().map_or("", |s| &*s.0),
+            Rule {
+                level: r
+                    .default_configuration
+                    .as_ref()
+                    .and_then(|c| c.level.as_ref())
+                    .map(|s| &*s.0),
+                security_severity: r.properties.as_ref().and_then(|p| p.security_severity?.0),
+                name: r.name.as_ref().map(|s| &*s.0),
+            },
+        )
+    })
+}
+
+/// What a run's results are read against: its tool and rules (the driver's first, then the
+/// extensions'; a rule id names the last rule written with it).
+struct RunContext<'t> {
+    tool_name: &'t str,
+    category: Category,
+    rules: Vec<(&'t str, Rule<'t>)>,
+    driver_rules: usize,
+    by_id: BTreeMap<&'t str, usize>,
+}
+
+impl<'t> RunContext<'t> {
+    fn new(tool: &'t Tool<'_>) -> Option<RunContext<'t>> {
+        let driver = tool.driver.as_ref()?;
+        let tool_name = driver.name.as_ref().map_or("unknown", |s| &*s.0);
+        let mut rules: Vec<_> = rules(driver).collect();
+        let driver_rules = rules.len();
+        rules.extend(tool.extensions.iter().flatten().flat_map(self::rules));
+        let by_id = rules.iter().enumerate().map(|(i, (id, _))| (*id, i)).collect();
+        Some(RunContext {
+            tool_name,
+            category: category_of_tool(tool_name),
+            rules,
+            driver_rules,
+            by_id,
         })
-        .collect()
+    }
+
+    /// The finding of one result: `Ok(None)` for a result that is not a failure, `Err` for one the
+    /// typed reader leaves to the `Value` reader.
+    fn finding(&self, result: &ResultT<'_>) -> Result<Option<Finding>, Unusual> {
+        if let Some(kind) = &result.kind
+            && kind.0 != "fail"
+        {
+            return Ok(None);
+        }
+        let rule_index = result
+            .rule
+            .as_ref()
+            .and_then(|r| r.index)
+            .or(result.rule_index)
+            .map(|i| i.0);
+        let rule_id = result
+            .rule_id
+            .as_ref()
+            .map(|s| &*s.0)
+            .or_else(|| result.rule.as_ref().and_then(|r| r.id.as_str()));
+        let driver_rules = self.rules.get(..self.driver_rules).unwrap_or_default();
+        let indexed = rule_index.and_then(|i| driver_rules.get(usize::try_from(i).ok()?));
+        let (rule_id, rule) = match (rule_id, indexed) {
+            (Some(id), _) => (
+                id,
+                self.by_id.get(id).and_then(|&i| self.rules.get(i)).map(|r| &r.1),
+            ),
+            (None, Some((id, rule))) => (*id, Some(rule)),
+            (None, None) => ("unknown", None),
+        };
+        let level = result
+            .level
+            .as_ref()
+            .map(|s| &*s.0)
+            .or(rule.and_then(|r| r.level))
+            .unwrap_or("warning");
+        let security = result
+            .properties
+            .as_ref()
+            .and_then(|p| p.security_severity?.0)
+            .or(rule.and_then(|r| r.security_severity));
+        let severity = match security {
+            Some(score) => Severity::from_score(score),
+            None => level_severity(level).ok_or(Unusual)?,
+        };
+        let message = result
+            .message
+            .as_ref()
+            .and_then(|m| match &m.text {
+                Maybe::Absent => m.markdown.as_str(),
+                text => text.as_str(),
+            })
+            .or(rule.and_then(|r| r.name))
+            .unwrap_or_default();
+        let location = first_location(result);
+        let path = location.as_ref().map(|l| l.path.as_str());
+        let id = if let Some((key, value)) = fingerprint(result) {
+            rule_finding_id_of_parts(rule_id, path, &[key, "=", value])
+        } else {
+            let line = location.as_ref().and_then(|l| l.line).map(|l| l.to_string());
+            rule_finding_id_of_parts(rule_id, path, &[line.as_deref().unwrap_or_default()])
+        };
+        Ok(Some(Finding {
+            id,
+            category: self.category,
+            severity,
+            rule: rule_id.to_owned(),
+            location,
+            message: one_line(message, MAX_MESSAGE),
+            tool: self.tool_name.to_owned(),
+            package: None,
+            aliases: Vec::new(),
+            fixed_version: None,
+            layer: None,
+            layer_index: None,
+            suppressed: suppression(result),
+        }))
+    }
+
+    fn push(&self, result: &ResultT<'_>, out: &mut Vec<Finding>) -> Result<(), Unusual> {
+        if let Some(finding) = self.finding(result)? {
+            out.push(finding);
+        }
+        Ok(())
+    }
+}
+
+/// A log the typed reader leaves to the `Value` reader.
+#[derive(Debug)]
+struct Unusual;
+
+fn unusual<E: de::Error>(_: Unusual) -> E {
+    E::custom("left to the Value reader")
+}
+
+/// Where findings go as the results are read.
+struct Sink {
+    findings: Vec<Finding>,
+    categories: BTreeSet<Category>,
+}
+
+/// The head of the log, read while its runs go into the sink.
+struct Head<'a> {
+    schema: Option<Str<'a>>,
+    version: Option<Str<'a>>,
+    runs: bool,
+}
+
+struct LogSeed<'s>(&'s mut Sink);
+
+impl<'de> de::DeserializeSeed<'de> for LogSeed<'_> {
+    type Value = Head<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Head<'de>, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for LogSeed<'_> {
+    type Value = Head<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a SARIF log")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Head<'de>, A::Error> {
+        let (mut schema, mut version, mut runs) = (None, None, None);
+        while let Some(key) = map.next_key::<Str<'de>>()? {
+            match &*key.0 {
+                "$schema" if schema.is_none() => schema = Some(map.next_value::<Option<Str<'de>>>()?),
+                "version" if version.is_none() => version = Some(map.next_value::<Option<Str<'de>>>()?),
+                "runs" if runs.is_none() => runs = Some(map.next_value_seed(RunsSeed(&mut *self.0))?),
+                "$schema" | "version" | "runs" => return Err(de::Error::custom("duplicate field")),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Head {
+            schema: schema.flatten(),
+            version: version.flatten(),
+            runs: runs.unwrap_or(false),
+        })
+    }
+}
+
+/// `runs`, null or an array of runs: whether it is an array.
+struct RunsSeed<'s>(&'s mut Sink);
+
+impl<'de> de::DeserializeSeed<'de> for RunsSeed<'_> {
+    type Value = bool;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RunsSeed<'_> {
+    type Value = bool;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of runs")
+    }
+    fn visit_none<E: de::Error>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_seq(self)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+        while seq.next_element_seed(RunSeed(&mut *self.0))?.is_some() {}
+        Ok(true)
+    }
+}
+
+/// One run: its results turned into findings as they are read when the tool comes first (as every
+/// scanner writes it), else kept until the tool is read.
+struct RunSeed<'s>(&'s mut Sink);
+
+impl<'de> de::DeserializeSeed<'de> for RunSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RunSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a run")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let sink = self.0;
+        // Before the tool: results kept as read.
+        let mut kept: Option<Option<Vec<ResultT<'de>>>> = None;
+        let tool = loop {
+            let Some(key) = map.next_key::<Str<'de>>()? else {
+                return Err(de::Error::custom("a run without a tool"));
+            };
+            match &*key.0 {
+                "tool" => break map.next_value::<Option<Tool<'de>>>()?,
+                "results" if kept.is_none() => kept = Some(map.next_value()?),
+                "results" => return Err(de::Error::custom("duplicate field")),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        };
+        let tool = tool.ok_or_else(|| de::Error::custom("a run without a tool"))?;
+        let context = RunContext::new(&tool).ok_or_else(|| de::Error::custom("a tool without a driver"))?;
+        sink.categories.insert(context.category);
+        let mut results_seen = kept.is_some();
+        for result in kept.into_iter().flatten().flatten() {
+            context.push(&result, &mut sink.findings).map_err(unusual)?;
+        }
+        while let Some(key) = map.next_key::<Str<'de>>()? {
+            match &*key.0 {
+                "results" if !results_seen => {
+                    results_seen = true;
+                    map.next_value_seed(ResultsSeed {
+                        context: &context,
+                        findings: &mut sink.findings,
+                    })?;
+                }
+                "tool" | "results" => return Err(de::Error::custom("duplicate field")),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A run's `results`, null or an array, each result turned into its finding as it is read.
+struct ResultsSeed<'c, 't> {
+    context: &'c RunContext<'t>,
+    findings: &'c mut Vec<Finding>,
+}
+
+impl<'de> de::DeserializeSeed<'de> for ResultsSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ResultsSeed<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of results")
+    }
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(result) = seq.next_element::<ResultT<'de>>()? {
+            self.context.push(&result, self.findings).map_err(unusual)?;
+        }
+        Ok(())
+    }
 }
 
 /// The SARIF log in `text` read as [`crate::sarif::read_sarif`] reads it, when it is one whose fields
@@ -368,103 +639,24 @@ pub(crate) fn read_sarif(text: &[u8]) -> Option<(Vec<Finding>, BTreeSet<Category
     if !text.windows(6).any(|w| w == b"\"runs\"") {
         return None;
     }
-    let log: Log<'_> = serde_json::from_slice(text).ok()?;
-    let version = log.version.as_ref().map(|v| &*v.0);
-    let schema = log.schema.as_ref().map_or("", |s| &*s.0);
+    let mut sink = Sink {
+        findings: Vec::new(),
+        categories: BTreeSet::new(),
+    };
+    let mut de = serde_json::Deserializer::from_slice(text);
+    let head = de::DeserializeSeed::deserialize(LogSeed(&mut sink), &mut de).ok()?;
+    de.end().ok()?;
+    let version = head.version.as_ref().map(|v| &*v.0);
+    let schema = head.schema.as_ref().map_or("", |s| &*s.0);
     // Only what `detect_json` takes for SARIF, and only the version the reader accepts.
-    if !(schema.contains("sarif") || (log.runs.is_some() && version == Some("2.1.0")))
+    // (And only a log with runs: the `Value` reader answers for one without.)
+    if !head.runs
         || version.is_some_and(|v| v != "2.1.0")
+        || !(schema.contains("sarif") || version == Some("2.1.0"))
     {
         return None;
     }
-    let mut findings = Vec::new();
-    let mut categories = BTreeSet::new();
-    for run in log.runs.as_ref()? {
-        let tool = run.tool.as_ref()?;
-        let driver = tool.driver.as_ref()?;
-        let tool_name = driver.name.as_ref().map_or("unknown", |s| &*s.0);
-        let category = category_of_tool(tool_name);
-        categories.insert(category);
-        let driver_rules = rules(driver);
-        let extensions: Vec<_> = tool.extensions.iter().flatten().map(rules).collect();
-        let by_id: BTreeMap<&str, &Rule<'_>> = driver_rules
-            .iter()
-            .chain(extensions.iter().flatten())
-            .map(|(id, rule)| (*id, rule))
-            .collect();
-        for result in run.results.iter().flatten() {
-            if let Some(kind) = &result.kind
-                && kind.0 != "fail"
-            {
-                continue;
-            }
-            let rule_index = result
-                .rule
-                .as_ref()
-                .and_then(|r| r.index)
-                .or(result.rule_index)
-                .map(|i| i.0);
-            let rule_id = result
-                .rule_id
-                .as_ref()
-                .map(|s| &*s.0)
-                .or_else(|| result.rule.as_ref().and_then(|r| r.id.as_str()));
-            let indexed = rule_index.and_then(|i| driver_rules.get(usize::try_from(i).ok()?));
-            let (rule_id, rule) = match (rule_id, indexed) {
-                (Some(id), _) => (id, by_id.get(id).copied()),
-                (None, Some((id, rule))) => (*id, Some(rule)),
-                (None, None) => ("unknown", None),
-            };
-            let level = result
-                .level
-                .as_ref()
-                .map(|s| &*s.0)
-                .or(rule.and_then(|r| r.level))
-                .unwrap_or("warning");
-            let security = result
-                .properties
-                .as_ref()
-                .and_then(|p| p.security_severity?.0)
-                .or(rule.and_then(|r| r.security_severity));
-            let severity = match security {
-                Some(score) => Severity::from_score(score),
-                None => level_severity(level)?,
-            };
-            let message = result
-                .message
-                .as_ref()
-                .and_then(|m| match &m.text {
-                    Maybe::Absent => m.markdown.as_str(),
-                    text => text.as_str(),
-                })
-                .or(rule.and_then(|r| r.name))
-                .unwrap_or_default();
-            let location = first_location(result);
-            let path = location.as_ref().map(|l| l.path.as_str());
-            let id = if let Some((key, value)) = fingerprint(result) {
-                rule_finding_id_of_parts(rule_id, path, &[key, "=", value])
-            } else {
-                let line = location.as_ref().and_then(|l| l.line).map(|l| l.to_string());
-                rule_finding_id_of_parts(rule_id, path, &[line.as_deref().unwrap_or_default()])
-            };
-            findings.push(Finding {
-                id,
-                category,
-                severity,
-                rule: rule_id.to_owned(),
-                location,
-                message: one_line(message, MAX_MESSAGE),
-                tool: tool_name.to_owned(),
-                package: None,
-                aliases: Vec::new(),
-                fixed_version: None,
-                layer: None,
-                layer_index: None,
-                suppressed: suppression(result),
-            });
-        }
-    }
-    Some((findings, categories))
+    Some((sink.findings, sink.categories))
 }
 
 /// `percent_decode`, borrowing a URI without any `%`.
@@ -575,6 +767,80 @@ mod tests {
     }
 
     #[test]
+    fn streaming_sarif_reader_reads_results_written_before_the_tool() {
+        let log = r#"{"runs": [
+          {"results": [{"ruleIndex": 0, "locations": [{"physicalLocation": {"region": {"startLine": 2}}}]},
+                       {"ruleId": "r1", "level": "note"}],
+           "invocations": [{"executionSuccessful": true}],
+           "tool": {"driver": {"name": "Semgrep OSS", "rules": [
+              {"id": "r0", "defaultConfiguration": {"level": "error"}}, {"id": "r1"}]}}},
+          {"tool": {"driver": {"name": "eslint", "rules": [{"id": "e0"}]}}, "artifacts": [],
+           "results": [{"ruleIndex": 0}], "properties": {"results": 1}},
+          {"tool": {"driver": {"name": "gitleaks"}}}],
+          "version": "2.1.0", "$schema": "https://json.schemastore.org/sarif-2.1.0.json"}"#;
+        let (findings, categories) = both(log);
+        assert_eq!(
+            findings
+                .iter()
+                .map(|f| (f.rule.as_str(), f.severity, f.category))
+                .collect::<Vec<_>>(),
+            [
+                ("r0", Severity::High, Category::Sast),
+                ("r1", Severity::Low, Category::Sast),
+                ("e0", Severity::Medium, Category::Lint),
+            ]
+        );
+        assert_eq!(categories.len(), 3);
+    }
+
+    #[test]
+    fn streaming_sarif_reader_never_disagrees_with_the_value_reader_on_damaged_logs() {
+        let log = r#"{"runs": [{"results": [{"ruleIndex": 0, "level": "note"}],
+          "tool": {"driver": {"name": "semgrep", "rules": [{"id": "r0"}]}}},
+          {"tool": {"driver": {"name": "codeql", "rules": [{"id": "c0", "name": "C"}]}},
+           "results": [{"ruleIndex": 0, "partialFingerprints": {"h": "1"}}, {"ruleId": "c0", "level": "error"}]}],
+          "version": "2.1.0"}"#;
+        let damaged = (0..log.len()).flat_map(|i| {
+            let mut swapped = log.as_bytes().to_vec();
+            let (a, b) = (swapped[i], swapped.get(i + 1).copied().unwrap_or(b' '));
+            swapped[i] = b;
+            if let Some(next) = swapped.get_mut(i + 1) {
+                *next = a;
+            }
+            let mut removed = log.as_bytes().to_vec();
+            removed.remove(i);
+            [log.as_bytes()[..i].to_vec(), swapped, removed]
+        });
+        let mut typed_read = 0;
+        for text in damaged {
+            if let Some(typed) = read_sarif(&text) {
+                typed_read += 1;
+                let value: serde_json::Value = serde_json::from_slice(&text).unwrap();
+                assert_eq!(
+                    Ok(typed),
+                    crate::sarif::read_sarif(&value),
+                    "{}",
+                    String::from_utf8_lossy(&text)
+                );
+            }
+        }
+        assert!(typed_read > 0);
+    }
+
+    /// The typed reader took a run written as an array (`[tool, results]`, as serde reads a struct from
+    /// a sequence) where the `Value` reader refuses it.
+    #[test]
+    fn sarif_run_written_as_an_array_gets_the_value_readers_error() {
+        let log = r#"{"version": "2.1.0", "runs": [[{"driver": {}}, []]]}"#;
+        assert!(read_sarif(log.as_bytes()).is_none());
+        let err = crate::read("run.sarif", log.as_bytes()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "run.sarif: $.runs[0].tool.driver: expected an object"
+        );
+    }
+
+    #[test]
     fn typed_sarif_reader_leaves_unusual_logs_to_the_value_reader() {
         for log in [
             r#"{"version": "2.1.0", "runs": [{"tool": {"driver": {}}, "results": [{"level": "bad"}]}]}"#,
@@ -587,6 +853,18 @@ mod tests {
             r#"{"version": "2.1.0", "runs": [{"tool": {"driver": {}}, "results": [1]}]}"#,
             r#"{"Results": [], "SchemaVersion": 2}"#,
             r#"{"version": "2.1.0", "runs": ["#,
+            r#"{"version": "2.1.0", "runs": [{"tool": {"driver": {}}, "tool": {"driver": {}}}]}"#,
+            r#"{"version": "2.1.0", "runs": [{"tool": {"driver": {}}, "results": [], "results": []}]}"#,
+            r#"{"version": "2.1.0", "runs": [{"results": [], "tool": {"driver": {}}, "results": []}]}"#,
+            r#"{"version": "2.1.0", "runs": [{"results": [], "results": [], "tool": {"driver": {}}}]}"#,
+            r#"{"version": "2.1.0", "version": "2.1.0", "runs": []}"#,
+            r#"{"version": "2.1.0", "runs": [[{"driver": {}}, []]]}"#,
+            r#"{"version": "2.1.0", "runs": [{"tool": null, "results": []}]}"#,
+            r#"{"version": "2.1.0", "runs": [{"tool": {"driver": {}}, "results": {}}]}"#,
+            r#"{"version": "2.1.0", "runs": [{"tool": {"driver": {}}, "results": [{}, {"level": "bad"}]}]}"#,
+            r#"{"version": "2.1.0", "runs": [{"tool": {"driver": {}}, "results": [{}]}, {"results": []}]}"#,
+            r#"{"version": "2.1.0", "runs": [{"tool": {"driver": {}}, "results": [{}]}]} trailing"#,
+            r#"{"runs": [{"tool": {"driver": {}}, "results": [{}]}]}"#,
         ] {
             assert!(read_sarif(log.as_bytes()).is_none(), "{log}");
         }
