@@ -31,7 +31,7 @@ head -c 4194304 /dev/urandom > rootfs/usr/local/bin/app
 printf 'bench\n' > rootfs/README
 digest=$(P oci image rootfs "oci:$W/build:1" --key ci.key --provenance-bundle prov.json --output json |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["digest"])')
-printf '{"decision": "pass", "evaluatedAt": "2026-05-28T20:00:00Z"}' > gate.predicate.json
+printf '{"decision": "pass", "gates": [], "evaluatedAt": "2026-05-28T20:00:00Z"}' > gate.predicate.json
 P attest "app@$digest" --predicate gate.predicate.json --type https://provenant.dev/attestation/gate-decision/v1 \
   --key ci.key --bundle gate.json >/dev/null
 P ledger append --ledger sqlite:ledger.db --note-key note.key prov.json gate.json >/dev/null
@@ -58,7 +58,7 @@ import hashlib, json, sys
 start, n = int(sys.argv[1]), int(sys.argv[2])
 kinds = [("https://provenant.dev/attestation/promotion/v1", {"environment": "prod", "outcome": "promoted"}),
          ("https://provenant.dev/attestation/approval/v1", {"environment": "prod", "role": "release-manager"}),
-         ("https://provenant.dev/attestation/gate-decision/v1", {"decision": "pass", "evaluatedAt": "2026-05-28T20:00:00Z"}),
+         ("https://provenant.dev/attestation/gate-decision/v1", {"decision": "pass", "gates": [], "evaluatedAt": "2026-05-28T20:00:00Z"}),
          ("https://slsa.dev/provenance/v1", {"buildDefinition": {"buildType": "https://example.com/b", "externalParameters": {}}})]
 for i in range(start, start + n):
     t, p = kinds[i % len(kinds)]
