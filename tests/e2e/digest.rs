@@ -265,6 +265,21 @@ fn completions_and_man_page_are_generated() {
     assert!(stdout(&man).contains(".TH provenant"), "{}", stdout(&man));
 }
 
+/// A reader that stops early (`provenant man | head -1`) gets its line and no "Broken pipe" error on
+/// stderr; the writer does not claim success for output nobody read.
+#[test]
+fn output_into_a_closed_pipe_is_not_reported_as_an_error() {
+    let bin = env!("CARGO_BIN_EXE_provenant");
+    let out = run(Command::new("bash").args([
+        "-c",
+        &format!("set -o pipefail; {bin} man | head -1; echo \"status ${{PIPESTATUS[0]}}\""),
+    ]));
+    let text = stdout(&out);
+    assert!(text.starts_with(".ie"), "{text}");
+    assert!(text.contains("status 2"), "{text}");
+    assert!(!stderr(&out).contains("Broken pipe"), "{}", stderr(&out));
+}
+
 /// The progress bar appears on stderr when it is a terminal and the work outlasts a second, and never
 /// when stderr is a pipe. `script` (util-linux) provides the terminal.
 #[test]

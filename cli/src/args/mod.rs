@@ -27,7 +27,7 @@ pub(crate) use ledger::{
 };
 pub(crate) use range::RangeArgs;
 pub(crate) use registry::RegistryArgs;
-pub(crate) use signer::KeylessArgs;
+pub(crate) use signer::{KeylessArgs, PackagingSignerArgs};
 pub(crate) use source::{SourceRefArgs, ref_expectation};
 pub(crate) use trust::{SignerArgs, TRUSTED_ROOT_HELP, TrustArgs};
 

@@ -110,3 +110,36 @@ impl KeylessArgs {
         }))
     }
 }
+
+/// Packaging provenance for what `oci image` builds or `oci push` pushes: signed with a key or keylessly
+/// and attached as a referrer of the manifest.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct PackagingSignerArgs {
+    /// Record packaging provenance (subject the manifest, resolved dependencies every packaged file),
+    /// signed with this key, and attach it as a referrer.
+    #[arg(long, value_name = "KEY", conflicts_with = "keyless")]
+    pub(crate) key: Option<PathBuf>,
+    /// Record packaging provenance signed keylessly (identity token, Fulcio, Rekor) and attach it.
+    #[arg(long)]
+    pub(crate) keyless: bool,
+    /// The builder id the packaging provenance records.
+    #[arg(long, value_name = "URI", default_value = provenant_slsa::LOCAL_BUILDER_ID)]
+    pub(crate) builder_id: String,
+    /// Also write the signed packaging provenance (a sigstore bundle) to this file.
+    #[arg(long, value_name = "OUT")]
+    pub(crate) provenance_bundle: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) signing: KeylessArgs,
+}
+
+impl PackagingSignerArgs {
+    /// Whether packaging provenance is to be signed; `--provenance-bundle` alone is a usage error.
+    pub(crate) fn requested(&self) -> anyhow::Result<bool> {
+        let requested = self.key.is_some() || self.keyless;
+        anyhow::ensure!(
+            requested || self.provenance_bundle.is_none(),
+            "--provenance-bundle needs --key or --keyless"
+        );
+        Ok(requested)
+    }
+}

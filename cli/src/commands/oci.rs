@@ -15,7 +15,7 @@ use provenant_registry::{Store, open_store};
 use serde::Serialize;
 
 use crate::Outcome;
-use crate::args::{GlobalArgs, KeylessArgs, OutputFormat, RegistryArgs, SignerArgs, TrustArgs};
+use crate::args::{GlobalArgs, OutputFormat, PackagingSignerArgs, RegistryArgs, SignerArgs, TrustArgs};
 use crate::output::{print_bytes, print_json, skipped_names, skipped_note, with_skipped};
 
 /// Default artifact type of `oci push` without `--artifact-type` (as oras uses).
@@ -60,21 +60,8 @@ pub(crate) struct ImageArgs {
     /// Platform os/arch[/variant].
     #[arg(long, default_value = "linux/amd64")]
     platform: String,
-    /// Record packaging provenance (subject the image, resolved dependencies every packaged file),
-    /// signed with this key, and attach it to the image.
-    #[arg(long, value_name = "KEY", conflicts_with = "keyless")]
-    key: Option<PathBuf>,
-    /// Record packaging provenance signed keylessly (identity token, Fulcio, Rekor) and attach it.
-    #[arg(long)]
-    keyless: bool,
-    /// The builder id the packaging provenance records.
-    #[arg(long, value_name = "URI", default_value = provenant_slsa::LOCAL_BUILDER_ID)]
-    builder_id: String,
-    /// Also write the signed packaging provenance (a sigstore bundle) to this file.
-    #[arg(long, value_name = "OUT")]
-    provenance_bundle: Option<PathBuf>,
     #[command(flatten)]
-    signing: KeylessArgs,
+    packaging: PackagingSignerArgs,
     #[command(flatten)]
     registry: RegistryArgs,
 }
@@ -93,21 +80,8 @@ pub(crate) struct PushArgs {
     /// Manifest annotation KEY=VALUE (repeatable).
     #[arg(long = "annotation", short = 'a', value_name = "KEY=VALUE")]
     annotations: Vec<String>,
-    /// Record packaging provenance (subject the artifact, resolved dependencies every pushed file),
-    /// signed with this key, and attach it to the artifact.
-    #[arg(long, value_name = "KEY", conflicts_with = "keyless")]
-    key: Option<PathBuf>,
-    /// Record packaging provenance signed keylessly (identity token, Fulcio, Rekor) and attach it.
-    #[arg(long)]
-    keyless: bool,
-    /// The builder id the packaging provenance records.
-    #[arg(long, value_name = "URI", default_value = provenant_slsa::LOCAL_BUILDER_ID)]
-    builder_id: String,
-    /// Also write the signed packaging provenance (a sigstore bundle) to this file.
-    #[arg(long, value_name = "OUT")]
-    provenance_bundle: Option<PathBuf>,
     #[command(flatten)]
-    signing: KeylessArgs,
+    packaging: PackagingSignerArgs,
     #[command(flatten)]
     registry: RegistryArgs,
 }
@@ -316,7 +290,7 @@ fn image(global: &GlobalArgs, args: &ImageArgs) -> anyhow::Result<Outcome> {
         store.put_manifest(&built.manifest, media::OCI_MANIFEST, Some(tag))?;
     }
     let full = reference.with(reference.tag().cloned(), Some(built.digest));
-    let provenance = if args.key.is_some() || args.keyless {
+    let provenance = if args.packaging.requested()? {
         Some(attach_packaging_provenance(
             args,
             &options,
@@ -325,10 +299,6 @@ fn image(global: &GlobalArgs, args: &ImageArgs) -> anyhow::Result<Outcome> {
             store.as_ref(),
         )?)
     } else {
-        anyhow::ensure!(
-            args.provenance_bundle.is_none(),
-            "--provenance-bundle needs --key or --keyless"
-        );
         None
     };
     match global.output {
@@ -374,34 +344,30 @@ fn attach_packaging_provenance(
         options,
         &provenant_image::provenance::Packaging {
             name: &name,
-            builder_id: &args.builder_id,
+            builder_id: &args.packaging.builder_id,
             finished_on,
         },
     )
     .context("the packaging provenance is invalid")?;
-    sign_and_attach_packaging(
-        &args.signing,
-        args.key.as_deref(),
-        args.provenance_bundle.as_deref(),
-        &statement,
-        built.digest,
-        store,
-    )
+    sign_and_attach_packaging(&args.packaging, &statement, built.digest, store)
 }
 
 /// Signs a packaging provenance `statement` (with `key`, else keyless) and attaches it as a referrer of
 /// the manifest `subject`; returns the referrer digest. One path for images and artifacts.
 fn sign_and_attach_packaging(
-    signing: &KeylessArgs,
-    key: Option<&std::path::Path>,
-    provenance_bundle: Option<&std::path::Path>,
+    packaging: &PackagingSignerArgs,
     statement: &serde_json::Value,
     subject: Digest,
     store: &dyn Store,
 ) -> anyhow::Result<Digest> {
     let mut bytes = serde_json::to_vec_pretty(statement)?;
     bytes.push(b'\n');
-    let bundle = signing.sign_statement(key, &bytes, provenance_bundle, "packaging provenance")?;
+    let bundle = packaging.signing.sign_statement(
+        packaging.key.as_deref(),
+        &bytes,
+        packaging.provenance_bundle.as_deref(),
+        "packaging provenance",
+    )?;
     let bundle_bytes = bundle.to_json_v0_3()?;
     let subject = store.get_manifest(&ManifestRef::Digest(subject))?;
     let annotations = attached::bundle_annotations(&bundle);
@@ -496,10 +462,7 @@ fn push(global: &GlobalArgs, args: &PushArgs) -> anyhow::Result<Outcome> {
     let reference = parse_reference(&args.reference)?;
     let client = args.registry.client(None)?;
     let store = open_store(&reference, &client, true)?;
-    anyhow::ensure!(
-        args.key.is_some() || args.keyless || args.provenance_bundle.is_none(),
-        "--provenance-bundle needs --key or --keyless"
-    );
+    let sign_packaging = args.packaging.requested()?;
     let mut layers = Vec::new();
     let mut packaged = Vec::new();
     for spec in &args.files {
@@ -532,7 +495,7 @@ fn push(global: &GlobalArgs, args: &PushArgs) -> anyhow::Result<Outcome> {
     let bytes = to_bytes(&manifest);
     let put = store.put_manifest(&bytes, media::OCI_MANIFEST, reference.tag())?;
     let full = reference.with(reference.tag().cloned(), Some(put.digest));
-    let provenance = if args.key.is_some() || args.keyless {
+    let provenance = if sign_packaging {
         Some(attach_artifact_provenance(
             args,
             put.digest,
@@ -585,19 +548,12 @@ fn attach_artifact_provenance(
         files,
         &provenant_image::provenance::Packaging {
             name: &name,
-            builder_id: &args.builder_id,
+            builder_id: &args.packaging.builder_id,
             finished_on,
         },
     )
     .context("the packaging provenance is invalid")?;
-    sign_and_attach_packaging(
-        &args.signing,
-        args.key.as_deref(),
-        args.provenance_bundle.as_deref(),
-        &statement,
-        digest,
-        store,
-    )
+    sign_and_attach_packaging(&args.packaging, &statement, digest, store)
 }
 
 fn safe_file_name(title: &str) -> Option<&str> {
