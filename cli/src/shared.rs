@@ -20,6 +20,25 @@ pub(crate) fn source_date_epoch() -> anyhow::Result<Option<u64>> {
     }
 }
 
+/// The time a record is made or a judgement is given: `SOURCE_DATE_EPOCH` when set, else the clock, in
+/// seconds since the Unix epoch. Every command that needs "now" reads it here.
+pub(crate) fn now_unix() -> anyhow::Result<u64> {
+    match source_date_epoch()? {
+        Some(secs) => Ok(secs),
+        None => Ok(std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .context("the system clock is before 1970")?
+            .as_secs()),
+    }
+}
+
+/// [`now_unix`] as a signed number of seconds, as the environment and ledger crates count time.
+pub(crate) fn now_unix_i64() -> anyhow::Result<i64> {
+    let secs = now_unix()?;
+    i64::try_from(secs)
+        .with_context(|| format!("the time {secs} (SOURCE_DATE_EPOCH or the clock) is out of range"))
+}
+
 /// Reads the file at `path` (what it is, for messages: `what`) when it holds at most `max` bytes; a larger
 /// file is an error, and no more than `max + 1` bytes are ever read.
 pub(crate) fn read_bounded(path: &std::path::Path, max: u64, what: &str) -> anyhow::Result<Vec<u8>> {

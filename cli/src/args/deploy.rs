@@ -106,12 +106,6 @@ pub(crate) struct CdeventsArgs {
 
 /// The record's time: `SOURCE_DATE_EPOCH` when set, else the clock; as seconds and RFC 3339.
 pub(crate) fn record_time() -> anyhow::Result<(u64, String)> {
-    let secs = match crate::shared::source_date_epoch()? {
-        Some(s) => s,
-        None => std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .context("the system clock is before 1970")?
-            .as_secs(),
-    };
+    let secs = crate::shared::now_unix()?;
     Ok((secs, provenant_sbom::rfc3339(secs)))
 }

@@ -88,7 +88,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &ApproveArgs) -> anyhow::Result<Out
         args.environment
     );
     let (signer, identity) = signer_and_identity(args)?;
-    let now = now()?;
+    let now = crate::shared::now_unix_i64()?;
     let timestamp = jiff::Timestamp::from_second(now)
         .context("the time is out of range")?
         .to_string();
@@ -227,15 +227,4 @@ fn attach(
         annotations,
     )?;
     Ok(())
-}
-
-fn now() -> anyhow::Result<i64> {
-    if let Some(t) = super::source_date_epoch()? {
-        return i64::try_from(t).context("SOURCE_DATE_EPOCH is out of range");
-    }
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .context("the system clock is before 1970")?
-        .as_secs();
-    i64::try_from(secs).context("the system clock is out of range")
 }

@@ -73,13 +73,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &ChangeRecordArgs) -> anyhow::Resul
     let loaded = args.environments.load()?;
     let store = args.ledger.open()?;
     // The ledger's integration time: SOURCE_DATE_EPOCH when set, else now.
-    let at = match super::source_date_epoch()? {
-        Some(t) => t,
-        None => std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .context("the system clock is before 1970")?
-            .as_secs(),
-    };
+    let at = crate::shared::now_unix()?;
     // Evidence attached to the image, as a governed promotion reads it: each bundle verified for a
     // holder of a role; what verifies and the ledger lacks is appended before the record is made.
     let client = args.registry.client(None)?;

@@ -53,17 +53,6 @@ pub(crate) fn run(global: &GlobalArgs, command: &ExceptionsCommand) -> anyhow::R
     }
 }
 
-fn now() -> anyhow::Result<i64> {
-    if let Some(t) = super::source_date_epoch()? {
-        return i64::try_from(t).context("SOURCE_DATE_EPOCH is out of range");
-    }
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .context("the system clock is before 1970")?
-        .as_secs();
-    i64::try_from(secs).context("the system clock is out of range")
-}
-
 fn list(global: &GlobalArgs, args: &ExceptionsListArgs) -> anyhow::Result<Outcome> {
     let filter = if args.active {
         Filter::Active
@@ -96,7 +85,12 @@ fn list(global: &GlobalArgs, args: &ExceptionsListArgs) -> anyhow::Result<Outcom
         trusted_root: trusted_root.as_ref(),
     });
     let store = args.ledger.open()?;
-    let log = provenant_env::exceptions::list(store.as_ref(), filter, now()?, verification.as_ref())?;
+    let log = provenant_env::exceptions::list(
+        store.as_ref(),
+        filter,
+        crate::shared::now_unix_i64()?,
+        verification.as_ref(),
+    )?;
     match global.output {
         OutputFormat::Json => print_json(&log)?,
         OutputFormat::Text => print_bytes(render(&log).as_bytes())?,

@@ -420,16 +420,6 @@ fn subject(spec: Option<&str>) -> anyhow::Result<(Vec<ResourceDescriptor>, Subje
     Ok((vec![ResourceDescriptor::for_digest(name, &digest)], subject))
 }
 
-fn now_seconds() -> anyhow::Result<u64> {
-    match super::source_date_epoch()? {
-        Some(s) => Ok(s),
-        None => Ok(std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or_default()),
-    }
-}
-
 #[allow(clippy::too_many_lines)] // one straight pass: read, evaluate, record, render
 fn evaluate(args: &EvaluateArgs) -> anyhow::Result<Outcome> {
     // Policy: the platform's, then the team's choices within it.
@@ -581,7 +571,7 @@ fn evaluate(args: &EvaluateArgs) -> anyhow::Result<Outcome> {
         }
     }
 
-    let now = now_seconds()?;
+    let now = crate::shared::now_unix()?;
     #[allow(clippy::cast_possible_wrap)] // days since 1970 fit in i64
     let today = (now / 86_400) as i64;
     let decision = provenant_gate::evaluate(&Context {

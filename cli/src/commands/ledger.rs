@@ -270,17 +270,6 @@ fn open(arg: &LedgerArg) -> anyhow::Result<Arc<dyn LedgerStore>> {
     arg.open()
 }
 
-/// The integration time: `SOURCE_DATE_EPOCH` when set, else the clock.
-fn now() -> anyhow::Result<u64> {
-    if let Some(t) = super::source_date_epoch()? {
-        return Ok(t);
-    }
-    Ok(std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .context("the system clock is before 1970")?
-        .as_secs())
-}
-
 fn read_text(path: &Path, what: &str) -> anyhow::Result<Zeroizing<String>> {
     let bytes = Zeroizing::new(super::read_bounded(path, MAX_SMALL_FILE, what)?);
     Ok(Zeroizing::new(String::from_utf8(bytes.to_vec()).with_context(
@@ -404,17 +393,19 @@ fn append(global: &GlobalArgs, args: &AppendArgs) -> anyhow::Result<Outcome> {
     if let Some(signer) = &signer {
         check_key_is_the_ledgers(store.as_ref(), signer)?;
     }
-    let appended = store.append(&entries, now()?).map_err(|e| match &e {
-        provenant_ledger_store::StoreError::BadEntry { position, .. } => {
-            let file = args
-                .files
-                .get(*position)
-                .map(|f| f.display().to_string())
-                .unwrap_or_default();
-            anyhow::Error::new(e).context(format!("{file} was refused"))
-        }
-        _ => anyhow::Error::new(e),
-    })?;
+    let appended = store
+        .append(&entries, crate::shared::now_unix()?)
+        .map_err(|e| match &e {
+            provenant_ledger_store::StoreError::BadEntry { position, .. } => {
+                let file = args
+                    .files
+                    .get(*position)
+                    .map(|f| f.display().to_string())
+                    .unwrap_or_default();
+                anyhow::Error::new(e).context(format!("{file} was refused"))
+            }
+            _ => anyhow::Error::new(e),
+        })?;
     if let Some(signer) = &signer {
         sign_checkpoint(store.as_ref(), signer)?;
     }
@@ -652,7 +643,7 @@ fn redact(global: &GlobalArgs, args: &RedactArgs) -> anyhow::Result<Outcome> {
     let appended = store.redact(
         args.index,
         &redaction_statement(args.index, &leaf, &args.reason),
-        now()?,
+        crate::shared::now_unix()?,
     )?;
     sign_checkpoint(store.as_ref(), &signer)?;
     match global.output {

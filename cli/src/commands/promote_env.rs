@@ -44,17 +44,6 @@ fn predicate_type(kind: EvidenceKind) -> &'static str {
     }
 }
 
-fn now() -> anyhow::Result<i64> {
-    if let Some(t) = super::source_date_epoch()? {
-        return i64::try_from(t).context("SOURCE_DATE_EPOCH is out of range");
-    }
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .context("the system clock is before 1970")?
-        .as_secs();
-    i64::try_from(secs).context("the system clock is out of range")
-}
-
 pub(crate) fn run(global: &GlobalArgs, args: &Governed<'_>) -> anyhow::Result<Outcome> {
     let g = args.options;
     let name = g.environment.as_deref().context("--env is required")?;
@@ -109,7 +98,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &Governed<'_>) -> anyhow::Result<Ou
         None
     };
 
-    let at = now()?;
+    let at = crate::shared::now_unix_i64()?;
     let record = record(
         &evaluation,
         name,
@@ -200,7 +189,7 @@ fn evaluate_until(
     let mut pause = std::time::Duration::from_millis(250);
     let mut appended = std::collections::BTreeSet::new();
     loop {
-        let at = now()?;
+        let at = crate::shared::now_unix_i64()?;
         let found = attached::discover(sources.image, digest)?;
         let selection = attached::select(sources.ledger, digest, &found, roles, trusted_root)?;
         if !selection.to_append.is_empty() {

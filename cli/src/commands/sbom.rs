@@ -171,15 +171,6 @@ fn parse_format(s: &str) -> anyhow::Result<Format> {
     })
 }
 
-/// `SOURCE_DATE_EPOCH`, or the clock when it is not set.
-fn source_date_epoch() -> anyhow::Result<u64> {
-    Ok(super::source_date_epoch()?.unwrap_or_else(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs())
-    }))
-}
-
 pub(crate) fn run(global: &GlobalArgs, command: &SbomCommand) -> anyhow::Result<Outcome> {
     match command {
         SbomCommand::Generate(args) => generate(args),
@@ -263,7 +254,7 @@ struct Target<'a> {
 
 /// Catalogs the target into an SBOM; for an image, also returns its reference.
 fn build_sbom(target: &Target<'_>) -> anyhow::Result<(Sbom, Option<provenant_oci::Reference>)> {
-    let created = source_date_epoch()?;
+    let created = crate::shared::now_unix()?;
     let exclude = provenant_catalog::Exclude::new(target.exclude)?;
     let path = Path::new(target.spec);
     let (found, root, image) = if path.exists() {
@@ -459,7 +450,7 @@ struct ConvertReport<'a> {
 fn convert(global: &GlobalArgs, args: &ConvertArgs) -> anyhow::Result<Outcome> {
     let format = parse_format(&args.format)?;
     let doc = read_doc(&args.file)?;
-    let mut read = provenant_sbom::read::read(&doc, source_date_epoch()?)
+    let mut read = provenant_sbom::read::read(&doc, crate::shared::now_unix()?)
         .with_context(|| format!("reading {}", args.file.display()))?;
     let (text, more) = match format {
         Format::CycloneDx(v) => (

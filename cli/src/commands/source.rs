@@ -237,7 +237,7 @@ it out of --require"
             keyring: keyring.as_ref(),
             codeowners: codeowners.as_ref(),
             approvals: approvals.as_ref().map(|(a, m)| (a, m)),
-            judged_at: Some(provenant_source::openpgp::Instant(checked_seconds()?)),
+            judged_at: Some(provenant_source::openpgp::Instant(crate::shared::now_unix()?)),
         },
     );
     let repository = args
@@ -360,7 +360,7 @@ fn record(
         return Ok(None);
     };
     let index = store
-        .append(&[bundle.to_json_v0_3()?], checked_seconds()?)
+        .append(&[bundle.to_json_v0_3()?], crate::shared::now_unix()?)
         .with_context(|| format!("cannot append the source-stage attestation to the ledger {location}"))?
         .first()
         .map(|a| a.index)
@@ -427,19 +427,8 @@ fn load_approvals(
     Ok(Some((reviews::approvals(&parsed, author, &range.head), members)))
 }
 
-/// The check time: `SOURCE_DATE_EPOCH` when set, else the clock.
-fn checked_seconds() -> anyhow::Result<u64> {
-    Ok(match crate::shared::source_date_epoch()? {
-        Some(s) => s,
-        None => std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .context("the clock is before 1970")?
-            .as_secs(),
-    })
-}
-
 fn checked_at() -> anyhow::Result<String> {
-    Ok(provenant_sbom::rfc3339(checked_seconds()?))
+    Ok(provenant_sbom::rfc3339(crate::shared::now_unix()?))
 }
 
 fn status_word(s: Status) -> &'static str {
