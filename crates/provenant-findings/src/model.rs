@@ -239,9 +239,10 @@ pub struct Finding {
     pub message: String,
     /// The tool that reported it.
     pub tool: String,
-    /// The vulnerable package (vulnerability findings).
+    /// The vulnerable package (vulnerability findings). Boxed, as is `suppressed`: most findings have
+    /// neither, and 100,000 findings are moved and sorted.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub package: Option<Package>,
+    pub package: Option<Box<Package>>,
     /// Other ids of the same vulnerability (CVE, GHSA, ...), sorted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub aliases: Vec<String>,
@@ -256,7 +257,7 @@ pub struct Finding {
     pub layer_index: Option<u64>,
     /// Set when a VEX statement or a SARIF suppression covers the finding.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub suppressed: Option<Suppression>,
+    pub suppressed: Option<Box<Suppression>>,
 }
 
 /// A test case's result.

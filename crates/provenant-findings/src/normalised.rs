@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rayon::iter::{IntoParallelRefMutIterator as _, ParallelIterator as _};
 use serde::{Deserialize, Serialize};
 
 use crate::{Category, Evidence, FileCoverage, Finding, Format, TestCase, VexDocument};
@@ -112,6 +113,7 @@ impl Normalised {
                 for (file, cov) in report.files {
                     let entry = self.coverage_files.entry(file).or_default();
                     match cov {
+                        FileCoverage::Lines(lines) if entry.0.is_empty() => entry.0 = lines,
                         FileCoverage::Lines(lines) => entry.0.extend(lines),
                         FileCoverage::Summary { found, hit } => {
                             entry.1 = Some(match entry.1 {
@@ -143,32 +145,12 @@ impl Normalised {
             t.pass_rate = rate;
         }
         if let Some(c) = self.coverage.as_mut() {
-            let (mut found, mut hit) = (0u64, 0u64);
-            for (lines, summary) in self.coverage_files.values_mut() {
-                if lines.is_empty() {
-                    if let Some((f, h)) = summary {
-                        found += *f;
-                        hit += *h;
-                    }
-                    continue;
-                }
-                lines.sort_unstable();
-                let mut previous: Option<u64> = None;
-                let mut previous_hit = false;
-                for &(line, h) in lines.iter() {
-                    if previous == Some(line) {
-                        if h && !previous_hit {
-                            hit += 1;
-                            previous_hit = true;
-                        }
-                        continue;
-                    }
-                    previous = Some(line);
-                    previous_hit = h;
-                    found += 1;
-                    hit += u64::from(h);
-                }
-            }
+            // Files are independent: each is sorted and counted in parallel.
+            let (found, hit) = self
+                .coverage_files
+                .par_iter_mut()
+                .map(|(_, (lines, summary))| file_lines(lines, *summary))
+                .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
             c.files = self.coverage_files.len() as u64;
             c.lines_found = found;
             c.lines_hit = hit;
@@ -191,24 +173,66 @@ impl Normalised {
     }
 }
 
+/// Lines found and hit in one file: its line flags (sorted here; a line listed more than once is hit when
+/// any listing hits it), else its summary.
+fn file_lines(lines: &mut [(u64, bool)], summary: Option<(u64, u64)>) -> (u64, u64) {
+    if lines.is_empty() {
+        return summary.unwrap_or((0, 0));
+    }
+    lines.sort_unstable();
+    let (mut found, mut hit) = (0u64, 0u64);
+    let mut previous: Option<u64> = None;
+    let mut previous_hit = false;
+    for &(line, h) in lines.iter() {
+        if previous == Some(line) {
+            if h && !previous_hit {
+                hit += 1;
+                previous_hit = true;
+            }
+            continue;
+        }
+        previous = Some(line);
+        previous_hit = h;
+        found += 1;
+        hit += u64::from(h);
+    }
+    (found, hit)
+}
+
 /// `findings` sorted by category, severity, id and tool (a stable sort: equal ones keep their order),
 /// then without duplicates: a finding of the same category and id as the one kept before it is dropped.
-/// The small keys are sorted, not the findings, which then move once.
-fn sorted_unique(findings: Vec<Finding>) -> Vec<Finding> {
+/// The small keys are sorted, not the findings, which are then put in place by swaps (no second vector
+/// of findings: 100,000 of them are tens of megabytes).
+fn sorted_unique(mut findings: Vec<Finding>) -> Vec<Finding> {
+    use rayon::slice::ParallelSliceMut as _;
+    let n = findings.len();
     let mut keys: Vec<(Category, crate::Severity, &str, &str, usize)> = findings
         .iter()
         .enumerate()
         .map(|(i, f)| (f.category, f.severity, f.id.as_str(), f.tool.as_str(), i))
         .collect();
     // The index makes every key distinct: an unstable sort orders them as a stable one would.
-    keys.sort_unstable();
+    keys.par_sort_unstable();
     keys.dedup_by(|b, a| a.0 == b.0 && a.2 == b.2);
-    let order: Vec<usize> = keys.into_iter().map(|k| k.4).collect();
-    let mut slots: Vec<Option<Finding>> = findings.into_iter().map(Some).collect();
-    order
-        .into_iter()
-        .filter_map(|i| slots.get_mut(i).and_then(Option::take))
-        .collect()
+    let kept = keys.len();
+    // Where each finding goes: the kept ones to their place in the order, the duplicates after them.
+    let mut target = vec![usize::MAX; n];
+    for (position, key) in keys.iter().enumerate() {
+        if let Some(t) = target.get_mut(key.4) {
+            *t = position;
+        }
+    }
+    drop(keys);
+    let mut next_dropped = kept;
+    for t in &mut target {
+        if *t == usize::MAX {
+            *t = next_dropped;
+            next_dropped += 1;
+        }
+    }
+    crate::permute_in_place(&mut findings, &mut target);
+    findings.truncate(kept);
+    findings
 }
 
 /// Sets `package.direct` from the SBOM: a component of direct scope (or that the root depends on) is

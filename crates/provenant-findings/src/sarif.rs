@@ -206,7 +206,7 @@ pub(crate) fn read_sarif(v: &Value) -> Result<(Vec<Finding>, BTreeSet<Category>)
                 fixed_version: None,
                 layer: None,
                 layer_index: None,
-                suppressed,
+                suppressed: suppressed.map(Box::new),
             });
         }
     }

@@ -10,9 +10,12 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 
 use crate::id::rule_finding_id_of_parts;
 use crate::json::one_line;
@@ -440,17 +443,69 @@ impl<'t> RunContext<'t> {
             fixed_version: None,
             layer: None,
             layer_index: None,
-            suppressed: suppression(result),
+            suppressed: suppression(result).map(Box::new),
         }))
     }
 
-    fn push(&self, result: &ResultT<'_>, out: &mut Vec<Finding>) -> Result<(), Unusual> {
-        if let Some(finding) = self.finding(result)? {
-            out.push(finding);
+    /// The findings of a piece of a run's results (each a result's JSON text, its syntax checked).
+    fn read_piece(&self, results: &[&RawValue]) -> Result<Vec<Finding>, Unusual> {
+        let mut findings = Vec::with_capacity(results.len());
+        for raw in results {
+            let result: ResultT<'_> = serde_json::from_str(raw.get()).map_err(|_| Unusual)?;
+            findings.extend(self.finding(&result)?);
+        }
+        Ok(findings)
+    }
+
+    /// The findings of `results` (each a result's JSON text, its syntax already checked) appended to
+    /// `out` in order. The results are independent: a large run's are read in parallel, each finding
+    /// written straight into its slot (no chunk is copied after).
+    fn push_all(&self, results: &[&RawValue], out: &mut Vec<Finding>) -> Result<(), Unusual> {
+        use rayon::prelude::*;
+        let read_one = |raw: &&RawValue| -> Result<Option<Finding>, Unusual> {
+            let result: ResultT<'_> = serde_json::from_str(raw.get()).map_err(|_| Unusual)?;
+            self.finding(&result)
+        };
+        if results.len() <= PARALLEL_CHUNK {
+            for raw in results {
+                out.extend(read_one(raw)?);
+            }
+            return Ok(());
+        }
+        let unusual = AtomicBool::new(false);
+        let mut slots: Vec<Option<Finding>> = Vec::new();
+        results
+            .par_iter()
+            .with_min_len(PARALLEL_CHUNK)
+            .map(|raw| {
+                if unusual.load(Ordering::Relaxed) {
+                    return None;
+                }
+                read_one(raw).unwrap_or_else(|Unusual| {
+                    unusual.store(true, Ordering::Relaxed);
+                    None
+                })
+            })
+            .collect_into_vec(&mut slots);
+        if unusual.into_inner() {
+            return Err(Unusual);
+        }
+        // Collected in place: the slots' buffer becomes the findings'.
+        let findings: Vec<Finding> = slots.into_iter().flatten().collect();
+        if out.is_empty() {
+            *out = findings;
+        } else {
+            out.extend(findings);
         }
         Ok(())
     }
 }
+
+/// The findings of one piece of a run's results, in order, or why the piece is left to the `Value` reader.
+type Piece = Result<Vec<Finding>, Unusual>;
+
+/// Results read in one piece by one thread: large enough that a piece's work outweighs handing it over.
+const PARALLEL_CHUNK: usize = 4096;
 
 /// A log the typed reader leaves to the `Value` reader.
 #[derive(Debug)]
@@ -557,7 +612,7 @@ impl<'de> Visitor<'de> for RunSeed<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let sink = self.0;
         // Before the tool: results kept as read.
-        let mut kept: Option<Option<Vec<ResultT<'de>>>> = None;
+        let mut kept: Option<Option<Vec<&'de RawValue>>> = None;
         let tool = loop {
             let Some(key) = map.next_key::<Str<'de>>()? else {
                 return Err(de::Error::custom("a run without a tool"));
@@ -575,8 +630,8 @@ impl<'de> Visitor<'de> for RunSeed<'_> {
         let context = RunContext::new(&tool).ok_or_else(|| de::Error::custom("a tool without a driver"))?;
         sink.categories.insert(context.category);
         let mut results_seen = kept.is_some();
-        for result in kept.into_iter().flatten().flatten() {
-            context.push(&result, &mut sink.findings).map_err(unusual)?;
+        if let Some(Some(raw)) = kept {
+            context.push_all(&raw, &mut sink.findings).map_err(unusual)?;
         }
         while let Some(key) = map.next_key::<Str<'de>>()? {
             match &*key.0 {
@@ -625,8 +680,56 @@ impl<'de> Visitor<'de> for ResultsSeed<'_, '_> {
         d.deserialize_seq(self)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(result) = seq.next_element::<ResultT<'de>>()? {
-            self.context.push(&result, self.findings).map_err(unusual)?;
+        // The results are split out here (their syntax checked, nothing else), a piece at a time,
+        // and each piece is read on another thread meanwhile: a large run is read as it is scanned.
+        let context = self.context;
+        let read: Mutex<Vec<(usize, Piece)>> = Mutex::new(Vec::new());
+        let mut scanned = Ok(());
+        rayon::in_place_scope(|scope| {
+            let read = &read;
+            let hand_over = |piece: Vec<&'de RawValue>, index: usize| {
+                scope.spawn(move |_| {
+                    let findings = context.read_piece(&piece);
+                    if let Ok(mut r) = read.lock() {
+                        r.push((index, findings));
+                    }
+                });
+            };
+            let mut piece = Vec::with_capacity(PARALLEL_CHUNK);
+            let mut index = 0;
+            loop {
+                match seq.next_element::<&'de RawValue>() {
+                    Ok(Some(raw)) => {
+                        piece.push(raw);
+                        if piece.len() == PARALLEL_CHUNK {
+                            hand_over(
+                                std::mem::replace(&mut piece, Vec::with_capacity(PARALLEL_CHUNK)),
+                                index,
+                            );
+                            index += 1;
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        scanned = Err(e);
+                        break;
+                    }
+                }
+            }
+            if !piece.is_empty() {
+                hand_over(piece, index);
+            }
+        });
+        scanned?;
+        let mut pieces = read.into_inner().map_err(|_| unusual(Unusual))?;
+        pieces.sort_unstable_by_key(|(i, _)| *i);
+        let mut total = 0;
+        for (_, piece) in &pieces {
+            total += piece.as_ref().map_err(|Unusual| unusual(Unusual))?.len();
+        }
+        self.findings.reserve(total);
+        for (_, piece) in pieces {
+            self.findings.extend(piece.map_err(unusual)?);
         }
         Ok(())
     }
@@ -764,6 +867,46 @@ mod tests {
         let (findings, categories) = both(log);
         assert_eq!(findings.len(), 6);
         assert_eq!(categories, BTreeSet::from([Category::Sast, Category::Lint]));
+    }
+
+    /// A run of more results than one chunk is read in parallel chunks: the findings are those of the
+    /// `Value` reader, in the same order, whether the results come after the tool or before it; one
+    /// unusual result in a late chunk leaves the whole log to the `Value` reader.
+    #[test]
+    fn sarif_results_read_in_parallel_chunks_match_the_value_reader_in_order() {
+        let results: Vec<String> = (0..3 * PARALLEL_CHUNK + 17)
+            .map(|i| {
+                format!(
+                    r#"{{"ruleIndex": {}, "level": "{}", "message": {{"text": "finding {i}\nmore"}},
+                       "locations": [{{"physicalLocation": {{"artifactLocation": {{"uri": "src/f{}.py"}},
+                       "region": {{"startLine": {}}}}}}}]}}"#,
+                    i % 3,
+                    ["error", "warning", "note"][i % 3],
+                    i % 7,
+                    i % 101 + 1
+                )
+            })
+            .collect();
+        let tool = r#"{"driver": {"name": "Semgrep OSS", "rules": [{"id": "a"}, {"id": "b"}, {"id": "c"}]}}"#;
+        let after = format!(
+            r#"{{"version": "2.1.0", "runs": [{{"tool": {tool}, "results": [{}]}}]}}"#,
+            results.join(",")
+        );
+        let (findings, _) = both(&after);
+        assert_eq!(findings.len(), results.len());
+        assert!(findings[5].message.starts_with("finding 5"));
+        let before = format!(
+            r#"{{"version": "2.1.0", "runs": [{{"results": [{}], "tool": {tool}}}]}}"#,
+            results.join(",")
+        );
+        assert_eq!(both(&before).0, findings);
+        let mut unusual = results.clone();
+        unusual[3 * PARALLEL_CHUNK] = r#"{"level": "bad"}"#.to_owned();
+        let log = format!(
+            r#"{{"version": "2.1.0", "runs": [{{"tool": {tool}, "results": [{}]}}]}}"#,
+            unusual.join(",")
+        );
+        assert!(read_sarif(log.as_bytes()).is_none());
     }
 
     #[test]

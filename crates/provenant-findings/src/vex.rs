@@ -192,12 +192,12 @@ impl VexDocument {
             if let Some(s) = matched
                 && matches!(s.status, VexStatus::NotAffected | VexStatus::Fixed)
             {
-                finding.suppressed = Some(Suppression {
+                finding.suppressed = Some(Box::new(Suppression {
                     source: "vex".to_owned(),
                     status: s.status.as_str().to_owned(),
                     justification: s.justification.clone(),
                     document: self.id.clone(),
-                });
+                }));
             }
         }
     }

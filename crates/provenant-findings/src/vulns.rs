@@ -50,7 +50,7 @@ fn vuln_finding(
         location,
         message: one_line(message, MAX_MESSAGE),
         tool: tool.to_owned(),
-        package: Some(package),
+        package: Some(Box::new(package)),
         aliases,
         fixed_version: None,
         layer: None,
@@ -503,7 +503,7 @@ pub(crate) fn read_cyclonedx(v: &Value) -> Result<Vec<Finding>, ReadErrorKind> {
                 message,
                 None,
             );
-            f.suppressed.clone_from(&suppressed);
+            f.suppressed = suppressed.clone().map(Box::new);
             findings.push(f);
         }
     }

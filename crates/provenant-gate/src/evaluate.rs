@@ -6,6 +6,7 @@
 use std::borrow::Cow;
 
 use provenant_findings::{Category, Finding, Format, Normalised, Severity};
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::exception::{Exception, SignedException, parse_date};
@@ -132,8 +133,9 @@ pub struct DecisionFinding<'a> {
     pub location: Option<Cow<'a, str>>,
     /// What is wrong.
     pub message: Cow<'a, str>,
-    /// The exception or suppression that applies (or was refused); null when none.
-    pub exception: Option<ExceptionRef>,
+    /// The exception or suppression that applies (or was refused); null when none. Boxed: most
+    /// findings have none, and a decision lists 100,000 findings.
+    pub exception: Option<Box<ExceptionRef>>,
     /// Whether it blocks the gate.
     #[serde(skip)]
     pub blocks: bool,
@@ -400,21 +402,26 @@ pub fn evaluate<'a>(ctx: &Context<'a>) -> Decision<'a> {
 }
 
 /// The backlog sorted by severity, gate and id (stably: equal ones keep their order). The small keys
-/// are sorted, not the items, which then move once.
-fn sorted_backlog(backlog: Vec<BacklogItem<'_>>) -> Vec<BacklogItem<'_>> {
+/// are sorted (in parallel), not the items, which are then put in place by swaps.
+fn sorted_backlog(mut backlog: Vec<BacklogItem<'_>>) -> Vec<BacklogItem<'_>> {
+    use rayon::slice::ParallelSliceMut as _;
     let mut keys: Vec<(Severity, &str, &str, usize)> = backlog
         .iter()
         .enumerate()
         .map(|(i, b)| (b.severity, b.gate.as_ref(), b.id.as_ref(), i))
         .collect();
     // The index makes every key distinct: an unstable sort orders them as a stable one would.
-    keys.sort_unstable();
-    let order: Vec<usize> = keys.into_iter().map(|k| k.3).collect();
-    let mut slots: Vec<Option<BacklogItem<'_>>> = backlog.into_iter().map(Some).collect();
-    order
-        .into_iter()
-        .filter_map(|i| slots.get_mut(i).and_then(Option::take))
-        .collect()
+    keys.par_sort_unstable();
+    // Where each item goes.
+    let mut target = vec![0usize; keys.len()];
+    for (position, key) in keys.iter().enumerate() {
+        if let Some(t) = target.get_mut(key.3) {
+            *t = position;
+        }
+    }
+    drop(keys);
+    provenant_findings::permute_in_place(&mut backlog, &mut target);
+    backlog
 }
 
 fn has_evidence(ctx: &Context<'_>, config: &GateConfig, category: Option<Category>) -> bool {
@@ -658,6 +665,67 @@ fn apply_exceptions(
     chosen
 }
 
+/// Where one finding goes: listed in its gate (with the exceptions used or refused for it), in the
+/// backlog, or nowhere (info, or suppressed below the blocking severity).
+enum Placed<'a> {
+    Gate(DecisionFinding<'a>, Vec<ExceptionLog>),
+    Backlog(BacklogItem<'a>),
+    Nowhere,
+}
+
+fn place<'a>(
+    ctx: &Context<'a>,
+    f: &'a Finding,
+    id: &'static str,
+    category: Option<Category>,
+    config: &GateConfig,
+    block_at: Severity,
+) -> Placed<'a> {
+    let blocks = in_scope(f, config, ctx.subject) && f.severity <= block_at;
+    if !blocks {
+        if f.suppressed.is_none() && f.severity != Severity::Info {
+            return Placed::Backlog(BacklogItem {
+                id: Cow::Borrowed(f.id.as_str()),
+                gate: Cow::Borrowed(id),
+                severity: f.severity,
+                rule: Cow::Borrowed(f.rule.as_str()),
+                location: location_of(f),
+                message: Cow::Borrowed(f.message.as_str()),
+            });
+        }
+        return Placed::Nowhere;
+    }
+    let mut log = Vec::new();
+    let exception = if let Some(s) = &f.suppressed {
+        Some(Box::new(ExceptionRef {
+            source: s.source.clone(),
+            status: "suppressed".to_owned(),
+            file: s.document.clone(),
+            owner: None,
+            expires: None,
+            reason: Some(match &s.justification {
+                Some(j) => format!("{}: {j}", s.status),
+                None => s.status.clone(),
+            }),
+        }))
+    } else {
+        apply_exceptions(ctx, &f.id, category, f.severity, &mut log).map(Box::new)
+    };
+    let let_through = exception.as_ref().is_some_and(|e| e.status != "refused");
+    Placed::Gate(
+        DecisionFinding {
+            id: Cow::Borrowed(f.id.as_str()),
+            severity: f.severity,
+            rule: Cow::Borrowed(f.rule.as_str()),
+            location: location_of(f),
+            message: Cow::Borrowed(f.message.as_str()),
+            exception,
+            blocks: !let_through,
+        },
+        log,
+    )
+}
+
 fn findings_gate<'a>(
     ctx: &Context<'a>,
     id: &'static str,
@@ -681,57 +749,33 @@ fn findings_gate<'a>(
         return no_evidence(id, config, threshold);
     }
     let block_at = config.block_at.as_ref().map_or(Severity::High, |b| b.value);
-    let mut findings = Vec::new();
-    let mut log = Vec::new();
-    let mut blocking = 0u64;
-    for f in ctx
+    let of_gate: Vec<&Finding> = ctx
         .evidence
         .findings
         .iter()
         .filter(|f| Some(f.category) == category)
-    {
-        let blocks = in_scope(f, config, ctx.subject) && f.severity <= block_at;
-        if !blocks {
-            if f.suppressed.is_none() && f.severity != Severity::Info {
-                backlog.push(BacklogItem {
-                    id: Cow::Borrowed(f.id.as_str()),
-                    gate: Cow::Borrowed(id),
-                    severity: f.severity,
-                    rule: Cow::Borrowed(f.rule.as_str()),
-                    location: location_of(f),
-                    message: Cow::Borrowed(f.message.as_str()),
-                });
+        .collect();
+    // Each finding is placed on its own (a large report lists 100,000): in parallel, then gathered
+    // in order, into lists sized once.
+    let placed: Vec<Placed<'a>> = of_gate
+        .par_iter()
+        .with_min_len(1024)
+        .map(|f| place(ctx, f, id, category, config, block_at))
+        .collect();
+    let mut findings = Vec::with_capacity(of_gate.len());
+    backlog.reserve(of_gate.len());
+    let mut log = Vec::new();
+    let mut blocking = 0u64;
+    for p in placed {
+        match p {
+            Placed::Gate(finding, mut exceptions) => {
+                blocking += u64::from(finding.blocks);
+                log.append(&mut exceptions);
+                findings.push(finding);
             }
-            continue;
+            Placed::Backlog(item) => backlog.push(item),
+            Placed::Nowhere => {}
         }
-        let exception = if let Some(s) = &f.suppressed {
-            Some(ExceptionRef {
-                source: s.source.clone(),
-                status: "suppressed".to_owned(),
-                file: s.document.clone(),
-                owner: None,
-                expires: None,
-                reason: Some(match &s.justification {
-                    Some(j) => format!("{}: {j}", s.status),
-                    None => s.status.clone(),
-                }),
-            })
-        } else {
-            apply_exceptions(ctx, &f.id, category, f.severity, &mut log)
-        };
-        let let_through = exception.as_ref().is_some_and(|e| e.status != "refused");
-        if !let_through {
-            blocking += 1;
-        }
-        findings.push(DecisionFinding {
-            id: Cow::Borrowed(f.id.as_str()),
-            severity: f.severity,
-            rule: Cow::Borrowed(f.rule.as_str()),
-            location: location_of(f),
-            message: Cow::Borrowed(f.message.as_str()),
-            exception,
-            blocks: !let_through,
-        });
     }
     #[allow(clippy::cast_precision_loss)] // finding counts far below 2^52
     let value = blocking as f64;
@@ -772,7 +816,7 @@ fn custom_gate<'a>(
             }
             continue;
         }
-        let exception = apply_exceptions(ctx, &f.id, None, f.severity, &mut log);
+        let exception = apply_exceptions(ctx, &f.id, None, f.severity, &mut log).map(Box::new);
         let let_through = exception.as_ref().is_some_and(|e| e.status != "refused");
         if !let_through {
             blocking += 1;

@@ -242,18 +242,20 @@ mod tests {
             rule: Cow::Borrowed("rule \"quoted\"\n\u{1}é"),
             location: (!i.is_multiple_of(3)).then(|| Cow::Owned(format!("src/a{i}.py:{i}"))),
             message: Cow::Owned(format!("finding {i}\t\\ {}", "x".repeat(i % 7))),
-            exception: (i.is_multiple_of(5)).then(|| ExceptionRef {
-                source: "exception".to_owned(),
-                status: if i.is_multiple_of(10) {
-                    "refused"
-                } else {
-                    "applied"
-                }
-                .to_owned(),
-                file: Some("ex.json".to_owned()),
-                owner: (i.is_multiple_of(4)).then(|| "a@example.com".to_owned()),
-                expires: Some("2030-01-01".to_owned()),
-                reason: None,
+            exception: (i.is_multiple_of(5)).then(|| {
+                Box::new(ExceptionRef {
+                    source: "exception".to_owned(),
+                    status: if i.is_multiple_of(10) {
+                        "refused"
+                    } else {
+                        "applied"
+                    }
+                    .to_owned(),
+                    file: Some("ex.json".to_owned()),
+                    owner: (i.is_multiple_of(4)).then(|| "a@example.com".to_owned()),
+                    expires: Some("2030-01-01".to_owned()),
+                    reason: None,
+                })
             }),
             blocks: !i.is_multiple_of(5),
         }
