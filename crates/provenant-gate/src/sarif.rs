@@ -141,6 +141,33 @@ fn status_word(s: Status) -> &'static str {
     }
 }
 
+/// What a result says of one listed finding or backlog item.
+#[derive(Clone, Copy)]
+struct Listed<'d> {
+    level: &'static str,
+    location: Option<&'d str>,
+    message: &'d str,
+    id: &'d str,
+    rule: &'d str,
+    severity: &'static str,
+    backlog: bool,
+}
+
+fn result(listed: Listed<'_>, suppressions: Vec<Suppression>) -> SarifResult<'_> {
+    SarifResult {
+        level: listed.level,
+        locations: location(listed.location),
+        message: Message { text: listed.message },
+        partial_fingerprints: Fingerprints { id: listed.id },
+        properties: ResultProperties {
+            backlog: listed.backlog,
+            severity: listed.severity,
+        },
+        rule_id: listed.rule,
+        suppressions,
+    }
+}
+
 fn finding_result<'d>(f: &'d DecisionFinding<'_>) -> SarifResult<'d> {
     let suppressions = match &f.exception {
         Some(e) if e.status != "refused" => vec![Suppression {
@@ -153,33 +180,29 @@ fn finding_result<'d>(f: &'d DecisionFinding<'_>) -> SarifResult<'d> {
         }],
         _ => Vec::new(),
     };
-    SarifResult {
+    let listed = Listed {
         level: level_of(f),
-        locations: location(f.location.as_deref()),
-        message: Message { text: &f.message },
-        partial_fingerprints: Fingerprints { id: &f.id },
-        properties: ResultProperties {
-            backlog: false,
-            severity: f.severity.as_str(),
-        },
-        rule_id: &f.rule,
-        suppressions,
-    }
+        location: f.location.as_deref(),
+        message: &f.message,
+        id: &f.id,
+        rule: &f.rule,
+        severity: f.severity.as_str(),
+        backlog: false,
+    };
+    result(listed, suppressions)
 }
 
 fn backlog_result<'d>(b: &'d BacklogItem<'_>) -> SarifResult<'d> {
-    SarifResult {
+    let listed = Listed {
         level: "warning",
-        locations: location(b.location.as_deref()),
-        message: Message { text: &b.message },
-        partial_fingerprints: Fingerprints { id: &b.id },
-        properties: ResultProperties {
-            backlog: true,
-            severity: b.severity.as_str(),
-        },
-        rule_id: &b.rule,
-        suppressions: Vec::new(),
-    }
+        location: b.location.as_deref(),
+        message: &b.message,
+        id: &b.id,
+        rule: &b.rule,
+        severity: b.severity.as_str(),
+        backlog: true,
+    };
+    result(listed, Vec::new())
 }
 
 /// The SARIF log of `decision`, borrowing from it.
@@ -221,5 +244,114 @@ pub fn to_sarif<'d>(decision: &'d Decision<'_>, version: &'d str) -> Log<'d> {
         schema: "https://json.schemastore.org/sarif-2.1.0.json",
         runs,
         version: "2.1.0",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use provenant_findings::Severity;
+    use serde_json::json;
+
+    use super::*;
+    use crate::evaluate::{ExceptionRef, GateResult, Verdict};
+
+    fn finding(
+        id: &'static str,
+        location: Option<&'static str>,
+        exception: Option<ExceptionRef>,
+    ) -> DecisionFinding<'static> {
+        DecisionFinding {
+            id: Cow::Borrowed(id),
+            severity: Severity::High,
+            rule: Cow::Borrowed("r1"),
+            location: location.map(Cow::Borrowed),
+            message: Cow::Borrowed("bad \"thing\""),
+            // As the evaluation sets it: a refused exception lets nothing through.
+            blocks: exception.as_ref().is_none_or(|e| e.status == "refused"),
+            exception: exception.map(Box::new),
+        }
+    }
+
+    /// The log has the shape and the key order the SARIF writer had when it built a `Value` (keys sorted):
+    /// exceptions applied become accepted suppressions, refused ones none, backlog items warnings.
+    #[test]
+    fn sarif_log_is_written_with_sorted_keys_suppressions_and_backlog() {
+        let applied = ExceptionRef {
+            source: "exception".to_owned(),
+            status: "applied".to_owned(),
+            file: Some("ex.json".to_owned()),
+            owner: Some("a@example.com".to_owned()),
+            expires: Some("2030-01-01".to_owned()),
+            reason: None,
+        };
+        let refused = ExceptionRef {
+            status: "refused".to_owned(),
+            reason: Some("expired".to_owned()),
+            ..applied.clone()
+        };
+        let decision = Decision {
+            decision: Verdict::Block,
+            gates: vec![GateResult {
+                id: "sast".to_owned(),
+                status: Status::Block,
+                value: Some(1.0),
+                threshold: Some(0.0),
+                findings: vec![
+                    finding("a", Some("src/a.py:3"), None),
+                    finding("b", Some("src/b.py"), Some(applied)),
+                    finding("c", None, Some(refused)),
+                ],
+                exceptions: Vec::new(),
+            }],
+            backlog: vec![BacklogItem {
+                id: Cow::Borrowed("d"),
+                gate: Cow::Borrowed("sast"),
+                severity: Severity::Low,
+                rule: Cow::Borrowed("r0"),
+                location: Some(Cow::Borrowed("x:0")),
+                message: Cow::Borrowed("low"),
+            }],
+            evidence: Vec::new(),
+            notices: Vec::new(),
+        };
+        let result = |id: &str, level: &str, locations: serde_json::Value| {
+            json!({"level": level, "locations": locations, "message": {"text": "bad \"thing\""},
+                   "partialFingerprints": {"provenantFindingId/v1": id},
+                   "properties": {"severity": "high"}, "ruleId": "r1"})
+        };
+        let mut suppressed = result(
+            "b",
+            "note",
+            json!([{"physicalLocation": {"artifactLocation": {"uri": "src/b.py"}}}]),
+        );
+        suppressed["suppressions"] = json!([{"justification": "exception owned by a@example.com",
+                                             "kind": "external", "status": "accepted"}]);
+        let expected = json!({
+            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+            "runs": [{
+                "properties": {"gate": "sast", "status": "block", "threshold": 0.0, "value": 1.0},
+                "results": [
+                    result("a", "error", json!([{"physicalLocation": {"artifactLocation": {"uri": "src/a.py"},
+                                                                      "region": {"startLine": 3}}}])),
+                    suppressed,
+                    result("c", "error", json!([])),
+                    {"level": "warning",
+                     "locations": [{"physicalLocation": {"artifactLocation": {"uri": "x:0"}}}],
+                     "message": {"text": "low"}, "partialFingerprints": {"provenantFindingId/v1": "d"},
+                     "properties": {"backlog": true, "severity": "low"}, "ruleId": "r0"},
+                ],
+                "tool": {"driver": {"informationUri": "https://provenant.dev/docs/gates",
+                                    "name": "provenant-gate/sast",
+                                    "rules": [{"id": "r0"}, {"id": "r1"}], "semanticVersion": "9.9.9"}},
+            }],
+            "version": "2.1.0",
+        });
+        let log = to_sarif(&decision, "9.9.9");
+        assert_eq!(
+            serde_json::to_string_pretty(&log).unwrap(),
+            serde_json::to_string_pretty(&expected).unwrap()
+        );
     }
 }
