@@ -856,3 +856,35 @@ fn change_record_reads_evidence_attached_only_as_referrers() {
     );
     assert_eq!(in_ledger("https://cyclonedx.org/bom"), 1);
 }
+
+/// `change-record` takes its image by digest through the shared IMAGE@DIGEST parser: a tag alone, or no
+/// image reference at all, is a usage error (exit 2) before any ledger is opened.
+#[test]
+fn change_record_refuses_a_tag_or_a_bad_reference_as_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for (image, words) in [
+        (
+            "registry.example.com/prod/app:1.0",
+            "names no digest: give the image by digest",
+        ),
+        ("Not An Image!", "is not an image reference"),
+    ] {
+        let out = p(
+            d,
+            &[
+                "change-record",
+                image,
+                "--env",
+                "test",
+                "--ledger",
+                "sqlite:ledger.db",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+        assert!(stderr(&out).contains(words), "{}", stderr(&out));
+        assert!(stderr(&out).contains("<IMAGE@DIGEST>"), "{}", stderr(&out));
+        assert!(!d.join("ledger.db").exists());
+    }
+}

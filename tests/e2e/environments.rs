@@ -257,6 +257,7 @@ fn approve_refuses_a_tag_and_a_bad_environment_name_without_writing() {
     key(d, "rm");
     for (image, env, words) in [
         ("registry.example.com/prod/app:1.0", "prod", "by digest"),
+        ("Not An Image!", "prod", "is not an image reference"),
         (
             "registry.example.com/prod/app@sha256:0000000000000000000000000000000000000000000000000000000000000000",
             "Prod!",

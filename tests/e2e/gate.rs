@@ -166,7 +166,77 @@ fn gate_blocks_on_a_high_finding_and_passes_with_a_signed_exception() {
             ],
         );
         assert!(out.status.success(), "{}", stderr(&out));
+        // The text form: one line naming the file, the finding, the expiry and the role.
+        assert_eq!(
+            stdout(&out),
+            format!("Wrote {file} (exception for {id} until 2026-06-30, signed as security-lead)\n")
+        );
     }
+    // With --output json: the file written, the finding, its owner, the expiry and the role.
+    let out = p(
+        t.path(),
+        &[
+            "gate",
+            "exception",
+            "create",
+            "--finding",
+            &id,
+            "--owner",
+            "dev@example.com",
+            "--rationale",
+            "input is a constant",
+            "--expires",
+            "2026-06-30",
+            "--role",
+            "security-lead",
+            "--key",
+            "sec.key",
+            "-o",
+            "exc-json.json",
+            "--output",
+            "json",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        json_of(&out),
+        serde_json::json!({
+            "exception": "exc-json.json",
+            "finding": id,
+            "owner": "dev@example.com",
+            "expires": "2026-06-30",
+            "role": "security-lead",
+        })
+    );
+    assert!(t.path().join("exc-json.json").is_file());
+    // The global `--output json`, given before `gate`, reports the same.
+    let out = p(
+        t.path(),
+        &[
+            "--output",
+            "json",
+            "gate",
+            "exception",
+            "create",
+            "--finding",
+            &id,
+            "--owner",
+            "dev@example.com",
+            "--rationale",
+            "input is a constant",
+            "--expires",
+            "2026-06-30",
+            "--role",
+            "security-lead",
+            "--key",
+            "sec.key",
+            "-o",
+            "exc-global.json",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json_of(&out)["exception"], "exc-global.json");
+    assert_eq!(json_of(&out)["owner"], "dev@example.com");
     let out = p(
         t.path(),
         &[

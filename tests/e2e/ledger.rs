@@ -217,6 +217,58 @@ fn init_append_get_and_checkpoint() {
     assert_eq!(again.status.code(), Some(2));
 }
 
+/// `ledger checkpoint --output json`: the checkpoint's origin, size and root hash as its note's text
+/// writes them, and the whole signed note, which verifies as a saved checkpoint; the text form is the
+/// note alone, byte for byte.
+#[test]
+fn checkpoint_json_reads_origin_size_and_root_from_the_signed_note() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    init(d);
+    let files = [event(d, 1, A), event(d, 2, B), event(d, 3, A)];
+    append(d, &[&files[0], &files[1], &files[2]]);
+    let base = [
+        "ledger",
+        "checkpoint",
+        "--ledger",
+        "sqlite:l.db",
+        "--note-key",
+        "note.key",
+    ];
+    let text = ok(d, &base);
+    let lines: Vec<&str> = text.split('\n').collect();
+    assert_eq!(lines[..2], ["example.com/audit", "3"], "{text}");
+    assert!(text.contains("\n\n— example.com/audit "), "{text}");
+    let doc: serde_json::Value =
+        serde_json::from_str(&ok(d, &[&base[..], &["--output", "json"]].concat())).unwrap();
+    assert_eq!(doc["origin"], "example.com/audit", "{doc}");
+    assert_eq!(doc["size"], 3, "{doc}");
+    let note = doc["note"].as_str().unwrap();
+    // The root hash is the note's third line; the tree's root, as `ledger prove` computes it.
+    assert_eq!(doc["root_hash"], note.split('\n').nth(2).unwrap(), "{doc}");
+    let proof: serde_json::Value = serde_json::from_str(&ok(
+        d,
+        &[
+            "ledger",
+            "prove",
+            "--ledger",
+            "sqlite:l.db",
+            "--index",
+            "0",
+            "--output",
+            "json",
+        ],
+    ))
+    .unwrap();
+    assert_eq!(doc["root_hash"], proof["rootHash"], "{doc} {proof}");
+    // Local checkpoints are signed when asked for: the same tree, the same signature (Ed25519).
+    assert_eq!(note, text);
+    assert_eq!(doc.as_object().unwrap().len(), 4, "{doc}");
+    fs::write(d.join("saved.checkpoint"), note).unwrap();
+    let opened = reference_ok(d, &["checkpoint", "saved.checkpoint", "note.pub"]);
+    assert!(opened.starts_with("example.com/audit 3 "), "{opened}");
+}
+
 #[test]
 fn append_refuses_non_statements_and_foreign_keys() {
     let t = tempfile::tempdir().unwrap();

@@ -136,6 +136,17 @@ fn every_ledger_command_works_against_a_served_ledger() {
     let saved = ok(d, Some(AUDITOR), &["ledger", "checkpoint", "--ledger", &url]);
     fs::write(d.join("saved.checkpoint"), &saved).unwrap();
     assert!(saved.starts_with("example.com/audit\n3\n"), "{saved}");
+    // As JSON: the server's note, whole, and its body read from it.
+    let doc: serde_json::Value = serde_json::from_str(&ok(
+        d,
+        Some(AUDITOR),
+        &["ledger", "checkpoint", "--ledger", &url, "--output", "json"],
+    ))
+    .unwrap();
+    assert_eq!(doc["origin"], "example.com/audit", "{doc}");
+    assert_eq!(doc["size"], 3, "{doc}");
+    assert_eq!(doc["root_hash"], saved.split('\n').nth(2).unwrap(), "{doc}");
+    assert_eq!(doc["note"], saved.as_str(), "{doc}");
 
     let s = statement(d, 3).display().to_string();
     ok(d, Some(WRITER), &["ledger", "append", "--ledger", &url, &s]);
@@ -297,6 +308,40 @@ fn append_one(dir: &Path, ledger: &str, token: Option<&str>, file: &Path, acked:
             file.to_owned(),
         ));
     }
+}
+
+/// A server whose checkpoint note cannot be read as a signed checkpoint: `ledger checkpoint --output
+/// json` exits 2 naming what is wrong, where the text form hands the note on as it is.
+#[test]
+fn checkpoint_json_refuses_a_note_that_is_not_a_signed_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let server = std::sync::Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
+    let url = format!("http://{}", server.server_addr().to_ip().unwrap());
+    // A checkpoint's text with no blank line and no signature after it.
+    let body = "example.com/audit\n3\n3Q9pBMwxaYxkW2H96rrBFRd1EhJSUaho6cRY3UqEFqg=\n";
+    let s = server.clone();
+    std::thread::spawn(move || {
+        for r in s.incoming_requests() {
+            let _ = r.respond(tiny_http::Response::from_string(body));
+        }
+    });
+    let text = p(d, Some(AUDITOR), &["ledger", "checkpoint", "--ledger", &url]);
+    assert!(text.status.success(), "{}", stderr(&text));
+    assert_eq!(stdout(&text), body);
+    let json = p(
+        d,
+        Some(AUDITOR),
+        &["ledger", "checkpoint", "--ledger", &url, "--output", "json"],
+    );
+    assert_eq!(json.status.code(), Some(2), "{}{}", stdout(&json), stderr(&json));
+    assert!(stdout(&json).is_empty(), "{}", stdout(&json));
+    assert!(
+        stderr(&json).contains("no blank line between its text and its signatures"),
+        "{}",
+        stderr(&json)
+    );
+    server.unblock();
 }
 
 /// Every acknowledged append at its index with its leaf hash, no gaps, every saved checkpoint

@@ -986,31 +986,30 @@ fn snapshot_gate_policy_evaluate_and_exception() {
         .as_str()
         .unwrap()
         .to_owned();
-    // `gate exception create` has no `--output` (it prints one line and writes the bundle): text only.
-    insta::assert_snapshot!(
+    // `gate exception create` writes the bundle and reports it, as text and as JSON (the same bundle:
+    // the key is Ed25519, its signature deterministic).
+    text_and_json(
+        d,
         "gate_exception_create",
-        output(
-            d,
-            &[
-                "gate",
-                "exception",
-                "create",
-                "--finding",
-                &finding,
-                "--owner",
-                "dev@example.com",
-                "--rationale",
-                "input is a constant",
-                "--expires",
-                "2026-06-30",
-                "--role",
-                "security-lead",
-                "--key",
-                "ed.key",
-                "-o",
-                "exception.json",
-            ],
-        )
+        &[
+            "gate",
+            "exception",
+            "create",
+            "--finding",
+            &finding,
+            "--owner",
+            "dev@example.com",
+            "--rationale",
+            "input is a constant",
+            "--expires",
+            "2026-06-30",
+            "--role",
+            "security-lead",
+            "--key",
+            "ed.key",
+            "-o",
+            "exception.json",
+        ],
     );
     text_and_json(
         d,

@@ -73,7 +73,7 @@ pub(crate) fn parse_image_by_digest(text: &str) -> Result<ImageByDigest, String>
         .map_err(|e| format!("{text} is not an image reference: {e}"))?;
     let digest = *reference
         .digest()
-        .ok_or_else(|| format!("{text} names no digest: give IMAGE@sha256:HEX"))?;
+        .ok_or_else(|| format!("{text} names no digest: give the image by digest (IMAGE@sha256:HEX)"))?;
     Ok(ImageByDigest {
         repository: reference.location(),
         digest,

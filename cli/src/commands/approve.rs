@@ -12,7 +12,9 @@ use provenant_records::Record as _;
 use provenant_records::approval::{Approval, ChangeRef};
 
 use crate::Outcome;
-use crate::args::{GlobalArgs, KeylessArgs, LedgerArg, OutputFormat, RegistryArgs};
+use crate::args::{
+    GlobalArgs, ImageByDigest, KeylessArgs, LedgerArg, OutputFormat, RegistryArgs, parse_image_by_digest,
+};
 use crate::output::{print_bytes, print_json};
 
 /// `provenant approve`.
@@ -24,8 +26,8 @@ ROLE in the roles file, once per identity, and (with separation of duties) when 
 commit's author or committer nor the signer of its build or packaging provenance.")]
 pub(crate) struct ApproveArgs {
     /// The image approved, by digest (REGISTRY/REPO@sha256:HEX or oci:DIR@sha256:HEX).
-    #[arg(value_name = "IMAGE@DIGEST")]
-    pub(crate) image: String,
+    #[arg(value_name = "IMAGE@DIGEST", value_parser = parse_image_by_digest)]
+    pub(crate) image: ImageByDigest,
     /// The environment approved for.
     #[arg(long = "env", value_name = "NAME")]
     pub(crate) environment: String,
@@ -72,16 +74,8 @@ struct Approved<'a> {
 }
 
 pub(crate) fn run(global: &GlobalArgs, args: &ApproveArgs) -> anyhow::Result<Outcome> {
-    let reference: provenant_oci::Reference = args
-        .image
-        .parse()
-        .with_context(|| format!("{} is not an image reference", args.image))?;
-    let digest = *reference.digest().with_context(|| {
-        format!(
-            "approve an image by digest (IMAGE@sha256:HEX), not {}",
-            args.image
-        )
-    })?;
+    let reference = &args.image.reference;
+    let digest = args.image.digest;
     anyhow::ensure!(
         provenant_env::config::Name::parse(&args.environment).is_some(),
         "--env {}: an environment name is lower-case letters, digits and '-'",
@@ -123,7 +117,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &ApproveArgs) -> anyhow::Result<Out
         .map(|a| a.index)
         .context("the ledger appended nothing")?;
     if args.attach {
-        attach(args, &reference, &digest, &bundle)?;
+        attach(args, reference, &digest, &bundle)?;
     }
     let report = Approved {
         subject: digest.to_string(),

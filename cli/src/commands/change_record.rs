@@ -10,7 +10,9 @@ use clap::{Args, ValueEnum};
 use provenant_env::change_record::ChangeRecord;
 
 use crate::Outcome;
-use crate::args::{EnvironmentsArgs, GlobalArgs, LedgerArg, OutputFormat, RegistryArgs};
+use crate::args::{
+    EnvironmentsArgs, GlobalArgs, ImageByDigest, LedgerArg, OutputFormat, RegistryArgs, parse_image_by_digest,
+};
 use crate::output::print_bytes;
 
 /// A document format other than `--output`'s.
@@ -36,8 +38,8 @@ statement about the image."
 )]
 pub(crate) struct ChangeRecordArgs {
     /// The image, by digest (REGISTRY/REPO@sha256:HEX or oci:DIR@sha256:HEX).
-    #[arg(value_name = "IMAGE@DIGEST")]
-    pub(crate) image: String,
+    #[arg(value_name = "IMAGE@DIGEST", value_parser = parse_image_by_digest)]
+    pub(crate) image: ImageByDigest,
     /// The environment it is to be promoted into.
     #[arg(long = "env", value_name = "NAME")]
     pub(crate) environment: String,
@@ -60,16 +62,8 @@ pub(crate) fn run(global: &GlobalArgs, args: &ChangeRecordArgs) -> anyhow::Resul
         !(args.format.is_some() && global.output == OutputFormat::Json),
         "--format markdown and --output json are two formats: give one"
     );
-    let reference: provenant_oci::Reference = args
-        .image
-        .parse()
-        .with_context(|| format!("{} is not an image reference", args.image))?;
-    let digest = *reference.digest().with_context(|| {
-        format!(
-            "a change record names the image by digest (…@sha256:HEX), not {}",
-            args.image
-        )
-    })?;
+    let reference = &args.image.reference;
+    let digest = args.image.digest;
     let loaded = args.environments.load()?;
     let store = args.ledger.open()?;
     // The ledger's integration time: SOURCE_DATE_EPOCH when set, else now.
@@ -77,7 +71,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &ChangeRecordArgs) -> anyhow::Resul
     // Evidence attached to the image, as a governed promotion reads it: each bundle verified for a
     // holder of a role; what verifies and the ledger lacks is appended before the record is made.
     let client = args.registry.client(None)?;
-    let image = provenant_registry::open_store(&reference, &client, false)?;
+    let image = provenant_registry::open_store(reference, &client, false)?;
     let found = provenant_env::attached::discover(image.as_ref(), &digest)?;
     let selection = provenant_env::attached::select(
         store.as_ref(),
@@ -107,7 +101,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &ChangeRecordArgs) -> anyhow::Resul
     }
     let canonical = record.canonical()?;
     let change_digest = provenant_digest::Algorithm::Sha256.hash_bytes(&canonical);
-    let entry = record.statement(&reference.location())?;
+    let entry = record.statement(&args.image.repository)?;
     let appended = store
         .append(std::slice::from_ref(&entry), at)
         .context("cannot record the change record in the ledger")?;

@@ -30,7 +30,8 @@ const MAX_EVIDENCE: u64 = provenant_findings::MAX_INPUT as u64;
 const MAX_SMALL: u64 = 16 << 20;
 
 /// `provenant gate ...`: the rest of the command line, parsed by [`GateCli`]. `gate evaluate` takes its own
-/// `--output text|json|sarif`, which the global `--output` (text or json) cannot carry.
+/// `--output text|json|sarif`, which the global `--output` (text or json) cannot carry, and `gate exception
+/// create` its own `--output text|json`: an `--output` after `gate` is the gate parser's.
 #[derive(Debug, Args)]
 #[command(disable_help_flag = true)]
 pub(crate) struct GateArgs {
@@ -124,6 +125,9 @@ pub(crate) struct ExceptionCreateArgs {
     /// Where to write the signed exception.
     #[arg(short = 'o', long = "out", value_name = "FILE")]
     pub(crate) out: PathBuf,
+    /// Output format of the report (the global `--output` given before `gate` when absent).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub(crate) output: Option<OutputFormat>,
 }
 
 /// How `gate evaluate` renders its decision.
@@ -263,10 +267,11 @@ fn exception_create(global: &GlobalArgs, args: &ExceptionCreateArgs) -> anyhow::
         .sign_statement(args.key.as_deref(), &statement.to_json(), None, "statement")
         .context("cannot sign the exception")?;
     crate::shared::write_atomic(&args.out, &bundle.to_json_v0_3()?)?;
-    match global.output {
+    match args.output.unwrap_or(global.output) {
         OutputFormat::Json => print_json(&serde_json::json!({
             "exception": args.out.display().to_string(),
             "finding": exception.finding,
+            "owner": exception.owner,
             "role": exception.role,
             "expires": exception.expires,
         }))?,

@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use base64::Engine as _;
 use clap::{Args, Subcommand};
 use provenant_keys::cosign;
 use provenant_ledger::entry::{EntryKeys, MAX_ENTRY_BYTES};
-use provenant_ledger::{Hash, NoteVerifier};
+use provenant_ledger::{Checkpoint, Hash, NoteVerifier};
 use provenant_ledger_store::audit::{self, AuditFailure};
 use provenant_ledger_store::redaction::redaction_statement;
 use provenant_ledger_store::{LedgerStore, Location, Query};
@@ -244,7 +245,7 @@ pub(crate) fn run(global: &GlobalArgs, command: &LedgerCommand) -> anyhow::Resul
     match command {
         LedgerCommand::Init(a) => init(global, a),
         LedgerCommand::Append(a) => append(global, a),
-        LedgerCommand::Checkpoint(a) => checkpoint(a),
+        LedgerCommand::Checkpoint(a) => checkpoint(global, a),
         LedgerCommand::Get(a) => get(a),
         LedgerCommand::Prove(a) => prove(global, a),
         LedgerCommand::Query(a) => query(global, a),
@@ -429,21 +430,55 @@ fn append(global: &GlobalArgs, args: &AppendArgs) -> anyhow::Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-fn checkpoint(args: &CheckpointArgs) -> anyhow::Result<Outcome> {
-    if is_remote(&args.ledger) {
+fn checkpoint(global: &GlobalArgs, args: &CheckpointArgs) -> anyhow::Result<Outcome> {
+    let note = if is_remote(&args.ledger) {
         // The server's latest signed checkpoint, as it hands it out.
         let store = open(&args.ledger)?;
-        let note = store
+        store
             .latest_checkpoint()?
-            .context("the ledger server has no checkpoint")?;
-        print_bytes(&note)?;
-        return Ok(Outcome::Success);
+            .context("the ledger server has no checkpoint")?
+    } else {
+        let signer = load_note_key(args.note_key.required()?)?;
+        let store = open(&args.ledger)?;
+        check_key_is_the_ledgers(store.as_ref(), &signer)?;
+        sign_checkpoint(store.as_ref(), &signer)?
+    };
+    match global.output {
+        OutputFormat::Json => print_json(&CheckpointReport::of(&note)?)?,
+        OutputFormat::Text => print_bytes(&note)?,
     }
-    let signer = load_note_key(args.note_key.required()?)?;
-    let store = open(&args.ledger)?;
-    check_key_is_the_ledgers(store.as_ref(), &signer)?;
-    print_bytes(&sign_checkpoint(store.as_ref(), &signer)?)?;
     Ok(Outcome::Success)
+}
+
+/// What `ledger checkpoint --output json` prints: the checkpoint's body, read from its note, and the note.
+#[derive(Serialize)]
+struct CheckpointReport<'a> {
+    origin: String,
+    size: u64,
+    /// The root hash, base64 as the note writes it.
+    root_hash: String,
+    /// The whole signed note.
+    note: &'a str,
+}
+
+impl CheckpointReport<'_> {
+    /// Reads a signed note's text (up to the blank line before its signatures) as a C2SP checkpoint.
+    /// The signatures are not checked here: `ledger verify` does that.
+    fn of(note: &[u8]) -> anyhow::Result<CheckpointReport<'_>> {
+        let text = std::str::from_utf8(note).context("the checkpoint note is not UTF-8 text")?;
+        let body_end = text
+            .find("\n\n")
+            .context("the checkpoint note has no blank line between its text and its signatures")?;
+        let body = text.get(..=body_end).unwrap_or_default();
+        let cp =
+            Checkpoint::parse(body.as_bytes()).context("the checkpoint note's text is not a checkpoint")?;
+        Ok(CheckpointReport {
+            origin: cp.origin,
+            size: cp.size,
+            root_hash: base64::engine::general_purpose::STANDARD.encode(&cp.root_hash),
+            note: text,
+        })
+    }
 }
 
 fn get(args: &GetArgs) -> anyhow::Result<Outcome> {
