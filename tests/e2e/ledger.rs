@@ -245,7 +245,7 @@ fn checkpoint_json_reads_origin_size_and_root_from_the_signed_note() {
     assert_eq!(doc["size"], 3, "{doc}");
     let note = doc["note"].as_str().unwrap();
     // The root hash is the note's third line; the tree's root, as `ledger prove` computes it.
-    assert_eq!(doc["root_hash"], note.split('\n').nth(2).unwrap(), "{doc}");
+    assert_eq!(doc["rootHash"], note.split('\n').nth(2).unwrap(), "{doc}");
     let proof: serde_json::Value = serde_json::from_str(&ok(
         d,
         &[
@@ -260,7 +260,7 @@ fn checkpoint_json_reads_origin_size_and_root_from_the_signed_note() {
         ],
     ))
     .unwrap();
-    assert_eq!(doc["root_hash"], proof["rootHash"], "{doc} {proof}");
+    assert_eq!(doc["rootHash"], proof["rootHash"], "{doc} {proof}");
     // Local checkpoints are signed when asked for: the same tree, the same signature (Ed25519).
     assert_eq!(note, text);
     assert_eq!(doc.as_object().unwrap().len(), 4, "{doc}");

@@ -145,7 +145,7 @@ fn every_ledger_command_works_against_a_served_ledger() {
     .unwrap();
     assert_eq!(doc["origin"], "example.com/audit", "{doc}");
     assert_eq!(doc["size"], 3, "{doc}");
-    assert_eq!(doc["root_hash"], saved.split('\n').nth(2).unwrap(), "{doc}");
+    assert_eq!(doc["rootHash"], saved.split('\n').nth(2).unwrap(), "{doc}");
     assert_eq!(doc["note"], saved.as_str(), "{doc}");
 
     let s = statement(d, 3).display().to_string();

@@ -455,7 +455,8 @@ fn checkpoint(global: &GlobalArgs, args: &CheckpointArgs) -> anyhow::Result<Outc
 struct CheckpointReport<'a> {
     origin: String,
     size: u64,
-    /// The root hash, base64 as the note writes it.
+    /// The root hash, base64 as the note writes it (`rootHash`, as `ledger prove` spells it).
+    #[serde(rename = "rootHash")]
     root_hash: String,
     /// The whole signed note.
     note: &'a str,
