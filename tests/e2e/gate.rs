@@ -141,41 +141,10 @@ fn gate_blocks_on_a_high_finding_and_passes_with_a_signed_exception() {
     );
     assert!(text.ends_with("Decision: BLOCK\n"), "{text}");
 
-    // A signed exception from the role's holder lets it pass; the stranger's is refused.
-    for (key, file) in [("sec.key", "exc.json"), ("stranger.key", "bad.json")] {
-        let out = p(
-            t.path(),
-            &[
-                "gate",
-                "exception",
-                "create",
-                "--finding",
-                &id,
-                "--owner",
-                "dev@example.com",
-                "--rationale",
-                "input is a constant",
-                "--expires",
-                "2026-06-30",
-                "--role",
-                "security-lead",
-                "--key",
-                key,
-                "-o",
-                file,
-            ],
-        );
-        assert!(out.status.success(), "{}", stderr(&out));
-        // The text form: one line naming the file, the finding, the expiry and the role.
-        assert_eq!(
-            stdout(&out),
-            format!("Wrote {file} (exception for {id} until 2026-06-30, signed as security-lead)\n")
-        );
-    }
-    // With --output json: the file written, the finding, its owner, the expiry and the role.
-    let out = p(
-        t.path(),
-        &[
+    // `gate exception create` for the finding, signed with `key` into `file`; `before` goes before `gate`
+    // (global options), `after` after the command's own.
+    let create = |before: &[&str], key: &str, file: &str, after: &[&str]| {
+        let own: [&str; 17] = [
             "gate",
             "exception",
             "create",
@@ -190,13 +159,24 @@ fn gate_blocks_on_a_high_finding_and_passes_with_a_signed_exception() {
             "--role",
             "security-lead",
             "--key",
-            "sec.key",
+            key,
             "-o",
-            "exc-json.json",
-            "--output",
-            "json",
-        ],
-    );
+            file,
+        ];
+        p(t.path(), &[before, &own[..], after].concat())
+    };
+    // A signed exception from the role's holder lets it pass; the stranger's is refused.
+    for (key, file) in [("sec.key", "exc.json"), ("stranger.key", "bad.json")] {
+        let out = create(&[], key, file, &[]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        // The text form: one line naming the file, the finding, the expiry and the role.
+        assert_eq!(
+            stdout(&out),
+            format!("Wrote {file} (exception for {id} until 2026-06-30, signed as security-lead)\n")
+        );
+    }
+    // With --output json: the file written, the finding, its owner, the expiry and the role.
+    let out = create(&[], "sec.key", "exc-json.json", &["--output", "json"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         json_of(&out),
@@ -210,30 +190,7 @@ fn gate_blocks_on_a_high_finding_and_passes_with_a_signed_exception() {
     );
     assert!(t.path().join("exc-json.json").is_file());
     // The global `--output json`, given before `gate`, reports the same.
-    let out = p(
-        t.path(),
-        &[
-            "--output",
-            "json",
-            "gate",
-            "exception",
-            "create",
-            "--finding",
-            &id,
-            "--owner",
-            "dev@example.com",
-            "--rationale",
-            "input is a constant",
-            "--expires",
-            "2026-06-30",
-            "--role",
-            "security-lead",
-            "--key",
-            "sec.key",
-            "-o",
-            "exc-global.json",
-        ],
-    );
+    let out = create(&["--output", "json"], "sec.key", "exc-global.json", &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(json_of(&out)["exception"], "exc-global.json");
     assert_eq!(json_of(&out)["owner"], "dev@example.com");
