@@ -11,7 +11,6 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -458,44 +457,16 @@ impl<'t> RunContext<'t> {
     }
 
     /// The findings of `results` (each a result's JSON text, its syntax already checked) appended to
-    /// `out` in order. The results are independent: a large run's are read in parallel, each finding
-    /// written straight into its slot (no chunk is copied after).
+    /// `out` in order: results kept until their run's tool was read, read in parallel pieces.
     fn push_all(&self, results: &[&RawValue], out: &mut Vec<Finding>) -> Result<(), Unusual> {
         use rayon::prelude::*;
-        let read_one = |raw: &&RawValue| -> Result<Option<Finding>, Unusual> {
-            let result: ResultT<'_> = serde_json::from_str(raw.get()).map_err(|_| Unusual)?;
-            self.finding(&result)
-        };
-        if results.len() <= PARALLEL_CHUNK {
-            for raw in results {
-                out.extend(read_one(raw)?);
-            }
-            return Ok(());
-        }
-        let unusual = AtomicBool::new(false);
-        let mut slots: Vec<Option<Finding>> = Vec::new();
-        results
-            .par_iter()
-            .with_min_len(PARALLEL_CHUNK)
-            .map(|raw| {
-                if unusual.load(Ordering::Relaxed) {
-                    return None;
-                }
-                read_one(raw).unwrap_or_else(|Unusual| {
-                    unusual.store(true, Ordering::Relaxed);
-                    None
-                })
-            })
-            .collect_into_vec(&mut slots);
-        if unusual.into_inner() {
-            return Err(Unusual);
-        }
-        // Collected in place: the slots' buffer becomes the findings'.
-        let findings: Vec<Finding> = slots.into_iter().flatten().collect();
-        if out.is_empty() {
-            *out = findings;
-        } else {
-            out.extend(findings);
+        let pieces = results
+            .par_chunks(PARALLEL_CHUNK)
+            .map(|piece| self.read_piece(piece))
+            .collect::<Result<Vec<_>, Unusual>>()?;
+        out.reserve(pieces.iter().map(Vec::len).sum());
+        for piece in pieces {
+            out.extend(piece);
         }
         Ok(())
     }
