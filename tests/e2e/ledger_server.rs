@@ -310,15 +310,15 @@ fn append_one(dir: &Path, ledger: &str, token: Option<&str>, file: &Path, acked:
     }
 }
 
-/// A server whose checkpoint note cannot be read as a signed checkpoint: `ledger checkpoint --output
-/// json` exits 2 naming what is wrong, where the text form hands the note on as it is.
+/// A server whose checkpoint note is not a signed note (a checkpoint's text with no blank line and no
+/// signature after it, which c2sp.org/signed-note does not allow): `ledger checkpoint` exits 2 naming
+/// what is wrong, in text and in JSON alike, and prints nothing.
 #[test]
-fn checkpoint_json_refuses_a_note_that_is_not_a_signed_checkpoint() {
+fn checkpoint_refuses_a_note_that_is_not_a_signed_checkpoint() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let server = std::sync::Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
     let url = format!("http://{}", server.server_addr().to_ip().unwrap());
-    // A checkpoint's text with no blank line and no signature after it.
     let body = "example.com/audit\n3\n3Q9pBMwxaYxkW2H96rrBFRd1EhJSUaho6cRY3UqEFqg=\n";
     let s = server.clone();
     std::thread::spawn(move || {
@@ -326,21 +326,26 @@ fn checkpoint_json_refuses_a_note_that_is_not_a_signed_checkpoint() {
             let _ = r.respond(tiny_http::Response::from_string(body));
         }
     });
-    let text = p(d, Some(AUDITOR), &["ledger", "checkpoint", "--ledger", &url]);
-    assert!(text.status.success(), "{}", stderr(&text));
-    assert_eq!(stdout(&text), body);
-    let json = p(
-        d,
-        Some(AUDITOR),
-        &["ledger", "checkpoint", "--ledger", &url, "--output", "json"],
-    );
-    assert_eq!(json.status.code(), Some(2), "{}{}", stdout(&json), stderr(&json));
-    assert!(stdout(&json).is_empty(), "{}", stdout(&json));
-    assert!(
-        stderr(&json).contains("no blank line between its text and its signatures"),
-        "{}",
-        stderr(&json)
-    );
+    for output in ["text", "json"] {
+        let out = p(
+            d,
+            Some(AUDITOR),
+            &["ledger", "checkpoint", "--ledger", &url, "--output", output],
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{output}: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        assert!(stdout(&out).is_empty(), "{output}: {}", stdout(&out));
+        assert!(
+            stderr(&out).contains("signed note is malformed: text, a blank line and signature lines"),
+            "{output}: {}",
+            stderr(&out)
+        );
+    }
     server.unblock();
 }
 

@@ -10,7 +10,7 @@ use base64::Engine as _;
 use clap::{Args, Subcommand};
 use provenant_keys::cosign;
 use provenant_ledger::entry::{EntryKeys, MAX_ENTRY_BYTES};
-use provenant_ledger::{Checkpoint, Hash, NoteVerifier};
+use provenant_ledger::{Hash, NoteVerifier};
 use provenant_ledger_store::audit::{self, AuditFailure};
 use provenant_ledger_store::redaction::redaction_statement;
 use provenant_ledger_store::{LedgerStore, Location, Query};
@@ -466,13 +466,10 @@ impl CheckpointReport<'_> {
     /// Reads a signed note's text (up to the blank line before its signatures) as a C2SP checkpoint.
     /// The signatures are not checked here: `ledger verify` does that.
     fn of(note: &[u8]) -> anyhow::Result<CheckpointReport<'_>> {
+        let cp = provenant_ledger::note::unverified_checkpoint(note)
+            .context("the ledger's checkpoint note cannot be read")?;
+        // A well-formed signed note is UTF-8 text: `unverified_checkpoint` has checked it.
         let text = std::str::from_utf8(note).context("the checkpoint note is not UTF-8 text")?;
-        let body_end = text
-            .find("\n\n")
-            .context("the checkpoint note has no blank line between its text and its signatures")?;
-        let body = text.get(..=body_end).unwrap_or_default();
-        let cp =
-            Checkpoint::parse(body.as_bytes()).context("the checkpoint note's text is not a checkpoint")?;
         Ok(CheckpointReport {
             origin: cp.origin,
             size: cp.size,

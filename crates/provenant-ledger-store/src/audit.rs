@@ -20,7 +20,7 @@ use std::io::Read as _;
 
 use provenant_ledger::entry::EntryKeys;
 use provenant_ledger::tree::{self, MemoryTree};
-use provenant_ledger::{Checkpoint, Hash, NoteError, NoteVerifier, leaf_hash};
+use provenant_ledger::{Hash, NoteError, NoteVerifier, leaf_hash};
 use serde::{Deserialize, Serialize};
 
 use crate::error::StoreError;
@@ -408,7 +408,7 @@ pub enum ExportError {
     NoCheckpoint,
     /// The stored checkpoint is unreadable.
     #[error("the log's latest checkpoint is malformed")]
-    BadCheckpoint,
+    BadCheckpoint(#[source] NoteError),
     /// Writing the archive failed.
     #[error("cannot write the audit bundle")]
     Write(#[source] std::io::Error),
@@ -438,11 +438,6 @@ pub struct BundleEntry {
     pub predicate_type: String,
 }
 
-fn checkpoint_body(note: &[u8]) -> Option<Checkpoint> {
-    let text_end = note.windows(2).position(|w| w == b"\n\n")?;
-    Checkpoint::parse(note.get(..=text_end)?).ok()
-}
-
 fn append_file(builder: &mut tar::Builder<Vec<u8>>, name: &str, data: &[u8]) -> Result<(), ExportError> {
     let mut header = tar::Header::new_ustar();
     header.set_path(name).map_err(ExportError::Write)?;
@@ -463,7 +458,7 @@ pub fn export_bundle(
     subject: &str,
 ) -> Result<(Vec<u8>, BundleSummary), ExportError> {
     let note = store.latest_checkpoint()?.ok_or(ExportError::NoCheckpoint)?;
-    let cp = checkpoint_body(&note).ok_or(ExportError::BadCheckpoint)?;
+    let cp = provenant_ledger::note::unverified_checkpoint(&note).map_err(ExportError::BadCheckpoint)?;
     let indexes = store.query(&crate::store::Query {
         subject: Some(subject.to_owned()),
         ..crate::store::Query::default()

@@ -290,12 +290,8 @@ impl RemoteStore {
         let note = self
             .get("reading the checkpoint", "/checkpoint")?
             .ok_or(StoreError::NotInitialised)?;
-        let body_end = note
-            .windows(2)
-            .position(|w| w == b"\n\n")
-            .map_or(note.len(), |p| p + 1);
-        let body = note.get(..body_end).unwrap_or_default();
-        let cp = Checkpoint::parse(body).map_err(|e| fail("reading the checkpoint", e))?;
+        let cp = provenant_ledger::note::unverified_checkpoint(&note)
+            .map_err(|e| fail("reading the checkpoint", e))?;
         Ok((cp, note))
     }
 

@@ -7,7 +7,8 @@
 //!   transparency-dev/merkle vectors; this crate adds typed errors and bounds on its inputs.
 //! - [`checkpoint`]: the C2SP tlog-checkpoint body (origin, size, root hash, extension lines).
 //! - [`note`]: C2SP signed notes with Ed25519 (`signed_note`): the signer (`PRIVATE+KEY+name+hash+key`), the
-//!   verifier key (`name+hash+key`), signing and opening checkpoints.
+//!   verifier key (`name+hash+key`), signing and opening checkpoints, and reading a note's text or checkpoint
+//!   without verifying it (the one place a signed note is split from its signatures).
 //! - [`tiles`]: C2SP tlog-tiles paths (`tile/L/N[.p/W]`, `tile/entries/N[.p/W]`), hash tiles and entry bundles
 //!   (2-byte big-endian length-prefixed entries).
 //! - [`entry`]: what a ledger entry is indexed by (subject digests, predicate type, commit, environment,

@@ -269,7 +269,7 @@ impl NoteVerifier {
     /// Verifies a signed note and returns its text. Signatures by other keys are ignored; the note must
     /// carry a valid signature by this key and no invalid one by it.
     pub fn open(&self, note: &[u8]) -> Result<Vec<u8>, NoteError> {
-        let parsed = Note::from_bytes(note).map_err(|_| NoteError::Malformed)?;
+        let parsed = parse(note)?;
         let known = VerifierList::new(vec![Box::new(self.inner.clone())]);
         match parsed.verify(&known) {
             Ok(_) => Ok(parsed.text().to_vec()),
@@ -297,4 +297,25 @@ impl NoteVerifier {
         }
         Ok(checkpoint)
     }
+}
+
+/// Parses a signed note: text ending in a newline, a blank line, then one or more signature lines
+/// (`— name base64`), each ending in a newline. The text ends at the last blank line, as c2sp.org/signed-note
+/// and Go's `note.Open` split it: signature lines hold no blank line, the text may.
+fn parse(note: &[u8]) -> Result<Note, NoteError> {
+    Note::from_bytes(note).map_err(|_| NoteError::Malformed)
+}
+
+/// The text of a signed note, up to and including the newline before the blank line that precedes its
+/// signatures. The note must be well-formed (see [`NoteError::Malformed`]), but its signatures are **not**
+/// verified: [`NoteVerifier::open`] does that.
+pub fn unverified_text(note: &[u8]) -> Result<Vec<u8>, NoteError> {
+    Ok(parse(note)?.text().to_vec())
+}
+
+/// The checkpoint a signed note carries, read without verifying its signatures (for showing a note
+/// already trusted, or one whose signature is checked elsewhere); [`NoteVerifier::open_checkpoint`]
+/// verifies and reads.
+pub fn unverified_checkpoint(note: &[u8]) -> Result<Checkpoint, NoteError> {
+    Ok(Checkpoint::parse(&unverified_text(note)?)?)
 }

@@ -2,7 +2,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use provenant_ledger::note::is_valid_name;
+use provenant_ledger::note::{is_valid_name, unverified_checkpoint, unverified_text};
 use provenant_ledger::{Checkpoint, CheckpointError, Hash, NoteError, NoteSigner, NoteVerifier};
 
 use crate::{json, vectors};
@@ -201,4 +201,70 @@ fn checkpoints_sign_and_open() {
     let short = Checkpoint::parse(format!("o\n1\n{}\n", BASE64.encode([1u8; 31])).as_bytes()).unwrap();
     assert!(matches!(short.root(), Err(CheckpointError::RootNotSha256(_))));
     let _ = Hash::EMPTY_ROOT;
+}
+
+/// A note's text is read without its signatures being checked, split at the blank line before them.
+#[test]
+fn unverified_text_splits_at_the_blank_line() {
+    let signer = NoteSigner::from_seed("example.com/ledger", &[7u8; 32]).unwrap();
+    let root = provenant_ledger::leaf_hash(b"x");
+    let cp = Checkpoint::new("example.com/ledger", 1, &root);
+    let note = signer.sign_checkpoint(&cp).unwrap();
+    assert_eq!(unverified_text(&note).unwrap(), cp.to_bytes());
+    assert_eq!(unverified_checkpoint(&note).unwrap(), cp);
+    // A note signed by some other key still reads: nothing is verified.
+    let other = NoteSigner::from_seed("example.com/ledger", &[8u8; 32]).unwrap();
+    assert_eq!(
+        unverified_checkpoint(&other.sign_checkpoint(&cp).unwrap()).unwrap(),
+        cp
+    );
+    // Text holding a blank line: the split is at the last one, before the signatures.
+    let text = b"first\n\nsecond\n";
+    let note = signer.sign(text).unwrap();
+    assert_eq!(unverified_text(&note).unwrap(), text);
+    // A signed text that is not a checkpoint.
+    assert!(matches!(
+        unverified_checkpoint(&signer.sign(b"origin only\n").unwrap()),
+        Err(NoteError::Checkpoint(CheckpointError::MissingLines))
+    ));
+}
+
+#[test]
+fn unverified_text_refuses_malformed_notes() {
+    let signer = NoteSigner::from_seed("example.com/ledger", &[7u8; 32]).unwrap();
+    let cp = Checkpoint::new("example.com/ledger", 1, &provenant_ledger::leaf_hash(b"x"));
+    let note = signer.sign_checkpoint(&cp).unwrap();
+    let body = cp.to_bytes();
+    let mut non_utf8 = note.clone();
+    non_utf8.insert(0, 0xff);
+    let hostile: [(&str, &[u8]); 8] = [
+        ("empty", b""),
+        ("a blank line only", b"\n\n"),
+        ("no blank line: a bare checkpoint", &body),
+        (
+            "text and blank line, no signature",
+            &[body.as_slice(), b"\n"].concat(),
+        ),
+        ("no final newline", note.strip_suffix(b"\n").unwrap()),
+        ("not UTF-8", &non_utf8),
+        (
+            "a control character",
+            &[b"o\x01\n1\n", &note[body.len()..]].concat(),
+        ),
+        (
+            "a signature line that is not one",
+            &[body.as_slice(), b"\nnot a signature\n"].concat(),
+        ),
+    ];
+    for (what, bytes) in hostile {
+        assert!(
+            matches!(unverified_text(bytes), Err(NoteError::Malformed)),
+            "{what}: {:?}",
+            unverified_text(bytes)
+        );
+        assert!(
+            matches!(unverified_checkpoint(bytes), Err(NoteError::Malformed)),
+            "{what}"
+        );
+    }
 }
