@@ -302,6 +302,44 @@ fn admission_manifests_validate_against_the_kubernetes_schemas() {
     assert!(stderr(&o).contains("names no digest"), "{}", stderr(&o));
 }
 
+/// `--output json`: the objects of the YAML stream, in the same order, as one v1 List.
+#[test]
+fn admission_manifests_honour_output_json_with_a_list_of_the_same_objects() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::write(
+        d.join("ca.pem"),
+        "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let image = format!("registry.example/provenant@{}", digest('f'));
+    let args = [
+        "admission",
+        "manifests",
+        "--namespace",
+        "provenant-system",
+        "--image",
+        &image,
+        "--ca-bundle",
+        "ca.pem",
+        "--namespace-env",
+        "shop=prod",
+    ];
+    let yaml = ok(d, &args);
+    let docs: Vec<serde_json::Value> = yaml
+        .split("---\n")
+        .filter(|doc| !doc.trim().is_empty())
+        .map(|doc| yaml_serde::from_str(doc).unwrap())
+        .collect();
+    assert_eq!(docs.len(), 5);
+    let list: serde_json::Value =
+        serde_json::from_str(&ok(d, &[&args[..], &["--output", "json"]].concat())).unwrap();
+    assert_eq!(
+        list,
+        serde_json::json!({"apiVersion": "v1", "kind": "List", "items": docs})
+    );
+}
+
 // ---------------------------------------------------------------------------------------------------
 // The webhook itself (`admission serve`) over TLS: against a ledger served over HTTP, and scraped by a
 // real Prometheus.

@@ -97,6 +97,30 @@ fn env_init_writes_the_platform_default_that_reads_back() {
     );
 }
 
+/// `--output json` without `-o`: the same report as with it, the file's text in place of its path.
+#[test]
+fn env_init_without_out_honours_output_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["env", "init", "--repository-template", "r/{env}/app"];
+    let text = p(dir.path(), &args);
+    assert_eq!(text.status.code(), Some(0), "{}", stderr(&text));
+    let json = p(dir.path(), &[&args[..], &["--output", "json"]].concat());
+    assert_eq!(json.status.code(), Some(0), "{}", stderr(&json));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!({
+            "environments": ["dev", "test", "uat", "prod"],
+            "file": null,
+            "content": stdout(&text),
+        })
+    );
+    assert!(
+        fs::read_dir(dir.path()).unwrap().next().is_none(),
+        "nothing is written"
+    );
+}
+
 #[test]
 fn env_init_refuses_a_template_without_env() {
     let dir = tempfile::tempdir().unwrap();

@@ -114,7 +114,7 @@ pub(crate) fn run(global: &GlobalArgs, command: &AdmissionCommand) -> anyhow::Re
     }
 }
 
-fn manifests(_global: &GlobalArgs, args: &ManifestsArgs) -> anyhow::Result<Outcome> {
+fn manifests(global: &GlobalArgs, args: &ManifestsArgs) -> anyhow::Result<Outcome> {
     provenant_admission::decision::image_digest(&args.image)
         .map_err(|(_, message)| anyhow::anyhow!("--image: {message}"))?;
     let ca_bundle = read_bounded(&args.ca_bundle, MAX_SMALL, "CA bundle")?;
@@ -123,15 +123,19 @@ fn manifests(_global: &GlobalArgs, args: &ManifestsArgs) -> anyhow::Result<Outco
         "--ca-bundle {} is not a PEM certificate",
         args.ca_bundle.display()
     );
-    let yaml = manifests::render(&Options {
+    let options = Options {
         namespace: args.namespace.clone(),
         image: args.image.clone(),
         ca_bundle,
         ledger: args.ledger.clone(),
         namespace_env: args.namespace_env.clone(),
         default_env: args.default_env.clone(),
-    })?;
-    crate::output::print_bytes(yaml.as_bytes())?;
+    };
+    match global.output {
+        // A v1 List of the same objects: `kubectl apply -f` reads it as it reads the YAML stream.
+        OutputFormat::Json => print_json(&manifests::list(&options)?)?,
+        OutputFormat::Text => crate::output::print_bytes(manifests::render(&options)?.as_bytes())?,
+    }
     Ok(Outcome::Success)
 }
 

@@ -72,7 +72,15 @@ fn init(global: &GlobalArgs, args: &EnvInitArgs) -> anyhow::Result<Outcome> {
     // Whatever is written must read back: the writer and the reader are checked against each other.
     let file = provenant_env::EnvironmentsFile::from_yaml("the default", text.as_bytes())?;
     let Some(path) = &args.out else {
-        print_bytes(text.as_bytes())?;
+        match global.output {
+            // The same report as with -o, the file's text in place of its path.
+            OutputFormat::Json => print_json(&serde_json::json!({
+                "environments": file.names(),
+                "file": null,
+                "content": text,
+            }))?,
+            OutputFormat::Text => print_bytes(text.as_bytes())?,
+        }
         return Ok(Outcome::Success);
     };
     anyhow::ensure!(

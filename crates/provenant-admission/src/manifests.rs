@@ -1,5 +1,6 @@
 //! The Kubernetes objects that install the webhook: Namespace, `ServiceAccount`, Deployment, Service and
-//! `ValidatingWebhookConfiguration`, built as k8s-openapi objects and written as one YAML stream.
+//! `ValidatingWebhookConfiguration`, built as k8s-openapi objects and written as one YAML stream or as one
+//! JSON `List`.
 
 use std::collections::BTreeMap;
 
@@ -59,6 +60,15 @@ pub enum ManifestError {
         /// Why.
         #[source]
         source: yaml_serde::Error,
+    },
+    /// An object could not be written as JSON.
+    #[error("cannot write the {kind} as JSON")]
+    Json {
+        /// The object's kind.
+        kind: &'static str,
+        /// Why.
+        #[source]
+        source: serde_json::Error,
     },
 }
 
@@ -304,30 +314,68 @@ fn document<T: serde::Serialize>(
     Ok(())
 }
 
+fn value<T: serde::Serialize>(kind: &'static str, object: &T) -> Result<serde_json::Value, ManifestError> {
+    serde_json::to_value(object).map_err(|source| ManifestError::Json { kind, source })
+}
+
+/// The five objects, in the order they are applied.
+struct Objects {
+    namespace: Namespace,
+    account: ServiceAccount,
+    deployment: Deployment,
+    service: Service,
+    webhook: ValidatingWebhookConfiguration,
+}
+
+impl Objects {
+    fn of(options: &Options) -> Objects {
+        Objects {
+            namespace: Namespace {
+                metadata: ObjectMeta {
+                    name: Some(options.namespace.clone()),
+                    labels: Some(labels()),
+                    ..ObjectMeta::default()
+                },
+                ..Namespace::default()
+            },
+            account: ServiceAccount {
+                metadata: meta(NAME, Some(&options.namespace)),
+                automount_service_account_token: Some(false),
+                ..ServiceAccount::default()
+            },
+            deployment: deployment(options),
+            service: service(options),
+            webhook: webhook_configuration(options),
+        }
+    }
+}
+
 /// The five objects as one YAML stream, in the order they are applied.
 pub fn render(options: &Options) -> Result<String, ManifestError> {
+    let objects = Objects::of(options);
     let mut out = String::new();
-    let namespace = Namespace {
-        metadata: ObjectMeta {
-            name: Some(options.namespace.clone()),
-            labels: Some(labels()),
-            ..ObjectMeta::default()
-        },
-        ..Namespace::default()
-    };
-    document(&mut out, "Namespace", &namespace)?;
-    let account = ServiceAccount {
-        metadata: meta(NAME, Some(&options.namespace)),
-        automount_service_account_token: Some(false),
-        ..ServiceAccount::default()
-    };
-    document(&mut out, "ServiceAccount", &account)?;
-    document(&mut out, "Deployment", &deployment(options))?;
-    document(&mut out, "Service", &service(options))?;
-    document(
-        &mut out,
-        "ValidatingWebhookConfiguration",
-        &webhook_configuration(options),
-    )?;
+    document(&mut out, "Namespace", &objects.namespace)?;
+    document(&mut out, "ServiceAccount", &objects.account)?;
+    document(&mut out, "Deployment", &objects.deployment)?;
+    document(&mut out, "Service", &objects.service)?;
+    document(&mut out, "ValidatingWebhookConfiguration", &objects.webhook)?;
     Ok(out)
+}
+
+/// The same five objects as a Kubernetes `v1` `List`, the JSON form `kubectl apply -f` reads, its items in
+/// the order they are applied.
+pub fn list(options: &Options) -> Result<serde_json::Value, ManifestError> {
+    let objects = Objects::of(options);
+    let items = vec![
+        value("Namespace", &objects.namespace)?,
+        value("ServiceAccount", &objects.account)?,
+        value("Deployment", &objects.deployment)?,
+        value("Service", &objects.service)?,
+        value("ValidatingWebhookConfiguration", &objects.webhook)?,
+    ];
+    Ok(serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "List",
+        "items": items,
+    }))
 }

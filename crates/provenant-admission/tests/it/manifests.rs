@@ -119,3 +119,17 @@ fn the_webhook_fails_closed_excludes_its_namespace_and_covers_every_kind() {
         assert!(resources.contains(&r), "{r} missing from {resources:?}");
     }
 }
+
+#[test]
+fn the_json_list_holds_the_same_objects_as_the_yaml_stream() {
+    let yaml = manifests::render(&options()).unwrap();
+    let docs: Vec<serde_json::Value> = yaml
+        .split("---\n")
+        .filter(|d| !d.trim().is_empty())
+        .map(|d| yaml_serde::from_str(d).unwrap())
+        .collect();
+    let list = manifests::list(&options()).unwrap();
+    assert_eq!(list["apiVersion"], "v1");
+    assert_eq!(list["kind"], "List");
+    assert_eq!(list["items"], serde_json::Value::Array(docs));
+}
