@@ -249,13 +249,30 @@ fn strip_newlines(s: &str) -> String {
     s.chars().filter(|c| *c != '\n' && *c != '\r').collect()
 }
 
+/// Why one signature did not verify (its text is a [`SignatureFailure`]'s reason).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum SignatureProblem {
+    /// The signature text is not base64.
+    #[error("signature is neither standard nor URL-safe base64")]
+    NotBase64,
+    /// A key-named signature does not verify over the payload.
+    #[error("the signature over the payload does not verify with key {key:?}")]
+    Payload {
+        /// The key's name.
+        key: String,
+    },
+    /// No signature with a global key's id verifies over the DSSE PAE.
+    #[error("no signature over the DSSE PAE verifies with the global key")]
+    Pae,
+}
+
 /// A signature: standard base64, else URL-safe (DSSE allows either).
-fn decode_signature(sig: &str) -> Result<Vec<u8>, String> {
+fn decode_signature(sig: &str) -> Result<Vec<u8>, SignatureProblem> {
     let s = strip_newlines(sig);
     GO_STD
         .decode(&s)
         .or_else(|_| GO_URL.decode(&s))
-        .map_err(|_| "signature is neither standard nor URL-safe base64".to_owned())
+        .map_err(|_| SignatureProblem::NotBase64)
 }
 
 /// Verifies one entry's signatures; on success returns the statement and the key's name.
@@ -309,7 +326,7 @@ fn verify_entry(
         return None;
     }
     // A global key's PAE check covers every signature with its key id, so it runs once per key id.
-    let mut pae_checked: BTreeMap<&str, Result<(), String>> = BTreeMap::new();
+    let mut pae_checked: BTreeMap<&str, Result<(), SignatureProblem>> = BTreeMap::new();
     for (i, signature) in envelope.signatures.iter().enumerate() {
         let Some(selection) = KeySelection::from_key_id(&signature.keyid) else {
             continue;
@@ -332,11 +349,11 @@ fn verify_entry(
                 .clone(),
             _ => decode_signature(&signature.sig).and_then(|sig| {
                 key.verify(&payload, &sig)
-                    .map_err(|_| format!("the signature over the payload does not verify with key {name:?}"))
+                    .map_err(|_| SignatureProblem::Payload { key: name.clone() })
             }),
         };
-        if let Err(reason) = verified {
-            fail(Some(i), reason);
+        if let Err(problem) = verified {
+            fail(Some(i), problem.to_string());
             continue;
         }
         let parsed = match selection {
@@ -353,7 +370,12 @@ fn verify_entry(
 
 /// A global key signs the PAE. As a DSSE verifier does, every signature with this key id or none is
 /// tried; one that is not base64 fails the key.
-fn verify_pae(envelope: &RawEnvelope, keyid: &str, payload: &[u8], key: &PublicKey) -> Result<(), String> {
+fn verify_pae(
+    envelope: &RawEnvelope,
+    keyid: &str,
+    payload: &[u8],
+    key: &PublicKey,
+) -> Result<(), SignatureProblem> {
     let pae = provenant_attest::pae(&envelope.payload_type, payload);
     for candidate in envelope
         .signatures
@@ -365,7 +387,7 @@ fn verify_pae(envelope: &RawEnvelope, keyid: &str, payload: &[u8], key: &PublicK
             return Ok(());
         }
     }
-    Err("no signature over the DSSE PAE verifies with the global key".to_owned())
+    Err(SignatureProblem::Pae)
 }
 
 /// Verifies the signature of the first entry that has a valid one, and returns the entry's index, the

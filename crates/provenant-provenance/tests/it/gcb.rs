@@ -417,6 +417,31 @@ fn tampering_fails_the_check_it_touches() {
     );
 }
 
+/// Each signature failure names what failed: a signature that is not base64, one that does not verify
+/// over the payload, none that verifies over the DSSE PAE with a global key.
+#[test]
+fn signature_failures_say_what_failed() {
+    let keys = keys();
+    let (bytes, expected) = v03();
+    let garbled = edit(&bytes, |v| {
+        envelope(v)["signatures"][0]["sig"] = "not base64!".into();
+    });
+    let err = verify_gcb(&garbled, &keys, &expected).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("entry 0 signature 0: signature is neither standard nor URL-safe base64"),
+        "{err}"
+    );
+    let pae = ProvenanceSummary::from_json(&unit("gcloud-container-invalid-signature-global-pae-key.json"))
+        .unwrap();
+    let err = verify_signatures(&pae, &keys).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("no signature over the DSSE PAE verifies with the global key"),
+        "{err}"
+    );
+}
+
 #[test]
 fn only_immutable_sha256_references_name_an_image() {
     let hex = "f472ca4b68898c951ac3b476cba919d0d56fca4ced631fabcead51e4b2b690e7";
