@@ -14,6 +14,21 @@ use crate::variation::{self, OTHER_GID, OTHER_UID, OTHER_USER, Plan, Variation};
 /// Bytes of a failed build's output kept for the error message.
 const LOG_TAIL: u64 = 4096;
 
+/// Why a helper tool (disorderfs, fusermount, a probe) did not do its job. The text is what the run's
+/// report shows, after what was being attempted.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ToolError {
+    /// The tool could not be started.
+    #[error("{0}")]
+    Start(io::Error),
+    /// The tool ran and failed: the line of its standard error that says why.
+    #[error("{message}")]
+    Failed {
+        /// Its message, or a fixed one when it printed none.
+        message: String,
+    },
+}
+
 /// A FUSE mount, unmounted when dropped.
 #[derive(Debug)]
 pub(crate) struct Mount {
@@ -31,7 +46,7 @@ impl Mount {
         src: &Path,
         point: &Path,
         run: u32,
-    ) -> Result<Mount, String> {
+    ) -> Result<Mount, ToolError> {
         let (reverse, shuffle) = if run % 2 == 1 {
             ("yes", "no")
         } else {
@@ -45,15 +60,17 @@ impl Mount {
             .arg(point)
             .stdin(Stdio::null())
             .output()
-            .map_err(|e| e.to_string())?;
+            .map_err(ToolError::Start)?;
         if !out.status.success() {
             let msg = String::from_utf8_lossy(&out.stderr);
-            return Err(msg
-                .lines()
-                .last()
-                .unwrap_or("disorderfs failed")
-                .trim()
-                .to_owned());
+            return Err(ToolError::Failed {
+                message: msg
+                    .lines()
+                    .last()
+                    .unwrap_or("disorderfs failed")
+                    .trim()
+                    .to_owned(),
+            });
         }
         Ok(Mount {
             fusermount: fusermount.to_path_buf(),
@@ -63,12 +80,14 @@ impl Mount {
     }
 
     /// Unmounts now, reporting failure.
-    pub(crate) fn unmount(&mut self) -> Result<(), String> {
+    pub(crate) fn unmount(&mut self) -> Result<(), ToolError> {
         if !self.mounted {
             return Ok(());
         }
         // A build may leave processes holding files briefly; retry a few times before giving up.
-        let mut last = String::new();
+        let mut last = ToolError::Failed {
+            message: String::new(),
+        };
         for attempt in 0..10u64 {
             let out = Command::new(&self.fusermount)
                 .arg("-u")
@@ -80,8 +99,12 @@ impl Mount {
                     self.mounted = false;
                     return Ok(());
                 }
-                Ok(o) => String::from_utf8_lossy(&o.stderr).trim().clone_into(&mut last),
-                Err(e) => last = e.to_string(),
+                Ok(o) => {
+                    last = ToolError::Failed {
+                        message: String::from_utf8_lossy(&o.stderr).trim().to_owned(),
+                    };
+                }
+                Err(e) => last = ToolError::Start(e),
             }
             std::thread::sleep(Duration::from_millis(50 * (attempt + 1)));
         }

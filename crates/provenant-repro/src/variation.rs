@@ -8,6 +8,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::run::ToolError;
+
 /// One condition that differs between the control build and the varied builds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -206,7 +208,7 @@ fn current_user() -> String {
 }
 
 /// Runs a probe command quietly; `Err` carries the first line it printed on stderr.
-fn probe(program: &Path, args: &[&str]) -> Result<(), String> {
+fn probe(program: &Path, args: &[&str]) -> Result<(), ToolError> {
     match Command::new(program)
         .args(args)
         .stdin(Stdio::null())
@@ -217,14 +219,16 @@ fn probe(program: &Path, args: &[&str]) -> Result<(), String> {
         Ok(out) if out.status.success() => Ok(()),
         Ok(out) => {
             let stderr = String::from_utf8_lossy(&out.stderr);
-            Err(stderr
-                .lines()
-                .next()
-                .unwrap_or("failed without a message")
-                .trim()
-                .to_owned())
+            Err(ToolError::Failed {
+                message: stderr
+                    .lines()
+                    .next()
+                    .unwrap_or("failed without a message")
+                    .trim()
+                    .to_owned(),
+            })
         }
-        Err(e) => Err(e.to_string()),
+        Err(e) => Err(ToolError::Start(e)),
     }
 }
 
@@ -321,9 +325,11 @@ pub(crate) fn plan(requested: &BTreeSet<Variation>, scratch: &Path) -> Plan {
                     }
                 }
             }
-            Variation::FileOrder => probe_disorderfs(&mut tools, scratch).map(|()| {
-                ("directory entries in the file system's order".to_owned(), "directory entries reversed (disorderfs)".to_owned())
-            }),
+            Variation::FileOrder => probe_disorderfs(&mut tools, scratch)
+                .map(|()| {
+                    ("directory entries in the file system's order".to_owned(), "directory entries reversed (disorderfs)".to_owned())
+                })
+                .map_err(|e| e.to_string()),
         };
         match outcome {
             Ok((control, varied)) => applied.push(Applied {
@@ -341,19 +347,44 @@ pub(crate) fn plan(requested: &BTreeSet<Variation>, scratch: &Path) -> Plan {
     }
 }
 
-fn probe_disorderfs(tools: &mut Tools, scratch: &Path) -> Result<(), String> {
-    let disorderfs = which("disorderfs").ok_or("disorderfs is not installed (apt-get install disorderfs)")?;
+/// Why the file-order variation cannot be applied on this machine.
+#[derive(Debug, thiserror::Error)]
+enum FileOrderUnavailable {
+    /// No disorderfs on the PATH.
+    #[error("disorderfs is not installed (apt-get install disorderfs)")]
+    NoDisorderfs,
+    /// No FUSE device.
+    #[error("/dev/fuse does not exist, so disorderfs cannot mount")]
+    NoFuseDevice,
+    /// No fusermount3 or fusermount on the PATH.
+    #[error("fusermount is not installed (apt-get install fuse3)")]
+    NoFusermount,
+    /// The probe's scratch directories cannot be made (the error is part of the message, not a source,
+    /// as the message is all the report keeps).
+    #[error("cannot create {}: {error}", path.display())]
+    Scratch { path: PathBuf, error: std::io::Error },
+    /// The probe mount failed.
+    #[error("cannot mount disorderfs (FUSE): {0}")]
+    Mount(ToolError),
+}
+
+fn probe_disorderfs(tools: &mut Tools, scratch: &Path) -> Result<(), FileOrderUnavailable> {
+    let disorderfs = which("disorderfs").ok_or(FileOrderUnavailable::NoDisorderfs)?;
     if !Path::new("/dev/fuse").exists() {
-        return Err("/dev/fuse does not exist, so disorderfs cannot mount".to_owned());
+        return Err(FileOrderUnavailable::NoFuseDevice);
     }
     let fusermount = which("fusermount3")
         .or_else(|| which("fusermount"))
-        .ok_or("fusermount is not installed (apt-get install fuse3)")?;
+        .ok_or(FileOrderUnavailable::NoFusermount)?;
     let (src, mnt) = (scratch.join("probe-src"), scratch.join("probe-mnt"));
-    std::fs::create_dir_all(&src).map_err(|e| format!("cannot create {}: {e}", src.display()))?;
-    std::fs::create_dir_all(&mnt).map_err(|e| format!("cannot create {}: {e}", mnt.display()))?;
+    for dir in [&src, &mnt] {
+        std::fs::create_dir_all(dir).map_err(|error| FileOrderUnavailable::Scratch {
+            path: dir.clone(),
+            error,
+        })?;
+    }
     let mount = crate::run::Mount::disorderfs(&disorderfs, &fusermount, &src, &mnt, 1)
-        .map_err(|e| format!("cannot mount disorderfs (FUSE): {e}"))?;
+        .map_err(FileOrderUnavailable::Mount)?;
     drop(mount);
     let _ = std::fs::remove_dir(&mnt);
     let _ = std::fs::remove_dir(&src);
@@ -370,4 +401,57 @@ pub(crate) fn time_offset_days(run: u32) -> u32 {
 /// The host name of varied run `run`.
 pub(crate) fn varied_hostname(run: u32) -> String {
     format!("provenant-varied-{run}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A probe that fails says why in its first line on standard error, or that it said nothing; one that
+    /// cannot start says so.
+    #[test]
+    fn a_failed_probe_carries_its_reason() {
+        let sh = which("sh").unwrap();
+        assert!(probe(&sh, &["-c", "true"]).is_ok());
+        let err = probe(
+            &sh,
+            &["-c", "echo '  no namespaces here  ' >&2; echo second >&2; exit 1"],
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, ToolError::Failed { message } if message == "no namespaces here"),
+            "{err:?}"
+        );
+        let err = probe(&sh, &["-c", "exit 3"]).unwrap_err();
+        assert_eq!(err.to_string(), "failed without a message");
+        let err = probe(Path::new("/nonexistent/provenant-probe"), &[]).unwrap_err();
+        // The spawn error itself is the message, as it was when it was a string.
+        assert!(
+            matches!(&err, ToolError::Start(e) if err.to_string() == e.to_string()),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn file_order_reasons_read_as_before() {
+        assert_eq!(
+            FileOrderUnavailable::NoDisorderfs.to_string(),
+            "disorderfs is not installed (apt-get install disorderfs)"
+        );
+        let mount = FileOrderUnavailable::Mount(ToolError::Failed {
+            message: "fuse: device not found".to_owned(),
+        });
+        assert_eq!(
+            mount.to_string(),
+            "cannot mount disorderfs (FUSE): fuse: device not found"
+        );
+        let scratch = FileOrderUnavailable::Scratch {
+            path: PathBuf::from("/s/probe-src"),
+            error: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        };
+        assert!(
+            scratch.to_string().starts_with("cannot create /s/probe-src: "),
+            "{scratch}"
+        );
+    }
 }
