@@ -54,15 +54,30 @@ pub enum ConfigError {
         problem: String,
     },
     /// An `[extend] path` could not be read.
-    #[error("{origin}: cannot read the extended configuration {path}: {message}")]
+    #[error("{origin}: cannot read the extended configuration {path}: {reason}")]
     Extend {
         /// The configuration that extends.
         origin: String,
         /// The path it names.
         path: String,
-        /// Why it could not be read.
-        message: String,
+        /// Why it could not be read (part of the message, so not also a source).
+        reason: ExtendError,
     },
+}
+
+/// Why an [`ExtendResolver`] did not return an `[extend] path`'s text.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExtendError {
+    /// The resolver reads no extended configuration (see [`NoExtend`]).
+    #[error("extending {path} is not allowed here")]
+    NotAllowed {
+        /// The path named.
+        path: String,
+    },
+    /// The extended configuration could not be read.
+    #[error("{0}")]
+    Read(std::io::Error),
 }
 
 /// A pattern the `regex` crate cannot compile even after translation: the rule (or allowlist) is
@@ -205,7 +220,7 @@ pub struct Config {
 /// Reads an `[extend] path`.
 pub trait ExtendResolver {
     /// The text of the configuration at `path`, or why it cannot be read.
-    fn read(&self, path: &str) -> Result<String, String>;
+    fn read(&self, path: &str) -> Result<String, ExtendError>;
 }
 
 /// A resolver that refuses every `[extend] path` (for parsing untrusted text in isolation).
@@ -213,8 +228,10 @@ pub trait ExtendResolver {
 pub struct NoExtend;
 
 impl ExtendResolver for NoExtend {
-    fn read(&self, path: &str) -> Result<String, String> {
-        Err(format!("extending {path} is not allowed here"))
+    fn read(&self, path: &str) -> Result<String, ExtendError> {
+        Err(ExtendError::NotAllowed {
+            path: path.to_owned(),
+        })
     }
 }
 
@@ -354,7 +371,7 @@ impl Builder<'_> {
         for pattern in patterns {
             let result = gore2::translate(pattern)
                 .map_err(|e| e.to_string())
-                .and_then(|t| build_regex(&t).map(|_| t));
+                .and_then(|t| build_regex(&t).map(|_| t).map_err(|e| e.to_string()));
             match result {
                 Ok(t) => translated.push(t),
                 Err(reason) => self.unsupported.push(Unsupported {
@@ -373,12 +390,12 @@ impl Builder<'_> {
                 let joined = format!("(?:{})", translated.join("|"));
                 match build_regex(&joined) {
                     Ok(re) => Some(re),
-                    Err(reason) => {
+                    Err(e) => {
                         self.unsupported.push(Unsupported {
                             rule_id: rule_id.to_owned(),
                             field: field.to_owned(),
                             pattern: joined,
-                            reason,
+                            reason: e.to_string(),
                         });
                         None
                     }
@@ -605,10 +622,10 @@ impl Builder<'_> {
                 let text = self
                     .resolver
                     .read(&ext.path)
-                    .map_err(|message| ConfigError::Extend {
+                    .map_err(|reason| ConfigError::Extend {
                         origin: origin.to_owned(),
                         path: ext.path.clone(),
-                        message,
+                        reason,
                     })?;
                 Some(self.translate(&text, &ext.path, depth + 1)?)
             };
@@ -709,10 +726,9 @@ fn extend(config: &mut Config, base: Config, disabled: &[String]) {
     config.rules.sort_by(|a, b| a.id.cmp(&b.id));
 }
 
-fn build_regex(pattern: &str) -> Result<Regex, String> {
+fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
     RegexBuilder::new(pattern)
         .size_limit(REGEX_SIZE_LIMIT)
         .dfa_size_limit(REGEX_SIZE_LIMIT)
         .build()
-        .map_err(|e| e.to_string())
 }

@@ -17,7 +17,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use config::{Config, ConfigError, ExtendResolver};
+use config::{Config, ConfigError, ExtendError, ExtendResolver};
 use detect::{Detector, Fragment};
 
 /// A secret found.
@@ -148,9 +148,9 @@ struct FileResolver {
 }
 
 impl ExtendResolver for FileResolver {
-    fn read(&self, path: &str) -> Result<String, String> {
+    fn read(&self, path: &str) -> Result<String, ExtendError> {
         let p = self.base.join(path);
-        read_bounded(&p).map_err(|e| e.to_string())
+        read_bounded(&p).map_err(ExtendError::Read)
     }
 }
 

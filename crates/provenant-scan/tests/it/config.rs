@@ -1,6 +1,6 @@
 //! gitleaks' own configuration (8.30.1, read in place from the vectors) and Provenant's defaults load.
 
-use provenant_scan::secrets::config::{Config, ExtendResolver, NoExtend};
+use provenant_scan::secrets::config::{Config, ConfigError, ExtendError, ExtendResolver, NoExtend};
 
 pub(crate) fn gitleaks_config_path() -> std::path::PathBuf {
     provenant_testkit::vectors_dir().join("gitleaks/gitleaks-8.30.1.toml")
@@ -27,12 +27,17 @@ fn default_rules_compile() {
 struct Map(Vec<(&'static str, &'static str)>);
 
 impl ExtendResolver for Map {
-    fn read(&self, path: &str) -> Result<String, String> {
+    fn read(&self, path: &str) -> Result<String, ExtendError> {
         self.0
             .iter()
             .find(|(p, _)| *p == path)
             .map(|(_, t)| (*t).to_owned())
-            .ok_or_else(|| format!("no {path}"))
+            .ok_or_else(|| {
+                ExtendError::Read(std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    format!("no {path}"),
+                ))
+            })
     }
 }
 
@@ -104,4 +109,28 @@ fn an_uncompilable_pattern_is_reported_not_dropped() {
     assert_eq!(config.rules.len(), 1);
     assert_eq!(config.unsupported.len(), 1);
     assert_eq!(config.unsupported[0].rule_id, "backref");
+}
+
+/// An `[extend] path` that cannot be read says which file extends which and why, typed.
+#[test]
+fn an_unreadable_extend_path_is_a_typed_error() {
+    let top = "[extend]\npath = \"base.toml\"\n";
+    let err = Config::parse(top, "top.toml", &NoExtend).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "top.toml: cannot read the extended configuration base.toml: extending base.toml is not allowed here"
+    );
+    assert!(
+        matches!(&err, ConfigError::Extend { reason: ExtendError::NotAllowed { path }, .. } if path == "base.toml"),
+        "{err:?}"
+    );
+    let err = Config::parse(top, "top.toml", &Map(vec![])).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "top.toml: cannot read the extended configuration base.toml: no base.toml"
+    );
+    assert!(
+        matches!(&err, ConfigError::Extend { reason: ExtendError::Read(e), .. } if e.kind() == std::io::ErrorKind::NotFound),
+        "{err:?}"
+    );
 }
