@@ -468,6 +468,39 @@ fn decode_go<'a>(
     Ok((version, modinfo))
 }
 
+/// Why a Go string could not be read; the text completes a sentence naming the string.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum GoStringError {
+    /// The header's address is not in the file.
+    #[error("has its string header at {at:#x}, outside the file's mapped data")]
+    HeaderUnmapped {
+        /// The header's virtual address.
+        at: u64,
+    },
+    /// The header is cut short.
+    #[error("has a truncated string header at {at:#x}")]
+    HeaderTruncated {
+        /// The header's virtual address.
+        at: u64,
+    },
+    /// The length is over the bound read.
+    #[error("claims {len} bytes, more than the {max} read")]
+    TooLong {
+        /// The length claimed.
+        len: u64,
+        /// The bound.
+        max: u64,
+    },
+    /// The bytes are not in the file.
+    #[error("({len} bytes at {data:#x}) is outside the file's mapped data")]
+    DataUnmapped {
+        /// The length.
+        len: u64,
+        /// The data's virtual address.
+        data: u64,
+    },
+}
+
 /// Reads Go string headers (a data pointer and a length, each a pointer wide, in the binary's byte
 /// order) and their bytes through an executable's address map.
 struct Pointers<'m, 'a> {
@@ -488,24 +521,24 @@ impl<'a> Pointers<'_, 'a> {
     }
 
     /// The Go string whose header is at virtual address `at`; the error completes a sentence.
-    fn string(&self, at: u64, max: u64) -> Result<&'a [u8], String> {
+    fn string(&self, at: u64, max: u64) -> Result<&'a [u8], GoStringError> {
         let width = self.width as u64;
         let header = self
             .map
             .read(at, 2 * width)
-            .ok_or_else(|| format!("has its string header at {at:#x}, outside the file's mapped data"))?;
+            .ok_or(GoStringError::HeaderUnmapped { at })?;
         let (Some(data), Some(len)) = (self.word(header, 0), self.word(header, self.width)) else {
-            return Err(format!("has a truncated string header at {at:#x}"));
+            return Err(GoStringError::HeaderTruncated { at });
         };
         if len > max {
-            return Err(format!("claims {len} bytes, more than the {max} read"));
+            return Err(GoStringError::TooLong { len, max });
         }
         if len == 0 {
             return Ok(&[]);
         }
         self.map
             .read(data, len)
-            .ok_or_else(|| format!("({len} bytes at {data:#x}) is outside the file's mapped data"))
+            .ok_or(GoStringError::DataUnmapped { len, data })
     }
 }
 
@@ -766,6 +799,32 @@ fn auditable(file: &str, compressed: &[u8]) -> Result<Vec<Component>, Warning> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each Go string failure completes the warning's sentence, as the string messages did.
+    #[test]
+    fn go_string_errors_complete_a_sentence() {
+        let cases = [
+            (
+                GoStringError::HeaderUnmapped { at: 0x10 },
+                "has its string header at 0x10, outside the file's mapped data",
+            ),
+            (
+                GoStringError::HeaderTruncated { at: 0x20 },
+                "has a truncated string header at 0x20",
+            ),
+            (
+                GoStringError::TooLong { len: 9, max: 8 },
+                "claims 9 bytes, more than the 8 read",
+            ),
+            (
+                GoStringError::DataUnmapped { len: 4, data: 0xff },
+                "(4 bytes at 0xff) is outside the file's mapped data",
+            ),
+        ];
+        for (error, text) in cases {
+            assert_eq!(error.to_string(), text);
+        }
+    }
 
     fn settings(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs
