@@ -278,10 +278,10 @@ pub fn select(
                 {
                     selection.other_approvals.push(ApprovalEvidence {
                         bundle_digest: a.bundle_digest,
-                        content: Err(why.clone()),
+                        content: Err(why.clone().into()),
                     });
                 }
-                verdict.reason = Some(why);
+                verdict.reason = Some(why.to_string());
             }
             Ok(signed) => {
                 verdict.signer = Some(format!("{} ({})", signed.signer, signed.role));

@@ -19,7 +19,8 @@ use provenant_sigstore::TrustedRoot;
 use crate::config::EnvironmentsFile;
 use crate::promoted::{LookupError, PromotionLookup, UncountedReason, find_promotion};
 use crate::requirements::{
-    ApprovalClaim, ApprovalEvidence, Duties, GateEvidence, Inputs, Previous, SourceAttestation, SourceUse,
+    ApprovalClaim, ApprovalEvidence, Duties, GateEvidence, Inputs, NoRoleSigned, Previous, SourceAttestation,
+    SourceUse,
 };
 
 /// The evidence could not be read.
@@ -189,7 +190,7 @@ pub(crate) fn verify_any(
     subject: &Digest,
     roles: &Roles,
     trusted_root: Option<&TrustedRoot>,
-) -> Result<RoleSigned, String> {
+) -> Result<RoleSigned, NoRoleSigned> {
     let mut errors = Vec::new();
     for role in roles.names() {
         match verify_for_role(bundle, subject, roles, role, trusted_root) {
@@ -197,11 +198,16 @@ pub(crate) fn verify_any(
             Err(e) => errors.push(e.to_string()),
         }
     }
-    Err(if errors.is_empty() {
-        "the roles file names no roles".to_owned()
+    Err(no_role_signed(errors))
+}
+
+/// Why a bundle verified for no role, from each role's error.
+fn no_role_signed(reasons: Vec<String>) -> NoRoleSigned {
+    if reasons.is_empty() {
+        NoRoleSigned::NoRoles
     } else {
-        format!("signed by no holder of any role ({})", errors.join("; "))
-    })
+        NoRoleSigned::NoHolder { reasons }
+    }
 }
 
 /// Most packaged files looked up for their build provenance.
@@ -405,13 +411,9 @@ pub(crate) fn approval_evidence(
         }
     }
     let content = match signed {
-        None => Err(if errors.is_empty() {
-            "the roles file names no roles".to_owned()
-        } else {
-            format!("signed by no holder of any role ({})", errors.join("; "))
-        }),
+        None => Err(no_role_signed(errors).into()),
         Some(s) => match Approval::from_statement(&s.statement) {
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(e.into()),
             Ok(a) => Ok(ApprovalClaim {
                 for_digest,
                 signer_holds_role: held.contains(&a.role),

@@ -329,7 +329,34 @@ pub struct ApprovalEvidence {
     /// The bundle's digest.
     pub bundle_digest: Digest,
     /// The verified content, or why it did not verify.
-    pub content: Result<ApprovalClaim, String>,
+    pub content: Result<ApprovalClaim, ApprovalUnverified>,
+}
+
+/// Why a bundle is signed by no holder of any role of the roles file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NoRoleSigned {
+    /// The roles file names no roles to verify it for.
+    #[error("the roles file names no roles")]
+    NoRoles,
+    /// It verified for none of the roles.
+    #[error("signed by no holder of any role ({})", reasons.join("; "))]
+    NoHolder {
+        /// Why, for each role in the roles file's order.
+        reasons: Vec<String>,
+    },
+}
+
+/// Why an approval found for the digest does not count as verified.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApprovalUnverified {
+    /// No holder of any role signed it.
+    #[error(transparent)]
+    NotSigned(#[from] NoRoleSigned),
+    /// It is signed, but its statement is not an approval record.
+    #[error(transparent)]
+    NotAnApproval(#[from] provenant_records::RecordError),
 }
 
 /// What a verified approval says, and who signed it.
@@ -672,7 +699,9 @@ fn judge_approvals(env: &Environment, inputs: &Inputs) -> Vec<ApprovalVerdict> {
                         role: String::new(),
                         timestamp: String::new(),
                         counts: false,
-                        rejection: Some(Rejection::Unverified { error: error.clone() }),
+                        rejection: Some(Rejection::Unverified {
+                            error: error.to_string(),
+                        }),
                     };
                 }
             };

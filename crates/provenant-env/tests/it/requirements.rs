@@ -2,8 +2,8 @@ use provenant_digest::{Algorithm, Digest};
 use provenant_env::config::EnvironmentsFile;
 use provenant_env::init::default_yaml;
 use provenant_env::requirements::{
-    ApprovalClaim, ApprovalEvidence, Duties, Duty, EvidenceKind, GateEvidence, Inputs, Previous, Reason,
-    Rejection, Requirement, evaluate,
+    ApprovalClaim, ApprovalEvidence, ApprovalUnverified, Duties, Duty, EvidenceKind, GateEvidence, Inputs,
+    NoRoleSigned, Previous, Reason, Rejection, Requirement, evaluate,
 };
 
 fn d(n: u8) -> Digest {
@@ -199,12 +199,25 @@ fn approvals_count_only_for_the_digest_environment_role_and_once_per_identity() 
     ));
     let unverified = ApprovalEvidence {
         bundle_digest: d(6),
-        content: Err("bad signature".into()),
+        content: Err(NoRoleSigned::NoHolder {
+            reasons: vec!["bad signature".into(), "not the ci key".into()],
+        }
+        .into()),
     };
     assert_eq!(
         rejection_of(unverified, duties.clone()),
         Some(Rejection::Unverified {
-            error: "bad signature".into()
+            error: "signed by no holder of any role (bad signature; not the ci key)".into()
+        })
+    );
+    let no_roles = ApprovalEvidence {
+        bundle_digest: d(6),
+        content: Err(ApprovalUnverified::NotSigned(NoRoleSigned::NoRoles)),
+    };
+    assert_eq!(
+        rejection_of(no_roles, duties.clone()),
+        Some(Rejection::Unverified {
+            error: "the roles file names no roles".into()
         })
     );
     // One identity counts once: two approvals by one release manager are not two.
