@@ -6,7 +6,8 @@
 //! - Authentication: anonymous first; on a 401 the `WWW-Authenticate` challenge decides between Basic
 //!   and the bearer-token flow (token requested from the realm with the credentials, cached per scope).
 //! - Requests whose body can be replayed are retried with exponential backoff on 429 and 5xx
-//!   (honouring `Retry-After` up to a bound).
+//!   (honouring `Retry-After` up to a bound), except the `PUT` that closes an upload session (the
+//!   registry may have cancelled the session: the caller copies the blob again in a new one).
 //! - Every request has deadlines ([`ClientOptions::connect_timeout`], [`ClientOptions::read_timeout`],
 //!   [`ClientOptions::request_timeout`]); a registry that misses one fails the request with
 //!   [`StoreError::Timeout`], which is not retried.
@@ -150,6 +151,11 @@ struct Req<'a> {
     blob_size: Option<u64>,
     /// Whether the answer is a blob of unknown size: its body is bounded by the read timeout only.
     open_ended: bool,
+    /// Whether the request closes an upload session (`PUT <location>?digest=`). A registry that answers
+    /// it with an error may have cancelled the session, so it is not sent again on a 429 or 5xx: the
+    /// error goes back to the caller, which retries the whole blob copy in a new session (sent again
+    /// into the old one, it would only meet `BLOB_UPLOAD_UNKNOWN`).
+    closes_session: bool,
 }
 
 type Response = http::Response<ureq::Body>;
@@ -489,7 +495,11 @@ impl Client {
                         self.authenticate(registry, challenge.as_deref(), &req.scopes)?;
                         continue;
                     }
-                    if (status == 429 || status >= 500) && replayable && attempt < self.options.max_retries {
+                    if (status == 429 || status >= 500)
+                        && replayable
+                        && !req.closes_session
+                        && attempt < self.options.max_retries
+                    {
                         let retry_after =
                             header(&resp, "retry-after").and_then(|v| v.trim().parse::<u64>().ok());
                         discard(resp);
@@ -673,6 +683,7 @@ impl Remote {
             scopes: vec![scope],
             blob_size: None,
             open_ended: false,
+            closes_session: false,
         }
     }
 
@@ -740,6 +751,7 @@ impl Remote {
         req.headers.push(("Content-Type", media::OCTET_STREAM.to_owned()));
         req.body = body;
         req.blob_size = Some(size);
+        req.closes_session = true;
         let resp = self.send_stream(req, digest)?;
         if resp.status().as_u16() != 201 {
             return Err(status_error("PUT", &url, resp));
@@ -929,7 +941,9 @@ impl Store for Remote {
                 });
             }
             let url = Self::with_digest(&location, digest);
-            let resp = self.send(self.req("PUT", url.clone(), true))?;
+            let mut req = self.req("PUT", url.clone(), true);
+            req.closes_session = true;
+            let resp = self.send(req)?;
             if resp.status().as_u16() != 201 {
                 return Err(status_error("PUT", &url, resp));
             }

@@ -198,3 +198,27 @@ fn bearer_token_flow() {
     );
     assert!(!err.to_string().contains("wrong"), "{err}");
 }
+
+/// A registry that fails the PUT closing an upload session may have cancelled the session: the PUT is
+/// not sent into it again (that could only meet `BLOB_UPLOAD_UNKNOWN`); the transient error goes back to
+/// the caller, whose next copy of the blob opens a new session.
+#[test]
+fn a_failed_session_put_is_not_replayed_into_the_same_session() {
+    let reg = MemoryRegistry::start();
+    let s = store(&reg);
+    reg.set_faults(Faults {
+        fail_uploads: 1,
+        ..Faults::default()
+    });
+    let data = b"a small blob";
+    let digest = Algorithm::Sha256.hash_bytes(data);
+    let err = s
+        .put_blob(&digest, data.len() as u64, &mut &data[..])
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Status { status: 503, .. }), "{err}");
+    assert!(err.is_transient(), "{err}");
+    let puts = reg.requests().iter().filter(|r| r.starts_with("PUT ")).count();
+    assert_eq!(puts, 1, "{:?}", reg.requests());
+    s.put_blob(&digest, data.len() as u64, &mut &data[..]).unwrap();
+    assert_eq!(s.blob_size(&digest).unwrap(), Some(data.len() as u64));
+}
