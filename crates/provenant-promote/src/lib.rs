@@ -389,6 +389,14 @@ fn copy_blob(
     Ok(())
 }
 
+/// Blobs at most this large (configs, signatures, attestations, SBOM documents) are copied on extra
+/// workers of their own: each costs a few round trips and no bandwidth, so they need not queue behind
+/// the layers that fill the `concurrency` workers.
+const SMALL_BLOB: u64 = 1 << 20;
+
+/// Most extra workers for small blobs.
+const SMALL_BLOB_WORKERS: usize = 8;
+
 fn copy_blobs(
     src: &dyn Store,
     dst: &dyn Store,
@@ -396,18 +404,37 @@ fn copy_blobs(
     concurrency: usize,
     c: &Counters,
 ) -> Result<(), StoreError> {
-    // Largest first (popped from the end): the long copies start at once and the small ones fill the
-    // other workers meanwhile, rather than a large blob starting last and running alone.
+    // Largest first (taken from the back): the long copies start at once and the small ones fill the
+    // other workers meanwhile, rather than a large blob starting last and running alone. The small
+    // blobs' own workers take them from the front.
     let mut order: Vec<(Digest, u64)> = blobs.iter().map(|(d, s)| (*d, *s)).collect();
     order.sort_by_key(|(d, s)| (*s, std::cmp::Reverse(*d)));
-    let queue: Mutex<Vec<(Digest, u64)>> = Mutex::new(order);
+    let small = order.iter().filter(|(_, s)| *s <= SMALL_BLOB).count();
+    let queue: Mutex<std::collections::VecDeque<(Digest, u64)>> = Mutex::new(order.into());
     let failed = AtomicBool::new(false);
     let first_error: Mutex<Option<StoreError>> = Mutex::new(None);
+    let general = concurrency.clamp(1, 32).min(blobs.len().max(1));
+    let extra = if blobs.len() > general {
+        small.min(SMALL_BLOB_WORKERS)
+    } else {
+        0
+    };
     std::thread::scope(|scope| {
-        for _ in 0..concurrency.clamp(1, 32).min(blobs.len().max(1)) {
-            scope.spawn(|| {
+        for worker in 0..general + extra {
+            let small_only = worker >= general;
+            let (queue, failed, first_error) = (&queue, &failed, &first_error);
+            scope.spawn(move || {
                 while !failed.load(Ordering::Acquire) {
-                    let next = queue.lock().ok().and_then(|mut q| q.pop());
+                    let next = queue.lock().ok().and_then(|mut q| {
+                        if small_only {
+                            q.front()
+                                .is_some_and(|(_, s)| *s <= SMALL_BLOB)
+                                .then(|| q.pop_front())
+                                .flatten()
+                        } else {
+                            q.pop_back()
+                        }
+                    });
                     let Some((digest, size)) = next else { break };
                     // A streamed upload cannot be replayed request by request: retry the whole copy of
                     // a blob on transient failures (never on integrity failures).
@@ -448,11 +475,13 @@ fn copy_blobs_asking_manifests(
     concurrency: usize,
     counters: &Counters,
 ) -> Result<Vec<bool>, StoreError> {
+    // Asked at once (a few at a time), not one round trip after another.
     let ask = || {
-        nodes
-            .iter()
-            .map(|n| dst.has_manifest(&n.fetched.digest))
-            .collect::<Result<Vec<bool>, StoreError>>()
+        parallel(nodes, concurrency.clamp(1, 8), |n| {
+            dst.has_manifest(&n.fetched.digest)
+        })
+        .into_iter()
+        .collect::<Result<Vec<bool>, StoreError>>()
     };
     let ask_all = || {
         let present = ask();
