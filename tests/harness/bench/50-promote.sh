@@ -60,7 +60,8 @@ awk -v a=$((t1 - t0)) -v b=$((t2 - t1)) -v hz="$hz" -v n="$(nproc)" -v t="$their
 
 # An image with its evidence between two registries: three layers of 4 MiB and six referrers (their tag
 # index written at the destination), against skopeo copying the image alone. Median of five runs, each
-# into fresh repositories.
+# into a destination registry of its own: skopeo remembers where it wrote each blob (its blob info
+# cache) and would otherwise mount the blobs from its previous run's repository rather than copy them.
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 umoci init --layout small >/dev/null; umoci new --image small:v1 >/dev/null
 for i in 1 2 3; do
@@ -75,10 +76,14 @@ for i in 1 2 3 4 5 6; do
 done
 : > ours.times; : > theirs.times
 for run in 1 2 3 4 5; do
-  seconds "$PROVENANT" promote "$A/small@$S" "$B/ours$run:v1" >> ours.times; echo >> ours.times
+  PO=$(port); PT=$(port)
+  start_registry "o$run" "$PO"; start_registry "t$run" "$PT"
+  for p in $PO $PT; do for _ in $(seq 50); do (echo > /dev/tcp/127.0.0.1/$p) 2>/dev/null && break; sleep 0.1; done; done
+  seconds "$PROVENANT" promote "$A/small@$S" "127.0.0.1:$PO/small:v1" >> ours.times; echo >> ours.times
   seconds skopeo copy --preserve-digests --src-tls-verify=false --dest-tls-verify=false \
-    "docker://$A/small@$S" "docker://$B/theirs$run:v1" >> theirs.times; echo >> theirs.times
+    "docker://$A/small@$S" "docker://127.0.0.1:$PT/small:v1" >> theirs.times; echo >> theirs.times
+  if [ "$run" = 1 ]; then O1=127.0.0.1:$PO; fi
 done
-carried=$("$PROVENANT" oci discover "$B/ours1@$S" --output json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["referrers"]))')
+carried=$("$PROVENANT" oci discover "$O1/small@$S" --output json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["referrers"]))')
 report "promote: image + 6 referrers (3x4 MiB), median of 5" "$(median < ours.times)" "$(median < theirs.times)" "skopeo copy (image only)"
 echo "  (provenant: $carried referrers discoverable at the destination; runs: $(tr '\n' ' ' < ours.times)s; skopeo: $(tr '\n' ' ' < theirs.times)s)"
