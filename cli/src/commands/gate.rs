@@ -345,9 +345,10 @@ fn read_evidence(given: &[PathBuf], vulns: bool) -> anyhow::Result<Vec<ReadEvide
         let path = path?;
         let bytes = super::read_bounded(&path, MAX_EVIDENCE, "evidence")?;
         let name = path.display().to_string();
-        let (digest, evidence) = rayon::join(
-            || Algorithm::Sha256.hash_bytes(&bytes).to_string(),
+        // The parse first, on this thread: the hash is what an idle thread takes over.
+        let (evidence, digest) = rayon::join(
             || provenant_findings::read(&name, &bytes),
+            || Algorithm::Sha256.hash_bytes(&bytes).to_string(),
         );
         let evidence = evidence?;
         let scanner = match &evidence {
@@ -373,8 +374,28 @@ fn read_evidence(given: &[PathBuf], vulns: bool) -> anyhow::Result<Vec<ReadEvide
             scanner,
         })
     };
-    let results: Vec<anyhow::Result<ReadEvidence>> = files.into_par_iter().map(read).collect();
-    results.into_iter().collect()
+    // Largest first: reading the largest file (a SARIF log's scan) is the longest piece of work that
+    // runs on one thread, so it starts at once and the smaller files and the hashes fill the other
+    // threads. The results are put back in the order given.
+    let mut order: Vec<(u64, usize, anyhow::Result<PathBuf>)> = files
+        .into_iter()
+        .enumerate()
+        .map(|(i, path)| {
+            let size = path
+                .as_ref()
+                .ok()
+                .and_then(|p| std::fs::metadata(p).ok())
+                .map_or(0, |m| m.len());
+            (size, i, path)
+        })
+        .collect();
+    order.sort_by_key(|(size, i, _)| (std::cmp::Reverse(*size), *i));
+    let mut results: Vec<(usize, anyhow::Result<ReadEvidence>)> = order
+        .into_par_iter()
+        .map(|(_, i, path)| (i, read(path)))
+        .collect();
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
 }
 
 /// The subject: its descriptor, and what the evaluation needs to know of it.
