@@ -31,6 +31,9 @@ type LcovRecord = (String, Vec<(u64, bool)>, Option<u64>, Option<u64>);
 pub(crate) fn read_lcov(text: &[u8]) -> Result<CoverageReport, ReadErrorKind> {
     let mut report = CoverageReport::default();
     let mut current: Option<LcovRecord> = None;
+    // Each record's line list is sized as the one before it: files of a tracefile are alike, and the
+    // list then seldom grows (a million lines are otherwise copied as each list doubles).
+    let mut last_len = 0;
     for (i, raw) in text.split(|&b| b == b'\n').enumerate() {
         let line_no = i + 1;
         let line = raw.strip_suffix(b"\r").unwrap_or(raw);
@@ -53,10 +56,16 @@ pub(crate) fn read_lcov(text: &[u8]) -> Result<CoverageReport, ReadErrorKind> {
             lines.push((n, hits > 0));
         } else if let Some(rest) = line.strip_prefix(b"SF:") {
             if let Some((path, lines, lf, lh)) = current.take() {
+                last_len = lines.len();
                 report.files.push((path, lcov_file(lines, lf, lh)));
             }
             let path = String::from_utf8_lossy(rest);
-            current = Some((normalise_path(path.trim()), Vec::new(), None, None));
+            current = Some((
+                normalise_path(path.trim()),
+                Vec::with_capacity(last_len),
+                None,
+                None,
+            ));
         } else if let Some(rest) = line.strip_prefix(b"LF:") {
             let n = lcov_number(line_no, rest, "LF")?;
             if let Some(c) = current.as_mut() {
@@ -70,6 +79,7 @@ pub(crate) fn read_lcov(text: &[u8]) -> Result<CoverageReport, ReadErrorKind> {
         } else if line == b"end_of_record"
             && let Some((path, lines, lf, lh)) = current.take()
         {
+            last_len = lines.len();
             report.files.push((path, lcov_file(lines, lf, lh)));
         }
     }
@@ -79,7 +89,11 @@ pub(crate) fn read_lcov(text: &[u8]) -> Result<CoverageReport, ReadErrorKind> {
     Ok(report)
 }
 
-fn lcov_file(lines: Vec<(u64, bool)>, lf: Option<u64>, lh: Option<u64>) -> FileCoverage {
+fn lcov_file(mut lines: Vec<(u64, bool)>, lf: Option<u64>, lh: Option<u64>) -> FileCoverage {
+    // Sized from the record before it: a short record after a long one gives back what it did not use.
+    if lines.capacity() > 2 * lines.len() {
+        lines.shrink_to_fit();
+    }
     match (lines.is_empty(), lf, lh) {
         (true, Some(found), Some(hit)) => FileCoverage::Summary {
             found,
@@ -237,4 +251,21 @@ pub(crate) fn read_llvm_cov(v: &Value) -> Result<CoverageReport, ReadErrorKind> 
         }
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn da_lines_take_the_first_two_fields_and_need_both() {
+        let report = read_lcov(b"SF:a.rs\nDA:3,2,checksum\nDA:4,0\nDA:5,1.5\nend_of_record\n").unwrap();
+        let [(path, FileCoverage::Lines(lines))] = report.files.as_slice() else {
+            panic!("{:?}", report.files)
+        };
+        assert_eq!(path, "a.rs");
+        assert_eq!(lines, &[(3, true), (4, false), (5, true)]);
+        let err = read_lcov(b"SF:a.rs\nDA:3\nend_of_record\n").unwrap_err();
+        assert!(matches!(err, ReadErrorKind::Line { line: 2, .. }), "{err:?}");
+    }
 }

@@ -311,6 +311,18 @@ fn read_json(name: &str, format: Format, v: &serde_json::Value) -> Result<Eviden
     }
 }
 
+/// A sort key for strings: the first 16 bytes of `s`, big-endian, zero-padded. `sort_prefix(a) <
+/// sort_prefix(b)` implies `a < b`, so a key `(sort_prefix(s), s)` orders as `s` does while most
+/// comparisons of distinct strings (ids: `RULE@` and hex digits) need no `memcmp`.
+#[must_use]
+pub fn sort_prefix(s: &str) -> u128 {
+    let mut bytes = [0u8; 16];
+    for (b, c) in bytes.iter_mut().zip(s.as_bytes()) {
+        *b = *c;
+    }
+    u128::from_be_bytes(bytes)
+}
+
 /// Moves the item at each position `i` of `items` to position `target[i]` (`target` a permutation of the
 /// positions; it is left as the identity), by swaps: at most one per item, and no second vector. The
 /// sorts of large lists (100,000 findings) order small keys, then move the items once this way.

@@ -206,19 +206,30 @@ fn file_lines(lines: &mut [(u64, bool)], summary: Option<(u64, u64)>) -> (u64, u
 fn sorted_unique(mut findings: Vec<Finding>) -> Vec<Finding> {
     use rayon::slice::ParallelSliceMut as _;
     let n = findings.len();
-    let mut keys: Vec<(Category, crate::Severity, &str, &str, usize)> = findings
+    // The id's first 16 bytes as a number order ids as their bytes do whenever those bytes differ
+    // (nearly always: `RULE@` and hex digits), so most comparisons need no `memcmp`.
+    let mut keys: Vec<(Category, crate::Severity, u128, &str, &str, usize)> = findings
         .iter()
         .enumerate()
-        .map(|(i, f)| (f.category, f.severity, f.id.as_str(), f.tool.as_str(), i))
+        .map(|(i, f)| {
+            (
+                f.category,
+                f.severity,
+                crate::sort_prefix(&f.id),
+                f.id.as_str(),
+                f.tool.as_str(),
+                i,
+            )
+        })
         .collect();
     // The index makes every key distinct: an unstable sort orders them as a stable one would.
     keys.par_sort_unstable();
-    keys.dedup_by(|b, a| a.0 == b.0 && a.2 == b.2);
+    keys.dedup_by(|b, a| a.0 == b.0 && a.3 == b.3);
     let kept = keys.len();
     // Where each finding goes: the kept ones to their place in the order, the duplicates after them.
     let mut target = vec![usize::MAX; n];
     for (position, key) in keys.iter().enumerate() {
-        if let Some(t) = target.get_mut(key.4) {
+        if let Some(t) = target.get_mut(key.5) {
             *t = position;
         }
     }
@@ -285,6 +296,34 @@ mod tests {
             layer: None,
             layer_index: None,
             suppressed: None,
+        }
+    }
+
+    #[test]
+    fn id_prefixes_never_order_ids_against_their_bytes() {
+        let ids = [
+            "",
+            "a",
+            "a\0",
+            "a\u{1}",
+            "ab",
+            "rule@0123456789abcdef",
+            "rule@0123456789abcdee",
+            "rule@0123456789abcd",
+            "rule@0123456789abcdef0",
+            "\u{ff}",
+            "é",
+        ];
+        for a in ids {
+            for b in ids {
+                if crate::sort_prefix(a) != crate::sort_prefix(b) {
+                    assert_eq!(
+                        crate::sort_prefix(a) < crate::sort_prefix(b),
+                        a < b,
+                        "{a:?} {b:?}"
+                    );
+                }
+            }
         }
     }
 
