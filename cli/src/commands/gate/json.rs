@@ -5,7 +5,7 @@
 use std::io::{self, Write};
 
 use provenant_gate::Decision;
-use provenant_gate::evaluate::GateResult;
+use provenant_gate::evaluate::{BacklogItem, DecisionFinding, GateResult};
 use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::ser::Formatter;
@@ -118,9 +118,108 @@ fn member<T: Serialize + ?Sized>(
     nested(out, level, value)
 }
 
+/// A JSON string as `serde_json` writes it: what needs no escaping (no control character, quote or
+/// backslash: nearly every id, rule, path and message) is copied as it is, the rest goes to `serde_json`.
+fn string(out: &mut Vec<u8>, s: &str) -> serde_json::Result<()> {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+        Ok(())
+    } else {
+        serde_json::to_writer(&mut *out, s)
+    }
+}
+
+/// A member whose value is a string or null, at depth `level`.
+fn string_member(
+    out: &mut Vec<u8>,
+    level: usize,
+    first: bool,
+    name: &str,
+    value: Option<&str>,
+) -> serde_json::Result<()> {
+    out.extend_from_slice(if first { b"\n" } else { b",\n" });
+    let _ = indent(out, level);
+    string(out, name)?;
+    out.extend_from_slice(b": ");
+    if let Some(v) = value {
+        string(out, v)
+    } else {
+        out.extend_from_slice(b"null");
+        Ok(())
+    }
+}
+
+/// The closing brace of an object whose members are at depth `level`.
+fn close(out: &mut Vec<u8>, level: usize) {
+    out.push(b'\n');
+    let _ = indent(out, level - 1);
+    out.push(b'}');
+}
+
+/// An entry of a large array (100,000 in a large evaluation), written as its `Serialize` would write it
+/// at depth `level`, without going through `serde` for the common parts.
+trait Entry: Serialize {
+    fn write(&self, out: &mut Vec<u8>, level: usize) -> serde_json::Result<()>;
+}
+
+impl Entry for DecisionFinding<'_> {
+    fn write(&self, out: &mut Vec<u8>, level: usize) -> serde_json::Result<()> {
+        // The members of `DecisionFinding` in the order its `Serialize` writes them.
+        let DecisionFinding {
+            id,
+            severity,
+            rule,
+            location,
+            message,
+            exception,
+            blocks: _,
+        } = self;
+        let level = level + 1;
+        out.push(b'{');
+        string_member(out, level, true, "id", Some(id))?;
+        string_member(out, level, false, "severity", Some(severity.as_str()))?;
+        string_member(out, level, false, "rule", Some(rule))?;
+        string_member(out, level, false, "location", location.as_deref())?;
+        string_member(out, level, false, "message", Some(message))?;
+        match exception {
+            Some(e) => member(out, level, false, "exception", e)?,
+            None => string_member(out, level, false, "exception", None)?,
+        }
+        close(out, level);
+        Ok(())
+    }
+}
+
+impl Entry for BacklogItem<'_> {
+    fn write(&self, out: &mut Vec<u8>, level: usize) -> serde_json::Result<()> {
+        // The members of `BacklogItem` in the order its `Serialize` writes them.
+        let BacklogItem {
+            id,
+            gate,
+            severity,
+            rule,
+            location,
+            message,
+        } = self;
+        let level = level + 1;
+        out.push(b'{');
+        string_member(out, level, true, "id", Some(id))?;
+        string_member(out, level, false, "gate", Some(gate))?;
+        string_member(out, level, false, "severity", Some(severity.as_str()))?;
+        string_member(out, level, false, "rule", Some(rule))?;
+        string_member(out, level, false, "location", location.as_deref())?;
+        string_member(out, level, false, "message", Some(message))?;
+        close(out, level);
+        Ok(())
+    }
+}
+
 /// An array of `items` at depth `level`, the items rendered in parallel chunks into `pieces` (joined
 /// in order with what `head` holds before them).
-fn array<T: Serialize + Sync>(
+fn array<T: Entry + Sync>(
     pieces: &mut Vec<Vec<u8>>,
     head: &mut Vec<u8>,
     level: usize,
@@ -140,7 +239,7 @@ fn array<T: Serialize + Sync>(
             for (i, item) in chunk.iter().enumerate() {
                 out.extend_from_slice(if c == 0 && i == 0 { b"\n" } else { b",\n" });
                 let _ = indent(&mut out, level + 1);
-                nested(&mut out, level + 1, item)?;
+                item.write(&mut out, level + 1)?;
             }
             Ok(out)
         })
