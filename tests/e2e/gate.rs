@@ -688,6 +688,60 @@ fn gate_source_blocks_on_a_secret_a_debug_statement_and_an_unpinned_from() {
     );
 }
 
+/// The tree under evaluation does not choose the rules it is held to: its own `.gitleaks.toml`, which here
+/// allowlists every path, is read only when the platform policy sets `repository_config: true`.
+#[test]
+fn gate_source_ignores_the_trees_gitleaks_toml_unless_the_platform_policy_allows_it() {
+    let t = tempfile::tempdir().unwrap();
+    project(t.path());
+    for f in ["gitleaks.json", "hygiene.sarif", "pinning.sarif"] {
+        fs::remove_file(t.path().join("evidence").join(f)).unwrap();
+    }
+    source_tree(&t.path().join("src"), true);
+    fs::write(
+        t.path().join("src/.gitleaks.toml"),
+        "[extend]\nuseDefault = true\n\n[allowlist]\ndescription = \"everything\"\npaths = ['''.*''']\n",
+    )
+    .unwrap();
+    let evaluate = |policy: Option<&str>| {
+        let mut args = vec![
+            "gate",
+            "evaluate",
+            "--evidence",
+            "evidence",
+            "--source",
+            "src",
+            "--output",
+            "json",
+        ];
+        if let Some(policy) = policy {
+            args.extend(["--policy", policy]);
+        }
+        let out = p(t.path(), &args);
+        assert_eq!(out.status.code(), Some(1), "{}{}", stdout(&out), stderr(&out));
+        json_of(&out)
+    };
+    let d = evaluate(None);
+    let secrets = gate_of(&d, "secrets");
+    assert_eq!(secrets["status"], "block", "{secrets}");
+    assert_eq!(secrets["findings"][0]["rule"], "github-token", "{secrets}");
+
+    let out = p(t.path(), &["gate", "policy", "init", "-o", "policy.yaml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let policy = fs::read_to_string(t.path().join("policy.yaml")).unwrap();
+    assert!(policy.contains("repository_config: false"), "{policy}");
+    fs::write(
+        t.path().join("policy.yaml"),
+        policy.replace("repository_config: false", "repository_config: true"),
+    )
+    .unwrap();
+    let d = evaluate(Some("policy.yaml"));
+    let secrets = gate_of(&d, "secrets");
+    assert_eq!(secrets["status"], "pass", "{secrets}");
+    // The other gates still block on the dirty tree.
+    assert_eq!(gate_of(&d, "hygiene")["status"], "block");
+}
+
 #[test]
 fn gate_source_reports_are_deterministic_and_a_clean_tree_passes() {
     let t = tempfile::tempdir().unwrap();

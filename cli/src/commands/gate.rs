@@ -703,6 +703,7 @@ fn source_evidence(
     let reports = provenant_scan::source::scan_source(
         dir,
         &include,
+        policy.gates.secrets.repository_config.unwrap_or(false),
         provenant_scan::secrets::decode::DEFAULT_MAX_DECODE_DEPTH,
         0,
     )?;

@@ -161,6 +161,11 @@ pub struct GateConfig {
     /// defaults).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include: Option<Vec<String>>,
+    /// secrets: whether `gate evaluate --source` reads the source tree's own `.gitleaks.toml` (rules and
+    /// allowlists) rather than Provenant's default rules. Absent: it does not (the tree under evaluation
+    /// does not choose the rules it is held to). Set by the platform only: a team file cannot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository_config: Option<bool>,
 }
 
 /// The nine gates.

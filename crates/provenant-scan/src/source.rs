@@ -1,5 +1,6 @@
 //! The three scanners over one source tree, as `gate evaluate --source DIR` runs them: `secrets` (the
-//! tree's `.gitleaks.toml` when present, else the default rules, as `scan secrets DIR`), `hygiene` (the
+//! default rules, or the tree's `.gitleaks.toml` when the caller allows it and it is present, as `scan
+//! secrets DIR` reads it), `hygiene` (the
 //! caller's gate-checked globs) and `pinning`, each report written as SARIF 2.1.0 bytes.
 //!
 //! The bytes are deterministic: the same tree and globs give the same bytes whatever the directory is
@@ -111,17 +112,24 @@ fn first_problem(scanner: &'static str, root: &Path, problems: &[Problem]) -> Re
     }
 }
 
-/// Runs `secrets` (decoding up to `max_decode_depth` passes), `hygiene` (with `include`, empty for the
+/// Runs `secrets` (the tree's `.gitleaks.toml` when `repository_config` is set and the tree has one, else
+/// the default rules; decoding up to `max_decode_depth` passes), `hygiene` (with `include`, empty for the
 /// scanner's defaults) and `pinning` over `root`, in that order, on `threads` threads for the secrets scan (0: one per CPU). Any entry that
 /// cannot be read, and any secrets rule that cannot be compiled, is an error: a gate must never read an
 /// incomplete scan as clean.
 pub fn scan_source(
     root: &Path,
     include: &[String],
+    repository_config: bool,
     max_decode_depth: usize,
     threads: usize,
 ) -> Result<[SourceReport; 3], SourceError> {
-    let config = secrets::load_config(root, None).map_err(|source| SourceError::Secrets {
+    let config = if repository_config {
+        secrets::load_config(root, None)
+    } else {
+        secrets::config::Config::default_rules().map_err(ScanError::from)
+    }
+    .map_err(|source| SourceError::Secrets {
         root: root.to_path_buf(),
         source,
     })?;
