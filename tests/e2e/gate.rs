@@ -609,14 +609,20 @@ fn gate_of<'a>(d: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
         .unwrap_or_else(|| panic!("no gate {id} in {d}"))
 }
 
-#[test]
-fn gate_source_blocks_on_a_secret_a_debug_statement_and_an_unpinned_from() {
+/// A project whose secrets, hygiene and pinning gates have no evidence but what `--source` gives them.
+fn source_project() -> tempfile::TempDir {
     let t = tempfile::tempdir().unwrap();
     project(t.path());
     // Only the scanners' own reports speak for these gates.
     for f in ["gitleaks.json", "hygiene.sarif", "pinning.sarif"] {
         fs::remove_file(t.path().join("evidence").join(f)).unwrap();
     }
+    t
+}
+
+#[test]
+fn gate_source_blocks_on_a_secret_a_debug_statement_and_an_unpinned_from() {
+    let t = source_project();
     source_tree(&t.path().join("src"), true);
     let out = p(
         t.path(),
@@ -692,11 +698,7 @@ fn gate_source_blocks_on_a_secret_a_debug_statement_and_an_unpinned_from() {
 /// allowlists every path, is read only when the platform policy sets `repository_config: true`.
 #[test]
 fn gate_source_ignores_the_trees_gitleaks_toml_unless_the_platform_policy_allows_it() {
-    let t = tempfile::tempdir().unwrap();
-    project(t.path());
-    for f in ["gitleaks.json", "hygiene.sarif", "pinning.sarif"] {
-        fs::remove_file(t.path().join("evidence").join(f)).unwrap();
-    }
+    let t = source_project();
     source_tree(&t.path().join("src"), true);
     fs::write(
         t.path().join("src/.gitleaks.toml"),
@@ -744,11 +746,7 @@ fn gate_source_ignores_the_trees_gitleaks_toml_unless_the_platform_policy_allows
 
 #[test]
 fn gate_source_reports_are_deterministic_and_a_clean_tree_passes() {
-    let t = tempfile::tempdir().unwrap();
-    project(t.path());
-    for f in ["gitleaks.json", "hygiene.sarif", "pinning.sarif"] {
-        fs::remove_file(t.path().join("evidence").join(f)).unwrap();
-    }
+    let t = source_project();
     source_tree(&t.path().join("clean"), false);
     source_tree(&t.path().join("elsewhere/other-name"), false);
     let digests = |src: &str| -> Vec<(String, String)> {

@@ -56,14 +56,18 @@ fn a_manifest_broken_on_purpose_is_refused_by_the_validator() {
     assert!(!out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
 }
 
-#[test]
-fn the_webhook_fails_closed_excludes_its_namespace_and_covers_every_kind() {
+/// The manifests' YAML stream, each document read.
+fn yaml_documents() -> Vec<serde_json::Value> {
     let yaml = manifests::render(&options()).unwrap();
-    let docs: Vec<serde_json::Value> = yaml
-        .split("---\n")
+    yaml.split("---\n")
         .filter(|d| !d.trim().is_empty())
         .map(|d| yaml_serde::from_str(d).unwrap())
-        .collect();
+        .collect()
+}
+
+#[test]
+fn the_webhook_fails_closed_excludes_its_namespace_and_covers_every_kind() {
+    let docs = yaml_documents();
     let kinds: Vec<&str> = docs.iter().map(|d| d["kind"].as_str().unwrap()).collect();
     assert_eq!(
         kinds,
@@ -122,12 +126,7 @@ fn the_webhook_fails_closed_excludes_its_namespace_and_covers_every_kind() {
 
 #[test]
 fn the_json_list_holds_the_same_objects_as_the_yaml_stream() {
-    let yaml = manifests::render(&options()).unwrap();
-    let docs: Vec<serde_json::Value> = yaml
-        .split("---\n")
-        .filter(|d| !d.trim().is_empty())
-        .map(|d| yaml_serde::from_str(d).unwrap())
-        .collect();
+    let docs = yaml_documents();
     let list = manifests::list(&options()).unwrap();
     assert_eq!(list["apiVersion"], "v1");
     assert_eq!(list["kind"], "List");
