@@ -394,7 +394,7 @@ fn copy_blob(
 /// the layers that fill the `concurrency` workers.
 const SMALL_BLOB: u64 = 1 << 20;
 
-/// Most extra workers for small blobs.
+/// Most extra workers for small blobs (and never more than twice the `concurrency` workers).
 const SMALL_BLOB_WORKERS: usize = 8;
 
 fn copy_blobs(
@@ -414,8 +414,10 @@ fn copy_blobs(
     let failed = AtomicBool::new(false);
     let first_error: Mutex<Option<StoreError>> = Mutex::new(None);
     let general = concurrency.clamp(1, 32).min(blobs.len().max(1));
+    // As many again as `concurrency` (twice), at most SMALL_BLOB_WORKERS: `--jobs 1` stays gentle on a
+    // registry that asks for it.
     let extra = if blobs.len() > general {
-        small.min(SMALL_BLOB_WORKERS)
+        small.min(SMALL_BLOB_WORKERS).min(2 * general)
     } else {
         0
     };
