@@ -609,6 +609,18 @@ fn gate_of<'a>(d: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
         .unwrap_or_else(|| panic!("no gate {id} in {d}"))
 }
 
+/// `gate evaluate` of a [`source_project`]'s evidence and its `src` tree, as JSON.
+const EVALUATE_SOURCE: [&str; 8] = [
+    "gate",
+    "evaluate",
+    "--evidence",
+    "evidence",
+    "--source",
+    "src",
+    "--output",
+    "json",
+];
+
 /// A project whose secrets, hygiene and pinning gates have no evidence but what `--source` gives them.
 fn source_project() -> tempfile::TempDir {
     let t = tempfile::tempdir().unwrap();
@@ -624,19 +636,7 @@ fn source_project() -> tempfile::TempDir {
 fn gate_source_blocks_on_a_secret_a_debug_statement_and_an_unpinned_from() {
     let t = source_project();
     source_tree(&t.path().join("src"), true);
-    let out = p(
-        t.path(),
-        &[
-            "gate",
-            "evaluate",
-            "--evidence",
-            "evidence",
-            "--source",
-            "src",
-            "--output",
-            "json",
-        ],
-    );
+    let out = p(t.path(), &EVALUATE_SOURCE);
     assert_eq!(out.status.code(), Some(1), "{}{}", stdout(&out), stderr(&out));
     let d = json_of(&out);
     let blocking = |id: &str| -> Vec<(String, String)> {
@@ -706,16 +706,7 @@ fn gate_source_ignores_the_trees_gitleaks_toml_unless_the_platform_policy_allows
     )
     .unwrap();
     let evaluate = |policy: Option<&str>| {
-        let mut args = vec![
-            "gate",
-            "evaluate",
-            "--evidence",
-            "evidence",
-            "--source",
-            "src",
-            "--output",
-            "json",
-        ];
+        let mut args = EVALUATE_SOURCE.to_vec();
         if let Some(policy) = policy {
             args.extend(["--policy", policy]);
         }
