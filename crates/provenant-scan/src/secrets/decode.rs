@@ -439,20 +439,40 @@ pub(crate) fn current_line<'a>(segments: &[&Segment], current: &'a [u8]) -> &'a 
     current.get(start..end).unwrap_or_default()
 }
 
+/// The pattern's groups and the encoding each one finds.
+const GROUPS: [(usize, u8); 4] = [(1, PERCENT), (2, UNICODE), (3, HEX), (4, BASE64)];
+
+/// Which alternative of the pattern matched `start..end`, from its text alone, where that is certain:
+/// at a given start the earliest alternative that matches there wins, and only the percent form
+/// starts with `%`, only the Unicode escapes with `\\`, and a hex match is a run of at least 32 hex
+/// digits (`U` is not one); anything else that starts a match is base64. A match starting `U+` may be
+/// either a code point or base64 (`+` is in its alphabet): `None`, and the caller asks the groups.
+/// This spares the capture engine for every match (most of them are identifiers that look like
+/// base64).
+fn kind_at(data: &[u8], start: usize, end: usize) -> Option<u8> {
+    let rest = data.get(start..)?;
+    match rest {
+        [b'%', ..] => Some(PERCENT),
+        [b'\\', ..] => Some(UNICODE),
+        [b'U', b'+', ..] => None,
+        [first, ..] if first.is_ascii_hexdigit() => {
+            let run = rest.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+            if run < 32 {
+                Some(BASE64)
+            } else if start + run == end {
+                Some(HEX)
+            } else {
+                None
+            }
+        }
+        _ => Some(BASE64),
+    }
+}
+
 /// gitleaks' `findEncodingMatches`: every match of the pattern with its kind, a match dropped when it
 /// touches a neighbour of higher precedence.
 fn find_matches(data: &[u8]) -> Vec<(u8, usize, usize)> {
-    let Some(re) = ENCODINGS.as_ref() else {
-        return Vec::new();
-    };
-    let mut all: Vec<(u8, usize, usize)> = Vec::new();
-    for caps in re.captures_iter(data) {
-        for (group, kind) in [(1, PERCENT), (2, UNICODE), (3, HEX), (4, BASE64)] {
-            if let Some(m) = caps.get(group) {
-                all.push((kind, m.start(), m.end()));
-            }
-        }
-    }
+    let all = all_matches(data);
     if all.len() == 1 {
         return all;
     }
@@ -477,9 +497,97 @@ fn find_matches(data: &[u8]) -> Vec<(u8, usize, usize)> {
     kept
 }
 
+/// Every match of the pattern with its kind.
+fn all_matches(data: &[u8]) -> Vec<(u8, usize, usize)> {
+    let Some(re) = ENCODINGS.as_ref() else {
+        return Vec::new();
+    };
+    let mut all: Vec<(u8, usize, usize)> = Vec::new();
+    for m in re.find_iter(data) {
+        let kind = kind_at(data, m.start(), m.end()).or_else(|| {
+            let caps = re.captures_at(data, m.start())?;
+            GROUPS
+                .iter()
+                .find(|(group, _)| caps.get(*group).is_some())
+                .map(|&(_, kind)| kind)
+        });
+        if let Some(kind) = kind {
+            all.push((kind, m.start(), m.end()));
+        }
+    }
+    all
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{Decoder, current_line, decode_base64, decode_hex, decode_percent, decode_unicode, tags};
+    use proptest::prelude::*;
+
+    use super::{
+        BASE64, Decoder, ENCODINGS, GROUPS, HEX, PERCENT, UNICODE, all_matches, current_line, decode_base64,
+        decode_hex, decode_percent, decode_unicode, find_matches, tags,
+    };
+
+    /// Every match of the pattern with the kind its capture groups name (the straightforward reading).
+    fn matches_by_groups(data: &[u8]) -> Vec<(u8, usize, usize)> {
+        let re = ENCODINGS.as_ref().unwrap();
+        let mut all = Vec::new();
+        for caps in re.captures_iter(data) {
+            for (group, kind) in GROUPS {
+                if let Some(m) = caps.get(group) {
+                    all.push((kind, m.start(), m.end()));
+                }
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn match_kinds_from_the_text_agree_with_the_capture_groups() {
+        let cases: [&[u8]; 9] = [
+            b"%41%42 and U+0041 U+0042\n",
+            b"U+0041+abcdefghijklmnop1",
+            b"U+00ZZabcdefghijklmnop",
+            b"\\\\u0041\\U0042 0123456789abcdef0123456789abcdef",
+            b"0123456789abcdef0123456789abcdefXYZ",
+            b"0123456789abcdef0123456789abcde-more",
+            b"deadbeefdeadbeefdeadbeefdeadbeef==",
+            b"getElementsByTagName(x) /usr/local/share/some+path==",
+            "caf\u{e9}abcdefghijklmnop1234".as_bytes(),
+        ];
+        for case in cases {
+            let found = all_matches(case);
+            assert_eq!(
+                found,
+                matches_by_groups(case),
+                "{:?}",
+                String::from_utf8_lossy(case)
+            );
+            assert!(!found.is_empty(), "{:?}", String::from_utf8_lossy(case));
+        }
+        let kinds: Vec<u8> =
+            find_matches(b"%41 x U+0041 x 0123456789abcdef0123456789abcdef x abcdefghijklmnop1")
+                .iter()
+                .map(|m| m.0)
+                .collect();
+        assert_eq!(kinds, [PERCENT, UNICODE, HEX, BASE64]);
+    }
+
+    proptest! {
+        #[test]
+        fn match_kinds_agree_with_the_capture_groups_on_any_text(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just("%4"), Just("1"), Just("U+"), Just("U"), Just("+"), Just("\\"), Just("u"),
+                    Just("00Af"), Just("deadbeef"), Just("0123456789abcdef"), Just("="), Just(" "),
+                    Just("\n"), Just("xyz"), Just("/"), Just("-"), Just("_"), Just("\u{e9}"),
+                ],
+                0..64,
+            )
+        ) {
+            let text = parts.concat();
+            prop_assert_eq!(all_matches(text.as_bytes()), matches_by_groups(text.as_bytes()), "{:?}", text);
+        }
+    }
 
     #[test]
     fn each_encoding_decodes_as_gitleaks_does() {
