@@ -675,7 +675,7 @@ fn evaluate(args: &EvaluateArgs) -> anyhow::Result<Outcome> {
     }
 
     match args.output {
-        GateOutput::Json => json::print(&json::pretty(&decision)?)?,
+        GateOutput::Json => json::print(&decision)?,
         GateOutput::Sarif => print_json(&provenant_gate::sarif::to_sarif(
             &decision,
             env!("CARGO_PKG_VERSION"),

@@ -1,6 +1,6 @@
 //! The decision as pretty JSON, byte for byte what `serde_json::to_writer_pretty` writes, with the
 //! findings and the backlog (100,000 entries in a large evaluation) rendered in parallel: each entry
-//! is written at its depth by a formatter that starts there, and the pieces are joined in order.
+//! is written at its depth by a formatter that starts there, and the pieces are written in order.
 
 use std::io::{self, Write};
 
@@ -217,35 +217,52 @@ impl Entry for BacklogItem<'_> {
     }
 }
 
-/// An array of `items` at depth `level`, the items rendered in parallel chunks into `pieces` (joined
-/// in order with what `head` holds before them).
-fn array<T: Entry + Sync>(
-    pieces: &mut Vec<Vec<u8>>,
+/// Writes `head` to `w` and empties it.
+fn flush_head<W: Write>(w: &mut W, head: &mut Vec<u8>) -> serde_json::Result<()> {
+    w.write_all(head).map_err(serde_json::Error::io)?;
+    head.clear();
+    Ok(())
+}
+
+/// An array of `items` at depth `level`, after what `head` holds. The items are rendered in parallel,
+/// `chunk` entries a task, a few chunks a task per thread at a time into buffers that are written in
+/// order and reused: the output never sits in memory whole (23 MB for 100,000 findings).
+fn array<T: Entry + Sync, W: Write>(
+    w: &mut W,
     head: &mut Vec<u8>,
     level: usize,
     items: &[T],
+    chunk: usize,
 ) -> serde_json::Result<()> {
     if items.is_empty() {
         head.extend_from_slice(b"[]");
         return Ok(());
     }
     head.push(b'[');
-    pieces.push(std::mem::take(head));
-    let chunks: Vec<serde_json::Result<Vec<u8>>> = items
-        .par_chunks(CHUNK)
-        .enumerate()
-        .map(|(c, chunk)| {
-            let mut out = Vec::with_capacity(chunk.len() * 256);
-            for (i, item) in chunk.iter().enumerate() {
-                out.extend_from_slice(if c == 0 && i == 0 { b"\n" } else { b",\n" });
-                let _ = indent(&mut out, level + 1);
-                item.write(&mut out, level + 1)?;
-            }
-            Ok(out)
-        })
-        .collect();
-    for chunk in chunks {
-        pieces.push(chunk?);
+    flush_head(w, head)?;
+    let chunks_a_batch = 2 * rayon::current_num_threads().max(1);
+    let mut buffers: Vec<Vec<u8>> = Vec::new();
+    for (b, batch) in items.chunks(chunk * chunks_a_batch).enumerate() {
+        let pieces: Vec<&[T]> = batch.chunks(chunk).collect();
+        if buffers.len() < pieces.len() {
+            buffers.resize_with(pieces.len(), || Vec::with_capacity(chunk * 256));
+        }
+        buffers
+            .par_iter_mut()
+            .zip(pieces.par_iter())
+            .enumerate()
+            .try_for_each(|(c, (out, piece))| {
+                out.clear();
+                for (i, item) in piece.iter().enumerate() {
+                    out.extend_from_slice(if b == 0 && c == 0 && i == 0 { b"\n" } else { b",\n" });
+                    let _ = indent(out, level + 1);
+                    item.write(out, level + 1)?;
+                }
+                Ok::<(), serde_json::Error>(())
+            })?;
+        for out in buffers.iter().take(pieces.len()) {
+            w.write_all(out).map_err(serde_json::Error::io)?;
+        }
     }
     head.push(b'\n');
     let _ = indent(head, level);
@@ -253,7 +270,7 @@ fn array<T: Entry + Sync>(
     Ok(())
 }
 
-fn gate(pieces: &mut Vec<Vec<u8>>, head: &mut Vec<u8>, g: &GateResult<'_>) -> serde_json::Result<()> {
+fn gate<W: Write>(w: &mut W, head: &mut Vec<u8>, g: &GateResult<'_>, chunk: usize) -> serde_json::Result<()> {
     // The members of `GateResult` in the order its `Serialize` writes them.
     let GateResult {
         id,
@@ -269,14 +286,15 @@ fn gate(pieces: &mut Vec<Vec<u8>>, head: &mut Vec<u8>, g: &GateResult<'_>) -> se
     member(head, 3, false, "value", value)?;
     member(head, 3, false, "threshold", threshold)?;
     key(head, 3, false, "findings")?;
-    array(pieces, head, 3, findings)?;
+    array(w, head, 3, findings, chunk)?;
     member(head, 3, false, "exceptions", exceptions)?;
     head.extend_from_slice(b"\n    }");
     Ok(())
 }
 
-/// The decision as `serde_json::to_writer_pretty` writes it (notices are not part of it).
-pub(super) fn pretty(decision: &Decision<'_>) -> serde_json::Result<Vec<Vec<u8>>> {
+/// Writes the decision to `w` as `serde_json::to_writer_pretty` writes it (notices are not part of it),
+/// the large arrays rendered `chunk` entries a task.
+fn write_pretty<W: Write>(decision: &Decision<'_>, w: &mut W, chunk: usize) -> serde_json::Result<()> {
     // The members of `Decision` in the order its `Serialize` writes them.
     let Decision {
         decision: verdict,
@@ -285,7 +303,6 @@ pub(super) fn pretty(decision: &Decision<'_>) -> serde_json::Result<Vec<Vec<u8>>
         evidence,
         notices: _,
     } = decision;
-    let mut pieces = Vec::new();
     let mut head = Vec::with_capacity(1 << 12);
     head.push(b'{');
     member(&mut head, 1, true, "decision", verdict)?;
@@ -296,24 +313,21 @@ pub(super) fn pretty(decision: &Decision<'_>) -> serde_json::Result<Vec<Vec<u8>>
         head.push(b'[');
         for (i, g) in gates.iter().enumerate() {
             head.extend_from_slice(if i == 0 { b"\n    " } else { b",\n    " });
-            gate(&mut pieces, &mut head, g)?;
+            gate(w, &mut head, g, chunk)?;
         }
         head.extend_from_slice(b"\n  ]");
     }
     key(&mut head, 1, false, "backlog")?;
-    array(&mut pieces, &mut head, 1, backlog)?;
+    array(w, &mut head, 1, backlog, chunk)?;
     member(&mut head, 1, false, "evidence", evidence)?;
     head.extend_from_slice(b"\n}");
-    pieces.push(head);
-    Ok(pieces)
+    flush_head(w, &mut head)
 }
 
-/// Writes the pieces and a newline to standard output.
-pub(super) fn print(pieces: &[Vec<u8>]) -> anyhow::Result<()> {
+/// Writes the decision and a newline to standard output.
+pub(super) fn print(decision: &Decision<'_>) -> anyhow::Result<()> {
     let mut out = io::stdout().lock();
-    for piece in pieces {
-        out.write_all(piece)?;
-    }
+    write_pretty(decision, &mut out, CHUNK)?;
     out.write_all(b"\n")?;
     out.flush()?;
     Ok(())
@@ -417,21 +431,25 @@ mod tests {
         for (findings, backlog) in [(0, 0), (1, 0), (0, 1), (5, 3), (CHUNK * 2 + 7, CHUNK + 1)] {
             let d = decision(findings, backlog);
             let expected = serde_json::to_vec_pretty(&d).unwrap();
-            let got = pretty(&d).unwrap().concat();
-            assert_eq!(
-                String::from_utf8(got).unwrap(),
-                String::from_utf8(expected).unwrap(),
-                "{findings} findings, {backlog} in the backlog"
-            );
+            for chunk in [CHUNK, 3, 1] {
+                assert_eq!(
+                    String::from_utf8(pretty(&d, chunk)).unwrap(),
+                    String::from_utf8(expected.clone()).unwrap(),
+                    "{findings} findings, {backlog} in the backlog, {chunk} a task"
+                );
+            }
         }
         let empty = Decision {
             gates: Vec::new(),
             evidence: Vec::new(),
             ..decision(0, 0)
         };
-        assert_eq!(
-            pretty(&empty).unwrap().concat(),
-            serde_json::to_vec_pretty(&empty).unwrap()
-        );
+        assert_eq!(pretty(&empty, CHUNK), serde_json::to_vec_pretty(&empty).unwrap());
+    }
+
+    fn pretty(d: &Decision<'_>, chunk: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        write_pretty(d, &mut out, chunk).unwrap();
+        out
     }
 }
