@@ -262,6 +262,36 @@ fn gate_blocks_on_a_high_finding_and_passes_with_a_signed_exception() {
 }
 
 #[test]
+fn gate_policy_init_reports_in_json_with_the_policys_digest() {
+    let t = tempfile::tempdir().unwrap();
+    let text = p(t.path(), &["gate", "policy", "init"]);
+    assert!(text.status.success(), "{}", stderr(&text));
+    let digest = provenant_digest::Algorithm::Sha256
+        .hash_bytes(&text.stdout)
+        .to_string();
+    // To standard output: the policy in `content`, as the text form prints it.
+    let out = p(t.path(), &["gate", "policy", "init", "--output", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = json_of(&out);
+    assert_eq!(report["file"], serde_json::Value::Null);
+    assert_eq!(report["content"].as_str().unwrap().as_bytes(), text.stdout);
+    assert_eq!(report["digest"], digest.as_str());
+    // To a file, with the global --output before `gate`: the file and its digest.
+    let out = p(
+        t.path(),
+        &["--output", "json", "gate", "policy", "init", "-o", "policy.yaml"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = json_of(&out);
+    assert_eq!(report["file"], "policy.yaml");
+    assert_eq!(report["digest"], digest.as_str());
+    assert_eq!(fs::read(t.path().join("policy.yaml")).unwrap(), text.stdout);
+    // Text names the file and the digest.
+    let out = p(t.path(), &["gate", "policy", "init", "-o", "again.yaml"]);
+    assert_eq!(stdout(&out), format!("wrote again.yaml ({digest})\n"));
+}
+
+#[test]
 fn gate_sarif_output_is_valid_sarif_2_1_0() {
     let t = tempfile::tempdir().unwrap();
     project(t.path());

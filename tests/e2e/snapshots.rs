@@ -971,8 +971,13 @@ fn snapshot_gate_policy_evaluate_and_exception() {
         "roles:\n  security-lead:\n    keys: [ed.pub]\n",
     )
     .unwrap();
-    // The default policy, as a file's text (no report, so no `--output json`).
-    insta::assert_snapshot!("gate_policy_init", output(d, &["gate", "policy", "init"]));
+    // The default policy as a file's text; as JSON, in a report with its digest.
+    text_and_json(d, "gate_policy_init", &["gate", "policy", "init"]);
+    text_and_json(
+        d,
+        "gate_policy_init_file",
+        &["gate", "policy", "init", "-o", "policy.yaml", "--force"],
+    );
     let evaluate = ["gate", "evaluate", "--evidence", "evidence"];
     text_and_json(d, "gate_evaluate_blocked", &evaluate);
     let blocked: serde_json::Value =

@@ -80,6 +80,10 @@ pub(crate) struct PolicyInitArgs {
     /// Overwrite an existing file.
     #[arg(long)]
     pub(crate) force: bool,
+    /// Output format of the report (the global `--output` given before `gate` when absent). JSON names
+    /// the file (`null` for standard output, the policy then in `content`) and the policy's digest.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub(crate) output: Option<OutputFormat>,
 }
 
 /// `provenant gate exception`.
@@ -226,24 +230,40 @@ pub(crate) fn run(global: &GlobalArgs, args: &GateArgs) -> anyhow::Result<Outcom
         }
     };
     match &cli.command {
-        GateCommand::Policy(PolicyCommand::Init(args)) => policy_init(args),
+        GateCommand::Policy(PolicyCommand::Init(args)) => policy_init(global, args),
         GateCommand::Evaluate(args) => evaluate(args),
         GateCommand::Exception(ExceptionCommand::Create(args)) => exception_create(global, args),
     }
 }
 
-fn policy_init(args: &PolicyInitArgs) -> anyhow::Result<Outcome> {
-    let text = provenant_gate::DEFAULT_POLICY.as_bytes();
-    match &args.out {
-        None => print_bytes(text)?,
-        Some(path) => {
-            anyhow::ensure!(
-                args.force || !path.exists(),
-                "{} exists: give --force to overwrite it",
-                path.display()
-            );
-            crate::shared::write_atomic(path, text)?;
+fn policy_init(global: &GlobalArgs, args: &PolicyInitArgs) -> anyhow::Result<Outcome> {
+    let text = provenant_gate::DEFAULT_POLICY;
+    let digest = provenant_digest::Algorithm::Sha256.hash_bytes(text.as_bytes());
+    let output = args.output.unwrap_or(global.output);
+    let Some(path) = &args.out else {
+        match output {
+            // The same report as with -o, the policy's text in place of its path.
+            OutputFormat::Json => print_json(&serde_json::json!({
+                "file": null,
+                "digest": digest.to_string(),
+                "content": text,
+            }))?,
+            OutputFormat::Text => print_bytes(text.as_bytes())?,
         }
+        return Ok(Outcome::Success);
+    };
+    anyhow::ensure!(
+        args.force || !path.exists(),
+        "{} exists: give --force to overwrite it",
+        path.display()
+    );
+    crate::shared::write_atomic(path, text.as_bytes())?;
+    match output {
+        OutputFormat::Json => print_json(&serde_json::json!({
+            "file": path.display().to_string(),
+            "digest": digest.to_string(),
+        }))?,
+        OutputFormat::Text => print_bytes(format!("wrote {} ({digest})\n", path.display()).as_bytes())?,
     }
     Ok(Outcome::Success)
 }
