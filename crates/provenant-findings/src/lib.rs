@@ -323,6 +323,55 @@ pub fn sort_prefix(s: &str) -> u128 {
     u128::from_be_bytes(bytes)
 }
 
+/// Where a sort by small keys puts each item of a large list (100,000 findings are tens of megabytes:
+/// the keys are sorted, in parallel, and the items are then moved once, by swaps, with no second
+/// vector). Build it with [`Order::by_keys`] from the items' keys, then [`Order::apply`] it to them.
+#[derive(Debug)]
+pub struct Order {
+    /// Where the item at each position goes.
+    target: Vec<usize>,
+    /// How many items are kept (the first ones once the order is applied).
+    kept: usize,
+}
+
+impl Order {
+    /// The order of a stable sort by `keys` (`keys[i]` the key of item `i`: equal keys keep their
+    /// items' order), keeping of each run of consecutive keys for which `same(kept, next)` holds only
+    /// the first (`|_, _| false` keeps every item).
+    pub fn by_keys<K: Ord + Send>(keys: Vec<K>, mut same: impl FnMut(&K, &K) -> bool) -> Order {
+        use rayon::slice::ParallelSliceMut as _;
+        let n = keys.len();
+        let mut keys: Vec<(K, usize)> = keys.into_iter().zip(0..).collect();
+        // The index makes every key distinct: an unstable sort orders them as a stable one would.
+        keys.par_sort_unstable();
+        keys.dedup_by(|next, kept| same(&kept.0, &next.0));
+        let kept = keys.len();
+        // The kept items go to their place in the order, the dropped ones after them.
+        let mut target = vec![usize::MAX; n];
+        for (position, (_, i)) in keys.iter().enumerate() {
+            if let Some(t) = target.get_mut(*i) {
+                *t = position;
+            }
+        }
+        drop(keys);
+        let mut next_dropped = kept;
+        for t in &mut target {
+            if *t == usize::MAX {
+                *t = next_dropped;
+                next_dropped += 1;
+            }
+        }
+        Order { target, kept }
+    }
+
+    /// Puts `items` (the ones the keys were taken from, in the same order) in this order, without
+    /// the dropped ones.
+    pub fn apply<T>(mut self, items: &mut Vec<T>) {
+        permute_in_place(items, &mut self.target);
+        items.truncate(self.kept);
+    }
+}
+
 /// Moves the item at each position `i` of `items` to position `target[i]` (`target` a permutation of the
 /// positions; it is left as the identity), by swaps: at most one per item, and no second vector. The
 /// sorts of large lists (100,000 findings) order small keys, then move the items once this way.
@@ -347,15 +396,16 @@ fn memchr_count(text: &[u8]) -> usize {
 
 #[cfg(test)]
 mod tests {
+    use provenant_testkit::Lcg;
+
     #[test]
     fn permute_in_place_moves_each_item_to_its_target() {
-        let mut state = 7u64;
+        let mut random = Lcg::new(7);
         for n in [0usize, 1, 2, 3, 10, 257] {
             // A shuffled permutation of 0..n.
             let mut target: Vec<usize> = (0..n).collect();
             for i in (1..n).rev() {
-                state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-                target.swap(i, usize::try_from(state >> 33).unwrap() % (i + 1));
+                target.swap(i, random.below(i + 1));
             }
             let items: Vec<String> = (0..n).map(|i| format!("item {i}")).collect();
             let mut expected = vec![String::new(); n];
@@ -366,6 +416,26 @@ mod tests {
             super::permute_in_place(&mut moved, &mut target);
             assert_eq!(moved, expected);
             assert!(target.iter().enumerate().all(|(i, &t)| i == t));
+        }
+    }
+
+    #[test]
+    fn order_by_keys_is_a_stable_sort_then_dedup() {
+        let mut random = Lcg::new(5);
+        for n in [0usize, 1, 2, 9, 3_000] {
+            let items: Vec<(usize, usize, usize)> =
+                (0..n).map(|i| (random.below(7), random.below(50), i)).collect();
+            for dedup in [false, true] {
+                let mut expected = items.clone();
+                expected.sort_by_key(|&(a, b, _)| (a, b));
+                if dedup {
+                    expected.dedup_by_key(|&mut (a, _, _)| a);
+                }
+                let keys: Vec<(usize, usize)> = items.iter().map(|&(a, b, _)| (a, b)).collect();
+                let mut got = items.clone();
+                super::Order::by_keys(keys, |kept, next| dedup && kept.0 == next.0).apply(&mut got);
+                assert_eq!(got, expected, "{n} items, dedup {dedup}");
+            }
         }
     }
 }

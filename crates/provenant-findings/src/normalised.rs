@@ -204,45 +204,21 @@ fn file_lines(lines: &mut [(u64, bool)], summary: Option<(u64, u64)>) -> (u64, u
 /// The small keys are sorted, not the findings, which are then put in place by swaps (no second vector
 /// of findings: 100,000 of them are tens of megabytes).
 fn sorted_unique(mut findings: Vec<Finding>) -> Vec<Finding> {
-    use rayon::slice::ParallelSliceMut as _;
-    let n = findings.len();
     // The id's first 16 bytes as a number order ids as their bytes do whenever those bytes differ
     // (nearly always: `RULE@` and hex digits), so most comparisons need no `memcmp`.
-    let mut keys: Vec<(Category, crate::Severity, u128, &str, &str, usize)> = findings
+    let keys: Vec<(Category, crate::Severity, u128, &str, &str)> = findings
         .iter()
-        .enumerate()
-        .map(|(i, f)| {
+        .map(|f| {
             (
                 f.category,
                 f.severity,
                 crate::sort_prefix(&f.id),
                 f.id.as_str(),
                 f.tool.as_str(),
-                i,
             )
         })
         .collect();
-    // The index makes every key distinct: an unstable sort orders them as a stable one would.
-    keys.par_sort_unstable();
-    keys.dedup_by(|b, a| a.0 == b.0 && a.3 == b.3);
-    let kept = keys.len();
-    // Where each finding goes: the kept ones to their place in the order, the duplicates after them.
-    let mut target = vec![usize::MAX; n];
-    for (position, key) in keys.iter().enumerate() {
-        if let Some(t) = target.get_mut(key.5) {
-            *t = position;
-        }
-    }
-    drop(keys);
-    let mut next_dropped = kept;
-    for t in &mut target {
-        if *t == usize::MAX {
-            *t = next_dropped;
-            next_dropped += 1;
-        }
-    }
-    crate::permute_in_place(&mut findings, &mut target);
-    findings.truncate(kept);
+    crate::Order::by_keys(keys, |kept, next| kept.0 == next.0 && kept.3 == next.3).apply(&mut findings);
     findings
 }
 
@@ -331,20 +307,15 @@ mod tests {
     fn findings_sort_and_dedup_as_a_stable_sort_then_dedup_would() {
         let categories = [Category::Sast, Category::Lint, Category::Secrets];
         let severities = [Severity::Critical, Severity::High, Severity::Low];
-        let mut state = 91u64;
-        let mut next = |n: u64| {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            (state >> 33) % n
-        };
+        let mut random = provenant_testkit::Lcg::new(91);
+        let mut next = |n: usize| random.below(n);
         let mut findings = Vec::new();
         for i in 0..2_000 {
             findings.push(finding(
-                categories[next(3) as usize],
-                severities[next(3) as usize],
+                categories[next(3)],
+                severities[next(3)],
                 &format!("rule-{}", next(40)),
-                ["semgrep", "codeql"][next(2) as usize],
+                ["semgrep", "codeql"][next(2)],
                 &format!("finding {i}"),
             ));
         }

@@ -416,7 +416,6 @@ pub fn evaluate<'a>(ctx: &Context<'a>) -> Decision<'a> {
 /// The backlog sorted by severity, gate and id (stably: equal ones keep their order). The small keys
 /// are sorted (in parallel), not the items, which are then put in place by swaps.
 fn sorted_backlog(mut backlog: Vec<BacklogItem<'_>>) -> Vec<BacklogItem<'_>> {
-    use rayon::slice::ParallelSliceMut as _;
     // Gates are few: each is sorted by its rank among them rather than by its name, and ids by their
     // first bytes before the whole id (see `sort_prefix`), so most comparisons need no `memcmp`.
     let mut gates: Vec<&str> = Vec::new();
@@ -428,8 +427,8 @@ fn sorted_backlog(mut backlog: Vec<BacklogItem<'_>>) -> Vec<BacklogItem<'_>> {
     gates.sort_unstable();
     gates.dedup();
     let mut last: Option<(&str, usize)> = None;
-    let mut keys: Vec<(Severity, usize, u128, &str, usize)> = Vec::with_capacity(backlog.len());
-    for (i, b) in backlog.iter().enumerate() {
+    let mut keys: Vec<(Severity, usize, u128, &str)> = Vec::with_capacity(backlog.len());
+    for b in &backlog {
         let gate = b.gate.as_ref();
         let rank = match last {
             Some((name, rank)) if name == gate => rank,
@@ -441,20 +440,9 @@ fn sorted_backlog(mut backlog: Vec<BacklogItem<'_>>) -> Vec<BacklogItem<'_>> {
             rank,
             provenant_findings::sort_prefix(&b.id),
             b.id.as_ref(),
-            i,
         ));
     }
-    // The index makes every key distinct: an unstable sort orders them as a stable one would.
-    keys.par_sort_unstable();
-    // Where each item goes.
-    let mut target = vec![0usize; keys.len()];
-    for (position, key) in keys.iter().enumerate() {
-        if let Some(t) = target.get_mut(key.4) {
-            *t = position;
-        }
-    }
-    drop(keys);
-    provenant_findings::permute_in_place(&mut backlog, &mut target);
+    provenant_findings::Order::by_keys(keys, |_, _| false).apply(&mut backlog);
     backlog
 }
 
@@ -891,13 +879,8 @@ mod tests {
             "a-custom-rule-with-a-long-nam",
         ];
         let severities = [Severity::Medium, Severity::Low, Severity::Info];
-        let mut state = 17u64;
-        let mut next = |n: u64| {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            usize::try_from((state >> 33) % n).unwrap()
-        };
+        let mut random = provenant_testkit::Lcg::new(17);
+        let mut next = |n: usize| random.below(n);
         let backlog: Vec<BacklogItem<'static>> = (0..3_000)
             .map(|i| BacklogItem {
                 // Ids longer than the 16 bytes compared first, sharing them, and some repeated.

@@ -332,3 +332,30 @@ pub fn npm_registry_keys() -> Vec<u8> {
         .decode(target)
         .expect("the keys.json target is base64")
 }
+
+/// A small seeded pseudo-random generator (Knuth's MMIX linear congruential one) for tests that need
+/// many varied inputs, the same on every run.
+#[derive(Debug, Clone)]
+pub struct Lcg(u64);
+
+impl Lcg {
+    /// A generator starting from `seed`.
+    #[must_use]
+    pub fn new(seed: u64) -> Lcg {
+        Lcg(seed)
+    }
+
+    /// The next 31 bits.
+    pub fn next_u32(&mut self) -> u32 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        u32::try_from(self.0 >> 33).unwrap_or(0)
+    }
+
+    /// A number below `n` (which must not be 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next_u32()).unwrap_or(0) % n
+    }
+}
