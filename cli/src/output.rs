@@ -22,6 +22,44 @@ pub(crate) fn print_bytes(bytes: &[u8]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What an `init` command generated (a file's `text`), written to `out` (never over an existing file
+/// without `force`) or to standard output, then reported: as JSON, `report` with `file` (`null` for
+/// standard output, the text then in `content`); as text, the text itself, or `wrote PATH` and
+/// `wrote_detail` after it.
+pub(crate) fn emit_generated(
+    output: crate::args::OutputFormat,
+    out: Option<&std::path::Path>,
+    force: bool,
+    text: &str,
+    mut report: serde_json::Map<String, serde_json::Value>,
+    wrote_detail: &str,
+) -> anyhow::Result<()> {
+    use crate::args::OutputFormat;
+    let Some(path) = out else {
+        return match output {
+            OutputFormat::Json => {
+                report.insert("file".to_owned(), serde_json::Value::Null);
+                report.insert("content".to_owned(), text.into());
+                print_json(&report)
+            }
+            OutputFormat::Text => print_bytes(text.as_bytes()),
+        };
+    };
+    anyhow::ensure!(
+        force || !path.exists(),
+        "{} exists: give --force to overwrite it",
+        path.display()
+    );
+    crate::shared::write_atomic(path, text.as_bytes())?;
+    match output {
+        OutputFormat::Json => {
+            report.insert("file".to_owned(), path.display().to_string().into());
+            print_json(&report)
+        }
+        OutputFormat::Text => print_bytes(format!("wrote {}{wrote_detail}\n", path.display()).as_bytes()),
+    }
+}
+
 /// A transparency-log entry, as reports show it.
 #[derive(serde::Serialize)]
 pub(crate) struct LogEntryReport {

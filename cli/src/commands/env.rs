@@ -71,33 +71,16 @@ fn init(global: &GlobalArgs, args: &EnvInitArgs) -> anyhow::Result<Outcome> {
     let text = provenant_env::init::default_yaml(&args.repository_template, &args.roles)?;
     // Whatever is written must read back: the writer and the reader are checked against each other.
     let file = provenant_env::EnvironmentsFile::from_yaml("the default", text.as_bytes())?;
-    let Some(path) = &args.out else {
-        match global.output {
-            // The same report as with -o, the file's text in place of its path.
-            OutputFormat::Json => print_json(&serde_json::json!({
-                "environments": file.names(),
-                "file": null,
-                "content": text,
-            }))?,
-            OutputFormat::Text => print_bytes(text.as_bytes())?,
-        }
-        return Ok(Outcome::Success);
-    };
-    anyhow::ensure!(
-        args.force || !path.exists(),
-        "{} exists: give --force to overwrite it",
-        path.display()
-    );
-    crate::shared::write_atomic(path, text.as_bytes())?;
-    match global.output {
-        OutputFormat::Json => print_json(&serde_json::json!({
-            "environments": file.names(),
-            "file": path.display().to_string(),
-        }))?,
-        OutputFormat::Text => {
-            print_bytes(format!("wrote {}: {}\n", path.display(), file.names().join(" -> ")).as_bytes())?;
-        }
-    }
+    let mut report = serde_json::Map::new();
+    report.insert("environments".to_owned(), file.names().into());
+    crate::output::emit_generated(
+        global.output,
+        args.out.as_deref(),
+        args.force,
+        &text,
+        report,
+        &format!(": {}", file.names().join(" -> ")),
+    )?;
     Ok(Outcome::Success)
 }
 

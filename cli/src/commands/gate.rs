@@ -239,32 +239,16 @@ pub(crate) fn run(global: &GlobalArgs, args: &GateArgs) -> anyhow::Result<Outcom
 fn policy_init(global: &GlobalArgs, args: &PolicyInitArgs) -> anyhow::Result<Outcome> {
     let text = provenant_gate::DEFAULT_POLICY;
     let digest = provenant_digest::Algorithm::Sha256.hash_bytes(text.as_bytes());
-    let output = args.output.unwrap_or(global.output);
-    let Some(path) = &args.out else {
-        match output {
-            // The same report as with -o, the policy's text in place of its path.
-            OutputFormat::Json => print_json(&serde_json::json!({
-                "file": null,
-                "digest": digest.to_string(),
-                "content": text,
-            }))?,
-            OutputFormat::Text => print_bytes(text.as_bytes())?,
-        }
-        return Ok(Outcome::Success);
-    };
-    anyhow::ensure!(
-        args.force || !path.exists(),
-        "{} exists: give --force to overwrite it",
-        path.display()
-    );
-    crate::shared::write_atomic(path, text.as_bytes())?;
-    match output {
-        OutputFormat::Json => print_json(&serde_json::json!({
-            "file": path.display().to_string(),
-            "digest": digest.to_string(),
-        }))?,
-        OutputFormat::Text => print_bytes(format!("wrote {} ({digest})\n", path.display()).as_bytes())?,
-    }
+    let mut report = serde_json::Map::new();
+    report.insert("digest".to_owned(), digest.to_string().into());
+    crate::output::emit_generated(
+        args.output.unwrap_or(global.output),
+        args.out.as_deref(),
+        args.force,
+        text,
+        report,
+        &format!(" ({digest})"),
+    )?;
     Ok(Outcome::Success)
 }
 
