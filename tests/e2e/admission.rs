@@ -4,30 +4,11 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
-use crate::support::{provenant, run, stderr, stdout};
+use crate::support::{ok_in as ok, provenant, provenant_in as p, run, stderr, stdout};
 
 const PROMOTION: &str = "https://provenant.dev/attestation/promotion/v1";
-
-fn p(dir: &Path, args: &[&str]) -> Output {
-    run(provenant()
-        .current_dir(dir)
-        .env("SOURCE_DATE_EPOCH", "1700000000")
-        .stdin(Stdio::null())
-        .args(args))
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let o = p(dir, args);
-    assert!(
-        o.status.success(),
-        "provenant {args:?}: {}{}",
-        stdout(&o),
-        stderr(&o)
-    );
-    stdout(&o)
-}
 
 fn digest(c: char) -> String {
     format!("sha256:{}", c.to_string().repeat(64))

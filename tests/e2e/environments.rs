@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::Path;
 
-use crate::support::{provenant, run, stderr, stdout};
+use crate::support::{provenant, run, stderr, stdout, succeeded};
 
 pub(crate) fn p(dir: &Path, args: &[&str]) -> std::process::Output {
     run(provenant()
@@ -134,15 +134,7 @@ fn env_init_refuses_a_template_without_env() {
 }
 
 pub(crate) fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = p(dir, args);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{args:?}\n{}\n{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    stdout(&out)
+    succeeded(&p(dir, args), args)
 }
 
 /// A key pair `NAME.key`/`NAME.pub` in `dir`.

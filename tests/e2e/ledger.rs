@@ -5,33 +5,13 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
-use crate::support::{provenant, run, stderr, stdout};
+use crate::support::{ok_in as ok, provenant, provenant_in as p, run, stderr, stdout};
 
 const A: &str = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 const B: &str = "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 const DEPLOY: &str = "https://provenant.dev/attestation/deployment/v1";
-
-/// `provenant ARGS` in `dir`, no password in the environment and no terminal.
-fn p(dir: &Path, args: &[&str]) -> Output {
-    run(provenant()
-        .current_dir(dir)
-        .env("SOURCE_DATE_EPOCH", "1700000000")
-        .stdin(Stdio::null())
-        .args(args))
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let o = p(dir, args);
-    assert!(
-        o.status.success(),
-        "provenant {args:?}: {}{}",
-        stdout(&o),
-        stderr(&o)
-    );
-    stdout(&o)
-}
 
 /// Exit 1 with the failed check named on stdout (JSON).
 fn fails_check(dir: &Path, args: &[&str], check: &str) {

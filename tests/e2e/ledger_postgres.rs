@@ -7,38 +7,14 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Output, Stdio};
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use provenant_ledger_store::LedgerStore;
 use provenant_ledger_store::postgres::PostgresStore;
 use provenant_testkit::postgres::Cluster;
 
-use crate::support::{provenant, run, stderr, stdout};
-
-fn p(dir: &Path, args: &[&str]) -> Output {
-    let mut cmd = provenant();
-    cmd.current_dir(dir)
-        .env_remove("PROVENANT_PASSWORD")
-        .env_remove("COSIGN_PASSWORD")
-        .env_remove("PROVENANT_LEDGER")
-        .env_remove("PROVENANT_LEDGER_NOTE_KEY")
-        .env_remove("PROVENANT_LEDGER_TOKEN")
-        .stdin(Stdio::null())
-        .args(args);
-    run(&mut cmd)
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let o = p(dir, args);
-    assert!(
-        o.status.success(),
-        "provenant {args:?}: {}{}",
-        stdout(&o),
-        stderr(&o)
-    );
-    stdout(&o)
-}
+use crate::support::{ok_in as ok, provenant};
 
 fn statement(dir: &Path, n: u64) -> PathBuf {
     let path = dir.join(format!("s{n}.json"));

@@ -10,7 +10,7 @@ use std::process::Output;
 
 use provenant_testkit::git;
 
-use crate::support::{provenant, run, stderr, stdout};
+use crate::support::{provenant, run, stderr, stdout, succeeded};
 
 const BUILDER: &str = "https://ci.example.com/builders/linux";
 const GATE: &str = "https://provenant.dev/attestation/gate-decision/v1";
@@ -29,23 +29,11 @@ fn p(dir: &Path, args: &[&str]) -> Output {
         .env("COSIGN_PASSWORD", "s3cret")
         .env("SOURCE_DATE_EPOCH", "1780000000") // 2026-05-28
         .env("DOCKER_CONFIG", "/nonexistent")
-        .env_remove("SIGSTORE_ID_TOKEN")
-        .env_remove("PROVENANT_TRUSTED_ROOT")
-        .env_remove("PROVENANT_LEDGER")
-        .env_remove("PROVENANT_LEDGER_TOKEN")
         .args(args))
 }
 
 fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = p(dir, args);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{args:?}\n{}\n{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    stdout(&out)
+    succeeded(&p(dir, args), args)
 }
 
 /// The governed world: keys, roles, ledger, environments over OCI layouts, and one image built from

@@ -3,31 +3,11 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::{Output, Stdio};
 
-use crate::support::{provenant, run, stderr, stdout};
+use crate::support::{ok_in as ok, provenant_in as p, stderr};
 
 const IMAGE_OLD: &str = "1111111111111111111111111111111111111111111111111111111111111111";
 const IMAGE_NEW: &str = "2222222222222222222222222222222222222222222222222222222222222222";
-
-fn p(dir: &Path, args: &[&str]) -> Output {
-    run(provenant()
-        .current_dir(dir)
-        .env("SOURCE_DATE_EPOCH", "1700000000")
-        .stdin(Stdio::null())
-        .args(args))
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let o = p(dir, args);
-    assert!(
-        o.status.success(),
-        "provenant {args:?}: {}{}",
-        stdout(&o),
-        stderr(&o)
-    );
-    stdout(&o)
-}
 
 fn statement(
     dir: &Path,

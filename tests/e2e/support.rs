@@ -86,6 +86,11 @@ pub(crate) fn provenant_in(dir: &Path, args: &[&str]) -> Output {
     run(provenant().current_dir(dir).args(args))
 }
 
+/// The standard output of `provenant ARGS` run in `dir`, which must succeed (see [`succeeded`]).
+pub(crate) fn ok_in(dir: &Path, args: &[&str]) -> String {
+    succeeded(&provenant_in(dir, args), args)
+}
+
 /// The standard output of a successful run of `provenant ARGS`; a failure fails the test, showing the
 /// arguments and both streams.
 pub(crate) fn succeeded(o: &Output, args: &[&str]) -> String {
