@@ -428,64 +428,9 @@ fn refused(dir: &Path, subject: &str, env: &str) -> Vec<String> {
 fn governed_path_dev_to_prod_on_oci_layouts_with_every_refusal_recorded() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    for k in ["ci", "rm", "dev"] {
-        key(d, k);
-    }
-    fs::write(
-        d.join("roles.yaml"),
-        "roles:\n  ci:\n    keys: [ci.pub]\n  release-manager:\n    keys: [rm.pub]\n  developer:\n    keys: [dev.pub]\n",
-    )
-    .unwrap();
-    ok(
-        d,
-        &[
-            "ledger",
-            "init",
-            "--ledger",
-            "sqlite:ledger.db",
-            "--origin",
-            "example.com/audit",
-            "--output-key-prefix",
-            "note",
-        ],
-    );
-    let template = format!("oci:{}/{{env}}", d.display());
-    ok(
-        d,
-        &[
-            "env",
-            "init",
-            "--repository-template",
-            &template,
-            "-o",
-            "environments.yaml",
-        ],
-    );
-
-    // Built and packaged by ci: the packaging provenance goes to the ledger.
+    // Built and packaged by ci; the packaging provenance goes to the ledger below.
+    let (build, digest) = governed_world(d);
     let root = d.join("rootfs");
-    fs::create_dir_all(&root).unwrap();
-    fs::write(root.join("app"), "v1").unwrap();
-    let build = format!("oci:{}/build", d.display());
-    let out = ok(
-        d,
-        &[
-            "oci",
-            "image",
-            root.to_str().unwrap(),
-            &format!("{build}:1"),
-            "--key",
-            "ci.key",
-            "--provenance-bundle",
-            "prov.json",
-            "--output",
-            "json",
-        ],
-    );
-    let digest = serde_json::from_str::<serde_json::Value>(&out).unwrap()["digest"]
-        .as_str()
-        .unwrap()
-        .to_owned();
     let subject = format!("{build}@{digest}");
     let hex = digest.strip_prefix("sha256:").unwrap();
 
@@ -634,18 +579,9 @@ fn governed_path_dev_to_prod_on_oci_layouts_with_every_refusal_recorded() {
     );
 }
 
-/// Keys ci, rm and dev with their roles, a ledger, the default environments over OCI layouts, an image
-/// built and packaged by ci with its provenance and a passing gate decision in the ledger. Returns
-/// the image as `oci:DIR@DIGEST`.
-pub(crate) fn governed_setup(d: &Path) -> String {
-    for k in ["ci", "rm", "dev"] {
-        key(d, k);
-    }
-    fs::write(
-        d.join("roles.yaml"),
-        "roles:\n  ci:\n    keys: [ci.pub]\n  release-manager:\n    keys: [rm.pub]\n  developer:\n    keys: [dev.pub]\n",
-    )
-    .unwrap();
+/// A `SQLite` ledger (`ledger.db`, its note key `note.key`) and the default environments over OCI
+/// layouts in `d` (`environments.yaml`).
+pub(crate) fn ledger_and_environments(d: &Path) {
     ok(
         d,
         &[
@@ -671,6 +607,21 @@ pub(crate) fn governed_setup(d: &Path) -> String {
             "environments.yaml",
         ],
     );
+}
+
+/// Keys ci, rm and dev with their roles, [`ledger_and_environments`], and an image built from
+/// `rootfs/` and packaged by ci into `oci:D/build:1`, its provenance in `prov.json` (not in the
+/// ledger). Returns the image's layout reference without tag and its digest.
+fn governed_world(d: &Path) -> (String, String) {
+    for k in ["ci", "rm", "dev"] {
+        key(d, k);
+    }
+    fs::write(
+        d.join("roles.yaml"),
+        "roles:\n  ci:\n    keys: [ci.pub]\n  release-manager:\n    keys: [rm.pub]\n  developer:\n    keys: [dev.pub]\n",
+    )
+    .unwrap();
+    ledger_and_environments(d);
     let root = d.join("rootfs");
     fs::create_dir_all(&root).unwrap();
     fs::write(root.join("app"), "v1").unwrap();
@@ -694,6 +645,14 @@ pub(crate) fn governed_setup(d: &Path) -> String {
         .as_str()
         .unwrap()
         .to_owned();
+    (build, digest)
+}
+
+/// Keys ci, rm and dev with their roles, a ledger, the default environments over OCI layouts, an image
+/// built and packaged by ci with its provenance and a passing gate decision in the ledger. Returns
+/// the image as `oci:DIR@DIGEST`.
+pub(crate) fn governed_setup(d: &Path) -> String {
+    let (build, digest) = governed_world(d);
     ledger_append(d, "prov.json");
     let decision = serde_json::json!({
         "_type": "https://in-toto.io/Statement/v1",

@@ -377,31 +377,7 @@ fn world() -> World {
         "roles:\n  ci:\n    keys: [ci.pub]\n  release-manager:\n    keys: [rm.pub]\n  deployer:\n    keys: [deployer.pub]\n",
     )
     .unwrap();
-    ok(
-        d,
-        &[
-            "ledger",
-            "init",
-            "--ledger",
-            "sqlite:ledger.db",
-            "--origin",
-            "example.com/audit",
-            "--output-key-prefix",
-            "note",
-        ],
-    );
-    let template = format!("oci:{}/{{env}}", d.display());
-    ok(
-        d,
-        &[
-            "env",
-            "init",
-            "--repository-template",
-            &template,
-            "-o",
-            "environments.yaml",
-        ],
-    );
+    crate::environments::ledger_and_environments(d);
 
     // The project, committed, built with provenance signed by ci.
     let repo = d.join("app");
