@@ -504,3 +504,32 @@ fn promoting_into_a_layout_without_a_tag_lists_the_image_in_its_index() {
     let found = json(&["oci", "discover", &format!("oci:{}@{digest}", p("prod"))]);
     assert_eq!(found["subject"]["digest"], digest.as_str());
 }
+
+#[test]
+fn image_references_are_checked_when_the_arguments_are_parsed() {
+    // Each command that takes an image reference refuses a malformed one as a usage error (exit 2),
+    // naming the argument and the accepted forms, before it opens any store.
+    let bad = "Registry.example/UPPER@@sha256";
+    for args in [
+        vec!["promote", bad, "oci:/nonexistent/dst"],
+        vec!["promote", "oci:/nonexistent/src:1", "not a reference"],
+        vec!["oci", "pull", bad, "-o", "/nonexistent"],
+        vec!["oci", "discover", bad],
+        vec!["oci", "attach", bad, "--file", "/nonexistent"],
+        vec!["oci", "push", bad, "/nonexistent"],
+        vec!["oci", "image", "/nonexistent", bad],
+    ] {
+        let (code, _, err) = run(&args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(
+            err.contains(
+                "is not an image reference (registry/repo[:tag][@digest] or oci:PATH[:tag][@digest])"
+            ),
+            "{args:?}: {err}"
+        );
+        assert!(
+            err.contains("invalid value"),
+            "a usage error names the argument: {args:?}: {err}"
+        );
+    }
+}

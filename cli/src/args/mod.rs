@@ -26,7 +26,7 @@ pub(crate) use ledger::{
     note_key_password, sign_checkpoint,
 };
 pub(crate) use range::RangeArgs;
-pub(crate) use registry::RegistryArgs;
+pub(crate) use registry::{RegistryArgs, parse_reference};
 pub(crate) use signer::{KeylessArgs, PackagingSignerArgs};
 pub(crate) use source::{SourceRefArgs, ref_expectation};
 pub(crate) use trust::{SignerArgs, TRUSTED_ROOT_HELP, TrustArgs};

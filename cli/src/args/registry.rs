@@ -46,6 +46,14 @@ fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
         .ok_or_else(|| format!("{text:?} is not a positive number of seconds"))
 }
 
+/// An image reference as a command-line value: `registry/repo[:tag][@digest]` or
+/// `oci:PATH[:tag][@digest]`. Whether a tag is accepted where a digest is expected is the command's
+/// rule (`provenant_registry::resolve_digest`), not the parser's.
+pub(crate) fn parse_reference(text: &str) -> Result<provenant_oci::Reference, String> {
+    text.parse()
+        .map_err(|e| format!("{text:?} is not an image reference (registry/repo[:tag][@digest] or oci:PATH[:tag][@digest]): {e}"))
+}
+
 impl RegistryArgs {
     fn source(&self, creds: Option<&str>) -> anyhow::Result<CredentialSource> {
         let mut source = CredentialSource::from_environment();

@@ -15,7 +15,9 @@ use provenant_registry::{Store, open_store};
 use serde::Serialize;
 
 use crate::Outcome;
-use crate::args::{GlobalArgs, OutputFormat, PackagingSignerArgs, RegistryArgs, SignerArgs, TrustArgs};
+use crate::args::{
+    GlobalArgs, OutputFormat, PackagingSignerArgs, RegistryArgs, SignerArgs, TrustArgs, parse_reference,
+};
 use crate::output::{print_bytes, print_json, skipped_names, skipped_note, with_skipped};
 
 /// Default artifact type of `oci push` without `--artifact-type` (as oras uses).
@@ -47,7 +49,8 @@ pub(crate) struct ImageArgs {
     /// The directory that becomes the image's root filesystem.
     dir: PathBuf,
     /// Where to write it: oci:PATH[:tag] or registry/repo[:tag].
-    reference: String,
+    #[arg(value_parser = parse_reference)]
+    reference: Reference,
     /// Entrypoint (repeat for each argument).
     #[arg(long, value_name = "ARG", allow_hyphen_values = true)]
     entrypoint: Vec<String>,
@@ -70,7 +73,8 @@ pub(crate) struct ImageArgs {
 #[derive(Debug, Args)]
 pub(crate) struct PushArgs {
     /// Destination: registry/repo[:tag] or oci:PATH[:tag].
-    reference: String,
+    #[arg(value_parser = parse_reference)]
+    reference: Reference,
     /// Files to push, each optionally with its media type (`FILE:MEDIATYPE`).
     #[arg(required = true, value_name = "FILE[:MEDIATYPE]")]
     files: Vec<String>,
@@ -90,7 +94,8 @@ pub(crate) struct PushArgs {
 #[derive(Debug, Args)]
 pub(crate) struct PullArgs {
     /// Source: registry/repo[:tag|@digest] or oci:PATH[:tag|@digest].
-    reference: String,
+    #[arg(value_parser = parse_reference)]
+    reference: Reference,
     /// Directory to write the files into.
     #[arg(short, long)]
     output_dir: PathBuf,
@@ -103,7 +108,8 @@ pub(crate) struct PullArgs {
 #[command(group(clap::ArgGroup::new("what").required(true).args(["bundle", "sbom", "file"])))]
 pub(crate) struct AttachArgs {
     /// The subject, by digest: registry/repo@sha256:… or oci:PATH@sha256:….
-    subject: String,
+    #[arg(value_parser = parse_reference)]
+    subject: Reference,
     /// A sigstore bundle.
     #[arg(long)]
     bundle: Option<PathBuf>,
@@ -127,7 +133,8 @@ pub(crate) struct AttachArgs {
 #[derive(Debug, Args)]
 pub(crate) struct DiscoverArgs {
     /// The image: registry/repo[:tag|@digest] or oci:PATH[:tag|@digest].
-    reference: String,
+    #[arg(value_parser = parse_reference)]
+    reference: Reference,
     /// Only referrers of this artifact type (at the first level).
     #[arg(long)]
     artifact_type: Option<String>,
@@ -144,14 +151,16 @@ has; tags are written last. A source given by tag is refused unless --resolve-ta
 )]
 pub(crate) struct PromoteArgs {
     /// The source, by digest: registry/repo@sha256:… or oci:PATH@sha256:….
-    pub(crate) source: String,
+    #[arg(value_parser = parse_reference)]
+    pub(crate) source: Reference,
     /// Destinations: registry/repo[:tag] or oci:PATH[:tag] (several tags of one destination may be given).
     #[arg(
         required_unless_present = "environment",
         conflicts_with = "environment",
-        value_name = "DST_REPO[:TAG]"
+        value_name = "DST_REPO[:TAG]",
+        value_parser = parse_reference
     )]
-    destinations: Vec<String>,
+    destinations: Vec<Reference>,
     /// Accept a source given by tag: resolve it once, print and record the digest.
     #[arg(long)]
     resolve_tag: bool,
@@ -218,17 +227,12 @@ fn tag_policy(resolve_tag: bool) -> provenant_registry::TagPolicy {
     }
 }
 
-fn parse_reference(s: &str) -> anyhow::Result<Reference> {
-    s.parse::<Reference>()
-        .with_context(|| format!("invalid reference {s:?}"))
-}
-
-/// The store `text` names and the manifest it names there by tag or digest (`pull`, `discover`).
+/// The store `reference` names and the manifest it names there by tag or digest (`pull`, `discover`).
 fn open_named_manifest(
-    text: &str,
+    reference: &Reference,
     registry: &RegistryArgs,
 ) -> anyhow::Result<(Reference, Box<dyn Store>, provenant_registry::FetchedManifest)> {
-    let reference = parse_reference(text)?;
+    let reference = reference.clone();
     let manifest_ref = reference
         .manifest_ref()
         .context("the reference names neither a tag nor a digest")?;
@@ -265,7 +269,7 @@ struct ImageReport {
 }
 
 fn image(global: &GlobalArgs, args: &ImageArgs) -> anyhow::Result<Outcome> {
-    let reference = parse_reference(&args.reference)?;
+    let reference = args.reference.clone();
     let platform = Platform::parse(&args.platform)
         .with_context(|| format!("--platform {:?} is not os/arch[/variant]", args.platform))?;
     let mut options = provenant_image::ImageOptions {
@@ -459,7 +463,7 @@ fn artifact_manifest(
 }
 
 fn push(global: &GlobalArgs, args: &PushArgs) -> anyhow::Result<Outcome> {
-    let reference = parse_reference(&args.reference)?;
+    let reference = args.reference.clone();
     let client = args.registry.client(None)?;
     let store = open_store(&reference, &client, true)?;
     let sign_packaging = args.packaging.requested()?;
@@ -621,7 +625,7 @@ fn read_json_file(path: &Path) -> anyhow::Result<(Vec<u8>, serde_json::Value)> {
 
 #[allow(clippy::too_many_lines)] // one linear flow: read, classify, push, report
 fn attach(global: &GlobalArgs, args: &AttachArgs) -> anyhow::Result<Outcome> {
-    let reference = parse_reference(&args.subject)?;
+    let reference = args.subject.clone();
     let Some(subject_digest) = reference.digest().copied() else {
         bail!("attach needs the subject by digest (…@sha256:…), not by tag: resolve it first");
     };
@@ -804,7 +808,7 @@ fn discover(global: &GlobalArgs, args: &DiscoverArgs) -> anyhow::Result<Outcome>
 
 #[allow(clippy::too_many_lines)] // one linear flow: resolve, group destinations, verify, promote, report
 pub(crate) fn promote(global: &GlobalArgs, args: &PromoteArgs) -> anyhow::Result<Outcome> {
-    let source = parse_reference(&args.source)?;
+    let source = args.source.clone();
     let src_client = args.registry.client(args.src_creds.as_deref())?;
     let src = open_store(&source, &src_client, false)?;
     let digest = provenant_registry::resolve_digest(src.as_ref(), &source, tag_policy(args.resolve_tag))?;
@@ -814,7 +818,7 @@ pub(crate) fn promote(global: &GlobalArgs, args: &PromoteArgs) -> anyhow::Result
     // Group destinations by location: several tags of one destination are written together.
     let mut destinations: Vec<(Reference, Vec<provenant_oci::Tag>)> = Vec::new();
     for d in &args.destinations {
-        let r = parse_reference(d)?;
+        let r = d.clone();
         anyhow::ensure!(r.digest().is_none(), "destination {d} must not name a digest");
         if let Some((_, tags)) = destinations
             .iter_mut()

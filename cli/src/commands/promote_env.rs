@@ -20,7 +20,7 @@ use crate::output::{print_bytes, print_json};
 
 /// What a governed promotion needs from `promote`'s arguments.
 pub(crate) struct Governed<'a> {
-    pub(crate) source: &'a str,
+    pub(crate) source: &'a provenant_oci::Reference,
     pub(crate) options: &'a GovernedArgs,
     pub(crate) ledger: &'a LedgerArg,
     pub(crate) keyless: &'a KeylessArgs,
@@ -63,10 +63,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &Governed<'_>) -> anyhow::Result<Ou
         )
     })?;
     let trusted_root = trusted_root(args.trust)?;
-    let source: provenant_oci::Reference = args
-        .source
-        .parse()
-        .with_context(|| format!("invalid reference {}", args.source))?;
+    let source = args.source;
     let digest = *source.digest().with_context(|| {
         format!(
             "a governed promotion takes the source by digest, not {}",
@@ -77,7 +74,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &Governed<'_>) -> anyhow::Result<Ou
     let config_digest = provenant_env::config_digest::config_digest(base, env)?;
 
     let src_client = args.registry.client(args.src_creds)?;
-    let src = provenant_registry::open_store(&source, &src_client, false)?;
+    let src = provenant_registry::open_store(source, &src_client, false)?;
     let (evaluation, referrers) = evaluate_until(
         g.wait,
         &Sources {
@@ -103,7 +100,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &Governed<'_>) -> anyhow::Result<Ou
         &evaluation,
         name,
         repository,
-        &source,
+        source,
         &digest,
         config_digest.as_ref(),
         at,
