@@ -292,6 +292,42 @@ fn gate_policy_init_reports_in_json_with_the_policys_digest() {
 }
 
 #[test]
+fn gate_exception_scope_digest_is_checked_when_the_arguments_are_parsed() {
+    let t = tempfile::tempdir().unwrap();
+    let out = p(
+        t.path(),
+        &[
+            "gate",
+            "exception",
+            "create",
+            "--finding",
+            "f",
+            "--owner",
+            "a@example.com",
+            "--rationale",
+            "r",
+            "--expires",
+            "2030-01-01",
+            "--role",
+            "security-lead",
+            "--key",
+            "none.key",
+            "-o",
+            "ex.json",
+            "--digest",
+            "sha256:not-hex",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("sha256:not-hex is not a digest (sha256:HEX)"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!t.path().join("ex.json").exists());
+}
+
+#[test]
 fn gate_sarif_output_is_valid_sarif_2_1_0() {
     let t = tempfile::tempdir().unwrap();
     project(t.path());

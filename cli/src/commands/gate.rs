@@ -119,8 +119,8 @@ pub(crate) struct ExceptionCreateArgs {
     #[arg(long, value_name = "REPO")]
     pub(crate) repository: Option<String>,
     /// Only for this artefact digest (sha256:HEX).
-    #[arg(long, value_name = "DIGEST")]
-    pub(crate) digest: Option<String>,
+    #[arg(long, value_name = "DIGEST", value_parser = crate::args::parse_digest)]
+    pub(crate) digest: Option<provenant_digest::Digest>,
     /// Sign with this key instead of keylessly.
     #[arg(long, value_name = "K")]
     pub(crate) key: Option<PathBuf>,
@@ -255,7 +255,7 @@ fn policy_init(global: &GlobalArgs, args: &PolicyInitArgs) -> anyhow::Result<Out
 fn exception_create(global: &GlobalArgs, args: &ExceptionCreateArgs) -> anyhow::Result<Outcome> {
     let scope = (args.repository.is_some() || args.digest.is_some()).then(|| ExceptionScope {
         repository: args.repository.clone(),
-        digest: args.digest.clone(),
+        digest: args.digest.map(|d| d.to_string()),
     });
     let exception = Exception {
         finding: args.finding.clone(),
