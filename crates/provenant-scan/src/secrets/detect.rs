@@ -121,6 +121,19 @@ fn char_column(raw: &[u8], offset: usize) -> usize {
         .map_or(1, |b| String::from_utf8_lossy(b).chars().count() + 1)
 }
 
+/// Most keyword bytes the prefilter is built as a DFA for. Short keywords (`sk`, `ey`) occur
+/// everywhere, so the automaton steps through nearly every byte, and a DFA steps fastest; but its size
+/// grows with its states (about one per keyword byte) times its byte classes, so a configuration with a
+/// great many keywords gets the automaton the library picks instead. gitleaks' own configuration has
+/// about 1,500 keyword bytes; this bound keeps the DFA to a few megabytes.
+const MAX_DFA_KEYWORD_BYTES: usize = 16 * 1024;
+
+/// The automaton for the keyword prefilter (see [`MAX_DFA_KEYWORD_BYTES`]).
+fn prefilter_kind(keywords: &[String]) -> Option<aho_corasick::AhoCorasickKind> {
+    let bytes: usize = keywords.iter().map(String::len).sum();
+    (bytes <= MAX_DFA_KEYWORD_BYTES).then_some(aho_corasick::AhoCorasickKind::DFA)
+}
+
 impl Detector {
     /// Compiles the prefilter for a configuration.
     #[must_use]
@@ -132,7 +145,7 @@ impl Detector {
             AhoCorasickBuilder::new()
                 .ascii_case_insensitive(true)
                 .match_kind(MatchKind::Standard)
-                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                .kind(prefilter_kind(&keywords))
                 .build(&keywords)
                 .ok()
         };
@@ -524,7 +537,50 @@ fn filter_generic(findings: Vec<Finding>) -> Vec<Finding> {
 
 #[cfg(test)]
 mod tests {
-    use super::location;
+    use super::{Detector, Fragment, MAX_DFA_KEYWORD_BYTES, location, prefilter_kind};
+    use crate::secrets::config::{Config, NoExtend};
+
+    /// A configuration of one rule with `n` keywords of eight letters, the last one `tokenkey`.
+    fn many_keywords(n: usize) -> Config {
+        let mut keywords: Vec<String> = (0..n.saturating_sub(1))
+            .map(|i| {
+                let letters: String = format!("{i:08}")
+                    .bytes()
+                    .map(|d| char::from(b'a' + (d - b'0')))
+                    .collect();
+                format!("\"{letters}\"")
+            })
+            .collect();
+        keywords.push("\"tokenkey\"".to_owned());
+        let text = format!(
+            "[[rules]]\nid = \"t\"\nregex = '''tokenkey=([a-z0-9]{{12}})'''\nkeywords = [{}]\n",
+            keywords.join(", ")
+        );
+        Config::parse(&text, "test", &NoExtend).unwrap()
+    }
+
+    #[test]
+    fn the_keyword_prefilter_is_a_dfa_only_while_it_stays_small() {
+        for (n, dfa) in [
+            (10, true),
+            (MAX_DFA_KEYWORD_BYTES / 8, true),
+            (MAX_DFA_KEYWORD_BYTES / 8 + 1, false),
+        ] {
+            let config = many_keywords(n);
+            assert_eq!(prefilter_kind(&config.keywords()).is_some(), dfa, "{n} keywords");
+            // Either automaton finds the same.
+            let detector = Detector::new(config);
+            let raw = b"a = 1\nTOKENKEY=abcdef123456\ntokenkey=abcdef123456\n";
+            let found = detector.detect(&Fragment {
+                raw,
+                file: "f",
+                path: "f",
+                start_line: 1,
+            });
+            assert_eq!(found.len(), 1, "{n} keywords: {found:?}");
+            assert_eq!(found[0].start_line, 3);
+        }
+    }
 
     #[test]
     fn columns_count_from_the_previous_newline_as_gitleaks_does() {
