@@ -1,8 +1,9 @@
-//! Bounded readers of archive formats (zip) and of the section table of ELF object files, read like
-//! archives of named members, from bytes held in memory. Every offset is checked, every
+//! Bounded readers of archive formats (zip) and of ELF files (the section table, read like an archive of
+//! named members, the program headers and notes), from bytes held in memory. Every offset is checked, every
 //! inflation is bounded by the caller, and nothing is read from or written to anywhere: the callers
 //! (`provenant-diff`, which explains differences, and `provenant-catalog`, which finds packages) bring
 //! the bytes and decide what a bound crossed means to them.
 
 pub mod elf;
+mod ints;
 pub mod zip;
