@@ -1,5 +1,5 @@
 //! Fixed-width unsigned integers and byte ranges read from hostile bytes, every offset checked: the
-//! ground the ELF reader ([`crate::elf`]) stands on.
+//! ground the executable readers ([`crate::elf`], [`crate::pe`]) stand on.
 
 /// Reads unsigned integers of one byte order from `bytes`. Every read names a base offset and a field
 /// offset from it; a sum that overflows, or a field that is not wholly inside the bytes, reads `None`.
