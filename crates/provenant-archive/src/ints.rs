@@ -1,5 +1,5 @@
 //! Fixed-width unsigned integers and byte ranges read from hostile bytes, every offset checked: the
-//! ground the executable readers ([`crate::elf`], [`crate::pe`]) stand on.
+//! ground the executable readers ([`crate::elf`], [`crate::pe`], [`crate::macho`]) stand on.
 
 /// Reads unsigned integers of one byte order from `bytes`. Every read names a base offset and a field
 /// offset from it; a sum that overflows, or a field that is not wholly inside the bytes, reads `None`.
@@ -18,6 +18,11 @@ impl<'a> Ints<'a> {
     /// The bytes read.
     pub(crate) fn bytes(self) -> &'a [u8] {
         self.bytes
+    }
+
+    /// Whether the integers are big-endian.
+    pub(crate) fn big(self) -> bool {
+        self.big
     }
 
     /// The `len` bytes at `base + field`.

@@ -9,6 +9,7 @@
 )]
 
 mod elf;
+mod macho;
 mod pe;
 mod zip;
 
