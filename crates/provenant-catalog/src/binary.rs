@@ -23,6 +23,7 @@
 use std::collections::BTreeSet;
 use std::io::Read as _;
 
+use provenant_archive::{elf, macho, pe};
 use provenant_sbom::{Component, Ecosystem, Purl, Scope};
 
 use crate::exemap::AddressMap;
@@ -39,7 +40,7 @@ pub const METHOD_PACKAGE_NOTE: &str = "elf-package-note";
 pub const MAX_PACKAGE_NOTE: usize = 64 << 10;
 
 /// The note type of systemd's ELF package metadata (`FDO_PACKAGING_METADATA`), owner `FDO`.
-const FDO_PACKAGING_METADATA: u64 = 0xcafe_1a7e;
+const FDO_PACKAGING_METADATA: u32 = 0xcafe_1a7e;
 
 /// Upper bound on the decompressed cargo-auditable JSON (its own tools cap it at 8 MiB).
 pub const MAX_AUDIT_JSON: u64 = 8 << 20;
@@ -56,22 +57,18 @@ enum Exe {
     MachOFat,
 }
 
-/// Most architectures a universal Mach-O file is believed to hold. A Java class file starts with the same
-/// magic number as a universal binary, followed by its version (45 or more) where the universal binary
-/// has its architecture count.
-const MAX_FAT_ARCHS: u32 = 32;
-
 fn exe_kind(bytes: &[u8]) -> Option<Exe> {
     let magic = bytes.get(..4)?;
-    match magic {
-        b"\x7fELF" => Some(Exe::Elf),
-        [b'M', b'Z', ..] => Some(Exe::Pe),
-        [0xfe, 0xed, 0xfa, 0xce | 0xcf] | [0xce | 0xcf, 0xfa, 0xed, 0xfe] => Some(Exe::MachO),
-        [0xca, 0xfe, 0xba, 0xbe] => {
-            let n = u32::from_be_bytes(bytes.get(4..8)?.try_into().ok()?);
-            (1..=MAX_FAT_ARCHS).contains(&n).then_some(Exe::MachOFat)
-        }
-        _ => None,
+    if magic == elf::MAGIC {
+        Some(Exe::Elf)
+    } else if magic.starts_with(b"MZ") {
+        Some(Exe::Pe)
+    } else if macho::is_thin(bytes) {
+        Some(Exe::MachO)
+    } else {
+        // A Java class file starts with the same magic number as a universal binary, followed by its
+        // version (45 or more) where the universal binary has its architecture count.
+        macho::Universal::read(bytes).is_ok().then_some(Exe::MachOFat)
     }
 }
 
@@ -101,9 +98,9 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Vec<Component>, Warning> {
         Exe::Elf => elf_section(bytes, ".dep-v0"),
         Exe::Pe => pe_section(bytes, ".dep-v0"),
         Exe::MachO => macho_section(bytes, ".dep-v0"),
-        Exe::MachOFat => fat_slices(bytes)
-            .into_iter()
-            .find_map(|slice| macho_section(slice, ".dep-v0")),
+        Exe::MachOFat => macho::Universal::read(bytes)
+            .ok()
+            .and_then(|u| u.images().find_map(|image| macho_section(image, ".dep-v0"))),
     };
     if let Some(data) = section {
         out.extend(auditable(file, data)?);
@@ -122,7 +119,7 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Vec<Component>, Warning> {
 /// image) keeps this identity. `deb` and `rpm` packages become `pkg:deb`/`pkg:rpm` components named as the
 /// package database names them (namespace the `os`, lower-cased; `arch` qualifier); other types are
 /// components of that package URL type. A note that is not valid is a warning.
-fn package_note(file: &str, elf: &[u8], notes: &[u8]) -> Result<Vec<Component>, Warning> {
+fn package_note(file: &str, image: &[u8], notes: &[u8]) -> Result<Vec<Component>, Warning> {
     #[derive(serde::Deserialize)]
     struct Note {
         #[serde(rename = "type")]
@@ -136,44 +133,13 @@ fn package_note(file: &str, elf: &[u8], notes: &[u8]) -> Result<Vec<Component>, 
     if notes.len() > MAX_PACKAGE_NOTE {
         return Err(bad(&format!("larger than {MAX_PACKAGE_NOTE} bytes")));
     }
-    let e = Elf {
-        bytes: notes,
-        le: elf.get(5) == Some(&1),
-    };
-    let pad = |n: usize| n.checked_add(3).map(|x| x & !3);
-    let mut at = 0usize;
     let mut out = Vec::new();
-    while at < notes.len() {
-        let (Some(namesz), Some(descsz), Some(ty)) = (e.uint(at, 4), e.uint(at + 4, 4), e.uint(at + 8, 4))
-        else {
-            return Err(bad("truncated note header"));
-        };
-        let (namesz, descsz) = (
-            usize::try_from(namesz).unwrap_or(usize::MAX),
-            usize::try_from(descsz).unwrap_or(usize::MAX),
-        );
-        let name_at = at + 12;
-        let desc_at = pad(namesz)
-            .and_then(|n| name_at.checked_add(n))
-            .ok_or_else(|| bad("note name size"))?;
-        let next = pad(descsz)
-            .and_then(|d| desc_at.checked_add(d))
-            .ok_or_else(|| bad("note size"))?;
-        let (Some(name), Some(desc)) = (
-            name_at
-                .checked_add(namesz)
-                .and_then(|end| notes.get(name_at..end)),
-            desc_at
-                .checked_add(descsz)
-                .and_then(|end| notes.get(desc_at..end)),
-        ) else {
-            return Err(bad("a note runs past the section"));
-        };
-        at = next;
-        if name != b"FDO\0" || ty != FDO_PACKAGING_METADATA {
+    for raw in elf::notes(notes, image.get(5) == Some(&1)) {
+        let raw = raw.map_err(|e| bad(&e.to_string()))?;
+        if raw.name != b"FDO\0" || raw.kind != FDO_PACKAGING_METADATA {
             continue;
         }
-        let json = desc.split(|b| *b == 0).next().unwrap_or_default();
+        let json = raw.desc.split(|b| *b == 0).next().unwrap_or_default();
         let note: Note = serde_json::from_slice(json).map_err(|e| bad(&format!("not its JSON: {e}")))?;
         let version = note.version.unwrap_or_default();
         let qualifiers: Vec<(&str, &str)> = note
@@ -198,135 +164,24 @@ fn package_note(file: &str, elf: &[u8], notes: &[u8]) -> Result<Vec<Component>, 
     Ok(out)
 }
 
-/// Reads a little-endian unsigned integer of `len` bytes at `at`.
-fn le(bytes: &[u8], at: usize, len: usize) -> Option<u64> {
-    let b = bytes.get(at..at.checked_add(len)?)?;
-    Some(b.iter().rev().fold(0u64, |v, byte| (v << 8) | u64::from(*byte)))
-}
-
-fn usize_of(v: u64) -> Option<usize> {
-    usize::try_from(v).ok()
-}
-
-/// The bytes of `base[off..off + size]`, when inside.
-fn slice_at(base: &[u8], off: u64, size: u64) -> Option<&[u8]> {
-    let off = usize_of(off)?;
-    base.get(off..off.checked_add(usize_of(size)?)?)
-}
-
-/// Whether a fixed-width, NUL-padded section name field equals `name`.
-fn name_is(field: &[u8], name: &str) -> bool {
-    let end = field.iter().position(|b| *b == 0).unwrap_or(field.len());
-    field.get(..end) == Some(name.as_bytes())
-}
-
-/// The raw data of the PE section called `name` (names of up to 8 bytes, as `.dep-v0` is).
+/// The contents of the PE section called `name` (names of up to 8 bytes, as `.dep-v0` is).
 fn pe_section<'a>(bytes: &'a [u8], name: &str) -> Option<&'a [u8]> {
-    let pe = usize_of(le(bytes, 0x3c, 4)?)?;
-    if bytes.get(pe..pe.checked_add(4)?)? != b"PE\0\0" {
-        return None;
-    }
-    let coff = pe + 4;
-    let sections = usize_of(le(bytes, coff + 2, 2)?)?;
-    let optional = usize_of(le(bytes, coff + 16, 2)?)?;
-    let table = coff.checked_add(20)?.checked_add(optional)?;
-    (0..sections).find_map(|i| {
-        let at = table.checked_add(i.checked_mul(40)?)?;
-        if !name_is(bytes.get(at..at + 8)?, name) {
-            return None;
-        }
-        let virtual_size = le(bytes, at + 8, 4)?;
-        let raw_size = le(bytes, at + 16, 4)?;
-        let raw_at = le(bytes, at + 20, 4)?;
-        // The raw data is padded to the file alignment; the virtual size is the content's.
-        let size = if virtual_size == 0 {
-            raw_size
-        } else {
-            raw_size.min(virtual_size)
-        };
-        slice_at(bytes, raw_at, size)
-    })
+    pe::Image::read(bytes).ok()?.find(name)
 }
 
 /// The data of the Mach-O section called `name` (in any segment), in a thin little-endian Mach-O file.
 fn macho_section<'a>(bytes: &'a [u8], name: &str) -> Option<&'a [u8]> {
-    let wide = match bytes.get(..4)? {
-        [0xcf, 0xfa, 0xed, 0xfe] => true,
-        [0xce, 0xfa, 0xed, 0xfe] => false,
-        // Big-endian Mach-O (old PowerPC builds) carries neither Go 1.18+ nor cargo-auditable data.
-        _ => return None,
-    };
-    let ncmds = usize_of(le(bytes, 16, 4)?)?;
-    let mut at: usize = if wide { 32 } else { 28 };
-    for _ in 0..ncmds.min(1 << 16) {
-        let cmd = le(bytes, at, 4)?;
-        let size = usize_of(le(bytes, at + 4, 4)?)?;
-        // LC_SEGMENT_64 and LC_SEGMENT: their sections follow the segment header.
-        let layout = match cmd {
-            0x19 => Some((64, 72, 80)),
-            0x1 => Some((48, 56, 68)),
-            _ => None,
-        };
-        if let Some((nsects_at, first, each)) = layout {
-            let nsects = usize_of(le(bytes, at + nsects_at, 4)?)?;
-            for i in 0..nsects.min(1 << 16) {
-                let s = at.checked_add(first)?.checked_add(i.checked_mul(each)?)?;
-                if !name_is(bytes.get(s..s + 16)?, name) {
-                    continue;
-                }
-                let (size, offset) = if wide {
-                    (le(bytes, s + 40, 8)?, le(bytes, s + 48, 4)?)
-                } else {
-                    (le(bytes, s + 36, 4)?, le(bytes, s + 40, 4)?)
-                };
-                return slice_at(bytes, offset, size);
-            }
-        }
-        if size < 8 {
-            return None;
-        }
-        at = at.checked_add(size)?;
+    let image = macho::Image::read(bytes).ok()?;
+    // Big-endian Mach-O (old PowerPC builds) carries neither Go 1.18+ nor cargo-auditable data.
+    if image.is_big_endian() {
+        return None;
     }
-    None
-}
-
-/// The Mach-O files inside a universal binary, in order; those whose bounds are outside are left out.
-fn fat_slices(bytes: &[u8]) -> Vec<&[u8]> {
-    let be = |at: usize| -> Option<u64> {
-        Some(u64::from(u32::from_be_bytes(
-            bytes.get(at..at + 4)?.try_into().ok()?,
-        )))
-    };
-    let n = be(4).unwrap_or(0).min(u64::from(MAX_FAT_ARCHS));
-    (0..n)
-        .filter_map(|i| {
-            let at = 8 + usize_of(i)? * 20;
-            slice_at(bytes, be(at + 8)?, be(at + 12)?)
-        })
-        .collect()
-}
-
-/// Integers of an ELF note in the file's byte order.
-struct Elf<'a> {
-    bytes: &'a [u8],
-    le: bool,
-}
-
-impl Elf<'_> {
-    fn uint(&self, at: usize, len: usize) -> Option<u64> {
-        let b = self.bytes.get(at..at.checked_add(len)?)?;
-        let mut v: u64 = 0;
-        for i in 0..len {
-            let byte = if self.le { b.get(len - 1 - i)? } else { b.get(i)? };
-            v = (v << 8) | u64::from(*byte);
-        }
-        Some(v)
-    }
+    image.find(name)
 }
 
 /// The contents of the ELF section called `name`, if the file has one and its bounds are inside the file.
 fn elf_section<'a>(bytes: &'a [u8], name: &str) -> Option<&'a [u8]> {
-    provenant_archive::elf::Table::read(bytes).ok()?.find(name)
+    elf::Table::read(bytes).ok()?.find(name)
 }
 
 /// A Go `uvarint`-prefixed string at the start of `b`, and the rest.
@@ -362,8 +217,10 @@ pub const MAX_GO_MODINFO: u64 = 8 << 20;
 /// The components recorded by Go's build information, in a thin executable or in the first architecture
 /// of a universal binary that has it.
 fn go_buildinfo(file: &str, kind: Exe, bytes: &[u8]) -> Result<Vec<Component>, Warning> {
-    let images = if kind == Exe::MachOFat {
-        fat_slices(bytes)
+    let images: Vec<&[u8]> = if kind == Exe::MachOFat {
+        macho::Universal::read(bytes)
+            .map(|u| u.images().collect())
+            .unwrap_or_default()
     } else {
         vec![bytes]
     };

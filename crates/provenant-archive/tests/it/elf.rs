@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use provenant_archive::elf::{ElfError, Table};
+use provenant_archive::elf::{ElfError, NoteError, ProgramHeaders, Table, notes};
 
 fn tool(name: &str) -> std::path::PathBuf {
     provenant_testkit::require_on_path(name)
@@ -119,4 +119,164 @@ fn every_truncation_and_byte_flip_of_an_object_is_an_error_or_bounded_never_a_pa
         }
     };
     crate::every_truncation_and_flip(&bytes, read_all);
+}
+
+#[test]
+fn the_segments_of_a_real_executable_are_those_readelf_lists() {
+    let exe = std::env::current_exe().unwrap();
+    let bytes = std::fs::read(&exe).unwrap();
+    let out = Command::new(tool("readelf"))
+        .args(["-l", "-W"])
+        .arg(&exe)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    // Lines "  TYPE OFFSET VIRTADDR PHYSADDR FILESIZ MEMSIZ FLG... ALIGN", after "Program Headers:".
+    let text = String::from_utf8(out.stdout).unwrap();
+    let listed: Vec<(String, u64, u64, u64, String)> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Program Headers:"))
+        .skip(2)
+        .take_while(|l| !l.trim().is_empty())
+        .filter(|l| !l.trim_start().starts_with('['))
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let hex = |s: &str| u64::from_str_radix(s.trim_start_matches("0x"), 16).unwrap();
+            (
+                f[0].to_owned(),
+                hex(f[1]),
+                hex(f[2]),
+                hex(f[4]),
+                f[6..f.len() - 1].concat(),
+            )
+        })
+        .collect();
+    let headers = ProgramHeaders::read(&bytes).unwrap();
+    assert_eq!(headers.count(), listed.len());
+    assert!(listed.iter().any(|l| l.0 == "LOAD"), "{listed:?}");
+    let segments: Vec<_> = headers.segments().collect();
+    assert_eq!(segments.len(), listed.len());
+    for (s, (kind, offset, addr, file_size, flags)) in segments.iter().zip(&listed) {
+        assert_eq!(s.is_load(), kind == "LOAD", "{kind}");
+        assert_eq!(
+            (s.offset, s.addr, s.file_size),
+            (*offset, *addr, *file_size),
+            "{kind}"
+        );
+        assert_eq!(s.is_writable(), flags.contains('W'), "{kind} {flags}");
+        assert_eq!(s.is_executable(), flags.contains('E'), "{kind} {flags}");
+    }
+}
+
+#[test]
+fn sections_carry_their_flags_and_addresses() {
+    let bytes = std::fs::read(std::env::current_exe().unwrap()).unwrap();
+    let table = Table::read(&bytes).unwrap();
+    assert!(table.headers_fit());
+    let text = table.sections().find(|s| table.name_is(s, ".text")).unwrap();
+    assert!(text.is_alloc() && text.addr != 0);
+    assert_eq!(text.file_size(), text.size);
+    let bss = table.sections().find(|s| table.name_is(s, ".bss")).unwrap();
+    assert!(bss.is_alloc());
+    assert_eq!(bss.file_size(), 0);
+    assert!(!table.name_is(&text, ".tex") && !table.name_is(&text, ".text.x"));
+    assert_eq!(table.sections().count(), table.count());
+}
+
+#[test]
+fn program_headers_refuse_what_is_not_an_elf_header_by_name() {
+    assert_eq!(ProgramHeaders::read(b"MZ\0\0").unwrap_err(), ElfError::NotElf);
+    assert_eq!(ProgramHeaders::read(b"\x7fELF").unwrap_err(), ElfError::Truncated);
+    assert_eq!(
+        ProgramHeaders::read(b"\x7fELF\x03\x01").unwrap_err(),
+        ElfError::Class { class: 3 }
+    );
+    assert_eq!(
+        ProgramHeaders::read(b"\x7fELF\x02\x00").unwrap_err(),
+        ElfError::Encoding { encoding: 0 }
+    );
+    assert_eq!(
+        ProgramHeaders::read(b"\x7fELF\x02\x01\x01").unwrap_err(),
+        ElfError::Truncated
+    );
+}
+
+#[test]
+fn hostile_program_headers_are_bounded_by_the_file() {
+    let bytes = std::fs::read(std::env::current_exe().unwrap()).unwrap();
+    let mut head = bytes[..4096].to_vec();
+    // 65535 program headers declared: the walk stops at the end of the file.
+    head[0x38..0x3a].copy_from_slice(&u16::MAX.to_le_bytes());
+    let headers = ProgramHeaders::read(&head).unwrap();
+    assert!(headers.segments().count() <= head.len() / 56);
+    // Headers past the end, at an offset whose sum overflows, or smaller than a program header.
+    for (at, value) in [(0x20, u64::MAX), (0x20, u64::MAX - 8), (0x20, 4096)] {
+        let mut bad = head.clone();
+        bad[at..at + 8].copy_from_slice(&value.to_le_bytes());
+        assert_eq!(ProgramHeaders::read(&bad).unwrap().segments().count(), 0);
+    }
+    let mut bad = head.clone();
+    bad[0x36..0x38].copy_from_slice(&8u16.to_le_bytes());
+    assert_eq!(ProgramHeaders::read(&bad).unwrap().segments().count(), 0);
+    // Section headers at an offset near the end of the address space are outside the file.
+    let mut bad = head.clone();
+    bad[0x28..0x30].copy_from_slice(&(u64::MAX - 8).to_le_bytes());
+    bad[0x3e..0x40].copy_from_slice(&0u16.to_le_bytes());
+    assert_eq!(Table::read(&bad).unwrap_err(), ElfError::NoNames);
+}
+
+/// A note in little-endian order.
+fn note(name: &[u8], kind: u32, desc: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&u32::try_from(name.len()).unwrap().to_le_bytes());
+    out.extend_from_slice(&u32::try_from(desc.len()).unwrap().to_le_bytes());
+    out.extend_from_slice(&kind.to_le_bytes());
+    out.extend_from_slice(name);
+    out.resize(out.len().next_multiple_of(4), 0);
+    out.extend_from_slice(desc);
+    out.resize(out.len().next_multiple_of(4), 0);
+    out
+}
+
+#[test]
+fn notes_are_read_in_order_and_a_bad_one_ends_the_walk() {
+    let mut section = note(b"GNU\0", 3, b"\x01\x02\x03\x04\x05");
+    section.extend(note(b"FDO\0", 0xcafe_1a7e, b"{}\0"));
+    let read: Vec<_> = notes(&section, true).collect::<Result<_, _>>().unwrap();
+    assert_eq!(read.len(), 2);
+    assert_eq!(
+        (read[0].name, read[0].kind, read[0].desc),
+        (&b"GNU\0"[..], 3, &b"\x01\x02\x03\x04\x05"[..])
+    );
+    assert_eq!(
+        (read[1].name, read[1].kind, read[1].desc),
+        (&b"FDO\0"[..], 0xcafe_1a7e, &b"{}\0"[..])
+    );
+    // Big-endian sizes read as little-endian run past the section.
+    assert_eq!(
+        notes(&section, false).next(),
+        Some(Err(NoteError::PastEnd { at: 0 }))
+    );
+    let cases: [(Vec<u8>, NoteError); 4] = [
+        (section[..20].to_vec(), NoteError::PastEnd { at: 0 }),
+        (section[..8].to_vec(), NoteError::Header { at: 0 }),
+        (
+            [&u32::MAX.to_le_bytes()[..], &[0; 8]].concat(),
+            NoteError::PastEnd { at: 0 },
+        ),
+        (
+            [&section[..], &[1, 0, 0]].concat(),
+            NoteError::Header { at: section.len() },
+        ),
+    ];
+    for (bytes, error) in cases {
+        let last = notes(&bytes, true).last().unwrap();
+        assert_eq!(last, Err(error.clone()), "{bytes:?}");
+        assert_eq!(notes(&bytes, true).filter(Result::is_err).count(), 1);
+    }
+    assert_eq!(notes(&[], true).count(), 0);
+    assert_eq!(
+        NoteError::PastEnd { at: 0 }.to_string(),
+        "a note runs past the section"
+    );
 }

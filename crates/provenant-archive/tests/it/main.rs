@@ -9,6 +9,8 @@
 )]
 
 mod elf;
+mod macho;
+mod pe;
 mod zip;
 
 /// Gives `read` every prefix of `bytes`, and `bytes` with each byte's lowest and highest bit flipped.
