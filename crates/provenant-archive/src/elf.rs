@@ -35,6 +35,9 @@ pub enum ElfError {
 /// The first four bytes of every ELF file.
 pub const MAGIC: &[u8; 4] = b"\x7fELF";
 
+/// Longest section name read: real ones are a few dozen bytes; a longer one is cut here.
+pub const MAX_NAME: usize = 4096;
+
 /// `SHT_NOBITS`: a section that occupies no bytes of the file (`.bss`).
 const NOBITS: u32 = 8;
 /// `SHF_ALLOC`: a section that occupies memory at run time.
@@ -169,11 +172,13 @@ impl<'a> Table<'a> {
     }
 
     /// A section's name: the string table's bytes from its name offset up to a NUL (or the table's
-    /// end); `None` when the offset lies outside the table.
+    /// end, or [`MAX_NAME`] bytes); `None` when the offset lies outside the table.
     #[must_use]
     pub fn name(&self, section: &Section) -> Option<&'a [u8]> {
         let s = self.names.get(usize::try_from(section.name).ok()?..)?;
-        Some(crate::ints::until_nul(s))
+        // At most MAX_NAME bytes are read: names without their NUL in a large string table would
+        // otherwise make reading every section's name quadratic in the file's size.
+        Some(crate::ints::until_nul(s.get(..MAX_NAME).unwrap_or(s)))
     }
 
     /// Whether a section is called `name`. Reads no more of the string table than `name` is long.

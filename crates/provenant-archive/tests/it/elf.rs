@@ -280,3 +280,54 @@ fn notes_are_read_in_order_and_a_bad_one_ends_the_walk() {
         "a note runs past the section"
     );
 }
+
+/// A little-endian ELF64 object: a section-name table of `names`, then `extra` sections whose names
+/// all start at its first byte.
+fn object_with_names(names: &[u8], extra: u16) -> Vec<u8> {
+    let count = 2 + extra;
+    let mut out = vec![0u8; 64];
+    out[..7].copy_from_slice(b"\x7fELF\x02\x01\x01");
+    out[0x34..0x36].copy_from_slice(&64u16.to_le_bytes());
+    out[0x3a..0x3c].copy_from_slice(&64u16.to_le_bytes());
+    out[0x3c..0x3e].copy_from_slice(&count.to_le_bytes());
+    out[0x3e..0x40].copy_from_slice(&1u16.to_le_bytes());
+    let table_at = 64u64;
+    let names_at = table_at + 64 * u64::from(count);
+    out[0x28..0x30].copy_from_slice(&table_at.to_le_bytes());
+    for i in 0..count {
+        let mut header = [0u8; 64];
+        if i == 1 {
+            header[4..8].copy_from_slice(&3u32.to_le_bytes()); // SHT_STRTAB
+            header[24..32].copy_from_slice(&names_at.to_le_bytes());
+            header[32..40].copy_from_slice(&(names.len() as u64).to_le_bytes());
+        }
+        out.extend_from_slice(&header);
+    }
+    out.extend_from_slice(names);
+    out
+}
+
+#[test]
+fn a_name_without_its_nul_is_cut_at_max_name() {
+    // A megabyte of name bytes without a NUL, and a thousand sections named by it: each name read
+    // stops at MAX_NAME bytes rather than running to the table's end.
+    let names = vec![b'a'; 1 << 20];
+    let bytes = object_with_names(&names, 1000);
+    let table = Table::read(&bytes).unwrap();
+    let lengths: Vec<usize> = table
+        .sections()
+        .skip(1)
+        .map(|s| table.name(&s).unwrap().len())
+        .collect();
+    assert_eq!(lengths.len(), 1001);
+    assert!(
+        lengths.iter().all(|&n| n == provenant_archive::elf::MAX_NAME),
+        "{:?}",
+        &lengths[..3]
+    );
+    // A short name with its NUL reads as it is.
+    let bytes = object_with_names(b"short\0", 1);
+    let table = Table::read(&bytes).unwrap();
+    let section = table.sections().nth(2).unwrap();
+    assert_eq!(table.name(&section), Some(&b"short"[..]));
+}
