@@ -741,3 +741,34 @@ fn artifact_lineage_holds_and_each_broken_edge_is_named() {
     );
     w.broken(&subject, "file", "no layer of the artifact is titled app");
 }
+
+#[test]
+fn builder_ids_and_source_uris_are_checked_when_the_arguments_are_parsed() {
+    let image = format!("oci:/nonexistent@sha256:{}", "0".repeat(64));
+    for (args, expected) in [
+        (
+            vec!["lineage", "verify", &image, "--builder-id", "not-a-uri"],
+            "invalid value 'not-a-uri' for '--builder-id <URI>': invalid builder id \"not-a-uri\": not a URI (no scheme)",
+        ),
+        (
+            vec!["lineage", "verify", &image, "--source-uri", "github.com/a/b@main"],
+            "invalid value 'github.com/a/b@main' for '--source-uri <URI>': invalid source URI",
+        ),
+        (
+            vec![
+                "verify-image",
+                &image,
+                "--source-uri",
+                "github.com/a/b",
+                "--builder-id",
+                "",
+            ],
+            "invalid value '' for '--builder-id <URI>': invalid builder id \"\": empty",
+        ),
+    ] {
+        let out = run(provenant().args(&args));
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert!(err.contains(expected), "{args:?}: {err}");
+    }
+}

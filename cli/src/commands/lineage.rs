@@ -124,11 +124,11 @@ pub(crate) struct VerifyArgs {
     commit: Option<String>,
     /// The source repository the builds must record (`github.com/ORG/REPO` or a URL).
     #[arg(long, value_name = "URI")]
-    source_uri: Option<String>,
+    source_uri: Option<provenant_slsa::policy::SourceUri>,
     /// A trusted builder id (`URI` or `URI@version`); repeatable. Without it, any builder id signed by
     /// the trusted build signer is accepted.
     #[arg(long = "builder-id", value_name = "URI")]
-    builder_ids: Vec<String>,
+    builder_ids: Vec<provenant_slsa::policy::BuilderId>,
     /// A local clone: the commit must exist there (and be on --branch, else reachable from HEAD).
     #[arg(long, value_name = "PATH")]
     repo: Option<PathBuf>,
@@ -233,17 +233,8 @@ fn expectations(args: &VerifyArgs) -> anyhow::Result<Expectations> {
     }
     Ok(Expectations {
         commit: args.commit.clone(),
-        source: args
-            .source_uri
-            .as_deref()
-            .map(str::parse)
-            .transpose()
-            .context("invalid --source-uri")?,
-        builder_ids: args
-            .builder_ids
-            .iter()
-            .map(|b| b.parse().with_context(|| format!("invalid --builder-id {b:?}")))
-            .collect::<anyhow::Result<_>>()?,
+        source: args.source_uri.clone(),
+        builder_ids: args.builder_ids.clone(),
         repo: args.repo.clone(),
         branch: args.branch.clone(),
         allow_unattested,

@@ -54,7 +54,7 @@ pub(crate) struct VerifyImageArgs {
     /// The trusted builder: `https://cloudbuild.googleapis.com/GoogleHostedWorker`, optionally `@v0.2` or
     /// `@v0.3` to pin its version.
     #[arg(long, value_name = "URI")]
-    builder_id: String,
+    builder_id: provenant_slsa::policy::BuilderId,
     /// The branch the build must have run on (Cloud Build provenance does not record it, so with
     /// --provenance-path this check always fails, as in slsa-verifier).
     #[arg(long, value_name = "BRANCH")]
@@ -189,7 +189,7 @@ pub(crate) fn verify_image(global: &GlobalArgs, args: &VerifyImageArgs) -> anyho
     let expected = GcbExpectations {
         image,
         source_uri: args.source_uri.clone(),
-        builder_id: Some(args.builder_id.clone()),
+        builder_id: Some(args.builder_id.to_string()),
         branch: args.source_branch.clone(),
         tag: args.source_tag.clone(),
         versioned_tag: args.source_versioned_tag.clone(),
@@ -316,7 +316,7 @@ fn verify_attested_image(
 
     let reference: provenant_oci::Reference = args.image.parse()?;
     // `NAME@vX.Y.Z` is the short form of the workflow's `NAME@refs/tags/vX.Y.Z`, as slsa-verifier reads it.
-    let builder: provenant_slsa::policy::BuilderId = args.builder_id.parse()?;
+    let builder = args.builder_id.clone();
     let builder = match builder.version() {
         Some(v) if !v.starts_with("refs/") => format!("{}@refs/tags/{v}", builder.name()).parse()?,
         _ => builder,
