@@ -7,11 +7,7 @@ use std::io::Write;
 /// Through a buffer: stdout is line-buffered, and a pretty-printed document of 100,000 findings would
 /// otherwise cost one write per line.
 pub(crate) fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    serde_json::to_writer_pretty(&mut out, value)?;
-    out.write_all(b"\n")?;
-    out.flush()?;
-    Ok(())
+    Ok(to_stdout(|w| write_json(w, value))?)
 }
 
 /// Writes raw bytes (paths are bytes on Unix) to stdout.
@@ -95,15 +91,13 @@ struct KeyedSignReport {
     content: &'static str,
 }
 
-/// Writes a signed bundle to `out` (atomically) and renders what was signed, by whom, into `w`.
-pub(crate) fn write_signed(
-    w: &mut impl Write,
+/// Writes a signed bundle to `out` (atomically) and reports on stdout what was signed, by whom.
+pub(crate) fn print_signed(
     format: crate::args::OutputFormat,
     signed: &provenant_evidence::Signed,
     out: &std::path::Path,
 ) -> anyhow::Result<()> {
     use provenant_evidence::SignedBy;
-    use std::fmt::Write as _;
     let bundle = &signed.bundle;
     crate::shared::write_atomic(out, &bundle.to_json_v0_3()?)?;
     let json = format == crate::args::OutputFormat::Json;
@@ -119,14 +113,16 @@ pub(crate) fn write_signed(
                     "messageSignature"
                 },
             };
-            if json {
-                return write_json(w, &report);
-            }
-            writeln!(
-                w,
-                "Wrote {} ({}, signed with {} key {}; no transparency-log entry)",
-                report.bundle, report.content, report.key_kind, report.key_hint
-            )?;
+            to_stdout(|w| {
+                if json {
+                    return write_json(w, &report);
+                }
+                writeln!(
+                    w,
+                    "Wrote {} ({}, signed with {} key {}; no transparency-log entry)",
+                    report.bundle, report.content, report.key_kind, report.key_hint
+                )
+            })?;
         }
         SignedBy::Identity { identity, issuer } => {
             let report = KeylessSignReport {
@@ -136,21 +132,24 @@ pub(crate) fn write_signed(
                 log_entries: bundle.log_entries().iter().map(LogEntryReport::from).collect(),
                 rfc3161_timestamps: bundle.rfc3161_timestamp_count(),
             };
-            if json {
-                return write_json(w, &report);
-            }
-            let mut t = format!(
-                "Wrote {} (signed as {}, issuer {})\n",
-                report.bundle, report.identity, report.issuer
-            );
-            for e in &report.log_entries {
-                let _ = writeln!(
-                    t,
-                    "  log entry: {} index {} (log {})",
-                    e.kind, e.log_index, e.log_id
-                );
-            }
-            w.write_all(t.as_bytes())?;
+            to_stdout(|w| {
+                if json {
+                    return write_json(w, &report);
+                }
+                writeln!(
+                    w,
+                    "Wrote {} (signed as {}, issuer {})",
+                    report.bundle, report.identity, report.issuer
+                )?;
+                for e in &report.log_entries {
+                    writeln!(
+                        w,
+                        "  log entry: {} index {} (log {})",
+                        e.kind, e.log_index, e.log_id
+                    )?;
+                }
+                Ok(())
+            })?;
         }
         _ => anyhow::bail!("internal error: an unknown kind of signer"),
     }
@@ -158,17 +157,20 @@ pub(crate) fn write_signed(
 }
 
 /// Writes a JSON document and a newline to `w`.
-pub(crate) fn write_json<T: serde::Serialize>(w: &mut impl Write, value: &T) -> anyhow::Result<()> {
+pub(crate) fn write_json<T: serde::Serialize>(w: &mut impl Write, value: &T) -> std::io::Result<()> {
     serde_json::to_writer_pretty(&mut *w, value)?;
-    w.write_all(b"\n")?;
-    Ok(())
+    w.write_all(b"\n")
 }
 
-/// Runs `render` into a buffer and writes it to stdout: commands render into a writer.
-pub(crate) fn to_stdout(render: impl FnOnce(&mut Vec<u8>) -> anyhow::Result<()>) -> anyhow::Result<()> {
-    let mut buffer = Vec::new();
-    render(&mut buffer)?;
-    print_bytes(&buffer)
+/// Standard output, locked and buffered, as commands render their reports into it.
+pub(crate) type Stdout = std::io::BufWriter<std::io::StdoutLock<'static>>;
+
+/// Runs `render` against standard output, locked and buffered, and flushes it: commands render into a
+/// writer, one write per buffer rather than per line.
+pub(crate) fn to_stdout(render: impl FnOnce(&mut Stdout) -> std::io::Result<()>) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    render(&mut out)?;
+    out.flush()
 }
 
 /// The names of the checks skipped by request, as every verifying report lists them
@@ -178,12 +180,11 @@ pub(crate) fn skipped_names(skipped: &[provenant_evidence::SkippedCheck]) -> Vec
 }
 
 /// The text reports' note of each check skipped by request, one line each.
-pub(crate) fn skipped_note(skipped: &[&str]) -> String {
-    use std::fmt::Write as _;
-    skipped.iter().fold(String::new(), |mut note, check| {
-        let _ = writeln!(note, "  skipped: {check} (NOT checked, by request)");
-        note
-    })
+pub(crate) fn write_skipped(w: &mut impl Write, skipped: &[&str]) -> std::io::Result<()> {
+    for check in skipped {
+        writeln!(w, "  skipped: {check} (NOT checked, by request)")?;
+    }
+    Ok(())
 }
 
 /// Adds `"skipped": [...]` to a JSON report object when a check was skipped (absent otherwise, as in

@@ -91,6 +91,6 @@ pub(crate) fn run(global: &GlobalArgs, args: &AttestArgs) -> anyhow::Result<Outc
         write_atomic(path, &bytes)?;
     }
     let signed = args.keyless.signer(args.key.as_deref())?.sign_statement(&bytes)?;
-    output::to_stdout(|w| output::write_signed(w, global.output, &signed, &args.bundle))?;
+    output::print_signed(global.output, &signed, &args.bundle)?;
     Ok(Outcome::Success)
 }

@@ -2,7 +2,7 @@
 //! pipeline metadata alone (the ledger, and the repository's commits with `--repo`), written as
 //! canonical JSON (RFC 8785) or Markdown, and appended to the ledger.
 
-use std::fmt::Write as _;
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -13,7 +13,7 @@ use crate::Outcome;
 use crate::args::{
     EnvironmentsArgs, GlobalArgs, ImageByDigest, LedgerArg, OutputFormat, RegistryArgs, parse_image_by_digest,
 };
-use crate::output::print_bytes;
+use crate::output::{print_bytes, to_stdout};
 
 /// A document format other than `--output`'s.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -112,9 +112,9 @@ pub(crate) fn run(global: &GlobalArgs, args: &ChangeRecordArgs) -> anyhow::Resul
     match (global.output, args.format) {
         (OutputFormat::Json, _) => print_bytes(&canonical)?,
         (OutputFormat::Text, Some(DocumentFormat::Markdown)) => {
-            print_bytes(markdown(&record, &change_digest).as_bytes())?;
+            to_stdout(|w| markdown(w, &record, &change_digest))?;
         }
-        (OutputFormat::Text, None) => print_bytes(summary(&record, &change_digest, index).as_bytes())?,
+        (OutputFormat::Text, None) => to_stdout(|w| summary(w, &record, &change_digest, index))?,
     }
     Ok(Outcome::Success)
 }
@@ -179,89 +179,95 @@ fn or_none(v: Option<&str>) -> &str {
     v.unwrap_or("none")
 }
 
-fn summary(record: &ChangeRecord, change_digest: &provenant_digest::Digest, index: u64) -> String {
-    let mut t = String::new();
-    let _ = writeln!(
-        t,
+fn summary(
+    w: &mut impl Write,
+    record: &ChangeRecord,
+    change_digest: &provenant_digest::Digest,
+    index: u64,
+) -> std::io::Result<()> {
+    writeln!(
+        w,
         "change record {change_digest} (ledger entry {index}): {} into {}",
         record.digest, record.environment
-    );
-    let _ = writeln!(
-        t,
+    )?;
+    writeln!(
+        w,
         "  rollback target: {}",
         or_none(record.rollback_target.as_ref().map(|r| r.digest.as_str()))
-    );
-    let _ = writeln!(
-        t,
+    )?;
+    writeln!(
+        w,
         "  commits: {}..{}",
         or_none(record.commits.from.as_deref()),
         or_none(record.commits.to.as_deref())
-    );
+    )?;
     match &record.gate {
         Some(g) => {
-            let _ = writeln!(
-                t,
+            writeln!(
+                w,
                 "  gate: {} ({}), {} exception(s), {} vulnerability(ies)",
                 g.decision,
                 g.digest,
                 g.exceptions.len(),
                 record.vulnerabilities.len()
-            );
+            )?;
         }
-        None => t.push_str("  gate: no decision signed by the gate's role\n"),
+        None => w.write_all(b"  gate: no decision signed by the gate's role\n")?,
     }
     if let Some(s) = &record.sbom {
-        let _ = writeln!(
-            t,
+        writeln!(
+            w,
             "  packages: {} added, {} removed, {} upgraded",
             s.added.len(),
             s.removed.len(),
             s.upgraded.len()
-        );
+        )?;
     }
-    let _ = writeln!(t, "  approvals: {}", record.approvals.len());
-    t
+    writeln!(w, "  approvals: {}", record.approvals.len())
 }
 
 /// The record for a person: one section per part, in the JSON's order.
-fn markdown(record: &ChangeRecord, change_digest: &provenant_digest::Digest) -> String {
-    let mut t = String::new();
-    let _ = writeln!(
-        t,
+fn markdown(
+    w: &mut impl Write,
+    record: &ChangeRecord,
+    change_digest: &provenant_digest::Digest,
+) -> std::io::Result<()> {
+    writeln!(
+        w,
         "# Change record: {} into {}\n",
         record.digest, record.environment
-    );
-    let _ = writeln!(t, "Change digest: `{change_digest}`\n");
-    t.push_str("## Artefacts\n\n");
-    let _ = writeln!(t, "- image `{}`", record.digest);
+    )?;
+    writeln!(w, "Change digest: `{change_digest}`\n")?;
+    w.write_all(b"## Artefacts\n\n")?;
+    writeln!(w, "- image `{}`", record.digest)?;
     for a in &record.artefacts {
-        let _ = writeln!(t, "- {} `{}`", a.name, a.digest);
+        writeln!(w, "- {} `{}`", a.name, a.digest)?;
     }
-    t.push_str("\n## Rollback target\n\n");
+    w.write_all(b"\n## Rollback target\n\n")?;
     match &record.rollback_target {
         Some(r) => {
-            let _ = writeln!(t, "`{}`, in {} since {}\n", r.digest, record.environment, r.since);
+            writeln!(w, "`{}`, in {} since {}\n", r.digest, record.environment, r.since)?;
         }
         None => {
-            let _ = writeln!(
-                t,
+            writeln!(
+                w,
                 "None: nothing was promoted into {} before.\n",
                 record.environment
-            );
+            )?;
         }
     }
-    changes(&mut t, record);
-    gate_and_vulnerabilities(&mut t, record);
-    t.push_str("\n## Approvals\n\n");
+    changes(w, record)?;
+    gate_and_vulnerabilities(w, record)?;
+    w.write_all(b"\n## Approvals\n\n")?;
     if record.approvals.is_empty() {
-        t.push_str("None.\n");
+        w.write_all(b"None.\n")?;
     }
     for a in &record.approvals {
-        let _ = writeln!(t, "- {} as {} at {}", a.identity, a.role, a.timestamp);
+        writeln!(w, "- {} as {} at {}", a.identity, a.role, a.timestamp)?;
     }
-    t.push_str("\n## Planned deployment\n\n");
-    let _ = writeln!(
-        t,
+    w.write_all(b"\n## Planned deployment\n\n")?;
+    writeln!(
+        w,
         "Strategy: {}",
         record
             .deployment
@@ -269,21 +275,21 @@ fn markdown(record: &ChangeRecord, change_digest: &provenant_digest::Digest) -> 
             .and_then(|s| serde_json::to_value(s).ok())
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_else(|| "not stated".to_owned())
-    );
+    )?;
     if record.deployment.windows.is_empty() {
-        t.push_str("Window: any time\n");
+        w.write_all(b"Window: any time\n")?;
     }
-    for w in &record.deployment.windows {
-        let _ = writeln!(t, "Window: {w}");
+    for window in &record.deployment.windows {
+        writeln!(w, "Window: {window}")?;
     }
-    t
+    Ok(())
 }
 
 /// The commits, the changelog and the SBOM changes.
-fn changes(t: &mut String, record: &ChangeRecord) {
-    t.push_str("## Commits\n\n");
-    let _ = writeln!(
-        t,
+fn changes(w: &mut impl Write, record: &ChangeRecord) -> std::io::Result<()> {
+    w.write_all(b"## Commits\n\n")?;
+    writeln!(
+        w,
         "From `{}` to `{}`{}\n",
         or_none(record.commits.from.as_deref()),
         or_none(record.commits.to.as_deref()),
@@ -293,67 +299,68 @@ fn changes(t: &mut String, record: &ChangeRecord) {
             .as_deref()
             .map(|r| format!(" in {r}"))
             .unwrap_or_default()
-    );
+    )?;
     if let Some(c) = &record.changelog {
         for b in &c.breaking {
-            let _ = writeln!(t, "- **BREAKING** {} ({})", b.text, short(&b.commit));
+            writeln!(w, "- **BREAKING** {} ({})", b.text, short(&b.commit))?;
         }
         for s in &c.sections {
-            let _ = writeln!(t, "### {}\n", s.title);
+            writeln!(w, "### {}\n", s.title)?;
             for i in &s.items {
                 let scope = i
                     .scope
                     .as_deref()
                     .map(|s| format!("**{s}:** "))
                     .unwrap_or_default();
-                let _ = writeln!(t, "- {scope}{} ({})", i.text, short(&i.commit));
+                writeln!(w, "- {scope}{} ({})", i.text, short(&i.commit))?;
             }
-            t.push('\n');
+            writeln!(w)?;
         }
     }
-    t.push_str("## SBOM changes\n\n");
+    w.write_all(b"## SBOM changes\n\n")?;
     match &record.sbom {
-        None => t.push_str("Not known: the ledger does not hold an SBOM of both digests.\n\n"),
+        None => w.write_all(b"Not known: the ledger does not hold an SBOM of both digests.\n\n")?,
         Some(s) => {
             for e in &s.added {
-                let _ = writeln!(t, "- added `{}`", e.purl);
+                writeln!(w, "- added `{}`", e.purl)?;
             }
             for e in &s.removed {
-                let _ = writeln!(t, "- removed `{}`", e.purl);
+                writeln!(w, "- removed `{}`", e.purl)?;
             }
             for c in &s.upgraded {
-                let _ = writeln!(
-                    t,
+                writeln!(
+                    w,
                     "- upgraded `{}` {} → {}",
                     c.package, c.before.version, c.after.version
-                );
+                )?;
             }
             if s.added.is_empty() && s.removed.is_empty() && s.upgraded.is_empty() {
-                t.push_str("No package changed.\n");
+                w.write_all(b"No package changed.\n")?;
             }
-            t.push('\n');
+            writeln!(w)?;
         }
     }
+    Ok(())
 }
 
 /// The gate decision with its exceptions, and the vulnerabilities it lists.
-fn gate_and_vulnerabilities(t: &mut String, record: &ChangeRecord) {
-    t.push_str("## Gate decision\n\n");
+fn gate_and_vulnerabilities(w: &mut impl Write, record: &ChangeRecord) -> std::io::Result<()> {
+    w.write_all(b"## Gate decision\n\n")?;
     match &record.gate {
-        None => t.push_str("None signed by the gate's role.\n\n"),
+        None => w.write_all(b"None signed by the gate's role.\n\n")?,
         Some(g) => {
-            let _ = writeln!(
-                t,
+            writeln!(
+                w,
                 "**{}** at {}, signed by {} (`{}`)\n",
                 g.decision, g.evaluated_at, g.signer, g.digest
-            );
+            )?;
             for e in &g.exceptions {
                 let status = match e.status {
                     provenant_env::exceptions::Use::Used => "used",
                     _ => "refused",
                 };
-                let _ = writeln!(
-                    t,
+                writeln!(
+                    w,
                     "- exception for {} ({}): {status}, owner {}, expires {}, approved by {}: {}",
                     e.finding,
                     e.gate,
@@ -361,20 +368,20 @@ fn gate_and_vulnerabilities(t: &mut String, record: &ChangeRecord) {
                     e.expires,
                     e.approver.as_deref().unwrap_or("nobody verified"),
                     e.rationale
-                );
+                )?;
             }
             if !g.exceptions.is_empty() {
-                t.push('\n');
+                writeln!(w)?;
             }
         }
     }
-    t.push_str("## Vulnerabilities\n\n");
+    w.write_all(b"## Vulnerabilities\n\n")?;
     if record.vulnerabilities.is_empty() {
-        t.push_str("None listed by the gate decision.\n");
+        w.write_all(b"None listed by the gate decision.\n")?;
     }
     for v in &record.vulnerabilities {
-        let _ = writeln!(
-            t,
+        writeln!(
+            w,
             "- {} ({}, {}){}: {}",
             v.id,
             v.severity,
@@ -384,8 +391,9 @@ fn gate_and_vulnerabilities(t: &mut String, record: &ChangeRecord) {
                 .map(|e| format!(" exception {e}"))
                 .unwrap_or_default(),
             v.message
-        );
+        )?;
     }
+    Ok(())
 }
 
 fn short(commit: &str) -> &str {

@@ -3,7 +3,7 @@
 //! `service.deployed` event.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -20,7 +20,7 @@ use crate::args::{
     CdeventsArgs, GlobalArgs, ImageByDigest, KeylessArgs, LedgerArg, OutputFormat, RegistryArgs,
     parse_image_by_digest, record_time,
 };
-use crate::output::{print_bytes, print_json};
+use crate::output::{print_json, to_stdout};
 
 /// `provenant deploy`.
 #[derive(Debug, Subcommand)]
@@ -180,23 +180,24 @@ fn record(global: &GlobalArgs, args: &RecordArgs) -> anyhow::Result<Outcome> {
             "attached": args.attach,
             "event": event_json,
         }))?,
-        OutputFormat::Text => {
-            let mut text = format!(
-                "Deployment of {}@{} to {} recorded: ledger entry {index}\n",
+        OutputFormat::Text => to_stdout(|w| {
+            writeln!(
+                w,
+                "Deployment of {}@{} to {} recorded: ledger entry {index}",
                 args.image.repository, args.image.digest, args.environment
-            );
+            )?;
             if let Some((sink, result)) = &event {
                 match result {
                     Ok(status) => {
-                        let _ = writeln!(text, "service.deployed sent to {sink} (HTTP {status})");
+                        writeln!(w, "service.deployed sent to {sink} (HTTP {status})")?;
                     }
                     Err(e) => {
-                        let _ = writeln!(text, "service.deployed NOT sent: {e}");
+                        writeln!(w, "service.deployed NOT sent: {e}")?;
                     }
                 }
             }
-            print_bytes(text.as_bytes())?;
-        }
+            Ok(())
+        })?,
     }
     if let Some((_, Err(e))) = &event {
         anyhow::bail!(

@@ -1,13 +1,14 @@
 //! `provenant env`: the environments an artefact is promoted through. `init` writes the platform default
 //! environments file; `status` reports what each environment runs and what drifted.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
 use crate::Outcome;
 use crate::args::{EnvironmentsArgs, GlobalArgs, LedgerArg, OutputFormat, RegistryArgs};
-use crate::output::{print_bytes, print_json};
+use crate::output::{print_json, to_stdout};
 
 /// `provenant env`.
 #[derive(Debug, Subcommand)]
@@ -100,7 +101,7 @@ fn status(global: &GlobalArgs, args: &EnvStatusArgs) -> anyhow::Result<Outcome> 
     })?;
     match global.output {
         OutputFormat::Json => print_json(&status)?,
-        OutputFormat::Text => print_bytes(render_status(&status).as_bytes())?,
+        OutputFormat::Text => to_stdout(|w| render_status(w, &status))?,
     }
     Ok(if status.drifted() {
         Outcome::Failure
@@ -110,9 +111,7 @@ fn status(global: &GlobalArgs, args: &EnvStatusArgs) -> anyhow::Result<Outcome> 
 }
 
 /// One block per environment: what it runs, then each drift on its own line.
-fn render_status(status: &provenant_env::status::Status) -> String {
-    use std::fmt::Write as _;
-
+fn render_status(w: &mut impl Write, status: &provenant_env::status::Status) -> std::io::Result<()> {
     use provenant_env::status::Drift;
     let width = status
         .environments
@@ -120,14 +119,13 @@ fn render_status(status: &provenant_env::status::Status) -> String {
         .map(|e| e.name.len())
         .max()
         .unwrap_or(0);
-    let mut text = String::new();
     for e in &status.environments {
         match (&e.digest, &e.since) {
             (Some(digest), Some(since)) => {
-                let _ = write!(text, "{:<width$}  {digest}  since {since}", e.name);
+                write!(w, "{:<width$}  {digest}  since {since}", e.name)?;
             }
             _ => {
-                let _ = write!(text, "{:<width$}  nothing promoted", e.name);
+                write!(w, "{:<width$}  nothing promoted", e.name)?;
             }
         }
         if !e.approvals.is_empty() {
@@ -136,11 +134,11 @@ fn render_status(status: &provenant_env::status::Status) -> String {
                 .iter()
                 .map(|a| format!("{} as {}", a.identity, a.role))
                 .collect();
-            let _ = write!(text, "  approved by {}", who.join(", "));
+            write!(w, "  approved by {}", who.join(", "))?;
         }
-        text.push('\n');
+        writeln!(w)?;
         if let Some(c) = &e.config_digest {
-            let _ = writeln!(text, "{:<width$}  configuration {c}", "");
+            writeln!(w, "{:<width$}  configuration {c}", "")?;
         }
         for d in &e.drift {
             match d {
@@ -149,14 +147,14 @@ fn render_status(status: &provenant_env::status::Status) -> String {
                     recorded,
                     current,
                 } => {
-                    let _ = writeln!(
-                        text,
+                    writeln!(
+                        w,
                         "{:<width$}  DRIFT: configuration {} is now {}, recorded {}",
                         "",
                         path.as_deref().unwrap_or("(none named)"),
                         current.as_deref().unwrap_or("absent"),
                         recorded.as_deref().unwrap_or("none"),
-                    );
+                    )?;
                 }
                 Drift::UnrecordedChange { digest, tags } => {
                     let tags = if tags.is_empty() {
@@ -164,20 +162,19 @@ fn render_status(status: &provenant_env::status::Status) -> String {
                     } else {
                         format!("tagged {}", tags.join(", "))
                     };
-                    let _ = writeln!(
-                        text,
+                    writeln!(
+                        w,
                         "{:<width$}  UNRECORDED CHANGE: {digest} ({tags}) is in the repository with no promotion record",
                         "",
-                    );
+                    )?;
                 }
                 _ => {}
             }
         }
     }
     if status.drifted() {
-        text.push_str("drift found\n");
+        writeln!(w, "drift found")
     } else {
-        text.push_str("no drift\n");
+        writeln!(w, "no drift")
     }
-    text
 }

@@ -1,7 +1,7 @@
 //! `provenant exceptions list`: every gate exception used or refused, from the gate decisions in the
 //! ledger.
 
-use std::fmt::Write as _;
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -10,7 +10,7 @@ use provenant_env::exceptions::{ExceptionLog, Filter, Use, Verification};
 
 use crate::Outcome;
 use crate::args::{GlobalArgs, LedgerArg, OutputFormat};
-use crate::output::{print_bytes, print_json};
+use crate::output::{print_json, to_stdout};
 
 /// `provenant exceptions`.
 #[derive(Debug, Subcommand)]
@@ -93,20 +93,19 @@ fn list(global: &GlobalArgs, args: &ExceptionsListArgs) -> anyhow::Result<Outcom
     )?;
     match global.output {
         OutputFormat::Json => print_json(&log)?,
-        OutputFormat::Text => print_bytes(render(&log).as_bytes())?,
+        OutputFormat::Text => to_stdout(|w| render(w, &log))?,
     }
     Ok(Outcome::Success)
 }
 
-fn render(log: &ExceptionLog) -> String {
-    let mut text = String::new();
+fn render(w: &mut impl Write, log: &ExceptionLog) -> std::io::Result<()> {
     for e in &log.exceptions {
         let status = match e.status {
             Use::Used => "used",
             _ => "REFUSED",
         };
-        let _ = writeln!(
-            text,
+        writeln!(
+            w,
             "{status:<7}  {}  {} (gate {}), owner {}, expires {}{}",
             e.file,
             e.finding,
@@ -114,31 +113,30 @@ fn render(log: &ExceptionLog) -> String {
             e.owner,
             e.expires,
             if e.active { "" } else { " (expired)" }
-        );
-        let _ = writeln!(text, "         rationale: {}", e.rationale);
-        let _ = writeln!(
-            text,
+        )?;
+        writeln!(w, "         rationale: {}", e.rationale)?;
+        writeln!(
+            w,
             "         approved by {} as {}",
             e.approver.as_deref().unwrap_or("nobody verified"),
             e.role
-        );
+        )?;
         if let Some(reason) = &e.reason {
-            let _ = writeln!(text, "         refused: {reason}");
+            writeln!(w, "         refused: {reason}")?;
         }
-        let _ = writeln!(
-            text,
+        writeln!(
+            w,
             "         decision {} about {} at {}, ledger entry {}",
             e.decision, e.subject, e.evaluated_at, e.ledger_index
-        );
+        )?;
     }
-    let _ = write!(text, "{} exception(s)", log.exceptions.len());
+    write!(w, "{} exception(s)", log.exceptions.len())?;
     if log.verified {
-        let _ = write!(
-            text,
+        write!(
+            w,
             "; {} gate decision(s) not signed by the role were left out",
             log.unverified_decisions
-        );
+        )?;
     }
-    text.push('\n');
-    text
+    writeln!(w)
 }

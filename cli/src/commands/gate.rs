@@ -6,6 +6,7 @@ mod json;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -22,7 +23,7 @@ use provenant_gate::{Context, Decision, Policy, Status, Subject, Verdict};
 use crate::Outcome;
 use crate::args::{GlobalArgs, OutputFormat};
 use crate::args::{KeylessArgs, RegistryArgs};
-use crate::output::{print_bytes, print_json};
+use crate::output::{print_bytes, print_json, to_stdout};
 
 /// Largest evidence file read.
 const MAX_EVIDENCE: u64 = provenant_findings::MAX_INPUT as u64;
@@ -684,7 +685,7 @@ fn evaluate(args: &EvaluateArgs) -> anyhow::Result<Outcome> {
             &decision,
             env!("CARGO_PKG_VERSION"),
         ))?,
-        GateOutput::Text => print_bytes(render_text(&decision, args.backlog.as_deref()).as_bytes())?,
+        GateOutput::Text => to_stdout(|w| render_text(w, &decision, args.backlog.as_deref()))?,
     }
     let outcome = match decision.decision {
         Verdict::Pass => Outcome::Success,
@@ -927,24 +928,27 @@ fn number(gate: &GateResult<'_>, v: Option<f64>) -> String {
 }
 
 #[allow(clippy::too_many_lines)] // one table and three lists, in reading order
-fn render_text(decision: &Decision<'_>, backlog_file: Option<&Path>) -> String {
-    let mut t = String::new();
-    let _ = writeln!(
-        t,
+fn render_text(
+    w: &mut impl Write,
+    decision: &Decision<'_>,
+    backlog_file: Option<&Path>,
+) -> std::io::Result<()> {
+    writeln!(
+        w,
         "{:<16} {:<7} {:>9} {:>10}  BLOCKING",
         "GATE", "STATUS", "VALUE", "THRESHOLD"
-    );
+    )?;
     for g in &decision.gates {
         let blocking = g.findings.iter().filter(|f| f.blocks).count();
-        let _ = writeln!(
-            t,
+        writeln!(
+            w,
             "{:<16} {:<7} {:>9} {:>10}  {}",
             g.id,
             status_word(g.status),
             number(g, g.value),
             number(g, g.threshold),
             blocking
-        );
+        )?;
     }
     let blocking: Vec<_> = decision
         .gates
@@ -952,42 +956,42 @@ fn render_text(decision: &Decision<'_>, backlog_file: Option<&Path>) -> String {
         .flat_map(|g| g.findings.iter().map(move |f| (g, f)))
         .collect();
     if !blocking.is_empty() {
-        let _ = writeln!(t, "\nFindings:");
+        writeln!(w, "\nFindings:")?;
         for (g, f) in blocking {
             let location = f.location.as_deref().unwrap_or("-");
-            let _ = writeln!(
-                t,
+            writeln!(
+                w,
                 "  {} {} {} {}: {}",
                 g.id, f.severity, location, f.rule, f.message
-            );
+            )?;
             match &f.exception {
                 Some(e) if e.status == "applied" => {
-                    let _ = writeln!(
-                        t,
+                    writeln!(
+                        w,
                         "      excepted until {} (owner {}, {})",
                         e.expires.as_deref().unwrap_or("-"),
                         e.owner.as_deref().unwrap_or("-"),
                         e.file.as_deref().unwrap_or("-")
-                    );
+                    )?;
                 }
                 Some(e) if e.status == "suppressed" => {
-                    let _ = writeln!(
-                        t,
+                    writeln!(
+                        w,
                         "      suppressed by {}: {}",
                         e.source,
                         e.reason.as_deref().unwrap_or("-")
-                    );
+                    )?;
                 }
                 Some(e) => {
-                    let _ = writeln!(
-                        t,
+                    writeln!(
+                        w,
                         "      exception {} refused: {}",
                         e.file.as_deref().unwrap_or("-"),
                         e.reason.as_deref().unwrap_or("-")
-                    );
+                    )?;
                 }
                 None if f.blocks && !f.id.contains('/') => {
-                    let _ = writeln!(t, "      exception would need: --finding {}", f.id);
+                    writeln!(w, "      exception would need: --finding {}", f.id)?;
                 }
                 None => {}
             }
@@ -995,10 +999,10 @@ fn render_text(decision: &Decision<'_>, backlog_file: Option<&Path>) -> String {
     }
     let log: Vec<_> = decision.gates.iter().flat_map(|g| g.exceptions.iter()).collect();
     if !log.is_empty() {
-        let _ = writeln!(t, "\nExceptions:");
+        writeln!(w, "\nExceptions:")?;
         for e in log {
-            let _ = writeln!(
-                t,
+            writeln!(
+                w,
                 "  {} {} (owner {}, until {}, role {}{}): {}{}",
                 e.status,
                 e.finding,
@@ -1011,26 +1015,25 @@ fn render_text(decision: &Decision<'_>, backlog_file: Option<&Path>) -> String {
                     .unwrap_or_default(),
                 e.rationale,
                 e.reason.as_deref().map(|r| format!(" — {r}")).unwrap_or_default()
-            );
+            )?;
         }
     }
     if !decision.backlog.is_empty() {
-        let _ = writeln!(
-            t,
+        writeln!(
+            w,
             "\nBacklog: {} finding(s){}",
             decision.backlog.len(),
             backlog_file
                 .map(|p| format!(", written to {}", p.display()))
                 .unwrap_or_default()
-        );
+        )?;
     }
-    let _ = writeln!(
-        t,
+    writeln!(
+        w,
         "\nDecision: {}",
         match decision.decision {
             Verdict::Pass => "pass",
             Verdict::Block => "BLOCK",
         }
-    );
-    t
+    )
 }

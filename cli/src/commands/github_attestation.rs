@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::Outcome;
 use crate::args::{GlobalArgs, OutputFormat};
 use crate::args::{SourceRefArgs, TrustArgs};
-use crate::output::{print_json, skipped_names, skipped_note};
+use crate::output::{print_json, skipped_names, to_stdout, write_skipped};
 
 /// `provenant verify-github-attestation`.
 #[derive(Debug, Args)]
@@ -157,11 +157,10 @@ pub(crate) fn verify_github_attestation_command(
     };
     match global.output {
         OutputFormat::Json => print_json(&report)?,
-        OutputFormat::Text => {
-            let mut out = std::io::stdout().lock();
+        OutputFormat::Text => to_stdout(|w| {
             if report.verified {
                 writeln!(
-                    out,
+                    w,
                     "Verified {} ({}): built by {} from {} at {}",
                     args.artefact,
                     report.artefact,
@@ -171,16 +170,16 @@ pub(crate) fn verify_github_attestation_command(
                 )?;
                 if !report.older_certificate_extensions.is_empty() {
                     writeln!(
-                        out,
+                        w,
                         "  the signing certificate predates Fulcio's source repository extensions: read from {}",
                         report.older_certificate_extensions.join(", ")
                     )?;
                 }
             } else {
-                writeln!(out, "FAILED {}", report.error.as_deref().unwrap_or(""))?;
+                writeln!(w, "FAILED {}", report.error.as_deref().unwrap_or(""))?;
             }
-            out.write_all(skipped_note(&report.skipped).as_bytes())?;
-        }
+            write_skipped(w, &report.skipped)
+        })?,
     }
     Ok(outcome)
 }

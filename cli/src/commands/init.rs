@@ -1,7 +1,7 @@
 //! `provenant init`: writes a governed pipeline from its template with the policy files it uses, lists a
 //! template's parameters, and checks a pipeline for drift from its template.
 
-use std::fmt::Write as _;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -147,17 +147,15 @@ fn write(global: &GlobalArgs, workload: Workload, ci: Ci, args: &InitArgs) -> an
                 }),
             )?,
             OutputFormat::Text => {
-                let mut text = String::new();
                 for f in &files {
-                    let _ = writeln!(text, "wrote {}", args.out.join(&f.path).display());
+                    writeln!(w, "wrote {}", args.out.join(&f.path).display())?;
                 }
-                let _ = writeln!(
-                    text,
+                writeln!(
+                    w,
                     "template {template}@{}; check for drift with: provenant init --check -o {}",
                     provenant_templates::TEMPLATE_VERSION,
                     args.out.display()
-                );
-                w.extend_from_slice(text.as_bytes());
+                )?;
             }
         }
         Ok(())
@@ -182,19 +180,19 @@ fn list_parameters(global: &GlobalArgs, workload: Workload, ci: Ci) -> anyhow::R
                 }),
             )?,
             OutputFormat::Text => {
-                let mut text = format!(
+                writeln!(
+                    w,
                     "Parameters of the {} template (provenant init --set NAME=VALUE); everything else is \
-                     the platform's:\n",
+                     the platform's:",
                     provenant_templates::template_name(workload, ci)
-                );
+                )?;
                 for p in &list {
-                    let _ = writeln!(
-                        text,
+                    writeln!(
+                        w,
                         "  {}  {}\n      default: {}\n      allowed: {}",
                         p.name, p.description, p.default, p.allowed
-                    );
+                    )?;
                 }
-                w.extend_from_slice(text.as_bytes());
             }
         }
         Ok(())
@@ -268,41 +266,39 @@ fn check(global: &GlobalArgs, dir: &Path) -> anyhow::Result<Outcome> {
                 }),
             )?,
             OutputFormat::Text => {
-                let mut text = String::new();
                 for (path, r) in &reports {
                     let name = provenant_templates::template_name(r.stamp.workload, r.stamp.ci);
                     if !drift::is_current(&r.stamp) {
-                        let _ = writeln!(
-                            text,
+                        writeln!(
+                            w,
                             "{path}: written from {name}@{}, the current template is {name}@{}",
                             r.stamp.version,
                             provenant_templates::TEMPLATE_VERSION
-                        );
+                        )?;
                     }
                     for d in &r.drifted {
                         match &d.kind {
                             DriftKind::Missing => {
-                                let _ = writeln!(text, "{}: missing (the {name} template writes it)", d.path);
+                                writeln!(w, "{}: missing (the {name} template writes it)", d.path)?;
                             }
                             DriftKind::Changed { diff } => {
-                                let _ = writeln!(text, "{}: drifted from the {name} template", d.path);
-                                text.push_str(diff);
+                                writeln!(w, "{}: drifted from the {name} template", d.path)?;
+                                w.write_all(diff.as_bytes())?;
                             }
                             _ => {
-                                let _ = writeln!(text, "{}: drifted", d.path);
+                                writeln!(w, "{}: drifted", d.path)?;
                             }
                         }
                     }
                     if r.drifted.is_empty() {
-                        let _ = writeln!(
-                            text,
+                        writeln!(
+                            w,
                             "{path}: {} files match the {name}@{} template",
                             r.checked.len(),
                             r.stamp.version
-                        );
+                        )?;
                     }
                 }
-                w.extend_from_slice(text.as_bytes());
             }
         }
         Ok(())

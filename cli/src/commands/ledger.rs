@@ -1,7 +1,6 @@
 //! `provenant ledger`: the audit ledger, an append-only transparency log of pipeline events.
 
-use std::fmt::Write as _;
-use std::io::Write as _;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -25,7 +24,7 @@ use zeroize::Zeroizing;
 
 use crate::Outcome;
 use crate::args::{GlobalArgs, OutputFormat};
-use crate::output::{print_bytes, print_json};
+use crate::output::{print_bytes, print_json, to_stdout};
 
 /// Largest key or checkpoint file read.
 const MAX_SMALL_FILE: u64 = 64 << 10;
@@ -419,13 +418,12 @@ fn append(global: &GlobalArgs, args: &AppendArgs) -> anyhow::Result<Outcome> {
         .collect();
     match global.output {
         OutputFormat::Json => print_json(&out)?,
-        OutputFormat::Text => {
-            let mut text = String::new();
+        OutputFormat::Text => to_stdout(|w| {
             for (a, f) in out.iter().zip(&args.files) {
-                let _ = writeln!(text, "{} {} {}", a.index, a.leaf_hash, f.display());
+                writeln!(w, "{} {} {}", a.index, a.leaf_hash, f.display())?;
             }
-            print_bytes(text.as_bytes())?;
-        }
+            Ok(())
+        })?,
     }
     Ok(Outcome::Success)
 }
@@ -521,15 +519,12 @@ fn prove(global: &GlobalArgs, args: &ProveArgs) -> anyhow::Result<Outcome> {
     };
     match global.output {
         OutputFormat::Json => print_json(&doc)?,
-        OutputFormat::Text => print_bytes(
-            b64(&hashes)
-                .iter()
-                .fold(String::new(), |mut text, h| {
-                    let _ = writeln!(text, "{h}");
-                    text
-                })
-                .as_bytes(),
-        )?,
+        OutputFormat::Text => to_stdout(|w| {
+            for h in b64(&hashes) {
+                writeln!(w, "{h}")?;
+            }
+            Ok(())
+        })?,
     }
     Ok(Outcome::Success)
 }
@@ -557,19 +552,17 @@ fn query(global: &GlobalArgs, args: &QueryArgs) -> anyhow::Result<Outcome> {
     }
     match global.output {
         OutputFormat::Json => print_json(&out)?,
-        OutputFormat::Text => print_bytes(
-            out.iter()
-                .fold(String::new(), |mut text, e| {
-                    let _ = writeln!(
-                        text,
-                        "{} {}",
-                        e["index"],
-                        e["predicateType"].as_str().unwrap_or_default()
-                    );
-                    text
-                })
-                .as_bytes(),
-        )?,
+        OutputFormat::Text => to_stdout(|w| {
+            for e in &out {
+                writeln!(
+                    w,
+                    "{} {}",
+                    e["index"],
+                    e["predicateType"].as_str().unwrap_or_default()
+                )?;
+            }
+            Ok(())
+        })?,
     }
     Ok(Outcome::Success)
 }

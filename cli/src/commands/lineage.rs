@@ -1,6 +1,7 @@
 //! `provenant lineage verify`: an image's lineage back to its source commit, edge by edge.
 
 use std::fmt::Write as _;
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -11,7 +12,7 @@ use provenant_registry::open_store;
 use crate::Outcome;
 use crate::args::{GlobalArgs, OutputFormat};
 use crate::args::{RegistryArgs, SignerArgs, TrustArgs};
-use crate::output::{print_bytes, print_json, skipped_names, skipped_note};
+use crate::output::{print_bytes, print_json, skipped_names, to_stdout, write_skipped};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum LineageCommand {
@@ -369,22 +370,7 @@ fn render_report(
     }
     match global.output {
         OutputFormat::Json => print_json(&report)?,
-        OutputFormat::Text => {
-            let mut text = String::new();
-            render(&mut text, &report.lineage, "", true, true);
-            let broken = report.lineage.broken_edges();
-            if broken.is_empty() {
-                let _ = writeln!(text, "\nlineage verified: every edge holds");
-            } else {
-                let _ = writeln!(text, "\nlineage BROKEN at {} edge(s):", broken.len());
-                for e in broken {
-                    let check = e.check.map(|c| format!(" [check: {c}]")).unwrap_or_default();
-                    let _ = writeln!(text, "  {}: {}{check}", label(e), e.detail);
-                }
-            }
-            text.push_str(&skipped_note(&skipped_names(&report.skipped)));
-            print_bytes(text.as_bytes())?;
-        }
+        OutputFormat::Text => to_stdout(|w| render_text(w, report))?,
     }
     Ok(if report.verified {
         Outcome::Success
@@ -503,59 +489,77 @@ fn where_(global: &GlobalArgs, args: &WhereArgs) -> anyhow::Result<Outcome> {
     let report = provenant_lineage::reverse::find(store.as_ref(), &needle)?;
     match global.output {
         OutputFormat::Json => print_json(&report)?,
-        OutputFormat::Text => {
-            let mut text = String::new();
-            if report.artefacts.is_empty() {
-                let _ = writeln!(text, "the ledger records nothing containing {}", report.query);
-            }
-            for a in &report.artefacts {
-                let names = if a.names.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({})", a.names.join(", "))
-                };
-                let _ = writeln!(text, "{}{names}", a.digest);
-                for v in &a.via {
-                    let _ = writeln!(
-                        text,
-                        "  found by {} in ledger entry {} ({})",
-                        v.matched, v.index, v.predicate_type
-                    );
-                }
-                for image in &a.contained_in {
-                    let _ = writeln!(text, "  packaged in image {image}");
-                }
-                for p in &a.promoted {
-                    let _ = writeln!(
-                        text,
-                        "  promoted into {} at {} (ledger entry {})",
-                        p.environment,
-                        provenant_oci::config::rfc3339(p.time),
-                        p.index
-                    );
-                }
-                for r in &a.deployed {
-                    let _ = writeln!(
-                        text,
-                        "  {} {} since {} (ledger entry {})",
-                        if r.now { "runs in" } else { "ran in" },
-                        r.environment,
-                        provenant_oci::config::rfc3339(r.since),
-                        r.index
-                    );
-                }
-            }
-            if report.truncated {
-                let _ = writeln!(
-                    text,
-                    "(cut at {} artefacts)",
-                    provenant_lineage::reverse::MAX_ARTEFACTS
-                );
-            }
-            print_bytes(text.as_bytes())?;
-        }
+        OutputFormat::Text => to_stdout(|w| render_found(w, &report))?,
     }
     Ok(Outcome::Success)
+}
+
+/// What the ledger records containing the needle: each artefact, and where it went.
+fn render_found(w: &mut impl Write, report: &provenant_lineage::reverse::WhereReport) -> std::io::Result<()> {
+    if report.artefacts.is_empty() {
+        writeln!(w, "the ledger records nothing containing {}", report.query)?;
+    }
+    for a in &report.artefacts {
+        let names = if a.names.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", a.names.join(", "))
+        };
+        writeln!(w, "{}{names}", a.digest)?;
+        for v in &a.via {
+            writeln!(
+                w,
+                "  found by {} in ledger entry {} ({})",
+                v.matched, v.index, v.predicate_type
+            )?;
+        }
+        for image in &a.contained_in {
+            writeln!(w, "  packaged in image {image}")?;
+        }
+        for p in &a.promoted {
+            writeln!(
+                w,
+                "  promoted into {} at {} (ledger entry {})",
+                p.environment,
+                provenant_oci::config::rfc3339(p.time),
+                p.index
+            )?;
+        }
+        for r in &a.deployed {
+            writeln!(
+                w,
+                "  {} {} since {} (ledger entry {})",
+                if r.now { "runs in" } else { "ran in" },
+                r.environment,
+                provenant_oci::config::rfc3339(r.since),
+                r.index
+            )?;
+        }
+    }
+    if report.truncated {
+        writeln!(
+            w,
+            "(cut at {} artefacts)",
+            provenant_lineage::reverse::MAX_ARTEFACTS
+        )?;
+    }
+    Ok(())
+}
+
+/// The verified lineage as a tree, then its broken edges and the checks skipped.
+fn render_text(w: &mut impl Write, report: &provenant_lineage::Report) -> std::io::Result<()> {
+    render(w, &report.lineage, "", true, true)?;
+    let broken = report.lineage.broken_edges();
+    if broken.is_empty() {
+        writeln!(w, "\nlineage verified: every edge holds")?;
+    } else {
+        writeln!(w, "\nlineage BROKEN at {} edge(s):", broken.len())?;
+        for e in broken {
+            let check = e.check.map(|c| format!(" [check: {c}]")).unwrap_or_default();
+            writeln!(w, "  {}: {}{check}", label(e), e.detail)?;
+        }
+    }
+    write_skipped(w, &skipped_names(&report.skipped))
 }
 
 fn kind_name(kind: EdgeKind) -> &'static str {
@@ -590,7 +594,7 @@ fn label(edge: &Edge) -> String {
     }
 }
 
-fn render(out: &mut String, edge: &Edge, prefix: &str, last: bool, root: bool) {
+fn render(w: &mut impl Write, edge: &Edge, prefix: &str, last: bool, root: bool) -> std::io::Result<()> {
     let mark = match edge.verdict {
         Verdict::Holds => "✓",
         Verdict::Broken => "✗",
@@ -608,7 +612,7 @@ fn render(out: &mut String, edge: &Edge, prefix: &str, last: bool, root: bool) {
         "├── "
     };
     let label = label(edge);
-    let _ = writeln!(out, "{prefix}{branch}{mark} {label}{evidence}");
+    writeln!(w, "{prefix}{branch}{mark} {label}{evidence}")?;
     let child_prefix = if root {
         String::new()
     } else {
@@ -616,11 +620,12 @@ fn render(out: &mut String, edge: &Edge, prefix: &str, last: bool, root: bool) {
     };
     if !edge.detail.is_empty() {
         let bar = if edge.edges.is_empty() { "  " } else { "│ " };
-        let _ = writeln!(out, "{child_prefix}{bar}  {}", edge.detail);
+        writeln!(w, "{child_prefix}{bar}  {}", edge.detail)?;
     }
     for (i, child) in edge.edges.iter().enumerate() {
-        render(out, child, &child_prefix, i + 1 == edge.edges.len(), false);
+        render(w, child, &child_prefix, i + 1 == edge.edges.len(), false)?;
     }
+    Ok(())
 }
 
 fn short_digest(d: &provenant_digest::Digest) -> String {

@@ -1,7 +1,7 @@
 //! `provenant verify-npm-package`: an npm tarball against the attestations the registry serves for it
 //! (SLSA provenance and npm's publish attestation), like slsa-verifier's `verify-npm-package`.
 
-use std::io::Write as _;
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -18,7 +18,7 @@ use serde::Serialize;
 use crate::Outcome;
 use crate::args::{GlobalArgs, OutputFormat};
 use crate::args::{SourceRefArgs, TrustArgs};
-use crate::output::{print_json, skipped_names, skipped_note};
+use crate::output::{print_json, skipped_names, to_stdout, write_skipped};
 
 /// `provenant verify-npm-package`.
 #[derive(Debug, Args)]
@@ -227,18 +227,21 @@ pub(crate) fn verify_npm_package(
     }
     match global.output {
         OutputFormat::Json => print_json(&reports)?,
-        OutputFormat::Text => print_text(&reports, &expectations.source)?,
+        OutputFormat::Text => to_stdout(|w| render_text(w, &reports, &expectations.source))?,
     }
     Ok(outcome)
 }
 
 /// The text report: one line per tarball.
-fn print_text(reports: &[PackageReport], source: &provenant_slsa::policy::SourceUri) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
+fn render_text(
+    w: &mut impl Write,
+    reports: &[PackageReport],
+    source: &provenant_slsa::policy::SourceUri,
+) -> std::io::Result<()> {
     for r in reports {
         if r.verified && !r.provenance {
             writeln!(
-                out,
+                w,
                 "Verified npm package {} ({}): signed by the npm registry (key {}); no provenance (optional)",
                 r.package.as_deref().unwrap_or(""),
                 r.tarball,
@@ -246,7 +249,7 @@ fn print_text(reports: &[PackageReport], source: &provenant_slsa::policy::Source
             )?;
         } else if r.verified {
             writeln!(
-                out,
+                w,
                 "Verified npm package {} ({}): built by {} from {} at {}, published by the npm registry",
                 r.package.as_deref().unwrap_or(""),
                 r.tarball,
@@ -256,19 +259,19 @@ fn print_text(reports: &[PackageReport], source: &provenant_slsa::policy::Source
             )?;
             if !r.older_certificate_extensions.is_empty() {
                 writeln!(
-                    out,
+                    w,
                     "  the signing certificate predates Fulcio's source repository extensions: read from {} \
                      (repository and owner ids, run and runner kind not verified)",
                     r.older_certificate_extensions.join(", ")
                 )?;
             }
             if let Some(key) = &r.registry_signature_key {
-                writeln!(out, "  registry signature verified with key {key}")?;
+                writeln!(w, "  registry signature verified with key {key}")?;
             }
         } else {
-            writeln!(out, "FAILED {}: {}", r.tarball, r.error.as_deref().unwrap_or(""))?;
+            writeln!(w, "FAILED {}: {}", r.tarball, r.error.as_deref().unwrap_or(""))?;
         }
-        out.write_all(skipped_note(&r.skipped).as_bytes())?;
+        write_skipped(w, &r.skipped)?;
     }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! `provenant oci …` (image, push, pull, attach, discover) and `provenant promote`.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
@@ -18,7 +18,7 @@ use crate::Outcome;
 use crate::args::{
     GlobalArgs, OutputFormat, PackagingSignerArgs, RegistryArgs, SignerArgs, TrustArgs, parse_reference,
 };
-use crate::output::{print_bytes, print_json, skipped_names, skipped_note, with_skipped};
+use crate::output::{print_bytes, print_json, skipped_names, to_stdout, with_skipped, write_skipped};
 
 /// Default artifact type of `oci push` without `--artifact-type` (as oras uses).
 const DEFAULT_ARTIFACT_TYPE: &str = "application/vnd.unknown.artifact.v1";
@@ -595,19 +595,17 @@ fn pull(global: &GlobalArgs, args: &PullArgs) -> anyhow::Result<Outcome> {
         OutputFormat::Json => {
             print_json(&serde_json::json!({ "digest": fetched.digest, "files": written }))?;
         }
-        OutputFormat::Text => {
-            let mut text = String::new();
-            for w in &written {
-                let _ = writeln!(
-                    text,
+        OutputFormat::Text => to_stdout(|w| {
+            for file in &written {
+                writeln!(
+                    w,
                     "{}  {}",
-                    w["digest"].as_str().unwrap_or(""),
-                    w["path"].as_str().unwrap_or("")
-                );
+                    file["digest"].as_str().unwrap_or(""),
+                    file["path"].as_str().unwrap_or("")
+                )?;
             }
-            let _ = writeln!(text, "pulled {}@{}", reference.location(), fetched.digest);
-            print_bytes(text.as_bytes())?;
-        }
+            writeln!(w, "pulled {}@{}", reference.location(), fetched.digest)
+        })?,
     }
     Ok(Outcome::Success)
 }
@@ -745,7 +743,7 @@ fn tree(
     Ok(out)
 }
 
-fn render_tree(out: &mut String, nodes: &[TreeNode], prefix: &str) {
+fn render_tree(w: &mut impl Write, nodes: &[TreeNode], prefix: &str) -> std::io::Result<()> {
     for (i, n) in nodes.iter().enumerate() {
         let last = i + 1 == nodes.len();
         let d = &n.referrer.descriptor;
@@ -760,8 +758,8 @@ fn render_tree(out: &mut String, nodes: &[TreeNode], prefix: &str) {
                     .unwrap_or_default()
             })
             .collect();
-        let _ = writeln!(
-            out,
+        writeln!(
+            w,
             "{prefix}{} {} {} [{}]{}",
             if last { "└──" } else { "├──" },
             d.artifact_type.as_deref().unwrap_or("(no artifact type)"),
@@ -772,13 +770,14 @@ fn render_tree(out: &mut String, nodes: &[TreeNode], prefix: &str) {
                 .as_deref()
                 .map(|t| format!(" tag {t}"))
                 .unwrap_or_default()
-        );
+        )?;
         render_tree(
-            out,
+            w,
             &n.referrers,
             &format!("{prefix}{}", if last { "    " } else { "│   " }),
-        );
+        )?;
     }
+    Ok(())
 }
 
 fn discover(global: &GlobalArgs, args: &DiscoverArgs) -> anyhow::Result<Outcome> {
@@ -797,11 +796,10 @@ fn discover(global: &GlobalArgs, args: &DiscoverArgs) -> anyhow::Result<Outcome>
             "subject": { "reference": reference.location(), "digest": subject.digest, "mediaType": subject.media_type },
             "referrers": nodes,
         }))?,
-        OutputFormat::Text => {
-            let mut text = format!("{}@{}\n", reference.location(), subject.digest);
-            render_tree(&mut text, &nodes, "");
-            print_bytes(text.as_bytes())?;
-        }
+        OutputFormat::Text => to_stdout(|w| {
+            writeln!(w, "{}@{}", reference.location(), subject.digest)?;
+            render_tree(w, &nodes, "")
+        })?,
     }
     Ok(Outcome::Success)
 }
@@ -892,11 +890,10 @@ pub(crate) fn promote(global: &GlobalArgs, args: &PromoteArgs) -> anyhow::Result
                         }),
                         &skipped,
                     ))?,
-                    OutputFormat::Text => {
-                        let mut text = format!("FAILED: {e}\n");
-                        text.push_str(&skipped_note(&skipped));
-                        print_bytes(text.as_bytes())?;
-                    }
+                    OutputFormat::Text => to_stdout(|w| {
+                        writeln!(w, "FAILED: {e}")?;
+                        write_skipped(w, &skipped)
+                    })?,
                 }
                 return Ok(Outcome::Failure);
             }
@@ -913,11 +910,10 @@ pub(crate) fn promote(global: &GlobalArgs, args: &PromoteArgs) -> anyhow::Result
             }),
             &skipped_names(&verifier.skipped()),
         ))?,
-        OutputFormat::Text => {
-            let mut text = String::new();
+        OutputFormat::Text => to_stdout(|w| {
             for (loc, r) in &reports {
-                let _ = writeln!(
-                    text,
+                writeln!(
+                    w,
                     "{loc}@{}\n  manifests: {} copied, {} skipped\n  blobs: {} copied ({} bytes), {} mounted ({} bytes), {} skipped\n  referrers carried: {}\n  tags: {}",
                     r.digest,
                     r.manifests_copied,
@@ -933,11 +929,10 @@ pub(crate) fn promote(global: &GlobalArgs, args: &PromoteArgs) -> anyhow::Result
                     } else {
                         r.tags.join(", ")
                     }
-                );
+                )?;
             }
-            text.push_str(&skipped_note(&skipped_names(&verifier.skipped())));
-            print_bytes(text.as_bytes())?;
-        }
+            write_skipped(w, &skipped_names(&verifier.skipped()))
+        })?,
     }
     Ok(Outcome::Success)
 }

@@ -4,7 +4,7 @@
 //! environment's repository only when every one holds; every attempt, promoted or refused, is recorded
 //! in the ledger as a signed promotion/v1 statement. Nothing bypasses a requirement.
 
-use std::fmt::Write as _;
+use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context as _;
@@ -16,7 +16,7 @@ use provenant_records::promotion::{EvidenceRef, Outcome as RecordOutcome, Promot
 
 use crate::Outcome;
 use crate::args::{GlobalArgs, GovernedArgs, KeylessArgs, LedgerArg, OutputFormat, RegistryArgs, TrustArgs};
-use crate::output::{print_bytes, print_json};
+use crate::output::{print_json, to_stdout};
 
 /// What a governed promotion needs from `promote`'s arguments.
 pub(crate) struct Governed<'a> {
@@ -135,11 +135,10 @@ pub(crate) fn run(global: &GlobalArgs, args: &Governed<'_>) -> anyhow::Result<Ou
             "source_attestations": evaluation.source_attestations,
             "copy": copied,
         }))?,
-        OutputFormat::Text => {
-            let mut text = render(&evaluation, name, repository, &digest, promoted);
-            render_referrers(&mut text, &referrers);
-            print_bytes(text.as_bytes())?;
-        }
+        OutputFormat::Text => to_stdout(|w| {
+            render(w, &evaluation, name, repository, &digest, promoted)?;
+            render_referrers(w, &referrers)
+        })?,
     }
     Ok(if promoted {
         Outcome::Success
@@ -304,35 +303,35 @@ fn record(
 }
 
 fn render(
+    w: &mut impl Write,
     evaluation: &Evaluation,
     name: &str,
     repository: &str,
     digest: &provenant_digest::Digest,
     promoted: bool,
-) -> String {
-    let mut text = String::new();
+) -> std::io::Result<()> {
     if promoted {
-        let _ = writeln!(text, "promoted {digest} into {name} ({repository})");
+        writeln!(w, "promoted {digest} into {name} ({repository})")?;
     } else {
-        let _ = writeln!(
-            text,
+        writeln!(
+            w,
             "REFUSED: {digest} was not promoted into {name}; nothing was copied"
-        );
+        )?;
     }
     for c in &evaluation.requirements {
         match &c.failure {
             None => {
-                let _ = writeln!(text, "  ok       {}", c.requirement.name());
+                writeln!(w, "  ok       {}", c.requirement.name())?;
             }
             Some(why) => {
-                let _ = writeln!(text, "  missing  {}: {why}", c.requirement.name());
+                writeln!(w, "  missing  {}: {why}", c.requirement.name())?;
             }
         }
     }
     for a in &evaluation.approvals {
         match &a.rejection {
             None => {
-                let _ = writeln!(text, "  approval by {} as {} counts", a.identity, a.role);
+                writeln!(w, "  approval by {} as {} counts", a.identity, a.role)?;
             }
             Some(why) => {
                 let who = if a.identity.is_empty() {
@@ -340,37 +339,37 @@ fn render(
                 } else {
                     a.identity.as_str()
                 };
-                let _ = writeln!(text, "  approval by {who} does not count: {why}");
+                writeln!(w, "  approval by {who} does not count: {why}")?;
             }
         }
     }
     for s in &evaluation.source_attestations {
         if let (SourceUse::Refused, Some(why)) = (&s.used, &s.reason) {
-            let _ = writeln!(
-                text,
+            writeln!(
+                w,
                 "  source attestation of {} (ledger entry {}) refused, {} check failed: {why}",
                 s.commit,
                 s.ledger_index,
                 s.check.as_deref().unwrap_or("bundle")
-            );
+            )?;
         }
     }
-    text
+    Ok(())
 }
 
-fn render_referrers(text: &mut String, referrers: &[attached::Verdict]) {
+fn render_referrers(w: &mut impl Write, referrers: &[attached::Verdict]) -> std::io::Result<()> {
     let appended = referrers
         .iter()
         .filter(|v| v.used == attached::Use::Appended)
         .count();
     if referrers.is_empty() {
-        return;
+        return Ok(());
     }
-    let _ = writeln!(
-        text,
+    writeln!(
+        w,
         "  referrers: {} signed bundle(s) attached, {appended} appended to the ledger",
         referrers.len()
-    );
+    )?;
     for v in referrers {
         let what = if v.predicate_type.is_empty() {
             "(no statement)"
@@ -379,16 +378,13 @@ fn render_referrers(text: &mut String, referrers: &[attached::Verdict]) {
         };
         match (&v.used, &v.reason) {
             (attached::Use::Appended, _) => {
-                let _ = writeln!(text, "    appended  {what} {}", v.bundle_digest);
+                writeln!(w, "    appended  {what} {}", v.bundle_digest)?;
             }
             (attached::Use::NotUsed, Some(why)) => {
-                let _ = writeln!(
-                    text,
-                    "    not used  {} {}: {why}",
-                    v.predicate_type, v.bundle_digest
-                );
+                writeln!(w, "    not used  {} {}: {why}", v.predicate_type, v.bundle_digest)?;
             }
             _ => {}
         }
     }
+    Ok(())
 }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
-use std::io::Write as _;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::Outcome;
 use crate::args::{GlobalArgs, OutputFormat};
 use crate::args::{KeylessArgs, SignerArgs, SourceRefArgs, TrustArgs};
-use crate::output::print_json;
+use crate::output::{print_json, to_stdout, write_json, write_skipped};
 use crate::shared::{source_date_epoch_timestamp as source_date_epoch, write_atomic};
 
 /// Options shared by the commands that record provenance.
@@ -418,7 +418,7 @@ pub(crate) fn verify_provenance(global: &GlobalArgs, args: &VerifyProvenanceArgs
             }
         },
     };
-    render_verify(global, &report, &expectations)?;
+    to_stdout(|w| render_verify(w, global.output, &report, &expectations))?;
     Ok(outcome)
 }
 
@@ -441,38 +441,35 @@ fn missing_log_evidence(
 }
 
 fn render_verify(
-    global: &GlobalArgs,
+    w: &mut impl Write,
+    output: OutputFormat,
     report: &VerifyReport,
     expectations: &provenant_provenance::Expectations,
-) -> anyhow::Result<()> {
-    match global.output {
-        OutputFormat::Json => print_json(report)?,
-        OutputFormat::Text => {
-            let mut out = std::io::stdout().lock();
-            if report.verified {
-                writeln!(
-                    out,
-                    "Verified {} ({}): built by {} from {}, SLSA build level {}, signed by {}",
-                    report.artefact,
-                    report.subject.as_deref().unwrap_or(""),
-                    report.builder_id.as_deref().unwrap_or(""),
-                    expectations.source,
-                    report.build_level.unwrap_or(0),
-                    report.signer.as_deref().unwrap_or("")
-                )?;
-                if let Some(v) = &report.vsa {
-                    writeln!(out, "VSA written to {v}")?;
-                }
-                if let Some(v) = &report.vsa_bundle {
-                    writeln!(out, "signed VSA written to {v}")?;
-                }
-            } else {
-                writeln!(out, "FAILED {}", report.error.as_deref().unwrap_or(""))?;
-            }
-            out.write_all(crate::output::skipped_note(&report.skipped).as_bytes())?;
-        }
+) -> std::io::Result<()> {
+    if output == OutputFormat::Json {
+        return write_json(w, report);
     }
-    Ok(())
+    if report.verified {
+        writeln!(
+            w,
+            "Verified {} ({}): built by {} from {}, SLSA build level {}, signed by {}",
+            report.artefact,
+            report.subject.as_deref().unwrap_or(""),
+            report.builder_id.as_deref().unwrap_or(""),
+            expectations.source,
+            report.build_level.unwrap_or(0),
+            report.signer.as_deref().unwrap_or("")
+        )?;
+        if let Some(v) = &report.vsa {
+            writeln!(w, "VSA written to {v}")?;
+        }
+        if let Some(v) = &report.vsa_bundle {
+            writeln!(w, "signed VSA written to {v}")?;
+        }
+    } else {
+        writeln!(w, "FAILED {}", report.error.as_deref().unwrap_or(""))?;
+    }
+    write_skipped(w, &report.skipped)
 }
 
 /// The artefact's digest and a name for it: a digest given as such, or the sha256 of a file.

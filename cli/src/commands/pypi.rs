@@ -4,7 +4,7 @@
 // "PyPI" is the index's name, not an identifier to put in backticks.
 #![allow(clippy::doc_markdown)]
 
-use std::io::Write as _;
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::Outcome;
 use crate::args::TrustArgs;
 use crate::args::{GlobalArgs, OutputFormat};
-use crate::output::{print_json, skipped_names, skipped_note};
+use crate::output::{skipped_names, to_stdout, write_json, write_skipped};
 
 /// `provenant verify-pypi-package`.
 #[derive(Debug, Args)]
@@ -174,7 +174,7 @@ pub(crate) fn verify_pypi_package(
             }
         }
     }
-    render(global, &report)?;
+    to_stdout(|w| render(w, global.output, &report))?;
     Ok(if report.verified {
         Outcome::Success
     } else {
@@ -183,16 +183,15 @@ pub(crate) fn verify_pypi_package(
 }
 
 /// The report as text or JSON.
-fn render(global: &GlobalArgs, report: &Report) -> anyhow::Result<()> {
-    match global.output {
-        OutputFormat::Json => print_json(report)?,
+fn render(w: &mut impl Write, output: OutputFormat, report: &Report) -> std::io::Result<()> {
+    match output {
+        OutputFormat::Json => write_json(w, report),
         OutputFormat::Text => {
-            let mut out = std::io::stdout().lock();
             for a in &report.attestations {
                 match (&a.error, &a.predicate_type) {
-                    (Some(e), _) => writeln!(out, "FAILED {}: {e}", report.dist)?,
+                    (Some(e), _) => writeln!(w, "FAILED {}: {e}", report.dist)?,
                     (None, Some(p)) => writeln!(
-                        out,
+                        w,
                         "Verified {} ({}): {p}, published by {}",
                         report.dist,
                         report.sha256,
@@ -203,13 +202,12 @@ fn render(global: &GlobalArgs, report: &Report) -> anyhow::Result<()> {
             }
             if report.attestations.is_empty() {
                 writeln!(
-                    out,
+                    w,
                     "FAILED {}: the provenance object holds no attestation",
                     report.dist
                 )?;
             }
-            out.write_all(skipped_note(&report.skipped).as_bytes())?;
+            write_skipped(w, &report.skipped)
         }
     }
-    Ok(())
 }

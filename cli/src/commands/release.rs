@@ -2,7 +2,7 @@
 //! in a signed release-health statement in the ledger; a release is complete only when every SLI of its
 //! newest verified baseline has both values.
 
-use std::fmt::Write as _;
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -20,7 +20,7 @@ use crate::args::{
     GlobalArgs, ImageByDigest, KeylessArgs, LedgerArg, OutputFormat, RecordTrustArgs, parse_image_by_digest,
     record_time,
 };
-use crate::output::{print_bytes, print_json};
+use crate::output::{print_json, to_stdout};
 
 /// `provenant release`.
 #[derive(Debug, Subcommand)]
@@ -199,22 +199,23 @@ fn baseline(global: &GlobalArgs, args: &BaselineArgs) -> anyhow::Result<Outcome>
             "ledgerIndex": index,
             "slis": record.slis,
         }))?,
-        OutputFormat::Text => {
-            let mut t = format!(
-                "Release baseline of {}@{} in {} recorded: ledger entry {index}\n",
+        OutputFormat::Text => to_stdout(|w| {
+            writeln!(
+                w,
+                "Release baseline of {}@{} in {} recorded: ledger entry {index}",
                 args.image.repository, args.image.digest, args.environment
-            );
+            )?;
             for s in &record.slis {
-                let _ = writeln!(
-                    t,
+                writeln!(
+                    w,
                     "  {:<24} before {:<14} after {}",
                     s.name,
                     value(s.before),
                     value(s.after)
-                );
+                )?;
             }
-            print_bytes(t.as_bytes())?;
-        }
+            Ok(())
+        })?,
     }
     Ok(Outcome::Success)
 }
@@ -235,32 +236,31 @@ fn complete(global: &GlobalArgs, args: &CompleteArgs) -> anyhow::Result<Outcome>
     let report = completeness(store.as_ref(), &args.image.digest, &args.environment, trust)?;
     match global.output {
         OutputFormat::Json => print_json(&report)?,
-        OutputFormat::Text => {
-            let mut t = String::new();
+        OutputFormat::Text => to_stdout(|w| {
             if report.complete {
-                let _ = writeln!(
-                    t,
+                writeln!(
+                    w,
                     "Release of {} in {} is complete: every SLI has before and after values",
                     report.digest, report.environment
-                );
+                )?;
             }
             for s in &report.slis {
-                let _ = writeln!(
-                    t,
+                writeln!(
+                    w,
                     "  {:<24} before {:<14} after {}",
                     s.name,
                     value(s.before),
                     value(s.after)
-                );
+                )?;
             }
             for m in &report.missing {
-                let _ = writeln!(t, "FAIL {m}");
+                writeln!(w, "FAIL {m}")?;
             }
             for r in &report.rejected {
-                let _ = writeln!(t, "Not believed: ledger entry {}: {}", r.ledger_index, r.reason);
+                writeln!(w, "Not believed: ledger entry {}: {}", r.ledger_index, r.reason)?;
             }
-            print_bytes(t.as_bytes())?;
-        }
+            Ok(())
+        })?,
     }
     Ok(if report.complete {
         Outcome::Success

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 use std::ffi::OsString;
-use std::fmt::Write as _;
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use crate::Outcome;
 use crate::args::{GlobalArgs, KeylessArgs, OutputFormat, SignerArgs, TRUSTED_ROOT_HELP, TrustArgs};
-use crate::output::{print_bytes, print_json};
+use crate::output::{print_json, to_stdout, write_skipped};
 use crate::shared::write_atomic;
 
 /// `provenant repro`.
@@ -199,7 +199,7 @@ fn check(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<Outcome> {
     }
     match global.output {
         OutputFormat::Json => print_json(&report)?,
-        OutputFormat::Text => print_bytes(render(&report).as_bytes())?,
+        OutputFormat::Text => to_stdout(|w| render(w, &report))?,
     }
     Ok(if report.reproducible {
         Outcome::Success
@@ -341,15 +341,15 @@ fn verify(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<Outcome> {
                         }),
                         &skipped,
                     ))?,
-                    OutputFormat::Text => print_bytes(
-                        format!(
-                            "NOT VERIFIED: the provenance's {} check failed: {}\nnothing was rebuilt\n{}",
+                    OutputFormat::Text => to_stdout(|w| {
+                        writeln!(
+                            w,
+                            "NOT VERIFIED: the provenance's {} check failed: {}\nnothing was rebuilt",
                             sig.check.unwrap_or("signature"),
                             sig.error.as_deref().unwrap_or_default(),
-                            crate::output::skipped_note(&skipped)
-                        )
-                        .as_bytes(),
-                    )?,
+                        )?;
+                        write_skipped(w, &skipped)
+                    })?,
                 }
                 return Ok(Outcome::Failure);
             }
@@ -368,11 +368,10 @@ fn verify(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<Outcome> {
             skipped: &skipped,
             rebuild: Some(&report),
         })?,
-        OutputFormat::Text => {
-            let mut text = render_rebuild(&signature, &report);
-            text.push_str(&crate::output::skipped_note(&skipped));
-            print_bytes(text.as_bytes())?;
-        }
+        OutputFormat::Text => to_stdout(|w| {
+            render_rebuild(w, &signature, &report)?;
+            write_skipped(w, &skipped)
+        })?,
     }
     Ok(if report.ok {
         Outcome::Success
@@ -382,21 +381,24 @@ fn verify(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<Outcome> {
 }
 
 /// The text report of `repro verify`.
-fn render_rebuild(signature: &SignatureCheck, report: &RebuildReport) -> String {
-    let mut t = String::new();
+fn render_rebuild(
+    w: &mut impl Write,
+    signature: &SignatureCheck,
+    report: &RebuildReport,
+) -> std::io::Result<()> {
     let r = &report.recorded;
-    let _ = writeln!(
-        t,
+    writeln!(
+        w,
         "{}",
         if report.ok {
             "REBUILT: every subject matches the provenance"
         } else {
             "MISMATCH: the rebuild does not match the provenance"
         }
-    );
+    )?;
     if signature.verified {
-        let _ = writeln!(
-            t,
+        writeln!(
+            w,
             "signature: verified, signed by {}{}",
             signature.signer.as_deref().unwrap_or("(unknown)"),
             signature
@@ -404,20 +406,20 @@ fn render_rebuild(signature: &SignatureCheck, report: &RebuildReport) -> String 
                 .as_deref()
                 .map(|i| format!(" (issuer {i})"))
                 .unwrap_or_default()
-        );
+        )?;
     } else {
-        let _ = writeln!(
-            t,
+        writeln!(
+            w,
             "signature: NOT VERIFIED (--insecure-skip-signature): the subjects are trusted without proof of who made them"
-        );
+        )?;
     }
-    let _ = writeln!(
-        t,
+    writeln!(
+        w,
         "source:   {}",
         r.source_uri.as_deref().unwrap_or("(not recorded)")
-    );
-    let _ = writeln!(
-        t,
+    )?;
+    writeln!(
+        w,
         "commit:   {}{}",
         r.commit.as_deref().unwrap_or("(not recorded)"),
         if report.checked_out {
@@ -425,31 +427,31 @@ fn render_rebuild(signature: &SignatureCheck, report: &RebuildReport) -> String 
         } else {
             " (NOT checked out: the source directory was built as it is)"
         }
-    );
-    let _ = writeln!(
-        t,
+    )?;
+    writeln!(
+        w,
         "command:  {} (in {})",
         r.command.join(" "),
         r.working_directory
-    );
+    )?;
     for sub in &report.subjects {
         match (&sub.rebuilt, sub.matches) {
             (_, true) => {
-                let _ = writeln!(t, "  ok        {}  {}", sub.name, sub.attested);
+                writeln!(w, "  ok        {}  {}", sub.name, sub.attested)?;
             }
             (Some(d), false) => {
-                let _ = writeln!(
-                    t,
+                writeln!(
+                    w,
                     "  DIFFERS   {}\n            attested: {}\n            rebuilt:  {d}",
                     sub.name, sub.attested
-                );
+                )?;
             }
             (None, false) => {
-                let _ = writeln!(t, "  MISSING   {} (the rebuild did not produce it)", sub.name);
+                writeln!(w, "  MISSING   {} (the rebuild did not produce it)", sub.name)?;
             }
         }
     }
-    t
+    Ok(())
 }
 
 #[allow(clippy::cast_precision_loss)] // Milliseconds of a build fit an f64 exactly.
@@ -459,33 +461,32 @@ fn secs(ms: u64) -> f64 {
 
 // The report reads top to bottom as the code does; splitting it would hide the layout.
 #[allow(clippy::too_many_lines)]
-fn render(report: &Report) -> String {
-    let mut t = String::new();
+fn render(w: &mut impl Write, report: &Report) -> std::io::Result<()> {
     let differing = report.differing().count();
     if report.reproducible {
-        let _ = writeln!(
-            t,
+        writeln!(
+            w,
             "REPRODUCIBLE: {} artefact(s) identical in {} builds",
             report.artifacts.len(),
             report.runs.len()
-        );
+        )?;
     } else {
-        let _ = writeln!(
-            t,
+        writeln!(
+            w,
             "NOT REPRODUCIBLE: {differing} of {} artefact(s) differ between {} builds",
             report.artifacts.len(),
             report.runs.len()
-        );
+        )?;
     }
-    let _ = writeln!(
-        t,
+    writeln!(
+        w,
         "source:   {} {}",
         report.source.path.display(),
         report.source.digest
-    );
+    )?;
     if let Some(g) = &report.source.git {
-        let _ = writeln!(
-            t,
+        writeln!(
+            w,
             "commit:   {}{}",
             g.commit,
             if g.dirty {
@@ -493,14 +494,14 @@ fn render(report: &Report) -> String {
             } else {
                 ""
             }
-        );
+        )?;
     }
-    let _ = writeln!(t, "command:  {}", report.command.join(" "));
+    writeln!(w, "command:  {}", report.command.join(" "))?;
     let sde = report
         .source_date_epoch
         .map_or_else(|| "not set".to_owned(), |v| v.to_string());
-    let _ = writeln!(
-        t,
+    writeln!(
+        w,
         "SOURCE_DATE_EPOCH: {sde} ({})",
         match report.source_date_epoch_origin {
             provenant_repro::EpochOrigin::GitCommit => "last commit",
@@ -508,27 +509,27 @@ fn render(report: &Report) -> String {
             provenant_repro::EpochOrigin::Disabled => "disabled",
             _ => "no git commit and none in the environment",
         }
-    );
-    let _ = writeln!(t, "variations applied:");
+    )?;
+    writeln!(w, "variations applied:")?;
     if report.applied.is_empty() {
-        let _ = writeln!(t, "  (none)");
+        writeln!(w, "  (none)")?;
     }
     for a in &report.applied {
-        let _ = writeln!(
-            t,
+        writeln!(
+            w,
             "  {:<11} control: {}; varied: {}",
             a.variation.name(),
             a.control,
             a.varied
-        );
+        )?;
     }
     if !report.not_applied.is_empty() {
-        let _ = writeln!(t, "variations NOT applied:");
+        writeln!(w, "variations NOT applied:")?;
         for n in &report.not_applied {
-            let _ = writeln!(t, "  {:<11} {}", n.variation.name(), n.reason);
+            writeln!(w, "  {:<11} {}", n.variation.name(), n.reason)?;
         }
     }
-    let _ = writeln!(t, "artefacts:");
+    writeln!(w, "artefacts:")?;
     for a in &report.artifacts {
         if a.reproducible {
             let d = a
@@ -538,42 +539,41 @@ fn render(report: &Report) -> String {
                 .flatten()
                 .map(|d| d.to_string())
                 .unwrap_or_default();
-            let _ = writeln!(t, "  ok      {}  {d}", a.path);
+            writeln!(w, "  ok      {}  {d}", a.path)?;
         } else {
-            let _ = writeln!(t, "  DIFFERS {}", a.path);
+            writeln!(w, "  DIFFERS {}", a.path)?;
             for (run, d) in a.digests.iter().enumerate() {
                 let role = if run == 0 { "control" } else { "varied" };
                 let d = d.map_or_else(|| "(not produced)".to_owned(), |d| d.to_string());
-                let _ = writeln!(t, "          run {run} ({role}): {d}");
+                writeln!(w, "          run {run} ({role}): {d}")?;
             }
         }
     }
-    render_explanations(&mut t, report);
+    render_explanations(w, report)?;
     for d in &report.diffoscope {
         match (&d.html, &d.error) {
             (Some(html), _) => {
-                let _ = writeln!(
-                    t,
+                writeln!(
+                    w,
                     "diffoscope: {} (run {}) -> {}",
                     d.artifact,
                     d.run,
                     html.display()
-                );
+                )?;
             }
             (None, Some(e)) => {
-                let _ = writeln!(t, "diffoscope: {} (run {}) not written: {e}", d.artifact, d.run);
+                writeln!(w, "diffoscope: {} (run {}) not written: {e}", d.artifact, d.run)?;
             }
             (None, None) => {}
         }
     }
-    let _ = writeln!(
-        t,
+    writeln!(
+        w,
         "time: {:.2} s in total, {:.2} s building, {:.2} s overhead",
         secs(report.timing.total_ms),
         secs(report.timing.builds_ms),
         secs(report.timing.overhead_ms)
-    );
-    t
+    )
 }
 
 /// Differences shown per artefact in text; the JSON report has all of them.
@@ -596,74 +596,76 @@ fn likely_cause(kind: Kind) -> Option<&'static str> {
     })
 }
 
-fn indent(t: &mut String, prefix: &str, text: &str) {
+fn indent(w: &mut impl Write, prefix: &str, text: &str) -> std::io::Result<()> {
     for line in text.lines() {
-        let _ = writeln!(t, "{prefix}{line}");
+        writeln!(w, "{prefix}{line}")?;
     }
+    Ok(())
 }
 
-fn render_explanations(t: &mut String, report: &Report) {
+fn render_explanations(w: &mut impl Write, report: &Report) -> std::io::Result<()> {
     if report.explanations.is_empty() {
-        return;
+        return Ok(());
     }
-    let _ = writeln!(t, "differences:");
+    writeln!(w, "differences:")?;
     for e in &report.explanations {
         let Some(c) = &e.comparison else {
-            let _ = writeln!(
-                t,
+            writeln!(
+                w,
                 "  {} (run {} vs control): {}",
                 e.artifact,
                 e.run,
                 e.error.as_deref().unwrap_or("not compared")
-            );
+            )?;
             continue;
         };
         let kinds: Vec<&str> = c.kinds().iter().map(|k| k.name()).collect();
-        let _ = writeln!(
-            t,
+        writeln!(
+            w,
             "  {} (run {} vs control, {:?}): {}",
             e.artifact,
             e.run,
             c.format,
             kinds.join(", ")
-        );
+        )?;
         for d in c.differences.iter().take(SHOWN) {
             let location = if d.location.is_empty() {
                 "(whole file)".to_owned()
             } else {
                 d.location.join(" › ")
             };
-            let _ = writeln!(t, "    [{}] {location}: {}", d.kind, d.message);
+            writeln!(w, "    [{}] {location}: {}", d.kind, d.message)?;
             match &d.detail {
                 Some(Detail::Values { first, second }) => {
-                    let _ = writeln!(t, "        control: {first}");
-                    let _ = writeln!(t, "        varied:  {second}");
+                    writeln!(w, "        control: {first}")?;
+                    writeln!(w, "        varied:  {second}")?;
                 }
                 Some(Detail::Hexdump { first, second, .. }) => {
-                    let _ = writeln!(t, "        control:");
-                    indent(t, "          ", first);
-                    let _ = writeln!(t, "        varied:");
-                    indent(t, "          ", second);
+                    writeln!(w, "        control:")?;
+                    indent(w, "          ", first)?;
+                    writeln!(w, "        varied:")?;
+                    indent(w, "          ", second)?;
                 }
-                Some(Detail::Text { diff, .. }) => indent(t, "        ", diff),
+                Some(Detail::Text { diff, .. }) => indent(w, "        ", diff)?,
                 _ => {}
             }
         }
         if c.differences.len() > SHOWN {
-            let _ = writeln!(
-                t,
+            writeln!(
+                w,
                 "    ... {} more (see --output json)",
                 c.differences.len() - SHOWN
-            );
+            )?;
         }
         if c.truncated {
-            let _ = writeln!(t, "    (comparison stopped at a limit)");
+            writeln!(w, "    (comparison stopped at a limit)")?;
         }
         for n in &c.notes {
-            let _ = writeln!(t, "    note: {n}");
+            writeln!(w, "    note: {n}")?;
         }
         for cause in c.kinds().into_iter().filter_map(likely_cause) {
-            let _ = writeln!(t, "    likely cause: {cause}");
+            writeln!(w, "    likely cause: {cause}")?;
         }
     }
+    Ok(())
 }

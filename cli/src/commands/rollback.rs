@@ -1,7 +1,7 @@
 //! `provenant rollback plan|record`: the environment's rollback path from the ledger, and the signed
 //! rollback record (`rollback/v1`) with its notification and `CDEvents` `service.rolledback` event.
 
-use std::fmt::Write as _;
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -20,7 +20,7 @@ use crate::args::{
     CdeventsArgs, GlobalArgs, KeylessArgs, LedgerArg, OutputFormat, RecordTrustArgs, parse_digest,
     record_time,
 };
-use crate::output::{print_bytes, print_json};
+use crate::output::{print_json, to_stdout};
 
 /// `provenant rollback`.
 #[derive(Debug, Subcommand)]
@@ -120,7 +120,7 @@ fn plan(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<Outcome> {
         OutputFormat::Json => {
             print_json(&json!({"plan": plan, "ready": problems.is_empty(), "problems": problems}))?;
         }
-        OutputFormat::Text => print_bytes(render_plan(&plan, &problems).as_bytes())?,
+        OutputFormat::Text => to_stdout(|w| render_plan(w, &plan, &problems))?,
     }
     Ok(if problems.is_empty() {
         Outcome::Success
@@ -154,25 +154,24 @@ fn plan_problems(plan: &Plan) -> Vec<String> {
     problems
 }
 
-fn render_plan(plan: &Plan, problems: &[String]) -> String {
-    let mut t = String::new();
-    let _ = writeln!(t, "Environment: {}", plan.environment);
+fn render_plan(w: &mut impl Write, plan: &Plan, problems: &[String]) -> std::io::Result<()> {
+    writeln!(w, "Environment: {}", plan.environment)?;
     match &plan.current {
         Some(c) => {
-            let _ = writeln!(
-                t,
+            writeln!(
+                w,
                 "Current:     {} (ledger entry {}, {})",
                 c.digest, c.ledger_index, c.timestamp
-            );
+            )?;
         }
         None => {
-            let _ = writeln!(t, "Current:     none");
+            writeln!(w, "Current:     none")?;
         }
     }
     match &plan.previous {
         Some(p) => {
-            let _ = writeln!(
-                t,
+            writeln!(
+                w,
                 "Previous:    {} (from the {} record at ledger entry {}; {})",
                 p.digest,
                 p.source,
@@ -182,27 +181,27 @@ fn render_plan(plan: &Plan, problems: &[String]) -> String {
                 } else {
                     "NOT admissible"
                 }
-            );
+            )?;
         }
         None => {
-            let _ = writeln!(t, "Previous:    none");
+            writeln!(w, "Previous:    none")?;
         }
     }
-    let _ = writeln!(t, "Exercised:   {}", if plan.exercised { "yes" } else { "no" });
+    writeln!(w, "Exercised:   {}", if plan.exercised { "yes" } else { "no" })?;
     for e in &plan.exercised_by {
-        let _ = writeln!(
-            t,
+        writeln!(
+            w,
             "  {} in {} (ledger entry {}): {} -> {}",
             e.kind, e.environment, e.ledger_index, e.from, e.to
-        );
+        )?;
     }
     for r in &plan.rejected {
-        let _ = writeln!(t, "Not believed: ledger entry {}: {}", r.ledger_index, r.reason);
+        writeln!(w, "Not believed: ledger entry {}: {}", r.ledger_index, r.reason)?;
     }
     for p in problems {
-        let _ = writeln!(t, "FAIL {p}");
+        writeln!(w, "FAIL {p}")?;
     }
-    t
+    Ok(())
 }
 
 #[allow(clippy::too_many_lines)] // one pass: admissibility, record, notice, event, report
@@ -223,9 +222,7 @@ fn record(global: &GlobalArgs, args: &RecordArgs) -> anyhow::Result<Outcome> {
             let why = why.to_string();
             match global.output {
                 OutputFormat::Json => print_json(&json!({"recorded": false, "reason": why}))?,
-                OutputFormat::Text => {
-                    print_bytes(format!("FAIL rollback target refused: {why}\n").as_bytes())?;
-                }
+                OutputFormat::Text => to_stdout(|w| writeln!(w, "FAIL rollback target refused: {why}"))?,
             }
             return Ok(Outcome::Failure);
         }
@@ -309,23 +306,24 @@ fn record(global: &GlobalArgs, args: &RecordArgs) -> anyhow::Result<Outcome> {
                 "sink": sink, "status": r.as_ref().ok(), "error": r.as_ref().err().map(ToString::to_string),
             })),
         }))?,
-        OutputFormat::Text => {
-            let mut t = format!(
-                "Rollback in {} from {} to {} recorded: ledger entry {index}\n",
+        OutputFormat::Text => to_stdout(|w| {
+            writeln!(
+                w,
+                "Rollback in {} from {} to {} recorded: ledger entry {index}",
                 args.environment, rollback.from, rollback.to
-            );
+            )?;
             if let Some((url, n, Ok(_))) = &notice {
-                let _ = writeln!(
-                    t,
+                writeln!(
+                    w,
                     "Notice sent to {url}: review \"{}\" owned by {}, due {}",
                     n.review_task.title, n.review_task.owner, n.review_task.due
-                );
+                )?;
             }
             if let Some((sink, Ok(status))) = &event {
-                let _ = writeln!(t, "service.rolledback sent to {sink} (HTTP {status})");
+                writeln!(w, "service.rolledback sent to {sink} (HTTP {status})")?;
             }
-            print_bytes(t.as_bytes())?;
-        }
+            Ok(())
+        })?,
     }
     if !failures.is_empty() {
         anyhow::bail!(

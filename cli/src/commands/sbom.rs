@@ -3,7 +3,7 @@
 // The help text names formats (CycloneDX, SPDX); backticks would show in `--help`.
 #![allow(clippy::doc_markdown)]
 
-use std::fmt::Write as _;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::Outcome;
 use crate::args::{GlobalArgs, KeylessArgs, OutputFormat, RegistryArgs};
-use crate::output::{print_bytes, print_json};
+use crate::output::{print_bytes, print_json, to_stdout};
 use crate::shared::write_atomic;
 
 /// Upper bound on an SBOM document read into memory.
@@ -397,9 +397,10 @@ fn attest(global: &GlobalArgs, args: &AttestArgs) -> anyhow::Result<Outcome> {
     };
     match global.output {
         OutputFormat::Json => print_json(&report)?,
-        OutputFormat::Text => {
-            let mut out = format!(
-                "Wrote {} ({} SBOM of {} with {} component(s), signed {})\n",
+        OutputFormat::Text => to_stdout(|w| {
+            writeln!(
+                w,
+                "Wrote {} ({} SBOM of {} with {} component(s), signed {})",
                 report.bundle,
                 report.predicate_type,
                 report.subject,
@@ -409,12 +410,12 @@ fn attest(global: &GlobalArgs, args: &AttestArgs) -> anyhow::Result<Outcome> {
                 } else {
                     "keylessly"
                 }
-            );
+            )?;
             if let Some(a) = &report.attached {
-                let _ = writeln!(out, "attached to the image as {a}");
+                writeln!(w, "attached to the image as {a}")?;
             }
-            print_bytes(out.as_bytes())?;
-        }
+            Ok(())
+        })?,
     }
     Ok(Outcome::Success)
 }
@@ -578,23 +579,22 @@ fn validate_cmd(global: &GlobalArgs, args: &ValidateArgs) -> anyhow::Result<Outc
                 })
                 .collect(),
         })?,
-        OutputFormat::Text => {
-            let mut out = String::new();
+        OutputFormat::Text => to_stdout(|w| {
             for f in &findings {
-                let _ = writeln!(out, "{}: {}", f.path, f.message);
+                writeln!(w, "{}: {}", f.path, f.message)?;
             }
             if valid {
-                let _ = writeln!(out, "{}: valid {format}", args.file.display());
+                writeln!(w, "{}: valid {format}", args.file.display())?;
             } else {
-                let _ = writeln!(
-                    out,
+                writeln!(
+                    w,
                     "{}: invalid {format} ({} finding(s))",
                     args.file.display(),
                     findings.len()
-                );
+                )?;
             }
-            print_bytes(out.as_bytes())?;
-        }
+            Ok(())
+        })?,
     }
     Ok(if valid { Outcome::Success } else { Outcome::Failure })
 }
@@ -611,39 +611,33 @@ fn diff(global: &GlobalArgs, args: &DiffArgs) -> anyhow::Result<Outcome> {
     let report = provenant_sbom::diff::diff(&read_sbom(&args.a)?, &read_sbom(&args.b)?);
     match global.output {
         OutputFormat::Json => print_json(&report)?,
-        OutputFormat::Text => {
-            let mut out = String::new();
+        OutputFormat::Text => to_stdout(|w| {
             for e in &report.added {
-                let _ = writeln!(out, "+ {}", e.purl);
+                writeln!(w, "+ {}", e.purl)?;
             }
             for e in &report.removed {
-                let _ = writeln!(out, "- {}", e.purl);
+                writeln!(w, "- {}", e.purl)?;
             }
             for c in &report.changed {
-                let _ = write!(
-                    out,
-                    "~ {}: {} -> {}",
-                    c.package, c.before.version, c.after.version
-                );
+                write!(w, "~ {}: {} -> {}", c.package, c.before.version, c.after.version)?;
                 if c.license_changed {
-                    let _ = write!(
-                        out,
+                    write!(
+                        w,
                         " (licence {} -> {})",
                         c.before.license.as_deref().unwrap_or("none"),
                         c.after.license.as_deref().unwrap_or("none")
-                    );
+                    )?;
                 }
-                out.push('\n');
+                writeln!(w)?;
             }
-            let _ = writeln!(
-                out,
+            writeln!(
+                w,
                 "{} added, {} removed, {} changed",
                 report.added.len(),
                 report.removed.len(),
                 report.changed.len()
-            );
-            print_bytes(out.as_bytes())?;
-        }
+            )
+        })?,
     }
     Ok(Outcome::Success)
 }

@@ -4,7 +4,7 @@
 //! so `provenant scan` hands its arguments to a parser of its own.
 
 use std::ffi::OsString;
-use std::fmt::Write as _;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -15,7 +15,7 @@ use serde_json::json;
 
 use crate::Outcome;
 use crate::args::{GlobalArgs, OutputFormat};
-use crate::output::{print_bytes, print_json};
+use crate::output::{print_bytes, print_json, to_stdout};
 
 /// `provenant scan`.
 #[derive(Debug, Args)]
@@ -264,7 +264,7 @@ fn scan_secrets(args: &SecretsArgs, output: SecretsOutput) -> anyhow::Result<Out
                 "problems": report.problems,
             }))?;
         }
-        SecretsOutput::Text => print_bytes(secrets_text(&report, &config_name).as_bytes())?,
+        SecretsOutput::Text => to_stdout(|w| secrets_text(w, &report, &config_name))?,
     }
     for p in &report.problems {
         eprintln!(
@@ -294,14 +294,13 @@ fn scan_secrets(args: &SecretsArgs, output: SecretsOutput) -> anyhow::Result<Out
     })
 }
 
-fn secrets_text(report: &secrets::Report, config_name: &str) -> String {
-    let mut out = String::new();
+fn secrets_text(w: &mut impl Write, report: &secrets::Report, config_name: &str) -> std::io::Result<()> {
     for f in &report.findings {
         if f.start_line == 0 {
-            let _ = writeln!(out, "{}: {}: {} (file name)", f.path, f.rule_id, f.description);
+            writeln!(w, "{}: {}: {} (file name)", f.path, f.rule_id, f.description)?;
         } else {
-            let _ = writeln!(
-                out,
+            writeln!(
+                w,
                 "{}:{}:{}: {}: {}: {}",
                 f.path,
                 f.start_line,
@@ -309,20 +308,39 @@ fn secrets_text(report: &secrets::Report, config_name: &str) -> String {
                 f.rule_id,
                 f.description,
                 f.redacted_match()
-            );
+            )?;
         }
     }
     let files: std::collections::BTreeSet<&str> = report.findings.iter().map(|f| f.path.as_str()).collect();
-    let _ = writeln!(
-        out,
+    writeln!(
+        w,
         "{} secret(s) in {} file(s); {} file(s) scanned, {} skipped (binary or archive); rules: {}",
         report.findings.len(),
         files.len(),
         report.files_scanned,
         report.skipped.len(),
         config_name
-    );
-    out
+    )
+}
+
+fn findings_text(w: &mut impl Write, report: &provenant_scan::finding::Report) -> std::io::Result<()> {
+    for f in &report.findings {
+        if f.line == 0 {
+            writeln!(w, "{}: {}: {}", f.path, f.rule_id, f.message)?;
+        } else {
+            writeln!(
+                w,
+                "{}:{}:{}: {}: {}",
+                f.path, f.line, f.column, f.rule_id, f.message
+            )?;
+        }
+    }
+    writeln!(
+        w,
+        "{} finding(s); {} file(s) examined",
+        report.findings.len(),
+        report.files_scanned
+    )
 }
 
 fn findings_output(given: Option<FindingsOutput>, global: &GlobalArgs) -> FindingsOutput {
@@ -350,27 +368,7 @@ fn render_findings(
             "filesScanned": report.files_scanned,
             "problems": report.problems,
         }))?,
-        FindingsOutput::Text => {
-            let mut out = String::new();
-            for f in &report.findings {
-                if f.line == 0 {
-                    let _ = writeln!(out, "{}: {}: {}", f.path, f.rule_id, f.message);
-                } else {
-                    let _ = writeln!(
-                        out,
-                        "{}:{}:{}: {}: {}",
-                        f.path, f.line, f.column, f.rule_id, f.message
-                    );
-                }
-            }
-            let _ = writeln!(
-                out,
-                "{} finding(s); {} file(s) examined",
-                report.findings.len(),
-                report.files_scanned
-            );
-            print_bytes(out.as_bytes())?;
-        }
+        FindingsOutput::Text => to_stdout(|w| findings_text(w, report))?,
     }
     for p in &report.problems {
         eprintln!(

@@ -2,8 +2,8 @@
 //! checked offline against a trusted root.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::io::Read as _;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -22,7 +22,7 @@ use crate::Outcome;
 use crate::args::{
     GlobalArgs, KeylessArgs, OutputFormat, RegistryArgs, SignerArgs, TRUSTED_ROOT_HELP, TrustArgs,
 };
-use crate::output::{self, LogEntryReport, print_bytes, print_json};
+use crate::output::{self, LogEntryReport, print_json};
 
 /// Largest artefact read into memory; larger ones are streamed.
 const MAX_IN_MEMORY: u64 = 64 << 20;
@@ -325,74 +325,69 @@ impl<'a> Report<'a> {
         self.error = Some(error);
     }
 
-    fn text(&self) -> String {
-        let mut t = String::new();
+    fn render_text(&self, w: &mut impl Write) -> std::io::Result<()> {
         if self.verified {
-            let _ = writeln!(t, "Verified OK: {} ({})", self.artifact, self.bundle);
+            writeln!(w, "Verified OK: {} ({})", self.artifact, self.bundle)?;
             if let Some(id) = &self.identity {
-                let _ = writeln!(t, "  identity: {id}");
+                writeln!(w, "  identity: {id}")?;
             }
             if let Some(iss) = &self.issuer {
-                let _ = writeln!(t, "  issuer: {iss}");
+                writeln!(w, "  issuer: {iss}")?;
             }
             for (name, value) in &self.extensions {
-                let _ = writeln!(t, "  {name}: {value}");
+                writeln!(w, "  {name}: {value}")?;
             }
             if !self.older_extensions_used.is_empty() {
-                let _ = writeln!(
-                    t,
+                writeln!(
+                    w,
                     "  the certificate predates the extensions asked for: checked against {}",
                     self.older_extensions_used.join(", ")
-                );
+                )?;
             }
             for e in &self.log_entries {
-                let _ = writeln!(
-                    t,
+                writeln!(
+                    w,
                     "  log entry: {} index {} (log {})",
                     e.kind, e.log_index, e.log_id
-                );
+                )?;
             }
             for time in &self.verified_times {
-                let _ = writeln!(t, "  verified time: {time}");
-            }
-            for check in &self.skipped {
-                let _ = writeln!(t, "  skipped: {check} (NOT checked, by request)");
+                writeln!(w, "  verified time: {time}")?;
             }
         } else {
-            let _ = writeln!(
-                t,
+            writeln!(
+                w,
                 "Verification FAILED: {} ({}): {}",
                 self.artifact,
                 self.bundle,
                 self.error.as_deref().unwrap_or("unknown error")
-            );
+            )?;
             for c in &self.candidates {
-                let _ = writeln!(
-                    t,
+                writeln!(
+                    w,
                     "  referrer {} ({}): {}: {}",
                     c.referrer, c.schemes, c.check, c.error
-                );
+                )?;
             }
-            t.push_str(&crate::output::skipped_note(&self.skipped));
         }
-        t
+        output::write_skipped(w, &self.skipped)
     }
 
     /// The text report followed by the statement exactly as signed.
-    fn text_with_payload(&self, payload: &[u8]) -> Vec<u8> {
-        let mut text = self.text().into_bytes();
-        text.extend_from_slice(payload);
+    fn render_with_payload(&self, w: &mut impl Write, payload: &[u8]) -> std::io::Result<()> {
+        self.render_text(w)?;
+        w.write_all(payload)?;
         if !payload.ends_with(b"\n") {
-            text.push(b'\n');
+            writeln!(w)?;
         }
-        text
+        Ok(())
     }
 }
 
 fn render(global: &GlobalArgs, report: &Report<'_>) -> anyhow::Result<Outcome> {
     match global.output {
         OutputFormat::Json => print_json(report)?,
-        OutputFormat::Text => print_bytes(report.text().as_bytes())?,
+        OutputFormat::Text => output::to_stdout(|w| report.render_text(w))?,
     }
     Ok(if report.verified {
         Outcome::Success
@@ -461,7 +456,7 @@ pub(crate) fn verify_attestation(
     report.fill_statement(&verified);
     match global.output {
         OutputFormat::Text => {
-            print_bytes(&report.text_with_payload(&verified.payload))?;
+            output::to_stdout(|w| report.render_with_payload(w, &verified.payload))?;
             Ok(Outcome::Success)
         }
         OutputFormat::Json => render(global, &report),
@@ -514,7 +509,7 @@ fn verify_image(global: &GlobalArgs, image: &ImageCheck<'_>, want: Want<'_>) -> 
             };
             report.fill_statement(statement);
             if global.output == OutputFormat::Text {
-                print_bytes(&report.text_with_payload(&statement.payload))?;
+                output::to_stdout(|w| report.render_with_payload(w, &statement.payload))?;
                 return Ok(Outcome::Success);
             }
             return render(global, &report);
@@ -636,7 +631,7 @@ fn sign_to(
         Payload::File(path) => signer.sign_file(path)?,
         Payload::Statement(bytes) => signer.sign_statement(bytes)?,
     };
-    output::to_stdout(|w| output::write_signed(w, global.output, &done, out))?;
+    output::print_signed(global.output, &done, out)?;
     Ok(Outcome::Success)
 }
 

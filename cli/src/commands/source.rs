@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 use std::ffi::OsString;
-use std::fmt::Write as _;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -22,7 +22,7 @@ use provenant_source::reviews::{self, Members};
 
 use crate::Outcome;
 use crate::args::{GlobalArgs, KeylessArgs, LedgerArg, NoteKeyArg, OutputFormat, RangeArgs};
-use crate::output::{print_bytes, print_json};
+use crate::output::{print_json, to_stdout};
 
 /// The largest input file read (allowed signers, keyring, CODEOWNERS, reviews, teams).
 const MAX_INPUT_BYTES: u64 = 16 << 20;
@@ -296,18 +296,18 @@ fn print_report(
                 env!("CARGO_PKG_VERSION"),
             ))?;
         }
-        CheckOutput::Text => {
-            let mut text = render_text(report);
+        CheckOutput::Text => to_stdout(|w| {
+            render_text(w, report)?;
             if let Some(a) = appended {
-                let _ = writeln!(
-                    text,
+                writeln!(
+                    w,
                     "attestation appended to the ledger at index {}, covered by the checkpoint:\n{}",
                     a.index,
                     String::from_utf8_lossy(&a.checkpoint).trim_end()
-                );
+                )?;
             }
-            print_bytes(text.as_bytes())?;
-        }
+            Ok(())
+        })?,
     }
     Ok(())
 }
@@ -439,11 +439,10 @@ fn status_word(s: Status) -> &'static str {
     }
 }
 
-fn render_text(report: &Report) -> String {
-    let mut out = String::new();
+fn render_text(w: &mut impl Write, report: &Report) -> std::io::Result<()> {
     let required: Vec<&str> = report.required.iter().map(|r| r.name()).collect();
-    let _ = writeln!(
-        out,
+    writeln!(
+        w,
         "source check {}: {} commits{}; required: {}{}",
         report.range,
         report.commits.len(),
@@ -463,23 +462,23 @@ fn render_text(report: &Report) -> String {
         } else {
             ""
         }
-    );
+    )?;
     let failures = report.failures();
     for (what, result) in &failures {
-        let _ = writeln!(
-            out,
+        writeln!(
+            w,
             "{} {what}: {}: {}",
             status_word(result.status),
             result.check,
             result.detail
-        );
+        )?;
     }
     let total: usize = report.commits.iter().map(|c| c.checks.len()).sum::<usize>()
         + report.files.iter().map(|f| f.checks.len()).sum::<usize>();
     if report.passed {
-        let _ = writeln!(out, "passed: {total} checks");
+        writeln!(w, "passed: {total} checks")?;
     } else {
-        let _ = writeln!(out, "failed: {} of {total} checks", failures.len());
+        writeln!(w, "failed: {} of {total} checks", failures.len())?;
     }
-    out
+    Ok(())
 }

@@ -3,7 +3,7 @@
 //! Google Cloud Build's provenance summary (`gcloud artifacts docker images describe IMAGE
 //! --show-provenance --format json`), verified offline against Cloud Build's public KMS keys.
 
-use std::io::Write as _;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::Outcome;
 use crate::args::{GlobalArgs, OutputFormat};
 use crate::args::{RegistryArgs, TrustArgs};
-use crate::output::{print_json, skipped_names, skipped_note};
+use crate::output::{print_json, skipped_names, to_stdout, write_json, write_skipped};
 
 /// The largest provenance file read.
 const MAX_PROVENANCE_BYTES: u64 = provenant_slsa::gcb::model::MAX_SUMMARY_BYTES as u64;
@@ -164,7 +164,7 @@ pub(crate) fn verify_image(global: &GlobalArgs, args: &VerifyImageArgs) -> anyho
         Err(e @ ImageReferenceError::Mutable { .. }) => {
             report.failed_check = Some("immutable-reference".to_owned());
             report.error = Some(e.to_string());
-            render(global, &report)?;
+            to_stdout(|w| render(w, global.output, &report))?;
             return Ok(Outcome::Failure);
         }
         Err(e) => return Err(e.into()),
@@ -221,44 +221,42 @@ pub(crate) fn verify_image(global: &GlobalArgs, args: &VerifyImageArgs) -> anyho
             Outcome::Failure
         }
     };
-    render(global, &report)?;
+    to_stdout(|w| render(w, global.output, &report))?;
     Ok(outcome)
 }
 
-fn render(global: &GlobalArgs, report: &Report) -> anyhow::Result<()> {
-    match global.output {
-        OutputFormat::Json => print_json(report)?,
+fn render(w: &mut impl Write, output: OutputFormat, report: &Report) -> std::io::Result<()> {
+    match output {
+        OutputFormat::Json => write_json(w, report),
         OutputFormat::Text => {
-            let mut out = std::io::stdout().lock();
             if report.verified {
                 match (&report.key, &report.attestation) {
                     (Some(key), _) => writeln!(
-                        out,
+                        w,
                         "Verified build using builder {} ({}), signed by Cloud Build key {key:?}",
                         report.builder_id.as_deref().unwrap_or(""),
                         report.predicate_type.as_deref().unwrap_or(""),
                     )?,
                     (None, attestation) => writeln!(
-                        out,
+                        w,
                         "Verified build using builder {} ({}), attestation {}",
                         report.builder_id.as_deref().unwrap_or(""),
                         report.predicate_type.as_deref().unwrap_or(""),
                         attestation.as_deref().unwrap_or("")
                     )?,
                 }
-                writeln!(out, "PASSED: SLSA verification passed for {}", report.image)?;
+                writeln!(w, "PASSED: SLSA verification passed for {}", report.image)?;
             } else {
                 writeln!(
-                    out,
+                    w,
                     "FAILED: SLSA verification failed ({}): {}",
                     report.failed_check.as_deref().unwrap_or(""),
                     report.error.as_deref().unwrap_or("")
                 )?;
             }
-            out.write_all(skipped_note(&report.skipped).as_bytes())?;
+            write_skipped(w, &report.skipped)
         }
     }
-    Ok(())
 }
 
 /// The OIDC issuer of GitHub Actions, which certifies the SLSA GitHub generator's workflows.
@@ -372,7 +370,7 @@ fn verify_attested_image(
         } else {
             format!("no attestation can be verified: {}", unreadable.join("; "))
         });
-        render(global, &report)?;
+        to_stdout(|w| render(w, global.output, &report))?;
         return Ok(Outcome::Failure);
     }
     let inputs = crate::shared::verification_inputs(&bundles);
@@ -399,7 +397,7 @@ fn verify_attested_image(
             Outcome::Failure
         }
     };
-    render(global, &report)?;
+    to_stdout(|w| render(w, global.output, &report))?;
     Ok(outcome)
 }
 
