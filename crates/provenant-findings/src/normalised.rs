@@ -144,13 +144,34 @@ impl Normalised {
             };
             t.pass_rate = rate;
         }
-        if let Some(c) = self.coverage.as_mut() {
-            // Files are independent: each is sorted and counted in parallel.
-            let (found, hit) = self
-                .coverage_files
-                .par_iter_mut()
-                .map(|(_, (lines, summary))| file_lines(lines, *summary))
-                .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+        for doc in &self.vex {
+            doc.apply(&mut self.findings, subjects);
+        }
+        if let Some(sbom) = sbom {
+            mark_direct(&mut self.findings, sbom);
+        }
+        self.evidence.sort();
+        // The coverage count and the findings' sort are independent: each runs beside the other (both
+        // are parallel inside, around serial steps).
+        let coverage_files = &mut self.coverage_files;
+        let counting = self.coverage.is_some();
+        let findings = std::mem::take(&mut self.findings);
+        let (counts, findings) = rayon::join(
+            || {
+                // Files are independent: each is sorted and counted in parallel.
+                counting.then(|| {
+                    coverage_files
+                        .par_iter_mut()
+                        .map(|(_, (lines, summary))| file_lines(lines, *summary))
+                        .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+                })
+            },
+            || sorted_unique(findings),
+        );
+        self.findings = findings;
+        if let Some(c) = self.coverage.as_mut()
+            && let Some((found, hit)) = counts
+        {
             c.files = self.coverage_files.len() as u64;
             c.lines_found = found;
             c.lines_hit = hit;
@@ -162,14 +183,6 @@ impl Normalised {
             };
             c.line_rate = rate;
         }
-        for doc in &self.vex {
-            doc.apply(&mut self.findings, subjects);
-        }
-        if let Some(sbom) = sbom {
-            mark_direct(&mut self.findings, sbom);
-        }
-        self.evidence.sort();
-        self.findings = sorted_unique(std::mem::take(&mut self.findings));
     }
 }
 
