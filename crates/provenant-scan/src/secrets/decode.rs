@@ -444,7 +444,7 @@ const GROUPS: [(usize, u8); 4] = [(1, PERCENT), (2, UNICODE), (3, HEX), (4, BASE
 
 /// Which alternative of the pattern matched `start..end`, from its text alone, where that is certain:
 /// at a given start the earliest alternative that matches there wins, and only the percent form
-/// starts with `%`, only the Unicode escapes with `\\`, and a hex match is a run of at least 32 hex
+/// starts with `%`, only the Unicode escapes with `\`, and a hex match is a run of at least 32 hex
 /// digits (`U` is not one); anything else that starts a match is base64. A match starting `U+` may be
 /// either a code point or base64 (`+` is in its alphabet): `None`, and the caller asks the groups.
 /// This spares the capture engine for every match (most of them are identifiers that look like
