@@ -13,10 +13,10 @@ use std::fmt;
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::value::RawValue;
 
 use crate::id::rule_finding_id_of_parts;
 use crate::json::one_line;
+use crate::json_cursor::Cursor;
 use crate::sarif::{MAX_MESSAGE, category_of_tool, level_severity, percent_decode};
 use crate::{Category, Finding, Location, Severity, Suppression, normalise_path};
 
@@ -446,17 +446,16 @@ impl<'t> RunContext<'t> {
         }))
     }
 
-    /// The finding of one result (its JSON text, its syntax already checked).
-    fn read_one(&self, raw: &RawValue) -> Result<Option<Finding>, Unusual> {
-        let result: ResultT<'_> = serde_json::from_str(raw.get()).map_err(|_| Unusual)?;
+    /// The finding of one result (its JSON text, which this parse checks).
+    fn read_one(&self, raw: &str) -> Result<Option<Finding>, Unusual> {
+        let result: ResultT<'_> = serde_json::from_str(raw).map_err(|_| Unusual)?;
         self.finding(&result)
     }
 
-    /// The findings of `results` (each a result's JSON text, its syntax already checked) appended to
-    /// `out` in order. The results are read in parallel, each into its own slot of one vector (rayon
+    /// The findings of `results` (each a result's JSON text) appended to `out` in order. The results are read in parallel, each into its own slot of one vector (rayon
     /// writes the slots where they belong), which then becomes the findings in place: there are no
     /// pieces to join afterwards (100,000 findings are tens of megabytes to copy).
-    fn push_all(&self, results: &[&RawValue], out: &mut Vec<Finding>) -> Result<(), Unusual> {
+    fn push_all(&self, results: &[&str], out: &mut Vec<Finding>) -> Result<(), Unusual> {
         use rayon::prelude::*;
         let mut slots: Vec<Result<Option<Finding>, Unusual>> = Vec::new();
         results
@@ -484,209 +483,102 @@ const PARALLEL_MIN: usize = 1024;
 #[derive(Debug)]
 struct Unusual;
 
-fn unusual<E: de::Error>(_: Unusual) -> E {
-    E::custom("left to the Value reader")
+/// A JSON text `serde_json` reads as a `T`, or `None`.
+fn parse<'a, T: Deserialize<'a>>(span: &'a str) -> Option<T> {
+    serde_json::from_str(span).ok()
 }
 
-/// Where findings go as the results are read.
-struct Sink {
-    findings: Vec<Finding>,
-    categories: BTreeSet<Category>,
-}
-
-/// The head of the log, read while its runs go into the sink.
-struct Head<'a> {
-    schema: Option<Str<'a>>,
-    version: Option<Str<'a>>,
-    runs: bool,
-}
-
-struct LogSeed<'s>(&'s mut Sink);
-
-impl<'de> de::DeserializeSeed<'de> for LogSeed<'_> {
-    type Value = Head<'de>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Head<'de>, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for LogSeed<'_> {
-    type Value = Head<'de>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a SARIF log")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Head<'de>, A::Error> {
-        let (mut schema, mut version, mut runs) = (None, None, None);
-        while let Some(key) = map.next_key::<Str<'de>>()? {
-            match &*key.0 {
-                "$schema" if schema.is_none() => schema = Some(map.next_value::<Option<Str<'de>>>()?),
-                "version" if version.is_none() => version = Some(map.next_value::<Option<Str<'de>>>()?),
-                "runs" if runs.is_none() => runs = Some(map.next_value_seed(RunsSeed(&mut *self.0))?),
-                "$schema" | "version" | "runs" => return Err(de::Error::custom("duplicate field")),
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(Head {
-            schema: schema.flatten(),
-            version: version.flatten(),
-            runs: runs.unwrap_or(false),
-        })
-    }
-}
-
-/// `runs`, null or an array of runs: whether it is an array.
-struct RunsSeed<'s>(&'s mut Sink);
-
-impl<'de> de::DeserializeSeed<'de> for RunsSeed<'_> {
-    type Value = bool;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
-        d.deserialize_option(self)
-    }
-}
-
-impl<'de> Visitor<'de> for RunsSeed<'_> {
-    type Value = bool;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an array of runs")
-    }
-    fn visit_none<E: de::Error>(self) -> Result<bool, E> {
-        Ok(false)
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<bool, E> {
-        Ok(false)
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
-        d.deserialize_seq(self)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
-        while seq.next_element_seed(RunSeed(&mut *self.0))?.is_some() {}
-        Ok(true)
-    }
-}
-
-/// One run: its results turned into findings as they are read when the tool comes first (as every
-/// scanner writes it), else kept until the tool is read.
-struct RunSeed<'s>(&'s mut Sink);
-
-impl<'de> de::DeserializeSeed<'de> for RunSeed<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for RunSeed<'_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a run")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let sink = self.0;
-        // Before the tool: results kept as read.
-        let mut kept: Option<Option<Vec<&'de RawValue>>> = None;
-        let tool = loop {
-            let Some(key) = map.next_key::<Str<'de>>()? else {
-                return Err(de::Error::custom("a run without a tool"));
-            };
-            match &*key.0 {
-                "tool" => break map.next_value::<Option<Tool<'de>>>()?,
-                "results" if kept.is_none() => kept = Some(map.next_value()?),
-                "results" => return Err(de::Error::custom("duplicate field")),
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        };
-        let tool = tool.ok_or_else(|| de::Error::custom("a run without a tool"))?;
-        let context = RunContext::new(&tool).ok_or_else(|| de::Error::custom("a tool without a driver"))?;
-        sink.categories.insert(context.category);
-        let mut results_seen = kept.is_some();
-        if let Some(Some(raw)) = kept {
-            context.push_all(&raw, &mut sink.findings).map_err(unusual)?;
-        }
-        while let Some(key) = map.next_key::<Str<'de>>()? {
-            match &*key.0 {
-                "results" if !results_seen => {
-                    results_seen = true;
-                    map.next_value_seed(ResultsSeed {
-                        context: &context,
-                        findings: &mut sink.findings,
-                    })?;
-                }
-                "tool" | "results" => return Err(de::Error::custom("duplicate field")),
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-/// A run's `results`, null or an array, each result turned into its finding as it is read.
-struct ResultsSeed<'c, 't> {
-    context: &'c RunContext<'t>,
-    findings: &'c mut Vec<Finding>,
-}
-
-impl<'de> de::DeserializeSeed<'de> for ResultsSeed<'_, '_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_option(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ResultsSeed<'_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an array of results")
-    }
-    fn visit_none<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        // The results are split out here (their syntax checked, nothing else), then read in parallel.
-        let mut results: Vec<&'de RawValue> = Vec::new();
-        while let Some(raw) = seq.next_element::<&'de RawValue>()? {
-            results.push(raw);
-        }
-        self.context.push_all(&results, self.findings).map_err(unusual)
-    }
+/// A member's key, decoded.
+fn key(span: &str) -> Option<Cow<'_, str>> {
+    parse::<Str<'_>>(span).map(|k| k.0)
 }
 
 /// The SARIF log in `text` read as [`crate::sarif::read_sarif`] reads it, when it is one whose fields
 /// all have their expected types; `None` otherwise (the caller then reads it through `Value`).
+///
+/// One pass of a [`Cursor`] walks the log, its runs and each run's members, and splits each run's
+/// results out unparsed; `serde_json` then reads every result (in parallel), the tool, and every other
+/// member (only to check its syntax), so that the whole log is checked as a `Value` parse would check it.
 pub(crate) fn read_sarif(text: &[u8]) -> Option<(Vec<Finding>, BTreeSet<Category>)> {
     // Not worth a typed pass over a document that cannot be a SARIF log.
     if !text.windows(6).any(|w| w == b"\"runs\"") {
         return None;
     }
-    let mut sink = Sink {
-        findings: Vec::new(),
-        categories: BTreeSet::new(),
-    };
-    let mut de = serde_json::Deserializer::from_slice(text);
-    let head = de::DeserializeSeed::deserialize(LogSeed(&mut sink), &mut de).ok()?;
-    de.end().ok()?;
-    let version = head.version.as_ref().map(|v| &*v.0);
-    let schema = head.schema.as_ref().map_or("", |s| &*s.0);
+    // JSON is UTF-8: checked once here, then every span is read as text (no check per string).
+    let text = std::str::from_utf8(text).ok()?;
+    let mut findings = Vec::new();
+    let mut categories = BTreeSet::new();
+    let (mut schema, mut version, mut runs) = (None, None, None);
+    let mut c = Cursor::new(text);
+    c.object(|c, k| {
+        match &*key(k)? {
+            "$schema" if schema.is_none() => schema = Some(parse::<Option<Str<'_>>>(c.value()?)?),
+            "version" if version.is_none() => version = Some(parse::<Option<Str<'_>>>(c.value()?)?),
+            "runs" if runs.is_none() => {
+                runs = Some(!c.null());
+                if runs == Some(true) {
+                    c.array(|c| read_run(c, &mut findings, &mut categories))?;
+                }
+            }
+            "$schema" | "version" | "runs" => return None,
+            _ => parse::<IgnoredAny>(c.value()?).map(drop)?,
+        }
+        Some(())
+    })?;
+    if !c.at_end() {
+        return None;
+    }
+    let version = version.flatten();
+    let version = version.as_ref().map(|v| &*v.0);
+    let schema = schema.flatten();
+    let schema = schema.as_ref().map_or("", |s| &*s.0);
     // Only what `detect_json` takes for SARIF, and only the version the reader accepts.
     // (And only a log with runs: the `Value` reader answers for one without.)
-    if !head.runs
+    if runs != Some(true)
         || version.is_some_and(|v| v != "2.1.0")
         || !(schema.contains("sarif") || version == Some("2.1.0"))
     {
         return None;
     }
-    Some((sink.findings, sink.categories))
+    Some((findings, categories))
+}
+
+/// One run at the cursor: its results (wherever they are written in it) read against its tool.
+fn read_run<'a>(
+    c: &mut Cursor<'a>,
+    findings: &mut Vec<Finding>,
+    categories: &mut BTreeSet<Category>,
+) -> Option<()> {
+    let mut tool: Option<&'a str> = None;
+    // `Some(None)` for `"results": null`.
+    let mut results: Option<Option<Vec<&'a str>>> = None;
+    c.object(|c, k| {
+        match &*key(k)? {
+            "tool" if tool.is_none() => tool = Some(c.value()?),
+            "results" if results.is_none() => {
+                results = Some(if c.null() {
+                    None
+                } else {
+                    let mut each = Vec::new();
+                    c.array(|c| {
+                        each.push(c.value()?);
+                        Some(())
+                    })?;
+                    Some(each)
+                });
+            }
+            "tool" | "results" => return None,
+            _ => parse::<IgnoredAny>(c.value()?).map(drop)?,
+        }
+        Some(())
+    })?;
+    let tool = parse::<Option<Tool<'a>>>(tool?)??;
+    let context = RunContext::new(&tool)?;
+    categories.insert(context.category);
+    if let Some(Some(results)) = results {
+        context.push_all(&results, findings).ok()?;
+    }
+    Some(())
 }
 
 /// `percent_decode`, borrowing a URI without any `%`.
@@ -914,6 +806,48 @@ mod tests {
             }
         }
         assert!(typed_read > 0);
+    }
+
+    #[test]
+    fn typed_sarif_reader_decodes_escaped_keys_and_checks_every_member() {
+        // Keys are decoded as serde decodes them; members it does not read are still checked.
+        let log = r#"{"versi\u006fn": "2.1.0", "runs": [{"tool": {"driver": {"name": "semgrep"}},
+          "invocations": [{"ok": true}], "res\u0075lts": [{"ruleId": "r", "level": "error"}]}],
+          "properties": {"nested": [[1, 2], {"a": null}]}}"#;
+        let (findings, _) = both(log);
+        assert_eq!(findings.len(), 1);
+        for damaged in [
+            r#"{"version": "2.1.0", "runs": [{"tool": {"driver": {}}, "invocations": [01]}]}"#,
+            r#"{"version": "2.1.0", "runs": [{"tool": {"driver": {}}}], "properties": {"a": tru}}"#,
+            r#"{"version": "2.1.0", "runs": [{"tool": {"driver": {}}, "results": [{"x": [1}]}]}"#,
+        ] {
+            assert!(read_sarif(damaged.as_bytes()).is_none(), "{damaged}");
+            assert!(
+                serde_json::from_str::<serde_json::Value>(damaged).is_err(),
+                "{damaged}"
+            );
+        }
+        // Not UTF-8: refused as serde refuses it.
+        let mut bytes = log.as_bytes().to_vec();
+        let at = log.find("semgrep").unwrap();
+        bytes[at] = 0xff;
+        assert!(read_sarif(&bytes).is_none());
+        assert!(serde_json::from_slice::<serde_json::Value>(&bytes).is_err());
+    }
+
+    /// Nesting the cursor does not walk in one pass is left to the `Value` reader, which reads it within
+    /// serde's recursion limit or names the error: never a finding the `Value` reader would refuse.
+    #[test]
+    fn deeply_nested_members_are_left_to_the_value_reader() {
+        for depth in [crate::json_cursor::MAX_DEPTH + 1, 200] {
+            let nested = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+            let log = format!(
+                r#"{{"version": "2.1.0", "runs": [{{"tool": {{"driver": {{}}}}, "results": [{{"ruleId": "r"}}]}}], "x": {nested}}}"#
+            );
+            assert!(read_sarif(log.as_bytes()).is_none(), "{depth}");
+            let by_value = crate::read("deep.sarif", log.as_bytes());
+            assert_eq!(by_value.is_ok(), depth < 120, "{depth}: {by_value:?}");
+        }
     }
 
     /// The typed reader took a run written as an array (`[tool, results]`, as serde reads a struct from
