@@ -34,7 +34,7 @@ pub(crate) fn read_lcov(text: &[u8]) -> Result<CoverageReport, ReadErrorKind> {
     // Each record's line list is sized as the one before it: files of a tracefile are alike, and the
     // list then seldom grows (a million lines are otherwise copied as each list doubles).
     let mut last_len = 0;
-    for (i, raw) in text.split(|&b| b == b'\n').enumerate() {
+    for (i, raw) in crate::split_lines(text).enumerate() {
         let line_no = i + 1;
         let line = raw.strip_suffix(b"\r").unwrap_or(raw);
         if let Some(rest) = line.strip_prefix(b"DA:") {
