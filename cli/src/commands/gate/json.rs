@@ -121,15 +121,38 @@ fn member<T: Serialize + ?Sized>(
 /// A JSON string as `serde_json` writes it: what needs no escaping (no control character, quote or
 /// backslash: nearly every id, rule, path and message) is copied as it is, the rest goes to `serde_json`.
 fn string(out: &mut Vec<u8>, s: &str) -> serde_json::Result<()> {
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+    if needs_escape(s.as_bytes()) {
+        serde_json::to_writer(&mut *out, s)
+    } else {
         out.reserve(s.len() + 2);
         out.push(b'"');
         out.extend_from_slice(s.as_bytes());
         out.push(b'"');
         Ok(())
-    } else {
-        serde_json::to_writer(&mut *out, s)
     }
+}
+
+/// Whether `s` holds a byte JSON escapes: a control character, a quote or a backslash. Eight bytes at a
+/// time: a word's bytes are tested together (a test that may flag a clean word, never miss one), and only
+/// a flagged word is looked at byte by byte.
+fn needs_escape(s: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let escaped = |b: &u8| *b < 0x20 || *b == b'"' || *b == b'\\';
+    let mut words = s.chunks_exact(8);
+    for word in &mut words {
+        let x = u64::from_le_bytes(<[u8; 8]>::try_from(word).unwrap_or_default());
+        let quote = x ^ (ONES * u64::from(b'"'));
+        let backslash = x ^ (ONES * u64::from(b'\\'));
+        // A byte below 0x20, or zero after the XOR, borrows into its high bit.
+        let flagged = (x.wrapping_sub(ONES * 0x20) | quote.wrapping_sub(ONES) | backslash.wrapping_sub(ONES))
+            & !x
+            & HIGH;
+        if flagged != 0 && word.iter().any(escaped) {
+            return true;
+        }
+    }
+    words.remainder().iter().any(escaped)
 }
 
 /// A member whose value is a string or null, at depth `level`.
@@ -344,6 +367,28 @@ mod tests {
 
     use super::*;
 
+    #[test]
+    fn needs_escape_flags_exactly_the_strings_with_a_byte_json_escapes() {
+        let exact = |s: &[u8]| s.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\');
+        // Every byte value at every position of strings up to two words and a half long, among
+        // neighbours that sit next to the flagged values (0x1f, 0x21, 0x5b, 0x5d, 0x80, 0xff).
+        for len in 1..=20 {
+            for at in 0..len {
+                for fill in [b'a', 0x21, 0x1f + 2, 0x5b, 0x5d, 0x80, 0xff, b' '] {
+                    for b in 0..=255u8 {
+                        let mut s = vec![fill; len];
+                        s[at] = b;
+                        assert_eq!(needs_escape(&s), exact(&s), "{s:?}");
+                    }
+                }
+            }
+        }
+        assert!(!needs_escape(b""));
+        assert!(!needs_escape(
+            "caf\u{e9} \u{1f600} rule-1@0123456789abcdef".as_bytes()
+        ));
+    }
+
     fn finding(i: usize) -> DecisionFinding<'static> {
         DecisionFinding {
             id: Cow::Owned(format!("rule-{i}@{i:016x}")),
@@ -445,6 +490,46 @@ mod tests {
             ..decision(0, 0)
         };
         assert_eq!(pretty(&empty, CHUNK), serde_json::to_vec_pretty(&empty).unwrap());
+    }
+
+    /// A writer that takes `left` bytes, then fails.
+    struct Full {
+        left: usize,
+        taken: Vec<u8>,
+    }
+
+    impl Write for Full {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if self.left == 0 {
+                return Err(io::Error::other("no space left on device"));
+            }
+            let n = buf.len().min(self.left);
+            self.left -= n;
+            self.taken.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_writer_that_fails_stops_the_rendering_with_its_error() {
+        let d = decision(CHUNK * 9 + 7, CHUNK * 5);
+        let whole = pretty(&d, 3);
+        // Failing at the start, inside the first batch, late in the findings, in the backlog, at the end.
+        for left in [0, 10, 5_000, whole.len() / 2, whole.len() - 50, whole.len() - 1] {
+            let mut w = Full {
+                left,
+                taken: Vec::new(),
+            };
+            let err = write_pretty(&d, &mut w, 3).unwrap_err();
+            assert!(
+                err.to_string().contains("no space left on device"),
+                "{left}: {err}"
+            );
+            assert_eq!(w.taken, whole[..left], "{left}");
+        }
     }
 
     fn pretty(d: &Decision<'_>, chunk: usize) -> Vec<u8> {
