@@ -214,24 +214,34 @@ fn file_lines(lines: &mut [(u64, bool)], summary: Option<(u64, u64)>) -> (u64, u
 
 /// `findings` sorted by category, severity, id and tool (a stable sort: equal ones keep their order),
 /// then without duplicates: a finding of the same category and id as the one kept before it is dropped.
-/// The small keys are sorted, not the findings, which are then put in place by swaps (no second vector
-/// of findings: 100,000 of them are tens of megabytes).
+/// Only a number per finding is sorted: its category, severity and the first 14 bytes of its id (ids
+/// are `RULE@` and hex digits: they nearly always differ there); the findings themselves are compared
+/// only where those are equal, and then put in place by swaps (no second vector of findings: 100,000
+/// of them are tens of megabytes).
 fn sorted_unique(mut findings: Vec<Finding>) -> Vec<Finding> {
-    // The id's first 16 bytes as a number order ids as their bytes do whenever those bytes differ
-    // (nearly always: `RULE@` and hex digits), so most comparisons need no `memcmp`.
-    let keys: Vec<(Category, crate::Severity, u128, &str, &str)> = findings
-        .iter()
+    use rayon::iter::{IntoParallelRefIterator as _, ParallelIterator as _};
+    let prefixes: Vec<u128> = findings
+        .par_iter()
         .map(|f| {
-            (
-                f.category,
-                f.severity,
-                crate::sort_prefix(&f.id),
-                f.id.as_str(),
-                f.tool.as_str(),
-            )
+            (u128::from(f.category as u8) << 120)
+                | (u128::from(f.severity as u8) << 112)
+                | (crate::sort_prefix(&f.id) >> 16)
         })
         .collect();
-    crate::Order::by_keys(keys, |kept, next| kept.0 == next.0 && kept.3 == next.3).apply(&mut findings);
+    let key = |i: usize| {
+        findings
+            .get(i)
+            .map(|f| (f.category, f.severity, f.id.as_str(), f.tool.as_str()))
+    };
+    let order = crate::Order::by_prefix(
+        prefixes,
+        |i, j| key(i).cmp(&key(j)),
+        |kept, next| {
+            let (kept, next) = (key(kept), key(next));
+            kept.map(|k| (k.0, k.2)) == next.map(|k| (k.0, k.2))
+        },
+    );
+    order.apply(&mut findings);
     findings
 }
 
@@ -327,7 +337,12 @@ mod tests {
             findings.push(finding(
                 categories[next(3)],
                 severities[next(3)],
-                &format!("rule-{}", next(40)),
+                // Short ids, and long ones alike in their first 14 bytes (the sort's number) or more.
+                &match next(3) {
+                    0 => format!("rule-{}", next(40)),
+                    1 => format!("a-long-rule-id-{}@{:x}", next(3), next(4)),
+                    _ => format!("a-long-rule-{}", ["", "\0", "id", "id\0"][next(4)]),
+                },
                 ["semgrep", "codeql"][next(2)],
                 &format!("finding {i}"),
             ));
