@@ -42,17 +42,29 @@ pub fn rule_finding_id(rule: &str, path: Option<&str>, fingerprint: &str) -> Str
 /// [`rule_finding_id`] with the fingerprint given as the parts it is the concatenation of (the hash
 /// reads them in turn: the id is the same, without building the fingerprint).
 pub(crate) fn rule_finding_id_of_parts(rule: &str, path: Option<&str>, fingerprint: &[&str]) -> String {
-    let mut h = Sha256::new();
-    h.update(rule.as_bytes());
-    h.update([0]);
-    if let Some(path) = path {
-        h.update(normalised(path).as_bytes());
-    }
-    h.update([0]);
-    for part in fingerprint {
-        h.update(part.as_bytes());
-    }
-    let digest = h.finalize();
+    let path = path.map(normalised);
+    let pieces = [rule, "\0", path.as_deref().unwrap_or_default(), "\0"];
+    let pieces = pieces.iter().chain(fingerprint);
+    // The hashed text gathered in one buffer when it is short (nearly always: a rule, a path and a line
+    // or fingerprint), hashed in one call; piece by piece otherwise.
+    let mut buffer = [0u8; 256];
+    let total: usize = pieces.clone().map(|p| p.len()).sum();
+    let digest = if let Some(text) = buffer.get_mut(..total) {
+        let mut at = 0;
+        for piece in pieces {
+            if let Some(room) = text.get_mut(at..at + piece.len()) {
+                room.copy_from_slice(piece.as_bytes());
+            }
+            at += piece.len();
+        }
+        Sha256::digest(text)
+    } else {
+        let mut h = Sha256::new();
+        for piece in pieces {
+            h.update(piece.as_bytes());
+        }
+        h.finalize()
+    };
     let mut id = String::with_capacity(rule.len() + 17);
     id.push_str(rule);
     id.push('@');
@@ -149,6 +161,18 @@ mod tests {
             rule_finding_id_of_parts("rule-1", Some("src/a.py"), &["k", "=", "v"]),
             expected
         );
+        // Hashed text of every length around the one-call buffer's size (256 bytes), and far beyond.
+        for len in [0, 1, 250, 251, 252, 253, 254, 300, 5_000] {
+            let path = "p".repeat(len);
+            let mut h = Sha256::new();
+            h.update(format!("rule-1\0{path}\0k=v").as_bytes());
+            let expected = format!("rule-1@{}", hex::encode(&h.finalize()[..8]));
+            assert_eq!(rule_finding_id("rule-1", Some(&path), "k=v"), expected, "{len}");
+            assert_eq!(
+                rule_finding_id_of_parts("rule-1", Some(&path), &["k", "=", "v"]),
+                expected
+            );
+        }
         let mut h = Sha256::new();
         h.update(b"r\0\0");
         assert_eq!(
