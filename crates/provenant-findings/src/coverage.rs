@@ -25,6 +25,29 @@ fn lcov_number(line_no: usize, text: &[u8], what: &str) -> Result<u64, ReadError
         })
 }
 
+/// A `DA:` line's line number and hit count when it is two runs of at most 19 digits separated by a
+/// comma, and nothing else (what `lcov_number` reads the same way); `None` for anything else.
+fn plain_da(rest: &[u8]) -> Option<(u64, u64)> {
+    let mut numbers = [0u64; 2];
+    let mut digits = [0usize; 2];
+    let mut which = 0;
+    for &b in rest {
+        match b {
+            b'0'..=b'9' => {
+                let (n, d) = (numbers.get_mut(which)?, digits.get_mut(which)?);
+                *n = *n * 10 + u64::from(b - b'0');
+                *d += 1;
+                if *d > 19 {
+                    return None;
+                }
+            }
+            b',' if which == 0 => which = 1,
+            _ => return None,
+        }
+    }
+    (which == 1 && digits[0] > 0 && digits[1] > 0).then_some((numbers[0], numbers[1]))
+}
+
 /// An lcov record being read: path, DA lines, LF, LH.
 type LcovRecord = (String, Vec<(u64, bool)>, Option<u64>, Option<u64>);
 
@@ -38,6 +61,13 @@ pub(crate) fn read_lcov(text: &[u8]) -> Result<CoverageReport, ReadErrorKind> {
         let line_no = i + 1;
         let line = raw.strip_suffix(b"\r").unwrap_or(raw);
         if let Some(rest) = line.strip_prefix(b"DA:") {
+            // Nearly every line of a tracefile: `DA:<digits>,<digits>`, read in one pass over its bytes.
+            if let Some((n, hits)) = plain_da(rest)
+                && let Some((_, lines, _, _)) = current.as_mut()
+            {
+                lines.push((n, hits > 0));
+                continue;
+            }
             let mut parts = rest.splitn(3, |&b| b == b',');
             let (Some(n), Some(hits)) = (parts.next(), parts.next()) else {
                 return Err(ReadErrorKind::Line {
@@ -267,5 +297,47 @@ mod tests {
         assert_eq!(lines, &[(3, true), (4, false), (5, true)]);
         let err = read_lcov(b"SF:a.rs\nDA:3\nend_of_record\n").unwrap_err();
         assert!(matches!(err, ReadErrorKind::Line { line: 2, .. }), "{err:?}");
+    }
+
+    #[test]
+    fn plain_da_lines_read_as_the_general_reader_reads_them() {
+        let plain: [&[u8]; 6] = [
+            b"1,0",
+            b"0,0",
+            b"42,7",
+            b"9999999999999999999,1",
+            b"1,9999999999999999999",
+            b"007,010",
+        ];
+        for rest in plain {
+            let (n, hits) = plain_da(rest).expect("plain");
+            let mut parts = rest.splitn(3, |&b| b == b',');
+            assert_eq!(lcov_number(1, parts.next().unwrap(), "n").unwrap(), n);
+            assert_eq!(lcov_number(1, parts.next().unwrap(), "hits").unwrap(), hits);
+        }
+        // Anything else goes to the general reader: a checksum, signs, floats, spaces, too many digits.
+        let other: [&[u8]; 12] = [
+            b"",
+            b",",
+            b"1",
+            b"1,",
+            b",1",
+            b"1,2,abc",
+            b"1,-1",
+            b"1,1.5",
+            b" 1,2",
+            b"1,2 ",
+            b"10000000000000000000,1",
+            b"1,,2",
+        ];
+        for rest in other {
+            assert_eq!(plain_da(rest), None, "{}", String::from_utf8_lossy(rest));
+        }
+        // And a tracefile reads the same either way.
+        let report = read_lcov(b"SF:a.rs\nDA:1,0\nDA:2,3,md5\nDA:3,1.5\nDA:4,-2\nend_of_record\n").unwrap();
+        let FileCoverage::Lines(lines) = &report.files[0].1 else {
+            panic!()
+        };
+        assert_eq!(lines, &[(1, false), (2, true), (3, true), (4, false)]);
     }
 }
