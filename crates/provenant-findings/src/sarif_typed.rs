@@ -348,6 +348,8 @@ struct RunContext<'t> {
     rules: Vec<(&'t str, Rule<'t>)>,
     driver_rules: usize,
     by_id: BTreeMap<&'t str, usize>,
+    /// Whether each rule is the one its id names (the last written with it).
+    named: Vec<bool>,
 }
 
 impl<'t> RunContext<'t> {
@@ -357,14 +359,33 @@ impl<'t> RunContext<'t> {
         let mut rules: Vec<_> = rules(driver).collect();
         let driver_rules = rules.len();
         rules.extend(tool.extensions.iter().flatten().flat_map(self::rules));
-        let by_id = rules.iter().enumerate().map(|(i, (id, _))| (*id, i)).collect();
+        let by_id: BTreeMap<&str, usize> = rules.iter().enumerate().map(|(i, (id, _))| (*id, i)).collect();
+        let named = rules
+            .iter()
+            .enumerate()
+            .map(|(i, (id, _))| by_id.get(id) == Some(&i))
+            .collect();
         Some(RunContext {
             tool_name,
             category: category_of_tool(tool_name),
             rules,
             driver_rules,
             by_id,
+            named,
         })
+    }
+
+    /// The rule `id` names: the last written with it. A result's index that points at that rule (as
+    /// scanners write both) spares looking the id up among the rules.
+    fn rule_named(&self, id: &str, index: Option<u64>) -> Option<&Rule<'t>> {
+        if let Some(i) = index.and_then(|i| usize::try_from(i).ok())
+            && self.named.get(i) == Some(&true)
+            && let Some((rule_id, rule)) = self.rules.get(i)
+            && *rule_id == id
+        {
+            return Some(rule);
+        }
+        self.by_id.get(id).and_then(|&i| self.rules.get(i)).map(|r| &r.1)
     }
 
     /// The finding of one result: `Ok(None)` for a result that is not a failure, `Err` for one the
@@ -389,10 +410,7 @@ impl<'t> RunContext<'t> {
         let driver_rules = self.rules.get(..self.driver_rules).unwrap_or_default();
         let indexed = rule_index.and_then(|i| driver_rules.get(usize::try_from(i).ok()?));
         let (rule_id, rule) = match (rule_id, indexed) {
-            (Some(id), _) => (
-                id,
-                self.by_id.get(id).and_then(|&i| self.rules.get(i)).map(|r| &r.1),
-            ),
+            (Some(id), _) => (id, self.rule_named(id, rule_index)),
             (None, Some((id, rule))) => (*id, Some(rule)),
             (None, None) => ("unknown", None),
         };
@@ -681,10 +699,13 @@ mod tests {
              {"ruleId": "nope", "kind": "pass"},
              {"ruleId": "none", "level": "none", "message": null, "rule": null,
               "locations": [{"physicalLocation": null}]},
-             {"message": {"text": "\u00e9t\u00e9"}}]},
+             {"message": {"text": "\u00e9t\u00e9"}},
+             {"ruleId": "r0", "ruleIndex": 0, "message": {"text": "r0 is named by the extension's rule"}},
+             {"ruleId": "r2", "ruleIndex": 1, "message": {"text": "an index at another rule"}},
+             {"ruleId": "r1", "ruleIndex": 1, "message": {"text": "an index at the rule named"}}]},
           {"tool": {"driver": {"name": "eslint"}}, "results": null}]}"#;
         let (findings, categories) = both(log);
-        assert_eq!(findings.len(), 6);
+        assert_eq!(findings.len(), 9);
         assert_eq!(categories, BTreeSet::from([Category::Sast, Category::Lint]));
     }
 
