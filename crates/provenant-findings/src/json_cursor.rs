@@ -64,7 +64,7 @@ impl<'a> Cursor<'a> {
                     .text
                     .get(start..)?
                     .iter()
-                    .position(|b| matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'))
+                    .position(|&b| ends_scalar(b))
                     .unwrap_or(self.text.len() - start);
                 if len == 0 {
                     return None;
@@ -82,29 +82,43 @@ impl<'a> Cursor<'a> {
         &mut self,
         mut member: impl FnMut(&mut Cursor<'a>, &'a str) -> Option<()>,
     ) -> Option<()> {
+        self.sequence(b'{', b'}', |c| {
+            if c.peek()? != b'"' {
+                return None;
+            }
+            let key = c.value()?;
+            c.skip_whitespace();
+            c.eat(b':')?;
+            c.taking(|c| member(c, key))
+        })
+    }
+
+    /// Walks the array at the cursor: `element` is called for each element and must take it from the
+    /// cursor.
+    pub(crate) fn array(&mut self, mut element: impl FnMut(&mut Cursor<'a>) -> Option<()>) -> Option<()> {
+        self.sequence(b'[', b']', |c| c.taking(&mut element))
+    }
+
+    /// `open`, then items separated by commas (each read by `item`, at its first byte), then `close`.
+    fn sequence(
+        &mut self,
+        open: u8,
+        close: u8,
+        mut item: impl FnMut(&mut Cursor<'a>) -> Option<()>,
+    ) -> Option<()> {
         self.skip_whitespace();
-        self.eat(b'{')?;
+        self.eat(open)?;
         self.skip_whitespace();
-        if self.eat(b'}').is_some() {
+        if self.eat(close).is_some() {
             return Some(());
         }
         loop {
             self.skip_whitespace();
-            if self.peek()? != b'"' {
-                return None;
-            }
-            let key = self.value()?;
-            self.skip_whitespace();
-            self.eat(b':')?;
-            let before = self.pos;
-            member(self, key)?;
-            if self.pos == before {
-                return None;
-            }
+            item(self)?;
             self.skip_whitespace();
             match self.peek()? {
                 b',' => self.pos += 1,
-                b'}' => {
+                b if b == close => {
                     self.pos += 1;
                     return Some(());
                 }
@@ -113,45 +127,28 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// Walks the array at the cursor: `element` is called for each element and must take it from the
-    /// cursor.
-    pub(crate) fn array(&mut self, mut element: impl FnMut(&mut Cursor<'a>) -> Option<()>) -> Option<()> {
-        self.skip_whitespace();
-        self.eat(b'[')?;
-        self.skip_whitespace();
-        if self.eat(b']').is_some() {
-            return Some(());
-        }
-        loop {
-            self.skip_whitespace();
-            let before = self.pos;
-            element(self)?;
-            if self.pos == before {
-                return None;
-            }
-            self.skip_whitespace();
-            match self.peek()? {
-                b',' => self.pos += 1,
-                b']' => {
-                    self.pos += 1;
-                    return Some(());
-                }
-                _ => return None,
-            }
-        }
+    /// What `read` does, which must take a value from the cursor.
+    fn taking(&mut self, read: impl FnOnce(&mut Cursor<'a>) -> Option<()>) -> Option<()> {
+        let before = self.pos;
+        read(self)?;
+        (self.pos != before).then_some(())
     }
 
     /// Whether the value at the cursor is `null` (taken from the cursor when it is).
     pub(crate) fn null(&mut self) -> bool {
         self.skip_whitespace();
         let rest = self.text.get(self.pos..).unwrap_or_default();
-        let null = rest.starts_with(b"null")
-            && !matches!(rest.get(4), Some(b) if !matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'));
+        let null = rest.starts_with(b"null") && rest.get(4).is_none_or(|&b| ends_scalar(b));
         if null {
             self.pos += 4;
         }
         null
     }
+}
+
+/// Whether `b` ends a number or literal: a separator, a closing bracket or whitespace.
+fn ends_scalar(b: u8) -> bool {
+    matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r')
 }
 
 /// The position after the string whose contents start at `from` (after its opening quote).
@@ -285,6 +282,9 @@ mod tests {
             let mut c = Cursor::new(text);
             assert!(c.object(|c, _| c.value().map(drop)).is_none(), "{text}");
         }
+        // A reader that takes nothing from the cursor would walk in place: refused.
+        assert!(Cursor::new("[1]").array(|_| Some(())).is_none());
+        assert!(Cursor::new(r#"{"a": 1}"#).object(|_, _| Some(())).is_none());
         assert!(!Cursor::new("nullx").null());
         assert!(Cursor::new(" null,").null());
     }

@@ -470,9 +470,10 @@ impl<'t> RunContext<'t> {
         self.finding(&result)
     }
 
-    /// The findings of `results` (each a result's JSON text) appended to `out` in order. The results are read in parallel, each into its own slot of one vector (rayon
-    /// writes the slots where they belong), which then becomes the findings in place: there are no
-    /// pieces to join afterwards (100,000 findings are tens of megabytes to copy).
+    /// The findings of `results` (each a result's JSON text) appended to `out` in order. The results
+    /// are read in parallel, each into its own slot of one vector (rayon writes the slots where they
+    /// belong), which then becomes the findings in place: there are no pieces to join afterwards
+    /// (100,000 findings are tens of megabytes to copy).
     fn push_all(&self, results: &[&str], out: &mut Vec<Finding>) -> Result<(), Unusual> {
         use rayon::prelude::*;
         let mut slots: Vec<Result<Option<Finding>, Unusual>> = Vec::new();
