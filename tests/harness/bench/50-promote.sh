@@ -62,7 +62,6 @@ awk -v a=$((t1 - t0)) -v b=$((t2 - t1)) -v hz="$hz" -v n="$(nproc)" -v t="$their
 # index written at the destination), against skopeo copying the image alone. Median of five runs, each
 # into a destination registry of its own: skopeo remembers where it wrote each blob (its blob info
 # cache) and would otherwise mount the blobs from its previous run's repository rather than copy them.
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 umoci init --layout small >/dev/null; umoci new --image small:v1 >/dev/null
 for i in 1 2 3; do
   rm -rf bundle; umoci unpack --rootless --image small:v1 bundle >/dev/null

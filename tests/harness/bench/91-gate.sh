@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # provenant gate evaluate on large evidence against a straightforward Python reader of the same files
-# (junitparser for JUnit, line-by-line lcov, json for SARIF), one run each after a warm-up: a 50,000-test
-# JUnit report, a 1,000,000-line lcov tracefile and a SARIF log of 100,000 results. Both compute the pass
-# rate, the merged line coverage and the blocking findings. BENCH_DIVISOR=N (default 1) divides the sizes,
-# to check the script quickly against a debug build.
+# (junitparser for JUnit, line-by-line lcov, json for SARIF): a 50,000-test JUnit report, a 1,000,000-line
+# lcov tracefile and a SARIF log of 100,000 results. Both compute the pass rate, the merged line coverage
+# and the blocking findings; after a warm-up that compares their results, each runs RUNS times and the
+# medians are reported. BENCH_DIVISOR=N (default 1) divides the sizes, to check the script quickly against
+# a debug build.
 set -euo pipefail
 source "$HARNESS/bench-lib.sh"
 cd "$BENCH"
@@ -107,13 +108,18 @@ assert g["sast"]["value"] == t["blocking"], (g["sast"]["value"], t["blocking"])
 PY
 label="gate evaluate (50k tests, 1M lcov lines, 100k SARIF)"
 [ "${BENCH_DIVISOR:-1}" = 1 ] || label="gate evaluate (sizes / ${BENCH_DIVISOR})"
-# The evidence and the warm-up's 23 MB decision were just written: flushed to disk first, so that their
-# write-back does not take a core from whichever tool is timed while it runs. The warm-up's decision is
-# removed before the timed run, which writes its own: truncating the old one (about 15 ms for 23 MB of
-# page cache) is the shell's work, not the evaluation's.
-sync
-rm -f ours.json
-t_ours=$(seconds ours)
-sync
-t_theirs=$(seconds theirs)
-report "$label" "$t_ours" "$t_theirs" "python junitparser+json"
+# Each tool runs RUNS times (default 5), alternately, and the medians are compared: one run of either
+# varies by about 10 ms on a shared machine. Before each run the files just written are flushed to disk,
+# so that their write-back does not take a core from whichever tool is timed, and the previous decision is
+# removed: truncating it (about 15 ms for 23 MB of page cache) would be the shell's work, not the
+# evaluation's, and each run writes its own.
+RUNS=${RUNS:-5}
+: > ours.times; : > theirs.times
+for _ in $(seq "$RUNS"); do
+  rm -f ours.json; sync
+  seconds ours >> ours.times; echo >> ours.times
+  sync
+  seconds theirs >> theirs.times; echo >> theirs.times
+done
+report "$label, median of $RUNS" "$(median < ours.times)" "$(median < theirs.times)" "python junitparser+json"
+echo "  (runs: provenant $(tr '\n' ' ' < ours.times)s; python $(tr '\n' ' ' < theirs.times)s)"

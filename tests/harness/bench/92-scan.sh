@@ -42,7 +42,6 @@ else
   peak() { echo "n/a"; }
   echo "(no /usr/bin/time: peak memory not measured)"
 fi
-median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 ours=("$PROVENANT" scan secrets "$TREE" --config "$CONFIG" --output gitleaks)
 theirs=("$GITLEAKS" dir "$TREE" --config "$CONFIG" --no-banner --log-level error --redact --exit-code 0
