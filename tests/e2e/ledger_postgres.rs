@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use provenant_ledger_store::LedgerStore;
 use provenant_ledger_store::postgres::PostgresStore;
+use provenant_testkit::Lcg;
 use provenant_testkit::postgres::Cluster;
 
 use crate::support::{ok_in as ok, provenant};
@@ -26,19 +27,6 @@ fn statement(dir: &Path, n: u64) -> PathBuf {
     });
     fs::write(&path, serde_json::to_vec(&doc).unwrap()).unwrap();
     path
-}
-
-/// A small deterministic pseudo-random sequence (the moments of the kills).
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self, below: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 33) % below
-    }
 }
 
 fn append(dir: &Path, url: &str, file: &Path) -> Child {
@@ -86,7 +74,7 @@ fn acknowledged_appends_survive_kill_9_of_appending_processes_on_postgres() {
     );
     let mut acked: Vec<(u64, String, PathBuf)> = Vec::new();
     let mut saved: Vec<PathBuf> = Vec::new();
-    let mut rng = Lcg(0x0070_6763_7261_7368);
+    let mut rng = Lcg::new(0x0070_6763_7261_7368);
     let mut killed = 0;
     for round in 0..20u64 {
         // Three appenders at once, each a process with its own connection; one is killed at a random
@@ -94,8 +82,8 @@ fn acknowledged_appends_survive_kill_9_of_appending_processes_on_postgres() {
         // its checkpoint).
         let files: Vec<PathBuf> = (0..3).map(|k| statement(d, 10 * round + k)).collect();
         let mut children: Vec<Child> = files.iter().map(|f| append(d, &url, f)).collect();
-        std::thread::sleep(Duration::from_millis(rng.next(150)));
-        let victim = usize::try_from(rng.next(3)).unwrap();
+        std::thread::sleep(Duration::from_millis(rng.below(150) as u64));
+        let victim = rng.below(3);
         if children[victim].kill().is_ok() {
             killed += 1;
         }

@@ -10,6 +10,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use provenant_testkit::Lcg;
+
 use crate::support::{provenant, run, stderr, stdout};
 
 const WRITER: &str = "e2e-writer-token-5d1c";
@@ -262,19 +264,6 @@ fn what_the_http_api_refuses_is_a_clear_error_without_the_token() {
     assert!(!stderr(&o).contains(AUDITOR), "the token leaked: {}", stderr(&o));
 }
 
-/// A small deterministic pseudo-random sequence (the moments of the kills).
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self, below: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 33) % below
-    }
-}
-
 type Acked = Arc<Mutex<Vec<(u64, String, PathBuf)>>>;
 
 /// Runs `provenant ledger append … FILE --output json`; an exit 0 is an acknowledgement, recorded.
@@ -409,10 +398,10 @@ fn acknowledged_appends_survive_kill_9_of_the_server() {
     let url = format!("http://127.0.0.1:{port}");
     let acked: Acked = Arc::new(Mutex::new(Vec::new()));
     let mut checkpoints = Vec::new();
-    let mut rng = Lcg(0x5eed_1234);
+    let mut rng = Lcg::new(0x5eed_1234);
     for round in 0..4 {
         let server = serve(d, port);
-        let stop_at = Instant::now() + Duration::from_millis(300 + rng.next(700));
+        let stop_at = Instant::now() + Duration::from_millis(300 + rng.below(700) as u64);
         let writers: Vec<_> = (0..3u64)
             .map(|w| {
                 let (dir, url, acked) = (d.to_owned(), url.clone(), Arc::clone(&acked));
@@ -462,7 +451,7 @@ fn acknowledged_appends_survive_kill_9_of_appending_processes() {
     let d = dir.path();
     let _ = setup(d);
     let acked: Acked = Arc::new(Mutex::new(Vec::new()));
-    let mut rng = Lcg(0xdead_beef);
+    let mut rng = Lcg::new(0xdead_beef);
     let mut killed = 0;
     for i in 0..60u64 {
         // Three appenders at once; one of them is killed at a random moment.
@@ -490,8 +479,8 @@ fn acknowledged_appends_survive_kill_9_of_appending_processes() {
                     .unwrap()
             })
             .collect();
-        std::thread::sleep(Duration::from_millis(rng.next(40)));
-        let victim = rng.next(3) as usize;
+        std::thread::sleep(Duration::from_millis(rng.below(40) as u64));
+        let victim = rng.below(3);
         if children[victim].kill().is_ok() {
             killed += 1;
         }

@@ -243,13 +243,8 @@ mod tests {
 
     #[test]
     fn the_block_finder_takes_any_bytes() {
-        let mut x: u64 = 3;
-        let noise: Vec<u8> = (0..200_000)
-            .map(|_| {
-                x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-                (x >> 56) as u8
-            })
-            .collect();
+        let mut random = provenant_testkit::Lcg::new(3);
+        let noise: Vec<u8> = (0..200_000).map(|_| random.byte()).collect();
         let window = made_up_window();
         for data in [
             &noise[..],

@@ -11,12 +11,11 @@ pub(crate) fn gzip(data: &[u8], level: u32) -> Vec<u8> {
 /// Text made of a few hundred words, so that every word is a copy of an earlier one: a decoder that
 /// starts with a made-up window never agrees with the true one.
 pub(crate) fn words(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed;
+    let mut random = provenant_testkit::Lcg::new(seed);
     let words: Vec<String> = (0..500).map(|i| format!("word{i} ")).collect();
     let mut out = Vec::with_capacity(len);
     while out.len() < len {
-        x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-        out.extend_from_slice(words[(x >> 33) as usize % words.len()].as_bytes());
+        out.extend_from_slice(words[random.below(words.len())].as_bytes());
     }
     out.truncate(len);
     out
@@ -26,14 +25,13 @@ pub(crate) fn words(len: usize, seed: u64) -> Vec<u8> {
 /// literals, as compressed files and binaries do).
 pub(crate) fn archive_like(len: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity(len);
-    let mut x: u64 = 7;
+    let mut random = provenant_testkit::Lcg::new(7);
     let mut seed = 1;
     while out.len() < len {
         out.extend(words(200 << 10, seed));
         seed += 1;
         for _ in 0..(48 << 10) {
-            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-            out.push((x >> 56) as u8);
+            out.push(random.byte());
         }
     }
     out.truncate(len);

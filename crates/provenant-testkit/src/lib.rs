@@ -354,6 +354,11 @@ impl Lcg {
         u32::try_from(self.0 >> 33).unwrap_or(0)
     }
 
+    /// The next byte (the top bits of the next number).
+    pub fn byte(&mut self) -> u8 {
+        u8::try_from(self.next_u32() >> 23).unwrap_or(0)
+    }
+
     /// A number below `n` (which must not be 0).
     pub fn below(&mut self, n: usize) -> usize {
         usize::try_from(self.next_u32()).unwrap_or(0) % n

@@ -433,11 +433,8 @@ fn a_decompression_bomb_is_refused() {
 
 /// A tar stream like a system image's: text files between files that do not compress.
 fn system_like_files() -> Vec<(String, Vec<u8>)> {
-    let mut x: u64 = 11;
-    let mut next = move || {
-        x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-        x >> 33
-    };
+    let mut random = provenant_testkit::Lcg::new(11);
+    let mut next = move || u64::from(random.next_u32());
     (0..96)
         .map(|i| {
             let content: Vec<u8> = if i % 3 == 0 {
