@@ -397,6 +397,14 @@ const SMALL_BLOB: u64 = 1 << 20;
 /// Most extra workers for small blobs (and never more than twice the `concurrency` workers).
 const SMALL_BLOB_WORKERS: usize = 8;
 
+/// Workers for manifest reads and writes: like small blobs, each is a round trip of a few KiB, so they
+/// get the `concurrency` workers and the small blobs' extra ones (a subject's six referrers are written
+/// in one round, not two); `--jobs 1` still means at most three requests at once.
+fn manifest_workers(concurrency: usize) -> usize {
+    let general = concurrency.clamp(1, 32);
+    general + general.saturating_mul(2).min(SMALL_BLOB_WORKERS)
+}
+
 fn copy_blobs(
     src: &dyn Store,
     dst: &dyn Store,
@@ -597,7 +605,7 @@ pub fn promote(
             source,
         })?;
     let known = verifier.needs_referrers().then_some(src_referrers.as_slice());
-    let workers = options.concurrency.clamp(1, 32);
+    let workers = manifest_workers(options.concurrency);
     let carried = tags.as_deref().filter(|_| options.referrers);
     let (nodes, blobs, referrer_digests) = walk(src, digest, carried, known, workers)?;
     let counters = Counters::default();
@@ -685,4 +693,18 @@ pub fn promote(
         }
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::manifest_workers;
+
+    #[test]
+    fn manifest_requests_get_the_small_blobs_extra_workers_and_jobs_one_stays_gentle() {
+        assert_eq!(manifest_workers(0), 3);
+        assert_eq!(manifest_workers(1), 3);
+        assert_eq!(manifest_workers(4), 12);
+        assert_eq!(manifest_workers(32), 40);
+        assert_eq!(manifest_workers(usize::MAX), 40);
+    }
 }
