@@ -77,6 +77,24 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     Ok(provenant_evidence::fs::write_atomic(path, bytes)?)
 }
 
+/// Writes a private key (or any secret) readable by its owner only: atomically, as [`write_atomic`], into
+/// a new file made `0600` before the first byte goes in. Overwriting an existing file (`--force`) never
+/// keeps that file's looser permissions, as truncating it in place would.
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::PermissionsExt as _;
+    provenant_evidence::fs::write_atomic_with(path, |file| {
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        file.write_all(bytes)
+    })
+    .map_err(|e| match e {
+        provenant_evidence::fs::StreamWriteError::Write(e) => anyhow::Error::new(e),
+        provenant_evidence::fs::StreamWriteError::Fill(e) => {
+            anyhow::Error::new(e).context(format!("cannot write {}", path.display()))
+        }
+    })
+}
+
 /// The password for a key file: `COSIGN_PASSWORD` when set (even empty, as cosign), else a prompt on
 /// the terminal; without either, an error rather than a hang.
 pub(crate) fn password(confirm: bool) -> anyhow::Result<Zeroizing<String>> {

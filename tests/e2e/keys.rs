@@ -65,6 +65,33 @@ fn generated_keys_are_cosign_files_and_open_with_the_password() {
 }
 
 #[test]
+fn a_forced_key_over_a_world_readable_file_is_owner_only() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let t = tempfile::tempdir().unwrap();
+    // A stale key file others may read: --force replaces it, never inherits its permissions.
+    fs::write(t.path().join("old.key"), b"stale").unwrap();
+    fs::set_permissions(t.path().join("old.key"), fs::Permissions::from_mode(0o644)).unwrap();
+    let out = p(
+        t.path(),
+        &["keys", "generate", "--force", "--output-key-prefix", "old"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let key = fs::metadata(t.path().join("old.key")).unwrap();
+    assert_eq!(key.permissions().mode() & 0o777, 0o600);
+    assert!(
+        fs::read_to_string(t.path().join("old.key"))
+            .unwrap()
+            .starts_with("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----")
+    );
+    // No temporary file is left beside it.
+    let names: Vec<String> = fs::read_dir(t.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+}
+
+#[test]
 fn keyed_blob_signatures_verify_and_every_tamper_is_named() {
     let t = tempfile::tempdir().unwrap();
     fs::write(t.path().join("artefact.bin"), b"the artefact\n").unwrap();

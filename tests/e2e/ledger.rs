@@ -201,6 +201,33 @@ fn init_append_get_and_checkpoint() {
 /// writes them, and the whole signed note, which verifies as a saved checkpoint; the text form is the
 /// note alone, byte for byte.
 #[test]
+fn a_forced_note_key_over_a_world_readable_file_is_owner_only() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    fs::write(d.join("note.key"), b"stale").unwrap();
+    fs::set_permissions(d.join("note.key"), fs::Permissions::from_mode(0o644)).unwrap();
+    ok(
+        d,
+        &[
+            "ledger",
+            "init",
+            "--ledger",
+            "sqlite:l.db",
+            "--origin",
+            "example.com/audit",
+            "--output-key-prefix",
+            "note",
+            "--force",
+        ],
+    );
+    let mode = fs::metadata(d.join("note.key")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let key = fs::read_to_string(d.join("note.key")).unwrap();
+    assert!(key.starts_with("PRIVATE+KEY+example.com/audit+"), "{key}");
+}
+
+#[test]
 fn checkpoint_json_reads_origin_size_and_root_from_the_signed_note() {
     let t = tempfile::tempdir().unwrap();
     let d = t.path();

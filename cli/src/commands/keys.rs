@@ -1,8 +1,7 @@
 //! `provenant keys`: cosign-compatible key pairs; and loading signing keys for `--key` everywhere.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use provenant_keys::{KeyKind, SigningKey, cosign};
 use serde::Serialize;
@@ -81,7 +80,7 @@ fn generate(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<Outcome>
     let pw = password(true)?;
     let key = SigningKey::generate(kind)?;
     let encrypted = cosign::encrypt(&key, pw.as_bytes(), &cosign::KdfParams::COSIGN)?;
-    write_private(&key_path, encrypted.as_bytes())?;
+    crate::shared::write_private(&key_path, encrypted.as_bytes())?;
     crate::shared::write_atomic(&pub_path, key.public_key_pem()?.as_bytes())?;
     let report = GenerateReport {
         kind: kind.name().to_owned(),
@@ -99,21 +98,6 @@ fn generate(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<Outcome>
         )?,
     }
     Ok(Outcome::Success)
-}
-
-/// Writes a private key file readable by its owner only.
-fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    f.write_all(bytes)
-        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn public_key(args: &PublicKeyArgs) -> anyhow::Result<Outcome> {

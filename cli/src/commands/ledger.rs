@@ -282,19 +282,6 @@ fn load_verifier(path: &Path) -> anyhow::Result<NoteVerifier> {
     NoteVerifier::from_text(&text).with_context(|| format!("cannot read the verifier key {}", path.display()))
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    f.write_all(bytes)
-        .with_context(|| format!("cannot write {}", path.display()))
-}
-
 fn with_suffix(prefix: &Path, suffix: &str) -> PathBuf {
     let mut p = prefix.as_os_str().to_owned();
     p.push(suffix);
@@ -333,16 +320,15 @@ fn init(global: &GlobalArgs, args: &InitArgs) -> anyhow::Result<Outcome> {
             pw.as_bytes(),
             &cosign::KdfParams::COSIGN,
         )?;
-        write_private(&key_path, pem.as_bytes())?;
+        crate::shared::write_private(&key_path, pem.as_bytes())?;
         true
     } else {
         let mut text = Zeroizing::new(signer.to_text().as_bytes().to_vec());
         text.push(b'\n');
-        write_private(&key_path, &text)?;
+        crate::shared::write_private(&key_path, &text)?;
         false
     };
-    std::fs::write(&pub_path, format!("{}\n", signer.verifier_key()))
-        .with_context(|| format!("cannot write {}", pub_path.display()))?;
+    crate::shared::write_atomic(&pub_path, format!("{}\n", signer.verifier_key()).as_bytes())?;
     store.init(&args.origin, signer.verifier_key())?;
     let note = sign_checkpoint(store.as_ref(), &signer)?;
     match global.output {
