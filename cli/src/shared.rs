@@ -77,6 +77,19 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     Ok(provenant_evidence::fs::write_atomic(path, bytes)?)
 }
 
+/// The trusted root (sigstore's `trusted_root.json`) at `path`, when one is given: the one reader of
+/// `--trusted-root` for every command.
+pub(crate) fn trusted_root(path: Option<&Path>) -> anyhow::Result<Option<provenant_sigstore::TrustedRoot>> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let bytes = read_bounded(path, provenant_evidence::MAX_DOCUMENT_BYTES, "trusted root")?;
+    Ok(Some(
+        provenant_sigstore::TrustedRoot::from_json(&bytes)
+            .with_context(|| format!("cannot use trusted root {}", path.display()))?,
+    ))
+}
+
 /// Writes a private key (or any secret) readable by its owner only: atomically, as [`write_atomic`], into
 /// a new file made `0600` before the first byte goes in. Overwriting an existing file (`--force`) never
 /// keeps that file's looser permissions, as truncating it in place would.

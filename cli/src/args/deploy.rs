@@ -32,26 +32,34 @@ pub(crate) struct RecordTrustArgs {
 
 impl RecordTrustArgs {
     /// Loads the roles file and the trusted root.
-    pub(crate) fn load(
-        &self,
-    ) -> anyhow::Result<(
-        provenant_evidence::roles::Roles,
-        Option<provenant_sigstore::TrustedRoot>,
-    )> {
+    pub(crate) fn load(&self) -> anyhow::Result<LoadedRecordTrust<'_>> {
         let roles = super::load_roles(&self.roles)
             .with_context(|| format!("cannot load the roles file {}", self.roles.display()))?;
-        let root = match &self.trusted_root {
-            Some(path) => Some(
-                provenant_sigstore::TrustedRoot::from_json(&crate::shared::read_bounded(
-                    path,
-                    provenant_evidence::MAX_DOCUMENT_BYTES,
-                    "trusted root",
-                )?)
-                .with_context(|| format!("cannot read the trusted root {}", path.display()))?,
-            ),
-            None => None,
-        };
-        Ok((roles, root))
+        let root = crate::shared::trusted_root(self.trusted_root.as_deref())?;
+        Ok(LoadedRecordTrust {
+            args: self,
+            roles,
+            root,
+        })
+    }
+}
+
+/// The roles file and trusted root of [`RecordTrustArgs`], loaded.
+pub(crate) struct LoadedRecordTrust<'a> {
+    args: &'a RecordTrustArgs,
+    roles: provenant_evidence::roles::Roles,
+    root: Option<provenant_sigstore::TrustedRoot>,
+}
+
+impl LoadedRecordTrust<'_> {
+    /// Who may sign which record, as the deployment engine reads it.
+    pub(crate) fn trust(&self) -> provenant_deploy::plan::Trust<'_> {
+        provenant_deploy::plan::Trust {
+            roles: &self.roles,
+            deployer_roles: &self.args.deployer_roles,
+            promoter_roles: &self.args.promoter_roles,
+            trusted_root: self.root.as_ref(),
+        }
     }
 }
 

@@ -68,17 +68,7 @@ impl EnvironmentsArgs {
         let roles_path = base.join(&file.roles);
         let roles = super::load_roles(&roles_path)
             .with_context(|| format!("cannot load the roles file {}", roles_path.display()))?;
-        let trusted_root = match &self.trusted_root {
-            Some(p) => Some(
-                provenant_sigstore::TrustedRoot::from_json(&crate::shared::read_bounded(
-                    p,
-                    provenant_evidence::MAX_DOCUMENT_BYTES,
-                    "trusted root",
-                )?)
-                .with_context(|| format!("cannot read the trusted root {}", p.display()))?,
-            ),
-            None => None,
-        };
+        let trusted_root = crate::shared::trusted_root(self.trusted_root.as_deref())?;
         Ok(LoadedEnvironments {
             file,
             base,

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::Args;
 use provenant_evidence::{Role, SkippedCheck, TrustPolicy};
-use provenant_sigstore::{FulcioExtension, IdentityPolicy, Policy, PublicKey, SanMatcher, TrustedRoot};
+use provenant_sigstore::{FulcioExtension, IdentityPolicy, Policy, PublicKey, SanMatcher};
 
 use crate::shared::read_bounded;
 
@@ -107,13 +107,7 @@ impl TrustArgs {
 
     /// The trust policy believing `role`.
     pub(crate) fn policy_for(&self, role: Role) -> anyhow::Result<TrustPolicy> {
-        let root = match &self.trusted_root {
-            Some(path) => Some(
-                TrustedRoot::from_json(&read_bounded(path, MAX_DOCUMENT, "trusted root")?)
-                    .with_context(|| format!("cannot use trusted root {}", path.display()))?,
-            ),
-            None => None,
-        };
+        let root = crate::shared::trusted_root(self.trusted_root.as_deref())?;
         TrustPolicy::new(role, root.as_ref(), self.skipped()).map_err(|e| match e {
             provenant_evidence::TrustError::NoTrustedRoot => {
                 anyhow::anyhow!("no trusted root: {TRUSTED_ROOT_HELP}")

@@ -11,7 +11,6 @@ use provenant_admission::environments::{self, MAX_ENVIRONMENTS_BYTES};
 use provenant_admission::manifests::{self, Options};
 use provenant_admission::source::LedgerPromotions;
 use provenant_admission::{Decider, Namespaces, Reason};
-use provenant_sigstore::TrustedRoot;
 use serde::Serialize;
 
 use crate::Outcome;
@@ -162,13 +161,7 @@ fn decider(
     };
     let roles =
         load_roles(&roles_path).with_context(|| format!("cannot use roles file {}", roles_path.display()))?;
-    let trusted_root = match &decision.trusted_root {
-        Some(path) => Some(
-            TrustedRoot::from_json(&read_bounded(path, MAX_SMALL, "trusted root")?)
-                .with_context(|| format!("cannot use trusted root {}", path.display()))?,
-        ),
-        None => None,
-    };
+    let trusted_root = crate::shared::trusted_root(decision.trusted_root.as_deref())?;
     let store = provenant_admission::ledger::open(&decision.ledger.ledger, decision.ledger.token()?)
         .with_context(|| format!("cannot open the ledger {}", decision.ledger.ledger))?;
     let source = LedgerPromotions::new(store, roles, promote, trusted_root);

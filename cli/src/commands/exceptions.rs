@@ -68,17 +68,7 @@ fn list(global: &GlobalArgs, args: &ExceptionsListArgs) -> anyhow::Result<Outcom
         ),
         None => None,
     };
-    let trusted_root = match &args.trusted_root {
-        Some(path) => Some(
-            provenant_sigstore::TrustedRoot::from_json(&super::read_bounded(
-                path,
-                provenant_evidence::MAX_DOCUMENT_BYTES,
-                "trusted root",
-            )?)
-            .with_context(|| format!("cannot read the trusted root {}", path.display()))?,
-        ),
-        None => None,
-    };
+    let trusted_root = crate::shared::trusted_root(args.trusted_root.as_deref())?;
     let verification = roles.as_ref().map(|roles| Verification {
         roles,
         role: &args.role,

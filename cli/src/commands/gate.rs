@@ -572,17 +572,7 @@ fn evaluate(args: &EvaluateArgs) -> anyhow::Result<Outcome> {
     let mut exceptions = Vec::new();
     if let Some(roles_path) = &args.roles {
         let holders = crate::args::load_roles(roles_path)?;
-        let root = match &args.trusted_root {
-            Some(p) => Some(
-                provenant_sigstore::TrustedRoot::from_json(&super::read_bounded(
-                    p,
-                    MAX_SMALL,
-                    "trusted root",
-                )?)
-                .with_context(|| format!("cannot use trusted root {}", p.display()))?,
-            ),
-            None => None,
-        };
+        let root = crate::shared::trusted_root(args.trusted_root.as_deref())?;
         for path in &args.exceptions {
             let bytes = super::read_bounded(path, MAX_SMALL, "exception")?;
             let result = provenant_gate::exception::verify_exception(&bytes, &holders, root.as_ref())

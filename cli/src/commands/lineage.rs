@@ -435,13 +435,7 @@ fn governed(
         (None, None) => anyhow::bail!("{file} names no roles file: give --roles"),
     };
     let roles = crate::args::load_roles(&roles_path)?;
-    let trusted_root = match &args.trust.trusted_root {
-        Some(path) => Some(
-            provenant_sigstore::TrustedRoot::from_json(&super::read_bounded(path, 16 << 20, "trusted root")?)
-                .with_context(|| format!("cannot use trusted root {}", path.display()))?,
-        ),
-        None => None,
-    };
+    let trusted_root = crate::shared::trusted_root(args.trust.trusted_root.as_deref())?;
     let store = args.ledger.open()?;
     let presence = RegistryPresence { client };
     let source = provenant_lineage::governance::SourceRule {

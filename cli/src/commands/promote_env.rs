@@ -62,7 +62,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &Governed<'_>) -> anyhow::Result<Ou
             environments.names().join(", ")
         )
     })?;
-    let trusted_root = trusted_root(args.trust)?;
+    let trusted_root = crate::shared::trusted_root(args.trust.trusted_root.as_deref())?;
     let source = args.source;
     let digest = *source.digest().with_context(|| {
         format!(
@@ -145,18 +145,6 @@ pub(crate) fn run(global: &GlobalArgs, args: &Governed<'_>) -> anyhow::Result<Ou
     } else {
         Outcome::Failure
     })
-}
-
-/// The trusted root of `--trusted-root`, for keyless evidence.
-fn trusted_root(trust: &TrustArgs) -> anyhow::Result<Option<provenant_sigstore::TrustedRoot>> {
-    let Some(path) = &trust.trusted_root else {
-        return Ok(None);
-    };
-    let bytes = super::read_bounded(path, provenant_evidence::MAX_DOCUMENT_BYTES, "trusted root")?;
-    Ok(Some(
-        provenant_sigstore::TrustedRoot::from_json(&bytes)
-            .with_context(|| format!("cannot use trusted root {}", path.display()))?,
-    ))
 }
 
 /// Where a governed promotion reads its evidence: the ledger, and the image's referrers.

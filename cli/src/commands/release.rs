@@ -10,7 +10,6 @@ use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use provenant_deploy::health::{SliQuery, completeness, read_slis};
 use provenant_deploy::http::Deadlines;
-use provenant_deploy::plan::Trust;
 use provenant_records::Record as _;
 use provenant_records::release::ReleaseHealth;
 use serde_json::json;
@@ -225,14 +224,9 @@ fn value(v: Option<f64>) -> String {
 }
 
 fn complete(global: &GlobalArgs, args: &CompleteArgs) -> anyhow::Result<Outcome> {
-    let (roles, root) = args.trust.load()?;
+    let loaded = args.trust.load()?;
     let store = args.ledger.open()?;
-    let trust = Trust {
-        roles: &roles,
-        deployer_roles: &args.trust.deployer_roles,
-        promoter_roles: &args.trust.promoter_roles,
-        trusted_root: root.as_ref(),
-    };
+    let trust = loaded.trust();
     let report = completeness(store.as_ref(), &args.image.digest, &args.environment, trust)?;
     match global.output {
         OutputFormat::Json => print_json(&report)?,

@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 use provenant_deploy::cdevents::{Event, EventInput};
 use provenant_deploy::http::Deadlines;
 use provenant_deploy::notify::{ReviewTask, RollbackNotice, due_date, send_notice};
-use provenant_deploy::plan::{Plan, Trust, admissible, rollback_plan};
+use provenant_deploy::plan::{Plan, admissible, rollback_plan};
 use provenant_digest::Digest;
 use provenant_records::Record as _;
 use provenant_records::rollback::Rollback;
@@ -105,14 +105,9 @@ pub(crate) fn run(global: &GlobalArgs, command: &RollbackCommand) -> anyhow::Res
 }
 
 fn plan(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<Outcome> {
-    let (roles, root) = args.trust.load()?;
+    let loaded = args.trust.load()?;
     let store = args.ledger.open()?;
-    let trust = Trust {
-        roles: &roles,
-        deployer_roles: &args.trust.deployer_roles,
-        promoter_roles: &args.trust.promoter_roles,
-        trusted_root: root.as_ref(),
-    };
+    let trust = loaded.trust();
     let plan = rollback_plan(store.as_ref(), &args.environment, trust)
         .with_context(|| format!("cannot plan a rollback in {}", args.environment))?;
     let problems = plan_problems(&plan);
@@ -206,14 +201,9 @@ fn render_plan(w: &mut impl Write, plan: &Plan, problems: &[String]) -> std::io:
 
 #[allow(clippy::too_many_lines)] // one pass: admissibility, record, notice, event, report
 fn record(global: &GlobalArgs, args: &RecordArgs) -> anyhow::Result<Outcome> {
-    let (roles, root) = args.trust.load()?;
+    let loaded = args.trust.load()?;
     let store = args.ledger.open()?;
-    let trust = Trust {
-        roles: &roles,
-        deployer_roles: &args.trust.deployer_roles,
-        promoter_roles: &args.trust.promoter_roles,
-        trusted_root: root.as_ref(),
-    };
+    let trust = loaded.trust();
     let repository = match admissible(store.as_ref(), &args.to, &args.environment, trust)
         .context("cannot look up the rollback target's promotion")?
     {
