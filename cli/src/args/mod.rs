@@ -80,6 +80,24 @@ pub(crate) const STAGES: &[(&str, &[&str])] = &[
     ("Shell and manual", &["completions", "man", "help"]),
 ];
 
+/// Parses the arguments that a command hands on to a parser of its own (`scan`, `source`), under the
+/// name `name`. `Err` is the outcome of a usage error (2) or of `--help` (0), already printed.
+pub(crate) fn parse_nested<C: clap::Parser>(
+    name: &str,
+    args: &[std::ffi::OsString],
+) -> Result<C, crate::Outcome> {
+    let command_line = std::iter::once(std::ffi::OsString::from(name)).chain(args.iter().cloned());
+    C::try_parse_from(command_line).map_err(|e| {
+        // Nothing to do when stderr or stdout is gone: the outcome still says what happened.
+        let _ = e.print();
+        if e.use_stderr() {
+            crate::Outcome::Error
+        } else {
+            crate::Outcome::Success
+        }
+    })
+}
+
 /// The command line, with the top-level help listing the commands by stage ([`STAGES`]).
 pub(crate) fn command() -> clap::Command {
     use clap::CommandFactory as _;

@@ -143,17 +143,9 @@ struct SecretsArgs {
 
 /// Runs `provenant scan …`.
 pub(crate) fn run(global: &GlobalArgs, args: &ScanArgs) -> anyhow::Result<Outcome> {
-    let command_line = std::iter::once(OsString::from("provenant scan")).chain(args.args.iter().cloned());
-    let cli = match ScanCli::try_parse_from(command_line) {
+    let cli: ScanCli = match crate::args::parse_nested("provenant scan", &args.args) {
         Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            return Ok(if e.use_stderr() {
-                Outcome::Error
-            } else {
-                Outcome::Success
-            });
-        }
+        Err(outcome) => return Ok(outcome),
     };
     match cli.scanner {
         Scanner::Secrets(a) => {
@@ -266,18 +258,7 @@ fn scan_secrets(args: &SecretsArgs, output: SecretsOutput) -> anyhow::Result<Out
         }
         SecretsOutput::Text => to_stdout(|w| secrets_text(w, &report, &config_name))?,
     }
-    for p in &report.problems {
-        eprintln!(
-            "error: cannot read {}: {}",
-            if p.path.is_empty() { "an entry" } else { &p.path },
-            p.message
-        );
-    }
-    if !report.problems.is_empty() {
-        eprintln!(
-            "error: the scan is incomplete ({} unreadable entries)",
-            report.problems.len()
-        );
+    if incomplete(&report.problems) {
         return Ok(Outcome::Error);
     }
     if !unsupported.is_empty() && !args.allow_unsupported_rules {
@@ -370,18 +351,7 @@ fn render_findings(
         }))?,
         FindingsOutput::Text => to_stdout(|w| findings_text(w, report))?,
     }
-    for p in &report.problems {
-        eprintln!(
-            "error: cannot read {}: {}",
-            if p.path.is_empty() { "an entry" } else { &p.path },
-            p.message
-        );
-    }
-    if !report.problems.is_empty() {
-        eprintln!(
-            "error: the scan is incomplete ({} unreadable entries)",
-            report.problems.len()
-        );
+    if incomplete(&report.problems) {
         return Ok(Outcome::Error);
     }
     Ok(if report.findings.is_empty() {
@@ -389,4 +359,22 @@ fn render_findings(
     } else {
         Outcome::Failure
     })
+}
+
+/// Says on stderr what could not be read; whether anything could not (the scan is then incomplete).
+fn incomplete(problems: &[provenant_scan::finding::Problem]) -> bool {
+    for p in problems {
+        eprintln!(
+            "error: cannot read {}: {}",
+            if p.path.is_empty() { "an entry" } else { &p.path },
+            p.message
+        );
+    }
+    if !problems.is_empty() {
+        eprintln!(
+            "error: the scan is incomplete ({} unreadable entries)",
+            problems.len()
+        );
+    }
+    !problems.is_empty()
 }

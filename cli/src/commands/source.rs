@@ -138,17 +138,9 @@ fn parse_location(text: &str) -> Result<Location, String> {
 
 /// Runs `provenant source …`.
 pub(crate) fn run(global: &GlobalArgs, args: &SourceArgs) -> anyhow::Result<Outcome> {
-    let command_line = std::iter::once(OsString::from("provenant source")).chain(args.args.iter().cloned());
-    let cli = match SourceCli::try_parse_from(command_line) {
+    let cli: SourceCli = match crate::args::parse_nested("provenant source", &args.args) {
         Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            return Ok(if e.use_stderr() {
-                Outcome::Error
-            } else {
-                Outcome::Success
-            });
-        }
+        Err(outcome) => return Ok(outcome),
     };
     match cli.command {
         SourceCommand::Check(a) => {

@@ -20,6 +20,8 @@ use std::sync::Mutex;
 use config::{Config, ConfigError, ExtendError, ExtendResolver};
 use detect::{Detector, Fragment};
 
+pub use crate::finding::Problem;
+
 /// A secret found.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -92,15 +94,6 @@ pub enum SkipReason {
     Archive,
 }
 
-/// A file that could not be read: the scan is incomplete (the caller fails closed).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct ReadProblem {
-    /// The path relative to the root.
-    pub path: String,
-    /// What went wrong.
-    pub message: String,
-}
-
 /// What a scan found.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -114,7 +107,7 @@ pub struct Report {
     /// Files skipped, with why, sorted.
     pub skipped: Vec<(String, SkipReason)>,
     /// Files or directories that could not be read.
-    pub problems: Vec<ReadProblem>,
+    pub problems: Vec<Problem>,
 }
 
 /// Why a scan could not run.
@@ -244,7 +237,7 @@ struct Shared {
     files: u64,
     bytes: u64,
     skipped: Vec<(String, SkipReason)>,
-    problems: Vec<ReadProblem>,
+    problems: Vec<Problem>,
 }
 
 /// Scans `root` (a directory or a single file) with `detector`, on `threads` threads (0: one per CPU).
@@ -377,7 +370,7 @@ fn relative(root: &Path, path: &Path) -> String {
 
 fn push_problem(shared: &Mutex<Shared>, path: &str, message: &str) {
     if let Ok(mut s) = shared.lock() {
-        s.problems.push(ReadProblem {
+        s.problems.push(Problem {
             path: path.to_owned(),
             message: message.to_owned(),
         });
@@ -418,7 +411,7 @@ fn scan_file(path: &Path, file: &str, rel: &str, detector: &Detector, shared: &M
             s.findings.append(&mut findings);
         }
         Ok(source::Read2::Binary) => s.skipped.push((rel.to_owned(), SkipReason::Binary)),
-        Err(e) => s.problems.push(ReadProblem {
+        Err(e) => s.problems.push(Problem {
             path: rel.to_owned(),
             message: e.to_string(),
         }),
