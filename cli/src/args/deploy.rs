@@ -63,6 +63,67 @@ impl LoadedRecordTrust<'_> {
     }
 }
 
+/// How a deployment, rollback or release-health record is signed and kept: the signer (a key, else
+/// keyless), the ledger it is appended to, and a copy of its bundle.
+#[derive(Debug, Args)]
+pub(crate) struct RecordSignerArgs {
+    /// Sign with this key instead of keylessly.
+    #[arg(long, value_name = "K")]
+    pub(crate) key: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) keyless: super::KeylessArgs,
+    #[command(flatten)]
+    pub(crate) ledger: super::LedgerArg,
+    /// Also write the signed record (sigstore bundle) here.
+    #[arg(long, value_name = "OUT")]
+    pub(crate) bundle: Option<PathBuf>,
+}
+
+/// A governance record signed into a bundle and appended to the ledger.
+pub(crate) struct AppendedRecord {
+    /// The bundle's bytes, as appended.
+    pub(crate) bundle: Vec<u8>,
+    /// Its ledger index.
+    pub(crate) index: u64,
+    /// SHA-256 of the bundle's bytes.
+    pub(crate) digest: Digest,
+}
+
+impl RecordSignerArgs {
+    /// Signs `statement` (the bundle also written to `--bundle` when given) and appends the bundle to
+    /// `store` at `time`: the one way the record commands put a signed record in the ledger.
+    pub(crate) fn sign_and_append(
+        &self,
+        statement: &provenant_attest::Statement,
+        store: &dyn provenant_ledger_store::LedgerStore,
+        time: u64,
+        what: &str,
+    ) -> anyhow::Result<AppendedRecord> {
+        let bundle = self
+            .keyless
+            .sign_statement(
+                self.key.as_deref(),
+                &statement.to_json(),
+                self.bundle.as_deref(),
+                "statement",
+            )
+            .with_context(|| format!("cannot sign the {what}"))?
+            .to_json_v0_3()?;
+        let index = store
+            .append(std::slice::from_ref(&bundle), time)
+            .with_context(|| format!("cannot append the {what} to the ledger"))?
+            .first()
+            .map(|a| a.index)
+            .context("the ledger acknowledged no entry")?;
+        let digest = provenant_digest::Algorithm::Sha256.hash_bytes(&bundle);
+        Ok(AppendedRecord {
+            bundle,
+            index,
+            digest,
+        })
+    }
+}
+
 /// An image named by digest (`IMAGE@sha256:HEX`): its repository and digest.
 #[derive(Debug, Clone)]
 pub(crate) struct ImageByDigest {
@@ -116,4 +177,16 @@ pub(crate) struct CdeventsArgs {
 pub(crate) fn record_time() -> anyhow::Result<(u64, String)> {
     let secs = crate::shared::now_unix()?;
     Ok((secs, provenant_sbom::rfc3339(secs)))
+}
+
+/// A time on the command line: an RFC 3339 timestamp or seconds since the epoch (`ledger query --since`,
+/// `release baseline --start`).
+pub(crate) fn parse_time(text: &str) -> Result<u64, String> {
+    if let Ok(secs) = text.parse::<u64>() {
+        return Ok(secs);
+    }
+    let ts: jiff::Timestamp = text
+        .parse()
+        .map_err(|_| format!("{text} is neither an RFC 3339 time nor seconds since the epoch"))?;
+    u64::try_from(ts.as_second()).map_err(|_| format!("{text} is before 1970"))
 }

@@ -18,7 +18,8 @@ mod trust;
 
 pub(crate) use admission::DecisionArgs;
 pub(crate) use deploy::{
-    CdeventsArgs, ImageByDigest, RecordTrustArgs, parse_digest, parse_image_by_digest, record_time,
+    AppendedRecord, CdeventsArgs, ImageByDigest, RecordSignerArgs, RecordTrustArgs, parse_digest,
+    parse_image_by_digest, parse_time, record_time,
 };
 pub(crate) use environments::{EnvironmentsArgs, GovernedArgs};
 pub(crate) use ledger::{

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand, ValueEnum};
@@ -17,7 +16,7 @@ use serde_json::json;
 
 use crate::Outcome;
 use crate::args::{
-    CdeventsArgs, GlobalArgs, ImageByDigest, KeylessArgs, LedgerArg, OutputFormat, RegistryArgs,
+    CdeventsArgs, GlobalArgs, ImageByDigest, OutputFormat, RecordSignerArgs, RegistryArgs,
     parse_image_by_digest, record_time,
 };
 use crate::output::{print_json, to_stdout};
@@ -94,16 +93,8 @@ pub(crate) struct RecordArgs {
     /// The share of traffic the canary receives (with --strategy canary).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=100))]
     canary_percent: Option<u8>,
-    /// Sign with this key instead of keylessly.
-    #[arg(long, value_name = "K")]
-    key: Option<PathBuf>,
     #[command(flatten)]
-    keyless: KeylessArgs,
-    #[command(flatten)]
-    ledger: LedgerArg,
-    /// Also write the signed record (sigstore bundle) here.
-    #[arg(long, value_name = "OUT")]
-    bundle: Option<PathBuf>,
+    signer: RecordSignerArgs,
     /// Attach the signed record to the image as a referrer.
     #[arg(long)]
     attach: bool,
@@ -135,20 +126,14 @@ fn record(global: &GlobalArgs, args: &RecordArgs) -> anyhow::Result<Outcome> {
         timestamp: timestamp.clone(),
     };
     let statement = deployment.to_statement(&args.image.repository, &args.image.digest);
-    let store = args.ledger.open()?;
-    let crate::shared::AppendedRecord {
+    let store = args.signer.ledger.open()?;
+    let crate::args::AppendedRecord {
         bundle: bundle_bytes,
         index,
         digest: bundle_digest,
-    } = crate::shared::sign_and_append(
-        &args.keyless,
-        args.key.as_deref(),
-        args.bundle.as_deref(),
-        &statement,
-        store.as_ref(),
-        now,
-        "deployment record",
-    )?;
+    } = args
+        .signer
+        .sign_and_append(&statement, store.as_ref(), now, "deployment record")?;
     if args.attach {
         attach(args, &bundle_bytes)?;
     }

@@ -188,7 +188,7 @@ pub(crate) struct QueryArgs {
     #[arg(long, value_name = "ID")]
     actor: Option<String>,
     /// Entries integrated at or after this time (RFC 3339, or seconds since the epoch).
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    #[arg(long, value_name = "TIME", value_parser = crate::args::parse_time)]
     since: Option<u64>,
 }
 
@@ -254,16 +254,6 @@ pub(crate) fn run(global: &GlobalArgs, command: &LedgerCommand) -> anyhow::Resul
         LedgerCommand::Redact(a) => redact(global, a),
         LedgerCommand::Serve(a) => serve(a),
     }
-}
-
-fn parse_time(text: &str) -> Result<u64, String> {
-    if let Ok(secs) = text.parse::<u64>() {
-        return Ok(secs);
-    }
-    let ts: jiff::Timestamp = text
-        .parse()
-        .map_err(|_| format!("{text} is neither an RFC 3339 time nor seconds since the epoch"))?;
-    u64::try_from(ts.as_second()).map_err(|_| format!("{text} is before 1970"))
 }
 
 fn open(arg: &LedgerArg) -> anyhow::Result<Arc<dyn LedgerStore>> {

@@ -3,7 +3,6 @@
 //! newest verified baseline has both values.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -16,8 +15,8 @@ use serde_json::json;
 
 use crate::Outcome;
 use crate::args::{
-    GlobalArgs, ImageByDigest, KeylessArgs, LedgerArg, OutputFormat, RecordTrustArgs, parse_image_by_digest,
-    record_time,
+    GlobalArgs, ImageByDigest, LedgerArg, OutputFormat, RecordSignerArgs, RecordTrustArgs,
+    parse_image_by_digest, record_time,
 };
 use crate::output::{print_json, to_stdout};
 
@@ -56,21 +55,13 @@ pub(crate) struct BaselineArgs {
     #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_window)]
     window: Duration,
     /// The window's start (RFC 3339 or seconds since the epoch); default: --window before now.
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    #[arg(long, value_name = "TIME", value_parser = crate::args::parse_time)]
     start: Option<u64>,
     /// Seconds each Prometheus request may take.
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     prometheus_timeout: u64,
-    /// Sign with this key instead of keylessly.
-    #[arg(long, value_name = "K")]
-    key: Option<PathBuf>,
     #[command(flatten)]
-    keyless: KeylessArgs,
-    #[command(flatten)]
-    ledger: LedgerArg,
-    /// Also write the signed record (sigstore bundle) here.
-    #[arg(long, value_name = "OUT")]
-    bundle: Option<PathBuf>,
+    signer: RecordSignerArgs,
 }
 
 #[derive(Debug, Args)]
@@ -124,16 +115,6 @@ fn parse_window(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(seconds))
 }
 
-fn parse_time(text: &str) -> Result<u64, String> {
-    if let Ok(secs) = text.parse::<u64>() {
-        return Ok(secs);
-    }
-    let ts: jiff::Timestamp = text
-        .parse()
-        .map_err(|_| format!("{text} is neither an RFC 3339 time nor seconds since the epoch"))?;
-    u64::try_from(ts.as_second()).map_err(|_| format!("{text} is before 1970"))
-}
-
 /// The window as the record spells it (`600s` → `10m`).
 fn window_text(window: Duration) -> String {
     let s = window.as_secs();
@@ -178,17 +159,11 @@ fn baseline(global: &GlobalArgs, args: &BaselineArgs) -> anyhow::Result<Outcome>
         timestamp,
     };
     let statement = record.to_statement(&args.image.repository, &args.image.digest);
-    let store = args.ledger.open()?;
-    let index = crate::shared::sign_and_append(
-        &args.keyless,
-        args.key.as_deref(),
-        args.bundle.as_deref(),
-        &statement,
-        store.as_ref(),
-        now,
-        "release-health record",
-    )?
-    .index;
+    let store = args.signer.ledger.open()?;
+    let index = args
+        .signer
+        .sign_and_append(&statement, store.as_ref(), now, "release-health record")?
+        .index;
     match global.output {
         OutputFormat::Json => print_json(&json!({
             "subject": format!("{}@{}", args.image.repository, args.image.digest),

@@ -2,7 +2,6 @@
 //! rollback record (`rollback/v1`) with its notification and `CDEvents` `service.rolledback` event.
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
@@ -17,7 +16,7 @@ use serde_json::json;
 
 use crate::Outcome;
 use crate::args::{
-    CdeventsArgs, GlobalArgs, KeylessArgs, LedgerArg, OutputFormat, RecordTrustArgs, parse_digest,
+    CdeventsArgs, GlobalArgs, LedgerArg, OutputFormat, RecordSignerArgs, RecordTrustArgs, parse_digest,
     record_time,
 };
 use crate::output::{print_json, to_stdout};
@@ -69,18 +68,10 @@ pub(crate) struct RecordArgs {
     /// Why.
     #[arg(long, value_name = "TEXT")]
     reason: String,
-    /// Sign with this key instead of keylessly.
-    #[arg(long, value_name = "K")]
-    key: Option<PathBuf>,
     #[command(flatten)]
-    keyless: KeylessArgs,
-    #[command(flatten)]
-    ledger: LedgerArg,
+    signer: RecordSignerArgs,
     #[command(flatten)]
     trust: RecordTrustArgs,
-    /// Also write the signed record (sigstore bundle) here.
-    #[arg(long, value_name = "OUT")]
-    bundle: Option<PathBuf>,
     /// POST a JSON notice (Slack-compatible `text`, both digests, the reason, the review task) here.
     #[arg(long, value_name = "URL")]
     notify: Option<String>,
@@ -202,7 +193,7 @@ fn render_plan(w: &mut impl Write, plan: &Plan, problems: &[String]) -> std::io:
 #[allow(clippy::too_many_lines)] // one pass: admissibility, record, notice, event, report
 fn record(global: &GlobalArgs, args: &RecordArgs) -> anyhow::Result<Outcome> {
     let loaded = args.trust.load()?;
-    let store = args.ledger.open()?;
+    let store = args.signer.ledger.open()?;
     let trust = loaded.trust();
     let repository = match admissible(store.as_ref(), &args.to, &args.environment, trust)
         .context("cannot look up the rollback target's promotion")?
@@ -226,19 +217,13 @@ fn record(global: &GlobalArgs, args: &RecordArgs) -> anyhow::Result<Outcome> {
         timestamp: timestamp.clone(),
     };
     let statement = rollback.to_statement(&repository, &args.to);
-    let crate::shared::AppendedRecord {
+    let crate::args::AppendedRecord {
         index,
         digest: bundle_digest,
         ..
-    } = crate::shared::sign_and_append(
-        &args.keyless,
-        args.key.as_deref(),
-        args.bundle.as_deref(),
-        &statement,
-        store.as_ref(),
-        now,
-        "rollback record",
-    )?;
+    } = args
+        .signer
+        .sign_and_append(&statement, store.as_ref(), now, "rollback record")?;
 
     let mut failures = Vec::new();
     let notice = args.notify.as_deref().map(|url| {
