@@ -90,6 +90,30 @@ pub(crate) fn trusted_root(path: Option<&Path>) -> anyhow::Result<Option<provena
     ))
 }
 
+/// The files of a key pair named by `--output-key-prefix`: `PREFIX.key` and `PREFIX.pub`, refused when
+/// either exists unless `force`.
+pub(crate) fn key_pair_paths(
+    prefix: &Path,
+    force: bool,
+) -> anyhow::Result<(std::path::PathBuf, std::path::PathBuf)> {
+    let with_suffix = |suffix: &str| {
+        let mut p = prefix.as_os_str().to_owned();
+        p.push(suffix);
+        std::path::PathBuf::from(p)
+    };
+    let (key_path, pub_path) = (with_suffix(".key"), with_suffix(".pub"));
+    if !force {
+        for p in [&key_path, &pub_path] {
+            anyhow::ensure!(
+                !p.exists(),
+                "{} exists: refusing to overwrite it (use --force)",
+                p.display()
+            );
+        }
+    }
+    Ok((key_path, pub_path))
+}
+
 /// Writes a private key (or any secret) readable by its owner only: atomically, as [`write_atomic`], into
 /// a new file made `0600` before the first byte goes in. Overwriting an existing file (`--force`) never
 /// keeps that file's looser permissions, as truncating it in place would.

@@ -161,18 +161,7 @@ fn changelog(
     };
     let range = provenant_source::git::read_range(&repo, &spec)
         .with_context(|| format!("cannot read the commits {spec} in {}", dir.display()))?;
-    // Oldest first, as the changelog keeps the range's order.
-    let entries: Vec<provenant_source::changelog::Entry<'_>> = range
-        .commits
-        .iter()
-        .rev()
-        .map(|c| provenant_source::changelog::Entry {
-            id: &c.id,
-            message: &c.message,
-            merge: c.is_merge(),
-        })
-        .collect();
-    Ok(provenant_source::changelog::build(&entries))
+    Ok(provenant_source::changelog::of_range(&range))
 }
 
 fn or_none(v: Option<&str>) -> &str {

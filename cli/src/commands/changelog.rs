@@ -42,18 +42,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &ChangelogArgs) -> anyhow::Result<O
         .repo_url
         .clone()
         .or_else(|| provenant_source::git::origin_web_url(&repo));
-    // Oldest first: the range lists newest first.
-    let entries: Vec<provenant_source::changelog::Entry<'_>> = range
-        .commits
-        .iter()
-        .rev()
-        .map(|c| provenant_source::changelog::Entry {
-            id: &c.id,
-            message: &c.message,
-            merge: c.is_merge(),
-        })
-        .collect();
-    let changelog = provenant_source::changelog::build(&entries);
+    let changelog = provenant_source::changelog::of_range(&range);
     let markdown = changelog.to_markdown(&title, repo_url.as_deref());
     match global.output {
         OutputFormat::Json => print_json(&json!({

@@ -63,20 +63,7 @@ struct GenerateReport {
 
 fn generate(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<Outcome> {
     let kind: KeyKind = args.kind.parse()?;
-    let mut key_path = args.output_key_prefix.clone().into_os_string();
-    key_path.push(".key");
-    let mut pub_path = args.output_key_prefix.clone().into_os_string();
-    pub_path.push(".pub");
-    let (key_path, pub_path) = (PathBuf::from(key_path), PathBuf::from(pub_path));
-    if !args.force {
-        for p in [&key_path, &pub_path] {
-            anyhow::ensure!(
-                !p.exists(),
-                "{} exists: refusing to overwrite it (use --force)",
-                p.display()
-            );
-        }
-    }
+    let (key_path, pub_path) = crate::shared::key_pair_paths(&args.output_key_prefix, args.force)?;
     let pw = password(true)?;
     let key = SigningKey::generate(kind)?;
     let encrypted = cosign::encrypt(&key, pw.as_bytes(), &cosign::KdfParams::COSIGN)?;

@@ -272,12 +272,6 @@ fn load_verifier(path: &Path) -> anyhow::Result<NoteVerifier> {
     NoteVerifier::from_text(&text).with_context(|| format!("cannot read the verifier key {}", path.display()))
 }
 
-fn with_suffix(prefix: &Path, suffix: &str) -> PathBuf {
-    let mut p = prefix.as_os_str().to_owned();
-    p.push(suffix);
-    PathBuf::from(p)
-}
-
 fn init(global: &GlobalArgs, args: &InitArgs) -> anyhow::Result<Outcome> {
     anyhow::ensure!(
         !is_remote(&args.ledger),
@@ -288,19 +282,7 @@ fn init(global: &GlobalArgs, args: &InitArgs) -> anyhow::Result<Outcome> {
         "origin {:?} cannot name a note key: it must be non-empty, without spaces, plus signs or control characters",
         args.origin
     );
-    let (key_path, pub_path) = (
-        with_suffix(&args.output_key_prefix, ".key"),
-        with_suffix(&args.output_key_prefix, ".pub"),
-    );
-    if !args.force {
-        for p in [&key_path, &pub_path] {
-            anyhow::ensure!(
-                !p.exists(),
-                "{} exists: refusing to overwrite it (use --force)",
-                p.display()
-            );
-        }
-    }
+    let (key_path, pub_path) = crate::shared::key_pair_paths(&args.output_key_prefix, args.force)?;
     let store = open(&args.ledger)?;
     let signer = provenant_ledger_store::generate_note_key(&args.origin)?;
     let encrypted = if let Some(pw) = password(true)? {

@@ -68,6 +68,23 @@ pub struct Item {
     pub text: String,
 }
 
+/// The changelog of the commits of a range as [`crate::git::read_range`] lists them (newest first):
+/// offered oldest first, in the order they were made.
+#[must_use]
+pub fn of_range(range: &crate::git::RangeRead) -> Changelog {
+    let entries: Vec<Entry<'_>> = range
+        .commits
+        .iter()
+        .rev()
+        .map(|c| Entry {
+            id: &c.id,
+            message: &c.message,
+            merge: c.is_merge(),
+        })
+        .collect();
+    build(&entries)
+}
+
 /// Groups the entries.
 #[must_use]
 pub fn build(entries: &[Entry<'_>]) -> Changelog {
