@@ -375,29 +375,30 @@ struct Counters {
     skipped: AtomicU64,
 }
 
+/// Copies one blob unless the destination has it; whether it lacked it.
 fn copy_blob(
     src: &dyn Store,
     dst: &dyn Store,
     digest: &Digest,
     size: u64,
     c: &Counters,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     if dst.blob_size(digest)?.is_some() {
         c.skipped.fetch_add(1, Ordering::Relaxed);
-        return Ok(());
+        return Ok(false);
     }
     if let Some(from) = src.repository()
         && dst.mount_blob(digest, from)?
     {
         c.mounted.fetch_add(1, Ordering::Relaxed);
         c.bytes_mounted.fetch_add(size, Ordering::Relaxed);
-        return Ok(());
+        return Ok(true);
     }
     let mut reader = src.open_blob(digest, Some(size))?;
     dst.put_blob(digest, size, &mut reader)?;
     c.copied.fetch_add(1, Ordering::Relaxed);
     c.bytes_copied.fetch_add(size, Ordering::Relaxed);
-    Ok(())
+    Ok(true)
 }
 
 /// Blobs at most this large (configs, signatures, attestations, SBOM documents) are copied on extra
@@ -416,13 +417,14 @@ fn manifest_workers(concurrency: usize) -> usize {
     general + general.saturating_mul(2).min(SMALL_BLOB_WORKERS)
 }
 
+/// Copies the blobs the destination lacks; the digests of those it lacked.
 fn copy_blobs(
     src: &dyn Store,
     dst: &dyn Store,
     blobs: &BTreeMap<Digest, u64>,
     concurrency: usize,
     c: &Counters,
-) -> Result<(), StoreError> {
+) -> Result<BTreeSet<Digest>, StoreError> {
     // Largest first (taken from the back): the long copies start at once and the small ones fill the
     // other workers meanwhile, rather than a large blob starting last and running alone. The small
     // blobs' own workers take them from the front.
@@ -432,6 +434,7 @@ fn copy_blobs(
     let queue: Mutex<std::collections::VecDeque<(Digest, u64)>> = Mutex::new(order.into());
     let failed = AtomicBool::new(false);
     let first_error: Mutex<Option<StoreError>> = Mutex::new(None);
+    let lacked: Mutex<BTreeSet<Digest>> = Mutex::new(BTreeSet::new());
     let general = concurrency.clamp(1, 32).min(blobs.len().max(1));
     // As many again as `concurrency` (twice), at most SMALL_BLOB_WORKERS: `--jobs 1` stays gentle on a
     // registry that asks for it.
@@ -443,7 +446,7 @@ fn copy_blobs(
     std::thread::scope(|scope| {
         for worker in 0..general + extra {
             let small_only = worker >= general;
-            let (queue, failed, first_error) = (&queue, &failed, &first_error);
+            let (queue, failed, first_error, lacked) = (&queue, &failed, &first_error, &lacked);
             scope.spawn(move || {
                 while !failed.load(Ordering::Acquire) {
                     let next = queue.lock().ok().and_then(|mut q| {
@@ -470,10 +473,18 @@ fn copy_blobs(
                             _ => break,
                         }
                     }
-                    if let Err(e) = result {
-                        failed.store(true, Ordering::Release);
-                        if let Ok(mut slot) = first_error.lock() {
-                            slot.get_or_insert(e);
+                    match result {
+                        Ok(true) => {
+                            if let Ok(mut set) = lacked.lock() {
+                                set.insert(digest);
+                            }
+                        }
+                        Ok(false) => {}
+                        Err(e) => {
+                            failed.store(true, Ordering::Release);
+                            if let Ok(mut slot) = first_error.lock() {
+                                slot.get_or_insert(e);
+                            }
                         }
                     }
                 }
@@ -482,12 +493,17 @@ fn copy_blobs(
     });
     match first_error.into_inner().ok().flatten() {
         Some(e) => Err(e),
-        None => Ok(()),
+        None => Ok(lacked.into_inner().unwrap_or_default()),
     }
 }
 
-/// Copies the blobs and, meanwhile, asks the destination which of the manifests it already has (rather
-/// than one round trip at a time between the manifest writes): one answer per node.
+/// Copies the blobs, then says which manifests the destination already has: one answer per node.
+///
+/// A manifest one of whose blobs or child manifests the destination lacked is not there (a registry
+/// refuses a manifest whose blobs it lacks), so only the others are asked about, at once (a few at a
+/// time). Where a registry nonetheless holds such a manifest, writing it again changes nothing. Whether
+/// the destination has the referrers API is learnt while the blobs are copied: a registry without it
+/// (404) is not asked again once the referrers are written.
 fn copy_blobs_asking_manifests(
     src: &dyn Store,
     dst: &dyn Store,
@@ -496,32 +512,38 @@ fn copy_blobs_asking_manifests(
     concurrency: usize,
     counters: &Counters,
 ) -> Result<Vec<bool>, StoreError> {
-    // Asked at once (a few at a time), not one round trip after another.
-    let ask = || {
-        parallel(nodes, concurrency.clamp(1, 8), |n| {
-            dst.has_manifest(&n.fetched.digest)
-        })
-        .into_iter()
-        .collect::<Result<Vec<bool>, StoreError>>()
-    };
-    let ask_all = || {
-        let present = ask();
-        // Whether the destination has the referrers API is learnt meanwhile: a registry without it
-        // (404) is not asked again once the referrers are written. The answer itself is not used
-        // here: the listing is asked for after the writes, and any error reported then.
+    let lacked = std::thread::scope(|scope| {
         if let Some(subject) = nodes.iter().find_map(|n| n.subject) {
-            let _ = dst.referrers_api(&subject);
+            // The answer itself is not used here: the listing is asked for after the writes, and any
+            // error reported then.
+            scope.spawn(move || drop(dst.referrers_api(&subject)));
         }
-        present
-    };
-    let (present, copied) = std::thread::scope(|scope| {
-        let asking = scope.spawn(ask_all);
-        let copied = copy_blobs(src, dst, blobs, concurrency, counters);
-        (asking.join(), copied)
+        copy_blobs(src, dst, blobs, concurrency, counters)
+    })?;
+    // `nodes` is in write order: a manifest's children come before it.
+    let mut absent: BTreeSet<Digest> = BTreeSet::new();
+    let mut ask = Vec::new();
+    for (i, n) in nodes.iter().enumerate() {
+        let m = &n.fetched.manifest;
+        let lacks = m.blobs().iter().any(|b| lacked.contains(&b.digest))
+            || m.children().iter().any(|c| absent.contains(&c.digest));
+        if lacks {
+            absent.insert(n.fetched.digest);
+        } else {
+            ask.push(i);
+        }
+    }
+    let answers = parallel(&ask, concurrency.clamp(1, 8), |&i| match nodes.get(i) {
+        Some(n) => dst.has_manifest(&n.fetched.digest),
+        None => Ok(false),
     });
-    copied?;
-    // The asking thread cannot panic short of a bug; ask again here rather than fail.
-    present.unwrap_or_else(|_| ask())
+    let mut present = vec![false; nodes.len()];
+    for (&i, answer) in ask.iter().zip(answers) {
+        if let Some(slot) = present.get_mut(i) {
+            *slot = answer?;
+        }
+    }
+    Ok(present)
 }
 
 /// Writes the manifests the destination lacks, children before parents and subjects before their

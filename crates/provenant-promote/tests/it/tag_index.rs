@@ -295,3 +295,60 @@ fn source_without_referrers_api_is_asked_once_and_unlisted_tag_indexes_are_not_r
         notes
     );
 }
+
+/// Promotion speed: a destination that lacked a manifest's blobs cannot hold the manifest, so it is not
+/// asked for it; once everything is there, a second promotion asks for each manifest and writes none.
+#[test]
+fn a_destination_is_asked_only_for_manifests_whose_blobs_it_had() {
+    let t = tempfile::tempdir().unwrap();
+    let layout = Layout::create(&t.path().join("layout")).unwrap();
+    let subject = image(&layout, &t.path().join("root"), 5);
+    for i in 0..6 {
+        attach(&layout, &subject, &format!("evidence {i}"));
+    }
+    let (registry, dst) = without_referrers_api();
+    let first = promote(
+        &layout,
+        &subject,
+        &dst,
+        &PromoteOptions::default(),
+        &NoVerification,
+    )
+    .unwrap();
+    assert_eq!(
+        (first.manifests_copied, first.manifests_skipped),
+        (7, 0),
+        "{first:?}"
+    );
+    let heads = |requests: &[String]| {
+        requests
+            .iter()
+            .filter(|r| r.starts_with("HEAD /v2/app/manifests/"))
+            .count()
+    };
+    assert_eq!(heads(&registry.requests()), 0, "{:#?}", registry.requests());
+
+    let before = registry.requests().len();
+    let second = promote(
+        &layout,
+        &subject,
+        &dst,
+        &PromoteOptions::default(),
+        &NoVerification,
+    )
+    .unwrap();
+    assert_eq!(
+        (second.manifests_copied, second.manifests_skipped),
+        (0, 7),
+        "{second:?}"
+    );
+    assert_eq!(second.blobs_copied, 0, "{second:?}");
+    let requests = registry.requests()[before..].to_vec();
+    assert_eq!(heads(&requests), 7, "{requests:#?}");
+    assert!(
+        !requests
+            .iter()
+            .any(|r| r.starts_with("PUT /v2/app/manifests/sha256:")),
+        "{requests:#?}"
+    );
+}
