@@ -165,10 +165,17 @@ pub fn add_to_tag_indexes(
             return Ok(());
         }
         // Give concurrent writers time to land (longer as contention shows), then check again that
-        // our entries survived.
+        // our entries survived. The pause alone is what makes the check safe; the random extra only
+        // keeps writers that lost entries from rewriting in lockstep, so it is added once a rewrite
+        // has shown contention, not to the first check of an uncontended write.
         let pause = (slowest * CONFIRMATION_PAUSE_FACTOR * (1 + attempt / 2))
             .clamp(MIN_CONFIRMATION_PAUSE, MAX_CONFIRMATION_PAUSE);
-        std::thread::sleep(pause + jitter.next(pause / 2));
+        let extra = if attempt == 0 {
+            Duration::ZERO
+        } else {
+            jitter.next(pause / 2)
+        };
+        std::thread::sleep(pause + extra);
         let subjects: Vec<Digest> = pending.iter().copied().collect();
         for subject in subjects {
             let list = entries.get(&subject).map_or(&[][..], Vec::as_slice);
