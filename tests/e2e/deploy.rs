@@ -34,19 +34,7 @@ fn setup(dir: &Path) {
         "roles:\n  deployer:\n    keys: [deployer.pub]\n  promoter:\n    keys: [promoter.pub]\n",
     )
     .unwrap();
-    let out = p(
-        dir,
-        &[
-            "ledger",
-            "init",
-            "--ledger",
-            "sqlite:l.db",
-            "--origin",
-            "example.com/audit",
-            "--output-key-prefix",
-            "note",
-        ],
-    );
+    let out = p(dir, &crate::support::LEDGER_INIT);
     assert!(out.status.success(), "{}", stderr(&out));
 }
 

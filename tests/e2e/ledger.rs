@@ -53,19 +53,11 @@ fn event(dir: &Path, n: u32, subject: &str) -> String {
 
 /// A ledger `l.db` with origin example.com/audit and keys `note.key`/`note.pub`.
 fn init(dir: &Path) {
-    ok(
-        dir,
-        &[
-            "ledger",
-            "init",
-            "--ledger",
-            "sqlite:l.db",
-            "--origin",
-            "example.com/audit",
-            "--output-key-prefix",
-            "note",
-        ],
-    );
+    init_with(dir, &[]);
+}
+
+fn init_with(dir: &Path, extra: &[&str]) {
+    ok(dir, &[&crate::support::LEDGER_INIT[..], extra].concat());
 }
 
 fn append(dir: &Path, files: &[&str]) -> serde_json::Value {
@@ -207,20 +199,7 @@ fn a_forced_note_key_over_a_world_readable_file_is_owner_only() {
     let d = t.path();
     fs::write(d.join("note.key"), b"stale").unwrap();
     fs::set_permissions(d.join("note.key"), fs::Permissions::from_mode(0o644)).unwrap();
-    ok(
-        d,
-        &[
-            "ledger",
-            "init",
-            "--ledger",
-            "sqlite:l.db",
-            "--origin",
-            "example.com/audit",
-            "--output-key-prefix",
-            "note",
-            "--force",
-        ],
-    );
+    init_with(d, &["--force"]);
     let mode = fs::metadata(d.join("note.key")).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600);
     let key = fs::read_to_string(d.join("note.key")).unwrap();
@@ -348,19 +327,7 @@ fn an_encrypted_note_key_needs_its_password_and_never_prompts_without_a_terminal
         }
         run(c.args(args))
     };
-    let o = with(
-        Some("s3cret"),
-        &[
-            "ledger",
-            "init",
-            "--ledger",
-            "sqlite:l.db",
-            "--origin",
-            "example.com/audit",
-            "--output-key-prefix",
-            "note",
-        ],
-    );
+    let o = with(Some("s3cret"), &crate::support::LEDGER_INIT);
     assert!(o.status.success(), "{}", stderr(&o));
     let key = fs::read_to_string(d.join("note.key")).unwrap();
     assert!(

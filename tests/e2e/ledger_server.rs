@@ -58,20 +58,7 @@ fn statement(dir: &Path, n: u64) -> PathBuf {
 
 /// A ledger with its note key, a tokens file, and a free loopback port.
 fn setup(dir: &Path) -> u16 {
-    ok(
-        dir,
-        None,
-        &[
-            "ledger",
-            "init",
-            "--ledger",
-            "sqlite:l.db",
-            "--origin",
-            "example.com/audit",
-            "--output-key-prefix",
-            "note",
-        ],
-    );
+    ok(dir, None, &crate::support::LEDGER_INIT);
     fs::write(
         dir.join("tokens.yaml"),
         format!(

@@ -38,19 +38,7 @@ fn sbom(dir: &Path, name: &str, image: &str, lodash: &str) -> String {
 }
 
 pub(crate) fn ledger(dir: &Path) {
-    ok(
-        dir,
-        &[
-            "ledger",
-            "init",
-            "--ledger",
-            "sqlite:l.db",
-            "--origin",
-            "example.com/audit",
-            "--output-key-prefix",
-            "note",
-        ],
-    );
+    ok(dir, &crate::support::LEDGER_INIT);
     let files = [
         sbom(dir, "old.json", IMAGE_OLD, "4.17.20"),
         sbom(dir, "new.json", IMAGE_NEW, "4.17.21"),

@@ -1324,19 +1324,7 @@ fn deployed_twice() -> tempfile::TempDir {
         "roles:\n  deployer:\n    keys: [ed.pub]\n  promoter:\n    keys: [ed.pub]\n",
     )
     .unwrap();
-    step(
-        d,
-        &[
-            "ledger",
-            "init",
-            "--ledger",
-            "sqlite:l.db",
-            "--origin",
-            "example.com/audit",
-            "--output-key-prefix",
-            "note",
-        ],
-    );
+    step(d, &crate::support::LEDGER_INIT);
     for c in ['a', 'b'] {
         let digest = format!("sha256:{}", c.to_string().repeat(64));
         crate::deploy::promote(d, &digest, "prod", "ed.key");

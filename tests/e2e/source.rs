@@ -243,19 +243,7 @@ fn source_check_passes_and_records_a_signed_attestation_in_the_ledger() {
     let dir = s.t.path();
     let out = p(dir, &["keys", "generate", "--output-key-prefix", "stage"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let out = p(
-        dir,
-        &[
-            "ledger",
-            "init",
-            "--ledger",
-            "sqlite:l.db",
-            "--origin",
-            "example.com/audit",
-            "--output-key-prefix",
-            "note",
-        ],
-    );
+    let out = p(dir, &crate::support::LEDGER_INIT);
     assert!(out.status.success(), "{}", stderr(&out));
     let out = p(
         dir,

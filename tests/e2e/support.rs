@@ -186,3 +186,16 @@ pub(crate) fn assert_skipped_tlog(text: &Output, json: &Output, pointer: &str) -
     );
     object.clone()
 }
+
+/// `provenant ledger init` of an `SQLite` ledger `l.db` (origin `example.com/audit`, note key files
+/// `note.key` and `note.pub`), as most end-to-end tests set one up.
+pub(crate) const LEDGER_INIT: [&str; 8] = [
+    "ledger",
+    "init",
+    "--ledger",
+    "sqlite:l.db",
+    "--origin",
+    "example.com/audit",
+    "--output-key-prefix",
+    "note",
+];

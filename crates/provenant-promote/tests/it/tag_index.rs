@@ -57,6 +57,21 @@ fn attach(store: &dyn Store, subject: &Digest, text: &str) -> Digest {
         .digest
 }
 
+/// Promotes `subject` with the default options and no verification.
+fn promote_plain(src: &dyn Store, subject: &Digest, dst: &dyn Store) -> provenant_promote::Report {
+    promote(src, subject, dst, &PromoteOptions::default(), &NoVerification).unwrap()
+}
+
+/// A layout holding an image (from `seed`) with `n` referrers attached (`evidence 0`…).
+fn image_with_evidence(dir: &std::path::Path, seed: u8, n: usize) -> (Layout, Digest) {
+    let layout = Layout::create(&dir.join("layout")).unwrap();
+    let subject = image(&layout, &dir.join("root"), seed);
+    for i in 0..n {
+        attach(&layout, &subject, &format!("evidence {i}"));
+    }
+    (layout, subject)
+}
+
 /// A registry without the referrers API (referrers go to tag indexes) and its `app` repository.
 fn without_referrers_api() -> (MemoryRegistry, Remote) {
     let registry = MemoryRegistry::start();
@@ -85,14 +100,7 @@ fn promotion_updates_each_tag_index_once() {
     let countersigned = attach(&layout, &notes[0], "countersignature");
 
     let (registry, dst) = without_referrers_api();
-    let report = promote(
-        &layout,
-        &subject,
-        &dst,
-        &PromoteOptions::default(),
-        &NoVerification,
-    )
-    .unwrap();
+    let report = promote_plain(&layout, &subject, &dst);
     assert_eq!(report.referrers.len(), 7, "{report:?}");
     assert_eq!(
         tag_index_puts(&registry, &subject),
@@ -127,14 +135,7 @@ fn promotion_updates_each_tag_index_once() {
     );
 
     // Promoting again finds every entry listed and writes no index.
-    promote(
-        &layout,
-        &subject,
-        &dst,
-        &PromoteOptions::default(),
-        &NoVerification,
-    )
-    .unwrap();
+    promote_plain(&layout, &subject, &dst);
     assert_eq!(tag_index_puts(&registry, &subject), 1);
     assert_eq!(tag_index_puts(&registry, &notes[0]), 1);
 }
@@ -187,14 +188,7 @@ fn promotion_and_concurrent_attachers_lose_no_tag_index_entry() {
             })
             .collect();
         start.wait();
-        let report = promote(
-            &layout,
-            &subject,
-            &dst,
-            &PromoteOptions::default(),
-            &NoVerification,
-        )
-        .unwrap();
+        let report = promote_plain(&layout, &subject, &dst);
         assert_eq!(report.referrers.len(), 6, "{report:?}");
         workers.into_iter().flat_map(|w| w.join().unwrap()).collect()
     });
@@ -216,20 +210,9 @@ fn promotion_and_concurrent_attachers_lose_no_tag_index_entry() {
 #[test]
 fn promotion_without_verification_discovers_no_referrers_for_the_verifier() {
     let t = tempfile::tempdir().unwrap();
-    let layout = Layout::create(&t.path().join("layout")).unwrap();
-    let subject = image(&layout, &t.path().join("root"), 3);
-    for i in 0..6 {
-        attach(&layout, &subject, &format!("evidence {i}"));
-    }
+    let (layout, subject) = image_with_evidence(t.path(), 3, 6);
     let (registry, dst) = without_referrers_api();
-    let report = promote(
-        &layout,
-        &subject,
-        &dst,
-        &PromoteOptions::default(),
-        &NoVerification,
-    )
-    .unwrap();
+    let report = promote_plain(&layout, &subject, &dst);
     assert_eq!(report.referrers.len(), 6, "{report:?}");
     let requests = registry.requests();
     let asked = |prefix: &str| requests.iter().filter(|r| r.starts_with(prefix)).count();
@@ -254,14 +237,7 @@ fn source_without_referrers_api_is_asked_once_and_unlisted_tag_indexes_are_not_r
     let layout = Layout::create(&t.path().join("layout")).unwrap();
     let subject = image(&layout, &t.path().join("root"), 4);
     let (registry, staging) = without_referrers_api();
-    promote(
-        &layout,
-        &subject,
-        &staging,
-        &PromoteOptions::default(),
-        &NoVerification,
-    )
-    .unwrap();
+    promote_plain(&layout, &subject, &staging);
     let mut notes: Vec<Digest> = (0..6)
         .map(|i| attach(&staging, &subject, &format!("note {i}")))
         .collect();
@@ -270,7 +246,7 @@ fn source_without_referrers_api_is_asked_once_and_unlisted_tag_indexes_are_not_r
     // A new client, as a new process would have: it knows nothing of the registry yet.
     let src = Remote::new(client(), format!("{}/app", registry.host()).parse().unwrap());
     let dst = Layout::create(&t.path().join("dst")).unwrap();
-    let report = promote(&src, &subject, &dst, &PromoteOptions::default(), &NoVerification).unwrap();
+    let report = promote_plain(&src, &subject, &dst);
     let mut carried = report.referrers.clone();
     carried.sort();
     assert_eq!(carried, notes, "{report:?}");
@@ -301,20 +277,9 @@ fn source_without_referrers_api_is_asked_once_and_unlisted_tag_indexes_are_not_r
 #[test]
 fn a_destination_is_asked_only_for_manifests_whose_blobs_it_had() {
     let t = tempfile::tempdir().unwrap();
-    let layout = Layout::create(&t.path().join("layout")).unwrap();
-    let subject = image(&layout, &t.path().join("root"), 5);
-    for i in 0..6 {
-        attach(&layout, &subject, &format!("evidence {i}"));
-    }
+    let (layout, subject) = image_with_evidence(t.path(), 5, 6);
     let (registry, dst) = without_referrers_api();
-    let first = promote(
-        &layout,
-        &subject,
-        &dst,
-        &PromoteOptions::default(),
-        &NoVerification,
-    )
-    .unwrap();
+    let first = promote_plain(&layout, &subject, &dst);
     assert_eq!(
         (first.manifests_copied, first.manifests_skipped),
         (7, 0),
@@ -329,14 +294,7 @@ fn a_destination_is_asked_only_for_manifests_whose_blobs_it_had() {
     assert_eq!(heads(&registry.requests()), 0, "{:#?}", registry.requests());
 
     let before = registry.requests().len();
-    let second = promote(
-        &layout,
-        &subject,
-        &dst,
-        &PromoteOptions::default(),
-        &NoVerification,
-    )
-    .unwrap();
+    let second = promote_plain(&layout, &subject, &dst);
     assert_eq!(
         (second.manifests_copied, second.manifests_skipped),
         (0, 7),
