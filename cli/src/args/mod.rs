@@ -81,13 +81,14 @@ pub(crate) const STAGES: &[(&str, &[&str])] = &[
     ("Shell and manual", &["completions", "man", "help"]),
 ];
 
-/// Parses the arguments that a command hands on to a parser of its own (`scan`, `source`), under the
+/// Parses the arguments that a command hands on to a parser of its own (`scan`, `source`, `gate`), under the
 /// name `name`. `Err` is the outcome of a usage error (2) or of `--help` (0), already printed.
-pub(crate) fn parse_nested<C: clap::Parser>(
+pub(crate) fn parse_nested<C: clap::Parser, A: Clone + Into<std::ffi::OsString>>(
     name: &str,
-    args: &[std::ffi::OsString],
+    args: &[A],
 ) -> Result<C, crate::Outcome> {
-    let command_line = std::iter::once(std::ffi::OsString::from(name)).chain(args.iter().cloned());
+    let command_line =
+        std::iter::once(std::ffi::OsString::from(name)).chain(args.iter().cloned().map(Into::into));
     C::try_parse_from(command_line).map_err(|e| {
         // Nothing to do when stderr or stdout is gone: the outcome still says what happened.
         let _ = e.print();

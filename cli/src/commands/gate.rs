@@ -216,19 +216,10 @@ pub(crate) struct EvaluateArgs {
 }
 
 pub(crate) fn run(global: &GlobalArgs, args: &GateArgs) -> anyhow::Result<Outcome> {
-    let cli = match GateCli::try_parse_from(
-        std::iter::once("provenant gate".to_owned()).chain(args.args.iter().cloned()),
-    ) {
+    // Help goes to stdout with exit 0, usage errors to stderr with exit 2.
+    let cli: GateCli = match crate::args::parse_nested("provenant gate", &args.args) {
         Ok(cli) => cli,
-        Err(e) => {
-            // Help goes to stdout with exit 0, usage errors to stderr with exit 2.
-            let _ = e.print();
-            return Ok(if e.use_stderr() {
-                Outcome::Error
-            } else {
-                Outcome::Success
-            });
-        }
+        Err(outcome) => return Ok(outcome),
     };
     match &cli.command {
         GateCommand::Policy(PolicyCommand::Init(args)) => policy_init(global, args),
