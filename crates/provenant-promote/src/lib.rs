@@ -207,27 +207,17 @@ fn parallel<T: Sync, R: Send>(items: &[T], workers: usize, f: impl Fn(&T) -> R +
 fn ask_source(
     src: &dyn Store,
     root: &Digest,
-    root_manifest: Option<FetchedManifest>,
     tags: Option<&[Tag]>,
     root_referrers: Option<&[referrers::Referrer]>,
     workers: usize,
 ) -> Result<BTreeMap<Digest, Found>, PromoteError> {
     let mut found: BTreeMap<Digest, Found> = BTreeMap::new();
     let mut level = vec![*root];
-    let root_known = root_manifest.is_some();
-    found.insert(
-        *root,
-        Found {
-            manifest: root_manifest,
-            referrers: Vec::new(),
-        },
-    );
+    found.insert(*root, Found::default());
     while !level.is_empty() {
         let mut questions = Vec::with_capacity(level.len() * 2);
         for d in &level {
-            if !(root_known && d == root) {
-                questions.push(Question::Manifest(*d));
-            }
+            questions.push(Question::Manifest(*d));
             if tags.is_some() {
                 match root_referrers {
                     Some(known) if d == root => {
@@ -293,12 +283,11 @@ fn ask_source(
 fn walk(
     src: &dyn Store,
     root: &Digest,
-    root_manifest: Option<FetchedManifest>,
     tags: Option<&[Tag]>,
     root_referrers: Option<&[referrers::Referrer]>,
     workers: usize,
 ) -> Result<Graph, PromoteError> {
-    let mut found = ask_source(src, root, root_manifest, tags, root_referrers, workers)?;
+    let mut found = ask_source(src, root, tags, root_referrers, workers)?;
     let mut order: Vec<Node> = Vec::new();
     let mut seen: BTreeSet<Digest> = BTreeSet::new();
     let mut blobs: BTreeMap<Digest, u64> = BTreeMap::new();
@@ -611,18 +600,6 @@ fn write_manifests(
     Ok(puts)
 }
 
-/// The source's tag list and the manifest `digest`, asked at once: one round trip rather than two before
-/// the walk.
-fn tags_and_manifest(src: &dyn Store, digest: &Digest) -> Result<(Vec<Tag>, FetchedManifest), StoreError> {
-    std::thread::scope(|scope| {
-        let tags = scope.spawn(|| src.tags());
-        let manifest = src.get_manifest(&ManifestRef::Digest(*digest));
-        // The thread cannot panic short of a bug; ask again here rather than fail.
-        let tags = tags.join().unwrap_or_else(|_| src.tags());
-        Ok((tags?, manifest?))
-    })
-}
-
 /// Promotes `digest` from `src` to `dst`.
 pub fn promote(
     src: &dyn Store,
@@ -633,11 +610,10 @@ pub fn promote(
 ) -> Result<Report, PromoteError> {
     // The verifier always sees the referrers, even when they are not carried; one that does not read
     // them is not made to wait for them. The source's tag list is read once, for both.
-    let (tags, root_manifest) = if verifier.needs_referrers() || options.referrers {
-        let (tags, root_manifest) = tags_and_manifest(src, digest)?;
-        (Some(tags), Some(root_manifest))
+    let tags = if verifier.needs_referrers() || options.referrers {
+        Some(src.tags()?)
     } else {
-        (None, None)
+        None
     };
     let src_referrers = match (&tags, verifier.needs_referrers()) {
         (Some(tags), true) => referrers::discover(src, digest, Some(tags))?,
@@ -653,7 +629,7 @@ pub fn promote(
     let known = verifier.needs_referrers().then_some(src_referrers.as_slice());
     let workers = manifest_workers(options.concurrency);
     let carried = tags.as_deref().filter(|_| options.referrers);
-    let (nodes, blobs, referrer_digests) = walk(src, digest, root_manifest, carried, known, workers)?;
+    let (nodes, blobs, referrer_digests) = walk(src, digest, carried, known, workers)?;
     let counters = Counters::default();
     let present = copy_blobs_asking_manifests(src, dst, &nodes, &blobs, options.concurrency, &counters)?;
 
