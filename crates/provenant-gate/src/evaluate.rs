@@ -442,6 +442,11 @@ fn sorted_backlog(mut backlog: Vec<BacklogItem<'_>>) -> Vec<BacklogItem<'_>> {
             b.id.as_ref(),
         ));
     }
+    // The findings come sorted by category, severity and id: one gate's backlog is in order already,
+    // and then needs neither the sort nor the items moved.
+    if keys.is_sorted() {
+        return backlog;
+    }
     provenant_findings::Order::by_keys(keys, |_, _| false).apply(&mut backlog);
     backlog
 }
@@ -687,37 +692,41 @@ fn apply_exceptions(
     chosen
 }
 
-/// Where one finding goes: listed in its gate (with the exceptions used or refused for it), in the
-/// backlog, or nowhere (info, or suppressed below the blocking severity).
-enum Placed<'a> {
-    Gate(DecisionFinding<'a>, Vec<ExceptionLog>),
-    Backlog(BacklogItem<'a>),
+/// Where one finding goes: listed in its gate, in the backlog, or nowhere (info, or suppressed below
+/// the blocking severity).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    Gate,
+    Backlog,
     Nowhere,
 }
 
-fn place<'a>(
-    ctx: &Context<'a>,
-    f: &'a Finding,
-    id: &'static str,
-    category: Option<Category>,
-    config: &GateConfig,
-    block_at: Severity,
-) -> Placed<'a> {
-    let blocks = in_scope(f, config, ctx.subject) && f.severity <= block_at;
-    if !blocks {
-        if f.suppressed.is_none() && f.severity != Severity::Info {
-            return Placed::Backlog(BacklogItem {
-                id: Cow::Borrowed(f.id.as_str()),
-                gate: Cow::Borrowed(id),
-                severity: f.severity,
-                rule: Cow::Borrowed(f.rule.as_str()),
-                location: location_of(f),
-                message: Cow::Borrowed(f.message.as_str()),
-            });
-        }
-        return Placed::Nowhere;
+fn place(f: &Finding, config: &GateConfig, subject: &Subject, block_at: Severity) -> Place {
+    if in_scope(f, config, subject) && f.severity <= block_at {
+        Place::Gate
+    } else if f.suppressed.is_none() && f.severity != Severity::Info {
+        Place::Backlog
+    } else {
+        Place::Nowhere
     }
-    let mut log = Vec::new();
+}
+
+/// A finding the backlog lists.
+fn backlog_item<'a>(f: &'a Finding, gate: &'static str) -> BacklogItem<'a> {
+    BacklogItem {
+        id: Cow::Borrowed(f.id.as_str()),
+        gate: Cow::Borrowed(gate),
+        severity: f.severity,
+        rule: Cow::Borrowed(f.rule.as_str()),
+        location: location_of(f),
+        message: Cow::Borrowed(f.message.as_str()),
+    }
+}
+
+/// A finding its gate lists, with the suppression or exception that lets it through (or was refused).
+/// The exceptions' log is written afterwards, in order, for the findings an exception names (see
+/// [`findings_gate`]): here it is only what decides the finding.
+fn gate_finding<'a>(ctx: &Context<'a>, f: &'a Finding, category: Option<Category>) -> DecisionFinding<'a> {
     let exception = if let Some(s) = &f.suppressed {
         Some(Box::new(ExceptionRef {
             source: s.source.clone(),
@@ -730,22 +739,21 @@ fn place<'a>(
                 None => s.status.clone(),
             }),
         }))
+    } else if ctx.exceptions.is_empty() {
+        None
     } else {
-        apply_exceptions(ctx, &f.id, category, f.severity, &mut log).map(Box::new)
+        apply_exceptions(ctx, &f.id, category, f.severity, &mut Vec::new()).map(Box::new)
     };
     let let_through = exception.as_ref().is_some_and(|e| e.status != "refused");
-    Placed::Gate(
-        DecisionFinding {
-            id: Cow::Borrowed(f.id.as_str()),
-            severity: f.severity,
-            rule: Cow::Borrowed(f.rule.as_str()),
-            location: location_of(f),
-            message: Cow::Borrowed(f.message.as_str()),
-            exception,
-            blocks: !let_through,
-        },
-        log,
-    )
+    DecisionFinding {
+        id: Cow::Borrowed(f.id.as_str()),
+        severity: f.severity,
+        rule: Cow::Borrowed(f.rule.as_str()),
+        location: location_of(f),
+        message: Cow::Borrowed(f.message.as_str()),
+        exception,
+        blocks: !let_through,
+    }
 }
 
 fn findings_gate<'a>(
@@ -771,34 +779,52 @@ fn findings_gate<'a>(
         return no_evidence(id, config, threshold);
     }
     let block_at = config.block_at.as_ref().map_or(Severity::High, |b| b.value);
-    let of_gate: Vec<&Finding> = ctx
+    // A large report lists 100,000 findings. Each is first placed (in parallel, a byte each); then
+    // the gate's list and the backlog are each built in parallel straight into their vectors, in
+    // order, with nothing built twice or moved afterwards.
+    let of_gate: Vec<&'a Finding> = ctx
         .evidence
         .findings
         .iter()
         .filter(|f| Some(f.category) == category)
         .collect();
-    // Each finding is placed on its own (a large report lists 100,000): in parallel, then gathered
-    // in order, into lists sized once.
-    let placed: Vec<Placed<'a>> = of_gate
+    let mut places: Vec<Place> = Vec::new();
+    of_gate
         .par_iter()
         .with_min_len(1024)
-        .map(|f| place(ctx, f, id, category, config, block_at))
-        .collect();
-    let mut findings = Vec::with_capacity(of_gate.len());
-    backlog.reserve(of_gate.len());
+        .map(|f| place(f, config, ctx.subject, block_at))
+        .collect_into_vec(&mut places);
+    let listed_at = |want: Place| -> Vec<&'a Finding> {
+        of_gate
+            .iter()
+            .zip(&places)
+            .filter(|(_, p)| **p == want)
+            .map(|(f, _)| *f)
+            .collect()
+    };
+    let in_gate = listed_at(Place::Gate);
+    let mut findings = Vec::new();
+    in_gate
+        .par_iter()
+        .with_min_len(1024)
+        .map(|f| gate_finding(ctx, f, category))
+        .collect_into_vec(&mut findings);
+    backlog.par_extend(
+        listed_at(Place::Backlog)
+            .par_iter()
+            .with_min_len(1024)
+            .map(|f| backlog_item(f, id)),
+    );
+    // The exceptions' log, in the findings' order: the exceptions naming a finding listed here (one
+    // that is not suppressed, and so carries what an exception decided) are applied or refused
+    // again, now to be written down.
     let mut log = Vec::new();
-    let mut blocking = 0u64;
-    for p in placed {
-        match p {
-            Placed::Gate(finding, mut exceptions) => {
-                blocking += u64::from(finding.blocks);
-                log.append(&mut exceptions);
-                findings.push(finding);
-            }
-            Placed::Backlog(item) => backlog.push(item),
-            Placed::Nowhere => {}
+    for (f, listed) in in_gate.iter().zip(&findings) {
+        if f.suppressed.is_none() && listed.exception.is_some() {
+            apply_exceptions(ctx, &f.id, category, f.severity, &mut log);
         }
     }
+    let blocking = findings.iter().filter(|f| f.blocks).count();
     #[allow(clippy::cast_precision_loss)] // finding counts far below 2^52
     let value = blocking as f64;
     let status = if value > threshold.unwrap_or(0.0) {
@@ -895,5 +921,154 @@ mod tests {
         let mut expected = backlog.clone();
         expected.sort_by(|a, b| (a.severity, &a.gate, &a.id).cmp(&(b.severity, &b.gate, &b.id)));
         assert_eq!(sorted_backlog(backlog), expected);
+        // In order already (one gate's backlog is), and out of order only at the very end.
+        assert_eq!(sorted_backlog(expected.clone()), expected);
+        let mut late = expected.clone();
+        let n = late.len();
+        late.swap(0, n - 1);
+        let mut stable = late.clone();
+        stable.sort_by(|a, b| (a.severity, &a.gate, &a.id).cmp(&(b.severity, &b.gate, &b.id)));
+        assert_ne!(late, stable);
+        assert_eq!(sorted_backlog(late), stable);
+    }
+
+    /// Several thousand SAST findings of every severity, some suppressed.
+    fn many_sast_findings() -> Vec<Finding> {
+        use provenant_findings::{Location, Suppression};
+        let severities = [
+            Severity::Critical,
+            Severity::High,
+            Severity::Medium,
+            Severity::Low,
+            Severity::Info,
+        ];
+        let mut random = provenant_testkit::Lcg::new(29);
+        (0..5_000u64)
+            .map(|i| Finding {
+                id: format!("rule-{}@{i:016x}", i % 13),
+                category: Category::Sast,
+                severity: severities[random.below(5)],
+                rule: format!("rule-{}", i % 13),
+                location: (i % 4 != 0).then(|| Location {
+                    path: format!("src/m{}.py", i % 50),
+                    line: (i % 3 != 0).then_some(i % 997 + 1),
+                }),
+                message: format!("finding {i}"),
+                tool: "semgrep".to_owned(),
+                package: None,
+                aliases: Vec::new(),
+                fixed_version: None,
+                layer: None,
+                layer_index: None,
+                suppressed: (random.below(9) == 0).then(|| {
+                    Box::new(Suppression {
+                        source: "sarif".to_owned(),
+                        status: "inSource".to_owned(),
+                        justification: (i % 2 == 0).then(|| "reviewed".to_owned()),
+                        document: None,
+                    })
+                }),
+            })
+            .collect()
+    }
+
+    /// Exceptions scattered through `findings`: applied, expired, unverified, unreadable, and some
+    /// findings named by two.
+    fn scattered_exceptions(findings: &[Finding]) -> Vec<ExceptionInput> {
+        use crate::exception::{Exception, SignedException};
+        let exception = |f: &Finding, expires: &str| Exception {
+            finding: f.id.clone(),
+            owner: "owner@example.com".to_owned(),
+            rationale: "scheduled".to_owned(),
+            expires: expires.to_owned(),
+            role: "security-lead".to_owned(),
+            scope: None,
+        };
+        let signed = |f: &Finding, expires: &str| SignedException {
+            exception: exception(f, expires),
+            approver: "sec.pub".to_owned(),
+        };
+        let mut exceptions = Vec::new();
+        for (n, f) in findings.iter().enumerate().step_by(97) {
+            let result = match n % 4 {
+                0 => Ok(signed(f, "2999-12-31")),
+                1 => Ok(signed(f, "2000-01-01")),
+                2 => Err((
+                    Some(exception(f, "2999-12-31")),
+                    "the signature does not verify".to_owned(),
+                )),
+                _ => Err((None, "not an exception".to_owned())),
+            };
+            exceptions.push(ExceptionInput {
+                file: format!("exception-{n}.json"),
+                result,
+            });
+            if n % 5 == 0 {
+                exceptions.push(ExceptionInput {
+                    file: format!("exception-{n}-again.json"),
+                    result: Ok(signed(f, "2999-12-31")),
+                });
+            }
+        }
+        exceptions
+    }
+
+    /// The gate's list, its exception log and the backlog, as placing the findings one after another
+    /// gives them (the evaluation builds them in parallel).
+    #[test]
+    fn findings_placed_in_parallel_are_what_placing_them_in_order_gives() {
+        let mut normalised = Normalised::new();
+        normalised.add(
+            "semgrep.sarif",
+            "sha256:00",
+            provenant_findings::Evidence::Findings {
+                format: Format::Sarif,
+                findings: many_sast_findings(),
+                categories: [Category::Sast].into(),
+            },
+        );
+        normalised.finish(&[], None);
+        let exceptions = scattered_exceptions(&normalised.findings);
+        let policy = Policy::platform_default().unwrap();
+        let subject = Subject::default();
+        let ctx = Context {
+            evidence: &normalised,
+            policy: &policy,
+            subject: &subject,
+            exceptions: &exceptions,
+            today: 20_000,
+            custom: &[],
+        };
+        let config = &policy.gates.sast;
+        let block_at = config.block_at.as_ref().map_or(Severity::High, |b| b.value);
+        let (mut listed, mut log, mut backlog) = (Vec::new(), Vec::new(), Vec::new());
+        for f in &normalised.findings {
+            match place(f, config, &subject, block_at) {
+                Place::Gate => {
+                    let mut finding = gate_finding(&ctx, f, Some(Category::Sast));
+                    if f.suppressed.is_none() {
+                        finding.exception =
+                            apply_exceptions(&ctx, &f.id, Some(Category::Sast), f.severity, &mut log)
+                                .map(Box::new);
+                    }
+                    listed.push(finding);
+                }
+                Place::Backlog => backlog.push(backlog_item(f, "sast")),
+                Place::Nowhere => {}
+            }
+        }
+        let mut got_backlog = Vec::new();
+        let gate = findings_gate(&ctx, "sast", config, &mut got_backlog);
+        assert!(
+            listed.len() > 1024 && backlog.len() > 1024,
+            "both lists are built in parallel"
+        );
+        assert!(log.iter().any(|l| l.status == "applied") && log.iter().any(|l| l.status == "refused"));
+        assert_eq!(gate.findings, listed);
+        assert_eq!(gate.exceptions, log);
+        assert_eq!(got_backlog, backlog);
+        #[allow(clippy::cast_precision_loss)] // a few thousand findings
+        let blocking = listed.iter().filter(|f| f.blocks).count() as f64;
+        assert_eq!(gate.value, Some(blocking));
     }
 }
