@@ -230,11 +230,11 @@ struct ResultT<'a> {
     #[serde(borrow)]
     message: Option<Message<'a>>,
     #[serde(borrow)]
-    locations: Option<Vec<LocationT<'a>>>,
-    #[serde(borrow, default, deserialize_with = "entries")]
-    fingerprints: Option<Vec<(Str<'a>, Maybe<'a>)>>,
-    #[serde(rename = "partialFingerprints", borrow, default, deserialize_with = "entries")]
-    partial_fingerprints: Option<Vec<(Str<'a>, Maybe<'a>)>>,
+    locations: Option<FirstLocation<'a>>,
+    #[serde(borrow)]
+    fingerprints: Option<SmallestEntry<'a>>,
+    #[serde(rename = "partialFingerprints", borrow)]
+    partial_fingerprints: Option<SmallestEntry<'a>>,
     #[serde(borrow)]
     suppressions: Option<Vec<SuppressionT<'a>>>,
 }
@@ -289,27 +289,50 @@ struct SuppressionT<'a> {
     justification: Option<Str<'a>>,
 }
 
-/// An object's entries in document order (a map of string keys to any values).
-fn entries<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<(Str<'de>, Maybe<'de>)>>, D::Error> {
-    Option::<Entries<'de>>::deserialize(d).map(|e| e.map(|e| e.0))
-}
+/// A result's `locations`: the first, which is all the reader reads; the others are checked as the first
+/// is (so that a log the `Value` reader would read differently is still left to it) and dropped, without
+/// a vector for them (one for each of 100,000 results).
+struct FirstLocation<'a>(Option<LocationT<'a>>);
 
-struct Entries<'a>(Vec<(Str<'a>, Maybe<'a>)>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for Entries<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Entries<'a>, D::Error> {
+impl<'de: 'a, 'a> Deserialize<'de> for FirstLocation<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<FirstLocation<'a>, D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
-            type Value = Entries<'de>;
+            type Value = FirstLocation<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an array of locations")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<FirstLocation<'de>, A::Error> {
+                let first = seq.next_element::<LocationT<'de>>()?;
+                while seq.next_element::<LocationT<'de>>()?.is_some() {}
+                Ok(FirstLocation(first))
+            }
+        }
+        d.deserialize_seq(V)
+    }
+}
+
+/// Of an object of string keys and any values (a result's fingerprints), the entry of the smallest key,
+/// the last one written under a repeated key, as a `Value` map keeps it; `None` for an empty object.
+/// Only that entry is read, so only it is kept.
+struct SmallestEntry<'a>(Option<(Str<'a>, Maybe<'a>)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for SmallestEntry<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<SmallestEntry<'a>, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = SmallestEntry<'de>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("an object")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Entries<'de>, A::Error> {
-                let mut out = Vec::new();
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<SmallestEntry<'de>, A::Error> {
+                let mut smallest: Option<(Str<'de>, Maybe<'de>)> = None;
                 while let Some(entry) = map.next_entry::<Str<'de>, Maybe<'de>>()? {
-                    out.push(entry);
+                    if smallest.as_ref().is_none_or(|m| entry.0.0 <= m.0.0) {
+                        smallest = Some(entry);
+                    }
                 }
-                Ok(Entries(out))
+                Ok(SmallestEntry(smallest))
             }
         }
         d.deserialize_map(V)
@@ -610,7 +633,13 @@ fn percent_decode_cow(uri: &str) -> Cow<'_, str> {
 }
 
 fn first_location(result: &ResultT<'_>) -> Option<Location> {
-    let physical = result.locations.as_ref()?.first()?.physical_location.as_ref()?;
+    let physical = result
+        .locations
+        .as_ref()?
+        .0
+        .as_ref()?
+        .physical_location
+        .as_ref()?;
     let uri = physical.artifact_location.as_ref()?.uri.as_ref()?;
     Some(Location {
         path: match percent_decode_cow(&uri.0) {
@@ -629,13 +658,7 @@ fn fingerprint<'r>(result: &'r ResultT<'_>) -> Option<(&'r str, &'r str)> {
         .into_iter()
         .flatten()
     {
-        let mut min: Option<&(Str<'_>, Maybe<'_>)> = None;
-        for entry in prints {
-            if min.is_none_or(|m| entry.0.0 <= m.0.0) {
-                min = Some(entry);
-            }
-        }
-        if let Some((k, v)) = min
+        if let Some((k, v)) = &prints.0
             && let Some(v) = v.as_str()
             && !v.contains("requires login")
         {
