@@ -868,7 +868,7 @@ fn notify(url: &str, artefact: &str, decision: &Decision<'_>) -> anyhow::Result<
             n.finding.message,
             n.finding
                 .location
-                .as_deref()
+                .as_ref()
                 .map(|l| format!(" ({l})"))
                 .unwrap_or_default()
         );
@@ -939,7 +939,10 @@ fn render_text(
     if !blocking.is_empty() {
         writeln!(w, "\nFindings:")?;
         for (g, f) in blocking {
-            let location = f.location.as_deref().unwrap_or("-");
+            let location = f
+                .location
+                .as_ref()
+                .map_or_else(|| "-".to_owned(), ToString::to_string);
             writeln!(
                 w,
                 "  {} {} {} {}: {}",

@@ -4,9 +4,11 @@
 //! The log is written straight from the decision (types that borrow its strings, their fields in the
 //! order of their names, as a JSON object's keys are written): no `Value` tree of 100,000 results.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
-use crate::evaluate::{BacklogItem, DecisionFinding, Status};
+use crate::evaluate::{BacklogItem, DecisionFinding, Spot, Status};
 use crate::{Decision, Status as GateStatus};
 
 /// A SARIF log.
@@ -106,7 +108,7 @@ struct PhysicalLocation<'d> {
 
 #[derive(Debug, Serialize)]
 struct ArtifactLocation<'d> {
-    uri: &'d str,
+    uri: Cow<'d, str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -119,11 +121,17 @@ fn level_of(f: &DecisionFinding<'_>) -> &'static str {
     if f.blocks { "error" } else { "note" }
 }
 
-fn location(loc: Option<&str>) -> Vec<Location<'_>> {
+/// A finding's location as a SARIF location: its path and line; a location written as one string
+/// (`PATH:0`, or a custom rule's) is read as [`Spot::parse`] reads it.
+fn location<'d>(loc: Option<&'d Spot<'d>>) -> Vec<Location<'d>> {
     let Some(loc) = loc else { return Vec::new() };
-    let (path, line) = match loc.rsplit_once(':') {
-        Some((p, l)) if l.parse::<u64>().is_ok_and(|l| l > 0) => (p, l.parse::<u64>().ok()),
-        _ => (loc, None),
+    let (path, line) = match loc.line {
+        Some(line) if line > 0 => (Cow::Borrowed(&*loc.path), Some(line)),
+        Some(_) => (Cow::Owned(loc.to_string()), None),
+        None => {
+            let spot = Spot::parse(&loc.path);
+            (spot.path, spot.line)
+        }
     };
     vec![Location {
         physical_location: PhysicalLocation {
@@ -145,7 +153,7 @@ fn status_word(s: Status) -> &'static str {
 #[derive(Clone, Copy)]
 struct Listed<'d> {
     level: &'static str,
-    location: Option<&'d str>,
+    location: Option<&'d Spot<'d>>,
     message: &'d str,
     id: &'d str,
     rule: &'d str,
@@ -182,7 +190,7 @@ fn finding_result<'d>(f: &'d DecisionFinding<'_>) -> SarifResult<'d> {
     };
     let listed = Listed {
         level: level_of(f),
-        location: f.location.as_deref(),
+        location: f.location.as_ref(),
         message: &f.message,
         id: &f.id,
         rule: &f.rule,
@@ -195,7 +203,7 @@ fn finding_result<'d>(f: &'d DecisionFinding<'_>) -> SarifResult<'d> {
 fn backlog_result<'d>(b: &'d BacklogItem<'_>) -> SarifResult<'d> {
     let listed = Listed {
         level: "warning",
-        location: b.location.as_deref(),
+        location: b.location.as_ref(),
         message: &b.message,
         id: &b.id,
         rule: &b.rule,
@@ -266,7 +274,7 @@ mod tests {
             id: Cow::Borrowed(id),
             severity: Severity::High,
             rule: Cow::Borrowed("r1"),
-            location: location.map(Cow::Borrowed),
+            location: location.map(Spot::parse),
             message: Cow::Borrowed("bad \"thing\""),
             // As the evaluation sets it: a refused exception lets nothing through.
             blocks: exception.as_ref().is_none_or(|e| e.status == "refused"),
@@ -310,7 +318,11 @@ mod tests {
                 gate: Cow::Borrowed("sast"),
                 severity: Severity::Low,
                 rule: Cow::Borrowed("r0"),
-                location: Some(Cow::Borrowed("x:0")),
+                // Line 0 is no line: the SARIF location is the text.
+                location: Some(Spot {
+                    path: Cow::Borrowed("x"),
+                    line: Some(0),
+                }),
                 message: Cow::Borrowed("low"),
             }],
             evidence: Vec::new(),

@@ -5,7 +5,7 @@
 use std::io::{self, Write};
 
 use provenant_gate::Decision;
-use provenant_gate::evaluate::{BacklogItem, DecisionFinding, GateResult};
+use provenant_gate::evaluate::{BacklogItem, DecisionFinding, GateResult, Spot};
 use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::ser::Formatter;
@@ -175,6 +175,28 @@ fn string_member(
     }
 }
 
+/// The `location` member at depth `level`: `"PATH:LINE"`, `"PATH"` or null, as [`Spot`]'s `Serialize`
+/// writes it, without composing the string first.
+fn location_member(out: &mut Vec<u8>, level: usize, value: Option<&Spot<'_>>) -> serde_json::Result<()> {
+    out.extend_from_slice(b",\n");
+    let _ = indent(out, level);
+    out.extend_from_slice(b"\"location\": ");
+    match value {
+        None => out.extend_from_slice(b"null"),
+        Some(spot) if needs_escape(spot.path.as_bytes()) => serde_json::to_writer(&mut *out, spot)?,
+        Some(Spot { path, line }) => {
+            out.push(b'"');
+            out.extend_from_slice(path.as_bytes());
+            if let Some(line) = line {
+                out.push(b':');
+                out.extend_from_slice(itoa::Buffer::new().format(*line).as_bytes());
+            }
+            out.push(b'"');
+        }
+    }
+    Ok(())
+}
+
 /// The closing brace of an object whose members are at depth `level`.
 fn close(out: &mut Vec<u8>, level: usize) {
     out.push(b'\n');
@@ -205,7 +227,7 @@ impl Entry for DecisionFinding<'_> {
         string_member(out, level, true, "id", Some(id))?;
         string_member(out, level, false, "severity", Some(severity.as_str()))?;
         string_member(out, level, false, "rule", Some(rule))?;
-        string_member(out, level, false, "location", location.as_deref())?;
+        location_member(out, level, location.as_ref())?;
         string_member(out, level, false, "message", Some(message))?;
         match exception {
             Some(e) => member(out, level, false, "exception", e)?,
@@ -233,7 +255,7 @@ impl Entry for BacklogItem<'_> {
         string_member(out, level, false, "gate", Some(gate))?;
         string_member(out, level, false, "severity", Some(severity.as_str()))?;
         string_member(out, level, false, "rule", Some(rule))?;
-        string_member(out, level, false, "location", location.as_deref())?;
+        location_member(out, level, location.as_ref())?;
         string_member(out, level, false, "message", Some(message))?;
         close(out, level);
         Ok(())
@@ -398,7 +420,15 @@ mod tests {
                 Severity::Critical
             },
             rule: Cow::Borrowed("rule \"quoted\"\n\u{1}é"),
-            location: (!i.is_multiple_of(3)).then(|| Cow::Owned(format!("src/a{i}.py:{i}"))),
+            // With a line and without; a path that needs escaping.
+            location: (!i.is_multiple_of(3)).then(|| Spot {
+                path: if i.is_multiple_of(7) {
+                    Cow::Owned(format!("src/\"a{i}\".py"))
+                } else {
+                    Cow::Owned(format!("src/a{i}.py"))
+                },
+                line: (!i.is_multiple_of(4)).then_some(i as u64),
+            }),
             message: Cow::Owned(format!("finding {i}\t\\ {}", "x".repeat(i % 7))),
             exception: (i.is_multiple_of(5)).then(|| {
                 Box::new(ExceptionRef {
@@ -458,7 +488,7 @@ mod tests {
                     gate: Cow::Borrowed("sast"),
                     severity: Severity::Medium,
                     rule: Cow::Borrowed("r"),
-                    location: i.is_multiple_of(2).then_some(Cow::Borrowed("p:1")),
+                    location: i.is_multiple_of(2).then(|| Spot::parse("p:1")),
                     message: Cow::Owned(format!("m{i}")),
                 })
                 .collect(),
