@@ -125,15 +125,15 @@ pub struct ExceptionRef {
 /// rather than composing a string for each.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Spot<'a> {
-    /// The path (or, for a custom rule's finding, the location it gave, less any `:LINE`).
+    /// The path (or, for a custom rule's finding, the location as the rule wrote it).
     pub path: Cow<'a, str>,
     /// The line.
     pub line: Option<u64>,
 }
 
 impl Spot<'_> {
-    /// A location written as text (a custom rule's): `PATH:LINE` when it ends with `:` and a line
-    /// number above zero, else all of it a path.
+    /// A location written as text, read as the SARIF output reads it: `PATH:LINE` when it ends with
+    /// `:` and a line number above zero, else all of it a path.
     #[must_use]
     pub fn parse(text: &str) -> Spot<'_> {
         match text.rsplit_once(':') {
@@ -145,6 +145,15 @@ impl Spot<'_> {
                 path: Cow::Borrowed(text),
                 line: None,
             },
+        }
+    }
+
+    /// A location given as text (a custom rule's), kept as it is written.
+    #[must_use]
+    pub fn text(text: &str) -> Spot<'_> {
+        Spot {
+            path: Cow::Borrowed(text),
+            line: None,
         }
     }
 
@@ -899,7 +908,7 @@ fn custom_gate<'a>(
                     gate: Cow::Borrowed(custom.id.as_str()),
                     severity: f.severity,
                     rule: Cow::Borrowed(custom.id.as_str()),
-                    location: f.location.as_deref().map(Spot::parse),
+                    location: f.location.as_deref().map(Spot::text),
                     message: Cow::Borrowed(f.message.as_str()),
                 });
             }
@@ -914,7 +923,7 @@ fn custom_gate<'a>(
             id: Cow::Borrowed(f.id.as_str()),
             severity: f.severity,
             rule: Cow::Borrowed(custom.id.as_str()),
-            location: f.location.as_deref().map(Spot::parse),
+            location: f.location.as_deref().map(Spot::text),
             message: Cow::Borrowed(f.message.as_str()),
             exception,
             blocks: !let_through,
