@@ -982,6 +982,81 @@ mod tests {
         assert_eq!(sorted_backlog(late), stable);
     }
 
+    /// A finding's location is written `PATH:LINE` (or `PATH`); a custom rule's exactly as the rule wrote
+    /// it; and the SARIF output reads a line from either.
+    #[test]
+    fn locations_are_written_as_path_and_line_and_custom_ones_as_given() {
+        let normalised = Normalised::new();
+        let policy = Policy::platform_default().unwrap();
+        let subject = Subject::default();
+        let custom = [CustomResult {
+            id: "team-rule".to_owned(),
+            findings: ["src/a.py:+5", "src/b.py:7", "C:/c.py", "d \"e\".py:0"]
+                .into_iter()
+                .enumerate()
+                .map(|(i, l)| CustomFinding {
+                    id: format!("team-rule/{i}"),
+                    severity: Severity::High,
+                    location: Some(l.to_owned()),
+                    message: "m".to_owned(),
+                })
+                .collect(),
+        }];
+        let ctx = Context {
+            evidence: &normalised,
+            policy: &policy,
+            subject: &subject,
+            exceptions: &[],
+            today: 20_000,
+            custom: &custom,
+        };
+        let decision = evaluate(&ctx);
+        let gate = decision.gates.iter().find(|g| g.id == "team-rule").unwrap();
+        let json = serde_json::to_value(gate).unwrap();
+        let written: Vec<&str> = json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["location"].as_str().unwrap())
+            .collect();
+        assert_eq!(written, ["src/a.py:+5", "src/b.py:7", "C:/c.py", "d \"e\".py:0"]);
+        let sarif = serde_json::to_value(crate::sarif::to_sarif(&decision, "0")).unwrap();
+        let run = sarif["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["properties"]["gate"] == "team-rule")
+            .unwrap();
+        let read: Vec<(&str, Option<u64>)> = run["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let p = &r["locations"][0]["physicalLocation"];
+                (
+                    p["artifactLocation"]["uri"].as_str().unwrap(),
+                    p["region"]["startLine"].as_u64(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            read,
+            [
+                ("src/a.py", Some(5)),
+                ("src/b.py", Some(7)),
+                ("C:/c.py", None),
+                ("d \"e\".py:0", None)
+            ]
+        );
+        let spot = Spot {
+            path: Cow::Borrowed("src/x.py"),
+            line: Some(12),
+        };
+        assert_eq!(spot.to_string(), "src/x.py:12");
+        assert_eq!(serde_json::to_string(&spot).unwrap(), "\"src/x.py:12\"");
+        assert_eq!(Spot::parse("src/x.py:12"), spot);
+    }
+
     /// Several thousand SAST findings of every severity, some suppressed.
     fn many_sast_findings() -> Vec<Finding> {
         use provenant_findings::{Location, Suppression};
