@@ -352,19 +352,19 @@ impl Order {
     /// [`Order::by_keys`] for items whose keys begin with a number: `prefixes[i]` for item `i`, such
     /// that a smaller number means a smaller key. Only the numbers are sorted (with the items'
     /// positions); `tie(i, j)` compares the whole keys of items `i` and `j` when their numbers are equal,
-    /// and `same(kept, next)` is given positions too. Sorting sixteen bytes a key instead of whole keys
+    /// and `same(kept, next)` is given each item's number and position. Sorting sixteen bytes a key instead of whole keys
     /// of strings is what makes this the faster of the two for 100,000 findings.
     pub fn by_prefix(
         prefixes: Vec<u128>,
         tie: impl Fn(usize, usize) -> std::cmp::Ordering + Sync,
-        mut same: impl FnMut(usize, usize) -> bool,
+        mut same: impl FnMut((u128, usize), (u128, usize)) -> bool,
     ) -> Order {
         use rayon::slice::ParallelSliceMut as _;
         let n = prefixes.len();
         let mut keys: Vec<(u128, usize)> = prefixes.into_iter().zip(0..).collect();
         // Equal whole keys are ordered by position: the unstable sort orders them as a stable one would.
         keys.par_sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| tie(a.1, b.1)).then(a.1.cmp(&b.1)));
-        keys.dedup_by(|next, kept| same(kept.1, next.1));
+        keys.dedup_by(|next, kept| same(*kept, *next));
         Order::of_sorted(n, keys.iter().map(|(_, i)| *i))
     }
 
