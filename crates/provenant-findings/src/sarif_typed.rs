@@ -733,6 +733,33 @@ mod tests {
         assert_eq!(categories, BTreeSet::from([Category::Sast, Category::Lint]));
     }
 
+    /// Only a result's first location and its smallest fingerprint key are kept: the others are read
+    /// (and checked) and dropped, and the findings are still the `Value` reader's.
+    #[test]
+    fn typed_sarif_reader_keeps_the_first_location_and_the_smallest_fingerprint() {
+        let log = r#"{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "Semgrep OSS"}}, "results": [
+            {"ruleId": "a", "locations": [
+                {"physicalLocation": {"artifactLocation": {"uri": "first.py"}, "region": {"startLine": 1}}},
+                {"physicalLocation": {"artifactLocation": {"uri": "second.py"}, "region": {"startLine": 2}}}],
+             "fingerprints": {}, "partialFingerprints": {"z": "9", "m": "1", "m": "2", "y": "0"}},
+            {"ruleId": "b", "locations": [], "fingerprints": {"k": 5}, "partialFingerprints": {}},
+            {"ruleId": "c", "locations": [{}, {"physicalLocation": null}],
+             "fingerprints": {"b": "x", "a": "requires login"}, "partialFingerprints": {"p": "q"}}]}]}"#;
+        let (findings, _) = both(log);
+        assert_eq!(findings.len(), 3);
+        assert_eq!(findings[0].location.as_ref().unwrap().path, "first.py");
+        assert!(findings[1].location.is_none() && findings[2].location.is_none());
+        assert_eq!(
+            findings[0].id,
+            crate::id::rule_finding_id("a", Some("first.py"), "m=2")
+        );
+        assert_eq!(findings[2].id, crate::id::rule_finding_id("c", None, "p=q"));
+        // A later location of another type leaves the log to the `Value` reader.
+        let odd = log.replace(r#"{"physicalLocation": null}"#, "5");
+        assert!(read_sarif(odd.as_bytes()).is_none());
+        assert!(crate::sarif::read_sarif(&serde_json::from_str(&odd).unwrap()).is_ok());
+    }
+
     /// A run of results read on several threads: the findings are those of the `Value` reader, in the
     /// same order, whether the results come after the tool or before it; one unusual result late in the
     /// run leaves the whole log to the `Value` reader.
