@@ -35,11 +35,13 @@ fn plain_da(rest: &[u8]) -> Option<(u64, u64)> {
         match b {
             b'0'..=b'9' => {
                 let (n, d) = (numbers.get_mut(which)?, digits.get_mut(which)?);
-                *n = *n * 10 + u64::from(b - b'0');
-                *d += 1;
-                if *d > 19 {
+                // Nineteen digits at most, counted before the next is taken: below 10^19, they never
+                // overflow. A longer number goes to the general reader.
+                if *d == 19 {
                     return None;
                 }
+                *n = *n * 10 + u64::from(b - b'0');
+                *d += 1;
             }
             b',' if which == 0 => which = 1,
             _ => return None,
@@ -316,7 +318,7 @@ mod tests {
             assert_eq!(lcov_number(1, parts.next().unwrap(), "hits").unwrap(), hits);
         }
         // Anything else goes to the general reader: a checksum, signs, floats, spaces, too many digits.
-        let other: [&[u8]; 12] = [
+        let other: [&[u8]; 14] = [
             b"",
             b",",
             b"1",
@@ -328,6 +330,10 @@ mod tests {
             b" 1,2",
             b"1,2 ",
             b"10000000000000000000,1",
+            // Twenty digits whose nineteen first are above u64::MAX / 10 (found by fuzzing: the
+            // multiplication overflowed before the digits were counted).
+            b"22222224222200000000000,1",
+            b"1,99999999999999999999",
             b"1,,2",
         ];
         for rest in other {
