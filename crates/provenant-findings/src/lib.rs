@@ -352,8 +352,8 @@ impl Order {
     /// [`Order::by_keys`] for items whose keys begin with a number: `prefixes[i]` for item `i`, such
     /// that a smaller number means a smaller key. Only the numbers are sorted (with the items'
     /// positions); `tie(i, j)` compares the whole keys of items `i` and `j` when their numbers are equal,
-    /// and `same(kept, next)` is given each item's number and position. Sorting sixteen bytes a key instead of whole keys
-    /// of strings is what makes this the faster of the two for 100,000 findings.
+    /// and `same(kept, next)` is given each item's number and position. Sorting sixteen bytes a key
+    /// instead of whole keys of strings is what makes this the faster of the two for 100,000 findings.
     pub fn by_prefix(
         prefixes: Vec<u128>,
         tie: impl Fn(usize, usize) -> std::cmp::Ordering + Sync,

@@ -136,15 +136,15 @@ impl Spot<'_> {
     /// `:` and a line number above zero, else all of it a path.
     #[must_use]
     pub fn parse(text: &str) -> Spot<'_> {
-        match text.rsplit_once(':') {
-            Some((path, line)) if line.parse::<u64>().is_ok_and(|l| l > 0) => Spot {
+        let split = text
+            .rsplit_once(':')
+            .and_then(|(path, line)| Some((path, line.parse::<u64>().ok().filter(|&l| l > 0)?)));
+        match split {
+            Some((path, line)) => Spot {
                 path: Cow::Borrowed(path),
-                line: line.parse().ok(),
+                line: Some(line),
             },
-            _ => Spot {
-                path: Cow::Borrowed(text),
-                line: None,
-            },
+            None => Spot::text(text),
         }
     }
 
@@ -773,10 +773,14 @@ fn backlog_item<'a>(f: &'a Finding, gate: &'static str) -> BacklogItem<'a> {
     }
 }
 
-/// A finding its gate lists, with the suppression or exception that lets it through (or was refused).
-/// The exceptions' log is written afterwards, in order, for the findings an exception names (see
-/// [`findings_gate`]): here it is only what decides the finding.
-fn gate_finding<'a>(ctx: &Context<'a>, f: &'a Finding, category: Option<Category>) -> DecisionFinding<'a> {
+/// A finding its gate lists, with the suppression or exception that lets it through (or was refused),
+/// and the exceptions used or refused for it (none unless an exception names it).
+fn gate_finding<'a>(
+    ctx: &Context<'a>,
+    f: &'a Finding,
+    category: Option<Category>,
+) -> (DecisionFinding<'a>, Vec<ExceptionLog>) {
+    let mut log = Vec::new();
     let exception = if let Some(s) = &f.suppressed {
         Some(Box::new(ExceptionRef {
             source: s.source.clone(),
@@ -789,13 +793,11 @@ fn gate_finding<'a>(ctx: &Context<'a>, f: &'a Finding, category: Option<Category
                 None => s.status.clone(),
             }),
         }))
-    } else if ctx.exceptions.is_empty() {
-        None
     } else {
-        apply_exceptions(ctx, &f.id, category, f.severity, &mut Vec::new()).map(Box::new)
+        apply_exceptions(ctx, &f.id, category, f.severity, &mut log).map(Box::new)
     };
     let let_through = exception.as_ref().is_some_and(|e| e.status != "refused");
-    DecisionFinding {
+    let finding = DecisionFinding {
         id: Cow::Borrowed(f.id.as_str()),
         severity: f.severity,
         rule: Cow::Borrowed(f.rule.as_str()),
@@ -803,7 +805,8 @@ fn gate_finding<'a>(ctx: &Context<'a>, f: &'a Finding, category: Option<Category
         message: Cow::Borrowed(f.message.as_str()),
         exception,
         blocks: !let_through,
-    }
+    };
+    (finding, log)
 }
 
 fn findings_gate<'a>(
@@ -830,8 +833,8 @@ fn findings_gate<'a>(
     }
     let block_at = config.block_at.as_ref().map_or(Severity::High, |b| b.value);
     // A large report lists 100,000 findings. Each is first placed (in parallel, a byte each); then
-    // the gate's list and the backlog are each built in parallel straight into their vectors, in
-    // order, with nothing built twice or moved afterwards.
+    // the gate's list (with each finding's exception log beside it) and the backlog are each built in
+    // parallel straight into their vectors, in order, with nothing moved afterwards.
     let of_gate: Vec<&'a Finding> = ctx
         .evidence
         .findings
@@ -852,28 +855,19 @@ fn findings_gate<'a>(
             .map(|(f, _)| *f)
             .collect()
     };
-    let in_gate = listed_at(Place::Gate);
-    let mut findings = Vec::new();
-    in_gate
+    let (mut findings, mut logs) = (Vec::new(), Vec::new());
+    listed_at(Place::Gate)
         .par_iter()
         .with_min_len(1024)
         .map(|f| gate_finding(ctx, f, category))
-        .collect_into_vec(&mut findings);
+        .unzip_into_vecs(&mut findings, &mut logs);
     backlog.par_extend(
         listed_at(Place::Backlog)
             .par_iter()
             .with_min_len(1024)
             .map(|f| backlog_item(f, id)),
     );
-    // The exceptions' log, in the findings' order: the exceptions naming a finding listed here (one
-    // that is not suppressed, and so carries what an exception decided) are applied or refused
-    // again, now to be written down.
-    let mut log = Vec::new();
-    for (f, listed) in in_gate.iter().zip(&findings) {
-        if f.suppressed.is_none() && listed.exception.is_some() {
-            apply_exceptions(ctx, &f.id, category, f.severity, &mut log);
-        }
-    }
+    let log: Vec<ExceptionLog> = logs.into_iter().flatten().collect();
     let blocking = findings.iter().filter(|f| f.blocks).count();
     #[allow(clippy::cast_precision_loss)] // finding counts far below 2^52
     let value = blocking as f64;
@@ -1170,13 +1164,9 @@ mod tests {
         for f in &normalised.findings {
             match place(f, config, &subject, block_at) {
                 Place::Gate => {
-                    let mut finding = gate_finding(&ctx, f, Some(Category::Sast));
-                    if f.suppressed.is_none() {
-                        finding.exception =
-                            apply_exceptions(&ctx, &f.id, Some(Category::Sast), f.severity, &mut log)
-                                .map(Box::new);
-                    }
+                    let (finding, mut exceptions) = gate_finding(&ctx, f, Some(Category::Sast));
                     listed.push(finding);
+                    log.append(&mut exceptions);
                 }
                 Place::Backlog => backlog.push(backlog_item(f, "sast")),
                 Place::Nowhere => {}
