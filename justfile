@@ -19,8 +19,9 @@ test:
     cargo test --workspace --doc --locked
     cargo nextest run --workspace --locked --no-fail-fast
 
-# What CI runs: install the peers, then run every test.
-ci: setup test
+# What CI runs: install the peers, then run every test. A one-off build keeps no incremental state.
+ci: setup
+    CARGO_INCREMENTAL=0 just test
 
 # The main job end to end on embedded defaults (the release binary wherever cargo puts it).
 demo:
