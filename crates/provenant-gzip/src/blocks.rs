@@ -166,15 +166,9 @@ fn dynamic_header_ok(data: &[u8], at: usize) -> bool {
     lit.get(256).is_some_and(|&l| l != 0) && code_ok(lit, 15, true, false) && code_ok(dist, 15, true, true)
 }
 
-/// Whether decoding `data` from bit `at` on, with a made-up window, goes through without an error.
+/// Whether decoding `data` from byte `at` on, with a made-up window, goes through without an error.
 pub(crate) fn decodes_from(data: &[u8], at: usize, window: &[u8]) -> bool {
-    let mut raw = data
-        .get(at / 8..(at / 8 + TRIAL).min(data.len()))
-        .unwrap_or_default()
-        .to_vec();
-    raw.push(0);
-    let mut input = Vec::with_capacity(raw.len());
-    shift_into(&raw, (at % 8) as u32, &mut input);
+    let input = data.get(at..(at + TRIAL).min(data.len())).unwrap_or_default();
     let mut z = Decompress::new(false);
     if z.set_dictionary(window).is_err() {
         return false;
@@ -202,36 +196,25 @@ pub(crate) fn decodes_from(data: &[u8], at: usize, window: &[u8]) -> bool {
     }
     pos > 0
 }
-/// The first bit offset of `area` (within its first [`SEARCH`] bytes) where a block starts and decodes for
-/// [`TRIAL`] bytes, and how many candidates were tried. Crafted bytes could pass the header checks at many
-/// offsets, and each trial costs a decode, so at most [`MAX_TRIALS`] are tried before the stream is left to
-/// the first decoder.
+
+/// The first byte offset of `area` (within its first [`SEARCH`] bytes) where a block starts and decodes
+/// for [`TRIAL`] bytes, and how many candidates were tried. Crafted bytes could pass the header checks at
+/// many offsets, and each trial costs a decode, so at most [`MAX_TRIALS`] are tried before the stream is
+/// left to the first decoder.
+///
+/// Only blocks that start at a byte boundary are looked for (see [`crate::stream`]): about one block in
+/// eight, and every block after a stored one. A MiB of compressed data holds dozens of blocks.
 pub(crate) fn find_start(area: &[u8], window: &[u8]) -> (Option<usize>, usize) {
-    let last = area.len().min(SEARCH).saturating_sub(TRIAL / 2) * 8;
+    let last = area.len().min(SEARCH).saturating_sub(TRIAL / 2);
     let mut trials = 0;
     let found = (0..last).find(|&at| {
-        if trials >= MAX_TRIALS || !block_starts(area, at, 2) {
+        if trials >= MAX_TRIALS || !block_starts(area, at * 8, 2) {
             return false;
         }
         trials += 1;
         decodes_from(area, at, window)
     });
     (found, trials)
-}
-
-/// Shifts `raw` right by `shift` bits across byte boundaries: byte `i` of the result is made of bytes `i`
-/// and `i + 1` of `raw`, so the result is one byte shorter.
-pub(crate) fn shift_into(raw: &[u8], shift: u32, out: &mut Vec<u8>) {
-    out.clear();
-    if shift == 0 {
-        out.extend_from_slice(raw.get(..raw.len().saturating_sub(1)).unwrap_or_default());
-    } else {
-        out.extend(
-            raw.iter()
-                .zip(raw.iter().skip(1))
-                .map(|(a, b)| (a >> shift) | (b << (8 - shift))),
-        );
-    }
 }
 
 #[cfg(test)]
@@ -255,7 +238,7 @@ mod tests {
         ] {
             for at in 0..(data.len() * 8).min(400_000) {
                 if block_starts(data, at, 2) {
-                    let _ = decodes_from(data, at, &window);
+                    let _ = decodes_from(data, at / 8, &window);
                 }
             }
         }
@@ -274,8 +257,8 @@ mod tests {
         for b in damaged.iter_mut().step_by(997) {
             *b ^= 0x55;
         }
-        let candidates = (0..SEARCH * 8)
-            .filter(|&at| block_starts(&damaged, at, 2))
+        let candidates = (0..SEARCH)
+            .filter(|&at| block_starts(&damaged, at * 8, 2))
             .count();
         let (found, trials) = find_start(&damaged, &made_up_window());
         assert!(

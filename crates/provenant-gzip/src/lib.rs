@@ -7,9 +7,10 @@
 //! - a reading thread brings the compressed bytes into a bounded window, piece by piece, from any
 //!   [`Read`];
 //! - the first decoder decodes in order, and is always the furthest behind;
-//! - the second looks, a chunk ahead of the first, for a bit offset where a deflate block starts (a
+//! - the second looks, a chunk ahead of the first, for a byte offset where a deflate block starts (a
 //!   dynamic block whose header describes valid prefix codes, or a stored block whose length checks),
-//!   and decodes from there with a made-up 32 KiB window;
+//!   and decodes from there with a made-up 32 KiB window. Blocks that start in mid-byte are passed
+//!   over: a decoder started there would misplace every later stored block (`stream.rs` says why);
 //! - when the first decoder reaches that offset, it knows the true window. It goes on decoding and
 //!   compares its output with the second decoder's. Back-references into the made-up window make the two
 //!   differ at first; once 32 KiB in a row agree, both decoders hold the same window at the same point of
@@ -20,8 +21,9 @@
 //! Nothing here is trusted on its own: every member's CRC-32 and length are checked as usual, the caller
 //! checks its own digest of the output (an image layer's diff id), and when a split turns out wrong (no
 //! block there, no agreement within 16 MiB, a member that ends first) the first decoder simply decodes on
-//! itself. Only an output that has already been passed on and then fails its CRC-32 is reported as
-//! [`SplitFailed`], so that the caller can read the stream again in one piece. At most
+//! itself. Only an output that has already been passed on and then fails its CRC-32, or a stream that
+//! fails to decode after a join, is reported as [`SplitFailed`], so that the caller can read the stream
+//! again in one piece. At most
 //! [`MAX_TRIALS`] candidate block starts are tried per split, so crafted input costs bounded work.
 //!
 //! # Memory

@@ -17,13 +17,13 @@ const AGREE_WITHIN: u64 = 16 << 20;
 
 /// What the second decoder tells the first, in order.
 enum Spec<'a> {
-    /// It starts at this bit offset of the blob.
+    /// It starts at this byte offset of the blob.
     Start(u64),
     /// It found nowhere to start.
     NoStart,
     /// Output.
     Bytes(Vec<u8>),
-    /// Its deflate stream ended after it consumed this many shifted bytes.
+    /// Its deflate stream ended after it consumed this many bytes.
     End(u64),
     /// It failed or was starved: what it sent is not to be used past what already agreed.
     Failed,
@@ -111,8 +111,8 @@ fn speculate<'a>(blob: &'a Blob, from: u64, job: &Job<'a>, window: &[u8], shared
         return None;
     };
     drop(area);
-    let start = from * 8 + at as u64;
-    let Ok(mut stream) = Stream::new(cursor_at(start / 8), (start % 8) as u32, Some(window)) else {
+    let start = from + at as u64;
+    let Ok(mut stream) = Stream::new(cursor_at(start), Some(window)) else {
         let _ = job.tell.send(Spec::Failed);
         return None;
     };
@@ -217,7 +217,7 @@ impl<'a> Pending<'a> {
     }
 }
 
-/// Where a member's deflate stream ended: `consumed` shifted bytes from bit `start` on.
+/// Where a member's deflate stream ended: `consumed` bytes from byte `start` on.
 struct End {
     start: u64,
     consumed: u64,
@@ -277,28 +277,17 @@ impl<'a> First<'a, '_> {
         loop {
             cursor.skip_header()?;
             let end = self.member(cursor, sink)?;
-            let last = end.start + end.consumed * 8;
-            cursor = if end.joined {
-                // The deflate stream ended somewhere in the last shifted byte consumed: of the byte
-                // offsets that leaves for the trailer, the one that checks.
-                let mut found = None;
-                for bit in [last.saturating_sub(8), last.saturating_sub(7), last] {
-                    let mut c =
-                        Cursor::new(self.blob, usize::try_from(bit.div_ceil(8)).unwrap_or(usize::MAX));
-                    if c.bytes::<8>().is_ok_and(|t| sink.trailer_matches(t)) {
-                        found = Some(c);
-                        break;
-                    }
+            // The trailer follows the last byte consumed.
+            let last = end.start + end.consumed;
+            cursor = Cursor::new(self.blob, usize::try_from(last).unwrap_or(usize::MAX));
+            let trailer = cursor.bytes::<8>();
+            if !trailer.as_ref().is_ok_and(|t| sink.trailer_matches(*t)) {
+                if end.joined {
+                    return Err(io::Error::other(SplitFailed));
                 }
-                found.ok_or_else(|| io::Error::other(SplitFailed))?
-            } else {
-                // Decoded from the header on alone: the trailer follows the last byte consumed.
-                let mut c = Cursor::new(self.blob, usize::try_from(last / 8).unwrap_or(usize::MAX));
-                if !sink.trailer_matches(c.bytes::<8>()?) {
-                    return Err(invalid("a gzip member fails its CRC-32 or length check"));
-                }
-                c
-            };
+                trailer?;
+                return Err(invalid("a gzip member fails its CRC-32 or length check"));
+            }
             cursor.adopt();
             sink.crc = Crc::new();
             if cursor.at_end()? {
@@ -309,7 +298,7 @@ impl<'a> First<'a, '_> {
 
     /// Decodes one member's deflate stream from the cursor, splitting it a chunk ahead each time.
     fn member(&mut self, cursor: Cursor<'a>, sink: &mut Sink<'_>) -> io::Result<End> {
-        let mut stream = Stream::new(cursor, 0, None)?;
+        let mut stream = Stream::new(cursor, None)?;
         let mut joined = false;
         let mut pending: Option<Pending<'a>> = None;
         let mut buf = vec![0u8; OUT];
@@ -325,15 +314,17 @@ impl<'a> First<'a, '_> {
             {
                 match p.try_hear() {
                     Ok(None) => {}
-                    Ok(Some(Spec::Start(bit))) => p.start = Some(bit),
+                    Ok(Some(Spec::Start(at))) => p.start = Some(at),
                     _ => {
                         self.floor = p.from.unwrap_or(0) + SEARCH as u64;
                         pending = None;
                     }
                 }
             }
-            let barrier = pending.as_ref().and_then(|p| p.start.or(p.from.map(|f| f * 8)));
-            let (n, progress) = stream.step(&mut buf, barrier)?;
+            let barrier = pending.as_ref().and_then(|p| p.start.or(p.from));
+            let (n, progress) = stream
+                .step(&mut buf, barrier)
+                .map_err(|e| after_join(e, joined))?;
             sink.put(buf.get(..n).unwrap_or_default())?;
             match progress {
                 Progress::More => {}
@@ -353,15 +344,15 @@ impl<'a> First<'a, '_> {
                     };
                     let Some(start) = p.start else {
                         // There already: wait for the second decoder's word.
-                        if let Some(Spec::Start(bit)) = p.hear() {
-                            p.start = Some(bit);
+                        if let Some(Spec::Start(at)) = p.hear() {
+                            p.start = Some(at);
                         } else {
                             self.floor = p.from.unwrap_or(0) + SEARCH as u64;
                             pending = None;
                         }
                         continue;
                     };
-                    match compare(&mut stream, sink, &mut buf, p)? {
+                    match compare(&mut stream, sink, &mut buf, p).map_err(|e| after_join(e, joined))? {
                         Compared::Apart => pending = None,
                         Compared::OwnEnded => {
                             return Ok(End {
@@ -428,9 +419,20 @@ impl<'a> First<'a, '_> {
     }
 }
 
+/// A stream that fails to decode once the second decoder's state was taken over may be failing for a
+/// wrong join rather than bad data (a made-up window that happened to agree for 32 KiB, say): it is a
+/// failed split, which the caller reads again in one piece to tell the two apart.
+fn after_join(error: io::Error, joined: bool) -> io::Error {
+    if joined && error.kind() == io::ErrorKind::InvalidData {
+        io::Error::other(SplitFailed)
+    } else {
+        error
+    }
+}
+
 /// What taking the second decoder's work over gave.
 enum TakenOver<'a> {
-    /// Its deflate stream ended after it consumed this many shifted bytes.
+    /// Its deflate stream ended after it consumed this many bytes.
     Ended(u64),
     /// Its state, and the next split under way.
     State(Box<Stream<'a>>, Option<Pending<'a>>),

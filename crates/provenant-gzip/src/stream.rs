@@ -1,6 +1,10 @@
-//! One raw inflater over the blob from any bit offset: the blob's bytes are shifted so that the
-//! inflater sees the deflate data from that bit on. A decoder's whole state is this value, so the
-//! second decoder can hand it to the first once their outputs agree.
+//! One raw inflater over the blob from a byte offset where a deflate block starts. A decoder's whole
+//! state is this value, so the second decoder can hand it to the first once their outputs agree.
+//!
+//! Only byte offsets: an inflater fed bytes shifted by a few bits to start at a block in mid-byte reads
+//! any later stored block at the shifted stream's byte boundary, not the real one, and fails there (or
+//! decodes the wrong bytes). zlib's `inflatePrime` would avoid the shift; neither flate2 nor a safe
+//! zlib-rs interface offers it.
 
 use std::io;
 
@@ -12,12 +16,9 @@ use crate::invalid;
 pub(crate) struct Stream<'a> {
     z: Decompress,
     cursor: Cursor<'a>,
-    /// The blob's bit offset where the deflate data read here begins.
+    /// The blob's byte offset where the deflate data read here begins.
     start: u64,
-    shift: u32,
-    /// When shifting: the last byte read, whose high bits begin the next shifted byte.
-    carry: Option<u8>,
-    /// Shifted bytes; those before `pos` were consumed.
+    /// Bytes read from the blob; those before `pos` were consumed.
     input: Vec<u8>,
     pos: usize,
     /// The blob has ended: `input` holds all that is left.
@@ -38,9 +39,8 @@ pub(crate) enum Progress {
 }
 
 impl<'a> Stream<'a> {
-    /// Reads from `cursor`'s byte offset, shifted `shift` bits further on, with `window` as the history a
-    /// back-reference may reach into.
-    pub(crate) fn new(cursor: Cursor<'a>, shift: u32, window: Option<&[u8]>) -> io::Result<Stream<'a>> {
+    /// Reads from `cursor`'s byte offset, with `window` as the history a back-reference may reach into.
+    pub(crate) fn new(cursor: Cursor<'a>, window: Option<&[u8]>) -> io::Result<Stream<'a>> {
         let mut z = Decompress::new(false);
         if let Some(window) = window {
             z.set_dictionary(window)
@@ -48,10 +48,8 @@ impl<'a> Stream<'a> {
         }
         Ok(Stream {
             z,
-            start: cursor.offset() as u64 * 8 + u64::from(shift),
+            start: cursor.offset() as u64,
             cursor,
-            shift: shift % 8,
-            carry: None,
             input: Vec::new(),
             pos: 0,
             eof: false,
@@ -62,14 +60,15 @@ impl<'a> Stream<'a> {
         self.start
     }
 
-    /// Shifted bytes the inflater consumed: its bit position is `start + 8 × consumed`.
+    /// Bytes the inflater consumed. When its deflate stream has ended, the stream's last bits are in
+    /// the last of them.
     pub(crate) fn consumed(&self) -> u64 {
         self.z.total_in()
     }
 
     /// The blob's byte offset the inflater has reached.
     pub(crate) fn raw_offset(&self) -> u64 {
-        (self.start + self.consumed() * 8) / 8
+        self.start + self.consumed()
     }
 
     pub(crate) fn cursor_mut(&mut self) -> &mut Cursor<'a> {
@@ -86,31 +85,18 @@ impl<'a> Stream<'a> {
         let n = chunk.len();
         if n == 0 {
             self.eof = true;
-            if let Some(last) = self.carry.take() {
-                self.input.push(last >> self.shift);
-            }
-        } else if self.shift == 0 {
-            self.input.extend_from_slice(chunk);
         } else {
-            let shift = self.shift;
-            self.input.reserve(n);
-            for &b in chunk {
-                if let Some(c) = self.carry {
-                    self.input.push((c >> shift) | (b << (8 - shift)));
-                }
-                self.carry = Some(b);
-            }
+            self.input.extend_from_slice(chunk);
         }
         self.cursor.advance(n);
         Ok(true)
     }
 
-    /// Inflates into `buf` until it is full, the deflate stream ends, or every bit before blob bit
-    /// `barrier` has been consumed. Returns the bytes produced and how far it went.
+    /// Inflates into `buf` until it is full, the deflate stream ends, or every byte before blob byte
+    /// `barrier` (where a block starts) has been consumed. Returns the bytes produced and how far it went.
     pub(crate) fn step(&mut self, buf: &mut [u8], barrier: Option<u64>) -> io::Result<(usize, Progress)> {
-        // Shifted bytes that may be consumed in all: the last one holds the barrier's bit or is the
-        // last before it (a block header that follows produces no output).
-        let allowed_total = barrier.map(|b| b.saturating_sub(self.start).div_ceil(8));
+        // Bytes that may be consumed in all.
+        let allowed_total = barrier.map(|b| b.saturating_sub(self.start));
         let before_out = self.z.total_out();
         let produced = |z: &Decompress| usize::try_from(z.total_out() - before_out).unwrap_or(usize::MAX);
         loop {

@@ -644,8 +644,8 @@ fn apply_layer(
 /// `progress` hears of every compressed byte read.
 ///
 /// A gzip layer of [`SPLIT_FROM`] bytes or more is inflated on two threads, in bounded memory
-/// (`provenant-gzip`); should a split fail to join up, which only a crafted stream can make it do, the
-/// image is read again with every layer inflated in one piece.
+/// (`provenant-gzip`); should a split fail to join up (a crafted stream can make it), the image is read
+/// again with every layer inflated in one piece.
 pub fn read(
     store: &dyn Store,
     manifest: &ImageManifest,
