@@ -10,6 +10,7 @@
 #![allow(clippy::panic, clippy::expect_used, clippy::missing_panics_doc)]
 
 pub mod cdevents;
+pub mod http;
 pub mod postgres;
 pub mod prometheus;
 pub mod sigstore;

@@ -266,15 +266,13 @@ struct MemoryState {
 /// A small in-process registry implementing the distribution API with the OCI 1.1 referrers API
 /// (`GET /v2/<name>/referrers/<digest>`, the `OCI-Subject` header), in memory, on a free loopback port.
 pub struct MemoryRegistry {
-    server: std::sync::Arc<tiny_http::Server>,
+    server: crate::http::Server,
     state: std::sync::Arc<std::sync::Mutex<MemoryState>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-    port: u16,
 }
 
 impl std::fmt::Debug for MemoryRegistry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "MemoryRegistry(127.0.0.1:{})", self.port)
+        write!(f, "MemoryRegistry(127.0.0.1:{})", self.server.port())
     }
 }
 
@@ -286,27 +284,16 @@ impl MemoryRegistry {
     /// Starts it.
     #[must_use]
     pub fn start() -> MemoryRegistry {
-        let server = std::sync::Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind registry"));
-        let port = server.server_addr().to_ip().expect("ip address").port();
         let state = std::sync::Arc::new(std::sync::Mutex::new(MemoryState::default()));
-        let (s, st) = (std::sync::Arc::clone(&server), std::sync::Arc::clone(&state));
-        let thread = std::thread::spawn(move || {
-            for request in s.incoming_requests() {
-                handle(&st, request);
-            }
-        });
-        MemoryRegistry {
-            server,
-            state,
-            thread: Some(thread),
-            port,
-        }
+        let st = std::sync::Arc::clone(&state);
+        let server = crate::http::Server::start(move |request| handle(&st, request));
+        MemoryRegistry { server, state }
     }
 
     /// `127.0.0.1:<port>`.
     #[must_use]
     pub fn host(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
+        format!("127.0.0.1:{}", self.server.port())
     }
 
     /// Sets the misbehaviours.
@@ -327,25 +314,10 @@ impl MemoryRegistry {
     }
 }
 
-impl Drop for MemoryRegistry {
-    fn drop(&mut self) {
-        self.server.unblock();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-fn header(name: &str, value: &str) -> tiny_http::Header {
-    tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("valid header")
-}
-
-fn respond(request: tiny_http::Request, status: u16, headers: Vec<(&str, String)>, body: Vec<u8>) {
-    let mut response = tiny_http::Response::from_data(body).with_status_code(status);
-    for (k, v) in headers {
-        response.add_header(header(k, &v));
-    }
-    let _ = request.respond(response);
+/// Answers `request`; a `HEAD` request gets the body's length and no body.
+#[allow(clippy::needless_pass_by_value)] // every call site builds its headers and body in place
+fn respond(request: crate::http::Request, status: u16, headers: Vec<(&str, String)>, body: Vec<u8>) {
+    request.respond(status, &headers, &body);
 }
 
 fn error_body(code: &str, message: &str) -> Vec<u8> {
@@ -355,8 +327,8 @@ fn error_body(code: &str, message: &str) -> Vec<u8> {
 }
 
 #[allow(clippy::too_many_lines)] // one dispatcher over the distribution API's routes
-fn handle(state: &std::sync::Mutex<MemoryState>, mut request: tiny_http::Request) {
-    let method = request.method().as_str().to_owned();
+fn handle(state: &std::sync::Mutex<MemoryState>, request: crate::http::Request) {
+    let method = request.method().to_owned();
     let url = request.url().to_owned();
     let (path, query) = url.split_once('?').unwrap_or((&url, ""));
     let (path, query) = (path.to_owned(), query.to_owned());
@@ -367,17 +339,11 @@ fn handle(state: &std::sync::Mutex<MemoryState>, mut request: tiny_http::Request
                 .map(|(_, v)| v.to_owned())
         })
     };
-    let mut body = Vec::new();
-    let _ = std::io::Read::read_to_end(request.as_reader(), &mut body);
+    let body = request.body().to_vec();
     let mut st = state.lock().expect("state");
     st.requests.push(format!("{method} {path}"));
     if let Some((user, password)) = st.faults.bearer.clone() {
-        let auth = request
-            .headers()
-            .iter()
-            .find(|h| h.field.equiv("Authorization"))
-            .map(|h| h.value.as_str().to_owned())
-            .unwrap_or_default();
+        let auth = request.header("Authorization").unwrap_or_default().to_owned();
         if path == "/token" {
             use base64::Engine as _;
             let expected = format!(
@@ -406,11 +372,7 @@ fn handle(state: &std::sync::Mutex<MemoryState>, mut request: tiny_http::Request
             return respond(request, 200, vec![], body.to_string().into_bytes());
         }
         if !auth.starts_with("Bearer tok-") {
-            let host = request
-                .headers()
-                .iter()
-                .find(|h| h.field.equiv("Host"))
-                .map(|h| h.value.as_str().to_owned());
+            let host = request.header("Host").map(str::to_owned);
             drop(st);
             let challenge = format!(
                 "Bearer realm=\"http://{}/token\",service=\"memory\",scope=\"repository:app:pull\"",
@@ -554,27 +516,12 @@ fn handle(state: &std::sync::Mutex<MemoryState>, mut request: tiny_http::Request
             ("Docker-Content-Digest", digest),
             ("Content-Type", "application/octet-stream".to_owned()),
         ];
-        if method == "HEAD" {
-            let mut response = tiny_http::Response::empty(200)
-                .with_chunked_threshold(usize::MAX)
-                .with_header(header("Content-Length", &data.len().to_string()));
-            for (k, v) in headers {
-                response.add_header(header(k, &v));
-            }
-            let _ = request.respond(response);
-        } else {
-            respond(request, 200, headers, data);
-        }
+        respond(request, 200, headers, data);
     } else if let Some((name, reference)) = split("/manifests/") {
         match method.as_str() {
             "PUT" => {
                 let digest = sha256_hex(&body);
-                let media_type = request
-                    .headers()
-                    .iter()
-                    .find(|h| h.field.equiv("Content-Type"))
-                    .map(|h| h.value.as_str().to_owned())
-                    .unwrap_or_default();
+                let media_type = request.header("Content-Type").unwrap_or_default().to_owned();
                 let subject = serde_json::from_slice::<serde_json::Value>(&body)
                     .ok()
                     .and_then(|v| v.get("subject")?.get("digest")?.as_str().map(str::to_owned));
@@ -620,15 +567,7 @@ fn handle(state: &std::sync::Mutex<MemoryState>, mut request: tiny_http::Request
                     ("Content-Type", media_type),
                     ("Docker-Content-Digest", digest.unwrap_or_default()),
                 ];
-                if method == "HEAD" {
-                    let mut response = tiny_http::Response::empty(200);
-                    for (k, v) in headers {
-                        response.add_header(header(k, &v));
-                    }
-                    let _ = request.respond(response);
-                } else {
-                    respond(request, 200, headers, bytes);
-                }
+                respond(request, 200, headers, bytes);
             }
             _ => {
                 drop(st);
