@@ -2,7 +2,8 @@
 //! handover, the member loop and the bounded window, on hostile bytes. The first byte selects the chunk
 //! (32 KiB to 256 KiB, so that inputs of a few hundred KiB are split several times); the rest is the
 //! stream. Whatever the split decoding accepts, the one-piece decoding accepts with the same output, and
-//! so does flate2's multi-member decoder. The streaming path is taken too: the stream read through a
+//! so does flate2's multi-member decoder; whatever the one-piece decoding accepts, the split decoding
+//! accepts too or refuses as a failed split (never as a bad stream). The streaming path is taken too: the stream read through a
 //! reader that gives a few bytes at a time, with a declared compressed size that may lie (bits 2-3 of
 //! the selector: the true size, none, half, or the largest), gives the same output or an error. Never a
 //! panic.
@@ -11,7 +12,7 @@
 use std::io::Read;
 
 use libfuzzer_sys::fuzz_target;
-use provenant_gzip::{Split, inflate, inflate_all};
+use provenant_gzip::{Split, SplitFailed, inflate, inflate_all, is};
 
 /// Gives at most `most` bytes per read, as a pipe does.
 struct Short<'a>(&'a [u8], usize);
@@ -38,12 +39,19 @@ fuzz_target!(|input: &[u8]| {
     if let Ok(parts) = &parts {
         assert_eq!(whole.as_ref().ok(), Some(parts), "the split decoding accepted what the whole one did not");
     }
+    if let (Ok(_), Err(e)) = (&whole, &parts) {
+        assert!(is::<SplitFailed>(e), "the split decoding refused a stream the whole one accepted: {e}");
+    }
     let len = data.len() as u64;
     let declared = [len, 0, len / 2, u64::MAX][usize::from((selector >> 2) % 4)];
     let mut streamed = Vec::new();
     let mut reader = Short(data, 1 + usize::from(selector >> 4) * 997);
-    if inflate(&mut reader, declared, Some(split), LIMIT, &mut streamed).is_ok() {
-        assert_eq!(whole.as_ref().ok(), Some(&streamed), "the streaming path accepted what the whole one did not");
+    match inflate(&mut reader, declared, Some(split), LIMIT, &mut streamed) {
+        Ok(_) => assert_eq!(whole.as_ref().ok(), Some(&streamed), "the streaming path accepted what the whole one did not"),
+        Err(e) if whole.is_ok() => {
+            assert!(is::<SplitFailed>(&e), "the streaming path refused a stream the whole one accepted: {e}");
+        }
+        Err(_) => {}
     }
     if let Ok(whole) = &whole {
         let mut reference = Vec::new();
