@@ -23,8 +23,8 @@
 //! block there, no agreement within 16 MiB, a member that ends first) the first decoder simply decodes on
 //! itself. Only an output that has already been passed on and then fails its CRC-32, or a stream that
 //! fails to decode after a join, is reported as [`SplitFailed`], so that the caller can read the stream
-//! again in one piece. At most
-//! [`MAX_TRIALS`] candidate block starts are tried per split, so crafted input costs bounded work.
+//! again in one piece. At most [`MAX_TRIALS`] candidate block starts are tried per split, so crafted
+//! input costs bounded work.
 //!
 //! # Memory
 //!

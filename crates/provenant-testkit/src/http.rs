@@ -6,6 +6,7 @@
 //! connection queued behind idle keep-alive connections when several arrive at once: a client that
 //! opened six connections together then waited its full read deadline for one of them.
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -49,10 +50,10 @@ impl Request {
             .map(|(_, v)| v.as_str())
     }
 
-    /// The body (chunked bodies decoded).
+    /// Takes the body out (chunked bodies decoded).
     #[must_use]
-    pub fn body(&self) -> &[u8] {
-        &self.body
+    pub fn take_body(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.body)
     }
 
     /// Answers with `body` and a `Content-Length` of its size; a `HEAD` request gets the length and no
@@ -111,11 +112,14 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
+/// The connections open now, by number, so that dropping the server can close them.
+type Open = Arc<Mutex<HashMap<u64, TcpStream>>>;
+
 /// A server on a free loopback port. Stops on drop, closing its connections.
 pub struct Server {
     port: u16,
     stop: Arc<AtomicBool>,
-    connections: Arc<Mutex<Vec<TcpStream>>>,
+    connections: Open,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -132,21 +136,25 @@ impl Server {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         let port = listener.local_addr().expect("address").port();
         let stop = Arc::new(AtomicBool::new(false));
-        let connections: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
+        let connections: Open = Arc::default();
         let handler = Arc::new(Mutex::new(handler));
         let (flag, open) = (Arc::clone(&stop), Arc::clone(&connections));
         let thread = std::thread::spawn(move || {
-            for stream in listener.incoming() {
+            for (number, stream) in (0u64..).zip(listener.incoming()) {
                 if flag.load(Ordering::Acquire) {
                     break;
                 }
                 let Ok(stream) = stream else { continue };
                 let _ = stream.set_nodelay(true);
                 if let Ok(copy) = stream.try_clone() {
-                    open.lock().expect("connections").push(copy);
+                    open.lock().expect("connections").insert(number, copy);
                 }
-                let handler = Arc::clone(&handler);
-                std::thread::spawn(move || serve(&stream, &handler));
+                let (handler, open) = (Arc::clone(&handler), Arc::clone(&open));
+                std::thread::spawn(move || {
+                    serve(&stream, &handler);
+                    // Its last copy goes with it: the socket closes.
+                    open.lock().expect("connections").remove(&number);
+                });
             }
         });
         Server {
@@ -172,7 +180,7 @@ impl Drop for Server {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
-        for c in self.connections.lock().expect("connections").drain(..) {
+        for (_, c) in self.connections.lock().expect("connections").drain() {
             let _ = c.shutdown(Shutdown::Both);
         }
     }

@@ -327,7 +327,7 @@ fn error_body(code: &str, message: &str) -> Vec<u8> {
 }
 
 #[allow(clippy::too_many_lines)] // one dispatcher over the distribution API's routes
-fn handle(state: &std::sync::Mutex<MemoryState>, request: crate::http::Request) {
+fn handle(state: &std::sync::Mutex<MemoryState>, mut request: crate::http::Request) {
     let method = request.method().to_owned();
     let url = request.url().to_owned();
     let (path, query) = url.split_once('?').unwrap_or((&url, ""));
@@ -339,7 +339,7 @@ fn handle(state: &std::sync::Mutex<MemoryState>, request: crate::http::Request) 
                 .map(|(_, v)| v.to_owned())
         })
     };
-    let body = request.body().to_vec();
+    let body = request.take_body();
     let mut st = state.lock().expect("state");
     st.requests.push(format!("{method} {path}"));
     if let Some((user, password)) = st.faults.bearer.clone() {
